@@ -1,0 +1,50 @@
+# ASP — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+FUZZ_SECONDS ?= 20
+
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-interop fuzz fuzz-smoke bench clippy
+
+## demo: set up, then write a synthetic packet stream and inspect it with asp-info
+demo:
+	@tools/setup.sh rust
+	@tools/demo.sh
+
+## test: set up, then run every test
+test: setup check-schema test-rust test-nostd test-interop fuzz-smoke
+	@echo "make test: all green"
+
+setup:
+	@tools/setup.sh rust python fuzz
+
+## schema: regenerate crates/asp-core/src/schema from schemas/asp.fbs
+schema:
+	@tools/setup.sh python
+	tools/gen-schema.sh
+
+check-schema:
+	tools/gen-schema.sh --check
+
+test-rust:
+	$(CARGO) test --workspace --all-targets
+
+# asp-core must build without std: for the browser and for a bare-metal target.
+test-nostd:
+	$(CARGO) build -p asp-core --target wasm32-unknown-unknown
+	$(CARGO) build -p asp-core --target thumbv7em-none-eabihf
+
+test-interop:
+	tests/interop/run.sh
+
+## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
+fuzz:
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	tools/fuzz.sh 20
+
+bench:
+	$(CARGO) bench -p asp-core --bench packet
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,227 @@
+//! asp-info: one line per packet of an ASP stream, and a summary.
+//!
+//! A `.asp` file is packets back to back. Damaged spans are reported with
+//! their offset and reason, the reader resynchronises at the next valid
+//! packet, and the exit status is 1 if anything was damaged.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use asp_core::packet::{flags, Packet, PacketReader, Payload, ReadEvent};
+use asp_core::schema::SyncCommand;
+use clap::Parser;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "asp-info", version, about = "Inspect an ASP packet stream")]
+struct Args {
+    /// A .asp file, or - for standard input.
+    input: PathBuf,
+    /// Print one JSON object per line (events "packet", "damaged", then "summary").
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Default)]
+struct Summary {
+    counts: [u64; 4],
+    packet_bytes: u64,
+    damaged_spans: u64,
+    damaged_bytes: u64,
+    stream: Option<(u32, u32, u32, u32)>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("asp-info: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Returns whether the stream was free of damage.
+fn run(args: &Args) -> Result<bool> {
+    let mut input = asp_cli::input::open(&args.input)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut reader = PacketReader::new();
+    let mut summary = Summary::default();
+    let mut chunk = vec![0u8; 64 * 1024];
+    if !args.json {
+        writeln!(out, "{:>10}  type {:>10}  {:>6}  {:>8}  crc       details", "offset", "sequence", "flags", "payload")?;
+    }
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            reader.finish();
+        } else {
+            reader.push(&chunk[..n]);
+        }
+        while let Some(event) = reader.next_event() {
+            report(&mut out, &event, args.json, &mut summary)?;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    print_summary(&mut out, &summary, args.json)?;
+    out.flush()?;
+    Ok(summary.damaged_spans == 0)
+}
+
+fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut Summary) -> Result<()> {
+    match event {
+        ReadEvent::Packet { offset, packet } => {
+            summary.counts[packet.packet_type() as usize - 1] += 1;
+            summary.packet_bytes += packet.len() as u64;
+            if let Payload::I(i) = packet.payload() {
+                if let Some(s) = i.stream() {
+                    summary.stream = Some((s.width(), s.height(), s.fps_num(), s.fps_den()));
+                }
+            }
+            if json {
+                let mut v = json!({
+                    "event": "packet",
+                    "offset": offset,
+                    "type": packet.packet_type().letter().to_string(),
+                    "sequence": packet.sequence(),
+                    "flags": packet.flags(),
+                    "payload_bytes": packet.payload_bytes().len(),
+                    "packet_bytes": packet.len(),
+                    "crc": format!("{:08x}", packet.crc()),
+                    "crc_ok": true,
+                });
+                details_json(packet, &mut v);
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(
+                    out,
+                    "{offset:>10}  {}    {:>10}  0x{:04x}  {:>8}  {:08x}  {}",
+                    packet.packet_type().letter(),
+                    packet.sequence(),
+                    packet.flags(),
+                    packet.payload_bytes().len(),
+                    packet.crc(),
+                    details_text(packet)
+                )?;
+            }
+        }
+        ReadEvent::Skipped { offset, len, error } => {
+            summary.damaged_spans += 1;
+            summary.damaged_bytes += len;
+            if json {
+                let v = json!({
+                    "event": "damaged",
+                    "offset": offset,
+                    "len": len,
+                    "error": error.kind(),
+                    "message": error.to_string(),
+                });
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "{offset:>10}  DAMAGED {len} bytes: {error} [{}]", error.kind())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn details_text(packet: &Packet<'_>) -> String {
+    let tiles = packet.tiles().len();
+    let mut s = match packet.payload() {
+        Payload::I(p) => {
+            let (w, h, n, d) = p.stream().map_or((0, 0, 0, 1), |s| (s.width(), s.height(), s.fps_num(), s.fps_den()));
+            format!("{w}x{h} @ {n}/{d} fps, qp {}, tiles {tiles}", p.qp())
+        }
+        Payload::D(p) => format!(
+            "ref {}, qp {}, tiles {tiles}, mvs {}",
+            p.ref_sequence(),
+            p.qp(),
+            p.motion_vectors().map_or(0, |m| m.len())
+        ),
+        Payload::C(p) => format!("ref {}, regions {}", p.ref_sequence(), p.regions().map_or(0, |r| r.len())),
+        Payload::S(p) => sync_text(p.command(), p.sequence(), p.bitrate_kbps()),
+    };
+    if packet.flags() & flags::DISCARDABLE != 0 {
+        s.push_str(", discardable");
+    }
+    if let Some(t) = packet.capture_time_us() {
+        s.push_str(&format!(", captured {t} us"));
+    }
+    s
+}
+
+fn sync_text(command: SyncCommand, sequence: u32, bitrate_kbps: u32) -> String {
+    let name = command.variant_name().unwrap_or("unknown");
+    match command {
+        SyncCommand::Ack | SyncCommand::Pong => format!("{name} {sequence}"),
+        SyncCommand::BitrateAdjust => format!("{name} {bitrate_kbps} kbps"),
+        _ => name.to_string(),
+    }
+}
+
+fn details_json(packet: &Packet<'_>, v: &mut Value) {
+    let obj = v.as_object_mut().expect("json! object");
+    obj.insert("tiles".into(), json!(packet.tiles().len()));
+    if let Some(t) = packet.capture_time_us() {
+        obj.insert("capture_time_us".into(), json!(t));
+    }
+    match packet.payload() {
+        Payload::I(p) => {
+            if let Some(s) = p.stream() {
+                obj.insert("width".into(), json!(s.width()));
+                obj.insert("height".into(), json!(s.height()));
+                obj.insert("fps".into(), json!([s.fps_num(), s.fps_den()]));
+            }
+            obj.insert("qp".into(), json!(p.qp()));
+        }
+        Payload::D(p) => {
+            obj.insert("ref_sequence".into(), json!(p.ref_sequence()));
+            obj.insert("qp".into(), json!(p.qp()));
+            obj.insert("motion_vectors".into(), json!(p.motion_vectors().map_or(0, |m| m.len())));
+        }
+        Payload::C(p) => {
+            obj.insert("ref_sequence".into(), json!(p.ref_sequence()));
+            obj.insert("regions".into(), json!(p.regions().map_or(0, |r| r.len())));
+        }
+        Payload::S(p) => {
+            obj.insert("command".into(), json!(p.command().variant_name().unwrap_or("unknown")));
+        }
+    }
+}
+
+fn print_summary(out: &mut impl Write, s: &Summary, json: bool) -> Result<()> {
+    let total: u64 = s.counts.iter().sum();
+    if json {
+        let v = json!({
+            "event": "summary",
+            "packets": total,
+            "i": s.counts[0], "d": s.counts[1], "c": s.counts[2], "s": s.counts[3],
+            "packet_bytes": s.packet_bytes,
+            "damaged_spans": s.damaged_spans,
+            "damaged_bytes": s.damaged_bytes,
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        write!(
+            out,
+            "{total} packets (I {}, D {}, C {}, S {}), {} bytes",
+            s.counts[0], s.counts[1], s.counts[2], s.counts[3], s.packet_bytes
+        )?;
+        if let Some((w, h, n, d)) = s.stream {
+            write!(out, ", stream {w}x{h} @ {n}/{d} fps")?;
+        }
+        writeln!(out, "; {} damaged spans ({} bytes)", s.damaged_spans, s.damaged_bytes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Shared plumbing for the ASP command-line tools.
+
+pub mod input;

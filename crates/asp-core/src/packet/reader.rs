@@ -1,0 +1,184 @@
+//! `PacketReader`: packets out of a byte stream that arrives in chunks.
+//!
+//! Feed it whatever the transport delivers (file reads, TCP segments,
+//! WebSocket messages) with [`PacketReader::push`], then drain
+//! [`PacketReader::next_event`]. Chunk boundaries do not matter. After
+//! damage it resynchronises at the next header that starts a valid packet
+//! and reports the span it skipped.
+//!
+//! Memory stays bounded by one packet: bytes are only buffered while a
+//! plausible header (whose declared length is within the limits) waits for
+//! the rest of its packet; nothing is reserved from a declared length.
+
+use alloc::vec::Vec;
+
+use crate::limits::Limits;
+use crate::packet::{Header, Packet, PacketError, HEADER_LEN, MAGIC, MIN_PACKET_LEN};
+
+/// What the reader found next in the stream.
+#[derive(Debug)]
+pub enum ReadEvent<'a> {
+    /// A valid packet starting `offset` bytes into the stream.
+    Packet { offset: u64, packet: Packet<'a> },
+    /// `len` bytes starting at `offset` were not a valid packet and were
+    /// skipped; `error` says what was wrong where the span starts.
+    Skipped { offset: u64, len: u64, error: PacketError },
+}
+
+#[derive(Debug)]
+struct Skip {
+    offset: u64,
+    len: u64,
+    error: PacketError,
+}
+
+/// Incremental packet reader. See the module documentation.
+#[derive(Debug)]
+pub struct PacketReader {
+    buf: Vec<u8>,
+    /// First byte of `buf` not yet consumed.
+    start: usize,
+    /// Stream offset of `buf[0]`.
+    base_offset: u64,
+    limits: Limits,
+    /// A damaged span being accumulated; reported when the next valid
+    /// packet is found or at the end of the stream.
+    skip: Option<Skip>,
+    skipped_total: u64,
+    eof: bool,
+}
+
+impl Default for PacketReader {
+    fn default() -> Self {
+        PacketReader::new()
+    }
+}
+
+impl PacketReader {
+    pub fn new() -> PacketReader {
+        PacketReader::with_limits(Limits::DEFAULT)
+    }
+
+    pub fn with_limits(limits: Limits) -> PacketReader {
+        PacketReader { buf: Vec::new(), start: 0, base_offset: 0, limits, skip: None, skipped_total: 0, eof: false }
+    }
+
+    /// Appends bytes from the stream.
+    pub fn push(&mut self, chunk: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.base_offset += self.start as u64;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// Marks the end of the stream: what remains buffered is reported as
+    /// truncated by the following `next_event` calls.
+    pub fn finish(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes buffered and not yet consumed.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Bytes skipped as damaged so far (reported spans only).
+    pub fn skipped_bytes(&self) -> u64 {
+        self.skipped_total
+    }
+
+    /// The next packet or skipped span, or `None` when more bytes are needed
+    /// (or, after [`finish`](Self::finish), when the stream is exhausted).
+    pub fn next_event(&mut self) -> Option<ReadEvent<'_>> {
+        loop {
+            let avail = &self.buf[self.start..];
+            let offset = self.base_offset + self.start as u64;
+            if avail.is_empty() {
+                if !self.eof {
+                    return None;
+                }
+                let skip = self.skip.take()?;
+                self.skipped_total += skip.len;
+                return Some(ReadEvent::Skipped { offset: skip.offset, len: skip.len, error: skip.error });
+            }
+            let header = match Header::decode(avail, &self.limits) {
+                Ok(header) => header,
+                Err(PacketError::TooShort { .. }) if !self.eof && could_start_header(avail) => return None,
+                Err(PacketError::TooShort { len }) if self.eof => {
+                    let error = PacketError::Truncated { needed: MIN_PACKET_LEN, available: len };
+                    self.start += skip_span(&mut self.skip, offset, len, error);
+                    continue;
+                }
+                Err(error) => {
+                    let error = match error {
+                        PacketError::TooShort { .. } => PacketError::BadMagic { found: first4(avail) },
+                        other => other,
+                    };
+                    let advance = next_magic(avail, self.eof);
+                    self.start += skip_span(&mut self.skip, offset, advance, error);
+                    continue;
+                }
+            };
+            let packet_len = header.packet_len();
+            if avail.len() < packet_len && !self.eof {
+                return None;
+            }
+            match Packet::parse_prefix(avail, &self.limits) {
+                Ok(packet) => {
+                    if let Some(skip) = self.skip.take() {
+                        // Report the damage first; the packet is parsed again
+                        // on the next call (rare: only after a skip).
+                        self.skipped_total += skip.len;
+                        return Some(ReadEvent::Skipped { offset: skip.offset, len: skip.len, error: skip.error });
+                    }
+                    self.start += packet_len;
+                    return Some(ReadEvent::Packet { offset, packet });
+                }
+                Err(error) => {
+                    let advance = next_magic(avail, self.eof);
+                    self.start += skip_span(&mut self.skip, offset, advance, error);
+                }
+            }
+        }
+    }
+
+}
+
+/// Adds `len` bytes at `offset` to the damaged span (starting one, with
+/// `error` as its reason, if none is open) and returns `len`.
+fn skip_span(skip: &mut Option<Skip>, offset: u64, len: usize, error: PacketError) -> usize {
+    match skip {
+        Some(span) => span.len += len as u64,
+        None => *skip = Some(Skip { offset, len: len as u64, error }),
+    }
+    len
+}
+
+/// Whether a buffer shorter than a header may still grow into one.
+fn could_start_header(avail: &[u8]) -> bool {
+    let n = avail.len().min(MAGIC.len());
+    avail[..n] == MAGIC[..n] && avail.len() < HEADER_LEN
+}
+
+/// How far to skip from a bad packet start: to the next occurrence of the
+/// magic after the first byte, or (when there is none) to the end, keeping a
+/// tail that could be the beginning of a magic split across chunks.
+fn next_magic(avail: &[u8], eof: bool) -> usize {
+    if let Some(i) = avail[1..].windows(MAGIC.len()).position(|w| w == MAGIC) {
+        return i + 1;
+    }
+    if eof {
+        return avail.len();
+    }
+    let keep = (1..MAGIC.len()).rev().find(|&k| avail.len() > k && avail.ends_with(&MAGIC[..k])).unwrap_or(0);
+    avail.len() - keep
+}
+
+fn first4(bytes: &[u8]) -> [u8; 4] {
+    let mut out = [0u8; 4];
+    let n = bytes.len().min(4);
+    out[..n].copy_from_slice(&bytes[..n]);
+    out
+}

