@@ -1,0 +1,811 @@
+//! Quarter-pel luma interpolation, integer-exact, as in H.264.
+//!
+//! Motion compensation must give the encoder and every decoder the same
+//! prediction to the bit, so this filter is defined by integer arithmetic
+//! only, and both sides call this code.
+//!
+//! # The filter
+//!
+//! Positions are in quarter samples: `x_qpel = 4 * x + fx` with `fx` in
+//! `0..4` (and the same for y). With `G` the integer sample at `(x, y)`,
+//! `tap(a, b, c, d, e, f) = a - 5b + 20c + 20d - 5e + f`, and
+//! `clip` clamping to `0..=255`:
+//!
+//! * half-pel right of G: `b = clip((b1 + 16) >> 5)`, with `b1` the tap over
+//!   the six samples of G's row at `x-2 ..= x+3`;
+//! * half-pel below G: `h = clip((h1 + 16) >> 5)`, the same down G's column
+//!   at `y-2 ..= y+3`;
+//! * centre half-pel (right of and below G): `j = clip((j1 + 512) >> 10)`,
+//!   `j1` the tap across the six *unrounded* intermediates `b1` of rows
+//!   `y-2 ..= y+3` (equal, in exact integers, to the tap across the six
+//!   unrounded `h1` of columns `x-2 ..= x+3`, H.264's formulation; the tests
+//!   check that equality);
+//! * quarter-pel positions: the rounded-up average `(p + q + 1) >> 1` of the
+//!   two nearest integer or half-pel samples, exactly as H.264 luma
+//!   (8.4.2.2.1): e.g. `(1,0) = avg(G, b)`, `(3,0) = avg(G(x+1), b)`,
+//!   `(1,1) = avg(b, h)`, `(2,1) = avg(b, j)`, `(3,3) = avg(h(x+1), b(y+1))`.
+//!
+//! # Edges
+//!
+//! Reference samples outside the plane take the value of the nearest edge
+//! sample (coordinates are clamped into the plane), so any position, however
+//! far outside, has a defined prediction. The common interior case, where the
+//! block and its filter taps lie inside the plane, reads the plane directly;
+//! only edge blocks pay for a clamped copy. Both paths give the same result.
+//!
+//! # Use
+//!
+//! [`predict_luma`] predicts one block of any size. A codec predicting many
+//! blocks keeps one [`LumaWindow`] and calls [`LumaWindow::predict_block`]; a
+//! sub-pel motion search prepares the window once around a block
+//! ([`LumaWindow::prepare`]) and predicts every candidate from it
+//! ([`LumaWindow::predict`]).
+
+use core::fmt;
+
+use super::plane::PlaneRef;
+
+/// Largest window width or height [`LumaWindow::prepare`] accepts: a 32x32
+/// block plus one sample on each side (34), with room to spare.
+pub const WINDOW_MAX: usize = 36;
+/// Source rows/columns a window of `WINDOW_MAX` needs: two taps before, three after.
+const SRC_MAX: usize = WINDOW_MAX + 5;
+/// Tile size [`LumaWindow::predict_block`] splits larger blocks into.
+const TILE: usize = 32;
+
+/// Which interpolated planes a [`LumaWindow`] holds (a bit set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planes(u8);
+
+impl Planes {
+    /// Integer samples `G`.
+    pub const FULL: Planes = Planes(1);
+    /// Horizontal half-pel samples `b` (right of each `G`).
+    pub const HORIZONTAL: Planes = Planes(2);
+    /// Vertical half-pel samples `h` (below each `G`).
+    pub const VERTICAL: Planes = Planes(4);
+    /// Centre half-pel samples `j` (right of and below each `G`).
+    pub const CENTRE: Planes = Planes(8);
+    /// All four.
+    pub const ALL: Planes = Planes(15);
+
+    /// Both sets.
+    pub const fn union(self, other: Planes) -> Planes {
+        Planes(self.0 | other.0)
+    }
+
+    /// Whether every plane of `other` is in `self`.
+    pub const fn contains(self, other: Planes) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The planes a prediction at fractional position `(fx, fy)` (quarter
+    /// samples, each taken modulo 4) reads.
+    pub const fn for_fraction(fx: u32, fy: u32) -> Planes {
+        let (f, h, v, c) = (
+            Planes::FULL.0,
+            Planes::HORIZONTAL.0,
+            Planes::VERTICAL.0,
+            Planes::CENTRE.0,
+        );
+        Planes(match (fx & 3, fy & 3) {
+            (0, 0) => f,
+            (1 | 3, 0) => f | h,
+            (2, 0) => h,
+            (0, 1 | 3) => f | v,
+            (0, 2) => v,
+            (1 | 3, 1 | 3) => h | v,
+            (2, 1 | 3) => h | c,
+            (1 | 3, 2) => v | c,
+            _ => c, // (2, 2)
+        })
+    }
+}
+
+/// Why an interpolation call was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InterpError {
+    /// A window of zero size or larger than [`WINDOW_MAX`] in either direction.
+    BadWindowSize { width: usize, height: usize },
+    /// A block of zero size.
+    EmptyBlock,
+    /// The block at that quarter-pel position does not fit in the prepared window.
+    OutsideWindow {
+        x_qpel: usize,
+        y_qpel: usize,
+        width: usize,
+        height: usize,
+    },
+    /// The window was prepared without a plane this position needs.
+    MissingPlanes { needed: Planes, prepared: Planes },
+    /// `out_stride` is less than the block width.
+    OutputStrideTooSmall { stride: usize, width: usize },
+    /// `out` is shorter than `(height - 1) * out_stride + width`.
+    OutputTooShort { needed: usize, len: usize },
+}
+
+impl fmt::Display for InterpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            InterpError::BadWindowSize { width, height } => write!(
+                f,
+                "interpolation window of {width}x{height}: each side must be 1..={WINDOW_MAX}"
+            ),
+            InterpError::EmptyBlock => write!(f, "block of zero size"),
+            InterpError::OutsideWindow { x_qpel, y_qpel, width, height } => write!(
+                f,
+                "{width}x{height} block at quarter-pel ({x_qpel}, {y_qpel}) is outside the prepared window"
+            ),
+            InterpError::MissingPlanes { needed, prepared } => write!(
+                f,
+                "window prepared with planes {:#x}, position needs {:#x}",
+                prepared.0, needed.0
+            ),
+            InterpError::OutputStrideTooSmall { stride, width } => {
+                write!(f, "output stride {stride} is less than the block width {width}")
+            }
+            InterpError::OutputTooShort { needed, len } => {
+                write!(f, "output buffer of {len} bytes, {needed} needed")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for InterpError {}
+
+/// Checks that `out` holds a `width` x `height` block at `out_stride`.
+fn check_output(
+    out_len: usize,
+    width: usize,
+    height: usize,
+    out_stride: usize,
+) -> Result<(), InterpError> {
+    if width == 0 || height == 0 {
+        return Err(InterpError::EmptyBlock);
+    }
+    if out_stride < width {
+        return Err(InterpError::OutputStrideTooSmall {
+            stride: out_stride,
+            width,
+        });
+    }
+    let needed = out_stride
+        .checked_mul(height - 1)
+        .and_then(|n| n.checked_add(width))
+        .unwrap_or(usize::MAX);
+    if out_len < needed {
+        return Err(InterpError::OutputTooShort {
+            needed,
+            len: out_len,
+        });
+    }
+    Ok(())
+}
+
+/// The integer and half-pel samples of a rectangle of a reference plane, from
+/// which any quarter-pel block inside it is predicted.
+///
+/// After [`prepare`](Self::prepare) at integer origin `(x0, y0)` with size
+/// `w` x `h`, the window holds, for every integer position
+/// `(x0 + i, y0 + j)` with `i < w`, `j < h`, the samples `G`, `b`, `h` and
+/// `j` (those asked for). [`predict`](Self::predict) then forms any block
+/// whose quarter-pel position relative to `(x0, y0)` keeps it inside.
+///
+/// About 10 KiB; keep one per thread and reuse it.
+#[derive(Clone)]
+pub struct LumaWindow {
+    x0: i64,
+    y0: i64,
+    w: usize,
+    h: usize,
+    planes: Planes,
+    full: [u8; WINDOW_MAX * WINDOW_MAX],
+    hor: [u8; WINDOW_MAX * WINDOW_MAX],
+    ver: [u8; WINDOW_MAX * WINDOW_MAX],
+    ctr: [u8; WINDOW_MAX * WINDOW_MAX],
+    /// Unrounded horizontal intermediates `b1`, rows `y0-2 .. y0+h+3`.
+    tmp: [i16; SRC_MAX * WINDOW_MAX],
+    /// Edge-clamped copy of the source rectangle, used only at edges.
+    src: [u8; SRC_MAX * SRC_MAX],
+}
+
+impl Default for LumaWindow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for LumaWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LumaWindow")
+            .field("x0", &self.x0)
+            .field("y0", &self.y0)
+            .field("w", &self.w)
+            .field("h", &self.h)
+            .field("planes", &self.planes)
+            .finish_non_exhaustive()
+    }
+}
+
+#[inline(always)]
+fn clip_u8(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+impl LumaWindow {
+    /// An empty window (nothing prepared).
+    pub fn new() -> Self {
+        LumaWindow {
+            x0: 0,
+            y0: 0,
+            w: 0,
+            h: 0,
+            planes: Planes(0),
+            full: [0; WINDOW_MAX * WINDOW_MAX],
+            hor: [0; WINDOW_MAX * WINDOW_MAX],
+            ver: [0; WINDOW_MAX * WINDOW_MAX],
+            ctr: [0; WINDOW_MAX * WINDOW_MAX],
+            tmp: [0; SRC_MAX * WINDOW_MAX],
+            src: [0; SRC_MAX * SRC_MAX],
+        }
+    }
+
+    /// Integer origin of the prepared window in the reference plane.
+    pub fn origin(&self) -> (i64, i64) {
+        (self.x0, self.y0)
+    }
+
+    /// Size of the prepared window (0 x 0 before the first `prepare`).
+    pub fn size(&self) -> (usize, usize) {
+        (self.w, self.h)
+    }
+
+    /// Computes `planes` for the `width` x `height` integer positions whose
+    /// top-left is `(x0, y0)` in `reference` (which may lie partly or wholly
+    /// outside it: edge samples extend).
+    pub fn prepare(
+        &mut self,
+        reference: &PlaneRef<'_>,
+        x0: i32,
+        y0: i32,
+        width: usize,
+        height: usize,
+        planes: Planes,
+    ) -> Result<(), InterpError> {
+        self.prepare_i64(reference, x0 as i64, y0 as i64, width, height, planes)
+    }
+
+    fn prepare_i64(
+        &mut self,
+        reference: &PlaneRef<'_>,
+        x0: i64,
+        y0: i64,
+        w: usize,
+        h: usize,
+        planes: Planes,
+    ) -> Result<(), InterpError> {
+        if w == 0 || h == 0 || w > WINDOW_MAX || h > WINDOW_MAX {
+            return Err(InterpError::BadWindowSize {
+                width: w,
+                height: h,
+            });
+        }
+        self.x0 = x0;
+        self.y0 = y0;
+        self.w = w;
+        self.h = h;
+        self.planes = Planes(0);
+
+        // The source rectangle: columns x0-2 ..= x0+w+2, rows y0-2 ..= y0+h+2.
+        let (sx, sy) = (x0 - 2, y0 - 2);
+        let (sw, sh) = (w + 5, h + 5);
+        let interior = sx >= 0
+            && sy >= 0
+            && sx + sw as i64 <= reference.width() as i64
+            && sy + sh as i64 <= reference.height() as i64;
+        let direct = if interior {
+            let start = sy as usize * reference.stride() + sx as usize;
+            reference
+                .data()
+                .get(start..)
+                .map(|s| (s, reference.stride()))
+        } else {
+            None
+        };
+        let LumaWindow {
+            full,
+            hor,
+            ver,
+            ctr,
+            tmp,
+            src,
+            ..
+        } = self;
+        let (src, ss): (&[u8], usize) = match direct {
+            Some(d) => d,
+            None => {
+                for r in 0..sh {
+                    let row = &mut src[r * SRC_MAX..r * SRC_MAX + sw];
+                    for (c, v) in row.iter_mut().enumerate() {
+                        *v = reference.get_clamped(sx + c as i64, sy + r as i64);
+                    }
+                }
+                (&src[..], SRC_MAX)
+            }
+        };
+        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+        self.planes = planes;
+        Ok(())
+    }
+
+    /// Writes the `width` x `height` block at quarter-pel position
+    /// `(x_qpel, y_qpel)` relative to the window origin (so `(4, 4)` is the
+    /// integer position `(x0 + 1, y0 + 1)`) to `out` at `out_stride`.
+    ///
+    /// The block must lie inside the window: with `ix = x_qpel / 4`,
+    /// `ix + width + (x_qpel % 4 == 3) as usize <= w`, and the same in y.
+    pub fn predict(
+        &self,
+        x_qpel: usize,
+        y_qpel: usize,
+        width: usize,
+        height: usize,
+        out: &mut [u8],
+        out_stride: usize,
+    ) -> Result<(), InterpError> {
+        check_output(out.len(), width, height, out_stride)?;
+        let (ix, fx) = (x_qpel >> 2, (x_qpel & 3) as u32);
+        let (iy, fy) = (y_qpel >> 2, (y_qpel & 3) as u32);
+        let fits_x = ix
+            .checked_add(width + (fx == 3) as usize)
+            .is_some_and(|e| e <= self.w);
+        let fits_y = iy
+            .checked_add(height + (fy == 3) as usize)
+            .is_some_and(|e| e <= self.h);
+        if !fits_x || !fits_y {
+            return Err(InterpError::OutsideWindow {
+                x_qpel,
+                y_qpel,
+                width,
+                height,
+            });
+        }
+        let needed = Planes::for_fraction(fx, fy);
+        if !self.planes.contains(needed) {
+            return Err(InterpError::MissingPlanes {
+                needed,
+                prepared: self.planes,
+            });
+        }
+        let (g, b, v, c) = (&self.full[..], &self.hor[..], &self.ver[..], &self.ctr[..]);
+        // Each position is one plane, or the rounded average of two planes,
+        // each read at an offset of 0 or 1 sample right/down.
+        type Src<'a> = (&'a [u8], usize, usize);
+        let (p, q): (Src, Option<Src>) = match (fx, fy) {
+            (0, 0) => ((g, 0, 0), None),
+            (1, 0) => ((g, 0, 0), Some((b, 0, 0))),
+            (2, 0) => ((b, 0, 0), None),
+            (3, 0) => ((g, 1, 0), Some((b, 0, 0))),
+            (0, 1) => ((g, 0, 0), Some((v, 0, 0))),
+            (0, 2) => ((v, 0, 0), None),
+            (0, 3) => ((g, 0, 1), Some((v, 0, 0))),
+            (1, 1) => ((b, 0, 0), Some((v, 0, 0))),
+            (3, 1) => ((b, 0, 0), Some((v, 1, 0))),
+            (1, 3) => ((v, 0, 0), Some((b, 0, 1))),
+            (3, 3) => ((v, 1, 0), Some((b, 0, 1))),
+            (2, 1) => ((b, 0, 0), Some((c, 0, 0))),
+            (2, 3) => ((c, 0, 0), Some((b, 0, 1))),
+            (1, 2) => ((v, 0, 0), Some((c, 0, 0))),
+            (3, 2) => ((c, 0, 0), Some((v, 1, 0))),
+            _ => ((c, 0, 0), None), // (2, 2)
+        };
+        for y in 0..height {
+            let o = &mut out[y * out_stride..y * out_stride + width];
+            let pa = (iy + y + p.2) * WINDOW_MAX + ix + p.1;
+            let ra = &p.0[pa..pa + width];
+            match q {
+                None => o.copy_from_slice(ra),
+                Some(q) => {
+                    let qa = (iy + y + q.2) * WINDOW_MAX + ix + q.1;
+                    let rb = &q.0[qa..qa + width];
+                    for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
+                        *o = ((a as u16 + b as u16 + 1) >> 1) as u8;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Predicts the `width` x `height` block (any size) whose top-left is at
+    /// absolute quarter-pel position `(x_qpel, y_qpel)` in `reference` (that
+    /// is `4 * block_x + mv_x` for a block at `block_x` with a quarter-pel
+    /// vector `mv_x`), reusing this window's buffers. Same result as
+    /// [`predict_luma`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn predict_block(
+        &mut self,
+        reference: &PlaneRef<'_>,
+        x_qpel: i32,
+        y_qpel: i32,
+        width: usize,
+        height: usize,
+        out: &mut [u8],
+        out_stride: usize,
+    ) -> Result<(), InterpError> {
+        check_output(out.len(), width, height, out_stride)?;
+        let (fx, fy) = ((x_qpel & 3) as u32, (y_qpel & 3) as u32);
+        let (ix, iy) = ((x_qpel >> 2) as i64, (y_qpel >> 2) as i64);
+        let planes = Planes::for_fraction(fx, fy);
+        let mut ty = 0;
+        while ty < height {
+            let th = TILE.min(height - ty);
+            let mut tx = 0;
+            while tx < width {
+                let tw = TILE.min(width - tx);
+                self.prepare_i64(
+                    reference,
+                    ix + tx as i64,
+                    iy + ty as i64,
+                    tw + 1,
+                    th + 1,
+                    planes,
+                )?;
+                let start = ty * out_stride + tx;
+                self.predict(
+                    fx as usize,
+                    fy as usize,
+                    tw,
+                    th,
+                    &mut out[start..],
+                    out_stride,
+                )?;
+                tx += tw;
+            }
+            ty += th;
+        }
+        Ok(())
+    }
+}
+
+/// `a - 5b + 20c + 20d - 5e + f` on six equally long rows, into `out`.
+#[inline(always)]
+fn tap_rows_u8(s: [&[u8]; 6], out: &mut [i16]) {
+    let n = out.len();
+    let (s0, s1, s2, s3, s4, s5) = (
+        &s[0][..n],
+        &s[1][..n],
+        &s[2][..n],
+        &s[3][..n],
+        &s[4][..n],
+        &s[5][..n],
+    );
+    for i in 0..n {
+        out[i] = s0[i] as i16 + s5[i] as i16 - 5 * (s1[i] as i16 + s4[i] as i16)
+            + 20 * (s2[i] as i16 + s3[i] as i16);
+    }
+}
+
+/// Computes the requested planes of a `w` x `h` window from its source
+/// rectangle `src` (`(w + 5) x (h + 5)` samples at stride `ss`, top-left two
+/// samples above and left of the window's first integer sample).
+#[allow(clippy::too_many_arguments)]
+fn compute_planes(
+    src: &[u8],
+    ss: usize,
+    w: usize,
+    h: usize,
+    planes: Planes,
+    full: &mut [u8],
+    hor: &mut [u8],
+    ver: &mut [u8],
+    ctr: &mut [u8],
+    tmp: &mut [i16],
+) {
+    let row = |r: usize, c: usize| &src[r * ss + c..r * ss + c + w];
+    if planes.contains(Planes::FULL) {
+        for y in 0..h {
+            full[y * WINDOW_MAX..y * WINDOW_MAX + w].copy_from_slice(row(y + 2, 2));
+        }
+    }
+    let need_tmp = planes.contains(Planes::HORIZONTAL) || planes.contains(Planes::CENTRE);
+    if need_tmp {
+        for r in 0..h + 5 {
+            let t = &mut tmp[r * WINDOW_MAX..r * WINDOW_MAX + w];
+            tap_rows_u8(
+                [
+                    row(r, 0),
+                    row(r, 1),
+                    row(r, 2),
+                    row(r, 3),
+                    row(r, 4),
+                    row(r, 5),
+                ],
+                t,
+            );
+        }
+    }
+    if planes.contains(Planes::HORIZONTAL) {
+        for y in 0..h {
+            let t = &tmp[(y + 2) * WINDOW_MAX..(y + 2) * WINDOW_MAX + w];
+            let o = &mut hor[y * WINDOW_MAX..y * WINDOW_MAX + w];
+            for (o, &t) in o.iter_mut().zip(t) {
+                *o = clip_u8((t as i32 + 16) >> 5);
+            }
+        }
+    }
+    if planes.contains(Planes::VERTICAL) {
+        let mut line = [0i16; WINDOW_MAX];
+        for y in 0..h {
+            let t = &mut line[..w];
+            tap_rows_u8(
+                [
+                    row(y, 2),
+                    row(y + 1, 2),
+                    row(y + 2, 2),
+                    row(y + 3, 2),
+                    row(y + 4, 2),
+                    row(y + 5, 2),
+                ],
+                t,
+            );
+            let o = &mut ver[y * WINDOW_MAX..y * WINDOW_MAX + w];
+            for (o, &t) in o.iter_mut().zip(t.iter()) {
+                *o = clip_u8((t as i32 + 16) >> 5);
+            }
+        }
+    }
+    if planes.contains(Planes::CENTRE) {
+        for y in 0..h {
+            let t = |k: usize| &tmp[(y + k) * WINDOW_MAX..(y + k) * WINDOW_MAX + w];
+            let (t0, t1, t2, t3, t4, t5) = (t(0), t(1), t(2), t(3), t(4), t(5));
+            let o = &mut ctr[y * WINDOW_MAX..y * WINDOW_MAX + w];
+            for i in 0..w {
+                let j1 = t0[i] as i32 + t5[i] as i32 - 5 * (t1[i] as i32 + t4[i] as i32)
+                    + 20 * (t2[i] as i32 + t3[i] as i32);
+                o[i] = clip_u8((j1 + 512) >> 10);
+            }
+        }
+    }
+}
+
+/// Predicts the `width` x `height` luma block whose top-left is at absolute
+/// quarter-pel position `(x_qpel, y_qpel)` of `reference` into `out` (row
+/// `y` at `out[y * out_stride..]`). Any position is valid: samples outside
+/// the plane take the nearest edge sample.
+///
+/// Builds a [`LumaWindow`] on the stack (about 10 KiB) for the call; code
+/// predicting many blocks should keep one and call
+/// [`LumaWindow::predict_block`] instead.
+pub fn predict_luma(
+    reference: PlaneRef<'_>,
+    x_qpel: i32,
+    y_qpel: i32,
+    width: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) -> Result<(), InterpError> {
+    LumaWindow::new().predict_block(&reference, x_qpel, y_qpel, width, height, out, out_stride)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn range(&mut self, lo: i64, hi: i64) -> i64 {
+            lo + self.below((hi - lo + 1) as u64) as i64
+        }
+    }
+
+    fn tap(s: [i32; 6]) -> i32 {
+        s[0] - 5 * s[1] + 20 * s[2] + 20 * s[3] - 5 * s[4] + s[5]
+    }
+
+    /// The filter written straight from the H.264 text, one sample at a time,
+    /// clamping every reference coordinate; `j` from vertical intermediates.
+    fn naive_sample(p: &PlaneRef, xq: i64, yq: i64) -> u8 {
+        let (x, y, fx, fy) = (xq >> 2, yq >> 2, xq & 3, yq & 3);
+        let g = |dx: i64, dy: i64| p.get_clamped(x + dx, y + dy) as i32;
+        let h1 = |dx: i64, dy: i64| {
+            tap([
+                g(dx, dy - 2),
+                g(dx, dy - 1),
+                g(dx, dy),
+                g(dx, dy + 1),
+                g(dx, dy + 2),
+                g(dx, dy + 3),
+            ])
+        };
+        let b1 = |dx: i64, dy: i64| {
+            tap([
+                g(dx - 2, dy),
+                g(dx - 1, dy),
+                g(dx, dy),
+                g(dx + 1, dy),
+                g(dx + 2, dy),
+                g(dx + 3, dy),
+            ])
+        };
+        let clip = |v: i32| v.clamp(0, 255);
+        let b = |dx, dy| clip((b1(dx, dy) + 16) >> 5);
+        let h = |dx, dy| clip((h1(dx, dy) + 16) >> 5);
+        let j = || {
+            let j1 = tap([h1(-2, 0), h1(-1, 0), h1(0, 0), h1(1, 0), h1(2, 0), h1(3, 0)]);
+            clip((j1 + 512) >> 10)
+        };
+        let avg = |a: i32, b: i32| (a + b + 1) >> 1;
+        (match (fx, fy) {
+            (0, 0) => g(0, 0),
+            (1, 0) => avg(g(0, 0), b(0, 0)),
+            (2, 0) => b(0, 0),
+            (3, 0) => avg(g(1, 0), b(0, 0)),
+            (0, 1) => avg(g(0, 0), h(0, 0)),
+            (0, 2) => h(0, 0),
+            (0, 3) => avg(g(0, 1), h(0, 0)),
+            (1, 1) => avg(b(0, 0), h(0, 0)),
+            (3, 1) => avg(b(0, 0), h(1, 0)),
+            (1, 3) => avg(h(0, 0), b(0, 1)),
+            (3, 3) => avg(h(1, 0), b(0, 1)),
+            (2, 1) => avg(b(0, 0), j()),
+            (2, 3) => avg(j(), b(0, 1)),
+            (1, 2) => avg(h(0, 0), j()),
+            (3, 2) => avg(j(), h(1, 0)),
+            _ => j(),
+        }) as u8
+    }
+
+    fn random_plane(rng: &mut Rng, w: usize, h: usize, stride: usize, smooth: bool) -> Vec<u8> {
+        let mut d = vec![0u8; stride * (h - 1) + w];
+        for y in 0..h {
+            for x in 0..w {
+                d[y * stride + x] = if smooth && rng.below(4) != 0 {
+                    ((x * 7 + y * 3) % 256) as u8
+                } else {
+                    rng.below(256) as u8
+                };
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn predict_equals_naive_everywhere() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for iter in 0..600 {
+            let w = rng.range(1, 70) as usize;
+            let h = rng.range(1, 70) as usize;
+            let stride = w + rng.below(9) as usize;
+            let data = random_plane(&mut rng, w, h, stride, iter % 2 == 0);
+            let p = PlaneRef::new(&data, w, h, stride).unwrap();
+            let bw = rng.range(1, 40) as usize;
+            let bh = rng.range(1, 40) as usize;
+            // Positions from well outside the top-left to well outside the bottom-right.
+            let xq = rng.range(-4 * 12 - 3, 4 * (w as i64 + 12)) as i32;
+            let yq = rng.range(-4 * 12 - 3, 4 * (h as i64 + 12)) as i32;
+            let os = bw + rng.below(5) as usize;
+            let mut out = vec![0u8; os * (bh - 1) + bw];
+            predict_luma(p, xq, yq, bw, bh, &mut out, os).unwrap();
+            for y in 0..bh {
+                for x in 0..bw {
+                    let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
+                    assert_eq!(
+                        out[y * os + x],
+                        want,
+                        "iter {iter}: {w}x{h} block {bw}x{bh} at ({xq},{yq}) px ({x},{y})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn interior_fast_path_every_fraction() {
+        // A large plane so that most blocks take the direct (unclamped) path.
+        let mut rng = Rng(12345);
+        let (w, h, stride) = (96, 80, 101);
+        let data = random_plane(&mut rng, w, h, stride, false);
+        let p = PlaneRef::new(&data, w, h, stride).unwrap();
+        for fy in 0..4 {
+            for fx in 0..4 {
+                for &(bw, bh) in &[(4, 4), (8, 8), (16, 16), (32, 32), (16, 8), (5, 3)] {
+                    let xq = 4 * rng.range(3, (w - bw - 4) as i64) as i32 + fx;
+                    let yq = 4 * rng.range(3, (h - bh - 4) as i64) as i32 + fy;
+                    let mut out = vec![0u8; bw * bh];
+                    predict_luma(p, xq, yq, bw, bh, &mut out, bw).unwrap();
+                    for y in 0..bh {
+                        for x in 0..bw {
+                            let want = naive_sample(
+                                &p,
+                                xq as i64 + 4 * x as i64,
+                                yq as i64 + 4 * y as i64,
+                            );
+                            assert_eq!(out[y * bw + x], want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn window_predict_matches_and_is_checked() {
+        let mut rng = Rng(777);
+        let (w, h) = (40, 40);
+        let data = random_plane(&mut rng, w, h, w, false);
+        let p = PlaneRef::packed(&data, w, h).unwrap();
+        let mut win = LumaWindow::new();
+        win.prepare(&p, -3, 20, 18, 18, Planes::ALL).unwrap();
+        let mut out = [0u8; 16 * 16];
+        for qy in 0..8 {
+            for qx in 0..8 {
+                win.predict(qx, qy, 16, 16, &mut out, 16).unwrap();
+                for y in 0..16 {
+                    for x in 0..16 {
+                        let want =
+                            naive_sample(&p, -12 + (qx + 4 * x) as i64, 80 + (qy + 4 * y) as i64);
+                        assert_eq!(out[y * 16 + x], want);
+                    }
+                }
+            }
+        }
+        // qx = 10 is ix = 2: 2 + 16 <= 18 fits; qx = 11 also reads ix + 1,
+        // and qx = 12 is ix = 3: both outside.
+        assert!(win.predict(10, 10, 16, 16, &mut out, 16).is_ok());
+        assert!(matches!(
+            win.predict(11, 0, 16, 16, &mut out, 16),
+            Err(InterpError::OutsideWindow { .. })
+        ));
+        assert!(matches!(
+            win.predict(0, 12, 16, 16, &mut out, 16),
+            Err(InterpError::OutsideWindow { .. })
+        ));
+        assert!(matches!(
+            win.predict(0, 0, 16, 16, &mut out, 15),
+            Err(InterpError::OutputStrideTooSmall { .. })
+        ));
+        assert!(matches!(
+            win.predict(0, 0, 16, 17, &mut out, 16),
+            Err(InterpError::OutputTooShort { .. })
+        ));
+        assert!(matches!(
+            win.prepare(&p, 0, 0, 37, 1, Planes::ALL),
+            Err(InterpError::BadWindowSize { .. })
+        ));
+        win.prepare(&p, 0, 0, 18, 18, Planes::FULL).unwrap();
+        assert!(matches!(
+            win.predict(2, 0, 16, 16, &mut out, 16),
+            Err(InterpError::MissingPlanes { .. })
+        ));
+        // Extreme positions are clamped, not overflowed.
+        let mut o = [0u8; 4];
+        predict_luma(p, i32::MIN, i32::MAX, 2, 2, &mut o, 2).unwrap();
+        assert_eq!(o, [data[(h - 1) * w]; 4]);
+    }
+
+    #[test]
+    fn flat_plane_predicts_flat() {
+        let data = [77u8; 64];
+        let p = PlaneRef::packed(&data, 8, 8).unwrap();
+        let mut out = [0u8; 9 * 9];
+        for q in 0..16 {
+            predict_luma(p, q % 4 - 5, q / 4 + 9, 9, 9, &mut out, 9).unwrap();
+            assert!(out.iter().all(|&v| v == 77));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Codec building blocks shared by the encoder and the decoder.
+//!
+//! Everything here is `no_std`, integer-exact and deterministic: the encoder
+//! and every decoder (native or WebAssembly) must produce bit-identical
+//! predictions from the same reference.
+//!
+//! * [`plane`]: [`PlaneRef`], a checked read-only view of one 8-bit plane.
+//! * [`interpolate`]: H.264-style quarter-pel luma interpolation
+//!   ([`predict_luma`], [`LumaWindow`]).
+
+pub mod interpolate;
+pub mod plane;
+pub mod range_coder;
+
+pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX};
+pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
