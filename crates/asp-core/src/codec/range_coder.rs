@@ -73,8 +73,10 @@ impl BitModel {
         4 + u32::from(self.seen >= 16) + u32::from(self.seen >= 64)
     }
 
+    /// Moves the estimate towards `bit`. Coding a bit does this; the
+    /// encoder's cost estimator calls it directly.
     #[inline(always)]
-    fn update(&mut self, bit: bool) {
+    pub fn observe(&mut self, bit: bool) {
         let rate = self.rate();
         let p = i32::from(self.p1);
         let target = if bit { PROB_ONE as i32 } else { 0 };
@@ -166,7 +168,7 @@ impl RangeEncoder {
             self.low += u64::from(bound);
             self.range -= bound;
         }
-        model.update(bit);
+        model.observe(bit);
         self.normalise();
     }
 
@@ -277,7 +279,7 @@ impl<'a> RangeDecoder<'a> {
             self.code -= bound;
             self.range -= bound;
         }
-        model.update(bit);
+        model.observe(bit);
         self.normalise();
         bit
     }
