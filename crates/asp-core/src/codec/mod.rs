@@ -10,7 +10,9 @@
 
 pub mod interpolate;
 pub mod plane;
+pub mod bins;
 pub mod range_coder;
+pub mod residual;
 
 pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
