@@ -13,6 +13,8 @@ pub mod plane;
 pub mod bins;
 pub mod range_coder;
 pub mod residual;
+pub mod frame;
+pub mod tiles;
 
 pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
