@@ -9,6 +9,7 @@
 //!   ([`predict_luma`], [`LumaWindow`]).
 
 pub mod interpolate;
+pub mod intra;
 pub mod plane;
 pub mod bins;
 pub mod range_coder;
