@@ -10,7 +10,9 @@
 
 pub mod interpolate;
 pub mod intra;
+pub mod deblock;
 pub mod plane;
+pub mod plane_mut;
 pub mod bins;
 pub mod range_coder;
 pub mod residual;
