@@ -142,59 +142,15 @@ pub const BETA: [u8; 52] = [
 ];
 
 /// H.264 table 8-17, tC0' by indexA for bS = 1, 2, 3.
+#[rustfmt::skip]
 pub const TC0: [[u8; 3]; 52] = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 1],
-    [0, 0, 1],
-    [0, 0, 1],
-    [0, 0, 1],
-    [0, 1, 1],
-    [0, 1, 1],
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 2],
-    [1, 1, 2],
-    [1, 1, 2],
-    [1, 1, 2],
-    [1, 2, 3],
-    [1, 2, 3],
-    [2, 2, 3],
-    [2, 2, 4],
-    [2, 3, 4],
-    [2, 3, 4],
-    [3, 3, 5],
-    [3, 4, 6],
-    [3, 4, 6],
-    [4, 5, 7],
-    [4, 5, 8],
-    [4, 6, 9],
-    [5, 7, 10],
-    [6, 8, 11],
-    [6, 8, 13],
-    [7, 10, 14],
-    [8, 11, 16],
-    [9, 12, 18],
-    [10, 13, 20],
-    [11, 15, 23],
-    [13, 17, 25],
+    [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
+    [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
+    [0, 0, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 1, 1], [0, 1, 1], [1, 1, 1],
+    [1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 2], [1, 1, 2], [1, 1, 2], [1, 1, 2], [1, 2, 3],
+    [1, 2, 3], [2, 2, 3], [2, 2, 4], [2, 3, 4], [2, 3, 4], [3, 3, 5], [3, 4, 6], [3, 4, 6],
+    [4, 5, 7], [4, 5, 8], [4, 6, 9], [5, 7, 10], [6, 8, 11], [6, 8, 13], [7, 10, 14], [8, 11, 16],
+    [9, 12, 18], [10, 13, 20], [11, 15, 23], [13, 17, 25],
 ];
 
 /// H.264 table 8-15: chroma QP by (luma QP + chroma offset), clipped to 0..=51.
@@ -627,6 +583,8 @@ mod simd {
         fn from_u64(v: u64) -> Self;
         /// The low and high 8 bytes.
         fn to_u64s(self) -> (u64, u64);
+        /// The high 8 bytes moved to the low half (high half: don't care).
+        fn hi_half(self) -> Self;
         /// Interleave the low 8 bytes: `a0 b0 a1 b1 ..`.
         fn unpack_lo8(self, o: Self) -> Self;
         fn unpack_lo16(self, o: Self) -> Self;
@@ -716,12 +674,17 @@ mod simd {
             c[4].pack(c[5]),
             c[6].pack(c[7]),
         ];
-        let mut rows = [V::splat(0); 8];
-        for (k, p) in pairs.iter().enumerate() {
-            let (lo, hi) = p.to_u64s();
-            rows[2 * k] = V::from_u64(lo);
-            rows[2 * k + 1] = V::from_u64(hi);
-        }
+        // The transpose reads only the low 8 bytes of each input row.
+        let rows = [
+            pairs[0],
+            pairs[0].hi_half(),
+            pairs[1],
+            pairs[1].hi_half(),
+            pairs[2],
+            pairs[2].hi_half(),
+            pairs[3],
+            pairs[3].hi_half(),
+        ];
         for (k, t) in transpose8x8(rows).iter().enumerate() {
             let (lo, hi) = t.to_u64s();
             store8(data, at + 2 * k * stride, lo);
@@ -1036,6 +999,10 @@ mod simd {
                 }
             }
             #[inline(always)]
+            fn hi_half(self) -> Self {
+                Native(unsafe { _mm_unpackhi_epi64(self.0, self.0) })
+            }
+            #[inline(always)]
             fn unpack_lo8(self, o: Self) -> Self {
                 Native(unsafe { _mm_unpacklo_epi8(self.0, o.0) })
             }
@@ -1148,6 +1115,10 @@ mod simd {
                     u64x2_extract_lane::<0>(self.0),
                     u64x2_extract_lane::<1>(self.0),
                 )
+            }
+            #[inline(always)]
+            fn hi_half(self) -> Self {
+                Native(i64x2_shuffle::<1, 1>(self.0, self.0))
             }
             #[inline(always)]
             fn unpack_lo8(self, o: Self) -> Self {
