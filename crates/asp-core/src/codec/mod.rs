@@ -21,3 +21,5 @@ pub mod tiles;
 
 pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
+pub mod quant;
+pub mod transform;

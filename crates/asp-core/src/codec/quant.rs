@@ -1,0 +1,705 @@
+//! Quantisation of transform coefficients, H.264-style, and the zigzag scans.
+//!
+//! # QP
+//!
+//! [`Qp`] runs from 0 to 51 as x264 users expect: the quantiser step is
+//! 0.625 at QP 0 and doubles every 6 QP ([`quant_step_q4`]).
+//!
+//! # Dequantisation (decoder and encoder reconstruction)
+//!
+//! Exactly H.264's (§8.5.12.1, §8.5.13.1) with a weight matrix, `w = 16`
+//! everywhere being "flat" (no scaling matrix). With
+//! `LevelScale(m, i, j) = w(i, j) * normAdjust(m, i, j)`, `m = qp % 6`:
+//!
+//! * 4x4: `d = (c * LevelScale) << (qp/6 - 4)` if `qp >= 24`, else
+//!   `(c * LevelScale + 2^(3 - qp/6)) >> (4 - qp/6)`;
+//! * 8x8: `d = (c * LevelScale) << (qp/6 - 6)` if `qp >= 36`, else
+//!   `(c * LevelScale + 2^(5 - qp/6)) >> (6 - qp/6)`.
+//!
+//! Ranges, so nothing overflows whatever the bitstream says: levels are first
+//! clamped to `±`[`LEVEL_MAX`] (`2^15 - 1`, far above any level a real encoder
+//! produces); the product is formed in `i64` (`|c * LevelScale| <= 2^15 *
+//! 255 * 58 < 2^29`, shifted by at most 4) and the result clamped to
+//! `±`[`COEFF_MAX`] (`2^24 - 1`), the range the inverse transforms compute
+//! exactly (see [`transform`](super::transform)). With flat weights nothing
+//! real is clamped: the largest coefficient a residual of ±255 needs is about
+//! `2^14`; the clamp only bites on levels near `LEVEL_MAX` at high QP.
+//!
+//! # Forward quantisation (encoder)
+//!
+//! `level = sign(W) * ((|W| * MF + offset) >> qbits)`, clamped to
+//! `LEVEL_MAX`, with `qbits = 15 + qp/6` (4x4) or `16 + qp/6` (8x8). The
+//! multipliers `MF(m, i, j)` are derived here from the dequantisation scales
+//! and the norms of the transform bases, so that dequantising undoes
+//! quantising; for flat weights they are the classic tables (13107, 5243,
+//! 8066, ... and 13107, 11428, 20972, ...). `offset` is a
+//! [`RoundingOffset`]: the fraction of a step at which a value rounds up.
+//! Below one half it widens the dead zone around zero, which saves bits
+//! where they buy the least (1/3 for intra, 1/6 for inter, as in the JM
+//! reference encoder).
+//!
+//! # Weight matrices
+//!
+//! [`Quantiser`] holds the tables for one pair of weight matrices.
+//! [`Quantiser::FLAT`] is the one the codec uses today; a scaling matrix is a
+//! [`Quantiser::with_weights`] away, with no other change.
+
+use super::transform::COEFF_MAX;
+
+/// Largest QP.
+pub const QP_MAX: u8 = 51;
+
+/// A quantisation parameter, `0..=51`: the step doubles every 6.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Qp(u8);
+
+impl Qp {
+    pub const MIN: Qp = Qp(0);
+    pub const MAX: Qp = Qp(QP_MAX);
+
+    /// `None` above 51.
+    pub const fn new(qp: u8) -> Option<Qp> {
+        if qp <= QP_MAX {
+            Some(Qp(qp))
+        } else {
+            None
+        }
+    }
+
+    /// The nearest valid QP: `qp` clamped to `0..=51`.
+    pub const fn saturating(qp: i32) -> Qp {
+        Qp(if qp < 0 {
+            0
+        } else if qp > QP_MAX as i32 {
+            QP_MAX
+        } else {
+            qp as u8
+        })
+    }
+
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+
+    /// `qp % 6`: where in its octave the step is.
+    const fn phase(self) -> usize {
+        (self.0 % 6) as usize
+    }
+
+    /// `qp / 6`: how many times the step has doubled (0..=8).
+    const fn octave(self) -> u32 {
+        (self.0 / 6) as u32
+    }
+}
+
+/// The quantiser step at `qp`, in sixteenths: 10 (0.625) at QP 0, then
+/// 11, 13, 14, 16, 18, doubling every 6 QP, up to 3584 (224) at QP 51.
+pub const fn quant_step_q4(qp: Qp) -> u32 {
+    (NORM_ADJUST_4X4[qp.phase()][0] as u32) << qp.octave()
+}
+
+/// Largest level magnitude dequantisation accepts; larger levels are clamped.
+pub const LEVEL_MAX: i32 = (1 << 15) - 1;
+
+/// H.264 Table 8-15's `normAdjust4x4(m, class)`: the dequantisation scale per
+/// `qp % 6` for the three 4x4 position classes of [`class_4x4`].
+const NORM_ADJUST_4X4: [[i32; 3]; 6] =
+    [[10, 16, 13], [11, 18, 14], [13, 20, 16], [14, 23, 18], [16, 25, 20], [18, 29, 23]];
+
+/// H.264's `normAdjust8x8(m, class)` for the six 8x8 position classes of
+/// [`class_8x8`].
+const NORM_ADJUST_8X8: [[i32; 6]; 6] = [
+    [20, 18, 32, 19, 25, 24],
+    [22, 19, 35, 21, 28, 26],
+    [26, 23, 42, 24, 33, 31],
+    [28, 25, 45, 26, 35, 33],
+    [32, 28, 51, 30, 40, 38],
+    [36, 32, 58, 34, 46, 43],
+];
+
+/// Position class of 4x4 raster index `position`: 0 for (even, even), 1 for
+/// (odd, odd), 2 for mixed. The class says how large the basis function is,
+/// which sets its step.
+const fn class_4x4(position: usize) -> usize {
+    let (row_odd, column_odd) = ((position / 4) % 2 == 1, position % 2 == 1);
+    match (row_odd, column_odd) {
+        (false, false) => 0,
+        (true, true) => 1,
+        _ => 2,
+    }
+}
+
+/// Position class of 8x8 raster index `position`, per H.264: 0 for both
+/// indices `≡ 0 (mod 4)`, 1 for both odd, 2 for both `≡ 2 (mod 4)`, 3 for one
+/// `≡ 0 (mod 4)` and one odd, 4 for one `≡ 0` and one `≡ 2 (mod 4)`, 5 for
+/// one `≡ 2 (mod 4)` and one odd.
+const fn class_8x8(position: usize) -> usize {
+    // Index kinds: 0 for ≡ 0 (mod 4), 1 for odd, 2 for ≡ 2 (mod 4).
+    const fn kind(index: usize) -> usize {
+        if index % 2 == 1 {
+            1
+        } else if index % 4 == 0 {
+            0
+        } else {
+            2
+        }
+    }
+    match (kind(position / 8), kind(position % 8)) {
+        (0, 0) => 0,
+        (1, 1) => 1,
+        (2, 2) => 2,
+        (0, 1) | (1, 0) => 3,
+        (0, 2) | (2, 0) => 4,
+        _ => 5,
+    }
+}
+
+/// `T T^T` of the 4x4 core transform row `k` after the inverse transform's
+/// halving of odd rows, as a divisor: 4 for even rows, 5 for odd ones
+/// (`C C^T = diag(4, 10, 4, 10)`, and the inverse uses `C^T diag(1, 1/2, 1,
+/// 1/2)`).
+const fn basis_divisor_4(k: usize) -> u64 {
+    if k % 2 == 0 {
+        4
+    } else {
+        5
+    }
+}
+
+/// Squared norm of row `k` of the 8x8 basis `T`: 512 (rows 0, 4), 578 (odd
+/// rows), 320 (rows 2, 6).
+const fn basis_norm_8(k: usize) -> u64 {
+    if k % 2 == 1 {
+        578
+    } else if k % 4 == 0 {
+        512
+    } else {
+        320
+    }
+}
+
+/// `round(numerator / denominator)`, in `const` context.
+const fn divide_rounded(numerator: u64, denominator: u64) -> u64 {
+    (numerator + denominator / 2) / denominator
+}
+
+/// The fraction of a quantiser step at which a magnitude rounds up to the
+/// next level, in units of `1/32768`, at most one half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoundingOffset(u16);
+
+impl RoundingOffset {
+    /// Round to nearest: no dead zone beyond the plain rounding.
+    pub const NEAREST: RoundingOffset = RoundingOffset(1 << 14);
+    /// 1/3 of a step, for intra blocks.
+    pub const INTRA: RoundingOffset = RoundingOffset(10923);
+    /// 1/6 of a step, for inter blocks.
+    pub const INTER: RoundingOffset = RoundingOffset(5461);
+
+    /// `q15 / 32768` of a step, clamped to at most one half.
+    pub const fn from_q15(q15: u16) -> RoundingOffset {
+        RoundingOffset(if q15 > 1 << 14 { 1 << 14 } else { q15 })
+    }
+
+    pub const fn q15(self) -> u16 {
+        self.0
+    }
+}
+
+/// A 4x4 weight matrix, raster order; 16 everywhere is flat.
+pub const FLAT_WEIGHTS_4X4: [u8; 16] = [16; 16];
+/// An 8x8 weight matrix, raster order; 16 everywhere is flat.
+pub const FLAT_WEIGHTS_8X8: [u8; 64] = [16; 64];
+
+/// Quantisation and dequantisation tables for one pair of weight matrices,
+/// per `qp % 6` and coefficient position (raster order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quantiser {
+    /// `LevelScale4x4(m, position) = w * normAdjust4x4`.
+    level_scale_4x4: [[i32; 16]; 6],
+    /// Forward multipliers `MF` for 4x4, with `qbits = 15 + qp/6`.
+    multiplier_4x4: [[u32; 16]; 6],
+    /// `LevelScale8x8(m, position) = w * normAdjust8x8`.
+    level_scale_8x8: [[i32; 64]; 6],
+    /// Forward multipliers `MF` for 8x8, with `qbits = 16 + qp/6`.
+    multiplier_8x8: [[u32; 64]; 6],
+}
+
+impl Quantiser {
+    /// The tables without scaling matrices (every weight 16).
+    pub const FLAT: Quantiser = match Quantiser::with_weights(&FLAT_WEIGHTS_4X4, &FLAT_WEIGHTS_8X8) {
+        Some(quantiser) => quantiser,
+        None => panic!("flat weights are non-zero"),
+    };
+
+    /// Tables for the given weight matrices (raster order, 16 = neutral).
+    /// `None` if a weight is zero.
+    ///
+    /// The forward multipliers make dequantisation undo quantisation: the
+    /// inverse transform reconstructs `d(i, j) / (64 a_i a_j)` from 4x4
+    /// coefficients `W = C X C^T` (`a = 4, 5, 4, 5`), so
+    /// `MF * LevelScale * 2^(qp/6) / 16 / 2^qbits` must equal
+    /// `64 / (a_i a_j)`, i.e. `MF = 2^25 / (a_i a_j LevelScale)`. For 8x8,
+    /// `W = T X T^T / 64` and the inverse reconstructs
+    /// `2^18 d / (n_i n_j)` (`n` the squared norms of `T`'s rows), giving
+    /// `MF = 2^40 / (n_i n_j LevelScale8x8)`.
+    pub const fn with_weights(weights_4x4: &[u8; 16], weights_8x8: &[u8; 64]) -> Option<Quantiser> {
+        let mut tables = Quantiser {
+            level_scale_4x4: [[0; 16]; 6],
+            multiplier_4x4: [[0; 16]; 6],
+            level_scale_8x8: [[0; 64]; 6],
+            multiplier_8x8: [[0; 64]; 6],
+        };
+        let mut phase = 0;
+        while phase < 6 {
+            let mut position = 0;
+            while position < 16 {
+                let weight = weights_4x4[position] as i32;
+                if weight == 0 {
+                    return None;
+                }
+                let level_scale = weight * NORM_ADJUST_4X4[phase][class_4x4(position)];
+                let divisor = basis_divisor_4(position / 4) * basis_divisor_4(position % 4) * level_scale as u64;
+                tables.level_scale_4x4[phase][position] = level_scale;
+                tables.multiplier_4x4[phase][position] = divide_rounded(1 << 25, divisor) as u32;
+                position += 1;
+            }
+            let mut position = 0;
+            while position < 64 {
+                let weight = weights_8x8[position] as i32;
+                if weight == 0 {
+                    return None;
+                }
+                let level_scale = weight * NORM_ADJUST_8X8[phase][class_8x8(position)];
+                let divisor = basis_norm_8(position / 8) * basis_norm_8(position % 8) * level_scale as u64;
+                tables.level_scale_8x8[phase][position] = level_scale;
+                tables.multiplier_8x8[phase][position] = divide_rounded(1 << 40, divisor) as u32;
+                position += 1;
+            }
+            phase += 1;
+        }
+        Some(tables)
+    }
+
+    /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
+    /// coefficients to levels in `±LEVEL_MAX`.
+    pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
+        let multipliers = &self.multiplier_4x4[qp.phase()];
+        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 15 + qp.octave(), rounding))
+    }
+
+    /// Quantises an 8x8 block of [`forward_8x8`](super::transform::forward_8x8)
+    /// coefficients to levels in `±LEVEL_MAX`.
+    pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
+        let multipliers = &self.multiplier_8x8[qp.phase()];
+        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding))
+    }
+
+    /// Dequantises a 4x4 block of levels for
+    /// [`inverse_add_4x4`](super::transform::inverse_add_4x4): outputs are
+    /// in `±COEFF_MAX` whatever the levels.
+    pub fn dequantise_4x4(&self, levels: &[i32; 16], qp: Qp) -> [i32; 16] {
+        let scales = &self.level_scale_4x4[qp.phase()];
+        // LevelScale carries the weight's factor 16 = 2^4.
+        core::array::from_fn(|i| dequantise(levels[i], scales[i], qp.octave() as i32 - 4))
+    }
+
+    /// Dequantises an 8x8 block of levels for
+    /// [`inverse_add_8x8`](super::transform::inverse_add_8x8): outputs are
+    /// in `±COEFF_MAX` whatever the levels.
+    pub fn dequantise_8x8(&self, levels: &[i32; 64], qp: Qp) -> [i32; 64] {
+        let scales = &self.level_scale_8x8[qp.phase()];
+        // LevelScale8x8 carries the weight's 16 and the 8x8 scale's 4: 2^6.
+        core::array::from_fn(|i| dequantise(levels[i], scales[i], qp.octave() as i32 - 6))
+    }
+
+    /// `LevelScale4x4(qp % 6, position)`; `position` is taken modulo 16.
+    pub fn level_scale_4x4(&self, qp: Qp, position: usize) -> i32 {
+        self.level_scale_4x4[qp.phase()][position % 16]
+    }
+
+    /// `LevelScale8x8(qp % 6, position)`; `position` is taken modulo 64.
+    pub fn level_scale_8x8(&self, qp: Qp, position: usize) -> i32 {
+        self.level_scale_8x8[qp.phase()][position % 64]
+    }
+
+    /// Forward multiplier `MF` for 4x4 (`qbits = 15 + qp/6`); `position` is
+    /// taken modulo 16.
+    pub fn multiplier_4x4(&self, qp: Qp, position: usize) -> u32 {
+        self.multiplier_4x4[qp.phase()][position % 16]
+    }
+
+    /// Forward multiplier `MF` for 8x8 (`qbits = 16 + qp/6`); `position` is
+    /// taken modulo 64.
+    pub fn multiplier_8x8(&self, qp: Qp, position: usize) -> u32 {
+        self.multiplier_8x8[qp.phase()][position % 64]
+    }
+}
+
+/// `sign(coeff) * min((|coeff| * multiplier + offset) >> qbits, LEVEL_MAX)`.
+#[inline(always)]
+fn quantise(coeff: i32, multiplier: u32, qbits: u32, rounding: RoundingOffset) -> i32 {
+    // |coeff| <= 2^31 and multiplier < 2^18 for any non-zero weight, so the
+    // product fits an i64 easily.
+    let offset = i64::from(rounding.q15()) << (qbits - 15);
+    let magnitude = (i64::from(coeff.unsigned_abs()) * i64::from(multiplier) + offset) >> qbits;
+    let level = magnitude.min(LEVEL_MAX as i64) as i32;
+    if coeff < 0 {
+        -level
+    } else {
+        level
+    }
+}
+
+/// `level * level_scale`, scaled by `2^shift` (a right shift rounding half up
+/// when `shift < 0`), clamped to `±COEFF_MAX`.
+#[inline(always)]
+fn dequantise(level: i32, level_scale: i32, shift: i32) -> i32 {
+    // |level| <= 2^15 and level_scale <= 255 * 58 < 2^14, shift <= 4: the
+    // i64 product cannot overflow.
+    let product = i64::from(level.clamp(-LEVEL_MAX, LEVEL_MAX)) * i64::from(level_scale);
+    let scaled = if shift >= 0 {
+        product << shift
+    } else {
+        let right = (-shift) as u32;
+        (product + (1 << (right - 1))) >> right
+    };
+    scaled.clamp(-(COEFF_MAX as i64), COEFF_MAX as i64) as i32
+}
+
+/// Zigzag scan orders: `ZIGZAG_4X4[n]` is the raster position of the `n`-th
+/// coefficient in coding order (H.264's frame scans, which are the classic
+/// zigzag: along anti-diagonals, alternating direction).
+pub const ZIGZAG_4X4: [u8; 16] = zigzag::<16>(4);
+/// The 8x8 frame zigzag; see [`ZIGZAG_4X4`].
+pub const ZIGZAG_8X8: [u8; 64] = zigzag::<64>(8);
+
+/// Builds the zigzag of a `size` x `size` block (`AREA = size * size`).
+const fn zigzag<const AREA: usize>(size: usize) -> [u8; AREA] {
+    let mut order = [0u8; AREA];
+    let mut n = 0;
+    let mut diagonal = 0; // row + column
+    while diagonal < 2 * size - 1 {
+        // Rows on this anti-diagonal run from `first` to `last`.
+        let first = if diagonal < size { 0 } else { diagonal - (size - 1) };
+        let last = if diagonal < size { diagonal } else { size - 1 };
+        let mut step = 0;
+        while step <= last - first {
+            // Odd diagonals go down-left (row increasing), even ones
+            // up-right, starting from the top-left corner going right.
+            let row = if diagonal % 2 == 1 { first + step } else { last - step };
+            order[n] = (row * size + (diagonal - row)) as u8;
+            n += 1;
+            step += 1;
+        }
+        diagonal += 1;
+    }
+    order
+}
+
+/// Coefficients in raster order to coding (zigzag) order.
+pub fn scan_4x4(raster: &[i32; 16]) -> [i32; 16] {
+    core::array::from_fn(|n| raster[ZIGZAG_4X4[n] as usize])
+}
+
+/// Coefficients in coding (zigzag) order back to raster order.
+pub fn unscan_4x4(scanned: &[i32; 16]) -> [i32; 16] {
+    let mut raster = [0; 16];
+    for (n, &position) in ZIGZAG_4X4.iter().enumerate() {
+        raster[position as usize] = scanned[n];
+    }
+    raster
+}
+
+/// Coefficients in raster order to coding (zigzag) order.
+pub fn scan_8x8(raster: &[i32; 64]) -> [i32; 64] {
+    core::array::from_fn(|n| raster[ZIGZAG_8X8[n] as usize])
+}
+
+/// Coefficients in coding (zigzag) order back to raster order.
+pub fn unscan_8x8(scanned: &[i32; 64]) -> [i32; 64] {
+    let mut raster = [0; 64];
+    for (n, &position) in ZIGZAG_8X8.iter().enumerate() {
+        raster[position as usize] = scanned[n];
+    }
+    raster
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_multipliers_are_the_classic_tables() {
+        // (m, class 0, class 1, class 2) of the JM / x264 4x4 tables.
+        let classic_4x4 = [
+            [13107, 5243, 8066],
+            [11916, 4660, 7490],
+            [10082, 4194, 6554],
+            [9362, 3647, 5825],
+            [8192, 3355, 5243],
+            [7282, 2893, 4559],
+        ];
+        // Positions 0 (class 0), 5 (class 1), 1 (class 2).
+        for (m, row) in classic_4x4.iter().enumerate() {
+            let qp = Qp::new(m as u8).unwrap();
+            assert_eq!(Quantiser::FLAT.multiplier_4x4(qp, 0), row[0]);
+            assert_eq!(Quantiser::FLAT.multiplier_4x4(qp, 5), row[1]);
+            assert_eq!(Quantiser::FLAT.multiplier_4x4(qp, 1), row[2]);
+        }
+        // 8x8 at m = 0, classes 0..6 at positions 0, 9, 18, 1, 2, 10.
+        let classic_8x8_m0 = [13107, 11428, 20972, 12222, 16777, 15481];
+        for (class, (&position, &expected)) in [0, 9, 18, 1, 2, 10].iter().zip(&classic_8x8_m0).enumerate() {
+            assert_eq!(class_8x8(position), class);
+            assert_eq!(Quantiser::FLAT.multiplier_8x8(Qp::MIN, position), expected);
+        }
+    }
+
+    #[test]
+    fn position_classes() {
+        let expected_4x4 = [0, 2, 0, 2, 2, 1, 2, 1, 0, 2, 0, 2, 2, 1, 2, 1];
+        for (position, &class) in expected_4x4.iter().enumerate() {
+            assert_eq!(class_4x4(position), class, "position {position}");
+        }
+        // Symmetric in row and column, and as H.264 lists it for row 0.
+        for position in 0..64 {
+            assert_eq!(class_8x8(position), class_8x8((position % 8) * 8 + position / 8));
+        }
+        let row0: [usize; 8] = core::array::from_fn(class_8x8);
+        assert_eq!(row0, [0, 3, 4, 3, 0, 3, 4, 3]);
+        let row1: [usize; 8] = core::array::from_fn(|x| class_8x8(8 + x));
+        assert_eq!(row1, [3, 1, 5, 1, 3, 1, 5, 1]);
+        let row2: [usize; 8] = core::array::from_fn(|x| class_8x8(16 + x));
+        assert_eq!(row2, [4, 5, 2, 5, 4, 5, 2, 5]);
+    }
+
+    /// The normAdjust tables follow from the basis norms: a step is inversely
+    /// proportional to the norm of its basis function, relative to class 0.
+    #[test]
+    fn norm_adjust_tables_follow_basis_norms() {
+        // 2-D squared norms of the inverse bases, class by class.
+        let norms_4x4: [f64; 3] = [16.0, 6.25, 10.0];
+        let n = |k: usize| basis_norm_8(k) as f64 / 64.0;
+        let norms_8x8 = [n(0) * n(0), n(1) * n(1), n(2) * n(2), n(0) * n(1), n(0) * n(2), n(1) * n(2)];
+        // `value` is within 1 of `base * sqrt(ratio)` (squared, as core has
+        // no square root); the 4x4 integers are coarse (20 for 13 * 1.6).
+        let close = |value: i32, base: i32, ratio: f64| {
+            let ideal_squared = f64::from(base) * f64::from(base) * ratio;
+            let (low, high) = (f64::from(value) - 1.0, f64::from(value) + 1.0);
+            low * low <= ideal_squared && ideal_squared <= high * high
+        };
+        for m in 0..6 {
+            for class in 0..3 {
+                let (value, base) = (NORM_ADJUST_4X4[m][class], NORM_ADJUST_4X4[m][0]);
+                assert!(close(value, base, norms_4x4[0] / norms_4x4[class]), "4x4 m {m} class {class}");
+            }
+            for class in 0..6 {
+                let (value, base) = (NORM_ADJUST_8X8[m][class], NORM_ADJUST_8X8[m][0]);
+                assert!(close(value, base, norms_8x8[0] / norms_8x8[class]), "8x8 m {m} class {class}");
+            }
+        }
+    }
+
+    #[test]
+    fn step_doubles_every_6_qp_and_grows_monotonically() {
+        assert_eq!(quant_step_q4(Qp::MIN), 10);
+        assert_eq!(quant_step_q4(Qp::MAX), 224 * 16);
+        for qp in 0..QP_MAX {
+            let (this, next) = (Qp::new(qp).unwrap(), Qp::new(qp + 1).unwrap());
+            assert!(quant_step_q4(next) > quant_step_q4(this), "qp {qp}");
+            if qp + 6 <= QP_MAX {
+                assert_eq!(quant_step_q4(Qp::new(qp + 6).unwrap()), 2 * quant_step_q4(this), "qp {qp}");
+            }
+            // The dequantised value of a level follows the same law, in every
+            // position class (exactly for 4x4; for 8x8 below QP 12 up to
+            // the spec's rounding).
+            let level = [1000; 16];
+            let level8 = [1000; 64];
+            if qp + 6 <= QP_MAX {
+                let later = Qp::new(qp + 6).unwrap();
+                let q = &Quantiser::FLAT;
+                let (a, b) = (q.dequantise_4x4(&level, this), q.dequantise_4x4(&level, later));
+                for i in 0..16 {
+                    assert_eq!(b[i], 2 * a[i], "4x4 qp {qp} position {i}");
+                }
+                let (a, b) = (q.dequantise_8x8(&level8, this), q.dequantise_8x8(&level8, later));
+                for i in 0..64 {
+                    assert!((b[i] - 2 * a[i]).abs() <= 1, "8x8 qp {qp} position {i}");
+                }
+                let (a, b) = (q.dequantise_4x4(&level, this), q.dequantise_4x4(&level, next));
+                for i in 0..16 {
+                    assert!(b[i] > a[i], "4x4 qp {qp} position {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flat_dequantisation_is_level_times_step() {
+        let q = &Quantiser::FLAT;
+        for qp in 0..=QP_MAX {
+            let qp = Qp::new(qp).unwrap();
+            let levels: [i32; 16] = core::array::from_fn(|i| i as i32 * 37 - 300);
+            let out = q.dequantise_4x4(&levels, qp);
+            for i in 0..16 {
+                let v = NORM_ADJUST_4X4[qp.phase()][class_4x4(i)];
+                assert_eq!(out[i], (levels[i] * v) << qp.octave());
+            }
+            // 8x8 flat: level * v * 2^(qp/6) / 4, rounded half up below QP 12.
+            let levels: [i32; 64] = core::array::from_fn(|i| i as i32 * 13 - 400);
+            let out = q.dequantise_8x8(&levels, qp);
+            for i in 0..64 {
+                let v = NORM_ADJUST_8X8[qp.phase()][class_8x8(i)];
+                let exact4 = (levels[i] * v) << qp.octave(); // 4 times the value
+                assert_eq!(out[i], (exact4 + 2).div_euclid(4), "qp {} position {i}", qp.get());
+            }
+        }
+    }
+
+    /// `dequantise(quantise(W))` lies within `(1 - offset)` of a step of the
+    /// value `W` stands for: half a step from rounding, plus the dead zone
+    /// `1/2 - offset`. Checked exactly, in integers.
+    #[test]
+    fn dequantise_quantise_error_is_within_half_a_step_plus_dead_zone() {
+        let q = &Quantiser::FLAT;
+        let mut seed = 0x1234_5678_9abc_def0_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER, RoundingOffset::from_q15(0)] {
+            let o = i128::from(rounding.q15());
+            for qp in 0..=QP_MAX {
+                let qp = Qp::new(qp).unwrap();
+                for _ in 0..40 {
+                    // Magnitudes up to what a ±255 residual produces, and a bit.
+                    let w4: [i32; 16] = core::array::from_fn(|_| (random() % 20001) as i32 - 10000);
+                    let levels = q.quantise_4x4(&w4, qp, rounding);
+                    let d = q.dequantise_4x4(&levels, qp);
+                    for i in 0..16 {
+                        // Value of W in dequantised units: W * MF * step / 2^qbits,
+                        // step = LevelScale * 2^(qp/6) / 16. Scale all by
+                        // 2^(qbits + 4 + 15) to stay in integers.
+                        let qbits = 15 + qp.octave();
+                        let step16 = i128::from(q.level_scale_4x4(qp, i)) << qp.octave();
+                        let ideal = i128::from(w4[i]) * i128::from(q.multiplier_4x4(qp, i)) * step16;
+                        let actual = i128::from(d[i]) << (qbits + 4);
+                        let bound = ((((1 << 15) - o) * step16) << qbits) >> 15;
+                        assert!((actual - ideal).abs() <= bound, "4x4 qp {} i {i} W {} level {}", qp.get(), w4[i], levels[i]);
+                    }
+                    let w8: [i32; 64] = core::array::from_fn(|_| (random() % 40001) as i32 - 20000);
+                    let levels = q.quantise_8x8(&w8, qp, rounding);
+                    let d = q.dequantise_8x8(&levels, qp);
+                    for i in 0..64 {
+                        let qbits = 16 + qp.octave();
+                        let step64 = i128::from(q.level_scale_8x8(qp, i)) << qp.octave();
+                        let ideal = i128::from(w8[i]) * i128::from(q.multiplier_8x8(qp, i)) * step64;
+                        let actual = i128::from(d[i]) << (qbits + 6);
+                        // Plus the spec's rounding of half a unit below QP 36.
+                        let bound = (((((1 << 15) - o) * step64) << qbits) >> 15) + (1 << (qbits + 5));
+                        assert!((actual - ideal).abs() <= bound, "8x8 qp {} i {i} W {} level {}", qp.get(), w8[i], levels[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dead_zone_zeroes_small_coefficients() {
+        let q = &Quantiser::FLAT;
+        let qp = Qp::new(28).unwrap();
+        // Step in W units at (0,0): 2^qbits / MF.
+        let step = (1u64 << (15 + 4)) as f64 / f64::from(q.multiplier_4x4(qp, 0));
+        let just_below = |fraction: f64| ((step * fraction) - 0.5) as i32;
+        let mut w = [0; 16];
+        w[0] = just_below(0.5);
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::NEAREST)[0], 0);
+        w[0] = (step * 0.5 + 1.0) as i32;
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::NEAREST)[0], 1);
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::INTRA)[0], 0);
+        w[0] = (step * (2.0 / 3.0) + 1.0) as i32;
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::INTRA)[0], 1);
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::INTER)[0], 0);
+        w[0] = -w[0];
+        assert_eq!(q.quantise_4x4(&w, qp, RoundingOffset::INTRA)[0], -1);
+    }
+
+    #[test]
+    fn extremes_clamp_without_overflow() {
+        let q = &Quantiser::FLAT;
+        for qp in [Qp::MIN, Qp::new(23).unwrap(), Qp::new(35).unwrap(), Qp::MAX] {
+            for level in [i32::MIN, i32::MIN + 1, -LEVEL_MAX - 1, -LEVEL_MAX, -1, 0, 1, LEVEL_MAX, LEVEL_MAX + 1, i32::MAX] {
+                for d in q.dequantise_4x4(&[level; 16], qp) {
+                    assert!(d.abs() <= COEFF_MAX);
+                    assert_eq!(d.signum(), level.signum());
+                }
+                for d in q.dequantise_8x8(&[level; 64], qp) {
+                    assert!(d.abs() <= COEFF_MAX);
+                    assert_eq!(d.signum(), level.signum());
+                }
+            }
+            for coeff in [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX] {
+                for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTER] {
+                    for level in q.quantise_4x4(&[coeff; 16], qp, rounding) {
+                        assert!(level.abs() <= LEVEL_MAX);
+                    }
+                    for level in q.quantise_8x8(&[coeff; 64], qp, rounding) {
+                        assert!(level.abs() <= LEVEL_MAX);
+                    }
+                }
+            }
+        }
+        // Max levels at QP 51 are clamped; just below the clamp they are exact.
+        let top = q.dequantise_4x4(&[LEVEL_MAX; 16], Qp::MAX);
+        assert_eq!(top[0], COEFF_MAX);
+        let fits = COEFF_MAX / (14 << 8); // QP 51: m = 3, step 14 * 2^8
+        assert_eq!(q.dequantise_4x4(&[fits; 16], Qp::MAX)[0], fits * (14 << 8));
+    }
+
+    #[test]
+    fn weights_scale_steps_and_zero_weights_are_rejected() {
+        let mut w4 = FLAT_WEIGHTS_4X4;
+        let mut w8 = FLAT_WEIGHTS_8X8;
+        w4[15] = 32;
+        w8[63] = 8;
+        let q = Quantiser::with_weights(&w4, &w8).unwrap();
+        let qp = Qp::new(30).unwrap();
+        let flat = &Quantiser::FLAT;
+        assert_eq!(q.dequantise_4x4(&[3; 16], qp)[15], 2 * flat.dequantise_4x4(&[3; 16], qp)[15]);
+        assert_eq!(q.dequantise_4x4(&[3; 16], qp)[14], flat.dequantise_4x4(&[3; 16], qp)[14]);
+        assert_eq!(2 * q.dequantise_8x8(&[4; 64], Qp::MAX)[63], flat.dequantise_8x8(&[4; 64], Qp::MAX)[63]);
+        assert!((i64::from(q.multiplier_4x4(qp, 15)) * 2 - i64::from(flat.multiplier_4x4(qp, 15))).abs() <= 1);
+        w4[3] = 0;
+        assert!(Quantiser::with_weights(&w4, &w8).is_none());
+    }
+
+    #[test]
+    fn qp_constructors() {
+        assert_eq!(Qp::new(51).map(Qp::get), Some(51));
+        assert_eq!(Qp::new(52), None);
+        assert_eq!(Qp::saturating(-5), Qp::MIN);
+        assert_eq!(Qp::saturating(99), Qp::MAX);
+        assert_eq!(Qp::saturating(26).get(), 26);
+        assert_eq!(RoundingOffset::from_q15(u16::MAX), RoundingOffset::NEAREST);
+    }
+
+    #[test]
+    fn zigzag_orders() {
+        assert_eq!(ZIGZAG_4X4, [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15]);
+        assert_eq!(
+            ZIGZAG_8X8,
+            [
+                0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,
+                7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38,
+                31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63
+            ]
+        );
+        let raster: [i32; 64] = core::array::from_fn(|i| i as i32 * 3 - 7);
+        assert_eq!(unscan_8x8(&scan_8x8(&raster)), raster);
+        let raster: [i32; 16] = core::array::from_fn(|i| i as i32 * 5 - 9);
+        assert_eq!(unscan_4x4(&scan_4x4(&raster)), raster);
+        assert_eq!(scan_4x4(&raster)[2], raster[4]);
+    }
+}

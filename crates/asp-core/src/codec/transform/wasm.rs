@@ -1,0 +1,230 @@
+//! WebAssembly simd128 twins of the scalar kernels, for the browser decoder
+//! (built with `-C target-feature=+simd128`).
+//!
+//! Same plan as the SSE2 twins in `x86.rs`: inverse transforms on `i32`
+//! lanes through the shared generic butterflies, transposes around the row
+//! pass, saturating packs for the add and clip; SATD on `i16` lanes.
+//!
+//! Memory safety: every public function checks its buffers with
+//! `check_block` before touching them, and all loads and stores are
+//! unaligned-safe (`read_unaligned` / `write_unaligned`, byte-pointer
+//! loads).
+
+use core::arch::wasm32::*;
+
+use super::{check_block, inverse_4, inverse_8x8_by_quarters, round_residual, BlockError, Lane, Vector4};
+
+/// Four `i32` lanes of a simd128 register.
+#[derive(Clone, Copy)]
+struct I32x4(v128);
+
+impl Lane for I32x4 {
+    #[inline(always)]
+    fn splat(value: i32) -> Self {
+        Self(i32x4_splat(value))
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        Self(i32x4_add(self.0, other.0))
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        Self(i32x4_sub(self.0, other.0))
+    }
+    #[inline(always)]
+    fn shr<const BITS: i32>(self) -> Self {
+        Self(i32x4_shr(self.0, BITS as u32))
+    }
+}
+
+/// Transposes a 4x4 block of `i32` held as four row vectors.
+#[inline(always)]
+fn transpose_4x4(rows: [I32x4; 4]) -> [I32x4; 4] {
+    let [r0, r1, r2, r3] = rows.map(|r| r.0);
+    let r01_low = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+    let r23_low = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+    let r01_high = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+    let r23_high = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+    [
+        I32x4(i64x2_shuffle::<0, 2>(r01_low, r23_low)),
+        I32x4(i64x2_shuffle::<1, 3>(r01_low, r23_low)),
+        I32x4(i64x2_shuffle::<0, 2>(r01_high, r23_high)),
+        I32x4(i64x2_shuffle::<1, 3>(r01_high, r23_high)),
+    ]
+}
+
+impl Vector4 for I32x4 {
+    #[inline(always)]
+    fn transpose(rows: [Self; 4]) -> [Self; 4] {
+        transpose_4x4(rows)
+    }
+}
+
+/// Four coefficients from `coeffs[offset..offset + 4]`.
+///
+/// # Safety
+/// `offset + 4 <= coeffs.len()`.
+#[inline(always)]
+unsafe fn load_i32x4(coeffs: &[i32], offset: usize) -> I32x4 {
+    I32x4(unsafe { core::ptr::read_unaligned(coeffs.as_ptr().add(offset) as *const v128) })
+}
+
+/// simd128 twin of [`scalar::inverse_add_4x4`](super::scalar::inverse_add_4x4).
+pub fn inverse_add_4x4_simd128(coeffs: &[i32; 16], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+    check_block(dst.len(), dst_stride, 4)?;
+    // SAFETY: offsets 0, 4, 8, 12 of a 16-entry array; the check covers the
+    // 4 rows of 4 bytes at `dst`.
+    unsafe {
+        let rows: [I32x4; 4] = core::array::from_fn(|y| load_i32x4(coeffs, 4 * y));
+        let row_transformed = inverse_4(transpose_4x4(rows));
+        let residual = inverse_4(transpose_4x4(row_transformed)).map(round_residual);
+        let residual01 = i16x8_narrow_i32x4(residual[0].0, residual[1].0);
+        let residual23 = i16x8_narrow_i32x4(residual[2].0, residual[3].0);
+
+        let base = dst.as_mut_ptr();
+        let row_ptr = |y: usize| base.add(y * dst_stride) as *mut u32;
+        let load_row = |y: usize| core::ptr::read_unaligned(row_ptr(y));
+        let prediction = u32x4(load_row(0), load_row(1), load_row(2), load_row(3));
+        let pixels = u8x16_narrow_i16x8(
+            i16x8_add_sat(u16x8_extend_low_u8x16(prediction), residual01),
+            i16x8_add_sat(u16x8_extend_high_u8x16(prediction), residual23),
+        );
+        core::ptr::write_unaligned(row_ptr(0), u32x4_extract_lane::<0>(pixels));
+        core::ptr::write_unaligned(row_ptr(1), u32x4_extract_lane::<1>(pixels));
+        core::ptr::write_unaligned(row_ptr(2), u32x4_extract_lane::<2>(pixels));
+        core::ptr::write_unaligned(row_ptr(3), u32x4_extract_lane::<3>(pixels));
+    }
+    Ok(())
+}
+
+/// simd128 twin of [`scalar::inverse_add_8x8`](super::scalar::inverse_add_8x8).
+pub fn inverse_add_8x8_simd128(coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+    check_block(dst.len(), dst_stride, 8)?;
+    // SAFETY: offsets up to 60 of a 64-entry array; the check covers the 8
+    // rows of 8 bytes at `dst`.
+    unsafe {
+        let quarter = |first: usize| core::array::from_fn(|y| load_i32x4(coeffs, first + 8 * y));
+        let residual = inverse_8x8_by_quarters([quarter(0), quarter(4), quarter(32), quarter(36)]);
+        // Row y: its left and right quarters, narrowed to eight i16, added to
+        // the eight prediction pixels.
+        let base = dst.as_mut_ptr();
+        let row_sum = |y: usize| {
+            let (left, right) = (&residual[2 * (y / 4)], &residual[2 * (y / 4) + 1]);
+            let prediction = u16x8_load_extend_u8x8(base.add(y * dst_stride));
+            i16x8_add_sat(prediction, i16x8_narrow_i32x4(left[y % 4].0, right[y % 4].0))
+        };
+        for y in (0..8).step_by(2) {
+            let pixels = u8x16_narrow_i16x8(row_sum(y), row_sum(y + 1));
+            core::ptr::write_unaligned(base.add(y * dst_stride) as *mut u64, u64x2_extract_lane::<0>(pixels));
+            core::ptr::write_unaligned(base.add((y + 1) * dst_stride) as *mut u64, u64x2_extract_lane::<1>(pixels));
+        }
+    }
+    Ok(())
+}
+
+/// A 4-point Hadamard transform across four vectors of `i16` lanes.
+#[inline(always)]
+fn hadamard_4_i16(x: [v128; 4]) -> [v128; 4] {
+    let sum01 = i16x8_add(x[0], x[1]);
+    let diff01 = i16x8_sub(x[0], x[1]);
+    let sum23 = i16x8_add(x[2], x[3]);
+    let diff23 = i16x8_sub(x[2], x[3]);
+    [i16x8_add(sum01, sum23), i16x8_add(diff01, diff23), i16x8_sub(sum01, sum23), i16x8_sub(diff01, diff23)]
+}
+
+/// `max(|a|, |b|)`: half of `|a + b| + |a - b|`, the last Hadamard stage
+/// fused with the absolute value and the halving.
+#[inline(always)]
+fn half_abs_butterfly(a: v128, b: v128) -> v128 {
+    i16x8_max(i16x8_abs(a), i16x8_abs(b))
+}
+
+/// The sum of the eight `i16` lanes (each non-negative and small).
+#[inline(always)]
+fn sum_i16(x: v128) -> u32 {
+    let pairs = i32x4_dot_i16x8(x, i16x8_splat(1));
+    let quads = i32x4_add(pairs, i32x4_shuffle::<2, 3, 0, 1>(pairs, pairs));
+    let total = i32x4_add(quads, i32x4_shuffle::<1, 0, 3, 2>(quads, quads));
+    i32x4_extract_lane::<0>(total) as u32
+}
+
+/// simd128 twin of [`scalar::satd_4x4`](super::scalar::satd_4x4).
+pub fn satd_4x4_simd128(
+    source: &[u8],
+    source_stride: usize,
+    prediction: &[u8],
+    prediction_stride: usize,
+) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 4)?;
+    check_block(prediction.len(), prediction_stride, 4)?;
+    // SAFETY: the checks cover the 4 rows of 4 bytes read from each buffer.
+    let load = |buffer: &[u8], offset: usize| unsafe {
+        let word = core::ptr::read_unaligned(buffer.as_ptr().add(offset) as *const u32);
+        u16x8_extend_low_u8x16(u32x4(word, 0, 0, 0))
+    };
+    let rows: [v128; 4] =
+        core::array::from_fn(|y| i16x8_sub(load(source, y * source_stride), load(prediction, y * prediction_stride)));
+    let vertical = hadamard_4_i16(rows);
+    // Transpose: columns 0 and 1 in one vector, 2 and 3 in the other.
+    let v01 = i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(vertical[0], vertical[1]);
+    let v23 = i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(vertical[2], vertical[3]);
+    let columns01 = i32x4_shuffle::<0, 4, 1, 5>(v01, v23);
+    let columns23 = i32x4_shuffle::<2, 6, 3, 7>(v01, v23);
+    let sums = i16x8_add(columns01, columns23);
+    let diffs = i16x8_sub(columns01, columns23);
+    // Every pair lands in two lanes, so the lanes add up to the un-halved sum.
+    let swap = |x: v128| i64x2_shuffle::<1, 0>(x, x);
+    let half_abs = i16x8_add(half_abs_butterfly(sums, swap(sums)), half_abs_butterfly(diffs, swap(diffs)));
+    Ok(sum_i16(half_abs) >> 1)
+}
+
+/// Transposes an 8x8 block of `i16` held as eight row vectors.
+#[inline(always)]
+fn transpose_8x8_i16(r: [v128; 8]) -> [v128; 8] {
+    let pairs_low = |a, b| i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b);
+    let pairs_high = |a, b| i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b);
+    let (p01l, p01h) = (pairs_low(r[0], r[1]), pairs_high(r[0], r[1]));
+    let (p23l, p23h) = (pairs_low(r[2], r[3]), pairs_high(r[2], r[3]));
+    let (p45l, p45h) = (pairs_low(r[4], r[5]), pairs_high(r[4], r[5]));
+    let (p67l, p67h) = (pairs_low(r[6], r[7]), pairs_high(r[6], r[7]));
+    let quads_low = |a, b| i32x4_shuffle::<0, 4, 1, 5>(a, b);
+    let quads_high = |a, b| i32x4_shuffle::<2, 6, 3, 7>(a, b);
+    let top = [quads_low(p01l, p23l), quads_high(p01l, p23l), quads_low(p01h, p23h), quads_high(p01h, p23h)];
+    let bottom = [quads_low(p45l, p67l), quads_high(p45l, p67l), quads_low(p45h, p67h), quads_high(p45h, p67h)];
+    core::array::from_fn(|x| {
+        let (t, b) = (top[x / 2], bottom[x / 2]);
+        if x % 2 == 0 {
+            i64x2_shuffle::<0, 2>(t, b)
+        } else {
+            i64x2_shuffle::<1, 3>(t, b)
+        }
+    })
+}
+
+/// simd128 twin of [`scalar::satd_8x8`](super::scalar::satd_8x8).
+pub fn satd_8x8_simd128(
+    source: &[u8],
+    source_stride: usize,
+    prediction: &[u8],
+    prediction_stride: usize,
+) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 8)?;
+    check_block(prediction.len(), prediction_stride, 8)?;
+    // SAFETY: the checks cover the 8 rows of 8 bytes read from each buffer.
+    let load = |buffer: &[u8], offset: usize| unsafe { u16x8_load_extend_u8x8(buffer.as_ptr().add(offset)) };
+    let rows: [v128; 8] =
+        core::array::from_fn(|y| i16x8_sub(load(source, y * source_stride), load(prediction, y * prediction_stride)));
+    let top = hadamard_4_i16([rows[0], rows[1], rows[2], rows[3]]);
+    let bottom = hadamard_4_i16([rows[4], rows[5], rows[6], rows[7]]);
+    let columns = transpose_8x8_i16([top[0], top[1], top[2], top[3], bottom[0], bottom[1], bottom[2], bottom[3]]);
+    let mut half_abs = i16x8_splat(0);
+    for c in [&columns[0..4], &columns[4..8]] {
+        let sum01 = i16x8_add(c[0], c[1]);
+        let diff01 = i16x8_sub(c[0], c[1]);
+        let sum23 = i16x8_add(c[2], c[3]);
+        let diff23 = i16x8_sub(c[2], c[3]);
+        half_abs = i16x8_add(half_abs, half_abs_butterfly(sum01, sum23));
+        half_abs = i16x8_add(half_abs, half_abs_butterfly(diff01, diff23));
+    }
+    Ok(sum_i16(half_abs))
+}
