@@ -1,13 +1,21 @@
 //! ASP encoder.
 //!
+//! * [`encoder`]: the video encoder (mode decision, transform and
+//!   quantisation, entropy coding, reconstruction) over asp-core's codec.
+//! * [`parallel`]: rayon behind asp-core's tile executor.
 //! * [`motion`]: block motion estimation (the seed's Diamond, Hexagon,
 //!   ThreeStep and Full searches, sub-pel refinement, SIMD SAD kernels),
 //!   used by the codec's D frames, the ROI motion detector and the Python API.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod encoder;
 pub mod motion;
+pub mod parallel;
+pub mod testsrc;
 
+pub use encoder::{Encoded, EncodeError, Encoder, EncoderConfig, Preset, RateMode};
+pub use parallel::Rayon;
 pub use motion::{
     estimate_motion_parallel, MotionError, MotionEstimator, MotionField, MotionVector, Mv, SearchAlgorithm,
     SearchScratch, SubpelPrecision,

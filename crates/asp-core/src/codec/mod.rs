@@ -23,3 +23,7 @@ pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX}
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
 pub mod quant;
 pub mod transform;
+pub mod chroma_mc;
+pub mod macroblock;
+pub mod recon;
+pub mod decoder;

@@ -1,0 +1,228 @@
+//! asp-encode: y4m (file, stdin) or the built-in test picture in, ASP
+//! packets out.
+//!
+//! `ffmpeg -i any.mp4 -f yuv4mpegpipe - | asp-encode - -o out.asp`
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use asp_cli::y4m_io::{ReadFrame, Y4mReader, Y4mWriter};
+use asp_cli::{luma_mse, psnr};
+use asp_core::codec::frame::Frame;
+use asp_core::Limits;
+use asp_encoder::testsrc::TestSource;
+use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(name = "asp-encode", version, about = "Encode video into an ASP packet stream")]
+struct Args {
+    /// A .y4m file, - for y4m on stdin, or testsrc (the built-in moving test picture).
+    #[arg(default_value = "testsrc")]
+    input: String,
+    /// Output .asp file, or - for stdout.
+    #[arg(short, long, default_value = "out.asp")]
+    output: PathBuf,
+    /// Target bitrate, e.g. 1500k or 2M (constant bitrate with a 1 s buffer).
+    #[arg(long, conflicts_with = "qp", value_parser = parse_bitrate)]
+    bitrate: Option<u64>,
+    /// Constant quantiser, 0..=51 (lower is better), the default at 26 unless --bitrate.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
+    qp: Option<u8>,
+    /// Frames between keyframes (0: only the first). Default: 2 seconds.
+    #[arg(long)]
+    keyint: Option<u32>,
+    /// Speed/quality preset: ultrafast, realtime, medium.
+    #[arg(long, default_value = "realtime")]
+    preset: Preset,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stop after this many frames (testsrc defaults to 250).
+    #[arg(long)]
+    frames: Option<u64>,
+    /// testsrc size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// testsrc frame rate.
+    #[arg(long, default_value_t = 30)]
+    fps: u32,
+    /// Tile grid COLUMNSxROWS (default: from the frame size).
+    #[arg(long, value_parser = parse_size)]
+    tiles: Option<(u32, u32)>,
+    /// Write the encoder's reconstruction (what decoders will show) as y4m.
+    #[arg(long)]
+    recon: Option<PathBuf>,
+    /// Measure PSNR against the input.
+    #[arg(long)]
+    psnr: bool,
+    /// Put motion vectors in D-packets as side data for readers in other languages.
+    #[arg(long)]
+    side_data: bool,
+}
+
+fn parse_bitrate(s: &str) -> Result<u64, String> {
+    let lower = s.to_ascii_lowercase();
+    let (digits, scale) = match lower.strip_suffix('k') {
+        Some(d) => (d, 1_000.0),
+        None => match lower.strip_suffix('m') {
+            Some(d) => (d, 1_000_000.0),
+            None => (lower.as_str(), 1.0),
+        },
+    };
+    let value: f64 = digits.parse().map_err(|_| format!("'{s}' is not a bitrate like 1500k or 2M"))?;
+    let bits = value * scale;
+    if !(1_000.0..=1e10).contains(&bits) {
+        return Err(format!("bitrate {s} is out of range (1k..10G)"));
+    }
+    Ok(bits as u64)
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT"))?;
+    let parse = |v: &str| v.parse::<u32>().map_err(|_| format!("'{s}' is not WIDTHxHEIGHT"));
+    Ok((parse(w)?, parse(h)?))
+}
+
+enum Source {
+    Test(TestSource),
+    Y4m(Y4mReader<Box<dyn io::Read>>),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("asp-encode: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<()> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
+    }
+    let limits = Limits::DEFAULT;
+    let mut source = match args.input.as_str() {
+        "testsrc" => {
+            let (w, h) = args.size;
+            Source::Test(TestSource::new(w, h).with_context(|| format!("testsrc size {w}x{h}"))?)
+        }
+        path => Source::Y4m(Y4mReader::new(asp_cli::input::open(path.as_ref())?, &limits)?),
+    };
+    let (width, height, fps) = match &source {
+        Source::Test(t) => (t.width(), t.height(), (args.fps.max(1), 1)),
+        Source::Y4m(r) => (r.width(), r.height(), r.fps()),
+    };
+    let max_frames = match (&source, args.frames) {
+        (_, Some(n)) => n,
+        (Source::Test(_), None) => 250,
+        (Source::Y4m(_), None) => u64::MAX,
+    };
+
+    let mut config = EncoderConfig::new(width, height, fps.0, fps.1);
+    config.preset = args.preset;
+    config.side_data = args.side_data;
+    if let Some(k) = args.keyint {
+        config.keyint = k;
+    }
+    if let Some((c, r)) = args.tiles {
+        let fit = |v: u32| u8::try_from(v).ok().filter(|&v| v > 0);
+        match (fit(c), fit(r)) {
+            (Some(c), Some(r)) => config.tiles = Some((c, r)),
+            _ => bail!("--tiles {c}x{r}: columns and rows must be 1..=255"),
+        }
+    }
+    config.rate = match (args.bitrate, args.qp) {
+        (Some(bits_per_second), _) => RateMode::Bitrate { bits_per_second, buffer_seconds: 1.0 },
+        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
+    };
+    let mut encoder = Encoder::new(config).context("encoder settings")?;
+
+    let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(File::create(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?)
+    };
+    let mut out = io::BufWriter::new(&mut out);
+    let mut recon = match &args.recon {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            Some(Y4mWriter::new(io::BufWriter::new(file), width, height, fps)?)
+        }
+        None => None,
+    };
+
+    let progress = if io::stderr().is_terminal() {
+        let bar = if max_frames == u64::MAX { ProgressBar::new_spinner() } else { ProgressBar::new(max_frames) };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} frames {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+
+    let mut frame = Frame::new(width, height, &limits)?;
+    let frame_us = 1_000_000 * u64::from(fps.1) / u64::from(fps.0.max(1));
+    let started = Instant::now();
+    let (mut frames, mut bytes, mut mse_sum) = (0u64, 0u64, 0f64);
+    let mut truncated = false;
+    while frames < max_frames {
+        match &mut source {
+            Source::Test(t) => t.frame_into(frames, &mut frame)?,
+            Source::Y4m(r) => match r.read_into(&mut frame)? {
+                ReadFrame::Frame => {}
+                ReadFrame::End => break,
+                ReadFrame::Truncated => {
+                    truncated = true;
+                    break;
+                }
+            },
+        }
+        let encoded = encoder.encode(&frame, frames * frame_us)?;
+        out.write_all(encoded.packet).context("writing packets")?;
+        bytes += encoded.packet.len() as u64;
+        let reconstruction = encoder.reconstruction().context("no reconstruction")?;
+        if args.psnr {
+            mse_sum += luma_mse(&frame, reconstruction);
+        }
+        if let Some(w) = &mut recon {
+            w.write(reconstruction)?;
+        }
+        frames += 1;
+        if let Some(bar) = &progress {
+            let seconds = started.elapsed().as_secs_f64().max(1e-9);
+            let kbps = bytes as f64 * 8.0 / 1000.0 / (frames as f64 * frame_us as f64 / 1e6);
+            bar.set_position(frames);
+            bar.set_message(format!("{:.1} fps, {kbps:.0} kbps", frames as f64 / seconds));
+        }
+    }
+    out.flush().context("writing packets")?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if truncated {
+        eprintln!("asp-encode: the input ended inside a frame; the {frames} complete frames before it were encoded");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let duration = frames as f64 * frame_us as f64 / 1e6;
+    let mut summary = format!(
+        "{frames} frames {width}x{height} in {seconds:.2} s ({:.1} fps), {bytes} bytes, {:.0} kbps",
+        frames as f64 / seconds.max(1e-9),
+        if duration > 0.0 { bytes as f64 * 8.0 / 1000.0 / duration } else { 0.0 }
+    );
+    if args.psnr && frames > 0 {
+        summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));
+    }
+    eprintln!("{summary}");
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The decoder: verified packets in, frames out.
+//!
+//! For each I or D packet: check the tile grid against the frame, decode
+//! every tile (independently, so a [`Parallel`] executor may run them on
+//! several cores), place them in the frame, deblock, and keep the result as
+//! the reference for the next D frame. C and S packets carry no picture.
+//!
+//! Nothing in a packet is trusted: tile data that ends early, a syntax
+//! value out of range or a D frame whose reference was lost is a typed
+//! error, the frame is not produced, and the decoder waits for the next
+//! keyframe (a live player asks for one).
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::deblock::{self, BlockInfo, DeblockParams};
+use super::frame::{Frame, FrameError, MB_SIZE};
+use super::plane_mut::FramePlanes;
+use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
+use super::range_coder::RangeDecoder;
+use super::recon::{add_residual_8x8, chroma_qp, Predictor, TilePlanes};
+use super::residual::ResidualError;
+use super::macroblock::SyntaxError;
+use super::tiles::{tile_grid, Tile, TileGridError};
+use crate::limits::Limits;
+use crate::packet::{Packet, Payload};
+
+/// Runs independent jobs, serially or in parallel. asp-core is `no_std`
+/// and has no threads; native code passes a rayon executor, the browser
+/// one backed by Web Workers.
+pub trait Parallel {
+    /// Calls `job(i)` for every `i` in `0..count` and returns the results
+    /// in order.
+    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R>;
+}
+
+/// Runs jobs one after the other on the calling thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Serial;
+
+impl Parallel for Serial {
+    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R> {
+        (0..count).map(job).collect()
+    }
+}
+
+/// What went wrong inside one tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TileError {
+    Syntax(SyntaxError),
+    Residual(ResidualError),
+    /// The tile's data ended before its last macroblock.
+    Truncated,
+}
+
+/// Why a packet produced no frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// A D packet arrived before any keyframe.
+    NoKeyframe,
+    /// A D packet predicts from a frame this decoder does not have.
+    MissingReference { wanted: u32, have: u32 },
+    /// The keyframe's dimensions are unusable.
+    Frame(FrameError),
+    /// The tile grid does not fit the frame.
+    TileGrid(TileGridError),
+    /// The packet has no coded tiles.
+    NoTileData,
+    /// The frame QP is over 51.
+    QpOutOfRange(u8),
+    /// A tile is damaged.
+    Tile { index: usize, error: TileError },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::NoKeyframe => write!(f, "delta frame before any keyframe"),
+            DecodeError::MissingReference { wanted, have } => {
+                write!(f, "delta frame predicts from frame {wanted}, the last decoded is {have}")
+            }
+            DecodeError::Frame(e) => write!(f, "{e}"),
+            DecodeError::TileGrid(e) => write!(f, "{e}"),
+            DecodeError::NoTileData => write!(f, "frame without coded tiles"),
+            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over 51"),
+            DecodeError::Tile { index, error } => write!(f, "tile {index} is damaged: {error:?}"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// A decoded frame and what the packet said about it.
+#[derive(Clone, Copy, Debug)]
+pub struct Decoded<'a> {
+    pub frame: &'a Frame,
+    pub sequence: u32,
+    pub keyframe: bool,
+    /// Capture time in microseconds since the Unix epoch, when known.
+    pub capture_time_us: Option<u64>,
+}
+
+/// Decodes a stream of packets. See the module docs.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    limits: Limits,
+    /// The last decoded frame and its sequence number.
+    reference: Option<(u32, Frame)>,
+    /// A frame buffer to decode into, recycled from the previous reference.
+    spare: Option<Frame>,
+}
+
+impl Decoder {
+    pub fn new() -> Decoder {
+        Decoder::with_limits(Limits::DEFAULT)
+    }
+
+    pub fn with_limits(limits: Limits) -> Decoder {
+        Decoder { limits, reference: None, spare: None }
+    }
+
+    /// Decodes one packet on the calling thread. `Ok(None)` for packets
+    /// without a picture (C and S).
+    pub fn decode(&mut self, packet: &Packet<'_>) -> Result<Option<Decoded<'_>>, DecodeError> {
+        self.decode_with(packet, &Serial)
+    }
+
+    /// Decodes one packet, running its tiles on `parallel`.
+    pub fn decode_with(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> Result<Option<Decoded<'_>>, DecodeError> {
+        let (kind, qp, columns, rows) = match packet.payload() {
+            Payload::I(p) => (FrameKind::Intra, p.qp(), p.tile_columns(), p.tile_rows()),
+            Payload::D(p) => (FrameKind::Inter, p.qp(), p.tile_columns(), p.tile_rows()),
+            Payload::C(_) | Payload::S(_) => return Ok(None),
+        };
+        if qp > 51 {
+            return Err(DecodeError::QpOutOfRange(qp));
+        }
+        let (width, height, reference) = match (packet.payload(), &self.reference) {
+            // Verified packets always carry stream info on keyframes.
+            (Payload::I(p), _) => {
+                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                (w, h, None)
+            }
+            (Payload::D(p), Some((have, f))) => {
+                if p.ref_sequence() != *have {
+                    return Err(DecodeError::MissingReference { wanted: p.ref_sequence(), have: *have });
+                }
+                (f.width() as u32, f.height() as u32, Some(f))
+            }
+            _ => return Err(DecodeError::NoKeyframe),
+        };
+        // Every sample of the new frame is written by its tiles, so the
+        // spare buffer is reused as it is when the size matches.
+        let mut frame = match self.spare.take() {
+            Some(f) if (f.width(), f.height()) == (width as usize, height as usize) => f,
+            _ => Frame::new(width, height, &self.limits).map_err(DecodeError::Frame)?,
+        };
+        let tiles: Vec<Tile> = tile_grid(frame.mb_cols(), frame.mb_rows(), usize::from(columns), usize::from(rows))
+            .map_err(DecodeError::TileGrid)?
+            .collect();
+        let data: Vec<&[u8]> = packet.tiles().collect();
+        if data.len() != tiles.len() {
+            return Err(DecodeError::NoTileData);
+        }
+        let results = parallel.map(tiles.len(), |i| decode_tile(data[i], &tiles[i], kind, qp, reference));
+        let mut infos = alloc::vec![MbInfo::default(); frame.mb_cols() * frame.mb_rows()];
+        for (index, result) in results.into_iter().enumerate() {
+            let (planes, mbs) = match result {
+                Ok(tile) => tile,
+                Err(error) => {
+                    self.spare = Some(frame);
+                    return Err(DecodeError::Tile { index, error });
+                }
+            };
+            planes.store(&mut frame);
+            place_infos(&mut infos, frame.mb_cols(), &mbs);
+        }
+        deblock_frame(&mut frame, &infos);
+        self.spare = self.reference.replace((packet.sequence(), frame)).map(|(_, f)| f);
+        let frame = self.reference.as_ref().map(|(_, f)| f);
+        Ok(frame.map(|frame| Decoded {
+            frame,
+            sequence: packet.sequence(),
+            keyframe: kind == FrameKind::Intra,
+            capture_time_us: packet.capture_time_us(),
+        }))
+    }
+
+    /// Forgets the reference: the next frame must be a keyframe.
+    pub fn reset(&mut self) {
+        self.reference = None;
+    }
+
+    /// The last decoded frame, if any.
+    pub fn last_frame(&self) -> Option<&Frame> {
+        self.reference.as_ref().map(|(_, f)| f)
+    }
+}
+
+/// Decodes one tile into its own planes.
+pub fn decode_tile(
+    data: &[u8],
+    tile: &Tile,
+    kind: FrameKind,
+    frame_qp: u8,
+    reference: Option<&Frame>,
+) -> Result<(TilePlanes, TileMbs), TileError> {
+    let mut bins = RangeDecoder::new(data);
+    let mut models = TileModels::default();
+    let mut mbs = TileMbs::new(tile.clone());
+    let mut planes = TilePlanes::new(tile.clone());
+    let mut predictor = Predictor::new();
+    let mut levels = MbLevels::default();
+    let mut qp = frame_qp;
+    for mb_y in tile.mb_y.clone() {
+        for mb_x in tile.mb_x.clone() {
+            let mut header = MbHeader::empty(qp);
+            let info = code_header(&mut bins, &mut models.mb, &mut mbs, kind, mb_x, mb_y, qp, &mut header)
+                .map_err(TileError::Syntax)?;
+            qp = header.qp;
+            predictor.predict(&mut planes, &header.mode, &info, mb_x, mb_y, reference);
+            if header.cbp != 0 {
+                code_residual(&mut bins, &mut models, header.cbp, &mut levels).map_err(TileError::Residual)?;
+                add_mb_residual(&mut planes, mb_x, mb_y, header.cbp, header.qp, &levels);
+            }
+            if bins.overrun() {
+                return Err(TileError::Truncated);
+            }
+        }
+    }
+    Ok((planes, mbs))
+}
+
+/// Adds the residual of the blocks flagged in `cbp` to the prediction.
+pub fn add_mb_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
+    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+    let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
+    for (q, block) in levels.luma.iter().enumerate() {
+        if cbp >> q & 1 == 1 {
+            let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
+            add_residual_8x8(block, qp, &mut planes.y[y * ls + x..], ls);
+        }
+    }
+    let cqp = chroma_qp(qp);
+    for (plane, block) in levels.chroma.iter().enumerate() {
+        if cbp >> (4 + plane) & 1 == 1 {
+            let dst = if plane == 0 { &mut planes.u } else { &mut planes.v };
+            add_residual_8x8(block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
+        }
+    }
+}
+
+/// Copies a tile's macroblock infos into the frame-wide grid.
+pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
+    let tile = mbs.tile();
+    for (i, info) in mbs.infos().iter().enumerate() {
+        let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
+        if let Some(slot) = infos.get_mut(y * mb_cols + x) {
+            *slot = *info;
+        }
+    }
+}
+
+/// The in-loop filter over a whole reconstructed frame, from the
+/// macroblock infos (the encoder calls it too, on its reconstruction).
+pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
+    let mb_cols = frame.mb_cols();
+    let cols = mb_cols * 2;
+    let mut blocks = alloc::vec![BlockInfo::default(); cols * frame.mb_rows() * 2];
+    for (i, mb) in infos.iter().enumerate() {
+        let (mx, my) = (i % mb_cols, i / mb_cols);
+        for (q, mv) in mb.mvs.iter().enumerate() {
+            let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
+            if let Some(block) = blocks.get_mut(by * cols + bx) {
+                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
+            }
+        }
+    }
+    // A frame always has valid padded planes and one info per macroblock,
+    // so neither call can fail.
+    if let Ok(mut planes) = FramePlanes::from_frame(frame) {
+        let _ = deblock::deblock_frame(&mut planes, &blocks, &DeblockParams::default());
+    }
+}

@@ -1,0 +1,218 @@
+//! Macroblock reconstruction, shared by the encoder and the decoder:
+//! prediction (intra, pattern or motion-compensated) and residual addition.
+//!
+//! A tile is reconstructed into its own buffers ([`TilePlanes`]), so tiles
+//! run in parallel without sharing mutable memory; intra prediction reads
+//! only inside the tile (which is what makes tiles independent), motion
+//! compensation reads the whole reference frame.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::chroma_mc::predict_chroma;
+use super::frame::{Frame, MB_SIZE};
+use super::interpolate::LumaWindow;
+use super::intra::{self, Neighbours};
+use super::macroblock::{MbInfo, MbMode, Mv};
+use super::plane::PlaneRef;
+use super::quant::{self, Qp, Quantiser};
+use super::tiles::Tile;
+use super::transform;
+
+/// The samples of one tile: luma `16 * mb_cols` wide, chroma half that.
+#[derive(Clone, Debug)]
+pub struct TilePlanes {
+    pub tile: Tile,
+    pub y: Vec<u8>,
+    pub u: Vec<u8>,
+    pub v: Vec<u8>,
+}
+
+impl TilePlanes {
+    pub fn new(tile: Tile) -> TilePlanes {
+        let luma = tile.mb_count() * MB_SIZE * MB_SIZE;
+        TilePlanes { tile, y: vec![0; luma], u: vec![0; luma / 4], v: vec![0; luma / 4] }
+    }
+
+    pub fn luma_stride(&self) -> usize {
+        self.tile.mb_x.len() * MB_SIZE
+    }
+
+    pub fn chroma_stride(&self) -> usize {
+        self.luma_stride() / 2
+    }
+
+    /// Copies the tile into its place in `frame`.
+    pub fn store(&self, frame: &mut Frame) {
+        let (ls, cs) = (self.luma_stride(), self.chroma_stride());
+        let (fls, fcs) = (frame.luma_stride(), frame.chroma_stride());
+        let (x0, y0) = (self.tile.mb_x.start * MB_SIZE, self.tile.mb_y.start * MB_SIZE);
+        for (row, src) in self.y.chunks_exact(ls).enumerate() {
+            let start = (y0 + row) * fls + x0;
+            if let Some(dst) = frame.y.get_mut(start..start + ls) {
+                dst.copy_from_slice(src);
+            }
+        }
+        for (plane, dst_plane) in [(&self.u, &mut frame.u), (&self.v, &mut frame.v)] {
+            for (row, src) in plane.chunks_exact(cs).enumerate() {
+                let start = (y0 / 2 + row) * fcs + x0 / 2;
+                if let Some(dst) = dst_plane.get_mut(start..start + cs) {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+    }
+}
+
+/// Chroma QP for a luma QP: H.264's table (chroma is quantised more gently
+/// at high QP, where it would otherwise wash out).
+pub fn chroma_qp(qp: u8) -> u8 {
+    const TABLE: [u8; 22] = [29, 30, 31, 32, 32, 33, 34, 34, 35, 35, 36, 36, 37, 37, 37, 38, 38, 38, 39, 39, 39, 39];
+    match qp {
+        0..=29 => qp,
+        30..=51 => TABLE[usize::from(qp - 30)],
+        _ => 39,
+    }
+}
+
+/// Reusable scratch for prediction.
+pub struct Predictor {
+    window: LumaWindow,
+}
+
+impl Default for Predictor {
+    fn default() -> Self {
+        Predictor::new()
+    }
+}
+
+impl Predictor {
+    pub fn new() -> Predictor {
+        Predictor { window: LumaWindow::new() }
+    }
+
+    /// Writes the prediction of the macroblock at frame position (mb_x,
+    /// mb_y) into `planes` (the tile being reconstructed). Inter modes use
+    /// `info.mvs` (for a skipped macroblock, its predicted vector) and read
+    /// `reference`; without one (a damaged stream) they predict mid-grey.
+    pub fn predict(
+        &mut self,
+        planes: &mut TilePlanes,
+        mode: &MbMode,
+        info: &MbInfo,
+        mb_x: usize,
+        mb_y: usize,
+        reference: Option<&Frame>,
+    ) {
+        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+        let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
+        match *mode {
+            MbMode::Skip | MbMode::Inter16(_) | MbMode::Inter8(_) => {
+                let Some(reference) = reference else {
+                    fill(&mut planes.y[ly * ls + lx..], ls, 16, 128);
+                    fill(&mut planes.u[ly / 2 * cs + lx / 2..], cs, 8, 128);
+                    fill(&mut planes.v[ly / 2 * cs + lx / 2..], cs, 8, 128);
+                    return;
+                };
+                self.predict_inter(planes, reference, mb_x, mb_y, &info.mvs, info.split);
+            }
+            MbMode::Intra { luma, chroma } => {
+                let plane = view(&planes.y, ls);
+                let nb = Neighbours::<16>::gather(&plane, lx, ly, true, true);
+                let mut block = [[0u8; 16]; 16];
+                intra::predict(luma, &nb, &mut block);
+                put(&mut planes.y, ls, lx, ly, &block);
+                for chroma_plane in [&mut planes.u, &mut planes.v] {
+                    let plane = view(chroma_plane, cs);
+                    let nb = Neighbours::<8>::gather(&plane, lx / 2, ly / 2, true, true);
+                    let mut block = [[0u8; 8]; 8];
+                    intra::predict(chroma, &nb, &mut block);
+                    put(chroma_plane, cs, lx / 2, ly / 2, &block);
+                }
+            }
+            MbMode::Pattern { luma, cb, cr } => {
+                let mut block = [[0u8; 16]; 16];
+                luma.fill_block(&mut block);
+                put(&mut planes.y, ls, lx, ly, &block);
+                fill(&mut planes.u[ly / 2 * cs + lx / 2..], cs, 8, cb);
+                fill(&mut planes.v[ly / 2 * cs + lx / 2..], cs, 8, cr);
+            }
+        }
+    }
+
+    /// Motion-compensated prediction with one vector per 8x8 quarter
+    /// (`split`) or one for the macroblock (`mvs[0]`).
+    pub fn predict_inter(
+        &mut self,
+        planes: &mut TilePlanes,
+        reference: &Frame,
+        mb_x: usize,
+        mb_y: usize,
+        mvs: &[Mv; 4],
+        split: bool,
+    ) {
+        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+        let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
+        let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);
+        let luma = reference.luma();
+        let parts: &[(usize, usize, usize)] = if split { &[(0, 0, 0), (8, 0, 1), (0, 8, 2), (8, 8, 3)] } else { &[(0, 0, 0)] };
+        let size = if split { 8 } else { 16 };
+        for &(ox, oy, q) in parts {
+            let mv = mvs[q];
+            let x_qpel = ((fx + ox) as i32) * 4 + i32::from(mv.x);
+            let y_qpel = ((fy + oy) as i32) * 4 + i32::from(mv.y);
+            let out = &mut planes.y[(ly + oy) * ls + lx + ox..];
+            // Sizes and strides are valid by construction; a failure would
+            // only leave the previous samples in place.
+            let _ = self.window.predict_block(&luma, x_qpel, y_qpel, size, size, out, ls);
+            for (chroma_out, chroma_ref) in [(&mut planes.u, reference.cb()), (&mut planes.v, reference.cr())] {
+                let out = &mut chroma_out[(ly + oy) / 2 * cs + (lx + ox) / 2..];
+                predict_chroma(
+                    &chroma_ref,
+                    (fx + ox) / 2,
+                    (fy + oy) / 2,
+                    i32::from(mv.x),
+                    i32::from(mv.y),
+                    size / 2,
+                    size / 2,
+                    out,
+                    cs,
+                );
+            }
+        }
+    }
+}
+
+/// Adds one 8x8 block's residual, given its levels in scan order, to the
+/// prediction at `dst` (row stride `stride`).
+pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stride: usize) {
+    let mut levels = [0i32; 64];
+    for (scan_pos, &raster) in quant::ZIGZAG_8X8.iter().enumerate() {
+        levels[usize::from(raster)] = levels_in_scan[scan_pos];
+    }
+    let coeffs = Quantiser::FLAT.dequantise_8x8(&levels, Qp::saturating(i32::from(qp)));
+    let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
+}
+
+fn view(data: &[u8], stride: usize) -> PlaneRef<'_> {
+    let height = data.len() / stride.max(1);
+    match PlaneRef::new(data, stride, height, stride) {
+        Ok(p) => p,
+        Err(_) => unreachable!("tile planes are whole macroblocks"),
+    }
+}
+
+fn put<const N: usize>(dst: &mut [u8], stride: usize, x: usize, y: usize, block: &[[u8; N]; N]) {
+    for (row, src) in block.iter().enumerate() {
+        if let Some(d) = dst.get_mut((y + row) * stride + x..(y + row) * stride + x + N) {
+            d.copy_from_slice(src);
+        }
+    }
+}
+
+fn fill(dst: &mut [u8], stride: usize, size: usize, value: u8) {
+    for row in dst.chunks_mut(stride).take(size) {
+        let n = size.min(row.len());
+        row[..n].fill(value);
+    }
+}

@@ -1,0 +1,324 @@
+//! The video encoder: frames in, packets out.
+//!
+//! Each frame is split into tiles (the grid depends only on the frame size,
+//! never on the thread count, so the output is the same with 1 or N
+//! threads); tiles are encoded in parallel with rayon. The reconstruction is
+//! assembled and deblocked exactly as the decoder does it and becomes the
+//! reference for the next frame.
+
+mod preset;
+mod rate_control;
+mod tile;
+
+use std::fmt;
+
+use asp_core::codec::decoder::{deblock_frame, place_infos};
+use asp_core::codec::frame::{Frame, FrameError};
+use asp_core::codec::macroblock::{FrameKind, MbInfo};
+use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
+use asp_core::packet::{DFrame, IFrame, PacketWriter, StreamInfo, TileSet, WriteError};
+use asp_core::schema::{ColorMatrix, ColorRange};
+use asp_core::Limits;
+use rayon::prelude::*;
+
+pub use preset::{Preset, PresetParams};
+pub use rate_control::RateControl;
+
+use crate::motion::{MotionError, MotionEstimator};
+use tile::{encode_tile, FrameJob};
+
+/// Macroblocks per tile the encoder aims for: enough tiles to keep cores
+/// busy in the encoder and the decoder, few enough that the per-tile cost
+/// (fresh entropy models, no prediction across the edge) stays small.
+const TARGET_MBS_PER_TILE: usize = 600;
+
+/// How the encoder chooses its quantiser.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RateMode {
+    /// Every frame at this QP (0..=51, lower is better).
+    ConstantQp(u8),
+    /// Constant bitrate through a buffer of `buffer_seconds` (see
+    /// [`RateControl`]): no frame larger than the buffer allows.
+    Bitrate { bits_per_second: u64, buffer_seconds: f64 },
+}
+
+/// Encoder settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderConfig {
+    pub width: u32,
+    pub height: u32,
+    /// Frame rate `fps_num / fps_den`.
+    pub fps_num: u32,
+    pub fps_den: u32,
+    pub rate: RateMode,
+    /// A keyframe every `keyint` frames (0: only the first).
+    pub keyint: u32,
+    pub preset: Preset,
+    /// Tile grid (columns, rows); `None` picks one from the frame size.
+    pub tiles: Option<(u8, u8)>,
+    /// Put the motion vectors in D-packets as side data for other readers.
+    pub side_data: bool,
+    pub color_range: ColorRange,
+    pub color_matrix: ColorMatrix,
+}
+
+impl EncoderConfig {
+    /// Defaults: constant QP 26, keyframe every 2 s, realtime preset.
+    pub fn new(width: u32, height: u32, fps_num: u32, fps_den: u32) -> EncoderConfig {
+        let fps = fps_num.checked_div(fps_den.max(1)).unwrap_or(25).max(1);
+        EncoderConfig {
+            width,
+            height,
+            fps_num,
+            fps_den,
+            rate: RateMode::ConstantQp(26),
+            keyint: 2 * fps,
+            preset: Preset::Realtime,
+            tiles: None,
+            side_data: false,
+            color_range: ColorRange::Limited,
+            color_matrix: ColorMatrix::Bt709,
+        }
+    }
+}
+
+/// Why the encoder refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The configured size is zero or over the limits.
+    Frame(FrameError),
+    /// A frame's size differs from the configured one.
+    SizeMismatch { expected: (usize, usize), found: (usize, usize) },
+    /// The QP is over 51.
+    BadQp(u8),
+    /// The requested tile grid does not fit the frame.
+    TileGrid(TileGridError),
+    /// The motion search refused its settings.
+    Motion(MotionError),
+    /// The packet could not be written (over the size limits).
+    Packet(WriteError),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::Frame(e) => write!(f, "{e}"),
+            EncodeError::SizeMismatch { expected, found } => write!(
+                f,
+                "frame is {}x{}, the encoder was configured for {}x{}",
+                found.0, found.1, expected.0, expected.1
+            ),
+            EncodeError::BadQp(qp) => write!(f, "QP {qp} is over 51"),
+            EncodeError::TileGrid(e) => write!(f, "{e}"),
+            EncodeError::Motion(e) => write!(f, "{e}"),
+            EncodeError::Packet(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// One encoded frame.
+#[derive(Debug)]
+pub struct Encoded<'a> {
+    /// The packet, ready to send or store.
+    pub packet: &'a [u8],
+    pub sequence: u32,
+    pub keyframe: bool,
+    pub qp: u8,
+}
+
+/// The encoder. See the module docs.
+pub struct Encoder {
+    config: EncoderConfig,
+    params: PresetParams,
+    estimator: MotionEstimator,
+    writer: PacketWriter,
+    rate_control: Option<RateControl>,
+    /// The reconstruction of the last frame: the next frame's reference.
+    reference: Option<Frame>,
+    /// A buffer for the next reconstruction, recycled.
+    spare: Option<Frame>,
+    sequence: u32,
+    frames_since_key: u32,
+    force_keyframe: bool,
+    tile_sizes: Vec<u32>,
+    tile_data: Vec<u8>,
+    qp_offsets: Vec<i8>,
+}
+
+impl Encoder {
+    pub fn new(config: EncoderConfig) -> Result<Encoder, EncodeError> {
+        // Validates the size once, up front.
+        let probe = Frame::new(config.width, config.height, &Limits::DEFAULT).map_err(EncodeError::Frame)?;
+        let rate_control = match config.rate {
+            RateMode::ConstantQp(qp) if qp > 51 => return Err(EncodeError::BadQp(qp)),
+            RateMode::ConstantQp(_) => None,
+            RateMode::Bitrate { bits_per_second, buffer_seconds } => {
+                let fps = f64::from(config.fps_num) / f64::from(config.fps_den.max(1));
+                Some(RateControl::new(bits_per_second, fps, buffer_seconds))
+            }
+        };
+        if let Some((c, r)) = config.tiles {
+            let _checked = tile_grid(probe.mb_cols(), probe.mb_rows(), c.into(), r.into()).map_err(EncodeError::TileGrid)?;
+        }
+        let params = config.preset.params();
+        let estimator =
+            MotionEstimator::new(16, params.search_range, params.algorithm, 0).map_err(EncodeError::Motion)?;
+        Ok(Encoder {
+            config,
+            params,
+            estimator,
+            writer: PacketWriter::new(),
+            rate_control,
+            reference: None,
+            spare: Some(probe),
+            sequence: 0,
+            frames_since_key: 0,
+            force_keyframe: false,
+            tile_sizes: Vec::new(),
+            tile_data: Vec::new(),
+            qp_offsets: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &EncoderConfig {
+        &self.config
+    }
+
+    /// Changes the target bitrate (CBR mode only; ignored at constant QP).
+    pub fn set_bitrate(&mut self, bits_per_second: u64) {
+        if let Some(rc) = &mut self.rate_control {
+            rc.set_bitrate(bits_per_second);
+        }
+    }
+
+    /// The rate controller, in CBR mode.
+    pub fn rate_control(&self) -> Option<&RateControl> {
+        self.rate_control.as_ref()
+    }
+
+    /// Makes the next frame a keyframe (a viewer joined or lost packets).
+    pub fn request_keyframe(&mut self) {
+        self.force_keyframe = true;
+    }
+
+    /// The decoder's view of the last encoded frame.
+    pub fn reconstruction(&self) -> Option<&Frame> {
+        self.reference.as_ref()
+    }
+
+    /// Sets per-macroblock QP offsets for the following frames (raster
+    /// order over the frame's macroblocks; empty clears them). Regions of
+    /// interest get negative offsets: sharper at the same frame QP.
+    pub fn set_qp_offsets(&mut self, offsets: &[i8]) {
+        self.qp_offsets.clear();
+        self.qp_offsets.extend_from_slice(offsets);
+    }
+
+    /// Encodes one frame (its size must be the configured one).
+    pub fn encode(&mut self, frame: &Frame, capture_time_us: u64) -> Result<Encoded<'_>, EncodeError> {
+        let expected = (self.config.width as usize, self.config.height as usize);
+        if (frame.width(), frame.height()) != expected {
+            return Err(EncodeError::SizeMismatch { expected, found: (frame.width(), frame.height()) });
+        }
+        let keyframe = self.reference.is_none()
+            || self.force_keyframe
+            || (self.config.keyint > 0 && self.frames_since_key >= self.config.keyint);
+        let kind = if keyframe { FrameKind::Intra } else { FrameKind::Inter };
+        let (columns, rows) = self.tile_grid(frame);
+        let tiles: Vec<Tile> = tile_grid(frame.mb_cols(), frame.mb_rows(), columns, rows)
+            .map_err(EncodeError::TileGrid)?
+            .collect();
+        let mut qp = match (&self.config.rate, &self.rate_control) {
+            (RateMode::ConstantQp(qp), _) => *qp,
+            (_, Some(rc)) => rc.frame_qp(keyframe),
+            (_, None) => 26,
+        };
+        let coded = loop {
+            let job = FrameJob {
+                source: frame,
+                reference: if keyframe { None } else { self.reference.as_ref() },
+                kind,
+                qp,
+                qp_offsets: &self.qp_offsets,
+                preset: &self.params,
+                estimator: &self.estimator,
+            };
+            let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
+            // A frame too large for the rate controller's buffer is coded
+            // again, coarser: the buffer bounds latency.
+            let bits = 8 * coded.iter().map(|t| t.data.len() as u64).sum::<u64>();
+            match &self.rate_control {
+                Some(rc) if bits > rc.max_frame_bits() && qp < 51 => qp = rc.retry_qp(qp, bits),
+                _ => break coded,
+            }
+        };
+
+        // Reconstruction, exactly as a decoder builds it.
+        let mut recon = match self.spare.take() {
+            Some(f) if (f.width(), f.height()) == expected => f,
+            _ => Frame::new(self.config.width, self.config.height, &Limits::DEFAULT).map_err(EncodeError::Frame)?,
+        };
+        let mut infos = vec![MbInfo::default(); recon.mb_cols() * recon.mb_rows()];
+        self.tile_sizes.clear();
+        self.tile_data.clear();
+        let mut vectors = Vec::new();
+        for tile in &coded {
+            tile.planes.store(&mut recon);
+            place_infos(&mut infos, recon.mb_cols(), &tile.mbs);
+            self.tile_sizes.push(tile.data.len() as u32);
+            self.tile_data.extend_from_slice(&tile.data);
+            if self.config.side_data {
+                vectors.extend_from_slice(&tile.vectors);
+            }
+        }
+        deblock_frame(&mut recon, &infos);
+
+        let sequence = self.sequence;
+        let tiles = TileSet { columns: columns as u8, rows: rows as u8, sizes: &self.tile_sizes, data: &self.tile_data };
+        let packet = if keyframe {
+            let stream = StreamInfo {
+                width: self.config.width,
+                height: self.config.height,
+                fps_num: self.config.fps_num,
+                fps_den: self.config.fps_den,
+                color_range: self.config.color_range,
+                color_matrix: self.config.color_matrix,
+            };
+            let frame = IFrame { stream, capture_time_us, qp, tiles, palette: None, regions: &[] };
+            self.writer.write_i(sequence, 0, &frame)
+        } else {
+            let frame = DFrame {
+                ref_sequence: sequence.wrapping_sub(1),
+                capture_time_us,
+                qp,
+                tiles,
+                motion_vectors: &vectors,
+                motion_block_size: 16,
+                motion_vector_precision: 4,
+                regions: &[],
+                palette: None,
+            };
+            self.writer.write_d(sequence, 0, &frame)
+        }
+        .map_err(EncodeError::Packet)?;
+
+        if let Some(rc) = &mut self.rate_control {
+            rc.update(keyframe, qp, 8 * packet.len() as u64);
+        }
+        self.spare = self.reference.replace(recon);
+        self.sequence = self.sequence.wrapping_add(1);
+        self.frames_since_key = if keyframe { 1 } else { self.frames_since_key + 1 };
+        self.force_keyframe = false;
+        Ok(Encoded { packet, sequence, keyframe, qp })
+    }
+
+    fn tile_grid(&self, frame: &Frame) -> (usize, usize) {
+        match self.config.tiles {
+            Some((c, r)) => (c.into(), r.into()),
+            None => default_grid(frame.mb_cols(), frame.mb_rows(), TARGET_MBS_PER_TILE, Limits::DEFAULT.max_tiles as usize),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Speed/quality presets: which tools the encoder tries, how hard.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::motion::{SearchAlgorithm, SubpelPrecision};
+
+/// The speed/quality knob. The default, `Realtime`, encodes 720p30 live on
+/// two cores with room to spare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// Fastest: diamond search, half-pel, no intra modes in delta frames.
+    Ultrafast,
+    /// Live default: hexagon search ±16, quarter-pel, every intra mode and
+    /// the procedural patterns.
+    #[default]
+    Realtime,
+    /// Slower, better: wider search.
+    Medium,
+}
+
+/// The tool settings a preset stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PresetParams {
+    pub algorithm: SearchAlgorithm,
+    pub search_range: usize,
+    pub subpel: SubpelPrecision,
+    /// Whether delta frames also try the spatial intra modes.
+    pub intra_in_inter: bool,
+    /// Whether keyframes (and intra macroblocks) try solid and gradient fills.
+    pub patterns: bool,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Ultrafast, Preset::Realtime, Preset::Medium];
+
+    pub fn params(self) -> PresetParams {
+        match self {
+            Preset::Ultrafast => PresetParams {
+                algorithm: SearchAlgorithm::Diamond,
+                search_range: 16,
+                subpel: SubpelPrecision::Half,
+                intra_in_inter: false,
+                patterns: true,
+            },
+            Preset::Realtime => PresetParams {
+                algorithm: SearchAlgorithm::Hexagon,
+                search_range: 16,
+                subpel: SubpelPrecision::Quarter,
+                intra_in_inter: true,
+                patterns: true,
+            },
+            Preset::Medium => PresetParams {
+                algorithm: SearchAlgorithm::Hexagon,
+                search_range: 32,
+                subpel: SubpelPrecision::Quarter,
+                intra_in_inter: true,
+                patterns: true,
+            },
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Ultrafast => "ultrafast",
+            Preset::Realtime => "realtime",
+            Preset::Medium => "medium",
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Preset, String> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown preset '{s}' (expected ultrafast, realtime or medium)"))
+    }
+}

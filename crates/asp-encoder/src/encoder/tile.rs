@@ -1,0 +1,365 @@
+//! Encoding one tile: mode decision, transform and quantisation, entropy
+//! coding and reconstruction, macroblock by macroblock.
+//!
+//! The reconstruction is built with the decoder's own functions
+//! (`Predictor`, `add_mb_residual`) on the decoder's own syntax state
+//! (`TileMbs`), so what the encoder keeps as its reference is, bit for bit,
+//! what every decoder will produce.
+
+use asp_core::codec::decoder::add_mb_residual;
+use asp_core::codec::frame::{Frame, MB_SIZE};
+use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
+use asp_core::codec::macroblock::{
+    code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, Mv, TileMbs, TileModels,
+};
+use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
+use asp_core::codec::range_coder::RangeEncoder;
+use asp_core::codec::recon::{chroma_qp, Predictor, TilePlanes};
+use asp_core::codec::tiles::Tile;
+use asp_core::codec::transform::{forward_diff_8x8, satd_8x8};
+use asp_core::schema::MotionVector;
+
+use super::preset::PresetParams;
+use crate::motion::{self, MotionEstimator, SearchScratch, SubpelPrecision};
+
+/// What every tile of a frame shares.
+pub(crate) struct FrameJob<'a> {
+    pub source: &'a Frame,
+    pub reference: Option<&'a Frame>,
+    pub kind: FrameKind,
+    pub qp: u8,
+    /// Per-macroblock QP offsets (ROI), raster over the frame; empty = none.
+    pub qp_offsets: &'a [i8],
+    pub preset: &'a PresetParams,
+    pub estimator: &'a MotionEstimator,
+}
+
+/// A coded tile and its reconstruction.
+pub(crate) struct EncodedTile {
+    pub data: Vec<u8>,
+    pub planes: TilePlanes,
+    pub mbs: TileMbs,
+    /// One vector per inter macroblock (quarter pel), for side data.
+    pub vectors: Vec<MotionVector>,
+}
+
+/// Rate-distortion trade-off in the SATD domain: the cost of one bit, in
+/// SATD units, x264's table shape (doubling every 6 QP).
+fn lambda(qp: u8) -> u32 {
+    // 2^((qp - 12) / 6) in 1/16 units, at least 1/16.
+    let q = i32::from(qp) - 12;
+    let base = 16.0f64 * 2f64.powf(f64::from(q) / 6.0);
+    (base.round() as u32).max(1)
+}
+
+/// Rough bit count of a vector difference component (the syntax is
+/// unary-then-Exp-Golomb, about 2 log2 bits for a magnitude).
+fn mvd_bits(d: i32) -> u32 {
+    if d == 0 {
+        1
+    } else {
+        3 + 2 * (32 - (d.unsigned_abs()).leading_zeros())
+    }
+}
+
+struct MbCtx<'a> {
+    job: &'a FrameJob<'a>,
+    mb_x: usize,
+    mb_y: usize,
+    /// Top-left of the macroblock in the tile's planes.
+    lx: usize,
+    ly: usize,
+    lambda: u32,
+}
+
+pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
+    let mut bins = RangeEncoder::new();
+    let mut models = TileModels::default();
+    let mut mbs = TileMbs::new(tile.clone());
+    let mut planes = TilePlanes::new(tile.clone());
+    let mut predictor = Predictor::new();
+    let mut scratch = SearchScratch::new();
+    let mut levels = MbLevels::default();
+    let mut vectors = Vec::new();
+    let mut prev_qp = job.qp;
+    let mb_cols = job.source.mb_cols();
+
+    for mb_y in tile.mb_y.clone() {
+        for mb_x in tile.mb_x.clone() {
+            let offset = job.qp_offsets.get(mb_y * mb_cols + mb_x).copied().unwrap_or(0);
+            let qp = (i32::from(job.qp) + i32::from(offset)).clamp(0, 51) as u8;
+            let ctx = MbCtx {
+                job,
+                mb_x,
+                mb_y,
+                lx: (mb_x - tile.mb_x.start) * MB_SIZE,
+                ly: (mb_y - tile.mb_y.start) * MB_SIZE,
+                lambda: lambda(qp),
+            };
+            let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp);
+            // The chosen prediction, as the decoder will form it.
+            let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+            let mvs = match mode {
+                MbMode::Skip => [pred_mv; 4],
+                other => other.block_mvs(),
+            };
+            let info = asp_core::codec::macroblock::MbInfo {
+                mvs,
+                split: matches!(mode, MbMode::Inter8(_)),
+                ..Default::default()
+            };
+            predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
+            let mut cbp = if mode == MbMode::Skip { 0 } else { quantise_mb(&ctx, &planes, &mode, qp, &mut levels) };
+            if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
+                mode = MbMode::Skip;
+            }
+            if mode == MbMode::Skip {
+                cbp = 0;
+            }
+            let mut header = MbHeader { mode, cbp, qp: if cbp == 0 { prev_qp } else { qp } };
+            // Encoding cannot fail: every value comes from the encoder's own
+            // decisions, within the syntax's ranges.
+            let coded = code_header(&mut bins, &mut models.mb, &mut mbs, job.kind, mb_x, mb_y, prev_qp, &mut header);
+            debug_assert!(coded.is_ok());
+            if header.cbp != 0 {
+                let _ = code_residual(&mut bins, &mut models, header.cbp, &mut levels);
+                add_mb_residual(&mut planes, mb_x, mb_y, header.cbp, header.qp, &levels);
+            }
+            prev_qp = header.qp;
+            if job.kind == FrameKind::Inter && !header.mode.is_intra() {
+                let mv = mvs[0];
+                vectors.push(MotionVector::new(mb_x as u16, mb_y as u16, mv.x, mv.y, sad));
+            }
+        }
+    }
+    EncodedTile { data: bins.finish(), planes, mbs, vectors }
+}
+
+/// Chooses the macroblock's mode by SATD + λ·bits over the candidates the
+/// preset allows. Returns the mode and the luma SAD-like distortion of the
+/// chosen inter vector (for side data; 0 for intra).
+fn decide_mode(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mbs: &TileMbs,
+    predictor: &mut Predictor,
+    scratch: &mut SearchScratch,
+    qp: u8,
+) -> (MbMode, u32) {
+    let job = ctx.job;
+    let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
+    // The DC intra mode is always possible; it is the fallback.
+    let mut best_sad = 0;
+
+    if let (FrameKind::Inter, Some(reference)) = (job.kind, job.reference) {
+        let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
+        // Early skip: the predicted vector with no residual is what the
+        // decoder would show; take it when quantisation would code nothing.
+        predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
+        let skip_satd = luma_satd(ctx, planes);
+        let mut levels = MbLevels::default();
+        if quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels) == 0 {
+            return (MbMode::Skip, skip_satd);
+        }
+        // Otherwise skip does not compete on SATD: its residual would stay
+        // uncoded. A coded 16x16 vector equal to the prediction with nothing
+        // to code becomes a skip after quantisation.
+
+        // Motion search from the predicted vector and zero.
+        let current = job.source.luma();
+        let refp = reference.luma();
+        let start = motion::Mv::new(((i32::from(pred_mv.x) + 2) >> 2) as i16, ((i32::from(pred_mv.y) + 2) >> 2) as i16);
+        let estimator = job.estimator;
+        if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &[start, motion::Mv::ZERO], scratch) {
+            let integer = motion::Mv::new(found.dx(), found.dy());
+            let refined = if job.preset.subpel == SubpelPrecision::Integer {
+                Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
+            } else {
+                estimator.refine_block(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, scratch)
+            };
+            if let Ok(v) = refined {
+                let mv = Mv::new(v.dx(), v.dy());
+                predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
+                let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
+                let cost = luma_satd(ctx, planes) + ctx.lambda * bits;
+                best_sad = v.sad();
+                if cost < best.1 {
+                    best = (MbMode::Inter16(mv), cost);
+                }
+            }
+        }
+        if !job.preset.intra_in_inter {
+            return (best.0, best_sad);
+        }
+    }
+
+    // Spatial intra modes.
+    let (has_top, has_left) = (ctx.ly > 0, ctx.lx > 0);
+    let intra_flag_bits = if job.kind == FrameKind::Inter { 2 } else { 0 };
+    for luma in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
+        if !luma.is_available(has_top, has_left) {
+            continue;
+        }
+        let mode = MbMode::Intra { luma, chroma: IntraMode::Dc };
+        predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
+        let cost = luma_satd(ctx, planes) + ctx.lambda * (3 + intra_flag_bits);
+        if cost < best.1 {
+            best = (mode, cost);
+        }
+    }
+    // Chroma mode for the best spatial luma mode.
+    if let (MbMode::Intra { luma, .. }, _) = best {
+        let mut chroma_best = (IntraMode::Dc, u32::MAX);
+        for chroma in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
+            if !chroma.is_available(has_top, has_left) {
+                continue;
+            }
+            let mode = MbMode::Intra { luma, chroma };
+            predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
+            let cost = chroma_satd(ctx, planes);
+            if cost < chroma_best.1 {
+                chroma_best = (chroma, cost);
+            }
+        }
+        best.0 = MbMode::Intra { luma, chroma: chroma_best.0 };
+    }
+
+    // Procedural patterns: flat and gradient blocks.
+    if job.preset.patterns {
+        if let Some(mode) = pattern_candidate(ctx) {
+            predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
+            let cost = luma_satd(ctx, planes) + ctx.lambda * (12 + intra_flag_bits);
+            if cost < best.1 {
+                best = (mode, cost);
+            }
+        }
+    }
+    (best.0, if best.0.is_intra() { 0 } else { best_sad })
+}
+
+/// A solid or linear-gradient fill that matches the source macroblock
+/// closely, if there is one.
+fn pattern_candidate(ctx: &MbCtx<'_>) -> Option<MbMode> {
+    let src = ctx.job.source;
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    let luma = &src.y[y * src.luma_stride() + x..];
+    let cs = src.chroma_stride();
+    let (cb, _) = fit_solid(&src.u[y / 2 * cs + x / 2..], cs, 8)?;
+    let (cr, _) = fit_solid(&src.v[y / 2 * cs + x / 2..], cs, 8)?;
+    let (value, solid_sse) = fit_solid(luma, src.luma_stride(), 16)?;
+    // Mean squared error below 1 level: flat.
+    if solid_sse < 256 {
+        return Some(MbMode::Pattern { luma: Pattern::Solid { value }, cb, cr });
+    }
+    let (gradient, sse) = fit_gradient_linear(luma, src.luma_stride(), 16)?;
+    (sse < 256).then_some(MbMode::Pattern { luma: Pattern::GradientLinear(gradient), cb, cr })
+}
+
+fn luma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
+    let src = ctx.job.source;
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let mut total = 0;
+    for q in 0..4 {
+        let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+        let s = &src.y[(y + oy) * ss + x + ox..];
+        let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+        total += satd_8x8(s, ss, p, ps).unwrap_or(u32::MAX / 8);
+    }
+    total
+}
+
+fn chroma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
+    let src = ctx.job.source;
+    let (x, y) = (ctx.mb_x * MB_SIZE / 2, ctx.mb_y * MB_SIZE / 2);
+    let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
+    let (lx, ly) = (ctx.lx / 2, ctx.ly / 2);
+    let u = satd_8x8(&src.u[y * ss + x..], ss, &planes.u[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
+    let v = satd_8x8(&src.v[y * ss + x..], ss, &planes.v[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
+    u + v
+}
+
+/// Transforms and quantises the residual of the prediction now in `planes`
+/// into `levels` (scan order); returns the coded-block pattern.
+fn quantise_mb(ctx: &MbCtx<'_>, planes: &TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels) -> u8 {
+    let src = ctx.job.source;
+    let intra = mode.is_intra();
+    let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    let mut cbp = 0u8;
+    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let luma_qp = Qp::saturating(i32::from(qp));
+    for q in 0..4 {
+        let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+        let s = &src.y[(y + oy) * ss + x + ox..];
+        let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+        if quantise_block(s, ss, p, ps, luma_qp, rounding, !intra, &mut levels.luma[q]) {
+            cbp |= 1 << q;
+        }
+    }
+    let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
+    let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
+    let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
+    for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
+        if quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, !intra, &mut levels.chroma[plane]) {
+            cbp |= 1 << (4 + plane);
+        }
+    }
+    cbp
+}
+
+/// One 8x8 block: forward transform, quantise, scan; returns whether any
+/// level is non-zero. Inter blocks holding only a few scattered ±1 levels
+/// are dropped (x264's "decimation"): they cost more bits than they buy.
+#[allow(clippy::too_many_arguments)]
+fn quantise_block(
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    rounding: RoundingOffset,
+    decimate: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    let Ok(coeffs) = forward_diff_8x8(src, src_stride, pred, pred_stride) else {
+        out.fill(0);
+        return false;
+    };
+    let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding);
+    for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
+        out[scan] = raster[usize::from(pos)];
+    }
+    if decimate && decimation_score(out) < 6 {
+        out.fill(0);
+        return false;
+    }
+    out.iter().any(|&l| l != 0)
+}
+
+/// x264's decimation score: cheap to drop when every level is ±1 and they
+/// are few and far apart.
+fn decimation_score(levels: &[i32; 64]) -> u32 {
+    const RUN_SCORE: [u32; 16] = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut score = 0;
+    let mut run = 0usize;
+    let mut seen = false;
+    for &level in levels.iter().rev() {
+        if level == 0 {
+            run += 1;
+            continue;
+        }
+        if level.unsigned_abs() > 1 {
+            return u32::MAX;
+        }
+        if seen {
+            score += RUN_SCORE[run.min(15)];
+        }
+        seen = true;
+        run = 0;
+    }
+    if seen {
+        score += RUN_SCORE[run.min(15)];
+    }
+    score
+}

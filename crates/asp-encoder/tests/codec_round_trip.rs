@@ -1,0 +1,90 @@
+//! The encoder's reconstruction and the decoder's output agree bit for bit,
+//! at several sizes, QPs, presets and tile grids, serial and parallel.
+
+use asp_core::codec::decoder::{Decoder, Serial};
+use asp_core::codec::frame::Frame;
+use asp_core::packet::Packet;
+use asp_core::Limits;
+use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode, Rayon};
+
+/// A moving test picture: a textured background sliding right, a flat
+/// square moving down, a gradient band. Deterministic.
+fn picture(width: u32, height: u32, t: u32) -> Frame {
+    let (w, h) = (width as usize, height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut data = vec![0u8; w * h + 2 * cw * ch];
+    for y in 0..h {
+        for x in 0..w {
+            let sx = x + 2 * t as usize;
+            let texture = ((sx * 7 + y * 13) % 32) as u8 + ((sx / 8 + y / 8) % 2) as u8 * 60;
+            let mut v = 40 + texture;
+            if y > h / 2 {
+                v = (x * 255 / w.max(1)) as u8;
+            }
+            let (qx, qy) = (w / 4, (h / 8 + 3 * t as usize) % h.max(1));
+            if x >= qx && x < qx + w / 5 + 1 && y >= qy && y < qy + h / 5 + 1 {
+                v = 200;
+            }
+            data[y * w + x] = v;
+        }
+    }
+    for i in 0..cw * ch {
+        data[w * h + i] = (100 + (i % cw) * 50 / cw.max(1)) as u8;
+        data[w * h + cw * ch + i] = (150 - (i / cw.max(1)) * 40 / ch.max(1)) as u8;
+    }
+    Frame::from_i420(width, height, &data, &Limits::DEFAULT).unwrap()
+}
+
+fn psnr(a: &Frame, b: &Frame) -> f64 {
+    let mse: f64 = a.y.iter().zip(&b.y).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>() / a.y.len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
+}
+
+fn check(width: u32, height: u32, qp: u8, preset: Preset, tiles: Option<(u8, u8)>, frames: u32, parallel: bool) -> f64 {
+    let mut config = EncoderConfig::new(width, height, 25, 1);
+    config.rate = RateMode::ConstantQp(qp);
+    config.preset = preset;
+    config.tiles = tiles;
+    config.keyint = 5;
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut decoder = Decoder::new();
+    let mut worst = f64::INFINITY;
+    for t in 0..frames {
+        let source = picture(width, height, t);
+        let packet = encoder.encode(&source, u64::from(t) * 40_000).unwrap().packet.to_vec();
+        let packet = Packet::parse(&packet).unwrap();
+        let decoded = if parallel { decoder.decode_with(&packet, &Rayon) } else { decoder.decode_with(&packet, &Serial) };
+        let decoded = decoded.unwrap().expect("a picture");
+        let recon = encoder.reconstruction().unwrap();
+        assert!(decoded.frame == recon, "{width}x{height} qp {qp} {preset} frame {t}: decoder != encoder");
+        worst = worst.min(psnr(&source, recon));
+    }
+    worst
+}
+
+#[test]
+fn decoder_matches_encoder_reconstruction() {
+    for (w, h) in [(64, 48), (17, 9), (1, 1), (96, 80)] {
+        for qp in [10, 30, 51] {
+            check(w, h, qp, Preset::Realtime, None, 7, false);
+        }
+    }
+}
+
+#[test]
+fn every_preset_and_tile_grid_matches() {
+    for preset in Preset::ALL {
+        for tiles in [None, Some((2, 2)), Some((3, 1))] {
+            check(128, 96, 26, preset, tiles, 6, true);
+        }
+    }
+}
+
+#[test]
+fn quality_is_sane() {
+    let psnr_low_qp = check(128, 96, 12, Preset::Realtime, None, 6, false);
+    let psnr_high_qp = check(128, 96, 40, Preset::Realtime, None, 6, false);
+    assert!(psnr_low_qp > 40.0, "qp 12: {psnr_low_qp:.1} dB");
+    assert!(psnr_high_qp > 22.0, "qp 40: {psnr_high_qp:.1} dB");
+    assert!(psnr_low_qp > psnr_high_qp + 8.0);
+}
