@@ -378,32 +378,76 @@ impl EdgeParams {
     }
 }
 
-#[inline]
-fn luma_qp(b: &BlockInfo) -> i32 {
-    i32::from(b.qp.min(51))
+/// [`EdgeParams`] by bS and average QP, and the chroma QP by luma QP, for
+/// one set of [`DeblockParams`]: built once per [`Deblocker`] so the
+/// per-segment work is two lookups.
+#[derive(Clone, Copy, Debug)]
+struct Luts {
+    luma: [[EdgeParams; 52]; 5],
+    chroma: [[EdgeParams; 52]; 5],
+    chroma_qp: [u8; 52],
 }
 
-#[inline]
-fn chroma_qp(b: &BlockInfo, params: &DeblockParams) -> i32 {
-    let i = (luma_qp(b) + i32::from(params.chroma_qp_offset)).clamp(0, 51) as usize;
-    i32::from(CHROMA_QP.get(i).copied().unwrap_or(0))
-}
+impl Luts {
+    fn new(params: &DeblockParams) -> Luts {
+        let mut luts = Luts {
+            luma: [[EdgeParams::OFF; 52]; 5],
+            chroma: [[EdgeParams::OFF; 52]; 5],
+            chroma_qp: [0; 52],
+        };
+        for bs in 0..5u8 {
+            for qp in 0..52 {
+                let e = EdgeParams::new(bs, qp as i32, params);
+                luts.luma[usize::from(bs)][qp] = e;
+                luts.chroma[usize::from(bs)][qp] = e;
+            }
+        }
+        for (qp, c) in luts.chroma_qp.iter_mut().enumerate() {
+            let i = (qp as i32 + i32::from(params.chroma_qp_offset)).clamp(0, 51) as usize;
+            *c = CHROMA_QP.get(i).copied().unwrap_or(0);
+        }
+        luts
+    }
 
-#[inline]
-fn luma_edge(p: &BlockInfo, q: &BlockInfo, mb_edge: bool, params: &DeblockParams) -> EdgeParams {
-    let bs = boundary_strength(p, q, mb_edge);
-    EdgeParams::new(bs, (luma_qp(p) + luma_qp(q) + 1) >> 1, params)
-}
+    /// The luma segment between blocks `p` and `q`.
+    #[inline]
+    fn luma_edge(&self, p: &BlockInfo, q: &BlockInfo, mb_edge: bool) -> EdgeParams {
+        let bs = boundary_strength(p, q, mb_edge);
+        if bs == 0 {
+            return EdgeParams::OFF;
+        }
+        // QPs over 51 count as 51.
+        let qp_av = (usize::from(p.qp.min(51)) + usize::from(q.qp.min(51)) + 1) >> 1;
+        self.luma
+            .get(usize::from(bs))
+            .and_then(|t| t.get(qp_av))
+            .copied()
+            .unwrap_or(EdgeParams::OFF)
+    }
 
-#[inline]
-fn chroma_edge(p: &BlockInfo, q: &BlockInfo, params: &DeblockParams) -> EdgeParams {
-    // Chroma edges are all macroblock edges.
-    let bs = boundary_strength(p, q, true);
-    EdgeParams::new(
-        bs,
-        (chroma_qp(p, params) + chroma_qp(q, params) + 1) >> 1,
-        params,
-    )
+    /// The chroma segment between (the chroma of) blocks `p` and `q`:
+    /// chroma edges are all macroblock edges.
+    #[inline]
+    fn chroma_edge(&self, p: &BlockInfo, q: &BlockInfo) -> EdgeParams {
+        let bs = boundary_strength(p, q, true);
+        if bs == 0 {
+            return EdgeParams::OFF;
+        }
+        let qpc = |b: &BlockInfo| {
+            usize::from(
+                self.chroma_qp
+                    .get(usize::from(b.qp.min(51)))
+                    .copied()
+                    .unwrap_or(0),
+            )
+        };
+        let qp_av = (qpc(p) + qpc(q) + 1) >> 1;
+        self.chroma
+            .get(usize::from(bs))
+            .and_then(|t| t.get(qp_av))
+            .copied()
+            .unwrap_or(EdgeParams::OFF)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1276,6 +1320,7 @@ pub struct Deblocker<'a> {
     cols: usize,
     rows: usize,
     params: DeblockParams,
+    luts: Luts,
     backend: Backend,
 }
 
@@ -1307,6 +1352,7 @@ impl<'a> Deblocker<'a> {
             cols,
             rows,
             params,
+            luts: Luts::new(&params),
             backend: Backend::best(),
         })
     }
@@ -1319,6 +1365,11 @@ impl<'a> Deblocker<'a> {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The filter settings in use.
+    pub fn params(&self) -> DeblockParams {
+        self.params
     }
 
     #[inline]
@@ -1387,11 +1438,10 @@ impl<'a> Deblocker<'a> {
             match kind {
                 PlaneKind::Luma => {
                     for bx in 1..self.cols {
-                        let e = luma_edge(
+                        let e = self.luts.luma_edge(
                             &self.block(bx - 1, group),
                             &self.block(bx, group),
                             bx % 2 == 0,
-                            &self.params,
                         );
                         if !e.active() {
                             continue;
@@ -1409,15 +1459,13 @@ impl<'a> Deblocker<'a> {
                     for mx in 1..self.cols / 2 {
                         let (pb, qb) = (2 * mx - 1, 2 * mx);
                         let h = [
-                            chroma_edge(
+                            self.luts.chroma_edge(
                                 &self.block(pb, 2 * group),
                                 &self.block(qb, 2 * group),
-                                &self.params,
                             ),
-                            chroma_edge(
+                            self.luts.chroma_edge(
                                 &self.block(pb, 2 * group + 1),
                                 &self.block(qb, 2 * group + 1),
-                                &self.params,
                             ),
                         ];
                         if !h[0].active() && !h[1].active() {
@@ -1472,11 +1520,10 @@ impl<'a> Deblocker<'a> {
             match kind {
                 PlaneKind::Luma => {
                     for bx in 0..self.cols {
-                        let e = luma_edge(
+                        let e = self.luts.luma_edge(
                             &self.block(bx, k - 1),
                             &self.block(bx, k),
                             k % 2 == 0,
-                            &self.params,
                         );
                         if e.active() {
                             kernel::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e);
@@ -1489,15 +1536,11 @@ impl<'a> Deblocker<'a> {
                     let (pr, qr) = (2 * k - 1, 2 * k);
                     for mx in 0..self.cols / 2 {
                         let h = [
-                            chroma_edge(
-                                &self.block(2 * mx, pr),
-                                &self.block(2 * mx, qr),
-                                &self.params,
-                            ),
-                            chroma_edge(
+                            self.luts
+                                .chroma_edge(&self.block(2 * mx, pr), &self.block(2 * mx, qr)),
+                            self.luts.chroma_edge(
                                 &self.block(2 * mx + 1, pr),
                                 &self.block(2 * mx + 1, qr),
-                                &self.params,
                             ),
                         ];
                         if h[0].active() || h[1].active() {
