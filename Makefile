@@ -5,9 +5,9 @@ FUZZ_SECONDS ?= 20
 
 .PHONY: demo test setup schema check-schema test-rust test-nostd test-interop fuzz fuzz-smoke bench clippy
 
-## demo: set up, then write a synthetic packet stream and inspect it with asp-info
+## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
-	@tools/setup.sh rust
+	@tools/setup.sh rust python
 	@tools/demo.sh
 
 ## test: set up, then run every test
@@ -15,7 +15,7 @@ test: setup check-schema test-rust test-nostd test-interop fuzz-smoke
 	@echo "make test: all green"
 
 setup:
-	@tools/setup.sh rust python fuzz
+	@tools/setup.sh rust python fuzz apt
 
 ## schema: regenerate crates/asp-core/src/schema from schemas/asp.fbs
 schema:

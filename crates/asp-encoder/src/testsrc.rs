@@ -18,6 +18,7 @@ pub struct TestSource {
 }
 
 impl TestSource {
+    /// A source of `width` x `height` frames.
     pub fn new(width: u32, height: u32) -> Result<TestSource, FrameError> {
         // Validates the size the same way a frame does.
         Frame::new(width, height, &Limits::DEFAULT)?;
@@ -25,10 +26,12 @@ impl TestSource {
         Ok(TestSource { width, height, buffer })
     }
 
+    /// Frame width.
     pub fn width(&self) -> u32 {
         self.width
     }
 
+    /// Frame height.
     pub fn height(&self) -> u32 {
         self.height
     }

@@ -39,26 +39,38 @@ pub enum RateMode {
     ConstantQp(u8),
     /// Constant bitrate through a buffer of `buffer_seconds` (see
     /// [`RateControl`]): no frame larger than the buffer allows.
-    Bitrate { bits_per_second: u64, buffer_seconds: f64 },
+    Bitrate {
+        /// Target rate.
+        bits_per_second: u64,
+        /// Buffer length in seconds of the target rate: the latency budget.
+        buffer_seconds: f64,
+    },
 }
 
 /// Encoder settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EncoderConfig {
+    /// Display width in pixels.
     pub width: u32,
+    /// Display height in pixels.
     pub height: u32,
     /// Frame rate `fps_num / fps_den`.
     pub fps_num: u32,
+    /// Denominator of the frame rate.
     pub fps_den: u32,
+    /// Constant QP or constant bitrate.
     pub rate: RateMode,
     /// A keyframe every `keyint` frames (0: only the first).
     pub keyint: u32,
+    /// Speed/quality preset.
     pub preset: Preset,
     /// Tile grid (columns, rows); `None` picks one from the frame size.
     pub tiles: Option<(u8, u8)>,
     /// Put the motion vectors in D-packets as side data for other readers.
     pub side_data: bool,
+    /// Sample range signalled to decoders.
     pub color_range: ColorRange,
+    /// Colour matrix signalled to decoders.
     pub color_matrix: ColorMatrix,
 }
 
@@ -89,7 +101,12 @@ pub enum EncodeError {
     /// The configured size is zero or over the limits.
     Frame(FrameError),
     /// A frame's size differs from the configured one.
-    SizeMismatch { expected: (usize, usize), found: (usize, usize) },
+    SizeMismatch {
+        /// The configured size.
+        expected: (usize, usize),
+        /// The frame's size.
+        found: (usize, usize),
+    },
     /// The QP is over 51.
     BadQp(u8),
     /// The requested tile grid does not fit the frame.
@@ -124,8 +141,11 @@ impl std::error::Error for EncodeError {}
 pub struct Encoded<'a> {
     /// The packet, ready to send or store.
     pub packet: &'a [u8],
+    /// The packet's sequence number.
     pub sequence: u32,
+    /// Whether it is a keyframe (I-packet).
     pub keyframe: bool,
+    /// The frame QP used.
     pub qp: u8,
 }
 
@@ -149,6 +169,7 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// An encoder for `config`, checked up front.
     pub fn new(config: EncoderConfig) -> Result<Encoder, EncodeError> {
         // Validates the size once, up front.
         let probe = Frame::new(config.width, config.height, &Limits::DEFAULT).map_err(EncodeError::Frame)?;
@@ -183,6 +204,7 @@ impl Encoder {
         })
     }
 
+    /// The settings.
     pub fn config(&self) -> &EncoderConfig {
         &self.config
     }

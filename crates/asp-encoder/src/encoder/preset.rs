@@ -22,8 +22,11 @@ pub enum Preset {
 /// The tool settings a preset stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PresetParams {
+    /// Integer motion search.
     pub algorithm: SearchAlgorithm,
+    /// Search range in whole pixels.
     pub search_range: usize,
+    /// Sub-pel refinement.
     pub subpel: SubpelPrecision,
     /// Whether delta frames also try the spatial intra modes.
     pub intra_in_inter: bool,
@@ -32,8 +35,10 @@ pub struct PresetParams {
 }
 
 impl Preset {
+    /// Every preset, fastest first.
     pub const ALL: [Preset; 3] = [Preset::Ultrafast, Preset::Realtime, Preset::Medium];
 
+    /// The tools this preset uses.
     pub fn params(self) -> PresetParams {
         match self {
             Preset::Ultrafast => PresetParams {
@@ -60,6 +65,7 @@ impl Preset {
         }
     }
 
+    /// The name users type.
     pub fn name(self) -> &'static str {
         match self {
             Preset::Ultrafast => "ultrafast",

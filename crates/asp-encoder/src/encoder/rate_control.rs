@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn holds_the_bitrate() {
         let mut rc = RateControl::new(2_000_000, 30.0, 1.0);
-        let (total, _) = simulate(&mut rc, 600, 5e8, 60);
+        let (total, _) = simulate(&mut rc, 600, 4e6, 60);
         let rate = total / 20.0;
         assert!((rate / 2e6 - 1.0).abs() < 0.05, "{rate}");
     }
@@ -155,10 +155,10 @@ mod tests {
     #[test]
     fn follows_a_bitrate_change() {
         let mut rc = RateControl::new(2_000_000, 30.0, 1.0);
-        simulate(&mut rc, 300, 5e8, 60);
+        simulate(&mut rc, 300, 4e6, 60);
         rc.set_bitrate(500_000);
-        simulate(&mut rc, 150, 5e8, 60);
-        let (total, _) = simulate(&mut rc, 300, 5e8, 60);
+        simulate(&mut rc, 150, 4e6, 60);
+        let (total, _) = simulate(&mut rc, 300, 4e6, 60);
         assert!((total / 10.0 / 5e5 - 1.0).abs() < 0.1);
     }
 }

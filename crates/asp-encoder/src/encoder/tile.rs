@@ -109,7 +109,11 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 ..Default::default()
             };
             predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
-            let mut cbp = if mode == MbMode::Skip { 0 } else { quantise_mb(&ctx, &planes, &mode, qp, &mut levels) };
+            let mut cbp = 0;
+            if mode != MbMode::Skip {
+                quantise_mb(&ctx, &planes, &mode, qp, &mut levels, false);
+                cbp = coded_block_pattern(&levels);
+            }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
                 mode = MbMode::Skip;
             }
@@ -156,10 +160,9 @@ fn decide_mode(
         // Early skip: the predicted vector with no residual is what the
         // decoder would show; take it when quantisation would code nothing.
         predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
-        let skip_satd = luma_satd(ctx, planes);
         let mut levels = MbLevels::default();
-        if quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels) == 0 {
-            return (MbMode::Skip, skip_satd);
+        if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true) {
+            return (MbMode::Skip, luma_satd(ctx, planes));
         }
         // Otherwise skip does not compete on SATD: its residual would stay
         // uncoded. A coded 16x16 vector equal to the prediction with nothing
@@ -279,33 +282,45 @@ fn chroma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
     u + v
 }
 
+/// The coded-block pattern of quantised levels.
+fn coded_block_pattern(levels: &MbLevels) -> u8 {
+    let coded = |block: &[i32; 64]| block.iter().any(|&l| l != 0);
+    let luma = levels.luma.iter().enumerate().map(|(q, b)| u8::from(coded(b)) << q);
+    let chroma = levels.chroma.iter().enumerate().map(|(p, b)| u8::from(coded(b)) << (4 + p));
+    luma.chain(chroma).fold(0, |cbp, bit| cbp | bit)
+}
+
 /// Transforms and quantises the residual of the prediction now in `planes`
-/// into `levels` (scan order); returns the coded-block pattern.
-fn quantise_mb(ctx: &MbCtx<'_>, planes: &TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels) -> u8 {
+/// into `levels` (scan order); returns whether any level is non-zero. With
+/// `stop_at_first`, stops at the first coded block (a skip check needs no
+/// more).
+fn quantise_mb(ctx: &MbCtx<'_>, planes: &TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels, stop_at_first: bool) -> bool {
     let src = ctx.job.source;
     let intra = mode.is_intra();
     let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
-    let mut cbp = 0u8;
+    let mut any = false;
     let (ss, ps) = (src.luma_stride(), planes.luma_stride());
     let luma_qp = Qp::saturating(i32::from(qp));
     for q in 0..4 {
         let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
         let s = &src.y[(y + oy) * ss + x + ox..];
         let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
-        if quantise_block(s, ss, p, ps, luma_qp, rounding, !intra, &mut levels.luma[q]) {
-            cbp |= 1 << q;
+        any |= quantise_block(s, ss, p, ps, luma_qp, rounding, !intra, &mut levels.luma[q]);
+        if any && stop_at_first {
+            return true;
         }
     }
     let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
     let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
     let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
     for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
-        if quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, !intra, &mut levels.chroma[plane]) {
-            cbp |= 1 << (4 + plane);
+        any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, !intra, &mut levels.chroma[plane]);
+        if any && stop_at_first {
+            return true;
         }
     }
-    cbp
+    any
 }
 
 /// One 8x8 block: forward transform, quantise, scan; returns whether any
