@@ -5,7 +5,7 @@
 # Seeds come from fuzz/seeds/<target> (committed, read-only); what the fuzzer
 # finds goes to build/fuzz-corpus/<target> (not committed) and crash
 # reproducers to fuzz/artifacts/<target>/ (not committed). Reproduce one with
-#   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/crash-...
+#   cargo +nightly fuzz run -a <target> fuzz/artifacts/<target>/crash-...
 # Builds with debug assertions (overflow checks) under AddressSanitizer;
 # honours CARGO_TARGET_DIR.
 set -euo pipefail
