@@ -190,42 +190,6 @@ pub(crate) fn inverse_8<T: Lane>(d: [T; 8]) -> [T; 8] {
     ]
 }
 
-/// A vector of four `i32` lanes, for the SIMD twins of the 8x8 inverse.
-#[cfg(any(
-    all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
-pub(crate) trait Vector4: Lane {
-    /// The transpose of a 4x4 block held as four row vectors.
-    fn transpose(rows: [Self; 4]) -> [Self; 4];
-}
-
-/// The 8x8 inverse transform with its final rounding, on 4-lane vectors.
-///
-/// The block is held as quarters, `[top left, top right, bottom left,
-/// bottom right]`, each four row vectors of four lanes. It is worked one half
-/// at a time (rows 0..4, rows 4..8, then columns 0..4, columns 4..8), so that
-/// only eight vectors are in flight: SSE2 and the x86 engines behind wasm
-/// simd128 have sixteen registers, and the whole block at once spills.
-#[cfg(any(
-    all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
-#[inline(always)]
-pub(crate) fn inverse_8x8_by_quarters<V: Vector4>(quarters: [[V; 4]; 4]) -> [[V; 4]; 4] {
-    let [top_left, top_right, bottom_left, bottom_right] = quarters;
-    let join = |left: [V; 4], right: [V; 4]| [left[0], left[1], left[2], left[3], right[0], right[1], right[2], right[3]];
-    // Row pass: vector k holds column k of four rows.
-    let top = inverse_8(join(V::transpose(top_left), V::transpose(top_right)));
-    let bottom = inverse_8(join(V::transpose(bottom_left), V::transpose(bottom_right)));
-    // Column pass: vector y holds row y of four columns.
-    let first_four = |half: [V; 8]| [half[0], half[1], half[2], half[3]];
-    let last_four = |half: [V; 8]| [half[4], half[5], half[6], half[7]];
-    let left = inverse_8(join(V::transpose(first_four(top)), V::transpose(first_four(bottom)))).map(round_residual);
-    let right = inverse_8(join(V::transpose(last_four(top)), V::transpose(last_four(bottom)))).map(round_residual);
-    [first_four(left), first_four(right), last_four(left), last_four(right)]
-}
-
 /// H.264's final rounding of the inverse transform: `(x + 32) >> 6`.
 #[inline(always)]
 pub(crate) fn round_residual<T: Lane>(x: T) -> T {

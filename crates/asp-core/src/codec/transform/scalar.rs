@@ -6,42 +6,41 @@
 use super::{check_block, inverse_4, inverse_8, round_residual, BlockError, Lane};
 
 /// 2-D inverse 4x4 transform (rows first, then columns, as H.264 orders it)
-/// with the final rounding; generic so the tests can run it on intervals.
+/// with the final rounding, in place on a copy of the block; generic so the
+/// tests can run it on intervals.
 #[inline(always)]
 pub(crate) fn inverse_4x4_generic<T: Lane>(coeffs: &[T; 16]) -> [T; 16] {
-    let mut rows = *coeffs;
-    for row in rows.chunks_exact_mut(4) {
+    let mut block = *coeffs;
+    for row in block.chunks_exact_mut(4) {
         let out = inverse_4([row[0], row[1], row[2], row[3]]);
         row.copy_from_slice(&out);
     }
-    let mut residual = rows;
     for x in 0..4 {
-        let out = inverse_4([rows[x], rows[4 + x], rows[8 + x], rows[12 + x]]);
+        // The whole column is read before any of it is overwritten.
+        let out = inverse_4([block[x], block[4 + x], block[8 + x], block[12 + x]]);
         for (y, value) in out.into_iter().enumerate() {
-            residual[y * 4 + x] = round_residual(value);
+            block[y * 4 + x] = round_residual(value);
         }
     }
-    residual
+    block
 }
 
 /// 2-D inverse 8x8 transform with the final rounding; see
 /// [`inverse_4x4_generic`].
 #[inline(always)]
 pub(crate) fn inverse_8x8_generic<T: Lane>(coeffs: &[T; 64]) -> [T; 64] {
-    let mut rows = *coeffs;
-    for row in rows.chunks_exact_mut(8) {
-        let mut input = [row[0]; 8];
-        input.copy_from_slice(row);
-        row.copy_from_slice(&inverse_8(input));
+    let mut block = *coeffs;
+    for row in block.chunks_exact_mut(8) {
+        let out = inverse_8([row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]]);
+        row.copy_from_slice(&out);
     }
-    let mut residual = rows;
     for x in 0..8 {
-        let column = core::array::from_fn(|y| rows[y * 8 + x]);
+        let column = core::array::from_fn(|y| block[y * 8 + x]);
         for (y, value) in inverse_8(column).into_iter().enumerate() {
-            residual[y * 8 + x] = round_residual(value);
+            block[y * 8 + x] = round_residual(value);
         }
     }
-    residual
+    block
 }
 
 /// The residual a 4x4 block of dequantised coefficients decodes to.

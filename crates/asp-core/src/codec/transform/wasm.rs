@@ -3,7 +3,10 @@
 //!
 //! Same plan as the SSE2 twins in `x86.rs`: inverse transforms on `i32`
 //! lanes through the shared generic butterflies, transposes around the row
-//! pass, saturating packs for the add and clip; SATD on `i16` lanes.
+//! pass, saturating packs for the add and clip; SATD on `i16` lanes. The 8x8
+//! inverse is staged differently for V8's register allocator (see
+//! [`inverse_add_8x8_simd128`]). `tools/transform-wasm` holds these twins
+//! equal to the scalar reference, and times them, in Node.
 //!
 //! Memory safety: every public function checks its buffers with
 //! `check_block` before touching them, and all loads and stores are
@@ -12,7 +15,7 @@
 
 use core::arch::wasm32::*;
 
-use super::{check_block, inverse_4, inverse_8x8_by_quarters, round_residual, BlockError, Lane, Vector4};
+use super::{check_block, inverse_4, inverse_8, round_residual, BlockError, Lane};
 
 /// Four `i32` lanes of a simd128 register.
 #[derive(Clone, Copy)]
@@ -53,13 +56,6 @@ fn transpose_4x4(rows: [I32x4; 4]) -> [I32x4; 4] {
     ]
 }
 
-impl Vector4 for I32x4 {
-    #[inline(always)]
-    fn transpose(rows: [Self; 4]) -> [Self; 4] {
-        transpose_4x4(rows)
-    }
-}
-
 /// Four coefficients from `coeffs[offset..offset + 4]`.
 ///
 /// # Safety
@@ -97,26 +93,62 @@ pub fn inverse_add_4x4_simd128(coeffs: &[i32; 16], dst: &mut [u8], dst_stride: u
     Ok(())
 }
 
+/// Adds two rows of four `i32` residuals to the four prediction pixels at
+/// `row` and at `next`, with saturation to `0..=255`.
+///
+/// # Safety
+/// 4 bytes at `row` and at `next` valid for reads and writes.
+#[inline(always)]
+unsafe fn add_two_rows_of_4(residual_row: I32x4, residual_next: I32x4, row: *mut u8, next: *mut u8) {
+    unsafe {
+        let (row, next) = (row as *mut u32, next as *mut u32);
+        let prediction = u16x8_extend_low_u8x16(u32x4(core::ptr::read_unaligned(row), core::ptr::read_unaligned(next), 0, 0));
+        let sum = i16x8_add_sat(prediction, i16x8_narrow_i32x4(residual_row.0, residual_next.0));
+        let pixels = u8x16_narrow_i16x8(sum, sum);
+        core::ptr::write_unaligned(row, u32x4_extract_lane::<0>(pixels));
+        core::ptr::write_unaligned(next, u32x4_extract_lane::<1>(pixels));
+    }
+}
+
 /// simd128 twin of [`scalar::inverse_add_8x8`](super::scalar::inverse_add_8x8).
+///
+/// Unlike the SSE2 twin, it works strictly one half-block at a time and
+/// passes the row-transformed block through memory: V8 keeps few vectors in
+/// registers, and given the whole block at once it spills about half of its
+/// instructions' worth. The volatile accesses are what keep the compiler from
+/// merging the halves back together; they change nothing in the arithmetic.
 pub fn inverse_add_8x8_simd128(coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
     check_block(dst.len(), dst_stride, 8)?;
     // SAFETY: offsets up to 60 of a 64-entry array; the check covers the 8
-    // rows of 8 bytes at `dst`.
+    // rows of 8 bytes at `dst`; `row_transformed` indices are below 16.
     unsafe {
-        let quarter = |first: usize| core::array::from_fn(|y| load_i32x4(coeffs, first + 8 * y));
-        let residual = inverse_8x8_by_quarters([quarter(0), quarter(4), quarter(32), quarter(36)]);
-        // Row y: its left and right quarters, narrowed to eight i16, added to
-        // the eight prediction pixels.
+        let quarter = |first: usize| transpose_4x4(core::array::from_fn(|y| load_i32x4(coeffs, first + 8 * y)));
+        // Row pass, rows 0..4 then rows 4..8; stored back in row order:
+        // entry 8 * half + y is row 4 * half + y, columns 0..4, and entry
+        // 8 * half + 4 + y the same row, columns 4..8.
+        // Not zeroed first: every entry is written before it is read, and
+        // zeroing costs a `memory.fill` call in V8.
+        let mut row_transformed = core::mem::MaybeUninit::<[v128; 16]>::uninit();
+        let entry = row_transformed.as_mut_ptr() as *mut v128;
+        for half in 0..2 {
+            let (left, right) = (quarter(32 * half), quarter(32 * half + 4));
+            let columns = inverse_8([left[0], left[1], left[2], left[3], right[0], right[1], right[2], right[3]]);
+            let left = transpose_4x4([columns[0], columns[1], columns[2], columns[3]]);
+            let right = transpose_4x4([columns[4], columns[5], columns[6], columns[7]]);
+            for y in 0..4 {
+                core::ptr::write_volatile(entry.add(8 * half + y), left[y].0);
+                core::ptr::write_volatile(entry.add(8 * half + 4 + y), right[y].0);
+            }
+        }
+        // Column pass and add, columns 0..4 then columns 4..8.
         let base = dst.as_mut_ptr();
-        let row_sum = |y: usize| {
-            let (left, right) = (&residual[2 * (y / 4)], &residual[2 * (y / 4) + 1]);
-            let prediction = u16x8_load_extend_u8x8(base.add(y * dst_stride));
-            i16x8_add_sat(prediction, i16x8_narrow_i32x4(left[y % 4].0, right[y % 4].0))
-        };
-        for y in (0..8).step_by(2) {
-            let pixels = u8x16_narrow_i16x8(row_sum(y), row_sum(y + 1));
-            core::ptr::write_unaligned(base.add(y * dst_stride) as *mut u64, u64x2_extract_lane::<0>(pixels));
-            core::ptr::write_unaligned(base.add((y + 1) * dst_stride) as *mut u64, u64x2_extract_lane::<1>(pixels));
+        for half in 0..2 {
+            let read = |y: usize| I32x4(core::ptr::read_volatile(entry.add(8 * (y / 4) + 4 * half + y % 4)));
+            let residual = inverse_8(core::array::from_fn(read)).map(round_residual);
+            for y in (0..8).step_by(2) {
+                let row = base.add(y * dst_stride + 4 * half);
+                add_two_rows_of_4(residual[y], residual[y + 1], row, row.add(dst_stride));
+            }
         }
     }
     Ok(())

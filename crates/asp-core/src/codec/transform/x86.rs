@@ -28,7 +28,7 @@ use core::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
-use super::{check_block, inverse_4, inverse_8, inverse_8x8_by_quarters, round_residual, BlockError, Lane, Vector4};
+use super::{check_block, inverse_4, inverse_8, round_residual, BlockError, Lane};
 
 /// Four `i32` lanes of an SSE2 register.
 #[derive(Clone, Copy)]
@@ -71,11 +71,29 @@ fn transpose_4x4(rows: [I32x4; 4]) -> [I32x4; 4] {
     }
 }
 
-impl Vector4 for I32x4 {
-    #[inline(always)]
-    fn transpose(rows: [Self; 4]) -> [Self; 4] {
-        transpose_4x4(rows)
-    }
+/// The 8x8 inverse transform with its final rounding, on SSE2 vectors.
+///
+/// The block is held as quarters, `[top left, top right, bottom left,
+/// bottom right]`, each four row vectors of four lanes, and worked one half
+/// at a time (rows 0..4, rows 4..8, then columns 0..4, columns 4..8), which
+/// keeps most of it in the sixteen registers; the whole block at once spills
+/// heavily.
+#[inline(always)]
+fn inverse_8x8_by_quarters(quarters: [[I32x4; 4]; 4]) -> [[I32x4; 4]; 4] {
+    let [top_left, top_right, bottom_left, bottom_right] = quarters;
+    let join = |left: [I32x4; 4], right: [I32x4; 4]| {
+        [left[0], left[1], left[2], left[3], right[0], right[1], right[2], right[3]]
+    };
+    let first_four = |half: [I32x4; 8]| [half[0], half[1], half[2], half[3]];
+    let last_four = |half: [I32x4; 8]| [half[4], half[5], half[6], half[7]];
+    // Row pass: vector k holds column k of four rows.
+    let top = inverse_8(join(transpose_4x4(top_left), transpose_4x4(top_right)));
+    let bottom = inverse_8(join(transpose_4x4(bottom_left), transpose_4x4(bottom_right)));
+    // Column pass: vector y holds row y of four columns.
+    let left = inverse_8(join(transpose_4x4(first_four(top)), transpose_4x4(first_four(bottom))));
+    let right = inverse_8(join(transpose_4x4(last_four(top)), transpose_4x4(last_four(bottom))));
+    let (left, right) = (left.map(round_residual), right.map(round_residual));
+    [first_four(left), first_four(right), last_four(left), last_four(right)]
 }
 
 /// Adds two rows of eight `i16` residuals to two prediction rows of eight
