@@ -43,13 +43,17 @@ pub(crate) struct EncodedTile {
     pub vectors: Vec<MotionVector>,
 }
 
-/// Rate-distortion trade-off in the SATD domain: the cost of one bit, in
-/// SATD units, x264's table shape (doubling every 6 QP).
+/// Rate-distortion trade-off in the SATD domain: the cost of one bit in
+/// 1/16 SATD units, x264's shape: 2^((qp - 12) / 6), doubling every 6 QP.
 fn lambda(qp: u8) -> u32 {
-    // 2^((qp - 12) / 6) in 1/16 units, at least 1/16.
     let q = i32::from(qp) - 12;
     let base = 16.0f64 * 2f64.powf(f64::from(q) / 6.0);
     (base.round() as u32).max(1)
+}
+
+/// The cost of `bits` bits in SATD units.
+fn bit_cost(lambda: u32, bits: u32) -> u32 {
+    (lambda * bits + 8) >> 4
 }
 
 /// Rough bit count of a vector difference component (the syntax is
@@ -184,7 +188,7 @@ fn decide_mode(
                 let mv = Mv::new(v.dx(), v.dy());
                 predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
-                let cost = luma_satd(ctx, planes) + ctx.lambda * bits;
+                let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits);
                 best_sad = v.sad();
                 if cost < best.1 {
                     best = (MbMode::Inter16(mv), cost);
@@ -205,7 +209,7 @@ fn decide_mode(
         }
         let mode = MbMode::Intra { luma, chroma: IntraMode::Dc };
         predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
-        let cost = luma_satd(ctx, planes) + ctx.lambda * (3 + intra_flag_bits);
+        let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 3 + intra_flag_bits);
         if cost < best.1 {
             best = (mode, cost);
         }
@@ -231,7 +235,7 @@ fn decide_mode(
     if job.preset.patterns {
         if let Some(mode) = pattern_candidate(ctx) {
             predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
-            let cost = luma_satd(ctx, planes) + ctx.lambda * (12 + intra_flag_bits);
+            let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 12 + intra_flag_bits);
             if cost < best.1 {
                 best = (mode, cost);
             }
