@@ -175,9 +175,21 @@ fn decide_mode(
         // Motion search from the predicted vector and zero.
         let current = job.source.luma();
         let refp = reference.luma();
-        let start = motion::Mv::new(((i32::from(pred_mv.x) + 2) >> 2) as i16, ((i32::from(pred_mv.y) + 2) >> 2) as i16);
+        // Start points: the predicted vector, the left and top neighbours'
+        // vectors (coherent motion keeps vector differences cheap) and zero.
+        let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
+        let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
+        let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| whole(i.mvs[0]));
+        let mut starts = [whole(pred_mv), motion::Mv::ZERO, motion::Mv::ZERO, motion::Mv::ZERO];
+        let mut count = 2;
+        for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
+            if !starts[..count].contains(&candidate) {
+                starts[count] = candidate;
+                count += 1;
+            }
+        }
         let estimator = job.estimator;
-        if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &[start, motion::Mv::ZERO], scratch) {
+        if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
             let integer = motion::Mv::new(found.dx(), found.dy());
             let refined = if job.preset.subpel == SubpelPrecision::Integer {
                 Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
