@@ -16,9 +16,9 @@ use core::fmt;
 use super::deblock::{self, BlockInfo, DeblockParams};
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::FramePlanes;
-use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
+use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
-use super::recon::{add_residual_8x8, chroma_qp, Predictor, TilePlanes};
+use super::recon::{add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
 use super::tiles::{tile_grid, Tile, TileGridError};
@@ -222,8 +222,8 @@ pub fn decode_tile(
             predictor.predict(&mut planes, &header.mode, &info, mb_x, mb_y, reference);
             if header.cbp != 0 {
                 code_residual(&mut bins, &mut models, header.cbp, &mut levels).map_err(TileError::Residual)?;
-                add_mb_residual(&mut planes, mb_x, mb_y, header.cbp, header.qp, &levels);
             }
+            reconstruct_residual(&mut planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {
                 return Err(TileError::Truncated);
             }
@@ -232,16 +232,31 @@ pub fn decode_tile(
     Ok((planes, mbs))
 }
 
-/// Adds the residual of the blocks flagged in `cbp` to the prediction.
-pub fn add_mb_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
-    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-    let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
-    for (q, block) in levels.luma.iter().enumerate() {
-        if cbp >> q & 1 == 1 {
-            let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-            add_residual_8x8(block, qp, &mut planes.y[y * ls + x..], ls);
+/// Completes a predicted macroblock with its residual: adds the blocks
+/// flagged in the header's `cbp`, and for `Intra8` reconstructs the luma
+/// quarters in order (each predicted from the ones before). The encoder
+/// calls this too, so both sides reconstruct with the same code.
+pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
+    let (cbp, qp) = (header.cbp, header.qp);
+    if let MbMode::Intra8 { luma, .. } = header.mode {
+        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, mb_x, mb_y);
+    } else if cbp & 0x0F != 0 {
+        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+        let ls = planes.luma_stride();
+        for (q, block) in levels.luma.iter().enumerate() {
+            if cbp >> q & 1 == 1 {
+                let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
+                add_residual_8x8(block, qp, &mut planes.y[y * ls + x..], ls);
+            }
         }
     }
+    add_chroma_residual(planes, mb_x, mb_y, cbp, qp, levels);
+}
+
+/// Adds the chroma blocks flagged in `cbp`.
+fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
+    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+    let cs = planes.chroma_stride();
     let cqp = chroma_qp(qp);
     for (plane, block) in levels.chroma.iter().enumerate() {
         if cbp >> (4 + plane) & 1 == 1 {

@@ -48,9 +48,10 @@
 use super::plane::PlaneRef;
 
 /// An intra prediction mode; see the [module docs](self) for the formulas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum IntraMode {
     /// Mean of the available neighbours (128 with none).
+    #[default]
     Dc,
     /// Each row copies the left neighbour of that row.
     Horizontal,

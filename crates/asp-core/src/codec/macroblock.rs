@@ -59,13 +59,16 @@ pub enum MbMode {
     /// One vector per 8x8 quarter, raster order.
     Inter8([Mv; 4]),
     Intra { luma: IntraMode, chroma: IntraMode },
+    /// Intra prediction per 8x8 luma quarter (raster order), each predicted
+    /// from the reconstruction of the quarters before it; one chroma mode.
+    Intra8 { luma: [IntraMode; 4], chroma: IntraMode },
     /// A procedural luma fill; chroma is solid.
     Pattern { luma: Pattern, cb: u8, cr: u8 },
 }
 
 impl MbMode {
     pub fn is_intra(&self) -> bool {
-        matches!(self, MbMode::Intra { .. } | MbMode::Pattern { .. })
+        matches!(self, MbMode::Intra { .. } | MbMode::Intra8 { .. } | MbMode::Pattern { .. })
     }
 
     /// The vector of each 8x8 quarter (zero for intra).
@@ -110,6 +113,9 @@ pub struct MbInfo {
     pub mvs: [Mv; 4],
     /// |mvd| of each quarter, per component, for the vector contexts.
     pub mvd_abs: [[u16; 2]; 4],
+    /// Intra mode of each luma quarter (spatial intra macroblocks), for
+    /// predicting the modes of the quarters that follow.
+    pub quarter_modes: [IntraMode; 4],
 }
 
 /// Why a macroblock header could not be decoded.
@@ -133,6 +139,10 @@ pub struct MbModels {
     pattern: [BitModel; 3],
     split: [BitModel; 3],
     luma_mode: [BitModel; 3],
+    intra8: [BitModel; 3],
+    /// Quarter modes: "same as the predicted mode?", then the mode.
+    quarter_same: [BitModel; 2],
+    quarter_mode: [BitModel; 3],
     chroma_mode: [BitModel; 3],
     mvd_zero: [[BitModel; 3]; 2],
     mvd_tail: [[BitModel; MVD_TAIL]; 2],
@@ -153,6 +163,9 @@ impl Default for MbModels {
             pattern: [m; 3],
             split: [m; 3],
             luma_mode: [m; 3],
+            intra8: [m; 3],
+            quarter_same: [m; 2],
+            quarter_mode: [m; 3],
             chroma_mode: [m; 3],
             mvd_zero: [[m; 3]; 2],
             mvd_tail: [[m; MVD_TAIL]; 2],
@@ -327,6 +340,23 @@ impl TileMbs {
     }
 }
 
+/// The predicted intra mode of luma quarter `q`: the mode of the quarter to
+/// its left (in this macroblock or the left neighbour), else the one above.
+fn quarter_mode(mbs: &TileMbs, mb_x: usize, mb_y: usize, q: usize, current: &[IntraMode; 4]) -> Option<IntraMode> {
+    let spatial = |info: &&MbInfo| info.intra && !info.pattern;
+    let left = if q % 2 == 1 {
+        Some(current[q - 1])
+    } else {
+        mbs.get(mb_x as isize - 1, mb_y as isize).filter(spatial).map(|i| i.quarter_modes[q + 1])
+    };
+    let top = if q >= 2 {
+        Some(current[q - 2])
+    } else {
+        mbs.get(mb_x as isize, mb_y as isize - 1).filter(spatial).map(|i| i.quarter_modes[q + 2])
+    };
+    left.or(top)
+}
+
 fn median(a: i16, b: i16, c: i16) -> i16 {
     a.max(b).min(a.min(b).max(c))
 }
@@ -426,13 +456,43 @@ pub fn code_header<B: Bins>(
         header.mode = if is_pattern {
             code_pattern(bins, models, header.mode)?
         } else {
-            let (luma, chroma) = match header.mode {
-                MbMode::Intra { luma, chroma } => (luma, chroma),
-                _ => (IntraMode::Dc, IntraMode::Dc),
-            };
-            let luma = code_mode(bins, &mut models.luma_mode, luma);
-            let chroma = code_mode(bins, &mut models.chroma_mode, chroma);
-            MbMode::Intra { luma, chroma }
+            let split_ctx = mbs.count(mb_x, mb_y, |i| i.intra && i.split);
+            let split = bins.bin(&mut models.intra8[split_ctx], matches!(header.mode, MbMode::Intra8 { .. }));
+            info.split = split;
+            if split {
+                let wanted = match header.mode {
+                    MbMode::Intra8 { luma, .. } => luma,
+                    _ => [IntraMode::Dc; 4],
+                };
+                let mut luma = [IntraMode::Dc; 4];
+                for q in 0..4 {
+                    // The predicted mode: the left quarter's, else the top's.
+                    let predicted = quarter_mode(mbs, mb_x, mb_y, q, &luma);
+                    let same_ctx = usize::from(predicted.is_some());
+                    let predicted = predicted.unwrap_or(IntraMode::Dc);
+                    luma[q] = if bins.bin(&mut models.quarter_same[same_ctx], wanted[q] == predicted) {
+                        predicted
+                    } else {
+                        code_mode(bins, &mut models.quarter_mode, wanted[q])
+                    };
+                }
+                let chroma = match header.mode {
+                    MbMode::Intra8 { chroma, .. } => chroma,
+                    _ => IntraMode::Dc,
+                };
+                let chroma = code_mode(bins, &mut models.chroma_mode, chroma);
+                info.quarter_modes = luma;
+                MbMode::Intra8 { luma, chroma }
+            } else {
+                let (luma, chroma) = match header.mode {
+                    MbMode::Intra { luma, chroma } => (luma, chroma),
+                    _ => (IntraMode::Dc, IntraMode::Dc),
+                };
+                let luma = code_mode(bins, &mut models.luma_mode, luma);
+                let chroma = code_mode(bins, &mut models.chroma_mode, chroma);
+                info.quarter_modes = [luma; 4];
+                MbMode::Intra { luma, chroma }
+            }
         };
         info.intra = true;
         info.pattern = is_pattern;
@@ -600,7 +660,11 @@ mod tests {
         (0..n)
             .map(|_| {
                 let mv = |v: u64| Mv::new(v as i16 - 64, (v * 7 % 129) as i16 - 64);
-                let mode = match next(6) {
+                let mode = match next(7) {
+                    6 => MbMode::Intra8 {
+                        luma: [0, 1, 2, 3].map(|_| mode_from_index(next(4) as u32)),
+                        chroma: mode_from_index(next(4) as u32),
+                    },
                     0 => MbMode::Skip,
                     1 => MbMode::Inter16(mv(next(129))),
                     2 => MbMode::Inter8([mv(next(129)), mv(next(129)), mv(next(129)), mv(next(129))]),

@@ -122,14 +122,11 @@ impl Predictor {
                 let mut block = [[0u8; 16]; 16];
                 intra::predict(luma, &nb, &mut block);
                 put(&mut planes.y, ls, lx, ly, &block);
-                for chroma_plane in [&mut planes.u, &mut planes.v] {
-                    let plane = view(chroma_plane, cs);
-                    let nb = Neighbours::<8>::gather(&plane, lx / 2, ly / 2, true, true);
-                    let mut block = [[0u8; 8]; 8];
-                    intra::predict(chroma, &nb, &mut block);
-                    put(chroma_plane, cs, lx / 2, ly / 2, &block);
-                }
+                predict_chroma_intra(planes, chroma, lx, ly);
             }
+            // Luma quarters are predicted one by one, each after the residual
+            // of the one before is added: see `reconstruct_intra8_luma`.
+            MbMode::Intra8 { chroma, .. } => predict_chroma_intra(planes, chroma, lx, ly),
             MbMode::Pattern { luma, cb, cr } => {
                 let mut block = [[0u8; 16]; 16];
                 luma.fill_block(&mut block);
@@ -179,6 +176,55 @@ impl Predictor {
                     cs,
                 );
             }
+        }
+    }
+}
+
+/// Chroma intra prediction of the macroblock whose luma is at (lx, ly) in
+/// the tile's planes.
+fn predict_chroma_intra(planes: &mut TilePlanes, mode: intra::IntraMode, lx: usize, ly: usize) {
+    let cs = planes.chroma_stride();
+    for chroma_plane in [&mut planes.u, &mut planes.v] {
+        let plane = view(chroma_plane, cs);
+        let nb = Neighbours::<8>::gather(&plane, lx / 2, ly / 2, true, true);
+        let mut block = [[0u8; 8]; 8];
+        intra::predict(mode, &nb, &mut block);
+        put(chroma_plane, cs, lx / 2, ly / 2, &block);
+    }
+}
+
+/// Predicts one 8x8 luma quarter of an `Intra8` macroblock at (mb_x, mb_y)
+/// from the reconstruction so far.
+pub fn predict_intra8_quarter(planes: &mut TilePlanes, mode: intra::IntraMode, mb_x: usize, mb_y: usize, q: usize) {
+    let ls = planes.luma_stride();
+    let x = (mb_x - planes.tile.mb_x.start) * MB_SIZE + (q % 2) * 8;
+    let y = (mb_y - planes.tile.mb_y.start) * MB_SIZE + (q / 2) * 8;
+    let plane = view(&planes.y, ls);
+    let nb = Neighbours::<8>::gather(&plane, x, y, true, true);
+    let mut block = [[0u8; 8]; 8];
+    intra::predict(mode, &nb, &mut block);
+    put(&mut planes.y, ls, x, y, &block);
+}
+
+/// Reconstructs the luma of an `Intra8` macroblock: each quarter predicted
+/// from what is reconstructed before it, then its residual (if `cbp` has
+/// it) added.
+pub fn reconstruct_intra8_luma(
+    planes: &mut TilePlanes,
+    modes: &[intra::IntraMode; 4],
+    luma_levels: &[[i32; 64]; 4],
+    cbp: u8,
+    qp: u8,
+    mb_x: usize,
+    mb_y: usize,
+) {
+    let ls = planes.luma_stride();
+    for (q, (&mode, levels)) in modes.iter().zip(luma_levels).enumerate() {
+        predict_intra8_quarter(planes, mode, mb_x, mb_y, q);
+        if cbp >> q & 1 == 1 {
+            let x = (mb_x - planes.tile.mb_x.start) * MB_SIZE + (q % 2) * 8;
+            let y = (mb_y - planes.tile.mb_y.start) * MB_SIZE + (q / 2) * 8;
+            add_residual_8x8(levels, qp, &mut planes.y[y * ls + x..], ls);
         }
     }
 }

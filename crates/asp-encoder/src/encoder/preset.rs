@@ -32,6 +32,8 @@ pub struct PresetParams {
     pub intra_in_inter: bool,
     /// Whether keyframes (and intra macroblocks) try solid and gradient fills.
     pub patterns: bool,
+    /// Whether intra macroblocks also try prediction per 8x8 quarter.
+    pub intra8: bool,
 }
 
 impl Preset {
@@ -47,6 +49,7 @@ impl Preset {
                 subpel: SubpelPrecision::Half,
                 intra_in_inter: false,
                 patterns: true,
+                intra8: false,
             },
             Preset::Realtime => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -54,6 +57,7 @@ impl Preset {
                 subpel: SubpelPrecision::Quarter,
                 intra_in_inter: true,
                 patterns: true,
+                intra8: true,
             },
             Preset::Medium => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -61,6 +65,7 @@ impl Preset {
                 subpel: SubpelPrecision::Quarter,
                 intra_in_inter: true,
                 patterns: true,
+                intra8: true,
             },
         }
     }

@@ -2,11 +2,11 @@
 //! coding and reconstruction, macroblock by macroblock.
 //!
 //! The reconstruction is built with the decoder's own functions
-//! (`Predictor`, `add_mb_residual`) on the decoder's own syntax state
+//! (`Predictor`, `reconstruct_residual`) on the decoder's own syntax state
 //! (`TileMbs`), so what the encoder keeps as its reference is, bit for bit,
 //! what every decoder will produce.
 
-use asp_core::codec::decoder::add_mb_residual;
+use asp_core::codec::decoder::reconstruct_residual;
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
 use asp_core::codec::macroblock::{
@@ -14,7 +14,7 @@ use asp_core::codec::macroblock::{
 };
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
-use asp_core::codec::recon::{chroma_qp, Predictor, TilePlanes};
+use asp_core::codec::recon::{add_residual_8x8, chroma_qp, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::codec::tiles::Tile;
 use asp_core::codec::transform::{forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
@@ -115,7 +115,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
             let mut cbp = 0;
             if mode != MbMode::Skip {
-                quantise_mb(&ctx, &planes, &mode, qp, &mut levels, false);
+                quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false);
                 cbp = coded_block_pattern(&levels);
             }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
@@ -131,8 +131,8 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             debug_assert!(coded.is_ok());
             if header.cbp != 0 {
                 let _ = code_residual(&mut bins, &mut models, header.cbp, &mut levels);
-                add_mb_residual(&mut planes, mb_x, mb_y, header.cbp, header.qp, &levels);
             }
+            reconstruct_residual(&mut planes, &header, &levels, mb_x, mb_y);
             prev_qp = header.qp;
             if job.kind == FrameKind::Inter && !header.mode.is_intra() {
                 let mv = mvs[0];
@@ -243,6 +243,45 @@ fn decide_mode(
         best.0 = MbMode::Intra { luma, chroma: chroma_best.0 };
     }
 
+    // Intra per 8x8 quarter: textured blocks predict better from close by.
+    if job.preset.intra8 {
+        let mut luma = [IntraMode::Dc; 4];
+        let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
+        let qp_ = Qp::saturating(i32::from(qp));
+        let mut levels = [0i32; 64];
+        for q in 0..4 {
+            let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+            let mut best_q = (IntraMode::Dc, u32::MAX);
+            for mode in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
+                if !mode.is_available(by > 0, bx > 0) {
+                    continue;
+                }
+                predict_intra8_quarter(planes, mode, ctx.mb_x, ctx.mb_y, q);
+                let c = block_satd(ctx, planes, q) + bit_cost(ctx.lambda, if mode == IntraMode::Dc { 1 } else { 3 });
+                if c < best_q.1 {
+                    best_q = (mode, c);
+                }
+            }
+            luma[q] = best_q.0;
+            cost += best_q.1;
+            if cost >= best.1 {
+                break;
+            }
+            // Later quarters predict from this one's reconstruction.
+            predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
+            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, false, &mut levels);
+            let ls = planes.luma_stride();
+            add_residual_8x8(&levels, qp, &mut planes.y[by * ls + bx..], ls);
+        }
+        if cost < best.1 {
+            let chroma = match best.0 {
+                MbMode::Intra { chroma, .. } => chroma,
+                _ => IntraMode::Dc,
+            };
+            best = (MbMode::Intra8 { luma, chroma }, cost);
+        }
+    }
+
     // Procedural patterns: flat and gradient blocks.
     if job.preset.patterns {
         if let Some(mode) = pattern_candidate(ctx) {
@@ -310,24 +349,34 @@ fn coded_block_pattern(levels: &MbLevels) -> u8 {
 /// into `levels` (scan order); returns whether any level is non-zero. With
 /// `stop_at_first`, stops at the first coded block (a skip check needs no
 /// more).
-fn quantise_mb(ctx: &MbCtx<'_>, planes: &TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels, stop_at_first: bool) -> bool {
+fn quantise_mb(ctx: &MbCtx<'_>, planes: &mut TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels, stop_at_first: bool) -> bool {
     let src = ctx.job.source;
     let intra = mode.is_intra();
     let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
-    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let mut any = false;
-    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let ps = planes.luma_stride();
     let luma_qp = Qp::saturating(i32::from(qp));
-    for q in 0..4 {
-        let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
-        let s = &src.y[(y + oy) * ss + x + ox..];
-        let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
-        any |= quantise_block(s, ss, p, ps, luma_qp, rounding, !intra, &mut levels.luma[q]);
-        if any && stop_at_first {
-            return true;
+    if let MbMode::Intra8 { luma, .. } = mode {
+        // Each quarter is predicted from the reconstruction of the ones
+        // before it, as the decoder will do: quantise and reconstruct in turn.
+        for (q, &quarter_mode) in luma.iter().enumerate() {
+            predict_intra8_quarter(planes, quarter_mode, ctx.mb_x, ctx.mb_y, q);
+            let mut block = [0i32; 64];
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, false, &mut block);
+            let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+            add_residual_8x8(&block, qp, &mut planes.y[by * ps + bx..], ps);
+            levels.luma[q] = block;
+        }
+    } else {
+        for q in 0..4 {
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, !intra, &mut levels.luma[q]);
+            if any && stop_at_first {
+                return true;
+            }
         }
     }
     let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
     let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
     for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
@@ -337,6 +386,36 @@ fn quantise_mb(ctx: &MbCtx<'_>, planes: &TilePlanes, mode: &MbMode, qp: u8, leve
         }
     }
     any
+}
+
+/// Quantises luma quarter `q` of the macroblock against the prediction in
+/// `planes`; returns whether any level is non-zero.
+fn quantise_luma_quarter(
+    ctx: &MbCtx<'_>,
+    planes: &TilePlanes,
+    q: usize,
+    qp: Qp,
+    rounding: RoundingOffset,
+    decimate: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    let src = ctx.job.source;
+    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+    let (x, y) = (ctx.mb_x * MB_SIZE + ox, ctx.mb_y * MB_SIZE + oy);
+    let s = &src.y[y * ss + x..];
+    let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+    quantise_block(s, ss, p, ps, qp, rounding, decimate, out)
+}
+
+/// SATD of luma quarter `q` against the prediction in `planes`.
+fn block_satd(ctx: &MbCtx<'_>, planes: &TilePlanes, q: usize) -> u32 {
+    let src = ctx.job.source;
+    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+    let s = &src.y[(ctx.mb_y * MB_SIZE + oy) * ss + ctx.mb_x * MB_SIZE + ox..];
+    let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+    satd_8x8(s, ss, p, ps).unwrap_or(u32::MAX / 8)
 }
 
 /// One 8x8 block: forward transform, quantise, scan; returns whether any
