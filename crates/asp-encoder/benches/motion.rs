@@ -1,1 +1,231 @@
-fn main() {}
+//! Motion estimation on real footage: time per frame and quality (mean SAD
+//! per pixel) of each search, 16x16 blocks, range ±16, 1 and 2 threads.
+//!
+//! Frames: bigbuckbunny.mp4 frames 40 -> 41, luma, 1280x720 and bicubic
+//! 1920x1080, prepared by `bench/prepare-motion-frames.sh` into
+//! `build/bench/` (or `$ASP_BENCH_DIR`). Without them the bench uses
+//! generated content and says so.
+//!
+//! First a summary (own timing, median of several runs, printed as a
+//! Markdown table for BENCHMARKS.md), then the criterion benchmarks.
+//!
+//! Environment:
+//! * `ASP_EARLY_EXIT`: comma-separated early-exit thresholds for the summary
+//!   (default the bench's threshold, 256 = 1 per pixel of a 16x16 block).
+//! * `ASP_MOTION_SUMMARY=0` skips the summary; `ASP_MOTION_CRITERION=0` skips criterion.
+//! * `ASP_MOTION_RUNS`: runs per configuration in the summary (default 41).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use asp_encoder::motion::{MotionEstimator, MotionField, PlaneRef, SearchAlgorithm, SubpelPrecision};
+use criterion::{BenchmarkId, Criterion};
+
+const BLOCK: usize = 16;
+const RANGE: usize = 16;
+/// Early exit of the fast searches: SAD below 1 per pixel of the block.
+const EARLY_EXIT: u32 = 256;
+
+struct Pair {
+    name: &'static str,
+    w: usize,
+    h: usize,
+    reference: Vec<u8>,
+    current: Vec<u8>,
+    real: bool,
+}
+
+impl Pair {
+    fn planes(&self) -> (PlaneRef<'_>, PlaneRef<'_>) {
+        (
+            PlaneRef::packed(&self.current, self.w, self.h).unwrap(),
+            PlaneRef::packed(&self.reference, self.w, self.h).unwrap(),
+        )
+    }
+}
+
+fn bench_dir() -> PathBuf {
+    match std::env::var_os("ASP_BENCH_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/bench"),
+    }
+}
+
+/// Generated stand-in: smooth texture, moved by (3, -2) with a little noise.
+fn generated(w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (cw, ch) = (w / 16 + 2, h / 16 + 2);
+    let coarse: Vec<i32> = (0..cw * ch).map(|_| (rnd() % 256) as i32).collect();
+    let at = |x: usize, y: usize| {
+        let (cx, cy, fx, fy) = (x / 16, y / 16, (x % 16) as i32, (y % 16) as i32);
+        let c = |i: usize, j: usize| coarse[j * cw + i];
+        let top = c(cx, cy) * (16 - fx) + c(cx + 1, cy) * fx;
+        let bot = c(cx, cy + 1) * (16 - fx) + c(cx + 1, cy + 1) * fx;
+        ((top * (16 - fy) + bot * fy + 128) / 256) as u8
+    };
+    let reference: Vec<u8> = (0..w * h).map(|i| at(i % w, i / w)).collect();
+    let current: Vec<u8> = (0..w * h)
+        .map(|i| {
+            let (x, y) = ((i % w + 3).min(w - 1), (i / w).saturating_sub(2));
+            at(x, y).saturating_add((rnd() % 3) as u8)
+        })
+        .collect();
+    (reference, current)
+}
+
+fn load(name: &'static str, w: usize, h: usize) -> Pair {
+    let dir = bench_dir();
+    let read = |n: u32| std::fs::read(dir.join(format!("bbb_f{n}_{w}x{h}.gray"))).ok().filter(|d| d.len() == w * h);
+    match (read(40), read(41)) {
+        (Some(reference), Some(current)) => Pair { name, w, h, reference, current, real: true },
+        _ => {
+            eprintln!(
+                "note: real frames not found in {} (run bench/prepare-motion-frames.sh); using GENERATED content for {name}",
+                dir.display()
+            );
+            let (reference, current) = generated(w, h);
+            Pair { name, w, h, reference, current, real: false }
+        }
+    }
+}
+
+fn pool(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+}
+
+fn estimator(alg: SearchAlgorithm, early: u32) -> MotionEstimator {
+    MotionEstimator::new(BLOCK, RANGE, alg, early).unwrap()
+}
+
+/// Pixel-candidates a full search measures: per block, valid displacements x pixels.
+fn pixel_candidates(w: usize, h: usize) -> u64 {
+    let span = |p: usize, n: usize, size: usize| -> u64 {
+        let lo = (p as i64 - RANGE as i64).max(0);
+        let hi = (p as i64 + RANGE as i64).min((size - n) as i64);
+        (hi - lo + 1) as u64
+    };
+    let mut total = 0u64;
+    for py in (0..h).step_by(BLOCK) {
+        for px in (0..w).step_by(BLOCK) {
+            let (bw, bh) = (BLOCK.min(w - px), BLOCK.min(h - py));
+            total += span(px, bw, w) * span(py, bh, h) * (bw * bh) as u64;
+        }
+    }
+    total
+}
+
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    t[t.len() / 2]
+}
+
+fn sad_per_px(f: &MotionField, p: &Pair) -> f64 {
+    f.total_sad() as f64 / (p.w * p.h) as f64
+}
+
+fn summary(pairs: &[Pair]) {
+    let runs: usize = std::env::var("ASP_MOTION_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(41);
+    let earlies: Vec<u32> = std::env::var("ASP_EARLY_EXIT")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![EARLY_EXIT]);
+    let (p1, p2) = (pool(1), pool(2));
+    println!("\n## motion summary: {BLOCK}x{BLOCK} blocks, range ±{RANGE}, median of {runs} runs (Full: fewer)");
+    println!("SAD kernels: {}", asp_encoder::motion::Sad::detect().isa());
+    for p in pairs {
+        let (cur, refp) = p.planes();
+        let zero = MotionEstimator::new(BLOCK, 0, SearchAlgorithm::Full, 0).unwrap().estimate(cur, refp).unwrap();
+        let full = estimator(SearchAlgorithm::Full, 0).estimate(cur, refp).unwrap();
+        let full_q = sad_per_px(&full, p);
+        println!(
+            "\n### {} {}x{} ({}): zero vectors {:.2} SAD/px, Full ±{RANGE} {:.2} SAD/px, {} blocks",
+            p.name,
+            p.w,
+            p.h,
+            if p.real { "bigbuckbunny frames 40->41" } else { "GENERATED content" },
+            sad_per_px(&zero, p),
+            full_q,
+            full.vectors.len()
+        );
+        println!("| search | early exit | 1 thread ms | 2 threads ms | mean SAD/px | vs Full |");
+        println!("|---|---|---|---|---|---|");
+        for alg in SearchAlgorithm::ALL {
+            let list: &[u32] = if alg == SearchAlgorithm::Full { &[0] } else { &earlies };
+            for &early in list {
+                let est = estimator(alg, early);
+                let n = if alg == SearchAlgorithm::Full { runs.min(7) } else { runs };
+                let t1 = p1.install(|| median_ms(n, || drop(black_box(est.estimate(cur, refp).unwrap()))));
+                let t2 = p2.install(|| median_ms(n, || drop(black_box(est.estimate(cur, refp).unwrap()))));
+                let f = est.estimate(cur, refp).unwrap();
+                let q = sad_per_px(&f, p);
+                let early_s = if alg == SearchAlgorithm::Full { "-".to_string() } else { early.to_string() };
+                println!("| {alg} | {early_s} | {t1:.3} | {t2:.3} | {q:.3} | {:+.1}% |", 100.0 * (q / full_q - 1.0));
+                if alg == SearchAlgorithm::Full {
+                    let pc = pixel_candidates(p.w, p.h) as f64;
+                    println!(
+                        "|  Full throughput | | {:.1} Gpixel-cand/s | {:.1} Gpixel-cand/s | {:.2} G pixel-candidates per frame | |",
+                        pc / t1 / 1e6,
+                        pc / t2 / 1e6,
+                        pc / 1e9
+                    );
+                }
+            }
+        }
+        for sub in [SubpelPrecision::Half, SubpelPrecision::Quarter] {
+            let est = estimator(SearchAlgorithm::Diamond, earlies[0]).with_subpel(sub);
+            let t1 = p1.install(|| median_ms(runs.min(11), || drop(black_box(est.estimate(cur, refp).unwrap()))));
+            let t2 = p2.install(|| median_ms(runs.min(11), || drop(black_box(est.estimate(cur, refp).unwrap()))));
+            let q = sad_per_px(&est.estimate(cur, refp).unwrap(), p);
+            println!("| diamond + {sub:?}-pel | {} | {t1:.3} | {t2:.3} | {q:.3} | {:+.1}% |", earlies[0], 100.0 * (q / full_q - 1.0));
+        }
+    }
+}
+
+fn criterion_benches(c: &mut Criterion, pairs: &[Pair]) {
+    for p in pairs {
+        let (cur, refp) = p.planes();
+        let mut g = c.benchmark_group(format!("motion/{}", p.name));
+        for alg in SearchAlgorithm::ALL {
+            if alg == SearchAlgorithm::Full {
+                g.sample_size(10);
+            } else {
+                g.sample_size(30);
+            }
+            let est = estimator(alg, EARLY_EXIT);
+            for threads in [1, 2] {
+                let pl = pool(threads);
+                g.bench_function(BenchmarkId::new(alg.name(), format!("{threads}t")), |b| {
+                    pl.install(|| b.iter(|| black_box(est.estimate(cur, refp).unwrap())))
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+fn main() {
+    let pairs = [load("720p", 1280, 720), load("1080p", 1920, 1080)];
+    if std::env::var("ASP_MOTION_SUMMARY").as_deref() != Ok("0") {
+        summary(&pairs);
+    }
+    if std::env::var("ASP_MOTION_CRITERION").as_deref() != Ok("0") {
+        let mut c = Criterion::default().configure_from_args();
+        criterion_benches(&mut c, &pairs);
+        c.final_summary();
+    }
+}

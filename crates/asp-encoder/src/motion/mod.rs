@@ -8,10 +8,12 @@
 //! use asp_encoder::motion::{MotionEstimator, PlaneRef, SearchAlgorithm};
 //!
 //! let (w, h) = (64, 48);
-//! let reference: Vec<u8> = (0..w * h).map(|i| ((i % w) * 3 + (i / w) * 5) as u8).collect();
+//! // Some texture: a smooth, curved pattern.
+//! let tex = |x: usize, y: usize| ((x * x + 3 * y * y + x * y) / 7 % 256) as u8;
+//! let reference: Vec<u8> = (0..w * h).map(|i| tex(i % w, i / w)).collect();
 //! // The current frame is the reference moved 2 pixels left.
-//! let current: Vec<u8> = (0..w * h).map(|i| reference[(i / w) * w + (i % w + 2).min(w - 1)]).collect();
-//! let est = MotionEstimator::new(16, 16, SearchAlgorithm::Diamond, 0).unwrap();
+//! let current: Vec<u8> = (0..w * h).map(|i| tex(i % w + 2, i / w)).collect();
+//! let est = MotionEstimator::new(16, 16, SearchAlgorithm::Full, 0).unwrap();
 //! let field = est
 //!     .estimate(PlaneRef::packed(&current, w, h).unwrap(), PlaneRef::packed(&reference, w, h).unwrap())
 //!     .unwrap();
@@ -56,13 +58,17 @@
 //! * The fast searches first try the predictors: the median of the left, top
 //!   and top-right neighbours' vectors, then those three vectors themselves,
 //!   the co-located vector of the previous frame's field (when given) and the
-//!   zero vector (a vector shared by several predictors is measured once);
-//!   then refine from the best
+//!   zero vector (a vector shared by several predictors is measured once;
+//!   zero is skipped when the best predictor is within a pixel of it); a
+//!   block with no predictor at all (the first of a stripe) also tries
+//!   squares of radius 4, 8, ... up to the range; then refine from the best
 //!   with their pattern ([`SearchAlgorithm::Diamond`]: the 4-point small
 //!   diamond, repeated while the centre moves; [`SearchAlgorithm::Hexagon`]:
-//!   the 6-point hexagon of radius 2 repeated, then the small diamond;
+//!   a small diamond, then if it moved the 6-point hexagon of radius 2
+//!   repeated, then the small diamond;
 //!   [`SearchAlgorithm::ThreeStep`]: the 8 neighbours at a step halved from
-//!   half the range down to 1). Each candidate is measured at most once per
+//!   half the range down to 1, centre-biased as in NTSS; see each module).
+//!   Each candidate is measured at most once per
 //!   block. They stop as soon as the best SAD is below `early_exit_sad` (the
 //!   seed's early termination threshold; 0 disables it) or is 0.
 //!
@@ -103,9 +109,10 @@ pub const MAX_SEARCH_RANGE: usize = 64;
 pub enum SearchAlgorithm {
     /// Small diamond (4 points) repeated from the best predictor.
     Diamond,
-    /// Hexagon (6 points, radius 2) repeated, then the small diamond.
+    /// Small diamond, then (if it moved) hexagon (6 points, radius 2)
+    /// repeated, then the small diamond.
     Hexagon,
-    /// Three-step search: 8 points at a step halved down to 1.
+    /// Three-step search: 8 points at a step halved down to 1 (NTSS centre bias).
     ThreeStep,
     /// Exhaustive search of every candidate in range: exact.
     Full,
@@ -462,6 +469,34 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// The current block's top-left sample.
+    #[inline]
+    fn cur_ptr(&self) -> *const u8 {
+        // In bounds: the block lies inside the current plane.
+        self.cur.data()[self.py * self.cur.stride() + self.px..].as_ptr()
+    }
+
+    /// The generic kernel for this block.
+    #[inline]
+    fn generic_kernel(&self) -> sad::GenericKernel {
+        sad::GenericKernel { sad: self.sad, cur: self.cur_ptr(), cs: self.cur.stride(), w: self.w, h: self.h }
+    }
+
+    /// SAD at `(dx, dy)` with a kernel prepared for this block, exact when
+    /// at most `bound` (else any value above it); `u32::MAX` outside the
+    /// valid displacements.
+    #[inline(always)]
+    pub fn sad_with_kernel<K: sad::BlockKernel>(&self, k: &K, dx: i32, dy: i32, bound: u32) -> u32 {
+        if !self.in_bounds(dx, dy) {
+            return u32::MAX;
+        }
+        let rs = self.refp.stride();
+        let r = (self.py as i32 + dy) as usize * rs + (self.px as i32 + dx) as usize;
+        // SAFETY: (dx, dy) is valid, so the displaced block lies inside the
+        // reference plane (see `sad_at`).
+        unsafe { k.sad_bounded(self.refp.data().as_ptr().add(r), rs, bound) }
+    }
+
     /// SAD between the current block and a predicted block in `pred` (stride `ps`).
     #[inline]
     pub fn sad_with(&self, pred: &[u8], ps: usize) -> u32 {
@@ -479,22 +514,25 @@ impl<'a> Block<'a> {
 }
 
 /// A search in progress on one block.
-pub(crate) struct Search<'s, 'a> {
+pub(crate) struct Search<'s, 'a, K> {
     pub blk: &'s Block<'a>,
+    k: &'s K,
     visited: &'s mut Visited,
     pub best: Cand,
     pub early_exit: u32,
 }
 
-impl Search<'_, '_> {
+impl<K: sad::BlockKernel> Search<'_, '_, K> {
     /// Measures `(dx, dy)` unless it is invalid or already measured; true when
     /// it became the best.
-    #[inline]
+    #[inline(always)]
     pub fn check(&mut self, dx: i32, dy: i32) -> bool {
         if !self.blk.in_bounds(dx, dy) || !self.visited.insert(dx, dy) {
             return false;
         }
-        let c = Cand { dx, dy, sad: self.blk.sad_at(dx, dy) };
+        // A candidate whose SAD exceeds the best's cannot win: the kernel may
+        // stop early for it. The best's SAD is always exact.
+        let c = Cand { dx, dy, sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad) };
         if c.better_than(&self.best) {
             self.best = c;
             true
@@ -504,14 +542,14 @@ impl Search<'_, '_> {
     }
 
     /// Whether the best is good enough to stop.
-    #[inline]
+    #[inline(always)]
     pub fn done(&self) -> bool {
         self.best.sad < self.early_exit || self.best.sad == 0
     }
 
     /// Repeats `pattern` around the best until the best stays put (or is
     /// good enough); at most `max_steps` moves.
-    #[inline]
+    #[inline(always)]
     pub fn descend(&mut self, pattern: &[(i32, i32)], max_steps: usize) {
         for _ in 0..max_steps {
             let c = self.best;
@@ -691,9 +729,8 @@ impl MotionEstimator {
                 let mut n = 0;
                 if self.algorithm != SearchAlgorithm::Full {
                     let mut sp = [Mv::ZERO; 4];
-                    let k = spatial_predictors(&ints, bx, r, c, &mut sp);
-                    preds[..k].copy_from_slice(&sp[..k]);
-                    n = k;
+                    n = spatial_predictors(&ints, bx, r, c, &mut sp);
+                    preds[..4].copy_from_slice(&sp);
                     if let Some(p) = previous {
                         if let Some(v) = p.vectors.get((row0 + r) * bx + c) {
                             preds[n] = Mv::from_vector(v, p.precision);
@@ -724,31 +761,17 @@ impl MotionEstimator {
         scratch.ints = ints;
     }
 
-    /// The integer search of one prepared block.
+    /// The integer search of one prepared block: a kernel specialised for
+    /// the block shape and ISA where there is one, else the generic kernel.
     fn search(&self, blk: &Block<'_>, preds: &[Mv], visited: &mut Visited) -> Cand {
-        if self.algorithm == SearchAlgorithm::Full {
-            return full::search(blk);
+        let p = Params { algorithm: self.algorithm, early_exit: self.early_exit_sad, range: self.search_range };
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if self.sad.isa() == Isa::Avx2 && blk.w == 16 && blk.h == 16 {
+            // SAFETY: `self.sad` is Avx2 only if the CPU has AVX2; the block
+            // is a full 16x16 block inside the current plane.
+            return unsafe { search_avx2_16(p, blk, preds, visited) };
         }
-        visited.start_block(self.search_range);
-        let mut s = Search { blk, visited, best: Cand::NONE, early_exit: self.early_exit_sad };
-        for &p in preds {
-            let (dx, dy) = blk.clamp(p);
-            s.check(dx, dy);
-            if s.done() {
-                return s.best;
-            }
-        }
-        s.check(0, 0);
-        if s.done() {
-            return s.best;
-        }
-        match self.algorithm {
-            SearchAlgorithm::Diamond => diamond::search(&mut s),
-            SearchAlgorithm::Hexagon => hexagon::search(&mut s),
-            SearchAlgorithm::ThreeStep => three_step::search(&mut s),
-            SearchAlgorithm::Full => {}
-        }
-        s.best
+        run_search(p, blk, &blk.generic_kernel(), preds, visited)
     }
 
     fn block<'a>(
@@ -775,7 +798,8 @@ impl MotionEstimator {
 
     /// Integer search of one block, `(block_x, block_y)` in block units,
     /// with the caller's predictors (tried in order, then the zero vector;
-    /// ignored by [`SearchAlgorithm::Full`]). For a codec's mode decision,
+    /// with none, also the coarse squares of the module docs; ignored by
+    /// [`SearchAlgorithm::Full`]). For a codec's mode decision,
     /// which has its own predictors. Returns whole-pixel `dx`/`dy`.
     pub fn search_block(
         &self,
@@ -817,19 +841,102 @@ impl MotionEstimator {
     }
 }
 
+/// What a block search needs from the estimator.
+#[derive(Clone, Copy)]
+struct Params {
+    algorithm: SearchAlgorithm,
+    early_exit: u32,
+    range: usize,
+}
+
+/// Predictors, zero vector, then the pattern of `p.algorithm` (or the full
+/// search), with kernel `k`. Inlined into each kernel's entry point.
+#[inline(always)]
+fn run_search<K: sad::BlockKernel>(p: Params, blk: &Block<'_>, k: &K, preds: &[Mv], visited: &mut Visited) -> Cand {
+    if p.algorithm == SearchAlgorithm::Full {
+        return full::search(blk, k);
+    }
+    visited.start_block(p.range);
+    let mut s = Search { blk, k, visited, best: Cand::NONE, early_exit: p.early_exit };
+    for &pr in preds {
+        let (dx, dy) = blk.clamp(pr);
+        s.check(dx, dy);
+        if s.done() {
+            return s.best;
+        }
+    }
+    // The zero vector, unless the best predictor is within a pixel of it
+    // (the pattern search then reaches it if it is better).
+    if preds.is_empty() || s.best.dx.abs() > 1 || s.best.dy.abs() > 1 {
+        s.check(0, 0);
+        if s.done() {
+            return s.best;
+        }
+    }
+    if preds.is_empty() {
+        coarse_rings(&mut s);
+        if s.done() {
+            return s.best;
+        }
+    }
+    match p.algorithm {
+        SearchAlgorithm::Diamond => diamond::search(&mut s),
+        SearchAlgorithm::Hexagon => hexagon::search(&mut s),
+        SearchAlgorithm::ThreeStep => three_step::search(&mut s),
+        SearchAlgorithm::Full => {}
+    }
+    s.best
+}
+
+/// For a block without predictors (the first block of a stripe, or a
+/// [`MotionEstimator::search_block`] call without any): the 8 points of
+/// squares of radius 4, 8, 12, ... up to the range around zero, so that a
+/// large motion is found even without a neighbour that knows it.
+#[inline(always)]
+fn coarse_rings<K: sad::BlockKernel>(s: &mut Search<'_, '_, K>) {
+    const RING: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
+    let mut r = 4;
+    while r <= s.blk.range {
+        for &(ox, oy) in &RING {
+            s.check(ox * r, oy * r);
+        }
+        r += 4;
+    }
+}
+
+/// [`run_search`] compiled for AVX2 with the 16x16 block in registers.
+///
+/// # Safety
+///
+/// The CPU has AVX2; `blk` is a full 16x16 block.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn search_avx2_16(p: Params, blk: &Block<'_>, preds: &[Mv], visited: &mut Visited) -> Cand {
+    // SAFETY: AVX2 per the contract; the block's 16 rows of 16 samples lie
+    // inside the current plane.
+    let k = unsafe { sad::x86::Avx2Block16::load(blk.cur_ptr(), blk.cur.stride()) };
+    run_search(p, blk, &k, preds, visited)
+}
+
 /// The spatial predictors of block `(r, c)` of a stripe, from its already
 /// searched neighbours `ints` (same stripe only), into `out`; returns how
 /// many. First the median of left, top and top-right (top-left when there is
 /// no top-right), then the left, top and top-right vectors themselves (the
 /// median misses a neighbour's vector at a motion boundary; equal ones cost
-/// nothing, a candidate is measured once). On the stripe's first row: left.
+/// nothing, a candidate is measured once). On the stripe's first row: left;
+/// none for its first block.
 #[inline]
 fn spatial_predictors(ints: &[Mv], bx: usize, r: usize, c: usize, out: &mut [Mv; 4]) -> usize {
     let at = |r: usize, c: usize| ints.get(r * bx + c).copied().unwrap_or(Mv::ZERO);
     let left = if c > 0 { Some(at(r, c - 1)) } else { None };
     if r == 0 {
-        out[0] = left.unwrap_or(Mv::ZERO);
-        return 1;
+        return match left {
+            Some(l) => {
+                out[0] = l;
+                1
+            }
+            None => 0,
+        };
     }
     let top = at(r - 1, c);
     let diag = if c + 1 < bx {

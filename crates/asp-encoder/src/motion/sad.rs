@@ -15,7 +15,7 @@
 //! 16- and 8-wide steps and a scalar tail.
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-mod x86;
+pub(crate) mod x86;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
@@ -168,6 +168,50 @@ impl Sad {
             Isa::Simd128 => unsafe { wasm::sad_simd128(a, a_stride, b, b_stride, width, height) },
             _ => unsafe { sad_scalar_raw(a, a_stride, b, b_stride, width, height) },
         }
+    }
+}
+
+/// SAD of one current block, prepared once, against reference blocks: what
+/// a search calls per candidate. Implementations keep the current block in
+/// registers where they can (`x86::Avx2Block16`).
+pub(crate) trait BlockKernel {
+    /// SAD against the reference block at `r` (stride `rs`).
+    ///
+    /// # Safety
+    ///
+    /// `r` must be readable for the block's size at stride `rs`.
+    unsafe fn sad(&self, r: *const u8, rs: usize) -> u32;
+
+    /// The SAD if it is at most `bound`; otherwise any value above `bound`
+    /// (a kernel may stop part-way once its partial sum exceeds `bound`).
+    /// Exact for every candidate that could equal or beat `bound`.
+    ///
+    /// # Safety
+    ///
+    /// As [`sad`](Self::sad).
+    #[inline(always)]
+    unsafe fn sad_bounded(&self, r: *const u8, rs: usize, bound: u32) -> u32 {
+        let _ = bound;
+        // SAFETY: forwarded contract.
+        unsafe { self.sad(r, rs) }
+    }
+}
+
+/// Any block shape, any ISA: forwards to [`Sad::sad_unchecked`].
+pub(crate) struct GenericKernel {
+    pub sad: Sad,
+    pub cur: *const u8,
+    pub cs: usize,
+    pub w: usize,
+    pub h: usize,
+}
+
+impl BlockKernel for GenericKernel {
+    #[inline(always)]
+    unsafe fn sad(&self, r: *const u8, rs: usize) -> u32 {
+        // SAFETY: `cur` is readable for the block (set up by the search),
+        // `r` by the caller's contract; w * h <= 32 * 32.
+        unsafe { self.sad.sad_unchecked(self.cur, self.cs, r, rs, self.w, self.h) }
     }
 }
 

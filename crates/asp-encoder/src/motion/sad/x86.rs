@@ -10,7 +10,7 @@ use core::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
-use super::scalar_row;
+use super::{scalar_row, BlockKernel};
 
 /// Adds the two 64-bit lanes of a `psadbw` accumulator.
 #[inline(always)]
@@ -267,6 +267,74 @@ pub(super) unsafe fn sad_avx2(a: *const u8, sa: usize, b: *const u8, sb: usize, 
             (8, _) => sad8_sse2(a, sa, b, sb, h),
             (4, _) => sad4_sse2(a, sa, b, sb, h),
             _ => sad_any_avx2(a, sa, b, sb, w, h),
+        }
+    }
+}
+
+/// A 16x16 current block held in eight 256-bit registers (two rows each),
+/// for searches: each candidate then costs 16 reference loads and 8
+/// `vpsadbw`. Only for code compiled with AVX2 enabled (the search entry
+/// point `search_avx2_16` in `motion/mod.rs`), where it is inlined.
+pub(crate) struct Avx2Block16 {
+    rows: [__m256i; 8],
+}
+
+impl Avx2Block16 {
+    /// Loads the block at `cur` (stride `cs`).
+    ///
+    /// # Safety
+    ///
+    /// AVX2 available; `cur` readable for 16 rows of 16 bytes at stride `cs`.
+    #[inline(always)]
+    pub(crate) unsafe fn load(cur: *const u8, cs: usize) -> Self {
+        // SAFETY: forwarded contract.
+        unsafe {
+            let mut rows = [_mm256_setzero_si256(); 8];
+            for (i, r) in rows.iter_mut().enumerate() {
+                *r = load2x16(cur.add(2 * i * cs), cs);
+            }
+            Avx2Block16 { rows }
+        }
+    }
+}
+
+impl BlockKernel for Avx2Block16 {
+    #[inline(always)]
+    unsafe fn sad(&self, r: *const u8, rs: usize) -> u32 {
+        // SAFETY: AVX2 (this type exists only where it is available); `r`
+        // readable for 16 rows of 16 bytes by the caller's contract.
+        unsafe {
+            let mut acc0 = _mm256_sad_epu8(self.rows[0], load2x16(r, rs));
+            let mut acc1 = _mm256_sad_epu8(self.rows[1], load2x16(r.add(2 * rs), rs));
+            for i in (2..8).step_by(2) {
+                acc0 = _mm256_add_epi64(acc0, _mm256_sad_epu8(self.rows[i], load2x16(r.add(2 * i * rs), rs)));
+                acc1 = _mm256_add_epi64(
+                    acc1,
+                    _mm256_sad_epu8(self.rows[i + 1], load2x16(r.add(2 * (i + 1) * rs), rs)),
+                );
+            }
+            hsum_avx2(_mm256_add_epi64(acc0, acc1))
+        }
+    }
+
+    /// Rows 0..8 first; stops there when their SAD already exceeds `bound`.
+    #[inline(always)]
+    unsafe fn sad_bounded(&self, r: *const u8, rs: usize, bound: u32) -> u32 {
+        // SAFETY: as `sad`.
+        unsafe {
+            let a0 = _mm256_sad_epu8(self.rows[0], load2x16(r, rs));
+            let a1 = _mm256_sad_epu8(self.rows[1], load2x16(r.add(2 * rs), rs));
+            let a2 = _mm256_sad_epu8(self.rows[2], load2x16(r.add(4 * rs), rs));
+            let a3 = _mm256_sad_epu8(self.rows[3], load2x16(r.add(6 * rs), rs));
+            let top = hsum_avx2(_mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+            if top > bound {
+                return top;
+            }
+            let b0 = _mm256_sad_epu8(self.rows[4], load2x16(r.add(8 * rs), rs));
+            let b1 = _mm256_sad_epu8(self.rows[5], load2x16(r.add(10 * rs), rs));
+            let b2 = _mm256_sad_epu8(self.rows[6], load2x16(r.add(12 * rs), rs));
+            let b3 = _mm256_sad_epu8(self.rows[7], load2x16(r.add(14 * rs), rs));
+            top + hsum_avx2(_mm256_add_epi64(_mm256_add_epi64(b0, b1), _mm256_add_epi64(b2, b3)))
         }
     }
 }
