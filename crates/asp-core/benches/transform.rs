@@ -1,8 +1,10 @@
-//! Transform kernels, scalar reference against the SIMD twins: one block per
-//! iteration, so criterion's time per iteration is the time per block.
+//! Transform kernels, scalar reference against the SIMD twins, and 8x8
+//! dequantisation: one block per iteration, so criterion's time per
+//! iteration is the time per block.
 //!
 //! `cargo bench -p asp-core --bench transform`
 
+use asp_core::codec::quant::{Qp, Quantiser, ZIGZAG_8X8};
 use asp_core::codec::transform::{self, scalar};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -92,5 +94,33 @@ fn satd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, inverse_add, satd);
+/// Dequantisation of a typical 8x8 block (6 non-zero levels, the first in
+/// zigzag order): the whole block, or only its non-zero levels one by one (as
+/// a decoder that walks the coded levels can).
+fn dequantise(c: &mut Criterion) {
+    let quantiser = &Quantiser::FLAT;
+    let mut levels = [0i32; 64];
+    for (n, &position) in ZIGZAG_8X8.iter().take(6).enumerate() {
+        levels[usize::from(position)] = [9, -4, 3, 2, -1, 1][n];
+    }
+    let mut group = c.benchmark_group("dequantise_8x8");
+    for qp in [Qp::new(22).unwrap(), Qp::new(40).unwrap()] {
+        group.bench_function(format!("block_qp{}", qp.get()), |b| {
+            b.iter(|| quantiser.dequantise_8x8(black_box(&levels), qp))
+        });
+        group.bench_function(format!("nonzero_levels_qp{}", qp.get()), |b| {
+            b.iter(|| {
+                let mut coeffs = [0i32; 64];
+                for &position in &ZIGZAG_8X8[..6] {
+                    let position = usize::from(position);
+                    coeffs[position] = quantiser.dequantise_level_8x8(black_box(levels[position]), position, qp);
+                }
+                coeffs
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, inverse_add, satd, dequantise);
 criterion_main!(benches);

@@ -292,7 +292,20 @@ impl Quantiser {
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
         let multipliers = &self.multiplier_8x8[qp.phase()];
-        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding))
+        let qbits = 16 + qp.octave();
+        // The common case in 32 bits, which vectorises: with |coeff| < 2^17
+        // (any residual of 8-bit samples) and multipliers < 2^14 (every
+        // flat or moderate weighting), product plus offset stays below
+        // 2^32, so the result equals `quantise`'s 64-bit arithmetic.
+        let small = coeffs.iter().zip(multipliers).fold(true, |ok, (c, &m)| ok & (c.unsigned_abs() < 1 << 17) & (m < 1 << 14));
+        if small {
+            let offset = u32::from(rounding.q15()) << (qbits - 15);
+            return core::array::from_fn(|i| {
+                let magnitude = ((coeffs[i].unsigned_abs() * multipliers[i] + offset) >> qbits).min(LEVEL_MAX as u32) as i32;
+                if coeffs[i] < 0 { -magnitude } else { magnitude }
+            });
+        }
+        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], qbits, rounding))
     }
 
     /// Dequantises a 4x4 block of levels for
@@ -301,7 +314,7 @@ impl Quantiser {
     pub fn dequantise_4x4(&self, levels: &[i32; 16], qp: Qp) -> [i32; 16] {
         let scales = &self.level_scale_4x4[qp.phase()];
         // LevelScale carries the weight's factor 16 = 2^4.
-        core::array::from_fn(|i| dequantise(levels[i], scales[i], qp.octave() as i32 - 4))
+        dequantise_block(levels, scales, qp.octave() as i32 - 4)
     }
 
     /// Dequantises an 8x8 block of levels for
@@ -310,7 +323,20 @@ impl Quantiser {
     pub fn dequantise_8x8(&self, levels: &[i32; 64], qp: Qp) -> [i32; 64] {
         let scales = &self.level_scale_8x8[qp.phase()];
         // LevelScale8x8 carries the weight's 16 and the 8x8 scale's 4: 2^6.
-        core::array::from_fn(|i| dequantise(levels[i], scales[i], qp.octave() as i32 - 6))
+        dequantise_block(levels, scales, qp.octave() as i32 - 6)
+    }
+
+    /// Dequantises one level of a 4x4 block at raster `position` (taken
+    /// modulo 16), exactly as [`Quantiser::dequantise_4x4`] would: for
+    /// decoders that visit only the non-zero levels.
+    pub fn dequantise_level_4x4(&self, level: i32, position: usize, qp: Qp) -> i32 {
+        dequantise_one(level, self.level_scale_4x4(qp, position), qp.octave() as i32 - 4)
+    }
+
+    /// Dequantises one level of an 8x8 block at raster `position` (taken
+    /// modulo 64), exactly as [`Quantiser::dequantise_8x8`] would.
+    pub fn dequantise_level_8x8(&self, level: i32, position: usize, qp: Qp) -> i32 {
+        dequantise_one(level, self.level_scale_8x8(qp, position), qp.octave() as i32 - 6)
     }
 
     /// `LevelScale4x4(qp % 6, position)`; `position` is taken modulo 16.
@@ -351,20 +377,53 @@ fn quantise(coeff: i32, multiplier: u32, qbits: u32, rounding: RoundingOffset) -
     }
 }
 
-/// `level * level_scale`, scaled by `2^shift` (a right shift rounding half up
-/// when `shift < 0`), clamped to `±COEFF_MAX`.
+/// `clamp(level * level_scale * 2^shift, ±COEFF_MAX)` for a whole block,
+/// levels first clamped to `±LEVEL_MAX`; a negative `shift` is a right shift
+/// rounding half up (H.264's formula below QP 24 / 36).
+///
+/// All in `i32`, with the branch on the shift outside the loop, so that the
+/// loop vectorises: `|level| <= 2^15 - 1` and `level_scale <= 255 * 58 <
+/// 2^14` keep the product below `2^29`; before a left shift the product is
+/// clamped to just past what can reach `COEFF_MAX`, which keeps the shifted
+/// value below `2^24 + 2^4` and changes no result (anything past that bound
+/// clamps to `±COEFF_MAX` either way).
 #[inline(always)]
-fn dequantise(level: i32, level_scale: i32, shift: i32) -> i32 {
-    // |level| <= 2^15 and level_scale <= 255 * 58 < 2^14, shift <= 4: the
-    // i64 product cannot overflow.
-    let product = i64::from(level.clamp(-LEVEL_MAX, LEVEL_MAX)) * i64::from(level_scale);
-    let scaled = if shift >= 0 {
-        product << shift
+fn dequantise_block<const AREA: usize>(levels: &[i32; AREA], level_scales: &[i32; AREA], shift: i32) -> [i32; AREA] {
+    if shift >= 0 {
+        core::array::from_fn(|i| scale_up(level_product(levels[i], level_scales[i]), shift))
     } else {
-        let right = (-shift) as u32;
-        (product + (1 << (right - 1))) >> right
-    };
-    scaled.clamp(-(COEFF_MAX as i64), COEFF_MAX as i64) as i32
+        core::array::from_fn(|i| scale_down(level_product(levels[i], level_scales[i]), -shift))
+    }
+}
+
+/// One coefficient of [`dequantise_block`].
+#[inline(always)]
+fn dequantise_one(level: i32, level_scale: i32, shift: i32) -> i32 {
+    let product = level_product(level, level_scale);
+    if shift >= 0 {
+        scale_up(product, shift)
+    } else {
+        scale_down(product, -shift)
+    }
+}
+
+/// `level * level_scale`, the level clamped to `±LEVEL_MAX`: below `2^29`.
+#[inline(always)]
+fn level_product(level: i32, level_scale: i32) -> i32 {
+    level.clamp(-LEVEL_MAX, LEVEL_MAX) * level_scale
+}
+
+/// `clamp(product << shift, ±COEFF_MAX)` without overflow (`shift <= 4`).
+#[inline(always)]
+fn scale_up(product: i32, shift: i32) -> i32 {
+    let reach = (COEFF_MAX >> shift) + 1;
+    (product.clamp(-reach, reach) << shift).clamp(-COEFF_MAX, COEFF_MAX)
+}
+
+/// `clamp((product + 2^(right - 1)) >> right, ±COEFF_MAX)`, `right >= 1`.
+#[inline(always)]
+fn scale_down(product: i32, right: i32) -> i32 {
+    ((product + (1 << (right - 1))) >> right).clamp(-COEFF_MAX, COEFF_MAX)
 }
 
 /// Zigzag scan orders: `ZIGZAG_4X4[n]` is the raster position of the `n`-th
@@ -606,6 +665,54 @@ mod tests {
         }
     }
 
+    /// The dequantisation formula in `i64`, plainly: what the `i32` block
+    /// code must equal.
+    fn dequantise_reference(level: i32, level_scale: i32, shift: i32) -> i32 {
+        let product = i64::from(level.clamp(-LEVEL_MAX, LEVEL_MAX)) * i64::from(level_scale);
+        let scaled = if shift >= 0 { product << shift } else { (product + (1 << (-shift - 1))) >> -shift };
+        scaled.clamp(-i64::from(COEFF_MAX), i64::from(COEFF_MAX)) as i32
+    }
+
+    #[test]
+    fn dequantisation_matches_the_i64_formula() {
+        // Largest weights, so the largest level scales.
+        let heavy = Quantiser::with_weights(&[255; 16], &[255; 64]).unwrap();
+        let mut seed = 0x0123_4567_89ab_cdef_u64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let special = [0, 1, -1, 2, -2, 100, -100, LEVEL_MAX, -LEVEL_MAX, LEVEL_MAX + 1, i32::MAX, i32::MIN, 4095, -4096];
+        for q in [&Quantiser::FLAT, &heavy] {
+            for qp in 0..=QP_MAX {
+                let qp = Qp::new(qp).unwrap();
+                for round in 0..50 {
+                    let mut level = |i: usize| match round % 3 {
+                        0 => special[(i + round) % special.len()],
+                        1 => (random() % 2001) as i32 - 1000,
+                        _ => random() as i32,
+                    };
+                    let levels4: [i32; 16] = core::array::from_fn(&mut level);
+                    let out = q.dequantise_4x4(&levels4, qp);
+                    for i in 0..16 {
+                        let expected = dequantise_reference(levels4[i], q.level_scale_4x4(qp, i), qp.octave() as i32 - 4);
+                        assert_eq!(out[i], expected, "4x4 qp {} level {}", qp.get(), levels4[i]);
+                        assert_eq!(q.dequantise_level_4x4(levels4[i], i, qp), expected);
+                    }
+                    let levels8: [i32; 64] = core::array::from_fn(&mut level);
+                    let out = q.dequantise_8x8(&levels8, qp);
+                    for i in 0..64 {
+                        let expected = dequantise_reference(levels8[i], q.level_scale_8x8(qp, i), qp.octave() as i32 - 6);
+                        assert_eq!(out[i], expected, "8x8 qp {} level {}", qp.get(), levels8[i]);
+                        assert_eq!(q.dequantise_level_8x8(levels8[i], i, qp), expected);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn dead_zone_zeroes_small_coefficients() {
         let q = &Quantiser::FLAT;
@@ -701,5 +808,26 @@ mod tests {
         let raster: [i32; 16] = core::array::from_fn(|i| i as i32 * 5 - 9);
         assert_eq!(unscan_4x4(&scan_4x4(&raster)), raster);
         assert_eq!(scan_4x4(&raster)[2], raster[4]);
+    }
+    #[test]
+    fn the_32_bit_quantiser_path_equals_the_64_bit_one() {
+        let q = Quantiser::FLAT;
+        let mut state = 0x9E37_79B9u32;
+        for qp in 0..=QP_MAX {
+            let qp = Qp::new(qp).unwrap();
+            for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER] {
+                for _ in 0..50 {
+                    let coeffs: [i32; 64] = core::array::from_fn(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 17;
+                        state ^= state << 5;
+                        (state % (1 << 18)) as i32 - (1 << 17) + 1
+                    });
+                    let multipliers = &q.multiplier_8x8[qp.phase()];
+                    let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
+                    assert_eq!(q.quantise_8x8(&coeffs, qp, rounding), slow);
+                }
+            }
+        }
     }
 }
