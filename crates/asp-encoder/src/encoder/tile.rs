@@ -244,7 +244,9 @@ fn decide_mode(
     }
 
     // Intra per 8x8 quarter: textured blocks predict better from close by.
-    if job.preset.intra8 {
+    // In delta frames only where intra already beats inter (it costs a
+    // transform per quarter to evaluate).
+    if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
         let mut luma = [IntraMode::Dc; 4];
         let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
         let qp_ = Qp::saturating(i32::from(qp));
