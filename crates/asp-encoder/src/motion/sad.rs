@@ -271,6 +271,10 @@ mod tests {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let twins: Vec<Sad> = Isa::ALL.into_iter().filter_map(Sad::with_isa).collect();
         assert!(twins.iter().any(|s| s.isa() == Isa::Scalar));
+        #[cfg(target_arch = "x86_64")]
+        assert!(twins.iter().any(|s| s.isa() == Isa::Sse2));
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        assert!(twins.iter().any(|s| s.isa() == Isa::Simd128));
         let mut widths: Vec<usize> = vec![4, 8, 16, 32];
         widths.extend([1, 2, 3, 5, 7, 12, 15, 17, 24, 31, 33, 40, 48, 64, 67]);
         for &w in &widths {
