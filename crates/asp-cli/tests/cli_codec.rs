@@ -167,7 +167,9 @@ fn damaged_packet_mid_stream() {
 #[test]
 fn constant_bitrate_holds_its_target_over_ten_seconds() {
     let dir = temp_dir("cbr");
-    for (target, label) in [(300_000f64, "300k"), (900_000f64, "900k")] {
+    // Targets inside what this content can use (about 60 to 580 kbit/s
+    // between QP 40 and QP 4), so the controller, not the QP range, is tested.
+    for (target, label) in [(150_000f64, "150k"), (400_000f64, "400k")] {
         let asp = dir.join(format!("{label}.asp"));
         let out = run(
             "asp-encode",
