@@ -1,0 +1,48 @@
+//! Native twin of tests/wasm/bench.mjs: the same decode path as the browser
+//! decoder (`Player::decode` on whole packets, one thread), timed the same
+//! way (median of RUNS after a warm-up), so wasm and native figures compare
+//! like for like.
+//!
+//! `cargo run --release -p asp-wasm --example decode_speed -- FILE.asp...`
+
+use std::time::Instant;
+
+use asp_core::codec::decoder::Serial;
+use asp_core::packet::{Header, HEADER_LEN};
+use asp_core::Limits;
+use asp_wasm::player::Player;
+
+fn main() {
+    let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
+    for file in std::env::args().skip(1) {
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut packets = Vec::new();
+        let mut at = 0;
+        while at + HEADER_LEN <= bytes.len() {
+            let header = Header::decode(&bytes[at..], &Limits::DEFAULT).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let end = (at + header.packet_len()).min(bytes.len());
+            packets.push(&bytes[at..end]);
+            at = end;
+        }
+        let once = || {
+            let mut player = Player::default();
+            let start = Instant::now();
+            let frames = packets.iter().filter(|p| player.decode(p, &Serial)).count();
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(frames, packets.len(), "{file}: {:?}", player.last_error());
+            ms
+        };
+        once();
+        let mut times: Vec<f64> = (0..runs).map(|_| once()).collect();
+        let runs_ms: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
+        times.sort_by(f64::total_cmp);
+        let ms = times[runs / 2];
+        let name = std::path::Path::new(&file).file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
+        println!(
+            "{{\"build\":\"native Player\",\"threads\":1,\"file\":\"{name}\",\"frames\":{},\"median_ms\":{ms:.1},\"fps\":{:.1},\"runs_ms\":[{}]}}",
+            packets.len(),
+            packets.len() as f64 * 1000.0 / ms,
+            runs_ms.join(",")
+        );
+    }
+}

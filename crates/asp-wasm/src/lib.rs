@@ -1,0 +1,330 @@
+//! asp-wasm: the ASP decoder for the browser.
+//!
+//! A JS [`Decoder`] over asp-core's decoder. Packets come in as they arrive
+//! (`Uint8Array` or `ArrayBuffer`), are copied once into wasm memory and
+//! parsed in place; frames go out as pointers into wasm memory, so the
+//! renderer uploads textures from `new Uint8Array(wasm_memory().buffer, ptr, len)`
+//! views without any copy through JS arrays.
+//!
+//! Two builds of this crate, picked at run time by the page:
+//!
+//! * `single`: stable Rust, `+simd128`, tiles decoded one after the other;
+//! * `threads` (cargo feature `threads`): nightly, `+atomics,+bulk-memory,
+//!   +mutable-globals,+simd128`, `-Z build-std`, tiles decoded on a rayon
+//!   pool of Web Workers (wasm-bindgen-rayon), for crossOriginIsolated
+//!   pages. Call `await initThreadPool(n)` once, before the first decode.
+//!
+//! `tools/build-wasm.sh` builds both. The crate also builds natively (the
+//! exports are then inert), so `cargo build --workspace` keeps working and
+//! the decoding logic in [`player`] is tested natively.
+//!
+//! ```js
+//! import init, { Decoder, wasm_memory } from './dist/single/asp_wasm.js';
+//! await init();
+//! const dec = new Decoder();
+//! socket.onmessage = (e) => {
+//!   dec.push(e.data);                    // ArrayBuffer or Uint8Array
+//!   while (dec.next_frame()) {
+//!     const y = new Uint8Array(wasm_memory().buffer, dec.y_ptr, dec.y_stride * dec.height);
+//!     // ... u, v with uv_stride * uv_height; upload, draw
+//!   }
+//!   if (dec.needs_keyframe) requestKeyframe();
+//! };
+//! ```
+//!
+//! The views are valid until the next call into the decoder (a decode
+//! swaps frame buffers, and a memory growth detaches the old `ArrayBuffer`
+//! of a non-shared memory): build them afresh for each frame.
+
+pub mod checksum;
+pub mod player;
+pub mod stream;
+
+use std::sync::Once;
+
+use js_sys::{ArrayBuffer, Object, Reflect, SharedArrayBuffer, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use asp_core::codec::frame::Frame;
+use asp_core::Limits;
+use player::Player;
+
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// asp-core's tile executor on the current rayon pool (in the browser, the
+/// Web Workers started by `initThreadPool`).
+#[cfg(feature = "threads")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rayon;
+
+#[cfg(feature = "threads")]
+impl asp_core::codec::decoder::Parallel for Rayon {
+    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R> {
+        use rayon::prelude::*;
+        // A closure borrowing `job` (F is Sync, so &F is Send), as rayon needs.
+        #[allow(clippy::redundant_closure)]
+        (0..count).into_par_iter().map(|i| job(i)).collect()
+    }
+}
+
+/// The executor of this build.
+#[cfg(feature = "threads")]
+const EXECUTOR: Rayon = Rayon;
+#[cfg(not(feature = "threads"))]
+const EXECUTOR: asp_core::codec::decoder::Serial = asp_core::codec::decoder::Serial;
+
+/// "threads" or "single".
+pub const BUILD: &str = if cfg!(feature = "threads") { "threads" } else { "single" };
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic is a bug (input errors are values): if one ever happens, say
+/// what it was in the console before the module traps.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    if cfg!(target_arch = "wasm32") {
+        ONCE.call_once(|| std::panic::set_hook(Box::new(|info| console_error(&format!("asp-wasm: {info}")))));
+    }
+}
+
+/// Which build this is: `{ build: "threads" | "single", simd128: boolean,
+/// version: string }`.
+#[wasm_bindgen]
+pub fn build_info() -> JsValue {
+    let info = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&info, &JsValue::from_str(key), &value);
+    };
+    set("build", JsValue::from_str(BUILD));
+    set("simd128", JsValue::from_bool(cfg!(target_feature = "simd128")));
+    set("version", JsValue::from_str(env!("CARGO_PKG_VERSION")));
+    info.into()
+}
+
+/// The module's memory (shared in the threaded build), for building frame
+/// views: `new Uint8Array(wasm_memory().buffer, decoder.y_ptr, ...)`.
+#[wasm_bindgen]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// The browser decoder. See the crate documentation.
+#[wasm_bindgen]
+pub struct Decoder {
+    player: Player,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+/// `bytes` as a `Uint8Array` (a view, not a copy, of an `ArrayBuffer`).
+fn as_bytes(bytes: &JsValue) -> Option<Uint8Array> {
+    if let Some(array) = bytes.dyn_ref::<Uint8Array>() {
+        return Some(array.clone());
+    }
+    if bytes.is_instance_of::<ArrayBuffer>() || bytes.is_instance_of::<SharedArrayBuffer>() {
+        return Some(Uint8Array::new(bytes));
+    }
+    None
+}
+
+const NOT_BYTES: &str = "expected a Uint8Array or an ArrayBuffer";
+
+#[wasm_bindgen]
+impl Decoder {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Decoder {
+        install_panic_hook();
+        Decoder { player: Player::new(Limits::DEFAULT) }
+    }
+
+    /// Appends a chunk of the stream (any size, packets may span chunks)
+    /// and returns the number of frames (I and D packets) now waiting for
+    /// `next_frame`. Damaged bytes are skipped and reported by `next_frame`.
+    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> u32 {
+        let Some(array) = as_bytes(bytes) else {
+            self.player.caller_error(NOT_BYTES);
+            return self.player.frames_ready() as u32;
+        };
+        let n = self.player.push_with(array.length() as usize, |dst| array.copy_to(dst));
+        n as u32
+    }
+
+    /// Decodes waiting packets until one produces a frame: `true` when a new
+    /// frame is ready to read, `false` when nothing is left. Errors on the
+    /// way are in `last_error()`.
+    pub fn next_frame(&mut self) -> bool {
+        self.player.next_frame(&EXECUTOR)
+    }
+
+    /// Decodes one whole packet: `true` if it produced a new frame.
+    pub fn decode(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> bool {
+        let Some(array) = as_bytes(bytes) else {
+            self.player.caller_error(NOT_BYTES);
+            return false;
+        };
+        self.player.decode_with(array.length() as usize, |dst| array.copy_to(dst), &EXECUTOR)
+    }
+
+    /// The error of the last `push`, `next_frame` or `decode` call, or null.
+    #[wasm_bindgen(unchecked_return_type = "string | null")]
+    pub fn last_error(&self) -> JsValue {
+        self.player.last_error().map_or(JsValue::NULL, JsValue::from_str)
+    }
+
+    /// CRC-32 (hex) of the current frame's cropped I420 bytes, the same as
+    /// zlib's CRC-32 of the frame's payload in `asp-decode`'s y4m output;
+    /// `""` before the first frame.
+    pub fn frame_checksum(&self) -> String {
+        self.player.frame().map(checksum::i420_crc32_hex).unwrap_or_default()
+    }
+
+    /// Forgets buffered bytes and waits for a keyframe (after a seek or a
+    /// reconnection). The last frame stays readable.
+    pub fn reset(&mut self) {
+        self.player.reset();
+    }
+
+    /// True until a keyframe has decoded, and after any error until the
+    /// next one: a live player asks the sender for a keyframe.
+    #[wasm_bindgen(getter)]
+    pub fn needs_keyframe(&self) -> bool {
+        self.player.needs_keyframe()
+    }
+
+    /// Whether a frame is available (`width` etc. are 0 until then).
+    #[wasm_bindgen(getter)]
+    pub fn has_frame(&self) -> bool {
+        self.player.frame().is_some()
+    }
+
+    /// Display width of the current frame.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.frame_dim(|f| f.width())
+    }
+
+    /// Display height of the current frame.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.frame_dim(|f| f.height())
+    }
+
+    /// Chroma plane width, `ceil(width / 2)`.
+    #[wasm_bindgen(getter)]
+    pub fn uv_width(&self) -> u32 {
+        self.frame_dim(|f| f.width().div_ceil(2))
+    }
+
+    /// Chroma plane height, `ceil(height / 2)`.
+    #[wasm_bindgen(getter)]
+    pub fn uv_height(&self) -> u32 {
+        self.frame_dim(|f| f.height().div_ceil(2))
+    }
+
+    /// Bytes from one luma row to the next (the width padded to 16).
+    #[wasm_bindgen(getter)]
+    pub fn y_stride(&self) -> u32 {
+        self.frame_dim(|f| f.luma_stride())
+    }
+
+    /// Bytes from one chroma row to the next.
+    #[wasm_bindgen(getter)]
+    pub fn uv_stride(&self) -> u32 {
+        self.frame_dim(|f| f.chroma_stride())
+    }
+
+    /// Address in `wasm_memory()` of the current frame's luma plane (row 0).
+    #[wasm_bindgen(getter)]
+    pub fn y_ptr(&self) -> usize {
+        self.player.frame().map_or(0, |f| f.y.as_ptr() as usize)
+    }
+
+    /// Address in `wasm_memory()` of the Cb plane.
+    #[wasm_bindgen(getter)]
+    pub fn u_ptr(&self) -> usize {
+        self.player.frame().map_or(0, |f| f.u.as_ptr() as usize)
+    }
+
+    /// Address in `wasm_memory()` of the Cr plane.
+    #[wasm_bindgen(getter)]
+    pub fn v_ptr(&self) -> usize {
+        self.player.frame().map_or(0, |f| f.v.as_ptr() as usize)
+    }
+
+    /// Sequence number of the current frame's packet.
+    #[wasm_bindgen(getter)]
+    pub fn sequence(&self) -> u32 {
+        self.player.meta().map_or(0, |m| m.sequence)
+    }
+
+    /// Whether the current frame is a keyframe.
+    #[wasm_bindgen(getter)]
+    pub fn keyframe(&self) -> bool {
+        self.player.meta().is_some_and(|m| m.keyframe)
+    }
+
+    /// Capture time of the current frame in microseconds since the Unix
+    /// epoch (exact below 2^53, i.e. until the year 2255), when the sender
+    /// set one.
+    #[wasm_bindgen(getter)]
+    pub fn capture_time_us(&self) -> Option<f64> {
+        self.player.meta().and_then(|m| m.capture_time_us).map(|t| t as f64)
+    }
+
+    /// Frames (I and D packets) buffered by `push` and not yet decoded.
+    #[wasm_bindgen(getter)]
+    pub fn frames_ready(&self) -> u32 {
+        self.player.frames_ready() as u32
+    }
+
+    /// Frames decoded so far.
+    #[wasm_bindgen(getter)]
+    pub fn frames_decoded(&self) -> f64 {
+        self.player.stats().decoded as f64
+    }
+
+    /// Delta frames dropped while waiting for a keyframe.
+    #[wasm_bindgen(getter)]
+    pub fn frames_dropped(&self) -> f64 {
+        self.player.stats().dropped as f64
+    }
+
+    /// Errors so far (damaged spans, bad packets, frames that failed).
+    #[wasm_bindgen(getter)]
+    pub fn errors(&self) -> f64 {
+        self.player.stats().errors as f64
+    }
+
+    /// Bytes of the stream skipped as damaged by `push`.
+    #[wasm_bindgen(getter)]
+    pub fn damaged_bytes(&self) -> f64 {
+        self.player.damaged_bytes() as f64
+    }
+
+    /// Bytes held in the receive buffer.
+    #[wasm_bindgen(getter)]
+    pub fn buffered_bytes(&self) -> u32 {
+        self.player.buffered_bytes() as u32
+    }
+}
+
+impl Decoder {
+    fn frame_dim(&self, f: impl Fn(&Frame) -> usize) -> u32 {
+        self.player.frame().map_or(0, |frame| f(frame) as u32)
+    }
+
+    /// The player, for native callers.
+    pub fn player(&self) -> &Player {
+        &self.player
+    }
+}

@@ -1,0 +1,222 @@
+//! The browser decoder's logic, natively: same frames as asp-core's decoder
+//! whatever the chunking, damage reported as values, recovery at the next
+//! keyframe, and no panic on corrupted streams.
+
+use asp_core::codec::decoder::{Decoder, Serial};
+use asp_core::packet::Packet;
+use asp_encoder::testsrc::TestSource;
+use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_wasm::checksum::i420_crc32;
+use asp_wasm::player::Player;
+
+/// `frames` packets of the test picture, keyframe every `keyint`, 2x2 tiles.
+fn stream(width: u32, height: u32, frames: u64, keyint: u32) -> Vec<Vec<u8>> {
+    let mut config = EncoderConfig::new(width, height, 25, 1);
+    config.rate = RateMode::ConstantQp(30);
+    config.keyint = keyint;
+    config.tiles = Some((2, 2));
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut source = TestSource::new(width, height).unwrap();
+    (0..frames)
+        .map(|n| {
+            let frame = source.frame(n).unwrap();
+            encoder.encode(&frame, 1_700_000_000_000_000 + n * 40_000).unwrap().packet.to_vec()
+        })
+        .collect()
+}
+
+/// Checksums from asp-core's decoder, one per packet.
+fn reference(packets: &[Vec<u8>]) -> Vec<u32> {
+    let mut decoder = Decoder::new();
+    packets
+        .iter()
+        .map(|p| {
+            let packet = Packet::parse(p).unwrap();
+            i420_crc32(decoder.decode(&packet).unwrap().unwrap().frame)
+        })
+        .collect()
+}
+
+#[test]
+fn push_in_any_chunks_gives_the_native_frames() {
+    let packets = stream(72, 40, 12, 5);
+    let want = reference(&packets);
+    let all: Vec<u8> = packets.concat();
+    for chunk in [1, 7, 100, 1000, all.len()] {
+        let mut player = Player::default();
+        assert!(player.needs_keyframe());
+        let mut got = Vec::new();
+        for piece in all.chunks(chunk) {
+            player.push_with(piece.len(), |dst| dst.copy_from_slice(piece));
+            while player.next_frame(&Serial) {
+                got.push(i420_crc32(player.frame().unwrap()));
+                assert_eq!(player.last_error(), None);
+            }
+        }
+        assert_eq!(got, want, "chunk {chunk}");
+        assert!(!player.needs_keyframe());
+        assert_eq!(player.stats().decoded, 12);
+        assert_eq!(player.buffered_bytes(), 0);
+    }
+}
+
+#[test]
+fn push_counts_the_frames_waiting() {
+    let packets = stream(40, 24, 4, 0);
+    let mut player = Player::default();
+    let all = packets.concat();
+    assert_eq!(player.push_with(all.len(), |d| d.copy_from_slice(&all)), 4);
+    assert!(player.next_frame(&Serial));
+    assert_eq!(player.frames_ready(), 3);
+    let meta = player.meta().unwrap();
+    assert!(meta.keyframe);
+    assert_eq!(meta.capture_time_us, Some(1_700_000_000_000_000));
+}
+
+#[test]
+fn whole_packets_give_the_native_frames() {
+    let packets = stream(50, 34, 8, 4);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    let got: Vec<u32> = packets
+        .iter()
+        .map(|p| {
+            assert!(player.decode(p, &Serial), "{:?}", player.last_error());
+            i420_crc32(player.frame().unwrap())
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_damaged_packet_waits_for_the_next_keyframe() {
+    let packets = stream(64, 48, 10, 5);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    for (i, p) in packets.iter().enumerate() {
+        let mut p = p.clone();
+        if i == 2 {
+            let n = p.len();
+            p[n / 2] ^= 0x10;
+        }
+        let fresh = player.decode(&p, &Serial);
+        match i {
+            0 | 1 => assert!(fresh && player.last_error().is_none()),
+            2 => {
+                assert!(!fresh);
+                assert!(player.last_error().unwrap().contains("damaged packet"), "{:?}", player.last_error());
+                assert!(player.needs_keyframe());
+            }
+            3 | 4 => {
+                assert!(!fresh && player.last_error().is_none() && player.needs_keyframe());
+                // The last good frame stays on show.
+                assert_eq!(i420_crc32(player.frame().unwrap()), want[1]);
+                assert_eq!(player.meta().unwrap().sequence, 1);
+            }
+            _ => {
+                assert!(fresh && !player.needs_keyframe());
+                assert_eq!(i420_crc32(player.frame().unwrap()), want[i]);
+            }
+        }
+    }
+    let stats = player.stats();
+    assert_eq!((stats.decoded, stats.dropped, stats.errors), (7, 2, 1));
+}
+
+#[test]
+fn damage_in_a_pushed_stream_is_reported_and_skipped() {
+    let packets = stream(64, 48, 10, 5);
+    let want = reference(&packets);
+    let mut all = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        all.extend_from_slice(p);
+        if i == 1 {
+            all.extend_from_slice(b"\x00garbage ASP1 not a packet");
+        }
+    }
+    let mut player = Player::default();
+    player.push_with(all.len(), |d| d.copy_from_slice(&all));
+    let mut got = Vec::new();
+    let mut errors = Vec::new();
+    loop {
+        let fresh = player.next_frame(&Serial);
+        if let Some(e) = player.last_error() {
+            errors.push(e.to_owned());
+        }
+        if !fresh {
+            break;
+        }
+        got.push((player.meta().unwrap().sequence, i420_crc32(player.frame().unwrap())));
+    }
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("damaged data at byte"), "{errors:?}");
+    // Frames 2..5 are dropped (the damage may have hidden a keyframe), 5.. decode.
+    let want: Vec<(u32, u32)> = [0, 1, 5, 6, 7, 8, 9].iter().map(|&i| (i as u32, want[i])).collect();
+    assert_eq!(got, want);
+    assert_eq!(player.stats().dropped, 3);
+}
+
+/// Deterministic xorshift.
+fn rng(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn corrupted_streams_never_panic() {
+    let packets = stream(48, 32, 6, 3);
+    let all = packets.concat();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut tile_errors = 0;
+    // ASP_WASM_FUZZ_ROUNDS=20000 for a longer run.
+    let rounds = std::env::var("ASP_WASM_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200);
+    for round in 0..rounds {
+        let mut bytes = all.clone();
+        for _ in 0..1 + round % 8 {
+            let at = (rng(&mut seed) % bytes.len() as u64) as usize;
+            match rng(&mut seed) % 3 {
+                0 => bytes[at] ^= 1 << (rng(&mut seed) % 8),
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, rng(&mut seed) as u8),
+            }
+        }
+        let chunk = 1 + (rng(&mut seed) % 300) as usize;
+        let mut player = Player::default();
+        for piece in bytes.chunks(chunk) {
+            player.push_with(piece.len(), |d| d.copy_from_slice(piece));
+            while player.next_frame(&Serial) {}
+        }
+        // Damage that keeps the CRC right (a hostile sender): the payload is
+        // verified, then tile data reaches the decoder. Errors, no panic.
+        let mut player = Player::default();
+        for (i, p) in packets.iter().enumerate() {
+            let mut p = p.clone();
+            if i % 2 == round % 2 {
+                let n = p.len();
+                // Damage the back half of the payload, where tile data lives.
+                for _ in 0..1 + round % 4 {
+                    let at = n / 2 + (rng(&mut seed) as usize % (n / 2 - 4));
+                    p[at] = rng(&mut seed) as u8;
+                }
+                let crc = crc32fast::hash(&p[..n - 4]);
+                p[n - 4..].copy_from_slice(&crc.to_be_bytes());
+            }
+            player.decode(&p, &Serial);
+            tile_errors += usize::from(player.last_error().is_some_and(|e| e.contains("not decoded")));
+        }
+        // Whole-packet path on the same bytes cut at the original lengths.
+        let mut player = Player::default();
+        let mut at = 0;
+        for p in &packets {
+            let end = (at + p.len()).min(bytes.len());
+            player.decode(&bytes[at..end], &Serial);
+            at = end;
+        }
+    }
+    // The CRC-preserving damage did reach the tile decoder.
+    assert!(tile_errors > 20, "{tile_errors}");
+}
