@@ -12,8 +12,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 
-import { loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed } from './common.mjs';
+import { root, loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed } from './common.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -42,6 +44,14 @@ for (const build of builds) {
     const info = glue.build_info();
     assert.equal(info.build, build);
     assert.equal(info.simd128, true);
+  });
+
+  test(`${build}: the package (wasm + js) is under 1 MB gzip`, () => {
+    const dir = path.join(root, 'web/dist', build);
+    const files = fs.readdirSync(dir, { recursive: true }).filter((f) => /\.(wasm|js)$/.test(f));
+    assert.ok(files.length >= 2, `${files}`);
+    const gzip = files.reduce((n, f) => n + zlib.gzipSync(fs.readFileSync(path.join(dir, f)), { level: 9 }).length, 0);
+    assert.ok(gzip <= 1 << 20, `${gzip} bytes gzip`);
   });
 
   for (const s of streams) {
