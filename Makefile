@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-interop fuzz fuzz-smoke bench clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-interop fuzz fuzz-smoke bench clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -11,7 +11,7 @@ demo:
 	@tools/demo.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-interop fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -32,6 +32,11 @@ test-rust:
 test-nostd:
 	$(CARGO) build -p asp-core --target wasm32-unknown-unknown
 	$(CARGO) build -p asp-core --target thumbv7em-none-eabihf
+
+# The simd128 kernels, run for real in Node against their scalar references.
+test-wasm-simd:
+	tools/test-wasm-simd.sh
+	tools/test-wasm-transform.sh
 
 test-interop:
 	tests/interop/run.sh
