@@ -3,8 +3,8 @@
 
 use asp_core::codec::{predict_luma, PlaneRef};
 use asp_encoder::motion::{
-    estimate_motion_parallel, FrameRole, Isa, MotionError, MotionEstimator, MotionField, MotionVector, Mv, Sad,
-    SearchAlgorithm, SearchScratch, SubpelPrecision,
+    estimate_motion_parallel, FrameRole, Isa, MotionError, MotionEstimator, MotionField,
+    MotionVector, Mv, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
 };
 
 struct Rng(u64);
@@ -58,10 +58,19 @@ fn smooth_frame(rng: &mut Rng, w: usize, h: usize, stride: usize, fine: usize) -
 }
 
 /// As [`smooth_frame`] with coarse cells of `cell` pixels.
-fn smooth_frame_cells(rng: &mut Rng, w: usize, h: usize, stride: usize, fine: usize, cell: usize) -> Frame {
+fn smooth_frame_cells(
+    rng: &mut Rng,
+    w: usize,
+    h: usize,
+    stride: usize,
+    fine: usize,
+    cell: usize,
+) -> Frame {
     let (cw, ch) = (w / cell + 3, h / cell + 3);
     let coarse: Vec<i32> = (0..cw * ch).map(|_| rng.below(256) as i32).collect();
-    let noise: Vec<i32> = (0..w * h).map(|_| rng.below(2 * fine + 1) as i32 - fine as i32).collect();
+    let noise: Vec<i32> = (0..w * h)
+        .map(|_| rng.below(2 * fine + 1) as i32 - fine as i32)
+        .collect();
     Frame::from_fn(w, h, stride, |x, y| {
         let n = cell as i32;
         let (cx, cy, fx, fy) = (x / cell, y / cell, (x % cell) as i32, (y % cell) as i32);
@@ -78,10 +87,16 @@ fn smooth_frame_cells(rng: &mut Rng, w: usize, h: usize, stride: usize, fine: us
 /// exists at every scale and is spatially correlated, like a photograph's
 /// roughly 1/f spectrum.
 fn natural_frame(rng: &mut Rng, w: usize, h: usize, stride: usize) -> Frame {
-    let octaves: Vec<Frame> =
-        [32, 16, 8, 4].iter().map(|&cell| smooth_frame_cells(rng, w, h, w, 0, cell)).collect();
+    let octaves: Vec<Frame> = [32, 16, 8, 4]
+        .iter()
+        .map(|&cell| smooth_frame_cells(rng, w, h, w, 0, cell))
+        .collect();
     Frame::from_fn(w, h, stride, |x, y| {
-        let v = octaves.iter().zip([8, 4, 2, 1]).map(|(o, a)| o.at(x, y) as u32 * a).sum::<u32>();
+        let v = octaves
+            .iter()
+            .zip([8, 4, 2, 1])
+            .map(|(o, a)| o.at(x, y) as u32 * a)
+            .sum::<u32>();
         (v / 15) as u8
     })
 }
@@ -96,11 +111,24 @@ fn shifted(f: &Frame, dx: i32, dy: i32, stride: usize) -> Frame {
     })
 }
 
-fn naive_sad(cur: &Frame, refp: &Frame, px: usize, py: usize, w: usize, h: usize, dx: i32, dy: i32) -> u32 {
+#[allow(clippy::too_many_arguments)]
+fn naive_sad(
+    cur: &Frame,
+    refp: &Frame,
+    px: usize,
+    py: usize,
+    w: usize,
+    h: usize,
+    dx: i32,
+    dy: i32,
+) -> u32 {
     let mut s = 0u32;
     for y in 0..h {
         for x in 0..w {
-            let r = refp.at((px as i32 + x as i32 + dx) as usize, (py as i32 + y as i32 + dy) as usize);
+            let r = refp.at(
+                (px as i32 + x as i32 + dx) as usize,
+                (py as i32 + y as i32 + dy) as usize,
+            );
             s += cur.at(px + x, py + y).abs_diff(r) as u32;
         }
     }
@@ -115,7 +143,14 @@ fn block_rect(f: &Frame, bs: usize, bx: usize, by: usize) -> (usize, usize, usiz
 
 /// Naive exhaustive search: every displacement within the range that keeps
 /// the block inside the frame; minimum of (sad, |dx|+|dy|, dy, dx).
-fn brute_force(cur: &Frame, refp: &Frame, bs: usize, range: i32, bx: usize, by: usize) -> (i32, i32, u32) {
+fn brute_force(
+    cur: &Frame,
+    refp: &Frame,
+    bs: usize,
+    range: i32,
+    bx: usize,
+    by: usize,
+) -> (i32, i32, u32) {
     let (px, py, w, h) = block_rect(cur, bs, bx, by);
     let mut best: Option<(u32, i32, i32, i32)> = None;
     for dy in -range..=range {
@@ -124,7 +159,12 @@ fn brute_force(cur: &Frame, refp: &Frame, bs: usize, range: i32, bx: usize, by: 
             if x0 < 0 || y0 < 0 || x0 + w as i32 > cur.w as i32 || y0 + h as i32 > cur.h as i32 {
                 continue;
             }
-            let key = (naive_sad(cur, refp, px, py, w, h, dx, dy), dx.abs() + dy.abs(), dy, dx);
+            let key = (
+                naive_sad(cur, refp, px, py, w, h, dx, dy),
+                dx.abs() + dy.abs(),
+                dy,
+                dx,
+            );
             if best.is_none_or(|b| key < b) {
                 best = Some(key);
             }
@@ -142,11 +182,21 @@ fn field(est: &MotionEstimator, cur: &Frame, refp: &Frame) -> MotionField {
 fn full_search_equals_brute_force() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     // (width, height, block, range): multiples and non-multiples of the block.
-    let cases = [(48, 40, 8, 7), (37, 29, 8, 5), (64, 48, 16, 16), (70, 50, 16, 9), (40, 36, 4, 6), (72, 66, 32, 12)];
+    let cases = [
+        (48, 40, 8, 7),
+        (37, 29, 8, 5),
+        (64, 48, 16, 16),
+        (70, 50, 16, 9),
+        (40, 36, 4, 6),
+        (72, 66, 32, 12),
+    ];
     for (i, &(w, h, bs, range)) in cases.iter().enumerate() {
         for kind in 0..3 {
             let (refp, cur) = match kind {
-                0 => (random_frame(&mut rng, w, h, w + 3), random_frame(&mut rng, w, h, w + 1)),
+                0 => (
+                    random_frame(&mut rng, w, h, w + 3),
+                    random_frame(&mut rng, w, h, w + 1),
+                ),
                 1 => {
                     let r = smooth_frame(&mut rng, w, h, w + 5, 3);
                     let c = shifted(&r, 3, -2, w);
@@ -156,16 +206,27 @@ fn full_search_equals_brute_force() {
                     // Real-like: a smooth scene, moved, with noise added.
                     let r = smooth_frame(&mut rng, w, h, w, 2);
                     let s = shifted(&r, -4, 1, w);
-                    let c = Frame::from_fn(w, h, w + 7, |x, y| s.at(x, y).saturating_add(rng.below(4) as u8));
+                    let c = Frame::from_fn(w, h, w + 7, |x, y| {
+                        s.at(x, y).saturating_add(rng.below(4) as u8)
+                    });
                     (r, c)
                 }
             };
             for sad in [Sad::detect(), Sad::scalar()] {
-                let est = MotionEstimator::new(bs, range, SearchAlgorithm::Full, 1000).unwrap().with_sad(sad);
+                let est = MotionEstimator::new(bs, range, SearchAlgorithm::Full, 1000)
+                    .unwrap()
+                    .with_sad(sad);
                 let f = field(&est, &cur, &refp);
                 assert_eq!(f.vectors.len(), w.div_ceil(bs) * h.div_ceil(bs));
                 for v in &f.vectors {
-                    let want = brute_force(&cur, &refp, bs, range as i32, v.block_x() as usize, v.block_y() as usize);
+                    let want = brute_force(
+                        &cur,
+                        &refp,
+                        bs,
+                        range as i32,
+                        v.block_x() as usize,
+                        v.block_y() as usize,
+                    );
                     assert_eq!(
                         (v.dx() as i32, v.dy() as i32, v.sad()),
                         want,
@@ -197,7 +258,16 @@ fn check_measured(est: &MotionEstimator, cur: &Frame, refp: &Frame, f: &MotionFi
             assert_eq!(f.precision, 4);
             assert!(dx.abs() <= 4 * r + 3 && dy.abs() <= 4 * r + 3);
             let mut pred = vec![0u8; w * h];
-            predict_luma(refp.plane(), 4 * px as i32 + dx, 4 * py as i32 + dy, w, h, &mut pred, w).unwrap();
+            predict_luma(
+                refp.plane(),
+                4 * px as i32 + dx,
+                4 * py as i32 + dy,
+                w,
+                h,
+                &mut pred,
+                w,
+            )
+            .unwrap();
             let mut s = 0;
             for y in 0..h {
                 for x in 0..w {
@@ -206,27 +276,47 @@ fn check_measured(est: &MotionEstimator, cur: &Frame, refp: &Frame, f: &MotionFi
             }
             s
         };
-        assert_eq!(v.sad(), sad, "{:?} block ({}, {}) vector ({dx}, {dy})", est.algorithm(), v.block_x(), v.block_y());
+        assert_eq!(
+            v.sad(),
+            sad,
+            "{:?} block ({}, {}) vector ({dx}, {dy})",
+            est.algorithm(),
+            v.block_x(),
+            v.block_y()
+        );
     }
 }
 
 #[test]
 fn every_search_returns_a_sad_it_measured() {
     let mut rng = Rng(99);
-    for &(w, h, bs, range) in &[(96, 64, 16, 16), (50, 38, 8, 7), (67, 45, 32, 20), (33, 21, 4, 3)] {
+    for &(w, h, bs, range) in &[
+        (96, 64, 16, 16),
+        (50, 38, 8, 7),
+        (67, 45, 32, 20),
+        (33, 21, 4, 3),
+    ] {
         let refp = smooth_frame(&mut rng, w, h, w + 2, 6);
         let s = shifted(&refp, 5, 3, w);
         let cur = Frame::from_fn(w, h, w, |x, y| s.at(x, y) ^ (rng.below(8) as u8));
         let rnd = random_frame(&mut rng, w, h, w);
         for alg in SearchAlgorithm::ALL {
-            for sub in [SubpelPrecision::Integer, SubpelPrecision::Half, SubpelPrecision::Quarter] {
+            for sub in [
+                SubpelPrecision::Integer,
+                SubpelPrecision::Half,
+                SubpelPrecision::Quarter,
+            ] {
                 for early in [0, 200] {
-                    let est = MotionEstimator::new(bs, range, alg, early).unwrap().with_subpel(sub);
+                    let est = MotionEstimator::new(bs, range, alg, early)
+                        .unwrap()
+                        .with_subpel(sub);
                     check_measured(&est, &cur, &refp, &field(&est, &cur, &refp));
                     check_measured(&est, &rnd, &refp, &field(&est, &rnd, &refp));
                     // With the previous frame's field as co-located predictors.
                     let prev = field(&est, &rnd, &refp);
-                    let f = est.estimate_with_previous(cur.plane(), refp.plane(), Some(&prev)).unwrap();
+                    let f = est
+                        .estimate_with_previous(cur.plane(), refp.plane(), Some(&prev))
+                        .unwrap();
                     check_measured(&est, &cur, &refp, &f);
                 }
             }
@@ -245,7 +335,15 @@ fn every_search_finds_a_known_shift() {
     let mut rng = Rng(4242);
     let (w, h) = (160, 128);
     let refp = natural_frame(&mut rng, w, h, w);
-    for &(dx, dy) in &[(3, -2), (-6, 5), (0, 7), (1, 0), (11, -9), (-15, -13), (16, 16)] {
+    for &(dx, dy) in &[
+        (3, -2),
+        (-6, 5),
+        (0, 7),
+        (1, 0),
+        (11, -9),
+        (-15, -13),
+        (16, 16),
+    ] {
         let cur = shifted(&refp, dx, dy, w + 16);
         for bs in [8, 16, 32] {
             for alg in SearchAlgorithm::ALL {
@@ -253,7 +351,8 @@ fn every_search_finds_a_known_shift() {
                 let f = field(&est, &cur, &refp);
                 let (mut inside, mut found) = (0, 0);
                 for v in &f.vectors {
-                    let (px, py, bw, bh) = block_rect(&cur, bs, v.block_x() as usize, v.block_y() as usize);
+                    let (px, py, bw, bh) =
+                        block_rect(&cur, bs, v.block_x() as usize, v.block_y() as usize);
                     if px as i32 + dx >= 0
                         && py as i32 + dy >= 0
                         && (px + bw) as i32 + dx <= w as i32
@@ -263,7 +362,11 @@ fn every_search_finds_a_known_shift() {
                         if (v.dx() as i32, v.dy() as i32, v.sad()) == (dx, dy, 0) {
                             found += 1;
                         } else if alg == SearchAlgorithm::Full {
-                            panic!("full bs {bs} shift ({dx}, {dy}) block ({}, {}): {v:?}", v.block_x(), v.block_y());
+                            panic!(
+                                "full bs {bs} shift ({dx}, {dy}) block ({}, {}): {v:?}",
+                                v.block_x(),
+                                v.block_y()
+                            );
                         }
                     }
                 }
@@ -288,9 +391,16 @@ fn subpel_refinement_finds_a_quarter_pel_shift() {
         // current = the reference interpolated at a quarter-pel offset.
         let mut data = vec![0u8; w * h];
         predict_luma(refp.plane(), qx, qy, w, h, &mut data, w).unwrap();
-        let cur = Frame { data, w, h, stride: w };
+        let cur = Frame {
+            data,
+            w,
+            h,
+            stride: w,
+        };
         for alg in [SearchAlgorithm::Diamond, SearchAlgorithm::Full] {
-            let est = MotionEstimator::new(16, 8, alg, 0).unwrap().with_subpel(SubpelPrecision::Quarter);
+            let est = MotionEstimator::new(16, 8, alg, 0)
+                .unwrap()
+                .with_subpel(SubpelPrecision::Quarter);
             let f = field(&est, &cur, &refp);
             assert_eq!(f.precision, 4);
             check_measured(&est, &cur, &refp, &f);
@@ -300,10 +410,16 @@ fn subpel_refinement_finds_a_quarter_pel_shift() {
                 if bx == 0 || by == 0 || bx + 1 >= f.blocks_x || by + 1 >= f.blocks_y {
                     continue;
                 }
-                assert_eq!((v.dx() as i32, v.dy() as i32, v.sad()), (qx, qy, 0), "{alg} block ({bx}, {by})");
+                assert_eq!(
+                    (v.dx() as i32, v.dy() as i32, v.sad()),
+                    (qx, qy, 0),
+                    "{alg} block ({bx}, {by})"
+                );
             }
             // Half-pel refinement: even quarter-pel units only, never worse than integer.
-            let half = MotionEstimator::new(16, 8, alg, 0).unwrap().with_subpel(SubpelPrecision::Half);
+            let half = MotionEstimator::new(16, 8, alg, 0)
+                .unwrap()
+                .with_subpel(SubpelPrecision::Half);
             let fh = field(&half, &cur, &refp);
             let fi = field(&MotionEstimator::new(16, 8, alg, 0).unwrap(), &cur, &refp);
             for (a, b) in fh.vectors.iter().zip(&fi.vectors) {
@@ -316,7 +432,10 @@ fn subpel_refinement_finds_a_quarter_pel_shift() {
 }
 
 fn pool(n: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -325,19 +444,32 @@ fn one_thread_equals_many_threads() {
     let (w, h) = (200, 136);
     let refp = smooth_frame(&mut rng, w, h, w, 4);
     let s = shifted(&refp, -3, 2, w);
-    let cur = Frame::from_fn(w, h, w, |x, y| if (x / 24 + y / 24) % 3 == 0 { s.at(x, y) } else { refp.at(x, y) });
+    let cur = Frame::from_fn(w, h, w, |x, y| {
+        if (x / 24 + y / 24) % 3 == 0 {
+            s.at(x, y)
+        } else {
+            refp.at(x, y)
+        }
+    });
     let (p1, p2, p3) = (pool(1), pool(2), pool(3));
     for alg in SearchAlgorithm::ALL {
         for bs in [4, 8, 16] {
             for sub in [SubpelPrecision::Integer, SubpelPrecision::Quarter] {
-                let est = MotionEstimator::new(bs, 12, alg, 64).unwrap().with_subpel(sub);
+                let est = MotionEstimator::new(bs, 12, alg, 64)
+                    .unwrap()
+                    .with_subpel(sub);
                 let one = p1.install(|| field(&est, &cur, &refp));
-                let prev_one = p1.install(|| est.estimate_with_previous(cur.plane(), refp.plane(), Some(&one)).unwrap());
+                let prev_one = p1.install(|| {
+                    est.estimate_with_previous(cur.plane(), refp.plane(), Some(&one))
+                        .unwrap()
+                });
                 for p in [&p2, &p3] {
                     let many = p.install(|| field(&est, &cur, &refp));
                     assert_eq!(one, many, "{alg} bs {bs} {sub:?}");
-                    let prev_many =
-                        p.install(|| est.estimate_with_previous(cur.plane(), refp.plane(), Some(&many)).unwrap());
+                    let prev_many = p.install(|| {
+                        est.estimate_with_previous(cur.plane(), refp.plane(), Some(&many))
+                            .unwrap()
+                    });
                     assert_eq!(prev_one, prev_many);
                 }
             }
@@ -354,10 +486,17 @@ fn simd_estimator_equals_scalar_estimator() {
     let isas: Vec<Sad> = Isa::ALL.into_iter().filter_map(Sad::with_isa).collect();
     for alg in SearchAlgorithm::ALL {
         for bs in [4, 8, 16, 32] {
-            let base = MotionEstimator::new(bs, 10, alg, 100).unwrap().with_subpel(SubpelPrecision::Quarter);
+            let base = MotionEstimator::new(bs, 10, alg, 100)
+                .unwrap()
+                .with_subpel(SubpelPrecision::Quarter);
             let want = field(&base.clone().with_sad(Sad::scalar()), &cur, &refp);
             for &s in &isas {
-                assert_eq!(field(&base.clone().with_sad(s), &cur, &refp), want, "{} {alg} {bs}", s.isa());
+                assert_eq!(
+                    field(&base.clone().with_sad(s), &cur, &refp),
+                    want,
+                    "{} {alg} {bs}",
+                    s.isa()
+                );
             }
         }
     }
@@ -369,25 +508,54 @@ fn bad_input_is_a_typed_error() {
     let short = vec![0u8; 64 * 48 - 1];
     let est = |bs, r| MotionEstimator::new(bs, r, SearchAlgorithm::Diamond, 0);
     for bs in [0, 1, 2, 3, 5, 7, 12, 24, 64, usize::MAX] {
-        assert_eq!(est(bs, 8).unwrap_err(), MotionError::UnsupportedBlockSize { block_size: bs });
+        assert_eq!(
+            est(bs, 8).unwrap_err(),
+            MotionError::UnsupportedBlockSize { block_size: bs }
+        );
     }
-    assert_eq!(est(16, 65).unwrap_err(), MotionError::SearchRangeTooLarge { search_range: 65 });
+    assert_eq!(
+        est(16, 65).unwrap_err(),
+        MotionError::SearchRangeTooLarge { search_range: 65 }
+    );
     assert!(est(16, 64).is_ok() && est(16, 0).is_ok());
 
-    let call = |c: &[u8], p: &[u8], w, h, bs| estimate_motion_parallel(c, p, w, h, bs, 8, SearchAlgorithm::Hexagon, 0);
+    let call = |c: &[u8], p: &[u8], w, h, bs| {
+        estimate_motion_parallel(c, p, w, h, bs, 8, SearchAlgorithm::Hexagon, 0)
+    };
     assert!(matches!(
         call(&short, &a, 64, 48, 16),
-        Err(MotionError::BadFrame { frame: FrameRole::Current, .. })
+        Err(MotionError::BadFrame {
+            frame: FrameRole::Current,
+            ..
+        })
     ));
     assert!(matches!(
         call(&a, &short, 64, 48, 16),
-        Err(MotionError::BadFrame { frame: FrameRole::Reference, .. })
+        Err(MotionError::BadFrame {
+            frame: FrameRole::Reference,
+            ..
+        })
     ));
-    assert!(matches!(call(&a, &a, 0, 48, 16), Err(MotionError::BadFrame { .. })));
-    assert!(matches!(call(&a, &a, 64, 0, 16), Err(MotionError::BadFrame { .. })));
-    assert!(matches!(call(&a, &a, usize::MAX, 2, 16), Err(MotionError::BadFrame { .. })));
-    assert!(matches!(call(&a, &a, 64, 48, 10), Err(MotionError::UnsupportedBlockSize { .. })));
-    assert!(matches!(call(&[], &[], 1, 1, 16), Err(MotionError::BadFrame { .. })));
+    assert!(matches!(
+        call(&a, &a, 0, 48, 16),
+        Err(MotionError::BadFrame { .. })
+    ));
+    assert!(matches!(
+        call(&a, &a, 64, 0, 16),
+        Err(MotionError::BadFrame { .. })
+    ));
+    assert!(matches!(
+        call(&a, &a, usize::MAX, 2, 16),
+        Err(MotionError::BadFrame { .. })
+    ));
+    assert!(matches!(
+        call(&a, &a, 64, 48, 10),
+        Err(MotionError::UnsupportedBlockSize { .. })
+    ));
+    assert!(matches!(
+        call(&[], &[], 1, 1, 16),
+        Err(MotionError::BadFrame { .. })
+    ));
     assert_eq!(call(&a, &a, 64, 48, 16).unwrap().len(), 12);
 
     // Strided planes: the checked constructor refuses short data or stride < width.
@@ -399,25 +567,49 @@ fn bad_input_is_a_typed_error() {
     let small = PlaneRef::packed(&a, 48, 48).unwrap();
     assert_eq!(
         e.estimate(big, small).unwrap_err(),
-        MotionError::SizeMismatch { current: (64, 48), reference: (48, 48) }
+        MotionError::SizeMismatch {
+            current: (64, 48),
+            reference: (48, 48)
+        }
     );
     let mut scratch = SearchScratch::new();
     assert!(matches!(
         e.search_block(big, big, 4, 0, &[], &mut scratch),
-        Err(MotionError::BlockOutOfFrame { block_x: 4, blocks_x: 4, .. })
+        Err(MotionError::BlockOutOfFrame {
+            block_x: 4,
+            blocks_x: 4,
+            ..
+        })
     ));
     assert!(matches!(
-        e.refine_block(big, big, 0, 3, Mv::ZERO, SubpelPrecision::Quarter, &mut scratch),
+        e.refine_block(
+            big,
+            big,
+            0,
+            3,
+            Mv::ZERO,
+            SubpelPrecision::Quarter,
+            &mut scratch
+        ),
         Err(MotionError::BlockOutOfFrame { .. })
     ));
-    let other = MotionEstimator::new(8, 8, SearchAlgorithm::Diamond, 0).unwrap().estimate(big, big).unwrap();
+    let other = MotionEstimator::new(8, 8, SearchAlgorithm::Diamond, 0)
+        .unwrap()
+        .estimate(big, big)
+        .unwrap();
     assert!(matches!(
         e.estimate_with_previous(big, big, Some(&other)),
         Err(MotionError::PreviousFieldMismatch { .. })
     ));
-    assert_eq!(e.clone().with_stripe_rows(0).unwrap_err(), MotionError::ZeroStripeRows);
+    assert_eq!(
+        e.clone().with_stripe_rows(0).unwrap_err(),
+        MotionError::ZeroStripeRows
+    );
     assert!("nope".parse::<SearchAlgorithm>().is_err());
-    assert_eq!("Three-Step".parse::<SearchAlgorithm>().unwrap(), SearchAlgorithm::ThreeStep);
+    assert_eq!(
+        "Three-Step".parse::<SearchAlgorithm>().unwrap(),
+        SearchAlgorithm::ThreeStep
+    );
     // Errors display and chain.
     let err = call(&short, &a, 64, 48, 16).unwrap_err();
     assert!(err.to_string().contains("Current"));
@@ -432,7 +624,9 @@ fn tiny_and_odd_frames_are_covered() {
         let c = random_frame(&mut rng, w, h, w);
         for bs in [4, 8, 16, 32] {
             for alg in SearchAlgorithm::ALL {
-                let est = MotionEstimator::new(bs, 64, alg, 0).unwrap().with_subpel(SubpelPrecision::Quarter);
+                let est = MotionEstimator::new(bs, 64, alg, 0)
+                    .unwrap()
+                    .with_subpel(SubpelPrecision::Quarter);
                 let f = field(&est, &c, &r);
                 assert_eq!(f.vectors.len(), w.div_ceil(bs) * h.div_ceil(bs));
                 check_measured(&est, &c, &r, &f);
@@ -440,7 +634,8 @@ fn tiny_and_odd_frames_are_covered() {
                     .vectors
                     .iter()
                     .map(|v| {
-                        let (_, _, bw, bh) = block_rect(&c, bs, v.block_x() as usize, v.block_y() as usize);
+                        let (_, _, bw, bh) =
+                            block_rect(&c, bs, v.block_x() as usize, v.block_y() as usize);
                         bw * bh
                     })
                     .sum();
@@ -459,27 +654,75 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
     let est = MotionEstimator::new(16, 16, SearchAlgorithm::Diamond, 0).unwrap();
     let mut scratch = SearchScratch::new();
     // A correct predictor: found at once, SAD 0.
-    let v = est.search_block(cur.plane(), refp.plane(), 1, 1, &[Mv::new(9, -7)], &mut scratch).unwrap();
-    assert_eq!((v.block_x(), v.block_y(), v.dx(), v.dy(), v.sad()), (1, 1, 9, -7, 0));
+    let v = est
+        .search_block(
+            cur.plane(),
+            refp.plane(),
+            1,
+            1,
+            &[Mv::new(9, -7)],
+            &mut scratch,
+        )
+        .unwrap();
+    assert_eq!(
+        (v.block_x(), v.block_y(), v.dx(), v.dy(), v.sad()),
+        (1, 1, 9, -7, 0)
+    );
     // A predictor beyond the frame is clamped, never read out of bounds.
-    let v = est.search_block(cur.plane(), refp.plane(), 0, 0, &[Mv::new(-300, 300)], &mut scratch).unwrap();
+    let v = est
+        .search_block(
+            cur.plane(),
+            refp.plane(),
+            0,
+            0,
+            &[Mv::new(-300, 300)],
+            &mut scratch,
+        )
+        .unwrap();
     assert!(v.dx() >= 0 && v.dy() >= 0);
     // Full search ignores predictors and equals the frame API.
     let full = MotionEstimator::new(16, 16, SearchAlgorithm::Full, 0).unwrap();
     let f = field(&full, &cur, &refp);
     for by in 0..4 {
         for bx in 0..4 {
-            let v = full.search_block(cur.plane(), refp.plane(), bx, by, &[Mv::new(1, 1)], &mut scratch).unwrap();
+            let v = full
+                .search_block(
+                    cur.plane(),
+                    refp.plane(),
+                    bx,
+                    by,
+                    &[Mv::new(1, 1)],
+                    &mut scratch,
+                )
+                .unwrap();
             assert_eq!(&v, f.get(bx, by).unwrap());
         }
     }
     // Refinement of a given integer vector returns quarter pixels.
     let r = est
-        .refine_block(cur.plane(), refp.plane(), 1, 1, Mv::new(9, -7), SubpelPrecision::Quarter, &mut scratch)
+        .refine_block(
+            cur.plane(),
+            refp.plane(),
+            1,
+            1,
+            Mv::new(9, -7),
+            SubpelPrecision::Quarter,
+            &mut scratch,
+        )
         .unwrap();
     assert_eq!((r.dx(), r.dy(), r.sad()), (36, -28, 0));
     // The seed's function is the estimator.
-    let seed = estimate_motion_parallel(&cur.data, &refp.data, w, h, 16, 16, SearchAlgorithm::Diamond, 0).unwrap();
+    let seed = estimate_motion_parallel(
+        &cur.data,
+        &refp.data,
+        w,
+        h,
+        16,
+        16,
+        SearchAlgorithm::Diamond,
+        0,
+    )
+    .unwrap();
     assert_eq!(seed, field(&est, &cur, &refp).vectors);
     let _: &MotionVector = &seed[0];
 }

@@ -13,9 +13,10 @@ use super::Search;
 pub(crate) const SMALL_DIAMOND: [(i32, i32); 4] = [(0, -1), (-1, 0), (1, 0), (0, 1)];
 
 /// Refines `s.best` with the small diamond until it stays put, is good
-/// enough (early exit), or has moved `2 * range + 1` times.
+/// enough (early exit), or has moved `2 * range + 1` times. The four points
+/// are measured in one kernel pass when at least three are new.
 #[inline(always)]
 pub(crate) fn search<K: BlockKernel>(s: &mut Search<'_, '_, K>) {
     let steps = 2 * s.blk.range as usize + 1;
-    s.descend(&SMALL_DIAMOND, steps);
+    s.descend_diamond(steps);
 }

@@ -12,11 +12,19 @@ use super::{Block, Cand};
 /// Measures every candidate of `blk` with kernel `k` and returns the best.
 #[inline(always)]
 pub(crate) fn search<K: BlockKernel>(blk: &Block<'_>, k: &K) -> Cand {
-    let mut best = Cand { dx: 0, dy: 0, sad: blk.sad_with_kernel(k, 0, 0, u32::MAX) };
+    let mut best = Cand {
+        dx: 0,
+        dy: 0,
+        sad: blk.sad_with_kernel(k, 0, 0, u32::MAX),
+    };
     for dy in blk.min_dy..=blk.max_dy {
         for dx in blk.min_dx..=blk.max_dx {
             // Exact whenever it can tie or beat the best (partial-sum bound).
-            let c = Cand { dx, dy, sad: blk.sad_with_kernel(k, dx, dy, best.sad) };
+            let c = Cand {
+                dx,
+                dy,
+                sad: blk.sad_with_kernel(k, dx, dy, best.sad),
+            };
             if c.better_than(&best) {
                 best = c;
             }

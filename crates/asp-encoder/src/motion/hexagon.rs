@@ -20,9 +20,7 @@ const HEXAGON: [(i32, i32); 6] = [(-2, 0), (-1, -2), (1, -2), (2, 0), (1, 2), (-
 #[inline(always)]
 pub(crate) fn search<K: BlockKernel>(s: &mut Search<'_, '_, K>) {
     let start = s.best;
-    for &(ox, oy) in &SMALL_DIAMOND {
-        s.check(start.dx + ox, start.dy + oy);
-    }
+    s.check4(SMALL_DIAMOND.map(|(ox, oy)| (start.dx + ox, start.dy + oy)));
     if s.best == start || s.done() {
         return;
     }
@@ -31,5 +29,5 @@ pub(crate) fn search<K: BlockKernel>(s: &mut Search<'_, '_, K>) {
     if s.done() {
         return;
     }
-    s.descend(&SMALL_DIAMOND, steps);
+    s.descend_diamond(steps);
 }

@@ -120,8 +120,12 @@ pub enum SearchAlgorithm {
 
 impl SearchAlgorithm {
     /// All four, fast ones first.
-    pub const ALL: [SearchAlgorithm; 4] =
-        [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon, SearchAlgorithm::ThreeStep, SearchAlgorithm::Full];
+    pub const ALL: [SearchAlgorithm; 4] = [
+        SearchAlgorithm::Diamond,
+        SearchAlgorithm::Hexagon,
+        SearchAlgorithm::ThreeStep,
+        SearchAlgorithm::Full,
+    ];
 
     /// Lower-case name: `diamond`, `hexagon`, `three_step`, `full`.
     pub fn name(self) -> &'static str {
@@ -178,16 +182,28 @@ impl Mv {
         fn med(a: i16, b: i16, c: i16) -> i16 {
             a.max(b).min(a.min(b).max(c))
         }
-        Mv { dx: med(a.dx, b.dx, c.dx), dy: med(a.dy, b.dy, c.dy) }
+        Mv {
+            dx: med(a.dx, b.dx, c.dx),
+            dy: med(a.dy, b.dy, c.dy),
+        }
     }
 
     /// The whole-pixel vector of `v`, whose unit is `1 / precision` pixel
     /// (rounded to nearest, halves away from minus infinity).
     pub fn from_vector(v: &MotionVector, precision: u8) -> Mv {
         match precision {
-            2 => Mv { dx: ((v.dx() as i32 + 1) >> 1) as i16, dy: ((v.dy() as i32 + 1) >> 1) as i16 },
-            4 => Mv { dx: ((v.dx() as i32 + 2) >> 2) as i16, dy: ((v.dy() as i32 + 2) >> 2) as i16 },
-            _ => Mv { dx: v.dx(), dy: v.dy() },
+            2 => Mv {
+                dx: ((v.dx() as i32 + 1) >> 1) as i16,
+                dy: ((v.dy() as i32 + 1) >> 1) as i16,
+            },
+            4 => Mv {
+                dx: ((v.dx() as i32 + 2) >> 2) as i16,
+                dy: ((v.dy() as i32 + 2) >> 2) as i16,
+            },
+            _ => Mv {
+                dx: v.dx(),
+                dy: v.dy(),
+            },
         }
     }
 }
@@ -214,11 +230,22 @@ pub enum MotionError {
     /// slice shorter than `stride * (height - 1) + width`.
     BadFrame { frame: FrameRole, error: PlaneError },
     /// The current and reference frames differ in size.
-    SizeMismatch { current: (usize, usize), reference: (usize, usize) },
+    SizeMismatch {
+        current: (usize, usize),
+        reference: (usize, usize),
+    },
     /// A block index outside the frame's grid of blocks.
-    BlockOutOfFrame { block_x: usize, block_y: usize, blocks_x: usize, blocks_y: usize },
+    BlockOutOfFrame {
+        block_x: usize,
+        block_y: usize,
+        blocks_x: usize,
+        blocks_y: usize,
+    },
     /// The previous frame's field has another grid of blocks.
-    PreviousFieldMismatch { expected: (usize, usize, usize), found: (usize, usize, usize) },
+    PreviousFieldMismatch {
+        expected: (usize, usize, usize),
+        found: (usize, usize, usize),
+    },
     /// `stripe_rows` of zero.
     ZeroStripeRows,
     /// An algorithm name [`SearchAlgorithm::from_str`] does not know.
@@ -229,10 +256,16 @@ impl fmt::Display for MotionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MotionError::UnsupportedBlockSize { block_size } => {
-                write!(f, "block size {block_size} is not supported (4, 8, 16 or 32)")
+                write!(
+                    f,
+                    "block size {block_size} is not supported (4, 8, 16 or 32)"
+                )
             }
             MotionError::SearchRangeTooLarge { search_range } => {
-                write!(f, "search range {search_range} is over the maximum {MAX_SEARCH_RANGE}")
+                write!(
+                    f,
+                    "search range {search_range} is over the maximum {MAX_SEARCH_RANGE}"
+                )
             }
             MotionError::BadFrame { frame, error } => write!(f, "{frame:?} frame: {error}"),
             MotionError::SizeMismatch { current, reference } => write!(
@@ -240,7 +273,12 @@ impl fmt::Display for MotionError {
                 "current frame is {}x{}, reference frame is {}x{}",
                 current.0, current.1, reference.0, reference.1
             ),
-            MotionError::BlockOutOfFrame { block_x, block_y, blocks_x, blocks_y } => write!(
+            MotionError::BlockOutOfFrame {
+                block_x,
+                block_y,
+                blocks_x,
+                blocks_y,
+            } => write!(
                 f,
                 "block ({block_x}, {block_y}) is outside the {blocks_x}x{blocks_y} grid of blocks"
             ),
@@ -251,7 +289,10 @@ impl fmt::Display for MotionError {
             ),
             MotionError::ZeroStripeRows => write!(f, "stripe_rows must be at least 1"),
             MotionError::UnknownAlgorithm => {
-                write!(f, "unknown search algorithm (diamond, hexagon, three_step or full)")
+                write!(
+                    f,
+                    "unknown search algorithm (diamond, hexagon, three_step or full)"
+                )
             }
         }
     }
@@ -287,7 +328,8 @@ impl MotionField {
         if block_x >= self.blocks_x {
             return None;
         }
-        self.vectors.get(block_y.checked_mul(self.blocks_x)?.checked_add(block_x)?)
+        self.vectors
+            .get(block_y.checked_mul(self.blocks_x)?.checked_add(block_x)?)
     }
 
     /// Sum of every block's SAD.
@@ -316,7 +358,12 @@ impl Default for SearchScratch {
 impl SearchScratch {
     /// Scratch for any search range (it grows on first use as needed).
     pub fn new() -> Self {
-        SearchScratch { visited: Visited::new(0), window: None, pred: Vec::new(), ints: Vec::new() }
+        SearchScratch {
+            visited: Visited::new(0),
+            window: None,
+            pred: Vec::new(),
+            ints: Vec::new(),
+        }
     }
 }
 
@@ -334,7 +381,12 @@ struct Visited {
 impl Visited {
     fn new(range: usize) -> Self {
         let side = 2 * range + 1;
-        Visited { stamps: vec![0; side * side], range: range as i32, side, epoch: 0 }
+        Visited {
+            stamps: vec![0; side * side],
+            range: range as i32,
+            side,
+            epoch: 0,
+        }
     }
 
     /// Forget every candidate; make room for `range`.
@@ -373,7 +425,11 @@ pub(crate) struct Cand {
 }
 
 impl Cand {
-    const NONE: Cand = Cand { dx: 0, dy: 0, sad: u32::MAX };
+    const NONE: Cand = Cand {
+        dx: 0,
+        dy: 0,
+        sad: u32::MAX,
+    };
 
     /// The search order of candidates: lower SAD, then shorter vector
     /// (`|dx| + |dy|`), then smaller `dy`, then smaller `dx`. A total order,
@@ -413,7 +469,15 @@ pub(crate) struct Block<'a> {
 
 impl<'a> Block<'a> {
     /// `cur` and `refp` have equal sizes; the block lies inside them.
-    fn new(sad: Sad, cur: PlaneRef<'a>, refp: PlaneRef<'a>, px: usize, py: usize, bs: usize, range: usize) -> Self {
+    fn new(
+        sad: Sad,
+        cur: PlaneRef<'a>,
+        refp: PlaneRef<'a>,
+        px: usize,
+        py: usize,
+        bs: usize,
+        range: usize,
+    ) -> Self {
         let w = bs.min(cur.width() - px);
         let h = bs.min(cur.height() - py);
         let r = range as i32;
@@ -441,7 +505,10 @@ impl<'a> Block<'a> {
     /// The nearest valid displacement to `mv`.
     #[inline]
     pub fn clamp(&self, mv: Mv) -> (i32, i32) {
-        ((mv.dx as i32).clamp(self.min_dx, self.max_dx), (mv.dy as i32).clamp(self.min_dy, self.max_dy))
+        (
+            (mv.dx as i32).clamp(self.min_dx, self.max_dx),
+            (mv.dy as i32).clamp(self.min_dy, self.max_dy),
+        )
     }
 
     /// SAD of the block at displacement `(dx, dy)`; `u32::MAX` outside the
@@ -479,7 +546,13 @@ impl<'a> Block<'a> {
     /// The generic kernel for this block.
     #[inline]
     fn generic_kernel(&self) -> sad::GenericKernel {
-        sad::GenericKernel { sad: self.sad, cur: self.cur_ptr(), cs: self.cur.stride(), w: self.w, h: self.h }
+        sad::GenericKernel {
+            sad: self.sad,
+            cur: self.cur_ptr(),
+            cs: self.cur.stride(),
+            w: self.w,
+            h: self.h,
+        }
     }
 
     /// SAD at `(dx, dy)` with a kernel prepared for this block, exact when
@@ -504,7 +577,10 @@ impl<'a> Block<'a> {
         self.cur
             .data()
             .get(c..)
-            .and_then(|cur| self.sad.sad(cur, self.cur.stride(), pred, ps, self.w, self.h))
+            .and_then(|cur| {
+                self.sad
+                    .sad(cur, self.cur.stride(), pred, ps, self.w, self.h)
+            })
             .unwrap_or(u32::MAX)
     }
 
@@ -532,12 +608,92 @@ impl<K: sad::BlockKernel> Search<'_, '_, K> {
         }
         // A candidate whose SAD exceeds the best's cannot win: the kernel may
         // stop early for it. The best's SAD is always exact.
-        let c = Cand { dx, dy, sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad) };
+        let c = Cand {
+            dx,
+            dy,
+            sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad),
+        };
         if c.better_than(&self.best) {
             self.best = c;
             true
         } else {
             false
+        }
+    }
+
+    /// Measures the valid, not yet measured candidates among four, in one
+    /// kernel pass when at least three are new (a stale lane measures the
+    /// always valid (0, 0) and is ignored); the same result as four
+    /// [`check`](Self::check) calls, whatever their order.
+    #[inline(always)]
+    pub fn check4(&mut self, c: [(i32, i32); 4]) {
+        let mut fresh = [false; 4];
+        let mut n = 0;
+        for (f, &(dx, dy)) in fresh.iter_mut().zip(&c) {
+            *f = self.blk.in_bounds(dx, dy) && self.visited.insert(dx, dy);
+            n += *f as usize;
+        }
+        if n < 3 {
+            for (f, &(dx, dy)) in fresh.iter().zip(&c) {
+                if *f {
+                    self.measure(dx, dy);
+                }
+            }
+            return;
+        }
+        let rs = self.blk.refp.stride();
+        let base = self.blk.refp.data().as_ptr();
+        let (px, py) = (self.blk.px as i32, self.blk.py as i32);
+        let ptr = |k: usize| {
+            let (dx, dy) = if fresh[k] { c[k] } else { (0, 0) };
+            // SAFETY: (dx, dy) is valid, so the displaced block is inside the plane.
+            unsafe { base.add((py + dy) as usize * rs + (px + dx) as usize) }
+        };
+        let p = [ptr(0), ptr(1), ptr(2), ptr(3)];
+        // SAFETY: each pointer is a valid displaced block (see `ptr`).
+        let sads = unsafe { self.k.sad_x4(p, rs) };
+        for k in 0..4 {
+            if fresh[k] {
+                let cand = Cand {
+                    dx: c[k].0,
+                    dy: c[k].1,
+                    sad: sads[k],
+                };
+                if cand.better_than(&self.best) {
+                    self.best = cand;
+                }
+            }
+        }
+    }
+
+    /// Measures a valid candidate (no visited check).
+    #[inline(always)]
+    fn measure(&mut self, dx: i32, dy: i32) {
+        let c = Cand {
+            dx,
+            dy,
+            sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad),
+        };
+        if c.better_than(&self.best) {
+            self.best = c;
+        }
+    }
+
+    /// The small diamond around the best, [`check4`](Self::check4), until
+    /// the best stays put (or is good enough); at most `max_steps` moves.
+    #[inline(always)]
+    pub fn descend_diamond(&mut self, max_steps: usize) {
+        for _ in 0..max_steps {
+            let c = self.best;
+            self.check4([
+                (c.dx, c.dy - 1),
+                (c.dx - 1, c.dy),
+                (c.dx + 1, c.dy),
+                (c.dx, c.dy + 1),
+            ]);
+            if self.best == c || self.done() {
+                break;
+            }
         }
     }
 
@@ -658,10 +814,17 @@ impl MotionEstimator {
 
     /// The grid of blocks of a `width` x `height` frame: `(blocks_x, blocks_y)`.
     pub fn grid(&self, width: usize, height: usize) -> (usize, usize) {
-        (width.div_ceil(self.block_size), height.div_ceil(self.block_size))
+        (
+            width.div_ceil(self.block_size),
+            height.div_ceil(self.block_size),
+        )
     }
 
-    fn check_frames(&self, current: &PlaneRef<'_>, reference: &PlaneRef<'_>) -> Result<(usize, usize), MotionError> {
+    fn check_frames(
+        &self,
+        current: &PlaneRef<'_>,
+        reference: &PlaneRef<'_>,
+    ) -> Result<(usize, usize), MotionError> {
         if (current.width(), current.height()) != (reference.width(), reference.height()) {
             return Err(MotionError::SizeMismatch {
                 current: (current.width(), current.height()),
@@ -672,7 +835,11 @@ impl MotionEstimator {
     }
 
     /// Estimates the motion of every block of `current` from `reference`.
-    pub fn estimate(&self, current: PlaneRef<'_>, reference: PlaneRef<'_>) -> Result<MotionField, MotionError> {
+    pub fn estimate(
+        &self,
+        current: PlaneRef<'_>,
+        reference: PlaneRef<'_>,
+    ) -> Result<MotionField, MotionError> {
         self.estimate_with_previous(current, reference, None)
     }
 
@@ -687,7 +854,9 @@ impl MotionEstimator {
     ) -> Result<MotionField, MotionError> {
         let (bx, by) = self.check_frames(&current, &reference)?;
         if let Some(p) = previous {
-            if (p.blocks_x, p.blocks_y, p.block_size) != (bx, by, self.block_size) || p.vectors.len() != bx * by {
+            if (p.blocks_x, p.blocks_y, p.block_size) != (bx, by, self.block_size)
+                || p.vectors.len() != bx * by
+            {
                 return Err(MotionError::PreviousFieldMismatch {
                     expected: (bx, by, self.block_size),
                     found: (p.blocks_x, p.blocks_y, p.block_size),
@@ -696,14 +865,32 @@ impl MotionEstimator {
         }
         let mut vectors = vec![MotionVector::default(); bx * by];
         let stripe = bx * self.stripe_rows;
-        vectors
-            .par_chunks_mut(stripe)
-            .enumerate()
-            .for_each_init(SearchScratch::new, |scratch, (si, out)| {
-                self.run_stripe(&current, &reference, previous, si * self.stripe_rows, bx, out, scratch)
-            });
-        let precision = if self.subpel == SubpelPrecision::Integer { 1 } else { 4 };
-        Ok(MotionField { block_size: self.block_size, blocks_x: bx, blocks_y: by, precision, vectors })
+        vectors.par_chunks_mut(stripe).enumerate().for_each_init(
+            SearchScratch::new,
+            |scratch, (si, out)| {
+                self.run_stripe(
+                    &current,
+                    &reference,
+                    previous,
+                    si * self.stripe_rows,
+                    bx,
+                    out,
+                    scratch,
+                )
+            },
+        );
+        let precision = if self.subpel == SubpelPrecision::Integer {
+            1
+        } else {
+            4
+        };
+        Ok(MotionField {
+            block_size: self.block_size,
+            blocks_x: bx,
+            blocks_y: by,
+            precision,
+            vectors,
+        })
     }
 
     /// Searches the block rows of one stripe, in raster order.
@@ -764,7 +951,11 @@ impl MotionEstimator {
     /// The integer search of one prepared block: a kernel specialised for
     /// the block shape and ISA where there is one, else the generic kernel.
     fn search(&self, blk: &Block<'_>, preds: &[Mv], visited: &mut Visited) -> Cand {
-        let p = Params { algorithm: self.algorithm, early_exit: self.early_exit_sad, range: self.search_range };
+        let p = Params {
+            algorithm: self.algorithm,
+            early_exit: self.early_exit_sad,
+            range: self.search_range,
+        };
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         if self.sad.isa() == Isa::Avx2 && blk.w == 16 && blk.h == 16 {
             // SAFETY: `self.sad` is Avx2 only if the CPU has AVX2; the block
@@ -783,7 +974,12 @@ impl MotionEstimator {
     ) -> Result<Block<'a>, MotionError> {
         let (bx, by) = self.check_frames(current, reference)?;
         if block_x >= bx || block_y >= by {
-            return Err(MotionError::BlockOutOfFrame { block_x, block_y, blocks_x: bx, blocks_y: by });
+            return Err(MotionError::BlockOutOfFrame {
+                block_x,
+                block_y,
+                blocks_x: bx,
+                blocks_y: by,
+            });
         }
         Ok(Block::new(
             self.sad,
@@ -812,7 +1008,13 @@ impl MotionEstimator {
     ) -> Result<MotionVector, MotionError> {
         let blk = self.block(&current, &reference, block_x, block_y)?;
         let best = self.search(&blk, predictors, &mut scratch.visited);
-        Ok(MotionVector::new(block_x as u16, block_y as u16, best.dx as i16, best.dy as i16, best.sad))
+        Ok(MotionVector::new(
+            block_x as u16,
+            block_y as u16,
+            best.dx as i16,
+            best.dy as i16,
+            best.sad,
+        ))
     }
 
     /// Sub-pel refinement of one block around the whole-pixel vector
@@ -834,10 +1036,20 @@ impl MotionEstimator {
     ) -> Result<MotionVector, MotionError> {
         let blk = self.block(&current, &reference, block_x, block_y)?;
         let (dx, dy) = blk.clamp(integer);
-        let start = Cand { dx, dy, sad: blk.sad_at(dx, dy) };
+        let start = Cand {
+            dx,
+            dy,
+            sad: blk.sad_at(dx, dy),
+        };
         let win = scratch.window.get_or_insert_with(Default::default);
         let (qx, qy, sad) = subpel::refine(&blk, start, precision, win, &mut scratch.pred);
-        Ok(MotionVector::new(block_x as u16, block_y as u16, qx as i16, qy as i16, sad))
+        Ok(MotionVector::new(
+            block_x as u16,
+            block_y as u16,
+            qx as i16,
+            qy as i16,
+            sad,
+        ))
     }
 }
 
@@ -852,12 +1064,24 @@ struct Params {
 /// Predictors, zero vector, then the pattern of `p.algorithm` (or the full
 /// search), with kernel `k`. Inlined into each kernel's entry point.
 #[inline(always)]
-fn run_search<K: sad::BlockKernel>(p: Params, blk: &Block<'_>, k: &K, preds: &[Mv], visited: &mut Visited) -> Cand {
+fn run_search<K: sad::BlockKernel>(
+    p: Params,
+    blk: &Block<'_>,
+    k: &K,
+    preds: &[Mv],
+    visited: &mut Visited,
+) -> Cand {
     if p.algorithm == SearchAlgorithm::Full {
         return full::search(blk, k);
     }
     visited.start_block(p.range);
-    let mut s = Search { blk, k, visited, best: Cand::NONE, early_exit: p.early_exit };
+    let mut s = Search {
+        blk,
+        k,
+        visited,
+        best: Cand::NONE,
+        early_exit: p.early_exit,
+    };
     for &pr in preds {
         let (dx, dy) = blk.clamp(pr);
         s.check(dx, dy);
@@ -894,7 +1118,16 @@ fn run_search<K: sad::BlockKernel>(p: Params, blk: &Block<'_>, k: &K, preds: &[M
 /// large motion is found even without a neighbour that knows it.
 #[inline(always)]
 fn coarse_rings<K: sad::BlockKernel>(s: &mut Search<'_, '_, K>) {
-    const RING: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
+    const RING: [(i32, i32); 8] = [
+        (-1, -1),
+        (0, -1),
+        (1, -1),
+        (-1, 0),
+        (1, 0),
+        (-1, 1),
+        (0, 1),
+        (1, 1),
+    ];
     let mut r = 4;
     while r <= s.blk.range {
         for &(ox, oy) in &RING {
@@ -967,10 +1200,15 @@ pub fn estimate_motion_parallel(
     early_exit_sad: u32,
 ) -> Result<Vec<MotionVector>, MotionError> {
     let est = MotionEstimator::new(block_size, search_range, algorithm, early_exit_sad)?;
-    let cur = PlaneRef::packed(current, width, height)
-        .map_err(|error| MotionError::BadFrame { frame: FrameRole::Current, error })?;
-    let prev = PlaneRef::packed(previous, width, height)
-        .map_err(|error| MotionError::BadFrame { frame: FrameRole::Reference, error })?;
+    let cur = PlaneRef::packed(current, width, height).map_err(|error| MotionError::BadFrame {
+        frame: FrameRole::Current,
+        error,
+    })?;
+    let prev =
+        PlaneRef::packed(previous, width, height).map_err(|error| MotionError::BadFrame {
+            frame: FrameRole::Reference,
+            error,
+        })?;
     Ok(est.estimate(cur, prev)?.vectors)
 }
 
@@ -980,14 +1218,37 @@ mod tests {
 
     #[test]
     fn median_and_order() {
-        assert_eq!(Mv::median(Mv::new(1, 9), Mv::new(5, -3), Mv::new(3, 4)), Mv::new(3, 4));
-        let a = Cand { dx: 1, dy: 0, sad: 5 };
-        let b = Cand { dx: 0, dy: 2, sad: 5 };
+        assert_eq!(
+            Mv::median(Mv::new(1, 9), Mv::new(5, -3), Mv::new(3, 4)),
+            Mv::new(3, 4)
+        );
+        let a = Cand {
+            dx: 1,
+            dy: 0,
+            sad: 5,
+        };
+        let b = Cand {
+            dx: 0,
+            dy: 2,
+            sad: 5,
+        };
         assert!(a.better_than(&b) && !b.better_than(&a));
-        let c = Cand { dx: -1, dy: 0, sad: 5 };
+        let c = Cand {
+            dx: -1,
+            dy: 0,
+            sad: 5,
+        };
         assert!(c.better_than(&a));
-        assert!(Cand { dx: 9, dy: 9, sad: 4 }.better_than(&a));
-        assert_eq!(Mv::from_vector(&MotionVector::new(0, 0, -6, 6, 0), 4), Mv::new(-1, 2));
+        assert!(Cand {
+            dx: 9,
+            dy: 9,
+            sad: 4
+        }
+        .better_than(&a));
+        assert_eq!(
+            Mv::from_vector(&MotionVector::new(0, 0, -6, 6, 0), 4),
+            Mv::new(-1, 2)
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl Default for Sad {
 impl Sad {
     /// The fastest kernels this CPU runs.
     pub fn detect() -> Sad {
-        let isa = Isa::ALL.into_iter().find(|i| i.is_available()).unwrap_or(Isa::Scalar);
+        let isa = Isa::ALL
+            .into_iter()
+            .find(|i| i.is_available())
+            .unwrap_or(Isa::Scalar);
         Sad { isa }
     }
 
@@ -138,7 +141,9 @@ impl Sad {
         }
         // SAFETY: both blocks lie inside their slices (checked above) and the
         // ISA was checked to be available when `self` was made.
-        Some(unsafe { self.sad_unchecked(a.as_ptr(), a_stride, b.as_ptr(), b_stride, width, height) })
+        Some(unsafe {
+            self.sad_unchecked(a.as_ptr(), a_stride, b.as_ptr(), b_stride, width, height)
+        })
     }
 
     /// [`sad`](Self::sad) without the checks.
@@ -195,6 +200,25 @@ pub(crate) trait BlockKernel {
         // SAFETY: forwarded contract.
         unsafe { self.sad(r, rs) }
     }
+
+    /// Exact SADs against four reference blocks (one pass over the current
+    /// block where the kernel can).
+    ///
+    /// # Safety
+    ///
+    /// As [`sad`](Self::sad), for each of the four.
+    #[inline(always)]
+    unsafe fn sad_x4(&self, r: [*const u8; 4], rs: usize) -> [u32; 4] {
+        // SAFETY: forwarded contract.
+        unsafe {
+            [
+                self.sad(r[0], rs),
+                self.sad(r[1], rs),
+                self.sad(r[2], rs),
+                self.sad(r[3], rs),
+            ]
+        }
+    }
 }
 
 /// Any block shape, any ISA: forwards to [`Sad::sad_unchecked`].
@@ -211,13 +235,23 @@ impl BlockKernel for GenericKernel {
     unsafe fn sad(&self, r: *const u8, rs: usize) -> u32 {
         // SAFETY: `cur` is readable for the block (set up by the search),
         // `r` by the caller's contract; w * h <= 32 * 32.
-        unsafe { self.sad.sad_unchecked(self.cur, self.cs, r, rs, self.w, self.h) }
+        unsafe {
+            self.sad
+                .sad_unchecked(self.cur, self.cs, r, rs, self.w, self.h)
+        }
     }
 }
 
 /// The scalar reference: `sum |a - b|` over the block, one sample at a time.
 /// Same contract as [`Sad::sad`].
-pub fn sad_scalar(a: &[u8], a_stride: usize, b: &[u8], b_stride: usize, width: usize, height: usize) -> Option<u32> {
+pub fn sad_scalar(
+    a: &[u8],
+    a_stride: usize,
+    b: &[u8],
+    b_stride: usize,
+    width: usize,
+    height: usize,
+) -> Option<u32> {
     Sad::scalar().sad(a, a_stride, b, b_stride, width, height)
 }
 
@@ -225,7 +259,14 @@ pub fn sad_scalar(a: &[u8], a_stride: usize, b: &[u8], b_stride: usize, width: u
 ///
 /// As [`Sad::sad_unchecked`].
 #[inline]
-unsafe fn sad_scalar_raw(a: *const u8, a_stride: usize, b: *const u8, b_stride: usize, w: usize, h: usize) -> u32 {
+unsafe fn sad_scalar_raw(
+    a: *const u8,
+    a_stride: usize,
+    b: *const u8,
+    b_stride: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     let mut sum = 0u32;
     for y in 0..h {
         // SAFETY: row y of each block is inside the caller's allocation.
@@ -303,7 +344,9 @@ mod tests {
                         let mut s = 0u32;
                         for y in 0..h {
                             for x in 0..w {
-                                s += a[a_off + y * a_stride + x].abs_diff(b[b_off + y * b_stride + x]) as u32;
+                                s += a[a_off + y * a_stride + x]
+                                    .abs_diff(b[b_off + y * b_stride + x])
+                                    as u32;
                             }
                         }
                         s

@@ -28,7 +28,16 @@ pub enum SubpelPrecision {
     Quarter,
 }
 
-const RING: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
+const RING: [(i32, i32); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
 
 /// Largest block side (the window holds the block plus one sample each side).
 const MAX_SIDE: usize = 32;
@@ -49,14 +58,24 @@ pub(crate) fn refine(
     }
     let x0 = blk.px as i32 + best.dx - 1;
     let y0 = blk.py as i32 + best.dy - 1;
-    if win.prepare(blk.reference(), x0, y0, blk.w + 2, blk.h + 2, Planes::ALL).is_err() {
+    if win
+        .prepare(blk.reference(), x0, y0, blk.w + 2, blk.h + 2, Planes::ALL)
+        .is_err()
+    {
         return whole;
     }
     pred.resize(MAX_SIDE * MAX_SIDE, 0);
     // Offsets in quarter pixels from the integer vector; the window origin is
     // one pixel up-left, so offset (ox, oy) is window position (4+ox, 4+oy).
     let mut cost = |ox: i32, oy: i32| -> u32 {
-        match win.predict((4 + ox) as usize, (4 + oy) as usize, blk.w, blk.h, pred, MAX_SIDE) {
+        match win.predict(
+            (4 + ox) as usize,
+            (4 + oy) as usize,
+            blk.w,
+            blk.h,
+            pred,
+            MAX_SIDE,
+        ) {
             Ok(()) => blk.sad_with(pred, MAX_SIDE),
             Err(_) => u32::MAX,
         }

@@ -11,12 +11,20 @@
 //! square around it ends the search. Either way small-diamond moves then make
 //! sure the result is a local minimum.
 
-use super::diamond::SMALL_DIAMOND;
 use super::sad::BlockKernel;
 use super::Search;
 
 /// The 8 neighbours, scaled by the step.
-const SQUARE: [(i32, i32); 8] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
+const SQUARE: [(i32, i32); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
 
 /// First step for a range: the largest power of two <= max(1, (range + 1) / 2).
 pub(crate) fn first_step(range: i32) -> i32 {
@@ -62,7 +70,7 @@ pub(crate) fn search<K: BlockKernel>(s: &mut Search<'_, '_, K>) {
     }
     // Make sure the result is a local minimum: small diamond moves.
     if !s.done() {
-        s.descend(&SMALL_DIAMOND, 2 * s.blk.range as usize + 1);
+        s.descend_diamond(2 * s.blk.range as usize + 1);
     }
 }
 
@@ -71,6 +79,9 @@ mod tests {
     #[test]
     fn steps() {
         let f = super::first_step;
-        assert_eq!([f(0), f(1), f(2), f(3), f(7), f(15), f(16), f(64)], [1, 1, 1, 2, 4, 8, 8, 32]);
+        assert_eq!(
+            [f(0), f(1), f(2), f(3), f(7), f(15), f(16), f(64)],
+            [1, 1, 1, 2, 4, 8, 8, 32]
+        );
     }
 }

@@ -29,7 +29,14 @@ fn hsum(v: v128) -> u32 {
 /// # Safety
 ///
 /// Blocks readable as in `Sad::sad_unchecked` (wasm loads may be unaligned).
-pub(super) unsafe fn sad_simd128(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usize, h: usize) -> u32 {
+pub(super) unsafe fn sad_simd128(
+    a: *const u8,
+    sa: usize,
+    b: *const u8,
+    sb: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     let mut acc = u32x4_splat(0);
     let mut tail = 0u32;
     for y in 0..h {

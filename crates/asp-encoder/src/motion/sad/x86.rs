@@ -22,7 +22,13 @@ unsafe fn hsum_sse2(v: __m128i) -> u32 {
 /// 16-wide rows, one `psadbw` per row. `H` = 0 means "use `h`" (so that
 /// the common 16x16 case is fully unrolled).
 #[inline(always)]
-unsafe fn sad16_sse2<const H: usize>(mut a: *const u8, sa: usize, mut b: *const u8, sb: usize, h: usize) -> u32 {
+unsafe fn sad16_sse2<const H: usize>(
+    mut a: *const u8,
+    sa: usize,
+    mut b: *const u8,
+    sb: usize,
+    h: usize,
+) -> u32 {
     let h = if H == 0 { h } else { H };
     // SAFETY: the caller's contract covers every row read.
     unsafe {
@@ -110,7 +116,14 @@ unsafe fn sad4_sse2(mut a: *const u8, sa: usize, mut b: *const u8, sb: usize, h:
 
 /// Any width: 16-wide steps, one 8-wide step, then a scalar tail.
 #[inline(always)]
-unsafe fn sad_any_sse2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usize, h: usize) -> u32 {
+unsafe fn sad_any_sse2(
+    a: *const u8,
+    sa: usize,
+    b: *const u8,
+    sb: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     // SAFETY: every read is at x + n <= w within a row the caller guarantees.
     unsafe {
         let mut acc = _mm_setzero_si128();
@@ -147,7 +160,14 @@ unsafe fn sad_any_sse2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usiz
 ///
 /// SSE2 available; blocks readable as in `Sad::sad_unchecked`.
 #[target_feature(enable = "sse2")]
-pub(super) unsafe fn sad_sse2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usize, h: usize) -> u32 {
+pub(super) unsafe fn sad_sse2(
+    a: *const u8,
+    sa: usize,
+    b: *const u8,
+    sb: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     // SAFETY: forwarded contract.
     unsafe {
         match (w, h) {
@@ -184,7 +204,13 @@ unsafe fn load2x16(p: *const u8, stride: usize) -> __m256i {
 
 /// 16-wide rows, two rows per `vpsadbw`.
 #[inline(always)]
-unsafe fn sad16_avx2<const H: usize>(mut a: *const u8, sa: usize, mut b: *const u8, sb: usize, h: usize) -> u32 {
+unsafe fn sad16_avx2<const H: usize>(
+    mut a: *const u8,
+    sa: usize,
+    mut b: *const u8,
+    sb: usize,
+    h: usize,
+) -> u32 {
     let h = if H == 0 { h } else { H };
     // SAFETY: the caller's contract covers every row read.
     unsafe {
@@ -225,7 +251,14 @@ unsafe fn sad32_avx2(mut a: *const u8, sa: usize, mut b: *const u8, sb: usize, h
 
 /// Any width: 32-wide steps, then the SSE2 path for the rest of each row.
 #[inline(always)]
-unsafe fn sad_any_avx2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usize, h: usize) -> u32 {
+unsafe fn sad_any_avx2(
+    a: *const u8,
+    sa: usize,
+    b: *const u8,
+    sb: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     let w32 = w & !31;
     // SAFETY: the 32-wide part and the remainder both lie within each row.
     unsafe {
@@ -257,7 +290,14 @@ unsafe fn sad_any_avx2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usiz
 ///
 /// AVX2 available; blocks readable as in `Sad::sad_unchecked`.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn sad_avx2(a: *const u8, sa: usize, b: *const u8, sb: usize, w: usize, h: usize) -> u32 {
+pub(super) unsafe fn sad_avx2(
+    a: *const u8,
+    sa: usize,
+    b: *const u8,
+    sb: usize,
+    w: usize,
+    h: usize,
+) -> u32 {
     // SAFETY: forwarded contract (AVX2 implies SSE2).
     unsafe {
         match (w, h) {
@@ -307,13 +347,40 @@ impl BlockKernel for Avx2Block16 {
             let mut acc0 = _mm256_sad_epu8(self.rows[0], load2x16(r, rs));
             let mut acc1 = _mm256_sad_epu8(self.rows[1], load2x16(r.add(2 * rs), rs));
             for i in (2..8).step_by(2) {
-                acc0 = _mm256_add_epi64(acc0, _mm256_sad_epu8(self.rows[i], load2x16(r.add(2 * i * rs), rs)));
+                acc0 = _mm256_add_epi64(
+                    acc0,
+                    _mm256_sad_epu8(self.rows[i], load2x16(r.add(2 * i * rs), rs)),
+                );
                 acc1 = _mm256_add_epi64(
                     acc1,
                     _mm256_sad_epu8(self.rows[i + 1], load2x16(r.add(2 * (i + 1) * rs), rs)),
                 );
             }
             hsum_avx2(_mm256_add_epi64(acc0, acc1))
+        }
+    }
+
+    /// Four candidates per pass: each current row pair is used four times.
+    #[inline(always)]
+    unsafe fn sad_x4(&self, r: [*const u8; 4], rs: usize) -> [u32; 4] {
+        // SAFETY: as `sad`, for each of the four.
+        unsafe {
+            let mut acc = [_mm256_setzero_si256(); 4];
+            for (i, row) in self.rows.iter().enumerate() {
+                let off = 2 * i * rs;
+                for k in 0..4 {
+                    acc[k] = _mm256_add_epi64(
+                        acc[k],
+                        _mm256_sad_epu8(*row, load2x16(r[k].add(off), rs)),
+                    );
+                }
+            }
+            [
+                hsum_avx2(acc[0]),
+                hsum_avx2(acc[1]),
+                hsum_avx2(acc[2]),
+                hsum_avx2(acc[3]),
+            ]
         }
     }
 
@@ -326,7 +393,10 @@ impl BlockKernel for Avx2Block16 {
             let a1 = _mm256_sad_epu8(self.rows[1], load2x16(r.add(2 * rs), rs));
             let a2 = _mm256_sad_epu8(self.rows[2], load2x16(r.add(4 * rs), rs));
             let a3 = _mm256_sad_epu8(self.rows[3], load2x16(r.add(6 * rs), rs));
-            let top = hsum_avx2(_mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
+            let top = hsum_avx2(_mm256_add_epi64(
+                _mm256_add_epi64(a0, a1),
+                _mm256_add_epi64(a2, a3),
+            ));
             if top > bound {
                 return top;
             }
@@ -334,7 +404,10 @@ impl BlockKernel for Avx2Block16 {
             let b1 = _mm256_sad_epu8(self.rows[5], load2x16(r.add(10 * rs), rs));
             let b2 = _mm256_sad_epu8(self.rows[6], load2x16(r.add(12 * rs), rs));
             let b3 = _mm256_sad_epu8(self.rows[7], load2x16(r.add(14 * rs), rs));
-            top + hsum_avx2(_mm256_add_epi64(_mm256_add_epi64(b0, b1), _mm256_add_epi64(b2, b3)))
+            top + hsum_avx2(_mm256_add_epi64(
+                _mm256_add_epi64(b0, b1),
+                _mm256_add_epi64(b2, b3),
+            ))
         }
     }
 }
