@@ -113,7 +113,7 @@ for name in single threads; do
 done
 
 # --- sizes -------------------------------------------------------------------
-printf '%-62s %10s %10s\n' file raw gzip
+printf '%-80s %9s %9s\n' "file (web/dist/)" raw gzip
 for name in single threads; do
   has "$name" || continue
   [ -d "$dist/$name" ] || continue
@@ -121,7 +121,7 @@ for name in single threads; do
   while IFS= read -r f; do
     raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
-    printf '%-62s %10d %10d\n' "${f#"$root"/}" "$raw" "$gz"
+    printf '%-80s %9d %9d\n' "${f#"$dist"/}" "$raw" "$gz"
   done < <(find "$dist/$name" -type f \( -name '*.wasm' -o -name '*.js' \) | sort)
-  printf '%-62s %10d %10d\n' "web/dist/$name (wasm + js)" "$total_raw" "$total_gz"
+  printf '%-80s %9d %9d\n' "$name total (wasm + js)" "$total_raw" "$total_gz"
 done

@@ -5,9 +5,11 @@ import zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where the builds are: web/dist, or $ASP_WASM_DIST. */
+export const distDir = process.env.ASP_WASM_DIST || path.join(root, 'web/dist');
 
 /** Loads one build ("single" or "threads") of web/dist, initialised. */
-export async function loadBuild(name, dist = process.env.ASP_WASM_DIST || path.join(root, 'web/dist')) {
+export async function loadBuild(name, dist = distDir) {
   const dir = path.join(dist, name);
   const glue = await import(pathToFileURL(path.join(dir, 'asp_wasm.js')).href);
   // wasm-bindgen's --target web glue takes the module bytes instead of a URL.

@@ -14,8 +14,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { pathToFileURL } from 'node:url';
 
-import { root, loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed } from './common.mjs';
+import { distDir, loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed } from './common.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -47,7 +48,7 @@ for (const build of builds) {
   });
 
   test(`${build}: the package (wasm + js) is under 1 MB gzip`, () => {
-    const dir = path.join(root, 'web/dist', build);
+    const dir = path.join(distDir, build);
     const files = fs.readdirSync(dir, { recursive: true }).filter((f) => /\.(wasm|js)$/.test(f));
     assert.ok(files.length >= 2, `${files}`);
     const gzip = files.reduce((n, f) => n + zlib.gzipSync(fs.readFileSync(path.join(dir, f)), { level: 9 }).length, 0);
@@ -179,7 +180,8 @@ test('web/src/load.js picks the single build off a crossOriginIsolated page', as
   const { loadDecoder, simdSupported, threadsSupported } = await import('../../web/src/load.js');
   assert.equal(simdSupported(), true);
   assert.equal(threadsSupported(), false);
-  const asp = await loadDecoder({ module: fs.readFileSync(new URL('../../web/dist/single/asp_wasm_bg.wasm', import.meta.url)) });
+  const base = pathToFileURL(distDir + '/');
+  const asp = await loadDecoder({ base, module: fs.readFileSync(new URL('single/asp_wasm_bg.wasm', base)) });
   assert.equal(asp.build, 'single');
   assert.equal(asp.build_info().build, 'single');
   const dec = new asp.Decoder();
