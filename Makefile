@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-interop fuzz fuzz-smoke bench clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -11,7 +11,7 @@ demo:
 	@tools/demo.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -37,6 +37,10 @@ test-nostd:
 test-wasm-simd:
 	tools/test-wasm-simd.sh
 	tools/test-wasm-transform.sh
+
+# The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
+test-wasm:
+	tests/wasm/run.sh
 
 test-interop:
 	tests/interop/run.sh
