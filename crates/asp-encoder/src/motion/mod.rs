@@ -65,7 +65,7 @@
 //!   with their pattern ([`SearchAlgorithm::Diamond`]: the 4-point small
 //!   diamond, repeated while the centre moves; [`SearchAlgorithm::Hexagon`]:
 //!   a small diamond, then if it moved the 6-point hexagon of radius 2
-//!   repeated, then the small diamond;
+//!   repeated, then the small diamond repeated;
 //!   [`SearchAlgorithm::ThreeStep`]: the 8 neighbours at a step halved from
 //!   half the range down to 1, centre-biased as in NTSS; see each module).
 //!   Each candidate is measured at most once per
