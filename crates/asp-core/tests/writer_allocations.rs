@@ -1,25 +1,38 @@
 //! Steady-state packet writing allocates nothing: the writer reuses its
-//! builder and output buffer. Counted with a global allocator wrapper.
+//! builder and output buffer. Counted with a global allocator wrapper, per
+//! thread (the test harness's own threads allocate when they like).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use asp_core::packet::{DFrame, IFrame, PacketWriter, StreamInfo, TileSet};
 use asp_core::schema::MotionVector;
 
 struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // Const-initialised: reading it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -43,13 +56,13 @@ fn steady_state_writing_does_not_allocate() {
         writer.write_i(seq, 0, &key).unwrap();
         writer.write_d(seq, 0, &delta).unwrap();
     }
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     let mut total = 0usize;
     for seq in 3..100 {
         total += writer.write_i(seq, 0, &key).unwrap().len();
         total += writer.write_d(seq, 0, &delta).unwrap().len();
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = allocations();
     assert!(total > 0);
     assert_eq!(after - before, 0, "writer allocated in steady state");
 }
