@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -54,6 +54,10 @@ fuzz-smoke:
 
 bench:
 	$(CARGO) bench -p asp-core --bench packet
+
+## bench-rd: RD curves, BD-rate and speed against mpeg1video, x264, VP8, VP9 (updates BENCHMARKS.md)
+bench-rd:
+	bench/rd.sh
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
