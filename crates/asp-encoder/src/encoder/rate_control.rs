@@ -8,14 +8,16 @@
 //! frame comes from a per-frame-type model `bits ≈ C · 2^(-QP/6)` (the
 //! quantiser step doubles every 6 QP), with `C` learnt from the frames just
 //! coded, aiming at a per-frame target that steers the buffer back towards
-//! half full. Keyframes get a larger share, bounded by the room in the
-//! buffer.
+//! a tenth full (little queuing delay, the rest headroom). Keyframes get a
+//! larger share, bounded by the room in the buffer.
 
 /// QP bounds the controller uses.
 const QP_MIN: u8 = 4;
 const QP_MAX: u8 = 51;
 /// Largest QP change between consecutive delta frames (steady quality).
 const MAX_STEP: i32 = 4;
+/// Buffer fullness the controller aims at, as a share of the buffer.
+const TARGET_FULLNESS: f64 = 0.1;
 /// How many delta frames' worth of bits a keyframe may take.
 const KEYFRAME_SHARE: f64 = 6.0;
 
@@ -74,8 +76,10 @@ impl RateControl {
     /// The QP to try for the next frame.
     pub fn frame_qp(&self, keyframe: bool) -> u8 {
         let kind = usize::from(!keyframe);
-        // Steer the buffer towards half full over about a second.
-        let drift = (self.buffer_bits / 2.0 - self.fullness) / self.fps.max(1.0);
+        // Steer the buffer towards a tenth full over about a second: low
+        // fullness is low queuing delay, and the rest is headroom for
+        // keyframes and scene changes.
+        let drift = (self.buffer_bits * TARGET_FULLNESS - self.fullness) / self.fps.max(1.0);
         let mut target = self.per_frame() + drift;
         if keyframe {
             target = (target * KEYFRAME_SHARE).min(self.max_frame_bits() as f64 * 0.8);
