@@ -230,14 +230,31 @@ pub fn reconstruct_intra8_luma(
 }
 
 /// Adds one 8x8 block's residual, given its levels in scan order, to the
-/// prediction at `dst` (row stride `stride`).
+/// prediction at `dst` (row stride `stride`). Only coded levels are
+/// dequantised, and a block with only a DC level takes the DC-only inverse
+/// (both exactly equal to the full computation, and much cheaper: most
+/// coded blocks have a handful of levels).
 pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stride: usize) {
-    let mut levels = [0i32; 64];
-    for (scan_pos, &raster) in quant::ZIGZAG_8X8.iter().enumerate() {
-        levels[usize::from(raster)] = levels_in_scan[scan_pos];
+    let qp = Qp::saturating(i32::from(qp));
+    let quantiser = &Quantiser::FLAT;
+    let last = levels_in_scan.iter().rposition(|&l| l != 0);
+    match last {
+        None => {}
+        Some(0) => {
+            let dc = quantiser.dequantise_level_8x8(levels_in_scan[0], 0, qp);
+            let _ = transform::inverse_add_dc_8x8(dc, dst, stride);
+        }
+        Some(last) => {
+            let mut coeffs = [0i32; 64];
+            for (&level, &raster) in levels_in_scan[..=last].iter().zip(&quant::ZIGZAG_8X8) {
+                if level != 0 {
+                    let raster = usize::from(raster);
+                    coeffs[raster] = quantiser.dequantise_level_8x8(level, raster, qp);
+                }
+            }
+            let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
+        }
     }
-    let coeffs = Quantiser::FLAT.dequantise_8x8(&levels, Qp::saturating(i32::from(qp)));
-    let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
 }
 
 fn view(data: &[u8], stride: usize) -> PlaneRef<'_> {
