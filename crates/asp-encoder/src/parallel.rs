@@ -8,7 +8,7 @@ use rayon::prelude::*;
 pub struct Rayon;
 
 impl Parallel for Rayon {
-    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R> {
-        (0..count).into_par_iter().map(|i| job(i)).collect()
+    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
+        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
     }
 }

@@ -61,11 +61,9 @@ pub struct Rayon;
 
 #[cfg(feature = "threads")]
 impl asp_core::codec::decoder::Parallel for Rayon {
-    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R> {
+    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
         use rayon::prelude::*;
-        // A closure borrowing `job` (F is Sync, so &F is Send), as rayon needs.
-        #[allow(clippy::redundant_closure)]
-        (0..count).into_par_iter().map(|i| job(i)).collect()
+        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
     }
 }
 

@@ -29,9 +29,9 @@ use crate::packet::{Packet, Payload};
 /// and has no threads; native code passes a rayon executor, the browser
 /// one backed by Web Workers.
 pub trait Parallel {
-    /// Calls `job(i)` for every `i` in `0..count` and returns the results
-    /// in order.
-    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R>;
+    /// Calls `job(i, &mut items[i])` for every item; items are disjoint,
+    /// so the calls may run at the same time.
+    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F);
 }
 
 /// Runs jobs one after the other on the calling thread.
@@ -39,9 +39,20 @@ pub trait Parallel {
 pub struct Serial;
 
 impl Parallel for Serial {
-    fn map<R: Send, F: Fn(usize) -> R + Sync>(&self, count: usize, job: F) -> Vec<R> {
-        (0..count).map(job).collect()
+    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
+        for (i, item) in items.iter_mut().enumerate() {
+            job(i, item);
+        }
     }
+}
+
+/// One tile's reconstruction buffers, kept between frames so decoding
+/// allocates nothing in steady state.
+#[derive(Debug)]
+struct TileSlot {
+    planes: TilePlanes,
+    mbs: TileMbs,
+    result: Result<(), TileError>,
 }
 
 /// What went wrong inside one tile.
@@ -109,6 +120,10 @@ pub struct Decoder {
     reference: Option<(u32, Frame)>,
     /// A frame buffer to decode into, recycled from the previous reference.
     spare: Option<Frame>,
+    /// Per-tile buffers, reused from frame to frame.
+    slots: Vec<TileSlot>,
+    /// Macroblock infos of the frame, for deblocking; reused.
+    infos: Vec<MbInfo>,
 }
 
 impl Decoder {
@@ -117,7 +132,7 @@ impl Decoder {
     }
 
     pub fn with_limits(limits: Limits) -> Decoder {
-        Decoder { limits, reference: None, spare: None }
+        Decoder { limits, reference: None, spare: None, slots: Vec::new(), infos: Vec::new() }
     }
 
     /// Decodes one packet on the calling thread. `Ok(None)` for packets
@@ -163,20 +178,34 @@ impl Decoder {
         if data.len() != tiles.len() {
             return Err(DecodeError::NoTileData);
         }
-        let results = parallel.map(tiles.len(), |i| decode_tile(data[i], &tiles[i], kind, qp, reference));
-        let mut infos = alloc::vec![MbInfo::default(); frame.mb_cols() * frame.mb_rows()];
-        for (index, result) in results.into_iter().enumerate() {
-            let (planes, mbs) = match result {
-                Ok(tile) => tile,
-                Err(error) => {
-                    self.spare = Some(frame);
-                    return Err(DecodeError::Tile { index, error });
+        for (i, tile) in tiles.iter().enumerate() {
+            match self.slots.get_mut(i) {
+                Some(slot) => {
+                    slot.planes.reset(tile.clone());
+                    slot.mbs.reset(tile.clone());
                 }
-            };
-            planes.store(&mut frame);
-            place_infos(&mut infos, frame.mb_cols(), &mbs);
+                None => self.slots.push(TileSlot {
+                    planes: TilePlanes::new(tile.clone()),
+                    mbs: TileMbs::new(tile.clone()),
+                    result: Ok(()),
+                }),
+            }
         }
-        deblock_frame(&mut frame, &infos);
+        let slots = &mut self.slots[..tiles.len()];
+        parallel.for_each_mut(slots, |i, slot| {
+            slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
+        });
+        self.infos.clear();
+        self.infos.resize(frame.mb_cols() * frame.mb_rows(), MbInfo::default());
+        for (index, slot) in self.slots[..tiles.len()].iter().enumerate() {
+            if let Err(error) = slot.result {
+                self.spare = Some(frame);
+                return Err(DecodeError::Tile { index, error });
+            }
+            slot.planes.store(&mut frame);
+            place_infos(&mut self.infos, frame.mb_cols(), &slot.mbs);
+        }
+        deblock_frame(&mut frame, &self.infos);
         self.spare = self.reference.replace((packet.sequence(), frame)).map(|(_, f)| f);
         let frame = self.reference.as_ref().map(|(_, f)| f);
         Ok(frame.map(|frame| Decoded {
@@ -198,38 +227,38 @@ impl Decoder {
     }
 }
 
-/// Decodes one tile into its own planes.
-pub fn decode_tile(
+/// Decodes one tile into `planes` and `mbs` (both set up for the tile).
+fn decode_tile_into(
+    planes: &mut TilePlanes,
+    mbs: &mut TileMbs,
     data: &[u8],
-    tile: &Tile,
     kind: FrameKind,
     frame_qp: u8,
     reference: Option<&Frame>,
-) -> Result<(TilePlanes, TileMbs), TileError> {
+) -> Result<(), TileError> {
+    let tile = planes.tile.clone();
     let mut bins = RangeDecoder::new(data);
     let mut models = TileModels::default();
-    let mut mbs = TileMbs::new(tile.clone());
-    let mut planes = TilePlanes::new(tile.clone());
     let mut predictor = Predictor::new();
     let mut levels = MbLevels::default();
     let mut qp = frame_qp;
     for mb_y in tile.mb_y.clone() {
         for mb_x in tile.mb_x.clone() {
             let mut header = MbHeader::empty(qp);
-            let info = code_header(&mut bins, &mut models.mb, &mut mbs, kind, mb_x, mb_y, qp, &mut header)
+            let info = code_header(&mut bins, &mut models.mb, mbs, kind, mb_x, mb_y, qp, &mut header)
                 .map_err(TileError::Syntax)?;
             qp = header.qp;
-            predictor.predict(&mut planes, &header.mode, &info, mb_x, mb_y, reference);
+            predictor.predict(planes, &header.mode, &info, mb_x, mb_y, reference);
             if header.cbp != 0 {
                 code_residual(&mut bins, &mut models, header.cbp, &mut levels).map_err(TileError::Residual)?;
             }
-            reconstruct_residual(&mut planes, &header, &levels, mb_x, mb_y);
+            reconstruct_residual(planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {
                 return Err(TileError::Truncated);
             }
         }
     }
-    Ok((planes, mbs))
+    Ok(())
 }
 
 /// Completes a predicted macroblock with its residual: adds the blocks

@@ -236,6 +236,13 @@ impl TileMbs {
         TileMbs { tile, info: alloc::vec![MbInfo::default(); n] }
     }
 
+    /// Starts over for `tile`, keeping the allocation.
+    pub fn reset(&mut self, tile: Tile) {
+        self.info.clear();
+        self.info.resize(tile.mb_count(), MbInfo::default());
+        self.tile = tile;
+    }
+
     pub fn tile(&self) -> &Tile {
         &self.tile
     }

@@ -34,6 +34,16 @@ impl TilePlanes {
         TilePlanes { tile, y: vec![0; luma], u: vec![0; luma / 4], v: vec![0; luma / 4] }
     }
 
+    /// Re-targets the buffers at `tile`, keeping their allocations (the
+    /// samples are all overwritten by decoding).
+    pub fn reset(&mut self, tile: Tile) {
+        let luma = tile.mb_count() * MB_SIZE * MB_SIZE;
+        self.y.resize(luma, 0);
+        self.u.resize(luma / 4, 0);
+        self.v.resize(luma / 4, 0);
+        self.tile = tile;
+    }
+
     pub fn luma_stride(&self) -> usize {
         self.tile.mb_x.len() * MB_SIZE
     }
