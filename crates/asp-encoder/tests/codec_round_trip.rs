@@ -88,3 +88,33 @@ fn quality_is_sane() {
     assert!(psnr_high_qp > 22.0, "qp 40: {psnr_high_qp:.1} dB");
     assert!(psnr_low_qp > psnr_high_qp + 8.0);
 }
+
+/// A delta frame without its reference is refused with a typed error, and
+/// the next keyframe brings the decoder back, bit-exact again.
+#[test]
+fn lost_frames_wait_for_the_next_keyframe() {
+    use asp_core::codec::decoder::DecodeError;
+    let mut config = EncoderConfig::new(64, 48, 25, 1);
+    config.keyint = 4;
+    let mut encoder = Encoder::new(config).unwrap();
+    let packets: Vec<(Vec<u8>, Frame)> = (0..8)
+        .map(|t| {
+            let p = encoder.encode(&picture(64, 48, t), 0).unwrap().packet.to_vec();
+            (p, encoder.reconstruction().unwrap().clone())
+        })
+        .collect();
+    let mut decoder = Decoder::new();
+    // A delta frame first: no keyframe yet.
+    let err = decoder.decode(&Packet::parse(&packets[1].0).unwrap()).unwrap_err();
+    assert_eq!(err, DecodeError::NoKeyframe);
+    decoder.decode(&Packet::parse(&packets[0].0).unwrap()).unwrap();
+    // Frame 1 is lost: frame 2 predicts from a frame this decoder lacks.
+    let err = decoder.decode(&Packet::parse(&packets[2].0).unwrap()).unwrap_err();
+    assert_eq!(err, DecodeError::MissingReference { wanted: 1, have: 0 });
+    // So is frame 3; the keyframe at 4 recovers, and 5.. follow exactly.
+    assert!(decoder.decode(&Packet::parse(&packets[3].0).unwrap()).is_err());
+    for (packet, recon) in &packets[4..] {
+        let decoded = decoder.decode(&Packet::parse(packet).unwrap()).unwrap().unwrap();
+        assert!(decoded.frame == recon);
+    }
+}

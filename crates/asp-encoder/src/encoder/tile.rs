@@ -112,7 +112,10 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 split: matches!(mode, MbMode::Inter8(_)),
                 ..Default::default()
             };
-            predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
+            // An early skip left exactly this prediction in the planes.
+            if mode != MbMode::Skip {
+                predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
+            }
             let mut cbp = 0;
             if mode != MbMode::Skip {
                 quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false);
@@ -144,7 +147,9 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
 }
 
 /// Chooses the macroblock's mode by SATD + λ·bits over the candidates the
-/// preset allows. Returns the mode and the luma SAD-like distortion of the
+/// preset allows. A skip is only ever chosen by the early-skip check, which
+/// returns at once with the skip prediction in `planes` (the caller relies
+/// on that). Returns the mode and the luma SAD-like distortion of the
 /// chosen inter vector (for side data; 0 for intra).
 fn decide_mode(
     ctx: &MbCtx<'_>,
