@@ -32,6 +32,62 @@ pub(crate) struct FrameJob<'a> {
     pub qp_offsets: &'a [i8],
     pub preset: &'a PresetParams,
     pub estimator: &'a MotionEstimator,
+    /// This frame's share of an intra-refresh cycle, if one is running.
+    pub refresh: Option<RefreshWindow>,
+}
+
+/// One frame of an intra-refresh cycle: a band of macroblock columns is
+/// coded intra, and the columns already refreshed may only predict from
+/// the refreshed part of the reference, so that a decoder that started
+/// the cycle from a wrong reference ends it with the exact picture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RefreshWindow {
+    /// Macroblock columns coded intra in this frame.
+    pub intra_columns: core::ops::Range<usize>,
+    /// Macroblock columns left of this are refreshed: their vectors must
+    /// keep every sample they read (interpolation taps included) left of
+    /// `luma_end` / `chroma_end` in the reference.
+    pub refreshed_columns: usize,
+    pub luma_end: i32,
+    pub chroma_end: i32,
+}
+
+impl RefreshWindow {
+    /// Whether the macroblock at column `mb_x` may use vector `mv`.
+    pub fn allows(&self, mb_x: usize, mv: Mv) -> bool {
+        if mb_x >= self.refreshed_columns {
+            return true;
+        }
+        // Luma: quarter-sample position; a fractional one reads 3 samples
+        // right of the block (the 6-tap filter).
+        let x = (mb_x * MB_SIZE * 4) as i32 + i32::from(mv.x);
+        let luma_end = (x >> 2) + MB_SIZE as i32 + if x & 3 != 0 { 3 } else { 0 };
+        // Chroma: the same number is in eighth chroma samples; bilinear
+        // reads one more sample when fractional.
+        let cx = (mb_x * MB_SIZE / 2 * 8) as i32 + i32::from(mv.x);
+        let chroma_end = (cx >> 3) + (MB_SIZE / 2) as i32 + if cx & 7 != 0 { 1 } else { 0 };
+        luma_end <= self.luma_end && chroma_end <= self.chroma_end
+    }
+
+    /// `mv` moved left, in whole samples, until it is allowed (vertical
+    /// motion is free: the refreshed columns span the whole height).
+    fn constrain(&self, mb_x: usize, mv: Mv) -> Mv {
+        if self.allows(mb_x, mv) {
+            return mv;
+        }
+        let mut x = i32::from(mv.x) & !3;
+        // Whole-sample vectors need no taps: at most a few steps from the limit.
+        let furthest = (self.luma_end - (mb_x * MB_SIZE) as i32 - MB_SIZE as i32) * 4;
+        x = x.min(furthest);
+        while x > -(motion_limit()) && !self.allows(mb_x, Mv::new(x as i16, mv.y)) {
+            x -= 4;
+        }
+        Mv::new(x as i16, mv.y)
+    }
+}
+
+fn motion_limit() -> i32 {
+    asp_core::codec::macroblock::MV_LIMIT
 }
 
 /// A coded tile and its reconstruction.
@@ -74,6 +130,15 @@ struct MbCtx<'a> {
     lx: usize,
     ly: usize,
     lambda: u32,
+    /// Intra refresh codes this macroblock intra.
+    refresh_intra: bool,
+}
+
+impl MbCtx<'_> {
+    /// Whether intra refresh lets this macroblock use vector `mv`.
+    fn allows(&self, mv: Mv) -> bool {
+        self.job.refresh.as_ref().is_none_or(|r| r.allows(self.mb_x, mv))
+    }
 }
 
 pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
@@ -99,6 +164,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 lx: (mb_x - tile.mb_x.start) * MB_SIZE,
                 ly: (mb_y - tile.mb_y.start) * MB_SIZE,
                 lambda: lambda(qp),
+                refresh_intra: job.refresh.as_ref().is_some_and(|r| r.intra_columns.contains(&mb_x)),
             };
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp);
             // The chosen prediction, as the decoder will form it.
@@ -164,14 +230,16 @@ fn decide_mode(
     // The DC intra mode is always possible; it is the fallback.
     let mut best_sad = 0;
 
-    if let (FrameKind::Inter, Some(reference)) = (job.kind, job.reference) {
+    if let (FrameKind::Inter, Some(reference), false) = (job.kind, job.reference, ctx.refresh_intra) {
         let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
         // Early skip: the predicted vector with no residual is what the
         // decoder would show; take it when quantisation would code nothing.
-        predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
-        let mut levels = MbLevels::default();
-        if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true) {
-            return (MbMode::Skip, luma_satd(ctx, planes));
+        if ctx.allows(pred_mv) {
+            predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
+            let mut levels = MbLevels::default();
+            if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true) {
+                return (MbMode::Skip, luma_satd(ctx, planes));
+            }
         }
         // Otherwise skip does not compete on SATD: its residual would stay
         // uncoded. A coded 16x16 vector equal to the prediction with nothing
@@ -202,7 +270,10 @@ fn decide_mode(
                 estimator.refine_block(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, scratch)
             };
             if let Ok(v) = refined {
-                let mv = Mv::new(v.dx(), v.dy());
+                let mut mv = Mv::new(v.dx(), v.dy());
+                if let Some(refresh) = &job.refresh {
+                    mv = refresh.constrain(ctx.mb_x, mv);
+                }
                 predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
                 let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits);
