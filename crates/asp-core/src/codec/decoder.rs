@@ -21,7 +21,7 @@ use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::FramePlanes;
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
-use super::recon::{add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
+use super::recon::{add_luma_residual, add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
 use super::tiles::{tile_grid, Tile, TileGridError};
@@ -283,7 +283,7 @@ fn decode_tile_into(
             qp = header.qp;
             predictor.predict(planes, &header.mode, &info, mb_x, mb_y, reference);
             if header.cbp != 0 {
-                code_residual(&mut bins, &mut models, header.cbp, &mut levels).map_err(TileError::Residual)?;
+                code_residual(&mut bins, &mut models, &header, &mut levels).map_err(TileError::Residual)?;
             }
             reconstruct_residual(planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {
@@ -301,14 +301,14 @@ fn decode_tile_into(
 pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
     let (cbp, qp) = (header.cbp, header.qp);
     if let MbMode::Intra8 { luma, .. } = header.mode {
-        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, mb_x, mb_y);
+        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
     } else if cbp & 0x0F != 0 {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
         let ls = planes.luma_stride();
         for (q, block) in levels.luma.iter().enumerate() {
             if cbp >> q & 1 == 1 {
                 let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-                add_residual_8x8(block, qp, &mut planes.y[y * ls + x..], ls);
+                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
             }
         }
     }
