@@ -3,7 +3,9 @@
 //!
 //! [`RoiAnalyser::analyse`] runs the chosen detectors on each frame and
 //! turns their regions into per-macroblock QP offsets: macroblocks that
-//! touch a region get `roi_qp_offset` (negative: finer), the others a
+//! touch a face, text or motion region get `roi_qp_offset` (negative:
+//! finer; plain edge regions, which natural texture is full of, are side
+//! data only), the others a
 //! positive offset sized so that the offsets average out over the frame —
 //! the same bitrate, spent where the viewer looks. (In CBR mode the rate
 //! controller holds the bitrate in any case.) The regions, and a palette
@@ -64,6 +66,18 @@ impl RoiPlan {
     pub fn schema_regions(&self) -> Vec<RoiRegion> {
         self.regions.iter().map(|r| r.to_schema(priority(r.kind))).collect()
     }
+
+    /// The regions the coding favours (faces, text, motion; not plain
+    /// edges), as the schema's structs: what the QP offsets cover and what
+    /// a C-packet refines.
+    pub fn coded_regions(&self) -> Vec<RoiRegion> {
+        self.regions.iter().filter(|r| is_coded(r)).map(|r| r.to_schema(priority(r.kind))).collect()
+    }
+}
+
+/// Whether the coding favours a region: plain edge regions are side data only.
+fn is_coded(r: &Roi) -> bool {
+    r.kind != RoiType::Edge
 }
 
 /// Coding priority of a region type in the side data.
@@ -129,7 +143,8 @@ impl RoiAnalyser {
         if self.settings.methods.contains(&RoiMethod::Motion) {
             self.previous_luma = image.luma();
         }
-        self.plan.qp_offsets = qp_offsets_for(&regions, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset);
+        let coded: Vec<Roi> = regions.iter().copied().filter(is_coded).collect();
+        self.plan.qp_offsets = qp_offsets_for(&coded, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset);
         self.plan.regions = regions;
         self.plan.palette = match self.settings.palette_colors {
             0 => None,
