@@ -77,7 +77,7 @@ struct Args {
     #[arg(long, value_parser = parse_roi)]
     roi: Option<RoiList>,
     /// QP offset of region macroblocks, -12..=0.
-    #[arg(long, default_value_t = -6, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
+    #[arg(long, default_value_t = -3, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
     roi_qp: i8,
     /// Also emit a C-packet after each frame: a finer refinement of its face,
     /// text and motion regions that nothing predicts from (droppable without drift).
