@@ -241,11 +241,12 @@ fn run(args: &Args) -> Result<()> {
         }
         if let Some(analyser) = &mut analyser {
             let plan = analyser.analyse(&frame).context("ROI analysis")?;
-            let all = plan.schema_regions();
-            region_count += all.len() as u64;
-            encoder.set_qp_offsets(&plan.qp_offsets);
-            encoder.set_side_data(&all, plan.palette.as_ref());
+            // Plain edge regions (dozens a frame in natural video) would cost
+            // more side data than they are worth: only coded regions go out.
             regions = plan.coded_regions();
+            region_count += regions.len() as u64;
+            encoder.set_qp_offsets(&plan.qp_offsets);
+            encoder.set_side_data(&regions, plan.palette.as_ref());
         }
         let capture_time_us = frames * frame_us;
         let encoded = encoder.encode(&frame, capture_time_us)?;
