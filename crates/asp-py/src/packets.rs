@@ -63,8 +63,8 @@ fn u32_arg(name: &str, v: i64) -> PyResult<u32> {
     Ok(v as u32)
 }
 
-/// A frame rate: an int, a (num, den) tuple, or a float (as the nearest
-/// fraction with a denominator up to 1001, so 29.97 is 30000/1001).
+/// A frame rate: an int, a (num, den) tuple, or a float (NTSC rates such as
+/// 29.97 as 30000/1001, others as the nearest fraction over 1..=1000).
 pub fn frame_rate(obj: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
     let bad = || PyValueError::new_err(format!("fps must be positive, got {obj}"));
     if let Ok((num, den)) = obj.extract::<(i64, i64)>() {
@@ -84,8 +84,13 @@ pub fn frame_rate(obj: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
         if !(f.is_finite() && f > 0.0 && f <= 1000.0) {
             return Err(bad());
         }
+        // NTSC rates: 29.97 is 30000/1001, 23.976 is 24000/1001.
+        let ntsc = f * 1.001;
+        if f.fract() != 0.0 && (ntsc - ntsc.round()).abs() < 1e-3 {
+            return Ok((ntsc.round() as u32 * 1000, 1001));
+        }
         let (mut best, mut best_err) = ((f.round().max(1.0) as u32, 1u32), f64::INFINITY);
-        for den in [1u32, 2, 4, 5, 8, 10, 25, 50, 100, 1000, 1001] {
+        for den in [1u32, 2, 4, 5, 8, 10, 25, 50, 100, 1000] {
             let num = (f * f64::from(den)).round();
             let err = (num / f64::from(den) - f).abs();
             if num >= 1.0 && err < best_err - 1e-12 {
