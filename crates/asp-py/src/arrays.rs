@@ -47,7 +47,10 @@ impl<T: numpy::Element> Input<'_, T> {
 
 /// Type name of a Python object, for messages.
 pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// `obj` as a NumPy array of `T` (`what` names the argument in errors).
@@ -69,13 +72,13 @@ pub fn array_of<'py, T: numpy::Element + Copy>(
             "{name} must have dtype {dtype_name}, got {found}"
         )));
     }
-    let typed = untyped
-        .cast::<PyArrayDyn<T>>()
-        .map_err(|_| PyTypeError::new_err(format!("{name} must have dtype {dtype_name}, got {found}")))?;
-    let shape = typed.shape().to_vec();
-    let readonly = typed.try_readonly().map_err(|e| {
-        PyValueError::new_err(format!("{name} cannot be read: {e}"))
+    let typed = untyped.cast::<PyArrayDyn<T>>().map_err(|_| {
+        PyTypeError::new_err(format!("{name} must have dtype {dtype_name}, got {found}"))
     })?;
+    let shape = typed.shape().to_vec();
+    let readonly = typed
+        .try_readonly()
+        .map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))?;
     let samples = if readonly.is_c_contiguous() {
         Samples::Borrowed(readonly)
     } else {
@@ -118,9 +121,17 @@ pub fn picture<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Picture<'py
         }
     };
     if width == 0 || height == 0 {
-        return Err(PyValueError::new_err(format!("{name} is empty (shape {:?})", input.shape)));
+        return Err(PyValueError::new_err(format!(
+            "{name} is empty (shape {:?})",
+            input.shape
+        )));
     }
-    Ok(Picture { input, width, height, rgb })
+    Ok(Picture {
+        input,
+        width,
+        height,
+        rgb,
+    })
 }
 
 /// A new array of `shape` holding `data` (moved, not copied).
@@ -137,7 +148,9 @@ pub fn to_numpy<'py, T: numpy::Element>(
 /// Checks an integer argument against an inclusive range.
 pub fn int_in(name: &str, value: i64, lo: i64, hi: i64) -> PyResult<()> {
     if value < lo || value > hi {
-        return Err(PyValueError::new_err(format!("{name} must be in {lo}..={hi}, got {value}")));
+        return Err(PyValueError::new_err(format!(
+            "{name} must be in {lo}..={hi}, got {value}"
+        )));
     }
     Ok(())
 }

@@ -51,10 +51,17 @@ fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<Inp
     if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
         let items: Vec<Bound<'py, PyAny>> = obj.try_iter()?.collect::<PyResult<_>>()?;
         if items.len() != 3 {
-            return Err(PyValueError::new_err(format!("frame as planes must be (Y, U, V), got {} items", items.len())));
+            return Err(PyValueError::new_err(format!(
+                "frame as planes must be (Y, U, V), got {} items",
+                items.len()
+            )));
         }
         let mut arrays = Vec::new();
-        for (name, item, shape) in [("Y", &items[0], [h, w]), ("U", &items[1], [ch, cw]), ("V", &items[2], [ch, cw])] {
+        for (name, item, shape) in [
+            ("Y", &items[0], [h, w]),
+            ("U", &items[1], [ch, cw]),
+            ("V", &items[2], [ch, cw]),
+        ] {
             let a = u8_array(&format!("frame plane {name}"), item)?;
             if a.shape != shape {
                 return Err(PyValueError::new_err(format!(
@@ -64,7 +71,10 @@ fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<Inp
             }
             arrays.push(a);
         }
-        return Ok(InputFrame { layout: Layout::Planes, arrays });
+        return Ok(InputFrame {
+            layout: Layout::Planes,
+            arrays,
+        });
     }
     if obj.cast::<PyUntypedArray>().is_err() {
         return Err(PyTypeError::new_err(format!(
@@ -88,7 +98,10 @@ fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<Inp
             )));
         }
     };
-    Ok(InputFrame { layout, arrays: vec![a] })
+    Ok(InputFrame {
+        layout,
+        arrays: vec![a],
+    })
 }
 
 /// Parses a bitrate: bits per second as an int, or a string like "1500k" / "2M".
@@ -100,17 +113,24 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
             (_, Some(d)) => (d.to_string(), 1e6),
             _ => (s.clone(), 1.0),
         };
-        let v: f64 = digits
-            .parse()
-            .map_err(|_| PyValueError::new_err(format!("bitrate must be bits per second or like '1500k' / '2M', got {obj}")))?;
+        let v: f64 = digits.parse().map_err(|_| {
+            PyValueError::new_err(format!(
+                "bitrate must be bits per second or like '1500k' / '2M', got {obj}"
+            ))
+        })?;
         v * scale
     } else if let Ok(v) = obj.extract::<f64>() {
         v
     } else {
-        return Err(PyTypeError::new_err(format!("bitrate must be an int or a string like '1500k', got {}", type_name(obj))));
+        return Err(PyTypeError::new_err(format!(
+            "bitrate must be an int or a string like '1500k', got {}",
+            type_name(obj)
+        )));
     };
     if !(1e3..=1e10).contains(&bits) {
-        return Err(PyValueError::new_err(format!("bitrate must be in 1k..=10G bits per second, got {obj}")));
+        return Err(PyValueError::new_err(format!(
+            "bitrate must be in 1k..=10G bits per second, got {obj}"
+        )));
     }
     Ok(bits as u64)
 }
@@ -167,8 +187,13 @@ impl Encoder {
         let (fps_num, fps_den) = frame_rate(fps)?;
         let mut config = EncoderConfig::new(width as u32, height as u32, fps_num, fps_den);
         config.rate = match (bitrate.filter(|b| !b.is_none()), qp) {
-            (Some(_), Some(_)) => return Err(PyValueError::new_err("give bitrate or qp, not both")),
-            (Some(b), None) => RateMode::Bitrate { bits_per_second: bitrate_arg(b)?, buffer_seconds: 1.0 },
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err("give bitrate or qp, not both"))
+            }
+            (Some(b), None) => RateMode::Bitrate {
+                bits_per_second: bitrate_arg(b)?,
+                buffer_seconds: 1.0,
+            },
             (None, Some(q)) => {
                 crate::arrays::int_in("qp", q, 0, 51)?;
                 RateMode::ConstantQp(q as u8)
@@ -180,7 +205,9 @@ impl Encoder {
             config.keyint = k as u32;
         }
         config.preset = preset.parse::<Preset>().map_err(|_| {
-            PyValueError::new_err(format!("preset must be 'ultrafast', 'realtime' or 'medium', got {preset:?}"))
+            PyValueError::new_err(format!(
+                "preset must be 'ultrafast', 'realtime' or 'medium', got {preset:?}"
+            ))
         })?;
         if let Some((c, r)) = tiles {
             crate::arrays::int_in("tiles columns", c, 1, 255)?;
@@ -190,7 +217,8 @@ impl Encoder {
         config.side_data = side_data;
         let conversion = Conversion::new(config.color_matrix, config.color_range);
         let inner = RustEncoder::new(config).map_err(encode_error)?;
-        let frame = Frame::new(width as u32, height as u32, &limits).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let frame = Frame::new(width as u32, height as u32, &limits)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Encoder {
             inner,
             frame,
@@ -208,12 +236,24 @@ impl Encoder {
     /// planes, uint8. ``capture_time_us`` defaults to ``n * 1e6 / fps``.
     /// The GIL is released while encoding.
     #[pyo3(signature = (frame, *, capture_time_us=None))]
-    fn encode<'py>(&mut self, py: Python<'py>, frame: &Bound<'py, PyAny>, capture_time_us: Option<u64>) -> PyResult<Bound<'py, PyList>> {
+    fn encode<'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: &Bound<'py, PyAny>,
+        capture_time_us: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let (w, h) = (self.frame.width(), self.frame.height());
         let input = input_frame(frame, w, h)?;
         let slices: Vec<&[u8]> = input.arrays.iter().map(|a| a.as_slice()).collect();
         let capture = capture_time_us.unwrap_or(self.frames * self.frame_us);
-        let Encoder { inner, frame, i420, conversion, pool, .. } = self;
+        let Encoder {
+            inner,
+            frame,
+            i420,
+            conversion,
+            pool,
+            ..
+        } = self;
         let packet = py.detach(|| {
             run(pool.as_deref(), || {
                 let data: &[u8] = match input.layout {
@@ -229,7 +269,9 @@ impl Encoder {
                         i420
                     }
                 };
-                frame.load_i420(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
+                frame
+                    .load_i420(data)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
                 let encoded = inner.encode(frame, capture).map_err(encode_error)?;
                 Ok::<_, PyErr>(encoded.packet.to_vec())
             })
@@ -252,7 +294,9 @@ impl Encoder {
     /// bitrate mode only).
     fn set_bitrate(&mut self, bitrate: &Bound<'_, PyAny>) -> PyResult<()> {
         if self.inner.rate_control().is_none() {
-            return Err(PyValueError::new_err("set_bitrate needs an encoder made with bitrate=, this one has a constant qp"));
+            return Err(PyValueError::new_err(
+                "set_bitrate needs an encoder made with bitrate=, this one has a constant qp",
+            ));
         }
         self.inner.set_bitrate(bitrate_arg(bitrate)?);
         Ok(())
@@ -261,7 +305,11 @@ impl Encoder {
     /// What decoders show for the last encoded frame (same ``output``
     /// choices as :class:`Decoder`), or None before the first frame.
     #[pyo3(signature = (output="yuv"))]
-    fn reconstruction<'py>(&self, py: Python<'py>, output: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn reconstruction<'py>(
+        &self,
+        py: Python<'py>,
+        output: &str,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let output = Output::parse(output)?;
         match self.inner.reconstruction() {
             Some(f) => Ok(Some(frame_to_python(py, f, output, &self.conversion)?)),
@@ -302,13 +350,20 @@ impl Output {
             "rgb" => Ok(Output::Rgb),
             "yuv" => Ok(Output::Yuv),
             "i420" => Ok(Output::I420),
-            _ => Err(PyValueError::new_err(format!("output must be 'rgb', 'yuv' or 'i420', got {s:?}"))),
+            _ => Err(PyValueError::new_err(format!(
+                "output must be 'rgb', 'yuv' or 'i420', got {s:?}"
+            ))),
         }
     }
 }
 
 /// A decoded (or reconstructed) frame as NumPy, cropped to its display size.
-fn frame_to_python<'py>(py: Python<'py>, frame: &Frame, output: Output, conversion: &Conversion) -> PyResult<Bound<'py, PyAny>> {
+fn frame_to_python<'py>(
+    py: Python<'py>,
+    frame: &Frame,
+    output: Output,
+    conversion: &Conversion,
+) -> PyResult<Bound<'py, PyAny>> {
     let (w, h) = (frame.width(), frame.height());
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let mut i420 = Vec::with_capacity(i420_len(w, h));
@@ -325,7 +380,11 @@ fn frame_to_python<'py>(py: Python<'py>, frame: &Frame, output: Output, conversi
         Output::Yuv => {
             let v = i420.split_off(w * h + cw * ch);
             let u = i420.split_off(w * h);
-            let planes = [to_numpy(py, &[h, w], i420)?, to_numpy(py, &[ch, cw], u)?, to_numpy(py, &[ch, cw], v)?];
+            let planes = [
+                to_numpy(py, &[h, w], i420)?,
+                to_numpy(py, &[ch, cw], u)?,
+                to_numpy(py, &[ch, cw], v)?,
+            ];
             Ok(PyTuple::new(py, planes)?.into_any())
         }
         Output::Rgb => {
@@ -370,7 +429,11 @@ impl Decoder {
     }
 
     /// Decodes one packet: a frame, or None for C and S packets.
-    fn decode<'py>(&mut self, py: Python<'py>, packet: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn decode<'py>(
+        &mut self,
+        py: Python<'py>,
+        packet: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let bytes = packet_bytes("packet", packet)?;
         let parsed = RustPacket::parse(&bytes).map_err(|e| packet_error(py, &e, 0))?;
         if let Payload::I(i) = parsed.payload() {
@@ -380,10 +443,17 @@ impl Decoder {
         }
         let Decoder { inner, pool, .. } = self;
         let decoded = py.detach(|| {
-            run(pool.as_deref(), || inner.decode_with(&parsed, &Rayon).map(|d| d.is_some()))
+            run(pool.as_deref(), || {
+                inner.decode_with(&parsed, &Rayon).map(|d| d.is_some())
+            })
         });
         match (decoded, self.inner.last_frame()) {
-            (Ok(true), Some(frame)) => Ok(Some(frame_to_python(py, frame, self.output, &self.conversion)?)),
+            (Ok(true), Some(frame)) => Ok(Some(frame_to_python(
+                py,
+                frame,
+                self.output,
+                &self.conversion,
+            )?)),
             (Ok(_), _) => Ok(None),
             (Err(e), _) => Err(decode_error(e)),
         }

@@ -41,7 +41,11 @@ impl Conversion {
             _ => (0.2126, 0.0722),
         };
         let kg = 1.0 - kr - kb;
-        let (ys, cs, y_offset) = if range == ColorRange::Full { (1.0, 1.0, 0) } else { (219.0 / 255.0, 224.0 / 255.0, 16) };
+        let (ys, cs, y_offset) = if range == ColorRange::Full {
+            (1.0, 1.0, 0)
+        } else {
+            (219.0 / 255.0, 224.0 / 255.0, 16)
+        };
         let (db, dr) = (2.0 * (1.0 - kb), 2.0 * (1.0 - kr));
         Conversion {
             y: [fixed(ys * kr), fixed(ys * kg), fixed(ys * kb)],
@@ -67,7 +71,10 @@ impl Conversion {
     fn chroma(&self, sums: [i32; 3], log2n: u32) -> (u8, u8) {
         let shift = SHIFT + log2n;
         let round = (128 << shift) + (1 << (shift - 1));
-        let dot = |c: &[i32; 3]| ((c[0] * sums[0] + c[1] * sums[1] + c[2] * sums[2] + round) >> shift).clamp(0, 255) as u8;
+        let dot = |c: &[i32; 3]| {
+            ((c[0] * sums[0] + c[1] * sums[1] + c[2] * sums[2] + round) >> shift).clamp(0, 255)
+                as u8
+        };
         (dot(&self.cb), dot(&self.cr))
     }
 
@@ -75,7 +82,11 @@ impl Conversion {
     fn rgb(&self, y: u8, cb: i32, cr: i32) -> [u8; 3] {
         let l = (i32::from(y) - self.y_offset) * self.luma_scale + (1 << (SHIFT - 1));
         let clip = |v: i32| (v >> SHIFT).clamp(0, 255) as u8;
-        [clip(l + self.cr_r * cr), clip(l - self.cb_g * cb - self.cr_g * cr), clip(l + self.cb_b * cb)]
+        [
+            clip(l + self.cr_r * cr),
+            clip(l - self.cb_g * cb - self.cr_g * cr),
+            clip(l + self.cb_b * cb),
+        ]
     }
 
     /// Packed RGB (`w * h * 3` bytes) to I420 (`out`: Y, then Cb, then Cr,
@@ -115,22 +126,27 @@ impl Conversion {
 
     /// The luma plane of packed RGB.
     pub fn rgb_to_luma(&self, rgb: &[u8], w: usize, out: &mut [u8]) {
-        out.par_chunks_mut(w).zip(rgb.par_chunks(w * 3)).for_each(|(dst, src)| {
-            for (d, px) in dst.iter_mut().zip(src.chunks_exact(3)) {
-                *d = self.luma(px[0].into(), px[1].into(), px[2].into());
-            }
-        });
+        out.par_chunks_mut(w)
+            .zip(rgb.par_chunks(w * 3))
+            .for_each(|(dst, src)| {
+                for (d, px) in dst.iter_mut().zip(src.chunks_exact(3)) {
+                    *d = self.luma(px[0].into(), px[1].into(), px[2].into());
+                }
+            });
     }
 
     /// I420 planes (`y` w x h, `u`/`v` ceil(w/2) x ceil(h/2), packed) to packed RGB.
     pub fn i420_to_rgb(&self, y: &[u8], u: &[u8], v: &[u8], w: usize, out: &mut [u8]) {
         let cw = w.div_ceil(2);
-        out.par_chunks_mut(w * 3).zip(y.par_chunks(w)).enumerate().for_each(|(row, (dst, luma))| {
-            let (urow, vrow) = (&u[row / 2 * cw..][..cw], &v[row / 2 * cw..][..cw]);
-            for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(luma).enumerate() {
-                let (cb, cr) = (i32::from(urow[x / 2]) - 128, i32::from(vrow[x / 2]) - 128);
-                px.copy_from_slice(&self.rgb(l, cb, cr));
-            }
-        });
+        out.par_chunks_mut(w * 3)
+            .zip(y.par_chunks(w))
+            .enumerate()
+            .for_each(|(row, (dst, luma))| {
+                let (urow, vrow) = (&u[row / 2 * cw..][..cw], &v[row / 2 * cw..][..cw]);
+                for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(luma).enumerate() {
+                    let (cb, cr) = (i32::from(urow[x / 2]) - 128, i32::from(vrow[x / 2]) - 128);
+                    px.copy_from_slice(&self.rgb(l, cb, cr));
+                }
+            });
     }
 }

@@ -53,18 +53,32 @@ impl DctTransform {
     #[pyo3(signature = (block_size=8, quality=75, *, qp=None))]
     fn new(block_size: i64, quality: i64, qp: Option<i64>) -> PyResult<Self> {
         if block_size != 8 && block_size != 4 {
-            return Err(PyValueError::new_err(format!("block_size must be 8 or 4, got {block_size}")));
+            return Err(PyValueError::new_err(format!(
+                "block_size must be 8 or 4, got {block_size}"
+            )));
         }
         if !(0..=100).contains(&quality) {
-            return Err(PyValueError::new_err(format!("quality must be in 0..=100, got {quality}")));
+            return Err(PyValueError::new_err(format!(
+                "quality must be in 0..=100, got {quality}"
+            )));
         }
         let (qp, quality) = match qp {
             Some(q) if (0..=i64::from(QP_MAX)).contains(&q) => (q as u8, None),
-            Some(q) => return Err(PyValueError::new_err(format!("qp must be in 0..={QP_MAX}, got {q}"))),
+            Some(q) => {
+                return Err(PyValueError::new_err(format!(
+                    "qp must be in 0..={QP_MAX}, got {q}"
+                )))
+            }
             None => (quality_to_qp(quality), Some(quality)),
         };
-        let qp = Qp::new(qp).ok_or_else(|| PyValueError::new_err(format!("qp must be in 0..={QP_MAX}, got {qp}")))?;
-        Ok(DctTransform { block_size: block_size as usize, quality, qp })
+        let qp = Qp::new(qp).ok_or_else(|| {
+            PyValueError::new_err(format!("qp must be in 0..={QP_MAX}, got {qp}"))
+        })?;
+        Ok(DctTransform {
+            block_size: block_size as usize,
+            quality,
+            qp,
+        })
     }
 
     /// Block size: 8 or 4.
@@ -86,63 +100,95 @@ impl DctTransform {
     }
 
     /// Quantised levels (int32, same shape) of uint8 pixel blocks.
-    fn forward<'py>(&self, py: Python<'py>, block: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<i32>>> {
+    fn forward<'py>(
+        &self,
+        py: Python<'py>,
+        block: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<i32>>> {
         let input = u8_array("block", block)?;
         let (h, w) = self.check_shape("block", &input.shape)?;
         let pixels = input.as_slice();
         let (n, qp) = (self.block_size, self.qp);
         let mut out = vec![0i32; w * h];
         py.detach(|| {
-            out.par_chunks_mut(w * n).enumerate().for_each(|(by, rows)| {
-                for bx in 0..w / n {
-                    let at = |r: usize, c: usize| by * n * w + r * w + bx * n + c;
-                    let levels = if n == 8 {
-                        let residual: [i16; 64] = core::array::from_fn(|i| i16::from(pixels[at(i / 8, i % 8)]) - i16::from(PREDICTION));
-                        Quantiser::FLAT.quantise_8x8(&forward_8x8(&residual), qp, RoundingOffset::INTRA).to_vec()
-                    } else {
-                        let residual: [i16; 16] = core::array::from_fn(|i| i16::from(pixels[at(i / 4, i % 4)]) - i16::from(PREDICTION));
-                        Quantiser::FLAT.quantise_4x4(&forward_4x4(&residual), qp, RoundingOffset::INTRA).to_vec()
-                    };
-                    for (i, level) in levels.into_iter().enumerate() {
-                        rows[(i / n) * w + bx * n + i % n] = level;
+            out.par_chunks_mut(w * n)
+                .enumerate()
+                .for_each(|(by, rows)| {
+                    for bx in 0..w / n {
+                        let at = |r: usize, c: usize| by * n * w + r * w + bx * n + c;
+                        let levels = if n == 8 {
+                            let residual: [i16; 64] = core::array::from_fn(|i| {
+                                i16::from(pixels[at(i / 8, i % 8)]) - i16::from(PREDICTION)
+                            });
+                            Quantiser::FLAT
+                                .quantise_8x8(&forward_8x8(&residual), qp, RoundingOffset::INTRA)
+                                .to_vec()
+                        } else {
+                            let residual: [i16; 16] = core::array::from_fn(|i| {
+                                i16::from(pixels[at(i / 4, i % 4)]) - i16::from(PREDICTION)
+                            });
+                            Quantiser::FLAT
+                                .quantise_4x4(&forward_4x4(&residual), qp, RoundingOffset::INTRA)
+                                .to_vec()
+                        };
+                        for (i, level) in levels.into_iter().enumerate() {
+                            rows[(i / n) * w + bx * n + i % n] = level;
+                        }
                     }
-                }
-            })
+                })
         });
         to_numpy(py, &[h, w], out)
     }
 
     /// The uint8 pixels the decoder reconstructs from int32 levels.
-    fn inverse<'py>(&self, py: Python<'py>, coefficients: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    fn inverse<'py>(
+        &self,
+        py: Python<'py>,
+        coefficients: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
         let input = array_of::<i32>("coefficients", coefficients, "int32")?;
         let (h, w) = self.check_shape("coefficients", &input.shape)?;
         let levels = input.as_slice();
         let (n, qp) = (self.block_size, self.qp);
         let mut out = vec![PREDICTION; w * h];
         py.detach(|| {
-            out.par_chunks_mut(w * n).enumerate().for_each(|(by, rows)| {
-                for bx in 0..w / n {
-                    let at = |i: usize| by * n * w + (i / n) * w + bx * n + i % n;
-                    let dst = &mut rows[bx * n..];
-                    // Both calls only fail for a block that does not fit
-                    // `dst`, and every block fits: rows holds n full rows.
-                    if n == 8 {
-                        let raster: [i32; 64] = core::array::from_fn(|i| levels[at(i)]);
-                        add_residual_8x8(&scan_8x8(&raster), qp.get(), dst, w);
-                    } else {
-                        let raster: [i32; 16] = core::array::from_fn(|i| levels[at(i)]);
-                        let _ = inverse_add_4x4(&Quantiser::FLAT.dequantise_4x4(&raster, qp), dst, w);
+            out.par_chunks_mut(w * n)
+                .enumerate()
+                .for_each(|(by, rows)| {
+                    for bx in 0..w / n {
+                        let at = |i: usize| by * n * w + (i / n) * w + bx * n + i % n;
+                        let dst = &mut rows[bx * n..];
+                        // Both calls only fail for a block that does not fit
+                        // `dst`, and every block fits: rows holds n full rows.
+                        if n == 8 {
+                            let raster: [i32; 64] = core::array::from_fn(|i| levels[at(i)]);
+                            add_residual_8x8(&scan_8x8(&raster), qp.get(), dst, w);
+                        } else {
+                            let raster: [i32; 16] = core::array::from_fn(|i| levels[at(i)]);
+                            let _ = inverse_add_4x4(
+                                &Quantiser::FLAT.dequantise_4x4(&raster, qp),
+                                dst,
+                                w,
+                            );
+                        }
                     }
-                }
-            })
+                })
         });
         to_numpy(py, &[h, w], out)
     }
 
     fn __repr__(&self) -> String {
         match self.quality {
-            Some(q) => format!("DctTransform(block_size={}, quality={q})  # qp {}", self.block_size, self.qp.get()),
-            None => format!("DctTransform(block_size={}, qp={})", self.block_size, self.qp.get()),
+            Some(q) => format!(
+                "DctTransform(block_size={}, quality={q})  # qp {}",
+                self.block_size,
+                self.qp.get()
+            ),
+            None => format!(
+                "DctTransform(block_size={}, qp={})",
+                self.block_size,
+                self.qp.get()
+            ),
         }
     }
 }

@@ -20,9 +20,16 @@ use crate::pools::{run, Threads};
 pub const COLUMNS: usize = 5;
 
 /// A checked estimator.
-fn estimator(block_size: i64, search_range: i64, algorithm: &str, early_exit_sad: i64) -> PyResult<RustEstimator> {
+fn estimator(
+    block_size: i64,
+    search_range: i64,
+    algorithm: &str,
+    early_exit_sad: i64,
+) -> PyResult<RustEstimator> {
     if !BLOCK_SIZES.iter().any(|&b| b as i64 == block_size) {
-        return Err(PyValueError::new_err(format!("block_size must be 4, 8, 16 or 32, got {block_size}")));
+        return Err(PyValueError::new_err(format!(
+            "block_size must be 4, 8, 16 or 32, got {block_size}"
+        )));
     }
     if !(0..=MAX_SEARCH_RANGE as i64).contains(&search_range) {
         return Err(PyValueError::new_err(format!(
@@ -40,8 +47,13 @@ fn estimator(block_size: i64, search_range: i64, algorithm: &str, early_exit_sad
             u32::MAX
         )));
     }
-    RustEstimator::new(block_size as usize, search_range as usize, parsed, early_exit_sad as u32)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+    RustEstimator::new(
+        block_size as usize,
+        search_range as usize,
+        parsed,
+        early_exit_sad as u32,
+    )
+    .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// The samples of a checked picture, free of the GIL (a plain slice).
@@ -53,7 +65,10 @@ struct Samples<'a> {
 
 impl<'a> Samples<'a> {
     fn of(p: &'a Picture<'_>) -> Samples<'a> {
-        Samples { data: p.input.as_slice(), rgb: p.rgb }
+        Samples {
+            data: p.input.as_slice(),
+            rgb: p.rgb,
+        }
     }
 
     /// The luma plane: the samples themselves when gray, luma (BT.709
@@ -90,7 +105,8 @@ fn estimate<'py>(
     let result = py.detach(|| {
         run(pool.as_deref(), || {
             let (c, p) = (c.luma(w), p.luma(w));
-            let planes = PlaneRef::packed(&c, w, h).and_then(|c| Ok((c, PlaneRef::packed(&p, w, h)?)));
+            let planes =
+                PlaneRef::packed(&c, w, h).and_then(|c| Ok((c, PlaneRef::packed(&p, w, h)?)));
             planes.map(|(c, p)| est.estimate(c, p))
         })
     });
@@ -101,7 +117,10 @@ fn estimate<'py>(
 }
 
 /// `(N, 5)` int32 rows `[block_x, block_y, dx, dy, sad]`.
-pub fn vectors_to_numpy<'py>(py: Python<'py>, vectors: &[MotionVector]) -> PyResult<Bound<'py, PyArrayDyn<i32>>> {
+pub fn vectors_to_numpy<'py>(
+    py: Python<'py>,
+    vectors: &[MotionVector],
+) -> PyResult<Bound<'py, PyArrayDyn<i32>>> {
     let mut rows = Vec::with_capacity(vectors.len() * COLUMNS);
     for v in vectors {
         rows.extend_from_slice(&[
@@ -173,7 +192,13 @@ pub struct MotionEstimator {
 impl MotionEstimator {
     #[new]
     #[pyo3(signature = (block_size=16, search_range=16, algorithm="diamond", *, early_exit_sad=0, threads=None))]
-    fn new(block_size: i64, search_range: i64, algorithm: &str, early_exit_sad: i64, threads: Option<i64>) -> PyResult<Self> {
+    fn new(
+        block_size: i64,
+        search_range: i64,
+        algorithm: &str,
+        early_exit_sad: i64,
+        threads: Option<i64>,
+    ) -> PyResult<Self> {
         Ok(MotionEstimator {
             inner: estimator(block_size, search_range, algorithm, early_exit_sad)?,
             threads: Threads::from_arg(threads)?,

@@ -4,7 +4,10 @@
 
 use std::borrow::Cow;
 
-use asp_core::packet::{DFrame, IFrame, Packet as RustPacket, PacketError as RustPacketError, PacketWriter, Palette, Payload, StreamInfo};
+use asp_core::packet::{
+    DFrame, IFrame, Packet as RustPacket, PacketError as RustPacketError, PacketWriter, Palette,
+    Payload, StreamInfo,
+};
 use asp_core::schema::{Color, ColorMatrix, ColorRange, MotionVector, Rect, RoiRegion, RoiType};
 use asp_core::Limits;
 use numpy::{PyArrayDyn, PyUntypedArray};
@@ -25,7 +28,11 @@ pyo3::create_exception!(
 /// A `PacketError` carrying the Rust error's kind and offset.
 pub fn packet_error(py: Python<'_>, e: &RustPacketError, at: usize) -> PyErr {
     let offset = e.offset().map(|o| o + at);
-    let message = if at > 0 { format!("packet at byte {at}: {e}") } else { e.to_string() };
+    let message = if at > 0 {
+        format!("packet at byte {at}: {e}")
+    } else {
+        e.to_string()
+    };
     let err = PacketError::new_err(message);
     let value = err.value(py);
     let _ = value.setattr("kind", e.kind());
@@ -35,7 +42,13 @@ pub fn packet_error(py: Python<'_>, e: &RustPacketError, at: usize) -> PyErr {
 
 /// The structured dtype of the schema's `MotionVector` (12 bytes, little-endian).
 pub fn motion_vector_dtype<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-    let fields = vec![("block_x", "<u2"), ("block_y", "<u2"), ("dx", "<i2"), ("dy", "<i2"), ("sad", "<u4")];
+    let fields = vec![
+        ("block_x", "<u2"),
+        ("block_y", "<u2"),
+        ("dx", "<i2"),
+        ("dy", "<i2"),
+        ("sad", "<u4"),
+    ];
     py.import("numpy")?.getattr("dtype")?.call1((fields,))
 }
 
@@ -51,11 +64,17 @@ pub fn packet_bytes<'a>(name: &str, obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'
     if obj.cast::<PyUntypedArray>().is_ok() {
         let a = u8_array(name, obj)?;
         if a.shape.len() != 1 {
-            return Err(PyValueError::new_err(format!("{name} must be a 1-D uint8 array, got shape {:?}", a.shape)));
+            return Err(PyValueError::new_err(format!(
+                "{name} must be a 1-D uint8 array, got shape {:?}",
+                a.shape
+            )));
         }
         return Ok(Cow::Owned(a.as_slice().to_vec()));
     }
-    Err(PyTypeError::new_err(format!("{name} must be bytes, bytearray or a 1-D uint8 array, got {}", type_name(obj))))
+    Err(PyTypeError::new_err(format!(
+        "{name} must be bytes, bytearray or a 1-D uint8 array, got {}",
+        type_name(obj)
+    )))
 }
 
 fn u32_arg(name: &str, v: i64) -> PyResult<u32> {
@@ -69,14 +88,19 @@ pub fn frame_rate(obj: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
     let bad = || PyValueError::new_err(format!("fps must be positive, got {obj}"));
     if let Ok((num, den)) = obj.extract::<(i64, i64)>() {
         if num <= 0 || den <= 0 || num > i64::from(u32::MAX) || den > i64::from(u32::MAX) {
-            return Err(PyValueError::new_err(format!("fps must be (num, den) with both in 1..={}, got {obj}", u32::MAX)));
+            return Err(PyValueError::new_err(format!(
+                "fps must be (num, den) with both in 1..={}, got {obj}",
+                u32::MAX
+            )));
         }
         return Ok((num as u32, den as u32));
     }
     if obj.is_instance_of::<pyo3::types::PyInt>() {
         let n: i64 = obj.extract()?;
         if n <= 0 || n > 1000 {
-            return Err(PyValueError::new_err(format!("fps must be in 1..=1000, got {n}")));
+            return Err(PyValueError::new_err(format!(
+                "fps must be in 1..=1000, got {n}"
+            )));
         }
         return Ok((n as u32, 1));
     }
@@ -99,17 +123,27 @@ pub fn frame_rate(obj: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
         }
         return Ok(best);
     }
-    Err(PyTypeError::new_err(format!("fps must be an int, a float or a (num, den) tuple, got {}", type_name(obj))))
+    Err(PyTypeError::new_err(format!(
+        "fps must be an int, a float or a (num, den) tuple, got {}",
+        type_name(obj)
+    )))
 }
 
 /// `(N, 6)` float32 rows `[x, y, w, h, type, confidence]` (what `detect_roi`
 /// returns) as schema regions; priority 1.
 fn regions_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<RoiRegion>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(Vec::new()) };
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
     let a = array_of::<f32>("regions", obj, "float32")?;
     let n = match a.shape[..] {
         [n, 6] => n,
-        _ => return Err(PyValueError::new_err(format!("regions must have shape (N, 6), got {:?}", a.shape))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "regions must have shape (N, 6), got {:?}",
+                a.shape
+            )))
+        }
     };
     let rows = a.as_slice();
     (0..n)
@@ -118,17 +152,29 @@ fn regions_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<RoiRegion>> {
             let coord = |c: usize, label: &str| -> PyResult<u32> {
                 let v = r[c];
                 if !(v.is_finite() && v >= 0.0 && v <= u32::MAX as f32) {
-                    return Err(PyValueError::new_err(format!("regions[{i}] {label} must be a non-negative number, got {v}")));
+                    return Err(PyValueError::new_err(format!(
+                        "regions[{i}] {label} must be a non-negative number, got {v}"
+                    )));
                 }
                 Ok(v.round() as u32)
             };
-            let bounds = Rect::new(coord(0, "x")?, coord(1, "y")?, coord(2, "w")?, coord(3, "h")?);
+            let bounds = Rect::new(
+                coord(0, "x")?,
+                coord(1, "y")?,
+                coord(2, "w")?,
+                coord(3, "h")?,
+            );
             let t = r[4];
             if !(0.0..=5.0).contains(&t) || t.fract() != 0.0 {
-                return Err(PyValueError::new_err(format!("regions[{i}] type must be 0..=5, got {t}")));
+                return Err(PyValueError::new_err(format!(
+                    "regions[{i}] type must be 0..=5, got {t}"
+                )));
             }
             if !(0.0..=1.0).contains(&r[5]) {
-                return Err(PyValueError::new_err(format!("regions[{i}] confidence must be in 0..=1, got {}", r[5])));
+                return Err(PyValueError::new_err(format!(
+                    "regions[{i}] confidence must be in 0..=1, got {}",
+                    r[5]
+                )));
             }
             Ok(RoiRegion::new(&bounds, r[5], RoiType(t as u8), 1))
         })
@@ -175,20 +221,34 @@ pub fn create_i_packet<'py>(
     let frame = IFrame {
         capture_time_us,
         regions: &regions,
-        palette: (!colors.is_empty()).then_some(Palette { colors: &colors, weights: &[] }),
+        palette: (!colors.is_empty()).then_some(Palette {
+            colors: &colors,
+            weights: &[],
+        }),
         ..IFrame::new(stream)
     };
     let mut writer = PacketWriter::new();
-    let bytes = writer.write_i(sequence, flags as u16, &frame).map_err(|e| PacketError::new_err(e.to_string()))?;
+    let bytes = writer
+        .write_i(sequence, flags as u16, &frame)
+        .map_err(|e| PacketError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, bytes))
 }
 
 fn palette_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Color>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(Vec::new()) };
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
     let a = u8_array("palette", obj)?;
     match a.shape[..] {
-        [_, 3] => Ok(a.as_slice().chunks_exact(3).map(|c| Color::new(c[0], c[1], c[2])).collect()),
-        _ => Err(PyValueError::new_err(format!("palette must have shape (N, 3), got {:?}", a.shape))),
+        [_, 3] => Ok(a
+            .as_slice()
+            .chunks_exact(3)
+            .map(|c| Color::new(c[0], c[1], c[2]))
+            .collect()),
+        _ => Err(PyValueError::new_err(format!(
+            "palette must have shape (N, 3), got {:?}",
+            a.shape
+        ))),
     }
 }
 
@@ -219,7 +279,9 @@ pub fn create_d_packet_numpy<'py>(
     let ref_sequence = u32_arg("ref_sequence", ref_sequence)?;
     int_in("block_size", block_size, 1, 255)?;
     if ![1, 2, 4].contains(&precision) {
-        return Err(PyValueError::new_err(format!("precision must be 1, 2 or 4, got {precision}")));
+        return Err(PyValueError::new_err(format!(
+            "precision must be 1, 2 or 4, got {precision}"
+        )));
     }
     int_in("flags", flags, 0, i64::from(u16::MAX))?;
     int_in("qp", qp, 0, 51)?;
@@ -236,7 +298,9 @@ pub fn create_d_packet_numpy<'py>(
         ..DFrame::default()
     };
     let mut writer = PacketWriter::new();
-    let bytes = writer.write_d(sequence, flags as u16, &frame).map_err(|e| PacketError::new_err(e.to_string()))?;
+    let bytes = writer
+        .write_d(sequence, flags as u16, &frame)
+        .map_err(|e| PacketError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, bytes))
 }
 
@@ -248,7 +312,10 @@ fn motion_vectors_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Mo
             type_name(obj)
         )));
     };
-    let kind = untyped.getattr("dtype")?.getattr("kind")?.extract::<String>()?;
+    let kind = untyped
+        .getattr("dtype")?
+        .getattr("kind")?
+        .extract::<String>()?;
     if kind != "i" && kind != "u" {
         return Err(PyTypeError::new_err(format!(
             "motion_vectors must have an integer dtype, got {}",
@@ -256,11 +323,19 @@ fn motion_vectors_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Mo
         )));
     }
     // Any integer dtype: converted to int64 (a copy only when it is not int64 already).
-    let as_i64 = py.import("numpy")?.getattr("asarray")?.call1((obj, "int64"))?;
+    let as_i64 = py
+        .import("numpy")?
+        .getattr("asarray")?
+        .call1((obj, "int64"))?;
     let a = array_of::<i64>("motion_vectors", &as_i64, "int64")?;
     let n = match a.shape[..] {
         [n, 5] => n,
-        _ => return Err(PyValueError::new_err(format!("motion_vectors must have shape (N, 5), got {:?}", a.shape))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "motion_vectors must have shape (N, 5), got {:?}",
+                a.shape
+            )))
+        }
     };
     const COLUMNS: [(&str, i64, i64); 5] = [
         ("block_x", 0, u16::MAX as i64),
@@ -281,7 +356,13 @@ fn motion_vectors_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Mo
                     )));
                 }
             }
-            Ok(MotionVector::new(r[0] as u16, r[1] as u16, r[2] as i16, r[3] as i16, r[4] as u32))
+            Ok(MotionVector::new(
+                r[0] as u16,
+                r[1] as u16,
+                r[2] as i16,
+                r[3] as i16,
+                r[4] as u32,
+            ))
         })
         .collect()
 }
@@ -302,17 +383,27 @@ pub fn parse_packet(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<(u8, u3
 /// packets, checking each; raises :class:`PacketError` naming the byte
 /// offset of the first bad one.
 #[pyfunction]
-pub fn split_packets<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+pub fn split_packets<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
     let bytes = packet_bytes("data", data)?;
     let out = PyList::empty(py);
     let mut at = 0;
     while at < bytes.len() {
-        let p = RustPacket::parse_prefix(&bytes[at..], &Limits::DEFAULT).map_err(|e| packet_error(py, &e, at))?;
+        let p = RustPacket::parse_prefix(&bytes[at..], &Limits::DEFAULT)
+            .map_err(|e| packet_error(py, &e, at))?;
         out.append(PyBytes::new(py, p.as_bytes()))?;
         at += p.len();
     }
     Ok(out)
 }
+
+/// Colours (N, 3) and, when present, weights (N,).
+type PaletteArrays<'py> = (
+    Bound<'py, PyArrayDyn<u8>>,
+    Option<Bound<'py, PyArrayDyn<f32>>>,
+);
 
 /// A region of interest carried by a packet.
 #[pyclass(module = "libasp", frozen, get_all, eq)]
@@ -353,7 +444,9 @@ impl Region {
             y: b.y(),
             width: b.width(),
             height: b.height(),
-            roi_type: t.variant_name().map_or_else(|| format!("unknown({})", t.0), str::to_ascii_lowercase),
+            roi_type: t
+                .variant_name()
+                .map_or_else(|| format!("unknown({})", t.0), str::to_ascii_lowercase),
             type_id: t.0,
             confidence: r.confidence(),
             priority: r.priority(),
@@ -492,10 +585,18 @@ impl Packet {
             }
         };
         out.tile_sizes = tile_sizes.map(|t| t.iter().collect()).unwrap_or_default();
-        out.regions = regions.map(|r| r.iter().map(|r| Region::of(r)).collect()).unwrap_or_default();
+        out.regions = regions
+            .map(|r| r.iter().map(Region::of).collect())
+            .unwrap_or_default();
         out.palette = palette.map(|p| {
-            let colors = p.colors().map(|c| c.iter().flat_map(|c| [c.r(), c.g(), c.b()]).collect()).unwrap_or_default();
-            (colors, p.weights().map(|w| w.iter().collect()).unwrap_or_default())
+            let colors = p
+                .colors()
+                .map(|c| c.iter().flat_map(|c| [c.r(), c.g(), c.b()]).collect())
+                .unwrap_or_default();
+            (
+                colors,
+                p.weights().map(|w| w.iter().collect()).unwrap_or_default(),
+            )
         });
         Ok(out)
     }
@@ -554,7 +655,9 @@ impl Packet {
         kwargs.set_item("dtype", motion_vector_dtype(py)?)?;
         kwargs.set_item("count", count)?;
         kwargs.set_item("offset", offset)?;
-        numpy.getattr("frombuffer")?.call((self.data.bind(py),), Some(&kwargs))
+        numpy
+            .getattr("frombuffer")?
+            .call((self.data.bind(py),), Some(&kwargs))
     }
 
     /// The motion vectors as (N, 5) int32 ``[block_x, block_y, dx, dy, sad]``
@@ -567,7 +670,13 @@ impl Packet {
             .chunks_exact(12)
             .map(|c| {
                 let u16at = |i: usize| u16::from_le_bytes([c[i], c[i + 1]]);
-                MotionVector::new(u16at(0), u16at(2), u16at(4) as i16, u16at(6) as i16, u32::from_le_bytes([c[8], c[9], c[10], c[11]]))
+                MotionVector::new(
+                    u16at(0),
+                    u16at(2),
+                    u16at(4) as i16,
+                    u16at(6) as i16,
+                    u32::from_le_bytes([c[8], c[9], c[10], c[11]]),
+                )
             })
             .collect();
         vectors_to_numpy(py, &vectors)
@@ -582,10 +691,16 @@ impl Packet {
     /// Palette side data: ``(colors (N, 3) uint8, weights (N,) float32 or
     /// None)``, or None when the packet carries none.
     #[getter]
-    fn palette<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyArrayDyn<u8>>, Option<Bound<'py, PyArrayDyn<f32>>>)>> {
-        let Some((colors, weights)) = &self.palette else { return Ok(None) };
+    fn palette<'py>(&self, py: Python<'py>) -> PyResult<Option<PaletteArrays<'py>>> {
+        let Some((colors, weights)) = &self.palette else {
+            return Ok(None);
+        };
         let c = to_numpy(py, &[colors.len() / 3, 3], colors.clone())?;
-        let w = if weights.is_empty() { None } else { Some(to_numpy(py, &[weights.len()], weights.clone())?) };
+        let w = if weights.is_empty() {
+            None
+        } else {
+            Some(to_numpy(py, &[weights.len()], weights.clone())?)
+        };
         Ok(Some((c, w)))
     }
 
@@ -594,7 +709,12 @@ impl Packet {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let mut s = format!("Packet({}, sequence={}, {} bytes", self.kind(), self.sequence, self.__len__(py));
+        let mut s = format!(
+            "Packet({}, sequence={}, {} bytes",
+            self.kind(),
+            self.sequence,
+            self.__len__(py)
+        );
         if let (Some(w), Some(h)) = (self.width, self.height) {
             s.push_str(&format!(", {w}x{h}"));
         }
