@@ -36,6 +36,7 @@ step "pytest crates/asp-py/tests"
 
 step "the seed README's Python snippet, unchanged"
 "$py" crates/asp-py/examples/seed_readme.py
+"$py" crates/asp-py/examples/encode_decode.py build/libasp-example.asp
 
 if [[ ${1:-} != --no-fresh-venv ]]; then
   step "pip install ./crates/asp-py in a fresh venv"

@@ -82,6 +82,30 @@ class MotionEstimator:
     @property
     def threads(self) -> Optional[int]: ...
 
+def extract_colors(
+    pixels: U8Array, num_colors: int = 5, method: Literal["kmeans", "median_cut"] = "kmeans"
+) -> U8Array:
+    """Dominant colours of an (H, W, 3) RGB image or (N, 3) RGB pixels:
+    (N, 3) uint8, most frequent first. Releases the GIL."""
+
+def extract_colors_with_weights(
+    pixels: U8Array, num_colors: int = 5, method: Literal["kmeans", "median_cut"] = "kmeans"
+) -> Tuple[U8Array, F32Array]:
+    """``(colors (N, 3) uint8, weights (N,) float32)``; weights sum to 1."""
+
+def detect_roi(
+    frame: U8Array,
+    previous_frame: Optional[U8Array] = None,
+    width: Optional[int] = None,
+    height: Optional[int] = None,
+    methods: Union[Sequence[str], str, None] = None,
+) -> F32Array:
+    """Regions of interest: (N, 6) float32 ``[x, y, w, h, type, confidence]``
+    (type: 1 face, 2 text, 3 edge, 4 motion). ``frame``: (H, W) gray,
+    (H, W, 3) RGB, or flat gray/RGB/I420 bytes with width and height.
+    ``methods``: names among "edge", "text", "motion", "face" (None: edge,
+    motion and face). Motion needs ``previous_frame``. Releases the GIL."""
+
 class DctTransform:
     """The codec's integer transform and quantiser. ``quality`` 0..=100 maps
     to ``qp = round((100 - quality) * 51 / 100)``; ``qp=`` sets it directly.
@@ -204,6 +228,7 @@ class Encoder:
         preset: Literal["ultrafast", "realtime", "medium"] = "realtime",
         tiles: Optional[Tuple[int, int]] = None,
         side_data: bool = False,
+        intra_refresh: bool = False,
         threads: Optional[int] = None,
     ) -> None: ...
     def encode(self, frame: Frame, *, capture_time_us: Optional[int] = None) -> List[bytes]:

@@ -20,6 +20,19 @@ print(motion_vectors[:3])
 estimator = libasp.MotionEstimator(block_size=16, search_range=16, algorithm="hexagon")
 vectors = estimator.estimate_numpy(current, previous)
 
+# --- Colour extraction -----------------------------------------------------
+image = np.random.randint(0, 256, (480, 640, 3), dtype=np.uint8)
+colors = libasp.extract_colors(image, num_colors=5, method="kmeans")  # (5, 3) uint8
+colors, weights = libasp.extract_colors_with_weights(image, num_colors=5, method="median_cut")
+print("palette:", colors.tolist(), "weights:", weights.round(3).tolist())
+
+# --- Regions of interest -----------------------------------------------------
+frame = np.random.randint(0, 256, (480, 640, 3), dtype=np.uint8)
+previous_frame = np.roll(frame, 4, axis=1)
+rois = libasp.detect_roi(frame, previous_frame=previous_frame, methods=("edge", "motion", "face"))
+for x, y, w, h, roi_type, confidence in rois[:5]:  # (N, 6) float32
+    print(f"ROI type {int(roi_type)} at ({x:.0f}, {y:.0f}) {w:.0f}x{h:.0f}, confidence {confidence:.2f}")
+
 # --- DCT ---------------------------------------------------------------------
 dct = libasp.DctTransform(block_size=8, quality=75)
 block = np.random.randint(0, 256, (8, 8), dtype=np.uint8)

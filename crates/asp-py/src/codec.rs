@@ -144,6 +144,8 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// 0..=51; the default is qp 26). ``keyint``: frames between keyframes
 /// (default 2 seconds; 0: only the first). ``tiles``: ``(columns, rows)``.
 /// ``side_data``: put the motion vectors in D-packets for other readers.
+/// ``intra_refresh``: a band of intra columns sweeps the picture every
+/// ``keyint`` frames instead of keyframes (as ``asp-encode --intra-refresh``).
 ///
 /// ``encode(frame)`` returns the packets of that frame (today always one)
 /// as a list of bytes. With the same settings and frames, the packets are
@@ -167,7 +169,7 @@ fn encode_error(e: EncodeError) -> PyErr {
 #[pymethods]
 impl Encoder {
     #[new]
-    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, threads=None))]
+    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         width: i64,
@@ -179,6 +181,7 @@ impl Encoder {
         preset: &str,
         tiles: Option<(i64, i64)>,
         side_data: bool,
+        intra_refresh: bool,
         threads: Option<i64>,
     ) -> PyResult<Encoder> {
         let limits = Limits::DEFAULT;
@@ -215,6 +218,7 @@ impl Encoder {
             config.tiles = Some((c as u8, r as u8));
         }
         config.side_data = side_data;
+        config.intra_refresh = intra_refresh;
         let conversion = Conversion::new(config.color_matrix, config.color_range);
         let inner = RustEncoder::new(config).map_err(encode_error)?;
         let frame = Frame::new(width as u32, height as u32, &limits)

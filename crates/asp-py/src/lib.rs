@@ -5,6 +5,7 @@
 //!
 //! * [`motion`]: `estimate_motion_numpy`, `MotionEstimator`;
 //! * [`dct`]: `DctTransform`, the codec's integer transform and quantiser;
+//! * [`analysis`]: `extract_colors`, `extract_colors_with_weights`, `detect_roi`;
 //! * [`packets`]: `create_i_packet`, `create_d_packet_numpy`,
 //!   `parse_packet`, `Packet`, `split_packets`;
 //! * [`codec`]: `Encoder` and `Decoder`, bit-exact with the CLI.
@@ -14,6 +15,7 @@
 
 use pyo3::prelude::*;
 
+mod analysis;
 mod arrays;
 mod codec;
 mod color;
@@ -22,8 +24,9 @@ mod motion;
 mod packets;
 mod pools;
 
-/// ASP (ALICE Streaming Protocol) on NumPy: motion estimation, the codec's
-/// DCT, packets, and the encoder and decoder.
+/// ASP (ALICE Streaming Protocol) on NumPy: motion estimation, colour
+/// palettes, regions of interest, the codec's DCT, packets, and the encoder
+/// and decoder.
 #[pymodule]
 fn libasp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -31,6 +34,9 @@ fn libasp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(motion::estimate_motion_numpy, m)?)?;
     m.add_class::<motion::MotionEstimator>()?;
     m.add_class::<dct::DctTransform>()?;
+    m.add_function(wrap_pyfunction!(analysis::extract_colors, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::extract_colors_with_weights, m)?)?;
+    m.add_function(wrap_pyfunction!(analysis::detect_roi, m)?)?;
     m.add_function(wrap_pyfunction!(packets::create_i_packet, m)?)?;
     m.add_function(wrap_pyfunction!(packets::create_d_packet_numpy, m)?)?;
     m.add_function(wrap_pyfunction!(packets::parse_packet, m)?)?;

@@ -25,6 +25,7 @@ def encode_all(encoder, frames):
         ((160, 96), dict(bitrate="300k", preset="medium", side_data=True),
          ["--bitrate", "300k", "--preset", "medium", "--side-data"]),
         ((128, 80), dict(qp=20, tiles=(2, 2)), ["--qp", "20", "--tiles", "2x2"]),
+        ((96, 64), dict(qp=26, keyint=4, intra_refresh=True), ["--qp", "26", "--keyint", "4", "--intra-refresh"]),
     ],
 )
 def test_encoder_and_decoder_equal_the_cli(tmp_path, cli, size, settings, cli_args):
