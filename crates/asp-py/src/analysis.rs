@@ -81,6 +81,9 @@ pub fn extract_colors<'py>(
     to_numpy(py, &[p.colors.len(), 3], p.colors.concat())
 }
 
+/// Colours (N, 3) and their weights (N,).
+type ColorsAndWeights<'py> = (Bound<'py, PyArrayDyn<u8>>, Bound<'py, PyArrayDyn<f32>>);
+
 /// As :func:`extract_colors`, with each colour's share of the pixels:
 /// ``(colors (N, 3) uint8, weights (N,) float32)``; the weights sum to 1.
 #[pyfunction]
@@ -90,7 +93,7 @@ pub fn extract_colors_with_weights<'py>(
     pixels: &Bound<'py, PyAny>,
     num_colors: i64,
     method: &str,
-) -> PyResult<(Bound<'py, PyArrayDyn<u8>>, Bound<'py, PyArrayDyn<f32>>)> {
+) -> PyResult<ColorsAndWeights<'py>> {
     let p = palette(py, pixels, num_colors, method)?;
     let n = p.colors.len();
     Ok((
