@@ -24,13 +24,15 @@ rgb = np.fromfile(rgb_path, np.uint8).reshape(H, W, 3)
 
 
 def timed(n, f):
+    """(wall median, wall min, process CPU median) of n calls, in ms."""
     f()
-    ms = []
+    wall, cpu = [], []
     for _ in range(n):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         f()
-        ms.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(ms), min(ms)
+        wall.append((time.perf_counter() - t) * 1e3)
+        cpu.append((time.process_time() - c) * 1e3)
+    return statistics.median(wall), min(wall), statistics.median(cpu)
 
 
 def python_side(threads):
@@ -48,7 +50,7 @@ def python_side(threads):
 def rust_side(threads):
     lines = subprocess.run([anchor, cur_path, prev_path, rgb_path, str(W), str(H), str(N), str(threads)],
                            check=True, capture_output=True, text=True).stdout.split("\n")
-    return {name: (float(m), float(lo)) for name, m, lo, _ in (l.split() for l in lines if l)}
+    return {name: (float(m), float(lo), float(c)) for name, m, lo, c, _ in (l.split() for l in lines if l)}
 
 
 def load():
@@ -57,8 +59,8 @@ def load():
 
 print(f"load average at start: {load():.2f}; {os.cpu_count()} cores; {ROUNDS} rounds x {N} calls")
 print()
-print("| call (1080p, block 16, range 16) | threads | Rust median ms | Python median ms | overhead |")
-print("|---|---|---|---|---|")
+print("| call (1080p; motion: block 16, range 16; palette: 5 colours) | threads | Rust wall median / min / CPU ms | Python wall median / min / CPU ms | overhead (min wall) | overhead (CPU) |")
+print("|---|---|---|---|---|---|")
 for threads in (0, 1):
     rust_rounds, py_rounds = [], []
     for _ in range(ROUNDS):  # interleaved, so load changes hit both sides alike
@@ -67,16 +69,22 @@ for threads in (0, 1):
     for name in rust_rounds[0]:
         if name.startswith("extract_colors") and threads == 1:
             continue
-        r = statistics.median(x[name][0] for x in rust_rounds)
-        p = statistics.median(x[name][0] for x in py_rounds)
+        r = [statistics.median(x[name][0] for x in rust_rounds), min(x[name][1] for x in rust_rounds),
+             statistics.median(x[name][2] for x in rust_rounds)]
+        p = [statistics.median(x[name][0] for x in py_rounds), min(x[name][1] for x in py_rounds),
+             statistics.median(x[name][2] for x in py_rounds)]
         label = name.replace("estimate_motion_", "estimate_motion_numpy ").replace("extract_colors_", "extract_colors ")
-        print(f"| {label} | {'all' if threads == 0 else threads} | {r:.3f} | {p:.3f} | {100 * (p / r - 1):+.1f} % |")
+        print(f"| {label} | {'all' if threads == 0 else threads} | {r[0]:.3f} / {r[1]:.3f} / {r[2]:.3f} | "
+              f"{p[0]:.3f} / {p[1]:.3f} / {p[2]:.3f} | {100 * (p[1] / r[1] - 1):+.1f} % | {100 * (p[2] / r[2] - 1):+.1f} % |")
 print()
 tiny = np.zeros((16, 16), np.uint8)
-fixed = statistics.median(timed(200, lambda: libasp.estimate_motion_numpy(tiny, tiny, threads=1))[0] for _ in range(ROUNDS))
-fixed_colors = statistics.median(timed(200, lambda: libasp.extract_colors(tiny.reshape(-1, 1).repeat(3, 1)[:16]))[0] for _ in range(ROUNDS))
-print(f"Fixed cost of a call (argument checks, GIL release, result array), measured on a 16x16 frame / 16 pixels: "
-      f"`estimate_motion_numpy` {fixed * 1e3:.1f} µs, `extract_colors` {fixed_colors * 1e3:.1f} µs.")
+fixed = {t: statistics.median(timed(300, lambda: libasp.estimate_motion_numpy(tiny, tiny, threads=t))[0] for _ in range(ROUNDS))
+         for t in (None, 1)}
+fixed_colors = statistics.median(timed(300, lambda: libasp.extract_colors(tiny[:, :3].copy().reshape(-1, 3)[:16]))[0]
+                                 for _ in range(ROUNDS))
+print(f"Whole cost of a call on a 16x16 frame (one block) / 16 pixels, i.e. the fixed part of the overhead (argument "
+      f"checks, GIL release, result array): `estimate_motion_numpy` {fixed[None] * 1e3:.1f} µs "
+      f"(`threads=1`: {fixed[1] * 1e3:.1f} µs, a hand-off to the pool's thread), `extract_colors` {fixed_colors * 1e3:.1f} µs.")
 print()
 
 # --- What a Python user would reach for ----------------------------------------

@@ -249,7 +249,7 @@ impl Encoder {
         let (w, h) = (self.frame.width(), self.frame.height());
         let input = input_frame(frame, w, h)?;
         let slices: Vec<&[u8]> = input.arrays.iter().map(|a| a.as_slice()).collect();
-        let capture = capture_time_us.unwrap_or(self.frames * self.frame_us);
+        let capture = capture_time_us.unwrap_or(self.frames.saturating_mul(self.frame_us));
         let Encoder {
             inner,
             frame,

@@ -204,3 +204,29 @@ def test_set_bitrate_needs_bitrate_mode():
     encoder.set_bitrate("2M")
     with pytest.raises(ValueError):
         encoder.set_bitrate(-5)
+
+
+def test_damaged_tile_data_is_an_error_or_a_frame_never_a_crash():
+    import zlib
+    frames = moving_scene(3, 48, 64)
+    packets = encode_all(libasp.Encoder(64, 48, 30, qp=26), frames)
+    rng = np.random.default_rng(1)
+    outcomes = set()
+    for n in range(200):
+        packet = bytearray(packets[n % 3])
+        tiles_end = len(packet) - 4
+        for _ in range(1 + n % 5):
+            at = rng.integers(tiles_end - 64, tiles_end)  # tile data sits near the end of the payload
+            packet[at] = rng.integers(0, 256)
+        packet[-4:] = zlib.crc32(bytes(packet[:-4])).to_bytes(4, "big")
+        decoder = libasp.Decoder(output="yuv")
+        try:
+            if n % 3:
+                decoder.decode(packets[0])
+            out = decoder.decode(bytes(packet))
+            outcomes.add("frame" if out is not None else "none")
+        except libasp.DecodeError:
+            outcomes.add("decode_error")
+        except libasp.PacketError:
+            outcomes.add("packet_error")
+    assert outcomes & {"decode_error", "packet_error"}

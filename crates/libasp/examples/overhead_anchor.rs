@@ -12,16 +12,26 @@ use std::time::Instant;
 use libasp::asp_encoder::analysis::{extract_palette, Image, PaletteMethod};
 use libasp::codec::{estimate_motion_parallel, SearchAlgorithm};
 
-fn time<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
-    let mut ms: Vec<f64> = (0..n)
+/// CPU time of the whole process (every thread), in milliseconds.
+fn process_cpu_ms() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+/// (wall median, wall min, CPU median) of `n` calls, in milliseconds.
+fn time<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64, f64) {
+    let (mut wall, mut cpu): (Vec<f64>, Vec<f64>) = (0..n)
         .map(|_| {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), process_cpu_ms());
             std::hint::black_box(f());
-            t.elapsed().as_secs_f64() * 1e3
+            (t.elapsed().as_secs_f64() * 1e3, process_cpu_ms() - c)
         })
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    (ms[n / 2], ms[0])
+        .unzip();
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    (wall[n / 2], wall[0], cpu[n / 2])
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,14 +44,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         for algorithm in [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon] {
             estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0)?; // warm-up
-            let (median, min) = time(n, || estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0));
-            println!("estimate_motion_{algorithm} {median:.4} {min:.4} {n}");
+            let (median, min, cpu) = time(n, || estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0));
+            println!("estimate_motion_{algorithm} {median:.4} {min:.4} {cpu:.4} {n}");
         }
         let image = Image::rgb(&rgb, w, h)?;
         for (name, method) in [("kmeans", PaletteMethod::KMeans), ("median_cut", PaletteMethod::MedianCut)] {
             extract_palette(&image, 5, method)?;
-            let (median, min) = time(n, || extract_palette(&image, 5, method));
-            println!("extract_colors_{name} {median:.4} {min:.4} {n}");
+            let (median, min, cpu) = time(n, || extract_palette(&image, 5, method));
+            println!("extract_colors_{name} {median:.4} {min:.4} {cpu:.4} {n}");
         }
         Ok(())
     };
