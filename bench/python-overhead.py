@@ -82,6 +82,11 @@ fixed = {t: statistics.median(timed(300, lambda: libasp.estimate_motion_numpy(ti
          for t in (None, 1)}
 fixed_colors = statistics.median(timed(300, lambda: libasp.extract_colors(tiny[:, :3].copy().reshape(-1, 3)[:16]))[0]
                                  for _ in range(ROUNDS))
+field = libasp.Packet(libasp.create_d_packet_numpy(1, 0, libasp.estimate_motion_numpy(current, previous)))
+convert = statistics.median(timed(300, field.motion_field)[0] for _ in range(ROUNDS))
+print(f"Size-dependent part, bounded above by `Packet.motion_field()` on the same {len(field.motion_vectors)} vectors "
+      f"(reads them from the packet and builds the (N, 5) int32 array, as estimate_motion_numpy builds it): {convert * 1e3:.1f} µs.")
+print()
 print(f"Whole cost of a call on a 16x16 frame (one block) / 16 pixels, i.e. the fixed part of the overhead (argument "
       f"checks, GIL release, result array): `estimate_motion_numpy` {fixed[None] * 1e3:.1f} µs "
       f"(`threads=1`: {fixed[1] * 1e3:.1f} µs, a hand-off to the pool's thread), `extract_colors` {fixed_colors * 1e3:.1f} µs.")

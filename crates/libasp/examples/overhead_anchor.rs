@@ -14,7 +14,10 @@ use libasp::codec::{estimate_motion_parallel, SearchAlgorithm};
 
 /// CPU time of the whole process (every thread), in milliseconds.
 fn process_cpu_ms() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
@@ -39,16 +42,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [cur, prev, rgb, w, h, n, threads] = &args[..] else {
         return Err("usage: overhead_anchor CURRENT.gray PREVIOUS.gray FRAME.rgb WIDTH HEIGHT ITERATIONS THREADS".into());
     };
-    let (cur, prev, rgb) = (std::fs::read(cur)?, std::fs::read(prev)?, std::fs::read(rgb)?);
-    let (w, h, n, threads): (usize, usize, usize, usize) = (w.parse()?, h.parse()?, n.parse()?, threads.parse()?);
+    let (cur, prev, rgb) = (
+        std::fs::read(cur)?,
+        std::fs::read(prev)?,
+        std::fs::read(rgb)?,
+    );
+    let (w, h, n, threads): (usize, usize, usize, usize) =
+        (w.parse()?, h.parse()?, n.parse()?, threads.parse()?);
     let run = || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         for algorithm in [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon] {
             estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0)?; // warm-up
-            let (median, min, cpu) = time(n, || estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0));
+            let (median, min, cpu) = time(n, || {
+                estimate_motion_parallel(&cur, &prev, w, h, 16, 16, algorithm, 0)
+            });
             println!("estimate_motion_{algorithm} {median:.4} {min:.4} {cpu:.4} {n}");
         }
         let image = Image::rgb(&rgb, w, h)?;
-        for (name, method) in [("kmeans", PaletteMethod::KMeans), ("median_cut", PaletteMethod::MedianCut)] {
+        for (name, method) in [
+            ("kmeans", PaletteMethod::KMeans),
+            ("median_cut", PaletteMethod::MedianCut),
+        ] {
             extract_palette(&image, 5, method)?;
             let (median, min, cpu) = time(n, || extract_palette(&image, 5, method));
             println!("extract_colors_{name} {median:.4} {min:.4} {cpu:.4} {n}");
@@ -58,7 +71,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if threads == 0 {
         run().map_err(|e| e.to_string())?;
     } else {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
         pool.install(run).map_err(|e| e.to_string())?;
     }
     Ok(())
