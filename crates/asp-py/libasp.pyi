@@ -235,6 +235,13 @@ class Encoder:
         """(H, W, 3) RGB, (H*3/2, W) I420 or (Y, U, V) planes -> packets."""
     def flush(self) -> List[bytes]: ...
     def request_keyframe(self) -> None: ...
+    def set_side_data(
+        self, regions: Optional[F32Array] = None, palette: Optional[U8Array] = None, weights: Optional[F32Array] = None
+    ) -> None:
+        """Regions ((N, 6) float32) and a palette ((N, 3) uint8, weights (N,)
+        float32) carried by the following packets as side data."""
+    def set_qp_offsets(self, offsets: Optional[npt.NDArray[np.int8]] = None) -> None:
+        """One int8 QP offset per 16x16 macroblock, raster order."""
     def set_bitrate(self, bitrate: Union[int, str]) -> None: ...
     def reconstruction(self, output: Literal["rgb", "yuv", "i420"] = "yuv") -> Union[U8Array, Planes, None]: ...
     @property

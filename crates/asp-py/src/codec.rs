@@ -19,9 +19,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use rayon::ThreadPool;
 
+use crate::arrays::array_of;
 use crate::arrays::{to_numpy, type_name, u8_array, Input};
 use crate::color::Conversion;
-use crate::packets::{frame_rate, packet_bytes, packet_error};
+use crate::packets::{frame_rate, packet_bytes, packet_error, palette_arg, regions_arg};
 use crate::pools::{run, Threads};
 
 pyo3::create_exception!(
@@ -319,6 +320,64 @@ impl Encoder {
             Some(f) => Ok(Some(frame_to_python(py, f, output, &self.conversion)?)),
             None => Ok(None),
         }
+    }
+
+    /// Side data for the following packets (until changed): ``regions`` as
+    /// :func:`detect_roi` returns them ((N, 6) float32), ``palette`` as
+    /// :func:`extract_colors` returns it ((N, 3) uint8) with optional
+    /// ``weights`` ((N,) float32). None clears each. Readers see them as
+    /// ``Packet.regions`` and ``Packet.palette``.
+    #[pyo3(signature = (regions=None, palette=None, weights=None))]
+    fn set_side_data(
+        &mut self,
+        regions: Option<&Bound<'_, PyAny>>,
+        palette: Option<&Bound<'_, PyAny>>,
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let regions = regions_arg(regions)?;
+        let colors = palette_arg(palette)?;
+        let weights = match weights.filter(|w| !w.is_none()) {
+            None => Vec::new(),
+            Some(w) => {
+                let a = array_of::<f32>("weights", w, "float32")?;
+                if a.shape != [colors.len()] {
+                    return Err(PyValueError::new_err(format!(
+                        "weights must have shape ({},) like the palette, got {:?}",
+                        colors.len(),
+                        a.shape
+                    )));
+                }
+                a.as_slice().to_vec()
+            }
+        };
+        let palette = (!colors.is_empty()).then(|| asp_encoder::analysis::Palette {
+            colors: colors.iter().map(|c| [c.r(), c.g(), c.b()]).collect(),
+            weights,
+        });
+        self.inner.set_side_data(&regions, palette.as_ref());
+        Ok(())
+    }
+
+    /// Per-macroblock QP offsets for the following frames: an int8 array of
+    /// ``ceil(H/16) * ceil(W/16)`` values in raster order (any shape of that
+    /// size, e.g. (rows, columns)); negative is sharper. None clears them.
+    #[pyo3(signature = (offsets=None))]
+    fn set_qp_offsets(&mut self, offsets: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let Some(offsets) = offsets.filter(|o| !o.is_none()) else {
+            self.inner.set_qp_offsets(&[]);
+            return Ok(());
+        };
+        let a = array_of::<i8>("offsets", offsets, "int8")?;
+        let (cols, rows) = (self.frame.mb_cols(), self.frame.mb_rows());
+        if a.as_slice().len() != cols * rows {
+            return Err(PyValueError::new_err(format!(
+                "offsets must hold {rows}x{cols} = {} values (one per 16x16 macroblock), got shape {:?}",
+                cols * rows,
+                a.shape
+            )));
+        }
+        self.inner.set_qp_offsets(a.as_slice());
+        Ok(())
     }
 
     /// Frame width.

@@ -230,3 +230,36 @@ def test_damaged_tile_data_is_an_error_or_a_frame_never_a_crash():
         except libasp.PacketError:
             outcomes.add("packet_error")
     assert outcomes & {"decode_error", "packet_error"}
+
+
+def test_side_data_and_qp_offsets_reach_the_packets():
+    frames = moving_scene(3, 64, 96)
+    encoder = libasp.Encoder(96, 64, 30, qp=30, keyint=2)
+    rois = libasp.detect_roi(frames[1], frames[0], methods=["motion"])
+    colors, weights = libasp.extract_colors_with_weights(frames[0], num_colors=3)
+    encoder.set_side_data(regions=rois, palette=colors, weights=weights)
+    packets = [libasp.Packet(p) for f in frames for p in encoder.encode(f)]
+    for p in packets:
+        assert len(p.regions) == len(rois)
+        assert [(r.x, r.y, r.width, r.height, r.type_id) for r in p.regions] == \
+            [tuple(int(v) for v in row[:5]) for row in rois]
+        pc, pw = p.palette
+        assert (pc == colors).all() and (pw == weights).all()
+    encoder.set_side_data()
+    assert libasp.Packet(encoder.encode(frames[0])[0]).palette is None
+
+    # A finer QP in the top-left macroblocks costs bytes there: the stream grows.
+    plain = libasp.Encoder(96, 64, 30, qp=36)
+    sharp = libasp.Encoder(96, 64, 30, qp=36)
+    offsets = np.zeros((4, 6), np.int8)
+    offsets[:2, :3] = -12
+    sharp.set_qp_offsets(offsets)
+    a = sum(len(p) for f in frames for p in plain.encode(f))
+    b = sum(len(p) for f in frames for p in sharp.encode(f))
+    assert b > a
+    with pytest.raises(ValueError, match=r"offsets must hold 4x6 = 24 values \(one per 16x16 macroblock\), got shape \[5\]"):
+        sharp.set_qp_offsets(np.zeros(5, np.int8))
+    with pytest.raises(TypeError, match="offsets must have dtype int8, got int64"):
+        sharp.set_qp_offsets(np.zeros(24, np.int64))
+    with pytest.raises(ValueError, match=r"weights must have shape \(3,\) like the palette, got \[2\]"):
+        encoder.set_side_data(palette=colors, weights=weights[:2])
