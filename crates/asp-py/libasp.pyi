@@ -229,6 +229,11 @@ class Encoder:
         tiles: Optional[Tuple[int, int]] = None,
         side_data: bool = False,
         intra_refresh: bool = False,
+        roi: Union[Sequence[str], str, None] = None,
+        roi_qp: int = -6,
+        roi_layer: bool = False,
+        roi_layer_delta: int = 3,
+        palette: Optional[int] = None,
         threads: Optional[int] = None,
     ) -> None: ...
     def encode(self, frame: Frame, *, capture_time_us: Optional[int] = None) -> List[bytes]:
@@ -253,8 +258,12 @@ class Encoder:
 
 class Decoder:
     """The video decoder; frames exactly those of ``asp-decode``."""
-    def __init__(self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, threads: Optional[int] = None) -> None: ...
-    def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]: ...
+    def __init__(
+        self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, apply_corrections: bool = True, threads: Optional[int] = None
+    ) -> None: ...
+    def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]:
+        """The frame of an I/D packet; for a C-packet the last frame refined
+        in its regions; None for S packets."""
     def reset(self) -> None: ...
     @property
     def output(self) -> str: ...
