@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz fuzz-smoke bench bench-rd clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -11,7 +11,7 @@ demo:
 	@tools/demo.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -44,6 +44,11 @@ test-wasm:
 
 test-interop:
 	tests/interop/run.sh
+
+# The Python package libasp: wheel built and installed into .venv, pytest,
+# the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
+test-python:
+	tools/test-python.sh
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:
