@@ -308,3 +308,32 @@ pub(crate) mod tests_support {
         wanted.iter().map(|w| found.iter().map(|f| super::distance2(f, w)).min().unwrap_or(u32::MAX)).max().unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_takes_tiny_and_odd_pictures() {
+        for (w, h) in [(1usize, 1usize), (5, 3), (17, 9), (33, 70)] {
+            let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 256) as u8).collect();
+            let moved: Vec<u8> = rgb.iter().rev().copied().collect();
+            let (a, b) = (Image::rgb(&rgb, w, h).unwrap(), Image::rgb(&moved, w, h).unwrap());
+            for method in [PaletteMethod::KMeans, PaletteMethod::MedianCut] {
+                let p = extract_palette(&a, 4, method).unwrap();
+                assert!(!p.colors.is_empty() && (p.weights.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            }
+            let all = [RoiMethod::Face, RoiMethod::Text, RoiMethod::Motion];
+            for r in detect_roi(&a, Some(&b), &all, None).unwrap() {
+                assert!(r.x as usize + r.width as usize <= w && r.y as usize + r.height as usize <= h, "{r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_parse() {
+        assert_eq!("median_cut".parse::<PaletteMethod>().unwrap(), PaletteMethod::MedianCut);
+        assert!(matches!("octree".parse::<PaletteMethod>(), Err(AnalysisError::UnknownMethod(_))));
+        assert_eq!(RoiMethod::parse_list("face, motion,face").unwrap(), vec![RoiMethod::Face, RoiMethod::Motion]);
+    }
+}
