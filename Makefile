@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy
+.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -44,6 +44,11 @@ test-wasm:
 
 test-interop:
 	tests/interop/run.sh
+
+# Live serving (asp-server): real sockets on 127.0.0.1, Rust viewers. Also
+# part of test-rust (workspace); this target runs them alone.
+test-server:
+	$(CARGO) test -p asp-server
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:

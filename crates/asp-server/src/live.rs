@@ -95,7 +95,7 @@ impl FrameSource for TestPattern {
 }
 
 /// Options of the live loop.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct LiveOptions {
     /// Repeat the source when it ends.
     pub repeat: bool,
@@ -104,12 +104,6 @@ pub struct LiveOptions {
     pub wait_for_viewers: usize,
     /// Burn timestamps even if the source does not ask for it.
     pub force_stamp: bool,
-}
-
-impl Default for LiveOptions {
-    fn default() -> Self {
-        LiveOptions { repeat: false, wait_for_viewers: 0, force_stamp: false }
-    }
 }
 
 /// Why the live loop stopped with an error.

@@ -105,7 +105,13 @@ async fn read_loop(
         let message = match timeout(idle_timeout, stream.next()).await {
             Err(_) => return Ending::new(close_code::AWAY, "timeout: nothing heard from the viewer"),
             Ok(None) => return Ending::new(close_code::NORMAL, "the viewer went away"),
-            Ok(Some(Err(e))) => return Ending::new(close_code::PROTOCOL, format!("connection error: {e}")),
+            Ok(Some(Err(e))) => {
+                // axum hides the tungstenite error type; its capacity error
+                // (a message over max_message_size) reads "Space limit exceeded".
+                let text = e.to_string();
+                let code = if text.contains("Space limit") { close_code::SIZE } else { close_code::PROTOCOL };
+                return Ending::new(code, format!("connection error: {text}"));
+            }
             Ok(Some(Ok(message))) => message,
         };
         let bytes = match message {
