@@ -58,6 +58,7 @@ struct ViewerReport {
     bytes: u64,
     /// Sequence gaps not covered by a skip notice, or bad packets.
     errors: u64,
+    /// Skip notices received (over the whole run: a slow reader gets them late).
     notices: u64,
     lags_us: Vec<u32>,
     closed: Option<String>,
@@ -100,7 +101,7 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
             Err(_) => report.errors += 1,
             Ok(packet) => match packet.payload() {
                 Payload::S(s) if s.command() == SyncCommand::Nack => {
-                    report.notices += u64::from(measured);
+                    report.notices += 1;
                     expected = s.sequences().and_then(|q| q.iter().last()).map(|l| l.wrapping_add(1));
                 }
                 Payload::S(_) => {}
@@ -179,8 +180,10 @@ async fn main() -> Result<()> {
     eprintln!("loadgen: {healthy_count} healthy + {slow_count} slow viewers connecting; measuring for {} s", args.seconds);
     tokio::time::sleep_until(start.into()).await;
     let before = args.server_pid.and_then(process_usage);
+    let own_before = process_usage(std::process::id());
     tokio::time::sleep_until(end.into()).await;
     let after = args.server_pid.and_then(process_usage);
+    let own_after = process_usage(std::process::id());
 
     let mut reports = Vec::new();
     let mut failed = 0;
@@ -234,6 +237,9 @@ async fn main() -> Result<()> {
             })
             .collect();
         println!("server: CPU {:.0}% of one core ({}), RSS {rss:.1} MiB", (c1 - c0) / seconds * 100.0, threads.join(", "));
+    }
+    if let (Some((c0, _, _)), Some((c1, _, _))) = (own_before, own_after) {
+        println!("loadgen itself: CPU {:.0}% of one core", (c1 - c0) / seconds * 100.0);
     }
     Ok(())
 }
