@@ -11,7 +11,7 @@
 //!
 //! The block side depends only on the picture width ([`block_size`]), so a
 //! reader needs nothing but the picture. Readers: [`read`] here, and
-//! `www/stamp.js` (a canvas's RGBA pixels) in the browser; both sample the
+//! `bench/live-latency/www/stamp.js` (a canvas's RGBA pixels) in the browser; both sample the
 //! middle of each block and threshold at mid-grey.
 
 use asp_core::codec::frame::Frame;
