@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy
+.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz fuzz-smoke bench bench-rd clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -11,7 +11,7 @@ demo:
 	@tools/demo.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -50,6 +50,11 @@ test-interop:
 test-server:
 	$(CARGO) test -p asp-server
 
+# The Python package libasp: wheel built and installed into .venv, pytest,
+# the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
+test-python:
+	tools/test-python.sh
+
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:
 	tools/fuzz.sh $(FUZZ_SECONDS)
@@ -63,6 +68,19 @@ bench:
 ## bench-rd: RD curves, BD-rate and speed against mpeg1video, x264, VP8, VP9 (updates BENCHMARKS.md)
 bench-rd:
 	bench/rd.sh
+
+# Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
+# this target runs just them.
+test-analysis:
+	$(CARGO) test -p asp-core --lib refinement
+	$(CARGO) test -p asp-encoder --lib analysis
+	$(CARGO) test -p asp-encoder --lib encoder::roi
+	$(CARGO) test -p asp-encoder --test analysis_faces --test roi_layer
+	$(CARGO) test -p asp-cli --test cli_roi
+
+## bench-analysis: palettes vs scikit-learn/Pillow, faces vs OpenCV, ROI coding (needs shared/media)
+bench-analysis:
+	bench/analysis.sh
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

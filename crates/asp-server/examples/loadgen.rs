@@ -102,7 +102,7 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
             Ok(packet) => match packet.payload() {
                 Payload::S(s) if s.command() == SyncCommand::Nack => {
                     report.notices += 1;
-                    expected = s.sequences().and_then(|q| q.iter().last()).map(|l| l.wrapping_add(1));
+                    expected = s.sequences().and_then(|q| q.iter().next_back()).map(|l| l.wrapping_add(1));
                 }
                 Payload::S(_) => {}
                 _ => {
@@ -128,8 +128,11 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
     Ok(report)
 }
 
+/// CPU seconds (user + system) of a process, per thread name, and its RSS.
+type Usage = (f64, Vec<(String, f64)>, f64);
+
 /// (user + system CPU seconds, per thread name prefix) and RSS in MiB.
-fn process_usage(pid: u32) -> Option<(f64, Vec<(String, f64)>, f64)> {
+fn process_usage(pid: u32) -> Option<Usage> {
     let ticks = 100.0; // USER_HZ on Linux
     let mut total = 0.0;
     let mut by_name: Vec<(String, f64)> = Vec::new();
