@@ -61,16 +61,42 @@ fn push_in_any_chunks_gives_the_native_frames() {
 }
 
 #[test]
-fn push_counts_the_frames_waiting() {
+fn a_keyframe_tells_the_stream_facts() {
     let packets = stream(40, 24, 4, 0);
     let mut player = Player::default();
+    assert_eq!(player.facts(), None);
     let all = packets.concat();
-    assert_eq!(player.push_with(all.len(), |d| d.copy_from_slice(&all)), 4);
+    player.push_with(all.len(), |d| d.copy_from_slice(&all));
     assert!(player.next_frame(&Serial));
-    assert_eq!(player.frames_ready(), 3);
     let meta = player.meta().unwrap();
     assert!(meta.keyframe);
     assert_eq!(meta.capture_time_us, Some(1_700_000_000_000_000));
+    let facts = player.facts().unwrap();
+    assert_eq!((facts.fps_num, facts.fps_den), (25, 1));
+    // The encoder's defaults: limited range, BT.709.
+    assert_eq!((facts.color_range, facts.color_matrix), (0, 1));
+}
+
+#[test]
+fn discard_drops_what_waits_and_waits_for_a_keyframe() {
+    let packets = stream(40, 24, 9, 4);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    let head = packets[..3].concat();
+    player.push_with(head.len(), |d| d.copy_from_slice(&head));
+    assert!(player.next_frame(&Serial));
+    assert_eq!(player.discard(), 2);
+    assert!(player.needs_keyframe());
+    // Delta frames 3 and 5.. follow: 3 is dropped, keyframe 4 resumes.
+    let tail = packets[3..].concat();
+    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    let mut got = Vec::new();
+    while player.next_frame(&Serial) {
+        got.push(player.meta().unwrap().sequence);
+        assert_eq!(i420_crc32(player.frame().unwrap()), want[got[got.len() - 1] as usize]);
+    }
+    assert_eq!(got, [4, 5, 6, 7, 8]);
+    assert_eq!(player.stats().dropped, 3);
 }
 
 #[test]
