@@ -18,6 +18,7 @@ import { sourceFor } from '../sources/index.js';
 
 const STATS_INTERVAL_MS = 1000;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+const LATENCY_PLAUSIBLE_MS = 60_000;
 
 let asp = null;
 let dec = null;
@@ -171,8 +172,13 @@ function decodeOne() {
   totals.frames += 1;
   const capture = dec.capture_time_us;
   if (capture !== undefined && capture !== null) {
-    window_.latencyMs += Date.now() - capture / 1000;
-    window_.latencies += 1;
+    // Only wall-clock capture times make a latency (a file encoded from a
+    // y4m carries times since its start, or old ones).
+    const latency = Date.now() - capture / 1000;
+    if (latency > -LATENCY_PLAUSIBLE_MS && latency < LATENCY_PLAUSIBLE_MS) {
+      window_.latencyMs += latency;
+      window_.latencies += 1;
+    }
   }
   if (options.checksums) {
     post({ type: 'frame', sequence: dec.sequence, keyframe: dec.keyframe, checksum: dec.frame_checksum() });
