@@ -34,6 +34,7 @@ let playingSent = false;
 let pacer = null;
 let nextTickAt = 0;
 let lastKeyframeRequest = -Infinity;
+let lossesAtLastRequest = 0;
 let colour = { key: '', rows: null };
 
 const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latencyMs: 0, latencies: 0 });
@@ -151,6 +152,7 @@ function onData(bytes) {
 function onEnd() {
   sourceEnded = true;
   if (source?.live) {
+    postStats();
     post({ type: 'ended' });
     closeSource();
   } else {
@@ -186,13 +188,21 @@ function decodeOne() {
   return true;
 }
 
+/**
+ * Asks the sender for a keyframe when the decoder waits for one because
+ * something was lost (an error, or delta frames dropped) since the last
+ * request — not merely because a keyframe is still arriving — at most once
+ * a second.
+ */
 function askForKeyframeIfNeeded() {
   if (!dec.needs_keyframe || !source?.canTalkBack) return;
+  const losses = dec.errors + dec.frames_dropped;
   const now = performance.now();
-  if (now - lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
+  if (losses === lossesAtLastRequest || now - lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
   const packet = dec.request_keyframe();
   if (packet && source.send(packet)) {
     lastKeyframeRequest = now;
+    lossesAtLastRequest = losses;
     totals.keyframeRequests += 1;
   }
 }
