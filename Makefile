@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz fuzz-smoke bench bench-rd clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz fuzz-smoke bench bench-rd clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
 demo:
@@ -11,7 +11,7 @@ demo:
 	@tools/demo.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -41,6 +41,11 @@ test-wasm-simd:
 # The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
 test-wasm:
 	tests/wasm/run.sh
+
+# <asp-player> in headless Chromium: bit-exact frames for both builds, WebGPU
+# and WebGL2 pixels, fallbacks, recovery, the npm package from its tarball.
+test-browser:
+	tests/browser/run.sh
 
 test-interop:
 	tests/interop/run.sh

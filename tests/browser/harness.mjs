@@ -9,7 +9,7 @@ export { root };
 export { y4mChecksums } from '../wasm/common.mjs';
 
 /** Where run.sh put the streams and their native decodes. */
-export const work = process.env.ASP_BROWSER_WORK || path.join(root, 'build/browser-test');
+export const work = path.resolve(process.env.ASP_BROWSER_WORK || path.join(root, 'build/browser-test'));
 /** The same path as the server sees it. */
 export const served = (file) => `/${path.relative(root, file)}`;
 
