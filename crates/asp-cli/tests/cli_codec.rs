@@ -164,6 +164,54 @@ fn damaged_packet_mid_stream() {
     assert_eq!(frames, 13);
 }
 
+/// Byte offsets of the packets of an .asp file (header: 16 bytes with the
+/// payload length at 12..16, then the payload and a 4-byte CRC).
+fn packet_offsets(data: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut offset = 0;
+    while offset + 16 <= data.len() {
+        offsets.push(offset);
+        offset += 20 + u32::from_be_bytes(data[offset + 12..offset + 16].try_into().unwrap()) as usize;
+    }
+    offsets
+}
+
+#[test]
+fn intra_refresh_stream_can_be_joined_mid_way() {
+    let dir = temp_dir("refresh");
+    let asp = dir.join("r.asp");
+    let recon = dir.join("r-recon.y4m");
+    let args = ["testsrc", "--size", "96x64", "--frames", "16", "--keyint", "4", "--intra-refresh", "--qp", "30"];
+    let out = run("asp-encode", &[&args[..], &["-o", asp.to_str().unwrap(), "--recon", recon.to_str().unwrap()]].concat(), None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = std::fs::read(&asp).unwrap();
+    let info = run("asp-info", &[asp.to_str().unwrap()], None);
+    let listing = String::from_utf8_lossy(&info.stdout);
+    assert_eq!(listing.matches(" I ").count(), 1, "{listing}");
+    // 6 columns in cycles of 4 frames: bands of 2 columns, 3 frames each.
+    assert_eq!(listing.matches("refresh start (3 frames)").count(), 3, "{listing}");
+
+    // Cut the file at the second refresh start (frame 8): no keyframe left.
+    let cut = packet_offsets(&data)[8];
+    let joined = dir.join("joined.asp");
+    std::fs::write(&joined, &data[cut..]).unwrap();
+    let decoded = dir.join("joined.y4m");
+    let out = run("asp-decode", &[joined.to_str().unwrap(), "-o", decoded.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // After the 3-frame cycle the pictures are the encoder's exactly.
+    let frames = |path: &PathBuf| -> Vec<Vec<u8>> {
+        let bytes = std::fs::read(path).unwrap();
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        bytes[header_end..].chunks(6 + 96 * 64 * 3 / 2).map(<[u8]>::to_vec).collect()
+    };
+    let (all, joined) = (frames(&recon), frames(&decoded));
+    assert_eq!((all.len(), joined.len()), (16, 8));
+    assert!(joined[0] != all[8], "the first joined frame starts from grey");
+    for i in 2..8 {
+        assert!(joined[i] == all[8 + i], "frame {} differs after the refresh cycle", 8 + i);
+    }
+}
+
 #[test]
 fn constant_bitrate_holds_its_target_over_ten_seconds() {
     let dir = temp_dir("cbr");

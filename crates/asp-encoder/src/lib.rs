@@ -1,5 +1,7 @@
 //! ASP encoder.
 //!
+//! * [`analysis`]: colour palettes (k-means, median cut) and regions of
+//!   interest (edges/text, motion, faces) for ROI coding and analytics.
 //! * [`encoder`]: the video encoder (mode decision, transform and
 //!   quantisation, entropy coding, reconstruction) over asp-core's codec.
 //! * [`parallel`]: rayon behind asp-core's tile executor.
@@ -9,6 +11,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod encoder;
 pub mod motion;
 pub mod parallel;

@@ -22,7 +22,7 @@ struct Args {
     /// Output .y4m file, or - for stdout.
     #[arg(short, long)]
     output: PathBuf,
-    /// Skip damaged packets, resume at the next keyframe, and report what was lost.
+    /// Skip damaged packets, resume at the next keyframe or intra-refresh start, and report what was lost.
     #[arg(long)]
     keep_going: bool,
     /// Worker threads (default: all cores).
@@ -80,7 +80,9 @@ fn run(args: &Args) -> Result<bool> {
                     continue;
                 }
             };
-            if waiting_for_keyframe && packet.packet_type() == PacketType::D {
+            // An intra-refresh start is a place to resume too.
+            let refresh_start = matches!(packet.payload(), Payload::D(p) if p.refresh_frames() != 0);
+            if waiting_for_keyframe && packet.packet_type() == PacketType::D && !refresh_start {
                 lost += 1;
                 continue;
             }
@@ -89,10 +91,12 @@ fn run(args: &Args) -> Result<bool> {
                 Ok(Some(frame)) => {
                     waiting_for_keyframe = false;
                     if sink.is_none() {
-                        let fps = match packet.payload() {
-                            Payload::I(p) => p.stream().map_or((25, 1), |s| (s.fps_num().max(1), s.fps_den().max(1))),
-                            _ => (25, 1),
+                        let stream = match packet.payload() {
+                            Payload::I(p) => p.stream(),
+                            Payload::D(p) => p.stream(),
+                            _ => None,
                         };
+                        let fps = stream.map_or((25, 1), |s| (s.fps_num().max(1), s.fps_den().max(1)));
                         sink = Some(open_sink(&args.output, frame.frame.width() as u32, frame.frame.height() as u32, fps)?);
                     }
                     if let Some(sink) = &mut sink {

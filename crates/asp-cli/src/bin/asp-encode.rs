@@ -37,6 +37,11 @@ struct Args {
     /// Frames between keyframes (0: only the first). Default: 2 seconds.
     #[arg(long)]
     keyint: Option<u32>,
+    /// Periodic intra refresh instead of periodic keyframes: a band of
+    /// intra macroblocks sweeps the picture every --keyint frames, so no
+    /// frame spikes; decoders can join at the start of a sweep.
+    #[arg(long)]
+    intra_refresh: bool,
     /// Speed/quality preset: ultrafast, realtime, medium.
     #[arg(long, default_value = "realtime")]
     preset: Preset,
@@ -130,6 +135,7 @@ fn run(args: &Args) -> Result<()> {
     let mut config = EncoderConfig::new(width, height, fps.0, fps.1);
     config.preset = args.preset;
     config.side_data = args.side_data;
+    config.intra_refresh = args.intra_refresh;
     if let Some(k) = args.keyint {
         config.keyint = k;
     }

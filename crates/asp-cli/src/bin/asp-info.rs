@@ -143,12 +143,18 @@ fn details_text(packet: &Packet<'_>) -> String {
             let (w, h, n, d) = p.stream().map_or((0, 0, 0, 1), |s| (s.width(), s.height(), s.fps_num(), s.fps_den()));
             format!("{w}x{h} @ {n}/{d} fps, qp {}, tiles {tiles}", p.qp())
         }
-        Payload::D(p) => format!(
-            "ref {}, qp {}, tiles {tiles}, mvs {}",
-            p.ref_sequence(),
-            p.qp(),
-            p.motion_vectors().map_or(0, |m| m.len())
-        ),
+        Payload::D(p) => {
+            let mut s = format!(
+                "ref {}, qp {}, tiles {tiles}, mvs {}",
+                p.ref_sequence(),
+                p.qp(),
+                p.motion_vectors().map_or(0, |m| m.len())
+            );
+            if p.refresh_frames() != 0 {
+                s.push_str(&format!(", refresh start ({} frames)", p.refresh_frames()));
+            }
+            s
+        }
         Payload::C(p) => format!("ref {}, regions {}", p.ref_sequence(), p.regions().map_or(0, |r| r.len())),
         Payload::S(p) => sync_text(p.command(), p.sequence(), p.bitrate_kbps()),
     };
@@ -189,6 +195,9 @@ fn details_json(packet: &Packet<'_>, v: &mut Value) {
             obj.insert("ref_sequence".into(), json!(p.ref_sequence()));
             obj.insert("qp".into(), json!(p.qp()));
             obj.insert("motion_vectors".into(), json!(p.motion_vectors().map_or(0, |m| m.len())));
+            if p.refresh_frames() != 0 {
+                obj.insert("refresh_frames".into(), json!(p.refresh_frames()));
+            }
         }
         Payload::C(p) => {
             obj.insert("ref_sequence".into(), json!(p.ref_sequence()));

@@ -12,6 +12,9 @@
 //! * Luma: every edge of the 8x8 grid, i.e. macroblock edges (multiples of
 //!   16) and the internal 8x8 edge of each macroblock, vertical and horizontal.
 //! * Chroma (4:2:0): the chroma 8x8 grid, which is the macroblock edges.
+//! * Not (yet) the internal edges of 4x4 luma transforms: they are 4 samples
+//!   apart, closer than the filter's reach, so they would need an order
+//!   between neighbouring edges that this design avoids (see below).
 //! * Frame edges are never filtered. Tile edges are: deblocking runs after the
 //!   whole frame is reconstructed, so tiles stay independent for decoding
 //!   while their seams are smoothed like any other edge.

@@ -8,7 +8,10 @@
 //! Nothing in a packet is trusted: tile data that ends early, a syntax
 //! value out of range or a D frame whose reference was lost is a typed
 //! error, the frame is not produced, and the decoder waits for the next
-//! keyframe (a live player asks for one).
+//! keyframe (a live player asks for one) or the next intra-refresh start:
+//! a D frame that says where a refresh cycle begins is decoded from
+//! whatever reference there is (mid-grey if none), and frames are flagged
+//! `recovering` until the cycle has refreshed every macroblock.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -18,7 +21,7 @@ use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::FramePlanes;
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
-use super::recon::{add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
+use super::recon::{add_luma_residual, add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
 use super::tiles::{tile_grid, Tile, TileGridError};
@@ -108,6 +111,10 @@ pub struct Decoded<'a> {
     pub frame: &'a Frame,
     pub sequence: u32,
     pub keyframe: bool,
+    /// The decoder joined the stream at an intra-refresh start and the
+    /// cycle has not completed: parts of the picture may still be wrong.
+    /// The first frame with `recovering == false` is exact.
+    pub recovering: bool,
     /// Capture time in microseconds since the Unix epoch, when known.
     pub capture_time_us: Option<u64>,
 }
@@ -124,6 +131,9 @@ pub struct Decoder {
     slots: Vec<TileSlot>,
     /// Macroblock infos of the frame, for deblocking; reused.
     infos: Vec<MbInfo>,
+    /// Frames still to decode, after joining at an intra-refresh start,
+    /// until the picture is exact (0: it is).
+    refresh_left: u16,
 }
 
 impl Decoder {
@@ -132,7 +142,7 @@ impl Decoder {
     }
 
     pub fn with_limits(limits: Limits) -> Decoder {
-        Decoder { limits, reference: None, spare: None, slots: Vec::new(), infos: Vec::new() }
+        Decoder { limits, reference: None, spare: None, slots: Vec::new(), infos: Vec::new(), refresh_left: 0 }
     }
 
     /// Decodes one packet on the calling thread. `Ok(None)` for packets
@@ -151,17 +161,32 @@ impl Decoder {
         if qp > 51 {
             return Err(DecodeError::QpOutOfRange(qp));
         }
+        // A mid-grey reference for a decoder joining at a refresh start
+        // with nothing (of the right size) to predict from.
+        let mut grey = None;
+        let mut joined_refresh = None;
         let (width, height, reference) = match (packet.payload(), &self.reference) {
             // Verified packets always carry stream info on keyframes.
             (Payload::I(p), _) => {
                 let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
                 (w, h, None)
             }
-            (Payload::D(p), Some((have, f))) => {
-                if p.ref_sequence() != *have {
-                    return Err(DecodeError::MissingReference { wanted: p.ref_sequence(), have: *have });
-                }
+            (Payload::D(p), Some((have, f))) if p.ref_sequence() == *have => {
                 (f.width() as u32, f.height() as u32, Some(f))
+            }
+            // Verified packets carry stream info on refresh starts.
+            (Payload::D(p), have) if p.refresh_frames() != 0 && p.stream().is_some() => {
+                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                let stale = have.as_ref().map(|(_, f)| f).filter(|f| (f.width(), f.height()) == (w as usize, h as usize));
+                let reference = match stale {
+                    Some(f) => f,
+                    None => &*grey.insert(Frame::new(w, h, &self.limits).map_err(DecodeError::Frame)?),
+                };
+                joined_refresh = Some(p.refresh_frames());
+                (w, h, Some(reference))
+            }
+            (Payload::D(p), Some((have, _))) => {
+                return Err(DecodeError::MissingReference { wanted: p.ref_sequence(), have: *have })
             }
             _ => return Err(DecodeError::NoKeyframe),
         };
@@ -206,19 +231,27 @@ impl Decoder {
             place_infos(&mut self.infos, frame.mb_cols(), &slot.mbs);
         }
         deblock_frame(&mut frame, &self.infos);
+        self.refresh_left = match (kind, joined_refresh) {
+            (FrameKind::Intra, _) => 0,
+            (_, Some(frames)) => frames - 1,
+            (_, None) => self.refresh_left.saturating_sub(1),
+        };
         self.spare = self.reference.replace((packet.sequence(), frame)).map(|(_, f)| f);
         let frame = self.reference.as_ref().map(|(_, f)| f);
         Ok(frame.map(|frame| Decoded {
             frame,
             sequence: packet.sequence(),
             keyframe: kind == FrameKind::Intra,
+            recovering: self.refresh_left > 0,
             capture_time_us: packet.capture_time_us(),
         }))
     }
 
-    /// Forgets the reference: the next frame must be a keyframe.
+    /// Forgets the reference: the next frame must be a keyframe (or an
+    /// intra-refresh start).
     pub fn reset(&mut self) {
         self.reference = None;
+        self.refresh_left = 0;
     }
 
     /// The last decoded frame, if any.
@@ -250,7 +283,7 @@ fn decode_tile_into(
             qp = header.qp;
             predictor.predict(planes, &header.mode, &info, mb_x, mb_y, reference);
             if header.cbp != 0 {
-                code_residual(&mut bins, &mut models, header.cbp, &mut levels).map_err(TileError::Residual)?;
+                code_residual(&mut bins, &mut models, &header, &mut levels).map_err(TileError::Residual)?;
             }
             reconstruct_residual(planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {
@@ -268,14 +301,14 @@ fn decode_tile_into(
 pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
     let (cbp, qp) = (header.cbp, header.qp);
     if let MbMode::Intra8 { luma, .. } = header.mode {
-        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, mb_x, mb_y);
+        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
     } else if cbp & 0x0F != 0 {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
         let ls = planes.luma_stride();
         for (q, block) in levels.luma.iter().enumerate() {
             if cbp >> q & 1 == 1 {
                 let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-                add_residual_8x8(block, qp, &mut planes.y[y * ls + x..], ls);
+                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
             }
         }
     }

@@ -14,7 +14,10 @@
 //!   of bytes.
 //!
 //! then which 8x8 blocks carry residual (the coded-block pattern: four luma
-//! bits, one each for Cb and Cr) and, when any does, the change of QP.
+//! bits, one each for Cb and Cr), when luma does, the luma transform size
+//! (one 8x8 or four 4x4 transforms per 8x8 block: small transforms keep
+//! sharp edges such as text from ringing across the block), and when any
+//! block does, the change of QP.
 //!
 //! Neighbours across a tile edge are unavailable: tiles decode
 //! independently.
@@ -90,12 +93,15 @@ pub struct MbHeader {
     /// The macroblock's QP (0..=51). Coded as a change from the previous
     /// macroblock's QP, only when `cbp != 0`; otherwise it inherits it.
     pub qp: u8,
+    /// Luma residual in 4x4 transforms (four per coded 8x8 block) instead
+    /// of 8x8 ones. Coded only when luma has residual; false otherwise.
+    pub transform_4x4: bool,
 }
 
 impl MbHeader {
     /// A header to decode into.
     pub fn empty(qp: u8) -> MbHeader {
-        MbHeader { mode: MbMode::Skip, cbp: 0, qp }
+        MbHeader { mode: MbMode::Skip, cbp: 0, qp, transform_4x4: false }
     }
 }
 
@@ -109,6 +115,7 @@ pub struct MbInfo {
     pub pattern: bool,
     pub cbp: u8,
     pub qp: u8,
+    pub transform_4x4: bool,
     /// Vector of each 8x8 quarter.
     pub mvs: [Mv; 4],
     /// |mvd| of each quarter, per component, for the vector contexts.
@@ -149,6 +156,10 @@ pub struct MbModels {
     cbp_luma: [BitModel; 4],
     cbp_chroma: [[BitModel; 4]; 2],
     qp_delta: [BitModel; 4],
+    transform_4x4: [BitModel; 3],
+    /// "Does this 4x4 block of a coded 8x8 block have residual?", by its
+    /// position in the 8x8 block.
+    coded_4x4: [BitModel; 4],
     pattern_kind: [BitModel; 2],
     pattern_value: [BitModel; 4],
     pattern_slope: [BitModel; 4],
@@ -172,6 +183,8 @@ impl Default for MbModels {
             cbp_luma: [m; 4],
             cbp_chroma: [[m; 4]; 2],
             qp_delta: [m; 4],
+            transform_4x4: [m; 3],
+            coded_4x4: [m; 4],
             pattern_kind: [m; 2],
             pattern_value: [m; 4],
             pattern_slope: [m; 4],
@@ -185,11 +198,15 @@ impl Default for MbModels {
 pub struct TileModels {
     pub mb: MbModels,
     pub luma: ResidualModels,
+    /// Luma 4x4 blocks.
+    pub luma_4x4: ResidualModels,
     pub chroma: ResidualModels,
 }
 
 /// A macroblock's quantised levels in scan order: four luma 8x8 blocks
-/// (raster order), then Cb and Cr 8x8 blocks.
+/// (raster order), then Cb and Cr 8x8 blocks. With 4x4 luma transforms, a
+/// luma block's 64 levels are its four 4x4 blocks (raster order within the
+/// 8x8 block), 16 levels each in 4x4 scan order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MbLevels {
     pub luma: [[i32; 64]; 4],
@@ -202,17 +219,39 @@ impl Default for MbLevels {
     }
 }
 
-/// Codes the residual blocks that `cbp` says are present. Encoding: the
-/// blocks of `levels` flagged in `cbp` must each have a non-zero level.
+/// Codes the residual blocks that the header's `cbp` says are present, in
+/// its luma transform size. Encoding: the blocks of `levels` flagged in
+/// `cbp` must each have a non-zero level.
 pub fn code_residual<B: Bins>(
     bins: &mut B,
     models: &mut TileModels,
-    cbp: u8,
+    header: &MbHeader,
     levels: &mut MbLevels,
 ) -> Result<(), ResidualError> {
+    let cbp = header.cbp;
     for (q, block) in levels.luma.iter_mut().enumerate() {
-        if cbp >> q & 1 == 1 {
+        if cbp >> q & 1 == 0 {
+            continue;
+        }
+        if !header.transform_4x4 {
             code_block(bins, &mut models.luma, block)?;
+            continue;
+        }
+        let mut any = false;
+        for (b, sub) in block.chunks_exact_mut(16).enumerate() {
+            // A coded 8x8 block has a coded 4x4 block: the last flag is
+            // implied when the first three are off.
+            let coded = if b == 3 && !any {
+                true
+            } else {
+                bins.bin(&mut models.mb.coded_4x4[b], sub.iter().any(|&l| l != 0))
+            };
+            if coded {
+                code_block(bins, &mut models.luma_4x4, sub)?;
+            } else {
+                sub.fill(0);
+            }
+            any |= coded;
         }
     }
     for (plane, block) in levels.chroma.iter_mut().enumerate() {
@@ -449,6 +488,7 @@ pub fn code_header<B: Bins>(
         header.mode = MbMode::Skip;
         header.cbp = 0;
         header.qp = prev_qp;
+        header.transform_4x4 = false;
         info.skip = true;
         info.mvs = [mv; 4];
         info.qp = prev_qp;
@@ -558,6 +598,14 @@ pub fn code_header<B: Bins>(
         }
     }
     header.cbp = cbp;
+
+    // Luma transform size, only where luma has residual.
+    let transform_4x4 = cbp & 0x0F != 0 && {
+        let ctx = mbs.count(mb_x, mb_y, |i| i.transform_4x4);
+        bins.bin(&mut models.transform_4x4[ctx], header.transform_4x4)
+    };
+    header.transform_4x4 = transform_4x4;
+    info.transform_4x4 = transform_4x4;
 
     // QP change, only where there is residual for it to act on.
     let mut qp = prev_qp;
@@ -702,7 +750,8 @@ mod tests {
                 if cbp != 0 {
                     qp = (qp + next(5) as i32 - 2).clamp(0, 51);
                 }
-                MbHeader { mode, cbp, qp: qp as u8 }
+                let transform_4x4 = cbp & 0x0F != 0 && next(2) == 1;
+                MbHeader { mode, cbp, qp: qp as u8, transform_4x4 }
             })
             .collect()
     }

@@ -219,12 +219,14 @@ pub fn predict_intra8_quarter(planes: &mut TilePlanes, mode: intra::IntraMode, m
 /// Reconstructs the luma of an `Intra8` macroblock: each quarter predicted
 /// from what is reconstructed before it, then its residual (if `cbp` has
 /// it) added.
+#[allow(clippy::too_many_arguments)]
 pub fn reconstruct_intra8_luma(
     planes: &mut TilePlanes,
     modes: &[intra::IntraMode; 4],
     luma_levels: &[[i32; 64]; 4],
     cbp: u8,
     qp: u8,
+    transform_4x4: bool,
     mb_x: usize,
     mb_y: usize,
 ) {
@@ -234,7 +236,44 @@ pub fn reconstruct_intra8_luma(
         if cbp >> q & 1 == 1 {
             let x = (mb_x - planes.tile.mb_x.start) * MB_SIZE + (q % 2) * 8;
             let y = (mb_y - planes.tile.mb_y.start) * MB_SIZE + (q / 2) * 8;
-            add_residual_8x8(levels, qp, &mut planes.y[y * ls + x..], ls);
+            add_luma_residual(levels, qp, transform_4x4, &mut planes.y[y * ls + x..], ls);
+        }
+    }
+}
+
+/// Adds one 8x8 luma block's residual, coded as one 8x8 transform or as
+/// four 4x4 ones (see [`MbLevels`](super::macroblock::MbLevels)).
+pub fn add_luma_residual(levels: &[i32; 64], qp: u8, transform_4x4: bool, dst: &mut [u8], stride: usize) {
+    if transform_4x4 {
+        add_residual_4x4s(levels, qp, dst, stride);
+    } else {
+        add_residual_8x8(levels, qp, dst, stride);
+    }
+}
+
+/// Adds the residual of the four 4x4 blocks of an 8x8 block (raster order,
+/// 16 levels each in 4x4 scan order) to the prediction at `dst`.
+pub fn add_residual_4x4s(levels: &[i32; 64], qp: u8, dst: &mut [u8], stride: usize) {
+    let qp = Qp::saturating(i32::from(qp));
+    let quantiser = &Quantiser::FLAT;
+    for (b, sub) in levels.chunks_exact(16).enumerate() {
+        let Some(dst) = dst.get_mut((b / 2) * 4 * stride + (b % 2) * 4..) else { continue };
+        match sub.iter().rposition(|&l| l != 0) {
+            None => {}
+            Some(0) => {
+                let dc = quantiser.dequantise_level_4x4(sub[0], 0, qp);
+                let _ = transform::inverse_add_dc_4x4(dc, dst, stride);
+            }
+            Some(last) => {
+                let mut coeffs = [0i32; 16];
+                for (&level, &raster) in sub[..=last].iter().zip(&quant::ZIGZAG_4X4) {
+                    if level != 0 {
+                        let raster = usize::from(raster);
+                        coeffs[raster] = quantiser.dequantise_level_4x4(level, raster, qp);
+                    }
+                }
+                let _ = transform::inverse_add_4x4(&coeffs, dst, stride);
+            }
         }
     }
 }

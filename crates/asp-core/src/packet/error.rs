@@ -33,7 +33,7 @@ pub enum PacketError {
     MissingPayload,
     /// The payload union holds a different kind of payload than the header says.
     PayloadTypeMismatch { header: PacketType, payload: u8 },
-    /// A keyframe without its `stream` facts.
+    /// A keyframe or refresh start without its `stream` facts.
     MissingStreamInfo,
     /// Frame dimensions of zero or over the caps.
     BadDimensions { width: u32, height: u32, max_width: u32, max_height: u32 },
@@ -125,7 +125,7 @@ impl fmt::Display for PacketError {
                 "header says {}-packet but the payload union holds type {payload}",
                 header.letter()
             ),
-            PacketError::MissingStreamInfo => write!(f, "keyframe without stream info"),
+            PacketError::MissingStreamInfo => write!(f, "keyframe or refresh start without stream info"),
             PacketError::BadDimensions { width, height, max_width, max_height } => write!(
                 f,
                 "frame size {width}x{height} outside 1x1..={max_width}x{max_height}"

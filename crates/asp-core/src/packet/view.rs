@@ -208,24 +208,36 @@ pub(crate) fn verify_payload<'a>(
     Ok(payload)
 }
 
+/// Stream facts present, with dimensions within the caps.
+fn check_stream_info(stream: Option<schema::StreamInfo<'_>>, limits: &Limits) -> Result<(), PacketError> {
+    let stream = stream.ok_or(PacketError::MissingStreamInfo)?;
+    let (width, height) = (stream.width(), stream.height());
+    if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
+        return Err(PacketError::BadDimensions {
+            width,
+            height,
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+        });
+    }
+    Ok(())
+}
+
 /// Checks what the codec will rely on: keyframe dimensions within the caps,
 /// a tile grid within the caps, and tile sizes that add up to the data.
 fn check_frame_facts(payload: &Payload<'_>, limits: &Limits) -> Result<(), PacketError> {
     let (grid, sizes, data) = match *payload {
         Payload::I(p) => {
-            let stream = p.stream().ok_or(PacketError::MissingStreamInfo)?;
-            let (width, height) = (stream.width(), stream.height());
-            if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
-                return Err(PacketError::BadDimensions {
-                    width,
-                    height,
-                    max_width: limits.max_width,
-                    max_height: limits.max_height,
-                });
+            check_stream_info(p.stream(), limits)?;
+            (Some((p.tile_columns(), p.tile_rows())), p.tile_sizes(), p.tile_data())
+        }
+        Payload::D(p) => {
+            // A refresh start is a place to join: it must say what the stream is.
+            if p.refresh_frames() != 0 {
+                check_stream_info(p.stream(), limits)?;
             }
             (Some((p.tile_columns(), p.tile_rows())), p.tile_sizes(), p.tile_data())
         }
-        Payload::D(p) => (Some((p.tile_columns(), p.tile_rows())), p.tile_sizes(), p.tile_data()),
         // A C-packet has one coded entry per region, not a grid.
         Payload::C(p) => (None, p.tile_sizes(), p.tile_data()),
         Payload::S(_) => return Ok(()),

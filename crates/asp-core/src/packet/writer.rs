@@ -98,6 +98,19 @@ pub struct DFrame<'a> {
     pub motion_vector_precision: u8,
     pub regions: &'a [RoiRegion],
     pub palette: Option<Palette<'a>>,
+    /// Set on the first frame of an intra-refresh cycle: a decoder may
+    /// start there (see the schema's `refresh_frames`).
+    pub refresh: Option<RefreshStart>,
+}
+
+/// The start of an intra-refresh cycle: how many frames, counting this
+/// one, until the picture is fully refreshed, and the stream facts a
+/// decoder joining there needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefreshStart {
+    /// 1 or more.
+    pub frames: u16,
+    pub stream: StreamInfo,
 }
 
 impl Default for DFrame<'_> {
@@ -112,6 +125,7 @@ impl Default for DFrame<'_> {
             motion_vector_precision: 1,
             regions: &[],
             palette: None,
+            refresh: None,
         }
     }
 }
@@ -203,18 +217,7 @@ impl PacketWriter {
         let tile_data = nonempty(frame.tiles.data).map(|d| b.create_vector(d));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
-        let s = &frame.stream;
-        let stream = schema::StreamInfo::create(
-            b,
-            &schema::StreamInfoArgs {
-                width: s.width,
-                height: s.height,
-                fps_num: s.fps_num,
-                fps_den: s.fps_den,
-                color_range: s.color_range,
-                color_matrix: s.color_matrix,
-            },
-        );
+        let stream = build_stream_info(b, &frame.stream);
         let payload = schema::IPacketPayload::create(
             b,
             &schema::IPacketPayloadArgs {
@@ -244,6 +247,7 @@ impl PacketWriter {
         let motion_vectors = nonempty(frame.motion_vectors).map(|m| b.create_vector(m));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
+        let stream = frame.refresh.map(|r| build_stream_info(b, &r.stream));
         let payload = schema::DPacketPayload::create(
             b,
             &schema::DPacketPayloadArgs {
@@ -259,6 +263,8 @@ impl PacketWriter {
                 motion_vector_precision: frame.motion_vector_precision,
                 regions,
                 palette,
+                refresh_frames: frame.refresh.map_or(0, |r| r.frames),
+                stream,
             },
         );
         self.finish(PacketType::D, sequence, flags, payload.as_union_value())
@@ -353,6 +359,20 @@ impl PacketWriter {
 
 fn nonempty<T>(items: &[T]) -> Option<&[T]> {
     (!items.is_empty()).then_some(items)
+}
+
+fn build_stream_info<'a>(b: &mut FlatBufferBuilder<'a>, s: &StreamInfo) -> WIPOffset<schema::StreamInfo<'a>> {
+    schema::StreamInfo::create(
+        b,
+        &schema::StreamInfoArgs {
+            width: s.width,
+            height: s.height,
+            fps_num: s.fps_num,
+            fps_den: s.fps_den,
+            color_range: s.color_range,
+            color_matrix: s.color_matrix,
+        },
+    )
 }
 
 fn build_palette<'a>(b: &mut FlatBufferBuilder<'a>, palette: &Palette<'_>) -> WIPOffset<schema::ColorPalette<'a>> {

@@ -2068,6 +2068,8 @@ impl<'a> DPacketPayload<'a> {
   pub const VT_MOTION_VECTOR_PRECISION: ::flatbuffers::VOffsetT = 22;
   pub const VT_REGIONS: ::flatbuffers::VOffsetT = 24;
   pub const VT_PALETTE: ::flatbuffers::VOffsetT = 26;
+  pub const VT_REFRESH_FRAMES: ::flatbuffers::VOffsetT = 28;
+  pub const VT_STREAM: ::flatbuffers::VOffsetT = 30;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2080,12 +2082,14 @@ impl<'a> DPacketPayload<'a> {
   ) -> ::flatbuffers::WIPOffset<DPacketPayload<'bldr>> {
     let mut builder = DPacketPayloadBuilder::new(_fbb);
     builder.add_capture_time_us(args.capture_time_us);
+    if let Some(x) = args.stream { builder.add_stream(x); }
     if let Some(x) = args.palette { builder.add_palette(x); }
     if let Some(x) = args.regions { builder.add_regions(x); }
     if let Some(x) = args.motion_vectors { builder.add_motion_vectors(x); }
     if let Some(x) = args.tile_data { builder.add_tile_data(x); }
     if let Some(x) = args.tile_sizes { builder.add_tile_sizes(x); }
     builder.add_ref_sequence(args.ref_sequence);
+    builder.add_refresh_frames(args.refresh_frames);
     builder.add_motion_vector_precision(args.motion_vector_precision);
     builder.add_motion_block_size(args.motion_block_size);
     builder.add_tile_rows(args.tile_rows);
@@ -2190,6 +2194,29 @@ impl<'a> DPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<ColorPalette>>(DPacketPayload::VT_PALETTE, None)}
   }
+  /// Intra refresh (an alternative to periodic keyframes): non-zero on the
+  /// first frame of a refresh cycle, the number of frames, counting this
+  /// one, after which every macroblock has been refreshed. The encoder
+  /// keeps the refreshed part of the picture from predicting out of the
+  /// not-yet-refreshed part, so a decoder may start at such a frame from
+  /// any (or a mid-grey) reference and shows the exact picture once the
+  /// cycle completes.
+  #[inline]
+  pub fn refresh_frames(&self) -> u16 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u16>(DPacketPayload::VT_REFRESH_FRAMES, Some(0)).unwrap()}
+  }
+  /// Stream facts, present exactly when refresh_frames is non-zero, so a
+  /// decoder can start at a refresh cycle without a keyframe.
+  #[inline]
+  pub fn stream(&self) -> Option<StreamInfo<'a>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<StreamInfo>>(DPacketPayload::VT_STREAM, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for DPacketPayload<'_> {
@@ -2210,6 +2237,8 @@ impl ::flatbuffers::Verifiable for DPacketPayload<'_> {
      .visit_field::<u8>("motion_vector_precision", Self::VT_MOTION_VECTOR_PRECISION, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, RoiRegion>>>("regions", Self::VT_REGIONS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<ColorPalette>>("palette", Self::VT_PALETTE, false)?
+     .visit_field::<u16>("refresh_frames", Self::VT_REFRESH_FRAMES, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<StreamInfo>>("stream", Self::VT_STREAM, false)?
      .finish();
     Ok(())
   }
@@ -2227,6 +2256,8 @@ pub struct DPacketPayloadArgs<'a> {
     pub motion_vector_precision: u8,
     pub regions: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, RoiRegion>>>,
     pub palette: Option<::flatbuffers::WIPOffset<ColorPalette<'a>>>,
+    pub refresh_frames: u16,
+    pub stream: Option<::flatbuffers::WIPOffset<StreamInfo<'a>>>,
 }
 impl<'a> Default for DPacketPayloadArgs<'a> {
   #[inline]
@@ -2244,6 +2275,8 @@ impl<'a> Default for DPacketPayloadArgs<'a> {
       motion_vector_precision: 1,
       regions: None,
       palette: None,
+      refresh_frames: 0,
+      stream: None,
     }
   }
 }
@@ -2302,6 +2335,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> DPacketPayloadBuilder<'a, 'b,
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<ColorPalette>>(DPacketPayload::VT_PALETTE, palette);
   }
   #[inline]
+  pub fn add_refresh_frames(&mut self, refresh_frames: u16) {
+    self.fbb_.push_slot::<u16>(DPacketPayload::VT_REFRESH_FRAMES, refresh_frames, 0);
+  }
+  #[inline]
+  pub fn add_stream(&mut self, stream: ::flatbuffers::WIPOffset<StreamInfo<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<StreamInfo>>(DPacketPayload::VT_STREAM, stream);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> DPacketPayloadBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     DPacketPayloadBuilder {
@@ -2331,6 +2372,8 @@ impl ::core::fmt::Debug for DPacketPayload<'_> {
       ds.field("motion_vector_precision", &self.motion_vector_precision());
       ds.field("regions", &self.regions());
       ds.field("palette", &self.palette());
+      ds.field("refresh_frames", &self.refresh_frames());
+      ds.field("stream", &self.stream());
       ds.finish()
   }
 }

@@ -16,7 +16,7 @@ use asp_core::codec::decoder::{deblock_frame, place_infos};
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
-use asp_core::packet::{DFrame, IFrame, PacketWriter, StreamInfo, TileSet, WriteError};
+use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use rayon::prelude::*;
@@ -25,7 +25,7 @@ pub use preset::{Preset, PresetParams};
 pub use rate_control::RateControl;
 
 use crate::motion::{MotionError, MotionEstimator};
-use tile::{encode_tile, FrameJob};
+use tile::{encode_tile, FrameJob, RefreshWindow};
 
 /// Macroblocks per tile the encoder aims for: enough tiles to keep cores
 /// busy in the encoder and the decoder, few enough that the per-tile cost
@@ -60,8 +60,16 @@ pub struct EncoderConfig {
     pub fps_den: u32,
     /// Constant QP or constant bitrate.
     pub rate: RateMode,
-    /// A keyframe every `keyint` frames (0: only the first).
+    /// A keyframe every `keyint` frames (0: only the first); with
+    /// `intra_refresh`, the length of a refresh cycle instead.
     pub keyint: u32,
+    /// Periodic intra refresh instead of periodic keyframes: every
+    /// `keyint` frames a band of intra macroblock columns starts sweeping
+    /// the picture left to right, so the bitrate stays smooth (no keyframe
+    /// spikes) while a decoder that joins, or lost packets, still gets the
+    /// exact picture back once a cycle completes. Only the first frame (and
+    /// requested ones) are keyframes.
+    pub intra_refresh: bool,
     /// Speed/quality preset.
     pub preset: Preset,
     /// Tile grid (columns, rows); `None` picks one from the frame size.
@@ -85,6 +93,7 @@ impl EncoderConfig {
             fps_den,
             rate: RateMode::ConstantQp(26),
             keyint: 2 * fps,
+            intra_refresh: false,
             preset: Preset::Realtime,
             tiles: None,
             side_data: false,
@@ -162,6 +171,10 @@ pub struct Encoder {
     spare: Option<Frame>,
     sequence: u32,
     frames_since_key: u32,
+    /// Frames since the last keyframe or refresh start.
+    frames_since_entry: u32,
+    /// The frame of the running intra-refresh cycle (0 = its start).
+    refresh_step: Option<usize>,
     force_keyframe: bool,
     tile_sizes: Vec<u32>,
     tile_data: Vec<u8>,
@@ -197,6 +210,8 @@ impl Encoder {
             spare: Some(probe),
             sequence: 0,
             frames_since_key: 0,
+            frames_since_entry: 0,
+            refresh_step: None,
             force_keyframe: false,
             tile_sizes: Vec::new(),
             tile_data: Vec::new(),
@@ -247,8 +262,18 @@ impl Encoder {
         }
         let keyframe = self.reference.is_none()
             || self.force_keyframe
-            || (self.config.keyint > 0 && self.frames_since_key >= self.config.keyint);
+            || (!self.config.intra_refresh && self.config.keyint > 0 && self.frames_since_key >= self.config.keyint);
         let kind = if keyframe { FrameKind::Intra } else { FrameKind::Inter };
+        if keyframe {
+            self.refresh_step = None;
+        } else if self.config.intra_refresh
+            && self.refresh_step.is_none()
+            && self.config.keyint > 0
+            && self.frames_since_entry >= self.config.keyint
+        {
+            self.refresh_step = Some(0);
+        }
+        let refresh = self.refresh_step.map(|step| refresh_window(step, frame.mb_cols(), self.config.keyint));
         let (columns, rows) = self.tile_grid(frame);
         let tiles: Vec<Tile> = tile_grid(frame.mb_cols(), frame.mb_rows(), columns, rows)
             .map_err(EncodeError::TileGrid)?
@@ -267,6 +292,7 @@ impl Encoder {
                 qp_offsets: &self.qp_offsets,
                 preset: &self.params,
                 estimator: &self.estimator,
+                refresh: refresh.clone(),
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded
@@ -299,16 +325,16 @@ impl Encoder {
         deblock_frame(&mut recon, &infos);
 
         let sequence = self.sequence;
+        let stream = StreamInfo {
+            width: self.config.width,
+            height: self.config.height,
+            fps_num: self.config.fps_num,
+            fps_den: self.config.fps_den,
+            color_range: self.config.color_range,
+            color_matrix: self.config.color_matrix,
+        };
         let tiles = TileSet { columns: columns as u8, rows: rows as u8, sizes: &self.tile_sizes, data: &self.tile_data };
         let packet = if keyframe {
-            let stream = StreamInfo {
-                width: self.config.width,
-                height: self.config.height,
-                fps_num: self.config.fps_num,
-                fps_den: self.config.fps_den,
-                color_range: self.config.color_range,
-                color_matrix: self.config.color_matrix,
-            };
             let frame = IFrame { stream, capture_time_us, qp, tiles, palette: None, regions: &[] };
             self.writer.write_i(sequence, 0, &frame)
         } else {
@@ -322,6 +348,10 @@ impl Encoder {
                 motion_vector_precision: 4,
                 regions: &[],
                 palette: None,
+                refresh: match self.refresh_step {
+                    Some(0) => Some(RefreshStart { frames: refresh_frames(frame.mb_cols(), self.config.keyint), stream }),
+                    _ => None,
+                },
             };
             self.writer.write_d(sequence, 0, &frame)
         }
@@ -333,6 +363,12 @@ impl Encoder {
         self.spare = self.reference.replace(recon);
         self.sequence = self.sequence.wrapping_add(1);
         self.frames_since_key = if keyframe { 1 } else { self.frames_since_key + 1 };
+        let entry = keyframe || self.refresh_step == Some(0);
+        self.frames_since_entry = if entry { 1 } else { self.frames_since_entry + 1 };
+        self.refresh_step = match (self.refresh_step, &refresh) {
+            (Some(step), Some(window)) if window.intra_columns.end < frame.mb_cols() => Some(step + 1),
+            _ => None,
+        };
         self.force_keyframe = false;
         Ok(Encoded { packet, sequence, keyframe, qp })
     }
@@ -342,5 +378,36 @@ impl Encoder {
             Some((c, r)) => (c.into(), r.into()),
             None => default_grid(frame.mb_cols(), frame.mb_rows(), TARGET_MBS_PER_TILE, Limits::DEFAULT.max_tiles as usize),
         }
+    }
+}
+
+/// Macroblock columns refreshed per frame, for a cycle of about `keyint`
+/// frames over `mb_cols` columns.
+fn refresh_band(mb_cols: usize, keyint: u32) -> usize {
+    let frames = (keyint as usize).clamp(1, mb_cols.max(1));
+    mb_cols.div_ceil(frames).max(1)
+}
+
+/// Frames in a refresh cycle over `mb_cols` columns.
+fn refresh_frames(mb_cols: usize, keyint: u32) -> u16 {
+    let frames = mb_cols.div_ceil(refresh_band(mb_cols, keyint));
+    u16::try_from(frames).unwrap_or(u16::MAX)
+}
+
+/// Frame `step` of a refresh cycle. The band of intra columns overlaps the
+/// previous frame's by one column on the left: the deblocking filter
+/// changed the last 3 samples of that band from the unrefreshed side, so
+/// the refreshed area ends a few samples before it (`luma_end`,
+/// `chroma_end`: 4 samples of margin), and re-coding the column keeps a
+/// still vector legal for every refreshed macroblock.
+fn refresh_window(step: usize, mb_cols: usize, keyint: u32) -> RefreshWindow {
+    let band = refresh_band(mb_cols, keyint);
+    let start = (step * band).min(mb_cols);
+    let end = ((step + 1) * band).min(mb_cols);
+    RefreshWindow {
+        intra_columns: start.saturating_sub(1)..end,
+        refreshed_columns: start.saturating_sub(1),
+        luma_end: (start * 16) as i32 - 4,
+        chroma_end: (start * 8) as i32 - 4,
     }
 }

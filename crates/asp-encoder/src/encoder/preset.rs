@@ -34,6 +34,9 @@ pub struct PresetParams {
     pub patterns: bool,
     /// Whether intra macroblocks also try prediction per 8x8 quarter.
     pub intra8: bool,
+    /// Choose per macroblock between 8x8 and 4x4 luma transforms by
+    /// SSD + λ·bits (costs a second quantisation of coded macroblocks).
+    pub transform_4x4: bool,
 }
 
 impl Preset {
@@ -50,6 +53,7 @@ impl Preset {
                 intra_in_inter: false,
                 patterns: true,
                 intra8: false,
+                transform_4x4: false,
             },
             Preset::Realtime => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -58,6 +62,7 @@ impl Preset {
                 intra_in_inter: true,
                 patterns: true,
                 intra8: true,
+                transform_4x4: true,
             },
             Preset::Medium => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -66,6 +71,7 @@ impl Preset {
                 intra_in_inter: true,
                 patterns: true,
                 intra8: true,
+                transform_4x4: true,
             },
         }
     }

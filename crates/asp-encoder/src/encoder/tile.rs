@@ -12,11 +12,12 @@ use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern}
 use asp_core::codec::macroblock::{
     code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, Mv, TileMbs, TileModels,
 };
-use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
+use asp_core::codec::bins::CostCounter;
+use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
-use asp_core::codec::recon::{add_residual_8x8, chroma_qp, predict_intra8_quarter, Predictor, TilePlanes};
+use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::codec::tiles::Tile;
-use asp_core::codec::transform::{forward_diff_8x8, satd_8x8};
+use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
 
 use super::preset::PresetParams;
@@ -32,6 +33,62 @@ pub(crate) struct FrameJob<'a> {
     pub qp_offsets: &'a [i8],
     pub preset: &'a PresetParams,
     pub estimator: &'a MotionEstimator,
+    /// This frame's share of an intra-refresh cycle, if one is running.
+    pub refresh: Option<RefreshWindow>,
+}
+
+/// One frame of an intra-refresh cycle: a band of macroblock columns is
+/// coded intra, and the columns already refreshed may only predict from
+/// the refreshed part of the reference, so that a decoder that started
+/// the cycle from a wrong reference ends it with the exact picture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RefreshWindow {
+    /// Macroblock columns coded intra in this frame.
+    pub intra_columns: core::ops::Range<usize>,
+    /// Macroblock columns left of this are refreshed: their vectors must
+    /// keep every sample they read (interpolation taps included) left of
+    /// `luma_end` / `chroma_end` in the reference.
+    pub refreshed_columns: usize,
+    pub luma_end: i32,
+    pub chroma_end: i32,
+}
+
+impl RefreshWindow {
+    /// Whether the macroblock at column `mb_x` may use vector `mv`.
+    pub fn allows(&self, mb_x: usize, mv: Mv) -> bool {
+        if mb_x >= self.refreshed_columns {
+            return true;
+        }
+        // Luma: quarter-sample position; a fractional one reads 3 samples
+        // right of the block (the 6-tap filter).
+        let x = (mb_x * MB_SIZE * 4) as i32 + i32::from(mv.x);
+        let luma_end = (x >> 2) + MB_SIZE as i32 + if x & 3 != 0 { 3 } else { 0 };
+        // Chroma: the same number is in eighth chroma samples; bilinear
+        // reads one more sample when fractional.
+        let cx = (mb_x * MB_SIZE / 2 * 8) as i32 + i32::from(mv.x);
+        let chroma_end = (cx >> 3) + (MB_SIZE / 2) as i32 + if cx & 7 != 0 { 1 } else { 0 };
+        luma_end <= self.luma_end && chroma_end <= self.chroma_end
+    }
+
+    /// `mv` moved left, in whole samples, until it is allowed (vertical
+    /// motion is free: the refreshed columns span the whole height).
+    fn constrain(&self, mb_x: usize, mv: Mv) -> Mv {
+        if self.allows(mb_x, mv) {
+            return mv;
+        }
+        let mut x = i32::from(mv.x) & !3;
+        // Whole-sample vectors need no taps: at most a few steps from the limit.
+        let furthest = (self.luma_end - (mb_x * MB_SIZE) as i32 - MB_SIZE as i32) * 4;
+        x = x.min(furthest);
+        while x > -(motion_limit()) && !self.allows(mb_x, Mv::new(x as i16, mv.y)) {
+            x -= 4;
+        }
+        Mv::new(x as i16, mv.y)
+    }
+}
+
+fn motion_limit() -> i32 {
+    asp_core::codec::macroblock::MV_LIMIT
 }
 
 /// A coded tile and its reconstruction.
@@ -74,6 +131,15 @@ struct MbCtx<'a> {
     lx: usize,
     ly: usize,
     lambda: u32,
+    /// Intra refresh codes this macroblock intra.
+    refresh_intra: bool,
+}
+
+impl MbCtx<'_> {
+    /// Whether intra refresh lets this macroblock use vector `mv`.
+    fn allows(&self, mv: Mv) -> bool {
+        self.job.refresh.as_ref().is_none_or(|r| r.allows(self.mb_x, mv))
+    }
 }
 
 pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
@@ -99,6 +165,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 lx: (mb_x - tile.mb_x.start) * MB_SIZE,
                 ly: (mb_y - tile.mb_y.start) * MB_SIZE,
                 lambda: lambda(qp),
+                refresh_intra: job.refresh.as_ref().is_some_and(|r| r.intra_columns.contains(&mb_x)),
             };
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp);
             // The chosen prediction, as the decoder will form it.
@@ -117,8 +184,12 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
             }
             let mut cbp = 0;
+            let mut transform_4x4 = false;
             if mode != MbMode::Skip {
-                quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false);
+                if job.preset.transform_4x4 {
+                    transform_4x4 = prefers_4x4(&ctx, &mut planes, &mode, qp, &models, &mut levels);
+                }
+                quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false, transform_4x4);
                 cbp = coded_block_pattern(&levels);
             }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
@@ -127,13 +198,18 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             if mode == MbMode::Skip {
                 cbp = 0;
             }
-            let mut header = MbHeader { mode, cbp, qp: if cbp == 0 { prev_qp } else { qp } };
+            let mut header = MbHeader {
+                mode,
+                cbp,
+                qp: if cbp == 0 { prev_qp } else { qp },
+                transform_4x4: transform_4x4 && cbp & 0x0F != 0,
+            };
             // Encoding cannot fail: every value comes from the encoder's own
             // decisions, within the syntax's ranges.
             let coded = code_header(&mut bins, &mut models.mb, &mut mbs, job.kind, mb_x, mb_y, prev_qp, &mut header);
             debug_assert!(coded.is_ok());
             if header.cbp != 0 {
-                let _ = code_residual(&mut bins, &mut models, header.cbp, &mut levels);
+                let _ = code_residual(&mut bins, &mut models, &header, &mut levels);
             }
             reconstruct_residual(&mut planes, &header, &levels, mb_x, mb_y);
             prev_qp = header.qp;
@@ -164,14 +240,16 @@ fn decide_mode(
     // The DC intra mode is always possible; it is the fallback.
     let mut best_sad = 0;
 
-    if let (FrameKind::Inter, Some(reference)) = (job.kind, job.reference) {
+    if let (FrameKind::Inter, Some(reference), false) = (job.kind, job.reference, ctx.refresh_intra) {
         let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
         // Early skip: the predicted vector with no residual is what the
         // decoder would show; take it when quantisation would code nothing.
-        predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
-        let mut levels = MbLevels::default();
-        if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true) {
-            return (MbMode::Skip, luma_satd(ctx, planes));
+        if ctx.allows(pred_mv) {
+            predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
+            let mut levels = MbLevels::default();
+            if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true, false) {
+                return (MbMode::Skip, luma_satd(ctx, planes));
+            }
         }
         // Otherwise skip does not compete on SATD: its residual would stay
         // uncoded. A coded 16x16 vector equal to the prediction with nothing
@@ -202,7 +280,10 @@ fn decide_mode(
                 estimator.refine_block(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, scratch)
             };
             if let Ok(v) = refined {
-                let mv = Mv::new(v.dx(), v.dy());
+                let mut mv = Mv::new(v.dx(), v.dy());
+                if let Some(refresh) = &job.refresh {
+                    mv = refresh.constrain(ctx.mb_x, mv);
+                }
                 predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
                 let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits);
@@ -276,9 +357,9 @@ fn decide_mode(
             }
             // Later quarters predict from this one's reconstruction.
             predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, false, &mut levels);
+            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, false, false, &mut levels);
             let ls = planes.luma_stride();
-            add_residual_8x8(&levels, qp, &mut planes.y[by * ls + bx..], ls);
+            add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
         }
         if cost < best.1 {
             let chroma = match best.0 {
@@ -356,7 +437,15 @@ fn coded_block_pattern(levels: &MbLevels) -> u8 {
 /// into `levels` (scan order); returns whether any level is non-zero. With
 /// `stop_at_first`, stops at the first coded block (a skip check needs no
 /// more).
-fn quantise_mb(ctx: &MbCtx<'_>, planes: &mut TilePlanes, mode: &MbMode, qp: u8, levels: &mut MbLevels, stop_at_first: bool) -> bool {
+fn quantise_mb(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+    transform_4x4: bool,
+) -> bool {
     let src = ctx.job.source;
     let intra = mode.is_intra();
     let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
@@ -369,14 +458,14 @@ fn quantise_mb(ctx: &MbCtx<'_>, planes: &mut TilePlanes, mode: &MbMode, qp: u8, 
         for (q, &quarter_mode) in luma.iter().enumerate() {
             predict_intra8_quarter(planes, quarter_mode, ctx.mb_x, ctx.mb_y, q);
             let mut block = [0i32; 64];
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, false, &mut block);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, false, transform_4x4, &mut block);
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
-            add_residual_8x8(&block, qp, &mut planes.y[by * ps + bx..], ps);
+            add_luma_residual(&block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
             levels.luma[q] = block;
         }
     } else {
         for q in 0..4 {
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, !intra, &mut levels.luma[q]);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, !intra, transform_4x4, &mut levels.luma[q]);
             if any && stop_at_first {
                 return true;
             }
@@ -396,7 +485,9 @@ fn quantise_mb(ctx: &MbCtx<'_>, planes: &mut TilePlanes, mode: &MbMode, qp: u8, 
 }
 
 /// Quantises luma quarter `q` of the macroblock against the prediction in
-/// `planes`; returns whether any level is non-zero.
+/// `planes`, as one 8x8 or four 4x4 transforms; returns whether any level
+/// is non-zero.
+#[allow(clippy::too_many_arguments)]
 fn quantise_luma_quarter(
     ctx: &MbCtx<'_>,
     planes: &TilePlanes,
@@ -404,6 +495,7 @@ fn quantise_luma_quarter(
     qp: Qp,
     rounding: RoundingOffset,
     decimate: bool,
+    transform_4x4: bool,
     out: &mut [i32; 64],
 ) -> bool {
     let src = ctx.job.source;
@@ -412,7 +504,123 @@ fn quantise_luma_quarter(
     let (x, y) = (ctx.mb_x * MB_SIZE + ox, ctx.mb_y * MB_SIZE + oy);
     let s = &src.y[y * ss + x..];
     let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
-    quantise_block(s, ss, p, ps, qp, rounding, decimate, out)
+    if transform_4x4 {
+        quantise_4x4s(s, ss, p, ps, qp, rounding, decimate, out)
+    } else {
+        quantise_block(s, ss, p, ps, qp, rounding, decimate, out)
+    }
+}
+
+/// The four 4x4 blocks of an 8x8 block: transform, quantise, scan (see
+/// `MbLevels` for the layout); decimated as one 8x8 block would be.
+#[allow(clippy::too_many_arguments)]
+fn quantise_4x4s(
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    rounding: RoundingOffset,
+    decimate: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    for (b, sub) in out.chunks_exact_mut(16).enumerate() {
+        let (ox, oy) = ((b % 2) * 4, (b / 2) * 4);
+        let s = &src[oy * src_stride + ox..];
+        let p = &pred[oy * pred_stride + ox..];
+        let Ok(coeffs) = forward_diff_4x4(s, src_stride, p, pred_stride) else {
+            sub.fill(0);
+            continue;
+        };
+        let raster = Quantiser::FLAT.quantise_4x4(&coeffs, qp, rounding);
+        for (scan, &pos) in ZIGZAG_4X4.iter().enumerate() {
+            sub[scan] = raster[usize::from(pos)];
+        }
+    }
+    if decimate && decimation_score(out) < 6 {
+        out.fill(0);
+        return false;
+    }
+    out.iter().any(|&l| l != 0)
+}
+
+/// Whether four 4x4 luma transforms per 8x8 block code this macroblock's
+/// prediction (now in `planes`) better than 8x8 ones: luma SSD of the
+/// reconstruction + λ·bits, with bits counted exactly on a copy of the
+/// tile's models. Leaves `planes` holding the prediction again (an
+/// `Intra8` macroblock's quarters are re-predicted by the caller's
+/// quantisation pass anyway).
+fn prefers_4x4(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    models: &TileModels,
+    levels: &mut MbLevels,
+) -> bool {
+    // SSD λ from the SATD one (1/16 units): λ_ssd ≈ 0.85 λ_satd².
+    let lambda_satd = f64::from(ctx.lambda) / 16.0;
+    let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
+    let mut costs = [0f64; 2];
+    for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {
+        let saved = save_luma(ctx, planes);
+        quantise_mb(ctx, planes, mode, qp, levels, false, transform_4x4);
+        if !matches!(mode, MbMode::Intra8 { .. }) {
+            let ls = planes.luma_stride();
+            for (q, block) in levels.luma.iter().enumerate() {
+                let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+                add_luma_residual(block, qp, transform_4x4, &mut planes.y[by * ls + bx..], ls);
+            }
+        }
+        let ssd = luma_ssd(ctx, planes);
+        restore_luma(ctx, planes, &saved);
+        // Luma the 8x8 transforms code in a couple of levels leaves the
+        // small ones nothing to win: save the second pass.
+        let coded: usize = levels.luma.iter().map(|b| b.iter().filter(|&&l| l != 0).count()).sum();
+        if !transform_4x4 && coded <= 2 {
+            return false;
+        }
+        let header = MbHeader { mode: *mode, cbp: coded_block_pattern(levels) & 0x0F, qp, transform_4x4 };
+        let mut counter = CostCounter::default();
+        let mut scratch = models.clone();
+        let _ = code_residual(&mut counter, &mut scratch, &header, levels);
+        *cost = ssd as f64 + lambda_ssd * f64::from(counter.cost) / 256.0;
+    }
+    costs[1] < costs[0]
+}
+
+/// The macroblock's 16x16 luma in `planes`.
+fn save_luma(ctx: &MbCtx<'_>, planes: &TilePlanes) -> [[u8; 16]; 16] {
+    let ls = planes.luma_stride();
+    core::array::from_fn(|row| {
+        let start = (ctx.ly + row) * ls + ctx.lx;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&planes.y[start..start + 16]);
+        out
+    })
+}
+
+fn restore_luma(ctx: &MbCtx<'_>, planes: &mut TilePlanes, saved: &[[u8; 16]; 16]) {
+    let ls = planes.luma_stride();
+    for (row, src) in saved.iter().enumerate() {
+        let start = (ctx.ly + row) * ls + ctx.lx;
+        planes.y[start..start + 16].copy_from_slice(src);
+    }
+}
+
+/// Sum of squared differences between the source macroblock's luma and
+/// `planes`' reconstruction of it.
+fn luma_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
+    let src = ctx.job.source;
+    let (ss, ls) = (src.luma_stride(), planes.luma_stride());
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    (0..16)
+        .map(|row| {
+            let s = &src.y[(y + row) * ss + x..][..16];
+            let r = &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16];
+            s.iter().zip(r).map(|(&a, &b)| (i32::from(a) - i32::from(b)).pow(2) as u64).sum::<u64>()
+        })
+        .sum()
 }
 
 /// SATD of luma quarter `q` against the prediction in `planes`.
