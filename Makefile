@@ -5,10 +5,12 @@ FUZZ_SECONDS ?= 20
 
 .PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz fuzz-smoke bench bench-rd clippy
 
-## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
+## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
+## then build the browser package and serve (on a terminal) or print the URL of the demo page
 demo:
 	@tools/setup.sh rust python
 	@tools/demo.sh
+	@tools/demo-browser.sh
 
 ## test: set up, then run every test
 test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz-smoke

@@ -32,6 +32,8 @@ export declare class Decoder {
   readonly v_ptr: number;
   readonly sequence: number;
   readonly keyframe: boolean;
+  /** Joined at an intra-refresh start, picture not yet exact. */
+  readonly recovering: boolean;
   readonly capture_time_us: number | undefined;
   /** 0 limited, 1 full. */
   readonly color_range: number;

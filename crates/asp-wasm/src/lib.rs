@@ -290,6 +290,13 @@ impl Decoder {
         self.player.meta().is_some_and(|m| m.keyframe)
     }
 
+    /// Whether the current frame comes from joining the stream at an
+    /// intra-refresh start and is not yet fully refreshed (not yet exact).
+    #[wasm_bindgen(getter)]
+    pub fn recovering(&self) -> bool {
+        self.player.meta().is_some_and(|m| m.recovering)
+    }
+
     /// Capture time of the current frame in microseconds since the Unix
     /// epoch (exact below 2^53, i.e. until the year 2255), when the sender
     /// set one.

@@ -23,6 +23,9 @@ pub struct FrameMeta {
     pub sequence: u32,
     pub keyframe: bool,
     pub capture_time_us: Option<u64>,
+    /// Joined at an intra-refresh start and not yet fully refreshed: the
+    /// picture is still converging to the encoder's.
+    pub recovering: bool,
 }
 
 /// What the last keyframe said about the stream (for the renderer's colour
@@ -234,19 +237,27 @@ impl State {
         self.last_error = Some(message);
     }
 
-    /// Decodes one verified packet; `true` for a new frame.
+    /// Decodes one verified packet; `true` for a new frame. While waiting
+    /// for a keyframe, delta frames are dropped, except an intra-refresh
+    /// start (it carries the stream facts and is decoded from whatever
+    /// reference there is; the frames are `recovering` until the refresh
+    /// cycle completes).
     fn decode_packet(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> bool {
-        if let Payload::I(i) = packet.payload() {
-            if let Some(stream) = i.stream() {
-                self.facts = Some(StreamFacts {
-                    color_range: stream.color_range().0,
-                    color_matrix: stream.color_matrix().0,
-                    fps_num: stream.fps_num(),
-                    fps_den: stream.fps_den(),
-                });
-            }
+        let stream = match packet.payload() {
+            Payload::I(i) => i.stream(),
+            Payload::D(d) if d.refresh_frames() != 0 => d.stream(),
+            _ => None,
+        };
+        if let Some(stream) = stream {
+            self.facts = Some(StreamFacts {
+                color_range: stream.color_range().0,
+                color_matrix: stream.color_matrix().0,
+                fps_num: stream.fps_num(),
+                fps_den: stream.fps_den(),
+            });
         }
-        if self.needs_keyframe && packet.packet_type() == PacketType::D {
+        let refresh_start = packet.packet_type() == PacketType::D && stream.is_some();
+        if self.needs_keyframe && packet.packet_type() == PacketType::D && !refresh_start {
             self.stats.dropped += 1;
             return false;
         }
@@ -256,6 +267,7 @@ impl State {
                     sequence: decoded.sequence,
                     keyframe: decoded.keyframe,
                     capture_time_us: decoded.capture_time_us,
+                    recovering: decoded.recovering,
                 });
                 self.needs_keyframe = false;
                 self.stats.decoded += 1;

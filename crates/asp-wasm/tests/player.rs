@@ -246,3 +246,34 @@ fn corrupted_streams_never_panic() {
     // The CRC-preserving damage did reach the tile decoder.
     assert!(tile_errors > 20, "{tile_errors}");
 }
+
+#[test]
+fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
+    let mut config = EncoderConfig::new(64, 48, 25, 1);
+    config.rate = RateMode::ConstantQp(30);
+    config.keyint = 4;
+    config.intra_refresh = true;
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut source = TestSource::new(64, 48).unwrap();
+    let packets: Vec<Vec<u8>> =
+        (0..16).map(|n| encoder.encode(&source.frame(n).unwrap(), n * 40_000).unwrap().packet.to_vec()).collect();
+    let want = reference(&packets);
+    // Join after the first frame: no keyframe follows, only refresh starts.
+    let mut player = Player::default();
+    let tail = packets[1..].concat();
+    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    let mut exact = Vec::new();
+    let mut recovering = 0;
+    while player.next_frame(&Serial) {
+        let meta = player.meta().unwrap();
+        if meta.recovering {
+            recovering += 1;
+        } else {
+            assert_eq!(i420_crc32(player.frame().unwrap()), want[meta.sequence as usize], "frame {}", meta.sequence);
+            exact.push(meta.sequence);
+        }
+    }
+    assert!(recovering > 0, "joined at a refresh start");
+    assert!(!exact.is_empty() && *exact.last().unwrap() == 15, "{exact:?}");
+    assert!(player.facts().is_some());
+}
