@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz fuzz-smoke bench bench-rd clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz fuzz-smoke bench bench-rd bench-browser clippy
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -65,6 +65,10 @@ bench:
 ## bench-rd: RD curves, BD-rate and speed against mpeg1video, x264, VP8, VP9 (updates BENCHMARKS.md)
 bench-rd:
 	bench/rd.sh
+
+## bench-browser: <asp-player>'s decoder and renderers in Chromium against jsmpeg (same browser, same run)
+bench-browser:
+	bench/browser/bench.sh
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
