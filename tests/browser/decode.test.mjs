@@ -47,7 +47,7 @@ for (const build of ['threads', 'single']) {
   }
 }
 
-test('fallbacks: threads only on a crossOriginIsolated page; WebGL2 without a WebGPU adapter', async () => {
+test('fallbacks: threads only on a crossOriginIsolated page; WebGL2 without a WebGPU adapter; Canvas2D without either context', async () => {
   const cases = [
     [browsers.webgpu, '', 'threads', 'webgpu'],
     [browsers.webgpu, '/plain', 'single', 'webgpu'],
@@ -62,6 +62,21 @@ test('fallbacks: threads only on a crossOriginIsolated page; WebGL2 without a We
     assert.equal(stats.frames, 60);
     await page.context().close();
   }
+  // A canvas that gives neither a WebGPU nor a WebGL2 context (Chromium has
+  // no switch that removes both from workers): createRenderer falls back
+  // to Canvas2D, after an adapter was found but the canvas said no.
+  const page = await openPage(browsers.webgpu, server);
+  const names = await page.evaluate(async () => {
+    const only2d = () => {
+      const canvas = new OffscreenCanvas(16, 16);
+      const getContext = canvas.getContext.bind(canvas);
+      canvas.getContext = (type, options) => (type === '2d' ? getContext(type, options) : null);
+      return canvas;
+    };
+    return [(await window.asp.createRenderer(only2d())).name, (await window.asp.createRenderer(new OffscreenCanvas(16, 16))).name];
+  });
+  assert.deepEqual(names, ['canvas2d', 'webgpu']);
+  await page.context().close();
 });
 
 // --- pixels ------------------------------------------------------------------
@@ -94,20 +109,30 @@ function bilinear(plane, pw, ph, x, y) {
   return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
-/** The RGB the shader should draw for pixel (x, y) of a frame shown 1:1. */
-function expectedRgb(f, rows, x, y) {
+/**
+ * The RGB a renderer should draw for pixel (x, y) of a frame shown 1:1:
+ * chroma sampled bilinearly (the shaders) or nearest (the Canvas2D path).
+ */
+function expectedRgb(f, rows, x, y, chroma = 'bilinear') {
   const Y = f.y[y * f.w + x] / 255;
-  const cx = ((x + 0.5) * f.cw) / f.w - 0.5;
-  const cy = ((y + 0.5) * f.ch) / f.h - 0.5;
-  const U = bilinear(f.u, f.cw, f.ch, cx, cy) / 255;
-  const V = bilinear(f.v, f.cw, f.ch, cx, cy) / 255;
+  let U;
+  let V;
+  if (chroma === 'nearest') {
+    U = f.u[(y >> 1) * f.cw + (x >> 1)] / 255;
+    V = f.v[(y >> 1) * f.cw + (x >> 1)] / 255;
+  } else {
+    const cx = ((x + 0.5) * f.cw) / f.w - 0.5;
+    const cy = ((y + 0.5) * f.ch) / f.h - 0.5;
+    U = bilinear(f.u, f.cw, f.ch, cx, cy) / 255;
+    V = bilinear(f.v, f.cw, f.ch, cx, cy) / 255;
+  }
   return [0, 1, 2].map((i) => {
     const r = rows.slice(4 * i, 4 * i + 4);
     return Math.round(255 * Math.min(1, Math.max(0, r[0] * Y + r[1] * U + r[2] * V + r[3])));
   });
 }
 
-for (const [name, browserKey] of [['webgpu', 'webgpu'], ['webgl2', 'plain']]) {
+for (const [name, browserKey] of [['webgpu', 'webgpu'], ['webgl2', 'plain'], ['canvas2d', 'plain']]) {
   test(`${name} renderer: the canvas shows the decoded picture (screenshot vs expected RGB)`, async () => {
     const { page, stats } = await playFile(browsers[browserKey], `${work}/small.asp`, { renderer: name });
     assert.equal(stats.renderer, name);
@@ -131,7 +156,7 @@ for (const [name, browserKey] of [['webgpu', 'webgpu'], ['webgl2', 'plain']]) {
     let worst = null;
     for (let y = 0; y < frame.h; y++) {
       for (let x = 0; x < frame.w; x++) {
-        const want = expectedRgb(frame, rows, x, y);
+        const want = expectedRgb(frame, rows, x, y, name === 'canvas2d' ? 'nearest' : 'bilinear');
         for (let c = 0; c < 3; c++) {
           const d = Math.abs(got.data[(y * got.w + x) * 4 + c] - want[c]);
           sum += d;
