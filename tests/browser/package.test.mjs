@@ -18,7 +18,7 @@ after(async () => {
   await server.close();
 });
 
-test('npm pack, install the tarball elsewhere, play <asp-player> from it', async () => {
+test('npm pack, install the tarball elsewhere: its types check, <asp-player> plays from it', async () => {
   const packDir = path.join(work, 'pack');
   const installDir = path.join(work, 'pkg-install');
   fs.rmSync(packDir, { recursive: true, force: true });
@@ -40,6 +40,24 @@ test('npm pack, install the tarball elsewhere, play <asp-player> from it', async
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', path.join(packDir, info.filename)], { cwd: installDir });
   const entry = path.join(installDir, 'node_modules/@alice/asp-decoder/src/index.js');
   assert.ok(fs.existsSync(entry));
+
+  // The types, as a TypeScript user resolves them through the package's exports.
+  fs.writeFileSync(path.join(installDir, 'use.ts'), `
+    import { loadDecoder, type AspPlayerStats } from '@alice/asp-decoder';
+    const player = document.createElement('asp-player');
+    player.addEventListener('stats', (e) => { const s: AspPlayerStats = e.detail; console.log(s.fps, s.build); });
+    player.addEventListener('error', (e) => console.log(e.detail.message, e.detail.fatal));
+    await player.play();
+    const asp = await loadDecoder({ threads: 'auto' });
+    const dec = new asp.Decoder();
+    dec.push(new Uint8Array(16));
+    while (dec.next_frame()) console.log(dec.width, dec.y_ptr, asp.wasm_memory().buffer.byteLength);
+    const request: Uint8Array | null = dec.request_keyframe();
+    console.log(request);
+  `);
+  const tsc = path.join(root, 'tools/web/node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2022,dom,dom.iterable',
+    '--module', 'nodenext', '--moduleResolution', 'nodenext', 'use.ts'], { cwd: installDir, stdio: 'inherit' });
 
   const page = await openPage(browser, server, { pkg: served(entry) });
   assert.equal(await page.evaluate(() => customElements.get('asp-player') === window.asp.AspPlayer), true);

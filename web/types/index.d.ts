@@ -38,7 +38,7 @@ export interface AspPlayerFrameDetail {
   checksum: string;
 }
 
-export interface AspPlayerEventMap extends HTMLElementEventMap {
+export interface AspPlayerEventMap {
   playing: CustomEvent<undefined>;
   stats: CustomEvent<AspPlayerStats>;
   error: CustomEvent<AspPlayerErrorDetail>;
