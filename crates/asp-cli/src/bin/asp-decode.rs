@@ -1,6 +1,9 @@
 //! asp-decode: an ASP packet stream in, y4m out.
 //!
 //! `asp-decode x.asp -o - | ffplay -`
+//!
+//! C-packets (ROI refinement) are applied to the frame they follow before it
+//! is written; `--drop-c` ignores them and shows the base stream.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -10,6 +13,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_core::codec::decoder::Decoder;
+use asp_core::codec::frame::Frame;
+use asp_core::codec::refinement::apply_refinement;
 use asp_core::packet::{PacketReader, PacketType, Payload, ReadEvent};
 use asp_encoder::Rayon;
 use clap::Parser;
@@ -28,6 +33,26 @@ struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Ignore C-packets (ROI refinement): output the base stream, as a
+    /// viewer short of bandwidth would see it.
+    #[arg(long)]
+    drop_c: bool,
+}
+
+/// The last decoded frame, held until the next packet shows whether a
+/// C-packet refines it.
+struct Pending {
+    frame: Frame,
+    sequence: u32,
+}
+
+impl Pending {
+    fn flush(slot: &mut Option<Pending>, sink: &mut Option<Sink>) -> Result<()> {
+        if let (Some(p), Some(sink)) = (slot.take(), sink.as_mut()) {
+            sink.write(&p.frame)?;
+        }
+        Ok(())
+    }
 }
 
 fn main() -> ExitCode {
@@ -56,6 +81,8 @@ fn run(args: &Args) -> Result<bool> {
     let mut chunk = vec![0u8; 256 * 1024];
     let (mut decoded, mut lost, mut damaged) = (0u64, 0u64, 0u64);
     let mut waiting_for_keyframe = false;
+    let mut pending: Option<Pending> = None;
+    let mut refined = 0u64;
     loop {
         let n = match input.read(&mut chunk) {
             Ok(n) => n,
@@ -86,6 +113,26 @@ fn run(args: &Args) -> Result<bool> {
                 lost += 1;
                 continue;
             }
+            if let Payload::C(c) = packet.payload() {
+                if args.drop_c {
+                    continue;
+                }
+                if let Some(p) = &mut pending {
+                    // All or nothing: a damaged refinement leaves the base picture.
+                    let mut copy = p.frame.clone();
+                    match apply_refinement(&mut copy, p.sequence, &c) {
+                        Ok(()) => {
+                            p.frame = copy;
+                            refined += 1;
+                        }
+                        Err(e) => eprintln!("asp-decode: C-packet {} not applied: {e}", packet.sequence()),
+                    }
+                }
+                continue;
+            }
+            if packet.packet_type() != PacketType::S {
+                Pending::flush(&mut pending, &mut sink)?;
+            }
             let result = decoder.decode_with(&packet, &Rayon);
             match result {
                 Ok(Some(frame)) => {
@@ -99,9 +146,7 @@ fn run(args: &Args) -> Result<bool> {
                         let fps = stream.map_or((25, 1), |s| (s.fps_num().max(1), s.fps_den().max(1)));
                         sink = Some(open_sink(&args.output, frame.frame.width() as u32, frame.frame.height() as u32, fps)?);
                     }
-                    if let Some(sink) = &mut sink {
-                        sink.write(frame.frame)?;
-                    }
+                    pending = Some(Pending { frame: frame.frame.clone(), sequence: frame.sequence });
                     decoded += 1;
                 }
                 Ok(None) => {}
@@ -119,10 +164,12 @@ fn run(args: &Args) -> Result<bool> {
             break;
         }
     }
+    Pending::flush(&mut pending, &mut sink)?;
     if sink.is_none() {
         bail!("no keyframe in the input: nothing to decode");
     }
-    eprintln!("{decoded} frames decoded, {damaged} damaged spans, {lost} frames lost");
+    let refined = if refined > 0 { format!(", {refined} refined by C-packets") } else { String::new() };
+    eprintln!("{decoded} frames decoded, {damaged} damaged spans, {lost} frames lost{refined}");
     Ok(damaged == 0 && lost == 0)
 }
 

@@ -15,6 +15,8 @@ use asp_cli::{luma_mse, psnr};
 use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::testsrc::TestSource;
+use asp_encoder::analysis::RoiMethod;
+use asp_encoder::encoder::{Refiner, RoiAnalyser, RoiSettings};
 use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,6 +71,36 @@ struct Args {
     /// Put motion vectors in D-packets as side data for readers in other languages.
     #[arg(long)]
     side_data: bool,
+    /// Regions of interest to find in every frame, e.g. face,text,motion: their
+    /// macroblocks get a finer QP in D frames (the rest a coarser one, same
+    /// bitrate), and the regions go into the packets as side data.
+    #[arg(long, value_parser = parse_roi)]
+    roi: Option<RoiList>,
+    /// QP offset of region macroblocks, -12..=0.
+    #[arg(long, default_value_t = -6, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
+    roi_qp: i8,
+    /// Also emit a C-packet after each frame: a finer refinement of its
+    /// regions that nothing predicts from (droppable without drift).
+    #[arg(long, requires = "roi")]
+    roi_layer: bool,
+    /// How much finer than the regions' own QP the C-packets are.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=24))]
+    roi_layer_delta: u8,
+    /// Put a k-means palette of this many colours in every packet (side data).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    palette: Option<u16>,
+}
+
+/// The detectors named by `--roi`.
+#[derive(Clone, Debug)]
+struct RoiList(Vec<RoiMethod>);
+
+fn parse_roi(s: &str) -> Result<RoiList, String> {
+    let methods = RoiMethod::parse_list(s).map_err(|e| format!("{e}; use face, text, motion"))?;
+    if methods.is_empty() {
+        return Err("no ROI method given; use face, text, motion".into());
+    }
+    Ok(RoiList(methods))
 }
 
 fn parse_bitrate(s: &str) -> Result<u64, String> {
@@ -151,6 +183,17 @@ fn run(args: &Args) -> Result<()> {
         (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
     };
     let mut encoder = Encoder::new(config).context("encoder settings")?;
+    let mut analyser = match (&args.roi, args.palette) {
+        (None, None) => None,
+        (methods, palette) => {
+            let mut settings = RoiSettings::new(methods.as_ref().map_or_else(Vec::new, |m| m.0.clone()));
+            settings.roi_qp_offset = args.roi_qp;
+            settings.palette_colors = palette.map_or(0, usize::from);
+            Some(RoiAnalyser::new(settings).context("ROI settings")?)
+        }
+    };
+    let mut refiner = args.roi_layer.then(Refiner::new);
+    let mut regions = Vec::new();
 
     let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
         Box::new(io::stdout().lock())
@@ -181,6 +224,7 @@ fn run(args: &Args) -> Result<()> {
     let frame_us = 1_000_000 * u64::from(fps.1) / u64::from(fps.0.max(1));
     let started = Instant::now();
     let (mut frames, mut bytes, mut mse_sum) = (0u64, 0u64, 0f64);
+    let (mut c_packets, mut c_bytes, mut region_count) = (0u64, 0u64, 0u64);
     let mut truncated = false;
     while frames < max_frames {
         match &mut source {
@@ -194,9 +238,28 @@ fn run(args: &Args) -> Result<()> {
                 }
             },
         }
-        let encoded = encoder.encode(&frame, frames * frame_us)?;
+        if let Some(analyser) = &mut analyser {
+            let plan = analyser.analyse(&frame).context("ROI analysis")?;
+            regions = plan.schema_regions();
+            region_count += regions.len() as u64;
+            encoder.set_qp_offsets(&plan.qp_offsets);
+            encoder.set_side_data(&regions, plan.palette.as_ref());
+        }
+        let capture_time_us = frames * frame_us;
+        let encoded = encoder.encode(&frame, capture_time_us)?;
         out.write_all(encoded.packet).context("writing packets")?;
         bytes += encoded.packet.len() as u64;
+        let (sequence, frame_qp) = (encoded.sequence, encoded.qp);
+        if let Some(refiner) = &mut refiner {
+            let shown = encoder.reconstruction().context("no reconstruction")?;
+            let qp = (i32::from(frame_qp) + i32::from(args.roi_qp) - i32::from(args.roi_layer_delta)).clamp(0, 51) as u8;
+            if let Some(packet) = refiner.refine(&frame, shown, &regions, sequence, capture_time_us, qp)? {
+                out.write_all(packet).context("writing packets")?;
+                bytes += packet.len() as u64;
+                c_bytes += packet.len() as u64;
+                c_packets += 1;
+            }
+        }
         let reconstruction = encoder.reconstruction().context("no reconstruction")?;
         if args.psnr {
             mse_sum += luma_mse(&frame, reconstruction);
@@ -226,6 +289,12 @@ fn run(args: &Args) -> Result<()> {
         frames as f64 / seconds.max(1e-9),
         if duration > 0.0 { bytes as f64 * 8.0 / 1000.0 / duration } else { 0.0 }
     );
+    if analyser.is_some() {
+        summary.push_str(&format!(", {region_count} regions"));
+    }
+    if refiner.is_some() {
+        summary.push_str(&format!(", {c_packets} C-packets of {c_bytes} bytes"));
+    }
     if args.psnr && frames > 0 {
         summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));
     }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use asp_core::packet::{flags, Packet, PacketReader, Payload, ReadEvent};
-use asp_core::schema::SyncCommand;
+use asp_core::schema::{ColorPalette, RoiRegion, SyncCommand};
 use clap::Parser;
 use serde_json::{json, Value};
 
@@ -22,6 +22,10 @@ struct Args {
     /// Print one JSON object per line (events "packet", "damaged", then "summary").
     #[arg(long)]
     json: bool,
+    /// Also print each frame's regions of interest and palette (side data),
+    /// and the regions each C-packet refines.
+    #[arg(long)]
+    roi: bool,
 }
 
 #[derive(Default)]
@@ -69,6 +73,11 @@ fn run(args: &Args) -> Result<bool> {
         }
         while let Some(event) = reader.next_event() {
             report(&mut out, &event, args.json, &mut summary)?;
+            if args.roi {
+                if let ReadEvent::Packet { packet, .. } = &event {
+                    report_roi(&mut out, packet, args.json)?;
+                }
+            }
         }
         if n == 0 {
             break;
@@ -131,6 +140,70 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
             } else {
                 writeln!(out, "{offset:>10}  DAMAGED {len} bytes: {error} [{}]", error.kind())?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// A packet's regions and palette, if any.
+fn side_data<'a>(packet: &Packet<'a>) -> (Vec<RoiRegion>, Option<ColorPalette<'a>>) {
+    let (regions, palette) = match packet.payload() {
+        Payload::I(p) => (p.regions(), p.palette()),
+        Payload::D(p) => (p.regions(), p.palette()),
+        Payload::C(p) => (p.regions(), None),
+        Payload::S(_) => (None, None),
+    };
+    (regions.map_or_else(Vec::new, |r| r.iter().copied().collect()), palette)
+}
+
+fn report_roi(out: &mut impl Write, packet: &Packet<'_>, json: bool) -> Result<()> {
+    let (regions, palette) = side_data(packet);
+    if regions.is_empty() && palette.is_none() {
+        return Ok(());
+    }
+    let kind = |r: &RoiRegion| r.roi_type().variant_name().unwrap_or("unknown").to_ascii_lowercase();
+    let colors: Vec<[u8; 3]> = palette
+        .and_then(|p| p.colors())
+        .map_or_else(Vec::new, |c| c.iter().map(|c| [c.r(), c.g(), c.b()]).collect());
+    let weights: Vec<f32> = palette.and_then(|p| p.weights()).map_or_else(Vec::new, |w| w.iter().collect());
+    if json {
+        let rows: Vec<Value> = regions
+            .iter()
+            .map(|r| {
+                let b = r.bounds();
+                json!({"x": b.x(), "y": b.y(), "width": b.width(), "height": b.height(),
+                       "type": kind(r), "confidence": r.confidence(), "priority": r.priority()})
+            })
+            .collect();
+        let mut v = json!({"event": "roi", "type": packet.packet_type().letter().to_string(),
+                           "sequence": packet.sequence(), "regions": rows});
+        if palette.is_some() {
+            v["palette"] = json!({"colors": colors, "weights": weights});
+        }
+        writeln!(out, "{v}")?;
+    } else {
+        for r in &regions {
+            let b = r.bounds();
+            writeln!(
+                out,
+                "{:>12}{:<6} {:>5},{:<5} {:>5}x{:<5} confidence {:.2}, priority {}",
+                "roi ",
+                kind(r),
+                b.x(),
+                b.y(),
+                b.width(),
+                b.height(),
+                r.confidence(),
+                r.priority()
+            )?;
+        }
+        if !colors.is_empty() {
+            let list: Vec<String> = colors
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("#{:02x}{:02x}{:02x} {:.3}", c[0], c[1], c[2], weights.get(i).copied().unwrap_or(0.0)))
+                .collect();
+            writeln!(out, "{:>12}{}", "palette ", list.join(", "))?;
         }
     }
     Ok(())

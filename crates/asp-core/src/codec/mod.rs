@@ -27,3 +27,4 @@ pub mod chroma_mc;
 pub mod macroblock;
 pub mod recon;
 pub mod decoder;
+pub mod refinement;

@@ -284,28 +284,13 @@ impl Quantiser {
     /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
-        let multipliers = &self.multiplier_4x4[qp.phase()];
-        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 15 + qp.octave(), rounding))
+        quantise_block(coeffs, &self.multiplier_4x4[qp.phase()], 15 + qp.octave(), rounding)
     }
 
     /// Quantises an 8x8 block of [`forward_8x8`](super::transform::forward_8x8)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
-        let multipliers = &self.multiplier_8x8[qp.phase()];
-        let qbits = 16 + qp.octave();
-        // The common case in 32 bits, which vectorises: with |coeff| < 2^17
-        // (any residual of 8-bit samples) and multipliers < 2^14 (every
-        // flat or moderate weighting), product plus offset stays below
-        // 2^32, so the result equals `quantise`'s 64-bit arithmetic.
-        let small = coeffs.iter().zip(multipliers).fold(true, |ok, (c, &m)| ok & (c.unsigned_abs() < 1 << 17) & (m < 1 << 14));
-        if small {
-            let offset = u32::from(rounding.q15()) << (qbits - 15);
-            return core::array::from_fn(|i| {
-                let magnitude = ((coeffs[i].unsigned_abs() * multipliers[i] + offset) >> qbits).min(LEVEL_MAX as u32) as i32;
-                if coeffs[i] < 0 { -magnitude } else { magnitude }
-            });
-        }
-        core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], qbits, rounding))
+        quantise_block(coeffs, &self.multiplier_8x8[qp.phase()], 16 + qp.octave(), rounding)
     }
 
     /// Dequantises a 4x4 block of levels for
@@ -360,6 +345,34 @@ impl Quantiser {
     pub fn multiplier_8x8(&self, qp: Qp, position: usize) -> u32 {
         self.multiplier_8x8[qp.phase()][position % 64]
     }
+}
+
+/// [`quantise`] over a block. When the largest coefficient times the
+/// largest multiplier plus the offset fits 32 bits — every block of
+/// ordinary residual — the same arithmetic runs in `u32`, which vectorises
+/// (64-bit multiplies do not); the result is identical.
+#[inline(always)]
+fn quantise_block<const AREA: usize>(
+    coeffs: &[i32; AREA],
+    multipliers: &[u32; AREA],
+    qbits: u32,
+    rounding: RoundingOffset,
+) -> [i32; AREA] {
+    let max_coeff = coeffs.iter().fold(0u32, |m, c| m.max(c.unsigned_abs()));
+    let max_multiplier = multipliers.iter().fold(0u32, |m, &v| m.max(v));
+    let offset = u64::from(rounding.q15()) << (qbits - 15);
+    if u64::from(max_coeff) * u64::from(max_multiplier) + offset < 1 << 32 {
+        let offset = offset as u32;
+        return core::array::from_fn(|i| {
+            let magnitude = ((coeffs[i].unsigned_abs() * multipliers[i] + offset) >> qbits).min(LEVEL_MAX as u32) as i32;
+            if coeffs[i] < 0 {
+                -magnitude
+            } else {
+                magnitude
+            }
+        });
+    }
+    core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], qbits, rounding))
 }
 
 /// `sign(coeff) * min((|coeff| * multiplier + offset) >> qbits, LEVEL_MAX)`.
@@ -816,16 +829,23 @@ mod tests {
         for qp in 0..=QP_MAX {
             let qp = Qp::new(qp).unwrap();
             for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER] {
-                for _ in 0..50 {
+                for n in 0..60 {
+                    // Ordinary residual (the 32-bit path) up to the largest
+                    // coefficients (the 64-bit one), and the edge between.
+                    let range = [1i64 << 8, 1 << 12, 1 << 15, 1 << 17][n % 4];
                     let coeffs: [i32; 64] = core::array::from_fn(|_| {
                         state ^= state << 13;
                         state ^= state >> 17;
                         state ^= state << 5;
-                        (state % (1 << 18)) as i32 - (1 << 17) + 1
+                        (i64::from(state) % (2 * range) - range + 1) as i32
                     });
                     let multipliers = &q.multiplier_8x8[qp.phase()];
                     let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
                     assert_eq!(q.quantise_8x8(&coeffs, qp, rounding), slow);
+                    let small: [i32; 16] = core::array::from_fn(|i| coeffs[i]);
+                    let multipliers = &q.multiplier_4x4[qp.phase()];
+                    let slow: [i32; 16] = core::array::from_fn(|i| quantise(small[i], multipliers[i], 15 + qp.octave(), rounding));
+                    assert_eq!(q.quantise_4x4(&small, qp, rounding), slow);
                 }
             }
         }

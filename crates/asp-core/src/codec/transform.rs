@@ -276,6 +276,10 @@ pub fn forward_4x4(residual: &[i16; 16]) -> [i32; 16] {
 /// module docs), with the division rounded to nearest, half away from zero.
 #[inline]
 pub fn forward_8x8(residual: &[i16; 64]) -> [i32; 64] {
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    if let Some(avx2) = x86::Avx2::detect() {
+        return avx2.forward_8x8(residual);
+    }
     scalar::forward_8x8(residual)
 }
 

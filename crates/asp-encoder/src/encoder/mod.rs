@@ -8,6 +8,8 @@
 
 mod preset;
 mod rate_control;
+mod refinement;
+mod roi;
 mod tile;
 
 use std::fmt;
@@ -23,6 +25,8 @@ use rayon::prelude::*;
 
 pub use preset::{Preset, PresetParams};
 pub use rate_control::RateControl;
+pub use refinement::Refiner;
+pub use roi::{qp_offsets_for, RoiAnalyser, RoiPlan, RoiSettings};
 
 use crate::motion::{MotionError, MotionEstimator};
 use tile::{encode_tile, FrameJob, RefreshWindow};
@@ -179,6 +183,8 @@ pub struct Encoder {
     tile_sizes: Vec<u32>,
     tile_data: Vec<u8>,
     qp_offsets: Vec<i8>,
+    /// Side data for the next packets (see [`Encoder::set_side_data`]).
+    side: roi::SideData,
 }
 
 impl Encoder {
@@ -216,6 +222,7 @@ impl Encoder {
             tile_sizes: Vec::new(),
             tile_data: Vec::new(),
             qp_offsets: Vec::new(),
+            side: roi::SideData::default(),
         })
     }
 
@@ -254,6 +261,12 @@ impl Encoder {
         self.qp_offsets.extend_from_slice(offsets);
     }
 
+    /// Sets the regions of interest and the palette that the following
+    /// packets carry as side data for other readers (empty/`None` clears).
+    pub fn set_side_data(&mut self, regions: &[asp_core::schema::RoiRegion], palette: Option<&crate::analysis::Palette>) {
+        self.side.set(regions, palette);
+    }
+
     /// Encodes one frame (its size must be the configured one).
     pub fn encode(&mut self, frame: &Frame, capture_time_us: u64) -> Result<Encoded<'_>, EncodeError> {
         let expected = (self.config.width as usize, self.config.height as usize);
@@ -289,7 +302,8 @@ impl Encoder {
                 reference: if keyframe { None } else { self.reference.as_ref() },
                 kind,
                 qp,
-                qp_offsets: &self.qp_offsets,
+                // ROI offsets sharpen D frames; keyframes stay uniform.
+                qp_offsets: if keyframe { &[] } else { &self.qp_offsets },
                 preset: &self.params,
                 estimator: &self.estimator,
                 refresh: refresh.clone(),
@@ -335,7 +349,7 @@ impl Encoder {
         };
         let tiles = TileSet { columns: columns as u8, rows: rows as u8, sizes: &self.tile_sizes, data: &self.tile_data };
         let packet = if keyframe {
-            let frame = IFrame { stream, capture_time_us, qp, tiles, palette: None, regions: &[] };
+            let frame = IFrame { stream, capture_time_us, qp, tiles, palette: self.side.palette(), regions: &self.side.regions };
             self.writer.write_i(sequence, 0, &frame)
         } else {
             let frame = DFrame {
@@ -346,8 +360,8 @@ impl Encoder {
                 motion_vectors: &vectors,
                 motion_block_size: 16,
                 motion_vector_precision: 4,
-                regions: &[],
-                palette: None,
+                regions: &self.side.regions,
+                palette: self.side.palette(),
                 refresh: match self.refresh_step {
                     Some(0) => Some(RefreshStart { frames: refresh_frames(frame.mb_cols(), self.config.keyint), stream }),
                     _ => None,

@@ -158,6 +158,7 @@ pub fn forward_4x4(residual: &[i16; 16]) -> [i32; 16] {
 
 /// The forward 8x8 transform `T X T^T / 64`, rounded half away from zero.
 /// For an `i16` input `T X T^T` stays within `64 * 64 * 32768 = 2^27`.
+#[inline(always)]
 pub fn forward_8x8(residual: &[i16; 64]) -> [i32; 64] {
     // The same exact integer product as `forward_8` applied to rows then
     // columns, organised so that every butterfly runs on eight lanes at once

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Analysis benchmarks (issue 8): palettes vs scikit-learn and Pillow, the
+# face cascade vs OpenCV, ROI coding with and without --roi / C-packets.
+# Uses /work/shared/media/bigbuckbunny.mp4 (or MEDIA=...). Arguments are
+# passed to bench/analysis.py (e.g. --only palettes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET=${CARGO_TARGET_DIR:-target}
+cargo build --release -p asp-cli -p asp-encoder --example analysis_bench
+bench/analysis-setup.sh
+VENV=${ANALYSIS_BENCH_VENV:-build/bench-analysis-venv}
+# One thread for the Python anchors, like ours (k-means is single-threaded).
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$VENV/bin/python" bench/analysis.py --bin "$TARGET/release" \
+  --media "${MEDIA:-/work/shared/media/bigbuckbunny.mp4}" "$@"

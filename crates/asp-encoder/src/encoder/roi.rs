@@ -1,0 +1,243 @@
+//! ROI-aware coding: the analysers ([`crate::analysis`]) decide which
+//! macroblocks matter, and the encoder spends more bits there.
+//!
+//! [`RoiAnalyser::analyse`] runs the chosen detectors on each frame and
+//! turns their regions into per-macroblock QP offsets: macroblocks that
+//! touch a region get `roi_qp_offset` (negative: finer), the others a
+//! positive offset sized so that the offsets average out over the frame —
+//! the same bitrate, spent where the viewer looks. (In CBR mode the rate
+//! controller holds the bitrate in any case.) The regions, and a palette
+//! when asked for, also go into the packets as side data.
+
+use asp_core::codec::frame::{Frame, MB_SIZE};
+use asp_core::packet::Palette as PacketPalette;
+use asp_core::schema::{Color, RoiRegion, RoiType};
+
+use crate::analysis::{
+    detect_edges, detect_motion, kmeans_palette, AnalysisError, EdgeParams, FaceDetector, FaceParams, Image,
+    KMeansParams, MotionParams, Palette, Roi, RoiMethod,
+};
+
+/// What the analyser looks for and how hard the encoder leans on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoiSettings {
+    /// Detectors to run on every frame.
+    pub methods: Vec<RoiMethod>,
+    /// QP offset of macroblocks inside a region (-12..=0).
+    pub roi_qp_offset: i8,
+    /// Run the face detector every this many frames (faces move slowly;
+    /// the detector is the costly one), reusing its regions in between.
+    pub face_interval: u32,
+    /// Face detector settings.
+    pub face: FaceParams,
+    /// Colours of the palette side data (0: no palette).
+    pub palette_colors: usize,
+}
+
+impl RoiSettings {
+    /// `methods` with offset -6 (half the quantiser step size), faces
+    /// every 3rd frame from 32 pixels up, no palette.
+    pub fn new(methods: Vec<RoiMethod>) -> RoiSettings {
+        RoiSettings {
+            methods,
+            roi_qp_offset: -6,
+            face_interval: 3,
+            face: FaceParams { min_size: 32, ..FaceParams::default() },
+            palette_colors: 0,
+        }
+    }
+}
+
+/// The analysis of one frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoiPlan {
+    /// Every region found.
+    pub regions: Vec<Roi>,
+    /// Per-macroblock QP offsets, raster order (empty: no region).
+    pub qp_offsets: Vec<i8>,
+    /// The frame's palette, when settings ask for one.
+    pub palette: Option<Palette>,
+}
+
+impl RoiPlan {
+    /// The regions as the schema's structs (faces first in priority).
+    pub fn schema_regions(&self) -> Vec<RoiRegion> {
+        self.regions.iter().map(|r| r.to_schema(priority(r.kind))).collect()
+    }
+}
+
+/// Coding priority of a region type in the side data.
+fn priority(kind: RoiType) -> u8 {
+    match kind {
+        RoiType::Face => 3,
+        RoiType::Text => 2,
+        _ => 1,
+    }
+}
+
+/// Runs the detectors frame after frame. See the [module docs](self).
+pub struct RoiAnalyser {
+    settings: RoiSettings,
+    faces: Option<&'static FaceDetector>,
+    previous_luma: Vec<u8>,
+    face_regions: Vec<Roi>,
+    frames: u64,
+    plan: RoiPlan,
+}
+
+impl RoiAnalyser {
+    /// An analyser; loads the bundled face cascade if faces are wanted.
+    pub fn new(settings: RoiSettings) -> Result<RoiAnalyser, AnalysisError> {
+        if !(-12..=0).contains(&settings.roi_qp_offset) {
+            return Err(AnalysisError::BadParameter("ROI QP offset must be in -12..=0"));
+        }
+        let faces = if settings.methods.contains(&RoiMethod::Face) { Some(FaceDetector::bundled()?) } else { None };
+        Ok(RoiAnalyser {
+            settings,
+            faces,
+            previous_luma: Vec::new(),
+            face_regions: Vec::new(),
+            frames: 0,
+            plan: RoiPlan::default(),
+        })
+    }
+
+    /// Analyses the next frame of the video.
+    pub fn analyse(&mut self, frame: &Frame) -> Result<&RoiPlan, AnalysisError> {
+        let image = Image::frame(frame);
+        let (w, h) = (frame.width(), frame.height());
+        let mut regions = Vec::new();
+        for method in &self.settings.methods {
+            match method {
+                RoiMethod::Face => {
+                    if let Some(detector) = self.faces {
+                        if self.frames % u64::from(self.settings.face_interval.max(1)) == 0 {
+                            self.face_regions = detector.detect(&image, &self.settings.face)?;
+                        }
+                        regions.extend_from_slice(&self.face_regions);
+                    }
+                }
+                RoiMethod::Text => regions.extend(detect_edges(&image, &EdgeParams::default())?),
+                RoiMethod::Motion => {
+                    if self.previous_luma.len() == w * h {
+                        let previous = Image::gray(&self.previous_luma, w, h)?;
+                        regions.extend(detect_motion(&image, &previous, &MotionParams::default())?);
+                    }
+                }
+            }
+        }
+        if self.settings.methods.contains(&RoiMethod::Motion) {
+            self.previous_luma = image.luma();
+        }
+        self.plan.qp_offsets = qp_offsets_for(&regions, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset);
+        self.plan.regions = regions;
+        self.plan.palette = match self.settings.palette_colors {
+            0 => None,
+            n => Some(kmeans_palette(&image, &KMeansParams::new(n))?),
+        };
+        self.frames += 1;
+        Ok(&self.plan)
+    }
+}
+
+/// Per-macroblock QP offsets for `regions` over a `mb_cols` x `mb_rows`
+/// frame: `roi_offset` where a macroblock touches a region, and elsewhere
+/// the positive offset that balances it (rounded, at most `-roi_offset`).
+/// Empty when no macroblock is in a region or the offset is 0.
+pub fn qp_offsets_for(regions: &[Roi], mb_cols: usize, mb_rows: usize, roi_offset: i8) -> Vec<i8> {
+    let total = mb_cols * mb_rows;
+    if roi_offset == 0 || total == 0 {
+        return Vec::new();
+    }
+    let mut inside = vec![false; total];
+    for r in regions {
+        let (x0, y0) = (r.x as usize / MB_SIZE, r.y as usize / MB_SIZE);
+        let x1 = ((r.x as usize + r.width.max(1) as usize - 1) / MB_SIZE).min(mb_cols - 1);
+        let y1 = ((r.y as usize + r.height.max(1) as usize - 1) / MB_SIZE).min(mb_rows - 1);
+        for y in y0..=y1.max(y0).min(mb_rows - 1) {
+            for x in x0.min(mb_cols - 1)..=x1 {
+                inside[y * mb_cols + x] = true;
+            }
+        }
+    }
+    let count = inside.iter().filter(|&&i| i).count();
+    if count == 0 {
+        return Vec::new();
+    }
+    let share = count as f32 / total as f32;
+    let strength = -f32::from(roi_offset);
+    let outside = if share >= 1.0 { 0 } else { (strength * share / (1.0 - share)).round().min(strength) as i8 };
+    inside.iter().map(|&i| if i { roi_offset } else { outside }).collect()
+}
+
+/// The side data the next packets carry, owned by the encoder.
+#[derive(Debug, Default)]
+pub(super) struct SideData {
+    pub regions: Vec<RoiRegion>,
+    colors: Vec<Color>,
+    weights: Vec<f32>,
+    has_palette: bool,
+}
+
+impl SideData {
+    pub fn set(&mut self, regions: &[RoiRegion], palette: Option<&Palette>) {
+        self.regions.clear();
+        self.regions.extend_from_slice(regions);
+        self.colors.clear();
+        self.weights.clear();
+        self.has_palette = palette.is_some();
+        if let Some(p) = palette {
+            self.colors.extend(p.schema_colors());
+            self.weights.extend_from_slice(&p.weights);
+        }
+    }
+
+    pub fn palette(&self) -> Option<PacketPalette<'_>> {
+        self.has_palette.then_some(PacketPalette { colors: &self.colors, weights: &self.weights })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roi(x: u32, y: u32, w: u32, h: u32) -> Roi {
+        Roi { x, y, width: w, height: h, kind: RoiType::Face, confidence: 1.0 }
+    }
+
+    #[test]
+    fn offsets_mark_touched_macroblocks_and_balance() {
+        // 4x4 macroblocks; a region covering pixels 10..40 x 0..16 touches
+        // columns 0..=2 of row 0: 3 of 16 inside.
+        let offsets = qp_offsets_for(&[roi(10, 0, 30, 16)], 4, 4, -6);
+        assert_eq!(&offsets[..4], &[-6, -6, -6, 1]);
+        assert!(offsets[4..].iter().all(|&o| o == 1), "6 * 3/13 rounds to 1");
+        let sum: i32 = offsets.iter().map(|&o| i32::from(o)).sum();
+        assert!(sum.abs() <= 6, "offsets roughly balance: {sum}");
+        assert!(qp_offsets_for(&[], 4, 4, -6).is_empty());
+        assert!(qp_offsets_for(&[roi(0, 0, 16, 16)], 4, 4, 0).is_empty());
+        // Regions past the frame are clipped, never out of bounds.
+        let edge = qp_offsets_for(&[roi(60, 60, 500, 500)], 4, 4, -4);
+        assert_eq!(edge[15], -4);
+    }
+
+    #[test]
+    fn analyser_finds_motion_from_the_second_frame() {
+        let mut analyser = RoiAnalyser::new(RoiSettings::new(vec![RoiMethod::Motion])).unwrap();
+        let mut frame = Frame::new(128, 64, &asp_core::Limits::DEFAULT).unwrap();
+        let paint = |frame: &mut Frame, x0: usize| {
+            for (i, p) in frame.y.iter_mut().enumerate() {
+                let (x, y) = (i % 128, i / 128);
+                *p = if (x0..x0 + 20).contains(&x) && (20..40).contains(&y) { 230 } else { 40 + (x as u8 / 4) };
+            }
+        };
+        paint(&mut frame, 20);
+        assert!(analyser.analyse(&frame).unwrap().regions.is_empty());
+        paint(&mut frame, 28);
+        let plan = analyser.analyse(&frame).unwrap();
+        assert_eq!(plan.regions.len(), 1, "{:?}", plan.regions);
+        assert_eq!(plan.qp_offsets.len(), 8 * 4);
+        assert!(plan.qp_offsets.contains(&-6));
+        assert_eq!(plan.schema_regions()[0].roi_type(), RoiType::Motion);
+    }
+}

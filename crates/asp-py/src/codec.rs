@@ -1,0 +1,484 @@
+//! `Encoder` and `Decoder`: the codec on NumPy frames, bit-exact with
+//! `asp-encode` and `asp-decode`.
+//!
+//! Frames are (H, W, 3) RGB, (H * 3 / 2, W) I420 (Y rows, then U, then V,
+//! as OpenCV's `COLOR_YUV2RGB_I420` expects; even sizes only), or a tuple
+//! of planes `(Y, U, V)` with chroma `ceil(H/2) x ceil(W/2)` (any size).
+
+use std::sync::Arc;
+
+use asp_core::codec::decoder::{DecodeError as RustDecodeError, Decoder as RustDecoder};
+use asp_core::codec::frame::{i420_len, Frame};
+use asp_core::packet::{Packet as RustPacket, Payload};
+use asp_core::schema::{ColorMatrix, ColorRange};
+use asp_core::Limits;
+use asp_encoder::{EncodeError, Encoder as RustEncoder, EncoderConfig, Preset, RateMode, Rayon};
+use numpy::PyUntypedArray;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use rayon::ThreadPool;
+
+use crate::arrays::{to_numpy, type_name, u8_array, Input};
+use crate::color::Conversion;
+use crate::packets::{frame_rate, packet_bytes, packet_error};
+use crate::pools::{run, Threads};
+
+pyo3::create_exception!(
+    libasp,
+    DecodeError,
+    PyValueError,
+    "A packet parsed but produced no frame: a delta frame before any keyframe or after a lost one, or damaged tile data. Decode the next keyframe to recover."
+);
+
+/// How a frame's samples are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    Rgb,
+    I420,
+    Planes,
+}
+
+/// A checked input frame: its arrays (one, or three planes).
+struct InputFrame<'py> {
+    layout: Layout,
+    arrays: Vec<Input<'py, u8>>,
+}
+
+/// `obj` as a frame of `w` x `h`, in any of the three layouts.
+fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<InputFrame<'py>> {
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
+        let items: Vec<Bound<'py, PyAny>> = obj.try_iter()?.collect::<PyResult<_>>()?;
+        if items.len() != 3 {
+            return Err(PyValueError::new_err(format!(
+                "frame as planes must be (Y, U, V), got {} items",
+                items.len()
+            )));
+        }
+        let mut arrays = Vec::new();
+        for (name, item, shape) in [
+            ("Y", &items[0], [h, w]),
+            ("U", &items[1], [ch, cw]),
+            ("V", &items[2], [ch, cw]),
+        ] {
+            let a = u8_array(&format!("frame plane {name}"), item)?;
+            if a.shape != shape {
+                return Err(PyValueError::new_err(format!(
+                    "frame plane {name} must have shape {shape:?} for a {w}x{h} encoder, got {:?}",
+                    a.shape
+                )));
+            }
+            arrays.push(a);
+        }
+        return Ok(InputFrame {
+            layout: Layout::Planes,
+            arrays,
+        });
+    }
+    if obj.cast::<PyUntypedArray>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "frame must be a numpy.ndarray or a (Y, U, V) tuple of arrays, got {}",
+            type_name(obj)
+        )));
+    }
+    let a = u8_array("frame", obj)?;
+    let layout = match a.shape[..] {
+        [fh, fw, 3] if (fh, fw) == (h, w) => Layout::Rgb,
+        [fh, fw] if w % 2 == 0 && h % 2 == 0 && (fh, fw) == (h * 3 / 2, w) => Layout::I420,
+        _ => {
+            let i420 = if w % 2 == 0 && h % 2 == 0 {
+                format!(", ({}, {w}) I420", h * 3 / 2)
+            } else {
+                String::new()
+            };
+            return Err(PyValueError::new_err(format!(
+                "frame must have shape ({h}, {w}, 3) RGB{i420} or be a (Y, U, V) tuple for a {w}x{h} encoder, got {:?}",
+                a.shape
+            )));
+        }
+    };
+    Ok(InputFrame {
+        layout,
+        arrays: vec![a],
+    })
+}
+
+/// Parses a bitrate: bits per second as an int, or a string like "1500k" / "2M".
+fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let bits = if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.extract::<String>()?.trim().to_ascii_lowercase();
+        let (digits, scale) = match (s.strip_suffix('k'), s.strip_suffix('m')) {
+            (Some(d), _) => (d.to_string(), 1e3),
+            (_, Some(d)) => (d.to_string(), 1e6),
+            _ => (s.clone(), 1.0),
+        };
+        let v: f64 = digits.parse().map_err(|_| {
+            PyValueError::new_err(format!(
+                "bitrate must be bits per second or like '1500k' / '2M', got {obj}"
+            ))
+        })?;
+        v * scale
+    } else if let Ok(v) = obj.extract::<f64>() {
+        v
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "bitrate must be an int or a string like '1500k', got {}",
+            type_name(obj)
+        )));
+    };
+    if !(1e3..=1e10).contains(&bits) {
+        return Err(PyValueError::new_err(format!(
+            "bitrate must be in 1k..=10G bits per second, got {obj}"
+        )));
+    }
+    Ok(bits as u64)
+}
+
+/// The video encoder: frames in, packets out.
+///
+/// ``Encoder(width, height, fps, bitrate=None, qp=None, *, keyint=None,
+/// preset="realtime", tiles=None, side_data=False, threads=None)``.
+/// ``bitrate`` (bits per second, or "1500k" / "2M": constant bitrate with a
+/// 1 s buffer, as ``asp-encode --bitrate``) or ``qp`` (constant quantiser,
+/// 0..=51; the default is qp 26). ``keyint``: frames between keyframes
+/// (default 2 seconds; 0: only the first). ``tiles``: ``(columns, rows)``.
+/// ``side_data``: put the motion vectors in D-packets for other readers.
+/// ``intra_refresh``: a band of intra columns sweeps the picture every
+/// ``keyint`` frames instead of keyframes (as ``asp-encode --intra-refresh``).
+///
+/// ``encode(frame)`` returns the packets of that frame (today always one)
+/// as a list of bytes. With the same settings and frames, the packets are
+/// byte for byte those ``asp-encode`` writes (capture times default to
+/// ``n * 1e6 / fps`` microseconds, as the CLI's).
+#[pyclass(module = "libasp")]
+pub struct Encoder {
+    inner: RustEncoder,
+    frame: Frame,
+    i420: Vec<u8>,
+    conversion: Conversion,
+    frames: u64,
+    frame_us: u64,
+    pool: Option<Arc<ThreadPool>>,
+}
+
+fn encode_error(e: EncodeError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+#[pymethods]
+impl Encoder {
+    #[new]
+    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        width: i64,
+        height: i64,
+        fps: &Bound<'_, PyAny>,
+        bitrate: Option<&Bound<'_, PyAny>>,
+        qp: Option<i64>,
+        keyint: Option<i64>,
+        preset: &str,
+        tiles: Option<(i64, i64)>,
+        side_data: bool,
+        intra_refresh: bool,
+        threads: Option<i64>,
+    ) -> PyResult<Encoder> {
+        let limits = Limits::DEFAULT;
+        crate::arrays::int_in("width", width, 1, i64::from(limits.max_width))?;
+        crate::arrays::int_in("height", height, 1, i64::from(limits.max_height))?;
+        let (fps_num, fps_den) = frame_rate(fps)?;
+        let mut config = EncoderConfig::new(width as u32, height as u32, fps_num, fps_den);
+        config.rate = match (bitrate.filter(|b| !b.is_none()), qp) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err("give bitrate or qp, not both"))
+            }
+            (Some(b), None) => RateMode::Bitrate {
+                bits_per_second: bitrate_arg(b)?,
+                buffer_seconds: 1.0,
+            },
+            (None, Some(q)) => {
+                crate::arrays::int_in("qp", q, 0, 51)?;
+                RateMode::ConstantQp(q as u8)
+            }
+            (None, None) => RateMode::ConstantQp(26),
+        };
+        if let Some(k) = keyint {
+            crate::arrays::int_in("keyint", k, 0, i64::from(u32::MAX))?;
+            config.keyint = k as u32;
+        }
+        config.preset = preset.parse::<Preset>().map_err(|_| {
+            PyValueError::new_err(format!(
+                "preset must be 'ultrafast', 'realtime' or 'medium', got {preset:?}"
+            ))
+        })?;
+        if let Some((c, r)) = tiles {
+            crate::arrays::int_in("tiles columns", c, 1, 255)?;
+            crate::arrays::int_in("tiles rows", r, 1, 255)?;
+            config.tiles = Some((c as u8, r as u8));
+        }
+        config.side_data = side_data;
+        config.intra_refresh = intra_refresh;
+        let conversion = Conversion::new(config.color_matrix, config.color_range);
+        let inner = RustEncoder::new(config).map_err(encode_error)?;
+        let frame = Frame::new(width as u32, height as u32, &limits)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(Encoder {
+            inner,
+            frame,
+            i420: Vec::new(),
+            conversion,
+            frames: 0,
+            frame_us: 1_000_000 * u64::from(fps_den) / u64::from(fps_num),
+            pool: Threads::from_arg(threads)?.pool()?,
+        })
+    }
+
+    /// Encodes one frame; returns its packets (a list of bytes).
+    ///
+    /// ``frame``: (H, W, 3) RGB, (H * 3 / 2, W) I420, or a (Y, U, V) tuple of
+    /// planes, uint8. ``capture_time_us`` defaults to ``n * 1e6 / fps``.
+    /// The GIL is released while encoding.
+    #[pyo3(signature = (frame, *, capture_time_us=None))]
+    fn encode<'py>(
+        &mut self,
+        py: Python<'py>,
+        frame: &Bound<'py, PyAny>,
+        capture_time_us: Option<u64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let (w, h) = (self.frame.width(), self.frame.height());
+        let input = input_frame(frame, w, h)?;
+        let slices: Vec<&[u8]> = input.arrays.iter().map(|a| a.as_slice()).collect();
+        let capture = capture_time_us.unwrap_or(self.frames.saturating_mul(self.frame_us));
+        let Encoder {
+            inner,
+            frame,
+            i420,
+            conversion,
+            pool,
+            ..
+        } = self;
+        let packet = py.detach(|| {
+            run(pool.as_deref(), || {
+                let data: &[u8] = match input.layout {
+                    Layout::I420 => slices[0],
+                    Layout::Rgb => {
+                        i420.resize(i420_len(w, h), 0);
+                        conversion.rgb_to_i420(slices[0], w, h, i420);
+                        i420
+                    }
+                    Layout::Planes => {
+                        i420.clear();
+                        slices.iter().for_each(|s| i420.extend_from_slice(s));
+                        i420
+                    }
+                };
+                frame
+                    .load_i420(data)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                let encoded = inner.encode(frame, capture).map_err(encode_error)?;
+                Ok::<_, PyErr>(encoded.packet.to_vec())
+            })
+        })?;
+        self.frames += 1;
+        PyList::new(py, [PyBytes::new(py, &packet)])
+    }
+
+    /// Packets still held back (none today: every frame is coded at once).
+    fn flush<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyList> {
+        PyList::empty(py)
+    }
+
+    /// Makes the next frame a keyframe.
+    fn request_keyframe(&mut self) {
+        self.inner.request_keyframe();
+    }
+
+    /// Changes the target bitrate (bits per second or "1500k"; constant
+    /// bitrate mode only).
+    fn set_bitrate(&mut self, bitrate: &Bound<'_, PyAny>) -> PyResult<()> {
+        if self.inner.rate_control().is_none() {
+            return Err(PyValueError::new_err(
+                "set_bitrate needs an encoder made with bitrate=, this one has a constant qp",
+            ));
+        }
+        self.inner.set_bitrate(bitrate_arg(bitrate)?);
+        Ok(())
+    }
+
+    /// What decoders show for the last encoded frame (same ``output``
+    /// choices as :class:`Decoder`), or None before the first frame.
+    #[pyo3(signature = (output="yuv"))]
+    fn reconstruction<'py>(
+        &self,
+        py: Python<'py>,
+        output: &str,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let output = Output::parse(output)?;
+        match self.inner.reconstruction() {
+            Some(f) => Ok(Some(frame_to_python(py, f, output, &self.conversion)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Frame width.
+    #[getter]
+    fn width(&self) -> usize {
+        self.frame.width()
+    }
+
+    /// Frame height.
+    #[getter]
+    fn height(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// Frames encoded so far.
+    #[getter]
+    fn frames(&self) -> u64 {
+        self.frames
+    }
+}
+
+/// What `Decoder.decode` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Rgb,
+    Yuv,
+    I420,
+}
+
+impl Output {
+    fn parse(s: &str) -> PyResult<Output> {
+        match s {
+            "rgb" => Ok(Output::Rgb),
+            "yuv" => Ok(Output::Yuv),
+            "i420" => Ok(Output::I420),
+            _ => Err(PyValueError::new_err(format!(
+                "output must be 'rgb', 'yuv' or 'i420', got {s:?}"
+            ))),
+        }
+    }
+}
+
+/// A decoded (or reconstructed) frame as NumPy, cropped to its display size.
+fn frame_to_python<'py>(
+    py: Python<'py>,
+    frame: &Frame,
+    output: Output,
+    conversion: &Conversion,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (w, h) = (frame.width(), frame.height());
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut i420 = Vec::with_capacity(i420_len(w, h));
+    frame.write_i420(&mut i420);
+    match output {
+        Output::I420 => {
+            if w % 2 != 0 || h % 2 != 0 {
+                return Err(PyValueError::new_err(format!(
+                    "output='i420' needs an even frame size, this one is {w}x{h}; use output='yuv'"
+                )));
+            }
+            Ok(to_numpy(py, &[h * 3 / 2, w], i420)?.into_any())
+        }
+        Output::Yuv => {
+            let v = i420.split_off(w * h + cw * ch);
+            let u = i420.split_off(w * h);
+            let planes = [
+                to_numpy(py, &[h, w], i420)?,
+                to_numpy(py, &[ch, cw], u)?,
+                to_numpy(py, &[ch, cw], v)?,
+            ];
+            Ok(PyTuple::new(py, planes)?.into_any())
+        }
+        Output::Rgb => {
+            let mut rgb = vec![0u8; w * h * 3];
+            let (y, chroma) = i420.split_at(w * h);
+            let (u, v) = chroma.split_at(cw * ch);
+            py.detach(|| conversion.i420_to_rgb(y, u, v, w, &mut rgb));
+            Ok(to_numpy(py, &[h, w, 3], rgb)?.into_any())
+        }
+    }
+}
+
+/// The video decoder: packets in, frames out.
+///
+/// ``Decoder(output="rgb", *, threads=None)``. ``decode(packet)`` takes one
+/// packet (bytes) and returns the frame it codes: (H, W, 3) RGB for
+/// ``output="rgb"`` (converted with the matrix and range the stream
+/// signals), a ``(Y, U, V)`` tuple of planes for ``"yuv"``, or (H * 3 / 2, W)
+/// I420 for ``"i420"``; None for packets without a picture (C and S). The
+/// planes are exactly what ``asp-decode`` writes. Raises
+/// :class:`PacketError` for a damaged packet and :class:`DecodeError` when a
+/// frame cannot be decoded (then wait for the next keyframe).
+#[pyclass(module = "libasp")]
+pub struct Decoder {
+    inner: RustDecoder,
+    output: Output,
+    conversion: Conversion,
+    pool: Option<Arc<ThreadPool>>,
+}
+
+#[pymethods]
+impl Decoder {
+    #[new]
+    #[pyo3(signature = (output="rgb", *, threads=None))]
+    fn new(output: &str, threads: Option<i64>) -> PyResult<Decoder> {
+        Ok(Decoder {
+            inner: RustDecoder::new(),
+            output: Output::parse(output)?,
+            conversion: Conversion::new(ColorMatrix::Bt709, ColorRange::Limited),
+            pool: Threads::from_arg(threads)?.pool()?,
+        })
+    }
+
+    /// Decodes one packet: a frame, or None for C and S packets.
+    fn decode<'py>(
+        &mut self,
+        py: Python<'py>,
+        packet: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let bytes = packet_bytes("packet", packet)?;
+        let parsed = RustPacket::parse(&bytes).map_err(|e| packet_error(py, &e, 0))?;
+        if let Payload::I(i) = parsed.payload() {
+            if let Some(s) = i.stream() {
+                self.conversion = Conversion::new(s.color_matrix(), s.color_range());
+            }
+        }
+        let Decoder { inner, pool, .. } = self;
+        let decoded = py.detach(|| {
+            run(pool.as_deref(), || {
+                inner.decode_with(&parsed, &Rayon).map(|d| d.is_some())
+            })
+        });
+        match (decoded, self.inner.last_frame()) {
+            (Ok(true), Some(frame)) => Ok(Some(frame_to_python(
+                py,
+                frame,
+                self.output,
+                &self.conversion,
+            )?)),
+            (Ok(_), _) => Ok(None),
+            (Err(e), _) => Err(decode_error(e)),
+        }
+    }
+
+    /// Forgets the reference frame: the next packet must be a keyframe.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The output format: "rgb", "yuv" or "i420".
+    #[getter]
+    fn output(&self) -> &'static str {
+        match self.output {
+            Output::Rgb => "rgb",
+            Output::Yuv => "yuv",
+            Output::I420 => "i420",
+        }
+    }
+}
+
+fn decode_error(e: RustDecodeError) -> PyErr {
+    DecodeError::new_err(e.to_string())
+}
