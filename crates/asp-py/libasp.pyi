@@ -230,9 +230,9 @@ class Encoder:
         side_data: bool = False,
         intra_refresh: bool = False,
         roi: Union[Sequence[str], str, None] = None,
-        roi_qp: int = -6,
+        roi_qp: int = -3,
         roi_layer: bool = False,
-        roi_layer_delta: int = 3,
+        roi_layer_delta: int = 0,
         palette: Optional[int] = None,
         threads: Optional[int] = None,
     ) -> None: ...

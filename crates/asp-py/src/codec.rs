@@ -143,7 +143,7 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 ///
 /// ``Encoder(width, height, fps, bitrate=None, qp=None, *, keyint=None,
 /// preset="realtime", tiles=None, side_data=False, intra_refresh=False,
-/// roi=None, roi_qp=-6, roi_layer=False, roi_layer_delta=3, palette=None,
+/// roi=None, roi_qp=-3, roi_layer=False, roi_layer_delta=0, palette=None,
 /// threads=None)``, the options of ``asp-encode``:
 /// ``bitrate`` (bits per second, or "1500k" / "2M": constant bitrate with a
 /// 1 s buffer) or ``qp`` (constant quantiser, 0..=51; the default is qp 26).
@@ -154,7 +154,8 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// keyframes. ``roi``: detectors run on every frame ("face", "text",
 /// "motion"); their macroblocks get ``roi_qp`` (-12..=0) finer in D frames
 /// and the regions ride in the packets. ``roi_layer``: also a C-packet per
-/// frame refining the regions, ``roi_layer_delta`` QP finer. ``palette``: a
+/// frame refining the regions, ``roi_layer_delta`` QP finer (0: the same QP,
+/// which still corrects what prediction and skips left behind). ``palette``: a
 /// k-means palette of that many colours in every packet.
 ///
 /// ``encode(frame)`` returns the packets of that frame as a list of bytes
@@ -216,7 +217,7 @@ fn encode_error(e: EncodeError) -> PyErr {
 #[pymethods]
 impl Encoder {
     #[new]
-    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, roi=None, roi_qp=-6, roi_layer=false, roi_layer_delta=3, palette=None, threads=None))]
+    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, roi=None, roi_qp=-3, roi_layer=false, roi_layer_delta=0, palette=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         width: i64,
@@ -272,7 +273,7 @@ impl Encoder {
         config.side_data = side_data;
         config.intra_refresh = intra_refresh;
         crate::arrays::int_in("roi_qp", roi_qp, -12, 0)?;
-        crate::arrays::int_in("roi_layer_delta", roi_layer_delta, 1, 24)?;
+        crate::arrays::int_in("roi_layer_delta", roi_layer_delta, 0, 24)?;
         let methods = roi.filter(|r| !r.is_none()).map(roi_list).transpose()?;
         if roi_layer && methods.is_none() {
             return Err(PyValueError::new_err(
@@ -364,7 +365,9 @@ impl Encoder {
                     let plan = analyser
                         .analyse(frame)
                         .map_err(|e| PyValueError::new_err(e.to_string()))?;
-                    regions = plan.schema_regions();
+                    // As asp-encode: only the coded (face, text, motion)
+                    // regions go out as side data and get refined.
+                    regions = plan.coded_regions();
                     inner.set_qp_offsets(&plan.qp_offsets);
                     inner.set_side_data(&regions, plan.palette.as_ref());
                 }
