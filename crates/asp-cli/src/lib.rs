@@ -1,6 +1,7 @@
 //! Shared plumbing for the ASP command-line tools.
 
 pub mod input;
+pub mod serve;
 pub mod y4m_io;
 
 /// PSNR in dB of a mean squared error over 8-bit samples (∞ capped at 100).

@@ -15,9 +15,12 @@ use asp_cli::{luma_mse, psnr};
 use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::testsrc::TestSource;
+use asp_cli::serve::{existing_dir, ServeOptions, Y4mSource};
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::encoder::{Refiner, RoiAnalyser, RoiSettings};
 use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
+use asp_server::live::FrameSource;
+use asp_server::TestPattern;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -71,20 +74,42 @@ struct Args {
     /// Put motion vectors in D-packets as side data for readers in other languages.
     #[arg(long)]
     side_data: bool,
+    /// Encode live and serve the stream, a player page, WebSocket and
+    /// WebTransport at this address (e.g. 127.0.0.1:8080) instead of writing a file.
+    /// (Not yet with intra refresh, whose late joiners need a sweep-aware
+    /// start, nor with ROI analysis, palettes, --recon or --psnr.)
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["intra_refresh", "roi", "palette", "recon", "psnr"])]
+    serve: Option<std::net::SocketAddr>,
+    /// With --serve: play a file input again from the start when it ends.
+    #[arg(long = "loop", requires = "serve")]
+    repeat: bool,
+    /// With --serve: the demo page directory (default: ./www if present).
+    #[arg(long, requires = "serve")]
+    www: Option<PathBuf>,
+    /// With --serve: the player package directory served at /web/ (default: ./web if present).
+    #[arg(long, requires = "serve")]
+    web: Option<PathBuf>,
+    /// With --serve: serve WebSocket only.
+    #[arg(long, requires = "serve")]
+    no_webtransport: bool,
+    /// With --serve: burn the capture time into the picture of any input (testsrc always has it).
+    #[arg(long, requires = "serve")]
+    stamp: bool,
     /// Regions of interest to find in every frame, e.g. face,text,motion: their
     /// macroblocks get a finer QP in D frames (the rest a coarser one, same
     /// bitrate), and the regions go into the packets as side data.
     #[arg(long, value_parser = parse_roi)]
     roi: Option<RoiList>,
     /// QP offset of region macroblocks, -12..=0.
-    #[arg(long, default_value_t = -6, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
+    #[arg(long, default_value_t = -3, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
     roi_qp: i8,
-    /// Also emit a C-packet after each frame: a finer refinement of its
-    /// regions that nothing predicts from (droppable without drift).
+    /// Also emit a C-packet after each frame: a finer refinement of its face,
+    /// text and motion regions that nothing predicts from (droppable without drift).
     #[arg(long, requires = "roi")]
     roi_layer: bool,
-    /// How much finer than the regions' own QP the C-packets are.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=24))]
+    /// How much finer than the regions' own QP the C-packets are (0: the
+    /// same QP, which still corrects what prediction and skips left behind).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=24))]
     roi_layer_delta: u8,
     /// Put a k-means palette of this many colours in every packet (side data).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -142,9 +167,57 @@ fn main() -> ExitCode {
     }
 }
 
+/// The encoder settings the flags ask for.
+fn encoder_config(args: &Args, width: u32, height: u32, fps: (u32, u32)) -> Result<EncoderConfig> {
+    let mut config = EncoderConfig::new(width, height, fps.0, fps.1);
+    config.preset = args.preset;
+    config.side_data = args.side_data;
+    config.intra_refresh = args.intra_refresh;
+    if let Some(k) = args.keyint {
+        config.keyint = k;
+    }
+    if let Some((c, r)) = args.tiles {
+        let fit = |v: u32| u8::try_from(v).ok().filter(|&v| v > 0);
+        match (fit(c), fit(r)) {
+            (Some(c), Some(r)) => config.tiles = Some((c, r)),
+            _ => bail!("--tiles {c}x{r}: columns and rows must be 1..=255"),
+        }
+    }
+    config.rate = match (args.bitrate, args.qp) {
+        (Some(bits_per_second), _) => RateMode::Bitrate { bits_per_second, buffer_seconds: 1.0 },
+        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
+    };
+    Ok(config)
+}
+
+/// `--serve`: encode live, serve until Ctrl-C.
+fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
+    asp_cli::serve::init_logging();
+    let source: Box<dyn FrameSource> = match args.input.as_str() {
+        "testsrc" => {
+            let (w, h) = args.size;
+            Box::new(TestPattern::new(w, h, args.fps, args.frames).with_context(|| format!("testsrc size {w}x{h}"))?)
+        }
+        path => Box::new(Y4mSource::open(path.as_ref(), args.stamp)?),
+    };
+    let (width, height) = source.size();
+    let config = encoder_config(args, width, height, source.fps())?;
+    let options = ServeOptions {
+        bind,
+        repeat: args.repeat,
+        www: existing_dir(args.www.clone(), "www"),
+        web: existing_dir(args.web.clone(), "web"),
+        webtransport: !args.no_webtransport,
+    };
+    asp_cli::serve::serve(source, config, options)
+}
+
 fn run(args: &Args) -> Result<()> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
+    }
+    if let Some(bind) = args.serve {
+        return serve(args, bind);
     }
     let limits = Limits::DEFAULT;
     let mut source = match args.input.as_str() {
@@ -164,24 +237,7 @@ fn run(args: &Args) -> Result<()> {
         (Source::Y4m(_), None) => u64::MAX,
     };
 
-    let mut config = EncoderConfig::new(width, height, fps.0, fps.1);
-    config.preset = args.preset;
-    config.side_data = args.side_data;
-    config.intra_refresh = args.intra_refresh;
-    if let Some(k) = args.keyint {
-        config.keyint = k;
-    }
-    if let Some((c, r)) = args.tiles {
-        let fit = |v: u32| u8::try_from(v).ok().filter(|&v| v > 0);
-        match (fit(c), fit(r)) {
-            (Some(c), Some(r)) => config.tiles = Some((c, r)),
-            _ => bail!("--tiles {c}x{r}: columns and rows must be 1..=255"),
-        }
-    }
-    config.rate = match (args.bitrate, args.qp) {
-        (Some(bits_per_second), _) => RateMode::Bitrate { bits_per_second, buffer_seconds: 1.0 },
-        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
-    };
+    let config = encoder_config(args, width, height, fps)?;
     let mut encoder = Encoder::new(config).context("encoder settings")?;
     let mut analyser = match (&args.roi, args.palette) {
         (None, None) => None,
@@ -240,7 +296,9 @@ fn run(args: &Args) -> Result<()> {
         }
         if let Some(analyser) = &mut analyser {
             let plan = analyser.analyse(&frame).context("ROI analysis")?;
-            regions = plan.schema_regions();
+            // Plain edge regions (dozens a frame in natural video) would cost
+            // more side data than they are worth: only coded regions go out.
+            regions = plan.coded_regions();
             region_count += regions.len() as u64;
             encoder.set_qp_offsets(&plan.qp_offsets);
             encoder.set_side_data(&regions, plan.palette.as_ref());

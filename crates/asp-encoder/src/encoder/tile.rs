@@ -345,7 +345,7 @@ fn decide_mode(
         let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
         let qp_ = Qp::saturating(i32::from(qp));
         let mut levels = [0i32; 64];
-        for q in 0..4 {
+        for (q, quarter_mode) in luma.iter_mut().enumerate() {
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
             let mut best_q = (IntraMode::Dc, u32::MAX);
             for mode in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
@@ -358,7 +358,7 @@ fn decide_mode(
                     best_q = (mode, c);
                 }
             }
-            luma[q] = best_q.0;
+            *quarter_mode = best_q.0;
             cost += best_q.1;
             if cost >= best.1 {
                 break;
@@ -415,7 +415,7 @@ fn split_candidate(
     let refp = reference.luma();
     let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
     let mut mvs = [mv16; 4];
-    for q in 0..4 {
+    for (q, slot) in mvs.iter_mut().enumerate() {
         let (bx, by) = (ctx.mb_x * 2 + q % 2, ctx.mb_y * 2 + q / 2);
         let starts = [whole(mv16), motion::Mv::ZERO];
         let found = estimator.search_block(current, refp, bx, by, &starts, scratch).ok()?;
@@ -430,7 +430,7 @@ fn split_candidate(
             // The 16-wide check covers either 8-wide half.
             mv = refresh.constrain(ctx.mb_x, mv);
         }
-        mvs[q] = mv;
+        *slot = mv;
     }
     if mvs.iter().all(|&mv| mv == mv16) {
         return None;

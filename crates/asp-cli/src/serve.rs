@@ -1,0 +1,146 @@
+//! `asp-encode --serve`: encode live and serve the stream to browsers.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use asp_core::codec::frame::Frame;
+use asp_core::Limits;
+use asp_encoder::EncoderConfig;
+use asp_server::live::{self, FrameSource, LiveOptions, SourceRead};
+use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+
+use crate::y4m_io::{ReadFrame, Y4mReader};
+
+/// A y4m input as a live source: a file plays at its own frame rate (and
+/// can loop); standard input is taken as it comes (a live capture).
+pub struct Y4mSource {
+    reader: Y4mReader<Box<dyn Read>>,
+    path: Option<PathBuf>,
+    stamp: bool,
+}
+
+impl Y4mSource {
+    /// Opens `path` (`-` is standard input).
+    pub fn open(path: &Path, stamp: bool) -> Result<Y4mSource> {
+        let reader = Y4mReader::new(crate::input::open(path)?, &Limits::DEFAULT)?;
+        let path = (path != Path::new("-")).then(|| path.to_path_buf());
+        Ok(Y4mSource { reader, path, stamp })
+    }
+}
+
+impl FrameSource for Y4mSource {
+    fn size(&self) -> (u32, u32) {
+        (self.reader.width(), self.reader.height())
+    }
+
+    fn fps(&self) -> (u32, u32) {
+        self.reader.fps()
+    }
+
+    fn paced(&self) -> bool {
+        self.path.is_some()
+    }
+
+    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>> {
+        match self.reader.read_into(frame) {
+            Ok(ReadFrame::Frame) => Ok(SourceRead::Frame),
+            Ok(ReadFrame::End) => Ok(SourceRead::End { truncated: false }),
+            Ok(ReadFrame::Truncated) => Ok(SourceRead::End { truncated: true }),
+            Err(e) => Err(format!("{e:#}").into()),
+        }
+    }
+
+    fn rewind(&mut self) -> bool {
+        let Some(path) = &self.path else { return false };
+        match File::open(path).map_err(anyhow::Error::from).and_then(|f| {
+            Y4mReader::new(Box::new(f) as Box<dyn Read>, &Limits::DEFAULT)
+        }) {
+            Ok(reader) => {
+                self.reader = reader;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reopen the input to loop it");
+                false
+            }
+        }
+    }
+
+    fn stamped(&self) -> bool {
+        self.stamp
+    }
+}
+
+/// What `--serve` needs besides the encoder settings.
+pub struct ServeOptions {
+    pub bind: SocketAddr,
+    pub repeat: bool,
+    pub www: Option<PathBuf>,
+    pub web: Option<PathBuf>,
+    pub webtransport: bool,
+}
+
+/// `dir` if it exists, else `default` if that exists in the current directory.
+pub fn existing_dir(dir: Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    dir.or_else(|| Some(PathBuf::from(default))).filter(|d| d.is_dir())
+}
+
+/// Serves `source` live until Ctrl-C. The stream's end (input closed) is
+/// announced to the viewers; the page stays up until Ctrl-C.
+pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: ServeOptions) -> Result<()> {
+    let (width, height) = source.size();
+    let (fps_num, fps_den) = source.fps();
+    let bitrate = match config.rate {
+        asp_encoder::RateMode::Bitrate { bits_per_second, .. } => bits_per_second,
+        asp_encoder::RateMode::ConstantQp(_) => 0,
+    };
+    let hub = Arc::new(Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(bitrate)));
+    let mut server_config = ServerConfig::new(options.bind);
+    server_config.www_dir = options.www;
+    server_config.web_dir = options.web;
+    server_config.webtransport = options.webtransport;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("asp-serve")
+        .build()
+        .context("starting the async runtime")?;
+    let facts = StreamFacts { width, height, fps_num, fps_den };
+    let server = runtime
+        .block_on(Server::bind(server_config, Arc::clone(&hub), facts))
+        .with_context(|| format!("cannot listen on {}", options.bind))?;
+    let url_host = if server.http_addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { server.http_addr.ip().to_string() };
+    eprintln!(
+        "asp-encode: serving {width}x{height} at http://{url_host}:{}/ (WebSocket /asp/ws{})",
+        server.http_addr.port(),
+        match server.wt_addr {
+            Some(a) => format!(", WebTransport udp {} /asp/wt", a.port()),
+            None => String::new(),
+        }
+    );
+    runtime.spawn(async move {
+        if let Err(e) = server.run().await {
+            tracing::error!(error = %e, "the server stopped");
+        }
+    });
+    let stop = AtomicBool::new(false);
+    let live_options = LiveOptions { repeat: options.repeat, ..LiveOptions::default() };
+    let frames = live::run(source, config, &hub, &live_options, &stop).map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("asp-encode: input ended after {frames} frames; still serving the page (Ctrl-C to stop)");
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    Ok(())
+}
+
+/// Logs one line per event to standard error (`RUST_LOG` overrides the level).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = io::IsTerminal::is_terminal(&io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(io::stderr).try_init();
+}

@@ -1,0 +1,110 @@
+//! Every knob of the server, with the defaults a live stream wants.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How much a viewer may lag and misbehave before it is cut off.
+#[derive(Clone, Debug)]
+pub struct ViewerLimits {
+    /// Messages (packets) waiting for one viewer's socket. When full, the
+    /// viewer's delta frames are dropped until the next keyframe.
+    pub queue_len: usize,
+    /// A viewer skipping frames without a break for this long is disconnected.
+    pub max_skip_time: Duration,
+    /// A viewer that starts this many skip episodes within
+    /// `skip_episode_window` is disconnected.
+    pub max_skip_episodes: usize,
+    pub skip_episode_window: Duration,
+    /// Nothing heard from the viewer (no message, no WebSocket pong) for this
+    /// long: the connection is half-open or dead, close it.
+    pub idle_timeout: Duration,
+    /// How often the server pings a WebSocket viewer (browsers answer pings
+    /// by themselves), so a healthy but quiet viewer is never idle.
+    pub ping_interval: Duration,
+    /// Largest client message accepted, in bytes. S-packets are tiny; anything
+    /// larger closes the connection.
+    pub max_client_message: usize,
+    /// Unparsable client messages tolerated before the viewer is disconnected.
+    pub max_bad_messages: u32,
+    /// Kernel send buffer of each viewer's TCP socket (None: the OS default).
+    /// Bounds the bytes the kernel holds for one viewer, and makes a stalled
+    /// viewer show up as a full queue quickly.
+    pub socket_send_buffer: Option<usize>,
+    /// Most viewers at once; more are refused with a reason.
+    pub max_viewers: usize,
+}
+
+impl Default for ViewerLimits {
+    fn default() -> Self {
+        ViewerLimits {
+            queue_len: 32,
+            max_skip_time: Duration::from_secs(10),
+            max_skip_episodes: 5,
+            skip_episode_window: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(15),
+            ping_interval: Duration::from_secs(5),
+            max_client_message: 4096,
+            max_bad_messages: 8,
+            socket_send_buffer: Some(256 << 10),
+            max_viewers: 4096,
+        }
+    }
+}
+
+/// How the stream as a whole reacts to its viewers.
+#[derive(Clone, Debug)]
+pub struct StreamPolicy {
+    /// At most one keyframe forced by viewers per this interval; requests in
+    /// between are merged into the next allowed one.
+    pub keyframe_min_interval: Duration,
+    /// The keyframe-to-keyframe run kept for late joiners is capped at this
+    /// many bytes; past it the run is dropped and a keyframe requested.
+    pub max_group_bytes: usize,
+    /// Bitrate limits for viewer feedback (bits per second). `max` is the
+    /// configured rate; viewers can only lower it, never below `min`.
+    pub min_bitrate: u64,
+    pub max_bitrate: u64,
+    /// A viewer's BitrateAdjust counts for this long after it was sent.
+    pub bitrate_report_ttl: Duration,
+}
+
+impl StreamPolicy {
+    /// Defaults around a configured bitrate (0: constant QP, no rate feedback).
+    pub fn for_bitrate(bits_per_second: u64) -> StreamPolicy {
+        StreamPolicy {
+            keyframe_min_interval: Duration::from_secs(1),
+            max_group_bytes: 32 << 20,
+            min_bitrate: bits_per_second / 8,
+            max_bitrate: bits_per_second,
+            bitrate_report_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for StreamPolicy {
+    fn default() -> Self {
+        StreamPolicy::for_bitrate(0)
+    }
+}
+
+/// Where and what to serve.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// TCP address of the HTTP + WebSocket server; WebTransport listens on
+    /// UDP at the same address (or, if that port is taken, another one).
+    pub bind: SocketAddr,
+    /// The demo page directory (`www/`), served at `/`.
+    pub www_dir: Option<PathBuf>,
+    /// The player package directory (`web/`), served at `/web/`.
+    pub web_dir: Option<PathBuf>,
+    /// Start the WebTransport endpoint.
+    pub webtransport: bool,
+    pub viewer: ViewerLimits,
+}
+
+impl ServerConfig {
+    pub fn new(bind: SocketAddr) -> ServerConfig {
+        ServerConfig { bind, www_dir: None, web_dir: None, webtransport: true, viewer: ViewerLimits::default() }
+    }
+}

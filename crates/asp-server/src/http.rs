@@ -1,0 +1,114 @@
+//! The HTTP side: the WebSocket endpoint, the session description a page
+//! reads first, stats, and static files (the demo page and the player
+//! package) with the cross-origin isolation headers the threaded decoder
+//! needs (`SharedArrayBuffer` only exists on a cross-origin isolated page).
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::config::ServerConfig;
+use crate::hub::Hub;
+
+/// The WebSocket endpoint's path.
+pub const WS_PATH: &str = "/asp/ws";
+/// The session description's path.
+pub const SESSION_PATH: &str = "/asp/session";
+/// The stats path.
+pub const STATS_PATH: &str = "/asp/stats";
+
+/// What a page needs to connect: `GET /asp/session` returns this as JSON.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// Path of the WebSocket endpoint on this host and port (`/asp/ws`).
+    pub websocket: String,
+    /// WebTransport: UDP port and path on this host, and the certificate
+    /// hash for `serverCertificateHashes` (absent if WebTransport is off).
+    pub webtransport: Option<WebTransportInfo>,
+    pub width: u32,
+    pub height: u32,
+    pub fps_num: u32,
+    pub fps_den: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebTransportInfo {
+    pub port: u16,
+    pub path: String,
+    /// SHA-256 of the certificate, lower-case hex.
+    pub certificate_hash: String,
+    /// The same 32 bytes as numbers: `new Uint8Array(certificateHashBytes)`.
+    pub certificate_hash_bytes: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    hub: Arc<Hub>,
+    session: Arc<SessionInfo>,
+}
+
+/// The router: endpoints, then the player package at `/web/`, then the
+/// demo page at `/` (a built-in page when there is no `www/`).
+pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Router {
+    let state = AppState { hub, session: Arc::new(session) };
+    let mut app = Router::new()
+        .route(WS_PATH, get(websocket))
+        .route(SESSION_PATH, get(|State(s): State<AppState>| async move { Json((*s.session).clone()) }))
+        .route(STATS_PATH, get(|State(s): State<AppState>| async move { Json(s.hub.stats()) }))
+        .with_state(state);
+    if let Some(web) = &config.web_dir {
+        app = app.nest_service("/web", ServeDir::new(web));
+    }
+    app = match &config.www_dir {
+        Some(www) => app.fallback_service(ServeDir::new(www)),
+        None => app.route("/", get(|| async { Html(BUILTIN_PAGE) })),
+    };
+    let headers: [(HeaderName, &'static str); 4] = [
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (HeaderName::from_static("cross-origin-embedder-policy"), "require-corp"),
+        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
+    }
+    app
+}
+
+async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let limits = state.hub.limits();
+    if state.hub.stats().viewers >= limits.max_viewers {
+        let refusal = crate::hub::JoinError::Full { max: limits.max_viewers };
+        return (StatusCode::SERVICE_UNAVAILABLE, refusal.to_string()).into_response();
+    }
+    let max = limits.max_client_message;
+    let hub = Arc::clone(&state.hub);
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| crate::ws::join_and_serve(socket, hub))
+}
+
+/// Served at `/` when there is no `www/` directory: says where things are.
+const BUILTIN_PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8">
+<title>asp-encode --serve</title>
+<h1>ASP live stream</h1>
+<p>This server has no <code>www/</code> directory to serve (run from the
+repository root, or pass <code>--www DIR</code>).</p>
+<ul>
+<li>WebSocket: <code>/asp/ws</code> (one binary message = one ASP packet)</li>
+<li>Session description: <a href="/asp/session">/asp/session</a></li>
+<li>Stats: <a href="/asp/stats">/asp/stats</a></li>
+</ul>
+"#;

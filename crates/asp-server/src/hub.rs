@@ -1,0 +1,479 @@
+//! The fan-out: one publisher (the live encoder), many viewers, each with
+//! its own bounded queue.
+//!
+//! The publisher never waits for a viewer. Publishing a packet is one
+//! `try_send` per viewer under one lock; a viewer whose queue is full stops
+//! getting delta frames until the next keyframe that fits, is then told
+//! which frames it missed (a server Nack), and is disconnected with a reason
+//! when it keeps falling behind. Packets are reference-counted [`Bytes`]:
+//! a thousand viewers share one copy of each frame, and the memory held is
+//! bounded by `viewers x queue_len` references plus the keyframe run kept
+//! for late joiners (itself capped at `max_group_bytes`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::config::{StreamPolicy, ViewerLimits};
+use crate::sync::{client_limits, parse_client_message, ClientMessageError, Notices, ViewerRequest};
+
+/// What the viewers ask of the encoder; the live loop reads it before each frame.
+#[derive(Debug, Default)]
+pub struct EncoderControl {
+    keyframe: AtomicBool,
+    bitrate: AtomicU64,
+}
+
+impl EncoderControl {
+    /// Whether a keyframe was asked for since the last call (and clears it).
+    pub fn take_keyframe_request(&self) -> bool {
+        self.keyframe.swap(false, Ordering::AcqRel)
+    }
+
+    /// The bitrate the viewers' feedback allows (bits per second; 0 = none set).
+    pub fn bitrate(&self) -> u64 {
+        self.bitrate.load(Ordering::Acquire)
+    }
+}
+
+/// Counters, for `/asp/stats`, tests and benchmarks.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct HubStats {
+    pub viewers: usize,
+    pub joined: u64,
+    pub left: u64,
+    pub kicked: u64,
+    pub frames: u64,
+    pub keyframes: u64,
+    pub bytes: u64,
+    pub last_sequence: Option<u32>,
+    pub skip_episodes: u64,
+    pub skipped_frames: u64,
+    pub forced_keyframes: u64,
+    pub bad_messages: u64,
+    pub bitrate_target: u64,
+    pub group_packets: usize,
+    pub group_bytes: usize,
+    pub ended: bool,
+}
+
+/// A viewer's end of its queue, handed to the transport session.
+pub struct ViewerHandle {
+    pub id: u64,
+    /// What the viewer needs first: the current keyframe run (or the end
+    /// of stream notice), to be sent before anything from `queue`.
+    pub backlog: Vec<Bytes>,
+    /// The live packets. Ends (`None`) when the hub drops the viewer: the
+    /// stream ended, or the viewer was too slow (see `close_reason`).
+    pub queue: mpsc::Receiver<Bytes>,
+    close_reason: Arc<OnceLock<String>>,
+}
+
+impl ViewerHandle {
+    /// Why the hub closed this viewer's queue, if it did.
+    pub fn close_reason(&self) -> Option<&str> {
+        self.close_reason.get().map(String::as_str)
+    }
+}
+
+/// Why a viewer was not let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    Full { max: usize },
+}
+
+impl std::fmt::Display for JoinError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
+        }
+    }
+}
+
+/// What the transport should do after a client message.
+#[derive(Debug)]
+pub enum ClientOutcome {
+    /// Fine; send these replies (Pongs) to the viewer.
+    Replies(Vec<Bytes>),
+    /// A bad message, tolerated so far.
+    Refused(ClientMessageError),
+    /// Too many bad messages: close the connection with this reason.
+    Disconnect(String),
+}
+
+struct Skip {
+    since: Instant,
+    first: u32,
+    last: u32,
+}
+
+struct Slot {
+    id: u64,
+    tx: mpsc::Sender<Bytes>,
+    close_reason: Arc<OnceLock<String>>,
+    skip: Option<Skip>,
+    episodes: VecDeque<Instant>,
+    bitrate_report: Option<(u64, Instant)>,
+    bad_messages: u32,
+}
+
+/// The keyframe run a late joiner starts from.
+#[derive(Default)]
+struct Group {
+    packets: Vec<Bytes>,
+    bytes: usize,
+}
+
+struct State {
+    viewers: Vec<Slot>,
+    group: Group,
+    last_sequence: Option<u32>,
+    end_notice: Option<Bytes>,
+    notices: Notices,
+    last_forced_keyframe: Option<Instant>,
+    keyframe_pending: bool,
+    last_bitrate_eval: Option<Instant>,
+    stats: HubStats,
+}
+
+/// The fan-out hub. See the module docs.
+pub struct Hub {
+    state: Mutex<State>,
+    control: Arc<EncoderControl>,
+    limits: ViewerLimits,
+    policy: StreamPolicy,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    pub fn new(limits: ViewerLimits, policy: StreamPolicy) -> Hub {
+        let control = Arc::new(EncoderControl::default());
+        control.bitrate.store(policy.max_bitrate, Ordering::Release);
+        let stats = HubStats { bitrate_target: policy.max_bitrate, ..HubStats::default() };
+        Hub {
+            state: Mutex::new(State {
+                viewers: Vec::new(),
+                group: Group::default(),
+                last_sequence: None,
+                end_notice: None,
+                notices: Notices::default(),
+                last_forced_keyframe: None,
+                keyframe_pending: false,
+                last_bitrate_eval: None,
+                stats,
+            }),
+            control,
+            limits,
+            policy,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The encoder's side of the feedback.
+    pub fn control(&self) -> Arc<EncoderControl> {
+        Arc::clone(&self.control)
+    }
+
+    pub fn limits(&self) -> &ViewerLimits {
+        &self.limits
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let state = self.lock();
+        HubStats {
+            viewers: state.viewers.len(),
+            group_packets: state.group.packets.len(),
+            group_bytes: state.group.bytes,
+            ..state.stats.clone()
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state torn in a way
+        // that matters more than stopping the stream would: keep serving.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new viewer: its backlog and its queue, atomically with respect to
+    /// publishing (nothing is missed or sent twice between the two).
+    pub fn join(&self) -> Result<ViewerHandle, JoinError> {
+        let mut state = self.lock();
+        if state.viewers.len() >= self.limits.max_viewers {
+            return Err(JoinError::Full { max: self.limits.max_viewers });
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, queue) = mpsc::channel(self.limits.queue_len.max(2));
+        let close_reason = Arc::new(OnceLock::new());
+        state.stats.joined += 1;
+        if let Some(end) = &state.end_notice {
+            let _ = close_reason.set("end of stream".to_string());
+            return Ok(ViewerHandle { id, backlog: vec![end.clone()], queue, close_reason });
+        }
+        let backlog = state.group.packets.clone();
+        if backlog.is_empty() && state.last_sequence.is_some() {
+            // No keyframe run to start from (dropped as too long): ask for one.
+            self.request_keyframe(&mut state, Instant::now());
+        }
+        state.viewers.push(Slot {
+            id,
+            tx,
+            close_reason: Arc::clone(&close_reason),
+            skip: None,
+            episodes: VecDeque::new(),
+            bitrate_report: None,
+            bad_messages: 0,
+        });
+        info!(viewer = id, viewers = state.viewers.len(), backlog = backlog.len(), "viewer joined");
+        Ok(ViewerHandle { id, backlog, queue, close_reason })
+    }
+
+    /// The transport session of viewer `id` has ended (`why` for the log).
+    pub fn leave(&self, id: u64, why: &str) {
+        let mut state = self.lock();
+        if let Some(i) = state.viewers.iter().position(|s| s.id == id) {
+            state.viewers.swap_remove(i);
+            state.stats.left += 1;
+            info!(viewer = id, viewers = state.viewers.len(), why, "viewer left");
+        }
+    }
+
+    /// Publishes one encoded frame to every viewer.
+    pub fn publish(&self, packet: Bytes, sequence: u32, keyframe: bool) {
+        let now = Instant::now();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.last_sequence = Some(sequence);
+        state.stats.frames += 1;
+        state.stats.bytes += packet.len() as u64;
+        state.stats.last_sequence = Some(sequence);
+        if keyframe {
+            state.stats.keyframes += 1;
+            state.keyframe_pending = false;
+        } else if state.keyframe_pending {
+            self.request_keyframe(state, now);
+        }
+        self.keep_for_joiners(state, &packet, keyframe, now);
+
+        let mut i = 0;
+        while i < state.viewers.len() {
+            match self.deliver(&mut state.viewers[i], &mut state.notices, &mut state.stats, &packet, sequence, keyframe, now)
+            {
+                Delivery::Kept => i += 1,
+                Delivery::Gone => {
+                    let slot = state.viewers.swap_remove(i);
+                    state.stats.left += 1;
+                    info!(viewer = slot.id, viewers = state.viewers.len(), "viewer left");
+                }
+                Delivery::Kick(reason) => {
+                    let slot = state.viewers.swap_remove(i);
+                    state.stats.kicked += 1;
+                    warn!(viewer = slot.id, viewers = state.viewers.len(), reason = %reason, "viewer disconnected");
+                    let _ = slot.close_reason.set(reason);
+                }
+            }
+        }
+        self.update_bitrate(state, now);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &self,
+        slot: &mut Slot,
+        notices: &mut Notices,
+        stats: &mut HubStats,
+        packet: &Bytes,
+        sequence: u32,
+        keyframe: bool,
+        now: Instant,
+    ) -> Delivery {
+        if let Some(skip) = &mut slot.skip {
+            if keyframe && slot.tx.capacity() >= 2 {
+                let missed = skip.last.wrapping_sub(skip.first) + 1;
+                let notice = notices.skipped(sequence, skip.first, skip.last);
+                // Room for both was checked, and only the hub sends.
+                let sent = slot.tx.try_send(notice).is_ok() && slot.tx.try_send(packet.clone()).is_ok();
+                if !sent {
+                    return Delivery::Gone;
+                }
+                info!(viewer = slot.id, missed, "viewer resumed at a keyframe");
+                slot.skip = None;
+                return Delivery::Kept;
+            }
+            skip.last = sequence;
+            stats.skipped_frames += 1;
+            if now.duration_since(skip.since) > self.limits.max_skip_time {
+                return Delivery::Kick(format!(
+                    "too slow: no frame could be sent for {:.0} s",
+                    self.limits.max_skip_time.as_secs_f64()
+                ));
+            }
+            return Delivery::Kept;
+        }
+        match slot.tx.try_send(packet.clone()) {
+            Ok(()) => Delivery::Kept,
+            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                stats.skip_episodes += 1;
+                stats.skipped_frames += 1;
+                slot.skip = Some(Skip { since: now, first: sequence, last: sequence });
+                slot.episodes.push_back(now);
+                while slot.episodes.front().is_some_and(|&t| now.duration_since(t) > self.limits.skip_episode_window) {
+                    slot.episodes.pop_front();
+                }
+                if slot.episodes.len() > self.limits.max_skip_episodes {
+                    return Delivery::Kick(format!(
+                        "too slow: fell behind {} times in {:.0} s",
+                        slot.episodes.len(),
+                        self.limits.skip_episode_window.as_secs_f64()
+                    ));
+                }
+                info!(viewer = slot.id, sequence, "viewer fell behind; skipping to the next keyframe");
+                Delivery::Kept
+            }
+        }
+    }
+
+    /// Keeps the current keyframe run, capped in bytes.
+    fn keep_for_joiners(&self, state: &mut State, packet: &Bytes, keyframe: bool, now: Instant) {
+        let group = &mut state.group;
+        if keyframe {
+            group.packets.clear();
+            group.bytes = 0;
+        } else if group.packets.is_empty() {
+            return;
+        }
+        if group.bytes + packet.len() > self.policy.max_group_bytes {
+            warn!(bytes = group.bytes, "keyframe run too long to keep for joiners; asking for a keyframe");
+            group.packets.clear();
+            group.bytes = 0;
+            self.request_keyframe(state, now);
+            return;
+        }
+        group.bytes += packet.len();
+        group.packets.push(packet.clone());
+    }
+
+    /// Forwards a keyframe request to the encoder, at most one per
+    /// `keyframe_min_interval`; one in between is kept pending.
+    fn request_keyframe(&self, state: &mut State, now: Instant) {
+        let allowed = state
+            .last_forced_keyframe
+            .is_none_or(|t| now.duration_since(t) >= self.policy.keyframe_min_interval);
+        if allowed {
+            state.last_forced_keyframe = Some(now);
+            state.keyframe_pending = false;
+            state.stats.forced_keyframes += 1;
+            self.control.keyframe.store(true, Ordering::Release);
+        } else {
+            state.keyframe_pending = true;
+        }
+    }
+
+    /// The rate policy: the lowest bitrate reported by a healthy viewer
+    /// (not skipping, report younger than `bitrate_report_ttl`), within
+    /// `min_bitrate..=max_bitrate`; the configured rate when nobody reports.
+    /// Re-evaluated at most once a second.
+    fn update_bitrate(&self, state: &mut State, now: Instant) {
+        if self.policy.max_bitrate == 0 || state.last_bitrate_eval.is_some_and(|t| now.duration_since(t).as_secs() < 1)
+        {
+            return;
+        }
+        state.last_bitrate_eval = Some(now);
+        let ttl = self.policy.bitrate_report_ttl;
+        let lowest = state
+            .viewers
+            .iter()
+            .filter(|s| s.skip.is_none())
+            .filter_map(|s| s.bitrate_report.filter(|(_, at)| now.duration_since(*at) <= ttl).map(|(b, _)| b))
+            .min();
+        let target = lowest.unwrap_or(self.policy.max_bitrate).clamp(self.policy.min_bitrate, self.policy.max_bitrate);
+        if target != state.stats.bitrate_target {
+            info!(from = state.stats.bitrate_target, to = target, "bitrate target changed by viewer feedback");
+            state.stats.bitrate_target = target;
+            self.control.bitrate.store(target, Ordering::Release);
+        }
+    }
+
+    /// One message from viewer `id`: one or more S-packets.
+    pub fn client_message(&self, id: u64, bytes: &[u8]) -> ClientOutcome {
+        let limits = client_limits(self.limits.max_client_message);
+        let parsed = parse_client_message(bytes, &limits);
+        let now = Instant::now();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let Some(slot_index) = state.viewers.iter().position(|s| s.id == id) else {
+            return ClientOutcome::Replies(Vec::new());
+        };
+        let requests = match parsed {
+            Ok(requests) => requests,
+            Err(error) => return self.count_bad_message(state, slot_index, error),
+        };
+        let last_sequence = state.last_sequence.unwrap_or(0);
+        let mut replies = Vec::new();
+        for request in requests {
+            match request {
+                ViewerRequest::Keyframe => self.request_keyframe(state, now),
+                ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
+                ViewerRequest::Ping { sequence, timestamp_us } => {
+                    replies.push(state.notices.pong(last_sequence, sequence, timestamp_us));
+                }
+                ViewerRequest::Ignored(_) => {}
+            }
+        }
+        ClientOutcome::Replies(replies)
+    }
+
+    /// A damaged or unacceptable message from viewer `id` (found by a
+    /// transport that parses a stream itself).
+    pub fn bad_message(&self, id: u64, error: &ClientMessageError) -> ClientOutcome {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        match state.viewers.iter().position(|s| s.id == id) {
+            Some(i) => self.count_bad_message(state, i, ClientMessageError::Other(error.to_string())),
+            None => ClientOutcome::Replies(Vec::new()),
+        }
+    }
+
+    fn count_bad_message(&self, state: &mut State, slot_index: usize, error: ClientMessageError) -> ClientOutcome {
+        state.stats.bad_messages += 1;
+        let slot = &mut state.viewers[slot_index];
+        slot.bad_messages += 1;
+        if slot.bad_messages == 1 {
+            warn!(viewer = slot.id, %error, "bad message from viewer");
+        }
+        if slot.bad_messages >= self.limits.max_bad_messages {
+            return ClientOutcome::Disconnect(format!("protocol error: {} bad messages", slot.bad_messages));
+        }
+        ClientOutcome::Refused(error)
+    }
+
+    /// The input has ended: every viewer gets an EndOfStream after what is
+    /// queued, then its queue closes. Later joiners get just the notice.
+    pub fn end(&self, reason: &str) {
+        let mut state = self.lock();
+        let last = state.last_sequence.unwrap_or(0);
+        let notice = state.notices.end_of_stream(last, reason);
+        state.end_notice = Some(notice.clone());
+        state.stats.ended = true;
+        state.group = Group::default();
+        for slot in state.viewers.drain(..) {
+            // A viewer whose queue is full misses the notice but still sees
+            // its connection closed with the reason.
+            let _ = slot.tx.try_send(notice.clone());
+            let _ = slot.close_reason.set(format!("end of stream: {reason}"));
+        }
+        info!(reason, "stream ended");
+    }
+}
+
+enum Delivery {
+    Kept,
+    Gone,
+    Kick(String),
+}

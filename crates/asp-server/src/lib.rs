@@ -1,0 +1,110 @@
+//! ASP live serving: one encoder, many viewers, over WebSocket and
+//! WebTransport, with S-packet feedback from the viewers.
+//!
+//! ```text
+//!  FrameSource ─▶ live loop ─▶ Hub ──▶ per-viewer bounded queue ─▶ ws / wt session ─▶ viewer
+//!  (testsrc,      pace, stamp,  fan-out,   drop D frames when full,                  │
+//!   y4m, file)    encode        late-join   notice, disconnect                        │
+//!                   ▲           keyframe run                                          │
+//!                   └──── EncoderControl ◀── keyframe requests, bitrate ◀── S-packets ┘
+//! ```
+//!
+//! # Endpoints (one HTTP port; WebTransport on UDP, normally the same port number)
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}` |
+//! | `GET /asp/ws` | the WebSocket stream |
+//! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`) |
+//! | `GET /asp/stats` | JSON counters of the hub |
+//! | `/web/...` | the player package (`web/`) |
+//! | `/...` | the demo page (`www/`) |
+//!
+//! Every HTTP response carries `Cross-Origin-Opener-Policy: same-origin`,
+//! `Cross-Origin-Embedder-Policy: require-corp` and
+//! `Cross-Origin-Resource-Policy: same-origin`, so the page is cross-origin
+//! isolated and the threaded decoder can use `SharedArrayBuffer`.
+//!
+//! # Wire format
+//!
+//! **WebSocket, server → viewer:** every binary message is exactly one whole
+//! ASP packet (`[16-byte header][FlatBuffers payload][CRC-32]`): I and D
+//! frames, and the server's S-packets. A viewer can hand each message to
+//! `Packet::parse` (or push them into a `PacketReader`, which also works).
+//!
+//! **WebTransport, server → viewer:** one unidirectional stream per keyframe
+//! run: each keyframe opens a new stream, and the delta frames that depend on
+//! it follow on that stream, whole packets back to back (self-delimiting by
+//! their header's length). Read the streams in the order they arrive, each to
+//! its end, through a `PacketReader`. Concatenated, the streams carry exactly
+//! the bytes the WebSocket messages carry.
+//!
+//! **Viewer → server (both transports):** S-packets. On WebSocket, each
+//! binary message holds one or more whole S-packets; on WebTransport, write
+//! them back to back on a unidirectional stream the viewer opens. Payloads
+//! over 4 KiB, text messages, non-S packets and damaged packets are refused;
+//! eight refusals close the connection (WebSocket close 1008, reason
+//! "protocol error"); a message over 4 KiB closes it at once (1009).
+//!
+//! | command | direction | what happens |
+//! |---|---|---|
+//! | `RequestKeyframe` | viewer → server | a keyframe soon; viewer-forced keyframes are at most one per second for the whole stream (requests in between merge) |
+//! | `Nack` (`sequences`) | viewer → server | treated as `RequestKeyframe` (no retransmission: the next keyframe repairs) |
+//! | `Ping` (`sequence`, `timestamp_us`) | viewer → server | answered at once by `Pong` echoing both |
+//! | `BitrateAdjust` (`bitrate_kbps`) | viewer → server | the viewer can sustain this rate; see the rate policy below |
+//! | `Ack`, `Pong`, `QualityChange` | viewer → server | accepted, no action |
+//! | `Nack` (`sequences`, `reason` "skipped: ...") | server → viewer | this viewer fell behind: the listed frames were not sent, and the next frame it gets is a keyframe |
+//! | `EndOfStream` (`reason`) | server → viewer | the input ended; the connection closes after it (WebSocket 1000) |
+//!
+//! The header sequence number of a server S-packet is that of the last
+//! frame published before it; frame sequence numbers increase by one per
+//! frame, so a gap not covered by a skip notice is a loss.
+//!
+//! # Late joiners
+//!
+//! The hub keeps the current keyframe run (the last keyframe and every frame
+//! since, capped at 32 MiB). A new viewer gets it first, then the live
+//! frames, with no gap and no duplicate: its first frame decodes at once.
+//! Joiners do not force keyframes, so a crowd of them costs no bitrate.
+//!
+//! # Slow viewers
+//!
+//! Each viewer has a bounded queue (32 packets). The encoder never waits: a
+//! full queue makes the viewer skip delta frames until the next keyframe
+//! that fits, preceded by the skip notice above. A viewer that skips for 10
+//! s without a break, or falls behind more than 5 times in 30 s, is
+//! disconnected (close 1008, "too slow: ..."). A viewer that sends nothing
+//! (WebSocket pongs count; browsers answer the server's pings every 5 s by
+//! themselves) for 15 s, or does not take a message for 15 s, is closed as
+//! half-open ("timeout: ..."). TCP send buffers are capped at 256 KiB.
+//!
+//! # Rate policy
+//!
+//! With `--bitrate R`: the encoder's target is the lowest rate reported by a
+//! healthy viewer (not currently skipping, report younger than 10 s),
+//! clamped to `R/8 ..= R`; `R` when nobody reports. Evaluated at most once a
+//! second. Skipping viewers are excluded so that one bad link cannot drag
+//! everybody's quality down; it gets keyframe-run granularity instead, and is
+//! cut off if it cannot keep up at all.
+//!
+//! # Capture timestamps
+//!
+//! Every I and D packet carries `capture_time_us` (microseconds since the
+//! Unix epoch, taken when the frame was read). `testsrc` also burns it into
+//! the picture ([`stamp`]), so latency can be measured on the rendered canvas.
+
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod live;
+pub mod server;
+pub mod stamp;
+pub mod sync;
+mod ws;
+mod wt;
+
+pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
+pub use hub::{EncoderControl, Hub, HubStats, JoinError, ViewerHandle};
+pub use live::{FrameSource, LiveOptions, SourceRead, TestPattern};
+pub use server::{Server, StreamFacts};
+pub use wt::PATH as WEBTRANSPORT_PATH;

@@ -1,0 +1,240 @@
+//! The live loop: frames from a source, paced to real time, stamped,
+//! encoded and published to the hub; the viewers' feedback steers the
+//! encoder between frames.
+//!
+//! It runs on its own OS thread (the encoder is CPU-bound and uses rayon);
+//! a source that blocks (a stalled pipe) blocks only this thread, and the
+//! viewers stay connected meanwhile.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use asp_core::codec::frame::{Frame, FrameError};
+use asp_core::Limits;
+use asp_encoder::testsrc::TestSource;
+use asp_encoder::{EncodeError, Encoder, EncoderConfig};
+use bytes::Bytes;
+use tracing::{info, warn};
+
+use crate::hub::Hub;
+use crate::stamp;
+
+/// What a source gives on each read.
+pub enum SourceRead {
+    Frame,
+    /// The input ended (or ended inside a frame: `truncated`).
+    End { truncated: bool },
+}
+
+/// A source of frames for the live loop.
+pub trait FrameSource {
+    fn size(&self) -> (u32, u32);
+    /// Frame rate as (numerator, denominator).
+    fn fps(&self) -> (u32, u32);
+    /// Whether the loop should pace reads to the frame rate (a file or a
+    /// generator) or take frames as they come (a live pipe).
+    fn paced(&self) -> bool;
+    /// Reads the next frame into `frame`. May block (a live source).
+    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>>;
+    /// Starts again from the first frame, for `--loop`; false if it cannot.
+    fn rewind(&mut self) -> bool {
+        false
+    }
+    /// Whether to burn the capture time into the picture.
+    fn stamped(&self) -> bool {
+        false
+    }
+}
+
+/// The built-in test picture as a live source, stamped, paced, endless
+/// unless `frames` is set.
+pub struct TestPattern {
+    source: TestSource,
+    fps: u32,
+    index: u64,
+    frames: Option<u64>,
+}
+
+impl TestPattern {
+    pub fn new(width: u32, height: u32, fps: u32, frames: Option<u64>) -> Result<TestPattern, FrameError> {
+        Ok(TestPattern { source: TestSource::new(width, height)?, fps: fps.max(1), index: 0, frames })
+    }
+}
+
+impl FrameSource for TestPattern {
+    fn size(&self) -> (u32, u32) {
+        (self.source.width(), self.source.height())
+    }
+
+    fn fps(&self) -> (u32, u32) {
+        (self.fps, 1)
+    }
+
+    fn paced(&self) -> bool {
+        true
+    }
+
+    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>> {
+        if self.frames.is_some_and(|n| self.index >= n) {
+            return Ok(SourceRead::End { truncated: false });
+        }
+        self.source.frame_into(self.index, frame)?;
+        self.index += 1;
+        Ok(SourceRead::Frame)
+    }
+
+    fn rewind(&mut self) -> bool {
+        self.index = 0;
+        true
+    }
+
+    fn stamped(&self) -> bool {
+        true
+    }
+}
+
+/// Options of the live loop.
+#[derive(Clone, Debug, Default)]
+pub struct LiveOptions {
+    /// Repeat the source when it ends.
+    pub repeat: bool,
+    /// Wait until this many viewers are connected before the first frame
+    /// (tests and benchmarks: everyone sees the stream from its start).
+    pub wait_for_viewers: usize,
+    /// Burn timestamps even if the source does not ask for it.
+    pub force_stamp: bool,
+}
+
+/// Why the live loop stopped with an error.
+#[derive(Debug)]
+pub enum LiveError {
+    Encode(EncodeError),
+    Source(Box<dyn std::error::Error + Send + Sync>),
+    Frame(FrameError),
+}
+
+impl std::fmt::Display for LiveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveError::Encode(e) => write!(f, "encoder: {e}"),
+            LiveError::Source(e) => write!(f, "input: {e}"),
+            LiveError::Frame(e) => write!(f, "frame: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LiveError {}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_time_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Runs the live loop until the source ends (then the hub sends
+/// EndOfStream) or `stop` is set. Returns the number of frames encoded.
+pub fn run(
+    source: Box<dyn FrameSource + '_>,
+    config: EncoderConfig,
+    hub: &Hub,
+    options: &LiveOptions,
+    stop: &AtomicBool,
+) -> Result<u64, LiveError> {
+    let result = encode_live(source, config, hub, options, stop);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "live encoding stopped");
+        hub.end(&format!("encoder error: {e}"));
+    }
+    result
+}
+
+fn encode_live(
+    mut source: Box<dyn FrameSource + '_>,
+    config: EncoderConfig,
+    hub: &Hub,
+    options: &LiveOptions,
+    stop: &AtomicBool,
+) -> Result<u64, LiveError> {
+    let (width, height) = source.size();
+    let (fps_num, fps_den) = source.fps();
+    let frame_interval = Duration::from_secs_f64(f64::from(fps_den.max(1)) / f64::from(fps_num.max(1)));
+    let mut encoder = Encoder::new(config).map_err(LiveError::Encode)?;
+    let mut frame = Frame::new(width, height, &Limits::DEFAULT).map_err(LiveError::Frame)?;
+    let stamp = options.force_stamp || source.stamped();
+    let control = hub.control();
+    let mut applied_bitrate = control.bitrate();
+
+    while hub.stats().viewers < options.wait_for_viewers && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut deadline = Instant::now();
+    let mut frames = 0u64;
+    let end_reason = loop {
+        if stop.load(Ordering::Relaxed) {
+            break "server stopped";
+        }
+        if source.paced() {
+            pace(&mut deadline, frame_interval);
+        }
+        match source.read(&mut frame).map_err(LiveError::Source)? {
+            SourceRead::Frame => {}
+            SourceRead::End { truncated } => {
+                if truncated {
+                    warn!("the input ended inside a frame");
+                }
+                if options.repeat && source.rewind() {
+                    info!(frames, "input ended; starting it again (--loop)");
+                    continue;
+                }
+                break "input ended";
+            }
+        }
+        let capture_us = unix_time_us();
+        if stamp {
+            stamp::burn(&mut frame, capture_us);
+        }
+        if control.take_keyframe_request() {
+            encoder.request_keyframe();
+        }
+        let bitrate = control.bitrate();
+        if bitrate != applied_bitrate && bitrate > 0 {
+            encoder.set_bitrate(bitrate);
+            applied_bitrate = bitrate;
+        }
+        let encoded = encoder.encode(&frame, capture_us).map_err(LiveError::Encode)?;
+        hub.publish(Bytes::copy_from_slice(encoded.packet), encoded.sequence, encoded.keyframe);
+        frames += 1;
+    };
+    hub.end(end_reason);
+    Ok(frames)
+}
+
+/// Sleeps until the next frame is due. A loop that fell more than a frame
+/// behind (a slow encode) starts counting again from now instead of
+/// bursting to catch up.
+fn pace(deadline: &mut Instant, interval: Duration) {
+    let now = Instant::now();
+    if *deadline > now {
+        std::thread::sleep(*deadline - now);
+        *deadline += interval;
+    } else if now - *deadline > interval {
+        *deadline = now + interval;
+    } else {
+        *deadline += interval;
+    }
+}
+
+/// Starts the live loop on its own thread; the hub's viewers get the frames.
+pub fn spawn(
+    source: Box<dyn FrameSource + Send>,
+    config: EncoderConfig,
+    hub: Arc<Hub>,
+    options: LiveOptions,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<Result<u64, LiveError>>> {
+    std::thread::Builder::new()
+        .name("asp-live".into())
+        .spawn(move || {
+            run(source, config, &hub, &options, &stop)
+        })
+}

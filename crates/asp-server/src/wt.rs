@@ -1,0 +1,264 @@
+//! WebTransport viewers: a real QUIC + HTTP/3 endpoint (the `wtransport`
+//! crate) with a self-signed ECDSA P-256 certificate valid for 13 days, so a
+//! page can trust it through `serverCertificateHashes`.
+//!
+//! Session URL: `https://HOST:PORT/asp/wt`. Server -> viewer: one
+//! unidirectional stream per keyframe run (a keyframe opens a new stream;
+//! the delta frames that depend on it follow on the same stream), whole ASP
+//! packets back to back; server S-packets travel on the current stream in
+//! order. This is the shape of a Media over QUIC group (see
+//! docs/scaling.md). A viewer reads the streams in the order they open.
+//! Viewer -> server: S-packets back to back on any unidirectional stream(s)
+//! the viewer opens.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asp_core::{PacketReader, PacketType, ReadEvent};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tracing::{info, warn};
+use wtransport::endpoint::IncomingSession;
+use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
+
+use crate::hub::{ClientOutcome, Hub};
+use crate::sync::client_limits;
+
+/// The path of the WebTransport session.
+pub const PATH: &str = "/asp/wt";
+
+/// Days the self-signed certificate is valid: browsers accept at most 14
+/// for `serverCertificateHashes`.
+const CERT_VALID_DAYS: u32 = 13;
+
+/// A bound WebTransport endpoint and the hash a page needs to trust it.
+pub struct WtEndpoint {
+    endpoint: Endpoint<wtransport::endpoint::endpoint_side::Server>,
+    pub addr: SocketAddr,
+    /// SHA-256 of the certificate's DER, for `serverCertificateHashes`.
+    pub certificate_hash: [u8; 32],
+}
+
+/// Why the WebTransport endpoint could not start.
+#[derive(Debug)]
+pub enum WtError {
+    Certificate(String),
+    Bind(std::io::Error),
+    Config(String),
+}
+
+impl std::fmt::Display for WtError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WtError::Certificate(e) => write!(f, "self-signed certificate: {e}"),
+            WtError::Bind(e) => write!(f, "binding the UDP socket: {e}"),
+            WtError::Config(e) => write!(f, "QUIC settings: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WtError {}
+
+impl WtEndpoint {
+    /// Binds UDP `addr` with a fresh certificate for `names` (host names and
+    /// IP addresses the page will use).
+    pub fn bind(addr: SocketAddr, names: &[String], idle: Duration, keep_alive: Duration) -> Result<WtEndpoint, WtError> {
+        let identity = Identity::self_signed_builder()
+            .subject_alt_names(names)
+            .from_now_utc()
+            .validity_days(CERT_VALID_DAYS)
+            .build()
+            .map_err(|e| WtError::Certificate(e.to_string()))?;
+        let certificate_hash = *identity.certificate_chain().as_slice()[0].hash().as_ref();
+        let config = ServerConfig::builder()
+            .with_bind_address(addr)
+            .with_identity(identity)
+            .keep_alive_interval(Some(keep_alive))
+            .max_idle_timeout(Some(idle))
+            .map_err(|e| WtError::Config(e.to_string()))?
+            .build();
+        let endpoint = Endpoint::server(config).map_err(WtError::Bind)?;
+        let addr = endpoint.local_addr().map_err(WtError::Bind)?;
+        Ok(WtEndpoint { endpoint, addr, certificate_hash })
+    }
+
+    /// Accepts sessions forever.
+    pub async fn serve(self, hub: Arc<Hub>) {
+        loop {
+            let incoming = self.endpoint.accept().await;
+            tokio::spawn(accept(incoming, Arc::clone(&hub)));
+        }
+    }
+}
+
+async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
+    let request = match incoming.await {
+        Ok(request) => request,
+        Err(e) => {
+            info!(error = %e, "WebTransport handshake failed");
+            return;
+        }
+    };
+    if request.path() != PATH {
+        request.not_found().await;
+        return;
+    }
+    let connection = match request.accept().await {
+        Ok(c) => c,
+        Err(e) => {
+            info!(error = %e, "WebTransport session refused");
+            return;
+        }
+    };
+    let viewer = match hub.join() {
+        Ok(v) => v,
+        Err(e) => {
+            connection.close(VarInt::from_u32(1), e.to_string().as_bytes());
+            return;
+        }
+    };
+    session(connection, hub, viewer).await;
+}
+
+/// Why a session ended.
+struct Ending {
+    code: u32,
+    reason: String,
+}
+
+async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::ViewerHandle) {
+    let id = viewer.id;
+    let limits = hub.limits().clone();
+    let (reply_tx, mut replies) = mpsc::channel::<Bytes>(16);
+    let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx));
+    let mut stream: Option<SendStream> = None;
+    let send_timeout = limits.idle_timeout;
+
+    let ending = 'session: {
+        for packet in std::mem::take(&mut viewer.backlog) {
+            if let Err(e) = write(&connection, &mut stream, &packet, send_timeout).await {
+                break 'session e;
+            }
+        }
+        loop {
+            let packet = tokio::select! {
+                biased;
+                end = &mut reader => break 'session end.unwrap_or_else(|e| Ending { code: 2, reason: format!("reader failed: {e}") }),
+                Some(reply) = replies.recv() => reply,
+                packet = viewer.queue.recv() => match packet {
+                    Some(packet) => packet,
+                    None => {
+                        let reason = viewer.close_reason().unwrap_or("closed by the server").to_string();
+                        let code = if reason.starts_with("end of stream") { 0 } else { 1 };
+                        break 'session Ending { code, reason };
+                    }
+                },
+            };
+            if let Err(e) = write(&connection, &mut stream, &packet, send_timeout).await {
+                break 'session e;
+            }
+        }
+    };
+    reader.abort();
+    if let Some(mut s) = stream.take() {
+        let _ = s.quic_stream_mut().finish();
+    }
+    if ending.code == 0 {
+        // Let the last stream drain before closing the session.
+        let _ = timeout(Duration::from_secs(1), connection.closed()).await;
+    }
+    connection.close(VarInt::from_u32(ending.code), crate::sync::truncate(&ending.reason, 120).as_bytes());
+    hub.leave(id, &ending.reason);
+}
+
+/// Writes one packet; a keyframe starts a new stream.
+async fn write(
+    connection: &Connection,
+    stream: &mut Option<SendStream>,
+    packet: &[u8],
+    limit: Duration,
+) -> Result<(), Ending> {
+    let keyframe = packet.get(5) == Some(&(PacketType::I as u8));
+    let result = timeout(limit, async {
+        if keyframe || stream.is_none() {
+            if let Some(mut old) = stream.take() {
+                let _ = old.quic_stream_mut().finish();
+            }
+            let opened = connection.open_uni().await.map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())?;
+            *stream = Some(opened);
+        }
+        match stream.as_mut() {
+            Some(s) => s.write_all(packet).await.map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Ending { code: 2, reason: format!("send failed: {e}") }),
+        Err(_) => Err(Ending { code: 1, reason: "timeout: the viewer stopped reading".into() }),
+    }
+}
+
+/// Accepts the viewer's streams and reads S-packets from them.
+async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc::Sender<Bytes>) -> Ending {
+    let (end_tx, mut end_rx) = mpsc::channel::<Ending>(1);
+    loop {
+        tokio::select! {
+            end = end_rx.recv() => {
+                if let Some(end) = end {
+                    return end;
+                }
+            }
+            accepted = connection.accept_uni() => match accepted {
+                Ok(recv) => {
+                    tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone()));
+                }
+                Err(wtransport::error::ConnectionError::TimedOut) => {
+                    return Ending { code: 1, reason: "timeout: nothing heard from the viewer".into() };
+                }
+                Err(e) => return Ending { code: 0, reason: format!("the viewer went away: {e}") },
+            },
+        }
+    }
+}
+
+async fn read_stream(
+    mut recv: wtransport::RecvStream,
+    hub: Arc<Hub>,
+    id: u64,
+    replies: mpsc::Sender<Bytes>,
+    end: mpsc::Sender<Ending>,
+) {
+    let limits = hub.limits().clone();
+    let mut reader = PacketReader::with_limits(client_limits(limits.max_client_message));
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match recv.read(&mut buf).await {
+            Ok(Some(n)) => n,
+            Ok(None) | Err(_) => return,
+        };
+        reader.push(&buf[..n]);
+        while let Some(event) = reader.next_event() {
+            let outcome = match event {
+                ReadEvent::Packet { packet, .. } => hub.client_message(id, packet.as_bytes()),
+                ReadEvent::Skipped { error, .. } => hub.bad_message(id, &crate::sync::ClientMessageError::Packet(error)),
+            };
+            match outcome {
+                ClientOutcome::Replies(list) => {
+                    for reply in list {
+                        let _ = replies.try_send(reply);
+                    }
+                }
+                ClientOutcome::Refused(_) => {}
+                ClientOutcome::Disconnect(reason) => {
+                    warn!(viewer = id, reason, "closing a WebTransport viewer");
+                    let _ = end.send(Ending { code: 1, reason }).await;
+                    return;
+                }
+            }
+        }
+    }
+}

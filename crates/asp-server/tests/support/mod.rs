@@ -1,0 +1,137 @@
+//! A real server on 127.0.0.1 (ephemeral ports) and Rust viewers for it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use asp_core::packet::Payload;
+use asp_core::schema::SyncCommand;
+use asp_core::Packet;
+use asp_encoder::{EncoderConfig, RateMode};
+use asp_server::live::{self, FrameSource, LiveOptions};
+use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WIDTH: u32 = 448;
+pub const HEIGHT: u32 = 256;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub wt_addr: Option<SocketAddr>,
+    pub certificate_hash: Option<[u8; 32]>,
+    pub hub: Arc<Hub>,
+    pub stop: Arc<AtomicBool>,
+    pub live: Option<std::thread::JoinHandle<Result<u64, live::LiveError>>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Encoder settings for the tests' small picture.
+pub fn encoder_config(keyint: u32, qp: u8) -> EncoderConfig {
+    let mut config = EncoderConfig::new(WIDTH, HEIGHT, 30, 1);
+    config.keyint = keyint;
+    config.rate = RateMode::ConstantQp(qp);
+    config
+}
+
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("asp_server=info").try_init();
+}
+
+/// Starts a server and the live loop on `source`.
+pub async fn start(
+    source: Box<dyn FrameSource + Send>,
+    config: EncoderConfig,
+    limits: ViewerLimits,
+    options: LiveOptions,
+) -> TestServer {
+    init_logging();
+    let hub = Arc::new(Hub::new(limits.clone(), StreamPolicy::default()));
+    let mut server_config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    server_config.viewer = limits;
+    let facts = StreamFacts { width: config.width, height: config.height, fps_num: 30, fps_den: 1 };
+    let server = Server::bind(server_config, Arc::clone(&hub), facts).await.expect("bind");
+    let (addr, wt_addr, certificate_hash) = (server.http_addr, server.wt_addr, server.certificate_hash);
+    tokio::spawn(server.run());
+    let stop = Arc::new(AtomicBool::new(false));
+    let live = live::spawn(source, config, Arc::clone(&hub), options, Arc::clone(&stop)).expect("live thread");
+    TestServer { addr, wt_addr, certificate_hash, hub, stop, live: Some(live) }
+}
+
+pub fn now_us() -> u64 {
+    live::unix_time_us()
+}
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub async fn connect(addr: SocketAddr) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/asp/ws")).await.expect("connect");
+    ws
+}
+
+/// What a viewer got: a packet (bytes, arrival time), or the close.
+#[derive(Debug)]
+pub enum Got {
+    Packet(Vec<u8>, u64),
+    Closed(Option<(u16, String)>),
+}
+
+/// The next packet or the close, failing the test after `limit`.
+pub async fn next(ws: &mut Ws, limit: Duration) -> Got {
+    loop {
+        let message = tokio::time::timeout(limit, ws.next()).await.expect("nothing arrived in time");
+        match message {
+            Some(Ok(Message::Binary(b))) => return Got::Packet(b.to_vec(), now_us()),
+            Some(Ok(Message::Close(frame))) => {
+                return Got::Closed(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Got::Closed(None),
+        }
+    }
+}
+
+/// Reads until the stream ends; returns every packet in order.
+pub async fn read_to_end(ws: &mut Ws, limit: Duration) -> (Vec<(Vec<u8>, u64)>, Option<(u16, String)>) {
+    let mut packets = Vec::new();
+    loop {
+        match next(ws, limit).await {
+            Got::Packet(bytes, at) => packets.push((bytes, at)),
+            Got::Closed(close) => return (packets, close),
+        }
+    }
+}
+
+pub async fn send_packet(ws: &mut Ws, bytes: &[u8]) {
+    ws.send(Message::Binary(bytes.to_vec().into())).await.expect("send");
+}
+
+/// The S-packet command of a packet, if it is one.
+pub fn sync_command(bytes: &[u8]) -> Option<SyncCommand> {
+    match Packet::parse(bytes).expect("valid packet").payload() {
+        Payload::S(s) => Some(s.command()),
+        _ => None,
+    }
+}
+
+/// Polls `condition` on the hub's stats until true, failing after `limit`.
+pub async fn wait_for(hub: &Hub, limit: Duration, what: &str, condition: impl Fn(&asp_server::HubStats) -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let stats = hub.stats();
+        if condition(&stats) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}: {stats:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -1,0 +1,102 @@
+//! WebTransport delivers the same bytes as WebSocket; Ping gets Pong on both.
+
+mod support;
+
+use std::time::Duration;
+
+use asp_core::packet::{Payload, Sync};
+use asp_core::schema::SyncCommand;
+use asp_core::{Packet, PacketReader, PacketWriter, ReadEvent};
+use asp_server::{LiveOptions, TestPattern, ViewerLimits};
+use support::*;
+use wtransport::tls::Sha256Digest;
+use wtransport::{ClientConfig, Connection, Endpoint};
+
+async fn wt_connect(server: &TestServer) -> Connection {
+    let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
+    let config = ClientConfig::builder().with_bind_default().with_server_certificate_hashes([hash]).build();
+    let url = format!("https://127.0.0.1:{}/asp/wt", server.wt_addr.unwrap().port());
+    Endpoint::client(config).unwrap().connect(url).await.expect("WebTransport connect")
+}
+
+/// Reads the server's streams in order until an EndOfStream (or a Pong when
+/// `until_pong`); returns all the bytes.
+async fn wt_read(connection: &Connection, until_pong: bool) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let mut stream = tokio::time::timeout(Duration::from_secs(10), connection.accept_uni())
+            .await
+            .expect("a stream in time")
+            .expect("a stream");
+        let mut reader = PacketReader::new();
+        while let Some(n) = stream.read(&mut buf).await.expect("read") {
+            all.extend_from_slice(&buf[..n]);
+            reader.push(&buf[..n]);
+            while let Some(event) = reader.next_event() {
+                let ReadEvent::Packet { packet, .. } = event else { panic!("damaged WebTransport stream") };
+                if let Payload::S(s) = packet.payload() {
+                    if s.command() == SyncCommand::EndOfStream || (until_pong && s.command() == SyncCommand::Pong) {
+                        return all;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webtransport_delivers_the_same_bytes_as_websocket() {
+    let source = TestPattern::new(WIDTH, HEIGHT, 30, Some(50)).unwrap();
+    let options = LiveOptions { wait_for_viewers: 2, ..LiveOptions::default() };
+    let server = start(Box::new(source), encoder_config(15, 26), ViewerLimits::default(), options).await;
+    let connection = wt_connect(&server).await;
+    let mut ws = connect(server.addr).await;
+    let (wt_bytes, (ws_packets, _)) =
+        tokio::join!(wt_read(&connection, false), read_to_end(&mut ws, Duration::from_secs(10)));
+    let ws_bytes: Vec<u8> = ws_packets.iter().flat_map(|(b, _)| b.iter().copied()).collect();
+    assert_eq!(ws_packets.len(), 51, "50 frames and the end of stream");
+    assert_eq!(wt_bytes.len(), ws_bytes.len());
+    assert!(wt_bytes == ws_bytes, "WebTransport and WebSocket bytes differ");
+}
+
+fn ping(timestamp_us: u64) -> Vec<u8> {
+    let mut s = Sync::command(SyncCommand::Ping);
+    s.sequence = 77;
+    s.timestamp_us = timestamp_us;
+    PacketWriter::new().write_s(0, 0, &s).unwrap().to_vec()
+}
+
+fn assert_pong(bytes: &[u8], timestamp_us: u64) {
+    let packet = Packet::parse(bytes).unwrap();
+    let Payload::S(s) = packet.payload() else { panic!("not an S-packet") };
+    assert_eq!((s.command(), s.sequence(), s.timestamp_us()), (SyncCommand::Pong, 77, timestamp_us));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_gets_pong_on_both_transports() {
+    let source = TestPattern::new(WIDTH, HEIGHT, 30, None).unwrap();
+    let server = start(Box::new(source), encoder_config(30, 30), ViewerLimits::default(), LiveOptions::default()).await;
+
+    let mut ws = connect(server.addr).await;
+    send_packet(&mut ws, &ping(123_456)).await;
+    loop {
+        let Got::Packet(bytes, _) = next(&mut ws, Duration::from_secs(5)).await else { panic!("closed") };
+        if sync_command(&bytes) == Some(SyncCommand::Pong) {
+            assert_pong(&bytes, 123_456);
+            break;
+        }
+    }
+
+    let connection = wt_connect(&server).await;
+    let mut control = connection.open_uni().await.unwrap().await.unwrap();
+    control.write_all(&ping(654_321)).await.unwrap();
+    let bytes = wt_read(&connection, true).await;
+    let mut reader = PacketReader::new();
+    reader.push(&bytes);
+    let mut last = None;
+    while let Some(ReadEvent::Packet { packet, .. }) = reader.next_event() {
+        last = Some(packet.as_bytes().to_vec());
+    }
+    assert_pong(&last.expect("a pong"), 654_321);
+}
