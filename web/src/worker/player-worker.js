@@ -85,7 +85,7 @@ const commands = {
         report(`${reason}; reconnecting in ${delay} ms`);
       },
       error: (error) => report(String(error?.message ?? error), true),
-    });
+    }, { certificateHash: m.certificateHash });
     source.start();
     clearInterval(statsTimer);
     statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
