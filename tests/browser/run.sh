@@ -42,4 +42,4 @@ head -c "$(( $(stat -c %s "$work/small.asp") * 2 / 3 ))" "$work/small.asp" > "$w
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/browser/*.test.mjs)
-ASP_BROWSER_WORK="$work" node --test --test-concurrency=1 "${files[@]}"
+ASP_BIN_DIR="$bin" ASP_BROWSER_WORK="$work" node --test --test-concurrency=1 "${files[@]}"
