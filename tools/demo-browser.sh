@@ -25,7 +25,7 @@ if [ "${DEMO_SERVE:-auto}" = 1 ] || { [ "${DEMO_SERVE:-auto}" = auto ] && [ -t 1
   echo "WebSocket (threaded decoder, WebGPU or WebGL2). Ctrl-C stops the server."
   exec "${serve[@]}"
 else
-  echo "To watch it in a browser, serve the demo page (COOP/COEP, live WebSocket at /live):"
+  echo "To watch it in a browser, serve the demo page (COOP/COEP, live WebSocket at /asp/ws):"
   echo "  ${serve[*]}"
   echo "then open $url"
 fi

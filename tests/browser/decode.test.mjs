@@ -47,6 +47,19 @@ for (const build of ['threads', 'single']) {
   }
 }
 
+test('C-packets refine the picture as asp-decode does (the last picture of each frame)', async () => {
+  const want = y4mChecksums(`${work}/roi.y4m`).checksums;
+  const packets = fs.readFileSync(`${work}/roi.asp`);
+  const { page, all } = await playFile(browsers.webgpu, `${work}/roi.asp`, { checksums: '' });
+  const last = [];
+  for (const { detail: f } of all.filter((e) => e.type === 'frame')) last[f.sequence] = f.checksum;
+  assert.deepEqual(last, want);
+  assert.ok(all.filter((e) => e.type === 'frame').length > want.length, 'some frames were refined by a C-packet');
+  assert.deepEqual(all.filter((e) => e.type === 'error'), []);
+  assert.ok(packets.length > 0);
+  await page.context().close();
+});
+
 test('fallbacks: threads only on a crossOriginIsolated page; WebGL2 without a WebGPU adapter; Canvas2D without either context', async () => {
   const cases = [
     [browsers.webgpu, '', 'threads', 'webgpu'],

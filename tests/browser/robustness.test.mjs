@@ -24,7 +24,7 @@ after(async () => {
   await server.close();
 });
 
-const liveUrl = (params) => `${server.url.replace('http', 'ws')}/live?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '120', ...params })}`;
+const liveUrl = (params) => `${server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '120', ...params })}`;
 
 async function play(src, until = 'ended', timeout = 30000) {
   const page = await openPage(browser, server);

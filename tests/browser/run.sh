@@ -33,6 +33,8 @@ encode() {
 # 120 fps so that a paced file plays in half a second.
 encode small --size 320x240 --fps 120 --frames 60 --keyint 15
 encode tiled --size 331x187 --fps 120 --tiles 3x2 --frames 24 --keyint 8
+# Regions of interest with a refinement layer: C-packets after the frames.
+encode roi --size 320x240 --fps 120 --frames 20 --keyint 10 --roi text,motion --roi-layer
 # Real time, for play/pause/stop.
 encode paced --size 160x120 --fps 30 --frames 45 --keyint 15
 # A file cut in the middle of a packet.
@@ -40,4 +42,4 @@ head -c "$(( $(stat -c %s "$work/small.asp") * 2 / 3 ))" "$work/small.asp" > "$w
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/browser/*.test.mjs)
-ASP_BROWSER_WORK="$work" node --test --test-concurrency=1 "${files[@]}"
+ASP_BIN_DIR="$bin" ASP_BROWSER_WORK="$work" node --test --test-concurrency=1 "${files[@]}"

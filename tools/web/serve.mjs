@@ -8,7 +8,7 @@
 // GET /              redirects to /www/ (the demo page)
 // GET /PATH          DIR/PATH with COOP: same-origin, COEP: require-corp
 // GET /plain/PATH    DIR/PATH without them (a page that is not isolated)
-// WS  /live?...      the packets of `file` (default --stream), paced at `fps`
+// WS  /asp/ws?...    the packets of `file` (default --stream), paced at `fps`
 //                    (default 30), looping unless loop=0. Test knobs:
 //                    chunk=N     send the byte stream in N-byte messages
 //                                instead of one packet per message
@@ -18,6 +18,8 @@
 //                    session=ID  groups connections for drop= and /_log
 //                    A RequestKeyframe S-packet from the viewer makes the
 //                    stream jump to the next keyframe of the file.
+// GET /asp/session  JSON {websocket: "/asp/ws"}, the shape asp-encode --serve
+//                    answers (which adds WebTransport), so www/ works with both
 // GET /_log?session=ID  JSON: the S-packets the viewers of ID sent, and
 //                    how many connections they made.
 import http from 'node:http';
@@ -65,6 +67,11 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
       res.writeHead(302, { Location: '/www/' }).end();
       return;
     }
+    if (url.pathname === '/asp/session') {
+      res.writeHead(200, { 'Content-Type': 'application/json', ...ISOLATION });
+      res.end(JSON.stringify({ websocket: '/asp/ws', webtransport: null }));
+      return;
+    }
     if (url.pathname === '/_log') {
       const s = session(url.searchParams.get('session') ?? '');
       res.writeHead(200, { 'Content-Type': 'application/json', ...ISOLATION });
@@ -96,7 +103,7 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
     });
   });
 
-  const wss = new WebSocketServer({ server, path: '/live' });
+  const wss = new WebSocketServer({ server, path: '/asp/ws' });
   wss.on('connection', (socket, req) => {
     const q = new URL(req.url, 'http://x').searchParams;
     const s = session(q.get('session') ?? '');
@@ -205,5 +212,5 @@ function parseArgs(argv) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = parseArgs(process.argv.slice(2));
   const { url } = await serve({ ...args, quiet: true });
-  console.log(`serving ${args.root} at ${url}/ (COOP/COEP; /plain/ without)${args.stream ? `, live ${args.stream} at ws://${url.slice(7)}/live` : ''}`);
+  console.log(`serving ${args.root} at ${url}/ (COOP/COEP; /plain/ without)${args.stream ? `, live ${args.stream} at ws://${url.slice(7)}/asp/ws` : ''}`);
 }

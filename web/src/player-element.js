@@ -9,8 +9,9 @@
 // Attributes: src, autoplay, muted (accepted; ASP streams carry no audio),
 // debug (draws the stats over the picture), renderer (auto | webgpu |
 // webgl2 | canvas2d: the first to try), threads (auto | on | off),
-// workers (threaded build's pool size), checksums (test aid: a `frame`
-// event with the CRC-32 of every decoded frame).
+// workers (threaded build's pool size), certificate-hash (hex SHA-256 of a
+// WebTransport server's self-signed certificate), checksums (test aid: a
+// `frame` event with the CRC-32 of every decoded frame).
 
 const TEMPLATE = `
 <style>
@@ -94,7 +95,7 @@ export class AspPlayer extends HTMLElement {
     this._paused = false;
     if (this._opened !== this.src) {
       this._opened = this.src;
-      this._post({ type: 'open', src: this.src, base: document.baseURI });
+      this._post({ type: 'open', src: this.src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash') });
       this._onVisibility();
     } else {
       this._post({ type: 'play' });

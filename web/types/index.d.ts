@@ -116,7 +116,8 @@ export declare class WebSocketSource implements Source {
   close(): void;
 }
 export declare class WebTransportSource implements Source {
-  constructor(url: string, handlers: SourceHandlers, options?: { serverCertificateHashes?: WebTransportHash[] });
+  /** certificateHash: SHA-256 of a self-signed server certificate, as bytes or hex. */
+  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null });
   readonly live: boolean;
   readonly canTalkBack: boolean;
   start(): void;

@@ -14,6 +14,7 @@
 
 use asp_core::codec::decoder::{Decoder, Parallel};
 use asp_core::codec::frame::Frame;
+use asp_core::codec::refinement::apply_refinement;
 use asp_core::packet::{Packet, PacketReader, PacketType, Payload, ReadEvent, HEADER_LEN, TRAILER_LEN};
 use asp_core::Limits;
 
@@ -72,6 +73,9 @@ struct State {
     meta: Option<FrameMeta>,
     facts: Option<StreamFacts>,
     stats: Stats,
+    /// The frame on show refined by a C-packet (regions of interest coded
+    /// finer, for display only: the decoder's reference stays as it was).
+    refined: Option<Frame>,
 }
 
 impl Default for Player {
@@ -91,6 +95,7 @@ impl Player {
                 meta: None,
                 facts: None,
                 stats: Stats::default(),
+                refined: None,
             },
             reader: PacketReader::with_limits(limits),
             max_buffered: (64usize << 20).max(2 * (HEADER_LEN + limits.max_payload_len as usize + TRAILER_LEN)),
@@ -175,9 +180,11 @@ impl Player {
         self.decode_with(bytes.len(), |dst| dst.copy_from_slice(bytes), parallel)
     }
 
-    /// The frame on show: the last one decoded, if any.
+    /// The frame on show: the last one decoded, with its C-packet
+    /// refinement when one came, if any.
     pub fn frame(&self) -> Option<&Frame> {
-        self.state.meta.and(self.state.decoder.last_frame())
+        self.state.meta?;
+        self.state.refined.as_ref().or(self.state.decoder.last_frame())
     }
 
     pub fn meta(&self) -> Option<FrameMeta> {
@@ -231,6 +238,29 @@ impl Player {
 }
 
 impl State {
+    /// Applies a C-packet to a copy of the frame on show (all or nothing,
+    /// as asp-decode does); `true` when the picture changed. A refinement
+    /// that does not apply is reported but is no loss: the base picture
+    /// stays and no keyframe is needed.
+    fn refine(&mut self, sequence: u32, c: &asp_core::schema::CPacketPayload<'_>) -> bool {
+        let (Some(meta), Some(base)) = (self.meta, self.decoder.last_frame()) else { return false };
+        if self.needs_keyframe {
+            return false;
+        }
+        let mut copy = self.refined.as_ref().unwrap_or(base).clone();
+        match apply_refinement(&mut copy, meta.sequence, c) {
+            Ok(()) => {
+                self.refined = Some(copy);
+                true
+            }
+            Err(error) => {
+                self.stats.errors += 1;
+                self.last_error = Some(format!("C-packet {sequence} not applied: {error}"));
+                false
+            }
+        }
+    }
+
     fn fail(&mut self, message: String) {
         self.stats.errors += 1;
         self.needs_keyframe = true;
@@ -243,6 +273,9 @@ impl State {
     /// reference there is; the frames are `recovering` until the refresh
     /// cycle completes).
     fn decode_packet(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> bool {
+        if let Payload::C(c) = packet.payload() {
+            return self.refine(packet.sequence(), &c);
+        }
         let stream = match packet.payload() {
             Payload::I(i) => i.stream(),
             Payload::D(d) if d.refresh_frames() != 0 => d.stream(),
@@ -263,6 +296,7 @@ impl State {
         }
         match self.decoder.decode_with(packet, parallel) {
             Ok(Some(decoded)) => {
+                self.refined = None;
                 self.meta = Some(FrameMeta {
                     sequence: decoded.sequence,
                     keyframe: decoded.keyframe,

@@ -1,13 +1,26 @@
-// WebTransport source (HTTP/3). Incoming unidirectional streams carry the
-// packet stream as a byte stream (any chunking), datagrams carry whole
-// packets; both go to the packet reader. S-packets go back as datagrams.
-// Reconnects with backoff like the WebSocket source.
+// WebTransport source (HTTP/3), as asp-server speaks it: the packet stream
+// arrives on unidirectional streams (one per keyframe run, whole packets
+// back to back), read in order, each to its end, into the packet reader;
+// datagrams, if a sender uses them, carry whole packets. S-packets go back
+// back to back on one unidirectional stream the viewer opens. Reconnects
+// with backoff like the WebSocket source. A self-signed server certificate
+// needs its SHA-256 (options.certificateHash: bytes or hex).
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 5000;
 
+/** The certificate hash as bytes, from bytes, an array or a hex string. */
+function certificateHash(value) {
+  if (!value) return null;
+  if (typeof value === 'string') {
+    const hex = value.replace(/[^0-9a-f]/gi, '');
+    return new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
+  }
+  return new Uint8Array(value);
+}
+
 export class WebTransportSource {
-  /** options.serverCertificateHashes: for a self-signed server certificate. */
+  /** options.certificateHash: SHA-256 of a self-signed server certificate (Uint8Array or hex). */
   constructor(url, handlers, options = {}) {
     this.url = url;
     this.handlers = handlers;
@@ -34,12 +47,12 @@ export class WebTransportSource {
   async connect() {
     let transport;
     try {
-      const init = this.options.serverCertificateHashes
-        ? { serverCertificateHashes: this.options.serverCertificateHashes } : {};
+      const hash = certificateHash(this.options.certificateHash);
+      const init = hash ? { serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] } : {};
       transport = new WebTransport(this.url, init);
       this.transport = transport;
       await transport.ready;
-      this.writer = transport.datagrams.writable.getWriter();
+      this.writer = (await transport.createUnidirectionalStream()).getWriter();
       this.handlers.open();
       await Promise.all([this.readDatagrams(transport), this.readStreams(transport)]);
       await transport.closed;

@@ -85,7 +85,7 @@ const commands = {
         report(`${reason}; reconnecting in ${delay} ms`);
       },
       error: (error) => report(String(error?.message ?? error), true),
-    });
+    }, { certificateHash: m.certificateHash });
     source.start();
     clearInterval(statsTimer);
     statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
@@ -217,9 +217,11 @@ function schedule() {
 function tick() {
   pacer = null;
   if (paused || hidden || !source) return;
+  const shown = dec.has_frame ? dec.sequence : -1;
   if (decodeOne()) {
     present();
-    nextTickAt += 1000 / (dec.fps || 30);
+    // A C-packet's refinement of the frame on show takes no frame time.
+    if (dec.sequence !== shown) nextTickAt += 1000 / (dec.fps || 30);
     schedule();
   } else if (sourceEnded) {
     postStats();
