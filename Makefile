@@ -3,15 +3,17 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz fuzz-smoke bench bench-rd clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
-## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR
+## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
+## then build the browser package and serve (on a terminal) or print the URL of the demo page
 demo:
 	@tools/setup.sh rust python
 	@tools/demo.sh
+	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-interop test-python fuzz-smoke
+test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -42,6 +44,11 @@ test-wasm-simd:
 test-wasm:
 	tests/wasm/run.sh
 
+# <asp-player> in headless Chromium: bit-exact frames for both builds, WebGPU
+# and WebGL2 pixels, fallbacks, recovery, the npm package from its tarball.
+test-browser:
+	tests/browser/run.sh
+
 test-interop:
 	tests/interop/run.sh
 
@@ -68,6 +75,10 @@ bench:
 ## bench-rd: RD curves, BD-rate and speed against mpeg1video, x264, VP8, VP9 (updates BENCHMARKS.md)
 bench-rd:
 	bench/rd.sh
+
+## bench-browser: <asp-player>'s decoder and renderers in Chromium against jsmpeg (same browser, same run)
+bench-browser:
+	bench/browser/bench.sh
 
 # Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
 # this target runs just them.

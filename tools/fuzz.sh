@@ -14,7 +14,7 @@ secs=${1:-20}
 [[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tools/fuzz.sh [SECONDS]" >&2; exit 2; }
 
 failed=()
-for target in packet_parse packet_reader decode; do
+for target in packet_parse packet_reader decode refine; do
   case $target in
     packet_reader) max_len=65536 ;;   # streams of several packets
     *) max_len=16384 ;;

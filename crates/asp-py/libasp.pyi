@@ -229,12 +229,24 @@ class Encoder:
         tiles: Optional[Tuple[int, int]] = None,
         side_data: bool = False,
         intra_refresh: bool = False,
+        roi: Union[Sequence[str], str, None] = None,
+        roi_qp: int = -6,
+        roi_layer: bool = False,
+        roi_layer_delta: int = 3,
+        palette: Optional[int] = None,
         threads: Optional[int] = None,
     ) -> None: ...
     def encode(self, frame: Frame, *, capture_time_us: Optional[int] = None) -> List[bytes]:
         """(H, W, 3) RGB, (H*3/2, W) I420 or (Y, U, V) planes -> packets."""
     def flush(self) -> List[bytes]: ...
     def request_keyframe(self) -> None: ...
+    def set_side_data(
+        self, regions: Optional[F32Array] = None, palette: Optional[U8Array] = None, weights: Optional[F32Array] = None
+    ) -> None:
+        """Regions ((N, 6) float32) and a palette ((N, 3) uint8, weights (N,)
+        float32) carried by the following packets as side data."""
+    def set_qp_offsets(self, offsets: Optional[npt.NDArray[np.int8]] = None) -> None:
+        """One int8 QP offset per 16x16 macroblock, raster order."""
     def set_bitrate(self, bitrate: Union[int, str]) -> None: ...
     def reconstruction(self, output: Literal["rgb", "yuv", "i420"] = "yuv") -> Union[U8Array, Planes, None]: ...
     @property
@@ -246,8 +258,12 @@ class Encoder:
 
 class Decoder:
     """The video decoder; frames exactly those of ``asp-decode``."""
-    def __init__(self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, threads: Optional[int] = None) -> None: ...
-    def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]: ...
+    def __init__(
+        self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, apply_corrections: bool = True, threads: Optional[int] = None
+    ) -> None: ...
+    def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]:
+        """The frame of an I/D packet; for a C-packet the last frame refined
+        in its regions; None for S packets."""
     def reset(self) -> None: ...
     @property
     def output(self) -> str: ...

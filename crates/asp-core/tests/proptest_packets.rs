@@ -142,6 +142,7 @@ proptest! {
         specs in prop::collection::vec(spec(), 1..6),
         garbage in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 6),
         chunk in 1usize..200,
+        in_place in any::<bool>(),
     ) {
         let mut writer = PacketWriter::new();
         let mut stream = Vec::new();
@@ -163,7 +164,11 @@ proptest! {
             }
         };
         for piece in stream.chunks(chunk) {
-            reader.push(piece);
+            if in_place {
+                reader.push_with(piece.len(), |dst| dst.copy_from_slice(piece)).unwrap();
+            } else {
+                reader.push(piece);
+            }
             drain(&mut reader);
         }
         reader.finish();

@@ -9,9 +9,12 @@ use std::sync::Arc;
 
 use asp_core::codec::decoder::{DecodeError as RustDecodeError, Decoder as RustDecoder};
 use asp_core::codec::frame::{i420_len, Frame};
+use asp_core::codec::refinement::apply_refinement;
 use asp_core::packet::{Packet as RustPacket, Payload};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
+use asp_encoder::analysis::RoiMethod;
+use asp_encoder::encoder::{Refiner, RoiAnalyser, RoiSettings};
 use asp_encoder::{EncodeError, Encoder as RustEncoder, EncoderConfig, Preset, RateMode, Rayon};
 use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -19,9 +22,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use rayon::ThreadPool;
 
+use crate::arrays::array_of;
 use crate::arrays::{to_numpy, type_name, u8_array, Input};
 use crate::color::Conversion;
-use crate::packets::{frame_rate, packet_bytes, packet_error};
+use crate::packets::{frame_rate, packet_bytes, packet_error, palette_arg, regions_arg};
 use crate::pools::{run, Threads};
 
 pyo3::create_exception!(
@@ -138,19 +142,26 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// The video encoder: frames in, packets out.
 ///
 /// ``Encoder(width, height, fps, bitrate=None, qp=None, *, keyint=None,
-/// preset="realtime", tiles=None, side_data=False, threads=None)``.
+/// preset="realtime", tiles=None, side_data=False, intra_refresh=False,
+/// roi=None, roi_qp=-6, roi_layer=False, roi_layer_delta=3, palette=None,
+/// threads=None)``, the options of ``asp-encode``:
 /// ``bitrate`` (bits per second, or "1500k" / "2M": constant bitrate with a
-/// 1 s buffer, as ``asp-encode --bitrate``) or ``qp`` (constant quantiser,
-/// 0..=51; the default is qp 26). ``keyint``: frames between keyframes
-/// (default 2 seconds; 0: only the first). ``tiles``: ``(columns, rows)``.
-/// ``side_data``: put the motion vectors in D-packets for other readers.
-/// ``intra_refresh``: a band of intra columns sweeps the picture every
-/// ``keyint`` frames instead of keyframes (as ``asp-encode --intra-refresh``).
+/// 1 s buffer) or ``qp`` (constant quantiser, 0..=51; the default is qp 26).
+/// ``keyint``: frames between keyframes (default 2 seconds; 0: only the
+/// first). ``tiles``: ``(columns, rows)``. ``side_data``: put the motion
+/// vectors in D-packets for other readers. ``intra_refresh``: a band of
+/// intra columns sweeps the picture every ``keyint`` frames instead of
+/// keyframes. ``roi``: detectors run on every frame ("face", "text",
+/// "motion"); their macroblocks get ``roi_qp`` (-12..=0) finer in D frames
+/// and the regions ride in the packets. ``roi_layer``: also a C-packet per
+/// frame refining the regions, ``roi_layer_delta`` QP finer. ``palette``: a
+/// k-means palette of that many colours in every packet.
 ///
-/// ``encode(frame)`` returns the packets of that frame (today always one)
-/// as a list of bytes. With the same settings and frames, the packets are
-/// byte for byte those ``asp-encode`` writes (capture times default to
-/// ``n * 1e6 / fps`` microseconds, as the CLI's).
+/// ``encode(frame)`` returns the packets of that frame as a list of bytes
+/// (the I or D packet, then the C-packet with ``roi_layer``). With the same
+/// settings and frames, the packets are byte for byte those ``asp-encode``
+/// writes (capture times default to ``n * 1e6 / fps`` microseconds, as the
+/// CLI's).
 #[pyclass(module = "libasp")]
 pub struct Encoder {
     inner: RustEncoder,
@@ -160,6 +171,42 @@ pub struct Encoder {
     frames: u64,
     frame_us: u64,
     pool: Option<Arc<ThreadPool>>,
+    /// Region analysis before each frame (`roi=` or `palette=`).
+    analyser: Option<RoiAnalyser>,
+    /// C-packets after each frame (`roi_layer=True`), with the QP
+    /// arithmetic of `asp-encode`: frame QP + roi_qp - roi_layer_delta.
+    refiner: Option<Refiner>,
+    roi_qp: i8,
+    roi_layer_delta: u8,
+}
+
+/// The detector names of an `roi=` argument: a sequence or a comma-separated string.
+fn roi_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<RoiMethod>> {
+    let names: Vec<String> = if let Ok(s) = obj.cast::<PyString>() {
+        s.extract::<String>()?
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    } else {
+        obj.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "roi must be a sequence of names such as (\"face\", \"text\"), got {}",
+                type_name(obj)
+            ))
+        })?
+    };
+    let list = names.join(",");
+    let methods = RoiMethod::parse_list(&list).map_err(|_| {
+        PyValueError::new_err(format!(
+            "roi: unknown detector in {list:?} (face, text, edge or motion)"
+        ))
+    })?;
+    if methods.is_empty() {
+        return Err(PyValueError::new_err(
+            "roi names no detector; use face, text, edge or motion",
+        ));
+    }
+    Ok(methods)
 }
 
 fn encode_error(e: EncodeError) -> PyErr {
@@ -169,7 +216,7 @@ fn encode_error(e: EncodeError) -> PyErr {
 #[pymethods]
 impl Encoder {
     #[new]
-    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, threads=None))]
+    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, roi=None, roi_qp=-6, roi_layer=false, roi_layer_delta=3, palette=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         width: i64,
@@ -182,6 +229,11 @@ impl Encoder {
         tiles: Option<(i64, i64)>,
         side_data: bool,
         intra_refresh: bool,
+        roi: Option<&Bound<'_, PyAny>>,
+        roi_qp: i64,
+        roi_layer: bool,
+        roi_layer_delta: i64,
+        palette: Option<i64>,
         threads: Option<i64>,
     ) -> PyResult<Encoder> {
         let limits = Limits::DEFAULT;
@@ -219,6 +271,26 @@ impl Encoder {
         }
         config.side_data = side_data;
         config.intra_refresh = intra_refresh;
+        crate::arrays::int_in("roi_qp", roi_qp, -12, 0)?;
+        crate::arrays::int_in("roi_layer_delta", roi_layer_delta, 1, 24)?;
+        let methods = roi.filter(|r| !r.is_none()).map(roi_list).transpose()?;
+        if roi_layer && methods.is_none() {
+            return Err(PyValueError::new_err(
+                "roi_layer=True needs roi= (the regions to refine)",
+            ));
+        }
+        if let Some(n) = palette {
+            crate::arrays::int_in("palette", n, 1, 256)?;
+        }
+        let analyser = match (methods, palette) {
+            (None, None) => None,
+            (methods, palette) => {
+                let mut settings = RoiSettings::new(methods.unwrap_or_default());
+                settings.roi_qp_offset = roi_qp as i8;
+                settings.palette_colors = palette.map_or(0, |n| n as usize);
+                Some(RoiAnalyser::new(settings).map_err(|e| PyValueError::new_err(e.to_string()))?)
+            }
+        };
         let conversion = Conversion::new(config.color_matrix, config.color_range);
         let inner = RustEncoder::new(config).map_err(encode_error)?;
         let frame = Frame::new(width as u32, height as u32, &limits)
@@ -231,6 +303,10 @@ impl Encoder {
             frames: 0,
             frame_us: 1_000_000 * u64::from(fps_den) / u64::from(fps_num),
             pool: Threads::from_arg(threads)?.pool()?,
+            analyser,
+            refiner: roi_layer.then(Refiner::new),
+            roi_qp: roi_qp as i8,
+            roi_layer_delta: roi_layer_delta as u8,
         })
     }
 
@@ -256,9 +332,14 @@ impl Encoder {
             i420,
             conversion,
             pool,
+            analyser,
+            refiner,
+            roi_qp,
+            roi_layer_delta,
             ..
         } = self;
-        let packet = py.detach(|| {
+        let (roi_qp, roi_layer_delta) = (*roi_qp, *roi_layer_delta);
+        let packets = py.detach(|| {
             run(pool.as_deref(), || {
                 let data: &[u8] = match input.layout {
                     Layout::I420 => slices[0],
@@ -276,12 +357,35 @@ impl Encoder {
                 frame
                     .load_i420(data)
                     .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                // As asp-encode: analyse, steer the QP and the side data,
+                // encode, then refine the regions in a C-packet.
+                let mut regions = Vec::new();
+                if let Some(analyser) = analyser {
+                    let plan = analyser
+                        .analyse(frame)
+                        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                    regions = plan.schema_regions();
+                    inner.set_qp_offsets(&plan.qp_offsets);
+                    inner.set_side_data(&regions, plan.palette.as_ref());
+                }
                 let encoded = inner.encode(frame, capture).map_err(encode_error)?;
-                Ok::<_, PyErr>(encoded.packet.to_vec())
+                let (sequence, frame_qp) = (encoded.sequence, encoded.qp);
+                let mut packets = vec![encoded.packet.to_vec()];
+                if let (Some(refiner), Some(shown)) = (refiner, inner.reconstruction()) {
+                    let qp = (i32::from(frame_qp) + i32::from(roi_qp) - i32::from(roi_layer_delta))
+                        .clamp(0, 51) as u8;
+                    if let Some(c) = refiner
+                        .refine(frame, shown, &regions, sequence, capture, qp)
+                        .map_err(encode_error)?
+                    {
+                        packets.push(c.to_vec());
+                    }
+                }
+                Ok::<_, PyErr>(packets)
             })
         })?;
         self.frames += 1;
-        PyList::new(py, [PyBytes::new(py, &packet)])
+        PyList::new(py, packets.iter().map(|p| PyBytes::new(py, p)))
     }
 
     /// Packets still held back (none today: every frame is coded at once).
@@ -319,6 +423,64 @@ impl Encoder {
             Some(f) => Ok(Some(frame_to_python(py, f, output, &self.conversion)?)),
             None => Ok(None),
         }
+    }
+
+    /// Side data for the following packets (until changed): ``regions`` as
+    /// :func:`detect_roi` returns them ((N, 6) float32), ``palette`` as
+    /// :func:`extract_colors` returns it ((N, 3) uint8) with optional
+    /// ``weights`` ((N,) float32). None clears each. Readers see them as
+    /// ``Packet.regions`` and ``Packet.palette``.
+    #[pyo3(signature = (regions=None, palette=None, weights=None))]
+    fn set_side_data(
+        &mut self,
+        regions: Option<&Bound<'_, PyAny>>,
+        palette: Option<&Bound<'_, PyAny>>,
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let regions = regions_arg(regions)?;
+        let colors = palette_arg(palette)?;
+        let weights = match weights.filter(|w| !w.is_none()) {
+            None => Vec::new(),
+            Some(w) => {
+                let a = array_of::<f32>("weights", w, "float32")?;
+                if a.shape != [colors.len()] {
+                    return Err(PyValueError::new_err(format!(
+                        "weights must have shape ({},) like the palette, got {:?}",
+                        colors.len(),
+                        a.shape
+                    )));
+                }
+                a.as_slice().to_vec()
+            }
+        };
+        let palette = (!colors.is_empty()).then(|| asp_encoder::analysis::Palette {
+            colors: colors.iter().map(|c| [c.r(), c.g(), c.b()]).collect(),
+            weights,
+        });
+        self.inner.set_side_data(&regions, palette.as_ref());
+        Ok(())
+    }
+
+    /// Per-macroblock QP offsets for the following frames: an int8 array of
+    /// ``ceil(H/16) * ceil(W/16)`` values in raster order (any shape of that
+    /// size, e.g. (rows, columns)); negative is sharper. None clears them.
+    #[pyo3(signature = (offsets=None))]
+    fn set_qp_offsets(&mut self, offsets: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let Some(offsets) = offsets.filter(|o| !o.is_none()) else {
+            self.inner.set_qp_offsets(&[]);
+            return Ok(());
+        };
+        let a = array_of::<i8>("offsets", offsets, "int8")?;
+        let (cols, rows) = (self.frame.mb_cols(), self.frame.mb_rows());
+        if a.as_slice().len() != cols * rows {
+            return Err(PyValueError::new_err(format!(
+                "offsets must hold {rows}x{cols} = {} values (one per 16x16 macroblock), got shape {:?}",
+                cols * rows,
+                a.shape
+            )));
+        }
+        self.inner.set_qp_offsets(a.as_slice());
+        Ok(())
     }
 
     /// Frame width.
@@ -403,11 +565,13 @@ fn frame_to_python<'py>(
 
 /// The video decoder: packets in, frames out.
 ///
-/// ``Decoder(output="rgb", *, threads=None)``. ``decode(packet)`` takes one
+/// ``Decoder(output="rgb", *, apply_corrections=True, threads=None)``. ``decode(packet)`` takes one
 /// packet (bytes) and returns the frame it codes: (H, W, 3) RGB for
 /// ``output="rgb"`` (converted with the matrix and range the stream
 /// signals), a ``(Y, U, V)`` tuple of planes for ``"yuv"``, or (H * 3 / 2, W)
-/// I420 for ``"i420"``; None for packets without a picture (C and S). The
+/// I420 for ``"i420"``; None for S packets. A C-packet (ROI refinement)
+/// returns the last frame refined in its regions, as ``asp-decode`` shows
+/// it (``apply_corrections=False`` ignores them, as ``--drop-c``). The
 /// planes are exactly what ``asp-decode`` writes. Raises
 /// :class:`PacketError` for a damaged packet and :class:`DecodeError` when a
 /// frame cannot be decoded (then wait for the next keyframe).
@@ -417,22 +581,30 @@ pub struct Decoder {
     output: Output,
     conversion: Conversion,
     pool: Option<Arc<ThreadPool>>,
+    /// Sequence number of the last decoded frame (what C-packets refine).
+    last_sequence: Option<u32>,
+    apply_corrections: bool,
 }
 
 #[pymethods]
 impl Decoder {
     #[new]
-    #[pyo3(signature = (output="rgb", *, threads=None))]
-    fn new(output: &str, threads: Option<i64>) -> PyResult<Decoder> {
+    #[pyo3(signature = (output="rgb", *, apply_corrections=true, threads=None))]
+    fn new(output: &str, apply_corrections: bool, threads: Option<i64>) -> PyResult<Decoder> {
         Ok(Decoder {
             inner: RustDecoder::new(),
             output: Output::parse(output)?,
             conversion: Conversion::new(ColorMatrix::Bt709, ColorRange::Limited),
             pool: Threads::from_arg(threads)?.pool()?,
+            last_sequence: None,
+            apply_corrections,
         })
     }
 
-    /// Decodes one packet: a frame, or None for C and S packets.
+    /// Decodes one packet: the frame of an I or D packet; for a C-packet the
+    /// last frame refined in its regions (what to show instead; the
+    /// reference is unchanged); None for S packets (and C-packets when
+    /// ``apply_corrections=False``).
     fn decode<'py>(
         &mut self,
         py: Python<'py>,
@@ -445,6 +617,24 @@ impl Decoder {
                 self.conversion = Conversion::new(s.color_matrix(), s.color_range());
             }
         }
+        if let Payload::C(c) = parsed.payload() {
+            if !self.apply_corrections {
+                return Ok(None);
+            }
+            let (Some(base), Some(sequence)) = (self.inner.last_frame(), self.last_sequence) else {
+                return Err(DecodeError::new_err("C-packet before any decoded frame"));
+            };
+            let mut refined = base.clone();
+            apply_refinement(&mut refined, sequence, &c).map_err(|e| {
+                DecodeError::new_err(format!("C-packet {} not applied: {e}", parsed.sequence()))
+            })?;
+            return Ok(Some(frame_to_python(
+                py,
+                &refined,
+                self.output,
+                &self.conversion,
+            )?));
+        }
         let Decoder { inner, pool, .. } = self;
         let decoded = py.detach(|| {
             run(pool.as_deref(), || {
@@ -452,12 +642,15 @@ impl Decoder {
             })
         });
         match (decoded, self.inner.last_frame()) {
-            (Ok(true), Some(frame)) => Ok(Some(frame_to_python(
-                py,
-                frame,
-                self.output,
-                &self.conversion,
-            )?)),
+            (Ok(true), Some(frame)) => {
+                self.last_sequence = Some(parsed.sequence());
+                Ok(Some(frame_to_python(
+                    py,
+                    frame,
+                    self.output,
+                    &self.conversion,
+                )?))
+            }
             (Ok(_), _) => Ok(None),
             (Err(e), _) => Err(decode_error(e)),
         }

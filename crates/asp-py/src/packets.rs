@@ -131,7 +131,7 @@ pub fn frame_rate(obj: &Bound<'_, PyAny>) -> PyResult<(u32, u32)> {
 
 /// `(N, 6)` float32 rows `[x, y, w, h, type, confidence]` (what `detect_roi`
 /// returns) as schema regions; priority 1.
-fn regions_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<RoiRegion>> {
+pub fn regions_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<RoiRegion>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };
@@ -234,7 +234,7 @@ pub fn create_i_packet<'py>(
     Ok(PyBytes::new(py, bytes))
 }
 
-fn palette_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Color>> {
+pub fn palette_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Color>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };
@@ -413,7 +413,9 @@ pub struct Region {
     pub x: u32,
     /// Top edge in luma pixels.
     pub y: u32,
+    /// Width in luma pixels.
     pub width: u32,
+    /// Height in luma pixels.
     pub height: u32,
     /// "general", "face", "text", "edge", "motion" or "custom".
     pub roi_type: String,
@@ -467,51 +469,79 @@ impl Region {
 #[pyclass(module = "libasp", frozen)]
 pub struct Packet {
     data: Py<PyBytes>,
+    /// Packet type byte: 1 (I), 2 (D), 3 (C) or 4 (S).
     #[pyo3(get)]
     packet_type: u8,
+    /// Header flags (bit 0: discardable).
     #[pyo3(get)]
     flags: u16,
+    /// Sequence number.
     #[pyo3(get)]
     sequence: u32,
+    /// FlatBuffers payload length in bytes.
     #[pyo3(get)]
     payload_size: u32,
+    /// The stored (and verified) CRC-32.
     #[pyo3(get)]
     crc: u32,
+    /// Capture time, microseconds since the Unix epoch, or None when unknown.
     #[pyo3(get)]
     capture_time_us: Option<u64>,
+    /// Frame QP (I, D, C), else None.
     #[pyo3(get)]
     qp: Option<u8>,
+    /// The frame this one predicts from or refines (D, C), else None.
     #[pyo3(get)]
     ref_sequence: Option<u32>,
+    /// Frame width (I), else None.
     #[pyo3(get)]
     width: Option<u32>,
+    /// Frame height (I), else None.
     #[pyo3(get)]
     height: Option<u32>,
     fps: Option<(u32, u32)>,
+    /// "limited" or "full" (I), else None.
     #[pyo3(get)]
     color_range: Option<String>,
+    /// "bt601", "bt709" or "bt2020" (I), else None.
     #[pyo3(get)]
     color_matrix: Option<String>,
+    /// Tile grid columns (I, D), else None.
     #[pyo3(get)]
     tile_columns: Option<u8>,
+    /// Tile grid rows (I, D), else None.
     #[pyo3(get)]
     tile_rows: Option<u8>,
+    /// Bytes of coded data per tile (or per region for C), raster order.
     #[pyo3(get)]
     tile_sizes: Vec<u32>,
+    /// Block size in pixels of the motion vectors (D), else None.
     #[pyo3(get)]
     motion_block_size: Option<u8>,
+    /// Unit of dx/dy: 1, 2 or 4 (whole, half, quarter pixels) (D), else None.
     #[pyo3(get)]
     motion_vector_precision: Option<u8>,
     /// Byte offset and count of the motion vector structs in `data`.
     vectors_at: (usize, usize),
     regions: Vec<Region>,
     palette: Option<(Vec<u8>, Vec<f32>)>,
+    /// The sync command, e.g. "request_keyframe" (S), else None.
     #[pyo3(get)]
     command: Option<String>,
 }
 
+/// A schema enum value's name in snake case ("RequestKeyframe" -> "request_keyframe").
 fn variant<T: Copy>(v: T, name: fn(T) -> Option<&'static str>) -> Option<String> {
-    name(v).map(str::to_ascii_lowercase)
+    name(v).map(|n| {
+        let mut out = String::with_capacity(n.len() + 4);
+        for (i, c) in n.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    })
 }
 
 #[pymethods]

@@ -26,6 +26,8 @@ def encode_all(encoder, frames):
          ["--bitrate", "300k", "--preset", "medium", "--side-data"]),
         ((128, 80), dict(qp=20, tiles=(2, 2)), ["--qp", "20", "--tiles", "2x2"]),
         ((96, 64), dict(qp=26, keyint=4, intra_refresh=True), ["--qp", "26", "--keyint", "4", "--intra-refresh"]),
+        ((128, 96), dict(qp=30, roi=("text", "motion", "face"), roi_qp=-8, roi_layer=True, palette=4),
+         ["--qp", "30", "--roi", "text,motion,face", "--roi-qp", "-8", "--roi-layer", "--palette", "4"]),
     ],
 )
 def test_encoder_and_decoder_equal_the_cli(tmp_path, cli, size, settings, cli_args):
@@ -42,12 +44,18 @@ def test_encoder_and_decoder_equal_the_cli(tmp_path, cli, size, settings, cli_ar
     assert b"".join(packets) == cli_stream
     assert libasp.split_packets(cli_stream) == packets
 
-    # The same frames as asp-decode, and as the encoder's reconstruction.
+    # The same frames as asp-decode (a C-packet replaces its frame's picture).
     _, _, cli_frames = read_y4m(tmp_path / "cli.y4m")
     decoder = libasp.Decoder(output="yuv")
-    assert len(cli_frames) == len(packets)
-    for packet, expected in zip(packets, cli_frames):
+    shown = []
+    for packet in packets:
         planes = decoder.decode(packet)
+        if libasp.Packet(packet).kind == "C":
+            shown[-1] = planes
+        else:
+            shown.append(planes)
+    assert len(cli_frames) == len(shown) == len(frames)
+    for planes, expected in zip(shown, cli_frames):
         assert all((a == b).all() for a, b in zip(planes, expected))
 
 
@@ -230,3 +238,67 @@ def test_damaged_tile_data_is_an_error_or_a_frame_never_a_crash():
         except libasp.PacketError:
             outcomes.add("packet_error")
     assert outcomes & {"decode_error", "packet_error"}
+
+
+def test_side_data_and_qp_offsets_reach_the_packets():
+    frames = moving_scene(3, 64, 96)
+    encoder = libasp.Encoder(96, 64, 30, qp=30, keyint=2)
+    rois = libasp.detect_roi(frames[1], frames[0], methods=["motion"])
+    colors, weights = libasp.extract_colors_with_weights(frames[0], num_colors=3)
+    encoder.set_side_data(regions=rois, palette=colors, weights=weights)
+    packets = [libasp.Packet(p) for f in frames for p in encoder.encode(f)]
+    for p in packets:
+        assert len(p.regions) == len(rois)
+        assert [(r.x, r.y, r.width, r.height, r.type_id) for r in p.regions] == \
+            [tuple(int(v) for v in row[:5]) for row in rois]
+        pc, pw = p.palette
+        assert (pc == colors).all() and (pw == weights).all()
+    encoder.set_side_data()
+    assert libasp.Packet(encoder.encode(frames[0])[0]).palette is None
+
+    # A finer QP in the top-left macroblocks costs bytes there: the stream grows.
+    plain = libasp.Encoder(96, 64, 30, qp=36)
+    sharp = libasp.Encoder(96, 64, 30, qp=36)
+    offsets = np.zeros((4, 6), np.int8)
+    offsets[:2, :3] = -12
+    sharp.set_qp_offsets(offsets)
+    a = sum(len(p) for f in frames for p in plain.encode(f))
+    b = sum(len(p) for f in frames for p in sharp.encode(f))
+    assert b > a
+    with pytest.raises(ValueError, match=r"offsets must hold 4x6 = 24 values \(one per 16x16 macroblock\), got shape \[5\]"):
+        sharp.set_qp_offsets(np.zeros(5, np.int8))
+    with pytest.raises(TypeError, match="offsets must have dtype int8, got int64"):
+        sharp.set_qp_offsets(np.zeros(24, np.int64))
+    with pytest.raises(ValueError, match=r"weights must have shape \(3,\) like the palette, got \[2\]"):
+        encoder.set_side_data(palette=colors, weights=weights[:2])
+
+
+def test_roi_coding_sends_regions_and_refinements():
+    frames = moving_scene(4, 96, 128)
+    encoder = libasp.Encoder(128, 96, 30, qp=32, roi="motion", roi_layer=True, palette=3)
+    out = [encoder.encode(f) for f in frames]
+    kinds = ["".join(libasp.Packet(p).kind for p in packets) for packets in out]
+    assert kinds[0][0] == "I" and all(k[0] == "D" for k in kinds[1:])
+    assert any("C" in k for k in kinds[1:]), kinds
+    for packets in out:
+        p = libasp.Packet(packets[0])
+        assert p.palette is not None and len(p.palette[0]) == 3
+    moving = [libasp.Packet(packets[0]) for packets in out[1:]]
+    assert any(r.roi_type == "motion" for p in moving for r in p.regions)
+    # A decoder that drops C-packets shows the base picture (the reconstruction).
+    base, refined = libasp.Decoder(output="yuv", apply_corrections=False), libasp.Decoder(output="yuv")
+    for packets in out:
+        for packet in packets:
+            b, r = base.decode(packet), refined.decode(packet)
+            if libasp.Packet(packet).kind == "C":
+                assert b is None and r is not None
+    with pytest.raises(ValueError, match="roi_layer=True needs roi="):
+        libasp.Encoder(64, 48, 30, roi_layer=True)
+    with pytest.raises(ValueError, match="roi: unknown detector"):
+        libasp.Encoder(64, 48, 30, roi=["nose"])
+    with pytest.raises(ValueError, match="roi_qp must be in -12..=0, got 3"):
+        libasp.Encoder(64, 48, 30, roi="face", roi_qp=3)
+    with pytest.raises(ValueError, match="palette must be in 1..=256, got 0"):
+        libasp.Encoder(64, 48, 30, palette=0)
+    with pytest.raises(libasp.DecodeError, match="C-packet before any decoded frame"):
+        libasp.Decoder().decode(next(p for packets in out for p in packets if libasp.Packet(p).kind == "C"))

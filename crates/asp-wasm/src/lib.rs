@@ -28,7 +28,7 @@
 //!     const y = new Uint8Array(wasm_memory().buffer, dec.y_ptr, dec.y_stride * dec.height);
 //!     // ... u, v with uv_stride * uv_height; upload, draw
 //!   }
-//!   if (dec.needs_keyframe) requestKeyframe();
+//!   if (dec.needs_keyframe) socket.send(dec.request_keyframe());
 //! };
 //! ```
 //!
@@ -37,8 +37,8 @@
 //! of a non-shared memory): build them afresh for each frame.
 
 pub mod checksum;
+pub mod feedback;
 pub mod player;
-pub mod stream;
 
 use std::sync::Once;
 
@@ -48,7 +48,8 @@ use wasm_bindgen::JsCast;
 
 use asp_core::codec::frame::Frame;
 use asp_core::Limits;
-use player::Player;
+use feedback::Feedback;
+use player::{Player, StreamFacts};
 
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
@@ -116,6 +117,7 @@ pub fn wasm_memory() -> JsValue {
 #[wasm_bindgen]
 pub struct Decoder {
     player: Player,
+    feedback: Feedback,
 }
 
 impl Default for Decoder {
@@ -142,19 +144,18 @@ impl Decoder {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Decoder {
         install_panic_hook();
-        Decoder { player: Player::new(Limits::DEFAULT) }
+        Decoder { player: Player::new(Limits::DEFAULT), feedback: Feedback::default() }
     }
 
-    /// Appends a chunk of the stream (any size, packets may span chunks)
-    /// and returns the number of frames (I and D packets) now waiting for
-    /// `next_frame`. Damaged bytes are skipped and reported by `next_frame`.
-    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> u32 {
+    /// Appends a chunk of the stream (any size, packets may span chunks),
+    /// copied once into the packet reader's buffer. Damaged bytes are
+    /// skipped and reported by `next_frame`.
+    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) {
         let Some(array) = as_bytes(bytes) else {
             self.player.caller_error(NOT_BYTES);
-            return self.player.frames_ready() as u32;
+            return;
         };
-        let n = self.player.push_with(array.length() as usize, |dst| array.copy_to(dst));
-        n as u32
+        self.player.push_with(array.length() as usize, |dst| array.copy_to(dst));
     }
 
     /// Decodes waiting packets until one produces a frame: `true` when a new
@@ -184,6 +185,24 @@ impl Decoder {
     /// `""` before the first frame.
     pub fn frame_checksum(&self) -> String {
         self.player.frame().map(checksum::i420_crc32_hex).unwrap_or_default()
+    }
+
+    /// Consumes every buffered packet without decoding it and waits for the
+    /// next keyframe (a hidden player keeps up with a live stream this
+    /// way); returns the frames dropped.
+    pub fn discard(&mut self) -> u32 {
+        self.player.discard() as u32
+    }
+
+    /// A RequestKeyframe S-packet to send to the sender (one binary
+    /// WebSocket message), or null if it cannot be written.
+    #[wasm_bindgen(unchecked_return_type = "Uint8Array | null")]
+    pub fn request_keyframe(&mut self) -> JsValue {
+        let have = self.player.meta().map_or(0, |m| m.sequence);
+        match self.feedback.request_keyframe(have) {
+            Ok(bytes) => Uint8Array::from(&bytes[..]).into(),
+            Err(_) => JsValue::NULL,
+        }
     }
 
     /// Forgets buffered bytes and waits for a keyframe (after a seek or a
@@ -271,6 +290,13 @@ impl Decoder {
         self.player.meta().is_some_and(|m| m.keyframe)
     }
 
+    /// Whether the current frame comes from joining the stream at an
+    /// intra-refresh start and is not yet fully refreshed (not yet exact).
+    #[wasm_bindgen(getter)]
+    pub fn recovering(&self) -> bool {
+        self.player.meta().is_some_and(|m| m.recovering)
+    }
+
     /// Capture time of the current frame in microseconds since the Unix
     /// epoch (exact below 2^53, i.e. until the year 2255), when the sender
     /// set one.
@@ -279,10 +305,24 @@ impl Decoder {
         self.player.meta().and_then(|m| m.capture_time_us).map(|t| t as f64)
     }
 
-    /// Frames (I and D packets) buffered by `push` and not yet decoded.
+    /// The stream's sample range from its last keyframe: 0 limited
+    /// ("TV", Y 16..235), 1 full.
     #[wasm_bindgen(getter)]
-    pub fn frames_ready(&self) -> u32 {
-        self.player.frames_ready() as u32
+    pub fn color_range(&self) -> u8 {
+        self.facts().map_or(0, |f| f.color_range)
+    }
+
+    /// The stream's Y'CbCr matrix from its last keyframe: 0 BT.601,
+    /// 1 BT.709 (the default), 2 BT.2020.
+    #[wasm_bindgen(getter)]
+    pub fn color_matrix(&self) -> u8 {
+        self.facts().map_or(1, |f| f.color_matrix)
+    }
+
+    /// The stream's frame rate from its last keyframe (0 when unknown).
+    #[wasm_bindgen(getter)]
+    pub fn fps(&self) -> f64 {
+        self.facts().filter(|f| f.fps_den > 0).map_or(0.0, |f| f64::from(f.fps_num) / f64::from(f.fps_den))
     }
 
     /// Frames decoded so far.
@@ -317,6 +357,10 @@ impl Decoder {
 }
 
 impl Decoder {
+    fn facts(&self) -> Option<StreamFacts> {
+        self.player.facts()
+    }
+
     fn frame_dim(&self, f: impl Fn(&Frame) -> usize) -> u32 {
         self.player.frame().map_or(0, |frame| f(frame) as u32)
     }

@@ -2,9 +2,10 @@
 //! that it runs (and is tested) natively too.
 //!
 //! Two ways in: [`Player::push_with`] takes transport chunks of any size
-//! (then [`Player::next_frame`] decodes the buffered packets one frame at a
-//! time), [`Player::decode_with`] takes exactly one whole packet. Either way
-//! the bytes are written once into wasm memory and parsed in place.
+//! into asp-core's `PacketReader` (then [`Player::next_frame`] decodes the
+//! buffered packets one frame at a time), [`Player::decode_with`] takes
+//! exactly one whole packet. Either way the bytes are written once into
+//! wasm memory and parsed in place.
 //!
 //! Errors are values: a damaged span, a packet that fails its checks or a
 //! frame that fails to decode sets [`Player::last_error`] and makes the
@@ -13,10 +14,8 @@
 
 use asp_core::codec::decoder::{Decoder, Parallel};
 use asp_core::codec::frame::Frame;
-use asp_core::packet::{Packet, PacketType};
+use asp_core::packet::{Packet, PacketReader, PacketType, Payload, ReadEvent, HEADER_LEN, TRAILER_LEN};
 use asp_core::Limits;
-
-use crate::stream::{Item, OutOfMemory, StreamBuffer};
 
 /// What the packet said about the frame on show.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,6 +23,21 @@ pub struct FrameMeta {
     pub sequence: u32,
     pub keyframe: bool,
     pub capture_time_us: Option<u64>,
+    /// Joined at an intra-refresh start and not yet fully refreshed: the
+    /// picture is still converging to the encoder's.
+    pub recovering: bool,
+}
+
+/// What the last keyframe said about the stream (for the renderer's colour
+/// conversion and a file player's pacing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamFacts {
+    /// `Alice.Asp.ColorRange`: 0 limited, 1 full.
+    pub color_range: u8,
+    /// `Alice.Asp.ColorMatrix`: 0 BT.601, 1 BT.709, 2 BT.2020.
+    pub color_matrix: u8,
+    pub fps_num: u32,
+    pub fps_den: u32,
 }
 
 /// Counters, for a player's statistics overlay.
@@ -41,7 +55,10 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Player {
     state: State,
-    stream: StreamBuffer,
+    reader: PacketReader,
+    /// Most bytes the reader may hold: past this, a push drops what waits
+    /// (the caller pushes faster than it decodes).
+    max_buffered: usize,
     /// The buffer [`Player::decode_with`] copies whole packets into.
     packet: Vec<u8>,
 }
@@ -53,6 +70,7 @@ struct State {
     needs_keyframe: bool,
     last_error: Option<String>,
     meta: Option<FrameMeta>,
+    facts: Option<StreamFacts>,
     stats: Stats,
 }
 
@@ -71,49 +89,65 @@ impl Player {
                 needs_keyframe: true,
                 last_error: None,
                 meta: None,
+                facts: None,
                 stats: Stats::default(),
             },
-            stream: StreamBuffer::new(limits),
+            reader: PacketReader::with_limits(limits),
+            max_buffered: (64usize << 20).max(2 * (HEADER_LEN + limits.max_payload_len as usize + TRAILER_LEN)),
             packet: Vec::new(),
         }
     }
 
-    /// Appends a transport chunk of `len` bytes, written into the receive
-    /// buffer by `fill`, and returns the number of I and D packets now
-    /// waiting (each is a frame unless it turns out undecodable).
-    pub fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> usize {
+    /// Appends a transport chunk of `len` bytes, written into the reader's
+    /// buffer by `fill`. Packets may span chunks; damage is reported by
+    /// [`Player::next_frame`].
+    pub fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
         self.state.last_error = None;
-        if let Err(OutOfMemory { requested }) = self.stream.push_with(len, fill) {
-            self.state.fail(format!("out of memory: cannot buffer {requested} more bytes"));
+        let waiting = self.reader.buffered();
+        if waiting.saturating_add(len) > self.max_buffered {
+            self.reader.clear();
+            self.state.fail(format!("decoding fell behind: {waiting} buffered bytes dropped"));
         }
-        self.stream.pictures_ready()
+        if self.reader.push_with(len, fill).is_err() {
+            self.state.fail(format!("out of memory: cannot buffer {len} more bytes"));
+        }
     }
 
     /// Decodes buffered packets until one produces a frame (`true`) or none
-    /// is left (`false`). Sync and correction packets, damage reports and
+    /// is left (`false`). Sync and correction packets, damaged spans and
     /// frames that fail are consumed on the way; the last error is kept.
     pub fn next_frame(&mut self, parallel: &impl Parallel) -> bool {
         self.state.last_error = None;
-        while let Some(item) = self.stream.pop() {
-            match item {
-                Item::Packet { offset, len, .. } => {
-                    let bytes = self.stream.bytes(offset, len);
-                    if self.state.decode_bytes(bytes, parallel) {
+        while let Some(event) = self.reader.next_event() {
+            match event {
+                ReadEvent::Packet { packet, .. } => {
+                    if self.state.decode_packet(&packet, parallel) {
                         return true;
                     }
                 }
-                Item::Damaged { offset, error } => {
+                ReadEvent::Skipped { offset, error, .. } => {
                     self.state.fail(format!("damaged data at byte {offset} of the stream: {error}"));
-                }
-                Item::Overflow { packets, pictures } => {
-                    self.state.stats.dropped += pictures as u64;
-                    self.state.fail(format!(
-                        "decoding fell behind: {packets} buffered packets ({pictures} frames) dropped"
-                    ));
                 }
             }
         }
         false
+    }
+
+    /// Consumes every buffered packet without decoding it (a hidden player
+    /// keeps up with a live stream this way): pictures count as dropped and
+    /// the player waits for the next keyframe. Returns the pictures dropped.
+    pub fn discard(&mut self) -> usize {
+        let mut dropped = 0;
+        while let Some(event) = self.reader.next_event() {
+            if let ReadEvent::Packet { packet, .. } = event {
+                dropped += usize::from(matches!(packet.packet_type(), PacketType::I | PacketType::D));
+            }
+        }
+        self.state.stats.dropped += dropped as u64;
+        if dropped > 0 {
+            self.state.needs_keyframe = true;
+        }
+        dropped
     }
 
     /// Decodes exactly one whole packet, copied into wasm memory by `fill`
@@ -127,7 +161,13 @@ impl Player {
         }
         self.packet.resize(len, 0);
         fill(&mut self.packet);
-        self.state.decode_bytes(&self.packet, parallel)
+        match Packet::parse_with(&self.packet, &self.state.limits) {
+            Ok(packet) => self.state.decode_packet(&packet, parallel),
+            Err(error) => {
+                self.state.fail(format!("damaged packet: {error}"));
+                false
+            }
+        }
     }
 
     /// [`Player::decode_with`] from a Rust slice.
@@ -160,19 +200,19 @@ impl Player {
         self.state.stats
     }
 
-    /// I and D packets buffered and not yet decoded.
-    pub fn frames_ready(&self) -> usize {
-        self.stream.pictures_ready()
+    /// What the last keyframe said about the stream.
+    pub fn facts(&self) -> Option<StreamFacts> {
+        self.state.facts
     }
 
-    /// Bytes held in the receive buffer.
+    /// Bytes held in the receive buffer, not yet consumed.
     pub fn buffered_bytes(&self) -> usize {
-        self.stream.buffered()
+        self.reader.buffered()
     }
 
-    /// Bytes skipped as damaged by the receive buffer.
+    /// Bytes skipped as damaged by the receive buffer (spans reported so far).
     pub fn damaged_bytes(&self) -> u64 {
-        self.stream.damaged_bytes()
+        self.reader.skipped_bytes()
     }
 
     /// Records a misuse by the caller (a wrong argument type) as the last
@@ -184,7 +224,7 @@ impl Player {
     /// Drops everything buffered and waits for a keyframe; the last frame
     /// stays readable.
     pub fn reset(&mut self) {
-        self.stream.clear();
+        self.reader.clear();
         self.state.needs_keyframe = true;
         self.state.last_error = None;
     }
@@ -197,25 +237,37 @@ impl State {
         self.last_error = Some(message);
     }
 
-    /// Parses and decodes one packet's bytes; `true` for a new frame.
-    fn decode_bytes(&mut self, bytes: &[u8], parallel: &impl Parallel) -> bool {
-        let packet = match Packet::parse_with(bytes, &self.limits) {
-            Ok(packet) => packet,
-            Err(error) => {
-                self.fail(format!("damaged packet: {error}"));
-                return false;
-            }
+    /// Decodes one verified packet; `true` for a new frame. While waiting
+    /// for a keyframe, delta frames are dropped, except an intra-refresh
+    /// start (it carries the stream facts and is decoded from whatever
+    /// reference there is; the frames are `recovering` until the refresh
+    /// cycle completes).
+    fn decode_packet(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> bool {
+        let stream = match packet.payload() {
+            Payload::I(i) => i.stream(),
+            Payload::D(d) if d.refresh_frames() != 0 => d.stream(),
+            _ => None,
         };
-        if self.needs_keyframe && packet.packet_type() == PacketType::D {
+        if let Some(stream) = stream {
+            self.facts = Some(StreamFacts {
+                color_range: stream.color_range().0,
+                color_matrix: stream.color_matrix().0,
+                fps_num: stream.fps_num(),
+                fps_den: stream.fps_den(),
+            });
+        }
+        let refresh_start = packet.packet_type() == PacketType::D && stream.is_some();
+        if self.needs_keyframe && packet.packet_type() == PacketType::D && !refresh_start {
             self.stats.dropped += 1;
             return false;
         }
-        match self.decoder.decode_with(&packet, parallel) {
+        match self.decoder.decode_with(packet, parallel) {
             Ok(Some(decoded)) => {
                 self.meta = Some(FrameMeta {
                     sequence: decoded.sequence,
                     keyframe: decoded.keyframe,
                     capture_time_us: decoded.capture_time_us,
+                    recovering: decoded.recovering,
                 });
                 self.needs_keyframe = false;
                 self.stats.decoded += 1;

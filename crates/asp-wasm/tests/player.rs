@@ -61,16 +61,42 @@ fn push_in_any_chunks_gives_the_native_frames() {
 }
 
 #[test]
-fn push_counts_the_frames_waiting() {
+fn a_keyframe_tells_the_stream_facts() {
     let packets = stream(40, 24, 4, 0);
     let mut player = Player::default();
+    assert_eq!(player.facts(), None);
     let all = packets.concat();
-    assert_eq!(player.push_with(all.len(), |d| d.copy_from_slice(&all)), 4);
+    player.push_with(all.len(), |d| d.copy_from_slice(&all));
     assert!(player.next_frame(&Serial));
-    assert_eq!(player.frames_ready(), 3);
     let meta = player.meta().unwrap();
     assert!(meta.keyframe);
     assert_eq!(meta.capture_time_us, Some(1_700_000_000_000_000));
+    let facts = player.facts().unwrap();
+    assert_eq!((facts.fps_num, facts.fps_den), (25, 1));
+    // The encoder's defaults: limited range, BT.709.
+    assert_eq!((facts.color_range, facts.color_matrix), (0, 1));
+}
+
+#[test]
+fn discard_drops_what_waits_and_waits_for_a_keyframe() {
+    let packets = stream(40, 24, 9, 4);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    let head = packets[..3].concat();
+    player.push_with(head.len(), |d| d.copy_from_slice(&head));
+    assert!(player.next_frame(&Serial));
+    assert_eq!(player.discard(), 2);
+    assert!(player.needs_keyframe());
+    // Delta frames 3 and 5.. follow: 3 is dropped, keyframe 4 resumes.
+    let tail = packets[3..].concat();
+    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    let mut got = Vec::new();
+    while player.next_frame(&Serial) {
+        got.push(player.meta().unwrap().sequence);
+        assert_eq!(i420_crc32(player.frame().unwrap()), want[got[got.len() - 1] as usize]);
+    }
+    assert_eq!(got, [4, 5, 6, 7, 8]);
+    assert_eq!(player.stats().dropped, 3);
 }
 
 #[test]
@@ -219,4 +245,35 @@ fn corrupted_streams_never_panic() {
     }
     // The CRC-preserving damage did reach the tile decoder.
     assert!(tile_errors > 20, "{tile_errors}");
+}
+
+#[test]
+fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
+    let mut config = EncoderConfig::new(64, 48, 25, 1);
+    config.rate = RateMode::ConstantQp(30);
+    config.keyint = 4;
+    config.intra_refresh = true;
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut source = TestSource::new(64, 48).unwrap();
+    let packets: Vec<Vec<u8>> =
+        (0..16).map(|n| encoder.encode(&source.frame(n).unwrap(), n * 40_000).unwrap().packet.to_vec()).collect();
+    let want = reference(&packets);
+    // Join after the first frame: no keyframe follows, only refresh starts.
+    let mut player = Player::default();
+    let tail = packets[1..].concat();
+    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    let mut exact = Vec::new();
+    let mut recovering = 0;
+    while player.next_frame(&Serial) {
+        let meta = player.meta().unwrap();
+        if meta.recovering {
+            recovering += 1;
+        } else {
+            assert_eq!(i420_crc32(player.frame().unwrap()), want[meta.sequence as usize], "frame {}", meta.sequence);
+            exact.push(meta.sequence);
+        }
+    }
+    assert!(recovering > 0, "joined at a refresh start");
+    assert!(!exact.is_empty() && *exact.last().unwrap() == 15, "{exact:?}");
+    assert!(player.facts().is_some());
 }

@@ -101,14 +101,15 @@ struct Args {
     #[arg(long, value_parser = parse_roi)]
     roi: Option<RoiList>,
     /// QP offset of region macroblocks, -12..=0.
-    #[arg(long, default_value_t = -6, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
+    #[arg(long, default_value_t = -3, allow_hyphen_values = true, value_parser = clap::value_parser!(i8).range(-12..=0))]
     roi_qp: i8,
-    /// Also emit a C-packet after each frame: a finer refinement of its
-    /// regions that nothing predicts from (droppable without drift).
+    /// Also emit a C-packet after each frame: a finer refinement of its face,
+    /// text and motion regions that nothing predicts from (droppable without drift).
     #[arg(long, requires = "roi")]
     roi_layer: bool,
-    /// How much finer than the regions' own QP the C-packets are.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=24))]
+    /// How much finer than the regions' own QP the C-packets are (0: the
+    /// same QP, which still corrects what prediction and skips left behind).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=24))]
     roi_layer_delta: u8,
     /// Put a k-means palette of this many colours in every packet (side data).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -295,7 +296,9 @@ fn run(args: &Args) -> Result<()> {
         }
         if let Some(analyser) = &mut analyser {
             let plan = analyser.analyse(&frame).context("ROI analysis")?;
-            regions = plan.schema_regions();
+            // Plain edge regions (dozens a frame in natural video) would cost
+            // more side data than they are worth: only coded regions go out.
+            regions = plan.coded_regions();
             region_count += regions.len() as u64;
             encoder.set_qp_offsets(&plan.qp_offsets);
             encoder.set_side_data(&regions, plan.palette.as_ref());

@@ -15,6 +15,7 @@ use super::plane::PlaneRef;
 /// (`x`, `y`) plus the vector (`mv_x`, `mv_y`) in eighth samples, into
 /// `out` (row stride `out_stride`). Any position is valid. Blocks larger
 /// than `out` allows are cut to fit (callers pass matching sizes).
+#[allow(clippy::too_many_arguments)]
 pub fn predict_chroma(
     reference: &PlaneRef<'_>,
     x: usize,

@@ -468,6 +468,7 @@ fn code_mv<B: Bins>(
 /// previous macroblock in the tile (the frame QP at the tile's start).
 /// Returns what was recorded, including the vectors a skipped macroblock
 /// inherits from its predictor.
+#[allow(clippy::too_many_arguments)]
 pub fn code_header<B: Bins>(
     bins: &mut B,
     models: &mut MbModels,

@@ -10,6 +10,7 @@
 //! plausible header (whose declared length is within the limits) waits for
 //! the rest of its packet; nothing is reserved from a declared length.
 
+use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use crate::limits::Limits;
@@ -65,12 +66,41 @@ impl PacketReader {
 
     /// Appends bytes from the stream.
     pub fn push(&mut self, chunk: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// Appends `len` bytes that `fill` writes straight into the reader's
+    /// buffer (it gets a zeroed slice of exactly `len` bytes), so a caller
+    /// whose bytes live elsewhere (a JS array, a socket) copies them once.
+    /// Fails, buffering nothing, when the memory for them cannot be had.
+    pub fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> Result<(), TryReserveError> {
+        self.compact();
+        self.buf.try_reserve(len)?;
+        let old = self.buf.len();
+        self.buf.resize(old + len, 0);
+        fill(&mut self.buf[old..]);
+        Ok(())
+    }
+
+    /// Forgets everything buffered (a seek, a new connection): the next
+    /// bytes pushed are read as the start of a packet. Stream offsets go on
+    /// counting, and an open damaged span is dropped unreported.
+    pub fn clear(&mut self) {
+        self.base_offset += self.buf.len() as u64;
+        self.buf.clear();
+        self.start = 0;
+        self.skip = None;
+        self.eof = false;
+    }
+
+    /// Drops the consumed bytes from the front of the buffer.
+    fn compact(&mut self) {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.base_offset += self.start as u64;
             self.start = 0;
         }
-        self.buf.extend_from_slice(chunk);
     }
 
     /// Marks the end of the stream: what remains buffered is reported as
@@ -143,7 +173,6 @@ impl PacketReader {
             }
         }
     }
-
 }
 
 /// Adds `len` bytes at `offset` to the damaged span (starting one, with
@@ -181,4 +210,61 @@ fn first4(bytes: &[u8]) -> [u8; 4] {
     let n = bytes.len().min(4);
     out[..n].copy_from_slice(&bytes[..n]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{PacketWriter, Sync};
+    use crate::schema::SyncCommand;
+
+    fn ack(sequence: u32) -> Vec<u8> {
+        PacketWriter::new().write_s(sequence, 0, &Sync::command(SyncCommand::Ack)).unwrap().to_vec()
+    }
+
+    fn sequences(reader: &mut PacketReader) -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Some(event) = reader.next_event() {
+            if let ReadEvent::Packet { packet, .. } = event {
+                out.push(packet.sequence());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn push_with_fills_in_place() {
+        let (a, b) = (ack(1), ack(2));
+        let mut reader = PacketReader::new();
+        reader.push_with(a.len() + 3, |dst| {
+            assert!(dst.iter().all(|&x| x == 0));
+            dst[..a.len()].copy_from_slice(&a);
+            dst[a.len()..].copy_from_slice(&b[..3]);
+        })
+        .unwrap();
+        assert_eq!(sequences(&mut reader), [1]);
+        reader.push_with(b.len() - 3, |dst| dst.copy_from_slice(&b[3..])).unwrap();
+        assert_eq!(sequences(&mut reader), [2]);
+        assert_eq!(reader.buffered(), 0);
+    }
+
+    #[test]
+    fn push_with_refuses_an_impossible_size() {
+        let mut reader = PacketReader::new();
+        assert!(reader.push_with(usize::MAX, |_| unreachable!()).is_err());
+        assert_eq!(reader.buffered(), 0);
+    }
+
+    #[test]
+    fn clear_forgets_a_partial_packet() {
+        let (a, b) = (ack(1), ack(2));
+        let mut reader = PacketReader::new();
+        reader.push(&a[..10]);
+        assert_eq!(sequences(&mut reader), []);
+        reader.clear();
+        reader.push(&b);
+        let Some(ReadEvent::Packet { offset, packet }) = reader.next_event() else { panic!("no packet") };
+        assert_eq!((offset, packet.sequence()), (10, 2));
+        assert!(reader.skipped_bytes() == 0);
+    }
 }

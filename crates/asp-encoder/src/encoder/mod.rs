@@ -167,6 +167,8 @@ pub struct Encoder {
     config: EncoderConfig,
     params: PresetParams,
     estimator: MotionEstimator,
+    /// The 8x8 search for split macroblocks (presets with `inter8`).
+    estimator_8x8: Option<MotionEstimator>,
     writer: PacketWriter,
     rate_control: Option<RateControl>,
     /// The reconstruction of the last frame: the next frame's reference.
@@ -206,10 +208,16 @@ impl Encoder {
         let params = config.preset.params();
         let estimator =
             MotionEstimator::new(16, params.search_range, params.algorithm, 0).map_err(EncodeError::Motion)?;
+        // Quarters start from their macroblock's vector: a small range suffices.
+        let estimator_8x8 = match params.inter8 {
+            true => Some(MotionEstimator::new(8, 8, params.algorithm, 0).map_err(EncodeError::Motion)?),
+            false => None,
+        };
         Ok(Encoder {
             config,
             params,
             estimator,
+            estimator_8x8,
             writer: PacketWriter::new(),
             rate_control,
             reference: None,
@@ -306,6 +314,7 @@ impl Encoder {
                 qp_offsets: if keyframe { &[] } else { &self.qp_offsets },
                 preset: &self.params,
                 estimator: &self.estimator,
+                estimator_8x8: self.estimator_8x8.as_ref(),
                 refresh: refresh.clone(),
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();

@@ -33,6 +33,8 @@ pub(crate) struct FrameJob<'a> {
     pub qp_offsets: &'a [i8],
     pub preset: &'a PresetParams,
     pub estimator: &'a MotionEstimator,
+    /// The 8x8 search, when the preset tries split macroblocks.
+    pub estimator_8x8: Option<&'a MotionEstimator>,
     /// This frame's share of an intra-refresh cycle, if one is running.
     pub refresh: Option<RefreshWindow>,
 }
@@ -286,10 +288,16 @@ fn decide_mode(
                 }
                 predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
-                let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits);
+                let satd = luma_satd(ctx, planes);
+                let cost = satd + bit_cost(ctx.lambda, bits);
                 best_sad = v.sad();
                 if cost < best.1 {
                     best = (MbMode::Inter16(mv), cost);
+                }
+                if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, satd) {
+                    if split.1 < best.1 {
+                        best = split;
+                    }
                 }
             }
         }
@@ -337,7 +345,7 @@ fn decide_mode(
         let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
         let qp_ = Qp::saturating(i32::from(qp));
         let mut levels = [0i32; 64];
-        for q in 0..4 {
+        for (q, quarter_mode) in luma.iter_mut().enumerate() {
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
             let mut best_q = (IntraMode::Dc, u32::MAX);
             for mode in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
@@ -350,7 +358,7 @@ fn decide_mode(
                     best_q = (mode, c);
                 }
             }
-            luma[q] = best_q.0;
+            *quarter_mode = best_q.0;
             cost += best_q.1;
             if cost >= best.1 {
                 break;
@@ -381,6 +389,59 @@ fn decide_mode(
         }
     }
     (best.0, if best.0.is_intra() { 0 } else { best_sad })
+}
+
+/// Per-quarter vectors, searched from the macroblock's vector `mv16`, and
+/// their cost, when the 16x16 prediction leaves enough error (`satd16`)
+/// for a split to pay for three more vectors.
+#[allow(clippy::too_many_arguments)]
+fn split_candidate(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mbs: &TileMbs,
+    predictor: &mut Predictor,
+    scratch: &mut SearchScratch,
+    reference: &Frame,
+    mv16: Mv,
+    satd16: u32,
+) -> Option<(MbMode, u32)> {
+    let estimator = ctx.job.estimator_8x8?;
+    // Three more vectors cost at least ~12 bits: not worth a search where
+    // the whole macroblock already predicts within that.
+    if satd16 < bit_cost(ctx.lambda, 24) {
+        return None;
+    }
+    let current = ctx.job.source.luma();
+    let refp = reference.luma();
+    let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
+    let mut mvs = [mv16; 4];
+    for (q, slot) in mvs.iter_mut().enumerate() {
+        let (bx, by) = (ctx.mb_x * 2 + q % 2, ctx.mb_y * 2 + q / 2);
+        let starts = [whole(mv16), motion::Mv::ZERO];
+        let found = estimator.search_block(current, refp, bx, by, &starts, scratch).ok()?;
+        let integer = motion::Mv::new(found.dx(), found.dy());
+        let v = if ctx.job.preset.subpel == SubpelPrecision::Integer {
+            MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad())
+        } else {
+            estimator.refine_block(current, refp, bx, by, integer, ctx.job.preset.subpel, scratch).ok()?
+        };
+        let mut mv = Mv::new(v.dx(), v.dy());
+        if let Some(refresh) = &ctx.job.refresh {
+            // The 16-wide check covers either 8-wide half.
+            mv = refresh.constrain(ctx.mb_x, mv);
+        }
+        *slot = mv;
+    }
+    if mvs.iter().all(|&mv| mv == mv16) {
+        return None;
+    }
+    let mut bits = 3;
+    for q in 0..4 {
+        let pred = mbs.predict_mv(ctx.mb_x, ctx.mb_y, q, false, &mvs);
+        bits += mvd_bits(i32::from(mvs[q].x) - i32::from(pred.x)) + mvd_bits(i32::from(mvs[q].y) - i32::from(pred.y));
+    }
+    predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &mvs, true);
+    Some((MbMode::Inter8(mvs), luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits)))
 }
 
 /// A solid or linear-gradient fill that matches the source macroblock

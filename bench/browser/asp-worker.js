@@ -1,0 +1,53 @@
+// Times the ASP browser decoder in a worker (where the player runs it):
+// one build, optionally one renderer on an OffscreenCanvas, the whole
+// stream in wasm memory, next_frame() in a loop with no frame-rate cap.
+import { loadDecoder } from '../../web/src/load.js';
+import { createRenderer, yuvToRgb } from '../../web/src/render/index.js';
+
+self.onmessage = async ({ data: job }) => {
+  try {
+    self.postMessage(await run(job));
+  } catch (error) {
+    self.postMessage({ error: String(error?.message ?? error) });
+  }
+};
+
+async function run({ build, renderer: wanted, url, runs, width, height }) {
+  const asp = await loadDecoder({ threads: build === 'threads' });
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  let renderer = null;
+  if (wanted) {
+    renderer = await createRenderer(new OffscreenCanvas(width, height), wanted);
+    if (renderer.name !== wanted) throw new Error(`asked for ${wanted}, got ${renderer.name}`);
+  }
+  const fps = [];
+  let frames = 0;
+  for (let r = 0; r < runs; r++) {
+    const dec = new asp.Decoder();
+    dec.push(bytes); // the stream's one copy into wasm memory, before timing
+    frames = 0;
+    const t0 = performance.now();
+    while (dec.next_frame()) {
+      frames += 1;
+      if (renderer) renderer.draw(frameOf(asp, dec));
+    }
+    // The GPU's work counts: wait until it has done all of it.
+    if (renderer) await renderer.finish();
+    const ms = performance.now() - t0;
+    if (dec.errors > 0) throw new Error(`decode errors: ${dec.last_error()}`);
+    fps.push((frames * 1000) / ms);
+    dec.free();
+  }
+  return { build: asp.build, renderer: renderer?.name ?? null, frames, fps };
+}
+
+let rows = null;
+function frameOf(asp, dec) {
+  rows ??= yuvToRgb(dec.color_matrix, dec.color_range);
+  return {
+    buffer: asp.wasm_memory().buffer,
+    width: dec.width, height: dec.height, uvWidth: dec.uv_width, uvHeight: dec.uv_height,
+    yPtr: dec.y_ptr, uPtr: dec.u_ptr, vPtr: dec.v_ptr, yStride: dec.y_stride, uvStride: dec.uv_stride,
+    rows,
+  };
+}

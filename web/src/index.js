@@ -1,0 +1,12 @@
+// @alice/asp-decoder: `import '@alice/asp-decoder'` registers <asp-player>.
+// The parts are exported for pages that build their own pipeline:
+// source -> packet reader + decoder (wasm) -> renderer.
+
+import { AspPlayer, defineAspPlayer } from './player-element.js';
+
+defineAspPlayer();
+
+export { AspPlayer, defineAspPlayer };
+export { loadDecoder, simdSupported, threadsSupported } from './load.js';
+export { createRenderer, yuvToRgb } from './render/index.js';
+export { sourceFor, WebSocketSource, WebTransportSource, FetchSource } from './sources/index.js';

@@ -1,0 +1,223 @@
+// <asp-player src="ws://…|https://…|file.asp" autoplay muted debug>
+//
+// The element is the page-side half of the player: it owns a <canvas>,
+// hands it (as an OffscreenCanvas) to the player worker, forwards play /
+// pause / stop and the page's visibility, and turns the worker's messages
+// into DOM events (playing, stats, error, ended) and the `stats` object.
+// Everything heavy happens in the worker (worker/player-worker.js).
+//
+// Attributes: src, autoplay, muted (accepted; ASP streams carry no audio),
+// debug (draws the stats over the picture), renderer (auto | webgpu |
+// webgl2 | canvas2d: the first to try), threads (auto | on | off),
+// workers (threaded build's pool size), checksums (test aid: a `frame`
+// event with the CRC-32 of every decoded frame).
+
+const TEMPLATE = `
+<style>
+  :host { display: inline-block; position: relative; width: 640px; aspect-ratio: 16 / 9; background: #000; contain: content; }
+  canvas { display: block; width: 100%; height: 100%; }
+  pre { position: absolute; left: 6px; top: 6px; margin: 0; padding: 4px 6px; font: 12px/1.35 ui-monospace, monospace;
+        color: #d6f5d6; background: rgba(0, 0, 0, 0.6); pointer-events: none; white-space: pre; }
+  pre[hidden] { display: none; }
+</style>
+<canvas part="canvas"></canvas>
+<pre part="debug" hidden></pre>`;
+
+const EMPTY_STATS = Object.freeze({
+  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
+  width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0,
+});
+
+export class AspPlayer extends HTMLElement {
+  static get observedAttributes() {
+    return ['src', 'debug'];
+  }
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    root.innerHTML = TEMPLATE;
+    this._canvas = root.querySelector('canvas');
+    this._overlay = root.querySelector('pre');
+    this._worker = null;
+    this._ready = null;
+    this._opened = null;
+    this._paused = true;
+    this._stats = { ...EMPTY_STATS };
+    this._onVisibility = () => this._post({ type: 'visibility', hidden: document.visibilityState === 'hidden' });
+    this._resizer = new ResizeObserver(() => this._sendSize());
+  }
+
+  connectedCallback() {
+    document.addEventListener('visibilitychange', this._onVisibility);
+    this._resizer.observe(this);
+    if (this.hasAttribute('autoplay') && this.src) this.play();
+  }
+
+  disconnectedCallback() {
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    this._resizer.disconnect();
+    this.stop();
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (name === 'debug') {
+      this._overlay.hidden = value === null;
+      this._drawOverlay();
+    } else if (name === 'src' && old !== value && this.isConnected && (!this._paused || this.hasAttribute('autoplay'))) {
+      this._opened = null;
+      if (value) this.play();
+      else this.stop();
+    }
+  }
+
+  get src() {
+    return this.getAttribute('src') ?? '';
+  }
+
+  set src(value) {
+    this.setAttribute('src', value);
+  }
+
+  get paused() {
+    return this._paused;
+  }
+
+  /** The latest statistics (updated every second; see the `stats` event). */
+  get stats() {
+    return this._stats;
+  }
+
+  /** Starts (or resumes) playing `src`. Resolves once the worker is ready. */
+  async play() {
+    await this._start();
+    this._paused = false;
+    if (this._opened !== this.src) {
+      this._opened = this.src;
+      this._post({ type: 'open', src: this.src, base: document.baseURI });
+      this._onVisibility();
+    } else {
+      this._post({ type: 'play' });
+    }
+  }
+
+  /** Stops decoding; the picture stays. A live stream resumes at a keyframe. */
+  pause() {
+    this._paused = true;
+    this._post({ type: 'pause' });
+  }
+
+  /** Closes the source and blanks the picture; `play()` starts afresh. */
+  stop() {
+    this._paused = true;
+    this._opened = null;
+    this._post({ type: 'stop' });
+  }
+
+  _start() {
+    if (this._ready) return this._ready;
+    const worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
+    this._worker = worker;
+    this._sizeCanvas();
+    const offscreen = this._canvas.transferControlToOffscreen();
+    this._ready = new Promise((resolve, reject) => {
+      worker.onmessage = (e) => {
+        const m = e.data;
+        if (m.type === 'ready') {
+          this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
+          this._drawOverlay();
+          resolve();
+        } else if (m.type === 'error' && m.fatal) {
+          reject(new Error(m.message));
+        }
+        this._onMessage(m);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        const message = e.message || 'the player worker failed to start';
+        this._emit('error', { message, fatal: true });
+        reject(new Error(message));
+      };
+    });
+    const threads = this.getAttribute('threads');
+    const workers = Number(this.getAttribute('workers')) || undefined;
+    worker.postMessage({
+      type: 'init',
+      canvas: offscreen,
+      options: {
+        renderer: this.getAttribute('renderer') || 'auto',
+        threads: threads === 'on' ? true : threads === 'off' ? false : 'auto',
+        workers,
+        checksums: this.hasAttribute('checksums'),
+      },
+    }, [offscreen]);
+    return this._ready;
+  }
+
+  _onMessage(m) {
+    switch (m.type) {
+      case 'playing':
+        this._emit('playing');
+        break;
+      case 'frame':
+        this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });
+        break;
+      case 'stats':
+        this._stats = m.stats;
+        this._drawOverlay();
+        this._emit('stats', m.stats);
+        break;
+      case 'error':
+        this._emit('error', { message: m.message, fatal: m.fatal });
+        break;
+      case 'ended':
+        this._paused = true;
+        this._opened = null;
+        this._emit('ended');
+        break;
+      default:
+    }
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _post(message) {
+    this._worker?.postMessage(message);
+  }
+
+  /** The canvas's backing size: the element's size in device pixels. */
+  _canvasSize() {
+    const dpr = globalThis.devicePixelRatio || 1;
+    const rect = this.getBoundingClientRect();
+    return { width: Math.max(1, Math.round(rect.width * dpr)), height: Math.max(1, Math.round(rect.height * dpr)) };
+  }
+
+  _sizeCanvas() {
+    const { width, height } = this._canvasSize();
+    this._canvas.width = width;
+    this._canvas.height = height;
+  }
+
+  _sendSize() {
+    if (this._worker) this._post({ type: 'resize', ...this._canvasSize() });
+  }
+
+  _drawOverlay() {
+    if (this._overlay.hidden) return;
+    const s = this._stats;
+    const latency = s.latencyMs === null ? '–' : `${s.latencyMs.toFixed(0)} ms`;
+    this._overlay.textContent = [
+      `${s.width}x${s.height}  ${s.fps.toFixed(1)} fps  ${s.kbps.toFixed(0)} kbps`,
+      `decode ${s.decodeMs.toFixed(2)} ms  latency ${latency}`,
+      `dropped ${s.dropped}  errors ${s.errors}  keyframe requests ${s.keyframeRequests}`,
+      `${s.build ?? '?'} build, ${s.renderer ?? '?'}`,
+    ].join('\n');
+  }
+}
+
+/** Registers <asp-player> (once). */
+export function defineAspPlayer(name = 'asp-player') {
+  if (globalThis.customElements && !customElements.get(name)) customElements.define(name, AspPlayer);
+}

@@ -1,0 +1,119 @@
+// The WebGPU renderer: three r8unorm textures written straight from the
+// decoder's wasm memory (queue.writeTexture takes the memory's buffer and
+// the plane's address: no copy through a JS array), one draw.
+
+import { WGSL } from './shaders.js';
+import { fitScale } from './colour.js';
+
+/**
+ * A WebGPU renderer on `canvas` (an OffscreenCanvas or a canvas), or null
+ * when this browser has no adapter (then the caller tries WebGL2; the
+ * canvas is left untouched, so it can still get another context).
+ */
+export async function createWebGpuRenderer(canvas) {
+  const gpu = globalThis.navigator?.gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return null;
+  const device = await adapter.requestDevice().catch(() => null);
+  if (!device) return null;
+  const context = canvas.getContext('webgpu');
+  if (!context) return null;
+  const format = gpu.getPreferredCanvasFormat();
+  context.configure({ device, format, alphaMode: 'opaque' });
+  return new WebGpuRenderer(canvas, device, context, format, adapter.info?.description || adapter.info?.vendor || '');
+}
+
+class WebGpuRenderer {
+  constructor(canvas, device, context, format, adapterName) {
+    this.name = 'webgpu';
+    this.adapter = adapterName;
+    this.canvas = canvas;
+    this.device = device;
+    this.context = context;
+    const module = device.createShaderModule({ code: WGSL });
+    this.pipeline = device.createRenderPipeline({
+      layout: 'auto',
+      vertex: { module, entryPoint: 'vs' },
+      fragment: { module, entryPoint: 'fs', targets: [{ format }] },
+      primitive: { topology: 'triangle-strip' },
+    });
+    this.sampler = device.createSampler({ magFilter: 'linear', minFilter: 'linear' });
+    // 3 x vec4 rows + vec2 scale, padded to 64 bytes.
+    this.params = device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.paramData = new Float32Array(16);
+    this.size = null;
+    this.lost = false;
+    device.lost.then(() => { this.lost = true; });
+  }
+
+  /** Makes textures for a w x h picture (chroma cw x ch) when the size changes. */
+  ensureTextures(w, h, cw, ch) {
+    const key = `${w}x${h}`;
+    if (this.size === key) return;
+    for (const t of this.textures ?? []) t.destroy();
+    const make = (width, height) => this.device.createTexture({
+      size: { width, height },
+      format: 'r8unorm',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+    this.textures = [make(w, h), make(cw, ch), make(cw, ch)];
+    this.bindGroup = this.device.createBindGroup({
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.params } },
+        ...this.textures.map((t, i) => ({ binding: i + 1, resource: t.createView() })),
+        { binding: 4, resource: this.sampler },
+      ],
+    });
+    this.size = key;
+  }
+
+  /** Uploads the frame's planes and draws it, letterboxed, on the canvas. */
+  draw(frame) {
+    if (this.lost) throw new Error('the WebGPU device was lost');
+    const { width: w, height: h, uvWidth: cw, uvHeight: ch } = frame;
+    this.ensureTextures(w, h, cw, ch);
+    const q = this.device.queue;
+    const planes = [
+      [frame.yPtr, frame.yStride, w, h],
+      [frame.uPtr, frame.uvStride, cw, ch],
+      [frame.vPtr, frame.uvStride, cw, ch],
+    ];
+    planes.forEach(([ptr, stride, pw, ph], i) => {
+      q.writeTexture({ texture: this.textures[i] }, frame.buffer,
+        { offset: ptr, bytesPerRow: stride, rowsPerImage: ph }, { width: pw, height: ph });
+    });
+    this.paramData.set(frame.rows, 0);
+    this.paramData.set(fitScale(w, h, this.canvas.width, this.canvas.height), 12);
+    q.writeBuffer(this.params, 0, this.paramData);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginRenderPass({
+      colorAttachments: [{
+        view: this.context.getCurrentTexture().createView(),
+        clearValue: { r: 0, g: 0, b: 0, a: 1 },
+        loadOp: 'clear',
+        storeOp: 'store',
+      }],
+    });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.draw(4);
+    pass.end();
+    q.submit([encoder.finish()]);
+  }
+
+  /** Resolves when the GPU has finished the work submitted so far. */
+  finish() {
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Paints the canvas black. */
+  clear() {
+    const encoder = this.device.createCommandEncoder();
+    encoder.beginRenderPass({
+      colorAttachments: [{ view: this.context.getCurrentTexture().createView(), clearValue: { r: 0, g: 0, b: 0, a: 1 }, loadOp: 'clear', storeOp: 'store' }],
+    }).end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+}

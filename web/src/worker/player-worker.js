@@ -1,0 +1,294 @@
+// The player's worker: source -> packet reader -> decoder -> renderer, all
+// in one dedicated worker that owns the canvas (an OffscreenCanvas). Bytes
+// go from the socket into wasm memory once; frames go from wasm memory to
+// the GPU (writeTexture / texSubImage2D on views of that memory) without a
+// copy through a JS array, and none of it waits on the page's main thread.
+// The threaded build starts its own pool of workers from here (nested
+// workers).
+//
+// Messages in:  init { canvas, options }, open { src, base }, play, pause,
+//               stop, visibility { hidden }, resize { width, height }
+// Messages out: ready { build, renderer, adapter }, playing, frame {...}
+//               (options.checksums only), stats { stats }, error { message,
+//               fatal }, ended
+
+import { loadDecoder } from '../load.js';
+import { createRenderer, yuvToRgb } from '../render/index.js';
+import { sourceFor } from '../sources/index.js';
+
+const STATS_INTERVAL_MS = 1000;
+const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+const LATENCY_PLAUSIBLE_MS = 60_000;
+
+let asp = null;
+let dec = null;
+let renderer = null;
+let canvas = null;
+let options = {};
+
+let source = null;
+let sourceEnded = false;
+let paused = false;
+let hidden = false;
+let playingSent = false;
+let pacer = null;
+let nextTickAt = 0;
+let lastKeyframeRequest = -Infinity;
+let lossesAtLastRequest = 0;
+let colour = { key: '', rows: null };
+
+const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latencyMs: 0, latencies: 0 });
+let window_ = counters();
+let totals = { frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 };
+let statsTimer = null;
+
+const post = (message) => self.postMessage(message);
+
+function report(message, fatal = false) {
+  totals.errors += 1;
+  post({ type: 'error', message, fatal });
+}
+
+// --- commands ----------------------------------------------------------------
+
+const commands = {
+  async init(m) {
+    canvas = m.canvas;
+    options = m.options ?? {};
+    asp = await loadDecoder({ threads: options.threads ?? 'auto', workers: options.workers });
+    renderer = await createRenderer(canvas, options.renderer ?? 'auto');
+    dec = new asp.Decoder();
+    post({ type: 'ready', build: asp.build, renderer: renderer.name, adapter: renderer.adapter });
+  },
+
+  open(m) {
+    closeSource();
+    const { url, Source } = sourceFor(m.src, m.base);
+    dec.reset();
+    sourceEnded = false;
+    paused = false;
+    playingSent = false;
+    window_ = counters();
+    totals = { frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 };
+    let opened = false;
+    source = new Source(url.href, {
+      open: () => {
+        // After a reconnection: what was buffered belongs to the old
+        // connection; the decoder waits for (and asks for) a keyframe.
+        if (opened) dec.reset();
+        opened = true;
+      },
+      data: (bytes) => onData(bytes),
+      end: () => onEnd(),
+      reconnecting: (delay, reason) => {
+        totals.reconnects += 1;
+        report(`${reason}; reconnecting in ${delay} ms`);
+      },
+      error: (error) => report(String(error?.message ?? error), true),
+    });
+    source.start();
+    clearInterval(statsTimer);
+    statsTimer = setInterval(postStats, STATS_INTERVAL_MS);
+  },
+
+  play() {
+    paused = false;
+    if (source && !source.live) schedule();
+  },
+
+  pause() {
+    paused = true;
+  },
+
+  stop() {
+    closeSource();
+    dec?.reset();
+    renderer?.clear();
+  },
+
+  visibility(m) {
+    hidden = m.hidden;
+    if (!hidden && source && !source.live) schedule();
+  },
+
+  resize(m) {
+    if (!canvas || (canvas.width === m.width && canvas.height === m.height)) return;
+    canvas.width = m.width;
+    canvas.height = m.height;
+    if (dec?.has_frame) present();
+  },
+};
+
+function closeSource() {
+  source?.close();
+  source = null;
+  clearTimeout(pacer);
+  pacer = null;
+  clearInterval(statsTimer);
+  statsTimer = null;
+}
+
+// --- data in -----------------------------------------------------------------
+
+function onData(bytes) {
+  window_.bytes += bytes.byteLength;
+  dec.push(bytes);
+  if (!source.live) {
+    schedule();
+    return;
+  }
+  if (hidden || paused) {
+    // Nothing piles up: the packets are consumed undecoded, and on return
+    // the picture resumes at the next keyframe (asked for below).
+    dec.discard();
+    return;
+  }
+  let fresh = false;
+  while (decodeOne()) fresh = true;
+  if (fresh) present();
+  askForKeyframeIfNeeded();
+}
+
+function onEnd() {
+  sourceEnded = true;
+  if (source?.live) {
+    postStats();
+    post({ type: 'ended' });
+    closeSource();
+  } else {
+    schedule();
+  }
+}
+
+// --- decoding ----------------------------------------------------------------
+
+/** Decodes the next frame, if one is buffered; reports errors on the way. */
+function decodeOne() {
+  const t0 = performance.now();
+  const fresh = dec.next_frame();
+  const error = dec.last_error();
+  if (error) report(error);
+  if (!fresh) return false;
+  window_.decodeMs += performance.now() - t0;
+  window_.frames += 1;
+  totals.frames += 1;
+  const capture = dec.capture_time_us;
+  if (capture !== undefined && capture !== null) {
+    // Only wall-clock capture times make a latency (a file encoded from a
+    // y4m carries times since its start, or old ones).
+    const latency = Date.now() - capture / 1000;
+    if (latency > -LATENCY_PLAUSIBLE_MS && latency < LATENCY_PLAUSIBLE_MS) {
+      window_.latencyMs += latency;
+      window_.latencies += 1;
+    }
+  }
+  if (options.checksums) {
+    post({ type: 'frame', sequence: dec.sequence, keyframe: dec.keyframe, checksum: dec.frame_checksum() });
+  }
+  return true;
+}
+
+/**
+ * Asks the sender for a keyframe when the decoder waits for one because
+ * something was lost (an error, or delta frames dropped) since the last
+ * request — not merely because a keyframe is still arriving — at most once
+ * a second.
+ */
+function askForKeyframeIfNeeded() {
+  if (!dec.needs_keyframe || !source?.canTalkBack) return;
+  const losses = dec.errors + dec.frames_dropped;
+  const now = performance.now();
+  if (losses === lossesAtLastRequest || now - lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
+  const packet = dec.request_keyframe();
+  if (packet && source.send(packet)) {
+    lastKeyframeRequest = now;
+    lossesAtLastRequest = losses;
+    totals.keyframeRequests += 1;
+  }
+}
+
+/** Files play at the stream's frame rate, one decode per tick. */
+function schedule() {
+  if (pacer !== null || paused || hidden || !source || source.live) return;
+  nextTickAt = Math.max(nextTickAt, performance.now());
+  pacer = setTimeout(tick, Math.max(0, nextTickAt - performance.now()));
+}
+
+function tick() {
+  pacer = null;
+  if (paused || hidden || !source) return;
+  if (decodeOne()) {
+    present();
+    nextTickAt += 1000 / (dec.fps || 30);
+    schedule();
+  } else if (sourceEnded) {
+    postStats();
+    post({ type: 'ended' });
+    closeSource();
+  }
+  // Otherwise: waiting for bytes; onData schedules again.
+}
+
+// --- presenting --------------------------------------------------------------
+
+function present() {
+  const key = `${dec.color_matrix}/${dec.color_range}`;
+  if (colour.key !== key) colour = { key, rows: yuvToRgb(dec.color_matrix, dec.color_range) };
+  renderer.draw({
+    buffer: asp.wasm_memory().buffer,
+    width: dec.width,
+    height: dec.height,
+    uvWidth: dec.uv_width,
+    uvHeight: dec.uv_height,
+    yPtr: dec.y_ptr,
+    uPtr: dec.u_ptr,
+    vPtr: dec.v_ptr,
+    yStride: dec.y_stride,
+    uvStride: dec.uv_stride,
+    rows: colour.rows,
+  });
+  window_.presented += 1;
+  if (!playingSent) {
+    playingSent = true;
+    post({ type: 'playing' });
+  }
+}
+
+function postStats() {
+  const w = window_;
+  window_ = counters();
+  post({
+    type: 'stats',
+    stats: {
+      fps: w.presented * 1000 / STATS_INTERVAL_MS,
+      decodedFps: w.frames * 1000 / STATS_INTERVAL_MS,
+      kbps: (w.bytes * 8) / STATS_INTERVAL_MS,
+      dropped: dec.frames_dropped,
+      decodeMs: w.frames ? w.decodeMs / w.frames : 0,
+      latencyMs: w.latencies ? w.latencyMs / w.latencies : null,
+      build: asp.build,
+      renderer: renderer.name,
+      width: dec.width,
+      height: dec.height,
+      frames: totals.frames,
+      errors: totals.errors,
+      keyframeRequests: totals.keyframeRequests,
+      reconnects: totals.reconnects,
+    },
+  });
+}
+
+// Commands run one after the other (init is async; the rest wait for it).
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  const m = e.data;
+  queue = queue.then(async () => {
+    const command = commands[m?.type];
+    if (!command) return;
+    try {
+      await command(m);
+    } catch (error) {
+      report(String(error?.message ?? error), true);
+    }
+  });
+};
