@@ -122,6 +122,10 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
             None => String::new(),
         }
     );
+    if let (Some(addr), Some(hash)) = (server.wt_addr, server.certificate_hash) {
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        eprintln!("asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}", addr.port());
+    }
     runtime.spawn(async move {
         if let Err(e) = server.run().await {
             tracing::error!(error = %e, "the server stopped");

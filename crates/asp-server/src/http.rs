@@ -20,6 +20,8 @@ use crate::hub::Hub;
 
 /// The WebSocket endpoint's path.
 pub const WS_PATH: &str = "/asp/ws";
+/// The same WebSocket endpoint under the name the demo page uses by default.
+pub const WS_ALIAS: &str = "/live";
 /// The session description's path.
 pub const SESSION_PATH: &str = "/asp/session";
 /// The stats path.
@@ -63,6 +65,9 @@ pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Rou
     let state = AppState { hub, session: Arc::new(session) };
     let mut app = Router::new()
         .route(WS_PATH, get(websocket))
+        // The demo page's default source (`ws://HOST/live`, as in the
+        // player package's own dev server).
+        .route(WS_ALIAS, get(websocket))
         .route(SESSION_PATH, get(|State(s): State<AppState>| async move { Json((*s.session).clone()) }))
         .route(STATS_PATH, get(|State(s): State<AppState>| async move { Json(s.hub.stats()) }))
         .with_state(state);

@@ -477,3 +477,103 @@ enum Delivery {
     Gone,
     Kick(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use asp_core::packet::Sync as SyncPacket;
+    use asp_core::schema::SyncCommand;
+    use asp_core::PacketWriter;
+    use std::time::Duration;
+
+    fn s_packet(command: SyncCommand, kbps: u32) -> Vec<u8> {
+        let mut s = SyncPacket::command(command);
+        s.bitrate_kbps = kbps;
+        PacketWriter::new().write_s(0, 0, &s).unwrap().to_vec()
+    }
+
+    fn frame(hub: &Hub, sequence: u32, keyframe: bool) {
+        hub.publish(Bytes::from(vec![keyframe as u8; 100]), sequence, keyframe);
+    }
+
+    #[test]
+    fn the_bitrate_follows_the_lowest_healthy_viewer_within_limits() {
+        let hub = Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(2_000_000));
+        let (a, b) = (hub.join().unwrap(), hub.join().unwrap());
+        assert_eq!(hub.control().bitrate(), 2_000_000, "nobody reported: the configured rate");
+        hub.client_message(a.id, &s_packet(SyncCommand::BitrateAdjust, 1200));
+        hub.client_message(b.id, &s_packet(SyncCommand::BitrateAdjust, 800));
+        frame(&hub, 0, true);
+        assert_eq!(hub.control().bitrate(), 800_000);
+        // A report below the floor (1/8 of the configured rate) is clamped.
+        let c = hub.join().unwrap();
+        hub.client_message(c.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 1, false);
+        assert_eq!(hub.control().bitrate(), 250_000);
+        // The low reporter leaves: the next lowest healthy viewer rules.
+        hub.leave(c.id, "test");
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 2, false);
+        assert_eq!(hub.control().bitrate(), 800_000);
+    }
+
+    #[test]
+    fn keyframe_requests_are_rate_limited_and_merged() {
+        let hub = Hub::new(ViewerLimits::default(), StreamPolicy::default());
+        let viewer = hub.join().unwrap();
+        frame(&hub, 0, true);
+        let control = hub.control();
+        for _ in 0..50 {
+            hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        }
+        assert!(control.take_keyframe_request(), "the first request goes through");
+        frame(&hub, 1, false);
+        assert!(!control.take_keyframe_request(), "49 more within a second do not");
+        assert_eq!(hub.stats().forced_keyframes, 1);
+        std::thread::sleep(Duration::from_millis(1050));
+        frame(&hub, 2, false);
+        assert!(control.take_keyframe_request(), "the pending request fires once the interval has passed");
+        assert_eq!(hub.stats().forced_keyframes, 2);
+    }
+
+    #[test]
+    fn a_full_queue_skips_to_the_next_keyframe_and_tells_the_viewer() {
+        let limits = ViewerLimits { queue_len: 2, ..ViewerLimits::default() };
+        let hub = Hub::new(limits, StreamPolicy::default());
+        let mut viewer = hub.join().unwrap();
+        for sequence in 0..5 {
+            frame(&hub, sequence, sequence == 0);
+        }
+        // Frames 0 and 1 fit; 2, 3, 4 are skipped.
+        let got: Vec<Bytes> = std::iter::from_fn(|| viewer.queue.try_recv().ok()).collect();
+        assert_eq!(got.len(), 2);
+        frame(&hub, 5, true);
+        let notice = viewer.queue.try_recv().unwrap();
+        let packet = asp_core::Packet::parse(&notice).unwrap();
+        let asp_core::Payload::S(s) = packet.payload() else { panic!("not a notice") };
+        assert_eq!(s.sequences().unwrap().iter().collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(viewer.queue.try_recv().unwrap()[0], 1, "then the keyframe");
+        assert_eq!(hub.stats().skip_episodes, 1);
+    }
+
+    #[test]
+    fn a_viewer_that_keeps_falling_behind_is_disconnected_with_a_reason() {
+        let limits = ViewerLimits { queue_len: 2, max_skip_episodes: 2, ..ViewerLimits::default() };
+        let hub = Hub::new(limits, StreamPolicy::default());
+        let mut viewer = hub.join().unwrap();
+        let mut sequence = 0;
+        // Each keyframe run: it resumes at the keyframe, falls behind again
+        // at once, and the test drains its queue (a reader in bursts).
+        for _ in 0..4 {
+            for i in 0..4 {
+                frame(&hub, sequence, i == 0);
+                sequence += 1;
+            }
+            while viewer.queue.try_recv().is_ok() {}
+        }
+        assert!(viewer.close_reason().is_some_and(|r| r.starts_with("too slow")), "{:?}", viewer.close_reason());
+        assert_eq!(hub.stats().viewers, 0);
+        assert_eq!(hub.stats().kicked, 1);
+    }
+}

@@ -14,8 +14,8 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}` |
-//! | `GET /asp/ws` | the WebSocket stream |
-//! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`) |
+//! | `GET /asp/ws` (also `/live`) | the WebSocket stream |
+//! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`; `<asp-player src="https://HOST:PORT/asp/wt#sha256=HEX">` does that from the URL) |
 //! | `GET /asp/stats` | JSON counters of the hub |
 //! | `/web/...` | the player package (`web/`) |
 //! | `/...` | the demo page (`www/`) |
@@ -41,7 +41,8 @@
 //!
 //! **Viewer → server (both transports):** S-packets. On WebSocket, each
 //! binary message holds one or more whole S-packets; on WebTransport, write
-//! them back to back on a unidirectional stream the viewer opens. Payloads
+//! them back to back on a unidirectional stream the viewer opens, or send
+//! one or more whole S-packets per datagram. Payloads
 //! over 4 KiB, text messages, non-S packets and damaged packets are refused;
 //! eight refusals close the connection (WebSocket close 1008, reason
 //! "protocol error"); a message over 4 KiB closes it at once (1009).
@@ -56,9 +57,10 @@
 //! | `Nack` (`sequences`, `reason` "skipped: ...") | server → viewer | this viewer fell behind: the listed frames were not sent, and the next frame it gets is a keyframe |
 //! | `EndOfStream` (`reason`) | server → viewer | the input ended; the connection closes after it (WebSocket 1000) |
 //!
-//! The header sequence number of a server S-packet is that of the last
-//! frame published before it; frame sequence numbers increase by one per
-//! frame, so a gap not covered by a skip notice is a loss.
+//! The header sequence number of a server S-packet is that of the latest
+//! frame published when it was made (for a skip notice: the keyframe that
+//! follows it); frame sequence numbers increase by one per frame, so a gap
+//! not covered by a skip notice is a loss.
 //!
 //! # Late joiners
 //!

@@ -9,7 +9,7 @@
 //! order. This is the shape of a Media over QUIC group (see
 //! docs/scaling.md). A viewer reads the streams in the order they open.
 //! Viewer -> server: S-packets back to back on any unidirectional stream(s)
-//! the viewer opens.
+//! the viewer opens, or one or more whole S-packets per datagram.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -202,7 +202,24 @@ async fn write(
     }
 }
 
-/// Accepts the viewer's streams and reads S-packets from them.
+/// Sends the replies of a client message; `Some` when the viewer must go.
+fn answer(outcome: ClientOutcome, id: u64, replies: &mpsc::Sender<Bytes>) -> Option<Ending> {
+    match outcome {
+        ClientOutcome::Replies(list) => {
+            for reply in list {
+                let _ = replies.try_send(reply);
+            }
+            None
+        }
+        ClientOutcome::Refused(_) => None,
+        ClientOutcome::Disconnect(reason) => {
+            warn!(viewer = id, reason, "closing a WebTransport viewer");
+            Some(Ending { code: 1, reason })
+        }
+    }
+}
+
+/// Accepts the viewer's streams and datagrams and reads S-packets from them.
 async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc::Sender<Bytes>) -> Ending {
     let (end_tx, mut end_rx) = mpsc::channel::<Ending>(1);
     loop {
@@ -212,6 +229,18 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
                     return end;
                 }
             }
+            datagram = connection.receive_datagram() => match datagram {
+                Ok(datagram) => {
+                    // One datagram: one or more whole S-packets.
+                    if let Some(end) = answer(hub.client_message(id, &datagram), id, &replies) {
+                        return end;
+                    }
+                }
+                Err(wtransport::error::ConnectionError::TimedOut) => {
+                    return Ending { code: 1, reason: "timeout: nothing heard from the viewer".into() };
+                }
+                Err(e) => return Ending { code: 0, reason: format!("the viewer went away: {e}") },
+            },
             accepted = connection.accept_uni() => match accepted {
                 Ok(recv) => {
                     tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone()));
@@ -246,18 +275,9 @@ async fn read_stream(
                 ReadEvent::Packet { packet, .. } => hub.client_message(id, packet.as_bytes()),
                 ReadEvent::Skipped { error, .. } => hub.bad_message(id, &crate::sync::ClientMessageError::Packet(error)),
             };
-            match outcome {
-                ClientOutcome::Replies(list) => {
-                    for reply in list {
-                        let _ = replies.try_send(reply);
-                    }
-                }
-                ClientOutcome::Refused(_) => {}
-                ClientOutcome::Disconnect(reason) => {
-                    warn!(viewer = id, reason, "closing a WebTransport viewer");
-                    let _ = end.send(Ending { code: 1, reason }).await;
-                    return;
-                }
+            if let Some(ending) = answer(outcome, id, &replies) {
+                let _ = end.send(ending).await;
+                return;
             }
         }
     }

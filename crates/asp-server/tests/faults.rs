@@ -39,12 +39,15 @@ async fn endless_server() -> TestServer {
 struct Healthy {
     task: tokio::task::JoinHandle<u32>,
     stop: tokio::sync::oneshot::Sender<()>,
+    received: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Healthy {
     async fn start(addr: SocketAddr) -> Healthy {
         let mut ws = connect(addr).await;
         let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = std::sync::Arc::clone(&received);
         let task = tokio::spawn(async move {
             let mut last: Option<u32> = None;
             let mut frames = 0;
@@ -62,20 +65,25 @@ impl Healthy {
                             }
                             last = Some(sequence);
                             frames += 1;
+                            counter.store(frames, std::sync::atomic::Ordering::Relaxed);
                         }
                         Got::Closed(close) => panic!("the healthy viewer was closed: {close:?}"),
                     },
                 }
             }
         });
-        Healthy { task, stop }
+        Healthy { task, stop, received }
     }
 
-    /// Lets 20 more frames be published, then stops it; the number of
-    /// frames it got in order.
+    /// Waits until it has received 20 more frames (it is still being
+    /// served), then stops it; the number of frames it got in order.
     async fn finish(self, hub: &asp_server::Hub) -> u32 {
-        let target = hub.stats().frames + 20;
-        wait_for(hub, Duration::from_secs(10), "20 more frames", |s| s.frames >= target).await;
+        let target = self.received.load(std::sync::atomic::Ordering::Relaxed) + 20;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.received.load(std::sync::atomic::Ordering::Relaxed) < target {
+            assert!(tokio::time::Instant::now() < deadline, "the healthy viewer stopped getting frames: {:?}", hub.stats());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let _ = self.stop.send(());
         self.task.await.expect("the healthy viewer failed")
     }

@@ -99,4 +99,18 @@ async fn ping_gets_pong_on_both_transports() {
         last = Some(packet.as_bytes().to_vec());
     }
     assert_pong(&last.expect("a pong"), 654_321);
+
+    // A Ping as a datagram (how <asp-player>'s WebTransport source talks
+    // back), on a new session: the first one's stream was dropped half-read
+    // above, which the server takes as the viewer leaving.
+    let connection = wt_connect(&server).await;
+    connection.send_datagram(ping(111_111)).unwrap();
+    let bytes = wt_read(&connection, true).await;
+    let mut reader = PacketReader::new();
+    reader.push(&bytes);
+    let mut last = None;
+    while let Some(ReadEvent::Packet { packet, .. }) = reader.next_event() {
+        last = Some(packet.as_bytes().to_vec());
+    }
+    assert_pong(&last.expect("a pong"), 111_111);
 }

@@ -8,6 +8,21 @@ import { FetchSource } from './fetch.js';
 
 export { WebSocketSource, WebTransportSource, FetchSource };
 
+/**
+ * WebTransport to a self-signed server (`asp-encode --serve` prints such a
+ * URL): `https://host:port/path#sha256=HEX` trusts the certificate with that
+ * SHA-256 hash (`serverCertificateHashes`, as the `certificate-hash`
+ * attribute does; the fragment wins). The fragment is removed from
+ * `url`: WebTransport refuses URLs with one.
+ */
+function webTransportOptions(url) {
+  const hex = new URLSearchParams(url.hash.slice(1)).get('sha256');
+  url.hash = '';
+  if (!hex || !/^[0-9a-fA-F]{64}$/.test(hex)) return {};
+  // The same form as the element's certificate-hash attribute.
+  return { certificateHash: hex };
+}
+
 /** `src` resolved against `base` (the page), and the source class for it. */
 export function sourceFor(src, base) {
   const url = new URL(src, base);
@@ -15,6 +30,6 @@ export function sourceFor(src, base) {
   if (url.pathname.endsWith('.asp') || url.protocol === 'http:' || url.protocol === 'blob:') {
     return { url, Source: FetchSource };
   }
-  if (url.protocol === 'https:') return { url, Source: WebTransportSource };
+  if (url.protocol === 'https:') return { url, Source: WebTransportSource, options: webTransportOptions(url) };
   throw new Error(`unsupported src ${src}: use ws://, wss://, https:// (WebTransport) or a .asp file`);
 }

@@ -63,7 +63,7 @@ const commands = {
 
   open(m) {
     closeSource();
-    const { url, Source } = sourceFor(m.src, m.base);
+    const { url, Source, options: sourceOptions } = sourceFor(m.src, m.base);
     dec.reset();
     sourceEnded = false;
     paused = false;
@@ -85,7 +85,7 @@ const commands = {
         report(`${reason}; reconnecting in ${delay} ms`);
       },
       error: (error) => report(String(error?.message ?? error), true),
-    }, { certificateHash: m.certificateHash });
+    }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash });
     source.start();
     clearInterval(statsTimer);
     statsTimer = setInterval(postStats, STATS_INTERVAL_MS);

@@ -1,0 +1,71 @@
+// <asp-player> playing `asp-encode --serve` live, over WebSocket and over
+// WebTransport (self-signed certificate trusted through the `#sha256=` URL
+// fragment the server prints), and the server's own page and assets served
+// with the cross-origin isolation headers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { launch, startServer, openPage, waitForEvent, root } from './harness.mjs';
+
+const target = path.resolve(root, process.env.CARGO_TARGET_DIR || 'target');
+let server;
+let browser;
+let live;
+let urls;
+
+before(async () => {
+  live = spawn(path.join(target, 'release/asp-encode'),
+    ['testsrc', '--serve', '127.0.0.1:0', '--size', '320x240', '--fps', '30', '--keyint', '15'],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  urls = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`asp-encode --serve did not start: ${text}`)), 30000);
+    live.stderr.on('data', (chunk) => {
+      text += chunk;
+      const http = text.match(/serving \S+ at (http:\/\/[^/]+)\//);
+      const wt = text.match(/WebTransport source for <asp-player>: (https:\S+)/);
+      if (http && wt) {
+        clearTimeout(timer);
+        resolve({ http: http[1], wt: wt[1] });
+      }
+    });
+  });
+  server = await startServer();
+  browser = await launch({ webgpu: false });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  live?.kill();
+});
+
+async function playsLive(src) {
+  const page = await openPage(browser, server);
+  await page.evaluate((s) => window.makePlayer({ src: s, autoplay: '', checksums: '' }), src);
+  await waitForEvent(page, 'playing', 30000);
+  await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 20, null, { timeout: 30000 });
+  const frames = await page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').map((e) => e.detail.sequence));
+  for (let i = 1; i < frames.length; i++) assert.ok(frames[i] > frames[i - 1], `sequences increase: ${frames}`);
+  assert.deepEqual(page.pageErrors, []);
+  await page.close();
+}
+
+test('<asp-player> plays asp-encode --serve over WebSocket', async () => {
+  await playsLive(`${urls.http.replace('http:', 'ws:')}/asp/ws`);
+});
+
+test('<asp-player> plays asp-encode --serve over WebTransport', async () => {
+  await playsLive(urls.wt);
+});
+
+test('the server serves www/ and web/ cross-origin isolated', async () => {
+  for (const file of ['/', '/web/src/index.js', '/asp/session']) {
+    const response = await fetch(`${urls.http}${file}`);
+    assert.equal(response.status, 200, file);
+    assert.equal(response.headers.get('cross-origin-opener-policy'), 'same-origin', file);
+    assert.equal(response.headers.get('cross-origin-embedder-policy'), 'require-corp', file);
+  }
+  const page = await (await fetch(`${urls.http}/`)).text();
+  assert.match(page, /asp-player/);
+});
