@@ -507,7 +507,23 @@ fn quantise_mb(
     stop_at_first: bool,
     transform_4x4: bool,
 ) -> bool {
-    let src = ctx.job.source;
+    let luma = quantise_luma(ctx, planes, mode, qp, levels, stop_at_first, transform_4x4);
+    if luma && stop_at_first {
+        return true;
+    }
+    quantise_chroma(ctx, planes, mode, qp, levels, stop_at_first) || luma
+}
+
+/// The luma part of [`quantise_mb`].
+fn quantise_luma(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+    transform_4x4: bool,
+) -> bool {
     let intra = mode.is_intra();
     let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
     let mut any = false;
@@ -532,6 +548,22 @@ fn quantise_mb(
             }
         }
     }
+    any
+}
+
+/// The chroma part of [`quantise_mb`].
+fn quantise_chroma(
+    ctx: &MbCtx<'_>,
+    planes: &TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+) -> bool {
+    let src = ctx.job.source;
+    let intra = mode.is_intra();
+    let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
+    let mut any = false;
     let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
@@ -598,11 +630,7 @@ fn quantise_4x4s(
             sub[scan] = raster[usize::from(pos)];
         }
     }
-    if decimate && decimation_score(out) < 6 {
-        out.fill(0);
-        return false;
-    }
-    out.iter().any(|&l| l != 0)
+    keep_or_decimate(out, decimate)
 }
 
 /// Whether four 4x4 luma transforms per 8x8 block code this macroblock's
@@ -625,7 +653,7 @@ fn prefers_4x4(
     let mut costs = [0f64; 2];
     for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {
         let saved = save_luma(ctx, planes);
-        quantise_mb(ctx, planes, mode, qp, levels, false, transform_4x4);
+        quantise_luma(ctx, planes, mode, qp, levels, false, transform_4x4);
         if !matches!(mode, MbMode::Intra8 { .. }) {
             let ls = planes.luma_stride();
             for (q, block) in levels.luma.iter().enumerate() {
@@ -716,11 +744,17 @@ fn quantise_block(
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
     }
-    if decimate && decimation_score(out) < 6 {
-        out.fill(0);
+    keep_or_decimate(out, decimate)
+}
+
+/// With `decimate`, drops a block whose levels are too few and small to
+/// pay for themselves; returns whether any level is left.
+fn keep_or_decimate(levels: &mut [i32; 64], decimate: bool) -> bool {
+    if decimate && decimation_score(levels) < 6 {
+        levels.fill(0);
         return false;
     }
-    out.iter().any(|&l| l != 0)
+    levels.iter().any(|&l| l != 0)
 }
 
 /// x264's decimation score: cheap to drop when every level is ±1 and they
