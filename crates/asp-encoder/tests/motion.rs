@@ -4,7 +4,7 @@
 use asp_core::codec::{predict_luma, PlaneRef};
 use asp_encoder::motion::{
     estimate_motion_parallel, FrameRole, Isa, MotionError, MotionEstimator, MotionField,
-    MotionVector, Mv, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
+    MotionVector, Mv, MvCost, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
 };
 
 struct Rng(u64);
@@ -725,4 +725,42 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
     .unwrap();
     assert_eq!(seed, field(&est, &cur, &refp).vectors);
     let _: &MotionVector = &seed[0];
+}
+
+/// The rate term decides among equally good vectors: on a flat picture
+/// every displacement has SAD 0, the pure SAD search keeps the first it
+/// meets, and the search with a rate term keeps the predicted one (its
+/// difference costs the fewest bits) — whole-sample and sub-pel alike. A
+/// textured picture's true shift still wins over a cheaper vector.
+#[test]
+fn rate_term_prefers_the_predicted_vector_among_equals() {
+    let (w, h) = (64usize, 64usize);
+    let flat = vec![100u8; w * h];
+    let plane = PlaneRef::packed(&flat, w, h).unwrap();
+    let pred = Mv::new(3, -2);
+    let cost = MvCost { pred_x: 4 * 3 + 2, pred_y: 4 * -2, lambda: 16 * 6 };
+    let mut scratch = SearchScratch::new();
+    for alg in [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon, SearchAlgorithm::ThreeStep] {
+        let est = MotionEstimator::new(16, 8, alg, 0).unwrap();
+        // The pure SAD search stops at the first SAD of 0; the weighed one
+        // goes on to the vector that costs the fewest bits.
+        let plain = est.search_block(plane, plane, 1, 1, &[Mv::ZERO, pred], &mut scratch).unwrap();
+        assert_eq!((plain.dx(), plain.dy()), (0, 0), "{alg:?}: first of equals");
+        let weighed = est.search_block_with_cost(plane, plane, 1, 1, &[Mv::ZERO, pred], cost, &mut scratch).unwrap();
+        assert_eq!((weighed.dx(), weighed.dy()), (3, -2), "{alg:?}: the predicted vector");
+        let refined = est
+            .refine_block_with_cost(plane, plane, 1, 1, Mv::new(3, -2), SubpelPrecision::Quarter, cost, &mut scratch)
+            .unwrap();
+        assert_eq!((refined.dx(), refined.dy()), (14, -8), "{alg:?}: the predicted quarter-sample vector");
+    }
+
+    // Texture shifted by (5, 2): SAD 0 there beats the predicted vector.
+    let mut rng = Rng(0x5eed);
+    let refp: Vec<u8> = (0..w * h).map(|_| rng.below(256) as u8).collect();
+    // cur(x, y) = ref(x + 5, y + 2): the block's motion is (5, 2).
+    let cur: Vec<u8> = (0..w * h).map(|i| refp[((i / w + 2).min(h - 1)) * w + (i % w + 5).min(w - 1)]).collect();
+    let (cur_plane, ref_plane) = (PlaneRef::packed(&cur, w, h).unwrap(), PlaneRef::packed(&refp, w, h).unwrap());
+    let est = MotionEstimator::new(16, 8, SearchAlgorithm::Hexagon, 0).unwrap();
+    let found = est.search_block_with_cost(cur_plane, ref_plane, 1, 1, &[Mv::new(5, 2), pred], cost, &mut scratch).unwrap();
+    assert_eq!((found.dx(), found.dy(), found.sad()), (5, 2, 0));
 }

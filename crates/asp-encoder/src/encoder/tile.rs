@@ -21,7 +21,7 @@ use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
 
 use super::preset::PresetParams;
-use crate::motion::{self, MotionEstimator, SearchScratch, SubpelPrecision};
+use crate::motion::{self, mvd_bits, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
 /// What every tile of a frame shares.
 pub(crate) struct FrameJob<'a> {
@@ -113,16 +113,6 @@ fn lambda(qp: u8) -> u32 {
 /// The cost of `bits` bits in SATD units.
 fn bit_cost(lambda: u32, bits: u32) -> u32 {
     (lambda * bits + 8) >> 4
-}
-
-/// Rough bit count of a vector difference component (the syntax is
-/// unary-then-Exp-Golomb, about 2 log2 bits for a magnitude).
-fn mvd_bits(d: i32) -> u32 {
-    if d == 0 {
-        1
-    } else {
-        3 + 2 * (32 - (d.unsigned_abs()).leading_zeros())
-    }
 }
 
 struct MbCtx<'a> {
@@ -322,12 +312,18 @@ fn decide_mode(
             }
         }
         let estimator = job.estimator;
+        // The sub-pel refinement weighs the vector's bits (λ·R, x264's
+        // cost); the whole-sample search does not: on screen content a rate
+        // term there (even at λ/4) kept the search off exact matches and
+        // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
+        // alone saves about 1.8 % (BENCHMARKS.md, codec).
+        let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
         if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
             let integer = motion::Mv::new(found.dx(), found.dy());
             let refined = if job.preset.subpel == SubpelPrecision::Integer {
                 Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
             } else {
-                estimator.refine_block(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, scratch)
+                estimator.refine_block_with_cost(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, mv_cost, scratch)
             };
             if let Ok(v) = refined {
                 let mut mv = Mv::new(v.dx(), v.dy());
@@ -429,7 +425,10 @@ fn decide_mode(
     }
 
     // Procedural patterns: flat and gradient blocks.
-    if job.preset.patterns {
+    // Only where the macroblock must be intra: in delta frames a fill
+    // rarely beats the reference, and choosing one on its SATD estimate
+    // cost bigbuckbunny 1.1 % of its bits (screen content gained 0.1 %).
+    if job.preset.patterns && (job.kind == FrameKind::Intra || ctx.refresh_intra) {
         if let Some(mode) = pattern_candidate(ctx) {
             predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
             let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 12 + intra_flag_bits);
@@ -501,7 +500,10 @@ fn pattern_candidate(ctx: &MbCtx<'_>) -> Option<MbMode> {
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let luma = &src.y[y * src.luma_stride() + x..];
     let cs = src.chroma_stride();
-    let chroma = || Some((fit_solid(&src.u[y / 2 * cs + x / 2..], cs, 8)?.0, fit_solid(&src.v[y / 2 * cs + x / 2..], cs, 8)?.0));
+    // Patterns fill chroma flat too, and their cost counts luma only: a
+    // chroma that is not flat as well would leave its residual to code.
+    let flat = |plane: &[u8]| fit_solid(&plane[y / 2 * cs + x / 2..], cs, 8).filter(|&(_, sse)| sse < 64).map(|(value, _)| value);
+    let chroma = || Some((flat(&src.u)?, flat(&src.v)?));
     let (value, solid_sse) = fit_solid(luma, src.luma_stride(), 16)?;
     // Mean squared error below 1 level: flat.
     if solid_sse < 256 {

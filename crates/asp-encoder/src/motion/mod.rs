@@ -447,6 +447,47 @@ impl Cand {
     }
 }
 
+/// The rate term of a search's cost for a video encoder: λ times the
+/// estimated bits of a vector's difference from the vector the decoder
+/// will predict. Without it a search takes any vector that shaves one unit
+/// of SAD, however many bits it costs to code (noisy vectors in flat and
+/// noisy areas, which also spoil the next blocks' prediction and skips).
+/// [`MvCost::NONE`] is the pure SAD search of the seed's API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MvCost {
+    /// The predicted vector's horizontal component, in quarter samples.
+    pub pred_x: i32,
+    /// Its vertical component.
+    pub pred_y: i32,
+    /// Cost of one bit in 1/16 SAD units (0: no rate term).
+    pub lambda: u32,
+}
+
+impl MvCost {
+    /// No rate term: the pure SAD search.
+    pub const NONE: MvCost = MvCost { pred_x: 0, pred_y: 0, lambda: 0 };
+
+    /// The rate term of the quarter-sample vector (`x`, `y`).
+    #[inline(always)]
+    pub fn of_qpel(&self, x: i32, y: i32) -> u32 {
+        if self.lambda == 0 {
+            return 0;
+        }
+        (self.lambda * (mvd_bits(x - self.pred_x) + mvd_bits(y - self.pred_y)) + 8) >> 4
+    }
+}
+
+/// Estimated bits of one vector-difference component in quarter samples:
+/// the syntax is unary-then-Exp-Golomb, about 2 log2 bits of the magnitude.
+#[inline(always)]
+pub fn mvd_bits(d: i32) -> u32 {
+    if d == 0 {
+        1
+    } else {
+        3 + 2 * (32 - d.unsigned_abs().leading_zeros())
+    }
+}
+
 /// One block of the current frame, with everything a search needs: where it
 /// is, which displacements are valid, and the SAD kernels.
 pub(crate) struct Block<'a> {
@@ -596,6 +637,12 @@ pub(crate) struct Search<'s, 'a, K> {
     visited: &'s mut Visited,
     pub best: Cand,
     pub early_exit: u32,
+    mv_cost: MvCost,
+    /// `best.sad` plus its rate term.
+    best_cost: u32,
+    /// No candidate can cost less: SAD 0 at the whole-sample vector
+    /// nearest the prediction (0 without a rate term).
+    floor_cost: u32,
 }
 
 impl<K: sad::BlockKernel> Search<'_, '_, K> {
@@ -606,15 +653,18 @@ impl<K: sad::BlockKernel> Search<'_, '_, K> {
         if !self.blk.in_bounds(dx, dy) || !self.visited.insert(dx, dy) {
             return false;
         }
-        // A candidate whose SAD exceeds the best's cannot win: the kernel may
-        // stop early for it. The best's SAD is always exact.
-        let c = Cand {
-            dx,
-            dy,
-            sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad),
-        };
-        if c.better_than(&self.best) {
+        self.measure(dx, dy)
+    }
+
+    /// Takes candidate `c` (its SAD measured, `rate` its rate term) as the
+    /// best if it costs less, ties broken by [`Cand::better_than`]; returns
+    /// whether it did.
+    #[inline(always)]
+    fn offer(&mut self, c: Cand, rate: u32) -> bool {
+        let cost = c.sad.saturating_add(rate);
+        if cost < self.best_cost || (cost == self.best_cost && c.better_than(&self.best)) {
             self.best = c;
+            self.best_cost = cost;
             true
         } else {
             false
@@ -654,29 +704,27 @@ impl<K: sad::BlockKernel> Search<'_, '_, K> {
         let sads = unsafe { self.k.sad_x4(p, rs) };
         for k in 0..4 {
             if fresh[k] {
-                let cand = Cand {
-                    dx: c[k].0,
-                    dy: c[k].1,
-                    sad: sads[k],
-                };
-                if cand.better_than(&self.best) {
-                    self.best = cand;
-                }
+                let (dx, dy) = c[k];
+                let rate = self.mv_cost.of_qpel(4 * dx, 4 * dy);
+                self.offer(Cand { dx, dy, sad: sads[k] }, rate);
             }
         }
     }
 
-    /// Measures a valid candidate (no visited check).
+    /// Measures a valid candidate (no visited check); true when it became
+    /// the best.
     #[inline(always)]
-    fn measure(&mut self, dx: i32, dy: i32) {
-        let c = Cand {
-            dx,
-            dy,
-            sad: self.blk.sad_with_kernel(self.k, dx, dy, self.best.sad),
-        };
-        if c.better_than(&self.best) {
-            self.best = c;
+    fn measure(&mut self, dx: i32, dy: i32) -> bool {
+        let rate = self.mv_cost.of_qpel(4 * dx, 4 * dy);
+        if rate > self.best_cost {
+            return false;
         }
+        // A candidate whose SAD exceeds what the best costs, less its own
+        // rate, cannot win: the kernel may stop early for it. The best's
+        // SAD is always exact.
+        let bound = self.best_cost - rate;
+        let sad = self.blk.sad_with_kernel(self.k, dx, dy, bound);
+        self.offer(Cand { dx, dy, sad }, rate)
     }
 
     /// The small diamond around the best, [`check4`](Self::check4), until
@@ -700,7 +748,7 @@ impl<K: sad::BlockKernel> Search<'_, '_, K> {
     /// Whether the best is good enough to stop.
     #[inline(always)]
     pub fn done(&self) -> bool {
-        self.best.sad < self.early_exit || self.best.sad == 0
+        self.best.sad < self.early_exit || self.best_cost <= self.floor_cost
     }
 
     /// Repeats `pattern` around the best until the best stays put (or is
@@ -934,13 +982,13 @@ impl MotionEstimator {
                     self.block_size,
                     self.search_range,
                 );
-                let best = self.search(&blk, &preds[..n], &mut scratch.visited);
+                let best = self.search(&blk, &preds[..n], MvCost::NONE, &mut scratch.visited);
                 ints[i] = Mv::new(best.dx as i16, best.dy as i16);
                 let (dx, dy, sad) = if self.subpel == SubpelPrecision::Integer {
                     (best.dx, best.dy, best.sad)
                 } else {
                     let win = scratch.window.get_or_insert_with(Default::default);
-                    subpel::refine(&blk, best, self.subpel, win, &mut scratch.pred)
+                    subpel::refine(&blk, best, self.subpel, MvCost::NONE, win, &mut scratch.pred)
                 };
                 out[i] = MotionVector::new(c as u16, (row0 + r) as u16, dx as i16, dy as i16, sad);
             }
@@ -950,11 +998,12 @@ impl MotionEstimator {
 
     /// The integer search of one prepared block: a kernel specialised for
     /// the block shape and ISA where there is one, else the generic kernel.
-    fn search(&self, blk: &Block<'_>, preds: &[Mv], visited: &mut Visited) -> Cand {
+    fn search(&self, blk: &Block<'_>, preds: &[Mv], mv_cost: MvCost, visited: &mut Visited) -> Cand {
         let p = Params {
             algorithm: self.algorithm,
             early_exit: self.early_exit_sad,
             range: self.search_range,
+            mv_cost,
         };
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         if self.sad.isa() == Isa::Avx2 && blk.w == 16 && blk.h == 16 {
@@ -1006,8 +1055,24 @@ impl MotionEstimator {
         predictors: &[Mv],
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
+        self.search_block_with_cost(current, reference, block_x, block_y, predictors, MvCost::NONE, scratch)
+    }
+
+    /// [`search_block`](Self::search_block) minimising SAD plus the rate
+    /// term `mv_cost` (the cost a video encoder weighs) instead of SAD alone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_block_with_cost(
+        &self,
+        current: PlaneRef<'_>,
+        reference: PlaneRef<'_>,
+        block_x: usize,
+        block_y: usize,
+        predictors: &[Mv],
+        mv_cost: MvCost,
+        scratch: &mut SearchScratch,
+    ) -> Result<MotionVector, MotionError> {
         let blk = self.block(&current, &reference, block_x, block_y)?;
-        let best = self.search(&blk, predictors, &mut scratch.visited);
+        let best = self.search(&blk, predictors, mv_cost, &mut scratch.visited);
         Ok(MotionVector::new(
             block_x as u16,
             block_y as u16,
@@ -1034,6 +1099,23 @@ impl MotionEstimator {
         precision: SubpelPrecision,
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
+        self.refine_block_with_cost(current, reference, block_x, block_y, integer, precision, MvCost::NONE, scratch)
+    }
+
+    /// [`refine_block`](Self::refine_block) minimising SAD plus the rate
+    /// term `mv_cost`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refine_block_with_cost(
+        &self,
+        current: PlaneRef<'_>,
+        reference: PlaneRef<'_>,
+        block_x: usize,
+        block_y: usize,
+        integer: Mv,
+        precision: SubpelPrecision,
+        mv_cost: MvCost,
+        scratch: &mut SearchScratch,
+    ) -> Result<MotionVector, MotionError> {
         let blk = self.block(&current, &reference, block_x, block_y)?;
         let (dx, dy) = blk.clamp(integer);
         let start = Cand {
@@ -1042,7 +1124,7 @@ impl MotionEstimator {
             sad: blk.sad_at(dx, dy),
         };
         let win = scratch.window.get_or_insert_with(Default::default);
-        let (qx, qy, sad) = subpel::refine(&blk, start, precision, win, &mut scratch.pred);
+        let (qx, qy, sad) = subpel::refine(&blk, start, precision, mv_cost, win, &mut scratch.pred);
         Ok(MotionVector::new(
             block_x as u16,
             block_y as u16,
@@ -1059,6 +1141,7 @@ struct Params {
     algorithm: SearchAlgorithm,
     early_exit: u32,
     range: usize,
+    mv_cost: MvCost,
 }
 
 /// Predictors, zero vector, then the pattern of `p.algorithm` (or the full
@@ -1071,6 +1154,7 @@ fn run_search<K: sad::BlockKernel>(
     preds: &[Mv],
     visited: &mut Visited,
 ) -> Cand {
+    // The full search is the exhaustive SAD reference; it takes no rate term.
     if p.algorithm == SearchAlgorithm::Full {
         return full::search(blk, k);
     }
@@ -1081,6 +1165,9 @@ fn run_search<K: sad::BlockKernel>(
         visited,
         best: Cand::NONE,
         early_exit: p.early_exit,
+        mv_cost: p.mv_cost,
+        best_cost: u32::MAX,
+        floor_cost: p.mv_cost.of_qpel((p.mv_cost.pred_x + 2) & !3, (p.mv_cost.pred_y + 2) & !3),
     };
     for &pr in preds {
         let (dx, dy) = blk.clamp(pr);

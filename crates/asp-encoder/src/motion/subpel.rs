@@ -13,7 +13,7 @@
 
 use asp_core::codec::{LumaWindow, Planes};
 
-use super::{Block, Cand};
+use super::{Block, Cand, MvCost};
 
 /// How far [`MotionEstimator::with_subpel`](super::MotionEstimator::with_subpel)
 /// refines vectors.
@@ -49,6 +49,7 @@ pub(crate) fn refine(
     blk: &Block<'_>,
     best: Cand,
     precision: SubpelPrecision,
+    mv_cost: MvCost,
     win: &mut LumaWindow,
     pred: &mut Vec<u8>,
 ) -> (i32, i32, u32) {
@@ -80,7 +81,9 @@ pub(crate) fn refine(
             Err(_) => u32::MAX,
         }
     };
+    let rate = |ox: i32, oy: i32| mv_cost.of_qpel(4 * best.dx + ox, 4 * best.dy + oy);
     let (mut bx, mut by, mut bsad) = (0, 0, best.sad);
+    let mut bcost = best.sad.saturating_add(rate(0, 0));
     for step in [2, 1] {
         if step == 1 && precision != SubpelPrecision::Quarter {
             break;
@@ -89,8 +92,9 @@ pub(crate) fn refine(
         for &(rx, ry) in &RING {
             let (ox, oy) = (cx + rx * step, cy + ry * step);
             let s = cost(ox, oy);
-            if s < bsad {
-                (bx, by, bsad) = (ox, oy, s);
+            let c = s.saturating_add(rate(ox, oy));
+            if c < bcost {
+                (bx, by, bsad, bcost) = (ox, oy, s, c);
             }
         }
     }
