@@ -16,7 +16,7 @@
 const TEMPLATE = `
 <style>
   :host { display: inline-block; position: relative; width: 640px; aspect-ratio: 16 / 9; background: #000; contain: content; }
-  canvas { display: block; width: 100%; height: 100%; }
+  canvas { display: block; width: 100%; height: 100%; object-fit: contain; }
   pre { position: absolute; left: 6px; top: 6px; margin: 0; padding: 4px 6px; font: 12px/1.35 ui-monospace, monospace;
         color: #d6f5d6; background: rgba(0, 0, 0, 0.6); pointer-events: none; white-space: pre; }
   pre[hidden] { display: none; }

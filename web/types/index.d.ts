@@ -78,8 +78,19 @@ export interface RenderFrame {
   uvStride: number;
   /** From yuvToRgb(). */
   rows: Float32Array;
+  /**
+   * Optional: the frame converted to RGBA (width * height * 4 bytes, e.g. a
+   * view of the decoder's `rgba()` buffer made after calling it), or null.
+   * The Canvas2D renderer uses it instead of converting in JS.
+   */
+  rgba?: () => Uint8ClampedArray | null;
 }
 
+/**
+ * WebGPU and WebGL2 draw the picture letterboxed to the canvas size;
+ * Canvas2D resizes the canvas to the picture and draws it 1:1 (scale it
+ * with CSS, e.g. object-fit: contain).
+ */
 export interface Renderer {
   readonly name: 'webgpu' | 'webgl2' | 'canvas2d';
   readonly adapter: string;

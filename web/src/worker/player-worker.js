@@ -233,6 +233,15 @@ function tick() {
 
 // --- presenting --------------------------------------------------------------
 
+/**
+ * The frame on show as RGBA, a view of wasm memory (for the Canvas2D
+ * renderer). The view is made after the conversion, which may grow memory.
+ */
+function rgbaOfFrame() {
+  const ptr = dec.rgba();
+  return ptr ? new Uint8ClampedArray(asp.wasm_memory().buffer, ptr, dec.width * dec.height * 4) : null;
+}
+
 function present() {
   const key = `${dec.color_matrix}/${dec.color_range}`;
   if (colour.key !== key) colour = { key, rows: yuvToRgb(dec.color_matrix, dec.color_range) };
@@ -248,6 +257,7 @@ function present() {
     yStride: dec.y_stride,
     uvStride: dec.uv_stride,
     rows: colour.rows,
+    rgba: rgbaOfFrame,
   });
   window_.presented += 1;
   if (!playingSent) {
