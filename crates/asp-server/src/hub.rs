@@ -61,7 +61,22 @@ pub struct HubStats {
     pub group_packets: usize,
     pub group_bytes: usize,
     pub ended: bool,
+    /// Capture to publish (the encode, mostly) over the last
+    /// [`ENCODE_LAG_WINDOW`] frames the live loop published, in µs.
+    pub capture_to_publish_us: LagSummary,
 }
+
+/// Percentiles of a recent window of lags (µs; zero when empty).
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LagSummary {
+    pub frames: usize,
+    pub p50: u64,
+    pub p95: u64,
+    pub max: u64,
+}
+
+/// Frames in the capture-to-publish window (10 s at 30 fps).
+pub const ENCODE_LAG_WINDOW: usize = 300;
 
 /// A viewer's end of its queue, handed to the transport session.
 pub struct ViewerHandle {
@@ -94,6 +109,13 @@ impl std::fmt::Display for JoinError {
             JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
         }
     }
+}
+
+fn summarize(lags: &VecDeque<u64>) -> LagSummary {
+    let mut sorted: Vec<u64> = lags.iter().copied().collect();
+    sorted.sort_unstable();
+    let at = |q: f64| sorted.get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize).copied().unwrap_or(0);
+    LagSummary { frames: sorted.len(), p50: at(0.5), p95: at(0.95), max: at(1.0) }
 }
 
 /// What the transport should do after a client message.
@@ -139,6 +161,7 @@ struct State {
     last_forced_keyframe: Option<Instant>,
     keyframe_pending: bool,
     last_bitrate_eval: Option<Instant>,
+    encode_lags: VecDeque<u64>,
     stats: HubStats,
 }
 
@@ -166,6 +189,7 @@ impl Hub {
                 last_forced_keyframe: None,
                 keyframe_pending: false,
                 last_bitrate_eval: None,
+                encode_lags: VecDeque::with_capacity(ENCODE_LAG_WINDOW),
                 stats,
             }),
             control,
@@ -190,8 +214,19 @@ impl Hub {
             viewers: state.viewers.len(),
             group_packets: state.group.packets.len(),
             group_bytes: state.group.bytes,
+            capture_to_publish_us: summarize(&state.encode_lags),
             ..state.stats.clone()
         }
+    }
+
+    /// Records how long the frame about to be published took from capture
+    /// (for `/asp/stats` and the latency benchmark's breakdown).
+    pub fn record_capture_to_publish(&self, lag_us: u64) {
+        let mut state = self.lock();
+        if state.encode_lags.len() == ENCODE_LAG_WINDOW {
+            state.encode_lags.pop_front();
+        }
+        state.encode_lags.push_back(lag_us);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -397,6 +432,15 @@ impl Hub {
             info!(from = state.stats.bitrate_target, to = target, "bitrate target changed by viewer feedback");
             state.stats.bitrate_target = target;
             self.control.bitrate.store(target, Ordering::Release);
+        }
+    }
+
+    /// Viewer `id` needs a keyframe (its transport lost the current run);
+    /// rate-limited like a RequestKeyframe S-packet.
+    pub fn request_keyframe_for(&self, id: u64) {
+        let mut state = self.lock();
+        if state.viewers.iter().any(|s| s.id == id) {
+            self.request_keyframe(&mut state, Instant::now());
         }
     }
 

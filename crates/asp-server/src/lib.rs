@@ -37,7 +37,10 @@
 //! it follow on that stream, whole packets back to back (self-delimiting by
 //! their header's length). Read the streams in the order they arrive, each to
 //! its end, through a `PacketReader`. Concatenated, the streams carry exactly
-//! the bytes the WebSocket messages carry.
+//! the bytes the WebSocket messages carry. A viewer may stop a stream it no
+//! longer wants (STOP_SENDING, e.g. cancelling the reader of a run it is too
+//! late for): the session goes on and resumes at the next keyframe, on a new
+//! stream (a keyframe is requested).
 //!
 //! **Viewer → server (both transports):** S-packets. On WebSocket, each
 //! binary message holds one or more whole S-packets; on WebTransport, write
@@ -106,7 +109,7 @@ mod ws;
 mod wt;
 
 pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
-pub use hub::{EncoderControl, Hub, HubStats, JoinError, ViewerHandle};
+pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{FrameSource, LiveOptions, SourceRead, TestPattern};
 pub use server::{Server, StreamFacts};
 pub use wt::PATH as WEBTRANSPORT_PATH;

@@ -53,6 +53,17 @@ class Canvas2dRenderer {
     this.ctx.drawImage(this.staging, (this.canvas.width - dw) / 2, (this.canvas.height - dh) / 2, dw, dh);
   }
 
+  /** The picture is on the canvas when draw() returns. */
+  whenDrawn() {
+    return Promise.resolve();
+  }
+
+  /** Measurement hook: RGBA of the top `rows` rows of the canvas. */
+  readTop(rows) {
+    const n = Math.min(rows, this.canvas.height);
+    return Promise.resolve(new Uint8Array(this.ctx.getImageData(0, 0, this.canvas.width, n).data.buffer));
+  }
+
   finish() {
     return Promise.resolve();
   }
