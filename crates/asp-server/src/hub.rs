@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use asp_core::packet::Payload;
+use asp_core::Packet;
 use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -108,6 +110,16 @@ impl std::fmt::Display for JoinError {
         match self {
             JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
         }
+    }
+}
+
+/// Whether `packet` is a delta frame where an intra-refresh cycle starts:
+/// a decoder can join there (it is exact once the cycle has swept the
+/// picture), so for joiners and skipping viewers it is as good as a keyframe.
+fn starts_refresh(packet: &[u8]) -> bool {
+    match Packet::parse(packet).map(|p| p.payload()) {
+        Ok(Payload::D(d)) => d.refresh_frames() != 0 && d.stream().is_some(),
+        _ => false,
     }
 }
 
@@ -293,11 +305,12 @@ impl Hub {
         } else if state.keyframe_pending {
             self.request_keyframe(state, now);
         }
-        self.keep_for_joiners(state, &packet, keyframe, now);
+        let entry = keyframe || starts_refresh(&packet);
+        self.keep_for_joiners(state, &packet, entry, now);
 
         let mut i = 0;
         while i < state.viewers.len() {
-            match self.deliver(&mut state.viewers[i], &mut state.notices, &mut state.stats, &packet, sequence, keyframe, now)
+            match self.deliver(&mut state.viewers[i], &mut state.notices, &mut state.stats, &packet, sequence, entry, now)
             {
                 Delivery::Kept => i += 1,
                 Delivery::Gone => {
@@ -324,11 +337,11 @@ impl Hub {
         stats: &mut HubStats,
         packet: &Bytes,
         sequence: u32,
-        keyframe: bool,
+        entry: bool,
         now: Instant,
     ) -> Delivery {
         if let Some(skip) = &mut slot.skip {
-            if keyframe && slot.tx.capacity() >= 2 {
+            if entry && slot.tx.capacity() >= 2 {
                 let missed = skip.last.wrapping_sub(skip.first) + 1;
                 let notice = notices.skipped(sequence, skip.first, skip.last);
                 // Room for both was checked, and only the hub sends.
@@ -336,7 +349,7 @@ impl Hub {
                 if !sent {
                     return Delivery::Gone;
                 }
-                info!(viewer = slot.id, missed, "viewer resumed at a keyframe");
+                info!(viewer = slot.id, missed, "viewer resumed at a keyframe or refresh start");
                 slot.skip = None;
                 return Delivery::Kept;
             }
@@ -374,10 +387,11 @@ impl Hub {
         }
     }
 
-    /// Keeps the current keyframe run, capped in bytes.
-    fn keep_for_joiners(&self, state: &mut State, packet: &Bytes, keyframe: bool, now: Instant) {
+    /// Keeps the run since the last entry point (keyframe or intra-refresh
+    /// start), capped in bytes.
+    fn keep_for_joiners(&self, state: &mut State, packet: &Bytes, entry: bool, now: Instant) {
         let group = &mut state.group;
-        if keyframe {
+        if entry {
             group.packets.clear();
             group.bytes = 0;
         } else if group.packets.is_empty() {
