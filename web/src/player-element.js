@@ -11,7 +11,9 @@
 // webgl2 | canvas2d: the first to try), threads (auto | on | off),
 // workers (threaded build's pool size), certificate-hash (hex SHA-256 of a
 // WebTransport server's self-signed certificate), checksums (test aid: a
-// `frame` event with the CRC-32 of every decoded frame).
+// `frame` event with the CRC-32 of every decoded frame), probe-rows
+// (measurement aid: a `presented` event per drawn frame with the top N
+// rows of the canvas read back after the draw, and the time they were).
 
 const TEMPLATE = `
 <style>
@@ -150,6 +152,7 @@ export class AspPlayer extends HTMLElement {
         threads: threads === 'on' ? true : threads === 'off' ? false : 'auto',
         workers,
         checksums: this.hasAttribute('checksums'),
+        probeRows: Number(this.getAttribute('probe-rows')) || 0,
       },
     }, [offscreen]);
     return this._ready;
@@ -163,6 +166,11 @@ export class AspPlayer extends HTMLElement {
       case 'frame':
         this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });
         break;
+      case 'presented': {
+        const { type, ...detail } = m;
+        this._emit('presented', detail);
+        break;
+      }
       case 'stats':
         this._stats = m.stats;
         this._drawOverlay();

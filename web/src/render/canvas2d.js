@@ -56,6 +56,17 @@ class Canvas2dRenderer {
     return this.image;
   }
 
+  /** The picture is on the canvas when draw() returns. */
+  whenDrawn() {
+    return Promise.resolve();
+  }
+
+  /** Measurement hook: RGBA of the top `rows` rows of the canvas. */
+  readTop(rows) {
+    const n = Math.min(rows, this.canvas.height);
+    return Promise.resolve(new Uint8Array(this.ctx.getImageData(0, 0, this.canvas.width, n).data.buffer));
+  }
+
   finish() {
     return Promise.resolve();
   }
