@@ -6,6 +6,11 @@
 // The threaded build starts its own pool of workers from here (nested
 // workers).
 //
+// Where the page cannot hand its canvas to a worker (no OffscreenCanvas),
+// <asp-player> imports this module on the page's thread instead (a fresh
+// instance per element) and talks to it through attach(): the same player,
+// single-threaded build, drawing on the page's canvas.
+//
 // Messages in:  init { canvas, options }, open { src, base }, play, pause,
 //               stop, visibility { hidden }, resize { width, height }
 // Messages out: ready { build, renderer, adapter }, playing, frame {...}
@@ -46,7 +51,10 @@ let window_ = counters();
 let totals = { frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 };
 let statsTimer = null;
 
-const post = (message) => self.postMessage(message);
+// Where messages go: the worker's page, or what attach() was given.
+const inWorker = typeof WorkerGlobalScope === 'function' && self instanceof WorkerGlobalScope;
+let page = inWorker ? self : null;
+const post = (message, transfer) => page?.postMessage(message, transfer);
 
 function report(message, fatal = false) {
   totals.errors += 1;
@@ -317,7 +325,7 @@ function probePresented() {
   const stages = { received: epoch(receivedAt), decoded: epoch(decodedAt), drawIssued: epoch(performance.now()) };
   renderer.readTop(options.probeRows).then((pixels) => {
     const at = performance.timeOrigin + performance.now();
-    self.postMessage({ type: 'presented', sequence, captureUs, at, stages, width, height, pixels }, [pixels.buffer]);
+    post({ type: 'presented', sequence, captureUs, at, stages, width, height, pixels }, [pixels.buffer]);
   }, (error) => report(`probe-rows: ${error?.message ?? error}`));
 }
 
@@ -347,8 +355,7 @@ function postStats() {
 
 // Commands run one after the other (init is async; the rest wait for it).
 let queue = Promise.resolve();
-self.onmessage = (e) => {
-  const m = e.data;
+function receive(m) {
   queue = queue.then(async () => {
     const command = commands[m?.type];
     if (!command) return;
@@ -358,4 +365,17 @@ self.onmessage = (e) => {
       report(String(error?.message ?? error), true);
     }
   });
-};
+}
+
+if (inWorker) self.onmessage = (e) => receive(e.data);
+
+/**
+ * The main-thread fallback: runs this player on the page's thread, posting
+ * its messages to `target.postMessage(message)`; returns the function that
+ * takes the page's messages. The threaded build is not used there (its
+ * pool would block the page's thread).
+ */
+export function attach(target) {
+  page = target;
+  return (m) => receive(m?.type === 'init' ? { ...m, options: { ...m.options, threads: false } } : m);
+}
