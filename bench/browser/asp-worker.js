@@ -49,5 +49,9 @@ function frameOf(asp, dec) {
     width: dec.width, height: dec.height, uvWidth: dec.uv_width, uvHeight: dec.uv_height,
     yPtr: dec.y_ptr, uPtr: dec.u_ptr, vPtr: dec.v_ptr, yStride: dec.y_stride, uvStride: dec.uv_stride,
     rows,
+    rgba: () => {
+      const ptr = dec.rgba(); // before reading the memory: it may grow
+      return ptr ? new Uint8ClampedArray(asp.wasm_memory().buffer, ptr, dec.width * dec.height * 4) : null;
+    },
   };
 }

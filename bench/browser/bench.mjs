@@ -42,6 +42,7 @@ for (const res of [720, 1080]) {
     add(`ASP ${build}, decode alone`, await pages.webgpu.evaluate((j) => window.runAsp(j), { ...job, build, renderer: null }));
     add(`ASP ${build}, decode + WebGPU`, await pages.webgpu.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'webgpu' }));
     add(`ASP ${build}, decode + WebGL2`, await pages.plain.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'webgl2' }));
+    add(`ASP ${build}, decode + Canvas2D`, await pages.plain.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'canvas2d' }));
   }
   const jsJob = { url: ts, runs, width, height, size: Number(mpegBytes) };
   add('jsmpeg (WASM), decode + WebGL', await pages.plain.evaluate((j) => window.runJsmpeg(j), { ...jsJob, gl: true }));

@@ -4,14 +4,14 @@
 // usage: ffmpeg ... -f mpegts - | node relay.mjs PORT
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer } from '../../tools/web/node_modules/ws/wrapper.mjs';
 
 const port = Number(process.argv[2] || 8081);
 const here = new URL('.', import.meta.url);
 const files = {
   '/': ['www/jsmpeg.html', 'text/html'],
   '/stamp.js': ['www/stamp.js', 'text/javascript'],
-  '/jsmpeg.min.js': ['node_modules/@cycjimmy/jsmpeg-player/dist/jsmpeg-player.umd.min.js', 'text/javascript'],
+  '/jsmpeg.min.js': ['../../tools/web/node_modules/@cycjimmy/jsmpeg-player/dist/jsmpeg-player.umd.min.js', 'text/javascript'],
 };
 const server = createServer(async (req, res) => {
   const file = files[req.url.split('?')[0]];

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Capture-to-canvas latency: 720p30 testsrc at 2 Mb/s to one headless
-# Chromium over WebSocket and WebTransport (asp-encode --serve, a minimal
-# probe page on the asp-wasm decoder), and the jsmpeg anchor (ffmpeg
-# mpeg1video -> WebSocket relay -> jsmpeg) from the same stamped picture.
+# Chromium over WebSocket and WebTransport (asp-encode --serve played by
+# <asp-player> itself, with the renderer it picks and with canvas2d), and
+# the jsmpeg anchor (ffmpeg mpeg1video -> WebSocket relay -> jsmpeg, with
+# its 2D and its WebGL renderer) from the same stamped picture.
 # usage: bench/live-latency/run.sh [SECONDS]   (default 60; PRESET=ultrafast etc. for the ASP encoder)
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 seconds=${1:-60}
 target=${CARGO_TARGET_DIR:-$root/target}
-[ -d node_modules/playwright-core ] || npm install --no-audit --no-fund
+"$root/tools/web/setup.sh"
 (cd "$root" && cargo build --release -p asp-cli --bin asp-encode -p asp-server --example stamped_testsrc)
-# Idempotent: rebuilds the decoder only when the codec changed.
-"$root/tools/build-wasm.sh" single
+# Both decoder builds (the player picks the threaded one on this
+# cross-origin-isolated page); idempotent, quick when the codec is unchanged.
+"$root/tools/build-wasm.sh"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
@@ -21,8 +23,10 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 pids+=($!)
 sleep 2
 uptime
-node run.mjs "http://127.0.0.1:8090/asp.html?transport=ws" "$seconds" "ASP WebSocket"
-node run.mjs "http://127.0.0.1:8090/asp.html?transport=wt" "$seconds" "ASP WebTransport"
+node run.mjs "http://127.0.0.1:8090/player.html?transport=ws" "$seconds" "ASP WebSocket, <asp-player>"
+node run.mjs "http://127.0.0.1:8090/player.html?transport=wt" "$seconds" "ASP WebTransport, <asp-player>"
+node run.mjs "http://127.0.0.1:8090/player.html?transport=ws&renderer=canvas2d" "$seconds" "ASP WebSocket, <asp-player renderer=canvas2d>"
+node run.mjs "http://127.0.0.1:8090/player.html?transport=wt&renderer=canvas2d" "$seconds" "ASP WebTransport, <asp-player renderer=canvas2d>"
 kill "${pids[@]}"; pids=()
 
 "$target/release/examples/stamped_testsrc" 1280 720 30 \
@@ -31,4 +35,6 @@ kill "${pids[@]}"; pids=()
   | node relay.mjs 8091 &
 pids+=($!)
 sleep 2
-node run.mjs "http://127.0.0.1:8091/" "$seconds" "jsmpeg (mpeg1video 2 Mb/s)"
+node run.mjs "http://127.0.0.1:8091/?gl=0" "$seconds" "jsmpeg (mpeg1video 2 Mb/s), canvas2d"
+node run.mjs "http://127.0.0.1:8091/?gl=1" "$seconds" "jsmpeg (mpeg1video 2 Mb/s), webgl"
+uptime

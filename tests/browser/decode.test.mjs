@@ -186,24 +186,73 @@ for (const [name, browserKey] of [['webgpu', 'webgpu'], ['webgl2', 'plain'], ['c
   });
 }
 
-test('a picture that is not 1:1 is letterboxed and scaled by the shader', async () => {
-  const page = await openPage(browsers.webgpu, server);
-  await page.evaluate((src) => window.makePlayer({ src, autoplay: '' }, 640, 240), served(`${work}/small.asp`));
-  await waitForEvent(page, 'ended');
+/** The element's screenshot as RGBA pixels. */
+async function screenshotPixels(page) {
   const png = await page.locator('asp-player').screenshot();
-  const bars = await page.evaluate(async (b64) => {
+  return page.evaluate(async (b64) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
     await img.decode();
     const c = new OffscreenCanvas(img.width, img.height);
     const ctx = c.getContext('2d');
     ctx.drawImage(img, 0, 0);
-    const px = (x, y) => Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
-    return { left: px(50, 120), right: px(590, 120), inside: px(320, 180) };
+    return { w: img.width, h: img.height, data: Array.from(ctx.getImageData(0, 0, img.width, img.height).data) };
   }, png.toString('base64'));
-  // 4:3 in 8:3: black bars of 160 px each side, picture in the middle.
-  assert.deepEqual(bars.left, [0, 0, 0]);
-  assert.deepEqual(bars.right, [0, 0, 0]);
-  assert.notDeepEqual(bars.inside, [0, 0, 0]);
-  await page.context().close();
-});
+}
+
+for (const renderer of ['webgl2', 'canvas2d']) {
+  test(`no OffscreenCanvas: the player runs on the page's thread (${renderer}), same frames, same picture`, async () => {
+    const page = await openPage(browsers.plain, server);
+    await page.evaluate(() => { delete HTMLCanvasElement.prototype.transferControlToOffscreen; });
+    const want = y4mChecksums(`${work}/small.y4m`).checksums;
+    // threads=on is overridden: the pool cannot block the page's thread.
+    await page.evaluate(([src, r]) => window.makePlayer({ src, autoplay: '', checksums: '', renderer: r, threads: 'on' }), [served(`${work}/small.asp`), renderer]);
+    await waitForEvent(page, 'ended', 60000);
+    const all = await page.evaluate(() => window.player.events);
+    assert.deepEqual(await page.evaluate(() => window.uncaught), []);
+    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(all.filter((e) => e.type === 'error'), []);
+    assert.deepEqual(all.filter((e) => e.type === 'frame').map((e) => e.detail.checksum), want);
+    const stats = await page.evaluate(() => window.player.stats);
+    assert.deepEqual([stats.build, stats.renderer], ['single', renderer]);
+    // The page's own canvas shows the last frame.
+    const frame = lastFrame(`${work}/small.y4m`);
+    const rows = await page.evaluate(() => Array.from(window.asp.yuvToRgb(1, 0)));
+    const got = await screenshotPixels(page);
+    assert.deepEqual([got.w, got.h], [frame.w, frame.h]);
+    let sum = 0;
+    for (let y = 0; y < frame.h; y++) {
+      for (let x = 0; x < frame.w; x++) {
+        const want = expectedRgb(frame, rows, x, y, renderer === 'canvas2d' ? 'nearest' : 'bilinear');
+        for (let c = 0; c < 3; c++) sum += Math.abs(got.data[(y * got.w + x) * 4 + c] - want[c]);
+      }
+    }
+    const mean = sum / (frame.w * frame.h * 3);
+    assert.ok(mean < 0.5, `mean error ${mean.toFixed(3)}`);
+    await page.context().close();
+  });
+}
+
+for (const [renderer, browserKey] of [['webgpu', 'webgpu'], ['canvas2d', 'plain']]) {
+  test(`a picture that is not 1:1 is letterboxed (${renderer}: ${renderer === 'canvas2d' ? 'CSS object-fit' : 'the shader'})`, async () => {
+    const page = await openPage(browsers[browserKey], server);
+    await page.evaluate(([src, r]) => window.makePlayer({ src, autoplay: '', renderer: r }, 640, 240), [served(`${work}/small.asp`), renderer]);
+    await waitForEvent(page, 'ended');
+    const png = await page.locator('asp-player').screenshot();
+    const bars = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = new OffscreenCanvas(img.width, img.height);
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const px = (x, y) => Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
+      return { left: px(50, 120), right: px(590, 120), inside: px(320, 180) };
+    }, png.toString('base64'));
+    // 4:3 in 8:3: black bars of 160 px each side, picture in the middle.
+    assert.deepEqual(bars.left, [0, 0, 0]);
+    assert.deepEqual(bars.right, [0, 0, 0]);
+    assert.notDeepEqual(bars.inside, [0, 0, 0]);
+    await page.context().close();
+  });
+}

@@ -28,6 +28,9 @@ const streams = [{ name: '320x240', asp: env('ASP_STREAM'), y4m: env('ASP_Y4M') 
 if (process.env.ASP_TILED_STREAM) {
   streams.push({ name: 'tiled', asp: process.env.ASP_TILED_STREAM, y4m: process.env.ASP_TILED_Y4M });
 }
+if (process.env.ASP_ROWS_STREAM) {
+  streams.push({ name: 'row tiles', asp: process.env.ASP_ROWS_STREAM, y4m: process.env.ASP_ROWS_Y4M });
+}
 for (const s of streams) {
   s.bytes = new Uint8Array(fs.readFileSync(s.asp));
   s.packets = splitPackets(s.bytes);
@@ -103,6 +106,36 @@ for (const build of builds) {
       dec.free();
     });
   }
+
+  test(`${build}: rgba() is the planes through the renderers' matrix`, async () => {
+    const { yuvToRgb } = await import('../../web/src/render/colour.js');
+    const dec = new glue.Decoder();
+    assert.equal(dec.rgba(), 0);
+    for (const s of streams) {
+      for (const p of s.packets.slice(0, 3)) assert.equal(dec.decode(p), true);
+      const ptr = dec.rgba();
+      assert.ok(ptr > 0);
+      const { width: w, height: h } = dec;
+      const memory = new Uint8Array(glue.wasm_memory().buffer);
+      const rgba = memory.subarray(ptr, ptr + w * h * 4);
+      const m = yuvToRgb(dec.color_matrix, dec.color_range);
+      let worst = 0;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const Y = memory[dec.y_ptr + y * dec.y_stride + x] / 255;
+          const U = memory[dec.u_ptr + (y >> 1) * dec.uv_stride + (x >> 1)] / 255;
+          const V = memory[dec.v_ptr + (y >> 1) * dec.uv_stride + (x >> 1)] / 255;
+          for (let c = 0; c < 3; c++) {
+            const want = Math.min(255, Math.max(0, 255 * (m[4 * c] * Y + m[4 * c + 1] * U + m[4 * c + 2] * V + m[4 * c + 3])));
+            worst = Math.max(worst, Math.abs(rgba[(y * w + x) * 4 + c] - want));
+          }
+          assert.equal(rgba[(y * w + x) * 4 + 3], 255);
+        }
+      }
+      assert.ok(worst <= 0.6, `${s.name}: off by ${worst}`);
+    }
+    dec.free();
+  });
 
   const s = streams[0];
   // The stream has keyframes at 0, 10, 20: damage packet 3 (a delta frame).

@@ -30,8 +30,18 @@ encode() {
 }
 encode small --size 320x240 --frames 30 --keyint 10
 encode tiled --size 331x187 --tiles 3x2 --frames 12 --keyint 6
+# Row tiles (the default grid's shape) deblock inside their own jobs.
+encode rows --size 352x208 --tiles 1x5 --frames 12 --keyint 6 --qp 40
+
+# The simd128 twins of asp-wasm (RGBA conversion) against their scalar
+# references, run as wasm32-wasip1 tests under Node's WASI.
+rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1 >/dev/null
+RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$target/wasip1" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $root/tools/wasi-run.mjs" \
+  cargo test -q -p asp-wasm --lib --target wasm32-wasip1
 
 ASP_STREAM="$work/small.asp" ASP_Y4M="$work/small.y4m" \
 ASP_TILED_STREAM="$work/tiled.asp" ASP_TILED_Y4M="$work/tiled.y4m" \
+ASP_ROWS_STREAM="$work/rows.asp" ASP_ROWS_Y4M="$work/rows.y4m" \
 ASP_BUILDS="${ASP_BUILDS:-single,threads}" \
   node --test tests/wasm/decode.test.mjs

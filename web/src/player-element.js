@@ -11,18 +11,23 @@
 // webgl2 | canvas2d: the first to try), threads (auto | on | off),
 // workers (threaded build's pool size), certificate-hash (hex SHA-256 of a
 // WebTransport server's self-signed certificate), checksums (test aid: a
-// `frame` event with the CRC-32 of every decoded frame).
+// `frame` event with the CRC-32 of every decoded frame), probe-rows
+// (measurement aid: a `presented` event per drawn frame with the top N
+// rows of the canvas read back after the draw, and the time they were).
 
 const TEMPLATE = `
 <style>
   :host { display: inline-block; position: relative; width: 640px; aspect-ratio: 16 / 9; background: #000; contain: content; }
-  canvas { display: block; width: 100%; height: 100%; }
+  canvas { display: block; width: 100%; height: 100%; object-fit: contain; }
   pre { position: absolute; left: 6px; top: 6px; margin: 0; padding: 4px 6px; font: 12px/1.35 ui-monospace, monospace;
         color: #d6f5d6; background: rgba(0, 0, 0, 0.6); pointer-events: none; white-space: pre; }
   pre[hidden] { display: none; }
 </style>
 <canvas part="canvas"></canvas>
 <pre part="debug" hidden></pre>`;
+
+// Players run on the page's thread so far (each its own module instance).
+let pagePlayers = 0;
 
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
@@ -117,41 +122,60 @@ export class AspPlayer extends HTMLElement {
 
   _start() {
     if (this._ready) return this._ready;
-    const worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
-    this._worker = worker;
     this._sizeCanvas();
-    const offscreen = this._canvas.transferControlToOffscreen();
+    const threads = this.getAttribute('threads');
+    const init = {
+      type: 'init',
+      options: {
+        renderer: this.getAttribute('renderer') || 'auto',
+        threads: threads === 'on' ? true : threads === 'off' ? false : 'auto',
+        workers: Number(this.getAttribute('workers')) || undefined,
+        checksums: this.hasAttribute('checksums'),
+        probeRows: Number(this.getAttribute('probe-rows')) || 0,
+      },
+    };
+    let ready;
+    let failed;
     this._ready = new Promise((resolve, reject) => {
-      worker.onmessage = (e) => {
-        const m = e.data;
-        if (m.type === 'ready') {
-          this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
-          this._drawOverlay();
-          resolve();
-        } else if (m.type === 'error' && m.fatal) {
-          reject(new Error(m.message));
-        }
-        this._onMessage(m);
-      };
+      ready = resolve;
+      failed = reject;
+    });
+    const receive = (m) => {
+      if (m.type === 'ready') {
+        this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
+        this._drawOverlay();
+        ready();
+      } else if (m.type === 'error' && m.fatal) {
+        failed(new Error(m.message));
+      }
+      this._onMessage(m);
+    };
+    if (typeof this._canvas.transferControlToOffscreen === 'function' && typeof Worker === 'function') {
+      const worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
+      this._worker = worker;
+      worker.onmessage = (e) => receive(e.data);
       worker.onerror = (e) => {
         e.preventDefault();
         const message = e.message || 'the player worker failed to start';
         this._emit('error', { message, fatal: true });
-        reject(new Error(message));
+        failed(new Error(message));
       };
-    });
-    const threads = this.getAttribute('threads');
-    const workers = Number(this.getAttribute('workers')) || undefined;
-    worker.postMessage({
-      type: 'init',
-      canvas: offscreen,
-      options: {
-        renderer: this.getAttribute('renderer') || 'auto',
-        threads: threads === 'on' ? true : threads === 'off' ? false : 'auto',
-        workers,
-        checksums: this.hasAttribute('checksums'),
-      },
-    }, [offscreen]);
+      const offscreen = this._canvas.transferControlToOffscreen();
+      worker.postMessage({ ...init, canvas: offscreen }, [offscreen]);
+    } else {
+      // No OffscreenCanvas: the same player on this thread, drawing on the
+      // element's canvas (a module instance of its own per element).
+      const url = new URL(`./worker/player-worker.js?element=${++pagePlayers}`, import.meta.url);
+      import(url.href).then(({ attach }) => {
+        const send = attach({ postMessage: (m) => receive(m) });
+        this._worker = { postMessage: send };
+        send({ ...init, canvas: this._canvas });
+      }, (error) => {
+        const message = `the player failed to load: ${error?.message ?? error}`;
+        this._emit('error', { message, fatal: true });
+        failed(new Error(message));
+      });
+    }
     return this._ready;
   }
 
@@ -163,6 +187,11 @@ export class AspPlayer extends HTMLElement {
       case 'frame':
         this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });
         break;
+      case 'presented': {
+        const { type, ...detail } = m;
+        this._emit('presented', detail);
+        break;
+      }
       case 'stats':
         this._stats = m.stats;
         this._drawOverlay();

@@ -38,12 +38,29 @@ export interface AspPlayerFrameDetail {
   checksum: string;
 }
 
+/** The `presented` event (attribute probe-rows="N"): a measurement aid. */
+export interface AspPlayerPresentedDetail {
+  sequence: number;
+  /** The frame's capture time (µs since the epoch), if the stream carries one. */
+  captureUs: number | null;
+  /** Wall clock (ms since the epoch) when the pixels below had been read back from the canvas. */
+  at: number;
+  /** Wall clock (ms since the epoch) of the frame's stages: its last bytes received by the worker, decoded, draw issued. */
+  stages: { received: number; decoded: number; drawIssued: number };
+  /** The canvas's size in pixels. */
+  width: number;
+  height: number;
+  /** RGBA of the canvas's top N rows (top row first), as drawn. */
+  pixels: Uint8Array;
+}
+
 export interface AspPlayerEventMap {
   playing: CustomEvent<undefined>;
   stats: CustomEvent<AspPlayerStats>;
   error: CustomEvent<AspPlayerErrorDetail>;
   ended: CustomEvent<undefined>;
   frame: CustomEvent<AspPlayerFrameDetail>;
+  presented: CustomEvent<AspPlayerPresentedDetail>;
 }
 
 /**
@@ -78,17 +95,32 @@ export interface RenderFrame {
   uvStride: number;
   /** From yuvToRgb(). */
   rows: Float32Array;
+  /**
+   * Optional: the frame converted to RGBA (width * height * 4 bytes, e.g. a
+   * view of the decoder's `rgba()` buffer made after calling it), or null.
+   * The Canvas2D renderer uses it instead of converting in JS.
+   */
+  rgba?: () => Uint8ClampedArray | null;
 }
 
+/**
+ * WebGPU and WebGL2 draw the picture letterboxed to the canvas size;
+ * Canvas2D resizes the canvas to the picture and draws it 1:1 (scale it
+ * with CSS, e.g. object-fit: contain).
+ */
 export interface Renderer {
   readonly name: 'webgpu' | 'webgl2' | 'canvas2d';
   readonly adapter: string;
   draw(frame: RenderFrame): void;
   finish(): Promise<void>;
   clear(): void;
+  /** Resolves once the GPU has done the drawing issued so far (never blocks). */
+  whenDrawn(): Promise<void>;
+  /** Measurement hook: RGBA of the top `rows` rows just drawn (WebGPU: a renderer made with `readable`). */
+  readTop(rows: number): Promise<Uint8Array>;
 }
 
-export declare function createRenderer(canvas: HTMLCanvasElement | OffscreenCanvas, prefer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d'): Promise<Renderer>;
+export declare function createRenderer(canvas: HTMLCanvasElement | OffscreenCanvas, prefer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d', options?: { readable?: boolean }): Promise<Renderer>;
 export declare function yuvToRgb(matrix: number, range: number): Float32Array;
 
 export interface SourceHandlers {

@@ -18,6 +18,12 @@ export declare class Decoder {
   frame_checksum(): string;
   /** Forgets buffered bytes and waits for a keyframe. */
   reset(): void;
+  /**
+   * Converts the current frame to RGBA (width * height * 4 bytes, alpha
+   * 255, the stream's matrix and range) into a buffer the decoder keeps;
+   * returns its address in `wasm_memory().buffer`, 0 without a frame.
+   */
+  rgba(): number;
   readonly needs_keyframe: boolean;
   readonly has_frame: boolean;
   readonly width: number;

@@ -53,3 +53,9 @@ export function canvasStampAge(ctx, width, height) {
   const stamp = readStamp(ctx.getImageData(0, 0, width, side).data, width, height);
   return stamp === null ? null : stampAgeMs(stamp);
 }
+
+/** Milliseconds from a stamp to `atMs` (ms since the epoch), modulo the 48-bit wrap. */
+export function stampLatencyMs(stamp, atMs) {
+  const atUs = Math.round(atMs * 1000);
+  return (((atUs - stamp) % CLOCK) + CLOCK) % CLOCK / 1000;
+}

@@ -90,6 +90,9 @@ pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Rou
     app
 }
 
+/// Read buffer of a viewer's WebSocket: room for a few S-packets.
+const WS_READ_BUFFER: usize = 8 << 10;
+
 async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     let limits = state.hub.limits();
     if state.hub.stats().viewers >= limits.max_viewers {
@@ -101,6 +104,13 @@ async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> 
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
+        // tungstenite keeps 128 KiB read and 128 KiB write buffers per
+        // connection by default: at a thousand viewers that is most of the
+        // server's memory. A viewer only sends tiny S-packets, and every
+        // packet to it is flushed at once (latency), so neither buffer
+        // needs to batch anything.
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| crate::ws::join_and_serve(socket, hub))
 }
 

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use asp_core::packet::Payload;
+use asp_core::Packet;
 use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -61,7 +63,22 @@ pub struct HubStats {
     pub group_packets: usize,
     pub group_bytes: usize,
     pub ended: bool,
+    /// Capture to publish (the encode, mostly) over the last
+    /// [`ENCODE_LAG_WINDOW`] frames the live loop published, in µs.
+    pub capture_to_publish_us: LagSummary,
 }
+
+/// Percentiles of a recent window of lags (µs; zero when empty).
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LagSummary {
+    pub frames: usize,
+    pub p50: u64,
+    pub p95: u64,
+    pub max: u64,
+}
+
+/// Frames in the capture-to-publish window (10 s at 30 fps).
+pub const ENCODE_LAG_WINDOW: usize = 300;
 
 /// A viewer's end of its queue, handed to the transport session.
 pub struct ViewerHandle {
@@ -94,6 +111,23 @@ impl std::fmt::Display for JoinError {
             JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
         }
     }
+}
+
+/// Whether `packet` is a delta frame where an intra-refresh cycle starts:
+/// a decoder can join there (it is exact once the cycle has swept the
+/// picture), so for joiners and skipping viewers it is as good as a keyframe.
+fn starts_refresh(packet: &[u8]) -> bool {
+    match Packet::parse(packet).map(|p| p.payload()) {
+        Ok(Payload::D(d)) => d.refresh_frames() != 0 && d.stream().is_some(),
+        _ => false,
+    }
+}
+
+fn summarize(lags: &VecDeque<u64>) -> LagSummary {
+    let mut sorted: Vec<u64> = lags.iter().copied().collect();
+    sorted.sort_unstable();
+    let at = |q: f64| sorted.get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize).copied().unwrap_or(0);
+    LagSummary { frames: sorted.len(), p50: at(0.5), p95: at(0.95), max: at(1.0) }
 }
 
 /// What the transport should do after a client message.
@@ -139,6 +173,7 @@ struct State {
     last_forced_keyframe: Option<Instant>,
     keyframe_pending: bool,
     last_bitrate_eval: Option<Instant>,
+    encode_lags: VecDeque<u64>,
     stats: HubStats,
 }
 
@@ -166,6 +201,7 @@ impl Hub {
                 last_forced_keyframe: None,
                 keyframe_pending: false,
                 last_bitrate_eval: None,
+                encode_lags: VecDeque::with_capacity(ENCODE_LAG_WINDOW),
                 stats,
             }),
             control,
@@ -190,8 +226,19 @@ impl Hub {
             viewers: state.viewers.len(),
             group_packets: state.group.packets.len(),
             group_bytes: state.group.bytes,
+            capture_to_publish_us: summarize(&state.encode_lags),
             ..state.stats.clone()
         }
+    }
+
+    /// Records how long the frame about to be published took from capture
+    /// (for `/asp/stats` and the latency benchmark's breakdown).
+    pub fn record_capture_to_publish(&self, lag_us: u64) {
+        let mut state = self.lock();
+        if state.encode_lags.len() == ENCODE_LAG_WINDOW {
+            state.encode_lags.pop_front();
+        }
+        state.encode_lags.push_back(lag_us);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -258,11 +305,12 @@ impl Hub {
         } else if state.keyframe_pending {
             self.request_keyframe(state, now);
         }
-        self.keep_for_joiners(state, &packet, keyframe, now);
+        let entry = keyframe || starts_refresh(&packet);
+        self.keep_for_joiners(state, &packet, entry, now);
 
         let mut i = 0;
         while i < state.viewers.len() {
-            match self.deliver(&mut state.viewers[i], &mut state.notices, &mut state.stats, &packet, sequence, keyframe, now)
+            match self.deliver(&mut state.viewers[i], &mut state.notices, &mut state.stats, &packet, sequence, entry, now)
             {
                 Delivery::Kept => i += 1,
                 Delivery::Gone => {
@@ -289,11 +337,11 @@ impl Hub {
         stats: &mut HubStats,
         packet: &Bytes,
         sequence: u32,
-        keyframe: bool,
+        entry: bool,
         now: Instant,
     ) -> Delivery {
         if let Some(skip) = &mut slot.skip {
-            if keyframe && slot.tx.capacity() >= 2 {
+            if entry && slot.tx.capacity() >= 2 {
                 let missed = skip.last.wrapping_sub(skip.first) + 1;
                 let notice = notices.skipped(sequence, skip.first, skip.last);
                 // Room for both was checked, and only the hub sends.
@@ -301,7 +349,7 @@ impl Hub {
                 if !sent {
                     return Delivery::Gone;
                 }
-                info!(viewer = slot.id, missed, "viewer resumed at a keyframe");
+                info!(viewer = slot.id, missed, "viewer resumed at a keyframe or refresh start");
                 slot.skip = None;
                 return Delivery::Kept;
             }
@@ -339,10 +387,11 @@ impl Hub {
         }
     }
 
-    /// Keeps the current keyframe run, capped in bytes.
-    fn keep_for_joiners(&self, state: &mut State, packet: &Bytes, keyframe: bool, now: Instant) {
+    /// Keeps the run since the last entry point (keyframe or intra-refresh
+    /// start), capped in bytes.
+    fn keep_for_joiners(&self, state: &mut State, packet: &Bytes, entry: bool, now: Instant) {
         let group = &mut state.group;
-        if keyframe {
+        if entry {
             group.packets.clear();
             group.bytes = 0;
         } else if group.packets.is_empty() {
@@ -397,6 +446,15 @@ impl Hub {
             info!(from = state.stats.bitrate_target, to = target, "bitrate target changed by viewer feedback");
             state.stats.bitrate_target = target;
             self.control.bitrate.store(target, Ordering::Release);
+        }
+    }
+
+    /// Viewer `id` needs a keyframe (its transport lost the current run);
+    /// rate-limited like a RequestKeyframe S-packet.
+    pub fn request_keyframe_for(&self, id: u64) {
+        let mut state = self.lock();
+        if state.viewers.iter().any(|s| s.id == id) {
+            self.request_keyframe(&mut state, Instant::now());
         }
     }
 

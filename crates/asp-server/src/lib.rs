@@ -37,7 +37,10 @@
 //! it follow on that stream, whole packets back to back (self-delimiting by
 //! their header's length). Read the streams in the order they arrive, each to
 //! its end, through a `PacketReader`. Concatenated, the streams carry exactly
-//! the bytes the WebSocket messages carry.
+//! the bytes the WebSocket messages carry. A viewer may stop a stream it no
+//! longer wants (STOP_SENDING, e.g. cancelling the reader of a run it is too
+//! late for): the session goes on and resumes at the next keyframe, on a new
+//! stream (a keyframe is requested).
 //!
 //! **Viewer → server (both transports):** S-packets. On WebSocket, each
 //! binary message holds one or more whole S-packets; on WebTransport, write
@@ -54,7 +57,7 @@
 //! | `Ping` (`sequence`, `timestamp_us`) | viewer → server | answered at once by `Pong` echoing both |
 //! | `BitrateAdjust` (`bitrate_kbps`) | viewer → server | the viewer can sustain this rate; see the rate policy below |
 //! | `Ack`, `Pong`, `QualityChange` | viewer → server | accepted, no action |
-//! | `Nack` (`sequences`, `reason` "skipped: ...") | server → viewer | this viewer fell behind: the listed frames were not sent, and the next frame it gets is a keyframe |
+//! | `Nack` (`sequences`, `reason` "skipped: ...") | server → viewer | this viewer fell behind: the listed frames were not sent, and the next frame it gets is a keyframe (or, with intra refresh, a refresh start) |
 //! | `EndOfStream` (`reason`) | server → viewer | the input ended; the connection closes after it (WebSocket 1000) |
 //!
 //! The header sequence number of a server S-packet is that of the latest
@@ -68,6 +71,13 @@
 //! since, capped at 32 MiB). A new viewer gets it first, then the live
 //! frames, with no gap and no duplicate: its first frame decodes at once.
 //! Joiners do not force keyframes, so a crowd of them costs no bitrate.
+//!
+//! With intra refresh (`asp-encode --intra-refresh --serve`) there are no
+//! periodic keyframes: the run kept for joiners starts at the latest
+//! refresh start (a D frame that opens a refresh cycle), the decoder joins
+//! there and its picture is exact once the cycle has swept it (frames
+//! before are flagged `recovering`). Skipping viewers resume at a refresh
+//! start too. WebTransport streams still begin only at keyframes.
 //!
 //! # Slow viewers
 //!
@@ -106,7 +116,7 @@ mod ws;
 mod wt;
 
 pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
-pub use hub::{EncoderControl, Hub, HubStats, JoinError, ViewerHandle};
+pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{FrameSource, LiveOptions, SourceRead, TestPattern};
 pub use server::{Server, StreamFacts};
 pub use wt::PATH as WEBTRANSPORT_PATH;

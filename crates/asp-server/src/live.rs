@@ -202,6 +202,7 @@ fn encode_live(
             applied_bitrate = bitrate;
         }
         let encoded = encoder.encode(&frame, capture_us).map_err(LiveError::Encode)?;
+        hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
         hub.publish(Bytes::copy_from_slice(encoded.packet), encoded.sequence, encoded.keyframe);
         frames += 1;
     };

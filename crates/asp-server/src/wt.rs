@@ -10,6 +10,11 @@
 //! docs/scaling.md). A viewer reads the streams in the order they open.
 //! Viewer -> server: S-packets back to back on any unidirectional stream(s)
 //! the viewer opens, or one or more whole S-packets per datagram.
+//!
+//! A viewer may stop reading a stream (STOP_SENDING, e.g. cancelling its
+//! reader to skip a keyframe run it is too late for): the session goes on,
+//! delta frames are skipped, a keyframe is requested (rate-limited as all
+//! requests are), and the next keyframe opens a new stream.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,10 +26,11 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tracing::{info, warn};
 use wtransport::endpoint::IncomingSession;
+use wtransport::error::StreamWriteError;
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
 use crate::hub::{ClientOutcome, Hub};
-use crate::sync::client_limits;
+use crate::sync::{client_limits, ClientMessageError};
 
 /// The path of the WebTransport session.
 pub const PATH: &str = "/asp/wt";
@@ -137,27 +143,47 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
     let send_timeout = limits.idle_timeout;
 
     let ending = 'session: {
-        for packet in std::mem::take(&mut viewer.backlog) {
-            if let Err(e) = write(&connection, &mut stream, &packet, send_timeout).await {
-                break 'session e;
-            }
-        }
+        let mut skipping = false;
+        let backlog = std::mem::take(&mut viewer.backlog);
+        let mut backlog = backlog.into_iter();
         loop {
-            let packet = tokio::select! {
-                biased;
-                end = &mut reader => break 'session end.unwrap_or_else(|e| Ending { code: 2, reason: format!("reader failed: {e}") }),
-                Some(reply) = replies.recv() => reply,
-                packet = viewer.queue.recv() => match packet {
-                    Some(packet) => packet,
-                    None => {
-                        let reason = viewer.close_reason().unwrap_or("closed by the server").to_string();
-                        let code = if reason.starts_with("end of stream") { 0 } else { 1 };
-                        break 'session Ending { code, reason };
-                    }
+            let packet = match backlog.next() {
+                Some(packet) => packet,
+                None => tokio::select! {
+                    biased;
+                    end = &mut reader => break 'session end.unwrap_or_else(|e| Ending { code: 2, reason: format!("reader failed: {e}") }),
+                    Some(reply) = replies.recv() => reply,
+                    packet = viewer.queue.recv() => match packet {
+                        Some(packet) => packet,
+                        None => {
+                            let reason = viewer.close_reason().unwrap_or("closed by the server").to_string();
+                            let code = if reason.starts_with("end of stream") { 0 } else { 1 };
+                            break 'session Ending { code, reason };
+                        }
+                    },
                 },
             };
-            if let Err(e) = write(&connection, &mut stream, &packet, send_timeout).await {
-                break 'session e;
+            if skipping {
+                // After a stopped stream: nothing that depends on the
+                // abandoned keyframe run; S-packets still go.
+                match packet.get(5).copied() {
+                    Some(t) if t == PacketType::I as u8 => skipping = false,
+                    Some(t) if t == PacketType::S as u8 => {}
+                    _ => continue,
+                }
+            }
+            match write(&connection, &mut stream, &packet, send_timeout).await {
+                Ok(()) => {}
+                Err(WriteError::Stopped) => {
+                    // The viewer stopped reading this keyframe run (it fell
+                    // behind, or wants to start afresh): not an error. The
+                    // next keyframe starts a new stream; ask for one soon.
+                    info!(viewer = id, "WebTransport viewer stopped a stream; resuming at the next keyframe");
+                    stream = None;
+                    skipping = true;
+                    hub.request_keyframe_for(id);
+                }
+                Err(WriteError::End(e)) => break 'session e,
             }
         }
     };
@@ -173,32 +199,49 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
     hub.leave(id, &ending.reason);
 }
 
+/// Why a packet could not be written.
+enum WriteError {
+    /// The viewer stopped the current stream (STOP_SENDING): the session
+    /// goes on, from the next keyframe on a new stream.
+    Stopped,
+    /// The session is over.
+    End(Ending),
+}
+
 /// Writes one packet; a keyframe starts a new stream.
 async fn write(
     connection: &Connection,
     stream: &mut Option<SendStream>,
     packet: &[u8],
     limit: Duration,
-) -> Result<(), Ending> {
+) -> Result<(), WriteError> {
     let keyframe = packet.get(5) == Some(&(PacketType::I as u8));
     let result = timeout(limit, async {
         if keyframe || stream.is_none() {
             if let Some(mut old) = stream.take() {
                 let _ = old.quic_stream_mut().finish();
             }
-            let opened = connection.open_uni().await.map_err(|e| e.to_string())?.await.map_err(|e| e.to_string())?;
-            *stream = Some(opened);
+            let opened = connection.open_uni().await.map_err(|e| WriteError::failed(e.to_string()))?;
+            *stream = Some(opened.await.map_err(|e| WriteError::failed(e.to_string()))?);
         }
         match stream.as_mut() {
-            Some(s) => s.write_all(packet).await.map_err(|e| e.to_string()),
+            Some(s) => s.write_all(packet).await.map_err(|e| match e {
+                StreamWriteError::Stopped(_) => WriteError::Stopped,
+                e => WriteError::failed(e.to_string()),
+            }),
             None => Ok(()),
         }
     })
     .await;
     match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Ending { code: 2, reason: format!("send failed: {e}") }),
-        Err(_) => Err(Ending { code: 1, reason: "timeout: the viewer stopped reading".into() }),
+        Ok(written) => written,
+        Err(_) => Err(WriteError::End(Ending { code: 1, reason: "timeout: the viewer stopped reading".into() })),
+    }
+}
+
+impl WriteError {
+    fn failed(error: String) -> WriteError {
+        WriteError::End(Ending { code: 2, reason: format!("send failed: {error}") })
     }
 }
 
@@ -254,6 +297,11 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
     }
 }
 
+/// Reads S-packets from a stream the viewer opened. Damage counts as bad
+/// messages by the chunk: the packet reader merges a run of junk into one
+/// span that it reports only when a valid packet follows, so junk is found
+/// by arithmetic instead (bytes received minus valid packets minus what is
+/// still buffered), and a viewer streaming garbage is cut off quickly.
 async fn read_stream(
     mut recv: wtransport::RecvStream,
     hub: Arc<Hub>,
@@ -264,17 +312,29 @@ async fn read_stream(
     let limits = hub.limits().clone();
     let mut reader = PacketReader::with_limits(client_limits(limits.max_client_message));
     let mut buf = vec![0u8; 4096];
+    let (mut received, mut valid, mut junk_seen) = (0u64, 0u64, 0u64);
     loop {
         let n = match recv.read(&mut buf).await {
             Ok(Some(n)) => n,
             Ok(None) | Err(_) => return,
         };
+        received += n as u64;
         reader.push(&buf[..n]);
+        let mut outcomes = Vec::new();
         while let Some(event) = reader.next_event() {
-            let outcome = match event {
-                ReadEvent::Packet { packet, .. } => hub.client_message(id, packet.as_bytes()),
-                ReadEvent::Skipped { error, .. } => hub.bad_message(id, &crate::sync::ClientMessageError::Packet(error)),
-            };
+            // Skipped spans are counted below, as junk bytes.
+            if let ReadEvent::Packet { packet, .. } = event {
+                valid += packet.as_bytes().len() as u64;
+                outcomes.push(hub.client_message(id, packet.as_bytes()));
+            }
+        }
+        let junk = received.saturating_sub(valid + reader.buffered() as u64);
+        if junk > junk_seen {
+            let error = ClientMessageError::Other(format!("{} bytes that are no S-packet", junk - junk_seen));
+            junk_seen = junk;
+            outcomes.push(hub.bad_message(id, &error));
+        }
+        for outcome in outcomes {
             if let Some(ending) = answer(outcome, id, &replies) {
                 let _ = end.send(ending).await;
                 return;

@@ -4,15 +4,32 @@
 //! like for like.
 //!
 //! `cargo run --release -p asp-wasm --example decode_speed -- FILE.asp...`
+//!
+//! `THREADS=N` (N > 1) decodes the tiles on a rayon pool of N threads, as
+//! the threaded wasm build does on its Web Workers.
 
 use std::time::Instant;
 
-use asp_core::codec::decoder::Serial;
+use asp_core::codec::decoder::{Parallel, Serial};
 use asp_core::packet::{Header, HEADER_LEN};
 use asp_core::Limits;
 use asp_wasm::player::Player;
 
+/// Tiles on the current rayon pool, as the threaded wasm build runs them.
+struct Rayon;
+
+impl Parallel for Rayon {
+    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
+        use rayon::prelude::*;
+        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
+    }
+}
+
 fn main() {
+    let threads: usize = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1).max(1);
+    if threads > 1 {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().expect("a rayon pool");
+    }
     let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
     for file in std::env::args().skip(1) {
         let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -27,7 +44,11 @@ fn main() {
         let once = || {
             let mut player = Player::default();
             let start = Instant::now();
-            let frames = packets.iter().filter(|p| player.decode(p, &Serial)).count();
+            let frames = if threads > 1 {
+                packets.iter().filter(|p| player.decode(p, &Rayon)).count()
+            } else {
+                packets.iter().filter(|p| player.decode(p, &Serial)).count()
+            };
             let ms = start.elapsed().as_secs_f64() * 1000.0;
             assert_eq!(frames, packets.len(), "{file}: {:?}", player.last_error());
             ms
@@ -39,7 +60,7 @@ fn main() {
         let ms = times[runs / 2];
         let name = std::path::Path::new(&file).file_name().map_or(file.clone(), |n| n.to_string_lossy().into_owned());
         println!(
-            "{{\"build\":\"native Player\",\"threads\":1,\"file\":\"{name}\",\"frames\":{},\"median_ms\":{ms:.1},\"fps\":{:.1},\"runs_ms\":[{}]}}",
+            "{{\"build\":\"native Player\",\"threads\":{threads},\"file\":\"{name}\",\"frames\":{},\"median_ms\":{ms:.1},\"fps\":{:.1},\"runs_ms\":[{}]}}",
             packets.len(),
             packets.len() as f64 * 1000.0 / ms,
             runs_ms.join(",")

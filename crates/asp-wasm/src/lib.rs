@@ -39,6 +39,7 @@
 pub mod checksum;
 pub mod feedback;
 pub mod player;
+pub mod rgba;
 
 use std::sync::Once;
 
@@ -50,6 +51,7 @@ use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use feedback::Feedback;
 use player::{Player, StreamFacts};
+use rgba::YuvToRgba;
 
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
@@ -118,6 +120,8 @@ pub fn wasm_memory() -> JsValue {
 pub struct Decoder {
     player: Player,
     feedback: Feedback,
+    /// The frame on show as RGBA, for the Canvas2D renderer; reused.
+    rgba: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -144,7 +148,7 @@ impl Decoder {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Decoder {
         install_panic_hook();
-        Decoder { player: Player::new(Limits::DEFAULT), feedback: Feedback::default() }
+        Decoder { player: Player::new(Limits::DEFAULT), feedback: Feedback::default(), rgba: Vec::new() }
     }
 
     /// Appends a chunk of the stream (any size, packets may span chunks),
@@ -185,6 +189,35 @@ impl Decoder {
     /// `""` before the first frame.
     pub fn frame_checksum(&self) -> String {
         self.player.frame().map(checksum::i420_crc32_hex).unwrap_or_default()
+    }
+
+    /// Converts the frame on show to RGBA with the stream's matrix and
+    /// range (4 bytes a pixel, `width * height * 4` bytes, alpha 255) into a
+    /// buffer this decoder keeps, and returns its address in
+    /// `wasm_memory()`; 0 without a frame or memory. The threaded build
+    /// converts bands of rows on its pool. For Canvas2D: GPU renderers
+    /// upload the planes and convert in a shader instead.
+    pub fn rgba(&mut self) -> usize {
+        let Some(frame) = self.player.frame() else { return 0 };
+        let len = frame.width() * frame.height() * 4;
+        if self.rgba.len() != len {
+            self.rgba.clear();
+            if self.rgba.try_reserve_exact(len).is_err() {
+                self.player.caller_error("out of memory: no room for the RGBA picture");
+                return 0;
+            }
+            self.rgba.resize(len, 0);
+        }
+        let facts = self.player.facts();
+        let convert = YuvToRgba::new(facts.map_or(1, |f| f.color_matrix), facts.map_or(0, |f| f.color_range));
+        let row_bytes = frame.width() * 4;
+        // Bands of 16 rows: enough to share among a few workers.
+        let mut bands: Vec<(usize, &mut [u8])> = self.rgba.chunks_mut(16 * row_bytes).enumerate().collect();
+        use asp_core::codec::decoder::Parallel;
+        EXECUTOR.for_each_mut(&mut bands, |_, (band, out)| {
+            convert.convert_rows(frame, *band * 16..*band * 16 + 16, out);
+        });
+        self.rgba.as_ptr() as usize
     }
 
     /// Consumes every buffered packet without decoding it and waits for the

@@ -11,12 +11,13 @@ export { yuvToRgb } from './colour.js';
 /**
  * prefer: 'auto' (default), 'webgpu', 'webgl2' or 'canvas2d' — the first
  * renderer to try; the ones after it in the order above are fallbacks.
+ * options.readable: the canvas can be read back (readTop, a measurement hook).
  */
-export async function createRenderer(canvas, prefer = 'auto') {
+export async function createRenderer(canvas, prefer = 'auto', options = {}) {
   const order = ['webgpu', 'webgl2', 'canvas2d'];
   const start = Math.max(0, order.indexOf(prefer));
   for (const name of order.slice(start)) {
-    const renderer = name === 'webgpu' ? await createWebGpuRenderer(canvas)
+    const renderer = name === 'webgpu' ? await createWebGpuRenderer(canvas, options)
       : name === 'webgl2' ? createWebGl2Renderer(canvas)
         : createCanvas2dRenderer(canvas);
     if (renderer) return renderer;

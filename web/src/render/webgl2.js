@@ -96,6 +96,61 @@ class WebGl2Renderer {
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 
+  /**
+   * Resolves once the GPU has done the work issued so far (a fence, polled:
+   * never blocks the worker). The player draws again only then, so GL work
+   * cannot queue up behind a slow GPU.
+   */
+  whenDrawn() {
+    const gl = this.gl;
+    const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    gl.flush();
+    return new Promise((resolve, reject) => {
+      const poll = () => {
+        const status = gl.clientWaitSync(fence, 0, 0);
+        if (status === gl.TIMEOUT_EXPIRED) {
+          setTimeout(poll, 1);
+          return;
+        }
+        gl.deleteSync(fence);
+        if (status === gl.WAIT_FAILED) reject(new Error('WebGL2 fence failed'));
+        else resolve();
+      };
+      poll();
+    });
+  }
+
+  /**
+   * Measurement hook: RGBA of the top `rows` rows of what was just drawn
+   * (top row first), once the GPU has drawn it. Call in the same task as
+   * draw() (the drawing buffer is not kept past it). The pixels go into a
+   * pixel-pack buffer read after a fence, so the readback never blocks the
+   * worker on the GPU.
+   */
+  async readTop(rows) {
+    const gl = this.gl;
+    const { width, height } = this.canvas;
+    const n = Math.min(rows, height);
+    const pbo = gl.createBuffer();
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+    gl.bufferData(gl.PIXEL_PACK_BUFFER, width * n * 4, gl.STREAM_READ);
+    gl.readPixels(0, height - n, width, n, gl.RGBA, gl.UNSIGNED_BYTE, 0);
+    gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+    try {
+      await this.whenDrawn();
+      const bottomUp = new Uint8Array(width * n * 4);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, pbo);
+      gl.getBufferSubData(gl.PIXEL_PACK_BUFFER, 0, bottomUp);
+      gl.bindBuffer(gl.PIXEL_PACK_BUFFER, null);
+      const out = new Uint8Array(bottomUp.length);
+      const line = width * 4;
+      for (let y = 0; y < n; y++) out.set(bottomUp.subarray((n - 1 - y) * line, (n - y) * line), y * line);
+      return out;
+    } finally {
+      gl.deleteBuffer(pbo);
+    }
+  }
+
   /** Resolves when the GL work issued so far has completed. */
   finish() {
     this.gl.finish();

@@ -10,7 +10,7 @@ import { fitScale } from './colour.js';
  * when this browser has no adapter (then the caller tries WebGL2; the
  * canvas is left untouched, so it can still get another context).
  */
-export async function createWebGpuRenderer(canvas) {
+export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
   const gpu = globalThis.navigator?.gpu;
   if (!gpu) return null;
   const adapter = await gpu.requestAdapter().catch(() => null);
@@ -20,7 +20,9 @@ export async function createWebGpuRenderer(canvas) {
   const context = canvas.getContext('webgpu');
   if (!context) return null;
   const format = gpu.getPreferredCanvasFormat();
-  context.configure({ device, format, alphaMode: 'opaque' });
+  // readable: the measurement hook (readTop) copies from the canvas texture.
+  const usage = GPUTextureUsage.RENDER_ATTACHMENT | (readable ? GPUTextureUsage.COPY_SRC : 0);
+  context.configure({ device, format, alphaMode: 'opaque', usage });
   return new WebGpuRenderer(canvas, device, context, format, adapter.info?.description || adapter.info?.vendor || '');
 }
 
@@ -101,6 +103,43 @@ class WebGpuRenderer {
     pass.draw(4);
     pass.end();
     q.submit([encoder.finish()]);
+  }
+
+  /**
+   * Measurement hook (the renderer made with `readable`): RGBA of the top
+   * `rows` rows of the canvas texture just drawn, once the GPU has drawn
+   * it. Call in the same task as draw().
+   */
+  async readTop(rows) {
+    const texture = this.context.getCurrentTexture();
+    const width = texture.width;
+    const n = Math.min(rows, texture.height);
+    const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+    const buffer = this.device.createBuffer({ size: bytesPerRow * n, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture }, { buffer, bytesPerRow }, { width, height: n });
+    this.device.queue.submit([encoder.finish()]);
+    await buffer.mapAsync(GPUMapMode.READ);
+    const mapped = new Uint8Array(buffer.getMappedRange());
+    const out = new Uint8Array(width * n * 4);
+    const bgra = texture.format.startsWith('bgra');
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * bytesPerRow + x * 4, o = (y * width + x) * 4;
+        out[o] = mapped[bgra ? i + 2 : i];
+        out[o + 1] = mapped[i + 1];
+        out[o + 2] = mapped[bgra ? i : i + 2];
+        out[o + 3] = mapped[i + 3];
+      }
+    }
+    buffer.unmap();
+    buffer.destroy();
+    return out;
+  }
+
+  /** Resolves once the GPU has done the work submitted so far (never blocks). */
+  whenDrawn() {
+    return this.device.queue.onSubmittedWorkDone();
   }
 
   /** Resolves when the GPU has finished the work submitted so far. */

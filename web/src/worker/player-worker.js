@@ -6,11 +6,16 @@
 // The threaded build starts its own pool of workers from here (nested
 // workers).
 //
+// Where the page cannot hand its canvas to a worker (no OffscreenCanvas),
+// <asp-player> imports this module on the page's thread instead (a fresh
+// instance per element) and talks to it through attach(): the same player,
+// single-threaded build, drawing on the page's canvas.
+//
 // Messages in:  init { canvas, options }, open { src, base }, play, pause,
 //               stop, visibility { hidden }, resize { width, height }
 // Messages out: ready { build, renderer, adapter }, playing, frame {...}
-//               (options.checksums only), stats { stats }, error { message,
-//               fatal }, ended
+//               (options.checksums only), presented {...} (options.probeRows
+//               only), stats { stats }, error { message, fatal }, ended
 
 import { loadDecoder } from '../load.js';
 import { createRenderer, yuvToRgb } from '../render/index.js';
@@ -36,13 +41,20 @@ let nextTickAt = 0;
 let lastKeyframeRequest = -Infinity;
 let lossesAtLastRequest = 0;
 let colour = { key: '', rows: null };
+// When the last bytes arrived, and when the frame on show arrived and was decoded.
+let bytesAt = 0;
+let receivedAt = 0;
+let decodedAt = 0;
 
 const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latencyMs: 0, latencies: 0 });
 let window_ = counters();
 let totals = { frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 };
 let statsTimer = null;
 
-const post = (message) => self.postMessage(message);
+// Where messages go: the worker's page, or what attach() was given.
+const inWorker = typeof WorkerGlobalScope === 'function' && self instanceof WorkerGlobalScope;
+let page = inWorker ? self : null;
+const post = (message, transfer) => page?.postMessage(message, transfer);
 
 function report(message, fatal = false) {
   totals.errors += 1;
@@ -56,7 +68,7 @@ const commands = {
     canvas = m.canvas;
     options = m.options ?? {};
     asp = await loadDecoder({ threads: options.threads ?? 'auto', workers: options.workers });
-    renderer = await createRenderer(canvas, options.renderer ?? 'auto');
+    renderer = await createRenderer(canvas, options.renderer ?? 'auto', { readable: options.probeRows > 0 });
     dec = new asp.Decoder();
     post({ type: 'ready', build: asp.build, renderer: renderer.name, adapter: renderer.adapter });
   },
@@ -64,6 +76,7 @@ const commands = {
   open(m) {
     closeSource();
     const { url, Source, options: sourceOptions } = sourceFor(m.src, m.base);
+    drawPending = false;
     dec.reset();
     sourceEnded = false;
     paused = false;
@@ -102,6 +115,7 @@ const commands = {
 
   stop() {
     closeSource();
+    drawPending = false;
     dec?.reset();
     renderer?.clear();
   },
@@ -131,6 +145,7 @@ function closeSource() {
 // --- data in -----------------------------------------------------------------
 
 function onData(bytes) {
+  bytesAt = performance.now();
   window_.bytes += bytes.byteLength;
   dec.push(bytes);
   if (!source.live) {
@@ -169,7 +184,9 @@ function decodeOne() {
   const error = dec.last_error();
   if (error) report(error);
   if (!fresh) return false;
-  window_.decodeMs += performance.now() - t0;
+  decodedAt = performance.now();
+  receivedAt = bytesAt;
+  window_.decodeMs += decodedAt - t0;
   window_.frames += 1;
   totals.frames += 1;
   const capture = dec.capture_time_us;
@@ -233,7 +250,39 @@ function tick() {
 
 // --- presenting --------------------------------------------------------------
 
+/**
+ * The frame on show as RGBA, a view of wasm memory (for the Canvas2D
+ * renderer). The view is made after the conversion, which may grow memory.
+ */
+function rgbaOfFrame() {
+  const ptr = dec.rgba();
+  return ptr ? new Uint8ClampedArray(asp.wasm_memory().buffer, ptr, dec.width * dec.height * 4) : null;
+}
+
+// At most one draw in flight. A GPU slower than the stream (a software
+// rasteriser, a busy machine) would otherwise queue every frame's upload
+// and draw in the GPU process, and the picture would fall further and
+// further behind. Frames decoded while a draw is in flight are not drawn;
+// the newest is drawn as soon as the GPU is done.
+let drawing = false;
+let drawPending = false;
+
 function present() {
+  if (drawing) {
+    drawPending = true;
+    return;
+  }
+  draw();
+}
+
+function drawn() {
+  drawing = false;
+  if (!drawPending) return;
+  drawPending = false;
+  if (dec?.has_frame) draw();
+}
+
+function draw() {
   const key = `${dec.color_matrix}/${dec.color_range}`;
   if (colour.key !== key) colour = { key, rows: yuvToRgb(dec.color_matrix, dec.color_range) };
   renderer.draw({
@@ -248,12 +297,36 @@ function present() {
     yStride: dec.y_stride,
     uvStride: dec.uv_stride,
     rows: colour.rows,
+    rgba: rgbaOfFrame,
   });
   window_.presented += 1;
+  if (options.probeRows > 0) probePresented();
+  drawing = true;
+  renderer.whenDrawn().then(drawn, drawn);
   if (!playingSent) {
     playingSent = true;
     post({ type: 'playing' });
   }
+}
+
+/**
+ * Measurement hook (probe-rows): the top rows of what the renderer just
+ * drew, read back from the canvas, the times of the frame's stages, and
+ * the wall-clock time once the pixels were
+ * read — so a page can compare a timestamp burnt into the picture with
+ * the moment the picture was on the canvas.
+ */
+function probePresented() {
+  const sequence = dec.sequence;
+  const captureUs = dec.capture_time_us ?? null;
+  const { width, height } = canvas;
+  const epoch = (t) => performance.timeOrigin + t;
+  // The stages of this frame (epoch ms): its last bytes received, decoded, draw issued.
+  const stages = { received: epoch(receivedAt), decoded: epoch(decodedAt), drawIssued: epoch(performance.now()) };
+  renderer.readTop(options.probeRows).then((pixels) => {
+    const at = performance.timeOrigin + performance.now();
+    post({ type: 'presented', sequence, captureUs, at, stages, width, height, pixels }, [pixels.buffer]);
+  }, (error) => report(`probe-rows: ${error?.message ?? error}`));
 }
 
 function postStats() {
@@ -282,8 +355,7 @@ function postStats() {
 
 // Commands run one after the other (init is async; the rest wait for it).
 let queue = Promise.resolve();
-self.onmessage = (e) => {
-  const m = e.data;
+function receive(m) {
   queue = queue.then(async () => {
     const command = commands[m?.type];
     if (!command) return;
@@ -293,4 +365,17 @@ self.onmessage = (e) => {
       report(String(error?.message ?? error), true);
     }
   });
-};
+}
+
+if (inWorker) self.onmessage = (e) => receive(e.data);
+
+/**
+ * The main-thread fallback: runs this player on the page's thread, posting
+ * its messages to `target.postMessage(message)`; returns the function that
+ * takes the page's messages. The threaded build is not used there (its
+ * pool would block the page's thread).
+ */
+export function attach(target) {
+  page = target;
+  return (m) => receive(m?.type === 'init' ? { ...m, options: { ...m.options, threads: false } } : m);
+}

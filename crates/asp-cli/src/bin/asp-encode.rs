@@ -76,9 +76,9 @@ struct Args {
     side_data: bool,
     /// Encode live and serve the stream, a player page, WebSocket and
     /// WebTransport at this address (e.g. 127.0.0.1:8080) instead of writing a file.
-    /// (Not yet with intra refresh, whose late joiners need a sweep-aware
-    /// start, nor with ROI analysis, palettes, --recon or --psnr.)
-    #[arg(long, value_name = "ADDR", conflicts_with_all = ["intra_refresh", "roi", "palette", "recon", "psnr"])]
+    /// With --intra-refresh, viewers join at the start of a refresh sweep.
+    /// (Not with ROI analysis, palettes, --recon or --psnr.)
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["roi", "palette", "recon", "psnr"])]
     serve: Option<std::net::SocketAddr>,
     /// With --serve: play a file input again from the start when it ends.
     #[arg(long = "loop", requires = "serve")]

@@ -17,6 +17,9 @@ use super::range_coder::{BitModel, RangeDecoder, RangeEncoder};
 
 /// A source or sink of binary decisions. See the module docs.
 pub trait Bins {
+    /// Whether the bits passed in are ignored (decoding): a syntax
+    /// function may then skip work that only computes them.
+    const DECODES: bool = false;
     /// Codes `bit` with an adaptive model; returns the bit coded.
     fn bin(&mut self, model: &mut BitModel, bit: bool) -> bool;
     /// Codes `bit` with probability 1/2; returns the bit coded.
@@ -37,6 +40,7 @@ impl Bins for RangeEncoder {
 }
 
 impl Bins for RangeDecoder<'_> {
+    const DECODES: bool = true;
     #[inline(always)]
     fn bin(&mut self, model: &mut BitModel, _bit: bool) -> bool {
         self.decode(model)

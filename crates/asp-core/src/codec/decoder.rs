@@ -5,6 +5,14 @@
 //! several cores), place them in the frame, deblock, and keep the result as
 //! the reference for the next D frame. C and S packets carry no picture.
 //!
+//! Tiles that span the frame's width (the encoder's default grid) are
+//! deblocked inside their own jobs: each such tile owns a band of frame
+//! rows, filters every edge that lies within it, and copies itself into its
+//! band, all on its core; only the horizontal edges where two tiles meet
+//! are filtered afterwards. The deblocking filter's order is defined so
+//! that this gives the same samples as filtering the whole frame at once
+//! (see [`deblock`](super::deblock)), which the encoder does.
+//!
 //! Nothing in a packet is trusted: tile data that ends early, a syntax
 //! value out of range or a D frame whose reference was lost is a typed
 //! error, the frame is not produced, and the decoder waits for the next
@@ -16,9 +24,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::deblock::{self, BlockInfo, DeblockParams};
+use super::deblock::{self, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
 use super::frame::{Frame, FrameError, MB_SIZE};
-use super::plane_mut::FramePlanes;
+use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
 use super::recon::{add_luma_residual, add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
@@ -56,6 +64,16 @@ struct TileSlot {
     planes: TilePlanes,
     mbs: TileMbs,
     result: Result<(), TileError>,
+}
+
+/// A tile's job when it spans the frame's width: its slot, and the rows of
+/// the new frame (samples and 8x8 block infos) that it alone writes.
+struct BandJob<'a> {
+    slot: &'a mut TileSlot,
+    y: &'a mut [u8],
+    u: &'a mut [u8],
+    v: &'a mut [u8],
+    blocks: &'a mut [BlockInfo],
 }
 
 /// What went wrong inside one tile.
@@ -131,6 +149,8 @@ pub struct Decoder {
     slots: Vec<TileSlot>,
     /// Macroblock infos of the frame, for deblocking; reused.
     infos: Vec<MbInfo>,
+    /// 8x8 block infos of the frame, for deblocking; reused.
+    blocks: Vec<BlockInfo>,
     /// Frames still to decode, after joining at an intra-refresh start,
     /// until the picture is exact (0: it is).
     refresh_left: u16,
@@ -142,7 +162,15 @@ impl Decoder {
     }
 
     pub fn with_limits(limits: Limits) -> Decoder {
-        Decoder { limits, reference: None, spare: None, slots: Vec::new(), infos: Vec::new(), refresh_left: 0 }
+        Decoder {
+            limits,
+            reference: None,
+            spare: None,
+            slots: Vec::new(),
+            infos: Vec::new(),
+            blocks: Vec::new(),
+            refresh_left: 0,
+        }
     }
 
     /// Decodes one packet on the calling thread. `Ok(None)` for packets
@@ -217,20 +245,38 @@ impl Decoder {
             }
         }
         let slots = &mut self.slots[..tiles.len()];
-        parallel.for_each_mut(slots, |i, slot| {
+        let decode = |slot: &mut TileSlot, i: usize| {
             slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
-        });
-        self.infos.clear();
-        self.infos.resize(frame.mb_cols() * frame.mb_rows(), MbInfo::default());
-        for (index, slot) in self.slots[..tiles.len()].iter().enumerate() {
-            if let Err(error) = slot.result {
+        };
+        if columns == 1 {
+            // Row tiles: decode, deblock inside and store, one job per tile.
+            let mut jobs = band_jobs(&mut frame, &mut self.blocks, slots);
+            parallel.for_each_mut(&mut jobs, |i, job| {
+                decode(job.slot, i);
+                if job.slot.result.is_ok() {
+                    deblock_and_store_band(job);
+                }
+            });
+            drop(jobs);
+            if let Some(error) = first_error(slots) {
                 self.spare = Some(frame);
-                return Err(DecodeError::Tile { index, error });
+                return Err(error);
             }
-            slot.planes.store(&mut frame);
-            place_infos(&mut self.infos, frame.mb_cols(), &slot.mbs);
+            deblock_tile_seams(&mut frame, &self.blocks, &tiles);
+        } else {
+            parallel.for_each_mut(slots, |i, slot| decode(slot, i));
+            if let Some(error) = first_error(slots) {
+                self.spare = Some(frame);
+                return Err(error);
+            }
+            self.infos.clear();
+            self.infos.resize(frame.mb_cols() * frame.mb_rows(), MbInfo::default());
+            for slot in slots.iter() {
+                slot.planes.store(&mut frame);
+                place_infos(&mut self.infos, frame.mb_cols(), &slot.mbs);
+            }
+            deblock_frame(&mut frame, &self.infos);
         }
-        deblock_frame(&mut frame, &self.infos);
         self.refresh_left = match (kind, joined_refresh) {
             (FrameKind::Intra, _) => 0,
             (_, Some(frames)) => frames - 1,
@@ -328,6 +374,96 @@ fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u
     }
 }
 
+/// The first damaged tile's error, if any.
+fn first_error(slots: &[TileSlot]) -> Option<DecodeError> {
+    slots.iter().enumerate().find_map(|(index, slot)| slot.result.err().map(|error| DecodeError::Tile { index, error }))
+}
+
+/// Cuts the frame's planes and `blocks` (resized to the frame's 8x8 blocks)
+/// into the row bands of `slots`' tiles, which must span the frame's width
+/// and follow each other from the top (a one-column tile grid).
+fn band_jobs<'a>(frame: &'a mut Frame, blocks: &'a mut Vec<BlockInfo>, slots: &'a mut [TileSlot]) -> Vec<BandJob<'a>> {
+    let (ls, cs, cols) = (frame.luma_stride(), frame.chroma_stride(), frame.mb_cols() * 2);
+    blocks.clear();
+    blocks.resize(cols * frame.mb_rows() * 2, BlockInfo::default());
+    let (mut y, mut u, mut v) = (&mut frame.y[..], &mut frame.u[..], &mut frame.v[..]);
+    let mut rest = &mut blocks[..];
+    let mut jobs = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let rows = slot.planes.tile.mb_y.len() * MB_SIZE;
+        let (band_y, more_y) = split_front(core::mem::take(&mut y), rows * ls);
+        let (band_u, more_u) = split_front(core::mem::take(&mut u), rows / 2 * cs);
+        let (band_v, more_v) = split_front(core::mem::take(&mut v), rows / 2 * cs);
+        let (band_blocks, more_blocks) = split_front(core::mem::take(&mut rest), rows / 8 * cols);
+        (y, u, v, rest) = (more_y, more_u, more_v, more_blocks);
+        jobs.push(BandJob { slot, y: band_y, u: band_u, v: band_v, blocks: band_blocks });
+    }
+    jobs
+}
+
+/// The first `n` items of `items` (all of them if fewer) and the rest.
+fn split_front<T>(items: &mut [T], n: usize) -> (&mut [T], &mut [T]) {
+    let n = n.min(items.len());
+    items.split_at_mut(n)
+}
+
+/// Deblocks a decoded full-width tile in its own buffers as if it were a
+/// frame of its own (every edge inside it; not its top edge, which it
+/// shares with the tile above), then copies it into its band of the frame.
+fn deblock_and_store_band(job: &mut BandJob<'_>) {
+    let planes = &mut job.slot.planes;
+    let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
+    let rows = planes.tile.mb_y.len() * MB_SIZE;
+    block_infos(job.slot.mbs.infos(), planes.tile.mb_x.len(), job.blocks);
+    // The band's geometry comes from the frame and the tile grid, so the
+    // views and the filter accept it; if not, the band stays unfiltered
+    // and the frame would be wrong, which the round-trip tests catch.
+    if let (Ok(deblocker), Ok(y), Ok(u), Ok(v)) = (
+        Deblocker::new(job.blocks, ls, rows, DeblockParams::default()),
+        PlaneMut::new(&mut planes.y, ls, rows, ls),
+        PlaneMut::new(&mut planes.u, cs, rows / 2, cs),
+        PlaneMut::new(&mut planes.v, cs, rows / 2, cs),
+    ) {
+        let _ = deblocker.deblock(&mut FramePlanes { y, u, v });
+    }
+    for (dst, src) in [(&mut *job.y, &planes.y), (&mut *job.u, &planes.u), (&mut *job.v, &planes.v)] {
+        if dst.len() == src.len() {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+/// Filters the horizontal edges where two row tiles meet, after every tile
+/// has deblocked its inside ([`deblock_and_store_band`]): the last step of
+/// the frame's deblocking.
+fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles: &[Tile]) {
+    let (width, height) = (frame.luma_stride(), frame.mb_rows() * MB_SIZE);
+    let Ok(deblocker) = Deblocker::new(blocks, width, height, DeblockParams::default()) else { return };
+    let Ok(planes) = FramePlanes::from_frame(frame) else { return };
+    for (kind, plane, scale) in [(PlaneKind::Luma, planes.y, 1), (PlaneKind::Chroma, planes.u, 2), (PlaneKind::Chroma, planes.v, 2)] {
+        let mut band = Band::whole(plane);
+        for tile in tiles.iter().skip(1) {
+            let seam = tile.mb_y.start * MB_SIZE / scale;
+            let _ = deblocker.filter_horizontal_edges(kind, &mut band, seam..seam + 1);
+        }
+    }
+}
+
+/// The 8x8 block infos (raster order, two per macroblock each way) of the
+/// macroblocks `infos` (raster order, `mb_cols` per row), into `blocks`.
+fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
+    let cols = mb_cols * 2;
+    for (i, mb) in infos.iter().enumerate() {
+        let (mx, my) = (i % mb_cols, i / mb_cols);
+        for (q, mv) in mb.mvs.iter().enumerate() {
+            let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
+            if let Some(block) = blocks.get_mut(by * cols + bx) {
+                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
+            }
+        }
+    }
+}
+
 /// Copies a tile's macroblock infos into the frame-wide grid.
 pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
     let tile = mbs.tile();
@@ -342,18 +478,8 @@ pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
 /// The in-loop filter over a whole reconstructed frame, from the
 /// macroblock infos (the encoder calls it too, on its reconstruction).
 pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
-    let mb_cols = frame.mb_cols();
-    let cols = mb_cols * 2;
-    let mut blocks = alloc::vec![BlockInfo::default(); cols * frame.mb_rows() * 2];
-    for (i, mb) in infos.iter().enumerate() {
-        let (mx, my) = (i % mb_cols, i / mb_cols);
-        for (q, mv) in mb.mvs.iter().enumerate() {
-            let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
-            if let Some(block) = blocks.get_mut(by * cols + bx) {
-                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
-            }
-        }
-    }
+    let mut blocks = alloc::vec![BlockInfo::default(); frame.mb_cols() * 2 * frame.mb_rows() * 2];
+    block_infos(infos, frame.mb_cols(), &mut blocks);
     // A frame always has valid padded planes and one info per macroblock,
     // so neither call can fail.
     if let Ok(mut planes) = FramePlanes::from_frame(frame) {

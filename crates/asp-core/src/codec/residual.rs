@@ -84,8 +84,8 @@ pub fn code_block<B: Bins>(
     if n == 0 {
         return Ok(());
     }
-    // Encoder view of the block; meaningless (zero) when decoding.
-    let last_nonzero = levels.iter().rposition(|&l| l != 0).unwrap_or(0);
+    // Encoder view of the block; meaningless (and not computed) when decoding.
+    let last_nonzero = if B::DECODES { 0 } else { levels.iter().rposition(|&l| l != 0).unwrap_or(0) };
 
     // 1. Significance map. The last position needs no flags: if the map
     // reaches it, it must be the last non-zero level.

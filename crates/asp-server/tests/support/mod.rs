@@ -135,3 +135,57 @@ pub async fn wait_for(hub: &Hub, limit: Duration, what: &str, condition: impl Fn
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A healthy viewer that checks every frame arrives in order, on its own task.
+pub struct Healthy {
+    task: tokio::task::JoinHandle<u32>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    received: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Healthy {
+    pub async fn start(addr: SocketAddr) -> Healthy {
+        let mut ws = connect(addr).await;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = std::sync::Arc::clone(&received);
+        let task = tokio::spawn(async move {
+            let mut last: Option<u32> = None;
+            let mut frames = 0;
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return frames,
+                    got = next(&mut ws, Duration::from_secs(5)) => match got {
+                        Got::Packet(bytes, _) => {
+                            if sync_command(&bytes).is_some() {
+                                continue;
+                            }
+                            let sequence = Packet::parse(&bytes).unwrap().sequence();
+                            if let Some(l) = last {
+                                assert_eq!(sequence, l + 1, "the healthy viewer saw a gap");
+                            }
+                            last = Some(sequence);
+                            frames += 1;
+                            counter.store(frames, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Got::Closed(close) => panic!("the healthy viewer was closed: {close:?}"),
+                    },
+                }
+            }
+        });
+        Healthy { task, stop, received }
+    }
+
+    /// Waits until it has received 20 more frames (it is still being
+    /// served), then stops it; the number of frames it got in order.
+    pub async fn finish(self, hub: &asp_server::Hub) -> u32 {
+        let target = self.received.load(std::sync::atomic::Ordering::Relaxed) + 20;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.received.load(std::sync::atomic::Ordering::Relaxed) < target {
+            assert!(tokio::time::Instant::now() < deadline, "the healthy viewer stopped getting frames: {:?}", hub.stats());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let _ = self.stop.send(());
+        self.task.await.expect("the healthy viewer failed")
+    }
+}
