@@ -43,16 +43,11 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop) -> Clu
     let mut assignment = vec![0u16; points.len()];
     // No margin yet: every point is evaluated in the first pass.
     let mut margin = vec![f32::NEG_INFINITY; points.len()];
-    let mut sums = ClusterSums::empty(centres.len());
-    // Every point starts in cluster 0's sums, so that the first assignment
-    // moves them like any later one.
-    for p in &points.list {
-        sums.add(p, 0);
-    }
+    assign(points, &centres, 0.0, &mut margin, &mut assignment, None);
+    let mut sums = ClusterSums::of(points, &assignment, centres.len());
     let mut drift = 0f32;
     for iteration in 0..stop.max_iterations.max(1) {
-        let changed = assign(points, &centres, drift, &mut margin, &mut assignment, &mut sums);
-        if iteration > 0 && changed == 0 {
+        if iteration > 0 && assign(points, &centres, drift, &mut margin, &mut assignment, Some(&mut sums)) == 0 {
             break;
         }
         let before = centres.clone();
@@ -62,7 +57,7 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop) -> Clu
             break;
         }
     }
-    assign(points, &centres, drift, &mut margin, &mut assignment, &mut sums);
+    assign(points, &centres, drift, &mut margin, &mut assignment, Some(&mut sums));
     Clustering { centres, assignment }
 }
 
@@ -85,10 +80,7 @@ pub(super) fn lloyd_plain(points: &Points, mut centres: Vec<Point>, stop: Stop) 
         if iteration > 0 && changed == 0 {
             break;
         }
-        let mut sums = ClusterSums::empty(centres.len());
-        for (p, &a) in points.list.iter().zip(&assignment) {
-            sums.add(p, usize::from(a));
-        }
+        let sums = ClusterSums::of(points, &assignment, centres.len());
         if sums.move_centres(points, &assignment, &mut centres) <= stop.still {
             break;
         }
@@ -100,7 +92,7 @@ pub(super) fn lloyd_plain(points: &Points, mut centres: Vec<Point>, stop: Stop) 
 /// Assigns each point to its nearest centre (the first of equals) after
 /// the centres moved by at most `drift`, skipping the blocks of points
 /// whose margins prove they stay; moves the points that change cluster
-/// between the `sums` and returns how many changed.
+/// between the `sums` (when kept) and returns how many changed.
 #[inline(always)]
 fn assign(
     points: &Points,
@@ -108,7 +100,7 @@ fn assign(
     drift: f32,
     margin: &mut [f32],
     assignment: &mut [u16],
-    sums: &mut ClusterSums,
+    mut sums: Option<&mut ClusterSums>,
 ) -> usize {
     const LANES: usize = 8;
     let [r, g, b] = &points.channels;
@@ -148,7 +140,7 @@ fn assign(
         }
         for (l, &label) in label.iter().enumerate() {
             if assignment[start + l] != label as u16 {
-                move_point(points, start + l, label as u16, assignment, sums);
+                move_point(points, start + l, label as u16, assignment, sums.as_deref_mut());
                 changed += 1;
             }
         }
@@ -156,7 +148,7 @@ fn assign(
     for i in whole..n {
         let label = nearest(&points.list[i], centres);
         if assignment[i] != label {
-            move_point(points, i, label, assignment, sums);
+            move_point(points, i, label, assignment, sums.as_deref_mut());
             changed += 1;
         }
     }
@@ -173,9 +165,11 @@ fn surely_positive(margin: f32) -> bool {
 }
 
 /// Moves point `i` to cluster `label` (the rare case: out of line).
-fn move_point(points: &Points, i: usize, label: u16, assignment: &mut [u16], sums: &mut ClusterSums) {
-    sums.remove(&points.list[i], usize::from(assignment[i]));
-    sums.add(&points.list[i], usize::from(label));
+fn move_point(points: &Points, i: usize, label: u16, assignment: &mut [u16], sums: Option<&mut ClusterSums>) {
+    if let Some(sums) = sums {
+        sums.remove(&points.list[i], usize::from(assignment[i]));
+        sums.add(&points.list[i], usize::from(label));
+    }
     assignment[i] = label;
 }
 
@@ -193,24 +187,29 @@ fn nearest(p: &Point, centres: &[Point]) -> u16 {
     label
 }
 
-/// Per-cluster sums of the points' channels and point counts. The points
-/// are whole numbers, so the f64 sums are exact whatever the order of the
-/// additions and removals.
+/// Per-cluster sums of the points' channels and point counts, in
+/// integers (the channels are whole numbers): exact whatever the order of
+/// the additions and removals, and one-cycle adds.
 struct ClusterSums {
-    sums: Vec<[f64; 3]>,
+    sums: Vec<[i64; 3]>,
     counts: Vec<u32>,
 }
 
 impl ClusterSums {
-    fn empty(k: usize) -> ClusterSums {
-        ClusterSums { sums: vec![[0.0; 3]; k], counts: vec![0; k] }
+    #[inline(always)]
+    fn of(points: &Points, assignment: &[u16], k: usize) -> ClusterSums {
+        let mut s = ClusterSums { sums: vec![[0; 3]; k], counts: vec![0; k] };
+        for (p, &a) in points.list.iter().zip(assignment) {
+            s.add(p, usize::from(a));
+        }
+        s
     }
 
     #[inline(always)]
     fn add(&mut self, p: &Point, cluster: usize) {
         let s = &mut self.sums[cluster];
         for c in 0..3 {
-            s[c] += f64::from(p[c]);
+            s[c] += p[c] as i64;
         }
         self.counts[cluster] += 1;
     }
@@ -219,7 +218,7 @@ impl ClusterSums {
     fn remove(&mut self, p: &Point, cluster: usize) {
         let s = &mut self.sums[cluster];
         for c in 0..3 {
-            s[c] -= f64::from(p[c]);
+            s[c] -= p[c] as i64;
         }
         self.counts[cluster] -= 1;
     }
@@ -234,7 +233,7 @@ impl ClusterSums {
         for (i, centre) in centres.iter_mut().enumerate() {
             if self.counts[i] > 0 {
                 let n = f64::from(self.counts[i]);
-                *centre = self.sums[i].map(|s| (s / n) as f32);
+                *centre = self.sums[i].map(|s| (s as f64 / n) as f32);
             }
         }
         if self.counts.contains(&0) {
