@@ -375,13 +375,20 @@ struct ScaledStump {
     right: f32,
 }
 
+/// A cascade of stumps at one scale: each stage's threshold and the end
+/// of its stumps in `stumps`.
+struct FlatStumps {
+    stages: Vec<(f32, usize)>,
+    stumps: Vec<ScaledStump>,
+}
+
 /// The cascade's features at one scale, ready to evaluate.
 struct ScaledCascade<'c> {
     cascade: &'c Cascade,
     features: Vec<[(Corners, f32); 3]>,
     /// When every weak classifier is a stump: each stage's threshold and
     /// its stumps, flat, in order (no tree walk, no indirection).
-    stumps: Option<(Vec<(f32, usize)>, Vec<ScaledStump>)>,
+    stumps: Option<FlatStumps>,
     /// The inner window (one trained pixel in from each side) that
     /// normalises the features, and its area.
     norm: Corners,
@@ -431,8 +438,8 @@ impl<'c> ScaledCascade<'c> {
         // area * stddev * area; a flat window normalises by 1.
         let spread = self.norm_area * squares - sum * sum;
         let norm = if spread > 0.0 { spread.sqrt() as f32 } else { 1.0 };
-        if let Some((stages, stumps)) = &self.stumps {
-            return accepts_stumps(stages, stumps, &ii.sum, origin, norm);
+        if let Some(flat) = &self.stumps {
+            return accepts_stumps(&flat.stages, &flat.stumps, &ii.sum, origin, norm);
         }
         for stage in &self.cascade.stages {
             let mut total = 0f32;
@@ -463,7 +470,7 @@ impl<'c> ScaledCascade<'c> {
 
 /// The stages as flat stumps, if every weak classifier is one (a single
 /// node whose children are both leaves).
-fn flat_stumps(cascade: &Cascade, features: &[[(Corners, f32); 3]]) -> Option<(Vec<(f32, usize)>, Vec<ScaledStump>)> {
+fn flat_stumps(cascade: &Cascade, features: &[[(Corners, f32); 3]]) -> Option<FlatStumps> {
     let mut stages = Vec::with_capacity(cascade.stages.len());
     let mut stumps = Vec::new();
     for stage in &cascade.stages {
@@ -483,7 +490,7 @@ fn flat_stumps(cascade: &Cascade, features: &[[(Corners, f32); 3]]) -> Option<(V
         }
         stages.push((stage.threshold, stumps.len()));
     }
-    Some((stages, stumps))
+    Some(FlatStumps { stages, stumps })
 }
 
 /// [`ScaledCascade::accepts`] for a cascade of stumps: the same sums in
