@@ -6,7 +6,8 @@
 //! enough of its pixels are edge pixels; marked blocks join across small
 //! horizontal gaps (the space between letters and words) but not across
 //! vertical ones (the space between lines). A group that is wide and
-//! short (a line: at most `max_text_blocks` tall), densely filled, with
+//! short (a line: at most `max_text_blocks` tall, at least five blocks
+//! wide), densely filled, with
 //! quiet block rows just above and below it (the leading between lines,
 //! or the picture's edge), is [`RoiType::Text`]; other groups are
 //! [`RoiType::Edge`]. The quiet rows are what tell text from texture:
@@ -74,7 +75,8 @@ pub fn detect_edges(image: &Image<'_>, params: &EdgeParams) -> Result<Vec<Roi>, 
                 return None;
             }
             let fill = g.marked as f32 / (g.width_blocks() * g.height_blocks()) as f32;
-            let line_shaped = g.width_blocks() >= 2 * g.height_blocks() && g.height_blocks() <= params.max_text_blocks;
+            let line_shaped = g.width_blocks() >= (2 * g.height_blocks()).max(MIN_TEXT_WIDTH_BLOCKS)
+                && g.height_blocks() <= params.max_text_blocks;
             let text = line_shaped && fill >= 0.5 && has_quiet_margins(&grid, &g, params.density);
             let kind = if text { RoiType::Text } else { RoiType::Edge };
             // Denser edges over more of the box: surer.
@@ -84,6 +86,10 @@ pub fn detect_edges(image: &Image<'_>, params: &EdgeParams) -> Result<Vec<Roi>, 
         .collect();
     Ok(regions)
 }
+
+/// Narrowest text line, in blocks: shorter groups are a word at best and
+/// far more often a fragment of texture.
+const MIN_TEXT_WIDTH_BLOCKS: usize = 5;
 
 /// Whether the block rows just above and just below `g` (over its
 /// width) are quiet: their mean edge density under half the marking

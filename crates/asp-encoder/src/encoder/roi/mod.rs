@@ -59,6 +59,8 @@ impl RoiSettings {
 pub struct RoiPlan {
     /// Every region found.
     pub regions: Vec<Roi>,
+    /// The regions the coding favours (see [`RoiPlan::coded_regions`]).
+    pub coded: Vec<Roi>,
     /// Per-macroblock QP offsets, raster order (empty: no region).
     pub qp_offsets: Vec<i8>,
     /// The frame's palette, when settings ask for one.
@@ -72,16 +74,28 @@ impl RoiPlan {
     }
 
     /// The regions the coding favours (faces, text, motion; not plain
-    /// edges), as the schema's structs: what the QP offsets cover and what
-    /// a C-packet refines.
+    /// edges, not motion over a large part of the picture), as the
+    /// schema's structs: what the QP offsets cover and what a C-packet
+    /// refines.
     pub fn coded_regions(&self) -> Vec<RoiRegion> {
-        self.regions.iter().filter(|r| is_coded(r)).map(|r| r.to_schema(priority(r.kind))).collect()
+        self.coded.iter().map(|r| r.to_schema(priority(r.kind))).collect()
     }
 }
 
-/// Whether the coding favours a region: plain edge regions are side data only.
-fn is_coded(r: &Roi) -> bool {
-    r.kind != RoiType::Edge
+/// Motion regions covering more than this share of the picture are side
+/// data only: that much of the frame cannot be made sharper at the same
+/// bitrate, and it is the scene moving (a pan's residue, a cut), not an
+/// object to look at.
+const MAX_CODED_MOTION_SHARE: f64 = 1.0 / 8.0;
+
+/// Whether the coding favours a region of a `picture`-pixel frame: plain
+/// edge regions and very large motion regions are side data only.
+fn is_coded(r: &Roi, picture: usize) -> bool {
+    match r.kind {
+        RoiType::Edge => false,
+        RoiType::Motion => f64::from(r.width) * f64::from(r.height) <= MAX_CODED_MOTION_SHARE * picture as f64,
+        _ => true,
+    }
 }
 
 /// Coding priority of a region type in the side data.
@@ -147,9 +161,10 @@ impl RoiAnalyser {
         let luma = image.luma();
         let previous = (self.previous_luma.len() == luma.len()).then_some(self.previous_luma.as_slice());
         let costs = macroblock_costs(&luma, previous, w, h, frame.mb_cols(), frame.mb_rows());
-        let coded: Vec<Roi> = regions.iter().copied().filter(is_coded).collect();
+        self.plan.coded.clear();
+        self.plan.coded.extend(regions.iter().copied().filter(|r| is_coded(r, w * h)));
         self.plan.qp_offsets =
-            qp_offsets_for(&coded, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset, &costs);
+            qp_offsets_for(&self.plan.coded, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset, &costs);
         self.previous_luma = luma;
         self.plan.regions = regions;
         self.plan.palette = match self.settings.palette_colors {
@@ -248,6 +263,16 @@ mod tests {
         let costs: Vec<f32> = (0..16).map(|i| if i < 3 { 10.0 } else { 1000.0 }).collect();
         let cheap = qp_offsets_for(&[roi(10, 0, 30, 16)], 4, 4, -6, &costs);
         assert_eq!((cheap[0], cheap[15]), (-6, 0), "{cheap:?}");
+    }
+
+    #[test]
+    fn edges_and_scene_sized_motion_are_side_data_only() {
+        let picture = 1280 * 720;
+        let kind = |kind, w, h| Roi { x: 0, y: 0, width: w, height: h, kind, confidence: 1.0 };
+        assert!(is_coded(&kind(RoiType::Motion, 320, 180), picture), "1/16 of the picture");
+        assert!(!is_coded(&kind(RoiType::Motion, 640, 360), picture), "1/4 of the picture");
+        assert!(is_coded(&kind(RoiType::Face, 640, 360), picture), "a close-up face stays");
+        assert!(!is_coded(&kind(RoiType::Edge, 32, 32), picture));
     }
 
     #[test]
