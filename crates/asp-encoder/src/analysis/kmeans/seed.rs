@@ -52,16 +52,15 @@ fn lower_to(points: &Points, centre: &Point, out: &mut [f32]) {
 fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
     let [r, g, b] = &points.channels;
     let mut total = 0f64;
-    for start in (0..nearest.len()).step_by(1024) {
-        let end = (start + 1024).min(nearest.len());
-        let (r, g, b, near) = (&r[start..end], &g[start..end], &b[start..end], &nearest[start..end]);
+    for (((r, g), b), near) in r.chunks(1024).zip(g.chunks(1024)).zip(b.chunks(1024)).zip(nearest.chunks(1024)) {
         let mut lanes = [0f32; 8];
         let whole = near.len() - near.len() % 8;
-        for i in (0..whole).step_by(8) {
-            for (l, lane) in lanes.iter_mut().enumerate() {
-                let (dr, dg, db) = (r[i + l] - centre[0], g[i + l] - centre[1], b[i + l] - centre[2]);
+        let eights = r[..whole].chunks_exact(8).zip(g[..whole].chunks_exact(8)).zip(b[..whole].chunks_exact(8));
+        for (((r, g), b), near) in eights.zip(near[..whole].chunks_exact(8)) {
+            for l in 0..8 {
+                let (dr, dg, db) = (r[l] - centre[0], g[l] - centre[1], b[l] - centre[2]);
                 let e = dr * dr + dg * dg + db * db;
-                *lane += if e < near[i + l] { e } else { near[i + l] };
+                lanes[l] += if e < near[l] { e } else { near[l] };
             }
         }
         let mut tail = 0f32;
@@ -99,9 +98,10 @@ fn sum(values: &[f32]) -> f64 {
 #[inline(always)]
 fn draw_weighted(weights: &[f32], total: f64, rng: &mut SplitMix64) -> usize {
     let mut target = rng.unit() * total;
-    // Whole blocks first (vectorised sums), then the one that holds the draw.
+    // Whole blocks first (vectorised sums), then the one that holds the
+    // draw: short blocks, as the last scan is a chain of dependent adds.
     let mut start = 0;
-    for block in weights.chunks(1024) {
+    for block in weights.chunks(64) {
         let s = sum(block);
         if target < s {
             break;
