@@ -35,6 +35,20 @@ pub fn predict_chroma(
         && base_y >= 0
         && (base_x as usize + width) < reference.width()
         && (base_y as usize + height) < reference.height();
+    if inside {
+        let (bx, by) = (base_x as usize, base_y as usize);
+        let weights = [w_a, w_b, w_c, w_d].map(|w| w as u16);
+        // The block sizes of 16x16 and 8x8 luma partitions get loops of
+        // constant length (vectorised); same arithmetic.
+        match width {
+            8 => blend_rows::<8>(reference, bx, by, height, weights, out, out_stride),
+            4 => blend_rows::<4>(reference, bx, by, height, weights, out, out_stride),
+            _ => {}
+        }
+        if width == 8 || width == 4 {
+            return;
+        }
+    }
     for (row, out_row) in out.chunks_mut(out_stride.max(1)).take(height).enumerate() {
         let sy = base_y + row as i64;
         if inside {
@@ -63,6 +77,36 @@ pub fn predict_chroma(
     }
 }
 
+/// The interior case for a block `W` wide: rows `by..by + height + 1` and
+/// columns `bx..bx + W + 1` are inside the plane. In `u16`: a blend is at
+/// most `64 * 255 + 32`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn blend_rows<const W: usize>(
+    reference: &PlaneRef<'_>,
+    bx: usize,
+    by: usize,
+    height: usize,
+    [w_a, w_b, w_c, w_d]: [u16; 4],
+    out: &mut [u8],
+    out_stride: usize,
+) {
+    let (stride, data) = (reference.stride(), reference.data());
+    for (row, out_row) in out.chunks_mut(out_stride.max(1)).take(height).enumerate() {
+        let at = |y: usize| data.get((by + y) * stride + bx..).and_then(|r| r.get(..W + 1));
+        let (Some(top), Some(bottom), Some(out_row)) = (at(row), at(row + 1), out_row.get_mut(..W)) else {
+            return;
+        };
+        let mut blended = [0u16; W];
+        for i in 0..W {
+            blended[i] = w_a * u16::from(top[i]) + w_b * u16::from(top[i + 1]) + w_c * u16::from(bottom[i]) + w_d * u16::from(bottom[i + 1]);
+        }
+        for i in 0..W {
+            out_row[i] = ((blended[i] + 32) >> 6) as u8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,10 +127,11 @@ mod tests {
         let plane = PlaneRef::packed(&data, w, h).unwrap();
         let mut out = [0u8; 64];
         for &(x, y) in &[(0usize, 0usize), (8, 8), (16, 12), (4, 0)] {
-            for mv in [(0, 0), (3, 5), (-17, 9), (70, -70), (-200, 13), (7, 7)] {
-                predict_chroma(&plane, x, y, mv.0, mv.1, 8, 8, &mut out, 8);
-                for r in 0..8 {
-                    for c in 0..8 {
+            // 8 and 4 wide take the constant-length interior loops, 3 the general one.
+            for (mv, size) in [(0, 0), (3, 5), (-17, 9), (70, -70), (-200, 13), (7, 7)].into_iter().flat_map(|mv| [(mv, 8), (mv, 4), (mv, 3)]) {
+                predict_chroma(&plane, x, y, mv.0, mv.1, size, size, &mut out, 8);
+                for r in 0..size {
+                    for c in 0..size {
                         assert_eq!(out[r * 8 + c], naive(&plane, (x + c) as i64, (y + r) as i64, mv), "{x},{y} {mv:?}");
                     }
                 }

@@ -335,7 +335,17 @@ impl LumaWindow {
                 (&src[..], SRC_MAX)
             }
         };
-        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+        // The sizes motion compensation and the sub-pel search use, spelled
+        // out so that each gets loops of constant length (unrolled and
+        // vectorised, no per-row `memcpy` calls); any other size takes the
+        // general loops. Same code, same result.
+        match (w, h) {
+            (17, 17) => compute_planes(src, ss, 17, 17, planes, full, hor, ver, ctr, tmp),
+            (9, 9) => compute_planes(src, ss, 9, 9, planes, full, hor, ver, ctr, tmp),
+            (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
+            (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
+            _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
+        }
         self.planes = planes;
         Ok(())
     }
@@ -379,6 +389,19 @@ impl LumaWindow {
                 prepared: self.planes,
             });
         }
+        match (width, height) {
+            (16, 16) => self.blend(ix, iy, fx, fy, 16, 16, out, out_stride),
+            (8, 8) => self.blend(ix, iy, fx, fy, 8, 8, out, out_stride),
+            _ => self.blend(ix, iy, fx, fy, width, height, out, out_stride),
+        }
+        Ok(())
+    }
+
+    /// The body of [`predict`](Self::predict) once the block is checked:
+    /// each position is one plane, or the rounded average of two.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn blend(&self, ix: usize, iy: usize, fx: u32, fy: u32, width: usize, height: usize, out: &mut [u8], out_stride: usize) {
         let (g, b, v, c) = (&self.full[..], &self.hor[..], &self.ver[..], &self.ctr[..]);
         // Each position is one plane, or the rounded average of two planes,
         // each read at an offset of 0 or 1 sample right/down.
@@ -416,7 +439,6 @@ impl LumaWindow {
                 }
             }
         }
-        Ok(())
     }
 
     /// Predicts the `width` x `height` block (any size) whose top-left is at
@@ -438,6 +460,9 @@ impl LumaWindow {
         check_output(out.len(), width, height, out_stride)?;
         let (fx, fy) = ((x_qpel & 3) as u32, (y_qpel & 3) as u32);
         let (ix, iy) = ((x_qpel >> 2) as i64, (y_qpel >> 2) as i64);
+        if fx == 0 && fy == 0 && copy_interior(reference, ix, iy, width, height, out, out_stride) {
+            return Ok(());
+        }
         let planes = Planes::for_fraction(fx, fy);
         let mut ty = 0;
         while ty < height {
@@ -470,6 +495,26 @@ impl LumaWindow {
     }
 }
 
+/// A whole-sample block inside the plane is a plain copy (the common case
+/// of still and panning content); returns false, having written nothing,
+/// when the block reaches outside the plane.
+#[inline]
+fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height: usize, out: &mut [u8], out_stride: usize) -> bool {
+    let inside = x >= 0 && y >= 0 && x as usize + width <= reference.width() && y as usize + height <= reference.height();
+    if !inside {
+        return false;
+    }
+    let (stride, data) = (reference.stride(), reference.data());
+    let start = y as usize * stride + x as usize;
+    let rows = data.get(start..).unwrap_or(&[]).chunks(stride).zip(out.chunks_mut(out_stride)).take(height);
+    match width {
+        16 => rows.for_each(|(src, dst)| dst[..16].copy_from_slice(&src[..16])),
+        8 => rows.for_each(|(src, dst)| dst[..8].copy_from_slice(&src[..8])),
+        _ => rows.for_each(|(src, dst)| dst[..width].copy_from_slice(&src[..width])),
+    }
+    true
+}
+
 /// `a - 5b + 20c + 20d - 5e + f` on six equally long rows, into `out`.
 #[inline(always)]
 fn tap_rows_u8(s: [&[u8]; 6], out: &mut [i16]) {
@@ -492,6 +537,7 @@ fn tap_rows_u8(s: [&[u8]; 6], out: &mut [i16]) {
 /// rectangle `src` (`(w + 5) x (h + 5)` samples at stride `ss`, top-left two
 /// samples above and left of the window's first integer sample).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn compute_planes(
     src: &[u8],
     ss: usize,

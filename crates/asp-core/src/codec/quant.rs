@@ -284,13 +284,23 @@ impl Quantiser {
     /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
-        quantise_block(coeffs, &self.multiplier_4x4[qp.phase()], 15 + qp.octave(), rounding)
+        let multipliers = &self.multiplier_4x4[qp.phase()];
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+            return quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding);
+        }
+        quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
     }
 
     /// Quantises an 8x8 block of [`forward_8x8`](super::transform::forward_8x8)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
-        quantise_block(coeffs, &self.multiplier_8x8[qp.phase()], 16 + qp.octave(), rounding)
+        let multipliers = &self.multiplier_8x8[qp.phase()];
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+            return quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding);
+        }
+        quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 
     /// Dequantises a 4x4 block of levels for
@@ -361,18 +371,40 @@ fn quantise_block<const AREA: usize>(
     let max_coeff = coeffs.iter().fold(0u32, |m, c| m.max(c.unsigned_abs()));
     let max_multiplier = multipliers.iter().fold(0u32, |m, &v| m.max(v));
     let offset = u64::from(rounding.q15()) << (qbits - 15);
+    let mut levels = [0i32; AREA];
+    // Plain loops, not closures: the AVX2 twin inlines this body, and a
+    // closure would not inherit its target features.
     if u64::from(max_coeff) * u64::from(max_multiplier) + offset < 1 << 32 {
         let offset = offset as u32;
-        return core::array::from_fn(|i| {
+        for i in 0..AREA {
             let magnitude = ((coeffs[i].unsigned_abs() * multipliers[i] + offset) >> qbits).min(LEVEL_MAX as u32) as i32;
-            if coeffs[i] < 0 {
-                -magnitude
-            } else {
-                magnitude
-            }
-        });
+            levels[i] = if coeffs[i] < 0 { -magnitude } else { magnitude };
+        }
+        return levels;
     }
-    core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], qbits, rounding))
+    for i in 0..AREA {
+        levels[i] = quantise(coeffs[i], multipliers[i], qbits, rounding);
+    }
+    levels
+}
+
+/// AVX2 twin of [`quantise_block`]: the same code compiled for AVX2, whose
+/// 8-lane 32-bit multiply SSE2 lacks (there the `u32` path runs as pairs
+/// of 64-bit multiplies).
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+fn quantise_block_avx2<const AREA: usize>(
+    _proof: super::transform::x86::Avx2,
+    coeffs: &[i32; AREA],
+    multipliers: &[u32; AREA],
+    qbits: u32,
+    rounding: RoundingOffset,
+) -> [i32; AREA] {
+    #[target_feature(enable = "avx2")]
+    unsafe fn kernel<const AREA: usize>(coeffs: &[i32; AREA], multipliers: &[u32; AREA], qbits: u32, rounding: RoundingOffset) -> [i32; AREA] {
+        quantise_block(coeffs, multipliers, qbits, rounding)
+    }
+    // SAFETY: `_proof` exists only when the CPU has AVX2.
+    unsafe { kernel(coeffs, multipliers, qbits, rounding) }
 }
 
 /// `sign(coeff) * min((|coeff| * multiplier + offset) >> qbits, LEVEL_MAX)`.
@@ -841,11 +873,14 @@ mod tests {
                     });
                     let multipliers = &q.multiplier_8x8[qp.phase()];
                     let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
+                    // The dispatched twin (AVX2 where the CPU has it) and the scalar code.
                     assert_eq!(q.quantise_8x8(&coeffs, qp, rounding), slow);
+                    assert_eq!(quantise_block(&coeffs, multipliers, 16 + qp.octave(), rounding), slow);
                     let small: [i32; 16] = core::array::from_fn(|i| coeffs[i]);
                     let multipliers = &q.multiplier_4x4[qp.phase()];
                     let slow: [i32; 16] = core::array::from_fn(|i| quantise(small[i], multipliers[i], 15 + qp.octave(), rounding));
                     assert_eq!(q.quantise_4x4(&small, qp, rounding), slow);
+                    assert_eq!(quantise_block(&small, multipliers, 15 + qp.octave(), rounding), slow);
                 }
             }
         }

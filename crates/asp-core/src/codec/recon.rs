@@ -158,13 +158,26 @@ impl Predictor {
         mvs: &[Mv; 4],
         split: bool,
     ) {
+        self.predict_inter_luma(planes, reference, mb_x, mb_y, mvs, split);
+        predict_inter_chroma(planes, reference, mb_x, mb_y, mvs, split);
+    }
+
+    /// The luma half of [`predict_inter`](Self::predict_inter).
+    pub fn predict_inter_luma(
+        &mut self,
+        planes: &mut TilePlanes,
+        reference: &Frame,
+        mb_x: usize,
+        mb_y: usize,
+        mvs: &[Mv; 4],
+        split: bool,
+    ) {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-        let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
+        let ls = planes.luma_stride();
         let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);
         let luma = reference.luma();
-        let parts: &[(usize, usize, usize)] = if split { &[(0, 0, 0), (8, 0, 1), (0, 8, 2), (8, 8, 3)] } else { &[(0, 0, 0)] };
         let size = if split { 8 } else { 16 };
-        for &(ox, oy, q) in parts {
+        for &(ox, oy, q) in partitions(split) {
             let mv = mvs[q];
             let x_qpel = ((fx + ox) as i32) * 4 + i32::from(mv.x);
             let y_qpel = ((fy + oy) as i32) * 4 + i32::from(mv.y);
@@ -172,20 +185,32 @@ impl Predictor {
             // Sizes and strides are valid by construction; a failure would
             // only leave the previous samples in place.
             let _ = self.window.predict_block(&luma, x_qpel, y_qpel, size, size, out, ls);
-            for (chroma_out, chroma_ref) in [(&mut planes.u, reference.cb()), (&mut planes.v, reference.cr())] {
-                let out = &mut chroma_out[(ly + oy) / 2 * cs + (lx + ox) / 2..];
-                predict_chroma(
-                    &chroma_ref,
-                    (fx + ox) / 2,
-                    (fy + oy) / 2,
-                    i32::from(mv.x),
-                    i32::from(mv.y),
-                    size / 2,
-                    size / 2,
-                    out,
-                    cs,
-                );
-            }
+        }
+    }
+}
+
+/// The luma offsets and vector index of each motion partition.
+fn partitions(split: bool) -> &'static [(usize, usize, usize)] {
+    if split {
+        &[(0, 0, 0), (8, 0, 1), (0, 8, 2), (8, 8, 3)]
+    } else {
+        &[(0, 0, 0)]
+    }
+}
+
+/// The chroma half of [`Predictor::predict_inter`]: the luma vectors, in
+/// eighth chroma samples.
+pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[Mv; 4], split: bool) {
+    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+    let cs = planes.chroma_stride();
+    let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);
+    let size = if split { 8 } else { 16 };
+    for &(ox, oy, q) in partitions(split) {
+        let mv = mvs[q];
+        for (chroma_out, chroma_ref) in [(&mut planes.u, reference.cb()), (&mut planes.v, reference.cr())] {
+            let out = &mut chroma_out[(ly + oy) / 2 * cs + (lx + ox) / 2..];
+            let (x, y) = ((fx + ox) / 2, (fy + oy) / 2);
+            predict_chroma(&chroma_ref, x, y, i32::from(mv.x), i32::from(mv.y), size / 2, size / 2, out, cs);
         }
     }
 }

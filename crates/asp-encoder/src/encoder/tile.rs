@@ -144,6 +144,47 @@ impl MbCtx<'_> {
     }
 }
 
+/// The prediction of the best inter candidate so far, kept so that the
+/// macroblock need not be motion-compensated again after the intra trials
+/// have overwritten `planes`.
+#[derive(Default)]
+struct SavedPrediction {
+    mode: Option<MbMode>,
+    luma: [[u8; 16]; 16],
+    chroma: [[[u8; 8]; 8]; 2],
+}
+
+impl SavedPrediction {
+    /// Keeps the prediction of `mode` now in `planes`.
+    fn keep(&mut self, ctx: &MbCtx<'_>, planes: &TilePlanes, mode: MbMode) {
+        self.mode = Some(mode);
+        self.luma = save_luma(ctx, planes);
+        let cs = planes.chroma_stride();
+        for (saved, plane) in self.chroma.iter_mut().zip([&planes.u, &planes.v]) {
+            for (row, out) in saved.iter_mut().enumerate() {
+                let start = (ctx.ly / 2 + row) * cs + ctx.lx / 2;
+                out.copy_from_slice(&plane[start..start + 8]);
+            }
+        }
+    }
+
+    /// Puts the kept prediction back if it is `mode`'s; returns whether it did.
+    fn restore(&self, ctx: &MbCtx<'_>, planes: &mut TilePlanes, mode: &MbMode) -> bool {
+        if self.mode.as_ref() != Some(mode) {
+            return false;
+        }
+        restore_luma(ctx, planes, &self.luma);
+        let cs = planes.chroma_stride();
+        for (saved, plane) in self.chroma.iter().zip([&mut planes.u, &mut planes.v]) {
+            for (row, src) in saved.iter().enumerate() {
+                let start = (ctx.ly / 2 + row) * cs + ctx.lx / 2;
+                plane[start..start + 8].copy_from_slice(src);
+            }
+        }
+        true
+    }
+}
+
 pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     let mut bins = RangeEncoder::new();
     let mut models = TileModels::default();
@@ -155,6 +196,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     let mut vectors = Vec::new();
     let mut prev_qp = job.qp;
     let mb_cols = job.source.mb_cols();
+    let mut saved = SavedPrediction::default();
 
     for mb_y in tile.mb_y.clone() {
         for mb_x in tile.mb_x.clone() {
@@ -169,7 +211,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 lambda: lambda(qp),
                 refresh_intra: job.refresh.as_ref().is_some_and(|r| r.intra_columns.contains(&mb_x)),
             };
-            let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp);
+            let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp, &mut saved);
             // The chosen prediction, as the decoder will form it.
             let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
             let mvs = match mode {
@@ -181,17 +223,21 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 split: matches!(mode, MbMode::Inter8(_)),
                 ..Default::default()
             };
-            // An early skip left exactly this prediction in the planes.
-            if mode != MbMode::Skip {
+            // An early skip left exactly this prediction in the planes; the
+            // chosen inter candidate's prediction was kept aside.
+            if mode != MbMode::Skip && !saved.restore(&ctx, &mut planes, &mode) {
                 predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
             }
             let mut cbp = 0;
             let mut transform_4x4 = false;
             if mode != MbMode::Skip {
                 if job.preset.transform_4x4 {
-                    transform_4x4 = prefers_4x4(&ctx, &mut planes, &mode, qp, &models, &mut levels);
+                    // The trial leaves the winner's luma levels: only chroma is left.
+                    transform_4x4 = choose_luma_transform(&ctx, &mut planes, &mode, qp, &models, &mut levels);
+                    quantise_chroma(&ctx, &planes, &mode, qp, &mut levels, false);
+                } else {
+                    quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false, false);
                 }
-                quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false, transform_4x4);
                 cbp = coded_block_pattern(&levels);
             }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
@@ -236,8 +282,10 @@ fn decide_mode(
     predictor: &mut Predictor,
     scratch: &mut SearchScratch,
     qp: u8,
+    saved: &mut SavedPrediction,
 ) -> (MbMode, u32) {
     let job = ctx.job;
+    saved.mode = None;
     let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
     // The DC intra mode is always possible; it is the fallback.
     let mut best_sad = 0;
@@ -293,10 +341,12 @@ fn decide_mode(
                 best_sad = v.sad();
                 if cost < best.1 {
                     best = (MbMode::Inter16(mv), cost);
+                    saved.keep(ctx, planes, best.0);
                 }
                 if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, satd) {
                     if split.1 < best.1 {
                         best = split;
+                        saved.keep(ctx, planes, best.0);
                     }
                 }
             }
@@ -451,15 +501,46 @@ fn pattern_candidate(ctx: &MbCtx<'_>) -> Option<MbMode> {
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let luma = &src.y[y * src.luma_stride() + x..];
     let cs = src.chroma_stride();
-    let (cb, _) = fit_solid(&src.u[y / 2 * cs + x / 2..], cs, 8)?;
-    let (cr, _) = fit_solid(&src.v[y / 2 * cs + x / 2..], cs, 8)?;
+    let chroma = || Some((fit_solid(&src.u[y / 2 * cs + x / 2..], cs, 8)?.0, fit_solid(&src.v[y / 2 * cs + x / 2..], cs, 8)?.0));
     let (value, solid_sse) = fit_solid(luma, src.luma_stride(), 16)?;
     // Mean squared error below 1 level: flat.
     if solid_sse < 256 {
+        let (cb, cr) = chroma()?;
         return Some(MbMode::Pattern { luma: Pattern::Solid { value }, cb, cr });
     }
+    // Most macroblocks are far from any plane: rule them out from the
+    // moments before trying the exact fills.
+    if plane_fit_floor(luma, src.luma_stride(), solid_sse) > 1024 {
+        return None;
+    }
     let (gradient, sse) = fit_gradient_linear(luma, src.luma_stride(), 16)?;
-    (sse < 256).then_some(MbMode::Pattern { luma: Pattern::GradientLinear(gradient), cb, cr })
+    if sse >= 256 {
+        return None;
+    }
+    let (cb, cr) = chroma()?;
+    Some(MbMode::Pattern { luma: Pattern::GradientLinear(gradient), cb, cr })
+}
+
+/// About the least SSE any linear ramp leaves on the 16x16 block: the
+/// spread about the mean (`solid_sse`) minus what the best real-valued
+/// slopes explain. A filled (rounded) ramp can do better only by rounding,
+/// at most sqrt(256 / 4) = 8 in root-SSE, so a floor above 1024 (root 32)
+/// leaves no ramp under the 256 the caller accepts.
+fn plane_fit_floor(luma: &[u8], stride: usize, solid_sse: u64) -> u64 {
+    // Centred odd coordinates u = 2x - 15 decouple x and y; sum u² = 16 * 1360.
+    const SUM_U2: i64 = 16 * 1360;
+    let (mut sum_u, mut sum_w) = (0i64, 0i64);
+    for (y, row) in luma.chunks(stride).take(16).enumerate() {
+        let w = 2 * y as i64 - 15;
+        let mut row_sum = 0i64;
+        for (x, &v) in row[..16].iter().enumerate() {
+            row_sum += i64::from(v);
+            sum_u += i64::from(v) * (2 * x as i64 - 15);
+        }
+        sum_w += row_sum * w;
+    }
+    let explained = (sum_u * sum_u + sum_w * sum_w) / SUM_U2;
+    solid_sse.saturating_sub(explained as u64)
 }
 
 fn luma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
@@ -636,10 +717,11 @@ fn quantise_4x4s(
 /// Whether four 4x4 luma transforms per 8x8 block code this macroblock's
 /// prediction (now in `planes`) better than 8x8 ones: luma SSD of the
 /// reconstruction + λ·bits, with bits counted exactly on a copy of the
-/// tile's models. Leaves `planes` holding the prediction again (an
-/// `Intra8` macroblock's quarters are re-predicted by the caller's
-/// quantisation pass anyway).
-fn prefers_4x4(
+/// tile's models. Leaves the winner's luma levels in `levels` (what the
+/// final quantisation would compute: same prediction, same quantiser) and
+/// `planes` holding the prediction again (an `Intra8` macroblock's
+/// quarters are re-predicted by the reconstruction anyway).
+fn choose_luma_transform(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
@@ -651,6 +733,7 @@ fn prefers_4x4(
     let lambda_satd = f64::from(ctx.lambda) / 16.0;
     let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
     let mut costs = [0f64; 2];
+    let mut luma_8x8 = [[0i32; 64]; 4];
     for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {
         let saved = save_luma(ctx, planes);
         quantise_luma(ctx, planes, mode, qp, levels, false, transform_4x4);
@@ -666,8 +749,11 @@ fn prefers_4x4(
         // Luma the 8x8 transforms code in a couple of levels leaves the
         // small ones nothing to win: save the second pass.
         let coded: usize = levels.luma.iter().map(|b| b.iter().filter(|&&l| l != 0).count()).sum();
-        if !transform_4x4 && coded <= 2 {
-            return false;
+        if !transform_4x4 {
+            if coded <= 2 {
+                return false;
+            }
+            luma_8x8 = levels.luma;
         }
         let header = MbHeader { mode: *mode, cbp: coded_block_pattern(levels) & 0x0F, qp, transform_4x4 };
         let mut counter = CostCounter::default();
@@ -675,7 +761,11 @@ fn prefers_4x4(
         let _ = code_residual(&mut counter, &mut scratch, &header, levels);
         *cost = ssd as f64 + lambda_ssd * f64::from(counter.cost) / 256.0;
     }
-    costs[1] < costs[0]
+    let use_4x4 = costs[1] < costs[0];
+    if !use_4x4 {
+        levels.luma = luma_8x8;
+    }
+    use_4x4
 }
 
 /// The macroblock's 16x16 luma in `planes`.
