@@ -110,12 +110,14 @@ fn assign(
     let shrink = 2.0 * drift;
     for start in (0..whole).step_by(LANES) {
         let m = &mut margin[start..start + LANES];
-        let mut all_stay = true;
+        // The smallest margin left decides for the block (a min reduction
+        // vectorises; a chain of per-lane booleans does not).
+        let mut least = f32::INFINITY;
         for m in m.iter_mut() {
             *m -= shrink;
-            all_stay &= surely_positive(*m);
+            least = if *m < least { *m } else { least };
         }
-        if all_stay {
+        if surely_positive(least) {
             continue;
         }
         // Eight points against every centre, the best two kept in

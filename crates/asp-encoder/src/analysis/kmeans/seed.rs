@@ -55,12 +55,17 @@ fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
     for (((r, g), b), near) in r.chunks(1024).zip(g.chunks(1024)).zip(b.chunks(1024)).zip(nearest.chunks(1024)) {
         let mut lanes = [0f32; 8];
         let whole = near.len() - near.len() % 8;
-        let eights = r[..whole].chunks_exact(8).zip(g[..whole].chunks_exact(8)).zip(b[..whole].chunks_exact(8));
-        for (((r, g), b), near) in eights.zip(near[..whole].chunks_exact(8)) {
+        for i in (0..whole).step_by(8) {
+            let (Some(r), Some(g), Some(b), Some(near)) =
+                (eight(r, i), eight(g, i), eight(b, i), eight(near, i))
+            else {
+                continue;
+            };
             for l in 0..8 {
                 let (dr, dg, db) = (r[l] - centre[0], g[l] - centre[1], b[l] - centre[2]);
                 let e = dr * dr + dg * dg + db * db;
-                lanes[l] += if e < near[l] { e } else { near[l] };
+                let nearer = if e < near[l] { e } else { near[l] };
+                lanes[l] += nearer;
             }
         }
         let mut tail = 0f32;
@@ -72,6 +77,13 @@ fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
         total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
     }
     total
+}
+
+/// The eight values from `at` as an array (fixed-size: the loops over it
+/// become vector operations).
+#[inline(always)]
+fn eight(values: &[f32], at: usize) -> Option<&[f32; 8]> {
+    values.get(at..at + 8).and_then(|s| s.try_into().ok())
 }
 
 /// The sum of `values`, in eight running f32 sums per 1024-value block
