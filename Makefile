@@ -86,6 +86,7 @@ test-analysis:
 	$(CARGO) test -p asp-core --lib refinement
 	$(CARGO) test -p asp-encoder --lib analysis
 	$(CARGO) test -p asp-encoder --lib encoder::roi
+	$(CARGO) test -p asp-encoder --lib encoder::refinement
 	$(CARGO) test -p asp-encoder --test analysis_faces --test roi_layer
 	$(CARGO) test -p asp-cli --test cli_roi
 

@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -p asp-cli -p asp-encoder --example analysis_bench
+# Two builds: a target flag (--example) limits a build to the targets named.
+cargo build --release -p asp-cli --bins
+cargo build --release -p asp-encoder --example analysis_bench
 bench/analysis-setup.sh
 VENV=${ANALYSIS_BENCH_VENV:-build/bench-analysis-venv}
 # One thread for the Python anchors, like ours (k-means is single-threaded).

@@ -6,13 +6,18 @@
 //! enough of its pixels are edge pixels; marked blocks join across small
 //! horizontal gaps (the space between letters and words) but not across
 //! vertical ones (the space between lines). A group that is wide and
-//! short, with dense edges, is [`RoiType::Text`]; other groups are
-//! [`RoiType::Edge`]. Groups covering more than `max_area_fraction` of the
+//! short (a line: at most `max_text_blocks` tall, at least five blocks
+//! wide), densely filled, with
+//! quiet block rows just above and below it (the leading between lines,
+//! or the picture's edge), is [`RoiType::Text`]; other groups are
+//! [`RoiType::Edge`]. The quiet rows are what tell text from texture:
+//! grass, foliage and gravel also make wide, dense groups of edges, but
+//! their neighbours are textured too. Groups covering more than `max_area_fraction` of the
 //! picture are texture, not a region of interest, and are dropped.
 
 use asp_core::schema::RoiType;
 
-use super::regions::BlockGrid;
+use super::regions::{BlockGrid, Group};
 use super::{AnalysisError, Image, Roi};
 
 /// Edge detector settings; `Default` gives values tuned for 8-bit video.
@@ -30,6 +35,8 @@ pub struct EdgeParams {
     pub min_blocks: usize,
     /// Groups whose box covers more of the picture are texture.
     pub max_area_fraction: f32,
+    /// Tallest text line, in blocks.
+    pub max_text_blocks: usize,
 }
 
 impl Default for EdgeParams {
@@ -41,6 +48,7 @@ impl Default for EdgeParams {
             gap_blocks: 1,
             min_blocks: 3,
             max_area_fraction: 0.25,
+            max_text_blocks: 4,
         }
     }
 }
@@ -67,7 +75,9 @@ pub fn detect_edges(image: &Image<'_>, params: &EdgeParams) -> Result<Vec<Roi>, 
                 return None;
             }
             let fill = g.marked as f32 / (g.width_blocks() * g.height_blocks()) as f32;
-            let text = g.width_blocks() >= 2 * g.height_blocks() && g.height_blocks() <= 8 && fill >= 0.5;
+            let line_shaped = g.width_blocks() >= (2 * g.height_blocks()).max(MIN_TEXT_WIDTH_BLOCKS)
+                && g.height_blocks() <= params.max_text_blocks;
+            let text = line_shaped && fill >= 0.5 && has_quiet_margins(&grid, &g, params.density);
             let kind = if text { RoiType::Text } else { RoiType::Edge };
             // Denser edges over more of the box: surer.
             let confidence = (g.mean_score * 2.0).min(1.0) * fill.sqrt();
@@ -75,6 +85,23 @@ pub fn detect_edges(image: &Image<'_>, params: &EdgeParams) -> Result<Vec<Roi>, 
         })
         .collect();
     Ok(regions)
+}
+
+/// Narrowest text line, in blocks: shorter groups are a word at best and
+/// far more often a fragment of texture.
+const MIN_TEXT_WIDTH_BLOCKS: usize = 5;
+
+/// Whether the block rows just above and just below `g` (over its
+/// width) are quiet: their mean edge density under half the marking
+/// `density`. Rows past the picture's edge count as quiet.
+fn has_quiet_margins(grid: &BlockGrid, g: &Group, density: f32) -> bool {
+    let row_mean = |row: usize| {
+        let scores = &grid.scores[row * grid.cols..][g.x0..=g.x1];
+        scores.iter().sum::<f32>() / scores.len() as f32
+    };
+    let above = g.y0.checked_sub(1).map_or(0.0, row_mean);
+    let below = if g.y1 + 1 < grid.rows { row_mean(g.y1 + 1) } else { 0.0 };
+    above < 0.5 * density && below < 0.5 * density
 }
 
 /// Share of edge pixels in each block.
@@ -146,6 +173,26 @@ mod tests {
             assert!(r.x <= 16 && r.x + r.width >= right as u32 && r.x + r.width <= right as u32 + 16, "{r:?}");
             assert!(r.confidence > 0.3 && r.confidence <= 1.0);
         }
+    }
+
+    #[test]
+    fn a_line_of_glyphs_inside_texture_is_not_text() {
+        // The same page, with sparse texture (a dark dot in every 8x8
+        // block: edges in about 6 % of the pixels, too few to mark the
+        // blocks) in the block rows above and below the first line: no
+        // leading, so the line is part of a texture.
+        let mut page = text_page();
+        for y in (8..24).chain(40..48) {
+            for x in 0..320 {
+                if x % 8 == 3 && y % 8 == 3 {
+                    page[y * 320 + x] = 20;
+                }
+            }
+        }
+        let image = Image::gray(&page, 320, 160).unwrap();
+        let regions = detect_edges(&image, &EdgeParams::default()).unwrap();
+        assert!(regions.iter().all(|r| r.kind != RoiType::Text || r.y >= 64), "{regions:?}");
+        assert!(regions.iter().any(|r| r.kind == RoiType::Text && r.y >= 64), "the second line is still text: {regions:?}");
     }
 
     #[test]

@@ -363,10 +363,32 @@ impl Corners {
     }
 }
 
+/// A stump (a one-split weak classifier, what most published cascades
+/// are made of) at one scale, flat for the inner loop: its feature's
+/// rectangles with non-zero weights, its threshold and its two leaves.
+#[derive(Clone, Copy)]
+struct ScaledStump {
+    rects: [(Corners, f32); 3],
+    count: usize,
+    threshold: f32,
+    left: f32,
+    right: f32,
+}
+
+/// A cascade of stumps at one scale: each stage's threshold and the end
+/// of its stumps in `stumps`.
+struct FlatStumps {
+    stages: Vec<(f32, usize)>,
+    stumps: Vec<ScaledStump>,
+}
+
 /// The cascade's features at one scale, ready to evaluate.
 struct ScaledCascade<'c> {
     cascade: &'c Cascade,
     features: Vec<[(Corners, f32); 3]>,
+    /// When every weak classifier is a stump: each stage's threshold and
+    /// its stumps, flat, in order (no tree walk, no indirection).
+    stumps: Option<FlatStumps>,
     /// The inner window (one trained pixel in from each side) that
     /// normalises the features, and its area.
     norm: Corners,
@@ -383,7 +405,7 @@ impl<'c> ScaledCascade<'c> {
             let x = x.min(limit - 1);
             (x, w.max(1).min(limit - x))
         };
-        let features = cascade
+        let features: Vec<[(Corners, f32); 3]> = cascade
             .features
             .iter()
             .map(|rects| {
@@ -404,7 +426,8 @@ impl<'c> ScaledCascade<'c> {
             .collect();
         let (nx, nw) = fit(scale.round() as usize, s(cascade.width - 2), window.0);
         let (ny, nh) = fit(scale.round() as usize, s(cascade.height - 2), window.1);
-        ScaledCascade { cascade, features, norm: Corners::new(nx, ny, nw, nh, stride), norm_area: (nw * nh) as f64 }
+        let stumps = flat_stumps(cascade, &features);
+        ScaledCascade { cascade, features, stumps, norm: Corners::new(nx, ny, nw, nh, stride), norm_area: (nw * nh) as f64 }
     }
 
     /// Whether the window at `(x, y)` passes every stage.
@@ -415,6 +438,9 @@ impl<'c> ScaledCascade<'c> {
         // area * stddev * area; a flat window normalises by 1.
         let spread = self.norm_area * squares - sum * sum;
         let norm = if spread > 0.0 { spread.sqrt() as f32 } else { 1.0 };
+        if let Some(flat) = &self.stumps {
+            return accepts_stumps(&flat.stages, &flat.stumps, &ii.sum, origin, norm);
+        }
         for stage in &self.cascade.stages {
             let mut total = 0f32;
             for weak in &stage.weak {
@@ -440,6 +466,53 @@ impl<'c> ScaledCascade<'c> {
         }
         true
     }
+}
+
+/// The stages as flat stumps, if every weak classifier is one (a single
+/// node whose children are both leaves).
+fn flat_stumps(cascade: &Cascade, features: &[[(Corners, f32); 3]]) -> Option<FlatStumps> {
+    let mut stages = Vec::with_capacity(cascade.stages.len());
+    let mut stumps = Vec::new();
+    for stage in &cascade.stages {
+        for weak in &stage.weak {
+            let [(left, right, feature, threshold)] = weak.nodes[..] else { return None };
+            if left > 0 || right > 0 {
+                return None;
+            }
+            let leaf = |child: i32| weak.leaves.get((-child) as usize).copied();
+            let mut rects = [(Corners::new(0, 0, 0, 0, 0), 0.0f32); 3];
+            let mut count = 0;
+            for &(c, w) in features.get(feature)?.iter().filter(|(_, w)| *w != 0.0) {
+                rects[count] = (c, w);
+                count += 1;
+            }
+            stumps.push(ScaledStump { rects, count, threshold, left: leaf(left)?, right: leaf(right)? });
+        }
+        stages.push((stage.threshold, stumps.len()));
+    }
+    Some(FlatStumps { stages, stumps })
+}
+
+/// [`ScaledCascade::accepts`] for a cascade of stumps: the same sums in
+/// the same order, so the same decisions.
+#[inline]
+fn accepts_stumps(stages: &[(f32, usize)], stumps: &[ScaledStump], ii: &[u32], origin: usize, norm: f32) -> bool {
+    let mut start = 0;
+    for &(threshold, end) in stages {
+        let mut total = 0f32;
+        for stump in &stumps[start..end] {
+            let mut value = 0f32;
+            for (c, w) in &stump.rects[..stump.count] {
+                value += c.sum(ii, origin) as f32 * w;
+            }
+            total += if value < stump.threshold * norm { stump.left } else { stump.right };
+        }
+        if total < threshold {
+            return false;
+        }
+        start = end;
+    }
+    true
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -523,6 +596,39 @@ mod tests {
       </weakClassifiers></_></stages>
       <features><_><rects><_>0 0 4 4 -1.</_><_>0 2 4 2 2.</_></rects></_></features>
     </cascade></opencv_storage>"#;
+
+    #[test]
+    fn flat_stumps_decide_as_the_tree_walk_does() {
+        // The bundled cascade over a face-like picture (a bright oval with
+        // darker eyes and mouth on a gradient), every window at two scales:
+        // the flat path and the generic one agree on every window.
+        let (w, h) = (120usize, 100usize);
+        let luma: Vec<u8> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let inside = ((x - 60.0) / 22.0).powi(2) + ((y - 50.0) / 28.0).powi(2) < 1.0;
+                let eye = ((x - 52.0).powi(2) + (y - 42.0).powi(2) < 12.0) || ((x - 68.0).powi(2) + (y - 42.0).powi(2) < 12.0);
+                let mouth = (y - 64.0).abs() < 2.0 && (x - 60.0).abs() < 8.0;
+                if eye || mouth { 40 } else if inside { 190 } else { (60.0 + x / 3.0) as u8 }
+            })
+            .collect();
+        let integral = Integral::new(&luma, w, h);
+        let cascade = &FaceDetector::bundled().unwrap().cascade;
+        let mut agreed = 0;
+        for (scale, win) in [(1.0f32, 24usize), (1.5, 36)] {
+            let flat = ScaledCascade::new(cascade, scale, (win, win), integral.stride);
+            assert!(flat.stumps.is_some(), "the bundled cascade is all stumps");
+            let mut tree = ScaledCascade::new(cascade, scale, (win, win), integral.stride);
+            tree.stumps = None;
+            for y in 0..=h - win {
+                for x in 0..=w - win {
+                    assert_eq!(flat.accepts(&integral, x, y), tree.accepts(&integral, x, y), "at {x},{y} scale {scale}");
+                    agreed += 1;
+                }
+            }
+        }
+        assert!(agreed > 10_000);
+    }
 
     #[test]
     fn a_tiny_cascade_finds_dark_bottoms() {

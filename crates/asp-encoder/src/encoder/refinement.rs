@@ -7,6 +7,13 @@
 //! carries the refined frame's sequence number: nothing ever predicts from
 //! it, so a viewer short of bandwidth drops it and sees the base stream,
 //! bit for bit.
+//!
+//! Only the blocks that gain are refined: a block whose quantised
+//! correction is a few scattered ±1 levels costs more bits than the
+//! error it removes (x264's "decimation" rule), and a macroblock whose
+//! luma blocks together score that low is left alone entirely. Those are
+//! most blocks when the refinement QP is only a few steps finer than the
+//! base picture's.
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
@@ -95,7 +102,8 @@ impl Refiner {
     }
 }
 
-/// The six blocks' quantised `source - displayed`, in scan order.
+/// The six blocks' quantised `source - displayed`, in scan order, with
+/// the blocks that would not pay for themselves zeroed.
 fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: usize, qp: u8) -> MbRefinement {
     let mut levels: MbRefinement = [[0; 64]; 6];
     let (ls, cs) = (source.luma_stride(), source.chroma_stride());
@@ -108,7 +116,65 @@ fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: us
     let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
     quantise_block(&source.u[at..], &displayed.u[at..], cs, cqp, &mut levels[4]);
     quantise_block(&source.v[at..], &displayed.v[at..], cs, cqp, &mut levels[5]);
+    keep_what_gains(&mut levels);
     levels
+}
+
+/// Decimation scores below which a correction is not worth its bits
+/// (x264's thresholds for inter macroblocks): a luma 8x8 block, the four
+/// luma blocks together, a chroma block.
+const LUMA_BLOCK_WORTH: u32 = 4;
+const LUMA_MB_WORTH: u32 = 6;
+const CHROMA_BLOCK_WORTH: u32 = 7;
+
+/// Zeroes the blocks of `levels` that cost more than they correct: each
+/// luma block scoring under [`LUMA_BLOCK_WORTH`], then the whole luma if
+/// what is left scores under [`LUMA_MB_WORTH`], and each chroma block
+/// under [`CHROMA_BLOCK_WORTH`].
+fn keep_what_gains(levels: &mut MbRefinement) {
+    let (luma, chroma) = levels.split_at_mut(4);
+    let mut luma_score = 0u32;
+    for block in luma.iter_mut() {
+        let score = decimation_score(block);
+        if score < LUMA_BLOCK_WORTH {
+            block.fill(0);
+        } else {
+            luma_score = luma_score.saturating_add(score);
+        }
+    }
+    if luma_score < LUMA_MB_WORTH {
+        luma.iter_mut().for_each(|b| b.fill(0));
+    }
+    for block in chroma.iter_mut() {
+        if decimation_score(block) < CHROMA_BLOCK_WORTH {
+            block.fill(0);
+        }
+    }
+}
+
+/// x264's decimation score of a block's scanned levels: `u32::MAX` when a
+/// level exceeds ±1, else a few points per ±1 level, more the closer it
+/// follows the previous one (short runs are cheap to code and matter).
+fn decimation_score(levels: &[i32; 64]) -> u32 {
+    const RUN_SCORE: [u32; 16] = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let (mut score, mut run, mut seen) = (0, 0usize, false);
+    for &level in levels.iter().rev() {
+        if level == 0 {
+            run += 1;
+            continue;
+        }
+        if level.unsigned_abs() > 1 {
+            return u32::MAX;
+        }
+        if seen {
+            score += RUN_SCORE[run.min(15)];
+        }
+        (seen, run) = (true, 0);
+    }
+    if seen {
+        score += RUN_SCORE[run.min(15)];
+    }
+    score
 }
 
 fn quantise_block(src: &[u8], shown: &[u8], stride: usize, qp: Qp, out: &mut [i32; 64]) {
@@ -117,5 +183,52 @@ fn quantise_block(src: &[u8], shown: &[u8], stride: usize, qp: Qp, out: &mut [i3
     let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, RoundingOffset::INTRA);
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scattered_ones_are_dropped_and_real_corrections_kept() {
+        let mut levels: MbRefinement = [[0; 64]; 6];
+        // Block 0: two far-apart ±1s (score 1: dropped). Block 1: a 2
+        // (always kept). Block 4 (chroma): a dense run of ±1s (kept).
+        levels[0][3] = 1;
+        levels[0][40] = -1;
+        assert_eq!(decimation_score(&levels[0]), 1);
+        levels[1][0] = 2;
+        levels[4][..6].copy_from_slice(&[1, -1, 1, 1, -1, 1]);
+        keep_what_gains(&mut levels);
+        assert!(levels[0].iter().all(|&l| l == 0));
+        assert_eq!(levels[1][0], 2, "a level over 1 always pays");
+        assert_eq!(levels[4][..6], [1, -1, 1, 1, -1, 1]);
+        // Chroma ±1s that score under 7 go.
+        let mut chroma: MbRefinement = [[0; 64]; 6];
+        chroma[5][..2].copy_from_slice(&[1, 1]);
+        keep_what_gains(&mut chroma);
+        assert!(chroma[5].iter().all(|&l| l == 0));
+    }
+
+    #[test]
+    fn a_macroblock_with_too_little_luma_left_drops_all_of_it() {
+        // One luma block passes on its own (score 4 or 5) but the
+        // macroblock's luma in total scores under 6: all luma goes.
+        let mut thin: MbRefinement = [[0; 64]; 6];
+        thin[2][0] = 1;
+        thin[2][2] = 1;
+        let score = decimation_score(&thin[2]);
+        assert!((LUMA_BLOCK_WORTH..LUMA_MB_WORTH).contains(&score), "{score}");
+        keep_what_gains(&mut thin);
+        assert!(thin.iter().flatten().all(|&l| l == 0));
+        // Two such blocks together are worth it.
+        let mut two: MbRefinement = [[0; 64]; 6];
+        for b in [1, 2] {
+            two[b][0] = 1;
+            two[b][2] = -1;
+        }
+        keep_what_gains(&mut two);
+        assert_eq!((two[1][0], two[2][2]), (1, -1));
     }
 }

@@ -3,17 +3,21 @@
 //!
 //! [`RoiAnalyser::analyse`] runs the chosen detectors on each frame and
 //! turns their regions into per-macroblock QP offsets: macroblocks that
-//! touch a face, text or motion region get `roi_qp_offset` (negative:
-//! finer; plain edge regions, which natural texture is full of, are side
-//! data only), the others a
-//! positive offset sized so that the offsets average out over the frame —
-//! the same bitrate, spent where the viewer looks. (In CBR mode the rate
-//! controller holds the bitrate in any case.) The regions, and a palette
-//! when asked for, also go into the packets as side data.
+//! touch a face, text or motion region get up to `roi_qp_offset`
+//! (negative: finer; plain edge regions, which natural texture is full
+//! of, are side data only), the others a positive offset sized so that the
+//! frame's estimated bits stay the same ([`budget`]) — the same bitrate,
+//! spent where the viewer looks, and a rate controller that sees no change
+//! to undo. The regions, and a palette when asked for, also go into the
+//! packets as side data.
+
+mod budget;
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::packet::Palette as PacketPalette;
 use asp_core::schema::{Color, RoiRegion, RoiType};
+
+pub use budget::{balanced_offsets, macroblock_costs};
 
 use crate::analysis::{
     detect_edges, detect_motion, kmeans_palette, AnalysisError, EdgeParams, FaceDetector, FaceParams, Image,
@@ -55,6 +59,8 @@ impl RoiSettings {
 pub struct RoiPlan {
     /// Every region found.
     pub regions: Vec<Roi>,
+    /// The regions the coding favours (see [`RoiPlan::coded_regions`]).
+    pub coded: Vec<Roi>,
     /// Per-macroblock QP offsets, raster order (empty: no region).
     pub qp_offsets: Vec<i8>,
     /// The frame's palette, when settings ask for one.
@@ -68,16 +74,28 @@ impl RoiPlan {
     }
 
     /// The regions the coding favours (faces, text, motion; not plain
-    /// edges), as the schema's structs: what the QP offsets cover and what
-    /// a C-packet refines.
+    /// edges, not motion over a large part of the picture), as the
+    /// schema's structs: what the QP offsets cover and what a C-packet
+    /// refines.
     pub fn coded_regions(&self) -> Vec<RoiRegion> {
-        self.regions.iter().filter(|r| is_coded(r)).map(|r| r.to_schema(priority(r.kind))).collect()
+        self.coded.iter().map(|r| r.to_schema(priority(r.kind))).collect()
     }
 }
 
-/// Whether the coding favours a region: plain edge regions are side data only.
-fn is_coded(r: &Roi) -> bool {
-    r.kind != RoiType::Edge
+/// Motion regions covering more than this share of the picture are side
+/// data only: that much of the frame cannot be made sharper at the same
+/// bitrate, and it is the scene moving (a pan's residue, a cut), not an
+/// object to look at.
+const MAX_CODED_MOTION_SHARE: f64 = 1.0 / 8.0;
+
+/// Whether the coding favours a region of a `picture`-pixel frame: plain
+/// edge regions and very large motion regions are side data only.
+fn is_coded(r: &Roi, picture: usize) -> bool {
+    match r.kind {
+        RoiType::Edge => false,
+        RoiType::Motion => f64::from(r.width) * f64::from(r.height) <= MAX_CODED_MOTION_SHARE * picture as f64,
+        _ => true,
+    }
 }
 
 /// Coding priority of a region type in the side data.
@@ -140,11 +158,14 @@ impl RoiAnalyser {
                 }
             }
         }
-        if self.settings.methods.contains(&RoiMethod::Motion) {
-            self.previous_luma = image.luma();
-        }
-        let coded: Vec<Roi> = regions.iter().copied().filter(is_coded).collect();
-        self.plan.qp_offsets = qp_offsets_for(&coded, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset);
+        let luma = image.luma();
+        let previous = (self.previous_luma.len() == luma.len()).then_some(self.previous_luma.as_slice());
+        let costs = macroblock_costs(&luma, previous, w, h, frame.mb_cols(), frame.mb_rows());
+        self.plan.coded.clear();
+        self.plan.coded.extend(regions.iter().copied().filter(|r| is_coded(r, w * h)));
+        self.plan.qp_offsets =
+            qp_offsets_for(&self.plan.coded, frame.mb_cols(), frame.mb_rows(), self.settings.roi_qp_offset, &costs);
+        self.previous_luma = luma;
         self.plan.regions = regions;
         self.plan.palette = match self.settings.palette_colors {
             0 => None,
@@ -156,15 +177,27 @@ impl RoiAnalyser {
 }
 
 /// Per-macroblock QP offsets for `regions` over a `mb_cols` x `mb_rows`
-/// frame: `roi_offset` where a macroblock touches a region, and elsewhere
-/// the positive offset that balances it (rounded, at most `-roi_offset`).
-/// Empty when no macroblock is in a region or the offset is 0.
-pub fn qp_offsets_for(regions: &[Roi], mb_cols: usize, mb_rows: usize, roi_offset: i8) -> Vec<i8> {
+/// frame: up to `roi_offset` where a macroblock touches a region, and
+/// elsewhere the positive offset that keeps the estimated bits of `costs`
+/// (per macroblock, raster order; empty: all alike) unchanged, see
+/// [`balanced_offsets`]. Empty when no macroblock is in a region or the
+/// offset is 0.
+pub fn qp_offsets_for(regions: &[Roi], mb_cols: usize, mb_rows: usize, roi_offset: i8, costs: &[f32]) -> Vec<i8> {
     let total = mb_cols * mb_rows;
     if roi_offset == 0 || total == 0 {
         return Vec::new();
     }
-    let mut inside = vec![false; total];
+    let inside = inside_mask(regions, mb_cols, mb_rows);
+    if costs.len() == total {
+        balanced_offsets(&inside, costs, roi_offset)
+    } else {
+        balanced_offsets(&inside, &vec![1.0; total], roi_offset)
+    }
+}
+
+/// Which macroblocks touch a region (regions past the frame are clipped).
+fn inside_mask(regions: &[Roi], mb_cols: usize, mb_rows: usize) -> Vec<bool> {
+    let mut inside = vec![false; mb_cols * mb_rows];
     for r in regions {
         let (x0, y0) = (r.x as usize / MB_SIZE, r.y as usize / MB_SIZE);
         let x1 = ((r.x as usize + r.width.max(1) as usize - 1) / MB_SIZE).min(mb_cols - 1);
@@ -175,14 +208,7 @@ pub fn qp_offsets_for(regions: &[Roi], mb_cols: usize, mb_rows: usize, roi_offse
             }
         }
     }
-    let count = inside.iter().filter(|&&i| i).count();
-    if count == 0 {
-        return Vec::new();
-    }
-    let share = count as f32 / total as f32;
-    let strength = -f32::from(roi_offset);
-    let outside = if share >= 1.0 { 0 } else { (strength * share / (1.0 - share)).round().min(strength) as i8 };
-    inside.iter().map(|&i| if i { roi_offset } else { outside }).collect()
+    inside
 }
 
 /// The side data the next packets carry, owned by the encoder.
@@ -223,27 +249,43 @@ mod tests {
     #[test]
     fn offsets_mark_touched_macroblocks_and_balance() {
         // 4x4 macroblocks; a region covering pixels 10..40 x 0..16 touches
-        // columns 0..=2 of row 0: 3 of 16 inside.
-        let offsets = qp_offsets_for(&[roi(10, 0, 30, 16)], 4, 4, -6);
-        assert_eq!(&offsets[..4], &[-6, -6, -6, 1]);
-        assert!(offsets[4..].iter().all(|&o| o == 1), "6 * 3/13 rounds to 1");
-        let sum: i32 = offsets.iter().map(|&o| i32::from(o)).sum();
-        assert!(sum.abs() <= 6, "offsets roughly balance: {sum}");
-        assert!(qp_offsets_for(&[], 4, 4, -6).is_empty());
-        assert!(qp_offsets_for(&[roi(0, 0, 16, 16)], 4, 4, 0).is_empty());
+        // columns 0..=2 of row 0: 3 of 16 inside. All alike: 3 macroblocks
+        // at -6 (twice the bits) are paid for by 13 at +2 (0.79x the bits).
+        let offsets = qp_offsets_for(&[roi(10, 0, 30, 16)], 4, 4, -6, &[]);
+        assert_eq!(&offsets[..4], &[-6, -6, -6, 2]);
+        assert!(offsets[4..].iter().all(|&o| o == 2), "{offsets:?}");
+        assert!(qp_offsets_for(&[], 4, 4, -6, &[]).is_empty());
+        assert!(qp_offsets_for(&[roi(0, 0, 16, 16)], 4, 4, 0, &[]).is_empty());
         // Regions past the frame are clipped, never out of bounds.
-        let edge = qp_offsets_for(&[roi(60, 60, 500, 500)], 4, 4, -4);
+        let edge = qp_offsets_for(&[roi(60, 60, 500, 500)], 4, 4, -4, &[]);
         assert_eq!(edge[15], -4);
+        // Costly outside, cheap inside: the outside needs only a step.
+        let costs: Vec<f32> = (0..16).map(|i| if i < 3 { 10.0 } else { 1000.0 }).collect();
+        let cheap = qp_offsets_for(&[roi(10, 0, 30, 16)], 4, 4, -6, &costs);
+        assert_eq!((cheap[0], cheap[15]), (-6, 0), "{cheap:?}");
+    }
+
+    #[test]
+    fn edges_and_scene_sized_motion_are_side_data_only() {
+        let picture = 1280 * 720;
+        let kind = |kind, w, h| Roi { x: 0, y: 0, width: w, height: h, kind, confidence: 1.0 };
+        assert!(is_coded(&kind(RoiType::Motion, 320, 180), picture), "1/16 of the picture");
+        assert!(!is_coded(&kind(RoiType::Motion, 640, 360), picture), "1/4 of the picture");
+        assert!(is_coded(&kind(RoiType::Face, 640, 360), picture), "a close-up face stays");
+        assert!(!is_coded(&kind(RoiType::Edge, 32, 32), picture));
     }
 
     #[test]
     fn analyser_finds_motion_from_the_second_frame() {
         let mut analyser = RoiAnalyser::new(RoiSettings::new(vec![RoiMethod::Motion])).unwrap();
         let mut frame = Frame::new(128, 64, &asp_core::Limits::DEFAULT).unwrap();
+        // A bright square moving over a background whose texture changes
+        // a little (grain), so that the outside has bits to give.
         let paint = |frame: &mut Frame, x0: usize| {
             for (i, p) in frame.y.iter_mut().enumerate() {
                 let (x, y) = (i % 128, i / 128);
-                *p = if (x0..x0 + 20).contains(&x) && (20..40).contains(&y) { 230 } else { 40 + (x as u8 / 4) };
+                let grain = ((x * 7 + y * 13 + x0 * 5) % 9) as u8;
+                *p = if (x0..x0 + 20).contains(&x) && (20..40).contains(&y) { 230 } else { 40 + (x as u8 / 4) + grain };
             }
         };
         paint(&mut frame, 20);
@@ -252,7 +294,10 @@ mod tests {
         let plan = analyser.analyse(&frame).unwrap();
         assert_eq!(plan.regions.len(), 1, "{:?}", plan.regions);
         assert_eq!(plan.qp_offsets.len(), 8 * 4);
-        assert!(plan.qp_offsets.contains(&-3));
+        // The square's macroblocks finer (as far as the grain can pay
+        // for), the rest coarser or unchanged.
+        let (min, max) = (plan.qp_offsets.iter().min().unwrap(), plan.qp_offsets.iter().max().unwrap());
+        assert!((-3..0).contains(min) && (0..=budget::MAX_OUTSIDE_OFFSET).contains(max), "{:?}", plan.qp_offsets);
         assert_eq!(plan.schema_regions()[0].roi_type(), RoiType::Motion);
     }
 }

@@ -1,0 +1,216 @@
+//! k-means colour palette: Lloyd's iterations in RGB from k-means++ seeds.
+//!
+//! Large pictures are clustered on a sample (`sample_size` pixels, drawn
+//! with a fixed seed, so the same picture gives the same palette): see
+//! [`sample`]. The clustering runs coarse to fine: greedy k-means++
+//! seeding ([`seed`]) and Lloyd's iterations ([`lloyd`]) on an eighth of
+//! the sample, several times from different seeds (one run can settle in
+//! a local minimum several percent worse: on the benchmark frame half the
+//! seeds did), then the iterations on the whole sample from the best of
+//! those runs, which by then converge quickly. Iterations stop when no pixel
+//! changes cluster, when the centres move less than `tolerance` times the
+//! sample's mean channel variance (summed squared shifts: scikit-learn's
+//! criterion), or after `max_iterations`. The whole clustering is compiled
+//! for AVX2 as well and chosen at run time.
+
+mod lloyd;
+mod sample;
+mod seed;
+
+use super::{AnalysisError, Image, Palette, MAX_COLORS};
+use lloyd::{lloyd, Clustering, Stop};
+use sample::{distance2, distinct_at_most, sample, Points, SplitMix64};
+use seed::seed_plus_plus;
+
+/// k-means settings; [`KMeansParams::new`] gives the defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KMeansParams {
+    /// Palette size, 1..=256.
+    pub colors: usize,
+    /// Pixels clustered at most; larger pictures are sampled.
+    pub sample_size: usize,
+    /// Lloyd iterations at most (in each of the two stages).
+    pub max_iterations: usize,
+    /// Stop when the centres' summed squared shift is below this fraction
+    /// of the sample's mean channel variance.
+    pub tolerance: f64,
+    /// Seed of the sampling and the k-means++ draws.
+    pub seed: u64,
+    /// Seed-and-iterate runs on the coarse subsample, the best kept:
+    /// one run can settle in a local minimum several percent worse.
+    pub seedings: usize,
+}
+
+impl KMeansParams {
+    /// `colors` colours, 20 000-pixel sample, at most 50 iterations,
+    /// tolerance 1e-6 (scikit-learn stops at 1e-4; the last, nearly still
+    /// iterations are cheap and lower the inertia), seed 0, 4 seedings.
+    pub fn new(colors: usize) -> KMeansParams {
+        KMeansParams { colors, sample_size: 20_000, max_iterations: 50, tolerance: 1e-6, seed: 0, seedings: 4 }
+    }
+}
+
+/// The coarse stage clusters every this many points of the sample...
+const COARSE_STEP: usize = 8;
+/// ...but at least this many points per colour (else one stage).
+const COARSE_POINTS_PER_COLOR: usize = 40;
+
+/// The palette of `image` by k-means (see the [module docs](self)).
+/// Fewer distinct colours than asked gives a shorter palette.
+pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palette, AnalysisError> {
+    if params.colors == 0 || params.colors > MAX_COLORS {
+        return Err(AnalysisError::BadColorCount(params.colors));
+    }
+    if params.sample_size == 0 {
+        return Err(AnalysisError::BadParameter("k-means sample_size must be at least 1"));
+    }
+    if params.tolerance.is_nan() || params.tolerance < 0.0 {
+        return Err(AnalysisError::BadParameter("k-means tolerance must be a number >= 0"));
+    }
+    let mut rng = SplitMix64(params.seed);
+    let points = Points::from(sample(image, params.sample_size, &mut rng));
+    let k = params.colors.min(distinct_at_most(&points.list, params.colors));
+    let stop = Stop { max_iterations: params.max_iterations, still: params.tolerance * points.mean_variance() };
+    let Clustering { centres, assignment } = cluster(&points, k, params.seedings, stop, &mut rng);
+    let mut counts = vec![0usize; centres.len()];
+    for &a in &assignment {
+        counts[usize::from(a)] += 1;
+    }
+    let n = points.len() as f32;
+    let (colors, weights) = centres
+        .iter()
+        .zip(&counts)
+        .filter(|(_, &c)| c > 0)
+        .map(|(c, &count)| (c.map(|v| v.round().clamp(0.0, 255.0) as u8), count as f32 / n))
+        .unzip();
+    Ok(Palette { colors, weights }.sorted())
+}
+
+/// Seeds and iterates, with AVX2 when the CPU has it.
+fn cluster(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { cluster_avx2(points, k, seedings, stop, rng) };
+    }
+    cluster_portable(points, k, seedings, stop, rng)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cluster_avx2(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
+    cluster_portable(points, k, seedings, stop, rng)
+}
+
+/// Coarse to fine (see the [module docs](self)): the best of
+/// `seedings` seed-and-iterate runs on a subsample, then the iterations on
+/// the whole sample. Small samples are clustered in one stage.
+#[inline(always)]
+fn cluster_portable(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
+    let coarse_len = points.len() / COARSE_STEP;
+    let coarse = (coarse_len >= COARSE_POINTS_PER_COLOR * k).then(|| points.every(COARSE_STEP));
+    let first = coarse.as_ref().unwrap_or(points);
+    let mut best: Option<(f64, Clustering)> = None;
+    for _ in 0..seedings.max(1) {
+        let run = lloyd(first, seed_plus_plus(first, k, rng), stop);
+        let inertia = inertia_of(first, &run);
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, run));
+        }
+    }
+    let (_, best) = best.expect("at least one seeding");
+    match coarse {
+        Some(_) => lloyd(points, best.centres, stop),
+        None => best,
+    }
+}
+
+/// Summed squared distance of the points to their centres.
+#[inline(always)]
+fn inertia_of(points: &Points, clustering: &Clustering) -> f64 {
+    points.list.iter().zip(&clustering.assignment).map(|(p, &a)| f64::from(distance2(p, &clustering.centres[usize::from(a)]))).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::tests_support::{blocks_of, nearest_error};
+
+    #[test]
+    fn recovers_known_colours_and_their_shares() {
+        let colours = [[200, 30, 40], [20, 180, 60], [30, 40, 220], [240, 240, 240]];
+        let shares = [0.4, 0.3, 0.2, 0.1];
+        let (w, h, rgb) = blocks_of(&colours, &shares, 100);
+        let image = Image::rgb(&rgb, w, h).unwrap();
+        let p = kmeans_palette(&image, &KMeansParams::new(4)).unwrap();
+        assert_eq!(p.colors.len(), 4);
+        for (c, s) in colours.iter().zip(shares) {
+            let i = p.colors.iter().position(|q| q == c).unwrap_or_else(|| panic!("{c:?} not in {:?}", p.colors));
+            assert!((p.weights[i] - s).abs() < 0.02, "{:?}", p.weights);
+        }
+        assert!((p.weights.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn sampled_large_picture_is_reproducible_and_close() {
+        let colours = [[10, 10, 10], [250, 200, 0], [0, 120, 255]];
+        let (w, h, rgb) = blocks_of(&colours, &[0.5, 0.25, 0.25], 400);
+        let image = Image::rgb(&rgb, w, h).unwrap();
+        let params = KMeansParams { sample_size: 3000, ..KMeansParams::new(3) };
+        let a = kmeans_palette(&image, &params).unwrap();
+        assert_eq!(a, kmeans_palette(&image, &params).unwrap());
+        assert!(nearest_error(&a.colors, &colours) == 0, "{:?}", a.colors);
+        assert!((a.weights[0] - 0.5).abs() < 0.03);
+        assert!((a.weights.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn fewer_distinct_colours_than_asked_and_bad_counts() {
+        let rgb = [9u8, 9, 9].repeat(50);
+        let image = Image::rgb(&rgb, 10, 5).unwrap();
+        let p = kmeans_palette(&image, &KMeansParams::new(8)).unwrap();
+        assert_eq!((p.colors, p.weights), (vec![[9, 9, 9]], vec![1.0]));
+        assert!(matches!(kmeans_palette(&image, &KMeansParams::new(0)), Err(AnalysisError::BadColorCount(0))));
+        assert!(matches!(kmeans_palette(&image, &KMeansParams::new(257)), Err(AnalysisError::BadColorCount(257))));
+        let bad = KMeansParams { sample_size: 0, ..KMeansParams::new(2) };
+        assert!(matches!(kmeans_palette(&image, &bad), Err(AnalysisError::BadParameter(_))));
+    }
+
+    /// Photograph-like points: a few colour blobs with noise and a
+    /// gradient, so clusters overlap and points sit near the boundaries.
+    fn noisy_points(n: usize, seed: u64) -> Points {
+        let mut rng = SplitMix64(seed);
+        let blobs = [[40.0, 60.0, 30.0], [200.0, 190.0, 170.0], [90.0, 140.0, 210.0], [160.0, 60.0, 50.0]];
+        let list = (0..n)
+            .map(|i| {
+                let b: [f32; 3] = blobs[rng.below(blobs.len())];
+                let t = i as f32 / n as f32 * 60.0;
+                b.map(|v| (v + t + rng.below(81) as f32 - 40.0).round().clamp(0.0, 255.0))
+            })
+            .collect::<Vec<_>>();
+        Points::from(list)
+    }
+
+    #[test]
+    fn bounded_iterations_give_the_plain_clustering() {
+        for (seed, k, n) in [(1u64, 8usize, 5000usize), (2, 3, 4001), (3, 16, 3000), (4, 1, 500), (5, 40, 2003)] {
+            let points = noisy_points(n, seed);
+            for stop in [Stop { max_iterations: 50, still: 0.0 }, Stop { max_iterations: 4, still: 0.0 }] {
+                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed));
+                let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
+                let bounded = lloyd(&points, centres, stop);
+                assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn weights_sum_to_one_on_a_sampled_photograph_like_picture() {
+        let points = noisy_points(300 * 200, 9);
+        let rgb: Vec<u8> = points.list.iter().flat_map(|p| p.map(|v| v as u8)).collect();
+        let image = Image::rgb(&rgb, 300, 200).unwrap();
+        let p = kmeans_palette(&image, &KMeansParams { sample_size: 5000, ..KMeansParams::new(6) }).unwrap();
+        assert_eq!(p.colors.len(), 6);
+        assert!((p.weights.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{:?}", p.weights);
+    }
+}
