@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 seconds=${1:-60}
-target=${CARGO_TARGET_DIR:-$root/target}
+# A relative CARGO_TARGET_DIR means the repository root (cargo reads it
+# there); this script runs its tools from bench/live-latency.
+target=$(cd "$root" && realpath -m "${CARGO_TARGET_DIR:-target}")
 "$root/tools/web/setup.sh"
 (cd "$root" && cargo build --release -p asp-cli --bin asp-encode -p asp-server --example stamped_testsrc)
 # Both decoder builds (the player picks the threaded one on this
