@@ -24,6 +24,7 @@ use asp_core::codec::transform::forward_diff_8x8;
 use asp_core::packet::{flags, Correction, PacketWriter};
 use asp_core::schema::RoiRegion;
 
+use super::tile::decimation_score;
 use super::EncodeError;
 
 /// Writes C-packets. Keep one per stream: its buffers are reused.
@@ -150,31 +151,6 @@ fn keep_what_gains(levels: &mut MbRefinement) {
             block.fill(0);
         }
     }
-}
-
-/// x264's decimation score of a block's scanned levels: `u32::MAX` when a
-/// level exceeds ±1, else a few points per ±1 level, more the closer it
-/// follows the previous one (short runs are cheap to code and matter).
-fn decimation_score(levels: &[i32; 64]) -> u32 {
-    const RUN_SCORE: [u32; 16] = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    let (mut score, mut run, mut seen) = (0, 0usize, false);
-    for &level in levels.iter().rev() {
-        if level == 0 {
-            run += 1;
-            continue;
-        }
-        if level.unsigned_abs() > 1 {
-            return u32::MAX;
-        }
-        if seen {
-            score += RUN_SCORE[run.min(15)];
-        }
-        (seen, run) = (true, 0);
-    }
-    if seen {
-        score += RUN_SCORE[run.min(15)];
-    }
-    score
 }
 
 fn quantise_block(src: &[u8], shown: &[u8], stride: usize, qp: Qp, out: &mut [i32; 64]) {

@@ -853,9 +853,11 @@ fn keep_or_decimate(levels: &mut [i32; 64], decimate: bool) -> bool {
     levels.iter().any(|&l| l != 0)
 }
 
-/// x264's decimation score: cheap to drop when every level is ±1 and they
-/// are few and far apart.
-fn decimation_score(levels: &[i32; 64]) -> u32 {
+/// x264's decimation score of a block's scanned levels: `u32::MAX` when a
+/// level exceeds ±1, else a few points per ±1 level, more the closer it
+/// follows the previous one (short runs are cheap to code and matter).
+/// Shared with the C-packet refinement.
+pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
     const RUN_SCORE: [u32; 16] = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let mut score = 0;
     let mut run = 0usize;
