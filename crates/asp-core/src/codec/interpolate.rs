@@ -102,6 +102,40 @@ impl Planes {
     }
 }
 
+/// A sample source of [`quarter_sample_sources`]: the phase (0 = integer
+/// `G`, 1 = horizontal `b`, 2 = vertical `h`, 3 = centre `j`) and the
+/// offset `(dx, dy)`, 0 or 1 sample, at which it is read.
+pub type PhaseSource = (usize, usize, usize);
+
+/// Where the prediction at fractional position `(fx, fy)` (quarter
+/// samples, `0..4`) reads: one phase, or two whose samples are averaged
+/// rounding up (H.264 8.4.2.2.1). Shared by [`LumaWindow`] and encoders
+/// that interpolate a whole reference at once.
+pub const fn quarter_sample_sources(fx: u32, fy: u32) -> (PhaseSource, Option<PhaseSource>) {
+    const G: usize = 0;
+    const B: usize = 1;
+    const H: usize = 2;
+    const J: usize = 3;
+    match (fx & 3, fy & 3) {
+        (0, 0) => ((G, 0, 0), None),
+        (1, 0) => ((G, 0, 0), Some((B, 0, 0))),
+        (2, 0) => ((B, 0, 0), None),
+        (3, 0) => ((G, 1, 0), Some((B, 0, 0))),
+        (0, 1) => ((G, 0, 0), Some((H, 0, 0))),
+        (0, 2) => ((H, 0, 0), None),
+        (0, 3) => ((G, 0, 1), Some((H, 0, 0))),
+        (1, 1) => ((B, 0, 0), Some((H, 0, 0))),
+        (3, 1) => ((B, 0, 0), Some((H, 1, 0))),
+        (1, 3) => ((H, 0, 0), Some((B, 0, 1))),
+        (3, 3) => ((H, 1, 0), Some((B, 0, 1))),
+        (2, 1) => ((B, 0, 0), Some((J, 0, 0))),
+        (2, 3) => ((J, 0, 0), Some((B, 0, 1))),
+        (1, 2) => ((H, 0, 0), Some((J, 0, 0))),
+        (3, 2) => ((J, 0, 0), Some((H, 1, 0))),
+        _ => ((J, 0, 0), None), // (2, 2)
+    }
+}
+
 /// Why an interpolation call was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -402,28 +436,10 @@ impl LumaWindow {
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn blend(&self, ix: usize, iy: usize, fx: u32, fy: u32, width: usize, height: usize, out: &mut [u8], out_stride: usize) {
-        let (g, b, v, c) = (&self.full[..], &self.hor[..], &self.ver[..], &self.ctr[..]);
-        // Each position is one plane, or the rounded average of two planes,
-        // each read at an offset of 0 or 1 sample right/down.
-        type Src<'a> = (&'a [u8], usize, usize);
-        let (p, q): (Src, Option<Src>) = match (fx, fy) {
-            (0, 0) => ((g, 0, 0), None),
-            (1, 0) => ((g, 0, 0), Some((b, 0, 0))),
-            (2, 0) => ((b, 0, 0), None),
-            (3, 0) => ((g, 1, 0), Some((b, 0, 0))),
-            (0, 1) => ((g, 0, 0), Some((v, 0, 0))),
-            (0, 2) => ((v, 0, 0), None),
-            (0, 3) => ((g, 0, 1), Some((v, 0, 0))),
-            (1, 1) => ((b, 0, 0), Some((v, 0, 0))),
-            (3, 1) => ((b, 0, 0), Some((v, 1, 0))),
-            (1, 3) => ((v, 0, 0), Some((b, 0, 1))),
-            (3, 3) => ((v, 1, 0), Some((b, 0, 1))),
-            (2, 1) => ((b, 0, 0), Some((c, 0, 0))),
-            (2, 3) => ((c, 0, 0), Some((b, 0, 1))),
-            (1, 2) => ((v, 0, 0), Some((c, 0, 0))),
-            (3, 2) => ((c, 0, 0), Some((v, 1, 0))),
-            _ => ((c, 0, 0), None), // (2, 2)
-        };
+        let phases = [&self.full[..], &self.hor[..], &self.ver[..], &self.ctr[..]];
+        let (p, q) = quarter_sample_sources(fx, fy);
+        let p = (phases[p.0], p.1, p.2);
+        let q = q.map(|q| (phases[q.0], q.1, q.2));
         for y in 0..height {
             let o = &mut out[y * out_stride..y * out_stride + width];
             let pa = (iy + y + p.2) * WINDOW_MAX + ix + p.1;

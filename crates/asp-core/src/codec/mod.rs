@@ -19,7 +19,7 @@ pub mod residual;
 pub mod frame;
 pub mod tiles;
 
-pub use interpolate::{predict_luma, InterpError, LumaWindow, Planes, WINDOW_MAX};
+pub use interpolate::{predict_luma, quarter_sample_sources, InterpError, LumaWindow, PhaseSource, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};
 pub mod quant;
 pub mod transform;

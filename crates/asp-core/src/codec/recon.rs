@@ -199,8 +199,9 @@ fn partitions(split: bool) -> &'static [(usize, usize, usize)] {
 }
 
 /// The chroma half of [`Predictor::predict_inter`]: the luma vectors, in
-/// eighth chroma samples.
-fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[Mv; 4], split: bool) {
+/// eighth chroma samples. Public for encoders that form the luma half
+/// from their own interpolated reference.
+pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[Mv; 4], split: bool) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);

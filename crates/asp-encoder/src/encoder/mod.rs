@@ -28,7 +28,10 @@ pub use rate_control::RateControl;
 pub use refinement::Refiner;
 pub use roi::{qp_offsets_for, RoiAnalyser, RoiPlan, RoiSettings};
 
-use crate::motion::{MotionError, MotionEstimator};
+use crate::motion::{HalfpelPlanes, MotionError, MotionEstimator};
+
+/// Samples interpolated around the reference for D frames' motion search.
+const HALFPEL_MARGIN: usize = 16;
 use tile::{encode_tile, FrameJob, RefreshWindow};
 
 /// Macroblocks per tile the encoder aims for: enough tiles to keep cores
@@ -173,6 +176,8 @@ pub struct Encoder {
     rate_control: Option<RateControl>,
     /// The reconstruction of the last frame: the next frame's reference.
     reference: Option<Frame>,
+    /// The reference's luma interpolated once per D frame (memory reused).
+    halfpel: Option<HalfpelPlanes>,
     /// A buffer for the next reconstruction, recycled.
     spare: Option<Frame>,
     sequence: u32,
@@ -221,6 +226,7 @@ impl Encoder {
             writer: PacketWriter::new(),
             rate_control,
             reference: None,
+            halfpel: None,
             spare: Some(probe),
             sequence: 0,
             frames_since_key: 0,
@@ -304,6 +310,19 @@ impl Encoder {
             (_, Some(rc)) => rc.frame_qp(keyframe),
             (_, None) => 26,
         };
+        // The reference's luma interpolated once for every block's sub-pel
+        // search and prediction (the margin covers most vectors that
+        // leave the frame; the others interpolate block by block).
+        let halfpel = match (&self.reference, keyframe) {
+            (Some(reference), false) => Some(match self.halfpel.take() {
+                Some(mut planes) => {
+                    planes.fill(reference.luma());
+                    planes
+                }
+                None => HalfpelPlanes::new(reference.luma(), HALFPEL_MARGIN),
+            }),
+            _ => None,
+        };
         let coded = loop {
             let job = FrameJob {
                 source: frame,
@@ -316,6 +335,7 @@ impl Encoder {
                 estimator: &self.estimator,
                 estimator_8x8: self.estimator_8x8.as_ref(),
                 refresh: refresh.clone(),
+                halfpel: halfpel.as_ref(),
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded
@@ -326,6 +346,9 @@ impl Encoder {
                 _ => break coded,
             }
         };
+        if halfpel.is_some() {
+            self.halfpel = halfpel;
+        }
 
         // Reconstruction, exactly as a decoder builds it.
         let mut recon = match self.spare.take() {

@@ -15,13 +15,13 @@ use asp_core::codec::macroblock::{
 use asp_core::codec::bins::CostCounter;
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
-use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_intra8_quarter, Predictor, TilePlanes};
+use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::codec::tiles::Tile;
 use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
 
 use super::preset::PresetParams;
-use crate::motion::{self, mvd_bits, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
+use crate::motion::{self, mvd_bits, HalfpelPlanes, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
 /// What every tile of a frame shares.
 pub(crate) struct FrameJob<'a> {
@@ -37,6 +37,8 @@ pub(crate) struct FrameJob<'a> {
     pub estimator_8x8: Option<&'a MotionEstimator>,
     /// This frame's share of an intra-refresh cycle, if one is running.
     pub refresh: Option<RefreshWindow>,
+    /// The reference's luma interpolated once (D frames).
+    pub halfpel: Option<&'a HalfpelPlanes>,
 }
 
 /// One frame of an intra-refresh cycle: a band of macroblock columns is
@@ -216,7 +218,12 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             // An early skip left exactly this prediction in the planes; the
             // chosen inter candidate's prediction was kept aside.
             if mode != MbMode::Skip && !saved.restore(&ctx, &mut planes, &mode) {
-                predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference);
+                match (mode, job.reference) {
+                    (MbMode::Inter16(_) | MbMode::Inter8(_), Some(reference)) => {
+                        predict_inter(&ctx, &mut predictor, &mut planes, reference, &info.mvs, info.split)
+                    }
+                    _ => predictor.predict(&mut planes, &mode, &info, mb_x, mb_y, job.reference),
+                }
             }
             let mut cbp = 0;
             let mut transform_4x4 = false;
@@ -285,7 +292,7 @@ fn decide_mode(
         // Early skip: the predicted vector with no residual is what the
         // decoder would show; take it when quantisation would code nothing.
         if ctx.allows(pred_mv) {
-            predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[pred_mv; 4], false);
+            predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
             let mut levels = MbLevels::default();
             if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true, false) {
                 return (MbMode::Skip, luma_satd(ctx, planes));
@@ -323,14 +330,14 @@ fn decide_mode(
             let refined = if job.preset.subpel == SubpelPrecision::Integer {
                 Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
             } else {
-                estimator.refine_block_with_cost(current, refp, ctx.mb_x, ctx.mb_y, integer, job.preset.subpel, mv_cost, scratch)
+                refine(ctx, estimator, reference, (ctx.mb_x, ctx.mb_y), integer, mv_cost, scratch)
             };
             if let Ok(v) = refined {
                 let mut mv = Mv::new(v.dx(), v.dy());
                 if let Some(refresh) = &job.refresh {
                     mv = refresh.constrain(ctx.mb_x, mv);
                 }
-                predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &[mv; 4], false);
+                predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
                 let satd = luma_satd(ctx, planes);
                 let cost = satd + bit_cost(ctx.lambda, bits);
@@ -441,6 +448,52 @@ fn decide_mode(
     (best.0, if best.0.is_intra() { 0 } else { best_sad })
 }
 
+/// Sub-pel refinement of block `block` (in the estimator's block size)
+/// from whole-sample vector `integer`, on the frame's interpolated
+/// reference when there is one.
+fn refine(
+    ctx: &MbCtx<'_>,
+    estimator: &MotionEstimator,
+    reference: &Frame,
+    (block_x, block_y): (usize, usize),
+    integer: motion::Mv,
+    mv_cost: MvCost,
+    scratch: &mut SearchScratch,
+) -> Result<MotionVector, MotionError> {
+    let (current, precision) = (ctx.job.source.luma(), ctx.job.preset.subpel);
+    match ctx.job.halfpel {
+        Some(halfpel) => estimator.refine_block_on(current, halfpel, block_x, block_y, integer, precision, mv_cost),
+        None => estimator
+            .refine_block_with_cost(current, reference.luma(), block_x, block_y, integer, precision, mv_cost, scratch),
+    }
+}
+
+/// The inter prediction of the macroblock into `planes`, as the decoder
+/// forms it: luma read from the frame's interpolated reference where the
+/// vectors stay within its margin, else (and without one) by the
+/// predictor's own interpolation.
+fn predict_inter(ctx: &MbCtx<'_>, predictor: &mut Predictor, planes: &mut TilePlanes, reference: &Frame, mvs: &[Mv; 4], split: bool) {
+    if let Some(halfpel) = ctx.job.halfpel {
+        let ls = planes.luma_stride();
+        let size = if split { 8 } else { 16 };
+        let mut parts = if split { 4 } else { 1 };
+        for (q, mv) in mvs.iter().enumerate().take(parts) {
+            let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+            let x_qpel = ((ctx.mb_x * MB_SIZE + ox) * 4) as i32 + i32::from(mv.x);
+            let y_qpel = ((ctx.mb_y * MB_SIZE + oy) * 4) as i32 + i32::from(mv.y);
+            let out = &mut planes.y[(ctx.ly + oy) * ls + ctx.lx + ox..];
+            if halfpel.predict(x_qpel, y_qpel, size, size, out, ls) {
+                parts -= 1;
+            }
+        }
+        if parts == 0 {
+            predict_inter_chroma(planes, reference, ctx.mb_x, ctx.mb_y, mvs, split);
+            return;
+        }
+    }
+    predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, mvs, split);
+}
+
 /// Per-quarter vectors, searched from the macroblock's vector `mv16`, and
 /// their cost, when the 16x16 prediction leaves enough error (`satd16`)
 /// for a split to pay for three more vectors.
@@ -473,7 +526,7 @@ fn split_candidate(
         let v = if ctx.job.preset.subpel == SubpelPrecision::Integer {
             MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad())
         } else {
-            estimator.refine_block(current, refp, bx, by, integer, ctx.job.preset.subpel, scratch).ok()?
+            refine(ctx, estimator, reference, (bx, by), integer, MvCost::NONE, scratch).ok()?
         };
         let mut mv = Mv::new(v.dx(), v.dy());
         if let Some(refresh) = &ctx.job.refresh {
@@ -490,7 +543,7 @@ fn split_candidate(
         let pred = mbs.predict_mv(ctx.mb_x, ctx.mb_y, q, false, &mvs);
         bits += mvd_bits(i32::from(mvs[q].x) - i32::from(pred.x)) + mvd_bits(i32::from(mvs[q].y) - i32::from(pred.y));
     }
-    predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, &mvs, true);
+    predict_inter(ctx, predictor, planes, reference, &mvs, true);
     Some((MbMode::Inter8(mvs), luma_satd(ctx, planes) + bit_cost(ctx.lambda, bits)))
 }
 

@@ -84,6 +84,7 @@
 
 mod diamond;
 mod full;
+pub mod halfpel;
 mod hexagon;
 pub mod sad;
 pub mod subpel;
@@ -96,6 +97,7 @@ use rayon::prelude::*;
 
 pub use asp_core::codec::{LumaWindow, PlaneError, PlaneRef};
 pub use asp_core::schema::MotionVector;
+pub use halfpel::HalfpelPlanes;
 pub use sad::{Isa, Sad};
 pub use subpel::SubpelPrecision;
 
@@ -613,6 +615,12 @@ impl<'a> Block<'a> {
 
     /// SAD between the current block and a predicted block in `pred` (stride `ps`).
     #[inline]
+    /// The current block's samples from its top-left on, and their stride.
+    pub fn current(&self) -> (&'a [u8], usize) {
+        let c = self.py * self.cur.stride() + self.px;
+        (self.cur.data().get(c..).unwrap_or(&[]), self.cur.stride())
+    }
+
     pub fn sad_with(&self, pred: &[u8], ps: usize) -> u32 {
         let c = self.py * self.cur.stride() + self.px;
         self.cur
@@ -1125,6 +1133,38 @@ impl MotionEstimator {
         };
         let win = scratch.window.get_or_insert_with(Default::default);
         let (qx, qy, sad) = subpel::refine(&blk, start, precision, mv_cost, win, &mut scratch.pred);
+        Ok(MotionVector::new(
+            block_x as u16,
+            block_y as u16,
+            qx as i16,
+            qy as i16,
+            sad,
+        ))
+    }
+
+    /// [`refine_block_with_cost`](Self::refine_block_with_cost) against a
+    /// reference interpolated once for the whole frame: same vectors, less
+    /// filtering when many blocks are refined.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refine_block_on(
+        &self,
+        current: PlaneRef<'_>,
+        reference: &HalfpelPlanes,
+        block_x: usize,
+        block_y: usize,
+        integer: Mv,
+        precision: SubpelPrecision,
+        mv_cost: MvCost,
+    ) -> Result<MotionVector, MotionError> {
+        let luma = reference.luma();
+        let blk = self.block(&current, &luma, block_x, block_y)?;
+        let (dx, dy) = blk.clamp(integer);
+        let start = Cand {
+            dx,
+            dy,
+            sad: blk.sad_at(dx, dy),
+        };
+        let (qx, qy, sad) = subpel::refine_on(&blk, start, precision, mv_cost, reference);
         Ok(MotionVector::new(
             block_x as u16,
             block_y as u16,

@@ -13,7 +13,7 @@
 
 use asp_core::codec::{LumaWindow, Planes};
 
-use super::{Block, Cand, MvCost};
+use super::{Block, Cand, HalfpelPlanes, MvCost};
 
 /// How far [`MotionEstimator::with_subpel`](super::MotionEstimator::with_subpel)
 /// refines vectors.
@@ -53,9 +53,8 @@ pub(crate) fn refine(
     win: &mut LumaWindow,
     pred: &mut Vec<u8>,
 ) -> (i32, i32, u32) {
-    let whole = (4 * best.dx, 4 * best.dy, best.sad);
     if precision == SubpelPrecision::Integer || blk.w > MAX_SIDE || blk.h > MAX_SIDE {
-        return whole;
+        return (4 * best.dx, 4 * best.dy, best.sad);
     }
     let x0 = blk.px as i32 + best.dx - 1;
     let y0 = blk.py as i32 + best.dy - 1;
@@ -63,24 +62,40 @@ pub(crate) fn refine(
         .prepare(blk.reference(), x0, y0, blk.w + 2, blk.h + 2, Planes::ALL)
         .is_err()
     {
-        return whole;
+        return (4 * best.dx, 4 * best.dy, best.sad);
     }
-    pred.resize(MAX_SIDE * MAX_SIDE, 0);
     // Offsets in quarter pixels from the integer vector; the window origin is
     // one pixel up-left, so offset (ox, oy) is window position (4+ox, 4+oy).
-    let mut cost = |ox: i32, oy: i32| -> u32 {
-        match win.predict(
-            (4 + ox) as usize,
-            (4 + oy) as usize,
-            blk.w,
-            blk.h,
-            pred,
-            MAX_SIDE,
-        ) {
-            Ok(()) => blk.sad_with(pred, MAX_SIDE),
-            Err(_) => u32::MAX,
-        }
+    pred.resize(MAX_SIDE * MAX_SIDE, 0);
+    let sad = |ox: i32, oy: i32| match win.predict((4 + ox) as usize, (4 + oy) as usize, blk.w, blk.h, pred, MAX_SIDE) {
+        Ok(()) => blk.sad_with(pred, MAX_SIDE),
+        Err(_) => u32::MAX,
     };
+    search_rings(best, precision, mv_cost, sad)
+}
+
+/// [`refine`] with the candidates read from a reference interpolated once
+/// for the whole frame (`planes` must be of `blk`'s reference plane).
+pub(crate) fn refine_on(
+    blk: &Block<'_>,
+    best: Cand,
+    precision: SubpelPrecision,
+    mv_cost: MvCost,
+    planes: &HalfpelPlanes,
+) -> (i32, i32, u32) {
+    if precision == SubpelPrecision::Integer || blk.w > MAX_SIDE || blk.h > MAX_SIDE {
+        return (4 * best.dx, 4 * best.dy, best.sad);
+    }
+    let (x, y) = (4 * (blk.px as i32 + best.dx), 4 * (blk.py as i32 + best.dy));
+    let (current, stride) = blk.current();
+    let sad = |ox: i32, oy: i32| planes.sad(x + ox, y + oy, blk.w, blk.h, current, stride).unwrap_or(u32::MAX);
+    search_rings(best, precision, mv_cost, sad)
+}
+
+/// The half-pel ring around the integer vector, then the quarter-pel ring
+/// around the best half-pel position, by SAD + rate; `sad(ox, oy)` measures
+/// the candidate at quarter-pel offset `(ox, oy)` (`u32::MAX`: none).
+fn search_rings(best: Cand, precision: SubpelPrecision, mv_cost: MvCost, mut sad: impl FnMut(i32, i32) -> u32) -> (i32, i32, u32) {
     let rate = |ox: i32, oy: i32| mv_cost.of_qpel(4 * best.dx + ox, 4 * best.dy + oy);
     let (mut bx, mut by, mut bsad) = (0, 0, best.sad);
     let mut bcost = best.sad.saturating_add(rate(0, 0));
@@ -91,7 +106,7 @@ pub(crate) fn refine(
         let (cx, cy) = (bx, by);
         for &(rx, ry) in &RING {
             let (ox, oy) = (cx + rx * step, cy + ry * step);
-            let s = cost(ox, oy);
+            let s = sad(ox, oy);
             let c = s.saturating_add(rate(ox, oy));
             if c < bcost {
                 (bx, by, bsad, bcost) = (ox, oy, s, c);

@@ -1,0 +1,438 @@
+//! A reference frame's luma interpolated once, for the whole frame.
+//!
+//! A sub-pel search measures many candidate vectors per block, and the
+//! encoder then predicts the chosen one again; interpolating a window
+//! around every block repeats the 6-tap filtering of the same samples
+//! several times over. [`HalfpelPlanes`] filters the frame once into its
+//! four half-pel phases (integer `G`, horizontal `b`, vertical `h`, centre
+//! `j`, as in [`asp_core::codec::interpolate`]) over the frame and a margin
+//! around it, so that any quarter-pel prediction is one plane read or the
+//! rounded average of two — x264's way.
+//!
+//! The filter is H.264's 6-tap, as defined in
+//! [`asp_core::codec::interpolate`] (the decoder's reference); here it runs
+//! over whole rows of an edge-extended copy of the reference, which
+//! vectorises well, and the tests hold [`HalfpelPlanes::predict`] equal to
+//! [`asp_core::codec::predict_luma`] everywhere, edges included.
+
+use asp_core::codec::{quarter_sample_sources, PlaneRef};
+use rayon::prelude::*;
+
+/// Extra samples beyond the margin that the 6-tap filter reads.
+const TAPS_OUT: usize = 3;
+/// Rows of the half-pel phases computed per parallel job.
+const BAND: usize = 16;
+
+/// The four half-pel phases of a luma plane over the plane and `margin`
+/// samples around it. Kept by an encoder and refilled for each reference.
+pub struct HalfpelPlanes {
+    width: usize,
+    height: usize,
+    margin: usize,
+    /// Samples between rows of every phase: `width + 2 * (margin + 3)`.
+    stride: usize,
+    /// `G` (the reference, edge-extended), `b`, `h`, `j`, in the order of
+    /// [`quarter_sample_sources`]'s phase indices; sample `(x, y)` at
+    /// `(y + pad) * stride + x + pad` with `pad = margin + 3`. `b`, `h`
+    /// and `j` are valid within the margin only.
+    phases: [Vec<u8>; 4],
+}
+
+impl HalfpelPlanes {
+    /// The phases of `reference` with `margin` samples around it.
+    pub fn new(reference: PlaneRef<'_>, margin: usize) -> HalfpelPlanes {
+        let mut planes = HalfpelPlanes { width: 0, height: 0, margin, stride: 0, phases: Default::default() };
+        planes.fill(reference);
+        planes
+    }
+
+    /// Interpolates `reference` into these planes, reusing their memory
+    /// when the size is unchanged. The rows are shared out over rayon's
+    /// threads.
+    pub fn fill(&mut self, reference: PlaneRef<'_>) {
+        let (width, height) = (reference.width(), reference.height());
+        let pad = self.margin + TAPS_OUT;
+        let stride = width + 2 * pad;
+        let rows = height + 2 * pad;
+        (self.width, self.height, self.stride) = (width, height, stride);
+        for phase in &mut self.phases {
+            phase.resize(stride * rows, 0);
+        }
+        let [g, b, h, j] = &mut self.phases;
+        extend_edges(&reference, pad, stride, g);
+        let g = &g[..];
+        let band = BAND * stride;
+        b.par_chunks_mut(band).zip(h.par_chunks_mut(band)).zip(j.par_chunks_mut(band)).enumerate().for_each_init(
+            || vec![0i16; (BAND + 5) * stride],
+            |b1, (index, ((b, h), j))| {
+                let first = index * BAND;
+                let count = b.len() / stride;
+                // Rows whose taps would leave the extended plane lie
+                // outside the margin: left as they are, never read.
+                let valid = |r: usize| r >= TAPS_OUT && r + TAPS_OUT < rows;
+                // The unrounded horizontal taps of rows first-2 .. first+count+3.
+                for k in 0..count + 5 {
+                    if let Some(r) = (first + k).checked_sub(2).filter(|&r| r < rows) {
+                        horizontal_taps(&g[r * stride..(r + 1) * stride], &mut b1[k * stride..(k + 1) * stride]);
+                    }
+                }
+                for row in (0..count).filter(|&row| valid(first + row)) {
+                    let out = row * stride..(row + 1) * stride;
+                    vertical_half(g, stride, first + row, &mut h[out.clone()]);
+                    round_half(&b1[(row + 2) * stride..(row + 3) * stride], &mut b[out.clone()]);
+                    centre_half(&b1[row * stride..(row + 6) * stride], stride, &mut j[out]);
+                }
+            },
+        );
+    }
+
+    /// Width and height of the reference plane (without the margin).
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    /// The integer samples of the reference itself.
+    pub fn luma(&self) -> PlaneRef<'_> {
+        let pad = self.margin + TAPS_OUT;
+        let start = pad * self.stride + pad;
+        let len = (self.height - 1) * self.stride + self.width;
+        // The region is inside the plane by construction.
+        PlaneRef::new(&self.phases[0][start..start + len], self.width, self.height, self.stride)
+            .unwrap_or_else(|_| unreachable_plane())
+    }
+
+    /// Writes the `width` x `height` prediction at absolute quarter-pel
+    /// position `(x_qpel, y_qpel)` to `out` (rows `out_stride` apart), as
+    /// [`asp_core::codec::predict_luma`] would. Returns false, writing
+    /// nothing, when the block (with the extra sample a 3/4 position reads)
+    /// reaches past the margin or `out` is too short.
+    pub fn predict(&self, x_qpel: i32, y_qpel: i32, width: usize, height: usize, out: &mut [u8], out_stride: usize) -> bool {
+        let fits = height > 0 && width <= out_stride && out.len() >= (height - 1) * out_stride + width;
+        let Some((p, q)) = self.sources(x_qpel, y_qpel, width, height).filter(|_| fits) else {
+            return false;
+        };
+        let ((pa, pstart), q) = (p, q);
+        match (width, q) {
+            (16, None) => copy_rows::<16>(pa, pstart, self.stride, height, out, out_stride),
+            (8, None) => copy_rows::<8>(pa, pstart, self.stride, height, out, out_stride),
+            (16, Some((qa, qstart))) => average_rows::<16>(pa, pstart, qa, qstart, self.stride, height, out, out_stride),
+            (8, Some((qa, qstart))) => average_rows::<8>(pa, pstart, qa, qstart, self.stride, height, out, out_stride),
+            (_, None) => {
+                for (row, dst) in out.chunks_mut(out_stride).take(height).enumerate() {
+                    let s = pstart + row * self.stride;
+                    dst[..width].copy_from_slice(&pa[s..s + width]);
+                }
+            }
+            (_, Some((qa, qstart))) => {
+                for (row, dst) in out.chunks_mut(out_stride).take(height).enumerate() {
+                    let (s, t) = (pstart + row * self.stride, qstart + row * self.stride);
+                    average(&pa[s..s + width], &qa[t..t + width], &mut dst[..width]);
+                }
+            }
+        }
+        true
+    }
+}
+
+impl HalfpelPlanes {
+    /// Where the `width` x `height` prediction at `(x_qpel, y_qpel)` reads:
+    /// one or two phases and the index of the block's first sample in
+    /// each; `None` when the block (with the extra sample a 3/4 position
+    /// reads) reaches past the margin.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    fn sources(&self, x_qpel: i32, y_qpel: i32, width: usize, height: usize) -> Option<((&[u8], usize), Option<(&[u8], usize)>)> {
+        let (ix, iy) = (x_qpel >> 2, y_qpel >> 2);
+        let m = self.margin as i32;
+        let inside = ix >= -m
+            && iy >= -m
+            && ix + width as i32 + 1 <= self.width as i32 + m
+            && iy + height as i32 + 1 <= self.height as i32 + m;
+        if !inside {
+            return None;
+        }
+        let pad = (self.margin + TAPS_OUT) as i32;
+        let origin = (iy + pad) as usize * self.stride + (ix + pad) as usize;
+        let (p, q) = quarter_sample_sources((x_qpel & 3) as u32, (y_qpel & 3) as u32);
+        let at = |(plane, dx, dy): (usize, usize, usize)| (&self.phases[plane][..], origin + dy * self.stride + dx);
+        Some((at(p), q.map(at)))
+    }
+
+    /// The SAD between the `width` x `height` prediction at `(x_qpel,
+    /// y_qpel)` and the block `current` (rows `current_stride` apart),
+    /// without writing the prediction out: what a sub-pel search measures
+    /// per candidate. `None` where [`predict`](Self::predict) would refuse.
+    pub fn sad(&self, x_qpel: i32, y_qpel: i32, width: usize, height: usize, current: &[u8], current_stride: usize) -> Option<u32> {
+        let fits = height > 0 && width <= current_stride && current.len() >= (height - 1) * current_stride + width;
+        let ((pa, pstart), q) = self.sources(x_qpel, y_qpel, width, height).filter(|_| fits)?;
+        let span = (height - 1) * self.stride + width;
+        let p = &pa[pstart..pstart + span];
+        let q = q.map(|(qa, qstart)| &qa[qstart..qstart + span]);
+        #[cfg(target_arch = "x86_64")]
+        if width == 16 || width == 8 {
+            return Some(x86::sad_average(p, q, self.stride, width, height, current, current_stride));
+        }
+        Some(sad_average(p, q, self.stride, width, height, current, current_stride))
+    }
+}
+
+/// The reference for the SAD kernels: the sum over the block of
+/// `|prediction - current|`, the prediction being `p`, or the rounded-up
+/// average of `p` and `q` (both at `stride`).
+fn sad_average(p: &[u8], q: Option<&[u8]>, stride: usize, width: usize, height: usize, current: &[u8], current_stride: usize) -> u32 {
+    let mut sum = 0;
+    for row in 0..height {
+        let (s, c) = (row * stride, row * current_stride);
+        for x in 0..width {
+            let predicted = match q {
+                Some(q) => (u16::from(p[s + x]) + u16::from(q[s + x]) + 1) >> 1,
+                None => u16::from(p[s + x]),
+            };
+            sum += u32::from(predicted.abs_diff(u16::from(current[c + x])));
+        }
+    }
+    sum
+}
+
+/// SSE2 (part of every x86-64 CPU) twin of [`sad_average`] for 16 and 8
+/// wide blocks: `pavgb` is exactly the rounded-up average, `psadbw` the SAD.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    /// `p`, `q` and `current` hold the whole block (the caller sliced them:
+    /// `(height - 1) * stride + width` samples); `width` is 16 or 8.
+    pub(super) fn sad_average(
+        p: &[u8],
+        q: Option<&[u8]>,
+        stride: usize,
+        width: usize,
+        height: usize,
+        current: &[u8],
+        current_stride: usize,
+    ) -> u32 {
+        let span = (height - 1) * stride + width;
+        let current_span = (height - 1) * current_stride + width;
+        if p.len() < span || q.is_some_and(|q| q.len() < span) || current.len() < current_span || !(width == 16 || width == 8) {
+            return super::sad_average(p, q, stride, width, height, current, current_stride);
+        }
+        // SAFETY: every load reads `width` bytes at row offsets inside the
+        // lengths checked above; SSE2 is part of x86-64.
+        unsafe {
+            let load = |s: &[u8], at: usize| -> __m128i {
+                if width == 16 {
+                    _mm_loadu_si128(s.as_ptr().add(at).cast())
+                } else {
+                    _mm_loadl_epi64(s.as_ptr().add(at).cast())
+                }
+            };
+            let mut acc = _mm_setzero_si128();
+            for row in 0..height {
+                let s = row * stride;
+                let mut predicted = load(p, s);
+                if let Some(q) = q {
+                    predicted = _mm_avg_epu8(predicted, load(q, s));
+                }
+                let c = load(current, row * current_stride);
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(predicted, c));
+            }
+            (_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) as u32
+        }
+    }
+}
+
+/// Copies `reference` into `g` with `pad` samples around it that repeat
+/// the nearest edge sample (the decoder's clamped coordinates).
+fn extend_edges(reference: &PlaneRef<'_>, pad: usize, stride: usize, g: &mut [u8]) {
+    let (width, height) = (reference.width(), reference.height());
+    for (r, row) in g.chunks_exact_mut(stride).enumerate() {
+        let y = r.saturating_sub(pad).min(height - 1);
+        let src = &reference.data()[y * reference.stride()..y * reference.stride() + width];
+        let (left, rest) = row.split_at_mut(pad);
+        let (middle, right) = rest.split_at_mut(width);
+        left.fill(src[0]);
+        middle.copy_from_slice(src);
+        right.fill(src[width - 1]);
+    }
+}
+
+/// `a - 5b + 20c + 20d - 5e + f`.
+#[inline(always)]
+fn tap(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32) -> i32 {
+    a + f - 5 * (b + e) + 20 * (c + d)
+}
+
+#[inline(always)]
+fn clip(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+/// The unrounded horizontal taps `b1` of one row: `out[c]` for the half
+/// position right of sample `c` (columns whose taps leave the row stay 0).
+fn horizontal_taps(row: &[u8], out: &mut [i16]) {
+    let n = row.len() - 5;
+    let o = &mut out[2..2 + n];
+    let (s0, s1, s2, s3, s4, s5) = (&row[..n], &row[1..n + 1], &row[2..n + 2], &row[3..n + 3], &row[4..n + 4], &row[5..n + 5]);
+    for i in 0..n {
+        let v = |s: &[u8]| i16::from(s[i]);
+        o[i] = v(s0) + v(s5) - 5 * (v(s1) + v(s4)) + 20 * (v(s2) + v(s3));
+    }
+}
+
+/// `b = clip((b1 + 16) >> 5)` of one row.
+fn round_half(b1: &[i16], out: &mut [u8]) {
+    for (o, &t) in out.iter_mut().zip(b1) {
+        *o = clip((i32::from(t) + 16) >> 5);
+    }
+}
+
+/// `h` of row `r`: the vertical taps down each column.
+fn vertical_half(g: &[u8], stride: usize, r: usize, out: &mut [u8]) {
+    let n = out.len();
+    let row = |k: usize| &g[(r + k - 2) * stride..][..n];
+    let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
+    for i in 0..n {
+        let v = |r: &[u8]| i16::from(r[i]);
+        let h1 = v(r0) + v(r5) - 5 * (v(r1) + v(r4)) + 20 * (v(r2) + v(r3));
+        out[i] = clip((i32::from(h1) + 16) >> 5);
+    }
+}
+
+/// `j = clip((j1 + 512) >> 10)`, `j1` the vertical taps across six rows of
+/// unrounded `b1` (`b1` holds rows r-2 ..= r+3).
+fn centre_half(b1: &[i16], stride: usize, out: &mut [u8]) {
+    let n = out.len();
+    let row = |k: usize| &b1[k * stride..][..n];
+    let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
+    for i in 0..n {
+        let v = |r: &[i16]| i32::from(r[i]);
+        out[i] = clip((tap(v(r0), v(r1), v(r2), v(r3), v(r4), v(r5)) + 512) >> 10);
+    }
+}
+
+#[inline(always)]
+fn copy_rows<const W: usize>(src: &[u8], start: usize, stride: usize, height: usize, out: &mut [u8], out_stride: usize) {
+    for (row, dst) in out.chunks_mut(out_stride).take(height).enumerate() {
+        let s = start + row * stride;
+        dst[..W].copy_from_slice(&src[s..s + W]);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn average_rows<const W: usize>(
+    a: &[u8],
+    a_start: usize,
+    b: &[u8],
+    b_start: usize,
+    stride: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) {
+    for (row, dst) in out.chunks_mut(out_stride).take(height).enumerate() {
+        let (s, t) = (a_start + row * stride, b_start + row * stride);
+        let (ra, rb): (&[u8; W], &[u8; W]) = match (a[s..s + W].try_into(), b[t..t + W].try_into()) {
+            (Ok(ra), Ok(rb)) => (ra, rb),
+            _ => return,
+        };
+        average(ra, rb, &mut dst[..W]);
+    }
+}
+
+/// H.264's quarter-sample average, rounding up.
+#[inline(always)]
+fn average(a: &[u8], b: &[u8], out: &mut [u8]) {
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *o = ((u16::from(a) + u16::from(b) + 1) >> 1) as u8;
+    }
+}
+
+#[cold]
+fn unreachable_plane() -> PlaneRef<'static> {
+    // Only reached if the constructor's arithmetic were wrong: an empty
+    // 1x1 plane keeps the caller safe.
+    PlaneRef::new(&[0], 1, 1, 1).expect("a 1x1 plane is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use asp_core::codec::predict_luma;
+
+    fn noise(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// Every fraction, block sizes 16, 8 and odd, positions inside, at and
+    /// past the edges: the same samples as the decoder's interpolation.
+    #[test]
+    fn predictions_equal_the_decoders() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        for (w, h) in [(70, 45), (33, 17), (16, 16), (5, 3)] {
+            let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+            let plane = PlaneRef::new(&data, w, h, w).unwrap();
+            let margin = 20;
+            let planes = HalfpelPlanes::new(plane, margin);
+            assert_eq!(planes.luma().data()[..w], data[..w]);
+            for _ in 0..2000 {
+                let size = [16, 8, 4, 7][(noise(&mut seed) % 4) as usize];
+                let mut span = |n: usize| (noise(&mut seed) % (4 * (n + 2 * margin) as u64)) as i32 - 4 * margin as i32;
+                let (xq, yq) = (span(w), span(h));
+                let mut got = vec![0u8; size * 24];
+                let mut want = vec![0u8; size * 24];
+                if planes.predict(xq, yq, size, size, &mut got, 24) {
+                    predict_luma(plane, xq, yq, size, size, &mut want, 24).unwrap();
+                    for row in 0..size {
+                        assert_eq!(got[row * 24..row * 24 + size], want[row * 24..row * 24 + size], "({xq},{yq}) {size}");
+                    }
+                } else {
+                    let (ix, iy) = (xq >> 2, yq >> 2);
+                    let m = margin as i32;
+                    assert!(ix < -m || iy < -m || ix + size as i32 + 1 > w as i32 + m || iy + size as i32 + 1 > h as i32 + m);
+                }
+            }
+        }
+    }
+
+    /// The SAD kernel (SSE2 for 16 and 8 wide) equals the SAD of the
+    /// written-out prediction, at every fraction.
+    #[test]
+    fn sad_equals_sad_of_prediction() {
+        let mut seed = 0x1234_5678_9ABC_DEF1;
+        let (w, h) = (48, 40);
+        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let current: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let planes = HalfpelPlanes::new(PlaneRef::new(&data, w, h, w).unwrap(), 8);
+        for _ in 0..3000 {
+            let size = [16, 8, 4, 5][(noise(&mut seed) % 4) as usize];
+            let xq = (noise(&mut seed) % (4 * 56)) as i32 - 32;
+            let yq = (noise(&mut seed) % (4 * 48)) as i32 - 32;
+            let mut pred = vec![0u8; 16 * 16];
+            let got = planes.sad(xq, yq, size, size, &current[w + 3..], w);
+            if planes.predict(xq, yq, size, size, &mut pred, 16) {
+                let want: u32 = (0..size * size)
+                    .map(|i| u32::from(pred[i / size * 16 + i % size].abs_diff(current[w + 3 + i / size * w + i % size])))
+                    .sum();
+                assert_eq!(got, Some(want), "({xq},{yq}) {size}");
+            } else {
+                assert_eq!(got, None);
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_short_output() {
+        let data = [7u8; 256];
+        let planes = HalfpelPlanes::new(PlaneRef::new(&data, 16, 16, 16).unwrap(), 4);
+        let mut out = [0u8; 15 * 16 + 15];
+        assert!(!planes.predict(0, 0, 16, 16, &mut out, 16));
+        let mut out = [0u8; 16 * 16];
+        assert!(planes.predict(1, 2, 16, 16, &mut out, 16));
+        assert!(out.iter().all(|&v| v == 7));
+        assert!(!planes.predict(4 * 8, 0, 16, 16, &mut out, 16));
+    }
+}
