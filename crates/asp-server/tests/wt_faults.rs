@@ -172,15 +172,22 @@ async fn garbage_and_oversized_webtransport_messages_close_only_their_sender() {
     // refused, then the session is closed with "protocol error".
     let bad = wt_connect(&server, wt).await;
     let mut out = bad.open_uni().await.unwrap().await.unwrap();
-    out.write_all(&vec![0x41; 1 << 20]).await.unwrap();
     let mut damaged = s_packet(SyncCommand::Ping);
     let last = damaged.len() - 1;
     damaged[last] ^= 0xFF;
     let mut oversized = s_packet(SyncCommand::Ping);
     oversized[12..16].copy_from_slice(&1_000_000u32.to_be_bytes());
+    let mut messages = vec![vec![0x41; 1 << 20]];
     for _ in 0..4 {
-        out.write_all(&damaged).await.unwrap();
-        out.write_all(&oversized).await.unwrap();
+        messages.push(damaged.clone());
+        messages.push(oversized.clone());
+    }
+    // The junk alone may already get the session closed: a write failing
+    // then is the outcome under test, not an error.
+    for message in &messages {
+        if out.write_all(message).await.is_err() {
+            break;
+        }
     }
     let (code, reason) = closed_by_server(&bad, Duration::from_secs(10)).await;
     assert_eq!(code, 1);

@@ -146,8 +146,9 @@ impl HalfpelPlanes {
         let m = self.margin as i32;
         let inside = ix >= -m
             && iy >= -m
-            && ix + width as i32 + 1 <= self.width as i32 + m
-            && iy + height as i32 + 1 <= self.height as i32 + m;
+            // `<`: a 3/4 position reads one sample past the block.
+            && ix + (width as i32) < self.width as i32 + m
+            && iy + (height as i32) < self.height as i32 + m;
         if !inside {
             return None;
         }
