@@ -50,6 +50,11 @@ impl HalfpelPlanes {
     /// when the size is unchanged. The rows are shared out over rayon's
     /// threads.
     pub fn fill(&mut self, reference: PlaneRef<'_>) {
+        self.fill_with(reference, Isa::detect());
+    }
+
+    /// [`fill`](Self::fill) with the kernels compiled for `isa`.
+    fn fill_with(&mut self, reference: PlaneRef<'_>, isa: Isa) {
         let (width, height) = (reference.width(), reference.height());
         let pad = self.margin + TAPS_OUT;
         let stride = width + 2 * pad;
@@ -65,22 +70,12 @@ impl HalfpelPlanes {
         b.par_chunks_mut(band).zip(h.par_chunks_mut(band)).zip(j.par_chunks_mut(band)).enumerate().for_each_init(
             || vec![0i16; (BAND + 5) * stride],
             |b1, (index, ((b, h), j))| {
-                let first = index * BAND;
-                let count = b.len() / stride;
-                // Rows whose taps would leave the extended plane lie
-                // outside the margin: left as they are, never read.
-                let valid = |r: usize| r >= TAPS_OUT && r + TAPS_OUT < rows;
-                // The unrounded horizontal taps of rows first-2 .. first+count+3.
-                for k in 0..count + 5 {
-                    if let Some(r) = (first + k).checked_sub(2).filter(|&r| r < rows) {
-                        horizontal_taps(&g[r * stride..(r + 1) * stride], &mut b1[k * stride..(k + 1) * stride]);
-                    }
-                }
-                for row in (0..count).filter(|&row| valid(first + row)) {
-                    let out = row * stride..(row + 1) * stride;
-                    vertical_half(g, stride, first + row, &mut h[out.clone()]);
-                    round_half(&b1[(row + 2) * stride..(row + 3) * stride], &mut b[out.clone()]);
-                    centre_half(&b1[row * stride..(row + 6) * stride], stride, &mut j[out]);
+                let band = Band { g, stride, rows, first: index * BAND };
+                match isa {
+                    // SAFETY: `Isa::detect` found AVX2 on this CPU.
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => unsafe { band.fill_avx2(b, h, j, b1) },
+                    Isa::Baseline => band.fill(b, h, j, b1),
                 }
             },
         );
@@ -242,6 +237,72 @@ mod x86 {
     }
 }
 
+/// The instruction set the filter kernels are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// The target's baseline (SSE2 on x86-64, simd128 where enabled).
+    Baseline,
+    /// The same code compiled with AVX2 (16 lanes of i16).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Isa {
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Isa::Avx2;
+        }
+        Isa::Baseline
+    }
+}
+
+/// One parallel job of [`HalfpelPlanes::fill`]: `BAND` rows (fewer at the
+/// bottom) of `b`, `h` and `j` from row `first` of the extended plane `g`.
+struct Band<'a> {
+    g: &'a [u8],
+    stride: usize,
+    rows: usize,
+    first: usize,
+}
+
+impl Band<'_> {
+    /// `b1` is scratch for the unrounded horizontal taps.
+    #[inline(always)]
+    fn fill(&self, b: &mut [u8], h: &mut [u8], j: &mut [u8], b1: &mut [i16]) {
+        let (g, stride, first) = (self.g, self.stride, self.first);
+        let count = b.len() / stride;
+        // The unrounded horizontal taps of rows first-2 .. first+count+3.
+        for k in 0..count + 5 {
+            if let Some(r) = (first + k).checked_sub(2).filter(|&r| r < self.rows) {
+                horizontal_taps(&g[r * stride..(r + 1) * stride], &mut b1[k * stride..(k + 1) * stride]);
+            }
+        }
+        for row in 0..count {
+            // Rows whose taps would leave the extended plane lie outside
+            // the margin: left as they are, never read.
+            let r = first + row;
+            if r < TAPS_OUT || r + TAPS_OUT >= self.rows {
+                continue;
+            }
+            let out = row * stride..(row + 1) * stride;
+            vertical_half(g, stride, r, &mut h[out.clone()]);
+            round_half(&b1[(row + 2) * stride..(row + 3) * stride], &mut b[out.clone()]);
+            centre_half(&b1[row * stride..(row + 6) * stride], stride, &mut j[out]);
+        }
+    }
+
+    /// [`fill`](Self::fill) compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_avx2(&self, b: &mut [u8], h: &mut [u8], j: &mut [u8], b1: &mut [i16]) {
+        self.fill(b, h, j, b1)
+    }
+}
+
 /// Copies `reference` into `g` with `pad` samples around it that repeat
 /// the nearest edge sample (the decoder's clamped coordinates).
 fn extend_edges(reference: &PlaneRef<'_>, pad: usize, stride: usize, g: &mut [u8]) {
@@ -257,12 +318,6 @@ fn extend_edges(reference: &PlaneRef<'_>, pad: usize, stride: usize, g: &mut [u8
     }
 }
 
-/// `a - 5b + 20c + 20d - 5e + f`.
-#[inline(always)]
-fn tap(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32) -> i32 {
-    a + f - 5 * (b + e) + 20 * (c + d)
-}
-
 #[inline(always)]
 fn clip(v: i32) -> u8 {
     v.clamp(0, 255) as u8
@@ -270,17 +325,23 @@ fn clip(v: i32) -> u8 {
 
 /// The unrounded horizontal taps `b1` of one row: `out[c]` for the half
 /// position right of sample `c` (columns whose taps leave the row stay 0).
+/// The kernels are written without closures so that they compile into
+/// [`Band::fill_avx2`] with its target features.
+#[inline(always)]
 fn horizontal_taps(row: &[u8], out: &mut [i16]) {
     let n = row.len() - 5;
     let o = &mut out[2..2 + n];
     let (s0, s1, s2, s3, s4, s5) = (&row[..n], &row[1..n + 1], &row[2..n + 2], &row[3..n + 3], &row[4..n + 4], &row[5..n + 5]);
     for i in 0..n {
-        let v = |s: &[u8]| i16::from(s[i]);
-        o[i] = v(s0) + v(s5) - 5 * (v(s1) + v(s4)) + 20 * (v(s2) + v(s3));
+        let outer = i16::from(s0[i]) + i16::from(s5[i]);
+        let near = i16::from(s1[i]) + i16::from(s4[i]);
+        let centre = i16::from(s2[i]) + i16::from(s3[i]);
+        o[i] = outer - 5 * near + 20 * centre;
     }
 }
 
 /// `b = clip((b1 + 16) >> 5)` of one row.
+#[inline(always)]
 fn round_half(b1: &[i16], out: &mut [u8]) {
     for (o, &t) in out.iter_mut().zip(b1) {
         *o = clip((i32::from(t) + 16) >> 5);
@@ -288,26 +349,33 @@ fn round_half(b1: &[i16], out: &mut [u8]) {
 }
 
 /// `h` of row `r`: the vertical taps down each column.
+#[inline(always)]
 fn vertical_half(g: &[u8], stride: usize, r: usize, out: &mut [u8]) {
     let n = out.len();
-    let row = |k: usize| &g[(r + k - 2) * stride..][..n];
-    let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
+    let top = (r - 2) * stride;
+    let (r0, r1, r2) = (&g[top..top + n], &g[top + stride..top + stride + n], &g[top + 2 * stride..top + 2 * stride + n]);
+    let (r3, r4, r5) = (&g[top + 3 * stride..top + 3 * stride + n], &g[top + 4 * stride..top + 4 * stride + n], &g[top + 5 * stride..top + 5 * stride + n]);
     for i in 0..n {
-        let v = |r: &[u8]| i16::from(r[i]);
-        let h1 = v(r0) + v(r5) - 5 * (v(r1) + v(r4)) + 20 * (v(r2) + v(r3));
+        let outer = i16::from(r0[i]) + i16::from(r5[i]);
+        let near = i16::from(r1[i]) + i16::from(r4[i]);
+        let centre = i16::from(r2[i]) + i16::from(r3[i]);
+        let h1 = outer - 5 * near + 20 * centre;
         out[i] = clip((i32::from(h1) + 16) >> 5);
     }
 }
 
 /// `j = clip((j1 + 512) >> 10)`, `j1` the vertical taps across six rows of
 /// unrounded `b1` (`b1` holds rows r-2 ..= r+3).
+#[inline(always)]
 fn centre_half(b1: &[i16], stride: usize, out: &mut [u8]) {
     let n = out.len();
-    let row = |k: usize| &b1[k * stride..][..n];
-    let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5));
+    let (r0, r1, r2) = (&b1[..n], &b1[stride..stride + n], &b1[2 * stride..2 * stride + n]);
+    let (r3, r4, r5) = (&b1[3 * stride..3 * stride + n], &b1[4 * stride..4 * stride + n], &b1[5 * stride..5 * stride + n]);
     for i in 0..n {
-        let v = |r: &[i16]| i32::from(r[i]);
-        out[i] = clip((tap(v(r0), v(r1), v(r2), v(r3), v(r4), v(r5)) + 512) >> 10);
+        let outer = i32::from(r0[i]) + i32::from(r5[i]);
+        let near = i32::from(r1[i]) + i32::from(r4[i]);
+        let centre = i32::from(r2[i]) + i32::from(r3[i]);
+        out[i] = clip((outer - 5 * near + 20 * centre + 512) >> 10);
     }
 }
 
@@ -423,6 +491,20 @@ mod tests {
                 assert_eq!(got, None);
             }
         }
+    }
+
+    /// The AVX2 build of the filter fills the same planes as the baseline.
+    #[test]
+    fn every_isa_fills_the_same_planes() {
+        let mut seed = 0x0DDB_1A5E_5BAD_5EED;
+        let (w, h) = (77, 41);
+        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let plane = PlaneRef::new(&data, w, h, w).unwrap();
+        let mut baseline = HalfpelPlanes::new(plane, 16);
+        baseline.fill_with(plane, Isa::Baseline);
+        let mut detected = HalfpelPlanes::new(plane, 16);
+        detected.fill_with(plane, Isa::detect());
+        assert!(baseline.phases == detected.phases);
     }
 
     #[test]
