@@ -3,6 +3,7 @@
 
 use asp_core::codec::{predict_luma, PlaneRef};
 use asp_encoder::motion::{
+    HalfpelPlanes,
     estimate_motion_parallel, FrameRole, Isa, MotionError, MotionEstimator, MotionField,
     MotionVector, Mv, MvCost, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
 };
@@ -428,6 +429,35 @@ fn subpel_refinement_finds_a_quarter_pel_shift() {
             }
             check_measured(&half, &cur, &refp, &fh);
         }
+    }
+}
+
+/// On a reference interpolated once ([`HalfpelPlanes`]) the refinement
+/// finds the same vector as on per-block windows when the whole-sample
+/// start is right, and walks on to the exact shift from a start a few
+/// samples off (where the window path stops 3/4 sample out).
+#[test]
+fn refinement_on_interpolated_planes_walks_to_the_shift() {
+    let mut rng = Rng(4242);
+    let (w, h) = (96, 80);
+    let refp = smooth_frame(&mut rng, w, h, w, 0);
+    let planes = HalfpelPlanes::new(refp.plane(), 16);
+    for &(qx, qy) in &[(5, -3), (-7, 6), (9, 10)] {
+        let mut data = vec![0u8; w * h];
+        predict_luma(refp.plane(), qx, qy, w, h, &mut data, w).unwrap();
+        let cur = Frame { data, w, h, stride: w };
+        let est = MotionEstimator::new(16, 8, SearchAlgorithm::Diamond, 0).unwrap();
+        let mut scratch = SearchScratch::new();
+        let near = Mv::new(((qx + 2) >> 2) as i16, ((qy + 2) >> 2) as i16);
+        let on = est.refine_block_on(cur.plane(), &planes, 2, 2, near, SubpelPrecision::Quarter, MvCost::NONE).unwrap();
+        let window = est
+            .refine_block_with_cost(cur.plane(), refp.plane(), 2, 2, near, SubpelPrecision::Quarter, MvCost::NONE, &mut scratch)
+            .unwrap();
+        assert_eq!((on.dx(), on.dy(), on.sad()), (window.dx(), window.dy(), window.sad()));
+        assert_eq!((on.dx() as i32, on.dy() as i32, on.sad()), (qx, qy, 0));
+        let far = Mv::new(near.dx + 2, near.dy - 2);
+        let walked = est.refine_block_on(cur.plane(), &planes, 2, 2, far, SubpelPrecision::Quarter, MvCost::NONE).unwrap();
+        assert_eq!((walked.dx() as i32, walked.dy() as i32, walked.sad()), (qx, qy, 0), "from {far:?}");
     }
 }
 

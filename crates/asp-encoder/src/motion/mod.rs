@@ -1143,8 +1143,9 @@ impl MotionEstimator {
     }
 
     /// [`refine_block_with_cost`](Self::refine_block_with_cost) against a
-    /// reference interpolated once for the whole frame: same vectors, less
-    /// filtering when many blocks are refined.
+    /// reference interpolated once for the whole frame: less filtering when
+    /// many blocks are refined, and the rings may walk up to 4 samples from
+    /// `integer` (see [`subpel`]), finishing a search that stopped short.
     #[allow(clippy::too_many_arguments)]
     pub fn refine_block_on(
         &self,
