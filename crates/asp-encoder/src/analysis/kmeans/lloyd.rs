@@ -169,8 +169,8 @@ fn surely_positive(margin: f32) -> bool {
 /// Moves point `i` to cluster `label` (the rare case: out of line).
 fn move_point(points: &Points, i: usize, label: u16, assignment: &mut [u16], sums: Option<&mut ClusterSums>) {
     if let Some(sums) = sums {
-        sums.remove(&points.list[i], usize::from(assignment[i]));
-        sums.add(&points.list[i], usize::from(label));
+        sums.remove(points, i, usize::from(assignment[i]));
+        sums.add(points, i, usize::from(label));
     }
     assignment[i] = label;
 }
@@ -201,28 +201,32 @@ impl ClusterSums {
     #[inline(always)]
     fn of(points: &Points, assignment: &[u16], k: usize) -> ClusterSums {
         let mut s = ClusterSums { sums: vec![[0; 3]; k], counts: vec![0; k] };
-        for (p, &a) in points.list.iter().zip(assignment) {
-            s.add(p, usize::from(a));
+        for (i, &a) in assignment.iter().enumerate() {
+            s.add(points, i, usize::from(a));
         }
         s
     }
 
+    /// Adds point `i` (the pixels it stands for) to `cluster`.
     #[inline(always)]
-    fn add(&mut self, p: &Point, cluster: usize) {
+    fn add(&mut self, points: &Points, i: usize, cluster: usize) {
+        let (sum, count) = points.sum_of(i);
         let s = &mut self.sums[cluster];
         for c in 0..3 {
-            s[c] += p[c] as i64;
+            s[c] += sum[c];
         }
-        self.counts[cluster] += 1;
+        self.counts[cluster] += count;
     }
 
+    /// Takes point `i` out of `cluster`.
     #[inline(always)]
-    fn remove(&mut self, p: &Point, cluster: usize) {
+    fn remove(&mut self, points: &Points, i: usize, cluster: usize) {
+        let (sum, count) = points.sum_of(i);
         let s = &mut self.sums[cluster];
         for c in 0..3 {
-            s[c] -= p[c] as i64;
+            s[c] -= sum[c];
         }
-        self.counts[cluster] -= 1;
+        self.counts[cluster] -= count;
     }
 
     /// Moves each centre to the mean of its points; an emptied centre moves

@@ -19,7 +19,7 @@ mod seed;
 
 use super::{AnalysisError, Image, Palette, MAX_COLORS};
 use lloyd::{lloyd, Clustering, Stop};
-use sample::{distance2, distinct_at_most, sample, Points, SplitMix64};
+use sample::{distance2, Point, distinct_at_most, sample, Points, SplitMix64};
 use seed::seed_plus_plus;
 
 /// k-means settings; [`KMeansParams::new`] gives the defaults.
@@ -50,10 +50,14 @@ impl KMeansParams {
     }
 }
 
-/// The coarse stage clusters every this many points of the sample...
-const COARSE_STEP: usize = 8;
-/// ...but at least this many points per colour (else one stage).
-const COARSE_POINTS_PER_COLOR: usize = 40;
+/// The coarse stage clusters the cells of a colour histogram of the
+/// sample: the coarsest grid (4 or 5 bits per channel) with at least this
+/// many occupied cells per colour...
+const COARSE_CELLS_PER_COLOR: usize = 40;
+/// ...and at most one cell per this many pixels (else one stage).
+const COARSE_PIXELS_PER_CELL: usize = 4;
+/// Histogram counts and sums are u32: samples up to this size.
+const COARSE_MAX_PIXELS: usize = 1 << 24;
 
 /// The palette of `image` by k-means (see the [module docs](self)).
 /// Fewer distinct colours than asked gives a shorter palette.
@@ -68,10 +72,12 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
         return Err(AnalysisError::BadParameter("k-means tolerance must be a number >= 0"));
     }
     let mut rng = SplitMix64(params.seed);
-    let points = Points::from(sample(image, params.sample_size, &mut rng));
-    let k = params.colors.min(distinct_at_most(&points.list, params.colors));
-    let stop = Stop { max_iterations: params.max_iterations, still: params.tolerance * points.mean_variance() };
-    let Clustering { centres, assignment } = cluster(&points, k, params.seedings, stop, &mut rng);
+    let pixels = sample(image, params.sample_size, &mut rng);
+    let k = params.colors.min(distinct_at_most(&pixels, params.colors));
+    let stop = Stop { max_iterations: params.max_iterations, still: params.tolerance * Points::mean_variance(&pixels) };
+    let points = Points::of_pixels(&pixels);
+    let coarse = coarse_cells(&pixels, k);
+    let Clustering { centres, assignment } = cluster(&points, coarse.as_ref(), k, params.seedings, stop, &mut rng);
     let mut counts = vec![0usize; centres.len()];
     for &a in &assignment {
         counts[usize::from(a)] += 1;
@@ -86,30 +92,67 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
     Ok(Palette { colors, weights }.sorted())
 }
 
+/// The histogram the coarse stage clusters, if one is worth it (see
+/// [`COARSE_CELLS_PER_COLOR`]).
+fn coarse_cells(pixels: &[[u8; 3]], k: usize) -> Option<Points> {
+    if pixels.len() > COARSE_MAX_PIXELS {
+        return None;
+    }
+    for bits in 4..=5 {
+        let cells = Points::cells(pixels, bits);
+        if cells.len() * COARSE_PIXELS_PER_CELL > pixels.len() {
+            return None;
+        }
+        if cells.len() >= COARSE_CELLS_PER_COLOR * k {
+            return Some(cells);
+        }
+    }
+    None
+}
+
 /// Seeds and iterates, with AVX2 when the CPU has it.
-fn cluster(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
+fn cluster(
+    points: &Points,
+    coarse: Option<&Points>,
+    k: usize,
+    seedings: usize,
+    stop: Stop,
+    rng: &mut SplitMix64,
+) -> Clustering {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { cluster_avx2(points, k, seedings, stop, rng) };
+        return unsafe { cluster_avx2(points, coarse, k, seedings, stop, rng) };
     }
-    cluster_portable(points, k, seedings, stop, rng)
+    cluster_portable(points, coarse, k, seedings, stop, rng)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn cluster_avx2(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
-    cluster_portable(points, k, seedings, stop, rng)
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cluster_avx2(
+    points: &Points,
+    coarse: Option<&Points>,
+    k: usize,
+    seedings: usize,
+    stop: Stop,
+    rng: &mut SplitMix64,
+) -> Clustering {
+    cluster_portable(points, coarse, k, seedings, stop, rng)
 }
 
-/// Coarse to fine (see the [module docs](self)): the best of
-/// `seedings` seed-and-iterate runs on a subsample, then the iterations on
-/// the whole sample. Small samples are clustered in one stage.
+/// Coarse to fine (see the [module docs](self)): the best of `seedings`
+/// seed-and-iterate runs on the `coarse` histogram, then the iterations
+/// on the points. Without a histogram, one stage.
 #[inline(always)]
-fn cluster_portable(points: &Points, k: usize, seedings: usize, stop: Stop, rng: &mut SplitMix64) -> Clustering {
-    let coarse_len = points.len() / COARSE_STEP;
-    let coarse = (coarse_len >= COARSE_POINTS_PER_COLOR * k).then(|| points.every(COARSE_STEP));
-    let first = coarse.as_ref().unwrap_or(points);
+fn cluster_portable(
+    points: &Points,
+    coarse: Option<&Points>,
+    k: usize,
+    seedings: usize,
+    stop: Stop,
+    rng: &mut SplitMix64,
+) -> Clustering {
+    let first = coarse.unwrap_or(points);
     let mut best: Option<(f64, Clustering)> = None;
     for _ in 0..seedings.max(1) {
         let run = lloyd(first, seed_plus_plus(first, k, rng), stop);
@@ -125,10 +168,12 @@ fn cluster_portable(points: &Points, k: usize, seedings: usize, stop: Stop, rng:
     }
 }
 
-/// Summed squared distance of the points to their centres.
+/// Summed squared distance of the points to their centres, weighted.
 #[inline(always)]
 fn inertia_of(points: &Points, clustering: &Clustering) -> f64 {
-    points.list.iter().zip(&clustering.assignment).map(|(p, &a)| f64::from(distance2(p, &clustering.centres[usize::from(a)]))).sum()
+    let c = &clustering.centres;
+    let d = |(i, (p, &a)): (usize, (&Point, &u16))| f64::from(points.weight(i) * distance2(p, &c[usize::from(a)]));
+    points.list.iter().zip(&clustering.assignment).enumerate().map(d).sum()
 }
 
 #[cfg(test)]
@@ -178,17 +223,20 @@ mod tests {
 
     /// Photograph-like points: a few colour blobs with noise and a
     /// gradient, so clusters overlap and points sit near the boundaries.
-    fn noisy_points(n: usize, seed: u64) -> Points {
+    fn noisy_pixels(n: usize, seed: u64) -> Vec<[u8; 3]> {
         let mut rng = SplitMix64(seed);
         let blobs = [[40.0, 60.0, 30.0], [200.0, 190.0, 170.0], [90.0, 140.0, 210.0], [160.0, 60.0, 50.0]];
-        let list = (0..n)
+        (0..n)
             .map(|i| {
                 let b: [f32; 3] = blobs[rng.below(blobs.len())];
                 let t = i as f32 / n as f32 * 60.0;
-                b.map(|v| (v + t + rng.below(81) as f32 - 40.0).round().clamp(0.0, 255.0))
+                b.map(|v| (v + t + rng.below(81) as f32 - 40.0).round().clamp(0.0, 255.0) as u8)
             })
-            .collect::<Vec<_>>();
-        Points::from(list)
+            .collect()
+    }
+
+    fn noisy_points(n: usize, seed: u64) -> Points {
+        Points::of_pixels(&noisy_pixels(n, seed))
     }
 
     #[test]
@@ -206,8 +254,7 @@ mod tests {
 
     #[test]
     fn weights_sum_to_one_on_a_sampled_photograph_like_picture() {
-        let points = noisy_points(300 * 200, 9);
-        let rgb: Vec<u8> = points.list.iter().flat_map(|p| p.map(|v| v as u8)).collect();
+        let rgb: Vec<u8> = noisy_pixels(300 * 200, 9).concat();
         let image = Image::rgb(&rgb, 300, 200).unwrap();
         let p = kmeans_palette(&image, &KMeansParams { sample_size: 5000, ..KMeansParams::new(6) }).unwrap();
         assert_eq!(p.colors.len(), 6);

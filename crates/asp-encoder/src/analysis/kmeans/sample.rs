@@ -33,12 +33,11 @@ impl SplitMix64 {
 /// the picture is represented, and the reads go forward through memory
 /// (uniform draws over a 1080p frame spend most of their time in cache
 /// misses).
-pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<Point> {
-    let to_point = |c: [u8; 3]| c.map(f32::from);
+pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<[u8; 3]> {
     let len = image.len();
     if len <= size {
         let mut all = Vec::with_capacity(len);
-        image.for_each_rgb(|c| all.push(to_point(c)));
+        image.for_each_rgb(|c| all.push(c));
         return all;
     }
     let run_start = |j: usize| (j as u128 * len as u128 / size as u128) as usize;
@@ -50,13 +49,13 @@ pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Ve
             start + rng.below(end - start)
         })
         .collect();
-    at.into_iter().map(|i| to_point(image.rgb_at(i))).collect()
+    at.into_iter().map(|i| image.rgb_at(i)).collect()
 }
 
-/// The number of distinct points, counting no further than `limit`.
-pub(super) fn distinct_at_most(points: &[Point], limit: usize) -> usize {
-    let mut seen: Vec<Point> = Vec::with_capacity(limit);
-    for p in points {
+/// The number of distinct pixels, counting no further than `limit`.
+pub(super) fn distinct_at_most(pixels: &[[u8; 3]], limit: usize) -> usize {
+    let mut seen: Vec<[u8; 3]> = Vec::with_capacity(limit);
+    for p in pixels {
         if !seen.contains(p) {
             seen.push(*p);
             if seen.len() == limit {
@@ -67,43 +66,102 @@ pub(super) fn distinct_at_most(points: &[Point], limit: usize) -> usize {
     seen.len()
 }
 
-/// The sample twice: as a list, and channel by channel so that the
-/// distance loops (one centre against every point) vectorise.
+/// The points k-means clusters, as a list and channel by channel (so that
+/// the distance loops, one centre against many points, vectorise). A
+/// point is a pixel, or a cell of a colour histogram: the mean of the
+/// pixels that fall in it, weighted by their number ([`Points::cells`]).
 pub(super) struct Points {
     pub list: Vec<Point>,
     pub channels: [Vec<f32>; 3],
+    /// For cells: each cell's pixel count and channel sums (integers, so
+    /// that the cluster sums built from them are exact in any order).
+    pub cells: Option<Cells>,
 }
 
-impl From<Vec<Point>> for Points {
-    fn from(list: Vec<Point>) -> Points {
-        let channels = [0, 1, 2].map(|c| list.iter().map(|p| p[c]).collect());
-        Points { list, channels }
-    }
+/// What each cell stands for; see [`Points`].
+pub(super) struct Cells {
+    pub counts: Vec<u32>,
+    pub weights: Vec<f32>,
+    pub sums: Vec<[u32; 3]>,
 }
 
 impl Points {
+    /// One point per pixel.
+    pub fn of_pixels(pixels: &[[u8; 3]]) -> Points {
+        let list: Vec<Point> = pixels.iter().map(|p| p.map(f32::from)).collect();
+        let channels = [0, 1, 2].map(|c| pixels.iter().map(|p| f32::from(p[c])).collect());
+        Points { list, channels, cells: None }
+    }
+
+    /// The colour histogram of `pixels` with `bits` bits per channel
+    /// (1..=5): one point per occupied cell, at the mean of its pixels and
+    /// weighted by their number, in the order of the cells (the result does
+    /// not depend on the pixels' order).
+    pub fn cells(pixels: &[[u8; 3]], bits: u32) -> Points {
+        let bits = bits.clamp(1, 5);
+        let shift = 8 - bits;
+        let mut table = vec![[0u32; 4]; 1 << (3 * bits)];
+        for p in pixels {
+            let [r, g, b] = p.map(|v| usize::from(v >> shift));
+            let cell = (r << (2 * bits)) | (g << bits) | b;
+            let t = &mut table[cell];
+            t[0] += u32::from(p[0]);
+            t[1] += u32::from(p[1]);
+            t[2] += u32::from(p[2]);
+            t[3] += 1;
+        }
+        let occupied: Vec<&[u32; 4]> = table.iter().filter(|t| t[3] > 0).collect();
+        let list: Vec<Point> = occupied
+            .iter()
+            .map(|t| {
+                let n = f64::from(t[3]);
+                [0, 1, 2].map(|c| (f64::from(t[c]) / n) as f32)
+            })
+            .collect();
+        let channels = [0, 1, 2].map(|c| list.iter().map(|p| p[c]).collect());
+        let cells = Cells {
+            counts: occupied.iter().map(|t| t[3]).collect(),
+            weights: occupied.iter().map(|t| t[3] as f32).collect(),
+            sums: occupied.iter().map(|t| [t[0], t[1], t[2]]).collect(),
+        };
+        Points { list, channels, cells: Some(cells) }
+    }
+
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
-    /// Every `step`-th point (a sample's sample: the sample is already in
-    /// random or stratified order, so this is one too).
-    pub fn every(&self, step: usize) -> Points {
-        Points::from(self.list.iter().step_by(step.max(1)).copied().collect::<Vec<_>>())
+    /// Point `i`'s weight (its pixel count).
+    #[inline(always)]
+    pub fn weight(&self, i: usize) -> f32 {
+        self.cells.as_ref().map_or(1.0, |c| c.weights[i])
     }
 
-    /// Mean over the channels of each channel's variance, in one pass: the
-    /// channels are whole numbers below 256, so their squares are exact in
-    /// f32 and the f64 sums are exact.
-    pub fn mean_variance(&self) -> f64 {
-        let n = self.len() as f64;
-        self.channels
-            .iter()
+    /// The channel sums and the count of the pixels point `i` stands for.
+    #[inline(always)]
+    pub fn sum_of(&self, i: usize) -> ([i64; 3], u32) {
+        match &self.cells {
+            Some(c) => (c.sums[i].map(i64::from), c.counts[i]),
+            None => (self.list[i].map(|v| v as i64), 1),
+        }
+    }
+
+    /// Mean over the channels of each channel's variance over the pixels,
+    /// in one pass: the channels are whole numbers below 256, so the f64
+    /// sums are exact.
+    pub fn mean_variance(pixels: &[[u8; 3]]) -> f64 {
+        let n = pixels.len().max(1) as f64;
+        let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);
+        for p in pixels {
+            for c in 0..3 {
+                sum[c] += u64::from(p[c]);
+                squares[c] += u64::from(p[c]) * u64::from(p[c]);
+            }
+        }
+        (0..3)
             .map(|c| {
-                let (sum, squares) =
-                    c.iter().fold((0f64, 0f64), |(s, q), &v| (s + f64::from(v), q + f64::from(v * v)));
-                let mean = sum / n;
-                (squares / n - mean * mean).max(0.0)
+                let mean = sum[c] as f64 / n;
+                (squares[c] as f64 / n - mean * mean).max(0.0)
             })
             .sum::<f64>()
             / 3.0

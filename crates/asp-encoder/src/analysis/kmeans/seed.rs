@@ -1,6 +1,7 @@
 //! Greedy k-means++ seeding: each new centre is the best of `2 + ln k`
 //! D²-weighted draws (scikit-learn's rule), "best" meaning the lowest
-//! potential (summed squared distance to the nearest centre) once added.
+//! potential (summed squared distance to the nearest centre, weighted by
+//! the points' weights) once added.
 
 use super::sample::{Point, Points, SplitMix64};
 
@@ -9,18 +10,34 @@ use super::sample::{Point, Points, SplitMix64};
 #[inline(always)]
 pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) -> Vec<Point> {
     let trials = 2 + (k as f64).ln() as usize;
-    let mut centres = vec![points.list[rng.below(points.len())]];
+    let ones;
+    let weights: &[f32] = match &points.cells {
+        Some(cells) => &cells.weights,
+        None => {
+            ones = vec![1f32; points.len()];
+            &ones
+        }
+    };
+    let first = match points.cells {
+        Some(_) => draw_weighted(weights, sum(weights), rng),
+        None => rng.below(points.len()),
+    };
+    let mut centres = vec![points.list[first]];
     let mut nearest = vec![f32::INFINITY; points.len()];
+    let mut odds = vec![0f32; points.len()];
     lower_to(points, &centres[0], &mut nearest);
     while centres.len() < k {
-        let total = sum(&nearest);
+        for ((o, &n), &w) in odds.iter_mut().zip(&nearest).zip(weights) {
+            *o = n * w;
+        }
+        let total = sum(&odds);
         if total <= 0.0 {
             break;
         }
         let mut best: Option<(f64, Point)> = None;
         for _ in 0..trials {
-            let candidate = points.list[draw_weighted(&nearest, total, rng)];
-            let potential = potential_with(points, &candidate, &nearest);
+            let candidate = points.list[draw_weighted(&odds, total, rng)];
+            let potential = potential_with(points, &candidate, &nearest, weights);
             if best.is_none_or(|(b, _)| potential < b) {
                 best = Some((potential, candidate));
             }
@@ -46,18 +63,20 @@ fn lower_to(points: &Points, centre: &Point, out: &mut [f32]) {
 }
 
 /// The potential if `centre` were added: the sum over the points of
-/// `min(nearest[i], |point i - centre|²)`, in one pass without a copy
-/// (eight running f32 sums per 1024-point block, added in f64).
+/// `weight[i] * min(nearest[i], |point i - centre|²)`, in one pass without
+/// a copy (eight running f32 sums per 1024-point block, added in f64).
 #[inline(always)]
-fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
+fn potential_with(points: &Points, centre: &Point, nearest: &[f32], weights: &[f32]) -> f64 {
     let [r, g, b] = &points.channels;
     let mut total = 0f64;
-    for (((r, g), b), near) in r.chunks(1024).zip(g.chunks(1024)).zip(b.chunks(1024)).zip(nearest.chunks(1024)) {
+    for ((((r, g), b), near), w) in
+        r.chunks(1024).zip(g.chunks(1024)).zip(b.chunks(1024)).zip(nearest.chunks(1024)).zip(weights.chunks(1024))
+    {
         let mut lanes = [0f32; 8];
         let whole = near.len() - near.len() % 8;
         for i in (0..whole).step_by(8) {
-            let (Some(r), Some(g), Some(b), Some(near)) =
-                (eight(r, i), eight(g, i), eight(b, i), eight(near, i))
+            let (Some(r), Some(g), Some(b), Some(near), Some(w)) =
+                (eight(r, i), eight(g, i), eight(b, i), eight(near, i), eight(w, i))
             else {
                 continue;
             };
@@ -65,14 +84,14 @@ fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
                 let (dr, dg, db) = (r[l] - centre[0], g[l] - centre[1], b[l] - centre[2]);
                 let e = dr * dr + dg * dg + db * db;
                 let nearer = if e < near[l] { e } else { near[l] };
-                lanes[l] += nearer;
+                lanes[l] += w[l] * nearer;
             }
         }
         let mut tail = 0f32;
         for i in whole..near.len() {
             let (dr, dg, db) = (r[i] - centre[0], g[i] - centre[1], b[i] - centre[2]);
             let e = dr * dr + dg * dg + db * db;
-            tail += if e < near[i] { e } else { near[i] };
+            tail += w[i] * if e < near[i] { e } else { near[i] };
         }
         total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
     }
