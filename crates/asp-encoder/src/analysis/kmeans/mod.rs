@@ -13,13 +13,15 @@
 //! criterion), or after `max_iterations`. The whole clustering is compiled
 //! for AVX2 as well and chosen at run time.
 
+mod kernel;
 mod lloyd;
 mod sample;
 mod seed;
 
 use super::{AnalysisError, Image, Palette, MAX_COLORS};
+use kernel::Kernels;
 use lloyd::{lloyd, Clustering, Stop};
-use sample::{distance2, Point, distinct_at_most, sample, Points, SplitMix64};
+use sample::{distance2, distinct_at_most, sample, Points, SplitMix64};
 use seed::seed_plus_plus;
 
 /// k-means settings; [`KMeansParams::new`] gives the defaults.
@@ -119,16 +121,19 @@ fn cluster(
     stop: Stop,
     rng: &mut SplitMix64,
 ) -> Clustering {
+    let kernels = Kernels::detect();
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if let Kernels::Avx2 = kernels {
+        // SAFETY: the CPU has AVX2 (`Kernels::detect` checked).
         return unsafe { cluster_avx2(points, coarse, k, seedings, stop, rng) };
     }
-    cluster_portable(points, coarse, k, seedings, stop, rng)
+    cluster_portable(points, coarse, k, seedings, stop, rng, kernels)
 }
 
+/// [`cluster_portable`] compiled for AVX2 (the loops around the kernels
+/// vectorise wider) with the AVX2 kernels.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 unsafe fn cluster_avx2(
     points: &Points,
     coarse: Option<&Points>,
@@ -137,7 +142,7 @@ unsafe fn cluster_avx2(
     stop: Stop,
     rng: &mut SplitMix64,
 ) -> Clustering {
-    cluster_portable(points, coarse, k, seedings, stop, rng)
+    cluster_portable(points, coarse, k, seedings, stop, rng, Kernels::Avx2)
 }
 
 /// Coarse to fine (see the [module docs](self)): the best of `seedings`
@@ -151,11 +156,12 @@ fn cluster_portable(
     seedings: usize,
     stop: Stop,
     rng: &mut SplitMix64,
+    kernels: Kernels,
 ) -> Clustering {
     let first = coarse.unwrap_or(points);
     let mut best: Option<(f64, Clustering)> = None;
     for _ in 0..seedings.max(1) {
-        let run = lloyd(first, seed_plus_plus(first, k, rng), stop);
+        let run = lloyd(first, seed_plus_plus(first, k, rng), stop, kernels);
         let inertia = inertia_of(first, &run);
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
             best = Some((inertia, run));
@@ -163,7 +169,7 @@ fn cluster_portable(
     }
     let (_, best) = best.expect("at least one seeding");
     match coarse {
-        Some(_) => lloyd(points, best.centres, stop),
+        Some(_) => lloyd(points, best.centres, stop, kernels),
         None => best,
     }
 }
@@ -172,8 +178,8 @@ fn cluster_portable(
 #[inline(always)]
 fn inertia_of(points: &Points, clustering: &Clustering) -> f64 {
     let c = &clustering.centres;
-    let d = |(i, (p, &a)): (usize, (&Point, &u16))| f64::from(points.weight(i) * distance2(p, &c[usize::from(a)]));
-    points.list.iter().zip(&clustering.assignment).enumerate().map(d).sum()
+    let d = |(i, &a): (usize, &u16)| f64::from(points.weight(i) * distance2(&points.at(i), &c[usize::from(a)]));
+    clustering.assignment.iter().enumerate().map(d).sum()
 }
 
 #[cfg(test)]
@@ -246,7 +252,7 @@ mod tests {
             for stop in [Stop { max_iterations: 50, still: 0.0 }, Stop { max_iterations: 4, still: 0.0 }] {
                 let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed));
                 let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
-                let bounded = lloyd(&points, centres, stop);
+                let bounded = lloyd(&points, centres, stop, Kernels::detect());
                 assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
             }
         }

@@ -66,89 +66,93 @@ pub(super) fn distinct_at_most(pixels: &[[u8; 3]], limit: usize) -> usize {
     seen.len()
 }
 
-/// The points k-means clusters, as a list and channel by channel (so that
-/// the distance loops, one centre against many points, vectorise). A
-/// point is a pixel, or a cell of a colour histogram: the mean of the
-/// pixels that fall in it, weighted by their number ([`Points::cells`]).
+/// The points k-means clusters, channel by channel (so that the distance
+/// loops vectorise). A point is a pixel, or a cell of a colour histogram:
+/// the mean of the pixels that fall in it, weighted by their number
+/// ([`Points::cells`]).
 pub(super) struct Points {
-    pub list: Vec<Point>,
     pub channels: [Vec<f32>; 3],
-    /// For cells: each cell's pixel count and channel sums (integers, so
-    /// that the cluster sums built from them are exact in any order).
-    pub cells: Option<Cells>,
+    /// What each point stands for, as integers (so that the cluster sums
+    /// built from them are exact in any order of additions and removals).
+    pub source: Source,
 }
 
-/// What each cell stands for; see [`Points`].
-pub(super) struct Cells {
-    pub counts: Vec<u32>,
-    pub weights: Vec<f32>,
-    pub sums: Vec<[u32; 3]>,
+/// See [`Points::source`].
+pub(super) enum Source {
+    /// One pixel per point, `[r, g, b, 1]`.
+    Pixels(Vec<[u8; 4]>),
+    /// A histogram cell per point: its pixels' channel sums and count, and
+    /// the count as a weight.
+    Cells { sums: Vec<[u32; 4]>, weights: Vec<f32> },
 }
 
 impl Points {
     /// One point per pixel.
     pub fn of_pixels(pixels: &[[u8; 3]]) -> Points {
-        let list: Vec<Point> = pixels.iter().map(|p| p.map(f32::from)).collect();
         let channels = [0, 1, 2].map(|c| pixels.iter().map(|p| f32::from(p[c])).collect());
-        Points { list, channels, cells: None }
+        Points { channels, source: Source::Pixels(pixels.iter().map(|p| [p[0], p[1], p[2], 1]).collect()) }
     }
 
     /// The colour histogram of `pixels` with `bits` bits per channel
     /// (1..=5): one point per occupied cell, at the mean of its pixels and
     /// weighted by their number, in the order of the cells (the result does
-    /// not depend on the pixels' order).
+    /// not depend on the pixels' order). At most `u32::MAX / 255` pixels
+    /// (the sums are u32).
     pub fn cells(pixels: &[[u8; 3]], bits: u32) -> Points {
         let bits = bits.clamp(1, 5);
         let shift = 8 - bits;
         let mut table = vec![[0u32; 4]; 1 << (3 * bits)];
         for p in pixels {
             let [r, g, b] = p.map(|v| usize::from(v >> shift));
-            let cell = (r << (2 * bits)) | (g << bits) | b;
-            let t = &mut table[cell];
-            t[0] += u32::from(p[0]);
-            t[1] += u32::from(p[1]);
-            t[2] += u32::from(p[2]);
+            let t = &mut table[(r << (2 * bits)) | (g << bits) | b];
+            for c in 0..3 {
+                t[c] += u32::from(p[c]);
+            }
             t[3] += 1;
         }
-        let occupied: Vec<&[u32; 4]> = table.iter().filter(|t| t[3] > 0).collect();
-        let list: Vec<Point> = occupied
-            .iter()
-            .map(|t| {
-                let n = f64::from(t[3]);
-                [0, 1, 2].map(|c| (f64::from(t[c]) / n) as f32)
-            })
-            .collect();
-        let channels = [0, 1, 2].map(|c| list.iter().map(|p| p[c]).collect());
-        let cells = Cells {
-            counts: occupied.iter().map(|t| t[3]).collect(),
-            weights: occupied.iter().map(|t| t[3] as f32).collect(),
-            sums: occupied.iter().map(|t| [t[0], t[1], t[2]]).collect(),
-        };
-        Points { list, channels, cells: Some(cells) }
+        let sums: Vec<[u32; 4]> = table.into_iter().filter(|t| t[3] > 0).collect();
+        let channels =
+            [0, 1, 2].map(|c| sums.iter().map(|t| (f64::from(t[c]) / f64::from(t[3])) as f32).collect());
+        let weights = sums.iter().map(|t| t[3] as f32).collect();
+        Points { channels, source: Source::Cells { sums, weights } }
     }
 
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.channels[0].len()
     }
 
-    /// Point `i`'s weight (its pixel count).
+    /// Point `i`.
+    #[inline(always)]
+    pub fn at(&self, i: usize) -> Point {
+        [self.channels[0][i], self.channels[1][i], self.channels[2][i]]
+    }
+
+    /// The points' weights (their pixel counts); `None` when all are 1.
+    pub fn weights(&self) -> Option<&[f32]> {
+        match &self.source {
+            Source::Pixels(_) => None,
+            Source::Cells { weights, .. } => Some(weights),
+        }
+    }
+
+    /// Point `i`'s weight.
     #[inline(always)]
     pub fn weight(&self, i: usize) -> f32 {
-        self.cells.as_ref().map_or(1.0, |c| c.weights[i])
+        self.weights().map_or(1.0, |w| w[i])
     }
 
     /// The channel sums and the count of the pixels point `i` stands for.
     #[inline(always)]
-    pub fn sum_of(&self, i: usize) -> ([i64; 3], u32) {
-        match &self.cells {
-            Some(c) => (c.sums[i].map(i64::from), c.counts[i]),
-            None => (self.list[i].map(|v| v as i64), 1),
+    pub fn sum_of(&self, i: usize) -> [u64; 4] {
+        match &self.source {
+            Source::Pixels(p) => p[i].map(u64::from),
+            Source::Cells { sums, .. } => sums[i].map(u64::from),
         }
     }
 
     /// Mean over the channels of each channel's variance over the pixels,
-    /// in one pass: the channels are whole numbers below 256, so the f64
-    /// sums are exact.
+    /// in one pass: the channels are whole numbers below 256, so the sums
+    /// are exact.
     pub fn mean_variance(pixels: &[[u8; 3]]) -> f64 {
         let n = pixels.len().max(1) as f64;
         let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);

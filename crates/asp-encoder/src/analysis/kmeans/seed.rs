@@ -11,18 +11,14 @@ use super::sample::{Point, Points, SplitMix64};
 pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) -> Vec<Point> {
     let trials = 2 + (k as f64).ln() as usize;
     let ones;
-    let weights: &[f32] = match &points.cells {
-        Some(cells) => &cells.weights,
+    let (weights, first) = match points.weights() {
+        Some(w) => (w, draw_weighted(w, sum(w), rng)),
         None => {
             ones = vec![1f32; points.len()];
-            &ones
+            (&ones[..], rng.below(points.len()))
         }
     };
-    let first = match points.cells {
-        Some(_) => draw_weighted(weights, sum(weights), rng),
-        None => rng.below(points.len()),
-    };
-    let mut centres = vec![points.list[first]];
+    let mut centres = vec![points.at(first)];
     let mut nearest = vec![f32::INFINITY; points.len()];
     let mut odds = vec![0f32; points.len()];
     lower_to(points, &centres[0], &mut nearest);
@@ -36,7 +32,7 @@ pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) ->
         }
         let mut best: Option<(f64, Point)> = None;
         for _ in 0..trials {
-            let candidate = points.list[draw_weighted(&odds, total, rng)];
+            let candidate = points.at(draw_weighted(&odds, total, rng));
             let potential = potential_with(points, &candidate, &nearest, weights);
             if best.is_none_or(|(b, _)| potential < b) {
                 best = Some((potential, candidate));
