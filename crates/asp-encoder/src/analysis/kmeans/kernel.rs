@@ -235,7 +235,7 @@ mod tests {
     /// Random centres and points, with repeated centres and points on
     /// centres (ties), integer and fractional positions.
     fn case(rng: &mut SplitMix64, k: usize) -> (Vec<Point>, Vec<Point>) {
-        let mut coord = |rng: &mut SplitMix64| {
+        let coord = |rng: &mut SplitMix64| {
             if rng.below(2) == 0 {
                 rng.below(256) as f32
             } else {
