@@ -9,8 +9,9 @@
 //! Prints one line per file and seed: `file seed inertia ms cpu_ms`, the
 //! median wall time and the mean CPU time of this thread (from Linux's
 //! /proc/thread-self/schedstat: on a loaded machine it leaves out the time
-//! the thread waited for a core). The
-//! environment variable `KMEANS_SEEDINGS` overrides the number of seedings.
+//! the thread waited for a core). The environment variables
+//! `KMEANS_SEEDINGS` and `KMEANS_TOL` override the number of seedings and
+//! the tolerance.
 
 use std::time::Instant;
 
@@ -37,6 +38,9 @@ fn run() -> Result<(), String> {
             let mut params = KMeansParams { sample_size: n, seed, ..KMeansParams::new(k) };
             if let Some(s) = std::env::var("KMEANS_SEEDINGS").ok().and_then(|s| s.parse().ok()) {
                 params.seedings = s;
+            }
+            if let Some(s) = std::env::var("KMEANS_TOL").ok().and_then(|s| s.parse().ok()) {
+                params.tolerance = s;
             }
             let mut times = Vec::new();
             let mut palette = None;

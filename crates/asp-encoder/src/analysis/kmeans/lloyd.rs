@@ -13,18 +13,17 @@
 //! per-point bookkeeping of Hamerly's or Elkan's algorithm measured 2–4x
 //! slower than brute force, BENCHMARKS.md) is that the test is one compare
 //! per point, eight at a time, with nothing written for the points that
-//! pass, and that the few points that fail are evaluated one by one
-//! against all the centres at once ([`Kernels::point`], a lane per
-//! centre), or, when most of a block fails, as a block. In the long tail
-//! of the iterations, where a few dozen of 20 000 points still move, the
-//! pass is a scan of the bounds.
+//! pass, and that the few points that fail are listed and then gathered
+//! eight at a time into the same vector kernel as a full pass. In the long
+//! tail of the iterations, where a few dozen of 20 000 points still move,
+//! the pass is a scan of the bounds.
 //!
 //! The skip is conservative (a margin of rounding to spare), so the result
 //! is the brute-force result exactly; the tests check this against a plain
 //! implementation. The centre update is incremental: only the points that
 //! change cluster touch the per-cluster sums.
 
-use super::kernel::{CentreLanes, Kernels, LANES};
+use super::kernel::{Kernels, Nearest8, LANES};
 use super::sample::{distance2, Point, Points, Source};
 
 /// When to stop: after `max_iterations`, when no point changes cluster,
@@ -53,9 +52,10 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop, kernel
     assign_all(points, &centres, kernels, &mut bound, &mut assignment);
     let mut sums = ClusterSums::of(points, &assignment, centres.len());
     let mut slack = 0f64;
+    let mut active = Vec::with_capacity(n);
     for iteration in 0..stop.max_iterations.max(1) {
-        if iteration > 0 && reassign(points, &centres, kernels, slack as f32, &mut bound, &mut assignment, &mut sums) == 0
-        {
+        let mut state = State { bound: &mut bound, assignment: &mut assignment, sums: &mut sums, active: &mut active };
+        if iteration > 0 && reassign(points, &centres, kernels, slack as f32, &mut state) == 0 {
             break;
         }
         let (shift, drift) = sums.move_centres(points, &assignment, &mut centres);
@@ -64,7 +64,8 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop, kernel
             break;
         }
     }
-    reassign(points, &centres, kernels, slack as f32, &mut bound, &mut assignment, &mut sums);
+    let mut state = State { bound: &mut bound, assignment: &mut assignment, sums: &mut sums, active: &mut active };
+    reassign(points, &centres, kernels, slack as f32, &mut state);
     Clustering { centres, assignment }
 }
 
@@ -102,11 +103,28 @@ fn eight(values: &[f32], at: usize) -> &[f32; LANES] {
     values[at..at + LANES].try_into().expect("eight values")
 }
 
-/// The margin of a point from its squared distances to its nearest and
-/// second-nearest centres.
+/// The eight points listed in `at`, channel by channel.
 #[inline(always)]
-fn margin(best: f32, second: f32) -> f32 {
-    second.sqrt() - best.sqrt()
+fn gather(points: &Points, at: &[u32; LANES]) -> [[f32; LANES]; 3] {
+    points.channels.each_ref().map(|c| std::array::from_fn(|l| c[at[l] as usize]))
+}
+
+/// Evaluates the points listed in `at` eight at a time (the last eight
+/// padded with the last point), calling `f(i, nearest)` for each eight.
+#[inline(always)]
+fn evaluate_listed(points: &Points, centres: &[Point], kernels: Kernels, at: &[u32], mut f: impl FnMut(&[u32; LANES], &Nearest8)) {
+    let groups = at.chunks_exact(LANES);
+    let rest = groups.remainder();
+    for group in groups {
+        let group: &[u32; LANES] = group.try_into().expect("eight indices");
+        let [r, g, b] = gather(points, group);
+        f(group, &kernels.block(&r, &g, &b, centres));
+    }
+    if let Some(&last) = rest.last() {
+        let group: [u32; LANES] = std::array::from_fn(|l| rest.get(l).copied().unwrap_or(last));
+        let [r, g, b] = gather(points, &group);
+        f(&group, &kernels.block(&r, &g, &b, centres));
+    }
 }
 
 /// Assigns every point to its nearest centre (the first of equals) and
@@ -118,17 +136,16 @@ fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut 
     let whole = n - n % LANES;
     for start in (0..whole).step_by(LANES) {
         let near = kernels.block(eight(r, start), eight(g, start), eight(b, start), centres);
-        for l in 0..LANES {
-            bound[start + l] = margin(near.best[l], near.second[l]);
-            assignment[start + l] = near.label[l] as u16;
+        bound[start..start + LANES].copy_from_slice(&near.margin);
+        assignment[start..start + LANES].copy_from_slice(&near.label);
+    }
+    let tail: Vec<u32> = (whole as u32..n as u32).collect();
+    evaluate_listed(points, centres, kernels, &tail, |at, near| {
+        for (l, &i) in at.iter().enumerate() {
+            bound[i as usize] = near.margin[l];
+            assignment[i as usize] = near.label[l];
         }
-    }
-    let lanes = CentreLanes::of(centres);
-    for i in whole..n {
-        let (label, best, second) = kernels.point(&points.at(i), centres, &lanes);
-        bound[i] = margin(best, second);
-        assignment[i] = label;
-    }
+    });
 }
 
 /// What a margin must exceed to prove a point stays: the rounding that
@@ -137,82 +154,80 @@ fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut 
 /// leave where it is.
 const MARGIN_SPARE: f32 = 1e-2;
 
+/// What [`reassign`] updates.
+struct State<'a> {
+    bound: &'a mut [f32],
+    assignment: &'a mut [u16],
+    sums: &'a mut ClusterSums,
+    /// Scratch: the points to evaluate.
+    active: &'a mut Vec<u32>,
+}
+
+impl State<'_> {
+    /// Records point `i`'s evaluation: its new bound, and its move
+    /// (between the sums) if its label changed. Returns 1 if it moved.
+    #[inline(always)]
+    fn settle(&mut self, points: &Points, i: usize, label: u16, bound: f32) -> usize {
+        self.bound[i] = bound;
+        let old = self.assignment[i];
+        if old == label {
+            return 0;
+        }
+        self.sums.remove(points, i, usize::from(old));
+        self.sums.add(points, i, usize::from(label));
+        self.assignment[i] = label;
+        1
+    }
+}
+
 /// Reassigns the points after the centres moved, `slack` being the
 /// margins' possible shrinkage (twice the centres' largest move) summed
-/// over the iterations so far: a point whose `bound` (its margin when last
+/// over the iterations so far: a point whose bound (its margin when last
 /// evaluated plus the slack then) exceeds the slack now stays where it is
-/// and is not evaluated. The others are evaluated one by one, or as a
-/// block when most of their block is; their bounds are renewed, and those
-/// that change cluster move between the `sums`. Returns how many changed.
+/// and is not evaluated. The others are evaluated, as a block when most of
+/// their block is, else listed and gathered; their bounds are renewed, and
+/// those that change cluster move between the sums. Returns how many
+/// changed.
 #[inline(always)]
-fn reassign(
-    points: &Points,
-    centres: &[Point],
-    kernels: Kernels,
-    slack: f32,
-    bound: &mut [f32],
-    assignment: &mut [u16],
-    sums: &mut ClusterSums,
-) -> usize {
+fn reassign(points: &Points, centres: &[Point], kernels: Kernels, slack: f32, state: &mut State<'_>) -> usize {
+    /// Failing bounds in a block from which the whole block is evaluated.
+    const BLOCK_WORTH: u32 = 6;
     let [r, g, b] = &points.channels;
     let n = points.len();
     let whole = n - n % LANES;
     let limit = slack + MARGIN_SPARE;
-    let lanes = CentreLanes::of(centres);
-    // Evaluating a block costs about as much as this many single points.
-    let block_worth = LANES.min(3 + centres.len() / 16);
     let mut changed = 0;
+    let mut active = std::mem::take(state.active);
+    active.clear();
     for start in (0..whole).step_by(LANES) {
         // One vector compare and a mask per block; nothing is written for
         // the blocks that pass.
-        let mut failing = kernels.at_most(eight(bound, start), limit);
+        let mut failing = kernels.at_most(eight(state.bound, start), limit);
         if failing == 0 {
             continue;
         }
-        if failing.count_ones() as usize >= block_worth {
+        if failing.count_ones() >= BLOCK_WORTH {
             let near = kernels.block(eight(r, start), eight(g, start), eight(b, start), centres);
             for l in 0..LANES {
-                let (label, best, second) = (near.label[l] as u16, near.best[l], near.second[l]);
-                changed += settle(points, start + l, label, margin(best, second) + slack, bound, assignment, sums);
+                changed += state.settle(points, start + l, near.label[l], near.margin[l] + slack);
             }
-        } else {
-            while failing != 0 {
-                let i = start + failing.trailing_zeros() as usize;
-                failing &= failing - 1;
-                let (label, best, second) = kernels.point(&points.at(i), centres, &lanes);
-                changed += settle(points, i, label, margin(best, second) + slack, bound, assignment, sums);
-            }
+            continue;
+        }
+        while failing != 0 {
+            active.push((start + failing.trailing_zeros() as usize) as u32);
+            failing &= failing - 1;
         }
     }
-    for i in whole..n {
-        if bound[i] <= limit {
-            let (label, best, second) = kernels.point(&points.at(i), centres, &lanes);
-            changed += settle(points, i, label, margin(best, second) + slack, bound, assignment, sums);
+    active.extend((whole..n).filter(|&i| state.bound[i] <= limit).map(|i| i as u32));
+    // A point listed twice (the padding) settles twice with the same
+    // result: the second time it does not move.
+    evaluate_listed(points, centres, kernels, &active, |at, near| {
+        for (l, &i) in at.iter().enumerate() {
+            changed += state.settle(points, i as usize, near.label[l], near.margin[l] + slack);
         }
-    }
+    });
+    *state.active = active;
     changed
-}
-
-/// Records point `i`'s evaluation: its new bound, and its move (between
-/// the sums) if its label changed. Returns 1 if it moved.
-#[inline(always)]
-fn settle(
-    points: &Points,
-    i: usize,
-    label: u16,
-    new_bound: f32,
-    bound: &mut [f32],
-    assignment: &mut [u16],
-    sums: &mut ClusterSums,
-) -> usize {
-    bound[i] = new_bound;
-    if assignment[i] == label {
-        return 0;
-    }
-    sums.remove(points, i, usize::from(assignment[i]));
-    sums.add(points, i, usize::from(label));
-    assignment[i] = label;
-    1
 }
 
 /// The index of the centre nearest to `p` (the first of equals).
