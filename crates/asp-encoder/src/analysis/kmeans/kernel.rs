@@ -35,7 +35,7 @@ impl Kernels {
     /// The fastest kernels this CPU runs.
     pub fn detect() -> Kernels {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
             return Kernels::Avx2;
         }
         Kernels::Scalar

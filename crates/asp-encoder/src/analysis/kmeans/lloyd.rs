@@ -23,7 +23,7 @@
 //! implementation. The centre update is incremental: only the points that
 //! change cluster touch the per-cluster sums.
 
-use super::kernel::{Kernels, Nearest8, LANES};
+use super::kernel::{Kernels, LANES};
 use super::sample::{distance2, Point, Points, Source};
 
 /// When to stop: after `max_iterations`, when no point changes cluster,
@@ -109,22 +109,12 @@ fn gather(points: &Points, at: &[u32; LANES]) -> [[f32; LANES]; 3] {
     points.channels.each_ref().map(|c| std::array::from_fn(|l| c[at[l] as usize]))
 }
 
-/// Evaluates the points listed in `at` eight at a time (the last eight
-/// padded with the last point), calling `f(i, nearest)` for each eight.
+/// The indices in `at` from `start`, eight of them (past the end, the
+/// last index again).
 #[inline(always)]
-fn evaluate_listed(points: &Points, centres: &[Point], kernels: Kernels, at: &[u32], mut f: impl FnMut(&[u32; LANES], &Nearest8)) {
-    let groups = at.chunks_exact(LANES);
-    let rest = groups.remainder();
-    for group in groups {
-        let group: &[u32; LANES] = group.try_into().expect("eight indices");
-        let [r, g, b] = gather(points, group);
-        f(group, &kernels.block(&r, &g, &b, centres));
-    }
-    if let Some(&last) = rest.last() {
-        let group: [u32; LANES] = std::array::from_fn(|l| rest.get(l).copied().unwrap_or(last));
-        let [r, g, b] = gather(points, &group);
-        f(&group, &kernels.block(&r, &g, &b, centres));
-    }
+fn eight_listed(at: &[u32], start: usize) -> [u32; LANES] {
+    let last = at[at.len() - 1];
+    std::array::from_fn(|l| at.get(start + l).copied().unwrap_or(last))
 }
 
 /// Assigns every point to its nearest centre (the first of equals) and
@@ -139,13 +129,16 @@ fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut 
         bound[start..start + LANES].copy_from_slice(&near.margin);
         assignment[start..start + LANES].copy_from_slice(&near.label);
     }
-    let tail: Vec<u32> = (whole as u32..n as u32).collect();
-    evaluate_listed(points, centres, kernels, &tail, |at, near| {
-        for (l, &i) in at.iter().enumerate() {
+    if whole < n {
+        let tail: Vec<u32> = (whole as u32..n as u32).collect();
+        let group = eight_listed(&tail, 0);
+        let [r, g, b] = gather(points, &group);
+        let near = kernels.block(&r, &g, &b, centres);
+        for (l, &i) in group.iter().enumerate() {
             bound[i as usize] = near.margin[l];
             assignment[i as usize] = near.label[l];
         }
-    });
+    }
 }
 
 /// What a margin must exceed to prove a point stays: the rounding that
@@ -219,13 +212,18 @@ fn reassign(points: &Points, centres: &[Point], kernels: Kernels, slack: f32, st
         }
     }
     active.extend((whole..n).filter(|&i| state.bound[i] <= limit).map(|i| i as u32));
-    // A point listed twice (the padding) settles twice with the same
-    // result: the second time it does not move.
-    evaluate_listed(points, centres, kernels, &active, |at, near| {
-        for (l, &i) in at.iter().enumerate() {
+    // Eight at a time; a point listed twice (the padding) settles twice
+    // with the same result: the second time it does not move. (Loops, not
+    // closures: a closure is compiled without the caller's target
+    // features.)
+    for start in (0..active.len()).step_by(LANES) {
+        let group = eight_listed(&active, start);
+        let [r, g, b] = gather(points, &group);
+        let near = kernels.block(&r, &g, &b, centres);
+        for (l, &i) in group.iter().enumerate() {
             changed += state.settle(points, i as usize, near.label[l], near.margin[l] + slack);
         }
-    });
+    }
     *state.active = active;
     changed
 }
@@ -244,6 +242,30 @@ fn nearest(p: &Point, centres: &[Point]) -> u16 {
     label
 }
 
+/// Adds `widen(items[i])` to table `(i % 4) * k + assignment[i]` of
+/// `tables` (four tables taken in turn, so that consecutive points of one
+/// cluster do not wait for each other's stores).
+#[inline(always)]
+fn add_all<T: Copy>(tables: &mut [[u64; 4]], k: usize, items: &[T], assignment: &[u16], widen: impl Fn(T) -> [u64; 4]) {
+    let (quads, rest) = (items.chunks_exact(4), items.len() % 4);
+    for (q, a) in quads.zip(assignment.chunks_exact(4)) {
+        for t in 0..4 {
+            let s = &mut tables[t * k + usize::from(a[t])];
+            let v = widen(q[t]);
+            for c in 0..4 {
+                s[c] += v[c];
+            }
+        }
+    }
+    for i in items.len() - rest..items.len() {
+        let s = &mut tables[usize::from(assignment[i])];
+        let v = widen(items[i]);
+        for c in 0..4 {
+            s[c] += v[c];
+        }
+    }
+}
+
 /// Per-cluster sums of the channels and the pixel counts of the points
 /// assigned to them, in integers: exact whatever the order of the
 /// additions and removals.
@@ -254,29 +276,8 @@ struct ClusterSums {
 impl ClusterSums {
     #[inline(always)]
     fn of(points: &Points, assignment: &[u16], k: usize) -> ClusterSums {
-        // Four tables, taken in turn, so that consecutive points of one
-        // cluster do not wait for each other's stores.
+        // Four tables, taken in turn (see `add_all`).
         let mut tables = vec![[0u64; 4]; 4 * k];
-        fn add_all<T: Copy>(tables: &mut [[u64; 4]], k: usize, items: &[T], assignment: &[u16], widen: impl Fn(T) -> [u64; 4]) {
-            let (quads, rest) = (items.chunks_exact(4), items.len() % 4);
-            let labels = assignment.chunks_exact(4);
-            for (q, a) in quads.zip(labels) {
-                for t in 0..4 {
-                    let s = &mut tables[t * k + usize::from(a[t])];
-                    let v = widen(q[t]);
-                    for c in 0..4 {
-                        s[c] += v[c];
-                    }
-                }
-            }
-            for i in items.len() - rest..items.len() {
-                let s = &mut tables[usize::from(assignment[i])];
-                let v = widen(items[i]);
-                for c in 0..4 {
-                    s[c] += v[c];
-                }
-            }
-        }
         match &points.source {
             Source::Pixels(p) => add_all(&mut tables, k, p, assignment, |v| v.map(u64::from)),
             Source::Cells { sums, .. } => add_all(&mut tables, k, sums, assignment, |v| v.map(u64::from)),

@@ -2,16 +2,28 @@
 //!
 //! Large pictures are clustered on a sample (`sample_size` pixels, drawn
 //! with a fixed seed, so the same picture gives the same palette): see
-//! [`sample`]. The clustering runs coarse to fine: greedy k-means++
-//! seeding ([`seed`]) and Lloyd's iterations ([`lloyd`]) on an eighth of
-//! the sample, several times from different seeds (one run can settle in
-//! a local minimum several percent worse: on the benchmark frame half the
-//! seeds did), then the iterations on the whole sample from the best of
-//! those runs, which by then converge quickly. Iterations stop when no pixel
-//! changes cluster, when the centres move less than `tolerance` times the
-//! sample's mean channel variance (summed squared shifts: scikit-learn's
-//! criterion), or after `max_iterations`. The whole clustering is compiled
-//! for AVX2 as well and chosen at run time.
+//! [`sample`]. The clustering runs coarse to fine, in three stages:
+//!
+//! 1. On the cells of a colour histogram of the sample (4 bits per
+//!    channel: about 700 cells for a 20 000-pixel sample of a film frame;
+//!    5 bits when that leaves fewer than 60 cells per colour), each cell
+//!    at the mean of its pixels and weighted by their number: `seedings`
+//!    greedy k-means++ seedings ([`seed`]), each followed by two of Lloyd's
+//!    iterations ([`lloyd`]); the two best by then go on to convergence,
+//!    and the better of those is kept. One run can settle in a local
+//!    minimum several percent worse, and a 4-bit histogram shifts the
+//!    minima a little, so many cheap restarts: with four, a run in the poor
+//!    minimum was kept for 7 of 288 sample-and-seed pairs (bigbuckbunny
+//!    frames, k = 8), with sixteen cut short like this, for none.
+//! 2. Lloyd's iterations on a quarter of the sample.
+//! 3. Lloyd's iterations on the whole sample, which by then converge in a
+//!    few iterations that touch few points.
+//!
+//! Iterations stop when no pixel changes cluster, when the centres move
+//! less than `tolerance` times the sample's mean channel variance (summed
+//! squared shifts: scikit-learn's criterion), or after `max_iterations`.
+//! The assignment kernels have AVX2 twins ([`kernel`]), and the whole
+//! clustering is compiled for AVX2 as well; both are chosen at run time.
 
 mod kernel;
 mod lloyd;
@@ -38,28 +50,37 @@ pub struct KMeansParams {
     pub tolerance: f64,
     /// Seed of the sampling and the k-means++ draws.
     pub seed: u64,
-    /// Seed-and-iterate runs on the coarse subsample, the best kept:
-    /// one run can settle in a local minimum several percent worse.
+    /// k-means++ seedings on the coarse histogram, each iterated twice,
+    /// the best two to convergence (see the [module docs](self)): one run
+    /// can settle in a local minimum several percent worse.
     pub seedings: usize,
 }
 
 impl KMeansParams {
     /// `colors` colours, 20 000-pixel sample, at most 50 iterations,
     /// tolerance 1e-6 (scikit-learn stops at 1e-4; the last, nearly still
-    /// iterations are cheap and lower the inertia), seed 0, 4 seedings.
+    /// iterations are cheap and lower the inertia), seed 0, 16 seedings.
     pub fn new(colors: usize) -> KMeansParams {
-        KMeansParams { colors, sample_size: 20_000, max_iterations: 50, tolerance: 1e-6, seed: 0, seedings: 4 }
+        KMeansParams { colors, sample_size: 20_000, max_iterations: 50, tolerance: 1e-6, seed: 0, seedings: 16 }
     }
 }
 
 /// The coarse stage clusters the cells of a colour histogram of the
 /// sample: the coarsest grid (4 or 5 bits per channel) with at least this
 /// many occupied cells per colour...
-const COARSE_CELLS_PER_COLOR: usize = 40;
+const COARSE_CELLS_PER_COLOR: usize = 60;
 /// ...and at most one cell per this many pixels (else one stage).
 const COARSE_PIXELS_PER_CELL: usize = 4;
 /// Histogram counts and sums are u32: samples up to this size.
 const COARSE_MAX_PIXELS: usize = 1 << 24;
+/// Lloyd iterations each seeding gets before the best [`SURVIVORS`] are
+/// chosen to go on (the ranking after two iterations already sorts the
+/// runs headed for the poor minima from the others).
+const EARLY_ITERATIONS: usize = 2;
+/// Seedings iterated to convergence on the coarse points.
+const SURVIVORS: usize = 2;
+/// The middle stage clusters every this many points of the sample.
+const MIDDLE_STEP: usize = 4;
 
 /// The palette of `image` by k-means (see the [module docs](self)).
 /// Fewer distinct colours than asked gives a shorter palette.
@@ -73,14 +94,36 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
     if params.tolerance.is_nan() || params.tolerance < 0.0 {
         return Err(AnalysisError::BadParameter("k-means tolerance must be a number >= 0"));
     }
+    let kernels = Kernels::detect();
+    #[cfg(target_arch = "x86_64")]
+    if let Kernels::Avx2 = kernels {
+        // SAFETY: the CPU has AVX2 and POPCNT (`Kernels::detect` checked).
+        return Ok(unsafe { palette_avx2(image, params) });
+    }
+    Ok(palette_portable(image, params, kernels))
+}
+
+/// [`palette_portable`] compiled for AVX2 (the loops around the kernels
+/// vectorise wider) with the AVX2 kernels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn palette_avx2(image: &Image<'_>, params: &KMeansParams) -> Palette {
+    palette_portable(image, params, Kernels::Avx2)
+}
+
+/// [`kmeans_palette`] after the checks. Everything it calls is inlined, so
+/// that it is compiled for the CPU features of its caller.
+#[inline(always)]
+fn palette_portable(image: &Image<'_>, params: &KMeansParams, kernels: Kernels) -> Palette {
     let mut rng = SplitMix64(params.seed);
     let pixels = sample(image, params.sample_size, &mut rng);
     let k = params.colors.min(distinct_at_most(&pixels, params.colors));
     let stop = Stop { max_iterations: params.max_iterations, still: params.tolerance * Points::mean_variance(&pixels) };
     let points = Points::of_pixels(&pixels);
     let coarse = coarse_cells(&pixels, k);
-    let Clustering { centres, assignment } = cluster(&points, coarse.as_ref(), k, params.seedings, stop, &mut rng);
-    let mut counts = vec![0usize; centres.len()];
+    let Clustering { centres, assignment } =
+        cluster(&points, coarse.as_ref(), k, params.seedings, stop, &mut rng, kernels);
+    let mut counts = vec![0u32; centres.len()];
     for &a in &assignment {
         counts[usize::from(a)] += 1;
     }
@@ -91,11 +134,12 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
         .filter(|(_, &c)| c > 0)
         .map(|(c, &count)| (c.map(|v| v.round().clamp(0.0, 255.0) as u8), count as f32 / n))
         .unzip();
-    Ok(Palette { colors, weights }.sorted())
+    Palette { colors, weights }.sorted()
 }
 
 /// The histogram the coarse stage clusters, if one is worth it (see
 /// [`COARSE_CELLS_PER_COLOR`]).
+#[inline(always)]
 fn coarse_cells(pixels: &[[u8; 3]], k: usize) -> Option<Points> {
     if pixels.len() > COARSE_MAX_PIXELS {
         return None;
@@ -112,44 +156,12 @@ fn coarse_cells(pixels: &[[u8; 3]], k: usize) -> Option<Points> {
     None
 }
 
-/// Seeds and iterates, with AVX2 when the CPU has it.
-fn cluster(
-    points: &Points,
-    coarse: Option<&Points>,
-    k: usize,
-    seedings: usize,
-    stop: Stop,
-    rng: &mut SplitMix64,
-) -> Clustering {
-    let kernels = Kernels::detect();
-    #[cfg(target_arch = "x86_64")]
-    if let Kernels::Avx2 = kernels {
-        // SAFETY: the CPU has AVX2 (`Kernels::detect` checked).
-        return unsafe { cluster_avx2(points, coarse, k, seedings, stop, rng) };
-    }
-    cluster_portable(points, coarse, k, seedings, stop, rng, kernels)
-}
-
-/// [`cluster_portable`] compiled for AVX2 (the loops around the kernels
-/// vectorise wider) with the AVX2 kernels.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn cluster_avx2(
-    points: &Points,
-    coarse: Option<&Points>,
-    k: usize,
-    seedings: usize,
-    stop: Stop,
-    rng: &mut SplitMix64,
-) -> Clustering {
-    cluster_portable(points, coarse, k, seedings, stop, rng, Kernels::Avx2)
-}
-
-/// Coarse to fine (see the [module docs](self)): the best of `seedings`
-/// seed-and-iterate runs on the `coarse` histogram, then the iterations
-/// on the points. Without a histogram, one stage.
+/// Coarse to fine (see the [module docs](self)): `seedings` seedings on
+/// the `coarse` histogram cut short, the best continued, then a quarter of
+/// the points, then all. Without a histogram, the seedings run on the
+/// points and the best is the result.
 #[inline(always)]
-fn cluster_portable(
+fn cluster(
     points: &Points,
     coarse: Option<&Points>,
     k: usize,
@@ -159,19 +171,38 @@ fn cluster_portable(
     kernels: Kernels,
 ) -> Clustering {
     let first = coarse.unwrap_or(points);
-    let mut best: Option<(f64, Clustering)> = None;
+    // Every seeding, a few iterations...
+    let early = Stop { max_iterations: EARLY_ITERATIONS.min(stop.max_iterations), ..stop };
+    // (A loop, not a closure: a closure is compiled without the caller's
+    // target features.)
+    let mut runs: Vec<(f64, Clustering)> = Vec::with_capacity(seedings.max(1));
     for _ in 0..seedings.max(1) {
-        let run = lloyd(first, seed_plus_plus(first, k, rng), stop, kernels);
+        let seeds = seed_plus_plus(first, k, rng);
+        let run = lloyd(first, seeds, early, kernels);
+        runs.push((inertia_of(first, &run), run));
+    }
+    // ...then the best few to convergence (a stable sort: the first of
+    // equals first), and the best of those on.
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    runs.truncate(SURVIVORS);
+    let mut best: Option<(f64, Clustering)> = None;
+    for (_, run) in runs {
+        let run = lloyd(first, run.centres, stop, kernels);
         let inertia = inertia_of(first, &run);
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
             best = Some((inertia, run));
         }
     }
-    let (_, best) = best.expect("at least one seeding");
-    match coarse {
-        Some(_) => lloyd(points, best.centres, stop, kernels),
-        None => best,
+    let (_, best) = best.expect("at least one seeding (seedings.max(1))");
+    if coarse.is_none() {
+        return best;
     }
+    // The middle stage: a quarter of the points, when that is many per colour.
+    let mut centres = best.centres;
+    if points.len() / MIDDLE_STEP >= COARSE_CELLS_PER_COLOR * k {
+        centres = lloyd(&points.every(MIDDLE_STEP), centres, stop, kernels).centres;
+    }
+    lloyd(points, centres, stop, kernels)
 }
 
 /// Summed squared distance of the points to their centres, weighted.

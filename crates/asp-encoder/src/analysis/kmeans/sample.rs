@@ -33,6 +33,7 @@ impl SplitMix64 {
 /// the picture is represented, and the reads go forward through memory
 /// (uniform draws over a 1080p frame spend most of their time in cache
 /// misses).
+#[inline(always)]
 pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<[u8; 3]> {
     let len = image.len();
     if len <= size {
@@ -53,6 +54,7 @@ pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Ve
 }
 
 /// The number of distinct pixels, counting no further than `limit`.
+#[inline(always)]
 pub(super) fn distinct_at_most(pixels: &[[u8; 3]], limit: usize) -> usize {
     let mut seen: Vec<[u8; 3]> = Vec::with_capacity(limit);
     for p in pixels {
@@ -88,6 +90,7 @@ pub(super) enum Source {
 
 impl Points {
     /// One point per pixel.
+    #[inline(always)]
     pub fn of_pixels(pixels: &[[u8; 3]]) -> Points {
         let channels = [0, 1, 2].map(|c| pixels.iter().map(|p| f32::from(p[c])).collect());
         Points { channels, source: Source::Pixels(pixels.iter().map(|p| [p[0], p[1], p[2], 1]).collect()) }
@@ -98,6 +101,7 @@ impl Points {
     /// weighted by their number, in the order of the cells (the result does
     /// not depend on the pixels' order). At most `u32::MAX / 255` pixels
     /// (the sums are u32).
+    #[inline(always)]
     pub fn cells(pixels: &[[u8; 3]], bits: u32) -> Points {
         let bits = bits.clamp(1, 5);
         let shift = 8 - bits;
@@ -119,6 +123,22 @@ impl Points {
 
     pub fn len(&self) -> usize {
         self.channels[0].len()
+    }
+
+    /// Every `step`-th point of a sample of pixels (the sample is in
+    /// random or stratified order, so this is a smaller sample).
+    #[inline(always)]
+    pub fn every(&self, step: usize) -> Points {
+        let step = step.max(1);
+        let channels = self.channels.each_ref().map(|c| c.iter().step_by(step).copied().collect());
+        let source = match &self.source {
+            Source::Pixels(p) => Source::Pixels(p.iter().step_by(step).copied().collect()),
+            Source::Cells { sums, weights } => Source::Cells {
+                sums: sums.iter().step_by(step).copied().collect(),
+                weights: weights.iter().step_by(step).copied().collect(),
+            },
+        };
+        Points { channels, source }
     }
 
     /// Point `i`.
@@ -153,6 +173,7 @@ impl Points {
     /// Mean over the channels of each channel's variance over the pixels,
     /// in one pass: the channels are whole numbers below 256, so the sums
     /// are exact.
+    #[inline(always)]
     pub fn mean_variance(pixels: &[[u8; 3]]) -> f64 {
         let n = pixels.len().max(1) as f64;
         let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);
