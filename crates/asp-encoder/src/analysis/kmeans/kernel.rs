@@ -1,8 +1,9 @@
 //! The assignment kernels: each point's nearest centre and its margin
 //! (distance to the second-nearest minus distance to the nearest), eight
 //! points at a time in vector lanes against every centre
-//! ([`Kernels::block`]), and the test of eight bounds against a limit
-//! ([`Kernels::at_most`]). Each has a scalar reference, and AVX2 twins
+//! ([`Kernels::block`]), the test of eight bounds against a limit
+//! ([`Kernels::at_most`]), and the seeding's potential of a candidate
+//! centre ([`Kernels::potential`]). Each has a scalar reference, and AVX2 twins
 //! chosen at run time that compute the very same numbers: the squared
 //! distance is `dr * dr + dg * dg + db * db`, rounded after each operation
 //! in that order (no fused multiply-add), "nearest" is the first of
@@ -52,6 +53,19 @@ impl Kernels {
         }
     }
 
+    /// The sum over the points of `weights[i] * min(near[i], |point i -
+    /// c|²)`, the points given channel by channel (see
+    /// [`potential_scalar`] for the order of the additions).
+    #[inline(always)]
+    pub fn potential(self, channels: [&[f32]; 3], near: &[f32], weights: &[f32], c: &Point) -> f64 {
+        match self {
+            Kernels::Scalar => potential_scalar(channels, near, weights, c),
+            // SAFETY: `Avx2` is only made when the CPU has AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => unsafe { avx2::potential(channels, near, weights, c) },
+        }
+    }
+
     /// A bit per bound at most `limit`, bit `l` for `bounds[l]`.
     #[inline(always)]
     pub fn at_most(self, bounds: &[f32; LANES], limit: f32) -> u32 {
@@ -63,6 +77,27 @@ impl Kernels {
         }
     }
 
+}
+
+/// Scalar reference of [`Kernels::potential`]: eight running f32 sums,
+/// lane `l` taking the points `8j + l`, the points past the last eight in
+/// one more, all added in f64 (lanes in order, then that one).
+#[inline(always)]
+pub(super) fn potential_scalar(channels: [&[f32]; 3], near: &[f32], weights: &[f32], c: &Point) -> f64 {
+    let [r, g, b] = channels;
+    let n = near.len().min(weights.len()).min(r.len()).min(g.len()).min(b.len());
+    let whole = n - n % LANES;
+    let mut lanes = [0f32; LANES];
+    for i in 0..whole {
+        let e = distance2(&[r[i], g[i], b[i]], c);
+        lanes[i % LANES] += weights[i] * if e < near[i] { e } else { near[i] };
+    }
+    let mut tail = 0f32;
+    for i in whole..n {
+        let e = distance2(&[r[i], g[i], b[i]], c);
+        tail += weights[i] * if e < near[i] { e } else { near[i] };
+    }
+    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
 }
 
 /// Scalar reference of [`Kernels::block`].
@@ -140,6 +175,42 @@ mod avx2 {
         out
     }
 
+    /// [`super::potential_scalar`] in AVX2: the eight running sums are the
+    /// lanes of one register.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn potential(channels: [&[f32]; 3], near: &[f32], weights: &[f32], c: &Point) -> f64 {
+        let [r, g, b] = channels;
+        let n = near.len().min(weights.len()).min(r.len()).min(g.len()).min(b.len());
+        let whole = n - n % LANES;
+        let (cr, cg, cb) = (_mm256_set1_ps(c[0]), _mm256_set1_ps(c[1]), _mm256_set1_ps(c[2]));
+        let mut lanes = _mm256_setzero_ps();
+        for i in (0..whole).step_by(LANES) {
+            // SAFETY: i + 8 <= n, within every slice.
+            let (pr, pg, pb, d, w) = unsafe {
+                (
+                    _mm256_loadu_ps(r.as_ptr().add(i)),
+                    _mm256_loadu_ps(g.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                    _mm256_loadu_ps(near.as_ptr().add(i)),
+                    _mm256_loadu_ps(weights.as_ptr().add(i)),
+                )
+            };
+            let (dr, dg, db) = (_mm256_sub_ps(pr, cr), _mm256_sub_ps(pg, cg), _mm256_sub_ps(pb, cb));
+            let e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(dr, dr), _mm256_mul_ps(dg, dg)), _mm256_mul_ps(db, db));
+            // `e < near ? e : near`, as in the reference.
+            lanes = _mm256_add_ps(lanes, _mm256_mul_ps(w, _mm256_min_ps(e, d)));
+        }
+        let mut sums = [0f32; LANES];
+        // SAFETY: eight f32.
+        unsafe { _mm256_storeu_ps(sums.as_mut_ptr(), lanes) };
+        let mut tail = 0f32;
+        for i in whole..n {
+            let e = super::distance2(&[r[i], g[i], b[i]], c);
+            tail += weights[i] * if e < near[i] { e } else { near[i] };
+        }
+        sums.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
+    }
+
     /// [`super::at_most_scalar`] in AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn at_most(bounds: &[f32; LANES], limit: f32) -> u32 {
@@ -197,6 +268,30 @@ mod tests {
                     assert_eq!(kernels.at_most(&want.margin, limit), at_most_scalar(&want.margin, limit));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_potential_kernels_agree() {
+        let kernels = Kernels::detect();
+        let mut rng = SplitMix64(11);
+        for n in [0usize, 1, 7, 8, 9, 63, 700, 1024] {
+            let (centres, points) = case(&mut rng, 3);
+            let points: Vec<Point> = points.iter().cycle().take(n).copied().collect();
+            let channels: [Vec<f32>; 3] = std::array::from_fn(|c| points.iter().map(|p| p[c]).collect());
+            let near: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { (rng.unit() * 30000.0) as f32 }).collect();
+            let weights: Vec<f32> = (0..n).map(|i| (1 + i % 9) as f32).collect();
+            let channels = [&channels[0][..], &channels[1][..], &channels[2][..]];
+            let want = potential_scalar(channels, &near, &weights, &centres[0]);
+            let got = kernels.potential(channels, &near, &weights, &centres[0]);
+            assert_eq!(got.to_bits(), want.to_bits(), "n {n}");
+            let direct: f64 = (0..n)
+                .map(|i| {
+                    let e = distance2(&points[i], &centres[0]);
+                    f64::from(weights[i]) * f64::from(e.min(near[i]))
+                })
+                .sum();
+            assert!((got - direct).abs() <= 1e-5 * direct.max(1.0), "n {n}: {got} vs {direct}");
         }
     }
 

@@ -177,7 +177,7 @@ fn cluster(
     // target features.)
     let mut runs: Vec<(f64, Clustering)> = Vec::with_capacity(seedings.max(1));
     for _ in 0..seedings.max(1) {
-        let seeds = seed_plus_plus(first, k, rng);
+        let seeds = seed_plus_plus(first, k, rng, kernels);
         let run = lloyd(first, seeds, early, kernels);
         runs.push((inertia_of(first, &run), run));
     }
@@ -281,11 +281,24 @@ mod tests {
         for (seed, k, n) in [(1u64, 8usize, 5000usize), (2, 3, 4001), (3, 16, 3000), (4, 1, 500), (5, 40, 2003)] {
             let points = noisy_points(n, seed);
             for stop in [Stop { max_iterations: 50, still: 0.0 }, Stop { max_iterations: 4, still: 0.0 }] {
-                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed));
+                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
                 let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
                 let bounded = lloyd(&points, centres, stop, Kernels::detect());
                 assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_portable_and_the_dispatched_palettes_are_identical() {
+        // Photograph-like pixels, sampled (coarse, middle and fine stages)
+        // and not (one stage), at several sizes.
+        for (w, h, k, sample_size) in [(400usize, 300usize, 8usize, 20_000usize), (300, 200, 5, 60_000), (90, 70, 12, 20_000)] {
+            let rgb: Vec<u8> = noisy_pixels(w * h, (w + k) as u64).concat();
+            let image = Image::rgb(&rgb, w, h).unwrap();
+            let params = KMeansParams { sample_size, ..KMeansParams::new(k) };
+            let dispatched = kmeans_palette(&image, &params).unwrap();
+            assert_eq!(palette_portable(&image, &params, Kernels::Scalar), dispatched, "{w}x{h}, k {k}");
         }
     }
 

@@ -7,6 +7,7 @@
 //! the distances to the chosen centre and sums the draw odds by blocks
 //! (so that a draw walks the block sums, then one block).
 
+use super::kernel::Kernels;
 use super::sample::{Point, Points, SplitMix64};
 
 /// Points per block of the draw odds.
@@ -15,7 +16,7 @@ const BLOCK: usize = 64;
 /// `k` centres drawn from `points` (fewer if the points run out of
 /// distinct positions).
 #[inline(always)]
-pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) -> Vec<Point> {
+pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64, kernels: Kernels) -> Vec<Point> {
     let trials = 2 + (k as f64).ln() as usize;
     let n = points.len();
     let ones;
@@ -46,8 +47,10 @@ pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) ->
     let mut potentials = Vec::with_capacity(trials);
     while centres.len() < k && total > 0.0 {
         candidates.clear();
-        candidates.extend((0..trials).map(|_| points.at(draw(&odds, &blocks, total, rng))));
-        potentials_with(points, &candidates, &nearest, weights, &mut potentials);
+        for _ in 0..trials {
+            candidates.push(points.at(draw(&odds, &blocks, total, rng)));
+        }
+        potentials_with(points, &candidates, &nearest, weights, kernels, &mut potentials);
         // The first of the least potentials.
         let (mut best, mut least) = (0, f64::INFINITY);
         for (t, &p) in potentials.iter().enumerate() {
@@ -122,44 +125,25 @@ fn draw(odds: &[f32], blocks: &[f64], total: f64, rng: &mut SplitMix64) -> usize
 /// For each candidate, the potential if it were added: the sum over the
 /// points of `weights[i] * min(nearest[i], |point i - candidate|²)`, by
 /// blocks of 1024 points (in the first-level cache while the candidates
-/// pass over them), each in eight running f32 sums added in f64.
+/// pass over them), added in f64.
 #[inline(always)]
-fn potentials_with(points: &Points, candidates: &[Point], nearest: &[f32], weights: &[f32], out: &mut Vec<f64>) {
+fn potentials_with(
+    points: &Points,
+    candidates: &[Point],
+    nearest: &[f32],
+    weights: &[f32],
+    kernels: Kernels,
+    out: &mut Vec<f64>,
+) {
     const CHUNK: usize = 1024;
     out.clear();
     out.resize(candidates.len(), 0.0);
     let [r, g, b] = &points.channels;
-    let chunks = r.chunks(CHUNK).zip(g.chunks(CHUNK)).zip(b.chunks(CHUNK));
-    for (((r, g), b), (near, w)) in chunks.zip(nearest.chunks(CHUNK).zip(weights.chunks(CHUNK))) {
+    for start in (0..nearest.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(nearest.len());
+        let channels = [&r[start..end], &g[start..end], &b[start..end]];
         for (c, total) in candidates.iter().zip(out.iter_mut()) {
-            let mut lanes = [0f32; 8];
-            let whole = near.len() - near.len() % 8;
-            for i in (0..whole).step_by(8) {
-                let (Some(r), Some(g), Some(b), Some(near), Some(w)) =
-                    (eight(r, i), eight(g, i), eight(b, i), eight(near, i), eight(w, i))
-                else {
-                    continue;
-                };
-                for l in 0..8 {
-                    let (dr, dg, db) = (r[l] - c[0], g[l] - c[1], b[l] - c[2]);
-                    let e = dr * dr + dg * dg + db * db;
-                    lanes[l] += w[l] * if e < near[l] { e } else { near[l] };
-                }
-            }
-            let mut tail = 0f32;
-            for i in whole..near.len() {
-                let (dr, dg, db) = (r[i] - c[0], g[i] - c[1], b[i] - c[2]);
-                let e = dr * dr + dg * dg + db * db;
-                tail += w[i] * if e < near[i] { e } else { near[i] };
-            }
-            *total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
+            *total += kernels.potential(channels, &nearest[start..end], &weights[start..end], c);
         }
     }
-}
-
-/// The eight values from `at` as an array (fixed-size: the loops over it
-/// become vector operations).
-#[inline(always)]
-fn eight(values: &[f32], at: usize) -> Option<&[f32; 8]> {
-    values.get(at..at + 8).and_then(|s| s.try_into().ok())
 }
