@@ -279,7 +279,7 @@ impl ClusterSums {
         // Four tables, taken in turn (see `add_all`).
         let mut tables = vec![[0u64; 4]; 4 * k];
         match &points.source {
-            Source::Pixels(p) => add_all(&mut tables, k, p, assignment, |v| v.map(u64::from)),
+            Source::Pixels(p) => add_all(&mut tables, k, p, assignment, |v| [v[0].into(), v[1].into(), v[2].into(), 1]),
             Source::Cells { sums, .. } => add_all(&mut tables, k, sums, assignment, |v| v.map(u64::from)),
         }
         let sums = (0..k)

@@ -119,8 +119,8 @@ fn palette_portable(image: &Image<'_>, params: &KMeansParams, kernels: Kernels) 
     let pixels = sample(image, params.sample_size, &mut rng);
     let k = params.colors.min(distinct_at_most(&pixels, params.colors));
     let stop = Stop { max_iterations: params.max_iterations, still: params.tolerance * Points::mean_variance(&pixels) };
-    let points = Points::of_pixels(&pixels);
     let coarse = coarse_cells(&pixels, k);
+    let points = Points::of_pixels(pixels);
     let Clustering { centres, assignment } =
         cluster(&points, coarse.as_ref(), k, params.seedings, stop, &mut rng, kernels);
     let mut counts = vec![0u32; centres.len()];
@@ -273,7 +273,7 @@ mod tests {
     }
 
     fn noisy_points(n: usize, seed: u64) -> Points {
-        Points::of_pixels(&noisy_pixels(n, seed))
+        Points::of_pixels(noisy_pixels(n, seed))
     }
 
     #[test]

@@ -36,6 +36,9 @@ impl SplitMix64 {
 #[inline(always)]
 pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<[u8; 3]> {
     let len = image.len();
+    if let (true, Some(data)) = (len <= size, image.rgb24()) {
+        return data.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+    }
     if len <= size {
         let mut all = Vec::with_capacity(len);
         image.for_each_rgb(|c| all.push(c));
@@ -81,8 +84,8 @@ pub(super) struct Points {
 
 /// See [`Points::source`].
 pub(super) enum Source {
-    /// One pixel per point, `[r, g, b, 1]`.
-    Pixels(Vec<[u8; 4]>),
+    /// One pixel per point.
+    Pixels(Vec<[u8; 3]>),
     /// A histogram cell per point: its pixels' channel sums and count, and
     /// the count as a weight.
     Cells { sums: Vec<[u32; 4]>, weights: Vec<f32> },
@@ -91,9 +94,9 @@ pub(super) enum Source {
 impl Points {
     /// One point per pixel.
     #[inline(always)]
-    pub fn of_pixels(pixels: &[[u8; 3]]) -> Points {
+    pub fn of_pixels(pixels: Vec<[u8; 3]>) -> Points {
         let channels = [0, 1, 2].map(|c| pixels.iter().map(|p| f32::from(p[c])).collect());
-        Points { channels, source: Source::Pixels(pixels.iter().map(|p| [p[0], p[1], p[2], 1]).collect()) }
+        Points { channels, source: Source::Pixels(pixels) }
     }
 
     /// The colour histogram of `pixels` with `bits` bits per channel
@@ -165,7 +168,7 @@ impl Points {
     #[inline(always)]
     pub fn sum_of(&self, i: usize) -> [u64; 4] {
         match &self.source {
-            Source::Pixels(p) => p[i].map(u64::from),
+            Source::Pixels(p) => [p[i][0].into(), p[i][1].into(), p[i][2].into(), 1],
             Source::Cells { sums, .. } => sums[i].map(u64::from),
         }
     }
