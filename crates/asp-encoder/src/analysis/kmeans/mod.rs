@@ -303,6 +303,26 @@ mod tests {
     }
 
     #[test]
+    fn any_parameters_give_a_palette_of_at_most_k_colours() {
+        let rgb: Vec<u8> = noisy_pixels(160 * 120, 3).concat();
+        let image = Image::rgb(&rgb, 160, 120).unwrap();
+        for (k, sample_size, max_iterations, seedings, tolerance) in [
+            (1usize, 20_000usize, 50usize, 16usize, 1e-6),
+            (2, 5, 1, 1, 0.0),
+            (8, 19_200, 0, 0, 1e-6),
+            (8, 4000, 3, 2, 1.0),
+            (40, 19_200, 50, 16, 1e-6),
+            (256, 3000, 5, 3, 1e-4),
+        ] {
+            let params = KMeansParams { sample_size, max_iterations, seedings, tolerance, ..KMeansParams::new(k) };
+            let p = kmeans_palette(&image, &params).unwrap();
+            assert!(!p.colors.is_empty() && p.colors.len() <= k, "k {k}: {} colours", p.colors.len());
+            assert!((p.weights.iter().sum::<f32>() - 1.0).abs() < 1e-4, "k {k}: {:?}", p.weights);
+            assert_eq!(p, kmeans_palette(&image, &params).unwrap(), "k {k}: not reproducible");
+        }
+    }
+
+    #[test]
     fn weights_sum_to_one_on_a_sampled_photograph_like_picture() {
         let rgb: Vec<u8> = noisy_pixels(300 * 200, 9).concat();
         let image = Image::rgb(&rgb, 300, 200).unwrap();
