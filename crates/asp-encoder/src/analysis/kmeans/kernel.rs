@@ -17,11 +17,13 @@ pub(super) const LANES: usize = 8;
 
 /// For each of eight points, the index of its nearest centre and its
 /// margin: `sqrt(second) - sqrt(best)` of the squared distances to the
-/// nearest and the second-nearest centre (infinite with one centre).
+/// nearest and the second-nearest centre (infinite with one centre); and
+/// `best` itself.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Nearest8 {
     pub label: [u16; LANES],
     pub margin: [f32; LANES],
+    pub best: [f32; LANES],
 }
 
 /// The kernels for this CPU, chosen once.
@@ -103,11 +105,12 @@ pub(super) fn potential_scalar(channels: [&[f32]; 3], near: &[f32], weights: &[f
 /// Scalar reference of [`Kernels::block`].
 #[inline(always)]
 pub(super) fn block_scalar(r: &[f32; LANES], g: &[f32; LANES], b: &[f32; LANES], centres: &[Point]) -> Nearest8 {
-    let mut out = Nearest8 { label: [0; LANES], margin: [0.0; LANES] };
+    let mut out = Nearest8 { label: [0; LANES], margin: [0.0; LANES], best: [0.0; LANES] };
     for l in 0..LANES {
         let (label, best, second) = point_scalar(&[r[l], g[l], b[l]], centres);
         out.label[l] = label;
         out.margin[l] = second.sqrt() - best.sqrt();
+        out.best[l] = best;
     }
     out
 }
@@ -166,11 +169,12 @@ mod avx2 {
         let margin = _mm256_sub_ps(_mm256_sqrt_ps(second), _mm256_sqrt_ps(best));
         // Labels below 2^16: packing with unsigned saturation keeps them.
         let label = _mm_packus_epi32(_mm256_castsi256_si128(label), _mm256_extracti128_si256::<1>(label));
-        let mut out = Nearest8 { label: [0; LANES], margin: [0.0; LANES] };
+        let mut out = Nearest8 { label: [0; LANES], margin: [0.0; LANES], best: [0.0; LANES] };
         // SAFETY: eight u16 and eight f32.
         unsafe {
             _mm_storeu_si128(out.label.as_mut_ptr().cast(), label);
             _mm256_storeu_ps(out.margin.as_mut_ptr(), margin);
+            _mm256_storeu_ps(out.best.as_mut_ptr(), best);
         }
         out
     }
@@ -261,6 +265,7 @@ mod tests {
                 // Bit for bit (infinite margins with one centre).
                 assert_eq!(got.label, want.label, "k {k}");
                 assert_eq!(got.margin.map(f32::to_bits), want.margin.map(f32::to_bits), "k {k}");
+                assert_eq!(got.best.map(f32::to_bits), want.best.map(f32::to_bits), "k {k}");
                 for (l, p) in block.iter().enumerate() {
                     let (label, best, second) = point_scalar(p, &centres);
                     assert_eq!((label, second.sqrt() - best.sqrt()), (want.label[l], want.margin[l]));

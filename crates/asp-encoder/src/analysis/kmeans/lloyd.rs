@@ -49,7 +49,7 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop, kernel
     // Each point's margin when last evaluated plus the slack accrued
     // until then (see `reassign`).
     let mut bound = vec![0f32; n];
-    assign_all(points, &centres, kernels, &mut bound, &mut assignment);
+    assign_all(points, &centres, kernels, &mut bound, &mut assignment, None);
     let mut sums = ClusterSums::of(points, &assignment, centres.len());
     let mut slack = 0f64;
     let mut active = Vec::with_capacity(n);
@@ -67,6 +67,37 @@ pub(super) fn lloyd(points: &Points, mut centres: Vec<Point>, stop: Stop, kernel
     let mut state = State { bound: &mut bound, assignment: &mut assignment, sums: &mut sums, active: &mut active };
     reassign(points, &centres, kernels, slack as f32, &mut state);
     Clustering { centres, assignment }
+}
+
+/// [`lloyd`] for at most `iterations` iterations, without bounds (every
+/// point evaluated each time, the sums added up afresh: cheaper than the
+/// bookkeeping when most points move, as in the first iterations from a
+/// seeding): the same centres as [`lloyd`] with `max_iterations =
+/// iterations`, and their weighted inertia from the last assignment (as
+/// `mod.rs`'s `inertia_of` would compute it).
+#[inline(always)]
+pub(super) fn lloyd_short(points: &Points, mut centres: Vec<Point>, stop: Stop, kernels: Kernels) -> (f64, Vec<Point>) {
+    let n = points.len();
+    let mut assignment = vec![0u16; n];
+    let mut scratch = vec![0f32; n];
+    for iteration in 0..stop.max_iterations.max(1) {
+        let before = (iteration > 0).then(|| assignment.clone());
+        assign_all(points, &centres, kernels, &mut scratch, &mut assignment, None);
+        if before.is_some_and(|b| b == assignment) {
+            break;
+        }
+        let sums = ClusterSums::of(points, &assignment, centres.len());
+        if sums.move_centres(points, &assignment, &mut centres).0 <= stop.still {
+            break;
+        }
+    }
+    let mut inertia = vec![0f32; n];
+    assign_all(points, &centres, kernels, &mut scratch, &mut assignment, Some(&mut inertia));
+    let total = match points.weights() {
+        Some(w) => inertia.iter().zip(w).map(|(&d, &w)| f64::from(w * d)).sum(),
+        None => inertia.iter().map(|&d| f64::from(d)).sum(),
+    };
+    (total, centres)
 }
 
 /// Plain Lloyd's iterations, every point against every centre each time
@@ -118,9 +149,17 @@ fn eight_listed(at: &[u32], start: usize) -> [u32; LANES] {
 }
 
 /// Assigns every point to its nearest centre (the first of equals) and
-/// sets its `bound` to its margin.
+/// sets its `bound` to its margin, and its `best` (when asked) to its
+/// squared distance to the centre.
 #[inline(always)]
-fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut [f32], assignment: &mut [u16]) {
+fn assign_all(
+    points: &Points,
+    centres: &[Point],
+    kernels: Kernels,
+    bound: &mut [f32],
+    assignment: &mut [u16],
+    mut best: Option<&mut [f32]>,
+) {
     let [r, g, b] = &points.channels;
     let n = points.len();
     let whole = n - n % LANES;
@@ -128,6 +167,9 @@ fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut 
         let near = kernels.block(eight(r, start), eight(g, start), eight(b, start), centres);
         bound[start..start + LANES].copy_from_slice(&near.margin);
         assignment[start..start + LANES].copy_from_slice(&near.label);
+        if let Some(best) = best.as_deref_mut() {
+            best[start..start + LANES].copy_from_slice(&near.best);
+        }
     }
     if whole < n {
         let tail: Vec<u32> = (whole as u32..n as u32).collect();
@@ -137,6 +179,9 @@ fn assign_all(points: &Points, centres: &[Point], kernels: Kernels, bound: &mut 
         for (l, &i) in group.iter().enumerate() {
             bound[i as usize] = near.margin[l];
             assignment[i as usize] = near.label[l];
+            if let Some(best) = best.as_deref_mut() {
+                best[i as usize] = near.best[l];
+            }
         }
     }
 }

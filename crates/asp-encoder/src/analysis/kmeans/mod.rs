@@ -32,8 +32,8 @@ mod seed;
 
 use super::{AnalysisError, Image, Palette, MAX_COLORS};
 use kernel::Kernels;
-use lloyd::{lloyd, Clustering, Stop};
-use sample::{distance2, distinct_at_most, sample, Points, SplitMix64};
+use lloyd::{lloyd, lloyd_short, Clustering, Stop};
+use sample::{distance2, distinct_at_most, sample, Point, Points, SplitMix64};
 use seed::seed_plus_plus;
 
 /// k-means settings; [`KMeansParams::new`] gives the defaults.
@@ -175,19 +175,18 @@ fn cluster(
     let early = Stop { max_iterations: EARLY_ITERATIONS.min(stop.max_iterations), ..stop };
     // (A loop, not a closure: a closure is compiled without the caller's
     // target features.)
-    let mut runs: Vec<(f64, Clustering)> = Vec::with_capacity(seedings.max(1));
+    let mut runs: Vec<(f64, Vec<Point>)> = Vec::with_capacity(seedings.max(1));
     for _ in 0..seedings.max(1) {
         let seeds = seed_plus_plus(first, k, rng, kernels);
-        let run = lloyd(first, seeds, early, kernels);
-        runs.push((inertia_of(first, &run), run));
+        runs.push(lloyd_short(first, seeds, early, kernels));
     }
     // ...then the best few to convergence (a stable sort: the first of
     // equals first), and the best of those on.
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     runs.truncate(SURVIVORS);
     let mut best: Option<(f64, Clustering)> = None;
-    for (_, run) in runs {
-        let run = lloyd(first, run.centres, stop, kernels);
+    for (_, centres) in runs {
+        let run = lloyd(first, centres, stop, kernels);
         let inertia = inertia_of(first, &run);
         if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
             best = Some((inertia, run));
@@ -285,6 +284,22 @@ mod tests {
                 let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
                 let bounded = lloyd(&points, centres, stop, Kernels::detect());
                 assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn short_runs_give_the_bounded_centres_and_inertia() {
+        for (seed, k, n) in [(1u64, 8usize, 5000usize), (2, 3, 4001), (3, 16, 3000), (4, 1, 500)] {
+            let pixels = noisy_pixels(n, seed);
+            for points in [Points::cells(&pixels, 4), Points::of_pixels(pixels.clone())] {
+                for max_iterations in [1, 2, 5] {
+                    let stop = Stop { max_iterations, still: 1e-3 };
+                    let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
+                    let run = lloyd(&points, centres.clone(), stop, Kernels::detect());
+                    let short = lloyd_short(&points, centres, stop, Kernels::detect());
+                    assert_eq!(short, (inertia_of(&points, &run), run.centres), "seed {seed}, k {k}");
+                }
             }
         }
     }
