@@ -9,8 +9,8 @@
 //!    5 bits when that leaves fewer than 60 cells per colour), each cell
 //!    at the mean of its pixels and weighted by their number: `seedings`
 //!    greedy k-means++ seedings ([`seed`]), each followed by two of Lloyd's
-//!    iterations ([`lloyd`]); the two best by then go on to convergence,
-//!    and the better of those is kept. One run can settle in a local
+//!    iterations ([`lloyd`]) (six above 8 colours); the two best (three)
+//!    by then go on to convergence, and the best of those is kept. One run can settle in a local
 //!    minimum several percent worse, and a 4-bit histogram shifts the
 //!    minima a little, so many cheap restarts: with four, a run in the poor
 //!    minimum was kept for 7 of 288 sample-and-seed pairs (bigbuckbunny
@@ -50,9 +50,10 @@ pub struct KMeansParams {
     pub tolerance: f64,
     /// Seed of the sampling and the k-means++ draws.
     pub seed: u64,
-    /// k-means++ seedings on the coarse histogram, each iterated twice,
-    /// the best two to convergence (see the [module docs](self)): one run
-    /// can settle in a local minimum several percent worse.
+    /// k-means++ seedings on the coarse histogram, each iterated a few
+    /// times, the best two or three then to convergence (see the [module
+    /// docs](self)): one run can settle in a local minimum several percent
+    /// worse.
     pub seedings: usize,
 }
 
@@ -73,12 +74,15 @@ const COARSE_CELLS_PER_COLOR: usize = 60;
 const COARSE_PIXELS_PER_CELL: usize = 4;
 /// Histogram counts and sums are u32: samples up to this size.
 const COARSE_MAX_PIXELS: usize = 1 << 24;
-/// Lloyd iterations each seeding gets before the best [`SURVIVORS`] are
-/// chosen to go on (the ranking after two iterations already sorts the
-/// runs headed for the poor minima from the others).
-const EARLY_ITERATIONS: usize = 2;
-/// Seedings iterated to convergence on the coarse points.
-const SURVIVORS: usize = 2;
+/// Lloyd iterations each seeding gets before the best few are chosen to
+/// go on, and how many: at k <= 8 the ranking after two iterations
+/// already sorts the runs headed for the poor minima from the others; at
+/// larger k (more, closer minima) six iterations and three survivors
+/// (k = 16 over 72 sample-seed pairs: mean inertia 436.30 against 436.88
+/// with two and two, at 2.8 against 2.3 ms).
+const fn early_iterations_and_survivors(k: usize) -> (usize, usize) {
+    if k <= 8 { (2, 2) } else { (6, 3) }
+}
 /// The middle stage clusters every this many points of the sample.
 const MIDDLE_STEP: usize = 4;
 
@@ -172,7 +176,8 @@ fn cluster(
 ) -> Clustering {
     let first = coarse.unwrap_or(points);
     // Every seeding, a few iterations...
-    let early = Stop { max_iterations: EARLY_ITERATIONS.min(stop.max_iterations), ..stop };
+    let (early_iterations, survivors) = early_iterations_and_survivors(k);
+    let early = Stop { max_iterations: early_iterations.min(stop.max_iterations), ..stop };
     // (A loop, not a closure: a closure is compiled without the caller's
     // target features.)
     let mut runs: Vec<(f64, Vec<Point>)> = Vec::with_capacity(seedings.max(1));
@@ -183,7 +188,7 @@ fn cluster(
     // ...then the best few to convergence (a stable sort: the first of
     // equals first), and the best of those on.
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    runs.truncate(SURVIVORS);
+    runs.truncate(survivors);
     let mut best: Option<(f64, Clustering)> = None;
     for (_, centres) in runs {
         let run = lloyd(first, centres, stop, kernels);
