@@ -132,6 +132,15 @@ impl<'a> Image<'a> {
         }
     }
 
+    /// The packed `r, g, b` bytes of an RGB24 picture (exactly `3 *
+    /// len()` of them), `None` for the other layouts.
+    pub(crate) fn rgb24(&self) -> Option<&[u8]> {
+        match self.pixels {
+            Pixels::Packed(data, PixelFormat::Rgb24) => Some(&data[..self.len() * 3]),
+            _ => None,
+        }
+    }
+
     /// Calls `visit` with every pixel's RGB, in raster order.
     pub(crate) fn for_each_rgb(&self, mut visit: impl FnMut([u8; 3])) {
         match self.pixels {

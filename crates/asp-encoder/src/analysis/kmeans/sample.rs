@@ -33,12 +33,15 @@ impl SplitMix64 {
 /// the picture is represented, and the reads go forward through memory
 /// (uniform draws over a 1080p frame spend most of their time in cache
 /// misses).
-pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<Point> {
-    let to_point = |c: [u8; 3]| c.map(f32::from);
+#[inline(always)]
+pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Vec<[u8; 3]> {
     let len = image.len();
+    if let (true, Some(data)) = (len <= size, image.rgb24()) {
+        return data.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+    }
     if len <= size {
         let mut all = Vec::with_capacity(len);
-        image.for_each_rgb(|c| all.push(to_point(c)));
+        image.for_each_rgb(|c| all.push(c));
         return all;
     }
     let run_start = |j: usize| (j as u128 * len as u128 / size as u128) as usize;
@@ -50,13 +53,14 @@ pub(super) fn sample(image: &Image<'_>, size: usize, rng: &mut SplitMix64) -> Ve
             start + rng.below(end - start)
         })
         .collect();
-    at.into_iter().map(|i| to_point(image.rgb_at(i))).collect()
+    at.into_iter().map(|i| image.rgb_at(i)).collect()
 }
 
-/// The number of distinct points, counting no further than `limit`.
-pub(super) fn distinct_at_most(points: &[Point], limit: usize) -> usize {
-    let mut seen: Vec<Point> = Vec::with_capacity(limit);
-    for p in points {
+/// The number of distinct pixels, counting no further than `limit`.
+#[inline(always)]
+pub(super) fn distinct_at_most(pixels: &[[u8; 3]], limit: usize) -> usize {
+    let mut seen: Vec<[u8; 3]> = Vec::with_capacity(limit);
+    for p in pixels {
         if !seen.contains(p) {
             seen.push(*p);
             if seen.len() == limit {
@@ -67,43 +71,125 @@ pub(super) fn distinct_at_most(points: &[Point], limit: usize) -> usize {
     seen.len()
 }
 
-/// The sample twice: as a list, and channel by channel so that the
-/// distance loops (one centre against every point) vectorise.
+/// The points k-means clusters, channel by channel (so that the distance
+/// loops vectorise). A point is a pixel, or a cell of a colour histogram:
+/// the mean of the pixels that fall in it, weighted by their number
+/// ([`Points::cells`]).
 pub(super) struct Points {
-    pub list: Vec<Point>,
     pub channels: [Vec<f32>; 3],
+    /// What each point stands for, as integers (so that the cluster sums
+    /// built from them are exact in any order of additions and removals).
+    pub source: Source,
 }
 
-impl From<Vec<Point>> for Points {
-    fn from(list: Vec<Point>) -> Points {
-        let channels = [0, 1, 2].map(|c| list.iter().map(|p| p[c]).collect());
-        Points { list, channels }
-    }
+/// See [`Points::source`].
+pub(super) enum Source {
+    /// One pixel per point.
+    Pixels(Vec<[u8; 3]>),
+    /// A histogram cell per point: its pixels' channel sums and count, and
+    /// the count as a weight.
+    Cells { sums: Vec<[u32; 4]>, weights: Vec<f32> },
 }
 
 impl Points {
+    /// One point per pixel.
+    #[inline(always)]
+    pub fn of_pixels(pixels: Vec<[u8; 3]>) -> Points {
+        let channels = [0, 1, 2].map(|c| pixels.iter().map(|p| f32::from(p[c])).collect());
+        Points { channels, source: Source::Pixels(pixels) }
+    }
+
+    /// The colour histogram of `pixels` with `bits` bits per channel
+    /// (1..=5): one point per occupied cell, at the mean of its pixels and
+    /// weighted by their number, in the order of the cells (the result does
+    /// not depend on the pixels' order). At most `u32::MAX / 255` pixels
+    /// (the sums are u32).
+    #[inline(always)]
+    pub fn cells(pixels: &[[u8; 3]], bits: u32) -> Points {
+        let bits = bits.clamp(1, 5);
+        let shift = 8 - bits;
+        let mut table = vec![[0u32; 4]; 1 << (3 * bits)];
+        for p in pixels {
+            let [r, g, b] = p.map(|v| usize::from(v >> shift));
+            let t = &mut table[(r << (2 * bits)) | (g << bits) | b];
+            for c in 0..3 {
+                t[c] += u32::from(p[c]);
+            }
+            t[3] += 1;
+        }
+        let sums: Vec<[u32; 4]> = table.into_iter().filter(|t| t[3] > 0).collect();
+        let channels =
+            [0, 1, 2].map(|c| sums.iter().map(|t| (f64::from(t[c]) / f64::from(t[3])) as f32).collect());
+        let weights = sums.iter().map(|t| t[3] as f32).collect();
+        Points { channels, source: Source::Cells { sums, weights } }
+    }
+
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.channels[0].len()
     }
 
-    /// Every `step`-th point (a sample's sample: the sample is already in
-    /// random or stratified order, so this is one too).
+    /// Every `step`-th point of a sample of pixels (the sample is in
+    /// random or stratified order, so this is a smaller sample).
+    #[inline(always)]
     pub fn every(&self, step: usize) -> Points {
-        Points::from(self.list.iter().step_by(step.max(1)).copied().collect::<Vec<_>>())
+        let step = step.max(1);
+        let channels = self.channels.each_ref().map(|c| c.iter().step_by(step).copied().collect());
+        let source = match &self.source {
+            Source::Pixels(p) => Source::Pixels(p.iter().step_by(step).copied().collect()),
+            Source::Cells { sums, weights } => Source::Cells {
+                sums: sums.iter().step_by(step).copied().collect(),
+                weights: weights.iter().step_by(step).copied().collect(),
+            },
+        };
+        Points { channels, source }
     }
 
-    /// Mean over the channels of each channel's variance, in one pass: the
-    /// channels are whole numbers below 256, so their squares are exact in
-    /// f32 and the f64 sums are exact.
-    pub fn mean_variance(&self) -> f64 {
-        let n = self.len() as f64;
-        self.channels
-            .iter()
+    /// Point `i`.
+    #[inline(always)]
+    pub fn at(&self, i: usize) -> Point {
+        [self.channels[0][i], self.channels[1][i], self.channels[2][i]]
+    }
+
+    /// The points' weights (their pixel counts); `None` when all are 1.
+    pub fn weights(&self) -> Option<&[f32]> {
+        match &self.source {
+            Source::Pixels(_) => None,
+            Source::Cells { weights, .. } => Some(weights),
+        }
+    }
+
+    /// Point `i`'s weight.
+    #[inline(always)]
+    pub fn weight(&self, i: usize) -> f32 {
+        self.weights().map_or(1.0, |w| w[i])
+    }
+
+    /// The channel sums and the count of the pixels point `i` stands for.
+    #[inline(always)]
+    pub fn sum_of(&self, i: usize) -> [u64; 4] {
+        match &self.source {
+            Source::Pixels(p) => [p[i][0].into(), p[i][1].into(), p[i][2].into(), 1],
+            Source::Cells { sums, .. } => sums[i].map(u64::from),
+        }
+    }
+
+    /// Mean over the channels of each channel's variance over the pixels,
+    /// in one pass: the channels are whole numbers below 256, so the sums
+    /// are exact.
+    #[inline(always)]
+    pub fn mean_variance(pixels: &[[u8; 3]]) -> f64 {
+        let n = pixels.len().max(1) as f64;
+        let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);
+        for p in pixels {
+            for c in 0..3 {
+                sum[c] += u64::from(p[c]);
+                squares[c] += u64::from(p[c]) * u64::from(p[c]);
+            }
+        }
+        (0..3)
             .map(|c| {
-                let (sum, squares) =
-                    c.iter().fold((0f64, 0f64), |(s, q), &v| (s + f64::from(v), q + f64::from(v * v)));
-                let mean = sum / n;
-                (squares / n - mean * mean).max(0.0)
+                let mean = sum[c] as f64 / n;
+                (squares[c] as f64 / n - mean * mean).max(0.0)
             })
             .sum::<f64>()
             / 3.0

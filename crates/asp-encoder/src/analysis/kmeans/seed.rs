@@ -1,131 +1,149 @@
 //! Greedy k-means++ seeding: each new centre is the best of `2 + ln k`
 //! D²-weighted draws (scikit-learn's rule), "best" meaning the lowest
-//! potential (summed squared distance to the nearest centre) once added.
+//! potential (summed squared distance to the nearest centre, weighted by
+//! the points' weights) once added.
+//!
+//! Per centre, a pass over the points per candidate, and one that lowers
+//! the distances to the chosen centre and sums the draw odds by blocks
+//! (so that a draw walks the block sums, then one block).
 
+use super::kernel::Kernels;
 use super::sample::{Point, Points, SplitMix64};
+
+/// Points per block of the draw odds.
+const BLOCK: usize = 64;
 
 /// `k` centres drawn from `points` (fewer if the points run out of
 /// distinct positions).
 #[inline(always)]
-pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64) -> Vec<Point> {
+pub(super) fn seed_plus_plus(points: &Points, k: usize, rng: &mut SplitMix64, kernels: Kernels) -> Vec<Point> {
     let trials = 2 + (k as f64).ln() as usize;
-    let mut centres = vec![points.list[rng.below(points.len())]];
-    let mut nearest = vec![f32::INFINITY; points.len()];
-    lower_to(points, &centres[0], &mut nearest);
-    while centres.len() < k {
-        let total = sum(&nearest);
-        if total <= 0.0 {
-            break;
+    let n = points.len();
+    let ones;
+    let weights = match points.weights() {
+        Some(w) => w,
+        None => {
+            ones = vec![1f32; n];
+            &ones[..]
         }
-        let mut best: Option<(f64, Point)> = None;
+    };
+    // Squared distance of each point to its nearest centre so far, the
+    // draw odds (that times the weight) and their sums by block.
+    let mut nearest = vec![f32::INFINITY; n];
+    let mut odds = vec![0f32; n];
+    let mut blocks = vec![0f64; n.div_ceil(BLOCK)];
+    let first = match points.weights() {
+        Some(w) => {
+            // The first centre is drawn by weight alone.
+            odds.copy_from_slice(w);
+            sum_blocks(&odds, &mut blocks);
+            draw(&odds, &blocks, blocks.iter().sum(), rng)
+        }
+        None => rng.below(n),
+    };
+    let mut centres = vec![points.at(first)];
+    let mut total = lower(points, &centres[0], weights, &mut nearest, &mut odds, &mut blocks);
+    let mut candidates = Vec::with_capacity(trials);
+    let mut potentials = Vec::with_capacity(trials);
+    while centres.len() < k && total > 0.0 {
+        candidates.clear();
         for _ in 0..trials {
-            let candidate = points.list[draw_weighted(&nearest, total, rng)];
-            let potential = potential_with(points, &candidate, &nearest);
-            if best.is_none_or(|(b, _)| potential < b) {
-                best = Some((potential, candidate));
+            candidates.push(points.at(draw(&odds, &blocks, total, rng)));
+        }
+        potentials_with(points, &candidates, &nearest, weights, kernels, &mut potentials);
+        // The first of the least potentials.
+        let (mut best, mut least) = (0, f64::INFINITY);
+        for (t, &p) in potentials.iter().enumerate() {
+            if p < least {
+                (best, least) = (t, p);
             }
         }
-        if let Some((_, c)) = best {
-            centres.push(c);
-            lower_to(points, &c, &mut nearest);
-        }
+        let chosen = candidates[best];
+        centres.push(chosen);
+        total = lower(points, &chosen, weights, &mut nearest, &mut odds, &mut blocks);
     }
     centres
 }
 
-/// `out[i] = min(out[i], |point i - centre|²)`.
+/// `nearest[i] = min(nearest[i], |point i - centre|²)`, `odds[i] =
+/// weights[i] * nearest[i]`, the odds summed by block into `blocks`;
+/// returns their total.
 #[inline(always)]
-fn lower_to(points: &Points, centre: &Point, out: &mut [f32]) {
+fn lower(points: &Points, centre: &Point, weights: &[f32], nearest: &mut [f32], odds: &mut [f32], blocks: &mut [f64]) -> f64 {
     let [r, g, b] = &points.channels;
-    for (((d, &r), &g), &b) in out.iter_mut().zip(r).zip(g).zip(b) {
+    for ((((d, o), &w), &r), (&g, &b)) in nearest.iter_mut().zip(odds.iter_mut()).zip(weights).zip(r).zip(g.iter().zip(b)) {
         let (dr, dg, db) = (r - centre[0], g - centre[1], b - centre[2]);
         let e = dr * dr + dg * dg + db * db;
         // A compare and select, not f32::min (whose NaN rule keeps it scalar).
         *d = if e < *d { e } else { *d };
+        *o = w * *d;
     }
+    sum_blocks(odds, blocks);
+    blocks.iter().sum()
 }
 
-/// The potential if `centre` were added: the sum over the points of
-/// `min(nearest[i], |point i - centre|²)`, in one pass without a copy
-/// (eight running f32 sums per 1024-point block, added in f64).
+/// The sums of `values` by block of [`BLOCK`], each in eight running f32
+/// sums (vectorised; exact enough to draw by), added in f64.
 #[inline(always)]
-fn potential_with(points: &Points, centre: &Point, nearest: &[f32]) -> f64 {
-    let [r, g, b] = &points.channels;
-    let mut total = 0f64;
-    for (((r, g), b), near) in r.chunks(1024).zip(g.chunks(1024)).zip(b.chunks(1024)).zip(nearest.chunks(1024)) {
+fn sum_blocks(values: &[f32], blocks: &mut [f64]) {
+    for (block, out) in values.chunks(BLOCK).zip(blocks.iter_mut()) {
         let mut lanes = [0f32; 8];
-        let whole = near.len() - near.len() % 8;
-        for i in (0..whole).step_by(8) {
-            let (Some(r), Some(g), Some(b), Some(near)) =
-                (eight(r, i), eight(g, i), eight(b, i), eight(near, i))
-            else {
-                continue;
-            };
-            for l in 0..8 {
-                let (dr, dg, db) = (r[l] - centre[0], g[l] - centre[1], b[l] - centre[2]);
-                let e = dr * dr + dg * dg + db * db;
-                let nearer = if e < near[l] { e } else { near[l] };
-                lanes[l] += nearer;
+        let whole = block.len() - block.len() % 8;
+        for eight in block[..whole].chunks_exact(8) {
+            for (l, &v) in lanes.iter_mut().zip(eight) {
+                *l += v;
             }
         }
-        let mut tail = 0f32;
-        for i in whole..near.len() {
-            let (dr, dg, db) = (r[i] - centre[0], g[i] - centre[1], b[i] - centre[2]);
-            let e = dr * dr + dg * dg + db * db;
-            tail += if e < near[i] { e } else { near[i] };
-        }
-        total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
+        let tail: f32 = block[whole..].iter().sum();
+        *out = lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
     }
-    total
 }
 
-/// The eight values from `at` as an array (fixed-size: the loops over it
-/// become vector operations).
+/// An index drawn with probability proportional to `odds[i]`, `blocks`
+/// holding their sums by block and `total` the sum of those.
 #[inline(always)]
-fn eight(values: &[f32], at: usize) -> Option<&[f32; 8]> {
-    values.get(at..at + 8).and_then(|s| s.try_into().ok())
-}
-
-/// The sum of `values`, in eight running f32 sums per 1024-value block
-/// (vectorised; exact enough to compare seeding candidates), added in f64.
-#[inline(always)]
-fn sum(values: &[f32]) -> f64 {
-    values
-        .chunks(1024)
-        .map(|block| {
-            let mut lanes = [0f32; 8];
-            let whole = block.len() - block.len() % 8;
-            for eight in block[..whole].chunks_exact(8) {
-                for (l, &v) in lanes.iter_mut().zip(eight) {
-                    *l += v;
-                }
-            }
-            let tail: f32 = block[whole..].iter().sum();
-            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
-        })
-        .sum()
-}
-
-/// An index drawn with probability proportional to `weights[i]`.
-#[inline(always)]
-fn draw_weighted(weights: &[f32], total: f64, rng: &mut SplitMix64) -> usize {
+fn draw(odds: &[f32], blocks: &[f64], total: f64, rng: &mut SplitMix64) -> usize {
     let mut target = rng.unit() * total;
-    // Whole blocks first (vectorised sums), then the one that holds the
-    // draw: short blocks, as the last scan is a chain of dependent adds.
     let mut start = 0;
-    for block in weights.chunks(64) {
-        let s = sum(block);
+    for &s in blocks {
         if target < s {
             break;
         }
         target -= s;
-        start += block.len();
+        start += BLOCK;
     }
-    for (i, &w) in weights.iter().enumerate().skip(start) {
-        target -= f64::from(w);
+    for (i, &o) in odds.iter().enumerate().skip(start) {
+        target -= f64::from(o);
         if target < 0.0 {
             return i;
         }
     }
-    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+    // Rounding left the target past the end: the last point with odds.
+    odds.iter().rposition(|&o| o > 0.0).unwrap_or(0)
+}
+
+/// For each candidate, the potential if it were added: the sum over the
+/// points of `weights[i] * min(nearest[i], |point i - candidate|²)`, by
+/// blocks of 1024 points (in the first-level cache while the candidates
+/// pass over them), added in f64.
+#[inline(always)]
+fn potentials_with(
+    points: &Points,
+    candidates: &[Point],
+    nearest: &[f32],
+    weights: &[f32],
+    kernels: Kernels,
+    out: &mut Vec<f64>,
+) {
+    const CHUNK: usize = 1024;
+    out.clear();
+    out.resize(candidates.len(), 0.0);
+    let [r, g, b] = &points.channels;
+    for start in (0..nearest.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(nearest.len());
+        let channels = [&r[start..end], &g[start..end], &b[start..end]];
+        for (c, total) in candidates.iter().zip(out.iter_mut()) {
+            *total += kernels.potential(channels, &nearest[start..end], &weights[start..end], c);
+        }
+    }
 }
