@@ -8,8 +8,15 @@
 //! `((8-fx)(8-fy)A + fx(8-fy)B + (8-fx)fy C + fx fy D + 32) >> 6`
 //!
 //! Samples outside the plane take the nearest edge sample, as in luma.
+//!
+//! On `wasm32` built with `+simd128`, `chroma_mc/wasm.rs` holds a twin of
+//! the interior 8- and 4-wide blend, tested equal to the scalar reference
+//! here on random inputs (`tools/test-wasm-simd.sh` runs it under Node).
 
 use super::plane::PlaneRef;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 
 /// Predicts the `width` x `height` chroma block whose top-left sample is at
 /// (`x`, `y`) plus the vector (`mv_x`, `mv_y`) in eighth samples, into
@@ -40,6 +47,15 @@ pub fn predict_chroma(
         let weights = [w_a, w_b, w_c, w_d].map(|w| w as u16);
         // The block sizes of 16x16 and 8x8 luma partitions get loops of
         // constant length (vectorised); same arithmetic.
+        // On wasm32 with simd128, the twin of `blend_rows`.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if match width {
+            8 => wasm::blend_rows_simd128::<8>(reference, bx, by, height, weights, out, out_stride),
+            4 => wasm::blend_rows_simd128::<4>(reference, bx, by, height, weights, out, out_stride),
+            _ => false,
+        } {
+            return;
+        }
         match width {
             8 => blend_rows::<8>(reference, bx, by, height, weights, out, out_stride),
             4 => blend_rows::<4>(reference, bx, by, height, weights, out, out_stride),

@@ -40,10 +40,22 @@
 //! sub-pel motion search prepares the window once around a block
 //! ([`LumaWindow::prepare`]) and predicts every candidate from it
 //! ([`LumaWindow::predict`]).
+//!
+//! # SIMD
+//!
+//! The code here is the scalar reference. On `wasm32` built with
+//! `+simd128`, `interpolate/wasm.rs` holds twins of the window's plane
+//! computation (windows at least 8 wide) and of its rounded average, used
+//! in their place; its tests hold them equal to the scalar code on random
+//! inputs (`tools/test-wasm-simd.sh` runs them under Node). Natively LLVM
+//! vectorises the scalar loops itself.
 
 use core::fmt;
 
 use super::plane::PlaneRef;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 
 /// Largest window width or height [`LumaWindow::prepare`] accepts: a 32x32
 /// block plus one sample on each side (34), with room to spare.
@@ -335,6 +347,13 @@ impl LumaWindow {
                 (&src[..], SRC_MAX)
             }
         };
+        // On wasm32 with simd128, the twin of `compute_planes` (it takes
+        // windows at least 8 wide, the others stay scalar).
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if wasm::compute_planes_simd128(src, ss, w, h, planes, full, hor, ver, ctr, tmp) {
+            self.planes = planes;
+            return Ok(());
+        }
         // The sizes motion compensation and the sub-pel search use, spelled
         // out so that each gets loops of constant length (unrolled and
         // vectorised, no per-row `memcpy` calls); any other size takes the
@@ -433,6 +452,10 @@ impl LumaWindow {
                 Some(q) => {
                     let qa = (iy + y + q.2) * WINDOW_MAX + ix + q.1;
                     let rb = &q.0[qa..qa + width];
+                    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                    if wasm::average_row_simd128(&mut *o, ra, rb) {
+                        continue;
+                    }
                     for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
                         *o = ((a as u16 + b as u16 + 1) >> 1) as u8;
                     }
