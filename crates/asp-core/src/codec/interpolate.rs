@@ -338,33 +338,11 @@ impl LumaWindow {
         let (src, ss): (&[u8], usize) = match direct {
             Some(d) => d,
             None => {
-                for r in 0..sh {
-                    let row = &mut src[r * SRC_MAX..r * SRC_MAX + sw];
-                    for (c, v) in row.iter_mut().enumerate() {
-                        *v = reference.get_clamped(sx + c as i64, sy + r as i64);
-                    }
-                }
+                reference.copy_clamped(sx, sy, sw, sh, &mut src[..], SRC_MAX);
                 (&src[..], SRC_MAX)
             }
         };
-        // On wasm32 with simd128, the twin of `compute_planes` (it takes
-        // windows at least 8 wide, the others stay scalar).
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if wasm::compute_planes_simd128(src, ss, w, h, planes, full, hor, ver, ctr, tmp) {
-            self.planes = planes;
-            return Ok(());
-        }
-        // The sizes motion compensation and the sub-pel search use, spelled
-        // out so that each gets loops of constant length (unrolled and
-        // vectorised, no per-row `memcpy` calls); any other size takes the
-        // general loops. Same code, same result.
-        match (w, h) {
-            (17, 17) => compute_planes(src, ss, 17, 17, planes, full, hor, ver, ctr, tmp),
-            (9, 9) => compute_planes(src, ss, 9, 9, planes, full, hor, ver, ctr, tmp),
-            (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
-            (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
-            _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
-        }
+        compute_planes_fastest(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
         self.planes = planes;
         Ok(())
     }
@@ -493,12 +471,14 @@ impl LumaWindow {
             let mut tx = 0;
             while tx < width {
                 let tw = TILE.min(width - tx);
+                // Only quarter positions 3 read one sample further right
+                // (below): the window is one wider (taller) only for them.
                 self.prepare_i64(
                     reference,
                     ix + tx as i64,
                     iy + ty as i64,
-                    tw + 1,
-                    th + 1,
+                    tw + (fx == 3) as usize,
+                    th + (fy == 3) as usize,
                     planes,
                 )?;
                 let start = ty * out_stride + tx;
@@ -536,6 +516,63 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
         _ => rows.for_each(|(src, dst)| dst[..width].copy_from_slice(&src[..width])),
     }
     true
+}
+
+/// `compute_planes` by the fastest kernel of this build. Natively: the
+/// sizes motion compensation and the sub-pel search use, spelled out so
+/// that each gets loops of constant length (unrolled and vectorised, no
+/// per-row `memcpy` calls); any other size takes the general loops. Same
+/// code, same result.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn compute_planes_fastest(
+    src: &[u8],
+    ss: usize,
+    w: usize,
+    h: usize,
+    planes: Planes,
+    full: &mut [u8],
+    hor: &mut [u8],
+    ver: &mut [u8],
+    ctr: &mut [u8],
+    tmp: &mut [i16],
+) {
+    match (w, h) {
+        (16, 16) => compute_planes(src, ss, 16, 16, planes, full, hor, ver, ctr, tmp),
+        (17, 16) => compute_planes(src, ss, 17, 16, planes, full, hor, ver, ctr, tmp),
+        (16, 17) => compute_planes(src, ss, 16, 17, planes, full, hor, ver, ctr, tmp),
+        (17, 17) => compute_planes(src, ss, 17, 17, planes, full, hor, ver, ctr, tmp),
+        (8, 8) => compute_planes(src, ss, 8, 8, planes, full, hor, ver, ctr, tmp),
+        (9, 8) => compute_planes(src, ss, 9, 8, planes, full, hor, ver, ctr, tmp),
+        (8, 9) => compute_planes(src, ss, 8, 9, planes, full, hor, ver, ctr, tmp),
+        (9, 9) => compute_planes(src, ss, 9, 9, planes, full, hor, ver, ctr, tmp),
+        (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
+        (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
+        _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
+    }
+}
+
+/// `compute_planes` by the fastest kernel of this build. On wasm32 with
+/// simd128: its twin (windows at least 8 wide; the others stay scalar).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn compute_planes_fastest(
+    src: &[u8],
+    ss: usize,
+    w: usize,
+    h: usize,
+    planes: Planes,
+    full: &mut [u8],
+    hor: &mut [u8],
+    ver: &mut [u8],
+    ctr: &mut [u8],
+    tmp: &mut [i16],
+) {
+    if !wasm::compute_planes_simd128(src, ss, w, h, planes, full, hor, ver, ctr, tmp) {
+        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    }
 }
 
 /// `a - 5b + 20c + 20d - 5e + f` on six equally long rows, into `out`.
