@@ -44,11 +44,12 @@
 //! # SIMD
 //!
 //! The code here is the scalar reference. On `wasm32` built with
-//! `+simd128`, `interpolate/wasm.rs` holds twins of the window's plane
-//! computation (windows at least 8 wide) and of its rounded average, used
-//! in their place; its tests hold them equal to the scalar code on random
-//! inputs (`tools/test-wasm-simd.sh` runs them under Node). Natively LLVM
-//! vectorises the scalar loops itself.
+//! `+simd128` (`interpolate/wasm.rs`) and on x86 with SSE2
+//! (`interpolate/x86.rs`), twins of the window's plane computation (windows
+//! at least 8 wide) and of its rounded average are used in their place;
+//! both are one body (`interpolate/simd_body.rs`) whose tests hold them
+//! equal to the scalar code on random inputs (natively with the crate's
+//! tests; `tools/test-wasm-simd.sh` runs the simd128 ones under Node).
 
 use core::fmt;
 
@@ -56,6 +57,8 @@ use super::plane::PlaneRef;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+mod x86;
 
 /// Largest window width or height [`LumaWindow::prepare`] accepts: a 32x32
 /// block plus one sample on each side (34), with room to spare.
@@ -431,7 +434,11 @@ impl LumaWindow {
                     let qa = (iy + y + q.2) * WINDOW_MAX + ix + q.1;
                     let rb = &q.0[qa..qa + width];
                     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-                    if wasm::average_row_simd128(&mut *o, ra, rb) {
+                    if wasm::average_row_twin(&mut *o, ra, rb) {
+                        continue;
+                    }
+                    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+                    if x86::average_row_twin(&mut *o, ra, rb) {
                         continue;
                     }
                     for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
@@ -518,12 +525,12 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
     true
 }
 
-/// `compute_planes` by the fastest kernel of this build. Natively: the
-/// sizes motion compensation and the sub-pel search use, spelled out so
-/// that each gets loops of constant length (unrolled and vectorised, no
-/// per-row `memcpy` calls); any other size takes the general loops. Same
-/// code, same result.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// `compute_planes` by the fastest kernel of this build: the SIMD twin
+/// (simd128 on wasm32, SSE2 on x86) for windows at least 8 wide, else the
+/// scalar code, where (without a twin) the sizes motion compensation and
+/// the sub-pel search use are spelled out so that each gets loops of
+/// constant length (unrolled and vectorised, no per-row `memcpy` calls).
+/// Same result from every path.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn compute_planes_fastest(
@@ -538,6 +545,21 @@ fn compute_planes_fastest(
     ctr: &mut [u8],
     tmp: &mut [i16],
 ) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let twin = wasm::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    let twin = x86::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    #[cfg(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    ))]
+    if !twin {
+        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    }
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    )))]
     match (w, h) {
         (16, 16) => compute_planes(src, ss, 16, 16, planes, full, hor, ver, ctr, tmp),
         (17, 16) => compute_planes(src, ss, 17, 16, planes, full, hor, ver, ctr, tmp),
@@ -550,28 +572,6 @@ fn compute_planes_fastest(
         (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
         (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
         _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
-    }
-}
-
-/// `compute_planes` by the fastest kernel of this build. On wasm32 with
-/// simd128: its twin (windows at least 8 wide; the others stay scalar).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn compute_planes_fastest(
-    src: &[u8],
-    ss: usize,
-    w: usize,
-    h: usize,
-    planes: Planes,
-    full: &mut [u8],
-    hor: &mut [u8],
-    ver: &mut [u8],
-    ctr: &mut [u8],
-    tmp: &mut [i16],
-) {
-    if !wasm::compute_planes_simd128(src, ss, w, h, planes, full, hor, ver, ctr, tmp) {
-        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     }
 }
 
