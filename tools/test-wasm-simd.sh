@@ -4,7 +4,8 @@
 # Node's WASI (tools/wasi-run.mjs): asp-encoder's SAD, and asp-core's motion
 # compensation (the 6-tap luma planes and averages in codec::interpolate,
 # the chroma bilinear blend in codec::chroma_mc; those modules' other tests,
-# against the naive formulas, then also go through the twins). Also checks
+# against the naive formulas, then also go through the twins) and
+# deblocking's simd128 kernels (codec::deblock). Also checks
 # that asp-encoder builds for wasm32-unknown-unknown with +simd128.
 #
 # Needs rustup (to add the wasm targets) and Node >= 20. Without them it
@@ -28,4 +29,5 @@ $CARGO build -q -p asp-encoder --lib --target wasm32-unknown-unknown
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tools/wasi-run.mjs" \
   $CARGO test -q -p asp-encoder --lib --target wasm32-wasip1 -- motion::sad
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tools/wasi-run.mjs" \
-  $CARGO test -q -p asp-core --lib --target wasm32-wasip1 -- codec::interpolate codec::chroma_mc
+  $CARGO test -q -p asp-core --lib --target wasm32-wasip1 -- codec::interpolate codec::chroma_mc codec::plane \
+  codec::deblock --skip banded_threads   # (WASI has no threads)
