@@ -40,10 +40,25 @@
 //! sub-pel motion search prepares the window once around a block
 //! ([`LumaWindow::prepare`]) and predicts every candidate from it
 //! ([`LumaWindow::predict`]).
+//!
+//! # SIMD
+//!
+//! The code here is the scalar reference. On `wasm32` built with
+//! `+simd128` (`interpolate/wasm.rs`) and on x86 with SSE2
+//! (`interpolate/x86.rs`), twins of the window's plane computation (windows
+//! at least 8 wide) and of its rounded average are used in their place;
+//! both are one body (`interpolate/simd_body.rs`) whose tests hold them
+//! equal to the scalar code on random inputs (natively with the crate's
+//! tests; `tools/test-wasm-simd.sh` runs the simd128 ones under Node).
 
 use core::fmt;
 
 use super::plane::PlaneRef;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+mod x86;
 
 /// Largest window width or height [`LumaWindow::prepare`] accepts: a 32x32
 /// block plus one sample on each side (34), with room to spare.
@@ -360,26 +375,11 @@ impl LumaWindow {
         let (src, ss): (&[u8], usize) = match direct {
             Some(d) => d,
             None => {
-                for r in 0..sh {
-                    let row = &mut src[r * SRC_MAX..r * SRC_MAX + sw];
-                    for (c, v) in row.iter_mut().enumerate() {
-                        *v = reference.get_clamped(sx + c as i64, sy + r as i64);
-                    }
-                }
+                reference.copy_clamped(sx, sy, sw, sh, &mut src[..], SRC_MAX);
                 (&src[..], SRC_MAX)
             }
         };
-        // The sizes motion compensation and the sub-pel search use, spelled
-        // out so that each gets loops of constant length (unrolled and
-        // vectorised, no per-row `memcpy` calls); any other size takes the
-        // general loops. Same code, same result.
-        match (w, h) {
-            (17, 17) => compute_planes(src, ss, 17, 17, planes, full, hor, ver, ctr, tmp),
-            (9, 9) => compute_planes(src, ss, 9, 9, planes, full, hor, ver, ctr, tmp),
-            (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
-            (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
-            _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
-        }
+        compute_planes_fastest(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
         self.planes = planes;
         Ok(())
     }
@@ -449,6 +449,14 @@ impl LumaWindow {
                 Some(q) => {
                     let qa = (iy + y + q.2) * WINDOW_MAX + ix + q.1;
                     let rb = &q.0[qa..qa + width];
+                    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                    if wasm::average_row_twin(&mut *o, ra, rb) {
+                        continue;
+                    }
+                    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+                    if x86::average_row_twin(&mut *o, ra, rb) {
+                        continue;
+                    }
                     for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
                         *o = ((a as u16 + b as u16 + 1) >> 1) as u8;
                     }
@@ -486,12 +494,14 @@ impl LumaWindow {
             let mut tx = 0;
             while tx < width {
                 let tw = TILE.min(width - tx);
+                // Only quarter positions 3 read one sample further right
+                // (below): the window is one wider (taller) only for them.
                 self.prepare_i64(
                     reference,
                     ix + tx as i64,
                     iy + ty as i64,
-                    tw + 1,
-                    th + 1,
+                    tw + (fx == 3) as usize,
+                    th + (fy == 3) as usize,
                     planes,
                 )?;
                 let start = ty * out_stride + tx;
@@ -529,6 +539,56 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
         _ => rows.for_each(|(src, dst)| dst[..width].copy_from_slice(&src[..width])),
     }
     true
+}
+
+/// `compute_planes` by the fastest kernel of this build: the SIMD twin
+/// (simd128 on wasm32, SSE2 on x86) for windows at least 8 wide, else the
+/// scalar code, where (without a twin) the sizes motion compensation and
+/// the sub-pel search use are spelled out so that each gets loops of
+/// constant length (unrolled and vectorised, no per-row `memcpy` calls).
+/// Same result from every path.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn compute_planes_fastest(
+    src: &[u8],
+    ss: usize,
+    w: usize,
+    h: usize,
+    planes: Planes,
+    full: &mut [u8],
+    hor: &mut [u8],
+    ver: &mut [u8],
+    ctr: &mut [u8],
+    tmp: &mut [i16],
+) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let twin = wasm::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    let twin = x86::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    #[cfg(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    ))]
+    if !twin {
+        compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    }
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    )))]
+    match (w, h) {
+        (16, 16) => compute_planes(src, ss, 16, 16, planes, full, hor, ver, ctr, tmp),
+        (17, 16) => compute_planes(src, ss, 17, 16, planes, full, hor, ver, ctr, tmp),
+        (16, 17) => compute_planes(src, ss, 16, 17, planes, full, hor, ver, ctr, tmp),
+        (17, 17) => compute_planes(src, ss, 17, 17, planes, full, hor, ver, ctr, tmp),
+        (8, 8) => compute_planes(src, ss, 8, 8, planes, full, hor, ver, ctr, tmp),
+        (9, 8) => compute_planes(src, ss, 9, 8, planes, full, hor, ver, ctr, tmp),
+        (8, 9) => compute_planes(src, ss, 8, 9, planes, full, hor, ver, ctr, tmp),
+        (9, 9) => compute_planes(src, ss, 9, 9, planes, full, hor, ver, ctr, tmp),
+        (18, 18) => compute_planes(src, ss, 18, 18, planes, full, hor, ver, ctr, tmp),
+        (10, 10) => compute_planes(src, ss, 10, 10, planes, full, hor, ver, ctr, tmp),
+        _ => compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp),
+    }
 }
 
 /// `a - 5b + 20c + 20d - 5e + f` on six equally long rows, into `out`.

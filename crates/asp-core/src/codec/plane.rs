@@ -157,6 +157,36 @@ impl<'a> PlaneRef<'a> {
         // In bounds by construction; `get` keeps this panic-free regardless.
         self.data.get(y * self.stride + x).copied().unwrap_or(0)
     }
+
+    /// Copies the `width` x `height` rectangle whose top-left is `(x, y)`
+    /// into `out` (row `r` at `out[r * out_stride..]`), each sample as
+    /// [`get_clamped`](Self::get_clamped) gives it, but a row at a time: the
+    /// part left of the plane repeats its first sample, the part inside is
+    /// copied, the part right of it repeats its last sample. Rows `out` does
+    /// not hold are left out.
+    pub fn copy_clamped(&self, x: i64, y: i64, width: usize, height: usize, out: &mut [u8], out_stride: usize) {
+        let (w, last_row) = (self.width as i64, self.height as i64 - 1);
+        // Columns `0..left` lie left of the plane, `left..inside` inside it,
+        // `inside..width` right of it.
+        let left = x.saturating_neg().clamp(0, width as i64) as usize;
+        let inside = (w.saturating_sub(x)).clamp(0, width as i64).max(left as i64) as usize;
+        for (r, o) in out.chunks_mut(out_stride.max(1)).take(height).enumerate() {
+            let cy = y.saturating_add(r as i64).clamp(0, last_row) as usize;
+            let (Some(row), Some(o)) = (self.row(cy), o.get_mut(..width)) else {
+                return;
+            };
+            let (Some(&first), Some(&last)) = (row.first(), row.last()) else {
+                return;
+            };
+            o[..left].fill(first);
+            // `x + left >= 0` and `x + inside <= w` by the clamps above.
+            let start = (x + left as i64) as usize;
+            if let Some(run) = row.get(start..start + (inside - left)) {
+                o[left..inside].copy_from_slice(run);
+            }
+            o[inside..].fill(last);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -201,5 +231,32 @@ mod tests {
         let p = PlaneRef::new(&d, 1, 1, 1).unwrap();
         assert_eq!(p.get_clamped(-5, 1000), 0);
         assert_eq!(p.row(1), None);
+    }
+
+    #[test]
+    fn copy_clamped_equals_get_clamped() {
+        let (w, h, stride) = (13usize, 9usize, 16usize);
+        let d: alloc::vec::Vec<u8> = (0..stride * (h - 1) + w).map(|i| (i * 89 % 251) as u8).collect();
+        let p = PlaneRef::new(&d, w, h, stride).unwrap();
+        let mut out = [0u8; 30 * 30];
+        for x in -30i64..20 {
+            for y in [-40i64, -12, -1, 0, 3, 8, 9, 25] {
+                for (width, height) in [(1, 1), (5, 7), (13, 9), (22, 22), (30, 3)] {
+                    out.fill(0xAA);
+                    p.copy_clamped(x, y, width, height, &mut out, 30);
+                    for r in 0..height {
+                        for c in 0..width {
+                            let want = p.get_clamped(x + c as i64, y + r as i64);
+                            assert_eq!(out[r * 30 + c], want, "({x}, {y}) {width}x{height} at {c},{r}");
+                        }
+                    }
+                }
+            }
+        }
+        // Extreme positions neither overflow nor panic.
+        p.copy_clamped(i64::MIN, i64::MAX, 4, 4, &mut out, 30);
+        assert_eq!(out[0], p.get_clamped(i64::MIN, i64::MAX));
+        p.copy_clamped(i64::MAX, i64::MIN, 4, 4, &mut out, 30);
+        assert_eq!(out[0], p.get_clamped(i64::MAX, i64::MIN));
     }
 }
