@@ -118,7 +118,21 @@ fn search_rings(
     reach: i32,
     mut sad: impl FnMut(i32, i32) -> u32,
 ) -> (i32, i32, u32) {
+    let reach = reach.min(PLANES_REACH);
     let rate = |ox: i32, oy: i32| mv_cost.of_qpel(4 * best.dx + ox, 4 * best.dy + oy);
+    // Positions measured so far (offsets within ±PLANES_REACH): a ring
+    // around a new best overlaps the last one, and a position that did not
+    // beat the best then cannot now, so each is measured once.
+    const SIDE: i32 = 2 * PLANES_REACH + 1;
+    let mut seen = [0u64; (SIDE * SIDE) as usize / 64 + 1];
+    let mut first_visit = |ox: i32, oy: i32| {
+        let bit = ((oy + PLANES_REACH) * SIDE + ox + PLANES_REACH) as usize;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        let new = seen[word] & mask == 0;
+        seen[word] |= mask;
+        new
+    };
+    first_visit(0, 0);
     let (mut bx, mut by, mut bsad) = (0, 0, best.sad);
     let mut bcost = best.sad.saturating_add(rate(0, 0));
     for step in [2, 1] {
@@ -132,7 +146,7 @@ fn search_rings(
             let (cx, cy) = (bx, by);
             for &(rx, ry) in &RING {
                 let (ox, oy) = (cx + rx * step, cy + ry * step);
-                if ox.abs() > reach || oy.abs() > reach {
+                if ox.abs() > reach || oy.abs() > reach || !first_visit(ox, oy) {
                     continue;
                 }
                 let s = sad(ox, oy);
