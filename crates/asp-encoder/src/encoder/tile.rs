@@ -343,14 +343,14 @@ fn decide_mode(
                 }
                 predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
                 let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
-                let satd = luma_satd(ctx, planes);
-                let cost = satd + bit_cost(ctx.lambda, bits);
+                let quarters = quarter_satds(ctx, planes);
+                let cost = quarters.iter().sum::<u32>() + bit_cost(ctx.lambda, bits);
                 best_sad = v.sad();
                 if cost < best.1 {
                     best = (MbMode::Inter16(mv), cost);
                     saved.keep(ctx, planes, best.0);
                 }
-                if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, satd) {
+                if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, &quarters) {
                     if split.1 < best.1 {
                         best = split;
                         saved.keep(ctx, planes, best.0);
@@ -504,9 +504,9 @@ fn predict_inter(ctx: &MbCtx<'_>, predictor: &mut Predictor, planes: &mut TilePl
 }
 
 /// Per-quarter vectors, searched from the macroblock's vector `mv16`, and
-/// their cost, when the 16x16 prediction (in `planes`) leaves enough error
-/// (`satd16`), unevenly spread over the quarters, for a split to pay for
-/// three more vectors.
+/// their cost, when the 16x16 prediction leaves enough error (its
+/// `quarters`' SATDs), unevenly spread, for a split to pay for three more
+/// vectors.
 #[allow(clippy::too_many_arguments)]
 fn split_candidate(
     ctx: &MbCtx<'_>,
@@ -516,18 +516,18 @@ fn split_candidate(
     scratch: &mut SearchScratch,
     reference: &Frame,
     mv16: Mv,
-    satd16: u32,
+    quarters: &[u32; 4],
 ) -> Option<(MbMode, u32)> {
     let estimator = ctx.job.estimator_8x8?;
     // Three more vectors cost at least ~12 bits: not worth a search where
     // the whole macroblock already predicts within that.
+    let satd16: u32 = quarters.iter().sum();
     if satd16 < bit_cost(ctx.lambda, 24) {
         return None;
     }
     // Nor where the 16x16 vector predicts the four quarters about equally
     // well (the worst under 1.5x the best): one vector fits them all.
     // Saves ~9 % of encode CPU on bigbuckbunny for +0.1 % BD-rate.
-    let quarters: [u32; 4] = core::array::from_fn(|q| block_satd(ctx, planes, q));
     let (best, worst) = (quarters.iter().min().copied().unwrap_or(0), quarters.iter().max().copied().unwrap_or(0));
     if 2 * worst < 3 * best.max(1) {
         return None;
@@ -621,17 +621,12 @@ fn plane_fit_floor(luma: &[u8], stride: usize, solid_sse: u64) -> u64 {
 }
 
 fn luma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
-    let src = ctx.job.source;
-    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
-    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
-    let mut total = 0;
-    for q in 0..4 {
-        let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
-        let s = &src.y[(y + oy) * ss + x + ox..];
-        let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
-        total += satd_8x8(s, ss, p, ps).unwrap_or(u32::MAX / 8);
-    }
-    total
+    quarter_satds(ctx, planes).iter().sum()
+}
+
+/// SATD of each luma 8x8 quarter against the prediction in `planes`.
+fn quarter_satds(ctx: &MbCtx<'_>, planes: &TilePlanes) -> [u32; 4] {
+    core::array::from_fn(|q| block_satd(ctx, planes, q))
 }
 
 fn chroma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
