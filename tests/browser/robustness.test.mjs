@@ -1,7 +1,8 @@
 // The player keeps going through what networks do: damaged packets (an
 // error event, a keyframe request on the socket, recovery at the next
 // keyframe), arbitrary message chunking, a truncated file, a dropped
-// connection (reconnect with backoff), and a tab in the background (no
+// connection (reconnect with backoff), a connection that falls silent
+// while open (the same, after the silence timeout), and a tab in the background (no
 // frames pile up; it resumes at a keyframe). No uncaught exception anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,6 +97,23 @@ test('a dropped connection reconnects with backoff and plays on from a keyframe'
   assert.equal(log.connections, 2);
   const stats = await page.evaluate(() => window.player.stats);
   assert.ok(stats.reconnects >= 1);
+  await finish(page);
+});
+
+test('a connection that falls silent but stays open is given up after 5 s and reopened', async () => {
+  const session = 'stall';
+  const page = await play(liveUrl({ stall: '20', loop: '0', session }), 'ended', 60000);
+  const all = await page.evaluate(() => window.player.events);
+  const errors = ofType(all, 'error');
+  assert.ok(errors.some((e) => /no data for 5000 ms; reconnecting in \d+ ms/.test(e.message)), JSON.stringify(errors));
+  assert.ok(errors.every((e) => !e.fatal));
+  const frames = ofType(all, 'frame');
+  assert.deepEqual(frames.slice(0, 20).map((f) => f.sequence), [...Array(20).keys()]);
+  const after = frames.slice(20);
+  assert.ok(after.length > 0 && after[0].keyframe, 'frames after the reconnection, from a keyframe');
+  for (const f of frames) assert.equal(f.checksum, want[f.sequence]);
+  const log = await (await fetch(`${server.url}/_log?session=${session}`)).json();
+  assert.equal(log.connections, 2);
   await finish(page);
 });
 

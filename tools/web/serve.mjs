@@ -15,7 +15,10 @@
 //                    corrupt=i,j flip a byte in packets i, j (first pass)
 //                    drop=N      cut the first connection of `session`
 //                                after N packets (no close handshake)
-//                    session=ID  groups connections for drop= and /_log
+//                    stall=N     the first connection of `session` falls
+//                                silent after N packets, left open (a
+//                                server that hangs, a half-open path)
+//                    session=ID  groups connections for drop=, stall= and /_log
 //                    A RequestKeyframe S-packet from the viewer makes the
 //                    stream jump to the next keyframe of the file.
 // GET /asp/session  JSON {websocket: "/asp/ws"}, the shape asp-encode --serve
@@ -46,7 +49,7 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
   root = path.resolve(root);
   const sessions = new Map();
   const session = (id) => {
-    if (!sessions.has(id)) sessions.set(id, { received: [], connections: 0, dropped: false });
+    if (!sessions.has(id)) sessions.set(id, { received: [], connections: 0, dropped: false, stalled: false });
     return sessions.get(id);
   };
   const packetCache = new Map();
@@ -120,6 +123,7 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
     const chunk = Number(q.get('chunk')) || 0;
     const corrupt = new Set((q.get('corrupt') ?? '').split(',').filter(Boolean).map(Number));
     const dropAfter = q.has('drop') && !s.dropped ? Number(q.get('drop')) : -1;
+    const stallAfter = q.has('stall') && !s.stalled ? Number(q.get('stall')) : -1;
     let index = 0;
     let pass = 0;
     let sent = 0;
@@ -170,6 +174,10 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
       if (sent === dropAfter) {
         s.dropped = true;
         socket.terminate();
+        return;
+      }
+      if (sent === stallAfter) {
+        s.stalled = true;
         return;
       }
       timer = setTimeout(tick, Math.max(0, started + (sent * 1000) / fps - performance.now()));

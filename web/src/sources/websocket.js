@@ -2,7 +2,10 @@
 // one whole ASP packet, several, or any chunk of them (the packet reader
 // does not care). The viewer talks back on the same socket: each S-packet
 // (e.g. RequestKeyframe) goes as one binary message. A socket that closes
-// for any reason but a normal end (code 1000) is reopened with backoff.
+// for any reason but a normal end (code 1000), or that falls silent, is
+// reopened with backoff.
+
+import { SilenceWatch } from './silence.js';
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 5000;
@@ -22,6 +25,7 @@ export class WebSocketSource {
     this.backoff = BACKOFF_FIRST_MS;
     this.timer = null;
     this.bytes = 0;
+    this.silence = new SilenceWatch();
   }
 
   start() {
@@ -32,26 +36,43 @@ export class WebSocketSource {
   connect() {
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
-    socket.onopen = () => this.handlers.open();
+    socket.onopen = () => {
+      this.silence.arm(() => this.lost(socket, `no data for ${this.silence.ms} ms`));
+      this.handlers.open();
+    };
     socket.onmessage = (e) => {
       if (!(e.data instanceof ArrayBuffer)) return; // text is not ours
       this.backoff = BACKOFF_FIRST_MS;
       this.bytes += e.data.byteLength;
+      this.silence.heard();
       this.handlers.data(e.data);
     };
     socket.onclose = (e) => {
-      if (this.socket !== socket || this.closed) return;
-      this.socket = null;
-      if (e.code === 1000) {
+      if (e.code === 1000 && this.socket === socket && !this.closed) {
+        this.socket = null;
+        this.silence.stop();
         this.handlers.end();
         return;
       }
-      const delay = this.backoff;
-      this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
-      this.handlers.reconnecting(delay, `connection closed (code ${e.code})`);
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.lost(socket, `connection closed (code ${e.code})`);
     };
     this.socket = socket;
+  }
+
+  /** `socket` is gone (closed, or silent): a new one after the backoff. */
+  lost(socket, reason) {
+    if (this.socket !== socket || this.closed) return;
+    this.socket = null;
+    this.silence.stop();
+    // A silent socket may never finish its closing handshake; nothing it
+    // still says matters.
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.close();
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    this.handlers.reconnecting(delay, reason);
+    this.timer = setTimeout(() => this.connect(), delay);
   }
 
   /** Sends one S-packet; false when the socket is not open. */
@@ -64,6 +85,7 @@ export class WebSocketSource {
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    this.silence.stop();
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000);

@@ -4,7 +4,10 @@
 // datagrams, if a sender uses them, carry whole packets. S-packets go back
 // back to back on one unidirectional stream the viewer opens. Reconnects
 // with backoff like the WebSocket source. A self-signed server certificate
-// needs its SHA-256 (options.certificateHash: bytes or hex).
+// needs its SHA-256 (options.certificateHash: bytes or hex). A session that
+// falls silent counts as lost (see silence.js).
+
+import { SilenceWatch } from './silence.js';
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 5000;
@@ -33,6 +36,7 @@ export class WebTransportSource {
     this.backoff = BACKOFF_FIRST_MS;
     this.timer = null;
     this.bytes = 0;
+    this.silence = new SilenceWatch();
   }
 
   start() {
@@ -53,12 +57,25 @@ export class WebTransportSource {
       this.transport = transport;
       await transport.ready;
       this.writer = (await transport.createUnidirectionalStream()).getWriter();
+      const silent = new Promise((_, reject) => {
+        this.silence.arm(() => reject(new Error(`no data for ${this.silence.ms} ms`)));
+      });
       this.handlers.open();
-      await Promise.all([this.readDatagrams(transport), this.readStreams(transport)]);
-      await transport.closed;
+      await Promise.race([
+        Promise.all([this.readDatagrams(transport), this.readStreams(transport)]).then(() => transport.closed),
+        silent,
+      ]);
+      this.silence.stop();
       if (!this.closed) this.handlers.end();
     } catch (error) {
+      this.silence.stop();
       if (this.closed || this.transport !== transport) return;
+      // A silent session may still be open as far as QUIC knows.
+      try {
+        transport?.close();
+      } catch {
+        // already closed
+      }
       const delay = this.backoff;
       this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
       this.handlers.reconnecting(delay, String(error?.message ?? error));
@@ -69,6 +86,7 @@ export class WebTransportSource {
   deliver(bytes) {
     this.backoff = BACKOFF_FIRST_MS;
     this.bytes += bytes.byteLength;
+    this.silence.heard();
     this.handlers.data(bytes);
   }
 
@@ -104,6 +122,7 @@ export class WebTransportSource {
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    this.silence.stop();
     this.transport?.close();
     this.transport = null;
     this.writer = null;

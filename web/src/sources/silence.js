@@ -1,0 +1,47 @@
+// A live ASP stream sends at least one packet per frame, even of a still
+// picture, so a connection that has carried nothing for a few seconds is
+// dead even when its transport has not noticed: a server killed outright
+// sends no close, and QUIC or TCP only give up after their idle timeouts
+// (15 s for asp-server's QUIC, minutes for TCP). The live sources arm this
+// watch while connected and treat its firing as a lost connection.
+
+export const SILENCE_MS = 5000;
+
+export class SilenceWatch {
+  constructor(ms = SILENCE_MS) {
+    this.ms = ms;
+    this.timer = null;
+    this.last = 0;
+    this.onSilent = null;
+  }
+
+  /** Starts watching; `onSilent()` is called once after `ms` without `heard()`. */
+  arm(onSilent) {
+    this.stop();
+    this.onSilent = onSilent;
+    this.last = Date.now();
+    this.check();
+  }
+
+  /** Data arrived. (Cheap: no timer is touched per packet.) */
+  heard() {
+    this.last = Date.now();
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.onSilent = null;
+  }
+
+  check() {
+    const quiet = Date.now() - this.last;
+    if (quiet >= this.ms) {
+      const onSilent = this.onSilent;
+      this.stop();
+      onSilent?.();
+      return;
+    }
+    this.timer = setTimeout(() => this.check(), this.ms - quiet);
+  }
+}
