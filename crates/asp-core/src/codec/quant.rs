@@ -281,6 +281,18 @@ impl Quantiser {
         Some(tables)
     }
 
+    /// The 4x4 forward multipliers and shift at `qp`: `|coeff| * MF[i] >>
+    /// qbits` is coefficient `i`'s magnitude in quantiser steps (before
+    /// rounding), for encoders that choose levels themselves.
+    pub fn forward_4x4(&self, qp: Qp) -> (&[u32; 16], u32) {
+        (&self.multiplier_4x4[qp.phase()], 15 + qp.octave())
+    }
+
+    /// The 8x8 twin of [`forward_4x4`](Self::forward_4x4).
+    pub fn forward_8x8(&self, qp: Qp) -> (&[u32; 64], u32) {
+        (&self.multiplier_8x8[qp.phase()], 16 + qp.octave())
+    }
+
     /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {

@@ -8,6 +8,7 @@
 
 mod preset;
 mod rate_control;
+mod rdoq;
 mod refinement;
 mod roi;
 mod tile;

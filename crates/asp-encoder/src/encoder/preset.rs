@@ -43,6 +43,8 @@ pub struct PresetParams {
     /// -1.6 %, the screen clip -8.9 %, for ~20 % more encoder CPU on
     /// bigbuckbunny once the reference is interpolated once per frame).
     pub inter8: bool,
+    /// Levels chosen by rate and distortion (`rdoq`) rather than a dead zone.
+    pub rdoq: bool,
 }
 
 impl Preset {
@@ -61,6 +63,7 @@ impl Preset {
                 intra8: false,
                 transform_4x4: false,
                 inter8: false,
+                rdoq: false,
             },
             Preset::Realtime => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -71,6 +74,7 @@ impl Preset {
                 intra8: true,
                 transform_4x4: true,
                 inter8: true,
+                rdoq: true,
             },
             Preset::Medium => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
@@ -81,6 +85,7 @@ impl Preset {
                 intra8: true,
                 transform_4x4: true,
                 inter8: true,
+                rdoq: true,
             },
         }
     }

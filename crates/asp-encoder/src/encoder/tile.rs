@@ -15,12 +15,14 @@ use asp_core::codec::macroblock::{
 use asp_core::codec::bins::CostCounter;
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
+use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::codec::tiles::Tile;
 use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
 
 use super::preset::PresetParams;
+use super::rdoq::{self, quantise_rd};
 use crate::motion::{self, mvd_bits, HalfpelPlanes, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
 /// What every tile of a frame shares.
@@ -119,6 +121,28 @@ fn lambda(qp: u8) -> u32 {
 /// The cost of `bits` bits in SATD units.
 fn bit_cost(lambda: u32, bits: u32) -> u32 {
     (lambda * bits + 8) >> 4
+}
+
+/// How quantisation chooses levels: rounding with a dead zone (cheap: the
+/// mode decision's trial runs) or by rate and distortion against the
+/// tile's current prices (what is coded, when the preset asks for it).
+#[derive(Clone, Copy)]
+enum LevelChoice<'a> {
+    DeadZone,
+    RateDistortion(&'a MbRates),
+}
+
+/// The prices of the tile's coefficient models, taken before a macroblock.
+struct MbRates {
+    luma: ResidualRates,
+    luma_4x4: ResidualRates,
+    chroma: ResidualRates,
+}
+
+impl MbRates {
+    fn of(models: &TileModels) -> MbRates {
+        MbRates { luma: models.luma.rates(), luma_4x4: models.luma_4x4.rates(), chroma: models.chroma.rates() }
+    }
 }
 
 struct MbCtx<'a> {
@@ -232,12 +256,17 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             let mut cbp = 0;
             let mut transform_4x4 = false;
             if mode != MbMode::Skip {
+                // Levels by rate and distortion at the tile's prices as they
+                // are before this macroblock. (The early-skip check keeps the
+                // dead zone: rate-distortion there was neutral, +-0.4 %.)
+                let rates = job.preset.rdoq.then(|| MbRates::of(&models));
+                let choice = rates.as_ref().map_or(LevelChoice::DeadZone, LevelChoice::RateDistortion);
                 if job.preset.transform_4x4 {
                     // The trial leaves the winner's luma levels: only chroma is left.
-                    transform_4x4 = choose_luma_transform(&ctx, &mut planes, &mode, qp, &models, &mut levels);
-                    quantise_chroma(&ctx, &planes, &mode, qp, &mut levels, false);
+                    transform_4x4 = choose_luma_transform(&ctx, &mut planes, &mode, qp, &models, choice, &mut levels);
+                    quantise_chroma(&ctx, &planes, &mode, qp, choice, &mut levels, false);
                 } else {
-                    quantise_mb(&ctx, &mut planes, &mode, qp, &mut levels, false, false);
+                    quantise_mb(&ctx, &mut planes, &mode, qp, choice, &mut levels, false, false);
                 }
                 cbp = coded_block_pattern(&levels);
             }
@@ -298,7 +327,7 @@ fn decide_mode(
         if ctx.allows(pred_mv) {
             predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
             let mut levels = MbLevels::default();
-            if !quantise_mb(ctx, planes, &MbMode::Skip, qp, &mut levels, true, false) {
+            if !quantise_mb(ctx, planes, &MbMode::Skip, qp, LevelChoice::DeadZone, &mut levels, true, false) {
                 return (MbMode::Skip, luma_satd(ctx, planes));
             }
         }
@@ -427,7 +456,7 @@ fn decide_mode(
             }
             // Later quarters predict from this one's reconstruction.
             predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, false, false, &mut levels);
+            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, LevelChoice::DeadZone, false, false, &mut levels);
             let ls = planes.luma_stride();
             add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
         }
@@ -651,28 +680,32 @@ fn coded_block_pattern(levels: &MbLevels) -> u8 {
 /// into `levels` (scan order); returns whether any level is non-zero. With
 /// `stop_at_first`, stops at the first coded block (a skip check needs no
 /// more).
+#[allow(clippy::too_many_arguments)]
 fn quantise_mb(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
     qp: u8,
+    choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
     transform_4x4: bool,
 ) -> bool {
-    let luma = quantise_luma(ctx, planes, mode, qp, levels, stop_at_first, transform_4x4);
+    let luma = quantise_luma(ctx, planes, mode, qp, choice, levels, stop_at_first, transform_4x4);
     if luma && stop_at_first {
         return true;
     }
-    quantise_chroma(ctx, planes, mode, qp, levels, stop_at_first) || luma
+    quantise_chroma(ctx, planes, mode, qp, choice, levels, stop_at_first) || luma
 }
 
 /// The luma part of [`quantise_mb`].
+#[allow(clippy::too_many_arguments)]
 fn quantise_luma(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
     qp: u8,
+    choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
     transform_4x4: bool,
@@ -688,14 +721,14 @@ fn quantise_luma(
         for (q, &quarter_mode) in luma.iter().enumerate() {
             predict_intra8_quarter(planes, quarter_mode, ctx.mb_x, ctx.mb_y, q);
             let mut block = [0i32; 64];
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, false, transform_4x4, &mut block);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, choice, false, transform_4x4, &mut block);
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
             add_luma_residual(&block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
             levels.luma[q] = block;
         }
     } else {
         for q in 0..4 {
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, !intra, transform_4x4, &mut levels.luma[q]);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, choice, !intra, transform_4x4, &mut levels.luma[q]);
             if any && stop_at_first {
                 return true;
             }
@@ -710,6 +743,7 @@ fn quantise_chroma(
     planes: &TilePlanes,
     mode: &MbMode,
     qp: u8,
+    choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
 ) -> bool {
@@ -722,7 +756,11 @@ fn quantise_chroma(
     let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
     let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
     for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
-        any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, !intra, &mut levels.chroma[plane]);
+        let rd = match choice {
+            LevelChoice::DeadZone => None,
+            LevelChoice::RateDistortion(rates) => Some(&rates.chroma),
+        };
+        any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
         if any && stop_at_first {
             return true;
         }
@@ -740,6 +778,7 @@ fn quantise_luma_quarter(
     q: usize,
     qp: Qp,
     rounding: RoundingOffset,
+    choice: LevelChoice<'_>,
     decimate: bool,
     transform_4x4: bool,
     out: &mut [i32; 64],
@@ -750,10 +789,14 @@ fn quantise_luma_quarter(
     let (x, y) = (ctx.mb_x * MB_SIZE + ox, ctx.mb_y * MB_SIZE + oy);
     let s = &src.y[y * ss + x..];
     let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+    let (rd_8x8, rd_4x4) = match choice {
+        LevelChoice::DeadZone => (None, None),
+        LevelChoice::RateDistortion(rates) => (Some(&rates.luma), Some(&rates.luma_4x4)),
+    };
     if transform_4x4 {
-        quantise_4x4s(s, ss, p, ps, qp, rounding, decimate, out)
+        quantise_4x4s(s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
     } else {
-        quantise_block(s, ss, p, ps, qp, rounding, decimate, out)
+        quantise_block(s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
     }
 }
 
@@ -767,6 +810,7 @@ fn quantise_4x4s(
     pred_stride: usize,
     qp: Qp,
     rounding: RoundingOffset,
+    rd: Option<&ResidualRates>,
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
@@ -778,6 +822,12 @@ fn quantise_4x4s(
             sub.fill(0);
             continue;
         };
+        if let Some(rates) = rd {
+            let (multipliers, qbits) = Quantiser::FLAT.forward_4x4(qp);
+            let sub: &mut [i32; 16] = sub.try_into().expect("chunks of 16");
+            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_4X4, rates, rdoq::LAMBDA, sub);
+            continue;
+        }
         let raster = Quantiser::FLAT.quantise_4x4(&coeffs, qp, rounding);
         for (scan, &pos) in ZIGZAG_4X4.iter().enumerate() {
             sub[scan] = raster[usize::from(pos)];
@@ -799,6 +849,7 @@ fn choose_luma_transform(
     mode: &MbMode,
     qp: u8,
     models: &TileModels,
+    choice: LevelChoice<'_>,
     levels: &mut MbLevels,
 ) -> bool {
     // SSD λ from the SATD one (1/16 units): λ_ssd ≈ 0.85 λ_satd².
@@ -808,7 +859,7 @@ fn choose_luma_transform(
     let mut luma_8x8 = [[0i32; 64]; 4];
     for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {
         let saved = save_luma(ctx, planes);
-        quantise_luma(ctx, planes, mode, qp, levels, false, transform_4x4);
+        quantise_luma(ctx, planes, mode, qp, choice, levels, false, transform_4x4);
         if !matches!(mode, MbMode::Intra8 { .. }) {
             let ls = planes.luma_stride();
             for (q, block) in levels.luma.iter().enumerate() {
@@ -895,6 +946,7 @@ fn quantise_block(
     pred_stride: usize,
     qp: Qp,
     rounding: RoundingOffset,
+    rd: Option<&ResidualRates>,
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
@@ -902,6 +954,11 @@ fn quantise_block(
         out.fill(0);
         return false;
     };
+    if let Some(rates) = rd {
+        let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
+        quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, rdoq::LAMBDA, out);
+        return keep_or_decimate(out, decimate);
+    }
     let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding);
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
