@@ -19,15 +19,28 @@
 use asp_core::codec::residual::{MagnitudeContext, ResidualRates, MAX_LEVEL};
 
 /// λ in the units of [`quantise_rd`]'s cost: distortion in 1/65536
-/// step², rate in 1/256 bit, so 57 is 0.22 step² per bit, at every QP.
-/// The encoder's own λ (`λ_ssd = 0.85·λ_satd²`, `λ_satd =
-/// 2^((qp-12)/6)`) over H.264's step squared (`0.625·2^(qp/6)`) would be
-/// 0.136 (35 here). Measured (quick RD, 4 QPs, BD-rate against the dead
-/// zone, bigbuckbunny / screen): 40 gave -5.5 % / -2.0 %, 48 -5.6 % /
-/// -2.7 %, 57 -4.9 % / -3.8 %, 70 -4.1 % / -3.5 %. The price list ignores
-/// the models' adaptation and the coded-block flags; a larger λ makes up
-/// for some of that.
-pub(crate) const LAMBDA: u64 = 57;
+/// step², rate in 1/256 bit, at every QP. The encoder's own λ (`λ_ssd =
+/// 0.85·λ_satd²`, `λ_satd = 2^((qp-12)/6)`) over H.264's step squared
+/// (`0.625·2^(qp/6)`) would be 0.136 step² per bit (35 here) for both.
+/// Measured better (quick RD, 4 QPs, 1 thread, BD-rate against one λ of
+/// 57 for all, bigbuckbunny / screen): intra 35 and inter 100, -0.7 % /
+/// -14.0 % (and -15.0 % on the built-in 720p test source). Intra blocks
+/// are what later frames predict from, so they are worth more bits; an
+/// inter residual, less (x264's dead zones lean the same way). Nearby:
+/// 35/85 -1.0 % / -10.5 %, 45/100 -0.8 % / -13.1 %, 35/125 +0.1 % /
+/// -18.5 %; a single λ: 40 -5.5 % / -2.0 % against the dead zone, 57
+/// -4.9 % / -3.8 %, 70 -4.1 % / -3.5 %.
+pub(crate) const LAMBDA_INTRA: u64 = 35;
+pub(crate) const LAMBDA_INTER: u64 = 100;
+
+/// The λ for a block of an intra or an inter macroblock.
+pub(crate) fn lambda(intra: bool) -> u64 {
+    if intra {
+        LAMBDA_INTRA
+    } else {
+        LAMBDA_INTER
+    }
+}
 
 /// Levels of one block of `N` coefficients (raster order, as the forward
 /// transform gives them) into `out` in scan order; returns whether any
@@ -182,14 +195,14 @@ mod tests {
     fn rd_levels_cost_less_than_rounded_ones() {
         let models = trained_models();
         let rates = models.rates();
-        let lambda = LAMBDA as f64 / 256.0;
+        let lambda = LAMBDA_INTER as f64 / 256.0;
         let qp = Qp::saturating(30);
         let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
         let (mut rd_total, mut nearest_total) = (0.0, 0.0);
         for seed in 100..300 {
             let coeffs = random_coeffs(seed, 1500);
             let mut rd = [0i32; 64];
-            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, &rates, LAMBDA, &mut rd);
+            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, &rates, LAMBDA_INTER, &mut rd);
             let nearest = scanned(&Quantiser::FLAT.quantise_8x8(&coeffs, qp, RoundingOffset::NEAREST));
             // Signs follow the coefficients; magnitudes never exceed rounding's.
             for (i, &pos) in ZIGZAG_8X8.iter().enumerate() {
@@ -229,7 +242,7 @@ mod tests {
         let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(Qp::saturating(0));
         let coeffs = [i32::MIN, i32::MAX].repeat(32).try_into().unwrap();
         let mut out = [0i32; 64];
-        assert!(quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, &rates, LAMBDA, &mut out));
+        assert!(quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, &rates, LAMBDA_INTER, &mut out));
         assert!(out.iter().all(|l| l.unsigned_abs() <= MAX_LEVEL));
     }
 }

@@ -456,7 +456,7 @@ fn decide_mode(
             }
             // Later quarters predict from this one's reconstruction.
             predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-            quantise_luma_quarter(ctx, planes, q, qp_, RoundingOffset::INTRA, LevelChoice::DeadZone, false, false, &mut levels);
+            quantise_luma_quarter(ctx, planes, q, qp_, true, LevelChoice::DeadZone, false, false, &mut levels);
             let ls = planes.luma_stride();
             add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
         }
@@ -711,7 +711,6 @@ fn quantise_luma(
     transform_4x4: bool,
 ) -> bool {
     let intra = mode.is_intra();
-    let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
     let mut any = false;
     let ps = planes.luma_stride();
     let luma_qp = Qp::saturating(i32::from(qp));
@@ -721,14 +720,14 @@ fn quantise_luma(
         for (q, &quarter_mode) in luma.iter().enumerate() {
             predict_intra8_quarter(planes, quarter_mode, ctx.mb_x, ctx.mb_y, q);
             let mut block = [0i32; 64];
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, choice, false, transform_4x4, &mut block);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, true, choice, false, transform_4x4, &mut block);
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
             add_luma_residual(&block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
             levels.luma[q] = block;
         }
     } else {
         for q in 0..4 {
-            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, rounding, choice, !intra, transform_4x4, &mut levels.luma[q]);
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, intra, choice, !intra, transform_4x4, &mut levels.luma[q]);
             if any && stop_at_first {
                 return true;
             }
@@ -758,7 +757,7 @@ fn quantise_chroma(
     for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
         let rd = match choice {
             LevelChoice::DeadZone => None,
-            LevelChoice::RateDistortion(rates) => Some(&rates.chroma),
+            LevelChoice::RateDistortion(rates) => Some((&rates.chroma, rdoq::lambda(intra))),
         };
         any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
         if any && stop_at_first {
@@ -777,7 +776,7 @@ fn quantise_luma_quarter(
     planes: &TilePlanes,
     q: usize,
     qp: Qp,
-    rounding: RoundingOffset,
+    intra: bool,
     choice: LevelChoice<'_>,
     decimate: bool,
     transform_4x4: bool,
@@ -791,8 +790,12 @@ fn quantise_luma_quarter(
     let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
     let (rd_8x8, rd_4x4) = match choice {
         LevelChoice::DeadZone => (None, None),
-        LevelChoice::RateDistortion(rates) => (Some(&rates.luma), Some(&rates.luma_4x4)),
+        LevelChoice::RateDistortion(rates) => {
+            let lambda = rdoq::lambda(intra);
+            (Some((&rates.luma, lambda)), Some((&rates.luma_4x4, lambda)))
+        }
     };
+    let rounding = if intra { RoundingOffset::INTRA } else { RoundingOffset::INTER };
     if transform_4x4 {
         quantise_4x4s(s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
     } else {
@@ -810,7 +813,7 @@ fn quantise_4x4s(
     pred_stride: usize,
     qp: Qp,
     rounding: RoundingOffset,
-    rd: Option<&ResidualRates>,
+    rd: Option<(&ResidualRates, u64)>,
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
@@ -822,10 +825,10 @@ fn quantise_4x4s(
             sub.fill(0);
             continue;
         };
-        if let Some(rates) = rd {
+        if let Some((rates, lambda)) = rd {
             let (multipliers, qbits) = Quantiser::FLAT.forward_4x4(qp);
             let sub: &mut [i32; 16] = sub.try_into().expect("chunks of 16");
-            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_4X4, rates, rdoq::LAMBDA, sub);
+            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_4X4, rates, lambda, sub);
             continue;
         }
         let raster = Quantiser::FLAT.quantise_4x4(&coeffs, qp, rounding);
@@ -946,7 +949,7 @@ fn quantise_block(
     pred_stride: usize,
     qp: Qp,
     rounding: RoundingOffset,
-    rd: Option<&ResidualRates>,
+    rd: Option<(&ResidualRates, u64)>,
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
@@ -954,9 +957,9 @@ fn quantise_block(
         out.fill(0);
         return false;
     };
-    if let Some(rates) = rd {
+    if let Some((rates, lambda)) = rd {
         let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
-        quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, rdoq::LAMBDA, out);
+        quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, lambda, out);
         return keep_or_decimate(out, decimate);
     }
     let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding);
