@@ -31,7 +31,7 @@ let pagePlayers = 0;
 
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
-  width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0,
+  width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
 });
 
 export class AspPlayer extends HTMLElement {

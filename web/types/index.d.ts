@@ -24,6 +24,8 @@ export interface AspPlayerStats {
   errors: number;
   keyframeRequests: number;
   reconnects: number;
+  /** What carries the stream now (a session src: the transport it chose). */
+  transport: 'websocket' | 'webtransport' | 'file' | null;
 }
 
 export interface AspPlayerErrorDetail {

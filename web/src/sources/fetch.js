@@ -7,6 +7,7 @@ export class FetchSource {
     this.url = url;
     this.handlers = handlers;
     this.live = false;
+    this.protocol = 'file';
     this.canTalkBack = false;
     this.abort = null;
     this.bytes = 0;

@@ -1,12 +1,14 @@
 // Picks the source for a `src`: ws:// or wss:// is a WebSocket, a path
-// ending in .asp is a file fetched over HTTP, any other https:// URL is
-// WebTransport.
+// ending in /asp/session is a live server's session description (it picks
+// the transport), a path ending in .asp is a file fetched over HTTP, any
+// other https:// URL is WebTransport.
 
 import { WebSocketSource } from './websocket.js';
 import { WebTransportSource } from './webtransport.js';
 import { FetchSource } from './fetch.js';
+import { SessionSource } from './session.js';
 
-export { WebSocketSource, WebTransportSource, FetchSource };
+export { WebSocketSource, WebTransportSource, FetchSource, SessionSource };
 
 /**
  * WebTransport to a self-signed server (`asp-encode --serve` prints such a
@@ -27,9 +29,12 @@ function webTransportOptions(url) {
 export function sourceFor(src, base) {
   const url = new URL(src, base);
   if (url.protocol === 'ws:' || url.protocol === 'wss:') return { url, Source: WebSocketSource };
+  if (url.pathname.endsWith('/asp/session') && (url.protocol === 'http:' || url.protocol === 'https:')) {
+    return { url, Source: SessionSource };
+  }
   if (url.pathname.endsWith('.asp') || url.protocol === 'http:' || url.protocol === 'blob:') {
     return { url, Source: FetchSource };
   }
   if (url.protocol === 'https:') return { url, Source: WebTransportSource, options: webTransportOptions(url) };
-  throw new Error(`unsupported src ${src}: use ws://, wss://, https:// (WebTransport) or a .asp file`);
+  throw new Error(`unsupported src ${src}: use ws://, wss://, https:// (WebTransport), a server's /asp/session or a .asp file`);
 }

@@ -19,6 +19,7 @@ export class WebSocketSource {
     this.url = url;
     this.handlers = handlers;
     this.live = true;
+    this.protocol = 'websocket';
     this.canTalkBack = true;
     this.socket = null;
     this.closed = false;
@@ -34,6 +35,7 @@ export class WebSocketSource {
   }
 
   connect() {
+    if (this.closed) return;
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
@@ -71,8 +73,9 @@ export class WebSocketSource {
     socket.close();
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
-    this.handlers.reconnecting(delay, reason);
+    // Scheduled before the report: a handler may close this source.
     this.timer = setTimeout(() => this.connect(), delay);
+    this.handlers.reconnecting(delay, reason);
   }
 
   /** Sends one S-packet; false when the socket is not open. */

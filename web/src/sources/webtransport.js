@@ -29,6 +29,7 @@ export class WebTransportSource {
     this.handlers = handlers;
     this.options = options;
     this.live = true;
+    this.protocol = 'webtransport';
     this.canTalkBack = true;
     this.transport = null;
     this.writer = null;
@@ -49,6 +50,7 @@ export class WebTransportSource {
   }
 
   async connect() {
+    if (this.closed) return;
     let transport;
     try {
       const hash = certificateHash(this.options.certificateHash);
@@ -78,8 +80,9 @@ export class WebTransportSource {
       }
       const delay = this.backoff;
       this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
-      this.handlers.reconnecting(delay, String(error?.message ?? error));
+      // Scheduled before the report: a handler may close this source.
       this.timer = setTimeout(() => this.connect(), delay);
+      this.handlers.reconnecting(delay, String(error?.message ?? error));
     }
   }
 

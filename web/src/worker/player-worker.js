@@ -349,6 +349,7 @@ function postStats() {
       errors: totals.errors,
       keyframeRequests: totals.keyframeRequests,
       reconnects: totals.reconnects,
+      transport: source?.protocol ?? null,
     },
   });
 }

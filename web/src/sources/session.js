@@ -1,0 +1,110 @@
+// Session source: `src` is a live server's session description (asp-server
+// answers `GET /asp/session`, e.g. `asp-encode --serve`). It reads the
+// description, plays over WebTransport when the server offers it and the
+// browser has it (trusting the self-signed certificate by the hash the
+// description gives), over WebSocket otherwise — and reads the description
+// again before every reconnection, so a restarted server, whose new
+// certificate a fixed `#sha256=` URL would refuse, is found again.
+
+import { WebSocketSource } from './websocket.js';
+import { WebTransportSource } from './webtransport.js';
+
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+
+/** The transport a description offers, as `{ url, Source, options }`. */
+export function transportFor(description, sessionUrl) {
+  const base = new URL(sessionUrl);
+  const wt = description?.webtransport;
+  if (wt && typeof WebTransport === 'function' && Number.isInteger(wt.port) && typeof wt.path === 'string') {
+    const url = new URL(`https://${base.hostname}:${wt.port}`);
+    url.pathname = wt.path;
+    return { url, Source: WebTransportSource, options: { certificateHash: wt.certificateHash } };
+  }
+  if (typeof description?.websocket !== 'string') throw new Error(`${sessionUrl}: not a session description`);
+  const url = new URL(description.websocket, base);
+  url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  return { url, Source: WebSocketSource, options: {} };
+}
+
+export class SessionSource {
+  constructor(url, handlers) {
+    this.url = url;
+    this.handlers = handlers;
+    this.live = true;
+    this.canTalkBack = true;
+    this.inner = null;
+    this.closed = false;
+    this.backoff = BACKOFF_FIRST_MS;
+    this.timer = null;
+    this.abort = null;
+  }
+
+  get bytes() {
+    return this.inner?.bytes ?? 0;
+  }
+
+  /** The protocol of the transport in use: 'webtransport' or 'websocket'. */
+  get protocol() {
+    return this.inner?.protocol ?? null;
+  }
+
+  start() {
+    this.closed = false;
+    this.connect();
+  }
+
+  async connect() {
+    let transport;
+    try {
+      this.abort = new AbortController();
+      const response = await fetch(this.url, { cache: 'no-store', signal: this.abort.signal });
+      if (!response.ok) throw new Error(`${this.url}: HTTP ${response.status}`);
+      transport = transportFor(await response.json(), this.url);
+    } catch (error) {
+      if (!this.closed) this.retry(String(error?.message ?? error));
+      return;
+    }
+    if (this.closed) return;
+    const { url, Source, options } = transport;
+    const inner = new Source(url.href, {
+      open: () => this.handlers.open(),
+      data: (bytes) => {
+        this.backoff = BACKOFF_FIRST_MS;
+        this.handlers.data(bytes);
+      },
+      end: () => this.handlers.end(),
+      error: (error) => this.handlers.error(error),
+      // The transport lost its connection: ask the server again rather
+      // than retrying what may be stale (a new port, a new certificate).
+      reconnecting: (_delay, reason) => {
+        if (this.inner !== inner) return;
+        inner.close();
+        this.inner = null;
+        this.retry(reason);
+      },
+    }, options);
+    this.inner = inner;
+    inner.start();
+  }
+
+  retry(reason) {
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    this.handlers.reconnecting(delay, reason);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  send(bytes) {
+    return this.inner?.send(bytes) ?? false;
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.abort?.abort();
+    this.inner?.close();
+    this.inner = null;
+  }
+}
