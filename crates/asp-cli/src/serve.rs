@@ -126,6 +126,10 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}", addr.port());
     }
+    eprintln!(
+        "asp-encode: or src=\"http://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
+        server.http_addr.port()
+    );
     runtime.spawn(async move {
         if let Err(e) = server.run().await {
             tracing::error!(error = %e, "the server stopped");

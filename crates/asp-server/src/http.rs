@@ -68,7 +68,14 @@ pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Rou
         // The demo page's default source (`ws://HOST/live`, as in the
         // player package's own dev server).
         .route(WS_ALIAS, get(websocket))
-        .route(SESSION_PATH, get(|State(s): State<AppState>| async move { Json((*s.session).clone()) }))
+        // Readable from any origin: a player on another site may take its
+        // src from here (`<asp-player src=".../asp/session">`).
+        .route(
+            SESSION_PATH,
+            get(|State(s): State<AppState>| async move {
+                ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json((*s.session).clone()))
+            }),
+        )
         .route(STATS_PATH, get(|State(s): State<AppState>| async move { Json(s.hub.stats()) }))
         .with_state(state);
     if let Some(web) = &config.web_dir {
