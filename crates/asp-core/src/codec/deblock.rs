@@ -630,6 +630,9 @@ mod simd {
         fn from_u64(v: u64) -> Self;
         /// The low and high 8 bytes.
         fn to_u64s(self) -> (u64, u64);
+        /// Sixteen bytes, in order.
+        fn from_bytes(b: [u8; 16]) -> Self;
+        fn to_bytes(self) -> [u8; 16];
         /// The high 8 bytes moved to the low half (high half: don't care).
         fn hi_half(self) -> Self;
         /// Interleave the low 8 bytes: `a0 b0 a1 b1 ..`.
@@ -692,6 +695,35 @@ mod simd {
         if let Some(d) = data.get_mut(at..at + 8) {
             d.copy_from_slice(&v.to_le_bytes());
         }
+    }
+
+    #[inline(always)]
+    fn load16<V: Lanes>(data: &[u8], at: usize) -> V {
+        match data.get(at..at + 16) {
+            Some(b) => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                V::from_bytes(a)
+            }
+            None => V::splat(0),
+        }
+    }
+
+    #[inline(always)]
+    fn store16<V: Lanes>(data: &mut [u8], at: usize, v: V) {
+        if let Some(d) = data.get_mut(at..at + 16) {
+            d.copy_from_slice(&v.to_bytes());
+        }
+    }
+
+    /// Whether `rows` rows of 16 bytes at `at + r * stride` fit.
+    #[inline(always)]
+    fn rows16_fit(len: usize, at: usize, stride: usize, rows: usize) -> bool {
+        stride
+            .checked_mul(rows - 1)
+            .and_then(|o| o.checked_add(at))
+            .and_then(|o| o.checked_add(16))
+            .is_some_and(|end| end <= len)
     }
 
     /// Reads the 8x8 tile at rows `at + r * stride`, 8 bytes each, as 8
@@ -959,6 +991,78 @@ mod simd {
         true
     }
 
+    /// Two horizontal luma edges side by side: 16 columns from `q0`,
+    /// columns 0..8 with `e[0]`, 8..16 with `e[1]` (each half exactly as
+    /// [`luma_horizontal`] filters it; an inactive half is left as it is).
+    /// Rows are read and written 16 bytes at a time.
+    #[inline(always)]
+    pub(super) fn luma_horizontal_pair<V: Lanes>(
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        e: [EdgeParams; 2],
+    ) -> bool {
+        let Some(at) = stride.checked_mul(4).and_then(|o| q0.checked_sub(o)) else {
+            return false;
+        };
+        if !rows16_fit(data.len(), at, stride, 8) {
+            return false;
+        }
+        let rows: [V; 8] = [
+            load16(data, at),
+            load16(data, at + stride),
+            load16(data, at + 2 * stride),
+            load16(data, at + 3 * stride),
+            load16(data, at + 4 * stride),
+            load16(data, at + 5 * stride),
+            load16(data, at + 6 * stride),
+            load16(data, at + 7 * stride),
+        ];
+        let mut lo = rows.map(|r| r.widen_lo());
+        let mut hi = rows.map(|r| r.widen_hi());
+        if e[0].active() {
+            luma_lanes(&mut lo, e[0]);
+        }
+        if e[1].active() {
+            luma_lanes(&mut hi, e[1]);
+        }
+        for k in 1..7 {
+            store16(data, at + k * stride, lo[k].pack(hi[k]));
+        }
+        true
+    }
+
+    /// Two horizontal chroma edges side by side: 16 columns from `q0`,
+    /// columns 0..8 with `h[0]` (as [`chroma_horizontal`]), 8..16 with `h[1]`.
+    #[inline(always)]
+    pub(super) fn chroma_horizontal_pair<V: Lanes>(
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        h: [[EdgeParams; 2]; 2],
+    ) -> bool {
+        let Some(at) = stride.checked_mul(2).and_then(|o| q0.checked_sub(o)) else {
+            return false;
+        };
+        if !rows16_fit(data.len(), at, stride, 4) {
+            return false;
+        }
+        let rows: [V; 4] = [
+            load16(data, at),
+            load16(data, at + stride),
+            load16(data, at + 2 * stride),
+            load16(data, at + 3 * stride),
+        ];
+        let mut lo = rows.map(|r| r.widen_lo());
+        let mut hi = rows.map(|r| r.widen_hi());
+        chroma_lanes(&mut lo, h[0]);
+        chroma_lanes(&mut hi, h[1]);
+        for k in 1..3 {
+            store16(data, at + k * stride, lo[k].pack(hi[k]));
+        }
+        true
+    }
+
     #[cfg(target_arch = "x86_64")]
     pub(super) use sse2::Native;
 
@@ -1047,6 +1151,18 @@ mod simd {
                         _mm_cvtsi128_si64(_mm_unpackhi_epi64(self.0, self.0)) as u64,
                     )
                 }
+            }
+            #[inline(always)]
+            fn from_bytes(b: [u8; 16]) -> Self {
+                // SAFETY: an unaligned load of the 16 bytes of `b`.
+                Native(unsafe { _mm_loadu_si128(b.as_ptr() as *const __m128i) })
+            }
+            #[inline(always)]
+            fn to_bytes(self) -> [u8; 16] {
+                let mut b = [0u8; 16];
+                // SAFETY: an unaligned store to the 16 bytes of `b`.
+                unsafe { _mm_storeu_si128(b.as_mut_ptr() as *mut __m128i, self.0) };
+                b
             }
             #[inline(always)]
             fn hi_half(self) -> Self {
@@ -1165,6 +1281,18 @@ mod simd {
                     u64x2_extract_lane::<0>(self.0),
                     u64x2_extract_lane::<1>(self.0),
                 )
+            }
+            #[inline(always)]
+            fn from_bytes(b: [u8; 16]) -> Self {
+                // SAFETY: an unaligned load of the 16 bytes of `b`.
+                Native(unsafe { v128_load(b.as_ptr() as *const v128) })
+            }
+            #[inline(always)]
+            fn to_bytes(self) -> [u8; 16] {
+                let mut b = [0u8; 16];
+                // SAFETY: an unaligned store to the 16 bytes of `b`.
+                unsafe { v128_store(b.as_mut_ptr() as *mut v128, self.0) };
+                b
             }
             #[inline(always)]
             fn hi_half(self) -> Self {
@@ -1312,6 +1440,59 @@ mod kernel {
         let _ = b;
         chroma_segment_scalar(data, q0, stride, 1, 8, 0, h);
     }
+
+    /// Two luma segments side by side (16 columns from `q0`): the same as
+    /// [`luma_horizontal`] at `q0` with `e[0]` and at `q0 + 8` with `e[1]`
+    /// (an inactive one is skipped).
+    #[inline]
+    pub(super) fn luma_horizontal_pair(
+        b: Backend,
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        e: [EdgeParams; 2],
+    ) {
+        #[cfg(any(
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        ))]
+        if b == Backend::Simd
+            && super::simd::luma_horizontal_pair::<super::simd::Native>(data, q0, stride, e)
+        {
+            return;
+        }
+        for (k, e) in e.into_iter().enumerate() {
+            if e.active() {
+                luma_horizontal(b, data, q0.saturating_add(8 * k), stride, e);
+            }
+        }
+    }
+
+    /// Two chroma segments side by side: [`chroma_horizontal`] at `q0` with
+    /// `h[0]` and at `q0 + 8` with `h[1]`.
+    #[inline]
+    pub(super) fn chroma_horizontal_pair(
+        b: Backend,
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        h: [[EdgeParams; 2]; 2],
+    ) {
+        #[cfg(any(
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        ))]
+        if b == Backend::Simd
+            && super::simd::chroma_horizontal_pair::<super::simd::Native>(data, q0, stride, h)
+        {
+            return;
+        }
+        for (k, h) in h.into_iter().enumerate() {
+            if h[0].active() || h[1].active() {
+                chroma_horizontal(b, data, q0.saturating_add(8 * k), stride, h);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1384,6 +1565,24 @@ impl<'a> Deblocker<'a> {
             .get(by * self.cols + bx)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// The luma segment on the top edge of block (`bx`, `k`), `k >= 1`.
+    #[inline(always)]
+    fn luma_top_edge(&self, bx: usize, k: usize) -> EdgeParams {
+        self.luts.luma_edge(&self.block(bx, k - 1), &self.block(bx, k), k % 2 == 0)
+    }
+
+    /// The two halves of the chroma segment on the top edge of chroma
+    /// block (`mx`, `k`), `k >= 1`: luma block rows `2k - 1` (p) and `2k`
+    /// (q), luma block columns `2mx` and `2mx + 1`.
+    #[inline(always)]
+    fn chroma_top_edge(&self, mx: usize, k: usize) -> [EdgeParams; 2] {
+        let (pr, qr) = (2 * k - 1, 2 * k);
+        [
+            self.luts.chroma_edge(&self.block(2 * mx, pr), &self.block(2 * mx, qr)),
+            self.luts.chroma_edge(&self.block(2 * mx + 1, pr), &self.block(2 * mx + 1, qr)),
+        ]
     }
 
     /// Plane width and height for `kind`.
@@ -1525,38 +1724,62 @@ impl<'a> Deblocker<'a> {
             let row_at = (y - y0) * stride;
             match kind {
                 PlaneKind::Luma => {
-                    for bx in 0..self.cols {
-                        let e = self.luts.luma_edge(
-                            &self.block(bx, k - 1),
-                            &self.block(bx, k),
-                            k % 2 == 0,
-                        );
-                        if e.active() {
-                            kernel::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e);
+                    // Two 8-column segments (one macroblock's width) a call:
+                    // `cols` is even (the width is a multiple of 16).
+                    for bx in (0..self.cols).step_by(2) {
+                        let e = [self.luma_top_edge(bx, k), self.luma_top_edge(bx + 1, k)];
+                        match (e[0].active(), e[1].active()) {
+                            (false, false) => {}
+                            (true, false) => {
+                                kernel::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e[0])
+                            }
+                            (false, true) => kernel::luma_horizontal(
+                                self.backend,
+                                data,
+                                row_at + 8 * bx + 8,
+                                stride,
+                                e[1],
+                            ),
+                            (true, true) => {
+                                kernel::luma_horizontal_pair(self.backend, data, row_at + 8 * bx, stride, e)
+                            }
                         }
                     }
                 }
                 PlaneKind::Chroma => {
                     // Chroma edge k: luma block rows 2k - 1 (p) and 2k (q);
                     // columns 8m..8m+8: luma block columns 2m and 2m + 1.
-                    let (pr, qr) = (2 * k - 1, 2 * k);
-                    for mx in 0..self.cols / 2 {
-                        let h = [
-                            self.luts
-                                .chroma_edge(&self.block(2 * mx, pr), &self.block(2 * mx, qr)),
-                            self.luts.chroma_edge(
-                                &self.block(2 * mx + 1, pr),
-                                &self.block(2 * mx + 1, qr),
-                            ),
-                        ];
-                        if h[0].active() || h[1].active() {
-                            kernel::chroma_horizontal(
-                                self.backend,
-                                data,
-                                row_at + 8 * mx,
-                                stride,
-                                h,
-                            );
+                    let halves = |mx: usize| self.chroma_top_edge(mx, k);
+                    let active = |h: &[EdgeParams; 2]| h[0].active() || h[1].active();
+                    // Two macroblocks (16 columns) a call where both filter.
+                    let mut mx = 0;
+                    while mx < self.cols / 2 {
+                        let h = halves(mx);
+                        if mx + 1 < self.cols / 2 {
+                            let h1 = halves(mx + 1);
+                            match (active(&h), active(&h1)) {
+                                (true, true) => kernel::chroma_horizontal_pair(
+                                    self.backend,
+                                    data,
+                                    row_at + 8 * mx,
+                                    stride,
+                                    [h, h1],
+                                ),
+                                (a, b) => {
+                                    if a {
+                                        kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                                    }
+                                    if b {
+                                        kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx + 8, stride, h1);
+                                    }
+                                }
+                            }
+                            mx += 2;
+                        } else {
+                            if active(&h) {
+                                kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                            }
+                            mx += 1;
                         }
                     }
                 }
