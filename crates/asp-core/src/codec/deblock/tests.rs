@@ -336,7 +336,7 @@ fn simd_pairs_match_scalar_kernels() {
             offset_b: rng.range(-12, 12) as i8,
             chroma_qp_offset: 0,
         };
-        let mut edge = |rng: &mut Rng| {
+        let edge = |rng: &mut Rng| {
             let qp = match iter % 10 {
                 0 => 0,
                 1 => 51,

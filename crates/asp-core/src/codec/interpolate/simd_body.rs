@@ -215,6 +215,112 @@ pub(super) fn compute_planes_twin(
     true
 }
 
+/// Eight samples of phase `P` (0 = integer `G`, 1 = horizontal `b`,
+/// 2 = vertical `h`; see `quarter_sample_sources`) at window position
+/// `(xx, yy)`, as the low eight bytes, computed straight from the source
+/// rectangle (`at(r, c)`: its row `r`, column `c`; the window's sample
+/// `(0, 0)` is the source's `(2, 2)`), exactly as `compute_planes` would
+/// put them in the `full`, `hor` or `ver` plane.
+///
+/// # Safety
+/// The source samples read are readable: rows `yy..yy + 6` (`P` = 2) or
+/// row `yy + 2`, columns `xx..xx + 13` (`P` = 1) or `xx + 2..xx + 10`.
+#[inline(always)]
+unsafe fn phase8<const P: usize>(at: &impl Fn(usize, usize) -> *const u8, ss: usize, xx: usize, yy: usize) -> v128 {
+    unsafe {
+        match P {
+            0 => v128_load64_zero(at(yy + 2, xx + 2) as *const u64),
+            1 => round_half(tap_at(at(yy + 2, xx), 1)),
+            _ => round_half(tap_at(at(yy, xx + 2), ss)),
+        }
+    }
+}
+
+/// The rows of [`predict_direct_twin`] for sources `P` at offset `p` and,
+/// unless `Q` is 3, `Q` at offset `q` (their rounded average).
+///
+/// # Safety
+/// As [`predict_direct_twin`] checks.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn direct_rows<const P: usize, const Q: usize>(
+    s: *const u8,
+    ss: usize,
+    p: (usize, usize),
+    q: (usize, usize),
+    width: usize,
+    height: usize,
+    o: *mut u8,
+    os: usize,
+) {
+    unsafe {
+        let at = |r: usize, c: usize| s.add(r * ss + c);
+        for y in 0..height {
+            let mut x = 0;
+            while x < width {
+                let a = phase8::<P>(&at, ss, x + p.0, y + p.1);
+                let v = if Q == 3 { a } else { u8x16_avgr(a, phase8::<Q>(&at, ss, x + q.0, y + q.1)) };
+                store8(o.add(y * os + x), v);
+                x += 8;
+            }
+        }
+    }
+}
+
+/// Twin of `LumaWindow::predict_block` for the quarter positions `(fx,
+/// fy)` that need no centre samples (10 of the 16; `(0, 0)` included),
+/// for blocks a multiple of 8 wide: each output sample straight from the
+/// source, with no window planes in between (same values: the same taps
+/// and roundings as `compute_planes`, the same sources and average as
+/// `LumaWindow::blend`). `src` is the block's source rectangle at stride
+/// `ss`: `(width + 6) x (height + 6)` samples, its top-left two samples
+/// above and left of the block's integer position. Returns `false`, having
+/// written nothing, for other positions or widths, or when a buffer is too
+/// short.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(super) fn predict_direct_twin(
+    src: &[u8],
+    ss: usize,
+    fx: u32,
+    fy: u32,
+    width: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) -> bool {
+    if width < 8
+        || width % 8 != 0
+        || fx > 3
+        || fy > 3
+        || Planes::for_fraction(fx, fy).contains(Planes::CENTRE)
+        || !holds(src.len(), height + 6, ss, width + 6)
+        || !holds(out.len(), height, out_stride, width)
+    {
+        return false;
+    }
+    let (p, q) = super::quarter_sample_sources(fx, fy);
+    let (s, o) = (src.as_ptr(), out.as_mut_ptr());
+    let (po, qo) = ((p.1, p.2), q.map_or((0, 0), |q| (q.1, q.2)));
+    // SAFETY: the checks above; every column block `x..x + 8` has
+    // `x + 8 <= width`, offsets are 0 or 1, so (see `phase8`) reads stay
+    // within `width + 6` columns and `height + 6` rows of `src`, and writes
+    // within `width` columns of `height` rows of `out`.
+    unsafe {
+        match (p.0, q.map(|q| q.0)) {
+            (0, None) => direct_rows::<0, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (1, None) => direct_rows::<1, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (2, None) => direct_rows::<2, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (0, Some(1)) => direct_rows::<0, 1>(s, ss, po, qo, width, height, o, out_stride),
+            (0, Some(2)) => direct_rows::<0, 2>(s, ss, po, qo, width, height, o, out_stride),
+            (1, Some(2)) => direct_rows::<1, 2>(s, ss, po, qo, width, height, o, out_stride),
+            (2, Some(1)) => direct_rows::<2, 1>(s, ss, po, qo, width, height, o, out_stride),
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Twin of the averaging loop of `LumaWindow::blend`:
 /// `o[i] = (a[i] + b[i] + 1) >> 1`. Returns `false`, having written
 /// nothing, unless all three slices have the same length of at least 8.
@@ -384,6 +490,62 @@ mod tests {
             tmp
         ));
         assert!(full.iter().chain(hor.iter()).all(|&v| v == 0));
+    }
+
+    #[test]
+    fn predict_direct_equals_window_planes() {
+        let mut rng = Rng(0x5eed_0f_d1ec7);
+        let mut direct = 0;
+        for iter in 0..4000 {
+            let width = [8, 16, 24, 32][iter % 4];
+            let height = match iter / 4 % 3 {
+                0 => 16,
+                1 => 8,
+                _ => 1 + (rng.next() % 33) as usize,
+            };
+            let (fx, fy) = ((rng.next() % 4) as u32, (rng.next() % 4) as u32);
+            let ss = width + 6 + (rng.next() % 9) as usize;
+            // The last row unpadded, as a plane may be.
+            let src: Vec<u8> = (0..ss * (height + 5) + width + 6).map(|_| rng.sample()).collect();
+            let out_stride = width + (rng.next() % 5) as usize;
+            let fill = rng.next() as u8;
+            let mut got = vec![fill; out_stride * height];
+            if !predict_direct_twin(&src, ss, fx, fy, width, height, &mut got, out_stride) {
+                assert!(Planes::for_fraction(fx, fy).contains(Planes::CENTRE), "({fx}, {fy}) refused");
+                assert!(got.iter().all(|&v| v == fill));
+                continue;
+            }
+            direct += 1;
+            // The scalar planes of the window one larger each way, blended
+            // as `LumaWindow::blend` does.
+            let mut wnd = LumaWindow::new();
+            let LumaWindow { full, hor, ver, ctr, tmp, .. } = &mut wnd;
+            compute_planes(&src, ss, width + 1, height + 1, Planes::ALL, full, hor, ver, ctr, tmp);
+            let phases = [&wnd.full[..], &wnd.hor[..], &wnd.ver[..], &wnd.ctr[..]];
+            let (p, q) = super::super::quarter_sample_sources(fx, fy);
+            let at = |(phase, dx, dy): (usize, usize, usize), x: usize, y: usize| {
+                phases[phase][(y + dy) * WINDOW_MAX + x + dx]
+            };
+            let mut want = vec![fill; out_stride * height];
+            for y in 0..height {
+                for x in 0..width {
+                    let a = at(p, x, y);
+                    want[y * out_stride + x] = match q {
+                        None => a,
+                        Some(q) => ((a as u16 + at(q, x, y) as u16 + 1) >> 1) as u8,
+                    };
+                }
+            }
+            assert!(want == got, "({fx}, {fy}) {width}x{height} ss {ss}");
+        }
+        assert!(direct > 2000, "{direct}");
+        // Too short a source, or a width not a multiple of 8: refused.
+        let src = vec![1u8; 22 * 22];
+        let mut out = vec![0u8; 16 * 16];
+        assert!(!predict_direct_twin(&src[..100], 22, 1, 0, 16, 16, &mut out, 16));
+        assert!(!predict_direct_twin(&src, 22, 1, 0, 12, 12, &mut out, 16));
+        assert!(!predict_direct_twin(&src, 22, 1, 0, 16, 16, &mut out[..200], 16));
+        assert!(out.iter().all(|&v| v == 0));
     }
 
     #[test]
