@@ -646,6 +646,8 @@ mod simd {
         fn widen_hi(self) -> Self;
         /// 16-bit lanes of `self` then `o`, saturated to bytes 0..=255.
         fn pack(self, o: Self) -> Self;
+        /// Whether any bit is set.
+        fn any(self) -> bool;
 
         #[inline(always)]
         fn absdiff(self, o: Self) -> Self {
@@ -775,9 +777,11 @@ mod simd {
     }
 
     /// The luma filter on 8 lanes: `s = [p3, p2, p1, p0, q0, q1, q2, q3]`,
-    /// uniform parameters (one 8-sample segment).
+    /// uniform parameters (one 8-sample segment). Returns false, with `s`
+    /// untouched, when no lane passes the alpha / beta test (the filter
+    /// would leave every sample as it is).
     #[inline(always)]
-    fn luma_lanes<V: Lanes>(s: &mut [V; 8], e: EdgeParams) {
+    fn luma_lanes<V: Lanes>(s: &mut [V; 8], e: EdgeParams) -> bool {
         let [p3, p2, p1, p0, q0, q1, q2, q3] = *s;
         let alpha = V::splat(i16::from(e.alpha));
         let beta = V::splat(i16::from(e.beta));
@@ -786,6 +790,9 @@ mod simd {
             .lt(alpha)
             .and(p1.absdiff(p0).lt(beta))
             .and(q1.absdiff(q0).lt(beta));
+        if !mask.any() {
+            return false;
+        }
         let ap = p2.absdiff(p0).lt(beta);
         let aq = q2.absdiff(q0).lt(beta);
         if e.bs >= 4 {
@@ -853,12 +860,14 @@ mod simd {
             s[2] = p1.add(dp);
             s[5] = q1.add(dq);
         }
+        true
     }
 
     /// The chroma filter on 8 lanes `s = [p1, p0, q0, q1]` with two sets of
-    /// parameters: lanes 0..4 use `h[0]`, lanes 4..8 `h[1]`.
+    /// parameters: lanes 0..4 use `h[0]`, lanes 4..8 `h[1]`. Returns false,
+    /// with `s` untouched, when no lane passes the alpha / beta test.
     #[inline(always)]
-    fn chroma_lanes<V: Lanes>(s: &mut [V; 4], h: [EdgeParams; 2]) {
+    fn chroma_lanes<V: Lanes>(s: &mut [V; 4], h: [EdgeParams; 2]) -> bool {
         let [p1, p0, q0, q1] = *s;
         let lanes = |f: fn(&EdgeParams) -> i16| {
             let (a, b) = (f(&h[0]), f(&h[1]));
@@ -874,6 +883,9 @@ mod simd {
             .lt(alpha)
             .and(p1.absdiff(p0).lt(beta))
             .and(q1.absdiff(q0).lt(beta));
+        if !mask.any() {
+            return false;
+        }
         let two = V::splat(2);
         let p0s = p1.add(p1).add(p0).add(q1).add(two).shr2();
         let q0s = q1.add(q1).add(q0).add(p1).add(two).shr2();
@@ -883,6 +895,7 @@ mod simd {
         let d = d.max(V::splat(0).sub(tc)).min(tc);
         s[1] = V::select(mask, V::select(strong, p0s, p0.add(d)), p0);
         s[2] = V::select(mask, V::select(strong, q0s, q0.sub(d)), q0);
+        true
     }
 
     /// Whether an 8x8 tile whose rows start at `at + r * stride` fits.
@@ -910,8 +923,9 @@ mod simd {
             return false;
         }
         let mut c = load_columns::<V>(data, at, stride);
-        luma_lanes(&mut c, e);
-        store_columns(data, at, stride, c);
+        if luma_lanes(&mut c, e) {
+            store_columns(data, at, stride, c);
+        }
         true
     }
 
@@ -931,7 +945,9 @@ mod simd {
         }
         let row = |k: usize| V::from_u64(load8(data, at + k * stride)).widen_lo();
         let mut r: [V; 8] = [row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)];
-        luma_lanes(&mut r, e);
+        if !luma_lanes(&mut r, e) {
+            return true;
+        }
         for (k, v) in r.iter().enumerate().take(7).skip(1) {
             let (lo, _) = v.pack(*v).to_u64s();
             store8(data, at + k * stride, lo);
@@ -955,7 +971,9 @@ mod simd {
         }
         let mut c = load_columns::<V>(data, at, stride);
         let mut s = [c[2], c[3], c[4], c[5]];
-        chroma_lanes(&mut s, h);
+        if !chroma_lanes(&mut s, h) {
+            return true;
+        }
         c[3] = s[1];
         c[4] = s[2];
         store_columns(data, at, stride, c);
@@ -983,7 +1001,9 @@ mod simd {
         }
         let row = |k: usize| V::from_u64(load8(data, at + k * stride)).widen_lo();
         let mut s: [V; 4] = [row(0), row(1), row(2), row(3)];
-        chroma_lanes(&mut s, h);
+        if !chroma_lanes(&mut s, h) {
+            return true;
+        }
         for (k, v) in s.iter().enumerate().take(3).skip(1) {
             let (lo, _) = v.pack(*v).to_u64s();
             store8(data, at + k * stride, lo);
@@ -1020,11 +1040,10 @@ mod simd {
         ];
         let mut lo = rows.map(|r| r.widen_lo());
         let mut hi = rows.map(|r| r.widen_hi());
-        if e[0].active() {
-            luma_lanes(&mut lo, e[0]);
-        }
-        if e[1].active() {
-            luma_lanes(&mut hi, e[1]);
+        let lo_changed = e[0].active() && luma_lanes(&mut lo, e[0]);
+        let hi_changed = e[1].active() && luma_lanes(&mut hi, e[1]);
+        if !lo_changed && !hi_changed {
+            return true;
         }
         for k in 1..7 {
             store16(data, at + k * stride, lo[k].pack(hi[k]));
@@ -1055,8 +1074,11 @@ mod simd {
         ];
         let mut lo = rows.map(|r| r.widen_lo());
         let mut hi = rows.map(|r| r.widen_hi());
-        chroma_lanes(&mut lo, h[0]);
-        chroma_lanes(&mut hi, h[1]);
+        let lo_changed = chroma_lanes(&mut lo, h[0]);
+        let hi_changed = chroma_lanes(&mut hi, h[1]);
+        if !lo_changed && !hi_changed {
+            return true;
+        }
         for k in 1..3 {
             store16(data, at + k * stride, lo[k].pack(hi[k]));
         }
@@ -1199,6 +1221,10 @@ mod simd {
             #[inline(always)]
             fn pack(self, o: Self) -> Self {
                 Native(unsafe { _mm_packus_epi16(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                unsafe { _mm_movemask_epi8(self.0) != 0 }
             }
         }
     }
@@ -1346,6 +1372,10 @@ mod simd {
             #[inline(always)]
             fn pack(self, o: Self) -> Self {
                 Native(u8x16_narrow_i16x8(self.0, o.0))
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                v128_any_true(self.0)
             }
         }
     }
