@@ -1589,30 +1589,10 @@ impl<'a> Deblocker<'a> {
         self.params
     }
 
-    #[inline]
-    fn block(&self, bx: usize, by: usize) -> BlockInfo {
-        self.blocks
-            .get(by * self.cols + bx)
-            .copied()
-            .unwrap_or_default()
-    }
-
-    /// The luma segment on the top edge of block (`bx`, `k`), `k >= 1`.
+    /// Block row `by` (empty if out of range, which `new` rules out).
     #[inline(always)]
-    fn luma_top_edge(&self, bx: usize, k: usize) -> EdgeParams {
-        self.luts.luma_edge(&self.block(bx, k - 1), &self.block(bx, k), k % 2 == 0)
-    }
-
-    /// The two halves of the chroma segment on the top edge of chroma
-    /// block (`mx`, `k`), `k >= 1`: luma block rows `2k - 1` (p) and `2k`
-    /// (q), luma block columns `2mx` and `2mx + 1`.
-    #[inline(always)]
-    fn chroma_top_edge(&self, mx: usize, k: usize) -> [EdgeParams; 2] {
-        let (pr, qr) = (2 * k - 1, 2 * k);
-        [
-            self.luts.chroma_edge(&self.block(2 * mx, pr), &self.block(2 * mx, qr)),
-            self.luts.chroma_edge(&self.block(2 * mx + 1, pr), &self.block(2 * mx + 1, qr)),
-        ]
+    fn block_row(&self, by: usize) -> &'a [BlockInfo] {
+        self.blocks.get(by * self.cols..(by + 1) * self.cols).unwrap_or(&[])
     }
 
     /// Plane width and height for `kind`.
@@ -1672,12 +1652,10 @@ impl<'a> Deblocker<'a> {
             let row_at = (y - y0) * stride;
             match kind {
                 PlaneKind::Luma => {
-                    for bx in 1..self.cols {
-                        let e = self.luts.luma_edge(
-                            &self.block(bx - 1, group),
-                            &self.block(bx, group),
-                            bx % 2 == 0,
-                        );
+                    let blocks = self.block_row(group);
+                    for (i, (p, q)) in blocks.iter().zip(blocks.iter().skip(1)).enumerate() {
+                        let bx = i + 1;
+                        let e = self.luts.luma_edge(p, q, bx % 2 == 0);
                         if !e.active() {
                             continue;
                         }
@@ -1691,18 +1669,12 @@ impl<'a> Deblocker<'a> {
                 }
                 PlaneKind::Chroma => {
                     // Chroma rows 8m..8m+8: luma block rows 2m and 2m + 1.
-                    for mx in 1..self.cols / 2 {
-                        let (pb, qb) = (2 * mx - 1, 2 * mx);
-                        let h = [
-                            self.luts.chroma_edge(
-                                &self.block(pb, 2 * group),
-                                &self.block(qb, 2 * group),
-                            ),
-                            self.luts.chroma_edge(
-                                &self.block(pb, 2 * group + 1),
-                                &self.block(qb, 2 * group + 1),
-                            ),
-                        ];
+                    let (upper, lower) = (self.block_row(2 * group), self.block_row(2 * group + 1));
+                    // Luma block columns 2mx - 1 (p) and 2mx (q), mx >= 1.
+                    let pairs = |row: &'a [BlockInfo]| row.get(1..).unwrap_or(&[]).chunks_exact(2);
+                    for (i, (u, l)) in pairs(upper).zip(pairs(lower)).enumerate() {
+                        let mx = i + 1;
+                        let h = [self.luts.chroma_edge(&u[0], &u[1]), self.luts.chroma_edge(&l[0], &l[1])];
                         if !h[0].active() && !h[1].active() {
                             continue;
                         }
@@ -1756,8 +1728,11 @@ impl<'a> Deblocker<'a> {
                 PlaneKind::Luma => {
                     // Two 8-column segments (one macroblock's width) a call:
                     // `cols` is even (the width is a multiple of 16).
-                    for bx in (0..self.cols).step_by(2) {
-                        let e = [self.luma_top_edge(bx, k), self.luma_top_edge(bx + 1, k)];
+                    let (above, below) = (self.block_row(k - 1), self.block_row(k));
+                    let mb_edge = k % 2 == 0;
+                    for (i, (p, q)) in above.chunks_exact(2).zip(below.chunks_exact(2)).enumerate() {
+                        let bx = 2 * i;
+                        let e = [self.luts.luma_edge(&p[0], &q[0], mb_edge), self.luts.luma_edge(&p[1], &q[1], mb_edge)];
                         match (e[0].active(), e[1].active()) {
                             (false, false) => {}
                             (true, false) => {
@@ -1779,7 +1754,12 @@ impl<'a> Deblocker<'a> {
                 PlaneKind::Chroma => {
                     // Chroma edge k: luma block rows 2k - 1 (p) and 2k (q);
                     // columns 8m..8m+8: luma block columns 2m and 2m + 1.
-                    let halves = |mx: usize| self.chroma_top_edge(mx, k);
+                    // Chroma edge k: luma block rows 2k - 1 (p) and 2k (q).
+                    let (above, below) = (self.block_row(2 * k - 1), self.block_row(2 * k));
+                    let halves = |mx: usize| match (above.get(2 * mx..2 * mx + 2), below.get(2 * mx..2 * mx + 2)) {
+                        (Some(p), Some(q)) => [self.luts.chroma_edge(&p[0], &q[0]), self.luts.chroma_edge(&p[1], &q[1])],
+                        _ => [EdgeParams::OFF; 2],
+                    };
                     let active = |h: &[EdgeParams; 2]| h[0].active() || h[1].active();
                     // Two macroblocks (16 columns) a call where both filter.
                     let mut mx = 0;
