@@ -44,6 +44,9 @@ pub(super) fn blend_rows_simd128<const W: usize>(
         data.get((by + y) * stride + bx..)
             .and_then(|r| r.get(..W + 1))
     };
+    // A vector whole-sample in y (no lower row) or in x (no right column):
+    // the terms of zero weight are left out below (they add nothing).
+    let (no_lower, no_right) = (w_c == 0 && w_d == 0, w_b == 0 && w_d == 0);
     let (w_a, w_b, w_c, w_d) = (
         u16x8_splat(w_a),
         u16x8_splat(w_b),
@@ -80,7 +83,25 @@ pub(super) fn blend_rows_simd128<const W: usize>(
             unsafe {
                 let mut src = data.as_ptr().add(by * stride + bx);
                 let mut dst = out.as_mut_ptr();
-                if W == 8 {
+                if W == 8 && no_lower {
+                    for _ in 0..height {
+                        let (top, top1) = (u16x8_load_extend_u8x8(src), u16x8_load_extend_u8x8(src.add(1)));
+                        let v = round(i16x8_add(i16x8_mul(w_a, top), i16x8_mul(w_b, top1)));
+                        v128_store64_lane::<0>(v, dst as *mut u64);
+                        src = src.add(stride);
+                        dst = dst.add(out_stride);
+                    }
+                } else if W == 8 && no_right {
+                    let mut top = u16x8_load_extend_u8x8(src);
+                    for _ in 0..height {
+                        src = src.add(stride);
+                        let bottom = u16x8_load_extend_u8x8(src);
+                        let v = round(i16x8_add(i16x8_mul(w_a, top), i16x8_mul(w_c, bottom)));
+                        v128_store64_lane::<0>(v, dst as *mut u64);
+                        dst = dst.add(out_stride);
+                        top = bottom;
+                    }
+                } else if W == 8 {
                     let (mut top, mut top1) = (u16x8_load_extend_u8x8(src), u16x8_load_extend_u8x8(src.add(1)));
                     for _ in 0..height {
                         src = src.add(stride);
