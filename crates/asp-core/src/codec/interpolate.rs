@@ -544,8 +544,8 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
     true
 }
 
-/// The SIMD twins' shortcut past the window for the positions without
-/// centre samples (`predict_direct_twin`): true when it predicted the
+/// The SIMD twins' shortcut past the window (`predict_direct_twin`):
+/// true when it predicted the
 /// block, which needs a width that is a multiple of 8 and its whole source
 /// rectangle (two samples left and above, four right and below) inside the
 /// plane. Builds without a twin always take the window.
