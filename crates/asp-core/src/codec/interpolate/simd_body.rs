@@ -541,7 +541,7 @@ mod tests {
 
     #[test]
     fn predict_direct_equals_window_planes() {
-        let mut rng = Rng(0x5eed_0f_d1ec7);
+        let mut rng = Rng(0x05ee_d0fd_1ec7);
         let mut direct = 0;
         for iter in 0..4000 {
             let width = [8, 16, 24, 32][iter % 4];
