@@ -46,6 +46,31 @@ pub fn predict_chroma(
         && base_y >= 0
         && (base_x as usize + width) < reference.width()
         && (base_y as usize + height) < reference.height();
+    // A whole-sample vector (fx = fy = 0: the blend is `(64 A + 32) >> 6`,
+    // i.e. A) with the block inside the plane is a plain copy: the common
+    // case of still content.
+    if fx == 0
+        && fy == 0
+        && base_x >= 0
+        && base_y >= 0
+        && base_x as usize + width <= reference.width()
+        && base_y as usize + height <= reference.height()
+    {
+        match width {
+            8 => copy_rows::<8>(reference, base_x as usize, base_y as usize, height, out, out_stride),
+            4 => copy_rows::<4>(reference, base_x as usize, base_y as usize, height, out, out_stride),
+            _ => {
+                let (stride, data) = (reference.stride(), reference.data());
+                let start = base_y as usize * stride + base_x as usize;
+                let rows = data.get(start..).unwrap_or(&[]).chunks(stride.max(1));
+                for (src, dst) in rows.zip(out.chunks_mut(out_stride.max(1))).take(height) {
+                    let n = width.min(src.len()).min(dst.len());
+                    dst[..n].copy_from_slice(&src[..n]);
+                }
+            }
+        }
+        return;
+    }
     if width == 8 || width == 4 {
         // The rows and columns the blend reads: the plane itself when they
         // are inside it, else (at the picture's edges) an edge-clamped copy
@@ -108,6 +133,19 @@ pub fn predict_chroma(
     }
 }
 
+/// The whole-sample interior case for a block `W` wide: rows
+/// `by..by + height` and columns `bx..bx + W` are inside the plane.
+#[inline(always)]
+fn copy_rows<const W: usize>(reference: &PlaneRef<'_>, bx: usize, by: usize, height: usize, out: &mut [u8], out_stride: usize) {
+    let (stride, data) = (reference.stride(), reference.data());
+    for (row, out_row) in out.chunks_mut(out_stride.max(1)).take(height).enumerate() {
+        let (Some(src), Some(dst)) = (data.get((by + row) * stride + bx..).and_then(|r| r.get(..W)), out_row.get_mut(..W)) else {
+            return;
+        };
+        dst.copy_from_slice(src);
+    }
+}
+
 /// The interior case for a block `W` wide: rows `by..by + height + 1` and
 /// columns `bx..bx + W + 1` are inside the plane. In `u16`: a blend is at
 /// most `64 * 255 + 32`.
@@ -159,7 +197,7 @@ mod tests {
         let mut out = [0u8; 64];
         for &(x, y) in &[(0usize, 0usize), (8, 8), (16, 12), (4, 0)] {
             // 8 and 4 wide take the constant-length interior loops, 3 the general one.
-            for (mv, size) in [(0, 0), (3, 5), (-17, 9), (70, -70), (-200, 13), (7, 7)].into_iter().flat_map(|mv| [(mv, 8), (mv, 4), (mv, 3)]) {
+            for (mv, size) in [(0, 0), (3, 5), (-17, 9), (70, -70), (-200, 13), (7, 7), (8, -16), (-24, 0), (0, 40), (-8, -8), (200, 64), (5, 0), (0, -3)].into_iter().flat_map(|mv| [(mv, 8), (mv, 4), (mv, 3)]) {
                 predict_chroma(&plane, x, y, mv.0, mv.1, size, size, &mut out, 8);
                 for r in 0..size {
                     for c in 0..size {

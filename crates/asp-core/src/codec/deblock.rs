@@ -630,6 +630,9 @@ mod simd {
         fn from_u64(v: u64) -> Self;
         /// The low and high 8 bytes.
         fn to_u64s(self) -> (u64, u64);
+        /// Sixteen bytes, in order.
+        fn from_bytes(b: [u8; 16]) -> Self;
+        fn to_bytes(self) -> [u8; 16];
         /// The high 8 bytes moved to the low half (high half: don't care).
         fn hi_half(self) -> Self;
         /// Interleave the low 8 bytes: `a0 b0 a1 b1 ..`.
@@ -643,6 +646,8 @@ mod simd {
         fn widen_hi(self) -> Self;
         /// 16-bit lanes of `self` then `o`, saturated to bytes 0..=255.
         fn pack(self, o: Self) -> Self;
+        /// Whether any bit is set.
+        fn any(self) -> bool;
 
         #[inline(always)]
         fn absdiff(self, o: Self) -> Self {
@@ -694,6 +699,35 @@ mod simd {
         }
     }
 
+    #[inline(always)]
+    fn load16<V: Lanes>(data: &[u8], at: usize) -> V {
+        match data.get(at..at + 16) {
+            Some(b) => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(b);
+                V::from_bytes(a)
+            }
+            None => V::splat(0),
+        }
+    }
+
+    #[inline(always)]
+    fn store16<V: Lanes>(data: &mut [u8], at: usize, v: V) {
+        if let Some(d) = data.get_mut(at..at + 16) {
+            d.copy_from_slice(&v.to_bytes());
+        }
+    }
+
+    /// Whether `rows` rows of 16 bytes at `at + r * stride` fit.
+    #[inline(always)]
+    fn rows16_fit(len: usize, at: usize, stride: usize, rows: usize) -> bool {
+        stride
+            .checked_mul(rows - 1)
+            .and_then(|o| o.checked_add(at))
+            .and_then(|o| o.checked_add(16))
+            .is_some_and(|end| end <= len)
+    }
+
     /// Reads the 8x8 tile at rows `at + r * stride`, 8 bytes each, as 8
     /// columns of 16-bit lanes (column `c`, lane `r`).
     #[inline(always)]
@@ -743,9 +777,11 @@ mod simd {
     }
 
     /// The luma filter on 8 lanes: `s = [p3, p2, p1, p0, q0, q1, q2, q3]`,
-    /// uniform parameters (one 8-sample segment).
+    /// uniform parameters (one 8-sample segment). Returns false, with `s`
+    /// untouched, when no lane passes the alpha / beta test (the filter
+    /// would leave every sample as it is).
     #[inline(always)]
-    fn luma_lanes<V: Lanes>(s: &mut [V; 8], e: EdgeParams) {
+    fn luma_lanes<V: Lanes>(s: &mut [V; 8], e: EdgeParams) -> bool {
         let [p3, p2, p1, p0, q0, q1, q2, q3] = *s;
         let alpha = V::splat(i16::from(e.alpha));
         let beta = V::splat(i16::from(e.beta));
@@ -754,6 +790,9 @@ mod simd {
             .lt(alpha)
             .and(p1.absdiff(p0).lt(beta))
             .and(q1.absdiff(q0).lt(beta));
+        if !mask.any() {
+            return false;
+        }
         let ap = p2.absdiff(p0).lt(beta);
         let aq = q2.absdiff(q0).lt(beta);
         if e.bs >= 4 {
@@ -821,12 +860,14 @@ mod simd {
             s[2] = p1.add(dp);
             s[5] = q1.add(dq);
         }
+        true
     }
 
     /// The chroma filter on 8 lanes `s = [p1, p0, q0, q1]` with two sets of
-    /// parameters: lanes 0..4 use `h[0]`, lanes 4..8 `h[1]`.
+    /// parameters: lanes 0..4 use `h[0]`, lanes 4..8 `h[1]`. Returns false,
+    /// with `s` untouched, when no lane passes the alpha / beta test.
     #[inline(always)]
-    fn chroma_lanes<V: Lanes>(s: &mut [V; 4], h: [EdgeParams; 2]) {
+    fn chroma_lanes<V: Lanes>(s: &mut [V; 4], h: [EdgeParams; 2]) -> bool {
         let [p1, p0, q0, q1] = *s;
         let lanes = |f: fn(&EdgeParams) -> i16| {
             let (a, b) = (f(&h[0]), f(&h[1]));
@@ -842,6 +883,9 @@ mod simd {
             .lt(alpha)
             .and(p1.absdiff(p0).lt(beta))
             .and(q1.absdiff(q0).lt(beta));
+        if !mask.any() {
+            return false;
+        }
         let two = V::splat(2);
         let p0s = p1.add(p1).add(p0).add(q1).add(two).shr2();
         let q0s = q1.add(q1).add(q0).add(p1).add(two).shr2();
@@ -851,6 +895,7 @@ mod simd {
         let d = d.max(V::splat(0).sub(tc)).min(tc);
         s[1] = V::select(mask, V::select(strong, p0s, p0.add(d)), p0);
         s[2] = V::select(mask, V::select(strong, q0s, q0.sub(d)), q0);
+        true
     }
 
     /// Whether an 8x8 tile whose rows start at `at + r * stride` fits.
@@ -878,8 +923,9 @@ mod simd {
             return false;
         }
         let mut c = load_columns::<V>(data, at, stride);
-        luma_lanes(&mut c, e);
-        store_columns(data, at, stride, c);
+        if luma_lanes(&mut c, e) {
+            store_columns(data, at, stride, c);
+        }
         true
     }
 
@@ -899,7 +945,9 @@ mod simd {
         }
         let row = |k: usize| V::from_u64(load8(data, at + k * stride)).widen_lo();
         let mut r: [V; 8] = [row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)];
-        luma_lanes(&mut r, e);
+        if !luma_lanes(&mut r, e) {
+            return true;
+        }
         for (k, v) in r.iter().enumerate().take(7).skip(1) {
             let (lo, _) = v.pack(*v).to_u64s();
             store8(data, at + k * stride, lo);
@@ -923,7 +971,9 @@ mod simd {
         }
         let mut c = load_columns::<V>(data, at, stride);
         let mut s = [c[2], c[3], c[4], c[5]];
-        chroma_lanes(&mut s, h);
+        if !chroma_lanes(&mut s, h) {
+            return true;
+        }
         c[3] = s[1];
         c[4] = s[2];
         store_columns(data, at, stride, c);
@@ -951,10 +1001,86 @@ mod simd {
         }
         let row = |k: usize| V::from_u64(load8(data, at + k * stride)).widen_lo();
         let mut s: [V; 4] = [row(0), row(1), row(2), row(3)];
-        chroma_lanes(&mut s, h);
+        if !chroma_lanes(&mut s, h) {
+            return true;
+        }
         for (k, v) in s.iter().enumerate().take(3).skip(1) {
             let (lo, _) = v.pack(*v).to_u64s();
             store8(data, at + k * stride, lo);
+        }
+        true
+    }
+
+    /// Two horizontal luma edges side by side: 16 columns from `q0`,
+    /// columns 0..8 with `e[0]`, 8..16 with `e[1]` (each half exactly as
+    /// [`luma_horizontal`] filters it; an inactive half is left as it is).
+    /// Rows are read and written 16 bytes at a time.
+    #[inline(always)]
+    pub(super) fn luma_horizontal_pair<V: Lanes>(
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        e: [EdgeParams; 2],
+    ) -> bool {
+        let Some(at) = stride.checked_mul(4).and_then(|o| q0.checked_sub(o)) else {
+            return false;
+        };
+        if !rows16_fit(data.len(), at, stride, 8) {
+            return false;
+        }
+        let rows: [V; 8] = [
+            load16(data, at),
+            load16(data, at + stride),
+            load16(data, at + 2 * stride),
+            load16(data, at + 3 * stride),
+            load16(data, at + 4 * stride),
+            load16(data, at + 5 * stride),
+            load16(data, at + 6 * stride),
+            load16(data, at + 7 * stride),
+        ];
+        let mut lo = rows.map(|r| r.widen_lo());
+        let mut hi = rows.map(|r| r.widen_hi());
+        let lo_changed = e[0].active() && luma_lanes(&mut lo, e[0]);
+        let hi_changed = e[1].active() && luma_lanes(&mut hi, e[1]);
+        if !lo_changed && !hi_changed {
+            return true;
+        }
+        for k in 1..7 {
+            store16(data, at + k * stride, lo[k].pack(hi[k]));
+        }
+        true
+    }
+
+    /// Two horizontal chroma edges side by side: 16 columns from `q0`,
+    /// columns 0..8 with `h[0]` (as [`chroma_horizontal`]), 8..16 with `h[1]`.
+    #[inline(always)]
+    pub(super) fn chroma_horizontal_pair<V: Lanes>(
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        h: [[EdgeParams; 2]; 2],
+    ) -> bool {
+        let Some(at) = stride.checked_mul(2).and_then(|o| q0.checked_sub(o)) else {
+            return false;
+        };
+        if !rows16_fit(data.len(), at, stride, 4) {
+            return false;
+        }
+        let rows: [V; 4] = [
+            load16(data, at),
+            load16(data, at + stride),
+            load16(data, at + 2 * stride),
+            load16(data, at + 3 * stride),
+        ];
+        let mut lo = rows.map(|r| r.widen_lo());
+        let mut hi = rows.map(|r| r.widen_hi());
+        let lo_changed = chroma_lanes(&mut lo, h[0]);
+        let hi_changed = chroma_lanes(&mut hi, h[1]);
+        if !lo_changed && !hi_changed {
+            return true;
+        }
+        for k in 1..3 {
+            store16(data, at + k * stride, lo[k].pack(hi[k]));
         }
         true
     }
@@ -1049,6 +1175,18 @@ mod simd {
                 }
             }
             #[inline(always)]
+            fn from_bytes(b: [u8; 16]) -> Self {
+                // SAFETY: an unaligned load of the 16 bytes of `b`.
+                Native(unsafe { _mm_loadu_si128(b.as_ptr() as *const __m128i) })
+            }
+            #[inline(always)]
+            fn to_bytes(self) -> [u8; 16] {
+                let mut b = [0u8; 16];
+                // SAFETY: an unaligned store to the 16 bytes of `b`.
+                unsafe { _mm_storeu_si128(b.as_mut_ptr() as *mut __m128i, self.0) };
+                b
+            }
+            #[inline(always)]
             fn hi_half(self) -> Self {
                 Native(unsafe { _mm_unpackhi_epi64(self.0, self.0) })
             }
@@ -1083,6 +1221,10 @@ mod simd {
             #[inline(always)]
             fn pack(self, o: Self) -> Self {
                 Native(unsafe { _mm_packus_epi16(self.0, o.0) })
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                unsafe { _mm_movemask_epi8(self.0) != 0 }
             }
         }
     }
@@ -1167,6 +1309,18 @@ mod simd {
                 )
             }
             #[inline(always)]
+            fn from_bytes(b: [u8; 16]) -> Self {
+                // SAFETY: an unaligned load of the 16 bytes of `b`.
+                Native(unsafe { v128_load(b.as_ptr() as *const v128) })
+            }
+            #[inline(always)]
+            fn to_bytes(self) -> [u8; 16] {
+                let mut b = [0u8; 16];
+                // SAFETY: an unaligned store to the 16 bytes of `b`.
+                unsafe { v128_store(b.as_mut_ptr() as *mut v128, self.0) };
+                b
+            }
+            #[inline(always)]
             fn hi_half(self) -> Self {
                 Native(i64x2_shuffle::<1, 1>(self.0, self.0))
             }
@@ -1218,6 +1372,10 @@ mod simd {
             #[inline(always)]
             fn pack(self, o: Self) -> Self {
                 Native(u8x16_narrow_i16x8(self.0, o.0))
+            }
+            #[inline(always)]
+            fn any(self) -> bool {
+                v128_any_true(self.0)
             }
         }
     }
@@ -1312,6 +1470,59 @@ mod kernel {
         let _ = b;
         chroma_segment_scalar(data, q0, stride, 1, 8, 0, h);
     }
+
+    /// Two luma segments side by side (16 columns from `q0`): the same as
+    /// [`luma_horizontal`] at `q0` with `e[0]` and at `q0 + 8` with `e[1]`
+    /// (an inactive one is skipped).
+    #[inline]
+    pub(super) fn luma_horizontal_pair(
+        b: Backend,
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        e: [EdgeParams; 2],
+    ) {
+        #[cfg(any(
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        ))]
+        if b == Backend::Simd
+            && super::simd::luma_horizontal_pair::<super::simd::Native>(data, q0, stride, e)
+        {
+            return;
+        }
+        for (k, e) in e.into_iter().enumerate() {
+            if e.active() {
+                luma_horizontal(b, data, q0.saturating_add(8 * k), stride, e);
+            }
+        }
+    }
+
+    /// Two chroma segments side by side: [`chroma_horizontal`] at `q0` with
+    /// `h[0]` and at `q0 + 8` with `h[1]`.
+    #[inline]
+    pub(super) fn chroma_horizontal_pair(
+        b: Backend,
+        data: &mut [u8],
+        q0: usize,
+        stride: usize,
+        h: [[EdgeParams; 2]; 2],
+    ) {
+        #[cfg(any(
+            target_arch = "x86_64",
+            all(target_arch = "wasm32", target_feature = "simd128")
+        ))]
+        if b == Backend::Simd
+            && super::simd::chroma_horizontal_pair::<super::simd::Native>(data, q0, stride, h)
+        {
+            return;
+        }
+        for (k, h) in h.into_iter().enumerate() {
+            if h[0].active() || h[1].active() {
+                chroma_horizontal(b, data, q0.saturating_add(8 * k), stride, h);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1378,12 +1589,10 @@ impl<'a> Deblocker<'a> {
         self.params
     }
 
-    #[inline]
-    fn block(&self, bx: usize, by: usize) -> BlockInfo {
-        self.blocks
-            .get(by * self.cols + bx)
-            .copied()
-            .unwrap_or_default()
+    /// Block row `by` (empty if out of range, which `new` rules out).
+    #[inline(always)]
+    fn block_row(&self, by: usize) -> &'a [BlockInfo] {
+        self.blocks.get(by * self.cols..(by + 1) * self.cols).unwrap_or(&[])
     }
 
     /// Plane width and height for `kind`.
@@ -1443,12 +1652,10 @@ impl<'a> Deblocker<'a> {
             let row_at = (y - y0) * stride;
             match kind {
                 PlaneKind::Luma => {
-                    for bx in 1..self.cols {
-                        let e = self.luts.luma_edge(
-                            &self.block(bx - 1, group),
-                            &self.block(bx, group),
-                            bx % 2 == 0,
-                        );
+                    let blocks = self.block_row(group);
+                    for (i, (p, q)) in blocks.iter().zip(blocks.iter().skip(1)).enumerate() {
+                        let bx = i + 1;
+                        let e = self.luts.luma_edge(p, q, bx % 2 == 0);
                         if !e.active() {
                             continue;
                         }
@@ -1462,18 +1669,12 @@ impl<'a> Deblocker<'a> {
                 }
                 PlaneKind::Chroma => {
                     // Chroma rows 8m..8m+8: luma block rows 2m and 2m + 1.
-                    for mx in 1..self.cols / 2 {
-                        let (pb, qb) = (2 * mx - 1, 2 * mx);
-                        let h = [
-                            self.luts.chroma_edge(
-                                &self.block(pb, 2 * group),
-                                &self.block(qb, 2 * group),
-                            ),
-                            self.luts.chroma_edge(
-                                &self.block(pb, 2 * group + 1),
-                                &self.block(qb, 2 * group + 1),
-                            ),
-                        ];
+                    let (upper, lower) = (self.block_row(2 * group), self.block_row(2 * group + 1));
+                    // Luma block columns 2mx - 1 (p) and 2mx (q), mx >= 1.
+                    let pairs = |row: &'a [BlockInfo]| row.get(1..).unwrap_or(&[]).chunks_exact(2);
+                    for (i, (u, l)) in pairs(upper).zip(pairs(lower)).enumerate() {
+                        let mx = i + 1;
+                        let h = [self.luts.chroma_edge(&u[0], &u[1]), self.luts.chroma_edge(&l[0], &l[1])];
                         if !h[0].active() && !h[1].active() {
                             continue;
                         }
@@ -1525,38 +1726,70 @@ impl<'a> Deblocker<'a> {
             let row_at = (y - y0) * stride;
             match kind {
                 PlaneKind::Luma => {
-                    for bx in 0..self.cols {
-                        let e = self.luts.luma_edge(
-                            &self.block(bx, k - 1),
-                            &self.block(bx, k),
-                            k % 2 == 0,
-                        );
-                        if e.active() {
-                            kernel::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e);
+                    // Two 8-column segments (one macroblock's width) a call:
+                    // `cols` is even (the width is a multiple of 16).
+                    let (above, below) = (self.block_row(k - 1), self.block_row(k));
+                    let mb_edge = k % 2 == 0;
+                    for (i, (p, q)) in above.chunks_exact(2).zip(below.chunks_exact(2)).enumerate() {
+                        let bx = 2 * i;
+                        let e = [self.luts.luma_edge(&p[0], &q[0], mb_edge), self.luts.luma_edge(&p[1], &q[1], mb_edge)];
+                        match (e[0].active(), e[1].active()) {
+                            (false, false) => {}
+                            (true, false) => {
+                                kernel::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e[0])
+                            }
+                            (false, true) => kernel::luma_horizontal(
+                                self.backend,
+                                data,
+                                row_at + 8 * bx + 8,
+                                stride,
+                                e[1],
+                            ),
+                            (true, true) => {
+                                kernel::luma_horizontal_pair(self.backend, data, row_at + 8 * bx, stride, e)
+                            }
                         }
                     }
                 }
                 PlaneKind::Chroma => {
                     // Chroma edge k: luma block rows 2k - 1 (p) and 2k (q);
                     // columns 8m..8m+8: luma block columns 2m and 2m + 1.
-                    let (pr, qr) = (2 * k - 1, 2 * k);
-                    for mx in 0..self.cols / 2 {
-                        let h = [
-                            self.luts
-                                .chroma_edge(&self.block(2 * mx, pr), &self.block(2 * mx, qr)),
-                            self.luts.chroma_edge(
-                                &self.block(2 * mx + 1, pr),
-                                &self.block(2 * mx + 1, qr),
-                            ),
-                        ];
-                        if h[0].active() || h[1].active() {
-                            kernel::chroma_horizontal(
-                                self.backend,
-                                data,
-                                row_at + 8 * mx,
-                                stride,
-                                h,
-                            );
+                    // Chroma edge k: luma block rows 2k - 1 (p) and 2k (q).
+                    let (above, below) = (self.block_row(2 * k - 1), self.block_row(2 * k));
+                    let halves = |mx: usize| match (above.get(2 * mx..2 * mx + 2), below.get(2 * mx..2 * mx + 2)) {
+                        (Some(p), Some(q)) => [self.luts.chroma_edge(&p[0], &q[0]), self.luts.chroma_edge(&p[1], &q[1])],
+                        _ => [EdgeParams::OFF; 2],
+                    };
+                    let active = |h: &[EdgeParams; 2]| h[0].active() || h[1].active();
+                    // Two macroblocks (16 columns) a call where both filter.
+                    let mut mx = 0;
+                    while mx < self.cols / 2 {
+                        let h = halves(mx);
+                        if mx + 1 < self.cols / 2 {
+                            let h1 = halves(mx + 1);
+                            match (active(&h), active(&h1)) {
+                                (true, true) => kernel::chroma_horizontal_pair(
+                                    self.backend,
+                                    data,
+                                    row_at + 8 * mx,
+                                    stride,
+                                    [h, h1],
+                                ),
+                                (a, b) => {
+                                    if a {
+                                        kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                                    }
+                                    if b {
+                                        kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx + 8, stride, h1);
+                                    }
+                                }
+                            }
+                            mx += 2;
+                        } else {
+                            if active(&h) {
+                                kernel::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                            }
+                            mx += 1;
                         }
                     }
                 }

@@ -487,6 +487,9 @@ impl LumaWindow {
         if fx == 0 && fy == 0 && copy_interior(reference, ix, iy, width, height, out, out_stride) {
             return Ok(());
         }
+        if predict_direct_fastest(reference, ix, iy, fx, fy, width, height, out, out_stride) {
+            return Ok(());
+        }
         let planes = Planes::for_fraction(fx, fy);
         let mut ty = 0;
         while ty < height {
@@ -539,6 +542,50 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
         _ => rows.for_each(|(src, dst)| dst[..width].copy_from_slice(&src[..width])),
     }
     true
+}
+
+/// The SIMD twins' shortcut past the window (`predict_direct_twin`):
+/// true when it predicted the
+/// block, which needs a width that is a multiple of 8 and its whole source
+/// rectangle (two samples left and above, four right and below) inside the
+/// plane. Builds without a twin always take the window.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn predict_direct_fastest(
+    reference: &PlaneRef<'_>,
+    ix: i64,
+    iy: i64,
+    fx: u32,
+    fy: u32,
+    width: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) -> bool {
+    let (sx, sy) = (ix - 2, iy - 2);
+    let inside = sx >= 0
+        && sy >= 0
+        && sx + width as i64 + 6 <= reference.width() as i64
+        && sy + height as i64 + 6 <= reference.height() as i64;
+    if !inside {
+        return false;
+    }
+    let Some(src) = reference.data().get(sy as usize * reference.stride() + sx as usize..) else {
+        return false;
+    };
+    let ss = reference.stride();
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm::predict_direct_twin(src, ss, fx, fy, width, height, out, out_stride);
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    return x86::predict_direct_twin(src, ss, fx, fy, width, height, out, out_stride);
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    )))]
+    {
+        let _ = (src, ss, fx, fy, width, height, out, out_stride);
+        false
+    }
 }
 
 /// `compute_planes` by the fastest kernel of this build: the SIMD twin

@@ -273,12 +273,13 @@ impl<'a> RangeDecoder<'a> {
     pub fn decode(&mut self, model: &mut BitModel) -> bool {
         let bound = (self.range >> PROB_BITS) * u32::from(model.p1);
         let bit = self.code < bound;
-        if bit {
-            self.range = bound;
-        } else {
-            self.code -= bound;
-            self.range -= bound;
-        }
+        // Both outcomes computed and one kept by mask, with no branch: the
+        // bit is what the coder could not predict, so a branch on it is
+        // mispredicted often. (1: range = bound; 0: code and range lose
+        // bound.)
+        let one = u32::from(bit).wrapping_neg();
+        self.code -= bound & !one;
+        self.range = (bound & one) | (self.range.wrapping_sub(bound) & !one);
         model.observe(bit);
         self.normalise();
         bit
@@ -289,9 +290,8 @@ impl<'a> RangeDecoder<'a> {
     pub fn decode_bypass(&mut self) -> bool {
         self.range >>= 1;
         let bit = self.code >= self.range;
-        if bit {
-            self.code -= self.range;
-        }
+        // Branch-free, as in `decode`.
+        self.code -= self.range & u32::from(bit).wrapping_neg();
         self.normalise();
         bit
     }

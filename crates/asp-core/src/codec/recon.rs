@@ -320,7 +320,7 @@ pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stri
             let _ = transform::inverse_add_dc_8x8(dc, dst, stride);
         }
         Some(last) => {
-            let mut coeffs = [0i32; 64];
+            let mut coeffs = zeroed_coefficients();
             for (&level, &raster) in levels_in_scan[..=last].iter().zip(&quant::ZIGZAG_8X8) {
                 if level != 0 {
                     let raster = usize::from(raster);
@@ -329,6 +329,29 @@ pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stri
             }
             let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
         }
+    }
+}
+
+/// 64 zero coefficients. On wasm32, LLVM turns `[0; 64]` (256 bytes) into
+/// a `memory.fill`, which V8 runs as a call out of the wasm code, once per
+/// coded 8x8 block; a zero it cannot see through makes it 16 vector stores
+/// instead (with simd128; 64 word stores without). Elsewhere the memset is
+/// inlined anyway.
+#[inline(always)]
+fn zeroed_coefficients() -> [i32; 64] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let zero = core::arch::wasm32::i32x4_splat(core::hint::black_box(0));
+        // SAFETY: both are 256 bytes of plain integers (any bits are valid).
+        unsafe { core::mem::transmute::<[core::arch::wasm32::v128; 16], [i32; 64]>([zero; 16]) }
+    }
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
+    {
+        [core::hint::black_box(0); 64]
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        [0; 64]
     }
 }
 

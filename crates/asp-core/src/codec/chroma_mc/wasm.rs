@@ -44,6 +44,9 @@ pub(super) fn blend_rows_simd128<const W: usize>(
         data.get((by + y) * stride + bx..)
             .and_then(|r| r.get(..W + 1))
     };
+    // A vector whole-sample in y (no lower row) or in x (no right column):
+    // the terms of zero weight are left out below (they add nothing).
+    let (no_lower, no_right) = (w_c == 0 && w_d == 0, w_b == 0 && w_d == 0);
     let (w_a, w_b, w_c, w_d) = (
         u16x8_splat(w_a),
         u16x8_splat(w_b),
@@ -59,6 +62,81 @@ pub(super) fn blend_rows_simd128<const W: usize>(
         let lower = i16x8_add(i16x8_mul(w_c, bottom), i16x8_mul(w_d, bottom1));
         round(i16x8_add(upper, lower))
     };
+    // The whole block in one check (rows `by..=by + height`, `W + 1`
+    // samples each; `height` output rows of `W`): then the rows go by
+    // pointer, with no per-row checks. Otherwise, row by row, checked.
+    let src_end = (by + height)
+        .checked_mul(stride)
+        .and_then(|o| o.checked_add(bx + W + 1));
+    let out_end = height
+        .checked_sub(1)
+        .and_then(|h| h.checked_mul(out_stride))
+        .and_then(|o| o.checked_add(W));
+    if let (Some(src_end), Some(out_end)) = (src_end, out_end) {
+        if src_end <= data.len() && out_end <= out.len() {
+            // SAFETY: row `r` (0..=height) of the source starts at
+            // `(by + r) * stride + bx` and its `W + 1` samples end at or
+            // before `src_end`; output row `r` (0..height) starts at
+            // `r * out_stride` and its `W` bytes end at or before `out_end`.
+            // Loads of 8 (W = 8) or 4 (W = 4) at offsets 0 and 1 stay
+            // within the `W + 1` samples.
+            unsafe {
+                let mut src = data.as_ptr().add(by * stride + bx);
+                let mut dst = out.as_mut_ptr();
+                if W == 8 && no_lower {
+                    for _ in 0..height {
+                        let (top, top1) = (u16x8_load_extend_u8x8(src), u16x8_load_extend_u8x8(src.add(1)));
+                        let v = round(i16x8_add(i16x8_mul(w_a, top), i16x8_mul(w_b, top1)));
+                        v128_store64_lane::<0>(v, dst as *mut u64);
+                        src = src.add(stride);
+                        dst = dst.add(out_stride);
+                    }
+                } else if W == 8 && no_right {
+                    let mut top = u16x8_load_extend_u8x8(src);
+                    for _ in 0..height {
+                        src = src.add(stride);
+                        let bottom = u16x8_load_extend_u8x8(src);
+                        let v = round(i16x8_add(i16x8_mul(w_a, top), i16x8_mul(w_c, bottom)));
+                        v128_store64_lane::<0>(v, dst as *mut u64);
+                        dst = dst.add(out_stride);
+                        top = bottom;
+                    }
+                } else if W == 8 {
+                    let (mut top, mut top1) = (u16x8_load_extend_u8x8(src), u16x8_load_extend_u8x8(src.add(1)));
+                    for _ in 0..height {
+                        src = src.add(stride);
+                        let (bottom, bottom1) = (u16x8_load_extend_u8x8(src), u16x8_load_extend_u8x8(src.add(1)));
+                        v128_store64_lane::<0>(weigh(top, top1, bottom, bottom1), dst as *mut u64);
+                        dst = dst.add(out_stride);
+                        (top, top1) = (bottom, bottom1);
+                    }
+                } else {
+                    // Two rows a vector, as below: lanes 0..4 row `r`,
+                    // lanes 4..8 row `r + 1`.
+                    let pair = |a: *const u8, b: *const u8| {
+                        let v = v128_load32_zero(a as *const u32);
+                        u16x8_extend_low_u8x16(v128_load32_lane::<1>(v, b as *const u32))
+                    };
+                    let mut left = height;
+                    while left >= 2 {
+                        let (r1, r2) = (src.add(stride), src.add(2 * stride));
+                        let v = weigh(pair(src, r1), pair(src.add(1), r1.add(1)), pair(r1, r2), pair(r1.add(1), r2.add(1)));
+                        v128_store32_lane::<0>(v, dst as *mut u32);
+                        v128_store32_lane::<1>(v, dst.add(out_stride) as *mut u32);
+                        src = r2;
+                        dst = dst.add(2 * out_stride);
+                        left -= 2;
+                    }
+                    if left == 1 {
+                        let r1 = src.add(stride);
+                        let v = weigh(pair(src, src), pair(src.add(1), src.add(1)), pair(r1, r1), pair(r1.add(1), r1.add(1)));
+                        v128_store32_lane::<0>(v, dst as *mut u32);
+                    }
+                }
+            }
+            return true;
+        }
+    }
     let mut rows = out.chunks_mut(out_stride.max(1)).take(height);
     if W == 8 {
         let Some(first) = at(0) else { return true };

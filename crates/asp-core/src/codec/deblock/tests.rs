@@ -313,6 +313,59 @@ fn simd_matches_scalar_kernels() {
     }
 }
 
+/// The 16-column horizontal kernels equal the scalar reference on each
+/// 8-column half, with independent (possibly inactive) parameters.
+#[test]
+fn simd_pairs_match_scalar_kernels() {
+    let mut rng = Rng(11);
+    let mut changed = [0usize; 2];
+    for iter in 0..20_000 {
+        let stride = 16 + rng.below(24) as usize;
+        let mut buf: Vec<u8> = vec![0; stride * 8 + 16];
+        let base = rng.range(0, 255);
+        let step = if rng.coin(50) { rng.range(-20, 20) } else { rng.range(-255, 255) };
+        let noise = rng.range(0, 12);
+        for y in 0..8 {
+            for x in 0..stride {
+                let v = base + if y < 4 { 0 } else { step } + rng.range(-noise, noise);
+                buf[y * stride + x] = v.clamp(0, 255) as u8;
+            }
+        }
+        let p = DeblockParams {
+            offset_a: rng.range(-12, 12) as i8,
+            offset_b: rng.range(-12, 12) as i8,
+            chroma_qp_offset: 0,
+        };
+        let edge = |rng: &mut Rng| {
+            let qp = match iter % 10 {
+                0 => 0,
+                1 => 51,
+                _ => rng.range(0, 51),
+            };
+            EdgeParams::new(rng.range(0, 4) as u8, qp, &p)
+        };
+        let e = [edge(&mut rng), edge(&mut rng)];
+        let h = [[edge(&mut rng), edge(&mut rng)], [edge(&mut rng), edge(&mut rng)]];
+        // Edge at row 4, starting at a random column that leaves 16.
+        let x = rng.below((stride - 16 + 1) as u64) as usize;
+        let (mut a, mut b) = (buf.clone(), buf.clone());
+        luma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, e[0]);
+        luma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, e[1]);
+        kernel::luma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, e);
+        assert_eq!(a, b, "luma iter {iter} stride {stride} x {x} e {e:?}");
+        changed[0] += usize::from(a != buf);
+        let (mut a, mut b) = (buf.clone(), buf.clone());
+        chroma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, 0, h[0]);
+        chroma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, 0, h[1]);
+        kernel::chroma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, h);
+        assert_eq!(a, b, "chroma iter {iter} stride {stride} x {x} h {h:?}");
+        changed[1] += usize::from(a != buf);
+    }
+    for c in changed {
+        assert!(c > 2_000, "{changed:?}");
+    }
+}
+
 #[test]
 fn simd_matches_scalar_frames() {
     let mut rng = Rng(7);
@@ -703,6 +756,10 @@ fn kernels_out_of_range_are_harmless() {
             kernel::luma_horizontal(b, &mut buf, q0, 8, e);
             kernel::chroma_vertical(b, &mut buf, q0, usize::MAX, [e, e]);
             kernel::chroma_horizontal(b, &mut buf, q0, usize::MAX / 2, [e, e]);
+            kernel::luma_horizontal_pair(b, &mut buf, q0, 8, [e, e]);
+            kernel::luma_horizontal_pair(b, &mut buf, q0, usize::MAX / 4, [e, e]);
+            kernel::chroma_horizontal_pair(b, &mut buf, q0, 8, [[e, e], [e, e]]);
+            kernel::chroma_horizontal_pair(b, &mut buf, q0, usize::MAX / 2, [[e, e], [e, e]]);
         }
     }
 }

@@ -64,6 +64,33 @@ fn round_half(t: v128) -> v128 {
     u8x16_narrow_i16x8(v, v)
 }
 
+/// The centre half-pel samples `j` from the unrounded horizontal taps
+/// `t` of six consecutive rows (eight columns, `i16` lanes):
+/// `clip((j1 + 512) >> 10)` with `j1` the vertical tap over them, as eight
+/// bytes in the low half.
+#[inline(always)]
+fn centre8(t: [v128; 6]) -> v128 {
+    // Pairs for the dot products: (outer, centre) by (1, 20) and
+    // (inner, 512) by (-5, 1) give j1 + 512 in `i32`.
+    let by_1_20 = i16x8(1, 20, 1, 20, 1, 20, 1, 20);
+    let by_m5_1 = i16x8(-5, 1, -5, 1, -5, 1, -5, 1);
+    let rounding = i16x8_splat(512);
+    let outer = i16x8_add(t[0], t[5]);
+    let inner = i16x8_add(t[1], t[4]);
+    let middle = i16x8_add(t[2], t[3]);
+    let half = |lo: bool| {
+        let (om, ir) = if lo {
+            (interleave_lo16(outer, middle), interleave_lo16(inner, rounding))
+        } else {
+            (interleave_hi16(outer, middle), interleave_hi16(inner, rounding))
+        };
+        let j = i32x4_add(i32x4_dot_i16x8(om, by_1_20), i32x4_dot_i16x8(ir, by_m5_1));
+        i32x4_shr(j, 10)
+    };
+    let j = i16x8_narrow_i32x4(half(true), half(false));
+    u8x16_narrow_i16x8(j, j)
+}
+
 /// Stores the low eight bytes of `v` at `p`.
 ///
 /// # Safety
@@ -174,11 +201,6 @@ pub(super) fn compute_planes_twin(
         }
         if centre {
             let (tmp, ctr) = (tmp.as_ptr(), ctr.as_mut_ptr());
-            // Pairs for the dot products: (outer, centre) by (1, 20) and
-            // (inner, 512) by (-5, 1) give j1 + 512 in `i32`.
-            let by_1_20 = i16x8(1, 20, 1, 20, 1, 20, 1, 20);
-            let by_m5_1 = i16x8(-5, 1, -5, 1, -5, 1, -5, 1);
-            let rounding = i16x8_splat(512);
             // Down each column block, each intermediate row loaded once.
             columns(w, |x| {
                 let row = |r: usize| v128_load(tmp.add(r * WINDOW_MAX + x) as *const v128);
@@ -186,30 +208,161 @@ pub(super) fn compute_planes_twin(
                     (row(0), row(1), row(2), row(3), row(4));
                 for y in 0..h {
                     let t5 = row(y + 5);
-                    let outer = i16x8_add(t0, t5);
-                    let inner = i16x8_add(t1, t4);
-                    let middle = i16x8_add(t2, t3);
-                    let half = |lo: bool| {
-                        let (om, ir) = if lo {
-                            (
-                                interleave_lo16(outer, middle),
-                                interleave_lo16(inner, rounding),
-                            )
-                        } else {
-                            (
-                                interleave_hi16(outer, middle),
-                                interleave_hi16(inner, rounding),
-                            )
-                        };
-                        let j =
-                            i32x4_add(i32x4_dot_i16x8(om, by_1_20), i32x4_dot_i16x8(ir, by_m5_1));
-                        i32x4_shr(j, 10)
-                    };
-                    let j = i16x8_narrow_i32x4(half(true), half(false));
-                    store8(ctr.add(y * WINDOW_MAX + x), u8x16_narrow_i16x8(j, j));
+                    store8(ctr.add(y * WINDOW_MAX + x), centre8([t0, t1, t2, t3, t4, t5]));
                     (t0, t1, t2, t3, t4) = (t1, t2, t3, t4, t5);
                 }
             });
+        }
+    }
+    true
+}
+
+/// Eight samples of phase `P` (0 = integer `G`, 1 = horizontal `b`,
+/// 2 = vertical `h`; see `quarter_sample_sources`) at window position
+/// `(xx, yy)`, as the low eight bytes, computed straight from the source
+/// rectangle (`at(r, c)`: its row `r`, column `c`; the window's sample
+/// `(0, 0)` is the source's `(2, 2)`), exactly as `compute_planes` would
+/// put them in the `full`, `hor` or `ver` plane.
+///
+/// # Safety
+/// The source samples read are readable: rows `yy..yy + 6` (`P` = 2) or
+/// row `yy + 2`, columns `xx..xx + 13` (`P` = 1) or `xx + 2..xx + 10`.
+#[inline(always)]
+unsafe fn phase8<const P: usize>(at: &impl Fn(usize, usize) -> *const u8, ss: usize, xx: usize, yy: usize) -> v128 {
+    unsafe {
+        match P {
+            0 => v128_load64_zero(at(yy + 2, xx + 2) as *const u64),
+            1 => round_half(tap_at(at(yy + 2, xx), 1)),
+            _ => round_half(tap_at(at(yy, xx + 2), ss)),
+        }
+    }
+}
+
+/// The rows of [`predict_direct_twin`] for sources `P` at offset `p` and,
+/// unless `Q` is 3, `Q` at offset `q` (their rounded average).
+///
+/// # Safety
+/// As [`predict_direct_twin`] checks.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn direct_rows<const P: usize, const Q: usize>(
+    s: *const u8,
+    ss: usize,
+    p: (usize, usize),
+    q: (usize, usize),
+    width: usize,
+    height: usize,
+    o: *mut u8,
+    os: usize,
+) {
+    unsafe {
+        let at = |r: usize, c: usize| s.add(r * ss + c);
+        for y in 0..height {
+            let mut x = 0;
+            while x < width {
+                let a = phase8::<P>(&at, ss, x + p.0, y + p.1);
+                let v = if Q == 3 { a } else { u8x16_avgr(a, phase8::<Q>(&at, ss, x + q.0, y + q.1)) };
+                store8(o.add(y * os + x), v);
+                x += 8;
+            }
+        }
+    }
+}
+
+/// The rows of [`predict_direct_twin`] for the positions with centre
+/// samples `j`: alone (`O` = 0), or averaged with the horizontal half-pel
+/// `b` (`O` = 1, `off` its row offset) or the vertical one `h` (`O` = 2,
+/// `off` its column offset). Down each column block, the horizontal taps
+/// of the six rows a centre sample needs slide along (each computed once);
+/// `b` is one of them rounded, `h` the vertical tap of six source rows.
+///
+/// # Safety
+/// As [`predict_direct_twin`] checks.
+#[inline(always)]
+unsafe fn direct_centre_rows<const O: usize>(
+    s: *const u8,
+    ss: usize,
+    off: usize,
+    width: usize,
+    height: usize,
+    o: *mut u8,
+    os: usize,
+) {
+    unsafe {
+        let at = |r: usize, c: usize| s.add(r * ss + c);
+        let mut x = 0;
+        while x < width {
+            let htap = |r: usize| tap_at(at(r, x), 1);
+            let mut t = [htap(0), htap(1), htap(2), htap(3), htap(4), htap(4)];
+            for y in 0..height {
+                t[5] = htap(y + 5);
+                let j = centre8(t);
+                let v = match O {
+                    0 => j,
+                    1 => u8x16_avgr(j, round_half(t[2 + off])),
+                    _ => u8x16_avgr(j, round_half(tap_at(at(y, x + 2 + off), ss))),
+                };
+                store8(o.add(y * os + x), v);
+                t = [t[1], t[2], t[3], t[4], t[5], t[5]];
+            }
+            x += 8;
+        }
+    }
+}
+
+/// Twin of `LumaWindow::predict_block` for blocks a multiple of 8 wide,
+/// any quarter position: each output sample straight from the source,
+/// with no window planes in between (same values: the same taps and
+/// roundings as `compute_planes`, the same sources and average as
+/// `LumaWindow::blend`). `src` is the block's source rectangle at stride
+/// `ss`: `(width + 6) x (height + 6)` samples, its top-left two samples
+/// above and left of the block's integer position. Returns `false`, having
+/// written nothing, for other widths, or when a buffer is too short.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(super) fn predict_direct_twin(
+    src: &[u8],
+    ss: usize,
+    fx: u32,
+    fy: u32,
+    width: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) -> bool {
+    if width < 8
+        || width % 8 != 0
+        || fx > 3
+        || fy > 3
+        || !holds(src.len(), height + 6, ss, width + 6)
+        || !holds(out.len(), height, out_stride, width)
+    {
+        return false;
+    }
+    let (p, q) = super::quarter_sample_sources(fx, fy);
+    let (s, o) = (src.as_ptr(), out.as_mut_ptr());
+    let (po, qo) = ((p.1, p.2), q.map_or((0, 0), |q| (q.1, q.2)));
+    // SAFETY: the checks above; every column block `x..x + 8` has
+    // `x + 8 <= width`, offsets are 0 or 1, so (see `phase8`) reads stay
+    // within `width + 6` columns and `height + 6` rows of `src`, and writes
+    // within `width` columns of `height` rows of `out`.
+    unsafe {
+        match (p.0, q.map(|q| q.0)) {
+            (0, None) => direct_rows::<0, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (1, None) => direct_rows::<1, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (2, None) => direct_rows::<2, 3>(s, ss, po, qo, width, height, o, out_stride),
+            (0, Some(1)) => direct_rows::<0, 1>(s, ss, po, qo, width, height, o, out_stride),
+            (0, Some(2)) => direct_rows::<0, 2>(s, ss, po, qo, width, height, o, out_stride),
+            (1, Some(2)) => direct_rows::<1, 2>(s, ss, po, qo, width, height, o, out_stride),
+            (2, Some(1)) => direct_rows::<2, 1>(s, ss, po, qo, width, height, o, out_stride),
+            // The centre samples `j` (always at offset 0), alone or with
+            // `b` at row offset 0 or 1 or `h` at column offset 0 or 1.
+            (3, None) => direct_centre_rows::<0>(s, ss, 0, width, height, o, out_stride),
+            (1, Some(3)) => direct_centre_rows::<1>(s, ss, p.2, width, height, o, out_stride),
+            (3, Some(1)) => direct_centre_rows::<1>(s, ss, qo.1, width, height, o, out_stride),
+            (2, Some(3)) => direct_centre_rows::<2>(s, ss, p.1, width, height, o, out_stride),
+            (3, Some(2)) => direct_centre_rows::<2>(s, ss, qo.0, width, height, o, out_stride),
+            _ => return false,
         }
     }
     true
@@ -384,6 +537,58 @@ mod tests {
             tmp
         ));
         assert!(full.iter().chain(hor.iter()).all(|&v| v == 0));
+    }
+
+    #[test]
+    fn predict_direct_equals_window_planes() {
+        let mut rng = Rng(0x05ee_d0fd_1ec7);
+        let mut direct = 0;
+        for iter in 0..4000 {
+            let width = [8, 16, 24, 32][iter % 4];
+            let height = match iter / 4 % 3 {
+                0 => 16,
+                1 => 8,
+                _ => 1 + (rng.next() % 33) as usize,
+            };
+            let (fx, fy) = ((rng.next() % 4) as u32, (rng.next() % 4) as u32);
+            let ss = width + 6 + (rng.next() % 9) as usize;
+            // The last row unpadded, as a plane may be.
+            let src: Vec<u8> = (0..ss * (height + 5) + width + 6).map(|_| rng.sample()).collect();
+            let out_stride = width + (rng.next() % 5) as usize;
+            let fill = rng.next() as u8;
+            let mut got = vec![fill; out_stride * height];
+            assert!(predict_direct_twin(&src, ss, fx, fy, width, height, &mut got, out_stride), "({fx}, {fy}) refused");
+            direct += 1;
+            // The scalar planes of the window one larger each way, blended
+            // as `LumaWindow::blend` does.
+            let mut wnd = LumaWindow::new();
+            let LumaWindow { full, hor, ver, ctr, tmp, .. } = &mut wnd;
+            compute_planes(&src, ss, width + 1, height + 1, Planes::ALL, full, hor, ver, ctr, tmp);
+            let phases = [&wnd.full[..], &wnd.hor[..], &wnd.ver[..], &wnd.ctr[..]];
+            let (p, q) = super::super::quarter_sample_sources(fx, fy);
+            let at = |(phase, dx, dy): (usize, usize, usize), x: usize, y: usize| {
+                phases[phase][(y + dy) * WINDOW_MAX + x + dx]
+            };
+            let mut want = vec![fill; out_stride * height];
+            for y in 0..height {
+                for x in 0..width {
+                    let a = at(p, x, y);
+                    want[y * out_stride + x] = match q {
+                        None => a,
+                        Some(q) => ((a as u16 + at(q, x, y) as u16 + 1) >> 1) as u8,
+                    };
+                }
+            }
+            assert!(want == got, "({fx}, {fy}) {width}x{height} ss {ss}");
+        }
+        assert_eq!(direct, 4000);
+        // Too short a source, or a width not a multiple of 8: refused.
+        let src = vec![1u8; 22 * 22];
+        let mut out = vec![0u8; 16 * 16];
+        assert!(!predict_direct_twin(&src[..100], 22, 1, 0, 16, 16, &mut out, 16));
+        assert!(!predict_direct_twin(&src, 22, 1, 0, 12, 12, &mut out, 16));
+        assert!(!predict_direct_twin(&src, 22, 1, 0, 16, 16, &mut out[..200], 16));
+        assert!(out.iter().all(|&v| v == 0));
     }
 
     #[test]
