@@ -8,6 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { launch } from '../../tests/browser/harness.mjs';
 import { serve } from '../../tools/web/serve.mjs';
 
+/** ASP's bytes over jsmpeg's interpolated at ASP's PSNR-Y (ln bytes linear
+ * in PSNR between -q:v q and q+1), as a sentence fragment. */
+function equalQualityShare(qual) {
+  const [p0, b0, p1, b1, p] = [qual.mpegPsnr, qual.mpegBytes, qual.belowPsnr, qual.belowBytes, qual.aspPsnr].map(Number);
+  if (!(p0 > p1) || !(p >= p1) || !(p <= p0)) return '';
+  const bytes = Math.exp(Math.log(b1) + ((p - p1) / (p0 - p1)) * (Math.log(b0) - Math.log(b1)));
+  return `; at equal PSNR-Y, interpolating jsmpeg's bytes between -q:v ${qual.q} and ${Number(qual.q) + 1} `
+    + `(${qual.belowPsnr} dB, ${(b1 / 1024).toFixed(0)} KiB), ${(100 * qual.aspBytes / bytes).toFixed(0)} %`;
+}
+
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const work = path.resolve(process.argv[2] ?? path.join(root, 'build/bench-browser'));
 const runs = Number(process.env.RUNS) || 3;
@@ -29,7 +39,7 @@ const version = execFileSync('/usr/bin/chromium', ['--version']).toString().trim
 
 const rows = [];
 for (const res of [720, 1080]) {
-  const [, aspPsnr, aspBytes, q, mpegPsnr, mpegBytes] = fs.readFileSync(path.join(work, `bbb${res}.quality`), 'utf8').trim().split(' ');
+  const [, aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes] = fs.readFileSync(path.join(work, `bbb${res}.quality`), 'utf8').trim().split(' ');
   const [width, height] = res === 720 ? [1280, 720] : [1920, 1080];
   const asp = rel(path.join(work, `bbb${res}.asp`));
   const ts = rel(path.join(work, `bbb${res}.ts`));
@@ -47,7 +57,7 @@ for (const res of [720, 1080]) {
   const jsJob = { url: ts, runs, width, height, size: Number(mpegBytes) };
   add('jsmpeg (WASM), decode + WebGL', await pages.plain.evaluate((j) => window.runJsmpeg(j), { ...jsJob, gl: true }));
   add('jsmpeg (WASM), decode + Canvas2D', await pages.plain.evaluate((j) => window.runJsmpeg(j), { ...jsJob, gl: false }));
-  rows.push({ res, quality: { aspPsnr, aspBytes, q, mpegPsnr, mpegBytes } });
+  rows.push({ res, quality: { aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes } });
 }
 for (const b of Object.values(browsers)) await b.close();
 await server.close();
@@ -70,7 +80,8 @@ for (const res of [720, 1080]) {
   const qual = rows.find((r) => r.res === res && r.quality).quality;
   out += `**${res}p** bigbuckbunny, 132 frames: ASP ${(qual.aspBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.aspPsnr} dB; `
     + `mpeg1video -q:v ${qual.q} in MPEG-TS ${(qual.mpegBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.mpegPsnr} dB `
-    + `(ASP uses ${(100 * qual.aspBytes / qual.mpegBytes).toFixed(0)} % of jsmpeg's bytes).\n\n`;
+    + `(ASP uses ${(100 * qual.aspBytes / qual.mpegBytes).toFixed(0)} % of jsmpeg's bytes)`
+    + `${equalQualityShare(qual)}.\n\n`;
   out += '| player | fps, median (min–max) |\n|---|---:|\n';
   for (const r of rows.filter((x) => x.res === res && x.r)) out += `| ${r.what} | ${fmt(r.r)} |\n`;
   out += '\n';
