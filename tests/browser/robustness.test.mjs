@@ -82,39 +82,38 @@ test('a truncated file plays its whole packets, then ends', async () => {
   await finish(page);
 });
 
-test('a dropped connection reconnects with backoff and plays on from a keyframe', async () => {
-  const session = 'drop';
-  const page = await play(liveUrl({ drop: '20', loop: '0', session }));
+/**
+ * A live stream of `small.asp` whose first connection of `session` is lost
+ * after `lost` packets (`knob`: drop= or stall=): the player reports a
+ * reconnection (`reason`), opens a second connection, and plays on from a
+ * keyframe, every frame bit-exact. Returns the page's stats.
+ */
+async function reconnectsAndResumes(knob, session, reason, timeout) {
+  const lost = 20;
+  const page = await play(liveUrl({ [knob]: String(lost), loop: '0', session }), 'ended', timeout);
   const all = await page.evaluate(() => window.player.events);
   const errors = ofType(all, 'error');
-  assert.ok(errors.some((e) => /reconnecting in \d+ ms/.test(e.message)), JSON.stringify(errors));
+  assert.ok(errors.some((e) => reason.test(e.message)), JSON.stringify(errors));
+  assert.ok(errors.every((e) => !e.fatal), JSON.stringify(errors));
   const frames = ofType(all, 'frame');
-  assert.deepEqual(frames.slice(0, 20).map((f) => f.sequence), [...Array(20).keys()]);
-  const after = frames.slice(20);
+  assert.deepEqual(frames.slice(0, lost).map((f) => f.sequence), [...Array(lost).keys()]);
+  const after = frames.slice(lost);
   assert.ok(after.length > 0 && after[0].keyframe, 'frames after the reconnection, from a keyframe');
   for (const f of frames) assert.equal(f.checksum, want[f.sequence]);
   const log = await (await fetch(`${server.url}/_log?session=${session}`)).json();
   assert.equal(log.connections, 2);
   const stats = await page.evaluate(() => window.player.stats);
-  assert.ok(stats.reconnects >= 1);
   await finish(page);
+  return stats;
+}
+
+test('a dropped connection reconnects with backoff and plays on from a keyframe', async () => {
+  const stats = await reconnectsAndResumes('drop', 'drop', /reconnecting in \d+ ms/);
+  assert.ok(stats.reconnects >= 1);
 });
 
 test('a connection that falls silent but stays open is given up after 5 s and reopened', async () => {
-  const session = 'stall';
-  const page = await play(liveUrl({ stall: '20', loop: '0', session }), 'ended', 60000);
-  const all = await page.evaluate(() => window.player.events);
-  const errors = ofType(all, 'error');
-  assert.ok(errors.some((e) => /no data for 5000 ms; reconnecting in \d+ ms/.test(e.message)), JSON.stringify(errors));
-  assert.ok(errors.every((e) => !e.fatal));
-  const frames = ofType(all, 'frame');
-  assert.deepEqual(frames.slice(0, 20).map((f) => f.sequence), [...Array(20).keys()]);
-  const after = frames.slice(20);
-  assert.ok(after.length > 0 && after[0].keyframe, 'frames after the reconnection, from a keyframe');
-  for (const f of frames) assert.equal(f.checksum, want[f.sequence]);
-  const log = await (await fetch(`${server.url}/_log?session=${session}`)).json();
-  assert.equal(log.connections, 2);
-  await finish(page);
+  await reconnectsAndResumes('stall', 'stall', /no data for 5000 ms; reconnecting in \d+ ms/, 60000);
 });
 
 test('a hidden tab drops frames instead of piling them up, and resumes at a keyframe', async () => {
