@@ -6,11 +6,10 @@
 // again before every reconnection, so a restarted server, whose new
 // certificate a fixed `#sha256=` URL would refuse, is found again.
 
+import { Backoff } from './backoff.js';
 import { WebSocketSource } from './websocket.js';
 import { WebTransportSource } from './webtransport.js';
 
-const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 5000;
 
 /** The transport a description offers, as `{ url, Source, options }`. */
 export function transportFor(description, sessionUrl) {
@@ -35,7 +34,7 @@ export class SessionSource {
     this.canTalkBack = true;
     this.inner = null;
     this.closed = false;
-    this.backoff = BACKOFF_FIRST_MS;
+    this.backoff = new Backoff();
     this.timer = null;
     this.abort = null;
   }
@@ -70,7 +69,7 @@ export class SessionSource {
     const inner = new Source(url.href, {
       open: () => this.handlers.open(),
       data: (bytes) => {
-        this.backoff = BACKOFF_FIRST_MS;
+        this.backoff.reset();
         this.handlers.data(bytes);
       },
       end: () => this.handlers.end(),
@@ -89,8 +88,7 @@ export class SessionSource {
   }
 
   retry(reason) {
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    const delay = this.backoff.next();
     this.handlers.reconnecting(delay, reason);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), delay);

@@ -5,10 +5,9 @@
 // for any reason but a normal end (code 1000), or that falls silent, is
 // reopened with backoff.
 
+import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
 
-const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 5000;
 
 export class WebSocketSource {
   /**
@@ -23,7 +22,7 @@ export class WebSocketSource {
     this.canTalkBack = true;
     this.socket = null;
     this.closed = false;
-    this.backoff = BACKOFF_FIRST_MS;
+    this.backoff = new Backoff();
     this.timer = null;
     this.bytes = 0;
     this.silence = new SilenceWatch();
@@ -44,7 +43,7 @@ export class WebSocketSource {
     };
     socket.onmessage = (e) => {
       if (!(e.data instanceof ArrayBuffer)) return; // text is not ours
-      this.backoff = BACKOFF_FIRST_MS;
+      this.backoff.reset();
       this.bytes += e.data.byteLength;
       this.silence.heard();
       this.handlers.data(e.data);
@@ -71,8 +70,7 @@ export class WebSocketSource {
     socket.onmessage = null;
     socket.onclose = null;
     socket.close();
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    const delay = this.backoff.next();
     // Scheduled before the report: a handler may close this source.
     this.timer = setTimeout(() => this.connect(), delay);
     this.handlers.reconnecting(delay, reason);

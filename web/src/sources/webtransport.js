@@ -7,10 +7,9 @@
 // needs its SHA-256 (options.certificateHash: bytes or hex). A session that
 // falls silent counts as lost (see silence.js).
 
+import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
 
-const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 5000;
 
 /** The certificate hash as bytes, from bytes, an array or a hex string. */
 function certificateHash(value) {
@@ -34,7 +33,7 @@ export class WebTransportSource {
     this.transport = null;
     this.writer = null;
     this.closed = false;
-    this.backoff = BACKOFF_FIRST_MS;
+    this.backoff = new Backoff();
     this.timer = null;
     this.bytes = 0;
     this.silence = new SilenceWatch();
@@ -78,8 +77,7 @@ export class WebTransportSource {
       } catch {
         // already closed
       }
-      const delay = this.backoff;
-      this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+      const delay = this.backoff.next();
       // Scheduled before the report: a handler may close this source.
       this.timer = setTimeout(() => this.connect(), delay);
       this.handlers.reconnecting(delay, String(error?.message ?? error));
@@ -87,7 +85,7 @@ export class WebTransportSource {
   }
 
   deliver(bytes) {
-    this.backoff = BACKOFF_FIRST_MS;
+    this.backoff.reset();
     this.bytes += bytes.byteLength;
     this.silence.heard();
     this.handlers.data(bytes);
