@@ -2,12 +2,13 @@
 // error event, a keyframe request on the socket, recovery at the next
 // keyframe), arbitrary message chunking, a truncated file, a dropped
 // connection (reconnect with backoff), a connection that falls silent
-// while open (the same, after the silence timeout), and a tab in the background (no
+// while open (the same, after the silence timeout), a session description
+// that cannot be read (asked for again with backoff), and a tab in the background (no
 // frames pile up; it resumes at a keyframe). No uncaught exception anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { launch, startServer, openPage, waitForEvent, served, work, y4mChecksums } from './harness.mjs';
+import { launch, startServer, openPage, waitForEvent, events, served, work, y4mChecksums } from './harness.mjs';
 import { splitPackets, packetType } from '../../tools/web/asp-packets.mjs';
 
 let server;
@@ -114,6 +115,17 @@ test('a dropped connection reconnects with backoff and plays on from a keyframe'
 
 test('a connection that falls silent but stays open is given up after 5 s and reopened', async () => {
   await reconnectsAndResumes('stall', 'stall', /no data for 5000 ms; reconnecting in \d+ ms/, 60000);
+});
+
+test('a session description that cannot be read is asked for again with backoff, never fatal', async () => {
+  const page = await openPage(browser, server);
+  await page.evaluate((s) => window.makePlayer({ src: s, autoplay: '' }), `${server.url}/missing/asp/session`);
+  await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'error').length >= 3, null, { timeout: 10000, polling: 50 });
+  const errors = await events(page, 'error');
+  assert.deepEqual(errors.slice(0, 3).map((e) => /HTTP 404; reconnecting in (\d+) ms/.exec(e.message)?.[1]), ['250', '500', '1000'], JSON.stringify(errors));
+  assert.ok(errors.every((e) => !e.fatal));
+  assert.deepEqual(await events(page, 'ended'), []);
+  await finish(page);
 });
 
 test('a hidden tab drops frames instead of piling them up, and resumes at a keyframe', async () => {
