@@ -554,6 +554,13 @@ impl<'a> Block<'a> {
         )
     }
 
+    /// The valid displacement nearest `mv`, with its SAD: where a sub-pel
+    /// refinement starts.
+    pub(crate) fn candidate_near(&self, mv: Mv) -> Cand {
+        let (dx, dy) = self.clamp(mv);
+        Cand { dx, dy, sad: self.sad_at(dx, dy) }
+    }
+
     /// SAD of the block at displacement `(dx, dy)`; `u32::MAX` outside the
     /// valid displacements.
     #[inline]
@@ -1125,12 +1132,7 @@ impl MotionEstimator {
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
         let blk = self.block(&current, &reference, block_x, block_y)?;
-        let (dx, dy) = blk.clamp(integer);
-        let start = Cand {
-            dx,
-            dy,
-            sad: blk.sad_at(dx, dy),
-        };
+        let start = blk.candidate_near(integer);
         let win = scratch.window.get_or_insert_with(Default::default);
         let (qx, qy, sad) = subpel::refine(&blk, start, precision, mv_cost, win, &mut scratch.pred);
         Ok(MotionVector::new(
@@ -1159,12 +1161,7 @@ impl MotionEstimator {
     ) -> Result<MotionVector, MotionError> {
         let luma = reference.luma();
         let blk = self.block(&current, &luma, block_x, block_y)?;
-        let (dx, dy) = blk.clamp(integer);
-        let start = Cand {
-            dx,
-            dy,
-            sad: blk.sad_at(dx, dy),
-        };
+        let start = blk.candidate_near(integer);
         let (qx, qy, sad) = subpel::refine_on(&blk, start, precision, mv_cost, reference);
         Ok(MotionVector::new(
             block_x as u16,
