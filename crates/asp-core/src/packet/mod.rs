@@ -14,6 +14,7 @@
 mod error;
 mod header;
 mod reader;
+mod span_crc;
 mod view;
 mod writer;
 

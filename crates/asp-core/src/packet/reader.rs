@@ -9,11 +9,18 @@
 //! Memory stays bounded by one packet: bytes are only buffered while a
 //! plausible header (whose declared length is within the limits) waits for
 //! the rest of its packet; nothing is reserved from a declared length.
+//!
+//! Work stays linear in the input, whatever the damage: a candidate's CRC
+//! comes from [`SpanCrc`] checkpoints (each byte hashed about once, however
+//! many candidate packets claim to cover it), and a candidate whose CRC
+//! holds but whose payload is refused is skipped whole, so its payload is
+//! never verified again as part of another candidate.
 
 use alloc::collections::TryReserveError;
 use alloc::vec::Vec;
 
 use crate::limits::Limits;
+use crate::packet::span_crc::SpanCrc;
 use crate::packet::{Header, Packet, PacketError, HEADER_LEN, MAGIC, MIN_PACKET_LEN};
 
 /// What the reader found next in the stream.
@@ -47,6 +54,8 @@ pub struct PacketReader {
     skip: Option<Skip>,
     skipped_total: u64,
     eof: bool,
+    /// CRC-32 of any buffered span, in time independent of its length.
+    crc: SpanCrc,
 }
 
 impl Default for PacketReader {
@@ -61,7 +70,16 @@ impl PacketReader {
     }
 
     pub fn with_limits(limits: Limits) -> PacketReader {
-        PacketReader { buf: Vec::new(), start: 0, base_offset: 0, limits, skip: None, skipped_total: 0, eof: false }
+        PacketReader {
+            buf: Vec::new(),
+            start: 0,
+            base_offset: 0,
+            limits,
+            skip: None,
+            skipped_total: 0,
+            eof: false,
+            crc: SpanCrc::default(),
+        }
     }
 
     /// Appends bytes from the stream.
@@ -92,14 +110,29 @@ impl PacketReader {
         self.start = 0;
         self.skip = None;
         self.eof = false;
+        self.crc.reset(self.base_offset);
     }
 
-    /// Drops the consumed bytes from the front of the buffer.
+    /// Drops the consumed bytes from the front of the buffer, back to the
+    /// CRC checkpoint that spans from the first unconsumed byte start at.
     fn compact(&mut self) {
-        if self.start > 0 {
-            self.buf.drain(..self.start);
+        if self.start == 0 {
+            return;
+        }
+        if self.start == self.buf.len() {
+            // Nothing hashed lies beyond the consumed bytes: start afresh.
             self.base_offset += self.start as u64;
+            self.buf.clear();
             self.start = 0;
+            self.crc.reset(self.base_offset);
+            return;
+        }
+        let keep = self.crc.retain_from(self.base_offset + self.start as u64);
+        let drop = keep.saturating_sub(self.base_offset) as usize;
+        if drop > 0 {
+            self.buf.drain(..drop);
+            self.base_offset += drop as u64;
+            self.start -= drop;
         }
     }
 
@@ -155,7 +188,9 @@ impl PacketReader {
             if avail.len() < packet_len && !self.eof {
                 return None;
             }
-            match Packet::parse_prefix(avail, &self.limits) {
+            let (buf, crc, buf_offset) = (&self.buf, &mut self.crc, self.base_offset);
+            let span_crc = |covered: &[u8]| crc.span(buf, buf_offset, offset, offset + covered.len() as u64);
+            match Packet::parse_prefix_crc(avail, &self.limits, span_crc) {
                 Ok(packet) => {
                     if let Some(skip) = self.skip.take() {
                         // Report the damage first; the packet is parsed again
@@ -167,11 +202,35 @@ impl PacketReader {
                     return Some(ReadEvent::Packet { offset, packet });
                 }
                 Err(error) => {
-                    let advance = next_magic(avail, self.eof);
+                    let advance = if vouched_by_crc(&error) { packet_len } else { next_magic(avail, self.eof) };
                     self.start += skip_span(&mut self.skip, offset, advance, error);
                 }
             }
         }
+    }
+}
+
+/// Whether `error` was found after the packet's CRC held: the bytes were
+/// framed as one packet by whoever wrote them (damage in transit breaks the
+/// CRC), so the whole packet is skipped as one refused unit.
+fn vouched_by_crc(error: &PacketError) -> bool {
+    match error {
+        PacketError::TooShort { .. }
+        | PacketError::BadMagic { .. }
+        | PacketError::UnsupportedVersion { .. }
+        | PacketError::UnknownPacketType { .. }
+        | PacketError::PayloadTooLarge { .. }
+        | PacketError::Truncated { .. }
+        | PacketError::TrailingBytes { .. }
+        | PacketError::CrcMismatch { .. } => false,
+        PacketError::BadFileIdentifier { .. }
+        | PacketError::InvalidFlatbuffer(_)
+        | PacketError::MissingPayload
+        | PacketError::PayloadTypeMismatch { .. }
+        | PacketError::MissingStreamInfo
+        | PacketError::BadDimensions { .. }
+        | PacketError::BadTileGrid { .. }
+        | PacketError::TileSizesMismatch { .. } => true,
     }
 }
 
@@ -253,6 +312,79 @@ mod tests {
         let mut reader = PacketReader::new();
         assert!(reader.push_with(usize::MAX, |_| unreachable!()).is_err());
         assert_eq!(reader.buffered(), 0);
+    }
+
+    /// 16-byte headers that each claim a payload of `claimed` bytes: every
+    /// one is a plausible packet start whose span covers all that follow.
+    fn forged_headers(count: usize, claimed: u32) -> Vec<u8> {
+        let mut out = Vec::with_capacity(count * HEADER_LEN);
+        for i in 0..count {
+            out.extend_from_slice(&MAGIC);
+            out.extend_from_slice(&[1, 2, 0, 0]);
+            out.extend_from_slice(&(i as u32).to_be_bytes());
+            out.extend_from_slice(&claimed.to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn resync_through_forged_headers_hashes_each_byte_a_bounded_number_of_times() {
+        // 32 MiB of headers claiming the largest payload, with a real packet
+        // after every MiB of them: each header is a candidate whose CRC
+        // covers the next 16 MiB. Checked one by one, that would be 2^21
+        // CRCs of 16 MiB; the reader hashes each byte once and at most two
+        // checkpoint blocks per candidate.
+        let limits = Limits::DEFAULT;
+        let bomb = forged_headers((1 << 20) / HEADER_LEN, limits.max_payload_len);
+        let mut stream = Vec::new();
+        for sequence in 0..32 {
+            stream.extend_from_slice(&bomb);
+            stream.extend_from_slice(&ack(sequence));
+        }
+        let mut reader = PacketReader::with_limits(limits);
+        let (mut found, mut skipped) = (Vec::new(), 0u64);
+        let mut drain = |reader: &mut PacketReader| {
+            while let Some(event) = reader.next_event() {
+                match event {
+                    ReadEvent::Packet { packet, .. } => found.push(packet.sequence()),
+                    ReadEvent::Skipped { len, .. } => skipped += len,
+                }
+            }
+        };
+        for chunk in stream.chunks(64 << 10) {
+            reader.push(chunk);
+            drain(&mut reader);
+        }
+        reader.finish();
+        drain(&mut reader);
+        assert_eq!(found, (0..32).collect::<Vec<_>>());
+        assert_eq!(skipped, 32 * bomb.len() as u64);
+        let candidates = stream.len() as u64 / HEADER_LEN as u64;
+        let bound = stream.len() as u64 + candidates * 2 * crate::packet::span_crc::BLOCK;
+        assert!(reader.crc.hashed_bytes() <= bound, "{} bytes hashed for {} in", reader.crc.hashed_bytes(), stream.len());
+    }
+
+    #[test]
+    fn a_packet_whose_crc_holds_but_payload_does_not_is_skipped_whole() {
+        // A well-framed packet with a payload that is not FlatBuffers, and
+        // inside it a real packet: the CRC vouches for the outer framing, so
+        // the inner bytes are not searched (they are the outer's payload).
+        let inner = ack(7);
+        let mut payload = alloc::vec![0u8; 8];
+        payload.extend_from_slice(&inner);
+        let header = Header { packet_type: crate::packet::PacketType::D, flags: 0, sequence: 1, payload_len: payload.len() as u32 };
+        let mut outer = header.encode().to_vec();
+        outer.extend_from_slice(&payload);
+        let crc = crate::packet::crc32(&outer);
+        outer.extend_from_slice(&crc.to_be_bytes());
+        let mut reader = PacketReader::new();
+        reader.push(&outer);
+        reader.push(&ack(8));
+        reader.finish();
+        let Some(ReadEvent::Skipped { offset, len, error }) = reader.next_event() else { panic!("no skip") };
+        assert_eq!((offset, len as usize), (0, outer.len()));
+        assert!(!matches!(error, PacketError::CrcMismatch { .. }), "{error:?}");
+        assert_eq!(sequences(&mut reader), [8]);
     }
 
     #[test]

@@ -50,6 +50,16 @@ impl<'a> Packet<'a> {
     /// identifier and verifier, payload kind against the header, then the
     /// frame facts (dimensions, tile grid) against `limits`.
     pub fn parse_prefix(bytes: &'a [u8], limits: &Limits) -> Result<Packet<'a>, PacketError> {
+        Packet::parse_prefix_crc(bytes, limits, crc32)
+    }
+
+    /// [`Packet::parse_prefix`] with the CRC of the bytes it covers computed
+    /// by `crc` (which may know it without hashing them again).
+    pub(crate) fn parse_prefix_crc(
+        bytes: &'a [u8],
+        limits: &Limits,
+        crc: impl FnOnce(&[u8]) -> u32,
+    ) -> Result<Packet<'a>, PacketError> {
         if bytes.len() < MIN_PACKET_LEN {
             return Err(PacketError::TooShort { len: bytes.len() });
         }
@@ -61,7 +71,7 @@ impl<'a> Packet<'a> {
         let crc_offset = packet_len - 4;
         let (covered, trailer) = packet.split_at(crc_offset);
         let stored = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
-        let computed = crc32(covered);
+        let computed = crc(covered);
         if stored != computed {
             return Err(PacketError::CrcMismatch { offset: crc_offset, stored, computed });
         }
