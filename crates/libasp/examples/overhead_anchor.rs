@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use libasp::asp_encoder::analysis::{extract_palette, Image, PaletteMethod};
-use libasp::codec::{estimate_motion_parallel, SearchAlgorithm};
+use libasp::asp_encoder::motion::{estimate_motion_parallel, SearchAlgorithm};
 
 /// CPU time of the whole process (every thread), in milliseconds.
 fn process_cpu_ms() -> f64 {

@@ -129,6 +129,19 @@ impl SearchAlgorithm {
         SearchAlgorithm::Full,
     ];
 
+    /// The seed's name of [`SearchAlgorithm::Diamond`].
+    #[allow(non_upper_case_globals)]
+    pub const DiamondSearch: SearchAlgorithm = SearchAlgorithm::Diamond;
+    /// The seed's name of [`SearchAlgorithm::Hexagon`].
+    #[allow(non_upper_case_globals)]
+    pub const HexagonSearch: SearchAlgorithm = SearchAlgorithm::Hexagon;
+    /// The seed's name of [`SearchAlgorithm::ThreeStep`].
+    #[allow(non_upper_case_globals)]
+    pub const ThreeStepSearch: SearchAlgorithm = SearchAlgorithm::ThreeStep;
+    /// The seed's name of [`SearchAlgorithm::Full`].
+    #[allow(non_upper_case_globals)]
+    pub const FullSearch: SearchAlgorithm = SearchAlgorithm::Full;
+
     /// Lower-case name: `diamond`, `hexagon`, `three_step`, `full`.
     pub fn name(self) -> &'static str {
         match self {
