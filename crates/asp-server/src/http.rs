@@ -94,7 +94,41 @@ pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Rou
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
     }
-    app
+    app.layer(axum::middleware::from_fn(refuse_hidden_paths))
+}
+
+/// Answers 404 for any path with a segment that starts with a dot: a
+/// served directory's `.git/`, `.env` or editor files are never content,
+/// and `..` never climbs out of it.
+async fn refuse_hidden_paths(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if is_hidden_path(request.uri().path()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a segment of `path` starts with a dot, written plainly or
+/// percent-encoded (`%2e`), which the file service would decode.
+fn is_hidden_path(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let bytes = segment.as_bytes();
+        bytes.first() == Some(&b'.') || (bytes.len() >= 3 && bytes[0] == b'%' && bytes[1] == b'2' && bytes[2].eq_ignore_ascii_case(&b'e'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hidden_path;
+
+    #[test]
+    fn dot_segments_are_hidden_however_written() {
+        for path in ["/.git/config", "/web/.env", "/%2egit/HEAD", "/%2Essh/id", "/a/../b", "/."] {
+            assert!(is_hidden_path(path), "{path}");
+        }
+        for path in ["/", "/index.html", "/web/dist/asp.js", "/asp/session", "/a.b/c.d", "/%2f"] {
+            assert!(!is_hidden_path(path), "{path}");
+        }
+    }
 }
 
 /// Read buffer of a viewer's WebSocket: room for a few S-packets.
