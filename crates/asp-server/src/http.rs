@@ -116,21 +116,6 @@ fn is_hidden_path(path: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_hidden_path;
-
-    #[test]
-    fn dot_segments_are_hidden_however_written() {
-        for path in ["/.git/config", "/web/.env", "/%2egit/HEAD", "/%2Essh/id", "/a/../b", "/."] {
-            assert!(is_hidden_path(path), "{path}");
-        }
-        for path in ["/", "/index.html", "/web/dist/asp.js", "/asp/session", "/a.b/c.d", "/%2f"] {
-            assert!(!is_hidden_path(path), "{path}");
-        }
-    }
-}
-
 /// Read buffer of a viewer's WebSocket: room for a few S-packets.
 const WS_READ_BUFFER: usize = 8 << 10;
 
@@ -168,3 +153,18 @@ repository root, or pass <code>--www DIR</code>).</p>
 <li>Stats: <a href="/asp/stats">/asp/stats</a></li>
 </ul>
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::is_hidden_path;
+
+    #[test]
+    fn dot_segments_are_hidden_however_written() {
+        for path in ["/.git/config", "/web/.env", "/%2egit/HEAD", "/%2Essh/id", "/a/../b", "/."] {
+            assert!(is_hidden_path(path), "{path}");
+        }
+        for path in ["/", "/index.html", "/web/dist/asp.js", "/asp/session", "/a.b/c.d", "/%2f"] {
+            assert!(!is_hidden_path(path), "{path}");
+        }
+    }
+}
