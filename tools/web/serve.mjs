@@ -88,8 +88,10 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
       rel = rel.slice('/plain'.length);
     }
     let file = path.resolve(root, `.${rel}`);
-    if (file !== root && !file.startsWith(root + path.sep)) {
-      res.writeHead(403).end();
+    // Dot segments: never .git/ or .env, and no climbing out with `..`.
+    const hidden = rel.split('/').some((segment) => segment.startsWith('.'));
+    if (hidden || (file !== root && !file.startsWith(root + path.sep))) {
+      res.writeHead(404).end('not found');
       return;
     }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
