@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cross-language interop: flatc-generated C++ and Python read the packets Rust
-# writes; Rust (asp-info) reads the packets Python writes. Needs the project
+# writes; Rust (asp-info) reads the packets Python writes; flatc generates Go
+# and Java readers from the schema (not compiled: their runtimes come from
+# the Go module proxy and Maven, which this project does not reach). Needs the project
 # venv (tools/setup.sh python) and g++. Run from anywhere; `make test-interop`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,5 +53,14 @@ status=0
 asp_info "$out/mismatch.asp" > "$out/mismatch.json" || status=$?
 [ "$status" = 1 ] || { echo "interop: asp-info exited $status on a damaged stream, expected 1" >&2; exit 1; }
 "$py" "$here/check_outputs.py" mismatch "$out/mismatch.json"
+
+step "flatc --go --java schemas/asp.fbs (generated only: their runtimes are not installable here)"
+"$flatc" --go -o "$out/go" schemas/asp.fbs
+"$flatc" --java -o "$out/java" schemas/asp.fbs
+for table in AspPacketPayload IPacketPayload DPacketPayload CPacketPayload SPacketPayload MotionVector StreamInfo; do
+  for file in "$out/go/Alice/Asp/$table.go" "$out/java/Alice/Asp/$table.java"; do
+    [ -s "$file" ] || { echo "interop: flatc generated no $file" >&2; exit 1; }
+  done
+done
 
 echo "interop: all green"
