@@ -114,8 +114,10 @@
 //! # Capture timestamps
 //!
 //! Every I and D packet carries `capture_time_us` (microseconds since the
-//! Unix epoch, taken when the frame was read). `testsrc` also burns it into
-//! the picture ([`stamp`]), so latency can be measured on the rendered canvas.
+//! Unix epoch, taken when the frame was read). With [`LiveOptions::stamp`]
+//! (`asp-encode --serve`: always for `testsrc`, `--stamp` for other inputs)
+//! the loop also burns it into the picture ([`stamp`]), so latency can be
+//! measured on the rendered canvas.
 
 pub mod config;
 pub mod http;
