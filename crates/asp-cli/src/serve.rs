@@ -1,80 +1,15 @@
 //! `asp-encode --serve`: encode live and serve the stream to browsers.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use asp_core::codec::frame::Frame;
-use asp_core::Limits;
-use asp_encoder::EncoderConfig;
-use asp_server::live::{self, FrameSource, LiveOptions, SourceRead};
+use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
+use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
-
-use crate::y4m_io::{ReadFrame, Y4mReader};
-
-/// A y4m input as a live source: a file plays at its own frame rate (and
-/// can loop); standard input is taken as it comes (a live capture).
-pub struct Y4mSource {
-    reader: Y4mReader<Box<dyn Read>>,
-    path: Option<PathBuf>,
-    stamp: bool,
-}
-
-impl Y4mSource {
-    /// Opens `path` (`-` is standard input).
-    pub fn open(path: &Path, stamp: bool) -> Result<Y4mSource> {
-        let reader = Y4mReader::new(crate::input::open(path)?, &Limits::DEFAULT)?;
-        let path = (path != Path::new("-")).then(|| path.to_path_buf());
-        Ok(Y4mSource { reader, path, stamp })
-    }
-}
-
-impl FrameSource for Y4mSource {
-    fn size(&self) -> (u32, u32) {
-        (self.reader.width(), self.reader.height())
-    }
-
-    fn fps(&self) -> (u32, u32) {
-        self.reader.fps()
-    }
-
-    fn paced(&self) -> bool {
-        self.path.is_some()
-    }
-
-    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>> {
-        match self.reader.read_into(frame) {
-            Ok(ReadFrame::Frame) => Ok(SourceRead::Frame),
-            Ok(ReadFrame::End) => Ok(SourceRead::End { truncated: false }),
-            Ok(ReadFrame::Truncated) => Ok(SourceRead::End { truncated: true }),
-            Err(e) => Err(format!("{e:#}").into()),
-        }
-    }
-
-    fn rewind(&mut self) -> bool {
-        let Some(path) = &self.path else { return false };
-        match File::open(path).map_err(anyhow::Error::from).and_then(|f| {
-            Y4mReader::new(Box::new(f) as Box<dyn Read>, &Limits::DEFAULT)
-        }) {
-            Ok(reader) => {
-                self.reader = reader;
-                true
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot reopen the input to loop it");
-                false
-            }
-        }
-    }
-
-    fn stamped(&self) -> bool {
-        self.stamp
-    }
-}
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -83,6 +18,10 @@ pub struct ServeOptions {
     pub www: Option<PathBuf>,
     pub web: Option<PathBuf>,
     pub webtransport: bool,
+    /// Burn the capture time into the picture.
+    pub stamp: bool,
+    /// Regions of interest, palettes, C-packets: as the file path encodes.
+    pub session: SessionSettings,
 }
 
 /// `dir` if it exists, else `default` if that exists in the current directory.
@@ -136,7 +75,8 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
         }
     });
     let stop = AtomicBool::new(false);
-    let live_options = LiveOptions { repeat: options.repeat, ..LiveOptions::default() };
+    let live_options =
+        LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };
     let frames = live::run(source, config, &hub, &live_options, &stop).map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("asp-encode: input ended after {frames} frames; still serving the page (Ctrl-C to stop)");
     runtime.block_on(async {

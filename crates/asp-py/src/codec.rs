@@ -14,8 +14,10 @@ use asp_core::packet::{Packet as RustPacket, Payload};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
-use asp_encoder::encoder::{Refiner, RoiAnalyser, RoiSettings};
-use asp_encoder::{EncodeError, Encoder as RustEncoder, EncoderConfig, Preset, RateMode, Rayon};
+use asp_encoder::{
+    Bitrate, BitrateError, EncoderConfig, Preset, RateMode, Rayon, Session, SessionError,
+    SessionSettings,
+};
 use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -108,35 +110,27 @@ fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<Inp
     })
 }
 
-/// Parses a bitrate: bits per second as an int, or a string like "1500k" / "2M".
+/// Parses a bitrate: bits per second as an int, or a string like "1500k" / "2M"
+/// (asp-encode's `--bitrate` forms and range).
 fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    let bits = if let Ok(s) = obj.cast::<PyString>() {
-        let s = s.extract::<String>()?.trim().to_ascii_lowercase();
-        let (digits, scale) = match (s.strip_suffix('k'), s.strip_suffix('m')) {
-            (Some(d), _) => (d.to_string(), 1e3),
-            (_, Some(d)) => (d.to_string(), 1e6),
-            _ => (s.clone(), 1.0),
-        };
-        let v: f64 = digits.parse().map_err(|_| {
-            PyValueError::new_err(format!(
-                "bitrate must be bits per second or like '1500k' / '2M', got {obj}"
-            ))
-        })?;
-        v * scale
+    let parsed = if let Ok(s) = obj.cast::<PyString>() {
+        s.extract::<String>()?.parse::<Bitrate>()
     } else if let Ok(v) = obj.extract::<f64>() {
-        v
+        Bitrate::from_bits(v)
     } else {
         return Err(PyTypeError::new_err(format!(
             "bitrate must be an int or a string like '1500k', got {}",
             type_name(obj)
         )));
     };
-    if !(1e3..=1e10).contains(&bits) {
-        return Err(PyValueError::new_err(format!(
+    parsed.map(Bitrate::bits_per_second).map_err(|e| match e {
+        BitrateError::Syntax(_) => PyValueError::new_err(format!(
+            "bitrate must be bits per second or like '1500k' / '2M', got {obj}"
+        )),
+        BitrateError::OutOfRange(_) => PyValueError::new_err(format!(
             "bitrate must be in 1k..=10G bits per second, got {obj}"
-        )));
-    }
-    Ok(bits as u64)
+        )),
+    })
 }
 
 /// The video encoder: frames in, packets out.
@@ -165,20 +159,14 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// CLI's).
 #[pyclass(module = "libasp")]
 pub struct Encoder {
-    inner: RustEncoder,
+    /// The encoder with asp-encode's region analysis and C-packets.
+    inner: Session,
     frame: Frame,
     i420: Vec<u8>,
     conversion: Conversion,
     frames: u64,
     frame_us: u64,
     pool: Option<Arc<ThreadPool>>,
-    /// Region analysis before each frame (`roi=` or `palette=`).
-    analyser: Option<RoiAnalyser>,
-    /// C-packets after each frame (`roi_layer=True`), with the QP
-    /// arithmetic of `asp-encode`: frame QP + roi_qp - roi_layer_delta.
-    refiner: Option<Refiner>,
-    roi_qp: i8,
-    roi_layer_delta: u8,
 }
 
 /// The detector names of an `roi=` argument: a sequence or a comma-separated string.
@@ -210,7 +198,7 @@ fn roi_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<RoiMethod>> {
     Ok(methods)
 }
 
-fn encode_error(e: EncodeError) -> PyErr {
+fn encode_error(e: SessionError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
@@ -283,17 +271,15 @@ impl Encoder {
         if let Some(n) = palette {
             crate::arrays::int_in("palette", n, 1, 256)?;
         }
-        let analyser = match (methods, palette) {
-            (None, None) => None,
-            (methods, palette) => {
-                let mut settings = RoiSettings::new(methods.unwrap_or_default());
-                settings.roi_qp_offset = roi_qp as i8;
-                settings.palette_colors = palette.map_or(0, |n| n as usize);
-                Some(RoiAnalyser::new(settings).map_err(|e| PyValueError::new_err(e.to_string()))?)
-            }
+        let settings = SessionSettings {
+            roi: methods.unwrap_or_default(),
+            roi_qp: roi_qp as i8,
+            roi_layer,
+            roi_layer_delta: roi_layer_delta as u8,
+            palette: palette.map(|n| n as u16),
         };
         let conversion = Conversion::new(config.color_matrix, config.color_range);
-        let inner = RustEncoder::new(config).map_err(encode_error)?;
+        let inner = Session::new(config, settings).map_err(encode_error)?;
         let frame = Frame::new(width as u32, height as u32, &limits)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Encoder {
@@ -304,10 +290,6 @@ impl Encoder {
             frames: 0,
             frame_us: 1_000_000 * u64::from(fps_den) / u64::from(fps_num),
             pool: Threads::from_arg(threads)?.pool()?,
-            analyser,
-            refiner: roi_layer.then(Refiner::new),
-            roi_qp: roi_qp as i8,
-            roi_layer_delta: roi_layer_delta as u8,
         })
     }
 
@@ -333,13 +315,8 @@ impl Encoder {
             i420,
             conversion,
             pool,
-            analyser,
-            refiner,
-            roi_qp,
-            roi_layer_delta,
             ..
         } = self;
-        let (roi_qp, roi_layer_delta) = (*roi_qp, *roi_layer_delta);
         let packets = py.detach(|| {
             run(pool.as_deref(), || {
                 let data: &[u8] = match input.layout {
@@ -358,32 +335,11 @@ impl Encoder {
                 frame
                     .load_i420(data)
                     .map_err(|e| PyValueError::new_err(e.to_string()))?;
-                // As asp-encode: analyse, steer the QP and the side data,
-                // encode, then refine the regions in a C-packet.
-                let mut regions = Vec::new();
-                if let Some(analyser) = analyser {
-                    let plan = analyser
-                        .analyse(frame)
-                        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-                    // As asp-encode: only the coded (face, text, motion)
-                    // regions go out as side data and get refined.
-                    regions = plan.coded_regions();
-                    inner.set_qp_offsets(&plan.qp_offsets);
-                    inner.set_side_data(&regions, plan.palette.as_ref());
-                }
+                // The session runs asp-encode's sequence: analyse, steer
+                // the QP and the side data, encode, refine in a C-packet.
                 let encoded = inner.encode(frame, capture).map_err(encode_error)?;
-                let (sequence, frame_qp) = (encoded.sequence, encoded.qp);
                 let mut packets = vec![encoded.packet.to_vec()];
-                if let (Some(refiner), Some(shown)) = (refiner, inner.reconstruction()) {
-                    let qp = (i32::from(frame_qp) + i32::from(roi_qp) - i32::from(roi_layer_delta))
-                        .clamp(0, 51) as u8;
-                    if let Some(c) = refiner
-                        .refine(frame, shown, &regions, sequence, capture, qp)
-                        .map_err(encode_error)?
-                    {
-                        packets.push(c.to_vec());
-                    }
-                }
+                packets.extend(encoded.c_packet.map(<[u8]>::to_vec));
                 Ok::<_, PyErr>(packets)
             })
         })?;

@@ -54,6 +54,11 @@ pub struct HubStats {
     pub frames: u64,
     pub keyframes: u64,
     pub bytes: u64,
+    /// C-packets published (each after its frame; not in `frames`/`bytes`).
+    pub c_packets: u64,
+    pub c_packet_bytes: u64,
+    /// C-packets not sent to a viewer (skipping, no room, nothing to refine yet).
+    pub dropped_c_packets: u64,
     pub last_sequence: Option<u32>,
     pub skip_episodes: u64,
     pub skipped_frames: u64,
@@ -155,6 +160,9 @@ struct Slot {
     episodes: VecDeque<Instant>,
     bitrate_report: Option<(u64, Instant)>,
     bad_messages: u32,
+    /// Whether the viewer has been given a frame (its backlog or a live
+    /// one): before that, a C-packet has nothing to refine.
+    fed: bool,
 }
 
 /// The keyframe run a late joiner starts from.
@@ -275,6 +283,7 @@ impl Hub {
             episodes: VecDeque::new(),
             bitrate_report: None,
             bad_messages: 0,
+            fed: !backlog.is_empty(),
         });
         info!(viewer = id, viewers = state.viewers.len(), backlog = backlog.len(), "viewer joined");
         Ok(ViewerHandle { id, backlog, queue, close_reason })
@@ -329,6 +338,29 @@ impl Hub {
         self.update_bitrate(state, now);
     }
 
+    /// Publishes the C-packet of frame `sequence`, the frame just
+    /// published: a refinement a viewer can do without (nothing predicts
+    /// from it). So it is never kept for late joiners (they start at an
+    /// entry point; refinements of past pictures are of no use to them),
+    /// never starts a viewer's stream, is not sent to a skipping viewer,
+    /// and is dropped — not a skip episode — for a viewer whose queue has no
+    /// room for it and the next frame.
+    pub fn publish_c_packet(&self, packet: Bytes, sequence: u32) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        if state.last_sequence != Some(sequence) || state.end_notice.is_some() {
+            return;
+        }
+        state.stats.c_packets += 1;
+        state.stats.c_packet_bytes += packet.len() as u64;
+        for slot in &state.viewers {
+            let sent = slot.fed && slot.skip.is_none() && slot.tx.capacity() >= 2 && slot.tx.try_send(packet.clone()).is_ok();
+            if !sent {
+                state.stats.dropped_c_packets += 1;
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn deliver(
         &self,
@@ -351,6 +383,7 @@ impl Hub {
                 }
                 info!(viewer = slot.id, missed, "viewer resumed at a keyframe or refresh start");
                 slot.skip = None;
+                slot.fed = true;
                 return Delivery::Kept;
             }
             skip.last = sequence;
@@ -364,7 +397,10 @@ impl Hub {
             return Delivery::Kept;
         }
         match slot.tx.try_send(packet.clone()) {
-            Ok(()) => Delivery::Kept,
+            Ok(()) => {
+                slot.fed = true;
+                Delivery::Kept
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 stats.skip_episodes += 1;
@@ -613,6 +649,36 @@ mod tests {
         assert_eq!(s.sequences().unwrap().iter().collect::<Vec<_>>(), vec![2, 3, 4]);
         assert_eq!(viewer.queue.try_recv().unwrap()[0], 1, "then the keyframe");
         assert_eq!(hub.stats().skip_episodes, 1);
+    }
+
+    #[test]
+    fn c_packets_follow_their_frame_and_are_dropped_never_skipped_for() {
+        let limits = ViewerLimits { queue_len: 3, ..ViewerLimits::default() };
+        let hub = Hub::new(limits, StreamPolicy::default());
+        let c_packet = || Bytes::from(vec![7u8; 10]);
+        let mut early = hub.join().unwrap();
+        hub.publish_c_packet(c_packet(), 0);
+        assert_eq!(hub.stats().c_packets, 0, "no frame published yet: nothing to refine");
+        frame(&hub, 0, true);
+        hub.publish_c_packet(c_packet(), 0);
+        frame(&hub, 1, false);
+        hub.publish_c_packet(c_packet(), 1);
+        // The early viewer has 3 slots: frame 0, its C-packet, frame 1; the
+        // C-packet of frame 1 does not fit with room for the next frame.
+        let got: Vec<u8> = std::iter::from_fn(|| early.queue.try_recv().ok()).map(|p| p[0]).collect();
+        assert_eq!(got, vec![1, 7, 0]);
+        let stats = hub.stats();
+        assert_eq!((stats.c_packets, stats.dropped_c_packets, stats.skip_episodes), (2, 1, 0));
+        assert_eq!((stats.frames, stats.group_packets), (2, 2), "C-packets are neither frames nor kept for joiners");
+        // A late joiner starts on the keyframe run, without C-packets; the
+        // C-packet of a frame it was given comes live.
+        let mut late = hub.join().unwrap();
+        assert_eq!(late.backlog.iter().map(|p| p[0]).collect::<Vec<_>>(), vec![1, 0]);
+        hub.publish_c_packet(c_packet(), 1);
+        assert_eq!(late.queue.try_recv().unwrap()[0], 7);
+        hub.end("test");
+        hub.publish_c_packet(c_packet(), 1);
+        assert_eq!(hub.stats().c_packets, 3, "nothing after the end");
     }
 
     #[test]

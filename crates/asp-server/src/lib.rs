@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!  FrameSource ─▶ live loop ─▶ Hub ──▶ per-viewer bounded queue ─▶ ws / wt session ─▶ viewer
-//!  (testsrc,      pace, stamp,  fan-out,   drop D frames when full,                  │
-//!   y4m, file)    encode        late-join   notice, disconnect                        │
+//!  (asp-encoder:  pace, stamp,  fan-out,   drop D frames when full,                  │
+//!   testsrc, y4m) encode        late-join   notice, disconnect                        │
 //!                   ▲           keyframe run                                          │
 //!                   └──── EncoderControl ◀── keyframe requests, bitrate ◀── S-packets ┘
 //! ```
@@ -79,6 +79,18 @@
 //! before are flagged `recovering`). Skipping viewers resume at a refresh
 //! start too. WebTransport streams still begin only at keyframes.
 //!
+//! # C-packets
+//!
+//! With an ROI layer (`asp-encode --serve --roi face,text,motion
+//! --roi-layer`, [`LiveOptions::session`]), each frame's C-packet follows
+//! it, with the frame's sequence number. Nothing predicts from a C-packet,
+//! so the hub treats it as an extra: it is not kept for late joiners (their
+//! first packet is always a keyframe or refresh start), not sent to a
+//! viewer that is skipping or has no frame yet, and dropped (counted in
+//! `dropped_c_packets`, no skip notice) when a viewer's queue lacks room
+//! for it and the next frame. On WebTransport it rides the stream of its
+//! frame's keyframe run.
+//!
 //! # Slow viewers
 //!
 //! Each viewer has a bounded queue (32 packets). The encoder never waits: a
@@ -102,8 +114,10 @@
 //! # Capture timestamps
 //!
 //! Every I and D packet carries `capture_time_us` (microseconds since the
-//! Unix epoch, taken when the frame was read). `testsrc` also burns it into
-//! the picture ([`stamp`]), so latency can be measured on the rendered canvas.
+//! Unix epoch, taken when the frame was read). With [`LiveOptions::stamp`]
+//! (`asp-encode --serve`: always for `testsrc`, `--stamp` for other inputs)
+//! the loop also burns it into the picture ([`stamp`]), so latency can be
+//! measured on the rendered canvas.
 
 pub mod config;
 pub mod http;
@@ -117,6 +131,6 @@ mod wt;
 
 pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
-pub use live::{FrameSource, LiveOptions, SourceRead, TestPattern};
+pub use live::{LiveError, LiveOptions};
 pub use server::{Server, StreamFacts};
 pub use wt::PATH as WEBTRANSPORT_PATH;

@@ -1,6 +1,7 @@
 //! The live loop: frames from a source, paced to real time, stamped,
-//! encoded and published to the hub; the viewers' feedback steers the
-//! encoder between frames.
+//! encoded (an asp-encoder [`Session`]: ROI analysis and C-packets as
+//! asp-encode does them) and published to the hub; the viewers' feedback
+//! steers the encoder between frames.
 //!
 //! It runs on its own OS thread (the encoder is CPU-bound and uses rayon);
 //! a source that blocks (a stalled pipe) blocks only this thread, and the
@@ -12,87 +13,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::Limits;
-use asp_encoder::testsrc::TestSource;
-use asp_encoder::{EncodeError, Encoder, EncoderConfig};
+use asp_encoder::{EncoderConfig, FrameSource, Session, SessionError, SessionSettings, SourceError, SourceRead};
 use bytes::Bytes;
 use tracing::{info, warn};
 
 use crate::hub::Hub;
 use crate::stamp;
-
-/// What a source gives on each read.
-pub enum SourceRead {
-    Frame,
-    /// The input ended (or ended inside a frame: `truncated`).
-    End { truncated: bool },
-}
-
-/// A source of frames for the live loop.
-pub trait FrameSource {
-    fn size(&self) -> (u32, u32);
-    /// Frame rate as (numerator, denominator).
-    fn fps(&self) -> (u32, u32);
-    /// Whether the loop should pace reads to the frame rate (a file or a
-    /// generator) or take frames as they come (a live pipe).
-    fn paced(&self) -> bool;
-    /// Reads the next frame into `frame`. May block (a live source).
-    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>>;
-    /// Starts again from the first frame, for `--loop`; false if it cannot.
-    fn rewind(&mut self) -> bool {
-        false
-    }
-    /// Whether to burn the capture time into the picture.
-    fn stamped(&self) -> bool {
-        false
-    }
-}
-
-/// The built-in test picture as a live source, stamped, paced, endless
-/// unless `frames` is set.
-pub struct TestPattern {
-    source: TestSource,
-    fps: u32,
-    index: u64,
-    frames: Option<u64>,
-}
-
-impl TestPattern {
-    pub fn new(width: u32, height: u32, fps: u32, frames: Option<u64>) -> Result<TestPattern, FrameError> {
-        Ok(TestPattern { source: TestSource::new(width, height)?, fps: fps.max(1), index: 0, frames })
-    }
-}
-
-impl FrameSource for TestPattern {
-    fn size(&self) -> (u32, u32) {
-        (self.source.width(), self.source.height())
-    }
-
-    fn fps(&self) -> (u32, u32) {
-        (self.fps, 1)
-    }
-
-    fn paced(&self) -> bool {
-        true
-    }
-
-    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>> {
-        if self.frames.is_some_and(|n| self.index >= n) {
-            return Ok(SourceRead::End { truncated: false });
-        }
-        self.source.frame_into(self.index, frame)?;
-        self.index += 1;
-        Ok(SourceRead::Frame)
-    }
-
-    fn rewind(&mut self) -> bool {
-        self.index = 0;
-        true
-    }
-
-    fn stamped(&self) -> bool {
-        true
-    }
-}
 
 /// Options of the live loop.
 #[derive(Clone, Debug, Default)]
@@ -102,15 +28,19 @@ pub struct LiveOptions {
     /// Wait until this many viewers are connected before the first frame
     /// (tests and benchmarks: everyone sees the stream from its start).
     pub wait_for_viewers: usize,
-    /// Burn timestamps even if the source does not ask for it.
-    pub force_stamp: bool,
+    /// Burn the capture time into the picture ([`stamp`]), for latency
+    /// measured on the rendered canvas.
+    pub stamp: bool,
+    /// What the encode session does around the encoder: regions of
+    /// interest, palettes, C-packets (published after their frame).
+    pub session: SessionSettings,
 }
 
 /// Why the live loop stopped with an error.
 #[derive(Debug)]
 pub enum LiveError {
-    Encode(EncodeError),
-    Source(Box<dyn std::error::Error + Send + Sync>),
+    Encode(SessionError),
+    Source(SourceError),
     Frame(FrameError),
 }
 
@@ -158,9 +88,8 @@ fn encode_live(
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
     let frame_interval = Duration::from_secs_f64(f64::from(fps_den.max(1)) / f64::from(fps_num.max(1)));
-    let mut encoder = Encoder::new(config).map_err(LiveError::Encode)?;
+    let mut session = Session::new(config, options.session.clone()).map_err(LiveError::Encode)?;
     let mut frame = Frame::new(width, height, &Limits::DEFAULT).map_err(LiveError::Frame)?;
-    let stamp = options.force_stamp || source.stamped();
     let control = hub.control();
     let mut applied_bitrate = control.bitrate();
 
@@ -178,32 +107,41 @@ fn encode_live(
         }
         match source.read(&mut frame).map_err(LiveError::Source)? {
             SourceRead::Frame => {}
-            SourceRead::End { truncated } => {
-                if truncated {
+            end => {
+                if end == SourceRead::Truncated {
                     warn!("the input ended inside a frame");
                 }
-                if options.repeat && source.rewind() {
-                    info!(frames, "input ended; starting it again (--loop)");
-                    continue;
+                if options.repeat {
+                    match source.rewind() {
+                        Ok(true) => {
+                            info!(frames, "input ended; starting it again (--loop)");
+                            continue;
+                        }
+                        Ok(false) => {}
+                        Err(e) => warn!(error = %e, "cannot reopen the input to loop it"),
+                    }
                 }
                 break "input ended";
             }
         }
         let capture_us = unix_time_us();
-        if stamp {
+        if options.stamp {
             stamp::burn(&mut frame, capture_us);
         }
         if control.take_keyframe_request() {
-            encoder.request_keyframe();
+            session.request_keyframe();
         }
         let bitrate = control.bitrate();
         if bitrate != applied_bitrate && bitrate > 0 {
-            encoder.set_bitrate(bitrate);
+            session.set_bitrate(bitrate);
             applied_bitrate = bitrate;
         }
-        let encoded = encoder.encode(&frame, capture_us).map_err(LiveError::Encode)?;
+        let encoded = session.encode(&frame, capture_us).map_err(LiveError::Encode)?;
         hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
         hub.publish(Bytes::copy_from_slice(encoded.packet), encoded.sequence, encoded.keyframe);
+        if let Some(c_packet) = encoded.c_packet {
+            hub.publish_c_packet(Bytes::copy_from_slice(c_packet), encoded.sequence);
+        }
         frames += 1;
     };
     hub.end(end_reason);

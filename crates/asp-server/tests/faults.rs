@@ -14,8 +14,9 @@ use asp_core::packet::{IFrame, StreamInfo, Sync as SyncPacket};
 use asp_core::schema::SyncCommand;
 use asp_core::{Packet, PacketWriter};
 use asp_encoder::testsrc::TestSource;
-use asp_server::live::{FrameSource, SourceRead};
-use asp_server::{LiveOptions, TestPattern, ViewerLimits};
+use asp_encoder::{FrameSource, SourceError, SourceRead};
+use asp_encoder::source::TestPattern;
+use asp_server::{LiveOptions, ViewerLimits};
 use futures_util::SinkExt;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,7 +33,7 @@ fn limits() -> ViewerLimits {
 
 async fn endless_server() -> TestServer {
     let source = TestPattern::new(WIDTH, HEIGHT, 30, None).unwrap();
-    start(Box::new(source), encoder_config(30, 30), limits(), LiveOptions::default()).await
+    start(Box::new(source), encoder_config(30, 30), limits(), LiveOptions { stamp: true, ..LiveOptions::default() }).await
 }
 
 /// A WebSocket handshake by hand on a raw socket: what the server sends
@@ -162,17 +163,14 @@ impl FrameSource for Fed {
     fn paced(&self) -> bool {
         false
     }
-    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, Box<dyn std::error::Error + Send + Sync>> {
+    fn read(&mut self, frame: &mut Frame) -> Result<SourceRead, SourceError> {
         match self.frames.recv() {
             Ok(n) => {
                 self.pattern.frame_into(n, frame)?;
                 Ok(SourceRead::Frame)
             }
-            Err(_) => Ok(SourceRead::End { truncated: false }),
+            Err(_) => Ok(SourceRead::End),
         }
-    }
-    fn stamped(&self) -> bool {
-        true
     }
 }
 
@@ -180,7 +178,7 @@ impl FrameSource for Fed {
 async fn the_input_stalling_then_closing() {
     let (feed, frames) = std_mpsc::channel();
     let source = Fed { frames, pattern: TestSource::new(WIDTH, HEIGHT).unwrap() };
-    let server = start(Box::new(source), encoder_config(10, 30), limits(), LiveOptions::default()).await;
+    let server = start(Box::new(source), encoder_config(10, 30), limits(), LiveOptions { stamp: true, ..LiveOptions::default() }).await;
     let mut first = connect(server.addr).await;
     wait_for(&server.hub, Duration::from_secs(5), "the viewer", |s| s.viewers == 1).await;
     for n in 0..15 {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use asp_core::codec::decoder::Decoder;
 use asp_core::Packet;
-use asp_server::{stamp, LiveOptions, TestPattern, ViewerLimits};
+use asp_encoder::source::TestPattern;
+use asp_server::{stamp, LiveOptions, ViewerLimits};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,7 +16,7 @@ async fn a_late_joiner_decodes_its_first_frame_bit_exactly() {
     const KEYINT: u32 = 20;
     const FRAMES: u64 = 70;
     let source = TestPattern::new(WIDTH, HEIGHT, 30, Some(FRAMES)).unwrap();
-    let options = LiveOptions { wait_for_viewers: 1, ..LiveOptions::default() };
+    let options = LiveOptions { stamp: true, wait_for_viewers: 1, ..LiveOptions::default() };
     let server = start(Box::new(source), encoder_config(KEYINT, 24), ViewerLimits::default(), options).await;
 
     // The reference: a viewer from the first frame, decoding everything.
@@ -76,7 +77,7 @@ async fn a_late_joiner_with_intra_refresh_starts_at_a_refresh_start() {
     const CYCLE: u32 = 10;
     const FRAMES: u64 = 80;
     let source = TestPattern::new(WIDTH, HEIGHT, 30, Some(FRAMES)).unwrap();
-    let options = LiveOptions { wait_for_viewers: 1, ..LiveOptions::default() };
+    let options = LiveOptions { stamp: true, wait_for_viewers: 1, ..LiveOptions::default() };
     let mut config = encoder_config(CYCLE, 24);
     config.intra_refresh = true;
     let server = start(Box::new(source), config, ViewerLimits::default(), options).await;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use asp_core::packet::Payload;
 use asp_core::schema::SyncCommand;
 use asp_core::Packet;
-use asp_server::{LiveOptions, TestPattern, ViewerLimits};
+use asp_encoder::source::TestPattern;
+use asp_server::{LiveOptions, ViewerLimits};
 use support::*;
 use tokio::net::TcpSocket;
 
@@ -33,7 +34,7 @@ async fn a_stalled_viewer_does_not_delay_a_fast_one() {
         max_skip_episodes: 100,
         ..ViewerLimits::default()
     };
-    let options = LiveOptions { wait_for_viewers: 2, ..LiveOptions::default() };
+    let options = LiveOptions { stamp: true, wait_for_viewers: 2, ..LiveOptions::default() };
     // A low QP: frames of several kilobytes, so the stalled viewer's buffers fill fast.
     let server = start(Box::new(source), encoder_config(15, 8), limits, options).await;
     let mut stalled = stalled_viewer(server.addr).await;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use asp_core::packet::{Payload, Sync};
 use asp_core::schema::SyncCommand;
 use asp_core::{Packet, PacketReader, PacketWriter, ReadEvent};
-use asp_server::{LiveOptions, TestPattern, ViewerLimits};
+use asp_encoder::source::TestPattern;
+use asp_server::{LiveOptions, ViewerLimits};
 use support::*;
 use wtransport::tls::Sha256Digest;
 use wtransport::{ClientConfig, Connection, Endpoint};
@@ -48,7 +49,7 @@ async fn wt_read(connection: &Connection, until_pong: bool) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webtransport_delivers_the_same_bytes_as_websocket() {
     let source = TestPattern::new(WIDTH, HEIGHT, 30, Some(50)).unwrap();
-    let options = LiveOptions { wait_for_viewers: 2, ..LiveOptions::default() };
+    let options = LiveOptions { stamp: true, wait_for_viewers: 2, ..LiveOptions::default() };
     let server = start(Box::new(source), encoder_config(15, 26), ViewerLimits::default(), options).await;
     let connection = wt_connect(&server).await;
     let mut ws = connect(server.addr).await;
@@ -76,7 +77,7 @@ fn assert_pong(bytes: &[u8], timestamp_us: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_gets_pong_on_both_transports() {
     let source = TestPattern::new(WIDTH, HEIGHT, 30, None).unwrap();
-    let server = start(Box::new(source), encoder_config(30, 30), ViewerLimits::default(), LiveOptions::default()).await;
+    let server = start(Box::new(source), encoder_config(30, 30), ViewerLimits::default(), LiveOptions { stamp: true, ..LiveOptions::default() }).await;
 
     let mut ws = connect(server.addr).await;
     send_packet(&mut ws, &ping(123_456)).await;

@@ -13,7 +13,8 @@ use std::time::Duration;
 use asp_core::packet::Sync as SyncPacket;
 use asp_core::schema::SyncCommand;
 use asp_core::{PacketReader, PacketType, PacketWriter, ReadEvent};
-use asp_server::{LiveOptions, TestPattern, ViewerLimits};
+use asp_encoder::source::TestPattern;
+use asp_server::{LiveOptions, ViewerLimits};
 use support::*;
 use tokio::net::UdpSocket;
 use wtransport::error::ConnectionError;
@@ -30,7 +31,7 @@ fn limits() -> ViewerLimits {
 
 async fn endless_server() -> TestServer {
     let source = TestPattern::new(WIDTH, HEIGHT, 30, None).unwrap();
-    start(Box::new(source), encoder_config(30, 30), limits(), LiveOptions::default()).await
+    start(Box::new(source), encoder_config(30, 30), limits(), LiveOptions { stamp: true, ..LiveOptions::default() }).await
 }
 
 /// A WebTransport session to `addr` (the server's, or a relay in front of it).
@@ -216,7 +217,7 @@ async fn a_viewer_stopping_a_stream_resumes_at_the_next_keyframe() {
     // Keyframes only every 10 s by themselves: the new run after the stop
     // comes from the keyframe the server asks for.
     let source = TestPattern::new(WIDTH, HEIGHT, 30, None).unwrap();
-    let server = start(Box::new(source), encoder_config(300, 30), limits(), LiveOptions::default()).await;
+    let server = start(Box::new(source), encoder_config(300, 30), limits(), LiveOptions { stamp: true, ..LiveOptions::default() }).await;
     let wt = server.wt_addr.expect("WebTransport is on");
     let healthy = Healthy::start(server.addr).await;
 

@@ -10,17 +10,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use asp_cli::y4m_io::{ReadFrame, Y4mReader, Y4mWriter};
+use asp_cli::serve::{existing_dir, ServeOptions};
+use asp_cli::y4m_io::Y4mWriter;
 use asp_cli::{luma_mse, psnr};
 use asp_core::codec::frame::Frame;
 use asp_core::Limits;
-use asp_encoder::testsrc::TestSource;
-use asp_cli::serve::{existing_dir, ServeOptions, Y4mSource};
 use asp_encoder::analysis::RoiMethod;
-use asp_encoder::encoder::{Refiner, RoiAnalyser, RoiSettings};
-use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
-use asp_server::live::FrameSource;
-use asp_server::TestPattern;
+use asp_encoder::source::{self, TestSettings};
+use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, RateMode, Session, SessionSettings, SourceRead};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -34,8 +31,8 @@ struct Args {
     #[arg(short, long, default_value = "out.asp")]
     output: PathBuf,
     /// Target bitrate, e.g. 1500k or 2M (constant bitrate with a 1 s buffer).
-    #[arg(long, conflicts_with = "qp", value_parser = parse_bitrate)]
-    bitrate: Option<u64>,
+    #[arg(long, conflicts_with = "qp")]
+    bitrate: Option<Bitrate>,
     /// Constant quantiser, 0..=51 (lower is better), the default at 26 unless --bitrate.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
     qp: Option<u8>,
@@ -76,9 +73,10 @@ struct Args {
     side_data: bool,
     /// Encode live and serve the stream, a player page, WebSocket and
     /// WebTransport at this address (e.g. 127.0.0.1:8080) instead of writing a file.
-    /// With --intra-refresh, viewers join at the start of a refresh sweep.
-    /// (Not with ROI analysis, palettes, --recon or --psnr.)
-    #[arg(long, value_name = "ADDR", conflicts_with_all = ["roi", "palette", "recon", "psnr"])]
+    /// With --intra-refresh, viewers join at the start of a refresh sweep;
+    /// with --roi-layer, each frame's C-packet follows it. (Not with --recon
+    /// or --psnr.)
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["recon", "psnr"])]
     serve: Option<std::net::SocketAddr>,
     /// With --serve: play a file input again from the start when it ends.
     #[arg(long = "loop", requires = "serve")]
@@ -128,32 +126,10 @@ fn parse_roi(s: &str) -> Result<RoiList, String> {
     Ok(RoiList(methods))
 }
 
-fn parse_bitrate(s: &str) -> Result<u64, String> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, scale) = match lower.strip_suffix('k') {
-        Some(d) => (d, 1_000.0),
-        None => match lower.strip_suffix('m') {
-            Some(d) => (d, 1_000_000.0),
-            None => (lower.as_str(), 1.0),
-        },
-    };
-    let value: f64 = digits.parse().map_err(|_| format!("'{s}' is not a bitrate like 1500k or 2M"))?;
-    let bits = value * scale;
-    if !(1_000.0..=1e10).contains(&bits) {
-        return Err(format!("bitrate {s} is out of range (1k..10G)"));
-    }
-    Ok(bits as u64)
-}
-
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT"))?;
     let parse = |v: &str| v.parse::<u32>().map_err(|_| format!("'{s}' is not WIDTHxHEIGHT"));
     Ok((parse(w)?, parse(h)?))
-}
-
-enum Source {
-    Test(TestSource),
-    Y4m(Y4mReader<Box<dyn io::Read>>),
 }
 
 fn main() -> ExitCode {
@@ -184,22 +160,34 @@ fn encoder_config(args: &Args, width: u32, height: u32, fps: (u32, u32)) -> Resu
         }
     }
     config.rate = match (args.bitrate, args.qp) {
-        (Some(bits_per_second), _) => RateMode::Bitrate { bits_per_second, buffer_seconds: 1.0 },
+        (Some(bits), _) => RateMode::Bitrate { bits_per_second: bits.bits_per_second(), buffer_seconds: 1.0 },
         (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
     };
     Ok(config)
 }
 
+/// What the session does around the encoder (ROI analysis, palette, C-packets).
+fn session_settings(args: &Args) -> SessionSettings {
+    SessionSettings {
+        roi: args.roi.as_ref().map_or_else(Vec::new, |m| m.0.clone()),
+        roi_qp: args.roi_qp,
+        roi_layer: args.roi_layer,
+        roi_layer_delta: args.roi_layer_delta,
+        palette: args.palette,
+    }
+}
+
+/// The input: testsrc (`frames` of it, `None` endless), `-` or a y4m file.
+fn open_input(args: &Args, frames: Option<u64>) -> Result<Box<dyn FrameSource + Send>> {
+    let (width, height) = args.size;
+    let test = TestSettings { width, height, fps: args.fps, frames };
+    Ok(source::open(&args.input, test, &Limits::DEFAULT)?)
+}
+
 /// `--serve`: encode live, serve until Ctrl-C.
 fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
     asp_cli::serve::init_logging();
-    let source: Box<dyn FrameSource> = match args.input.as_str() {
-        "testsrc" => {
-            let (w, h) = args.size;
-            Box::new(TestPattern::new(w, h, args.fps, args.frames).with_context(|| format!("testsrc size {w}x{h}"))?)
-        }
-        path => Box::new(Y4mSource::open(path.as_ref(), args.stamp)?),
-    };
+    let source = open_input(args, args.frames)?;
     let (width, height) = source.size();
     let config = encoder_config(args, width, height, source.fps())?;
     let options = ServeOptions {
@@ -208,6 +196,9 @@ fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
         www: existing_dir(args.www.clone(), "www"),
         web: existing_dir(args.web.clone(), "web"),
         webtransport: !args.no_webtransport,
+        // The test picture always carries its capture time.
+        stamp: args.stamp || args.input == "testsrc",
+        session: session_settings(args),
     };
     asp_cli::serve::serve(source, config, options)
 }
@@ -220,37 +211,18 @@ fn run(args: &Args) -> Result<()> {
         return serve(args, bind);
     }
     let limits = Limits::DEFAULT;
-    let mut source = match args.input.as_str() {
-        "testsrc" => {
-            let (w, h) = args.size;
-            Source::Test(TestSource::new(w, h).with_context(|| format!("testsrc size {w}x{h}"))?)
-        }
-        path => Source::Y4m(Y4mReader::new(asp_cli::input::open(path.as_ref())?, &limits)?),
-    };
-    let (width, height, fps) = match &source {
-        Source::Test(t) => (t.width(), t.height(), (args.fps.max(1), 1)),
-        Source::Y4m(r) => (r.width(), r.height(), r.fps()),
-    };
-    let max_frames = match (&source, args.frames) {
+    let testsrc = args.input == "testsrc";
+    let max_frames = match (testsrc, args.frames) {
         (_, Some(n)) => n,
-        (Source::Test(_), None) => 250,
-        (Source::Y4m(_), None) => u64::MAX,
+        (true, None) => 250,
+        (false, None) => u64::MAX,
     };
+    let mut source = open_input(args, Some(max_frames))?;
+    let (width, height) = source.size();
+    let fps = source.fps();
 
     let config = encoder_config(args, width, height, fps)?;
-    let mut encoder = Encoder::new(config).context("encoder settings")?;
-    let mut analyser = match (&args.roi, args.palette) {
-        (None, None) => None,
-        (methods, palette) => {
-            let mut settings = RoiSettings::new(methods.as_ref().map_or_else(Vec::new, |m| m.0.clone()));
-            settings.roi_qp_offset = args.roi_qp;
-            settings.palette_colors = palette.map_or(0, usize::from);
-            Some(RoiAnalyser::new(settings).context("ROI settings")?)
-        }
-    };
-    let mut refiner = args.roi_layer.then(Refiner::new);
-    let mut regions = Vec::new();
-
+    let mut session = Session::new(config, session_settings(args)).context("encoder settings")?;
     let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
         Box::new(io::stdout().lock())
     } else {
@@ -283,42 +255,26 @@ fn run(args: &Args) -> Result<()> {
     let (mut c_packets, mut c_bytes, mut region_count) = (0u64, 0u64, 0u64);
     let mut truncated = false;
     while frames < max_frames {
-        match &mut source {
-            Source::Test(t) => t.frame_into(frames, &mut frame)?,
-            Source::Y4m(r) => match r.read_into(&mut frame)? {
-                ReadFrame::Frame => {}
-                ReadFrame::End => break,
-                ReadFrame::Truncated => {
-                    truncated = true;
-                    break;
-                }
-            },
-        }
-        if let Some(analyser) = &mut analyser {
-            let plan = analyser.analyse(&frame).context("ROI analysis")?;
-            // Plain edge regions (dozens a frame in natural video) would cost
-            // more side data than they are worth: only coded regions go out.
-            regions = plan.coded_regions();
-            region_count += regions.len() as u64;
-            encoder.set_qp_offsets(&plan.qp_offsets);
-            encoder.set_side_data(&regions, plan.palette.as_ref());
-        }
-        let capture_time_us = frames * frame_us;
-        let encoded = encoder.encode(&frame, capture_time_us)?;
-        out.write_all(encoded.packet).context("writing packets")?;
-        bytes += encoded.packet.len() as u64;
-        let (sequence, frame_qp) = (encoded.sequence, encoded.qp);
-        if let Some(refiner) = &mut refiner {
-            let shown = encoder.reconstruction().context("no reconstruction")?;
-            let qp = (i32::from(frame_qp) + i32::from(args.roi_qp) - i32::from(args.roi_layer_delta)).clamp(0, 51) as u8;
-            if let Some(packet) = refiner.refine(&frame, shown, &regions, sequence, capture_time_us, qp)? {
-                out.write_all(packet).context("writing packets")?;
-                bytes += packet.len() as u64;
-                c_bytes += packet.len() as u64;
-                c_packets += 1;
+        match source.read(&mut frame)? {
+            SourceRead::Frame => {}
+            SourceRead::End => break,
+            SourceRead::Truncated => {
+                truncated = true;
+                break;
             }
         }
-        let reconstruction = encoder.reconstruction().context("no reconstruction")?;
+        let capture_time_us = frames * frame_us;
+        let encoded = session.encode(&frame, capture_time_us)?;
+        out.write_all(encoded.packet).context("writing packets")?;
+        bytes += encoded.packet.len() as u64;
+        region_count += encoded.regions as u64;
+        if let Some(packet) = encoded.c_packet {
+            out.write_all(packet).context("writing packets")?;
+            bytes += packet.len() as u64;
+            c_bytes += packet.len() as u64;
+            c_packets += 1;
+        }
+        let reconstruction = session.reconstruction().context("no reconstruction")?;
         if args.psnr {
             mse_sum += luma_mse(&frame, reconstruction);
         }
@@ -347,10 +303,10 @@ fn run(args: &Args) -> Result<()> {
         frames as f64 / seconds.max(1e-9),
         if duration > 0.0 { bytes as f64 * 8.0 / 1000.0 / duration } else { 0.0 }
     );
-    if analyser.is_some() {
+    if session.analyses() {
         summary.push_str(&format!(", {region_count} regions"));
     }
-    if refiner.is_some() {
+    if session.settings().roi_layer {
         summary.push_str(&format!(", {c_packets} C-packets of {c_bytes} bytes"));
     }
     if args.psnr && frames > 0 {

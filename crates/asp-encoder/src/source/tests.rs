@@ -1,0 +1,86 @@
+use super::*;
+use crate::testsrc::TestSource;
+
+const TEST: TestSettings = TestSettings { width: 48, height: 32, fps: 25, frames: Some(3) };
+
+/// A y4m stream of `frames` frames of the test picture, colour format `colour`.
+fn y4m_bytes(frames: u64, colour: &str) -> Vec<u8> {
+    let mut bytes = format!("YUV4MPEG2 W48 H32 F30000:1001 Ip A1:1 C{colour}\n").into_bytes();
+    let mut pattern = TestSource::new(48, 32).unwrap();
+    for n in 0..frames {
+        bytes.extend_from_slice(b"FRAME\n");
+        bytes.extend_from_slice(pattern.i420(n));
+    }
+    bytes
+}
+
+fn frame() -> Frame {
+    Frame::new(48, 32, &Limits::DEFAULT).unwrap()
+}
+
+#[test]
+fn the_test_pattern_ends_after_its_frames_and_rewinds() {
+    let mut source = open("testsrc", TEST, &Limits::DEFAULT).unwrap();
+    assert_eq!((source.size(), source.fps(), source.paced()), ((48, 32), (25, 1), true));
+    let mut frame = frame();
+    let want = TestSource::new(48, 32).unwrap().frame(2).unwrap();
+    for _ in 0..3 {
+        assert_eq!(source.read(&mut frame).unwrap(), SourceRead::Frame);
+    }
+    assert_eq!(frame, want);
+    assert_eq!(source.read(&mut frame).unwrap(), SourceRead::End);
+    assert!(source.rewind().unwrap());
+    assert_eq!(source.read(&mut frame).unwrap(), SourceRead::Frame);
+    assert!(matches!(
+        open("testsrc", TestSettings { width: 0, ..TEST }, &Limits::DEFAULT),
+        Err(SourceError::TestSize { width: 0, .. })
+    ));
+}
+
+#[test]
+fn y4m_frames_then_the_end_or_a_truncated_frame() {
+    let bytes = y4m_bytes(2, "420jpeg");
+    let mut reader = Y4mReader::new(bytes.as_slice(), &Limits::DEFAULT).unwrap();
+    assert_eq!((reader.width(), reader.height(), reader.fps()), (48, 32, (30000, 1001)));
+    let mut frame = frame();
+    assert_eq!(reader.read_into(&mut frame).unwrap(), SourceRead::Frame);
+    assert_eq!(reader.read_into(&mut frame).unwrap(), SourceRead::Frame);
+    assert_eq!(frame, TestSource::new(48, 32).unwrap().frame(1).unwrap());
+    assert_eq!(reader.read_into(&mut frame).unwrap(), SourceRead::End);
+
+    let cut = &bytes[..bytes.len() - 100];
+    let mut reader = Y4mReader::new(cut, &Limits::DEFAULT).unwrap();
+    assert_eq!(reader.read_into(&mut frame).unwrap(), SourceRead::Frame);
+    assert_eq!(reader.read_into(&mut frame).unwrap(), SourceRead::Truncated);
+}
+
+#[test]
+fn y4m_it_cannot_take_is_refused_with_a_reason() {
+    let refused = |bytes: &[u8], limits: &Limits| Y4mReader::new(bytes, limits).err().map(|e| e.to_string());
+    let message = refused(&y4m_bytes(1, "444"), &Limits::DEFAULT).unwrap();
+    assert!(message.contains("C444") && message.contains("yuv420p"), "{message}");
+    assert_eq!(refused(b"", &Limits::DEFAULT).unwrap(), "empty input: no y4m header");
+    assert!(refused(b"not a y4m file\n", &Limits::DEFAULT).unwrap().starts_with("not a y4m stream"));
+    let small = Limits { max_width: 32, max_height: 32, ..Limits::DEFAULT };
+    assert!(refused(&y4m_bytes(1, "420jpeg"), &small).unwrap().contains("y4m frame size"));
+}
+
+#[test]
+fn a_y4m_file_is_paced_and_rewinds() {
+    let path = std::env::temp_dir().join(format!("asp-encoder-source-{}.y4m", std::process::id()));
+    std::fs::write(&path, y4m_bytes(2, "420")).unwrap();
+    let mut source = open(path.to_str().unwrap(), TEST, &Limits::DEFAULT).unwrap();
+    assert_eq!((source.size(), source.fps(), source.paced()), ((48, 32), (30000, 1001), true));
+    let mut frame = frame();
+    for _ in 0..2 {
+        assert_eq!(source.read(&mut frame).unwrap(), SourceRead::Frame);
+    }
+    assert_eq!(source.read(&mut frame).unwrap(), SourceRead::End);
+    assert!(source.rewind().unwrap());
+    assert_eq!(source.read(&mut frame).unwrap(), SourceRead::Frame);
+    assert_eq!(frame, TestSource::new(48, 32).unwrap().frame(0).unwrap());
+    std::fs::remove_file(&path).unwrap();
+    assert!(source.rewind().is_err(), "the file is gone");
+    let missing = open("/nonexistent/in.y4m", TEST, &Limits::DEFAULT).err().unwrap();
+    assert!(missing.to_string().starts_with("cannot open /nonexistent/in.y4m"), "{missing}");
+}
