@@ -4,7 +4,8 @@
 // hands it (as an OffscreenCanvas) to the player worker, forwards play /
 // pause / stop and the page's visibility, and turns the worker's messages
 // into DOM events (playing, stats, error, ended) and the `stats` object.
-// Everything heavy happens in the worker (worker/player-worker.js).
+// Everything heavy happens in the worker (worker/player-worker.js, hosting
+// the player of worker/player.js).
 //
 // Attributes: src, autoplay, muted (accepted; ASP streams carry no audio),
 // debug (draws the stats over the picture), renderer (auto | webgpu |
@@ -25,9 +26,6 @@ const TEMPLATE = `
 </style>
 <canvas part="canvas"></canvas>
 <pre part="debug" hidden></pre>`;
-
-// Players run on the page's thread so far (each its own module instance).
-let pagePlayers = 0;
 
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
@@ -164,12 +162,12 @@ export class AspPlayer extends HTMLElement {
       worker.postMessage({ ...init, canvas: offscreen }, [offscreen]);
     } else {
       // No OffscreenCanvas: the same player on this thread, drawing on the
-      // element's canvas (a module instance of its own per element).
-      const url = new URL(`./worker/player-worker.js?element=${++pagePlayers}`, import.meta.url);
-      import(url.href).then(({ attach }) => {
-        const send = attach({ postMessage: (m) => receive(m) });
-        this._worker = { postMessage: send };
-        send({ ...init, canvas: this._canvas });
+      // element's canvas (a player of its own per element). The threaded
+      // build is not used here: its pool would block the page's thread.
+      import('./worker/player.js').then(({ createPlayer }) => {
+        const player = createPlayer((m) => receive(m));
+        this._worker = { postMessage: (m) => player.receive(m) };
+        player.receive({ ...init, options: { ...init.options, threads: false }, canvas: this._canvas });
       }, (error) => {
         const message = `the player failed to load: ${error?.message ?? error}`;
         this._emit('error', { message, fatal: true });
