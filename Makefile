@@ -37,8 +37,8 @@ test-nostd:
 
 # The simd128 kernels, run for real in Node against their scalar references.
 test-wasm-simd:
-	tools/test-wasm-simd.sh
-	tools/test-wasm-transform.sh
+	tests/wasm-simd/run.sh
+	tests/wasm-simd/transform.sh
 
 # The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
 test-wasm:
@@ -60,7 +60,7 @@ test-server:
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
 test-python:
-	tools/test-python.sh
+	tests/python/run.sh
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:
