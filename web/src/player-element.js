@@ -27,6 +27,12 @@ const TEMPLATE = `
 <canvas part="canvas"></canvas>
 <pre part="debug" hidden></pre>`;
 
+/**
+ * @typedef {import('../types/index.js').AspPlayerStats} AspPlayerStats
+ * @typedef {{ type: string, [field: string]: any }} Message
+ */
+
+/** @type {Readonly<AspPlayerStats>} */
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
@@ -41,12 +47,16 @@ export class AspPlayer extends HTMLElement {
     super();
     const root = this.attachShadow({ mode: 'open' });
     root.innerHTML = TEMPLATE;
-    this._canvas = root.querySelector('canvas');
-    this._overlay = root.querySelector('pre');
+    this._canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
+    this._overlay = /** @type {HTMLPreElement} */ (root.querySelector('pre'));
+    /** @type {{ postMessage(message: Message): void } | null} */
     this._worker = null;
+    /** @type {Promise<void> | null} */
     this._ready = null;
+    /** @type {string | null} */
     this._opened = null;
     this._paused = true;
+    /** @type {AspPlayerStats} */
     this._stats = { ...EMPTY_STATS };
     this._onVisibility = () => this._post({ type: 'visibility', hidden: document.visibilityState === 'hidden' });
     this._resizer = new ResizeObserver(() => this._sendSize());
@@ -64,6 +74,7 @@ export class AspPlayer extends HTMLElement {
     this.stop();
   }
 
+  /** @param {string} name @param {string | null} old @param {string | null} value */
   attributeChangedCallback(name, old, value) {
     if (name === 'debug') {
       this._overlay.hidden = value === null;
@@ -132,13 +143,17 @@ export class AspPlayer extends HTMLElement {
         probeRows: Number(this.getAttribute('probe-rows')) || 0,
       },
     };
-    let ready;
-    let failed;
-    this._ready = new Promise((resolve, reject) => {
+    /** @type {() => void} */
+    let ready = () => {};
+    /** @type {(error: Error) => void} */
+    let failed = () => {};
+    /** @type {Promise<void>} */
+    const started = new Promise((resolve, reject) => {
       ready = resolve;
       failed = reject;
     });
-    const receive = (m) => {
+    this._ready = started;
+    const receive = (/** @type {Message} */ m) => {
       if (m.type === 'ready') {
         this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
         this._drawOverlay();
@@ -165,7 +180,7 @@ export class AspPlayer extends HTMLElement {
       // element's canvas (a player of its own per element). The threaded
       // build is not used here: its pool would block the page's thread.
       import('./worker/player.js').then(({ createPlayer }) => {
-        const player = createPlayer((m) => receive(m));
+        const player = createPlayer((m) => receive(/** @type {Message} */ (m)));
         this._worker = { postMessage: (m) => player.receive(m) };
         player.receive({ ...init, options: { ...init.options, threads: false }, canvas: this._canvas });
       }, (error) => {
@@ -174,9 +189,10 @@ export class AspPlayer extends HTMLElement {
         failed(new Error(message));
       });
     }
-    return this._ready;
+    return started;
   }
 
+  /** @param {Message} m */
   _onMessage(m) {
     switch (m.type) {
       case 'playing':
@@ -207,10 +223,12 @@ export class AspPlayer extends HTMLElement {
     }
   }
 
+  /** @param {string} type @param {unknown} [detail] */
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** @param {Message} message */
   _post(message) {
     this._worker?.postMessage(message);
   }
