@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema test-server test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types test-server test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -13,7 +13,7 @@ demo:
 	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
+test: setup check-schema check-web-types test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -27,6 +27,12 @@ schema:
 check-schema:
 	tools/gen-schema.sh --check
 
+# The player's JavaScript (web/src) type-checked, strict, against the
+# package's .d.ts (web/types): tsc --checkJs --noEmit (web/tsconfig.json).
+check-web-types:
+	tools/web/setup.sh --no-chromium
+	cd web && node ../tools/web/node_modules/typescript/bin/tsc -p tsconfig.json
+
 test-rust:
 	$(CARGO) test --workspace --all-targets
 
@@ -37,8 +43,8 @@ test-nostd:
 
 # The simd128 kernels, run for real in Node against their scalar references.
 test-wasm-simd:
-	tools/test-wasm-simd.sh
-	tools/test-wasm-transform.sh
+	tests/wasm-simd/run.sh
+	tests/wasm-simd/transform.sh
 
 # The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
 test-wasm:
@@ -60,7 +66,7 @@ test-server:
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
 test-python:
-	tools/test-python.sh
+	tests/python/run.sh
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:

@@ -24,24 +24,25 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rd  # noqa: E402
+import rd_clips  # noqa: E402
+import rd_metrics  # noqa: E402
 
 QPS = [22, 27, 32, 37]
 CRFS = [23, 28, 33, 38]
-CACHE = rd.OUT / "rd-ab"
+CACHE = rd_clips.OUT / "rd-ab"
 
 
 def clip(key):
-    rd.WORK.mkdir(parents=True, exist_ok=True)
-    c = rd.prepare_bbb() if key == "bbb" else rd.prepare_screen()
+    rd_clips.WORK.mkdir(parents=True, exist_ok=True)
+    c = rd_clips.prepare_bbb() if key == "bbb" else rd_clips.prepare_screen()
     return c, c.load()
 
 
 def mean_psnr(path, src, c):
     values = []
     with open(path, "rb") as f:
-        for n, frame in enumerate(rd.Y4m(f).frames()):
-            values.append(rd.psnr_y(src[n], rd.luma(frame, c.width, c.height)))
+        for n, frame in enumerate(rd_metrics.Y4m(f).frames()):
+            values.append(rd_metrics.psnr_y(src[n], rd_metrics.luma(frame, c.width, c.height)))
     return float(np.mean(values)), len(values)
 
 
@@ -95,9 +96,9 @@ def main():
             with ThreadPoolExecutor(2) as pool:
                 points = list(pool.map(lambda qp, d=d, i=i: asp_point(d, c, src, qp, f"d{i}", frames, extra), QPS))
             curves.append(points)
-            against_a = rd.bd_rate(curves[0], points)[0] if i else 0.0
+            against_a = rd_metrics.bd_rate(curves[0], points)[0] if i else 0.0
             line = " ".join(f"{kbps:.0f}k/{psnr:.2f}" for kbps, psnr in points)
-            print(f"{key} {d}: vs x264 veryfast {rd.bd_rate(x264, points)[0]:+.2f} %  vs A {against_a:+.2f} %   {line}",
+            print(f"{key} {d}: vs x264 veryfast {rd_metrics.bd_rate(x264, points)[0]:+.2f} %  vs A {against_a:+.2f} %   {line}",
                   flush=True)
 
 

@@ -37,7 +37,7 @@ encode rows --size 352x208 --tiles 1x5 --frames 12 --keyint 6 --qp 40
 # references, run as wasm32-wasip1 tests under Node's WASI.
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1 >/dev/null
 RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$target/wasip1" \
-CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $root/tools/wasi-run.mjs" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $root/tests/wasm-simd/wasi-run.mjs" \
   cargo test -q -p asp-wasm --lib --target wasm32-wasip1
 
 ASP_STREAM="$work/small.asp" ASP_Y4M="$work/small.y4m" \

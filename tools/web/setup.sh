@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the browser tests, the demo and the browser benchmark need:
 # Debian's Chromium (never a downloaded browser) and the npm packages of
-# tools/web (playwright-core, ws, @cycjimmy/jsmpeg-player, typescript), from the lockfile.
+# tools/web (playwright-core, ws, @cycjimmy/jsmpeg-player, typescript,
+# @webgpu/types), from the lockfile.
 # Idempotent; quick when everything is there.
 #
 #   tools/web/setup.sh [--no-chromium]

@@ -47,6 +47,8 @@ export function threadsSupported() {
  * options.module:  passed to the build's init as `module_or_path` (a URL,
  *                  a Response, bytes or a WebAssembly.Module; default: fetched
  *                  next to the build's JS).
+ * @param {import('../types/load.js').LoadOptions} [options]
+ * @returns {Promise<import('../types/load.js').LoadedDecoder>}
  */
 export async function loadDecoder(options = {}) {
   if (!simdSupported()) throw new Error('the ASP decoder needs WebAssembly SIMD, which this engine lacks');

@@ -4,7 +4,8 @@
 // hands it (as an OffscreenCanvas) to the player worker, forwards play /
 // pause / stop and the page's visibility, and turns the worker's messages
 // into DOM events (playing, stats, error, ended) and the `stats` object.
-// Everything heavy happens in the worker (worker/player-worker.js).
+// Everything heavy happens in the worker (worker/player-worker.js, hosting
+// the player of worker/player.js).
 //
 // Attributes: src, autoplay, muted (accepted; ASP streams carry no audio),
 // debug (draws the stats over the picture), renderer (auto | webgpu |
@@ -26,9 +27,12 @@ const TEMPLATE = `
 <canvas part="canvas"></canvas>
 <pre part="debug" hidden></pre>`;
 
-// Players run on the page's thread so far (each its own module instance).
-let pagePlayers = 0;
+/**
+ * @typedef {import('../types/index.js').AspPlayerStats} AspPlayerStats
+ * @typedef {{ type: string, [field: string]: any }} Message
+ */
 
+/** @type {Readonly<AspPlayerStats>} */
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
@@ -43,12 +47,16 @@ export class AspPlayer extends HTMLElement {
     super();
     const root = this.attachShadow({ mode: 'open' });
     root.innerHTML = TEMPLATE;
-    this._canvas = root.querySelector('canvas');
-    this._overlay = root.querySelector('pre');
+    this._canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
+    this._overlay = /** @type {HTMLPreElement} */ (root.querySelector('pre'));
+    /** @type {{ postMessage(message: Message): void } | null} */
     this._worker = null;
+    /** @type {Promise<void> | null} */
     this._ready = null;
+    /** @type {string | null} */
     this._opened = null;
     this._paused = true;
+    /** @type {AspPlayerStats} */
     this._stats = { ...EMPTY_STATS };
     this._onVisibility = () => this._post({ type: 'visibility', hidden: document.visibilityState === 'hidden' });
     this._resizer = new ResizeObserver(() => this._sendSize());
@@ -66,6 +74,7 @@ export class AspPlayer extends HTMLElement {
     this.stop();
   }
 
+  /** @param {string} name @param {string | null} old @param {string | null} value */
   attributeChangedCallback(name, old, value) {
     if (name === 'debug') {
       this._overlay.hidden = value === null;
@@ -134,13 +143,17 @@ export class AspPlayer extends HTMLElement {
         probeRows: Number(this.getAttribute('probe-rows')) || 0,
       },
     };
-    let ready;
-    let failed;
-    this._ready = new Promise((resolve, reject) => {
+    /** @type {() => void} */
+    let ready = () => {};
+    /** @type {(error: Error) => void} */
+    let failed = () => {};
+    /** @type {Promise<void>} */
+    const started = new Promise((resolve, reject) => {
       ready = resolve;
       failed = reject;
     });
-    const receive = (m) => {
+    this._ready = started;
+    const receive = (/** @type {Message} */ m) => {
       if (m.type === 'ready') {
         this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
         this._drawOverlay();
@@ -164,21 +177,22 @@ export class AspPlayer extends HTMLElement {
       worker.postMessage({ ...init, canvas: offscreen }, [offscreen]);
     } else {
       // No OffscreenCanvas: the same player on this thread, drawing on the
-      // element's canvas (a module instance of its own per element).
-      const url = new URL(`./worker/player-worker.js?element=${++pagePlayers}`, import.meta.url);
-      import(url.href).then(({ attach }) => {
-        const send = attach({ postMessage: (m) => receive(m) });
-        this._worker = { postMessage: send };
-        send({ ...init, canvas: this._canvas });
+      // element's canvas (a player of its own per element). The threaded
+      // build is not used here: its pool would block the page's thread.
+      import('./worker/player.js').then(({ createPlayer }) => {
+        const player = createPlayer((m) => receive(/** @type {Message} */ (m)));
+        this._worker = { postMessage: (m) => player.receive(m) };
+        player.receive({ ...init, options: { ...init.options, threads: false }, canvas: this._canvas });
       }, (error) => {
         const message = `the player failed to load: ${error?.message ?? error}`;
         this._emit('error', { message, fatal: true });
         failed(new Error(message));
       });
     }
-    return this._ready;
+    return started;
   }
 
+  /** @param {Message} m */
   _onMessage(m) {
     switch (m.type) {
       case 'playing':
@@ -209,10 +223,12 @@ export class AspPlayer extends HTMLElement {
     }
   }
 
+  /** @param {string} type @param {unknown} [detail] */
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** @param {Message} message */
   _post(message) {
     this._worker?.postMessage(message);
   }

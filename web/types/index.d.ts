@@ -1,6 +1,7 @@
 import type { LoadedDecoder } from './load.js';
 
-export { Decoder, BuildInfo, LoadedDecoder, LoadOptions, loadDecoder, simdSupported, threadsSupported } from './load.js';
+export type { Decoder, BuildInfo, LoadedDecoder, LoadOptions } from './load.js';
+export { loadDecoder, simdSupported, threadsSupported } from './load.js';
 
 /** The `stats` object and the `stats` event's detail (updated every second). */
 export interface AspPlayerStats {

@@ -1,5 +1,9 @@
-/** The wasm decoder of one build (see crates/asp-wasm). */
-export declare class Decoder {
+/**
+ * The wasm decoder of one build (see crates/asp-wasm): a type only, the
+ * class itself is `(await loadDecoder()).Decoder` (the package exports no
+ * `Decoder` value).
+ */
+declare class Decoder {
   constructor();
   free(): void;
   /** Appends a chunk of the packet stream (any size; packets may span chunks). */
@@ -52,6 +56,8 @@ export declare class Decoder {
   readonly damaged_bytes: number;
   readonly buffered_bytes: number;
 }
+
+export type { Decoder };
 
 export interface BuildInfo {
   build: 'threads' | 'single';

@@ -2,7 +2,7 @@
 
 Reconstructed: the seed README itself is not in this repository, so this is
 the snippet rebuilt from the seed's API (names, argument names, return
-shapes) as the issue lists it. `tools/test-python.sh` runs it unchanged.
+shapes) as the issue lists it. `tests/python/run.sh` runs it unchanged.
 """
 import numpy as np
 import libasp

@@ -87,7 +87,7 @@ def read_y4m(path):
 @pytest.fixture(scope="session")
 def cli():
     """Paths of asp-encode and asp-decode: from ASP_BIN_DIR (set by
-    tools/test-python.sh), else built with cargo."""
+    tests/python/run.sh), else built with cargo."""
     bin_dir = os.environ.get("ASP_BIN_DIR")
     if not bin_dir:
         subprocess.run(["cargo", "build", "-q", "-p", "asp-cli"], cwd=ROOT, check=True)

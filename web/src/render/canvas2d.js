@@ -11,21 +11,31 @@
 // measured in a worker here, putImageData of a 1080p picture takes 3 ms
 // that way and 8-14 ms on a GPU-backed (SwiftShader) context.
 
+/** @typedef {import('../../types/index.js').RenderFrame} RenderFrame */
+
+/** @param {HTMLCanvasElement | OffscreenCanvas} canvas */
 export function createCanvas2dRenderer(canvas) {
-  const ctx = canvas.getContext('2d', { alpha: false, willReadFrequently: true });
+  const ctx = /** @type {CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null} */ (
+    canvas.getContext('2d', { alpha: false, willReadFrequently: true }));
   if (!ctx) return null;
   return new Canvas2dRenderer(canvas, ctx);
 }
 
 class Canvas2dRenderer {
+  /**
+   * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+   * @param {CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D} ctx
+   */
   constructor(canvas, ctx) {
-    this.name = 'canvas2d';
+    this.name = /** @type {const} */ ('canvas2d');
     this.adapter = 'cpu';
     this.canvas = canvas;
     this.ctx = ctx;
+    /** @type {ImageData | null} */
     this.image = null;
   }
 
+  /** @param {RenderFrame} frame */
   draw(frame) {
     const { width: w, height: h } = frame;
     if (this.canvas.width !== w || this.canvas.height !== h) {
@@ -35,22 +45,29 @@ class Canvas2dRenderer {
     this.ctx.putImageData(this.pixels(frame), 0, 0);
   }
 
-  /** The frame as an ImageData: wasm memory itself when it can be. */
+  /**
+   * The frame as an ImageData: wasm memory itself when it can be.
+   * @param {RenderFrame} frame
+   * @returns {ImageData}
+   */
   pixels(frame) {
     const { width: w, height: h } = frame;
     const rgba = frame.rgba?.();
     if (rgba) {
       // ImageData cannot wrap shared memory (the threaded build's): copy.
       if (!(typeof SharedArrayBuffer === 'function' && rgba.buffer instanceof SharedArrayBuffer)) {
-        return new ImageData(rgba, w, h);
+        return new ImageData(/** @type {Uint8ClampedArray<ArrayBuffer>} */ (rgba), w, h);
       }
-      this.ensureImage(w, h).data.set(rgba);
-      return this.image;
+      const image = this.ensureImage(w, h);
+      image.data.set(rgba);
+      return image;
     }
-    convertInJs(frame, this.ensureImage(w, h).data);
-    return this.image;
+    const image = this.ensureImage(w, h);
+    convertInJs(frame, image.data);
+    return image;
   }
 
+  /** @param {number} w @param {number} h */
   ensureImage(w, h) {
     if (!this.image || this.image.width !== w || this.image.height !== h) this.image = new ImageData(w, h);
     return this.image;
@@ -61,7 +78,10 @@ class Canvas2dRenderer {
     return Promise.resolve();
   }
 
-  /** Measurement hook: RGBA of the top `rows` rows of the canvas. */
+  /**
+   * Measurement hook: RGBA of the top `rows` rows of the canvas.
+   * @param {number} rows
+   */
   readTop(rows) {
     const n = Math.min(rows, this.canvas.height);
     return Promise.resolve(new Uint8Array(this.ctx.getImageData(0, 0, this.canvas.width, n).data.buffer));
@@ -77,7 +97,10 @@ class Canvas2dRenderer {
   }
 }
 
-/** The shaders' arithmetic per pixel, for frames without rgba(). */
+/**
+ * The shaders' arithmetic per pixel, for frames without rgba().
+ * @param {RenderFrame} frame @param {Uint8ClampedArray} out
+ */
 function convertInJs(frame, out) {
   const { width: w, height: h, rows: m } = frame;
   const memory = new Uint8Array(frame.buffer);

@@ -3,6 +3,13 @@
 // stream's keyframes carry (Alice.Asp.ColorMatrix / ColorRange). Every
 // renderer applies the same numbers, so the WebGPU, WebGL2 and Canvas2D
 // pictures agree.
+//
+// A JS copy of the Rust colour-matrix code, which is the reference: the
+// Kr, Kb luma weights of ITU-R BT.601 (0.299, 0.114), BT.709 (0.2126,
+// 0.0722) and BT.2020 (0.2627, 0.0593), limited range Y 16..235, C 16..240.
+// The same table and equations are in crates/asp-wasm/src/rgba.rs (the
+// Canvas2D path's Q14 fixed point, which must match these shaders) and
+// crates/asp-py/src/color.rs (Q16, both directions); change them together.
 
 /** Kr, Kb of Alice.Asp.ColorMatrix: 0 BT.601, 1 BT.709, 2 BT.2020. */
 const LUMA_WEIGHTS = [
@@ -16,6 +23,9 @@ const LUMA_WEIGHTS = [
  * [cY, cCb, cCr, offset], for samples normalised to 0..1.
  * matrix: 0 BT.601, 1 BT.709 (default for unknown values), 2 BT.2020;
  * range: 0 limited (Y 16..235, C 16..240), 1 full.
+ * @param {number} matrix
+ * @param {number} range
+ * @returns {Float32Array}
  */
 export function yuvToRgb(matrix, range) {
   const [kr, kb] = LUMA_WEIGHTS[matrix] ?? LUMA_WEIGHTS[1];
@@ -30,7 +40,7 @@ export function yuvToRgb(matrix, range) {
   const bCb = 2 * (1 - kb) * cs;
   const gCb = (-2 * kb * (1 - kb) / kg) * cs;
   const gCr = (-2 * kr * (1 - kr) / kg) * cs;
-  const row = (cy, ccb, ccr) => [cy, ccb, ccr, -(cy * y0 + ccb * c0 + ccr * c0)];
+  const row = (/** @type {number} */ cy, /** @type {number} */ ccb, /** @type {number} */ ccr) => [cy, ccb, ccr, -(cy * y0 + ccb * c0 + ccr * c0)];
   return new Float32Array([...row(ys, 0, rCr), ...row(ys, gCb, gCr), ...row(ys, bCb, 0)]);
 }
 
@@ -38,6 +48,8 @@ export function yuvToRgb(matrix, range) {
  * Where the picture goes in a canvas of cw x ch: the largest rectangle of
  * the picture's aspect ratio, centred (letterbox), as the scale of a
  * full-canvas quad in clip space [sx, sy].
+ * @param {number} width @param {number} height @param {number} cw @param {number} ch
+ * @returns {[number, number]}
  */
 export function fitScale(width, height, cw, ch) {
   if (!width || !height || !cw || !ch) return [1, 1];

@@ -12,6 +12,10 @@ export { yuvToRgb } from './colour.js';
  * prefer: 'auto' (default), 'webgpu', 'webgl2' or 'canvas2d' — the first
  * renderer to try; the ones after it in the order above are fallbacks.
  * options.readable: the canvas can be read back (readTop, a measurement hook).
+ * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+ * @param {'auto' | 'webgpu' | 'webgl2' | 'canvas2d'} [prefer]
+ * @param {{ readable?: boolean }} [options]
+ * @returns {Promise<import('../../types/index.js').Renderer>}
  */
 export async function createRenderer(canvas, prefer = 'auto', options = {}) {
   const order = ['webgpu', 'webgl2', 'canvas2d'];

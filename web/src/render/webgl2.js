@@ -6,15 +6,23 @@
 import { GLSL_VERTEX, GLSL_FRAGMENT } from './shaders.js';
 import { fitScale } from './colour.js';
 
-/** A WebGL2 renderer on `canvas`, or null when WebGL2 is not available. */
+/** @typedef {import('../../types/index.js').RenderFrame} RenderFrame */
+
+/**
+ * A WebGL2 renderer on `canvas`, or null when WebGL2 is not available.
+ * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+ */
 export function createWebGl2Renderer(canvas) {
-  const gl = canvas.getContext('webgl2', { alpha: false, antialias: false, depth: false, stencil: false });
+  const gl = /** @type {WebGL2RenderingContext | null} */ (
+    canvas.getContext('webgl2', { alpha: false, antialias: false, depth: false, stencil: false }));
   if (!gl) return null;
   return new WebGl2Renderer(canvas, gl);
 }
 
+/** @param {WebGL2RenderingContext} gl @param {number} type @param {string} source */
 function compile(gl, type, source) {
   const shader = gl.createShader(type);
+  if (!shader) throw new Error('WebGL2: no shader object (context lost?)');
   gl.shaderSource(shader, source);
   gl.compileShader(shader);
   if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
@@ -24,9 +32,11 @@ function compile(gl, type, source) {
 }
 
 class WebGl2Renderer {
+  /** @param {HTMLCanvasElement | OffscreenCanvas} canvas @param {WebGL2RenderingContext} gl */
   constructor(canvas, gl) {
-    this.name = 'webgl2';
+    this.name = /** @type {const} */ ('webgl2');
     const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    /** @type {string} */
     this.adapter = debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
     this.canvas = canvas;
     this.gl = gl;
@@ -53,12 +63,16 @@ class WebGl2Renderer {
     });
     gl.bindVertexArray(gl.createVertexArray());
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    /** @type {string | null} */
     this.size = null;
     this.lost = false;
-    canvas.addEventListener?.('webglcontextlost', (e) => { e.preventDefault(); this.lost = true; });
+    canvas.addEventListener?.('webglcontextlost', (/** @type {Event} */ e) => { e.preventDefault(); this.lost = true; });
   }
 
-  /** (Re)allocates the textures when the picture size changes. */
+  /**
+   * (Re)allocates the textures when the picture size changes.
+   * @param {number} w @param {number} h @param {number} cw @param {number} ch
+   */
   ensureTextures(w, h, cw, ch) {
     const key = `${w}x${h}`;
     if (this.size === key) return;
@@ -71,6 +85,7 @@ class WebGl2Renderer {
     this.size = key;
   }
 
+  /** @param {RenderFrame} frame */
   draw(frame) {
     if (this.lost) throw new Error('the WebGL2 context was lost');
     const gl = this.gl;
@@ -104,8 +119,9 @@ class WebGl2Renderer {
   whenDrawn() {
     const gl = this.gl;
     const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    if (!fence) return Promise.reject(new Error('WebGL2 fence failed'));
     gl.flush();
-    return new Promise((resolve, reject) => {
+    return /** @type {Promise<void>} */ (new Promise((resolve, reject) => {
       const poll = () => {
         const status = gl.clientWaitSync(fence, 0, 0);
         if (status === gl.TIMEOUT_EXPIRED) {
@@ -117,7 +133,7 @@ class WebGl2Renderer {
         else resolve();
       };
       poll();
-    });
+    }));
   }
 
   /**
@@ -126,6 +142,7 @@ class WebGl2Renderer {
    * draw() (the drawing buffer is not kept past it). The pixels go into a
    * pixel-pack buffer read after a fence, so the readback never blocks the
    * worker on the GPU.
+   * @param {number} rows
    */
   async readTop(rows) {
     const gl = this.gl;

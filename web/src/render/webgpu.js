@@ -5,10 +5,14 @@
 import { WGSL } from './shaders.js';
 import { fitScale } from './colour.js';
 
+/** @typedef {import('../../types/index.js').RenderFrame} RenderFrame */
+
 /**
  * A WebGPU renderer on `canvas` (an OffscreenCanvas or a canvas), or null
  * when this browser has no adapter (then the caller tries WebGL2; the
  * canvas is left untouched, so it can still get another context).
+ * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+ * @param {{ readable?: boolean }} [options]
  */
 export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
   const gpu = globalThis.navigator?.gpu;
@@ -17,7 +21,7 @@ export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
   if (!adapter) return null;
   const device = await adapter.requestDevice().catch(() => null);
   if (!device) return null;
-  const context = canvas.getContext('webgpu');
+  const context = /** @type {GPUCanvasContext | null} */ (canvas.getContext('webgpu'));
   if (!context) return null;
   const format = gpu.getPreferredCanvasFormat();
   // readable: the measurement hook (readTop) copies from the canvas texture.
@@ -27,8 +31,15 @@ export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
 }
 
 class WebGpuRenderer {
+  /**
+   * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+   * @param {GPUDevice} device
+   * @param {GPUCanvasContext} context
+   * @param {GPUTextureFormat} format
+   * @param {string} adapterName
+   */
   constructor(canvas, device, context, format, adapterName) {
-    this.name = 'webgpu';
+    this.name = /** @type {const} */ ('webgpu');
     this.adapter = adapterName;
     this.canvas = canvas;
     this.device = device;
@@ -44,17 +55,25 @@ class WebGpuRenderer {
     // 3 x vec4 rows + vec2 scale, padded to 64 bytes.
     this.params = device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.paramData = new Float32Array(16);
+    /** @type {string | null} */
     this.size = null;
+    /** @type {GPUTexture[]} */
+    this.textures = [];
+    /** @type {GPUBindGroup | null} */
+    this.bindGroup = null;
     this.lost = false;
     device.lost.then(() => { this.lost = true; });
   }
 
-  /** Makes textures for a w x h picture (chroma cw x ch) when the size changes. */
+  /**
+   * Makes textures for a w x h picture (chroma cw x ch) when the size changes.
+   * @param {number} w @param {number} h @param {number} cw @param {number} ch
+   */
   ensureTextures(w, h, cw, ch) {
     const key = `${w}x${h}`;
     if (this.size === key) return;
-    for (const t of this.textures ?? []) t.destroy();
-    const make = (width, height) => this.device.createTexture({
+    for (const t of this.textures) t.destroy();
+    const make = (/** @type {number} */ width, /** @type {number} */ height) => this.device.createTexture({
       size: { width, height },
       format: 'r8unorm',
       usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
@@ -71,7 +90,10 @@ class WebGpuRenderer {
     this.size = key;
   }
 
-  /** Uploads the frame's planes and draws it, letterboxed, on the canvas. */
+  /**
+   * Uploads the frame's planes and draws it, letterboxed, on the canvas.
+   * @param {RenderFrame} frame
+   */
   draw(frame) {
     if (this.lost) throw new Error('the WebGPU device was lost');
     const { width: w, height: h, uvWidth: cw, uvHeight: ch } = frame;
@@ -83,7 +105,7 @@ class WebGpuRenderer {
       [frame.vPtr, frame.uvStride, cw, ch],
     ];
     planes.forEach(([ptr, stride, pw, ph], i) => {
-      q.writeTexture({ texture: this.textures[i] }, frame.buffer,
+      q.writeTexture({ texture: this.textures[i] }, /** @type {ArrayBuffer} */ (frame.buffer),
         { offset: ptr, bytesPerRow: stride, rowsPerImage: ph }, { width: pw, height: ph });
     });
     this.paramData.set(frame.rows, 0);
@@ -109,6 +131,7 @@ class WebGpuRenderer {
    * Measurement hook (the renderer made with `readable`): RGBA of the top
    * `rows` rows of the canvas texture just drawn, once the GPU has drawn
    * it. Call in the same task as draw().
+   * @param {number} rows
    */
   async readTop(rows) {
     const texture = this.context.getCurrentTexture();

@@ -2,13 +2,17 @@
 // reader as its bytes arrive. Not live: the player paces the frames at the
 // stream's frame rate and reports `ended` after the last one.
 
+/** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
+
 export class FetchSource {
+  /** @param {string} url @param {SourceHandlers} handlers */
   constructor(url, handlers) {
     this.url = url;
     this.handlers = handlers;
     this.live = false;
     this.protocol = 'file';
     this.canTalkBack = false;
+    /** @type {AbortController | null} */
     this.abort = null;
     this.bytes = 0;
   }
@@ -20,10 +24,12 @@ export class FetchSource {
     });
   }
 
+  /** @param {AbortSignal} signal */
   async read(signal) {
     const response = await fetch(this.url, { signal });
     if (!response.ok) throw new Error(`${this.url}: HTTP ${response.status}`);
     this.handlers.open();
+    if (!response.body) throw new Error(`${this.url}: no body`);
     const reader = response.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
@@ -34,7 +40,8 @@ export class FetchSource {
     this.handlers.end();
   }
 
-  send() {
+  /** @param {Uint8Array} _bytes */
+  send(_bytes) {
     return false;
   }
 

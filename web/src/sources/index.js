@@ -17,6 +17,7 @@ export { WebSocketSource, WebTransportSource, FetchSource, SessionSource };
  * attribute does; the fragment wins). The fragment is removed from
  * `url`: WebTransport refuses URLs with one.
  */
+/** @param {URL} url @returns {{ certificateHash?: string }} */
 function webTransportOptions(url) {
   const hex = new URLSearchParams(url.hash.slice(1)).get('sha256');
   url.hash = '';
@@ -25,7 +26,12 @@ function webTransportOptions(url) {
   return { certificateHash: hex };
 }
 
-/** `src` resolved against `base` (the page), and the source class for it. */
+/**
+ * `src` resolved against `base` (the page), and the source class for it.
+ * @param {string} src
+ * @param {string} [base]
+ * @returns {{ url: URL, Source: typeof WebSocketSource | typeof SessionSource | typeof FetchSource | typeof WebTransportSource, options?: { certificateHash?: string } }}
+ */
 export function sourceFor(src, base) {
   const url = new URL(src, base);
   if (url.protocol === 'ws:' || url.protocol === 'wss:') return { url, Source: WebSocketSource };

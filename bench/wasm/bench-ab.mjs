@@ -5,19 +5,19 @@
 // next to its wall time. CPU time is less disturbed by other processes
 // than wall time (which counts the time spent waiting for a core).
 //
-//   node tests/wasm/bench-ab.mjs FILE.asp ROUNDS DIST_A DIST_B...
+//   node bench/wasm/bench-ab.mjs FILE.asp ROUNDS DIST_A DIST_B...
 //
 // Each DIST is a directory holding single/asp_wasm.js and
 // single/asp_wasm_bg.wasm (as web/dist does). Prints, per build, the median
 // wall and CPU milliseconds per decode of FILE and the fps they give.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadBuild, splitPackets } from './common.mjs';
+import { loadBuild, splitPackets } from '../../tests/wasm/common.mjs';
 
 const [file, roundsArg, ...dists] = process.argv.slice(2);
 const rounds = Number(roundsArg);
 if (!file || !(rounds > 0) || dists.length === 0) {
-  console.error('usage: node tests/wasm/bench-ab.mjs FILE.asp ROUNDS DIST...');
+  console.error('usage: node bench/wasm/bench-ab.mjs FILE.asp ROUNDS DIST...');
   process.exit(2);
 }
 const packets = splitPackets(new Uint8Array(fs.readFileSync(file)));

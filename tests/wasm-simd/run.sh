@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebAssembly simd128 twins against their scalar references, run for
 # real: unit tests built for wasm32-wasip1 with +simd128 and run under
-# Node's WASI (tools/wasi-run.mjs): asp-encoder's SAD, and asp-core's motion
+# Node's WASI (tests/wasm-simd/wasi-run.mjs): asp-encoder's SAD, and asp-core's motion
 # compensation (the 6-tap luma planes and averages in codec::interpolate,
 # the chroma bilinear blend in codec::chroma_mc; those modules' other tests,
 # against the naive formulas, then also go through the twins) and
@@ -11,7 +11,7 @@
 # Needs rustup (to add the wasm targets) and Node >= 20. Without them it
 # says so and exits 0 (the native tests still hold every x86 twin equal).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CARGO=${CARGO:-cargo}
 
 if ! command -v node >/dev/null; then
@@ -26,8 +26,8 @@ done
 
 export RUSTFLAGS="${RUSTFLAGS:-} -Ctarget-feature=+simd128"
 $CARGO build -q -p asp-encoder --lib --target wasm32-unknown-unknown
-CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tools/wasi-run.mjs" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tests/wasm-simd/wasi-run.mjs" \
   $CARGO test -q -p asp-encoder --lib --target wasm32-wasip1 -- motion::sad
-CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tools/wasi-run.mjs" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tests/wasm-simd/wasi-run.mjs" \
   $CARGO test -q -p asp-core --lib --target wasm32-wasip1 -- codec::interpolate codec::chroma_mc codec::plane \
   codec::deblock --skip banded_threads   # (WASI has no threads)

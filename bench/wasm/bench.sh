@@ -2,7 +2,7 @@
 # Decode speed of the browser decoder in Node (V8) next to native asp-decode,
 # on 720p and 1080p testsrc streams at 2 Mbit/s (120 frames each).
 #
-#   tests/wasm/bench.sh          RUNS=3 (median of), FRAMES=120
+#   bench/wasm/bench.sh          RUNS=3 (median of), FRAMES=120
 #
 # wasm: frames per second of Decoder.decode() over the packets (decode alone,
 # median of RUNS after a warm-up), single build and threaded build (2 workers
@@ -35,7 +35,7 @@ for size in 1280x720 1920x1080; do
 done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
-RUNS=$runs node tests/wasm/bench.mjs single,threads "${streams[@]}"
+RUNS=$runs node bench/wasm/bench.mjs single,threads "${streams[@]}"
 
 RUNS=$runs "$bin/examples/decode_speed" "${streams[@]}"
 

@@ -1,0 +1,440 @@
+// One player: source -> packet reader -> decoder -> renderer, with its own
+// state, driven by messages and answering through `post`. The dedicated
+// worker (player-worker.js) hosts one; where the page cannot hand its
+// canvas to a worker (no OffscreenCanvas), <asp-player> makes one per
+// element on the page's thread. Bytes go from the socket into wasm memory
+// once; frames go from wasm memory to the GPU (writeTexture /
+// texSubImage2D on views of that memory) without a copy through a JS array.
+//
+// Messages in:  init { canvas, options }, open { src, base }, play, pause,
+//               stop, visibility { hidden }, resize { width, height }
+// Messages out: ready { build, renderer, adapter }, playing, frame {...}
+//               (options.checksums only), presented {...} (options.probeRows
+//               only), stats { stats }, error { message, fatal }, ended
+
+import { loadDecoder } from '../load.js';
+import { createRenderer, yuvToRgb } from '../render/index.js';
+import { sourceFor } from '../sources/index.js';
+
+const STATS_INTERVAL_MS = 1000;
+const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+const LATENCY_PLAUSIBLE_MS = 60_000;
+
+/**
+ * @typedef {import('../../types/load.js').LoadedDecoder} LoadedDecoder
+ * @typedef {import('../../types/load.js').Decoder} Decoder
+ * @typedef {import('../../types/index.js').Renderer} Renderer
+ * @typedef {import('../../types/index.js').Source & { protocol?: string, send(bytes: Uint8Array): boolean }} Source
+ * @typedef {(message: object, transfer?: Transferable[]) => void} Post
+ * @typedef {{
+ *   renderer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d',
+ *   threads?: 'auto' | boolean,
+ *   workers?: number,
+ *   checksums?: boolean,
+ *   probeRows?: number,
+ * }} PlayerOptions
+ * @typedef {{ type: string, [field: string]: any }} Message
+ */
+
+/** What one stats interval counts. */
+const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latencyMs: 0, latencies: 0 });
+/** What one `open` counts. */
+const totalsAtOpen = () => ({ frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 });
+
+export class Player {
+  /** @param {Post} post where this player's messages go */
+  constructor(post) {
+    this.post = post;
+    /** @type {LoadedDecoder | null} */
+    this.asp = null;
+    /** @type {Decoder | null} */
+    this.dec = null;
+    /** @type {Renderer | null} */
+    this.renderer = null;
+    /** @type {HTMLCanvasElement | OffscreenCanvas | null} */
+    this.canvas = null;
+    /** @type {PlayerOptions} */
+    this.options = {};
+
+    /** @type {Source | null} */
+    this.source = null;
+    this.sourceEnded = false;
+    this.paused = false;
+    this.hidden = false;
+    this.playingSent = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.pacer = null;
+    this.nextTickAt = 0;
+    this.lastKeyframeRequest = -Infinity;
+    this.lossesAtLastRequest = 0;
+    /** @type {{ key: string, rows: Float32Array | null }} */
+    this.colour = { key: '', rows: null };
+    // When the last bytes arrived, and when the frame on show arrived and was decoded.
+    this.bytesAt = 0;
+    this.receivedAt = 0;
+    this.decodedAt = 0;
+
+    this.window = counters();
+    this.totals = totalsAtOpen();
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this.statsTimer = null;
+
+    // At most one draw in flight. A GPU slower than the stream (a software
+    // rasteriser, a busy machine) would otherwise queue every frame's upload
+    // and draw in the GPU process, and the picture would fall further and
+    // further behind. Frames decoded while a draw is in flight are not drawn;
+    // the newest is drawn as soon as the GPU is done.
+    this.drawing = false;
+    this.drawPending = false;
+
+    // Commands run one after the other (init is async; the rest wait for it).
+    /** @type {Promise<void>} */
+    this.queue = Promise.resolve();
+  }
+
+  /** Takes one message (a command); commands run in the order they came. */
+  receive(/** @type {Message} */ m) {
+    this.queue = this.queue.then(async () => {
+      try {
+        switch (m?.type) {
+          case 'init': return await this.init(m);
+          case 'open': return this.open(m);
+          case 'play': return this.play();
+          case 'pause': return this.pause();
+          case 'stop': return this.stop();
+          case 'visibility': return this.visibility(m);
+          case 'resize': return this.resize(m);
+          default: return undefined;
+        }
+      } catch (error) {
+        this.report(String(/** @type {any} */ (error)?.message ?? error), true);
+      }
+    });
+  }
+
+  /** @param {string} message @param {boolean} [fatal] */
+  report(message, fatal = false) {
+    this.totals.errors += 1;
+    this.post({ type: 'error', message, fatal });
+  }
+
+  // --- commands --------------------------------------------------------------
+
+  /** @param {Message} m */
+  async init(m) {
+    this.canvas = m.canvas;
+    const options = /** @type {PlayerOptions} */ (m.options ?? {});
+    this.options = options;
+    const asp = await loadDecoder({ threads: options.threads ?? 'auto', workers: options.workers });
+    this.asp = asp;
+    const renderer = await createRenderer(m.canvas, options.renderer ?? 'auto', { readable: (options.probeRows ?? 0) > 0 });
+    this.renderer = renderer;
+    this.dec = new asp.Decoder();
+    this.post({ type: 'ready', build: asp.build, renderer: renderer.name, adapter: renderer.adapter });
+  }
+
+  /** @param {Message} m */
+  open(m) {
+    this.closeSource();
+    const { url, Source, options: sourceOptions } = sourceFor(m.src, m.base);
+    const dec = this.decoder();
+    this.drawPending = false;
+    dec.reset();
+    this.sourceEnded = false;
+    this.paused = false;
+    this.playingSent = false;
+    this.window = counters();
+    this.totals = totalsAtOpen();
+    let opened = false;
+    const source = /** @type {Source} */ (new Source(url.href, {
+      open: () => {
+        // After a reconnection: what was buffered belongs to the old
+        // connection; the decoder waits for (and asks for) a keyframe.
+        if (opened) dec.reset();
+        opened = true;
+      },
+      data: (bytes) => this.onData(bytes),
+      end: () => this.onEnd(),
+      reconnecting: (delay, reason) => {
+        this.totals.reconnects += 1;
+        this.report(`${reason}; reconnecting in ${delay} ms`);
+      },
+      error: (error) => this.report(String(error?.message ?? error), true),
+    }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash }));
+    this.source = source;
+    source.start();
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = setInterval(() => this.postStats(), STATS_INTERVAL_MS);
+  }
+
+  play() {
+    this.paused = false;
+    if (this.source && !this.source.live) this.schedule();
+  }
+
+  pause() {
+    this.paused = true;
+  }
+
+  stop() {
+    this.closeSource();
+    this.drawPending = false;
+    this.dec?.reset();
+    this.renderer?.clear();
+  }
+
+  /** @param {Message} m */
+  visibility(m) {
+    this.hidden = m.hidden;
+    if (!this.hidden && this.source && !this.source.live) this.schedule();
+  }
+
+  /** @param {Message} m */
+  resize(m) {
+    const canvas = this.canvas;
+    if (!canvas || (canvas.width === m.width && canvas.height === m.height)) return;
+    canvas.width = m.width;
+    canvas.height = m.height;
+    if (this.dec?.has_frame) this.present();
+  }
+
+  closeSource() {
+    this.source?.close();
+    this.source = null;
+    if (this.pacer !== null) clearTimeout(this.pacer);
+    this.pacer = null;
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  /** The decoder; commands other than init come after init (the queue). */
+  decoder() {
+    if (!this.dec) throw new Error('the player has no decoder yet (init first)');
+    return this.dec;
+  }
+
+  // --- data in ---------------------------------------------------------------
+
+  /** @param {ArrayBuffer | Uint8Array} bytes */
+  onData(bytes) {
+    const dec = this.decoder();
+    this.bytesAt = performance.now();
+    this.window.bytes += bytes.byteLength;
+    dec.push(bytes);
+    if (!this.source?.live) {
+      this.schedule();
+      return;
+    }
+    if (this.hidden || this.paused) {
+      // Nothing piles up: the packets are consumed undecoded, and on return
+      // the picture resumes at the next keyframe (asked for below).
+      dec.discard();
+      return;
+    }
+    let fresh = false;
+    while (this.decodeOne()) fresh = true;
+    if (fresh) this.present();
+    this.askForKeyframeIfNeeded();
+  }
+
+  onEnd() {
+    this.sourceEnded = true;
+    if (this.source?.live) {
+      this.postStats();
+      this.post({ type: 'ended' });
+      this.closeSource();
+    } else {
+      this.schedule();
+    }
+  }
+
+  // --- decoding --------------------------------------------------------------
+
+  /** Decodes the next frame, if one is buffered; reports errors on the way. */
+  decodeOne() {
+    const dec = this.decoder();
+    const t0 = performance.now();
+    const fresh = dec.next_frame();
+    const error = dec.last_error();
+    if (error) this.report(error);
+    if (!fresh) return false;
+    this.decodedAt = performance.now();
+    this.receivedAt = this.bytesAt;
+    this.window.decodeMs += this.decodedAt - t0;
+    this.window.frames += 1;
+    this.totals.frames += 1;
+    const capture = dec.capture_time_us;
+    if (capture !== undefined && capture !== null) {
+      // Only wall-clock capture times make a latency (a file encoded from a
+      // y4m carries times since its start, or old ones).
+      const latency = Date.now() - capture / 1000;
+      if (latency > -LATENCY_PLAUSIBLE_MS && latency < LATENCY_PLAUSIBLE_MS) {
+        this.window.latencyMs += latency;
+        this.window.latencies += 1;
+      }
+    }
+    if (this.options.checksums) {
+      this.post({ type: 'frame', sequence: dec.sequence, keyframe: dec.keyframe, checksum: dec.frame_checksum() });
+    }
+    return true;
+  }
+
+  /**
+   * Asks the sender for a keyframe when the decoder waits for one because
+   * something was lost (an error, or delta frames dropped) since the last
+   * request — not merely because a keyframe is still arriving — at most once
+   * a second.
+   */
+  askForKeyframeIfNeeded() {
+    const dec = this.decoder();
+    const source = this.source;
+    if (!dec.needs_keyframe || !source?.canTalkBack) return;
+    const losses = dec.errors + dec.frames_dropped;
+    const now = performance.now();
+    if (losses === this.lossesAtLastRequest || now - this.lastKeyframeRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
+    const packet = dec.request_keyframe();
+    if (packet && source.send(packet)) {
+      this.lastKeyframeRequest = now;
+      this.lossesAtLastRequest = losses;
+      this.totals.keyframeRequests += 1;
+    }
+  }
+
+  /** Files play at the stream's frame rate, one decode per tick. */
+  schedule() {
+    if (this.pacer !== null || this.paused || this.hidden || !this.source || this.source.live) return;
+    this.nextTickAt = Math.max(this.nextTickAt, performance.now());
+    this.pacer = setTimeout(() => this.tick(), Math.max(0, this.nextTickAt - performance.now()));
+  }
+
+  tick() {
+    this.pacer = null;
+    if (this.paused || this.hidden || !this.source) return;
+    const dec = this.decoder();
+    const shown = dec.has_frame ? dec.sequence : -1;
+    if (this.decodeOne()) {
+      this.present();
+      // A C-packet's refinement of the frame on show takes no frame time.
+      if (dec.sequence !== shown) this.nextTickAt += 1000 / (dec.fps || 30);
+      this.schedule();
+    } else if (this.sourceEnded) {
+      this.postStats();
+      this.post({ type: 'ended' });
+      this.closeSource();
+    }
+    // Otherwise: waiting for bytes; onData schedules again.
+  }
+
+  // --- presenting ------------------------------------------------------------
+
+  /**
+   * The frame on show as RGBA, a view of wasm memory (for the Canvas2D
+   * renderer). The view is made after the conversion, which may grow memory.
+   * @returns {Uint8ClampedArray | null}
+   */
+  rgbaOfFrame() {
+    const dec = this.decoder();
+    const ptr = dec.rgba();
+    return ptr && this.asp ? new Uint8ClampedArray(this.asp.wasm_memory().buffer, ptr, dec.width * dec.height * 4) : null;
+  }
+
+  present() {
+    if (this.drawing) {
+      this.drawPending = true;
+      return;
+    }
+    this.draw();
+  }
+
+  drawn() {
+    this.drawing = false;
+    if (!this.drawPending) return;
+    this.drawPending = false;
+    if (this.dec?.has_frame) this.draw();
+  }
+
+  draw() {
+    const dec = this.decoder();
+    const { asp, renderer } = this;
+    if (!asp || !renderer) return;
+    const key = `${dec.color_matrix}/${dec.color_range}`;
+    if (this.colour.key !== key) this.colour = { key, rows: yuvToRgb(dec.color_matrix, dec.color_range) };
+    renderer.draw({
+      buffer: asp.wasm_memory().buffer,
+      width: dec.width,
+      height: dec.height,
+      uvWidth: dec.uv_width,
+      uvHeight: dec.uv_height,
+      yPtr: dec.y_ptr,
+      uPtr: dec.u_ptr,
+      vPtr: dec.v_ptr,
+      yStride: dec.y_stride,
+      uvStride: dec.uv_stride,
+      rows: /** @type {Float32Array} */ (this.colour.rows),
+      rgba: () => this.rgbaOfFrame(),
+    });
+    this.window.presented += 1;
+    if ((this.options.probeRows ?? 0) > 0) this.probePresented();
+    this.drawing = true;
+    const drawn = () => this.drawn();
+    renderer.whenDrawn().then(drawn, drawn);
+    if (!this.playingSent) {
+      this.playingSent = true;
+      this.post({ type: 'playing' });
+    }
+  }
+
+  /**
+   * Measurement hook (probe-rows): the top rows of what the renderer just
+   * drew, read back from the canvas, the times of the frame's stages, and
+   * the wall-clock time once the pixels were read — so a page can compare a
+   * timestamp burnt into the picture with the moment the picture was on the
+   * canvas.
+   */
+  probePresented() {
+    const dec = this.decoder();
+    const { canvas, renderer } = this;
+    if (!canvas || !renderer) return;
+    const sequence = dec.sequence;
+    const captureUs = dec.capture_time_us ?? null;
+    const { width, height } = canvas;
+    const epoch = (/** @type {number} */ t) => performance.timeOrigin + t;
+    // The stages of this frame (epoch ms): its last bytes received, decoded, draw issued.
+    const stages = { received: epoch(this.receivedAt), decoded: epoch(this.decodedAt), drawIssued: epoch(performance.now()) };
+    renderer.readTop(this.options.probeRows ?? 0).then((pixels) => {
+      const at = performance.timeOrigin + performance.now();
+      this.post({ type: 'presented', sequence, captureUs, at, stages, width, height, pixels }, [pixels.buffer]);
+    }, (error) => this.report(`probe-rows: ${error?.message ?? error}`));
+  }
+
+  postStats() {
+    const dec = this.decoder();
+    const w = this.window;
+    this.window = counters();
+    this.post({
+      type: 'stats',
+      stats: {
+        fps: w.presented * 1000 / STATS_INTERVAL_MS,
+        decodedFps: w.frames * 1000 / STATS_INTERVAL_MS,
+        kbps: (w.bytes * 8) / STATS_INTERVAL_MS,
+        dropped: dec.frames_dropped,
+        decodeMs: w.frames ? w.decodeMs / w.frames : 0,
+        latencyMs: w.latencies ? w.latencyMs / w.latencies : null,
+        build: this.asp?.build ?? null,
+        renderer: this.renderer?.name ?? null,
+        width: dec.width,
+        height: dec.height,
+        frames: this.totals.frames,
+        errors: this.totals.errors,
+        keyframeRequests: this.totals.keyframeRequests,
+        reconnects: this.totals.reconnects,
+        transport: this.source?.protocol ?? null,
+      },
+    });
+  }
+}
+
+/** A player posting its messages through `post(message, transfer)`. */
+export function createPlayer(/** @type {Post} */ post) {
+  return new Player(post);
+}
