@@ -80,10 +80,15 @@ pub struct Settings {
 impl Settings {
     /// The default settings with `limits`.
     pub const fn with_limits(limits: Limits) -> Settings {
-        let two_packets = 2 * (HEADER_LEN + limits.max_payload_len as usize + TRAILER_LEN);
+        let two_packets = max_packet_len(&limits).saturating_mul(2);
         let max_buffered = if two_packets > 64 << 20 { two_packets } else { 64 << 20 };
         Settings { drop_c: false, limits, max_buffered }
     }
+}
+
+/// The largest packet `limits` allow, in bytes.
+const fn max_packet_len(limits: &Limits) -> usize {
+    (HEADER_LEN + TRAILER_LEN).saturating_add(limits.max_payload_len as usize)
 }
 
 impl Default for Settings {
@@ -210,8 +215,7 @@ impl Default for Player {
 
 impl Player {
     pub fn new(settings: Settings) -> Player {
-        let max_packet = HEADER_LEN + settings.limits.max_payload_len as usize + TRAILER_LEN;
-        let settings = Settings { max_buffered: settings.max_buffered.max(max_packet), ..settings };
+        let settings = Settings { max_buffered: settings.max_buffered.max(max_packet_len(&settings.limits)), ..settings };
         Player {
             settings,
             reader: PacketReader::with_limits(settings.limits),
