@@ -262,8 +262,13 @@ class Decoder:
         self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, apply_corrections: bool = True, threads: Optional[int] = None
     ) -> None: ...
     def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]:
-        """The frame of an I/D packet; for a C-packet the last frame refined
-        in its regions; None for S packets."""
-    def reset(self) -> None: ...
+        """The frame of an I/D packet; for a C-packet the frame on show
+        refined in its regions (C-packets for one frame stack); None for S
+        packets."""
+    def reset(self) -> None:
+        """Waits for the next keyframe or intra-refresh start."""
+    @property
+    def needs_keyframe(self) -> bool:
+        """True until a keyframe or refresh start decodes, and after a loss."""
     @property
     def output(self) -> str: ...

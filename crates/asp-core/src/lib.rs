@@ -10,6 +10,11 @@
 //! * [`codec`]: codec pieces the encoder and decoder share: the checked
 //!   [`codec::PlaneRef`] plane view and the integer-exact quarter-pel luma
 //!   interpolation ([`codec::predict_luma`]).
+//! * [`player`]: the stream [`Player`] (chunks or packets in, pictures
+//!   and typed events out) with its [`Settings`]: the one place the decode
+//!   rules live (join at a keyframe or refresh start, recovery after
+//!   damage, C-packets stacked on the picture on show, colour facts).
+//!   [`Decoder`] is the frame decoder under it.
 //! * [`Limits`]: every limit applied to untrusted input, in one place.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -21,10 +26,15 @@ extern crate std;
 pub mod codec;
 pub mod limits;
 pub mod packet;
+pub mod player;
 pub mod schema;
 
+pub use codec::decoder::Decoder;
 pub use limits::Limits;
 pub use packet::{
     Header, Packet, PacketError, PacketReader, PacketType, PacketWriter, Payload, ReadEvent,
     WriteError,
+};
+pub use player::{
+    Error as PlayerError, Event, FrameMeta, Player, Settings, Stats, StreamFacts, Waiting,
 };

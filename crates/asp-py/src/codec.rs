@@ -1,5 +1,6 @@
-//! `Encoder` and `Decoder`: the codec on NumPy frames, bit-exact with
-//! `asp-encode` and `asp-decode`.
+//! `Encoder`: the codec on NumPy frames, bit-exact with `asp-encode`; the
+//! frame output shared with the `Decoder` (in [`crate::decoder`]), and
+//! `DecodeError`.
 //!
 //! Frames are (H, W, 3) RGB, (H * 3 / 2, W) I420 (Y rows, then U, then V,
 //! as OpenCV's `COLOR_YUV2RGB_I420` expects; even sizes only), or a tuple
@@ -7,15 +8,11 @@
 
 use std::sync::Arc;
 
-use asp_core::codec::decoder::{DecodeError as RustDecodeError, Decoder as RustDecoder};
 use asp_core::codec::frame::{i420_len, Frame};
-use asp_core::codec::refinement::apply_refinement;
-use asp_core::packet::{Packet as RustPacket, Payload};
-use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::{
-    Bitrate, BitrateError, EncoderConfig, Preset, RateMode, Rayon, Session, SessionError,
+    Bitrate, BitrateError, EncoderConfig, Preset, RateMode, Session, SessionError,
     SessionSettings,
 };
 use numpy::PyUntypedArray;
@@ -27,7 +24,7 @@ use rayon::ThreadPool;
 use crate::arrays::array_of;
 use crate::arrays::{to_numpy, type_name, u8_array, Input};
 use crate::color::Conversion;
-use crate::packets::{frame_rate, packet_bytes, packet_error, palette_arg, regions_arg};
+use crate::packets::{frame_rate, palette_arg, regions_arg};
 use crate::pools::{run, Threads};
 
 pyo3::create_exception!(
@@ -463,14 +460,14 @@ impl Encoder {
 
 /// What `Decoder.decode` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Output {
+pub(crate) enum Output {
     Rgb,
     Yuv,
     I420,
 }
 
 impl Output {
-    fn parse(s: &str) -> PyResult<Output> {
+    pub(crate) fn parse(s: &str) -> PyResult<Output> {
         match s {
             "rgb" => Ok(Output::Rgb),
             "yuv" => Ok(Output::Yuv),
@@ -483,7 +480,7 @@ impl Output {
 }
 
 /// A decoded (or reconstructed) frame as NumPy, cropped to its display size.
-fn frame_to_python<'py>(
+pub(crate) fn frame_to_python<'py>(
     py: Python<'py>,
     frame: &Frame,
     output: Output,
@@ -520,117 +517,4 @@ fn frame_to_python<'py>(
             Ok(to_numpy(py, &[h, w, 3], rgb)?.into_any())
         }
     }
-}
-
-/// The video decoder: packets in, frames out.
-///
-/// ``Decoder(output="rgb", *, apply_corrections=True, threads=None)``. ``decode(packet)`` takes one
-/// packet (bytes) and returns the frame it codes: (H, W, 3) RGB for
-/// ``output="rgb"`` (converted with the matrix and range the stream
-/// signals), a ``(Y, U, V)`` tuple of planes for ``"yuv"``, or (H * 3 / 2, W)
-/// I420 for ``"i420"``; None for S packets. A C-packet (ROI refinement)
-/// returns the last frame refined in its regions, as ``asp-decode`` shows
-/// it (``apply_corrections=False`` ignores them, as ``--drop-c``). The
-/// planes are exactly what ``asp-decode`` writes. Raises
-/// :class:`PacketError` for a damaged packet and :class:`DecodeError` when a
-/// frame cannot be decoded (then wait for the next keyframe).
-#[pyclass(module = "libasp")]
-pub struct Decoder {
-    inner: RustDecoder,
-    output: Output,
-    conversion: Conversion,
-    pool: Option<Arc<ThreadPool>>,
-    /// Sequence number of the last decoded frame (what C-packets refine).
-    last_sequence: Option<u32>,
-    apply_corrections: bool,
-}
-
-#[pymethods]
-impl Decoder {
-    #[new]
-    #[pyo3(signature = (output="rgb", *, apply_corrections=true, threads=None))]
-    fn new(output: &str, apply_corrections: bool, threads: Option<i64>) -> PyResult<Decoder> {
-        Ok(Decoder {
-            inner: RustDecoder::new(),
-            output: Output::parse(output)?,
-            conversion: Conversion::new(ColorMatrix::Bt709, ColorRange::Limited),
-            pool: Threads::from_arg(threads)?.pool()?,
-            last_sequence: None,
-            apply_corrections,
-        })
-    }
-
-    /// Decodes one packet: the frame of an I or D packet; for a C-packet the
-    /// last frame refined in its regions (what to show instead; the
-    /// reference is unchanged); None for S packets (and C-packets when
-    /// ``apply_corrections=False``).
-    fn decode<'py>(
-        &mut self,
-        py: Python<'py>,
-        packet: &Bound<'py, PyAny>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let bytes = packet_bytes("packet", packet)?;
-        let parsed = RustPacket::parse(&bytes).map_err(|e| packet_error(py, &e, 0))?;
-        if let Payload::I(i) = parsed.payload() {
-            if let Some(s) = i.stream() {
-                self.conversion = Conversion::new(s.color_matrix(), s.color_range());
-            }
-        }
-        if let Payload::C(c) = parsed.payload() {
-            if !self.apply_corrections {
-                return Ok(None);
-            }
-            let (Some(base), Some(sequence)) = (self.inner.last_frame(), self.last_sequence) else {
-                return Err(DecodeError::new_err("C-packet before any decoded frame"));
-            };
-            let mut refined = base.clone();
-            apply_refinement(&mut refined, sequence, &c).map_err(|e| {
-                DecodeError::new_err(format!("C-packet {} not applied: {e}", parsed.sequence()))
-            })?;
-            return Ok(Some(frame_to_python(
-                py,
-                &refined,
-                self.output,
-                &self.conversion,
-            )?));
-        }
-        let Decoder { inner, pool, .. } = self;
-        let decoded = py.detach(|| {
-            run(pool.as_deref(), || {
-                inner.decode_with(&parsed, &Rayon).map(|d| d.is_some())
-            })
-        });
-        match (decoded, self.inner.last_frame()) {
-            (Ok(true), Some(frame)) => {
-                self.last_sequence = Some(parsed.sequence());
-                Ok(Some(frame_to_python(
-                    py,
-                    frame,
-                    self.output,
-                    &self.conversion,
-                )?))
-            }
-            (Ok(_), _) => Ok(None),
-            (Err(e), _) => Err(decode_error(e)),
-        }
-    }
-
-    /// Forgets the reference frame: the next packet must be a keyframe.
-    fn reset(&mut self) {
-        self.inner.reset();
-    }
-
-    /// The output format: "rgb", "yuv" or "i420".
-    #[getter]
-    fn output(&self) -> &'static str {
-        match self.output {
-            Output::Rgb => "rgb",
-            Output::Yuv => "yuv",
-            Output::I420 => "i420",
-        }
-    }
-}
-
-fn decode_error(e: RustDecodeError) -> PyErr {
-    DecodeError::new_err(e.to_string())
 }

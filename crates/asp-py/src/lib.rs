@@ -8,7 +8,9 @@
 //! * [`analysis`]: `extract_colors`, `extract_colors_with_weights`, `detect_roi`;
 //! * [`packets`]: `create_i_packet`, `create_d_packet_numpy`,
 //!   `parse_packet`, `Packet`, `split_packets`;
-//! * [`codec`]: `Encoder` and `Decoder`, bit-exact with the CLI.
+//! * [`codec`]: `Encoder`, bit-exact with the CLI;
+//! * [`decoder`]: `Decoder`, over asp-core's stream player, bit-exact with
+//!   `asp-decode`.
 //!
 //! Inputs are checked in [`arrays`]; heavy calls release the GIL and run
 //! on rayon ([`pools`]); RGB frames are converted in [`color`].
@@ -19,6 +21,7 @@ mod analysis;
 mod arrays;
 mod codec;
 mod color;
+mod decoder;
 mod dct;
 mod motion;
 mod packets;
@@ -46,7 +49,7 @@ fn libasp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PacketError", py.get_type::<packets::PacketError>())?;
     m.add("MOTION_VECTOR_DTYPE", packets::motion_vector_dtype(py)?)?;
     m.add_class::<codec::Encoder>()?;
-    m.add_class::<codec::Decoder>()?;
+    m.add_class::<decoder::Decoder>()?;
     m.add("DecodeError", py.get_type::<codec::DecodeError>())?;
     m.add("PACKET_I", 1)?;
     m.add("PACKET_D", 2)?;

@@ -1,5 +1,5 @@
 //! Native twin of tests/wasm/bench.mjs: the same decode path as the browser
-//! decoder (`Player::decode` on whole packets, one thread), timed the same
+//! decoder (asp-core's `Player` on whole packets, one thread), timed the same
 //! way (median of RUNS after a warm-up), so wasm and native figures compare
 //! like for like.
 //!
@@ -12,8 +12,7 @@ use std::time::Instant;
 
 use asp_core::codec::decoder::{Parallel, Serial};
 use asp_core::packet::{Header, HEADER_LEN};
-use asp_core::Limits;
-use asp_wasm::player::Player;
+use asp_core::{Event, Limits, Player};
 
 /// Tiles on the current rayon pool, as the threaded wasm build runs them.
 struct Rayon;
@@ -23,6 +22,16 @@ impl Parallel for Rayon {
         use rayon::prelude::*;
         items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
     }
+}
+
+/// Reads one whole packet: true if it made a new or refined picture.
+fn decode(player: &mut Player, packet: &[u8], parallel: &impl Parallel) -> bool {
+    let mut fresh = player.push_packet(packet).is_ok();
+    while let Some(event) = player.next_event(parallel) {
+        fresh &= !matches!(event, Event::Error(_));
+        fresh |= matches!(event, Event::Picture(_) | Event::Refined(_));
+    }
+    fresh
 }
 
 fn main() {
@@ -45,12 +54,12 @@ fn main() {
             let mut player = Player::default();
             let start = Instant::now();
             let frames = if threads > 1 {
-                packets.iter().filter(|p| player.decode(p, &Rayon)).count()
+                packets.iter().filter(|p| decode(&mut player, p, &Rayon)).count()
             } else {
-                packets.iter().filter(|p| player.decode(p, &Serial)).count()
+                packets.iter().filter(|p| decode(&mut player, p, &Serial)).count()
             };
             let ms = start.elapsed().as_secs_f64() * 1000.0;
-            assert_eq!(frames, packets.len(), "{file}: {:?}", player.last_error());
+            assert_eq!(frames, packets.len(), "{file}: {:?}", player.stats());
             ms
         };
         once();

@@ -16,7 +16,15 @@
 //!
 //! `tools/build-wasm.sh` builds both. The crate also builds natively (the
 //! exports are then inert), so `cargo build --workspace` keeps working and
-//! the decoding logic in [`player`] is tested natively.
+//! the binding is tested natively through its Rust-typed twins of the JS
+//! entry points ([`Decoder::push_bytes`], [`Decoder::decode_bytes`],
+//! [`Decoder::error`]).
+//!
+//! The decode rules (join at a keyframe or intra-refresh start, recovery
+//! after damage, C-packets stacked on the picture on show, colour facts)
+//! are asp-core's [`Player`]'s; this crate maps its typed events to the JS
+//! API (`next_frame()` is true for a new picture and for a refined one,
+//! `last_error()` is the message of the last error on the way).
 //!
 //! ```js
 //! import init, { Decoder, wasm_memory } from './dist/single/asp_wasm.js';
@@ -38,7 +46,6 @@
 
 pub mod checksum;
 pub mod feedback;
-pub mod player;
 pub mod rgba;
 
 use std::sync::Once;
@@ -48,9 +55,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use asp_core::codec::frame::Frame;
-use asp_core::Limits;
+use asp_core::{Event, Player, Settings, StreamFacts};
 use feedback::Feedback;
-use player::{Player, StreamFacts};
 use rgba::YuvToRgba;
 
 #[cfg(feature = "threads")]
@@ -119,6 +125,9 @@ pub fn wasm_memory() -> JsValue {
 #[wasm_bindgen]
 pub struct Decoder {
     player: Player,
+    /// The message of the last error of the last `push`, `next_frame` or
+    /// `decode` call.
+    last_error: Option<String>,
     feedback: Feedback,
     /// The frame on show as RGBA, for the Canvas2D renderer; reused.
     rgba: Vec<u8>,
@@ -148,7 +157,7 @@ impl Decoder {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Decoder {
         install_panic_hook();
-        Decoder { player: Player::new(Limits::DEFAULT), feedback: Feedback::default(), rgba: Vec::new() }
+        Decoder { player: Player::new(Settings::default()), last_error: None, feedback: Feedback::default(), rgba: Vec::new() }
     }
 
     /// Appends a chunk of the stream (any size, packets may span chunks),
@@ -156,39 +165,45 @@ impl Decoder {
     /// skipped and reported by `next_frame`.
     pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) {
         let Some(array) = as_bytes(bytes) else {
-            self.player.caller_error(NOT_BYTES);
+            self.last_error = Some(NOT_BYTES.to_owned());
             return;
         };
-        self.player.push_with(array.length() as usize, |dst| array.copy_to(dst));
+        self.push_with(array.length() as usize, |dst| array.copy_to(dst));
     }
 
     /// Decodes waiting packets until one produces a frame: `true` when a new
     /// frame is ready to read, `false` when nothing is left. Errors on the
     /// way are in `last_error()`.
     pub fn next_frame(&mut self) -> bool {
-        self.player.next_frame(&EXECUTOR)
+        self.last_error = None;
+        while let Some(event) = self.player.next_event(&EXECUTOR) {
+            if self.take(event) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Decodes one whole packet: `true` if it produced a new frame.
     pub fn decode(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: &JsValue) -> bool {
         let Some(array) = as_bytes(bytes) else {
-            self.player.caller_error(NOT_BYTES);
+            self.last_error = Some(NOT_BYTES.to_owned());
             return false;
         };
-        self.player.decode_with(array.length() as usize, |dst| array.copy_to(dst), &EXECUTOR)
+        self.decode_with(array.length() as usize, |dst| array.copy_to(dst))
     }
 
     /// The error of the last `push`, `next_frame` or `decode` call, or null.
     #[wasm_bindgen(unchecked_return_type = "string | null")]
     pub fn last_error(&self) -> JsValue {
-        self.player.last_error().map_or(JsValue::NULL, JsValue::from_str)
+        self.error().map_or(JsValue::NULL, JsValue::from_str)
     }
 
     /// CRC-32 (hex) of the current frame's cropped I420 bytes, the same as
     /// zlib's CRC-32 of the frame's payload in `asp-decode`'s y4m output;
     /// `""` before the first frame.
     pub fn frame_checksum(&self) -> String {
-        self.player.frame().map(checksum::i420_crc32_hex).unwrap_or_default()
+        self.player.picture().map(checksum::i420_crc32_hex).unwrap_or_default()
     }
 
     /// Converts the frame on show to RGBA with the stream's matrix and
@@ -198,18 +213,18 @@ impl Decoder {
     /// converts bands of rows on its pool. For Canvas2D: GPU renderers
     /// upload the planes and convert in a shader instead.
     pub fn rgba(&mut self) -> usize {
-        let Some(frame) = self.player.frame() else { return 0 };
+        let Some(frame) = self.player.picture() else { return 0 };
         let len = frame.width() * frame.height() * 4;
         if self.rgba.len() != len {
             self.rgba.clear();
             if self.rgba.try_reserve_exact(len).is_err() {
-                self.player.caller_error("out of memory: no room for the RGBA picture");
+                self.last_error = Some("out of memory: no room for the RGBA picture".to_owned());
                 return 0;
             }
             self.rgba.resize(len, 0);
         }
         let facts = self.player.facts();
-        let convert = YuvToRgba::new(facts.map_or(1, |f| f.color_matrix), facts.map_or(0, |f| f.color_range));
+        let convert = YuvToRgba::new(facts.map_or(1, |f| f.color_matrix.0), facts.map_or(0, |f| f.color_range.0));
         let row_bytes = frame.width() * 4;
         // Bands of 16 rows: enough to share among a few workers.
         let mut bands: Vec<(usize, &mut [u8])> = self.rgba.chunks_mut(16 * row_bytes).enumerate().collect();
@@ -242,6 +257,7 @@ impl Decoder {
     /// reconnection). The last frame stays readable.
     pub fn reset(&mut self) {
         self.player.reset();
+        self.last_error = None;
     }
 
     /// True until a keyframe has decoded, and after any error until the
@@ -254,7 +270,7 @@ impl Decoder {
     /// Whether a frame is available (`width` etc. are 0 until then).
     #[wasm_bindgen(getter)]
     pub fn has_frame(&self) -> bool {
-        self.player.frame().is_some()
+        self.player.picture().is_some()
     }
 
     /// Display width of the current frame.
@@ -296,19 +312,19 @@ impl Decoder {
     /// Address in `wasm_memory()` of the current frame's luma plane (row 0).
     #[wasm_bindgen(getter)]
     pub fn y_ptr(&self) -> usize {
-        self.player.frame().map_or(0, |f| f.y.as_ptr() as usize)
+        self.player.picture().map_or(0, |f| f.y.as_ptr() as usize)
     }
 
     /// Address in `wasm_memory()` of the Cb plane.
     #[wasm_bindgen(getter)]
     pub fn u_ptr(&self) -> usize {
-        self.player.frame().map_or(0, |f| f.u.as_ptr() as usize)
+        self.player.picture().map_or(0, |f| f.u.as_ptr() as usize)
     }
 
     /// Address in `wasm_memory()` of the Cr plane.
     #[wasm_bindgen(getter)]
     pub fn v_ptr(&self) -> usize {
-        self.player.frame().map_or(0, |f| f.v.as_ptr() as usize)
+        self.player.picture().map_or(0, |f| f.v.as_ptr() as usize)
     }
 
     /// Sequence number of the current frame's packet.
@@ -342,14 +358,14 @@ impl Decoder {
     /// ("TV", Y 16..235), 1 full.
     #[wasm_bindgen(getter)]
     pub fn color_range(&self) -> u8 {
-        self.facts().map_or(0, |f| f.color_range)
+        self.facts().map_or(0, |f| f.color_range.0)
     }
 
     /// The stream's Y'CbCr matrix from its last keyframe: 0 BT.601,
     /// 1 BT.709 (the default), 2 BT.2020.
     #[wasm_bindgen(getter)]
     pub fn color_matrix(&self) -> u8 {
-        self.facts().map_or(1, |f| f.color_matrix)
+        self.facts().map_or(1, |f| f.color_matrix.0)
     }
 
     /// The stream's frame rate from its last keyframe (0 when unknown).
@@ -395,11 +411,53 @@ impl Decoder {
     }
 
     fn frame_dim(&self, f: impl Fn(&Frame) -> usize) -> u32 {
-        self.player.frame().map_or(0, |frame| f(frame) as u32)
+        self.player.picture().map_or(0, |frame| f(frame) as u32)
     }
 
     /// The player, for native callers.
     pub fn player(&self) -> &Player {
         &self.player
+    }
+
+    /// `push` from a Rust slice.
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        self.push_with(bytes.len(), |dst| dst.copy_from_slice(bytes));
+    }
+
+    /// `decode` from a Rust slice.
+    pub fn decode_bytes(&mut self, bytes: &[u8]) -> bool {
+        self.decode_with(bytes.len(), |dst| dst.copy_from_slice(bytes))
+    }
+
+    /// `last_error()` as Rust.
+    pub fn error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        self.last_error = self.player.push_with(len, fill).err().map(|e| e.to_string());
+    }
+
+    /// Reads one whole packet (copied by `fill`): true if it made a new
+    /// or refined picture.
+    fn decode_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        self.last_error = self.player.push_packet_with(len, fill).err().map(|e| e.to_string());
+        let mut fresh = false;
+        while let Some(event) = self.player.next_event(&EXECUTOR) {
+            fresh |= self.take(event);
+        }
+        fresh
+    }
+
+    /// Keeps an event's error message; true for a new or refined picture.
+    fn take(&mut self, event: Event) -> bool {
+        match event {
+            Event::Picture(_) | Event::Refined(_) => true,
+            Event::Error(error) => {
+                self.last_error = Some(error.to_string());
+                false
+            }
+            Event::Final(_) | Event::Dropped { .. } => false,
+        }
     }
 }

@@ -1,13 +1,19 @@
-//! The browser decoder's logic, natively: same frames as asp-core's decoder
-//! whatever the chunking, damage reported as values, recovery at the next
-//! keyframe, and no panic on corrupted streams.
+//! The browser decoder, natively (through the Rust twins of its JS entry
+//! points): same frames as asp-core's decoder whatever the chunking, damage
+//! reported as values, recovery at the next keyframe, no panic on corrupted
+//! streams, and the player fixtures' expected pictures.
 
-use asp_core::codec::decoder::{Decoder, Serial};
+use asp_core::codec::decoder::Decoder as CoreDecoder;
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
 use asp_encoder::{Encoder, EncoderConfig, RateMode};
 use asp_wasm::checksum::i420_crc32;
-use asp_wasm::player::Player;
+use asp_wasm::Decoder as Player;
+
+/// The frame on show's checksum.
+fn shown(player: &Player) -> u32 {
+    i420_crc32(player.player().picture().unwrap())
+}
 
 /// `frames` packets of the test picture, keyframe every `keyint`, 2x2 tiles.
 fn stream(width: u32, height: u32, frames: u64, keyint: u32) -> Vec<Vec<u8>> {
@@ -27,7 +33,7 @@ fn stream(width: u32, height: u32, frames: u64, keyint: u32) -> Vec<Vec<u8>> {
 
 /// Checksums from asp-core's decoder, one per packet.
 fn reference(packets: &[Vec<u8>]) -> Vec<u32> {
-    let mut decoder = Decoder::new();
+    let mut decoder = CoreDecoder::new();
     packets
         .iter()
         .map(|p| {
@@ -47,15 +53,15 @@ fn push_in_any_chunks_gives_the_native_frames() {
         assert!(player.needs_keyframe());
         let mut got = Vec::new();
         for piece in all.chunks(chunk) {
-            player.push_with(piece.len(), |dst| dst.copy_from_slice(piece));
-            while player.next_frame(&Serial) {
-                got.push(i420_crc32(player.frame().unwrap()));
-                assert_eq!(player.last_error(), None);
+            player.push_bytes(piece);
+            while player.next_frame() {
+                got.push(shown(&player));
+                assert_eq!(player.error(), None);
             }
         }
         assert_eq!(got, want, "chunk {chunk}");
         assert!(!player.needs_keyframe());
-        assert_eq!(player.stats().decoded, 12);
+        assert_eq!(player.frames_decoded(), 12.0);
         assert_eq!(player.buffered_bytes(), 0);
     }
 }
@@ -64,17 +70,15 @@ fn push_in_any_chunks_gives_the_native_frames() {
 fn a_keyframe_tells_the_stream_facts() {
     let packets = stream(40, 24, 4, 0);
     let mut player = Player::default();
-    assert_eq!(player.facts(), None);
+    assert_eq!(player.fps(), 0.0);
     let all = packets.concat();
-    player.push_with(all.len(), |d| d.copy_from_slice(&all));
-    assert!(player.next_frame(&Serial));
-    let meta = player.meta().unwrap();
-    assert!(meta.keyframe);
-    assert_eq!(meta.capture_time_us, Some(1_700_000_000_000_000));
-    let facts = player.facts().unwrap();
-    assert_eq!((facts.fps_num, facts.fps_den), (25, 1));
+    player.push_bytes(&all);
+    assert!(player.next_frame());
+    assert!(player.keyframe());
+    assert_eq!(player.capture_time_us(), Some(1_700_000_000_000_000.0));
+    assert_eq!(player.fps(), 25.0);
     // The encoder's defaults: limited range, BT.709.
-    assert_eq!((facts.color_range, facts.color_matrix), (0, 1));
+    assert_eq!((player.color_range(), player.color_matrix()), (0, 1));
 }
 
 #[test]
@@ -83,20 +87,20 @@ fn discard_drops_what_waits_and_waits_for_a_keyframe() {
     let want = reference(&packets);
     let mut player = Player::default();
     let head = packets[..3].concat();
-    player.push_with(head.len(), |d| d.copy_from_slice(&head));
-    assert!(player.next_frame(&Serial));
+    player.push_bytes(&head);
+    assert!(player.next_frame());
     assert_eq!(player.discard(), 2);
     assert!(player.needs_keyframe());
     // Delta frames 3 and 5.. follow: 3 is dropped, keyframe 4 resumes.
     let tail = packets[3..].concat();
-    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    player.push_bytes(&tail);
     let mut got = Vec::new();
-    while player.next_frame(&Serial) {
-        got.push(player.meta().unwrap().sequence);
-        assert_eq!(i420_crc32(player.frame().unwrap()), want[got[got.len() - 1] as usize]);
+    while player.next_frame() {
+        got.push(player.sequence());
+        assert_eq!(shown(&player), want[got[got.len() - 1] as usize]);
     }
     assert_eq!(got, [4, 5, 6, 7, 8]);
-    assert_eq!(player.stats().dropped, 3);
+    assert_eq!(player.frames_dropped(), 3.0);
 }
 
 #[test]
@@ -107,8 +111,8 @@ fn whole_packets_give_the_native_frames() {
     let got: Vec<u32> = packets
         .iter()
         .map(|p| {
-            assert!(player.decode(p, &Serial), "{:?}", player.last_error());
-            i420_crc32(player.frame().unwrap())
+            assert!(player.decode_bytes(p), "{:?}", player.error());
+            shown(&player)
         })
         .collect();
     assert_eq!(got, want);
@@ -125,28 +129,27 @@ fn a_damaged_packet_waits_for_the_next_keyframe() {
             let n = p.len();
             p[n / 2] ^= 0x10;
         }
-        let fresh = player.decode(&p, &Serial);
+        let fresh = player.decode_bytes(&p);
         match i {
-            0 | 1 => assert!(fresh && player.last_error().is_none()),
+            0 | 1 => assert!(fresh && player.error().is_none()),
             2 => {
                 assert!(!fresh);
-                assert!(player.last_error().unwrap().contains("damaged packet"), "{:?}", player.last_error());
+                assert!(player.error().unwrap().contains("damaged packet"), "{:?}", player.error());
                 assert!(player.needs_keyframe());
             }
             3 | 4 => {
-                assert!(!fresh && player.last_error().is_none() && player.needs_keyframe());
+                assert!(!fresh && player.error().is_none() && player.needs_keyframe());
                 // The last good frame stays on show.
-                assert_eq!(i420_crc32(player.frame().unwrap()), want[1]);
-                assert_eq!(player.meta().unwrap().sequence, 1);
+                assert_eq!(shown(&player), want[1]);
+                assert_eq!(player.sequence(), 1);
             }
             _ => {
                 assert!(fresh && !player.needs_keyframe());
-                assert_eq!(i420_crc32(player.frame().unwrap()), want[i]);
+                assert_eq!(shown(&player), want[i]);
             }
         }
     }
-    let stats = player.stats();
-    assert_eq!((stats.decoded, stats.dropped, stats.errors), (7, 2, 1));
+    assert_eq!((player.frames_decoded(), player.frames_dropped(), player.errors()), (7.0, 2.0, 1.0));
 }
 
 #[test]
@@ -161,25 +164,25 @@ fn damage_in_a_pushed_stream_is_reported_and_skipped() {
         }
     }
     let mut player = Player::default();
-    player.push_with(all.len(), |d| d.copy_from_slice(&all));
+    player.push_bytes(&all);
     let mut got = Vec::new();
     let mut errors = Vec::new();
     loop {
-        let fresh = player.next_frame(&Serial);
-        if let Some(e) = player.last_error() {
+        let fresh = player.next_frame();
+        if let Some(e) = player.error() {
             errors.push(e.to_owned());
         }
         if !fresh {
             break;
         }
-        got.push((player.meta().unwrap().sequence, i420_crc32(player.frame().unwrap())));
+        got.push((player.sequence(), shown(&player)));
     }
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("damaged data at byte"), "{errors:?}");
     // Frames 2..5 are dropped (the damage may have hidden a keyframe), 5.. decode.
     let want: Vec<(u32, u32)> = [0, 1, 5, 6, 7, 8, 9].iter().map(|&i| (i as u32, want[i])).collect();
     assert_eq!(got, want);
-    assert_eq!(player.stats().dropped, 3);
+    assert_eq!(player.frames_dropped(), 3.0);
 }
 
 /// Deterministic xorshift.
@@ -213,8 +216,8 @@ fn corrupted_streams_never_panic() {
         let chunk = 1 + (rng(&mut seed) % 300) as usize;
         let mut player = Player::default();
         for piece in bytes.chunks(chunk) {
-            player.push_with(piece.len(), |d| d.copy_from_slice(piece));
-            while player.next_frame(&Serial) {}
+            player.push_bytes(piece);
+            while player.next_frame() {}
         }
         // Damage that keeps the CRC right (a hostile sender): the payload is
         // verified, then tile data reaches the decoder. Errors, no panic.
@@ -231,15 +234,15 @@ fn corrupted_streams_never_panic() {
                 let crc = crc32fast::hash(&p[..n - 4]);
                 p[n - 4..].copy_from_slice(&crc.to_be_bytes());
             }
-            player.decode(&p, &Serial);
-            tile_errors += usize::from(player.last_error().is_some_and(|e| e.contains("not decoded")));
+            player.decode_bytes(&p);
+            tile_errors += usize::from(player.error().is_some_and(|e| e.contains("not decoded")));
         }
         // Whole-packet path on the same bytes cut at the original lengths.
         let mut player = Player::default();
         let mut at = 0;
         for p in &packets {
             let end = (at + p.len()).min(bytes.len());
-            player.decode(&bytes[at..end], &Serial);
+            player.decode_bytes(&bytes[at..end]);
             at = end;
         }
     }
@@ -261,19 +264,78 @@ fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
     // Join after the first frame: no keyframe follows, only refresh starts.
     let mut player = Player::default();
     let tail = packets[1..].concat();
-    player.push_with(tail.len(), |d| d.copy_from_slice(&tail));
+    player.push_bytes(&tail);
     let mut exact = Vec::new();
     let mut recovering = 0;
-    while player.next_frame(&Serial) {
-        let meta = player.meta().unwrap();
-        if meta.recovering {
+    while player.next_frame() {
+        if player.recovering() {
             recovering += 1;
         } else {
-            assert_eq!(i420_crc32(player.frame().unwrap()), want[meta.sequence as usize], "frame {}", meta.sequence);
-            exact.push(meta.sequence);
+            assert_eq!(shown(&player), want[player.sequence() as usize], "frame {}", player.sequence());
+            exact.push(player.sequence());
         }
     }
     assert!(recovering > 0, "joined at a refresh start");
     assert!(!exact.is_empty() && *exact.last().unwrap() == 15, "{exact:?}");
-    assert!(player.facts().is_some());
+    assert_eq!(player.fps(), 25.0);
+}
+
+/// `crates/asp-core/tests/data/expected.txt`: per fixture, `sequence:crc`
+/// of each final picture.
+fn fixture_expectations() -> Vec<(String, Vec<(u32, u32)>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
+    let text = std::fs::read_to_string(format!("{dir}/expected.txt")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next().unwrap().to_owned();
+            let pictures = words
+                .map(|w| {
+                    let (s, c) = w.split_once(':').unwrap();
+                    (s.parse().unwrap(), u32::from_str_radix(c, 16).unwrap())
+                })
+                .collect();
+            (name, pictures)
+        })
+        .collect()
+}
+
+/// The last picture shown for each sequence (a C-packet refines the
+/// picture on show, so the last one is the final one).
+fn keep_final(shown: &mut Vec<(u32, u32)>, sequence: u32, crc: u32) {
+    match shown.last_mut() {
+        Some(last) if last.0 == sequence => last.1 = crc,
+        _ => shown.push((sequence, crc)),
+    }
+}
+
+#[test]
+fn the_player_fixtures_show_the_expected_pictures() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
+    for (name, want) in fixture_expectations() {
+        let stream = std::fs::read(format!("{dir}/{name}.asp")).unwrap();
+        // Pushed in chunks, as the player page does.
+        let mut player = Player::default();
+        let mut got = Vec::new();
+        for piece in stream.chunks(100) {
+            player.push_bytes(piece);
+            while player.next_frame() {
+                keep_final(&mut got, player.sequence(), shown(&player));
+            }
+        }
+        assert_eq!(got, want, "{name}, pushed");
+        // One whole packet at a time (header: payload length at 12..16).
+        let mut player = Player::default();
+        let mut got = Vec::new();
+        let mut at = 0;
+        while at + 16 <= stream.len() {
+            let end = at + 20 + u32::from_be_bytes(stream[at + 12..at + 16].try_into().unwrap()) as usize;
+            if player.decode_bytes(&stream[at..end]) {
+                keep_final(&mut got, player.sequence(), shown(&player));
+            }
+            at = end;
+        }
+        assert_eq!(got, want, "{name}, whole packets");
+    }
 }

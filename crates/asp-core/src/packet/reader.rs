@@ -147,6 +147,15 @@ impl PacketReader {
         self.buf.len() - self.start
     }
 
+    /// The header of the next packet when its 16 bytes are buffered and
+    /// make a valid header, without consuming or verifying anything else:
+    /// the packet may still turn out damaged. A stream player uses it to
+    /// tell, before reading an I or D packet, that the picture on show will
+    /// not be refined again.
+    pub fn peek_header(&self) -> Option<Header> {
+        Header::decode(&self.buf[self.start..], &self.limits).ok()
+    }
+
     /// Bytes skipped as damaged so far (reported spans only).
     pub fn skipped_bytes(&self) -> u64 {
         self.skipped_total

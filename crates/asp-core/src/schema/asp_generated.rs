@@ -1497,6 +1497,8 @@ pub enum StreamInfoOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
 /// Facts about the stream that a decoder needs before the first pixel.
+/// Decoders take them (colour range and matrix, frame rate) from every
+/// keyframe and every intra-refresh start that decodes.
 pub struct StreamInfo<'a> {
   pub _tab: ::flatbuffers::Table<'a>,
 }
@@ -2200,7 +2202,8 @@ impl<'a> DPacketPayload<'a> {
   /// keeps the refreshed part of the picture from predicting out of the
   /// not-yet-refreshed part, so a decoder may start at such a frame from
   /// any (or a mid-grey) reference and shows the exact picture once the
-  /// cycle completes.
+  /// cycle completes. A decoder joins a stream, and resumes after a loss,
+  /// at a keyframe or such a frame; other D frames before it are dropped.
   #[inline]
   pub fn refresh_frames(&self) -> u16 {
     // Safety:
@@ -2381,6 +2384,14 @@ pub enum CPacketPayloadOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
 /// Correction payload: refinement of regions of a displayed frame.
+///
+/// C-packets stack: a C-packet applies to the picture on show, that is the
+/// decoded I/D frame `ref_sequence` names plus the C-packets already
+/// applied to it, in stream order. It never changes the decoder's reference
+/// (so a receiver that drops C-packets shows the base stream, no drift). It
+/// applies all or nothing: one that fails leaves the picture as it was and
+/// needs no keyframe. One naming another frame than the one on show is
+/// refused.
 pub struct CPacketPayload<'a> {
   pub _tab: ::flatbuffers::Table<'a>,
 }
