@@ -27,9 +27,9 @@ use core::fmt;
 use super::deblock::{self, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
-use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
+use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
-use super::recon::{add_luma_residual, add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
+use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
 use super::tiles::{tile_grid, Tile, TileGridError};
@@ -340,40 +340,6 @@ fn decode_tile_into(
     Ok(())
 }
 
-/// Completes a predicted macroblock with its residual: adds the blocks
-/// flagged in the header's `cbp`, and for `Intra8` reconstructs the luma
-/// quarters in order (each predicted from the ones before). The encoder
-/// calls this too, so both sides reconstruct with the same code.
-pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
-    let (cbp, qp) = (header.cbp, header.qp);
-    if let MbMode::Intra8 { luma, .. } = header.mode {
-        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
-    } else if cbp & 0x0F != 0 {
-        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-        let ls = planes.luma_stride();
-        for (q, block) in levels.luma.iter().enumerate() {
-            if cbp >> q & 1 == 1 {
-                let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
-            }
-        }
-    }
-    add_chroma_residual(planes, mb_x, mb_y, cbp, qp, levels);
-}
-
-/// Adds the chroma blocks flagged in `cbp`.
-fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
-    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-    let cs = planes.chroma_stride();
-    let cqp = chroma_qp(qp);
-    for (plane, block) in levels.chroma.iter().enumerate() {
-        if cbp >> (4 + plane) & 1 == 1 {
-            let dst = if plane == 0 { &mut planes.u } else { &mut planes.v };
-            add_residual_8x8(block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
-        }
-    }
-}
-
 /// The first damaged tile's error, if any.
 fn first_error(slots: &[TileSlot]) -> Option<DecodeError> {
     slots.iter().enumerate().find_map(|(index, slot)| slot.result.err().map(|error| DecodeError::Tile { index, error }))
@@ -460,17 +426,6 @@ fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
             if let Some(block) = blocks.get_mut(by * cols + bx) {
                 *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
             }
-        }
-    }
-}
-
-/// Copies a tile's macroblock infos into the frame-wide grid.
-pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
-    let tile = mbs.tile();
-    for (i, info) in mbs.infos().iter().enumerate() {
-        let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
-        if let Some(slot) = infos.get_mut(y * mb_cols + x) {
-            *slot = *info;
         }
     }
 }

@@ -15,7 +15,8 @@ mod tile;
 
 use std::fmt;
 
-use asp_core::codec::decoder::{deblock_frame, place_infos};
+use asp_core::codec::decoder::deblock_frame;
+use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};

@@ -6,7 +6,6 @@
 //! (`TileMbs`), so what the encoder keeps as its reference is, bit for bit,
 //! what every decoder will produce.
 
-use asp_core::codec::decoder::reconstruct_residual;
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
 use asp_core::codec::macroblock::{
@@ -16,7 +15,9 @@ use asp_core::codec::bins::CostCounter;
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
 use asp_core::codec::residual::ResidualRates;
-use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
+use asp_core::codec::recon::{
+    add_luma_residual, chroma_qp, predict_inter_chroma, predict_intra8_quarter, reconstruct_residual, Predictor, TilePlanes,
+};
 use asp_core::codec::tiles::Tile;
 use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8, satd_8x8};
 use asp_core::schema::MotionVector;
