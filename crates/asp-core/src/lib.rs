@@ -23,6 +23,7 @@ pub mod limits;
 pub mod packet;
 pub mod schema;
 
+pub use codec::decoder::{DecodeError, Decoded, Decoder};
 pub use limits::Limits;
 pub use packet::{
     Header, Packet, PacketError, PacketReader, PacketType, PacketWriter, Payload, ReadEvent,

@@ -10,20 +10,10 @@
 
 use std::time::Instant;
 
-use asp_core::codec::decoder::{Parallel, Serial};
+use asp_core::codec::parallel::{Parallel, Rayon, Serial};
 use asp_core::packet::{Header, HEADER_LEN};
 use asp_core::Limits;
 use asp_wasm::player::Player;
-
-/// Tiles on the current rayon pool, as the threaded wasm build runs them.
-struct Rayon;
-
-impl Parallel for Rayon {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        use rayon::prelude::*;
-        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
-    }
-}
 
 fn main() {
     let threads: usize = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1).max(1);

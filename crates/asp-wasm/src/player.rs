@@ -12,7 +12,8 @@
 //! player wait for a keyframe (delta frames are dropped until one arrives,
 //! and the last good frame stays readable). Nothing here panics on input.
 
-use asp_core::codec::decoder::{Decoder, Parallel};
+use asp_core::codec::decoder::Decoder;
+use asp_core::codec::parallel::Parallel;
 use asp_core::codec::frame::Frame;
 use asp_core::codec::refinement::apply_refinement;
 use asp_core::packet::{Packet, PacketReader, PacketType, Payload, ReadEvent, HEADER_LEN, TRAILER_LEN};

@@ -2,7 +2,8 @@
 //! whatever the chunking, damage reported as values, recovery at the next
 //! keyframe, and no panic on corrupted streams.
 
-use asp_core::codec::decoder::{Decoder, Serial};
+use asp_core::codec::decoder::Decoder;
+use asp_core::codec::parallel::Serial;
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
 use asp_encoder::{Encoder, EncoderConfig, RateMode};

@@ -32,30 +32,10 @@ use super::range_coder::RangeDecoder;
 use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
+use super::parallel::{Parallel, Serial};
 use super::tiles::{tile_grid, Tile, TileGridError};
 use crate::limits::Limits;
 use crate::packet::{Packet, Payload};
-
-/// Runs independent jobs, serially or in parallel. asp-core is `no_std`
-/// and has no threads; native code passes a rayon executor, the browser
-/// one backed by Web Workers.
-pub trait Parallel {
-    /// Calls `job(i, &mut items[i])` for every item; items are disjoint,
-    /// so the calls may run at the same time.
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F);
-}
-
-/// Runs jobs one after the other on the calling thread.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Serial;
-
-impl Parallel for Serial {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        for (i, item) in items.iter_mut().enumerate() {
-            job(i, item);
-        }
-    }
-}
 
 /// One tile's reconstruction buffers, kept between frames so decoding
 /// allocates nothing in steady state.
