@@ -24,7 +24,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::deblock::{self, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
+use super::deblock::{block_infos, deblock_frame, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
@@ -392,32 +392,5 @@ fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles: &[Tile]) {
             let seam = tile.mb_y.start * MB_SIZE / scale;
             let _ = deblocker.filter_horizontal_edges(kind, &mut band, seam..seam + 1);
         }
-    }
-}
-
-/// The 8x8 block infos (raster order, two per macroblock each way) of the
-/// macroblocks `infos` (raster order, `mb_cols` per row), into `blocks`.
-fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
-    let cols = mb_cols * 2;
-    for (i, mb) in infos.iter().enumerate() {
-        let (mx, my) = (i % mb_cols, i / mb_cols);
-        for (q, mv) in mb.mvs.iter().enumerate() {
-            let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
-            if let Some(block) = blocks.get_mut(by * cols + bx) {
-                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
-            }
-        }
-    }
-}
-
-/// The in-loop filter over a whole reconstructed frame, from the
-/// macroblock infos (the encoder calls it too, on its reconstruction).
-pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
-    let mut blocks = alloc::vec![BlockInfo::default(); frame.mb_cols() * 2 * frame.mb_rows() * 2];
-    block_infos(infos, frame.mb_cols(), &mut blocks);
-    // A frame always has valid padded planes and one info per macroblock,
-    // so neither call can fail.
-    if let Ok(mut planes) = FramePlanes::from_frame(frame) {
-        let _ = deblock::deblock_frame(&mut planes, &blocks, &DeblockParams::default());
     }
 }

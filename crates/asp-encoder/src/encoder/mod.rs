@@ -15,7 +15,7 @@ mod tile;
 
 use std::fmt;
 
-use asp_core::codec::decoder::deblock_frame;
+use asp_core::codec::deblock::deblock_frame;
 use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
