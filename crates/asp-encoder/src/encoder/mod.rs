@@ -11,6 +11,8 @@ mod rate_control;
 mod rdoq;
 mod refinement;
 mod roi;
+mod mode;
+mod quantise;
 mod tile;
 
 use std::fmt;
