@@ -19,6 +19,7 @@ use asp_core::schema::MotionVector;
 
 use crate::motion::{HalfpelPlanes, MotionEstimator, SearchScratch};
 
+use super::gop::RefreshWindow;
 use super::preset::PresetParams;
 use super::mode::{decide_mode, lambda, predict_inter, SavedPrediction};
 use super::quantise::{choose_luma_transform, coded_block_pattern, quantise_chroma, quantise_mb, LevelChoice};
@@ -39,60 +40,6 @@ pub(crate) struct FrameJob<'a> {
     pub refresh: Option<RefreshWindow>,
     /// The reference's luma interpolated once (D frames).
     pub halfpel: Option<&'a HalfpelPlanes>,
-}
-
-/// One frame of an intra-refresh cycle: a band of macroblock columns is
-/// coded intra, and the columns already refreshed may only predict from
-/// the refreshed part of the reference, so that a decoder that started
-/// the cycle from a wrong reference ends it with the exact picture.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RefreshWindow {
-    /// Macroblock columns coded intra in this frame.
-    pub intra_columns: core::ops::Range<usize>,
-    /// Macroblock columns left of this are refreshed: their vectors must
-    /// keep every sample they read (interpolation taps included) left of
-    /// `luma_end` / `chroma_end` in the reference.
-    pub refreshed_columns: usize,
-    pub luma_end: i32,
-    pub chroma_end: i32,
-}
-
-impl RefreshWindow {
-    /// Whether the macroblock at column `mb_x` may use vector `mv`.
-    pub fn allows(&self, mb_x: usize, mv: Mv) -> bool {
-        if mb_x >= self.refreshed_columns {
-            return true;
-        }
-        // Luma: quarter-sample position; a fractional one reads 3 samples
-        // right of the block (the 6-tap filter).
-        let x = (mb_x * MB_SIZE * 4) as i32 + i32::from(mv.x);
-        let luma_end = (x >> 2) + MB_SIZE as i32 + if x & 3 != 0 { 3 } else { 0 };
-        // Chroma: the same number is in eighth chroma samples; bilinear
-        // reads one more sample when fractional.
-        let cx = (mb_x * MB_SIZE / 2 * 8) as i32 + i32::from(mv.x);
-        let chroma_end = (cx >> 3) + (MB_SIZE / 2) as i32 + if cx & 7 != 0 { 1 } else { 0 };
-        luma_end <= self.luma_end && chroma_end <= self.chroma_end
-    }
-
-    /// `mv` moved left, in whole samples, until it is allowed (vertical
-    /// motion is free: the refreshed columns span the whole height).
-    pub fn constrain(&self, mb_x: usize, mv: Mv) -> Mv {
-        if self.allows(mb_x, mv) {
-            return mv;
-        }
-        let mut x = i32::from(mv.x) & !3;
-        // Whole-sample vectors need no taps: at most a few steps from the limit.
-        let furthest = (self.luma_end - (mb_x * MB_SIZE) as i32 - MB_SIZE as i32) * 4;
-        x = x.min(furthest);
-        while x > -(motion_limit()) && !self.allows(mb_x, Mv::new(x as i16, mv.y)) {
-            x -= 4;
-        }
-        Mv::new(x as i16, mv.y)
-    }
-}
-
-fn motion_limit() -> i32 {
-    asp_core::codec::macroblock::MV_LIMIT
 }
 
 /// A coded tile and its reconstruction.
