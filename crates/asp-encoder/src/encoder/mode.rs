@@ -1,6 +1,8 @@
-//! The mode decision of one macroblock: SATD + λ·bits over the inter
-//! candidates (16x16 and split vectors, sub-pel refined), the intra ones
-//! and the pattern fills (solid, gradient) that the preset allows.
+//! The mode decision of one macroblock: SATD + λ·bits over the candidates
+//! the preset allows, in three families: inter (`inter_candidates`: early
+//! skip, the searched and sub-pel refined 16x16 vector, split vectors),
+//! intra (`intra_candidates` for 16x16 modes, `intra8_candidate` per 8x8
+//! quarter) and pattern fills (`fill_candidate`: solid, gradient).
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
@@ -92,99 +94,144 @@ pub(super) fn decide_mode(
 ) -> (MbMode, u32) {
     let job = ctx.job;
     saved.mode = None;
-    let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
     // The DC intra mode is always possible; it is the fallback.
+    let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
     let mut best_sad = 0;
 
     if let (FrameKind::Inter, Some(reference), false) = (job.kind, job.reference, ctx.refresh_intra) {
-        let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
-        // Early skip: the predicted vector with no residual is what the
-        // decoder would show; take it when quantisation would code nothing.
-        if ctx.allows(pred_mv) {
-            predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
-            // With rate-distortion quantisation behind it (which drops most
-            // levels under a step anyway), rounding down: a macroblock whose
-            // residual has no coefficient of a whole step is a skip. Against
-            // the 1/6 dead zone: ~17 % less encode CPU (more skips, fewer
-            // motion searches) for +0.4 % / +0.1 % BD-rate on bigbuckbunny
-            // / screen (rate-distortion levels here: -10 % CPU for +1.0 % /
-            // +0.6 %). Without it (ultrafast) rounding down cost +2.8 % on
-            // bigbuckbunny for -8 % CPU: the dead zone stays.
-            let test = if job.preset.rdoq { LevelChoice::SkipTest } else { LevelChoice::DeadZone };
-            let mut levels = MbLevels::default();
-            if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
-                return (MbMode::Skip, luma_satd(ctx, planes));
-            }
-        }
-        // Otherwise skip does not compete on SATD: its residual would stay
-        // uncoded. A coded 16x16 vector equal to the prediction with nothing
-        // to code becomes a skip after quantisation.
-
-        // Motion search from the predicted vector and zero.
-        let current = job.source.luma();
-        let refp = reference.luma();
-        // Start points: the predicted vector, the left and top neighbours'
-        // vectors (coherent motion keeps vector differences cheap) and zero.
-        let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
-        let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
-        let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| whole(i.mvs[0]));
-        let mut starts = [whole(pred_mv), motion::Mv::ZERO, motion::Mv::ZERO, motion::Mv::ZERO];
-        let mut count = 2;
-        for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
-            if !starts[..count].contains(&candidate) {
-                starts[count] = candidate;
-                count += 1;
-            }
-        }
-        let estimator = job.estimator;
-        // The sub-pel refinement weighs the vector's bits (λ·R, x264's
-        // cost); the whole-sample search does not: on screen content a rate
-        // term there (even at λ/4) kept the search off exact matches and
-        // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
-        // alone saves about 1.8 % (BENCHMARKS.md, codec).
-        let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
-        if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
-            let integer = motion::Mv::new(found.dx(), found.dy());
-            let refined = if job.preset.subpel == SubpelPrecision::Integer {
-                Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
-            } else {
-                refine(ctx, estimator, reference, (ctx.mb_x, ctx.mb_y), integer, mv_cost, scratch)
-            };
-            if let Ok(v) = refined {
-                let mut mv = Mv::new(v.dx(), v.dy());
-                if let Some(refresh) = &job.refresh {
-                    mv = refresh.constrain(ctx.mb_x, mv);
-                }
-                predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
-                let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
-                let quarters = quarter_satds(ctx, planes);
-                let cost = quarters.iter().sum::<u32>() + bit_cost(ctx.lambda, bits);
-                best_sad = v.sad();
-                if cost < best.1 {
-                    best = (MbMode::Inter16(mv), cost);
-                    saved.keep(ctx, planes, best.0);
-                }
-                if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, &quarters) {
-                    if split.1 < best.1 {
-                        best = split;
-                        saved.keep(ctx, planes, best.0);
-                    }
-                }
-            }
+        let search = InterSearch { mbs, predictor: &mut *predictor, scratch, reference };
+        if let Some(satd) = inter_candidates(ctx, planes, search, qp, saved, &mut best, &mut best_sad) {
+            return (MbMode::Skip, satd);
         }
         if !job.preset.intra_in_inter {
             return (best.0, best_sad);
         }
     }
 
-    // Spatial intra modes.
-    let (has_top, has_left) = (ctx.ly > 0, ctx.lx > 0);
     // In delta frames an intra mode pays its flag and a bias: at equal
     // SATD an intra residual costs more bits than an inter one (and the
     // neighbours' vectors predict worse), which the estimate misses.
     // 16 bits: screen clip -1.0 % BD-rate, bigbuckbunny +-0 (quick RD,
     // 4 QPs; 6 bits -0.5 %, 32 and more lose on bigbuckbunny).
     let intra_flag_bits = if job.kind == FrameKind::Inter { 2 + INTRA_IN_INTER_BIAS_BITS } else { 0 };
+    intra_candidates(ctx, planes, predictor, intra_flag_bits, &mut best);
+    if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
+        intra8_candidate(ctx, planes, qp, intra_flag_bits, &mut best);
+    }
+    if job.preset.patterns {
+        fill_candidate(ctx, planes, predictor, intra_flag_bits, &mut best);
+    }
+    (best.0, if best.0.is_intra() { 0 } else { best_sad })
+}
+
+/// What the inter search reads and reuses: the tile's syntax state (for
+/// predicted vectors and neighbours' vectors), the predictor and search
+/// scratch, and the reference frame.
+struct InterSearch<'a> {
+    mbs: &'a TileMbs,
+    predictor: &'a mut Predictor,
+    scratch: &'a mut SearchScratch,
+    reference: &'a Frame,
+}
+
+/// The inter candidates: the early skip (returns its luma SATD when
+/// quantisation would code nothing), then the searched 16x16 vector and the
+/// split one, each taken into `best` (mode, cost) when cheaper, with its
+/// prediction kept in `saved` and its SAD in `best_sad`.
+fn inter_candidates(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    search: InterSearch<'_>,
+    qp: u8,
+    saved: &mut SavedPrediction,
+    best: &mut (MbMode, u32),
+    best_sad: &mut u32,
+) -> Option<u32> {
+    let job = ctx.job;
+    let InterSearch { mbs, predictor, scratch, reference } = search;
+    let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
+    // Early skip: the predicted vector with no residual is what the
+    // decoder would show; take it when quantisation would code nothing.
+    if ctx.allows(pred_mv) {
+        predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
+        // With rate-distortion quantisation behind it (which drops most
+        // levels under a step anyway), rounding down: a macroblock whose
+        // residual has no coefficient of a whole step is a skip. Against
+        // the 1/6 dead zone: ~17 % less encode CPU (more skips, fewer
+        // motion searches) for +0.4 % / +0.1 % BD-rate on bigbuckbunny
+        // / screen (rate-distortion levels here: -10 % CPU for +1.0 % /
+        // +0.6 %). Without it (ultrafast) rounding down cost +2.8 % on
+        // bigbuckbunny for -8 % CPU: the dead zone stays.
+        let test = if job.preset.rdoq { LevelChoice::SkipTest } else { LevelChoice::DeadZone };
+        let mut levels = MbLevels::default();
+        if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
+            return Some(luma_satd(ctx, planes));
+        }
+    }
+    // Otherwise skip does not compete on SATD: its residual would stay
+    // uncoded. A coded 16x16 vector equal to the prediction with nothing
+    // to code becomes a skip after quantisation.
+
+    // Motion search from the predicted vector and zero.
+    let current = job.source.luma();
+    let refp = reference.luma();
+    // Start points: the predicted vector, the left and top neighbours'
+    // vectors (coherent motion keeps vector differences cheap) and zero.
+    let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
+    let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
+    let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| whole(i.mvs[0]));
+    let mut starts = [whole(pred_mv), motion::Mv::ZERO, motion::Mv::ZERO, motion::Mv::ZERO];
+    let mut count = 2;
+    for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
+        if !starts[..count].contains(&candidate) {
+            starts[count] = candidate;
+            count += 1;
+        }
+    }
+    let estimator = job.estimator;
+    // The sub-pel refinement weighs the vector's bits (λ·R, x264's
+    // cost); the whole-sample search does not: on screen content a rate
+    // term there (even at λ/4) kept the search off exact matches and
+    // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
+    // alone saves about 1.8 % (BENCHMARKS.md, codec).
+    let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
+    if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
+        let integer = motion::Mv::new(found.dx(), found.dy());
+        let refined = if job.preset.subpel == SubpelPrecision::Integer {
+            Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
+        } else {
+            refine(ctx, estimator, reference, (ctx.mb_x, ctx.mb_y), integer, mv_cost, scratch)
+        };
+        if let Ok(v) = refined {
+            let mut mv = Mv::new(v.dx(), v.dy());
+            if let Some(refresh) = &job.refresh {
+                mv = refresh.constrain(ctx.mb_x, mv);
+            }
+            predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
+            let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
+            let quarters = quarter_satds(ctx, planes);
+            let cost = quarters.iter().sum::<u32>() + bit_cost(ctx.lambda, bits);
+            *best_sad = v.sad();
+            if cost < best.1 {
+                *best = (MbMode::Inter16(mv), cost);
+                saved.keep(ctx, planes, best.0);
+            }
+            if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, &quarters) {
+                if split.1 < best.1 {
+                    *best = split;
+                    saved.keep(ctx, planes, best.0);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The spatial 16x16 intra modes (luma by SATD + λ·bits, with
+/// `intra_flag_bits` on top; then the chroma mode for the best luma one),
+/// taken into `best` when cheaper.
+fn intra_candidates(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Predictor, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
+    let (has_top, has_left) = (ctx.ly > 0, ctx.lx > 0);
     for luma in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
         if !luma.is_available(has_top, has_left) {
             continue;
@@ -193,11 +240,11 @@ pub(super) fn decide_mode(
         predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
         let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 3 + intra_flag_bits);
         if cost < best.1 {
-            best = (mode, cost);
+            *best = (mode, cost);
         }
     }
     // Chroma mode for the best spatial luma mode.
-    if let (MbMode::Intra { luma, .. }, _) = best {
+    if let (MbMode::Intra { luma, .. }, _) = *best {
         let mut chroma_best = (IntraMode::Dc, u32::MAX);
         for chroma in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
             if !chroma.is_available(has_top, has_left) {
@@ -212,63 +259,63 @@ pub(super) fn decide_mode(
         }
         best.0 = MbMode::Intra { luma, chroma: chroma_best.0 };
     }
+}
 
-    // Intra per 8x8 quarter: textured blocks predict better from close by.
-    // In delta frames only where intra already beats inter (it costs a
-    // transform per quarter to evaluate).
-    if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
-        let mut luma = [IntraMode::Dc; 4];
-        let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
-        let qp_ = Qp::saturating(i32::from(qp));
-        let mut levels = [0i32; 64];
-        for (q, quarter_mode) in luma.iter_mut().enumerate() {
-            let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
-            let mut best_q = (IntraMode::Dc, u32::MAX);
-            for mode in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
-                if !mode.is_available(by > 0, bx > 0) {
-                    continue;
-                }
-                predict_intra8_quarter(planes, mode, ctx.mb_x, ctx.mb_y, q);
-                let c = block_satd(ctx, planes, q) + bit_cost(ctx.lambda, if mode == IntraMode::Dc { 1 } else { 3 });
-                if c < best_q.1 {
-                    best_q = (mode, c);
-                }
+/// Intra per 8x8 quarter: textured blocks predict better from close by.
+/// In delta frames only where intra already beats inter (it costs a
+/// transform per quarter to evaluate).
+fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
+    let mut luma = [IntraMode::Dc; 4];
+    let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
+    let qp_ = Qp::saturating(i32::from(qp));
+    let mut levels = [0i32; 64];
+    for (q, quarter_mode) in luma.iter_mut().enumerate() {
+        let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+        let mut best_q = (IntraMode::Dc, u32::MAX);
+        for mode in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
+            if !mode.is_available(by > 0, bx > 0) {
+                continue;
             }
-            *quarter_mode = best_q.0;
-            cost += best_q.1;
-            if cost >= best.1 {
-                break;
+            predict_intra8_quarter(planes, mode, ctx.mb_x, ctx.mb_y, q);
+            let c = block_satd(ctx, planes, q) + bit_cost(ctx.lambda, if mode == IntraMode::Dc { 1 } else { 3 });
+            if c < best_q.1 {
+                best_q = (mode, c);
             }
-            // Later quarters predict from this one's reconstruction.
-            predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-            quantise_luma_quarter(ctx, planes, q, qp_, true, LevelChoice::DeadZone, false, false, &mut levels);
-            let ls = planes.luma_stride();
-            add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
         }
-        if cost < best.1 {
-            let chroma = match best.0 {
-                MbMode::Intra { chroma, .. } => chroma,
-                _ => IntraMode::Dc,
-            };
-            best = (MbMode::Intra8 { luma, chroma }, cost);
+        *quarter_mode = best_q.0;
+        cost += best_q.1;
+        if cost >= best.1 {
+            break;
         }
+        // Later quarters predict from this one's reconstruction.
+        predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
+        quantise_luma_quarter(ctx, planes, q, qp_, true, LevelChoice::DeadZone, false, false, &mut levels);
+        let ls = planes.luma_stride();
+        add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
     }
+    if cost < best.1 {
+        let chroma = match best.0 {
+            MbMode::Intra { chroma, .. } => chroma,
+            _ => IntraMode::Dc,
+        };
+        *best = (MbMode::Intra8 { luma, chroma }, cost);
+    }
+}
 
-    // Procedural patterns: flat and gradient blocks. In delta frames only
-    // flat fills: they pay on screen content (newly exposed flat areas,
-    // 0.15 dB at QP 37), while gradient fills chosen on their SATD estimate
-    // cost bigbuckbunny 1.1 % of its bits and screen content nothing.
+/// Procedural patterns: flat and gradient blocks. In delta frames only
+/// flat fills: they pay on screen content (newly exposed flat areas,
+/// 0.15 dB at QP 37), while gradient fills chosen on their SATD estimate
+/// cost bigbuckbunny 1.1 % of its bits and screen content nothing.
+fn fill_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Predictor, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
+    let job = ctx.job;
     let must_be_intra = job.kind == FrameKind::Intra || ctx.refresh_intra;
-    if job.preset.patterns {
-        if let Some(mode) = pattern_candidate(ctx, must_be_intra) {
-            predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
-            let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 12 + intra_flag_bits);
-            if cost < best.1 {
-                best = (mode, cost);
-            }
+    if let Some(mode) = pattern_candidate(ctx, must_be_intra) {
+        predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
+        let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 12 + intra_flag_bits);
+        if cost < best.1 {
+            *best = (mode, cost);
         }
     }
-    (best.0, if best.0.is_intra() { 0 } else { best_sad })
 }
 
 /// Sub-pel refinement of block `block` (in the estimator's block size)
