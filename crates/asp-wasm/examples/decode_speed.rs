@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use asp_core::codec::parallel::{Parallel, Rayon, Serial};
+use asp_core::codec::parallel::{Rayon, Serial};
 use asp_core::packet::{Header, HEADER_LEN};
 use asp_core::Limits;
 use asp_wasm::player::Player;
