@@ -29,7 +29,7 @@ pub mod packet;
 pub mod player;
 pub mod schema;
 
-pub use codec::decoder::Decoder;
+pub use codec::decoder::{DecodeError, Decoded, Decoder};
 pub use limits::Limits;
 pub use packet::{
     Header, Packet, PacketError, PacketReader, PacketType, PacketWriter, Payload, ReadEvent,

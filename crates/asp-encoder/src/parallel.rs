@@ -1,14 +1,6 @@
-//! asp-core's [`Parallel`] executor on rayon: decodes tiles on every core.
+//! asp-core's tile executors ([`Parallel`], [`Serial`], and [`Rayon`] from
+//! asp-core's `rayon` feature, which this crate turns on), re-exported so
+//! that a user of the encoder can decode tiles on every core without
+//! naming asp-core's features.
 
-use asp_core::codec::decoder::Parallel;
-use rayon::prelude::*;
-
-/// Runs jobs on the current rayon pool.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Rayon;
-
-impl Parallel for Rayon {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
-    }
-}
+pub use asp_core::codec::parallel::{Parallel, Rayon, Serial};

@@ -1,7 +1,8 @@
 //! The encoder's reconstruction and the decoder's output agree bit for bit,
 //! at several sizes, QPs, presets and tile grids, serial and parallel.
 
-use asp_core::codec::decoder::{Decoder, Serial};
+use asp_core::codec::parallel::Serial;
+use asp_core::Decoder;
 use asp_core::codec::frame::Frame;
 use asp_core::packet::Packet;
 use asp_core::Limits;
@@ -93,7 +94,7 @@ fn quality_is_sane() {
 /// the next keyframe brings the decoder back, bit-exact again.
 #[test]
 fn lost_frames_wait_for_the_next_keyframe() {
-    use asp_core::codec::decoder::DecodeError;
+    use asp_core::DecodeError;
     let mut config = EncoderConfig::new(64, 48, 25, 1);
     config.keyint = 4;
     let mut encoder = Encoder::new(config).unwrap();

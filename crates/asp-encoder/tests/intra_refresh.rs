@@ -2,7 +2,7 @@
 //! a frame and waits for one) shows exactly the encoder's picture once the
 //! cycle completes, and frame sizes stay smoother than with keyframes.
 
-use asp_core::codec::decoder::{DecodeError, Decoder};
+use asp_core::{DecodeError, Decoder};
 use asp_core::codec::frame::Frame;
 use asp_core::packet::{Packet, Payload};
 use asp_core::Limits;

@@ -1,7 +1,7 @@
 //! The C-packet refinement layer: droppable without drift, and closer to
 //! the source inside its regions when kept.
 
-use asp_core::codec::decoder::Decoder;
+use asp_core::Decoder;
 use asp_core::codec::frame::Frame;
 use asp_core::codec::refinement::{apply_refinement, RefineError};
 use asp_core::packet::{flags, Packet, Payload};

@@ -10,19 +10,9 @@
 
 use std::time::Instant;
 
-use asp_core::codec::decoder::{Parallel, Serial};
+use asp_core::codec::parallel::{Parallel, Rayon, Serial};
 use asp_core::packet::{Header, HEADER_LEN};
 use asp_core::{Event, Limits, Player};
-
-/// Tiles on the current rayon pool, as the threaded wasm build runs them.
-struct Rayon;
-
-impl Parallel for Rayon {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        use rayon::prelude::*;
-        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
-    }
-}
 
 /// Reads one whole packet: true if it made a new or refined picture.
 fn decode(player: &mut Player, packet: &[u8], parallel: &impl Parallel) -> bool {

@@ -55,6 +55,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use asp_core::codec::frame::Frame;
+use asp_core::codec::parallel::Parallel;
+#[cfg(feature = "threads")]
+pub use asp_core::codec::parallel::Rayon;
+#[cfg(not(feature = "threads"))]
+use asp_core::codec::parallel::Serial;
 use asp_core::{Event, Player, Settings, StreamFacts};
 use feedback::Feedback;
 use rgba::YuvToRgba;
@@ -62,25 +67,13 @@ use rgba::YuvToRgba;
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// asp-core's tile executor on the current rayon pool (in the browser, the
-/// Web Workers started by `initThreadPool`).
-#[cfg(feature = "threads")]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Rayon;
-
-#[cfg(feature = "threads")]
-impl asp_core::codec::decoder::Parallel for Rayon {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        use rayon::prelude::*;
-        items.par_iter_mut().enumerate().for_each(|(i, item)| job(i, item));
-    }
-}
-
-/// The executor of this build.
+/// The executor of this build: asp-core's rayon executor on the current
+/// pool (in the browser, the Web Workers started by `initThreadPool`), or
+/// the calling thread.
 #[cfg(feature = "threads")]
 const EXECUTOR: Rayon = Rayon;
 #[cfg(not(feature = "threads"))]
-const EXECUTOR: asp_core::codec::decoder::Serial = asp_core::codec::decoder::Serial;
+const EXECUTOR: Serial = Serial;
 
 /// "threads" or "single".
 pub const BUILD: &str = if cfg!(feature = "threads") { "threads" } else { "single" };
@@ -228,7 +221,6 @@ impl Decoder {
         let row_bytes = frame.width() * 4;
         // Bands of 16 rows: enough to share among a few workers.
         let mut bands: Vec<(usize, &mut [u8])> = self.rgba.chunks_mut(16 * row_bytes).enumerate().collect();
-        use asp_core::codec::decoder::Parallel;
         EXECUTOR.for_each_mut(&mut bands, |_, (band, out)| {
             convert.convert_rows(frame, *band * 16..*band * 16 + 16, out);
         });

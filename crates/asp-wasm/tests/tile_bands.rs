@@ -5,7 +5,8 @@
 //! tiles one macroblock row high, odd sizes, and QPs where the filter is
 //! off, moderate and strong.
 
-use asp_core::codec::decoder::{Decoder, Parallel, Serial};
+use asp_core::codec::decoder::Decoder;
+use asp_core::codec::parallel::{Parallel, Serial};
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
 use asp_encoder::{Encoder, EncoderConfig, RateMode, Rayon};

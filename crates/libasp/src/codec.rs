@@ -2,7 +2,7 @@
 
 use std::ops::Deref;
 
-pub use asp_core::codec::decoder::{DecodeError, Decoder};
+pub use asp_core::{DecodeError, Decoder};
 pub use asp_core::codec::frame::Frame;
 pub use asp_core::codec::quant::{Qp, Quantiser};
 pub use asp_core::codec::transform::{forward_8x8, inverse_8x8};

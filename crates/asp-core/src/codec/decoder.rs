@@ -24,38 +24,18 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::deblock::{self, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
+use super::deblock::{block_infos, deblock_frame, Band, BlockInfo, DeblockParams, Deblocker, PlaneKind};
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
-use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels};
+use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
 use super::range_coder::RangeDecoder;
-use super::recon::{add_luma_residual, add_residual_8x8, chroma_qp, reconstruct_intra8_luma, Predictor, TilePlanes};
+use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
+use super::parallel::{Parallel, Serial};
 use super::tiles::{tile_grid, Tile, TileGridError};
 use crate::limits::Limits;
 use crate::packet::{Packet, Payload};
-
-/// Runs independent jobs, serially or in parallel. asp-core is `no_std`
-/// and has no threads; native code passes a rayon executor, the browser
-/// one backed by Web Workers.
-pub trait Parallel {
-    /// Calls `job(i, &mut items[i])` for every item; items are disjoint,
-    /// so the calls may run at the same time.
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F);
-}
-
-/// Runs jobs one after the other on the calling thread.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Serial;
-
-impl Parallel for Serial {
-    fn for_each_mut<T: Send, F: Fn(usize, &mut T) + Sync>(&self, items: &mut [T], job: F) {
-        for (i, item) in items.iter_mut().enumerate() {
-            job(i, item);
-        }
-    }
-}
 
 /// One tile's reconstruction buffers, kept between frames so decoding
 /// allocates nothing in steady state.
@@ -340,40 +320,6 @@ fn decode_tile_into(
     Ok(())
 }
 
-/// Completes a predicted macroblock with its residual: adds the blocks
-/// flagged in the header's `cbp`, and for `Intra8` reconstructs the luma
-/// quarters in order (each predicted from the ones before). The encoder
-/// calls this too, so both sides reconstruct with the same code.
-pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
-    let (cbp, qp) = (header.cbp, header.qp);
-    if let MbMode::Intra8 { luma, .. } = header.mode {
-        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
-    } else if cbp & 0x0F != 0 {
-        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-        let ls = planes.luma_stride();
-        for (q, block) in levels.luma.iter().enumerate() {
-            if cbp >> q & 1 == 1 {
-                let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
-            }
-        }
-    }
-    add_chroma_residual(planes, mb_x, mb_y, cbp, qp, levels);
-}
-
-/// Adds the chroma blocks flagged in `cbp`.
-fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
-    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
-    let cs = planes.chroma_stride();
-    let cqp = chroma_qp(qp);
-    for (plane, block) in levels.chroma.iter().enumerate() {
-        if cbp >> (4 + plane) & 1 == 1 {
-            let dst = if plane == 0 { &mut planes.u } else { &mut planes.v };
-            add_residual_8x8(block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
-        }
-    }
-}
-
 /// The first damaged tile's error, if any.
 fn first_error(slots: &[TileSlot]) -> Option<DecodeError> {
     slots.iter().enumerate().find_map(|(index, slot)| slot.result.err().map(|error| DecodeError::Tile { index, error }))
@@ -446,43 +392,5 @@ fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles: &[Tile]) {
             let seam = tile.mb_y.start * MB_SIZE / scale;
             let _ = deblocker.filter_horizontal_edges(kind, &mut band, seam..seam + 1);
         }
-    }
-}
-
-/// The 8x8 block infos (raster order, two per macroblock each way) of the
-/// macroblocks `infos` (raster order, `mb_cols` per row), into `blocks`.
-fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
-    let cols = mb_cols * 2;
-    for (i, mb) in infos.iter().enumerate() {
-        let (mx, my) = (i % mb_cols, i / mb_cols);
-        for (q, mv) in mb.mvs.iter().enumerate() {
-            let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
-            if let Some(block) = blocks.get_mut(by * cols + bx) {
-                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
-            }
-        }
-    }
-}
-
-/// Copies a tile's macroblock infos into the frame-wide grid.
-pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
-    let tile = mbs.tile();
-    for (i, info) in mbs.infos().iter().enumerate() {
-        let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
-        if let Some(slot) = infos.get_mut(y * mb_cols + x) {
-            *slot = *info;
-        }
-    }
-}
-
-/// The in-loop filter over a whole reconstructed frame, from the
-/// macroblock infos (the encoder calls it too, on its reconstruction).
-pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
-    let mut blocks = alloc::vec![BlockInfo::default(); frame.mb_cols() * 2 * frame.mb_rows() * 2];
-    block_infos(infos, frame.mb_cols(), &mut blocks);
-    // A frame always has valid padded planes and one info per macroblock,
-    // so neither call can fail.
-    if let Ok(mut planes) = FramePlanes::from_frame(frame) {
-        let _ = deblock::deblock_frame(&mut planes, &blocks, &DeblockParams::default());
     }
 }

@@ -27,4 +27,5 @@ pub mod chroma_mc;
 pub mod macroblock;
 pub mod recon;
 pub mod decoder;
+pub mod parallel;
 pub mod refinement;

@@ -13,7 +13,7 @@ use super::chroma_mc::predict_chroma;
 use super::frame::{Frame, MB_SIZE};
 use super::interpolate::LumaWindow;
 use super::intra::{self, Neighbours};
-use super::macroblock::{MbInfo, MbMode, Mv};
+use super::macroblock::{MbHeader, MbInfo, MbLevels, MbMode, Mv, TileMbs};
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
@@ -328,6 +328,51 @@ pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stri
                 }
             }
             let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
+        }
+    }
+}
+
+/// Completes a predicted macroblock with its residual: adds the blocks
+/// flagged in the header's `cbp`, and for `Intra8` reconstructs the luma
+/// quarters in order (each predicted from the ones before). The encoder
+/// and the decoder both call this, so they reconstruct with the same code.
+pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
+    let (cbp, qp) = (header.cbp, header.qp);
+    if let MbMode::Intra8 { luma, .. } = header.mode {
+        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
+    } else if cbp & 0x0F != 0 {
+        let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+        let ls = planes.luma_stride();
+        for (q, block) in levels.luma.iter().enumerate() {
+            if cbp >> q & 1 == 1 {
+                let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
+                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
+            }
+        }
+    }
+    add_chroma_residual(planes, mb_x, mb_y, cbp, qp, levels);
+}
+
+/// Adds the chroma blocks flagged in `cbp`.
+fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
+    let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
+    let cs = planes.chroma_stride();
+    let cqp = chroma_qp(qp);
+    for (plane, block) in levels.chroma.iter().enumerate() {
+        if cbp >> (4 + plane) & 1 == 1 {
+            let dst = if plane == 0 { &mut planes.u } else { &mut planes.v };
+            add_residual_8x8(block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
+        }
+    }
+}
+
+/// Copies a tile's macroblock infos into the frame-wide grid.
+pub fn place_infos(infos: &mut [MbInfo], mb_cols: usize, mbs: &TileMbs) {
+    let tile = mbs.tile();
+    for (i, info) in mbs.infos().iter().enumerate() {
+        let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
+        if let Some(slot) = infos.get_mut(y * mb_cols + x) {
+            *slot = *info;
         }
     }
 }

@@ -50,7 +50,8 @@
 
 use alloc::vec::Vec;
 
-use crate::codec::decoder::{Decoder, Parallel};
+use crate::codec::decoder::Decoder;
+use crate::codec::parallel::Parallel;
 use crate::codec::frame::Frame;
 use crate::codec::refinement::apply_refinement;
 use crate::limits::Limits;

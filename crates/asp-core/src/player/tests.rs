@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use std::format;
 
 use super::*;
-use crate::codec::decoder::Serial;
+use crate::codec::parallel::Serial;
 use crate::packet::PacketError;
 
 const C_STACKED: &[u8] = include_bytes!("../../tests/data/c-stacked.asp");

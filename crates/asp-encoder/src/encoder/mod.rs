@@ -11,11 +11,15 @@ mod rate_control;
 mod rdoq;
 mod refinement;
 mod roi;
+mod gop;
+mod mode;
+mod quantise;
 mod tile;
 
 use std::fmt;
 
-use asp_core::codec::decoder::{deblock_frame, place_infos};
+use asp_core::codec::deblock::deblock_frame;
+use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
@@ -33,7 +37,8 @@ use crate::motion::{HalfpelPlanes, MotionError, MotionEstimator};
 
 /// Samples interpolated around the reference for D frames' motion search.
 const HALFPEL_MARGIN: usize = 16;
-use tile::{encode_tile, FrameJob, RefreshWindow};
+use gop::Gop;
+use tile::{encode_tile, FrameJob};
 
 /// Macroblocks per tile the encoder aims for: enough tiles to keep cores
 /// busy in the encoder and the decoder, few enough that the per-tile cost
@@ -182,12 +187,8 @@ pub struct Encoder {
     /// A buffer for the next reconstruction, recycled.
     spare: Option<Frame>,
     sequence: u32,
-    frames_since_key: u32,
-    /// Frames since the last keyframe or refresh start.
-    frames_since_entry: u32,
-    /// The frame of the running intra-refresh cycle (0 = its start).
-    refresh_step: Option<usize>,
-    force_keyframe: bool,
+    /// Which frames are keyframes or intra-refresh frames.
+    gop: Gop,
     tile_sizes: Vec<u32>,
     tile_data: Vec<u8>,
     qp_offsets: Vec<i8>,
@@ -219,6 +220,7 @@ impl Encoder {
             true => Some(MotionEstimator::new(8, 8, params.algorithm, 0).map_err(EncodeError::Motion)?),
             false => None,
         };
+        let gop = Gop::new(config.keyint, config.intra_refresh);
         Ok(Encoder {
             config,
             params,
@@ -230,10 +232,7 @@ impl Encoder {
             halfpel: None,
             spare: Some(probe),
             sequence: 0,
-            frames_since_key: 0,
-            frames_since_entry: 0,
-            refresh_step: None,
-            force_keyframe: false,
+            gop,
             tile_sizes: Vec::new(),
             tile_data: Vec::new(),
             qp_offsets: Vec::new(),
@@ -260,7 +259,7 @@ impl Encoder {
 
     /// Makes the next frame a keyframe (a viewer joined or lost packets).
     pub fn request_keyframe(&mut self) {
-        self.force_keyframe = true;
+        self.gop.request_keyframe();
     }
 
     /// The decoder's view of the last encoded frame.
@@ -288,20 +287,9 @@ impl Encoder {
         if (frame.width(), frame.height()) != expected {
             return Err(EncodeError::SizeMismatch { expected, found: (frame.width(), frame.height()) });
         }
-        let keyframe = self.reference.is_none()
-            || self.force_keyframe
-            || (!self.config.intra_refresh && self.config.keyint > 0 && self.frames_since_key >= self.config.keyint);
+        let plan = self.gop.plan(self.reference.is_some(), frame.mb_cols());
+        let keyframe = plan.keyframe;
         let kind = if keyframe { FrameKind::Intra } else { FrameKind::Inter };
-        if keyframe {
-            self.refresh_step = None;
-        } else if self.config.intra_refresh
-            && self.refresh_step.is_none()
-            && self.config.keyint > 0
-            && self.frames_since_entry >= self.config.keyint
-        {
-            self.refresh_step = Some(0);
-        }
-        let refresh = self.refresh_step.map(|step| refresh_window(step, frame.mb_cols(), self.config.keyint));
         let (columns, rows) = self.tile_grid(frame);
         let tiles: Vec<Tile> = tile_grid(frame.mb_cols(), frame.mb_rows(), columns, rows)
             .map_err(EncodeError::TileGrid)?
@@ -335,7 +323,7 @@ impl Encoder {
                 preset: &self.params,
                 estimator: &self.estimator,
                 estimator_8x8: self.estimator_8x8.as_ref(),
-                refresh: refresh.clone(),
+                refresh: plan.refresh.clone(),
                 halfpel: halfpel.as_ref(),
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
@@ -395,10 +383,7 @@ impl Encoder {
                 motion_vector_precision: 4,
                 regions: &self.side.regions,
                 palette: self.side.palette(),
-                refresh: match self.refresh_step {
-                    Some(0) => Some(RefreshStart { frames: refresh_frames(frame.mb_cols(), self.config.keyint), stream }),
-                    _ => None,
-                },
+                refresh: plan.refresh_start.map(|frames| RefreshStart { frames, stream }),
             };
             self.writer.write_d(sequence, 0, &frame)
         }
@@ -409,14 +394,7 @@ impl Encoder {
         }
         self.spare = self.reference.replace(recon);
         self.sequence = self.sequence.wrapping_add(1);
-        self.frames_since_key = if keyframe { 1 } else { self.frames_since_key + 1 };
-        let entry = keyframe || self.refresh_step == Some(0);
-        self.frames_since_entry = if entry { 1 } else { self.frames_since_entry + 1 };
-        self.refresh_step = match (self.refresh_step, &refresh) {
-            (Some(step), Some(window)) if window.intra_columns.end < frame.mb_cols() => Some(step + 1),
-            _ => None,
-        };
-        self.force_keyframe = false;
+        self.gop.coded(&plan, frame.mb_cols());
         Ok(Encoded { packet, sequence, keyframe, qp })
     }
 
@@ -425,36 +403,5 @@ impl Encoder {
             Some((c, r)) => (c.into(), r.into()),
             None => default_grid(frame.mb_cols(), frame.mb_rows(), TARGET_MBS_PER_TILE, Limits::DEFAULT.max_tiles as usize),
         }
-    }
-}
-
-/// Macroblock columns refreshed per frame, for a cycle of about `keyint`
-/// frames over `mb_cols` columns.
-fn refresh_band(mb_cols: usize, keyint: u32) -> usize {
-    let frames = (keyint as usize).clamp(1, mb_cols.max(1));
-    mb_cols.div_ceil(frames).max(1)
-}
-
-/// Frames in a refresh cycle over `mb_cols` columns.
-fn refresh_frames(mb_cols: usize, keyint: u32) -> u16 {
-    let frames = mb_cols.div_ceil(refresh_band(mb_cols, keyint));
-    u16::try_from(frames).unwrap_or(u16::MAX)
-}
-
-/// Frame `step` of a refresh cycle. The band of intra columns overlaps the
-/// previous frame's by one column on the left: the deblocking filter
-/// changed the last 3 samples of that band from the unrefreshed side, so
-/// the refreshed area ends a few samples before it (`luma_end`,
-/// `chroma_end`: 4 samples of margin), and re-coding the column keeps a
-/// still vector legal for every refreshed macroblock.
-fn refresh_window(step: usize, mb_cols: usize, keyint: u32) -> RefreshWindow {
-    let band = refresh_band(mb_cols, keyint);
-    let start = (step * band).min(mb_cols);
-    let end = ((step + 1) * band).min(mb_cols);
-    RefreshWindow {
-        intra_columns: start.saturating_sub(1)..end,
-        refreshed_columns: start.saturating_sub(1),
-        luma_end: (start * 16) as i32 - 4,
-        chroma_end: (start * 8) as i32 - 4,
     }
 }

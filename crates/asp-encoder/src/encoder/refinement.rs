@@ -24,7 +24,7 @@ use asp_core::codec::transform::forward_diff_8x8;
 use asp_core::packet::{flags, Correction, PacketWriter};
 use asp_core::schema::RoiRegion;
 
-use super::tile::decimation_score;
+use super::quantise::decimation_score;
 use super::EncodeError;
 
 /// Writes C-packets. Keep one per stream: its buffers are reused.

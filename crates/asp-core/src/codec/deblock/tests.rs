@@ -286,19 +286,19 @@ fn simd_matches_scalar_kernels() {
             match (luma, vertical) {
                 (true, true) => {
                     luma_segment_scalar(&mut a, q0, 1, stride, 8, e);
-                    kernel::luma_vertical(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_vertical(Backend::Simd, &mut b, q0, stride, e);
                 }
                 (true, false) => {
                     luma_segment_scalar(&mut a, q0, stride, 1, 8, e);
-                    kernel::luma_horizontal(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_horizontal(Backend::Simd, &mut b, q0, stride, e);
                 }
                 (false, true) => {
                     chroma_segment_scalar(&mut a, q0, 1, stride, 8, 0, h);
-                    kernel::chroma_vertical(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_vertical(Backend::Simd, &mut b, q0, stride, h);
                 }
                 (false, false) => {
                     chroma_segment_scalar(&mut a, q0, stride, 1, 8, 0, h);
-                    kernel::chroma_horizontal(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_horizontal(Backend::Simd, &mut b, q0, stride, h);
                 }
             }
             assert_eq!(a, b, "iter {iter} case {k} stride {stride} e {e:?} h {h:?}");
@@ -351,13 +351,13 @@ fn simd_pairs_match_scalar_kernels() {
         let (mut a, mut b) = (buf.clone(), buf.clone());
         luma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, e[0]);
         luma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, e[1]);
-        kernel::luma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, e);
+        simd::luma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, e);
         assert_eq!(a, b, "luma iter {iter} stride {stride} x {x} e {e:?}");
         changed[0] += usize::from(a != buf);
         let (mut a, mut b) = (buf.clone(), buf.clone());
         chroma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, 0, h[0]);
         chroma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, 0, h[1]);
-        kernel::chroma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, h);
+        simd::chroma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, h);
         assert_eq!(a, b, "chroma iter {iter} stride {stride} x {x} h {h:?}");
         changed[1] += usize::from(a != buf);
     }
@@ -719,7 +719,7 @@ fn refused_inputs() {
         u: PlaneMut::packed(&mut u, 16, 16).unwrap(),
         v: PlaneMut::packed(&mut v, 16, 8).unwrap(),
     };
-    assert!(deblock_frame(&mut fp, &blocks, &params()).is_err());
+    assert!(Deblocker::new(&blocks, 32, 32, params()).and_then(|d| d.deblock(&mut fp)).is_err());
     // QP above 51 is treated as 51; no panic.
     let odd = vec![
         BlockInfo {
@@ -741,7 +741,7 @@ fn refused_inputs() {
         offset_b: i8::MIN,
         chroma_qp_offset: i8::MIN,
     };
-    assert!(deblock_frame(&mut fp, &odd, &p).is_ok());
+    assert!(Deblocker::new(&odd, 32, 32, p).and_then(|d| d.deblock(&mut fp)).is_ok());
 }
 
 /// Kernels called directly at positions whose tile does not fit do nothing
@@ -752,14 +752,14 @@ fn kernels_out_of_range_are_harmless() {
     let mut buf = vec![100u8; 40];
     for q0 in [0usize, 1, 3, 39, 40, usize::MAX] {
         for b in [Backend::Scalar, Backend::Simd] {
-            kernel::luma_vertical(b, &mut buf, q0, 8, e);
-            kernel::luma_horizontal(b, &mut buf, q0, 8, e);
-            kernel::chroma_vertical(b, &mut buf, q0, usize::MAX, [e, e]);
-            kernel::chroma_horizontal(b, &mut buf, q0, usize::MAX / 2, [e, e]);
-            kernel::luma_horizontal_pair(b, &mut buf, q0, 8, [e, e]);
-            kernel::luma_horizontal_pair(b, &mut buf, q0, usize::MAX / 4, [e, e]);
-            kernel::chroma_horizontal_pair(b, &mut buf, q0, 8, [[e, e], [e, e]]);
-            kernel::chroma_horizontal_pair(b, &mut buf, q0, usize::MAX / 2, [[e, e], [e, e]]);
+            simd::luma_vertical(b, &mut buf, q0, 8, e);
+            simd::luma_horizontal(b, &mut buf, q0, 8, e);
+            simd::chroma_vertical(b, &mut buf, q0, usize::MAX, [e, e]);
+            simd::chroma_horizontal(b, &mut buf, q0, usize::MAX / 2, [e, e]);
+            simd::luma_horizontal_pair(b, &mut buf, q0, 8, [e, e]);
+            simd::luma_horizontal_pair(b, &mut buf, q0, usize::MAX / 4, [e, e]);
+            simd::chroma_horizontal_pair(b, &mut buf, q0, 8, [[e, e], [e, e]]);
+            simd::chroma_horizontal_pair(b, &mut buf, q0, usize::MAX / 2, [[e, e], [e, e]]);
         }
     }
 }

@@ -1,0 +1,165 @@
+//! The kernel entry points, dispatching on the [`Backend`]: the SIMD body
+//! (`lanes.rs`, one generic kernel per edge kind) on SSE2 (`x86.rs`, x86_64
+//! baseline, no detection) or simd128 (`wasm.rs`, wasm32 built with
+//! `+simd128`), the scalar reference elsewhere or when asked.
+//!
+//! The kernel entry points, dispatching on the backend. Each filters one
+//! segment at a given sample index; the SIMD ones fall back to scalar if
+//! the tile does not fit (never the case for calls from this module).
+
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+mod lanes;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
+#[cfg(target_arch = "x86_64")]
+#[allow(unused_unsafe)] // the intrinsics are safe to call on newer compilers
+mod x86;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use wasm::Native;
+#[cfg(target_arch = "x86_64")]
+use x86::Native;
+
+use super::scalar::{chroma_segment_scalar, luma_segment_scalar};
+use super::strength::EdgeParams;
+use super::Backend;
+
+#[inline]
+pub(super) fn luma_vertical(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    e: EdgeParams,
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::luma_vertical::<Native>(data, q0, stride, e)
+    {
+        return;
+    }
+    let _ = b;
+    luma_segment_scalar(data, q0, 1, stride, 8, e);
+}
+
+#[inline]
+pub(super) fn luma_horizontal(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    e: EdgeParams,
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::luma_horizontal::<Native>(data, q0, stride, e)
+    {
+        return;
+    }
+    let _ = b;
+    luma_segment_scalar(data, q0, stride, 1, 8, e);
+}
+
+#[inline]
+pub(super) fn chroma_vertical(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    h: [EdgeParams; 2],
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::chroma_vertical::<Native>(data, q0, stride, h)
+    {
+        return;
+    }
+    let _ = b;
+    chroma_segment_scalar(data, q0, 1, stride, 8, 0, h);
+}
+
+#[inline]
+pub(super) fn chroma_horizontal(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    h: [EdgeParams; 2],
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::chroma_horizontal::<Native>(data, q0, stride, h)
+    {
+        return;
+    }
+    let _ = b;
+    chroma_segment_scalar(data, q0, stride, 1, 8, 0, h);
+}
+
+/// Two luma segments side by side (16 columns from `q0`): the same as
+/// [`luma_horizontal`] at `q0` with `e[0]` and at `q0 + 8` with `e[1]`
+/// (an inactive one is skipped).
+#[inline]
+pub(super) fn luma_horizontal_pair(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    e: [EdgeParams; 2],
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::luma_horizontal_pair::<Native>(data, q0, stride, e)
+    {
+        return;
+    }
+    for (k, e) in e.into_iter().enumerate() {
+        if e.active() {
+            luma_horizontal(b, data, q0.saturating_add(8 * k), stride, e);
+        }
+    }
+}
+
+/// Two chroma segments side by side: [`chroma_horizontal`] at `q0` with
+/// `h[0]` and at `q0 + 8` with `h[1]`.
+#[inline]
+pub(super) fn chroma_horizontal_pair(
+    b: Backend,
+    data: &mut [u8],
+    q0: usize,
+    stride: usize,
+    h: [[EdgeParams; 2]; 2],
+) {
+    #[cfg(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    if b == Backend::Simd
+        && lanes::chroma_horizontal_pair::<Native>(data, q0, stride, h)
+    {
+        return;
+    }
+    for (k, h) in h.into_iter().enumerate() {
+        if h[0].active() || h[1].active() {
+            chroma_horizontal(b, data, q0.saturating_add(8 * k), stride, h);
+        }
+    }
+}

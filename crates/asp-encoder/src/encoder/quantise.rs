@@ -1,0 +1,369 @@
+//! Transform and quantisation of one macroblock's residual: the quantise
+//! family (dead zone, rate-distortion, skip test), the choice between 8x8
+//! and 4x4 luma transforms, and x264's decimation of blocks not worth
+//! their bits.
+
+use asp_core::codec::frame::MB_SIZE;
+use asp_core::codec::macroblock::{code_residual, MbHeader, MbLevels, MbMode, TileModels};
+use asp_core::codec::bins::CostCounter;
+use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
+use asp_core::codec::residual::ResidualRates;
+use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_intra8_quarter, TilePlanes};
+use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8};
+
+use super::rdoq::{self, quantise_rd};
+use super::tile::{MbCtx, MbRates};
+
+/// How quantisation chooses levels: rounding with a dead zone (cheap: the
+/// mode decision's trial runs), by rate and distortion against the tile's
+/// current prices (what is coded, when the preset asks for it), or, for
+/// the early-skip test, rounding down: does any coefficient reach a whole
+/// quantiser step?
+#[derive(Clone, Copy)]
+pub(super) enum LevelChoice<'a> {
+    DeadZone,
+    RateDistortion(&'a MbRates),
+    SkipTest,
+}
+
+impl LevelChoice<'_> {
+    /// The rounding of the dead-zone and skip-test choices.
+    pub fn rounding(self, intra: bool) -> RoundingOffset {
+        match (self, intra) {
+            (LevelChoice::SkipTest, _) => RoundingOffset::from_q15(0),
+            (_, true) => RoundingOffset::INTRA,
+            (_, false) => RoundingOffset::INTER,
+        }
+    }
+}
+
+/// The coded-block pattern of quantised levels.
+pub(super) fn coded_block_pattern(levels: &MbLevels) -> u8 {
+    let coded = |block: &[i32; 64]| block.iter().any(|&l| l != 0);
+    let luma = levels.luma.iter().enumerate().map(|(q, b)| u8::from(coded(b)) << q);
+    let chroma = levels.chroma.iter().enumerate().map(|(p, b)| u8::from(coded(b)) << (4 + p));
+    luma.chain(chroma).fold(0, |cbp, bit| cbp | bit)
+}
+
+/// Transforms and quantises the residual of the prediction now in `planes`
+/// into `levels` (scan order); returns whether any level is non-zero. With
+/// `stop_at_first`, stops at the first coded block (a skip check needs no
+/// more).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantise_mb(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    choice: LevelChoice<'_>,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+    transform_4x4: bool,
+) -> bool {
+    let luma = quantise_luma(ctx, planes, mode, qp, choice, levels, stop_at_first, transform_4x4);
+    if luma && stop_at_first {
+        return true;
+    }
+    quantise_chroma(ctx, planes, mode, qp, choice, levels, stop_at_first) || luma
+}
+
+/// The luma part of [`quantise_mb`].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantise_luma(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    choice: LevelChoice<'_>,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+    transform_4x4: bool,
+) -> bool {
+    let intra = mode.is_intra();
+    let mut any = false;
+    let ps = planes.luma_stride();
+    let luma_qp = Qp::saturating(i32::from(qp));
+    if let MbMode::Intra8 { luma, .. } = mode {
+        // Each quarter is predicted from the reconstruction of the ones
+        // before it, as the decoder will do: quantise and reconstruct in turn.
+        for (q, &quarter_mode) in luma.iter().enumerate() {
+            predict_intra8_quarter(planes, quarter_mode, ctx.mb_x, ctx.mb_y, q);
+            let mut block = [0i32; 64];
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, true, choice, false, transform_4x4, &mut block);
+            let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+            add_luma_residual(&block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
+            levels.luma[q] = block;
+        }
+    } else {
+        for q in 0..4 {
+            any |= quantise_luma_quarter(ctx, planes, q, luma_qp, intra, choice, !intra, transform_4x4, &mut levels.luma[q]);
+            if any && stop_at_first {
+                return true;
+            }
+        }
+    }
+    any
+}
+
+/// The chroma part of [`quantise_mb`].
+pub(super) fn quantise_chroma(
+    ctx: &MbCtx<'_>,
+    planes: &TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    choice: LevelChoice<'_>,
+    levels: &mut MbLevels,
+    stop_at_first: bool,
+) -> bool {
+    let src = ctx.job.source;
+    let intra = mode.is_intra();
+    let rounding = choice.rounding(intra);
+    let mut any = false;
+    let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
+    let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
+    for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
+        let rd = match choice {
+            LevelChoice::DeadZone | LevelChoice::SkipTest => None,
+            LevelChoice::RateDistortion(rates) => Some((&rates.chroma, rdoq::lambda(intra))),
+        };
+        any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
+        if any && stop_at_first {
+            return true;
+        }
+    }
+    any
+}
+
+/// Quantises luma quarter `q` of the macroblock against the prediction in
+/// `planes`, as one 8x8 or four 4x4 transforms; returns whether any level
+/// is non-zero. `intra` picks the dead zone or the λ (intra blocks keep
+/// more of their levels: later frames predict from them).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantise_luma_quarter(
+    ctx: &MbCtx<'_>,
+    planes: &TilePlanes,
+    q: usize,
+    qp: Qp,
+    intra: bool,
+    choice: LevelChoice<'_>,
+    decimate: bool,
+    transform_4x4: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    let src = ctx.job.source;
+    let (ss, ps) = (src.luma_stride(), planes.luma_stride());
+    let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+    let (x, y) = (ctx.mb_x * MB_SIZE + ox, ctx.mb_y * MB_SIZE + oy);
+    let s = &src.y[y * ss + x..];
+    let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
+    let (rd_8x8, rd_4x4) = match choice {
+        LevelChoice::DeadZone | LevelChoice::SkipTest => (None, None),
+        LevelChoice::RateDistortion(rates) => {
+            let lambda = rdoq::lambda(intra);
+            (Some((&rates.luma, lambda)), Some((&rates.luma_4x4, lambda)))
+        }
+    };
+    let rounding = choice.rounding(intra);
+    if transform_4x4 {
+        quantise_4x4s(s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
+    } else {
+        quantise_block(s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
+    }
+}
+
+/// The four 4x4 blocks of an 8x8 block: transform, quantise, scan (see
+/// `MbLevels` for the layout); decimated as one 8x8 block would be.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantise_4x4s(
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    rounding: RoundingOffset,
+    rd: Option<(&ResidualRates, u64)>,
+    decimate: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    for (b, sub) in out.chunks_exact_mut(16).enumerate() {
+        let (ox, oy) = ((b % 2) * 4, (b / 2) * 4);
+        let s = &src[oy * src_stride + ox..];
+        let p = &pred[oy * pred_stride + ox..];
+        let Ok(coeffs) = forward_diff_4x4(s, src_stride, p, pred_stride) else {
+            sub.fill(0);
+            continue;
+        };
+        if let Some((rates, lambda)) = rd {
+            let (multipliers, qbits) = Quantiser::FLAT.forward_4x4(qp);
+            let sub: &mut [i32; 16] = sub.try_into().expect("chunks of 16");
+            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_4X4, rates, lambda, sub);
+            continue;
+        }
+        let raster = Quantiser::FLAT.quantise_4x4(&coeffs, qp, rounding);
+        for (scan, &pos) in ZIGZAG_4X4.iter().enumerate() {
+            sub[scan] = raster[usize::from(pos)];
+        }
+    }
+    keep_or_decimate(out, decimate)
+}
+
+/// Whether four 4x4 luma transforms per 8x8 block code this macroblock's
+/// prediction (now in `planes`) better than 8x8 ones: luma SSD of the
+/// reconstruction + λ·bits, with bits counted exactly on a copy of the
+/// tile's models. Leaves the winner's luma levels in `levels` (what the
+/// final quantisation would compute: same prediction, same quantiser) and
+/// `planes` holding the prediction again (an `Intra8` macroblock's
+/// quarters are re-predicted by the reconstruction anyway).
+pub(super) fn choose_luma_transform(
+    ctx: &MbCtx<'_>,
+    planes: &mut TilePlanes,
+    mode: &MbMode,
+    qp: u8,
+    models: &TileModels,
+    choice: LevelChoice<'_>,
+    levels: &mut MbLevels,
+) -> bool {
+    // SSD λ from the SATD one (1/16 units): λ_ssd ≈ 0.85 λ_satd².
+    let lambda_satd = f64::from(ctx.lambda) / 16.0;
+    let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
+    let mut costs = [0f64; 2];
+    let mut luma_8x8 = [[0i32; 64]; 4];
+    for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {
+        let saved = save_luma(ctx, planes);
+        quantise_luma(ctx, planes, mode, qp, choice, levels, false, transform_4x4);
+        if !matches!(mode, MbMode::Intra8 { .. }) {
+            let ls = planes.luma_stride();
+            for (q, block) in levels.luma.iter().enumerate() {
+                let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
+                add_luma_residual(block, qp, transform_4x4, &mut planes.y[by * ls + bx..], ls);
+            }
+        }
+        let ssd = luma_ssd(ctx, planes);
+        restore_luma(ctx, planes, &saved);
+        // Luma the 8x8 transforms code in a couple of levels leaves the
+        // small ones nothing to win: save the second pass.
+        let coded: usize = levels.luma.iter().map(|b| b.iter().filter(|&&l| l != 0).count()).sum();
+        if !transform_4x4 {
+            if coded <= 2 {
+                return false;
+            }
+            luma_8x8 = levels.luma;
+        }
+        let header = MbHeader { mode: *mode, cbp: coded_block_pattern(levels) & 0x0F, qp, transform_4x4 };
+        let mut counter = CostCounter::default();
+        let mut scratch = models.clone();
+        let _ = code_residual(&mut counter, &mut scratch, &header, levels);
+        *cost = ssd as f64 + lambda_ssd * f64::from(counter.cost) / 256.0;
+    }
+    let use_4x4 = costs[1] < costs[0];
+    if !use_4x4 {
+        levels.luma = luma_8x8;
+    }
+    use_4x4
+}
+
+/// The macroblock's 16x16 luma in `planes`.
+pub(super) fn save_luma(ctx: &MbCtx<'_>, planes: &TilePlanes) -> [[u8; 16]; 16] {
+    let ls = planes.luma_stride();
+    core::array::from_fn(|row| {
+        let start = (ctx.ly + row) * ls + ctx.lx;
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&planes.y[start..start + 16]);
+        out
+    })
+}
+
+pub(super) fn restore_luma(ctx: &MbCtx<'_>, planes: &mut TilePlanes, saved: &[[u8; 16]; 16]) {
+    let ls = planes.luma_stride();
+    for (row, src) in saved.iter().enumerate() {
+        let start = (ctx.ly + row) * ls + ctx.lx;
+        planes.y[start..start + 16].copy_from_slice(src);
+    }
+}
+
+/// Sum of squared differences between the source macroblock's luma and
+/// `planes`' reconstruction of it.
+pub(super) fn luma_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
+    let src = ctx.job.source;
+    let (ss, ls) = (src.luma_stride(), planes.luma_stride());
+    let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
+    (0..16)
+        .map(|row| {
+            let s = &src.y[(y + row) * ss + x..][..16];
+            let r = &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16];
+            s.iter().zip(r).map(|(&a, &b)| (i32::from(a) - i32::from(b)).pow(2) as u64).sum::<u64>()
+        })
+        .sum()
+}
+
+/// One 8x8 block: forward transform, quantise, scan; returns whether any
+/// level is non-zero. Inter blocks holding only a few scattered ±1 levels
+/// are dropped (x264's "decimation"): they cost more bits than they buy.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quantise_block(
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    rounding: RoundingOffset,
+    rd: Option<(&ResidualRates, u64)>,
+    decimate: bool,
+    out: &mut [i32; 64],
+) -> bool {
+    let Ok(coeffs) = forward_diff_8x8(src, src_stride, pred, pred_stride) else {
+        out.fill(0);
+        return false;
+    };
+    if let Some((rates, lambda)) = rd {
+        let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
+        quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, lambda, out);
+        return keep_or_decimate(out, decimate);
+    }
+    let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding);
+    for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
+        out[scan] = raster[usize::from(pos)];
+    }
+    keep_or_decimate(out, decimate)
+}
+
+/// With `decimate`, drops a block whose levels are too few and small to
+/// pay for themselves; returns whether any level is left.
+pub(super) fn keep_or_decimate(levels: &mut [i32; 64], decimate: bool) -> bool {
+    if decimate && decimation_score(levels) < 6 {
+        levels.fill(0);
+        return false;
+    }
+    levels.iter().any(|&l| l != 0)
+}
+
+/// x264's decimation score of a block's scanned levels: `u32::MAX` when a
+/// level exceeds ±1, else a few points per ±1 level, more the closer it
+/// follows the previous one (short runs are cheap to code and matter).
+/// Shared with the C-packet refinement.
+pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
+    const RUN_SCORE: [u32; 16] = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut score = 0;
+    let mut run = 0usize;
+    let mut seen = false;
+    for &level in levels.iter().rev() {
+        if level == 0 {
+            run += 1;
+            continue;
+        }
+        if level.unsigned_abs() > 1 {
+            return u32::MAX;
+        }
+        if seen {
+            score += RUN_SCORE[run.min(15)];
+        }
+        seen = true;
+        run = 0;
+    }
+    if seen {
+        score += RUN_SCORE[run.min(15)];
+    }
+    score
+}
