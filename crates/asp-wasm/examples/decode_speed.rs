@@ -1,4 +1,4 @@
-//! Native twin of tests/wasm/bench.mjs: the same decode path as the browser
+//! Native twin of bench/wasm/bench.mjs: the same decode path as the browser
 //! decoder (asp-core's `Player` on whole packets, one thread), timed the same
 //! way (median of RUNS after a warm-up), so wasm and native figures compare
 //! like for like.

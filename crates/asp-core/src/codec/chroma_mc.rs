@@ -11,7 +11,7 @@
 //!
 //! On `wasm32` built with `+simd128`, `chroma_mc/wasm.rs` holds a twin of
 //! the interior 8- and 4-wide blend, tested equal to the scalar reference
-//! here on random inputs (`tools/test-wasm-simd.sh` runs it under Node).
+//! here on random inputs (`tests/wasm-simd/run.sh` runs it under Node).
 
 use super::plane::PlaneRef;
 

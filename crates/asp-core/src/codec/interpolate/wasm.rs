@@ -25,7 +25,7 @@
 //! `false`) otherwise; all loads and stores are unaligned-safe.
 //!
 //! The code is in `simd_body.rs`, shared with the SSE2 twins of `x86.rs`;
-//! `tools/test-wasm-simd.sh` runs its tests (twin == scalar on random
+//! `tests/wasm-simd/run.sh` runs its tests (twin == scalar on random
 //! inputs) under Node.
 
 use core::arch::wasm32::*;
