@@ -14,8 +14,11 @@
 
 use alloc::collections::VecDeque;
 
-/// Bytes between checkpoints: one `u32` of memory per block of stream.
-pub(crate) const BLOCK: u64 = 64;
+/// Bytes between checkpoints: one `u32` of memory per block of stream, and
+/// at most two blocks of hashing per span on top of each byte once. Large
+/// enough that crc32fast hashes a block at its folding speed, small enough
+/// that a forged header every 16 bytes costs a bounded multiple of the input.
+pub(crate) const BLOCK: u64 = 256;
 
 /// The IEEE polynomial, bit-reflected (as crc32fast and zlib compute it).
 const POLY: u32 = 0xEDB8_8320;
@@ -204,7 +207,7 @@ mod tests {
         spans.reset(0);
         assert_eq!(spans.span(&data, 0, 10, 4000), crc32fast::hash(&data[10..4000]));
         let kept = spans.retain_from(1000);
-        assert_eq!(kept, 960);
+        assert_eq!(kept, 1000 / BLOCK * BLOCK);
         let tail = &data[kept as usize..];
         assert_eq!(spans.span(tail, kept, 1000, 4096), crc32fast::hash(&data[1000..]));
         assert_eq!(spans.span(tail, kept, 2047, 2049), crc32fast::hash(&data[2047..2049]));
@@ -212,13 +215,18 @@ mod tests {
 
     #[test]
     fn retaining_past_the_checkpoints_starts_afresh() {
-        let data = bytes(1000);
+        let data = bytes(4 * BLOCK as usize);
         let mut spans = SpanCrc::default();
         spans.reset(0);
         assert_eq!(spans.span(&data, 0, 0, 30), crc32fast::hash(&data[..30]));
-        assert_eq!(spans.retain_from(70), 70);
-        assert_eq!(spans.span(&data[70..], 70, 70, 300), crc32fast::hash(&data[70..300]));
-        assert_eq!(spans.retain_from(200), 198);
+        // Past the only checkpoint (0): counting starts afresh at 70.
+        let past = BLOCK + 70;
+        assert_eq!(spans.retain_from(past), past);
+        let end = past + 2 * BLOCK + 5;
+        let tail = &data[past as usize..];
+        assert_eq!(spans.span(tail, past, past, end), crc32fast::hash(&data[past as usize..end as usize]));
+        // Now checkpoints stand every BLOCK from `past` on.
+        assert_eq!(spans.retain_from(past + BLOCK + 9), past + BLOCK);
     }
 
     #[test]
