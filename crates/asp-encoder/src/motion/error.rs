@@ -3,8 +3,9 @@
 use core::fmt;
 
 use super::{PlaneError, MAX_SEARCH_RANGE};
+// For the docs' links only.
 #[cfg(doc)]
-use super::SearchAlgorithm;
+use {super::SearchAlgorithm, core::str::FromStr};
 
 /// Which frame an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
