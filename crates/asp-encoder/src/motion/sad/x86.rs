@@ -314,7 +314,7 @@ pub(super) unsafe fn sad_avx2(
 /// A 16x16 current block held in eight 256-bit registers (two rows each),
 /// for searches: each candidate then costs 16 reference loads and 8
 /// `vpsadbw`. Only for code compiled with AVX2 enabled (the search entry
-/// point `search_avx2_16` in `motion/mod.rs`), where it is inlined.
+/// point `search_avx2_16` in `motion/search.rs`), where it is inlined.
 pub(crate) struct Avx2Block16 {
     rows: [__m256i; 8],
 }
