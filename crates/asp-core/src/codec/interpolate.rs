@@ -49,7 +49,7 @@
 //! at least 8 wide) and of its rounded average are used in their place;
 //! both are one body (`interpolate/simd_body.rs`) whose tests hold them
 //! equal to the scalar code on random inputs (natively with the crate's
-//! tests; `tools/test-wasm-simd.sh` runs the simd128 ones under Node).
+//! tests; `tests/wasm-simd/run.sh` runs the simd128 ones under Node).
 
 use core::fmt;
 
