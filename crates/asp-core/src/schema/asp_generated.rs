@@ -1083,8 +1083,10 @@ impl<'a> Rect {
 
 }
 
-/// A block motion vector (12 bytes), the seed's layout. Side data for
-/// analytics; the decoder's own vectors travel entropy-coded in tile data.
+/// A block motion vector on the wire (12 bytes): the fields of the seed's
+/// 16-byte in-memory `MotionVector` (libasp::MotionVector) without its
+/// reserved word. Side data for analytics; the decoder's own vectors travel
+/// entropy-coded in tile data.
 // struct MotionVector, aligned to 4
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq)]
@@ -2155,7 +2157,7 @@ impl<'a> DPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(DPacketPayload::VT_TILE_DATA, None)}
   }
-  /// Optional side data: block motion vectors in the seed's layout.
+  /// Optional side data: block motion vectors (the seed's fields).
   #[inline]
   pub fn motion_vectors(&self) -> Option<::flatbuffers::Vector<'a, MotionVector>> {
     // Safety:
