@@ -44,7 +44,6 @@ test-nostd:
 # The simd128 kernels, run for real in Node against their scalar references.
 test-wasm-simd:
 	tests/wasm-simd/run.sh
-	tests/wasm-simd/transform.sh
 
 # The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
 test-wasm:

@@ -45,6 +45,7 @@
 //! [`Quantiser::with_weights`] away, with no other change.
 
 use super::transform::COEFF_MAX;
+use crate::cpu::CpuFeatures;
 
 /// Largest QP.
 pub const QP_MAX: u8 = 51;
@@ -296,9 +297,14 @@ impl Quantiser {
     /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
+        self.quantise_4x4_with(CpuFeatures::detect(), coeffs, qp, rounding)
+    }
+
+    /// [`quantise_4x4`](Self::quantise_4x4) by the twin `cpu` allows.
+    pub fn quantise_4x4_with(&self, cpu: CpuFeatures, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
         let multipliers = &self.multiplier_4x4[qp.phase()];
         #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding);
         }
         quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
@@ -307,9 +313,14 @@ impl Quantiser {
     /// Quantises an 8x8 block of [`forward_8x8`](super::transform::forward_8x8)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
+        self.quantise_8x8_with(CpuFeatures::detect(), coeffs, qp, rounding)
+    }
+
+    /// [`quantise_8x8`](Self::quantise_8x8) by the twin `cpu` allows.
+    pub fn quantise_8x8_with(&self, cpu: CpuFeatures, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
         let multipliers = &self.multiplier_8x8[qp.phase()];
         #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding);
         }
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
@@ -885,13 +896,17 @@ mod tests {
                     });
                     let multipliers = &q.multiplier_8x8[qp.phase()];
                     let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
-                    // The dispatched twin (AVX2 where the CPU has it) and the scalar code.
-                    assert_eq!(q.quantise_8x8(&coeffs, qp, rounding), slow);
+                    // Every twin this CPU runs, and the scalar code.
+                    for cpu in CpuFeatures::host().levels() {
+                        assert_eq!(q.quantise_8x8_with(cpu, &coeffs, qp, rounding), slow, "{cpu}");
+                    }
                     assert_eq!(quantise_block(&coeffs, multipliers, 16 + qp.octave(), rounding), slow);
                     let small: [i32; 16] = core::array::from_fn(|i| coeffs[i]);
                     let multipliers = &q.multiplier_4x4[qp.phase()];
                     let slow: [i32; 16] = core::array::from_fn(|i| quantise(small[i], multipliers[i], 15 + qp.octave(), rounding));
-                    assert_eq!(q.quantise_4x4(&small, qp, rounding), slow);
+                    for cpu in CpuFeatures::host().levels() {
+                        assert_eq!(q.quantise_4x4_with(cpu, &small, qp, rounding), slow, "{cpu}");
+                    }
                     assert_eq!(quantise_block(&small, multipliers, 15 + qp.octave(), rounding), slow);
                 }
             }

@@ -1,6 +1,9 @@
 //! Unit tests of the scalar reference: the overflow proof, known answers,
-//! the forward/inverse round trip. SIMD twins are held equal to the scalar
-//! reference in `crates/asp-core/tests/transform.rs`.
+//! the forward/inverse round trip; and every twin at each level of
+//! [`CpuFeatures::levels`] against the scalar reference on random and
+//! extreme blocks, here so that the simd128 twins run too (as wasm32-wasip1
+//! under Node, `tests/wasm-simd/run.sh`). `crates/asp-core/tests/transform.rs`
+//! adds property tests of the native twins.
 
 extern crate std;
 
@@ -235,6 +238,74 @@ impl XorShift {
     }
     fn residual(&mut self) -> i16 {
         (self.next() % 511) as i16 - 255
+    }
+
+    /// Coefficients of every kind: zero, any `i32` (wrapping), in range,
+    /// extreme, realistic.
+    fn coefficient(&mut self) -> i32 {
+        let r = self.next();
+        let pick = (r >> 8) as usize;
+        match r % 6 {
+            0 => 0,
+            1 => (r >> 16) as i32,
+            2 => (pick % (2 * COEFF_MAX as usize + 1)) as i32 - COEFF_MAX,
+            3 => [i32::MIN, i32::MAX, COEFF_MAX, -COEFF_MAX, 16320, -16320][pick % 6],
+            _ => (pick % 4001) as i32 - 2000,
+        }
+    }
+
+    /// Pixels biased towards the clipping ends.
+    fn pixel(&mut self) -> u8 {
+        let r = self.next();
+        match r % 4 {
+            0 => 0,
+            1 => 255,
+            _ => (r >> 8) as u8,
+        }
+    }
+}
+
+/// Every twin this build and CPU run, level by level, gives the scalar
+/// result on the same random blocks, and refuses a buffer one byte short.
+#[test]
+fn every_twin_equals_scalar() {
+    let levels: std::vec::Vec<Kernels> = CpuFeatures::host().levels().map(Kernels::new).collect();
+    #[cfg(target_arch = "x86_64")]
+    assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SSE2)), "the SSE2 twins must be tested");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SIMD128)), "the simd128 twins must be tested");
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..3000 {
+        let stride = 8 + (rng.next() % 17) as usize;
+        let len = stride * 7 + 8;
+        let picture: std::vec::Vec<u8> = (0..len).map(|_| rng.pixel()).collect();
+        let prediction: std::vec::Vec<u8> = (0..len).map(|_| rng.pixel()).collect();
+        let coeffs4: [i32; 16] = core::array::from_fn(|_| rng.coefficient());
+        let coeffs8: [i32; 64] = core::array::from_fn(|_| rng.coefficient());
+        let residual: [i16; 64] = core::array::from_fn(|_| if rng.next() % 8 == 0 { rng.next() as i16 } else { rng.residual() });
+
+        let mut expected4 = picture.clone();
+        scalar::inverse_add_4x4(&coeffs4, &mut expected4, stride).unwrap();
+        let mut expected8 = picture.clone();
+        scalar::inverse_add_8x8(&coeffs8, &mut expected8, stride).unwrap();
+        let forward = scalar::forward_8x8(&residual);
+        let satd4 = scalar::satd_4x4(&picture, stride, &prediction, stride).unwrap();
+        let satd8 = scalar::satd_8x8(&picture, stride, &prediction, stride).unwrap();
+        for kernels in &levels {
+            let cpu = kernels.cpu();
+            let mut actual = picture.clone();
+            kernels.inverse_add_4x4(&coeffs4, &mut actual, stride).unwrap();
+            assert_eq!(actual, expected4, "inverse_add_4x4 {cpu}");
+            let mut actual = picture.clone();
+            kernels.inverse_add_8x8(&coeffs8, &mut actual, stride).unwrap();
+            assert_eq!(actual, expected8, "inverse_add_8x8 {cpu}");
+            assert_eq!(kernels.forward_8x8(&residual), forward, "forward_8x8 {cpu}");
+            assert_eq!(kernels.satd_4x4(&picture, stride, &prediction, stride), Ok(satd4), "satd_4x4 {cpu}");
+            assert_eq!(kernels.satd_8x8(&picture, stride, &prediction, stride), Ok(satd8), "satd_8x8 {cpu}");
+            let mut short = picture[..len - 1].to_vec();
+            assert!(kernels.inverse_add_8x8(&coeffs8, &mut short, stride).is_err(), "{cpu}");
+            assert!(kernels.satd_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
+        }
     }
 }
 
