@@ -201,7 +201,7 @@ fn summary(pairs: &[Pair]) {
         .unwrap_or_else(|| vec![256, EARLY_EXIT]);
     let (p1, p2) = (pool(1), pool(2));
     println!("\n## motion summary: {BLOCK}x{BLOCK} blocks, range ±{RANGE}, median of {runs} runs (Full: fewer)");
-    println!("SAD kernels: {}", asp_encoder::motion::Sad::detect().isa());
+    println!("SAD kernels: {}", asp_encoder::motion::Sad::detect().features());
     for p in pairs {
         let (cur, refp) = p.planes();
         let zero = MotionEstimator::new(BLOCK, 0, SearchAlgorithm::Full, 0)

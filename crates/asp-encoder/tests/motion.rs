@@ -4,7 +4,7 @@
 use asp_core::codec::{predict_luma, PlaneRef};
 use asp_encoder::motion::{
     HalfpelPlanes,
-    estimate_motion_parallel, FrameRole, Isa, MotionError, MotionEstimator, MotionField,
+    estimate_motion_parallel, FrameRole, MotionError, MotionEstimator, MotionField,
     MotionVector, Mv, MvCost, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
 };
 
@@ -232,7 +232,7 @@ fn full_search_equals_brute_force() {
                         (v.dx() as i32, v.dy() as i32, v.sad()),
                         want,
                         "case {i} kind {kind} {} block ({}, {})",
-                        sad.isa(),
+                        sad.features(),
                         v.block_x(),
                         v.block_y()
                     );
@@ -513,7 +513,7 @@ fn simd_estimator_equals_scalar_estimator() {
     let (w, h) = (123, 77);
     let refp = smooth_frame(&mut rng, w, h, w + 9, 5);
     let cur = shifted(&refp, 2, -1, w + 1);
-    let isas: Vec<Sad> = Isa::ALL.into_iter().filter_map(Sad::with_isa).collect();
+    let isas: Vec<Sad> = asp_core::CpuFeatures::host().levels().map(Sad::new).collect();
     for alg in SearchAlgorithm::ALL {
         for bs in [4, 8, 16, 32] {
             let base = MotionEstimator::new(bs, 10, alg, 100)
@@ -525,7 +525,7 @@ fn simd_estimator_equals_scalar_estimator() {
                     field(&base.clone().with_sad(s), &cur, &refp),
                     want,
                     "{} {alg} {bs}",
-                    s.isa()
+                    s.features()
                 );
             }
         }

@@ -39,7 +39,7 @@ use asp_core::schema::{self, RoiType};
 pub use edge::{detect_edges, EdgeParams};
 pub use face::{Cascade, CascadeError, FaceDetector, FaceParams};
 pub use image::{Image, PixelFormat};
-pub use kmeans::{kmeans_palette, KMeansParams};
+pub use kmeans::{kmeans_palette, kmeans_palette_with, KMeansParams};
 pub use median_cut::median_cut_palette;
 pub use motion::{detect_motion, motion_regions_from_field, MotionParams};
 

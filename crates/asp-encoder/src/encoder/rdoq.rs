@@ -17,6 +17,7 @@
 //! changes.
 
 use asp_core::codec::residual::{MagnitudeContext, ResidualRates, MAX_LEVEL};
+use asp_core::CpuFeatures;
 
 /// λ in the units of [`quantise_rd`]'s cost: distortion in 1/65536
 /// step², rate in 1/256 bit, at every QP. The encoder's own λ (`λ_ssd =
@@ -135,8 +136,19 @@ const MAGNITUDE_CAP: u32 = MAX_LEVEL << 8;
 /// order. The AVX2 twin runs this same code with 8 lanes of 32-bit
 /// multiplies.
 fn step_magnitudes<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], shift: u32, out: &mut [u32; N]) {
+    step_magnitudes_with(CpuFeatures::detect(), coeffs, multipliers, shift, out)
+}
+
+/// [`step_magnitudes`] by the twin `cpu` allows.
+fn step_magnitudes_with<const N: usize>(
+    cpu: CpuFeatures,
+    coeffs: &[i32; N],
+    multipliers: &[u32; N],
+    shift: u32,
+    out: &mut [u32; N],
+) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2) {
         #[target_feature(enable = "avx2")]
         unsafe fn avx2<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], shift: u32, out: &mut [u32; N]) {
             step_magnitudes_body(coeffs, multipliers, shift, out)
@@ -144,6 +156,7 @@ fn step_magnitudes<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], sh
         // SAFETY: the CPU has AVX2, checked just above.
         return unsafe { avx2(coeffs, multipliers, shift, out) };
     }
+    let _ = cpu;
     step_magnitudes_body(coeffs, multipliers, shift, out)
 }
 
@@ -274,10 +287,13 @@ mod tests {
             if seed % 7 == 0 {
                 coeffs[(seed % 64) as usize] = if seed % 2 == 0 { i32::MIN } else { i32::MAX };
             }
-            let (mut fast, mut reference) = ([0u32; 64], [0u32; 64]);
-            step_magnitudes(&coeffs, multipliers, qbits - 8, &mut fast);
+            let mut reference = [0u32; 64];
             step_magnitudes_body(&coeffs, multipliers, qbits - 8, &mut reference);
-            assert_eq!(fast, reference);
+            for cpu in CpuFeatures::host().levels() {
+                let mut twin = [0u32; 64];
+                step_magnitudes_with(cpu, &coeffs, multipliers, qbits - 8, &mut twin);
+                assert_eq!(twin, reference, "{cpu}");
+            }
             // And the reference is the plain formula.
             for i in 0..64 {
                 let exact = (u64::from(coeffs[i].unsigned_abs()) * u64::from(multipliers[i])) >> (qbits - 8);

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-use super::{search::search_avx2_16, Isa};
+use super::search::search_avx2_16;
 use super::search::{run_search, spatial_predictors, Params, Visited};
 use super::subpel;
 use super::{
@@ -252,7 +252,7 @@ impl MotionEstimator {
             mv_cost,
         };
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if self.sad.isa() == Isa::Avx2 && blk.w == 16 && blk.h == 16 {
+        if self.sad.is_avx2() && blk.w == 16 && blk.h == 16 {
             // SAFETY: `self.sad` is Avx2 only if the CPU has AVX2; the block
             // is a full 16x16 block inside the current plane.
             return unsafe { search_avx2_16(p, blk, preds, visited) };

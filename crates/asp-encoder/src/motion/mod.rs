@@ -110,7 +110,7 @@ pub use error::{FrameRole, MotionError};
 pub use estimator::{estimate_motion_parallel, MotionEstimator};
 pub use field::{MotionField, Mv};
 pub use halfpel::HalfpelPlanes;
-pub use sad::{Isa, Sad};
+pub use sad::Sad;
 pub use search::SearchScratch;
 pub use subpel::SubpelPrecision;
 

@@ -31,6 +31,7 @@ mod sample;
 mod seed;
 
 use super::{AnalysisError, Image, Palette, MAX_COLORS};
+use asp_core::CpuFeatures;
 use kernel::Kernels;
 use lloyd::{lloyd, lloyd_short, Clustering, Stop};
 use sample::{distance2, distinct_at_most, sample, Point, Points, SplitMix64};
@@ -89,6 +90,12 @@ const MIDDLE_STEP: usize = 4;
 /// The palette of `image` by k-means (see the [module docs](self)).
 /// Fewer distinct colours than asked gives a shorter palette.
 pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palette, AnalysisError> {
+    kmeans_palette_with(image, params, CpuFeatures::detect())
+}
+
+/// [`kmeans_palette`] by the kernels `cpu` allows (the AVX2 ones need AVX2
+/// and POPCNT). Every set of kernels gives the same palette.
+pub fn kmeans_palette_with(image: &Image<'_>, params: &KMeansParams, cpu: CpuFeatures) -> Result<Palette, AnalysisError> {
     if params.colors == 0 || params.colors > MAX_COLORS {
         return Err(AnalysisError::BadColorCount(params.colors));
     }
@@ -98,10 +105,10 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
     if params.tolerance.is_nan() || params.tolerance < 0.0 {
         return Err(AnalysisError::BadParameter("k-means tolerance must be a number >= 0"));
     }
-    let kernels = Kernels::detect();
+    let kernels = Kernels::new(cpu);
     #[cfg(target_arch = "x86_64")]
     if let Kernels::Avx2 = kernels {
-        // SAFETY: the CPU has AVX2 and POPCNT (`Kernels::detect` checked).
+        // SAFETY: the CPU has AVX2 and POPCNT (`Kernels::new` checked).
         return Ok(unsafe { palette_avx2(image, params) });
     }
     Ok(palette_portable(image, params, kernels))
@@ -285,9 +292,10 @@ mod tests {
         for (seed, k, n) in [(1u64, 8usize, 5000usize), (2, 3, 4001), (3, 16, 3000), (4, 1, 500), (5, 40, 2003)] {
             let points = noisy_points(n, seed);
             for stop in [Stop { max_iterations: 50, still: 0.0 }, Stop { max_iterations: 4, still: 0.0 }] {
-                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
+                let kernels = Kernels::new(CpuFeatures::detect());
+                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), kernels);
                 let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
-                let bounded = lloyd(&points, centres, stop, Kernels::detect());
+                let bounded = lloyd(&points, centres, stop, kernels);
                 assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
             }
         }
@@ -300,9 +308,10 @@ mod tests {
             for points in [Points::cells(&pixels, 4), Points::of_pixels(pixels.clone())] {
                 for max_iterations in [1, 2, 5] {
                     let stop = Stop { max_iterations, still: 1e-3 };
-                    let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
-                    let run = lloyd(&points, centres.clone(), stop, Kernels::detect());
-                    let short = lloyd_short(&points, centres, stop, Kernels::detect());
+                    let kernels = Kernels::new(CpuFeatures::detect());
+                    let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), kernels);
+                    let run = lloyd(&points, centres.clone(), stop, kernels);
+                    let short = lloyd_short(&points, centres, stop, kernels);
                     assert_eq!(short, (inertia_of(&points, &run), run.centres), "seed {seed}, k {k}");
                 }
             }
@@ -317,8 +326,11 @@ mod tests {
             let rgb: Vec<u8> = noisy_pixels(w * h, (w + k) as u64).concat();
             let image = Image::rgb(&rgb, w, h).unwrap();
             let params = KMeansParams { sample_size, ..KMeansParams::new(k) };
-            let dispatched = kmeans_palette(&image, &params).unwrap();
-            assert_eq!(palette_portable(&image, &params, Kernels::Scalar), dispatched, "{w}x{h}, k {k}");
+            let portable = palette_portable(&image, &params, Kernels::Scalar);
+            assert_eq!(kmeans_palette(&image, &params).unwrap(), portable, "{w}x{h}, k {k}");
+            for cpu in CpuFeatures::host().levels() {
+                assert_eq!(kmeans_palette_with(&image, &params, cpu).unwrap(), portable, "{cpu} {w}x{h}, k {k}");
+            }
         }
     }
 
