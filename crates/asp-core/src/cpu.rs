@@ -121,6 +121,21 @@ impl CpuFeatures {
         self.0 == 0
     }
 
+    /// Whether `self` allows this build's 128-bit twins, the ones written
+    /// once for SSE2 and simd128 (interpolation, chroma motion
+    /// compensation, deblocking): SSE2 on x86, SIMD128 on wasm32 built with
+    /// `+simd128`, never on targets without such twins.
+    #[inline]
+    pub const fn has_simd128_twins(self) -> bool {
+        if cfg!(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")) {
+            self.contains(CpuFeatures::SSE2)
+        } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+            self.contains(CpuFeatures::SIMD128)
+        } else {
+            false
+        }
+    }
+
     /// The raw bits (bit 0 SSE2, 1 POPCNT, 2 AVX2, 3 SIMD128).
     #[inline]
     pub const fn bits(self) -> u32 {

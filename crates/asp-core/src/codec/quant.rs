@@ -307,6 +307,7 @@ impl Quantiser {
         if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding);
         }
+        let _ = cpu;
         quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
     }
 
@@ -323,6 +324,7 @@ impl Quantiser {
         if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding);
         }
+        let _ = cpu;
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 

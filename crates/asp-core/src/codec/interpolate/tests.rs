@@ -1,6 +1,7 @@
 //! Unit tests of the interpolation: every path (direct, window, interior
 //! fast path, edge extension) held equal to a naive per-sample evaluation
-//! of the 6-tap filter, and the output checks.
+//! of the 6-tap filter, at every level of [`CpuFeatures::levels`] (the
+//! SIMD twins and the scalar code), and the output checks.
 
 use super::*;
 use alloc::vec;
@@ -108,16 +109,18 @@ fn predict_equals_naive_everywhere() {
         let xq = rng.range(-4 * 12 - 3, 4 * (w as i64 + 12)) as i32;
         let yq = rng.range(-4 * 12 - 3, 4 * (h as i64 + 12)) as i32;
         let os = bw + rng.below(5) as usize;
-        let mut out = vec![0u8; os * (bh - 1) + bw];
-        predict_luma(p, xq, yq, bw, bh, &mut out, os).unwrap();
-        for y in 0..bh {
-            for x in 0..bw {
-                let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
-                assert_eq!(
-                    out[y * os + x],
-                    want,
-                    "iter {iter}: {w}x{h} block {bw}x{bh} at ({xq},{yq}) px ({x},{y})"
-                );
+        for cpu in CpuFeatures::host().levels() {
+            let mut out = vec![0u8; os * (bh - 1) + bw];
+            LumaWindow::with_cpu(cpu).predict_block(&p, xq, yq, bw, bh, &mut out, os).unwrap();
+            for y in 0..bh {
+                for x in 0..bw {
+                    let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
+                    assert_eq!(
+                        out[y * os + x],
+                        want,
+                        "{cpu} iter {iter}: {w}x{h} block {bw}x{bh} at ({xq},{yq}) px ({x},{y})"
+                    );
+                }
             }
         }
     }
@@ -135,16 +138,14 @@ fn interior_fast_path_every_fraction() {
             for &(bw, bh) in &[(4, 4), (8, 8), (16, 16), (32, 32), (16, 8), (5, 3)] {
                 let xq = 4 * rng.range(3, (w - bw - 4) as i64) as i32 + fx;
                 let yq = 4 * rng.range(3, (h - bh - 4) as i64) as i32 + fy;
-                let mut out = vec![0u8; bw * bh];
-                predict_luma(p, xq, yq, bw, bh, &mut out, bw).unwrap();
-                for y in 0..bh {
-                    for x in 0..bw {
-                        let want = naive_sample(
-                            &p,
-                            xq as i64 + 4 * x as i64,
-                            yq as i64 + 4 * y as i64,
-                        );
-                        assert_eq!(out[y * bw + x], want);
+                for cpu in CpuFeatures::host().levels() {
+                    let mut out = vec![0u8; bw * bh];
+                    LumaWindow::with_cpu(cpu).predict_block(&p, xq, yq, bw, bh, &mut out, bw).unwrap();
+                    for y in 0..bh {
+                        for x in 0..bw {
+                            let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
+                            assert_eq!(out[y * bw + x], want, "{cpu}");
+                        }
                     }
                 }
             }
