@@ -98,6 +98,7 @@ impl Sad {
     }
 
     /// Whether the twin in use is AVX2 (for the search kernels written for it).
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     #[inline]
     pub(crate) fn is_avx2(&self) -> bool {
         self.features() == CpuFeatures::AVX2

@@ -191,11 +191,11 @@ impl TestFrame {
         }
     }
 
-    fn deblock(&mut self, backend: Backend, p: DeblockParams) {
+    fn deblock(&mut self, cpu: CpuFeatures, p: DeblockParams) {
         let blocks = self.blocks.clone();
         let d = Deblocker::new(&blocks, self.w, self.h, p)
             .unwrap()
-            .with_backend(backend);
+            .with_cpu(cpu);
         d.deblock(&mut self.planes()).unwrap();
     }
 }
@@ -286,19 +286,19 @@ fn simd_matches_scalar_kernels() {
             match (luma, vertical) {
                 (true, true) => {
                     luma_segment_scalar(&mut a, q0, 1, stride, 8, e);
-                    simd::luma_vertical(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_vertical(true, &mut b, q0, stride, e);
                 }
                 (true, false) => {
                     luma_segment_scalar(&mut a, q0, stride, 1, 8, e);
-                    simd::luma_horizontal(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_horizontal(true, &mut b, q0, stride, e);
                 }
                 (false, true) => {
                     chroma_segment_scalar(&mut a, q0, 1, stride, 8, 0, h);
-                    simd::chroma_vertical(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_vertical(true, &mut b, q0, stride, h);
                 }
                 (false, false) => {
                     chroma_segment_scalar(&mut a, q0, stride, 1, 8, 0, h);
-                    simd::chroma_horizontal(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_horizontal(true, &mut b, q0, stride, h);
                 }
             }
             assert_eq!(a, b, "iter {iter} case {k} stride {stride} e {e:?} h {h:?}");
@@ -351,13 +351,13 @@ fn simd_pairs_match_scalar_kernels() {
         let (mut a, mut b) = (buf.clone(), buf.clone());
         luma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, e[0]);
         luma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, e[1]);
-        simd::luma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, e);
+        simd::luma_horizontal_pair(true, &mut b, 4 * stride + x, stride, e);
         assert_eq!(a, b, "luma iter {iter} stride {stride} x {x} e {e:?}");
         changed[0] += usize::from(a != buf);
         let (mut a, mut b) = (buf.clone(), buf.clone());
         chroma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, 0, h[0]);
         chroma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, 0, h[1]);
-        simd::chroma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, h);
+        simd::chroma_horizontal_pair(true, &mut b, 4 * stride + x, stride, h);
         assert_eq!(a, b, "chroma iter {iter} stride {stride} x {x} h {h:?}");
         changed[1] += usize::from(a != buf);
     }
@@ -379,10 +379,13 @@ fn simd_matches_scalar_frames() {
                 chroma_qp_offset: rng.range(-6, 6) as i8,
             };
             let mut a = f.clone();
-            let mut b = f.clone();
-            a.deblock(Backend::Scalar, p);
-            b.deblock(Backend::Simd, p);
-            assert!(a == b, "{w}x{h} {p:?}");
+            let b = f.clone();
+            a.deblock(CpuFeatures::SCALAR, p);
+            for cpu in CpuFeatures::host().levels() {
+                let mut b = b.clone();
+                b.deblock(cpu, p);
+                assert!(a == b, "{cpu} {w}x{h} {p:?}");
+            }
             if a.y != f.y {
                 filtered += 1;
             }
@@ -394,7 +397,7 @@ fn simd_matches_scalar_frames() {
 
 #[test]
 fn flat_stays_flat() {
-    for backend in [Backend::Scalar, Backend::Simd] {
+    for cpu in CpuFeatures::host().levels() {
         for qp in [0u8, 30, 51] {
             for intra in [false, true] {
                 let mut f = TestFrame::new(
@@ -409,7 +412,7 @@ fn flat_stays_flat() {
                     },
                 );
                 let orig = f.clone();
-                f.deblock(backend, params());
+                f.deblock(cpu, params());
                 assert_eq!(f, orig);
             }
         }
@@ -426,7 +429,7 @@ fn step_at(plane: &[u8], w: usize, h: usize, x: usize) -> i32 {
 
 #[test]
 fn small_steps_are_smoothed_large_kept() {
-    for backend in [Backend::Scalar, Backend::Simd] {
+    for cpu in CpuFeatures::host().levels() {
         // Vertical stripes 8 wide alternating 100 / 106: a blocky 6-level
         // step at every 8x8 edge. High QP, coded inter blocks (bS 2) and
         // intra (bS 3/4).
@@ -442,7 +445,7 @@ fn small_steps_are_smoothed_large_kept() {
                     qp: 40,
                 },
             );
-            f.deblock(backend, params());
+            f.deblock(cpu, params());
             for x in (8..64).step_by(8) {
                 assert!(
                     step_at(&f.y, 64, 32, x) < 6,
@@ -462,7 +465,7 @@ fn small_steps_are_smoothed_large_kept() {
                     qp: 40,
                 },
             );
-            f.deblock(backend, params());
+            f.deblock(cpu, params());
             for y in (8..64).step_by(8) {
                 for x in 0..32 {
                     let d = (i32::from(f.y[y * 32 + x]) - i32::from(f.y[(y - 1) * 32 + x])).abs();
@@ -485,7 +488,7 @@ fn small_steps_are_smoothed_large_kept() {
             )
         };
         let mut f = make();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f.y, make().y);
         // bS 0 (inter, uncoded, same motion) leaves a blocky frame untouched.
         let make = || {
@@ -502,7 +505,7 @@ fn small_steps_are_smoothed_large_kept() {
             )
         };
         let mut f = make();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f, make());
         // Motion difference alone (bS 1) filters.
         let mut g = TestFrame::new(
@@ -516,7 +519,7 @@ fn small_steps_are_smoothed_large_kept() {
                 qp: 40,
             },
         );
-        g.deblock(backend, params());
+        g.deblock(cpu, params());
         assert_ne!(g.y, make().y);
     }
 }
@@ -533,7 +536,7 @@ fn only_samples_next_to_internal_edges_change() {
         b.qp = 51;
     }
     let orig = f.clone();
-    f.deblock(Backend::best(), params());
+    f.deblock(CpuFeatures::detect(), params());
     for y in 0..32 {
         for x in 0..48 {
             let near = |c: usize, n: usize| (1..n / 8).any(|k| c + 3 >= 8 * k && c < 8 * k + 3);
@@ -612,21 +615,21 @@ fn deblock_plane_banded(
 fn banded_threads_match_serial() {
     let mut rng = Rng(11);
     for (w, h) in [(32, 32), (64, 96), (96, 48)] {
-        for backend in [Backend::Scalar, Backend::Simd] {
+        for cpu in CpuFeatures::host().levels() {
             for _ in 0..4 {
                 let f = random_frame(&mut rng, w, h);
                 let mut serial = f.clone();
-                serial.deblock(backend, params());
+                serial.deblock(cpu, params());
                 let mut banded = f.clone();
                 let blocks = f.blocks.clone();
                 let d = Deblocker::new(&blocks, w, h, params())
                     .unwrap()
-                    .with_backend(backend);
+                    .with_cpu(cpu);
                 let mut planes = banded.planes();
                 deblock_plane_banded(&d, PlaneKind::Luma, &mut planes.y, &mut rng);
                 deblock_plane_banded(&d, PlaneKind::Chroma, &mut planes.u, &mut rng);
                 deblock_plane_banded(&d, PlaneKind::Chroma, &mut planes.v, &mut rng);
-                assert_eq!(banded, serial, "{w}x{h} {backend:?}");
+                assert_eq!(banded, serial, "{w}x{h} {cpu:?}");
             }
         }
     }
@@ -751,7 +754,7 @@ fn kernels_out_of_range_are_harmless() {
     let e = EdgeParams::new(4, 51, &params());
     let mut buf = vec![100u8; 40];
     for q0 in [0usize, 1, 3, 39, 40, usize::MAX] {
-        for b in [Backend::Scalar, Backend::Simd] {
+        for b in [false, true] {
             simd::luma_vertical(b, &mut buf, q0, 8, e);
             simd::luma_horizontal(b, &mut buf, q0, 8, e);
             simd::chroma_vertical(b, &mut buf, q0, usize::MAX, [e, e]);
@@ -769,21 +772,21 @@ fn kernels_out_of_range_are_harmless() {
 #[test]
 fn low_qp_never_filters() {
     let mut rng = Rng(5);
-    for backend in [Backend::Scalar, Backend::Simd] {
+    for cpu in CpuFeatures::host().levels() {
         let mut f = random_frame(&mut rng, 64, 48);
         for (i, b) in f.blocks.iter_mut().enumerate() {
             b.intra = true;
             b.qp = (i % 16) as u8;
         }
         let orig = f.clone();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f, orig);
         let boosted = DeblockParams {
             offset_a: 12,
             offset_b: 12,
             chroma_qp_offset: 0,
         };
-        f.deblock(backend, boosted);
+        f.deblock(cpu, boosted);
         assert_ne!(f.y, orig.y);
     }
 }
