@@ -14,6 +14,8 @@
 //!   (default `256,384`: 1 and 1.5 per pixel of a 16x16 block; criterion uses 384).
 //! * `ASP_MOTION_SUMMARY=0` skips the summary; `ASP_MOTION_CRITERION=0` skips criterion.
 //! * `ASP_MOTION_RUNS`: runs per configuration in the summary (default 41).
+//! * `ASP_CPU_MASK`: the CPU features the kernels may use (`scalar`, `sse2`,
+//!   ...; `asp_core::CpuFeatures`), to time the older twins.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -330,6 +332,9 @@ fn criterion_benches(c: &mut Criterion, pairs: &[Pair]) {
 }
 
 fn main() {
+    if let Ok(text) = std::env::var("ASP_CPU_MASK") {
+        asp_core::cpu::set_mask(text.parse().unwrap_or_else(|e| panic!("ASP_CPU_MASK: {e}")));
+    }
     let pairs = [load("720p", 1280, 720), load("1080p", 1920, 1080)];
     if std::env::var("ASP_MOTION_SUMMARY").as_deref() != Ok("0") {
         summary(&pairs);

@@ -58,6 +58,7 @@ type Sink = Y4mWriter<io::BufWriter<Box<dyn Write>>>;
 /// stream player's; this writes each picture once, when it is final (after
 /// the C-packets that refine it).
 fn run(args: &Args) -> Result<bool> {
+    asp_cli::apply_cpu_mask_from_env()?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
     }

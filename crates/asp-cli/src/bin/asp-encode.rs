@@ -204,6 +204,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
 }
 
 fn run(args: &Args) -> Result<()> {
+    asp_cli::apply_cpu_mask_from_env()?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
     }
