@@ -27,6 +27,10 @@
 //! * Decoding: [`decoder`] (verified packets in, frames out),
 //!   [`refinement`] (C-packets applied to the picture on show, never to
 //!   the reference).
+//!
+//! The SIMD twins of the transform, quantiser, interpolation, chroma MC and
+//! deblocking kernels are picked from a [`CpuFeatures`](crate::cpu::CpuFeatures)
+//! value: the one given, or the one detected once per process.
 
 pub mod range_coder;
 pub mod bins;
