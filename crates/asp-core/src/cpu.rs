@@ -27,6 +27,25 @@
 //! [`CpuFeatures::from_str`](core::str::FromStr)) through it, and tests
 //! pass explicit values from [`CpuFeatures::levels`] to each kernel family
 //! instead, since tests run in parallel threads.
+//!
+//! # Example
+//!
+//! ```
+//! use asp_core::codec::transform::{scalar, Kernels};
+//! use asp_core::CpuFeatures;
+//!
+//! // Every twin this CPU runs gives the scalar result (checkasm's way).
+//! let mut expected = [128u8; 64];
+//! scalar::inverse_add_8x8(&[64; 64], &mut expected, 8).unwrap();
+//! for cpu in CpuFeatures::host().levels() {
+//!     let mut block = [128u8; 64];
+//!     Kernels::new(cpu).inverse_add_8x8(&[64; 64], &mut block, 8).unwrap();
+//!     assert_eq!(block, expected, "{cpu}");
+//! }
+//! // A mask as `ASP_CPU_MASK` spells it.
+//! let mask: CpuFeatures = "sse2".parse().unwrap();
+//! assert!(!CpuFeatures::host().masked(mask).contains(CpuFeatures::AVX2));
+//! ```
 
 use core::fmt;
 use core::str::FromStr;
@@ -150,7 +169,7 @@ impl CpuFeatures {
 
     /// `self` at each level where some kernel family picks a different twin,
     /// best first, ending with [`CpuFeatures::SCALAR`], without repeats:
-    /// on an AVX2 machine `avx2+popcnt+sse2`, `sse2`, `scalar`; in a
+    /// on an AVX2 machine `sse2+popcnt+avx2`, `sse2`, `scalar`; in a
     /// simd128 wasm build `simd128`, `scalar`. Tests run every family on
     /// each of `CpuFeatures::host().levels()` (the checkasm way).
     pub fn levels(self) -> impl Iterator<Item = CpuFeatures> {
