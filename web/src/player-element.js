@@ -28,6 +28,7 @@
 // a live stream → `pause`, `ended`; failures → `error`.
 
 import { AspPlayerError } from './errors.js';
+import { CONTROLS_HTML, CONTROLS_STYLE, PlayerControls } from './controls.js';
 
 const TEMPLATE = `
 <style>
@@ -38,10 +39,12 @@ const TEMPLATE = `
   pre { position: absolute; left: 6px; top: 6px; margin: 0; padding: 4px 6px; font: 12px/1.35 ui-monospace, monospace;
         color: #d6f5d6; background: rgba(0, 0, 0, 0.6); pointer-events: none; white-space: pre; }
   pre[hidden] { display: none; }
+${CONTROLS_STYLE}
 </style>
 <canvas part="canvas"></canvas>
 <img part="poster" alt="" hidden>
-<pre part="debug" hidden></pre>`;
+<pre part="debug" hidden></pre>
+${CONTROLS_HTML}`;
 
 /**
  * @typedef {import('../types/index.js').AspPlayerStats} AspPlayerStats
@@ -81,7 +84,7 @@ export class AspPlayer extends HTMLElement {
   /** @readonly */ static HAVE_ENOUGH_DATA = HAVE_ENOUGH_DATA;
 
   static get observedAttributes() {
-    return ['src', 'debug', 'poster', 'muted'];
+    return ['src', 'debug', 'poster', 'muted', 'controls'];
   }
 
   constructor() {
@@ -91,6 +94,7 @@ export class AspPlayer extends HTMLElement {
     this._canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
     this._poster = /** @type {HTMLImageElement} */ (root.querySelector('img'));
     this._overlay = /** @type {HTMLPreElement} */ (root.querySelector('pre'));
+    this._controls = new PlayerControls(this, root);
     /** @type {{ postMessage(message: Message): void, terminate(): void } | null} */
     this._worker = null;
     /** @type {Promise<void> | null} */
@@ -102,6 +106,7 @@ export class AspPlayer extends HTMLElement {
     this._readyState = HAVE_NOTHING;
     this._videoWidth = 0;
     this._videoHeight = 0;
+    this._live = false;
     /** @type {AspPlayerError | null} */
     this._error = null;
     /** play() calls waiting for the next drawn frame. @type {PendingPlay[]} */
@@ -146,6 +151,9 @@ export class AspPlayer extends HTMLElement {
     if (name === 'debug') {
       this._overlay.hidden = value === null;
       this._drawOverlay();
+      this._controls.update();
+    } else if (name === 'controls') {
+      this._controls.show(value !== null);
     } else if (name === 'poster') {
       if (value) this._poster.src = new URL(value, document.baseURI).href;
       else this._poster.removeAttribute('src');
@@ -208,6 +216,19 @@ export class AspPlayer extends HTMLElement {
 
   get videoHeight() {
     return this._videoHeight;
+  }
+
+  /** Whether the src plays as a live stream (WebSocket, WebTransport, a session), known from the first frame drawn. */
+  get live() {
+    return this._live;
+  }
+
+  get controls() {
+    return this.hasAttribute('controls');
+  }
+
+  set controls(value) {
+    this.toggleAttribute('controls', Boolean(value));
   }
 
   /** The last fatal error since play() opened the src, or null. */
@@ -459,6 +480,7 @@ export class AspPlayer extends HTMLElement {
         break;
       case 'playing':
         if (this._paused) break;
+        this._live = Boolean(m.live);
         if (this._readyState < HAVE_CURRENT_DATA) {
           this._readyState = HAVE_CURRENT_DATA;
           this._showPoster();
@@ -551,6 +573,7 @@ export class AspPlayer extends HTMLElement {
   _empty() {
     const had = this._readyState !== HAVE_NOTHING;
     this._readyState = HAVE_NOTHING;
+    this._live = false;
     this._setSize(0, 0, false);
     this._showPoster();
     if (had) this._emit('emptied');
@@ -564,6 +587,7 @@ export class AspPlayer extends HTMLElement {
   /** @param {string} type @param {unknown} [detail] */
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
+    this._controls.update();
   }
 
   /** @param {Message} message */

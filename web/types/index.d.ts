@@ -142,6 +142,14 @@ export declare class AspPlayer extends HTMLElement {
   /** The decoded picture's size in pixels; 0 before the first frame. */
   readonly videoWidth: number;
   readonly videoHeight: number;
+  /** Whether the src plays as a live stream (WebSocket, WebTransport, a session), known from the first frame drawn. */
+  readonly live: boolean;
+  /**
+   * Reflects the `controls` attribute: a bar with play/pause, a
+   * live/connecting indicator, the statistics toggle (`debug`) and
+   * fullscreen; native buttons (Tab, Enter, Space), and `k` / `f` inside it.
+   */
+  controls: boolean;
   /** The last fatal error since play() opened the src, or null. */
   readonly error: AspPlayerError | null;
   readonly stats: AspPlayerStats;

@@ -11,8 +11,8 @@
 //               snapshot { id }, destroy
 // Messages out: ready { build, renderer, adapter }, metadata { width,
 //               height } (the first frame, and each change of size),
-//               playing (the first frame DRAWN after open, play or
-//               waiting), waiting (frames stopped coming while playing),
+//               playing { live } (the first frame DRAWN after open, play
+//               or waiting), waiting (frames stopped coming while playing),
 //               stalled (no bytes for STALLED_AFTER_MS), frame {...}
 //               (options.checksums only), presented {...} (options.probeRows
 //               only), stats { stats }, error { type, code, message, fatal },
@@ -487,7 +487,7 @@ export class Player {
     this.drawing = false;
     if (!this.flowing && !this.paused) {
       this.flowing = true;
-      this.post({ type: 'playing' });
+      this.post({ type: 'playing', live: Boolean(this.source?.live) });
     }
     if (!this.drawPending) return;
     this.drawPending = false;
