@@ -74,7 +74,7 @@ const RELEASE_AFTER_MS = 1000;
 /** How long destroy() lets the worker free its memory and GPU context before terminating it anyway. */
 const DESTROY_WAIT_MS = 500;
 
-const abortError = (/** @type {string} */ why) => new DOMException(`play() was interrupted by ${why}`, 'AbortError');
+const abortError = (/** @type {string} */ why) => new DOMException(`interrupted by ${why}`, 'AbortError');
 
 export class AspPlayer extends HTMLElement {
   /** @readonly */ static HAVE_NOTHING = HAVE_NOTHING;
@@ -111,9 +111,10 @@ export class AspPlayer extends HTMLElement {
     this._error = null;
     /** play() calls waiting for the next drawn frame. @type {PendingPlay[]} */
     this._plays = [];
-    /** @type {Map<number, PendingSnapshot>} */
-    this._snapshots = new Map();
-    this._nextSnapshotId = 1;
+    /** snapshot() and stopRecording() calls waiting for their Blob. @type {Map<number, PendingSnapshot>} */
+    this._requests = new Map();
+    this._nextRequestId = 1;
+    this._recording = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this._releaseTimer = null;
     /** Resolves when the worker said it freed everything (destroy()). @type {(() => void) | null} */
@@ -317,11 +318,44 @@ export class AspPlayer extends HTMLElement {
     if (!this._worker || this._readyState < HAVE_CURRENT_DATA) {
       return Promise.reject(new AspPlayerError('snapshot-failed', 'no picture on show yet', false));
     }
-    const id = this._nextSnapshotId++;
+    const id = this._nextRequestId++;
     /** @type {Promise<Blob>} */
-    const taken = new Promise((resolve, reject) => this._snapshots.set(id, { resolve, reject }));
+    const taken = new Promise((resolve, reject) => this._requests.set(id, { resolve, reject }));
     this._post({ type: 'snapshot', id });
     return taken;
+  }
+
+  /** Whether record() is recording. */
+  get recording() {
+    return this._recording;
+  }
+
+  /**
+   * Starts recording what the source delivers, from its next keyframe;
+   * stopRecording() gives the .asp file. Throws (InvalidStateError) when
+   * no source is open or a recording is already running.
+   */
+  record() {
+    if (!this._worker || !this._opened) throw new DOMException('record() needs play() first', 'InvalidStateError');
+    if (this._recording) throw new DOMException('already recording', 'InvalidStateError');
+    this._recording = true;
+    this._post({ type: 'record' });
+  }
+
+  /**
+   * Ends the recording: an .asp Blob (type video/x-asp) of the picture
+   * packets from the first keyframe after record() (asp-decode and this
+   * element play it); empty if no keyframe came.
+   * @returns {Promise<Blob>}
+   */
+  stopRecording() {
+    if (!this._recording || !this._worker) return Promise.reject(new DOMException('not recording', 'InvalidStateError'));
+    this._recording = false;
+    const id = this._nextRequestId++;
+    /** @type {Promise<Blob>} */
+    const recorded = new Promise((resolve, reject) => this._requests.set(id, { resolve, reject }));
+    this._post({ type: 'stopRecording', id });
+    return recorded;
   }
 
   /**
@@ -340,9 +374,10 @@ export class AspPlayer extends HTMLElement {
     this._opened = null;
     this._worker = null;
     this._ready = null;
+    this._recording = false;
     this._rejectPlays(abortError('destroy()'));
-    for (const pending of this._snapshots.values()) pending.reject(abortError('destroy()'));
-    this._snapshots.clear();
+    for (const pending of this._requests.values()) pending.reject(abortError('destroy()'));
+    this._requests.clear();
     if (!wasPaused) this._emit('pause');
     this._empty();
     // A transferred canvas cannot be transferred again: the next player gets a new one.
@@ -511,9 +546,10 @@ export class AspPlayer extends HTMLElement {
         this._drawOverlay();
         this._emit('stats', m.stats);
         break;
+      case 'recording':
       case 'snapshot': {
-        const pending = this._snapshots.get(m.id);
-        this._snapshots.delete(m.id);
+        const pending = this._requests.get(m.id);
+        this._requests.delete(m.id);
         if (m.blob) pending?.resolve(m.blob);
         else pending?.reject(new AspPlayerError('snapshot-failed', m.error, false));
         break;

@@ -163,6 +163,19 @@ export declare class AspPlayer extends HTMLElement {
   stop(): void;
   /** The picture on show as a PNG of videoWidth x videoHeight. */
   snapshot(): Promise<Blob>;
+  /** Whether record() is recording. */
+  readonly recording: boolean;
+  /**
+   * Starts recording what the source delivers, from its next keyframe.
+   * Throws a DOMException (InvalidStateError) before play() or while recording.
+   */
+  record(): void;
+  /**
+   * The recording as an .asp file (type video/x-asp): the I/D/C packets
+   * from the first keyframe after record(), as received; empty if no
+   * keyframe came. asp-decode and <asp-player> play it.
+   */
+  stopRecording(): Promise<Blob>;
   /**
    * Closes the source, frees the decoder's memory and the GPU context and
    * terminates the worker; resolves once done. play() starts afresh.

@@ -8,7 +8,7 @@
 //
 // Messages in:  init { canvas, options }, open { src, base }, play, pause,
 //               stop, visibility { hidden }, resize { width, height },
-//               snapshot { id }, destroy
+//               snapshot { id }, record, stopRecording { id }, destroy
 // Messages out: ready { build, renderer, adapter }, metadata { width,
 //               height } (the first frame, and each change of size),
 //               playing { live } (the first frame DRAWN after open, play
@@ -16,12 +16,14 @@
 //               stalled (no bytes for STALLED_AFTER_MS), frame {...}
 //               (options.checksums only), presented {...} (options.probeRows
 //               only), stats { stats }, error { type, code, message, fatal },
-//               ended, snapshot { id, blob | error }, destroyed
+//               ended, snapshot { id, blob | error }, recording { id,
+//               blob }, destroyed
 
 import { loadDecoder, simdSupported, threadsSupported } from '../load.js';
 import { createRenderer, yuvToRgb } from '../render/index.js';
 import { sourceFor } from '../sources/index.js';
 import { ERROR_TYPES, PlayerFailure } from '../errors.js';
+import { Recorder } from './recorder.js';
 
 const STATS_INTERVAL_MS = 1000;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
@@ -83,6 +85,8 @@ export class Player {
     this.size = { width: 0, height: 0 };
     /** @type {ReturnType<typeof setInterval> | null} */
     this.progressTimer = null;
+    /** The recording in progress (record()), fed the source's bytes. @type {Recorder | null} */
+    this.recorder = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.pacer = null;
     this.nextTickAt = 0;
@@ -130,6 +134,10 @@ export class Player {
           case 'snapshot': return await this.snapshot(m).catch((error) => {
             this.post({ type: 'snapshot', id: m.id, error: String(error?.message ?? error) });
           });
+          case 'record':
+            this.recorder = new Recorder();
+            return undefined;
+          case 'stopRecording': return this.stopRecording(m);
           case 'destroy': return this.destroy();
           default: return undefined;
         }
@@ -288,6 +296,13 @@ export class Player {
     this.post({ type: 'snapshot', id: m.id, blob });
   }
 
+  /** The recording so far as an .asp Blob; recording stops. @param {Message} m */
+  stopRecording(m) {
+    const blob = this.recorder?.finish() ?? new Blob([], { type: 'video/x-asp' });
+    this.recorder = null;
+    this.post({ type: 'recording', id: m.id, blob });
+  }
+
   /** Closes the source and gives back the decoder's memory and the GPU context; nothing runs after. */
   destroy() {
     this.closeSource();
@@ -351,6 +366,7 @@ export class Player {
     this.bytesAt = performance.now();
     this.stalledSent = false;
     this.window.bytes += bytes.byteLength;
+    this.recorder?.push(bytes);
     dec.push(bytes);
     if (!this.source?.live) {
       this.schedule();
