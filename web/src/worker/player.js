@@ -98,7 +98,6 @@ export class Player {
     this.bytesAt = 0;
     this.receivedAt = 0;
     this.decodedAt = 0;
-    this.openedAt = 0;
 
     this.window = counters();
     this.totals = totalsAtOpen();
@@ -202,8 +201,8 @@ export class Player {
     this.flowing = false;
     this.stalledSent = false;
     this.size = { width: 0, height: 0 };
-    this.openedAt = performance.now();
-    this.bytesAt = this.openedAt;
+    // `stalled` counts from the open until the first bytes.
+    this.bytesAt = performance.now();
     this.window = counters();
     this.totals = totalsAtOpen();
     let opened = false;
