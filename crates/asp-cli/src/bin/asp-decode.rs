@@ -142,6 +142,8 @@ fn run(args: &Args) -> Result<Outcome> {
             break;
         }
     }
+    // A signal during the last read still counts: the user asked to stop.
+    interrupted |= interrupt.raised();
     if sink.is_none() {
         if interrupted {
             eprintln!("asp-decode: interrupted before the first frame; nothing written");
