@@ -20,7 +20,7 @@ use asp_cli::interrupt::Interrupt;
 use asp_cli::output::{input_path, Guard, Output, OutputError, Placement};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_core::codec::decoder::DecodeError;
-use asp_core::{Event, Player, PlayerError, Settings, Waiting};
+use asp_core::{Event, Limits, Player, PlayerError, Settings, Waiting};
 use asp_encoder::Rayon;
 use clap::Parser;
 
@@ -46,6 +46,20 @@ struct Args {
     /// viewer short of bandwidth would see it.
     #[arg(long)]
     drop_c: bool,
+    /// Refuse frames wider than this many pixels (at most the default).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_width,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(Limits::DEFAULT.max_width)))]
+    max_width: u32,
+    /// Refuse frames taller than this many pixels (at most the default).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_height,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(Limits::DEFAULT.max_height)))]
+    max_height: u32,
+    /// Refuse frames of more than this many pixels (width x height): what
+    /// bounds the decoder's memory, about 1.5 bytes per pixel for each
+    /// picture it keeps. At most the default.
+    #[arg(long, default_value_t = Limits::DEFAULT.max_pixels,
+          value_parser = clap::value_parser!(u64).range(1..=Limits::DEFAULT.max_pixels))]
+    max_pixels: u64,
 }
 
 fn main() -> ExitCode {
@@ -75,7 +89,9 @@ fn run(args: &Args) -> Result<Outcome> {
     let write_error = |source| OutputError::Write { name: name.clone(), source };
     let mut sink: Option<Y4mWriter> = None;
     let mut interrupted = false;
-    let mut player = Player::new(Settings { drop_c: args.drop_c, ..Settings::default() });
+    let limits =
+        Limits { max_width: args.max_width, max_height: args.max_height, max_pixels: args.max_pixels, ..Limits::DEFAULT };
+    let mut player = Player::new(Settings { drop_c: args.drop_c, ..Settings::with_limits(limits) });
     let mut chunk = vec![0u8; 256 * 1024];
     'stream: loop {
         if interrupt.raised() {
