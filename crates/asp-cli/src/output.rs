@@ -3,7 +3,8 @@
 //! - an output that is one of the inputs (the same file by device and
 //!   inode, through symlinks and hard links) is refused before anything is
 //!   read, so `asp-encode a.y4m -o a.y4m` cannot truncate its own input;
-//! - an existing file is replaced only with `--force`;
+//! - an existing file is replaced only with `--force` (a symlink is then
+//!   replaced by the new file; what it pointed to is left alone);
 //! - a file is written under a temporary name in its directory and renamed
 //!   over the final name when the run succeeds (or is interrupted: then it
 //!   holds every packet or frame finished before the signal), so a failed
@@ -101,8 +102,10 @@ fn metadata(path: &Path) -> Option<Metadata> {
 }
 
 /// Two paths naming the same not-yet-existing entry: the same file name in
-/// the same (resolved) directory.
+/// the same (resolved) directory. An output `-` is standard output.
 fn lexically_same(a: &Path, b: &Path) -> bool {
+    let stdout = |p: &Path| if p == Path::new("-") { Path::new("/dev/stdout").to_path_buf() } else { p.to_path_buf() };
+    let (a, b) = (&stdout(a), &stdout(b));
     let resolve = |p: &Path| {
         let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         Some((fs::canonicalize(parent).ok()?, p.file_name()?.to_os_string()))

@@ -105,6 +105,9 @@ fn an_output_that_is_an_input_is_refused() {
     let both = dir.join("both.out");
     let out = run(ENCODE, &[s(&y4m), "-o", s(&both), "--recon", s(&both)]);
     refused(&out, &both, "same file");
+    let out = run(ENCODE, &[s(&y4m), "-o", "-", "--recon", "-"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("standard output is the same file"), "{}", stderr(&out));
 
     let asp = dir.join("a.asp");
     let stream = write_asp(&asp, 3);
