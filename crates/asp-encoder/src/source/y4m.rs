@@ -64,20 +64,27 @@ fn check_header_size<R: Read>(mut reader: R, max: (u32, u32)) -> Result<Replayed
             Err(e) => return Err(SourceError::Io(e)),
         }
     }
-    for token in header.split(|&b| b == b' ' || b == b'\n') {
-        let cap = match token.first() {
-            Some(b'W') => max.0,
-            Some(b'H') => max.1,
-            _ => continue,
-        };
+    // All digits but too many for a u64 is over any cap; anything else is the crate's to judge.
+    let value = |token: &[u8]| {
         let digits = &token[1..];
-        // All digits but too many for a u64 is over any cap; anything else is the crate's to judge.
-        if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
-            let value = core::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok()).unwrap_or(u64::MAX);
-            if value > u64::from(cap) {
-                return Err(SourceError::TooLarge { max });
-            }
+        (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+            .then(|| core::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok()).unwrap_or(u64::MAX))
+    };
+    let (mut width, mut height) = (None, None);
+    for token in header.split(|&b| b == b' ' || b == b'\n') {
+        match token.first() {
+            Some(b'W') => width = value(token),
+            Some(b'H') => height = value(token),
+            _ => {}
         }
+    }
+    let over = |v: Option<u64>, cap: u32| v.is_some_and(|v| v > u64::from(cap));
+    if over(width, max.0) || over(height, max.1) {
+        let size = |v: Option<u64>| usize::try_from(v.unwrap_or(0)).ok().filter(|&v| v != usize::MAX);
+        return Err(match (size(width), size(height)) {
+            (Some(width), Some(height)) => SourceError::Size { width, height, max },
+            _ => SourceError::TooLarge { max },
+        });
     }
     Ok(io::Cursor::new(header).chain(reader))
 }
