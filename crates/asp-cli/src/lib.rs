@@ -1,6 +1,9 @@
 //! Shared plumbing for the ASP command-line tools.
 
+pub mod exit;
 pub mod input;
+pub mod interrupt;
+pub mod output;
 pub mod serve;
 pub mod y4m_io;
 

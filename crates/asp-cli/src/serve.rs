@@ -1,15 +1,19 @@
 //! `asp-encode --serve`: encode live and serve the stream to browsers.
 
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+
+use crate::exit::Outcome;
+use crate::interrupt::Interrupt;
+use crate::output::Output;
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -22,6 +26,9 @@ pub struct ServeOptions {
     pub stamp: bool,
     /// Regions of interest, palettes, C-packets: as the file path encodes.
     pub session: SessionSettings,
+    /// Where to record the served packets (`-o`), each flushed as it is
+    /// published so the file is valid to its last packet at any time.
+    pub record: Option<Output>,
 }
 
 /// `dir` if it exists, else `default` if that exists in the current directory.
@@ -29,9 +36,14 @@ pub fn existing_dir(dir: Option<PathBuf>, default: &str) -> Option<PathBuf> {
     dir.or_else(|| Some(PathBuf::from(default))).filter(|d| d.is_dir())
 }
 
-/// Serves `source` live until Ctrl-C. The stream's end (input closed) is
-/// announced to the viewers; the page stays up until Ctrl-C.
-pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: ServeOptions) -> Result<()> {
+/// Serves `source` live until SIGINT or SIGTERM. The stream's end (input
+/// closed) is announced to the viewers; the page stays up until the signal.
+pub fn serve(
+    source: Box<dyn FrameSource>,
+    config: EncoderConfig,
+    mut options: ServeOptions,
+    interrupt: &Interrupt,
+) -> Result<Outcome> {
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
     let bitrate = match config.rate {
@@ -74,15 +86,31 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
             tracing::error!(error = %e, "the server stopped");
         }
     });
-    let stop = AtomicBool::new(false);
     let live_options =
         LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };
-    let frames = live::run(source, config, &hub, &live_options, &stop).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut record = |packet: &[u8]| match &mut options.record {
+        Some(output) => output
+            .write_all(packet)
+            .and_then(|()| output.flush())
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", output.name()))),
+        None => Ok(()),
+    };
+    let stop = interrupt.flag();
+    let frames = live::run_recorded(source, config, &hub, &live_options, stop, &mut record)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(output) = options.record.take() {
+        let name = output.name().to_string();
+        output.finish()?;
+        eprintln!("asp-encode: recorded {frames} frames to {name}");
+    }
+    if interrupt.raised() {
+        return Ok(Outcome::Interrupted);
+    }
     eprintln!("asp-encode: input ended after {frames} frames; still serving the page (Ctrl-C to stop)");
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    Ok(())
+    while !interrupt.raised() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Outcome::Interrupted)
 }
 
 /// Logs one line per event to standard error (`RUST_LOG` overrides the level).

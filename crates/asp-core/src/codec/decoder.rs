@@ -83,6 +83,9 @@ pub enum DecodeError {
     QpOutOfRange(u8),
     /// A tile is damaged.
     Tile { index: usize, error: TileError },
+    /// The allocator could not provide a buffer of `bytes` bytes for the
+    /// frame's macroblock or block infos.
+    OutOfMemory { bytes: usize },
 }
 
 impl fmt::Display for DecodeError {
@@ -97,6 +100,7 @@ impl fmt::Display for DecodeError {
             DecodeError::NoTileData => write!(f, "frame without coded tiles"),
             DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over 51"),
             DecodeError::Tile { index, error } => write!(f, "tile {index} is damaged: {error:?}"),
+            DecodeError::OutOfMemory { bytes } => write!(f, "cannot allocate {bytes} bytes for the frame"),
         }
     }
 }
@@ -224,6 +228,10 @@ impl Decoder {
                 }),
             }
         }
+        // Sized by the packet's frame: a failed allocation is an error, not an abort.
+        let mbs = frame.mb_cols() * frame.mb_rows();
+        reserve_total(&mut self.blocks, mbs * 4)?;
+        reserve_total(&mut self.infos, mbs)?;
         let slots = &mut self.slots[..tiles.len()];
         let decode = |slot: &mut TileSlot, i: usize| {
             slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
@@ -318,6 +326,13 @@ fn decode_tile_into(
         }
     }
     Ok(())
+}
+
+/// Makes room for `len` items in `items` (whatever it holds now).
+fn reserve_total<T>(items: &mut Vec<T>, len: usize) -> Result<(), DecodeError> {
+    items
+        .try_reserve(len.saturating_sub(items.len()))
+        .map_err(|_| DecodeError::OutOfMemory { bytes: len.saturating_mul(core::mem::size_of::<T>()) })
 }
 
 /// The first damaged tile's error, if any.
