@@ -15,6 +15,9 @@
 //!   rules live (join at a keyframe or refresh start, recovery after
 //!   damage, C-packets stacked on the picture on show, colour facts).
 //!   [`Decoder`] is the frame decoder under it.
+//! * [`colour`]: Y'CbCr <-> R'G'B', the one colour-matrix table (keyed
+//!   by [`schema::ColorMatrix`]) and the fixed-point forms every front end
+//!   converts with.
 //! * [`Limits`]: every limit applied to untrusted input, in one place.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -24,6 +27,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod codec;
+pub mod colour;
 pub mod limits;
 pub mod packet;
 pub mod player;
