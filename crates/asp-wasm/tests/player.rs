@@ -280,27 +280,6 @@ fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
     assert_eq!(player.fps(), 25.0);
 }
 
-/// `crates/asp-core/tests/data/expected.txt`: per fixture, `sequence:crc`
-/// of each final picture.
-fn fixture_expectations() -> Vec<(String, Vec<(u32, u32)>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
-    let text = std::fs::read_to_string(format!("{dir}/expected.txt")).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|line| {
-            let mut words = line.split_whitespace();
-            let name = words.next().unwrap().to_owned();
-            let pictures = words
-                .map(|w| {
-                    let (s, c) = w.split_once(':').unwrap();
-                    (s.parse().unwrap(), u32::from_str_radix(c, 16).unwrap())
-                })
-                .collect();
-            (name, pictures)
-        })
-        .collect()
-}
-
 /// The last picture shown for each sequence (a C-packet refines the
 /// picture on show, so the last one is the final one).
 fn keep_final(shown: &mut Vec<(u32, u32)>, sequence: u32, crc: u32) {
@@ -313,7 +292,7 @@ fn keep_final(shown: &mut Vec<(u32, u32)>, sequence: u32, crc: u32) {
 #[test]
 fn the_player_fixtures_show_the_expected_pictures() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
-    for (name, want) in fixture_expectations() {
+    for (name, want) in asp_testkit::fixtures::expected() {
         let stream = std::fs::read(format!("{dir}/{name}.asp")).unwrap();
         // Pushed in chunks, as the player page does.
         let mut player = Player::default();
