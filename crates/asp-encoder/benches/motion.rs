@@ -56,13 +56,8 @@ fn bench_dir() -> PathBuf {
 
 /// Generated stand-in: smooth texture, moved by (3, -2) with a little noise.
 fn generated(w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = asp_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut rnd = move || rng.next_u64();
     let (cw, ch) = (w / 16 + 2, h / 16 + 2);
     let coarse: Vec<i32> = (0..cw * ch).map(|_| (rnd() % 256) as i32).collect();
     let at = |x: usize, y: usize| {

@@ -2,7 +2,8 @@
 //! it ships).
 //!
 //! * [`Rng`]: the one reproducible random generator for test data and
-//!   bench content (SplitMix64).
+//!   bench content (SplitMix64); [`XorShift64`] for the few tests whose
+//!   expectations were measured on its sequence.
 //! * [`fixtures`]: the player fixtures' expected pictures
 //!   (`crates/asp-core/tests/data/expected.txt`), read the same way by
 //!   every front end's fixture test.
@@ -10,4 +11,4 @@
 pub mod fixtures;
 mod rng;
 
-pub use rng::Rng;
+pub use rng::{Rng, XorShift64};

@@ -177,11 +177,8 @@ mod tests {
     /// simd128 twin; tests/wasm/run.sh runs these there).
     #[test]
     fn row_kernel_equals_the_scalar_reference() {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 56) as u8
-        };
+        let mut rng = asp_testkit::Rng::new(0x1234_5678_9abc_def0);
+        let mut next = || rng.byte();
         for (matrix, range) in [(0, 0), (1, 0), (2, 1), (1, 1)] {
             let c = YuvToRgba::new(matrix, range);
             for w in 1..=70usize {

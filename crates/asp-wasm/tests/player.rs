@@ -185,35 +185,27 @@ fn damage_in_a_pushed_stream_is_reported_and_skipped() {
     assert_eq!(player.frames_dropped(), 3.0);
 }
 
-/// Deterministic xorshift.
-fn rng(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 #[test]
 fn corrupted_streams_never_panic() {
     let packets = stream(48, 32, 6, 3);
     let all = packets.concat();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = asp_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut tile_errors = 0;
     // ASP_WASM_FUZZ_ROUNDS=20000 for a longer run.
     let rounds = std::env::var("ASP_WASM_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200);
     for round in 0..rounds {
         let mut bytes = all.clone();
         for _ in 0..1 + round % 8 {
-            let at = (rng(&mut seed) % bytes.len() as u64) as usize;
-            match rng(&mut seed) % 3 {
-                0 => bytes[at] ^= 1 << (rng(&mut seed) % 8),
+            let at = (rng.next_u64() % bytes.len() as u64) as usize;
+            match rng.next_u64() % 3 {
+                0 => bytes[at] ^= 1 << (rng.next_u64() % 8),
                 1 => {
                     bytes.remove(at);
                 }
-                _ => bytes.insert(at, rng(&mut seed) as u8),
+                _ => bytes.insert(at, rng.next_u64() as u8),
             }
         }
-        let chunk = 1 + (rng(&mut seed) % 300) as usize;
+        let chunk = 1 + (rng.next_u64() % 300) as usize;
         let mut player = Player::default();
         for piece in bytes.chunks(chunk) {
             player.push_bytes(piece);
@@ -228,8 +220,8 @@ fn corrupted_streams_never_panic() {
                 let n = p.len();
                 // Damage the back half of the payload, where tile data lives.
                 for _ in 0..1 + round % 4 {
-                    let at = n / 2 + (rng(&mut seed) as usize % (n / 2 - 4));
-                    p[at] = rng(&mut seed) as u8;
+                    let at = n / 2 + (rng.next_u64() as usize % (n / 2 - 4));
+                    p[at] = rng.next_u64() as u8;
                 }
                 let crc = crc32fast::hash(&p[..n - 4]);
                 p[n - 4..].copy_from_slice(&crc.to_be_bytes());

@@ -175,15 +175,12 @@ mod tests {
     use asp_core::codec::residual::{code_block, ResidualModels};
 
     fn random_coeffs(seed: u64, spread: i32) -> [i32; 64] {
-        let mut state = seed | 1;
+        let mut rng = asp_testkit::Rng::new(seed);
         core::array::from_fn(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
             // Energy falls with frequency, as in real residual.
             let (x, y) = (i % 8, i / 8);
             let scale = spread / (1 + (x + y) as i32);
-            (state % (2 * scale as u64 + 1)) as i32 - scale
+            rng.range(-scale, scale)
         })
     }
 

@@ -9,6 +9,8 @@ use super::*;
 use crate::codec::quant::{Qp, Quantiser, RoundingOffset};
 use core::sync::atomic::{AtomicI64, Ordering};
 
+use asp_testkit::Rng;
+
 /// Largest magnitude any [`Interval`] operation produced (for the report).
 static LARGEST_INTERMEDIATE: AtomicI64 = AtomicI64::new(0);
 
@@ -223,28 +225,18 @@ fn forward_known_answers() {
     assert_eq!(w, expected);
 }
 
-/// A tiny deterministic generator for the tests.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn residual(&mut self) -> i16 {
-        (self.next() % 511) as i16 - 255
-    }
+/// A residual in -255..=255.
+fn residual(rng: &mut Rng) -> i16 {
+    rng.range(-255, 255)
 }
 
 #[test]
 fn forward_is_antisymmetric() {
-    let mut rng = XorShift(7);
+    let mut rng = Rng::new(7);
     for _ in 0..1000 {
-        let x4: [i16; 16] = core::array::from_fn(|_| rng.residual());
+        let x4: [i16; 16] = core::array::from_fn(|_| residual(&mut rng));
         assert_eq!(forward_4x4(&x4.map(|v| -v)), forward_4x4(&x4).map(|v| -v));
-        let x8: [i16; 64] = core::array::from_fn(|_| rng.residual());
+        let x8: [i16; 64] = core::array::from_fn(|_| residual(&mut rng));
         assert_eq!(forward_8x8(&x8.map(|v| -v)), forward_8x8(&x8).map(|v| -v));
     }
     // Extreme i16 inputs stay in range (debug builds would panic otherwise).
@@ -260,16 +252,16 @@ fn forward_is_antisymmetric() {
 /// over `blocks` random residual blocks at `qp`.
 fn round_trip_error(qp: Qp, blocks: usize, seed: u64) -> (i32, i32) {
     let q = &Quantiser::FLAT;
-    let mut rng = XorShift(seed);
+    let mut rng = Rng::new(seed);
     let (mut worst4, mut worst8) = (0, 0);
     for _ in 0..blocks {
-        let x4: [i16; 16] = core::array::from_fn(|_| rng.residual());
+        let x4: [i16; 16] = core::array::from_fn(|_| residual(&mut rng));
         let levels = q.quantise_4x4(&forward_4x4(&x4), qp, RoundingOffset::NEAREST);
         let back = inverse_4x4(&q.dequantise_4x4(&levels, qp));
         for i in 0..16 {
             worst4 = worst4.max((back[i] - i32::from(x4[i])).abs());
         }
-        let x8: [i16; 64] = core::array::from_fn(|_| rng.residual());
+        let x8: [i16; 64] = core::array::from_fn(|_| residual(&mut rng));
         let levels = q.quantise_8x8(&forward_8x8(&x8), qp, RoundingOffset::NEAREST);
         let back = inverse_8x8(&q.dequantise_8x8(&levels, qp));
         for i in 0..64 {
@@ -320,10 +312,10 @@ fn satd_by_definition(difference: &[i32; 16]) -> u32 {
 
 #[test]
 fn satd_matches_its_definition() {
-    let mut rng = XorShift(42);
+    let mut rng = Rng::new(42);
     for _ in 0..2000 {
-        let source: [u8; 64] = core::array::from_fn(|_| rng.next() as u8);
-        let prediction: [u8; 64] = core::array::from_fn(|_| rng.next() as u8);
+        let source: [u8; 64] = core::array::from_fn(|_| rng.byte());
+        let prediction: [u8; 64] = core::array::from_fn(|_| rng.byte());
         let mut total = 0;
         for (x0, y0) in [(0, 0), (4, 0), (0, 4), (4, 4)] {
             let difference = core::array::from_fn(|i| {
