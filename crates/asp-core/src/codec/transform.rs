@@ -51,7 +51,7 @@
 //! inverse used when the CPU has AVX2 (runtime detection needs the `std`
 //! feature; without it AVX2 is used only when compiled in with
 //! `-C target-feature=+avx2`). On `wasm32` compiled with `+simd128`,
-//! [`wasm`] holds simd128 twins. The functions at this level dispatch to the
+//! `wasm` holds simd128 twins. The functions at this level dispatch to the
 //! fastest available twin; tests hold every twin equal to the scalar
 //! reference on random and extreme inputs.
 

@@ -2,7 +2,7 @@
 //!
 //! Around the best whole-pixel vector, the 8 half-pel neighbours are
 //! predicted and measured, again around the best of them while it moves
-//! (up to [`RING_PASSES`] times), then (for quarter precision) the same
+//! (up to `RING_PASSES` times), then (for quarter precision) the same
 //! with the 8 quarter-pel neighbours. Predictions come from
 //! [`asp_core::codec::LumaWindow`], the decoder's own interpolation (H.264's
 //! 6-tap filter, edge samples extended), prepared once per block: the SAD

@@ -2,14 +2,14 @@
 //!
 //! Large pictures are clustered on a sample (`sample_size` pixels, drawn
 //! with a fixed seed, so the same picture gives the same palette): see
-//! [`sample`]. The clustering runs coarse to fine, in three stages:
+//! `sample.rs`. The clustering runs coarse to fine, in three stages:
 //!
 //! 1. On the cells of a colour histogram of the sample (4 bits per
 //!    channel: about 700 cells for a 20 000-pixel sample of a film frame;
 //!    5 bits when that leaves fewer than 60 cells per colour), each cell
 //!    at the mean of its pixels and weighted by their number: `seedings`
-//!    greedy k-means++ seedings ([`seed`]), each followed by two of Lloyd's
-//!    iterations ([`lloyd`]) (six above 8 colours); the two best (three)
+//!    greedy k-means++ seedings (`seed.rs`), each followed by two of Lloyd's
+//!    iterations (`lloyd.rs`) (six above 8 colours); the two best (three)
 //!    by then go on to convergence, and the best of those is kept. One run can settle in a local
 //!    minimum several percent worse, and a 4-bit histogram shifts the
 //!    minima a little, so many cheap restarts: with four, a run in the poor
@@ -22,7 +22,7 @@
 //! Iterations stop when no pixel changes cluster, when the centres move
 //! less than `tolerance` times the sample's mean channel variance (summed
 //! squared shifts: scikit-learn's criterion), or after `max_iterations`.
-//! The assignment kernels have AVX2 twins ([`kernel`]), and the whole
+//! The assignment kernels have AVX2 twins (`kernel.rs`), and the whole
 //! clustering is compiled for AVX2 as well; both are chosen at run time.
 
 mod kernel;
