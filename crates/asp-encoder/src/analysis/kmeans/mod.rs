@@ -12,9 +12,8 @@
 //!    iterations (`lloyd.rs`) (six above 8 colours); the two best (three)
 //!    by then go on to convergence, and the best of those is kept. One run can settle in a local
 //!    minimum several percent worse, and a 4-bit histogram shifts the
-//!    minima a little, so many cheap restarts: with four, a run in the poor
-//!    minimum was kept for 7 of 288 sample-and-seed pairs (bigbuckbunny
-//!    frames, k = 8), with sixteen cut short like this, for none.
+//!    minima a little, so many cheap restarts (few full runs kept a poor
+//!    minimum now and then: BENCHMARKS.md, encoder and analyser tuning).
 //! 2. Lloyd's iterations on a quarter of the sample.
 //! 3. Lloyd's iterations on the whole sample, which by then converge in a
 //!    few iterations that touch few points.
@@ -77,9 +76,9 @@ const COARSE_MAX_PIXELS: usize = 1 << 24;
 /// Lloyd iterations each seeding gets before the best few are chosen to
 /// go on, and how many: at k <= 8 the ranking after two iterations
 /// already sorts the runs headed for the poor minima from the others; at
-/// larger k (more, closer minima) six iterations and three survivors
-/// (k = 16 over 72 sample-seed pairs: mean inertia 436.30 against 436.88
-/// with two and two, at 2.8 against 2.3 ms).
+/// larger k (more, closer minima) six iterations and three survivors find
+/// better palettes for a little more time (BENCHMARKS.md, encoder and
+/// analyser tuning).
 const fn early_iterations_and_survivors(k: usize) -> (usize, usize) {
     if k <= 8 { (2, 2) } else { (6, 3) }
 }
