@@ -75,10 +75,10 @@ test-python:
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS each (e.g. make fuzz FUZZ_SECONDS=3600)
 fuzz:
-	tools/fuzz.sh $(FUZZ_SECONDS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 fuzz-smoke:
-	tools/fuzz.sh 20
+	tests/fuzz/run.sh 20
 
 bench:
 	$(CARGO) bench -p asp-core --bench packet

@@ -2,7 +2,7 @@
 //! per pixel) of each search, 16x16 blocks, range ±16, 1 and 2 threads.
 //!
 //! Frames: bigbuckbunny.mp4 frames 40 -> 41, luma, 1280x720 and bicubic
-//! 1920x1080, prepared by `bench/prepare-motion-frames.sh` into
+//! 1920x1080, prepared by `tools/bench/prepare-motion-frames.sh` into
 //! `build/bench/` (or `$ASP_BENCH_DIR`). Without them the bench uses
 //! generated content and says so.
 //!
@@ -95,7 +95,7 @@ fn load(name: &'static str, w: usize, h: usize) -> Pair {
         },
         _ => {
             eprintln!(
-                "note: real frames not found in {} (run bench/prepare-motion-frames.sh); using GENERATED content for {name}",
+                "note: real frames not found in {} (run tools/bench/prepare-motion-frames.sh); using GENERATED content for {name}",
                 dir.display()
             );
             let (reference, current) = generated(w, h);
