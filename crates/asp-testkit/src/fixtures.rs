@@ -12,11 +12,15 @@ pub type Pictures = Vec<(u32, u32)>;
 
 /// `crates/asp-core/tests/data`: the fixture streams and `expected.txt`.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../asp-core/tests/data"
+    ))
 }
 
 /// The header of `expected.txt`.
-pub const HEADER: &str = "# Final pictures (sequence:CRC-32 of the cropped I420 frame) of each fixture;\n\
+pub const HEADER: &str =
+    "# Final pictures (sequence:CRC-32 of the cropped I420 frame) of each fixture;\n\
                           # written by asp-core's player tests with ASP_WRITE_FIXTURES=1.\n";
 
 /// `expected.txt`'s text for `fixtures` (name and final pictures each).
@@ -40,12 +44,18 @@ pub fn parse_expected(text: &str) -> Result<Vec<(String, Pictures)>, String> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
             let mut words = line.split_whitespace();
-            let name = words.next().ok_or_else(|| format!("no fixture name: {line:?}"))?.to_owned();
+            let name = words
+                .next()
+                .ok_or_else(|| format!("no fixture name: {line:?}"))?
+                .to_owned();
             let pictures = words
                 .map(|w| {
                     let bad = || format!("not sequence:crc32 in {line:?}: {w:?}");
                     let (s, c) = w.split_once(':').ok_or_else(bad)?;
-                    Ok((s.parse().map_err(|_| bad())?, u32::from_str_radix(c, 16).map_err(|_| bad())?))
+                    Ok((
+                        s.parse().map_err(|_| bad())?,
+                        u32::from_str_radix(c, 16).map_err(|_| bad())?,
+                    ))
                 })
                 .collect::<Result<_, String>>()?;
             Ok((name, pictures))
@@ -76,7 +86,9 @@ mod tests {
 
     #[test]
     fn malformed_lines_are_errors() {
-        assert!(parse_expected("a 0-3419469b\n").unwrap_err().contains("0-3419469b"));
+        assert!(parse_expected("a 0-3419469b\n")
+            .unwrap_err()
+            .contains("0-3419469b"));
         assert!(parse_expected("a x:1\n").is_err());
         assert!(parse_expected("a 1:zz\n").is_err());
     }
@@ -84,6 +96,8 @@ mod tests {
     #[test]
     fn the_checked_in_file_reads() {
         let fixtures = expected();
-        assert!(fixtures.iter().any(|(name, pictures)| name == "c-stacked" && !pictures.is_empty()));
+        assert!(fixtures
+            .iter()
+            .any(|(name, pictures)| name == "c-stacked" && !pictures.is_empty()));
     }
 }

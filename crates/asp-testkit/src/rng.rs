@@ -99,7 +99,14 @@ mod tests {
         // (splitmix64.c, prng.di.unimi.it).
         let mut rng = Rng::new(1234567);
         let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
-        assert_eq!(first, [6457827717110365317, 3203168211198807973, 9817491932198370423]);
+        assert_eq!(
+            first,
+            [
+                6457827717110365317,
+                3203168211198807973,
+                9817491932198370423
+            ]
+        );
     }
 
     #[test]
