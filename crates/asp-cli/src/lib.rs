@@ -1,4 +1,10 @@
-//! Shared plumbing for the ASP command-line tools.
+//! Shared plumbing for the ASP command-line tools (`src/bin`: `asp-encode`,
+//! y4m or the test picture in, ASP packets out, or served live;
+//! `asp-decode`, packets in, y4m out; `asp-info`, one line per packet).
+//!
+//! * [`input`]: opening the inputs the tools take (a path or `-`).
+//! * [`serve`]: `asp-encode --serve`, encoding live for browsers.
+//! * [`y4m_io`]: y4m out (asp-decode's output and asp-encode's `--recon`).
 
 pub mod exit;
 pub mod input;

@@ -13,33 +13,24 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 mod cpu_levels;
 use cpu_levels::cpu_levels;
 
-/// A small deterministic generator, so every run measures the same blocks.
-struct XorShift(u64);
+use asp_testkit::Rng;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// A typical dequantised coefficient: low frequencies non-zero.
-    fn coefficient(&mut self, position: usize, size: usize) -> i32 {
-        let (y, x) = (position / size, position % size);
-        if x + y < size / 2 {
-            (self.next() % 4001) as i32 - 2000
-        } else {
-            0
-        }
+/// A typical dequantised coefficient: low frequencies non-zero.
+fn coefficient(rng: &mut Rng, position: usize, size: usize) -> i32 {
+    let (y, x) = (position / size, position % size);
+    if x + y < size / 2 {
+        rng.range(-2000, 2000)
+    } else {
+        0
     }
 }
 
 fn inverse_add(c: &mut Criterion) {
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    let coeffs4: [i32; 16] = core::array::from_fn(|i| rng.coefficient(i, 4));
-    let coeffs8: [i32; 64] = core::array::from_fn(|i| rng.coefficient(i, 8));
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
+    let coeffs4: [i32; 16] = core::array::from_fn(|i| coefficient(&mut rng, i, 4));
+    let coeffs8: [i32; 64] = core::array::from_fn(|i| coefficient(&mut rng, i, 8));
     // A block inside a 64-pixel-wide picture.
-    let mut picture: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
+    let mut picture: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
     const STRIDE: usize = 64;
 
     let mut group = c.benchmark_group("inverse_add_4x4");
@@ -62,9 +53,9 @@ fn inverse_add(c: &mut Criterion) {
 }
 
 fn satd(c: &mut Criterion) {
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-    let source: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
-    let prediction: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+    let source: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
+    let prediction: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
     const STRIDE: usize = 64;
 
     let mut group = c.benchmark_group("satd_8x8");

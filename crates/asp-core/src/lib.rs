@@ -15,6 +15,9 @@
 //!   rules live (join at a keyframe or refresh start, recovery after
 //!   damage, C-packets stacked on the picture on show, colour facts).
 //!   [`Decoder`] is the frame decoder under it.
+//! * [`colour`]: Y'CbCr <-> R'G'B', the one colour-matrix table (keyed
+//!   by [`schema::ColorMatrix`]) and the fixed-point forms every front end
+//!   converts with.
 //! * [`cpu`]: [`CpuFeatures`], the CPU features every SIMD kernel family
 //!   picks its twin from, detected once, with a mask for tests, benchmarks
 //!   and the command line (`ASP_CPU_MASK`).
@@ -27,6 +30,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod codec;
+pub mod colour;
 pub mod cpu;
 pub mod limits;
 pub mod packet;

@@ -2,7 +2,7 @@
 //! per pixel) of each search, 16x16 blocks, range ±16, 1 and 2 threads.
 //!
 //! Frames: bigbuckbunny.mp4 frames 40 -> 41, luma, 1280x720 and bicubic
-//! 1920x1080, prepared by `bench/prepare-motion-frames.sh` into
+//! 1920x1080, prepared by `tools/bench/prepare-motion-frames.sh` into
 //! `build/bench/` (or `$ASP_BENCH_DIR`). Without them the bench uses
 //! generated content and says so.
 //!
@@ -58,13 +58,8 @@ fn bench_dir() -> PathBuf {
 
 /// Generated stand-in: smooth texture, moved by (3, -2) with a little noise.
 fn generated(w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = asp_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut rnd = move || rng.next_u64();
     let (cw, ch) = (w / 16 + 2, h / 16 + 2);
     let coarse: Vec<i32> = (0..cw * ch).map(|_| (rnd() % 256) as i32).collect();
     let at = |x: usize, y: usize| {
@@ -102,7 +97,7 @@ fn load(name: &'static str, w: usize, h: usize) -> Pair {
         },
         _ => {
             eprintln!(
-                "note: real frames not found in {} (run bench/prepare-motion-frames.sh); using GENERATED content for {name}",
+                "note: real frames not found in {} (run tools/bench/prepare-motion-frames.sh); using GENERATED content for {name}",
                 dir.display()
             );
             let (reference, current) = generated(w, h);

@@ -118,6 +118,21 @@
 //! (`asp-encode --serve`: always for `testsrc`, `--stamp` for other inputs)
 //! the loop also burns it into the picture ([`stamp`]), so latency can be
 //! measured on the rendered canvas.
+//!
+//! # Modules
+//!
+//! * [`config`]: every knob of the server, with its default.
+//! * [`live`]: the live loop (source, pacing, stamp, encode session,
+//!   publish) and the viewers' feedback to the encoder.
+//! * [`hub`]: the fan-out to many viewers, each with its bounded queue.
+//! * [`sync`]: S-packets both ways, what viewers may say and what the
+//!   server tells them.
+//! * [`http`]: the WebSocket endpoint, `/asp/session`, stats and static
+//!   files with the isolation headers.
+//! * [`server`]: binding the sockets and running HTTP and WebTransport.
+//! * [`stamp`]: the timestamp burnt into the picture.
+//! * `ws` and `wt` (private): one WebSocket viewer; the WebTransport
+//!   endpoint and its viewers.
 
 pub mod config;
 pub mod http;

@@ -705,13 +705,8 @@ mod tests {
     use alloc::vec::Vec;
 
     fn headers(n: usize) -> Vec<MbHeader> {
-        let mut state = 99u64;
-        let mut next = move |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut rng = asp_testkit::Rng::new(99);
+        let mut next = move |m: u64| rng.below(m);
         let mut qp = 30i32;
         (0..n)
             .map(|_| {

@@ -691,13 +691,8 @@ mod tests {
     #[test]
     fn dequantise_quantise_error_is_within_half_a_step_plus_dead_zone() {
         let q = &Quantiser::FLAT;
-        let mut seed = 0x1234_5678_9abc_def0_u64;
-        let mut random = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = asp_testkit::Rng::new(0x1234_5678_9abc_def0);
+        let mut random = move || rng.next_u64();
         for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER, RoundingOffset::from_q15(0)] {
             let o = i128::from(rounding.q15());
             for qp in 0..=QP_MAX {
@@ -747,13 +742,8 @@ mod tests {
     fn dequantisation_matches_the_i64_formula() {
         // Largest weights, so the largest level scales.
         let heavy = Quantiser::with_weights(&[255; 16], &[255; 64]).unwrap();
-        let mut seed = 0x0123_4567_89ab_cdef_u64;
-        let mut random = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = asp_testkit::Rng::new(0x0123_4567_89ab_cdef);
+        let mut random = move || rng.next_u64();
         let special = [0, 1, -1, 2, -2, 100, -100, LEVEL_MAX, -LEVEL_MAX, LEVEL_MAX + 1, i32::MAX, i32::MIN, 4095, -4096];
         for q in [&Quantiser::FLAT, &heavy] {
             for qp in 0..=QP_MAX {
@@ -882,7 +872,7 @@ mod tests {
     #[test]
     fn the_32_bit_quantiser_path_equals_the_64_bit_one() {
         let q = Quantiser::FLAT;
-        let mut state = 0x9E37_79B9u32;
+        let mut rng = asp_testkit::Rng::new(0x9E37_79B9);
         for qp in 0..=QP_MAX {
             let qp = Qp::new(qp).unwrap();
             for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER] {
@@ -890,12 +880,7 @@ mod tests {
                     // Ordinary residual (the 32-bit path) up to the largest
                     // coefficients (the 64-bit one), and the edge between.
                     let range = [1i64 << 8, 1 << 12, 1 << 15, 1 << 17][n % 4];
-                    let coeffs: [i32; 64] = core::array::from_fn(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 17;
-                        state ^= state << 5;
-                        (i64::from(state) % (2 * range) - range + 1) as i32
-                    });
+                    let coeffs: [i32; 64] = core::array::from_fn(|_| rng.range(1 - range, range) as i32);
                     let multipliers = &q.multiplier_8x8[qp.phase()];
                     let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
                     // Every twin this CPU runs, and the scalar code.

@@ -49,7 +49,7 @@
 //! [`scalar`] holds the reference kernels. On x86/x86_64 with SSE2 (always
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
-//! [`wasm`] holds simd128 twins. [`Kernels`] picks the twin a
+//! `wasm` holds simd128 twins. [`Kernels`] picks the twin a
 //! [`CpuFeatures`] value allows; the functions at this level use
 //! [`Kernels::detect`]. The tests run every twin on each of
 //! [`CpuFeatures::levels`] against the scalar reference, on random and

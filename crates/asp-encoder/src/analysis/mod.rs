@@ -12,7 +12,7 @@
 //! | all of the above | [`detect_roi`] | `Vec<Roi>` |
 //!
 //! An [`Image`] is a borrowed RGB24, grey or I420 buffer of any size, or
-//! a codec [`Frame`]; its constructors check the buffer length, so a bad
+//! a codec [`Frame`](asp_core::codec::frame::Frame); its constructors check the buffer length, so a bad
 //! size is an [`AnalysisError`], never a panic. Palettes are RGB (YUV input
 //! is converted with BT.709 limited range, the codec's default); detectors
 //! work on luma.

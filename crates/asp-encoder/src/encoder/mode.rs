@@ -23,9 +23,8 @@ pub(super) const INTRA_IN_INTER_BIAS_BITS: u32 = 16;
 
 /// Rate-distortion trade-off in the SATD domain: the cost of one bit in
 /// 1/16 SATD units, x264's shape, doubling every 6 QP: 1.5·2^((qp - 12) /
-/// 6). The factor 1.5 came with rate-distortion quantisation (quick RD,
-/// 4 QPs, against 1.0): bigbuckbunny -1.7 %, built-in test source -0.9 %,
-/// screen +1.6 %; 1.25 gave -1.1 / -0.2 / +0.8 %, 2.0 -1.8 / -0.4 / +3.3 %.
+/// 6). The factor 1.5 saves the most bits on film and test content with
+/// rate-distortion quantisation (BENCHMARKS.md, encoder tuning).
 pub(super) fn lambda(qp: u8) -> u32 {
     let q = i32::from(qp) - 12;
     let base = 24.0f64 * 2f64.powf(f64::from(q) / 6.0);
@@ -111,8 +110,7 @@ pub(super) fn decide_mode(
     // In delta frames an intra mode pays its flag and a bias: at equal
     // SATD an intra residual costs more bits than an inter one (and the
     // neighbours' vectors predict worse), which the estimate misses.
-    // 16 bits: screen clip -1.0 % BD-rate, bigbuckbunny +-0 (quick RD,
-    // 4 QPs; 6 bits -0.5 %, 32 and more lose on bigbuckbunny).
+    // 16 bits measured best (BENCHMARKS.md, encoder tuning).
     let intra_flag_bits = if job.kind == FrameKind::Inter { 2 + INTRA_IN_INTER_BIAS_BITS } else { 0 };
     intra_candidates(ctx, planes, predictor, intra_flag_bits, &mut best);
     if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
@@ -156,12 +154,10 @@ fn inter_candidates(
         predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
         // With rate-distortion quantisation behind it (which drops most
         // levels under a step anyway), rounding down: a macroblock whose
-        // residual has no coefficient of a whole step is a skip. Against
-        // the 1/6 dead zone: ~17 % less encode CPU (more skips, fewer
-        // motion searches) for +0.4 % / +0.1 % BD-rate on bigbuckbunny
-        // / screen (rate-distortion levels here: -10 % CPU for +1.0 % /
-        // +0.6 %). Without it (ultrafast) rounding down cost +2.8 % on
-        // bigbuckbunny for -8 % CPU: the dead zone stays.
+        // residual has no coefficient of a whole step is a skip: much less
+        // CPU for a few tenths of a percent of bits. Without it
+        // (ultrafast) rounding down costs more bits than it saves time, so
+        // the dead zone stays (BENCHMARKS.md, encoder tuning).
         let test = if job.preset.rdoq { LevelChoice::SkipTest } else { LevelChoice::DeadZone };
         let mut levels = MbLevels::default();
         if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
@@ -191,9 +187,8 @@ fn inter_candidates(
     let estimator = job.estimator;
     // The sub-pel refinement weighs the vector's bits (λ·R, x264's
     // cost); the whole-sample search does not: on screen content a rate
-    // term there (even at λ/4) kept the search off exact matches and
-    // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
-    // alone saves about 1.8 % (BENCHMARKS.md, codec).
+    // term there (even at λ/4) kept the search off exact matches, while
+    // the sub-pel term alone saves bits (BENCHMARKS.md, encoder tuning).
     let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
     if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
         let integer = motion::Mv::new(found.dx(), found.dy());
@@ -303,9 +298,9 @@ fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag
 }
 
 /// Procedural patterns: flat and gradient blocks. In delta frames only
-/// flat fills: they pay on screen content (newly exposed flat areas,
-/// 0.15 dB at QP 37), while gradient fills chosen on their SATD estimate
-/// cost bigbuckbunny 1.1 % of its bits and screen content nothing.
+/// flat fills: they pay on screen content (newly exposed flat areas),
+/// while gradient fills chosen on their SATD estimate cost film content
+/// bits (BENCHMARKS.md, encoder tuning).
 fn fill_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Predictor, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
     let job = ctx.job;
     let must_be_intra = job.kind == FrameKind::Intra || ctx.refresh_intra;
@@ -387,8 +382,8 @@ pub(super) fn split_candidate(
         return None;
     }
     // Nor where the 16x16 vector predicts the four quarters about equally
-    // well (the worst under 1.5x the best): one vector fits them all.
-    // Saves ~9 % of encode CPU on bigbuckbunny for +0.1 % BD-rate.
+    // well (the worst under 1.5x the best): one vector fits them all,
+    // and skipping the split search there saves CPU for almost no bits.
     let (best, worst) = (quarters.iter().min().copied().unwrap_or(0), quarters.iter().max().copied().unwrap_or(0));
     if 2 * worst < 3 * best.max(1) {
         return None;

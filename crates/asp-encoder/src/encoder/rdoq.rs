@@ -23,14 +23,10 @@ use asp_core::CpuFeatures;
 /// step², rate in 1/256 bit, at every QP. The encoder's own λ (`λ_ssd =
 /// 0.85·λ_satd²`, `λ_satd = 2^((qp-12)/6)`) over H.264's step squared
 /// (`0.625·2^(qp/6)`) would be 0.136 step² per bit (35 here) for both.
-/// Measured better (quick RD, 4 QPs, 1 thread, BD-rate against one λ of
-/// 57 for all, bigbuckbunny / screen): intra 35 and inter 100, -0.7 % /
-/// -14.0 % (and -15.0 % on the built-in 720p test source). Intra blocks
-/// are what later frames predict from, so they are worth more bits; an
-/// inter residual, less (x264's dead zones lean the same way). Nearby:
-/// 35/85 -1.0 % / -10.5 %, 45/100 -0.8 % / -13.1 %, 35/125 +0.1 % /
-/// -18.5 %; a single λ: 40 -5.5 % / -2.0 % against the dead zone, 57
-/// -4.9 % / -3.8 %, 70 -4.1 % / -3.5 %.
+/// Measured better: intra 35 and inter 100 (BENCHMARKS.md, encoder
+/// tuning, with the values tried nearby). Intra blocks are what later
+/// frames predict from, so they are worth more bits; an inter residual,
+/// less (x264's dead zones lean the same way).
 pub(crate) const LAMBDA_INTRA: u64 = 35;
 pub(crate) const LAMBDA_INTER: u64 = 100;
 
@@ -188,15 +184,12 @@ mod tests {
     use asp_core::codec::residual::{code_block, ResidualModels};
 
     fn random_coeffs(seed: u64, spread: i32) -> [i32; 64] {
-        let mut state = seed | 1;
+        let mut rng = asp_testkit::Rng::new(seed);
         core::array::from_fn(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
             // Energy falls with frequency, as in real residual.
             let (x, y) = (i % 8, i / 8);
             let scale = spread / (1 + (x + y) as i32);
-            (state % (2 * scale as u64 + 1)) as i32 - scale
+            rng.range(-scale, scale)
         })
     }
 

@@ -435,27 +435,22 @@ mod tests {
     use super::*;
     use asp_core::codec::predict_luma;
 
-    fn noise(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use asp_testkit::Rng;
 
     /// Every fraction, block sizes 16, 8 and odd, positions inside, at and
     /// past the edges: the same samples as the decoder's interpolation.
     #[test]
     fn predictions_equal_the_decoders() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         for (w, h) in [(70, 45), (33, 17), (16, 16), (5, 3)] {
-            let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+            let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
             let plane = PlaneRef::new(&data, w, h, w).unwrap();
             let margin = 20;
             let planes = HalfpelPlanes::new(plane, margin);
             assert_eq!(planes.luma().data()[..w], data[..w]);
             for _ in 0..2000 {
-                let size = [16, 8, 4, 7][(noise(&mut seed) % 4) as usize];
-                let mut span = |n: usize| (noise(&mut seed) % (4 * (n + 2 * margin) as u64)) as i32 - 4 * margin as i32;
+                let size = [16, 8, 4, 7][(rng.next_u64() % 4) as usize];
+                let mut span = |n: usize| (rng.next_u64() % (4 * (n + 2 * margin) as u64)) as i32 - 4 * margin as i32;
                 let (xq, yq) = (span(w), span(h));
                 let mut got = vec![0u8; size * 24];
                 let mut want = vec![0u8; size * 24];
@@ -477,15 +472,15 @@ mod tests {
     /// written-out prediction, at every fraction.
     #[test]
     fn sad_equals_sad_of_prediction() {
-        let mut seed = 0x1234_5678_9ABC_DEF1;
+        let mut rng = Rng::new(0x1234_5678_9ABC_DEF1);
         let (w, h) = (48, 40);
-        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
-        let current: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let current: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
         let planes = HalfpelPlanes::new(PlaneRef::new(&data, w, h, w).unwrap(), 8);
         for _ in 0..3000 {
-            let size = [16, 8, 4, 5][(noise(&mut seed) % 4) as usize];
-            let xq = (noise(&mut seed) % (4 * 56)) as i32 - 32;
-            let yq = (noise(&mut seed) % (4 * 48)) as i32 - 32;
+            let size = [16, 8, 4, 5][(rng.next_u64() % 4) as usize];
+            let xq = (rng.next_u64() % (4 * 56)) as i32 - 32;
+            let yq = (rng.next_u64() % (4 * 48)) as i32 - 32;
             let mut pred = vec![0u8; 16 * 16];
             let got = planes.sad(xq, yq, size, size, &current[w + 3..], w);
             if planes.predict(xq, yq, size, size, &mut pred, 16) {
@@ -503,9 +498,9 @@ mod tests {
     /// baseline) fills the same planes.
     #[test]
     fn every_isa_fills_the_same_planes() {
-        let mut seed = 0x0DDB_1A5E_5BAD_5EED;
+        let mut rng = Rng::new(0x0DDB_1A5E_5BAD_5EED);
         let (w, h) = (77, 41);
-        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
         let plane = PlaneRef::new(&data, w, h, w).unwrap();
         let mut baseline = HalfpelPlanes::new(plane, 16);
         baseline.fill_with(plane, CpuFeatures::SCALAR);

@@ -283,25 +283,14 @@ pub(crate) fn scalar_row(a: &[u8], b: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use asp_testkit::Rng;
 
     /// Every available twin equals the scalar reference on random blocks of
     /// every motion block size (and odd shapes), at unaligned offsets and
     /// strides, including extreme values (all-0 vs all-255).
     #[test]
     fn simd_twins_equal_scalar() {
-        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
         let twins: Vec<Sad> = CpuFeatures::host().levels().map(Sad::new).collect();
         assert!(twins.iter().any(|s| s.features() == CpuFeatures::SCALAR));
         #[cfg(target_arch = "x86_64")]
@@ -317,23 +306,23 @@ mod tests {
         for &w in &widths {
             for &h in &[1usize, 2, 3, 4, 7, 8, 15, 16, 31, 32, 33] {
                 for case in 0..6 {
-                    let a_stride = w + rng.below(40);
-                    let b_stride = w + rng.below(40);
-                    let a_off = rng.below(33);
-                    let b_off = rng.below(33);
+                    let a_stride = w + rng.index(40);
+                    let b_stride = w + rng.index(40);
+                    let a_off = rng.index(33);
+                    let b_off = rng.index(33);
                     let mut a = vec![0u8; a_off + a_stride * (h - 1) + w];
                     let mut b = vec![0u8; b_off + b_stride * (h - 1) + w];
                     for (i, v) in a.iter_mut().enumerate() {
                         *v = match case {
                             0 => 255,
                             1 => (i % 3) as u8 * 100,
-                            _ => rng.below(256) as u8,
+                            _ => rng.index(256) as u8,
                         };
                     }
                     for v in b.iter_mut() {
                         *v = match case {
                             0 => 0,
-                            _ => rng.below(256) as u8,
+                            _ => rng.index(256) as u8,
                         };
                     }
                     let want = {

@@ -8,27 +8,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use std::thread;
 
-/// SplitMix64: a small deterministic generator for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + self.below((hi - lo + 1) as u64) as i32
-    }
-    fn coin(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use asp_testkit::Rng;
 
 fn params() -> DeblockParams {
     DeblockParams::default()
@@ -203,8 +183,8 @@ impl TestFrame {
 fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
     // Blocky content: a per-block level plus small noise, with occasional
     // large steps, so every filter branch is reached.
-    let seed = rng.next();
-    let mut blocks_rng = Rng(rng.next());
+    let seed = rng.next_u64();
+    let mut blocks_rng = Rng::new(rng.next_u64());
     let mut bi = Vec::new();
     let qp_base = rng.range(10, 51);
     for _ in 0..(w / 8) * (h / 8) {
@@ -217,19 +197,19 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
         });
     }
     let level = move |bx: usize, by: usize| -> i32 {
-        let mut r = Rng(seed ^ ((bx as u64) << 32) ^ by as u64);
+        let mut r = Rng::new(seed ^ ((bx as u64) << 32) ^ by as u64);
         if r.coin(10) {
             r.range(0, 255)
         } else {
             128 + r.range(-12, 12)
         }
     };
-    let noise_seed = rng.next();
+    let noise_seed = rng.next_u64();
     let mut f = TestFrame::new(
         w,
         h,
         |x, y| {
-            let mut r = Rng(noise_seed ^ ((x as u64) << 20) ^ y as u64);
+            let mut r = Rng::new(noise_seed ^ ((x as u64) << 20) ^ y as u64);
             (level(x / 8, y / 8) + r.range(-3, 3)).clamp(0, 255) as u8
         },
         |_, _| BlockInfo::default(),
@@ -240,7 +220,7 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
 
 #[test]
 fn simd_matches_scalar_kernels() {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let mut changed = [0usize; 4];
     for iter in 0..20_000 {
         let stride = 8 + rng.below(24) as usize;
@@ -317,7 +297,7 @@ fn simd_matches_scalar_kernels() {
 /// 8-column half, with independent (possibly inactive) parameters.
 #[test]
 fn simd_pairs_match_scalar_kernels() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let mut changed = [0usize; 2];
     for iter in 0..20_000 {
         let stride = 16 + rng.below(24) as usize;
@@ -368,7 +348,7 @@ fn simd_pairs_match_scalar_kernels() {
 
 #[test]
 fn simd_matches_scalar_frames() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut filtered = 0;
     for (w, h) in [(16, 16), (48, 32), (64, 80), (112, 48)] {
         for _ in 0..6 {
@@ -529,7 +509,7 @@ fn small_steps_are_smoothed_large_kept() {
 #[test]
 fn only_samples_next_to_internal_edges_change() {
     // Blocky noise, all intra at QP 51: filters as much as possible.
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let mut f = random_frame(&mut rng, 48, 32);
     for b in &mut f.blocks {
         b.intra = true;
@@ -577,13 +557,13 @@ fn deblock_plane_banded(
 ) {
     let h = plane.height();
     let cuts = random_cuts(rng, h, false);
-    let seeds: Vec<u64> = (0..=cuts.len()).map(|_| rng.next()).collect();
+    let seeds: Vec<u64> = (0..=cuts.len()).map(|_| rng.next_u64()).collect();
     let bands = split_bands(plane.reborrow(), &cuts).unwrap();
     thread::scope(|s| {
         for (mut band, seed) in bands.into_iter().zip(seeds) {
             s.spawn(move || {
                 // Several calls over a random partition of the band's rows.
-                let mut r = Rng(seed);
+                let mut r = Rng::new(seed);
                 let (y0, end) = (band.y0, band.y0 + band.plane.height());
                 let mut y = y0;
                 while y < end {
@@ -613,7 +593,7 @@ fn deblock_plane_banded(
 
 #[test]
 fn banded_threads_match_serial() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     for (w, h) in [(32, 32), (64, 96), (96, 48)] {
         for cpu in CpuFeatures::host().levels() {
             for _ in 0..4 {
@@ -771,7 +751,7 @@ fn kernels_out_of_range_are_harmless() {
 /// frame; a positive offset_a brings filtering back.
 #[test]
 fn low_qp_never_filters() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     for cpu in CpuFeatures::host().levels() {
         let mut f = random_frame(&mut rng, 64, 48);
         for (i, b) in f.blocks.iter_mut().enumerate() {

@@ -7,21 +7,7 @@ use super::*;
 use alloc::vec;
 use alloc::vec::Vec;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
+use asp_testkit::Rng;
 
 fn tap(s: [i32; 6]) -> i32 {
     s[0] - 5 * s[1] + 20 * s[2] + 20 * s[3] - 5 * s[4] + s[5]
@@ -96,7 +82,7 @@ fn random_plane(rng: &mut Rng, w: usize, h: usize, stride: usize, smooth: bool) 
 
 #[test]
 fn predict_equals_naive_everywhere() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     for iter in 0..600 {
         let w = rng.range(1, 70) as usize;
         let h = rng.range(1, 70) as usize;
@@ -129,7 +115,7 @@ fn predict_equals_naive_everywhere() {
 #[test]
 fn interior_fast_path_every_fraction() {
     // A large plane so that most blocks take the direct (unclamped) path.
-    let mut rng = Rng(12345);
+    let mut rng = Rng::new(12345);
     let (w, h, stride) = (96, 80, 101);
     let data = random_plane(&mut rng, w, h, stride, false);
     let p = PlaneRef::new(&data, w, h, stride).unwrap();
@@ -155,7 +141,7 @@ fn interior_fast_path_every_fraction() {
 
 #[test]
 fn window_predict_matches_and_is_checked() {
-    let mut rng = Rng(777);
+    let mut rng = Rng::new(777);
     let (w, h) = (40, 40);
     let data = random_plane(&mut rng, w, h, w, false);
     let p = PlaneRef::packed(&data, w, h).unwrap();

@@ -12,6 +12,8 @@ use super::*;
 use crate::codec::quant::{Qp, Quantiser, RoundingOffset};
 use core::sync::atomic::{AtomicI64, Ordering};
 
+use asp_testkit::Rng;
+
 /// Largest magnitude any [`Interval`] operation produced (for the report).
 static LARGEST_INTERMEDIATE: AtomicI64 = AtomicI64::new(0);
 
@@ -226,42 +228,27 @@ fn forward_known_answers() {
     assert_eq!(w, expected);
 }
 
-/// A tiny deterministic generator for the tests.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+/// Coefficients of every kind: zero, any `i32` (wrapping), in range,
+/// extreme, realistic.
+fn coefficient(rng: &mut Rng) -> i32 {
+    let r = rng.next_u64();
+    let pick = (r >> 8) as usize;
+    match r % 6 {
+        0 => 0,
+        1 => (r >> 16) as i32,
+        2 => (pick % (2 * COEFF_MAX as usize + 1)) as i32 - COEFF_MAX,
+        3 => [i32::MIN, i32::MAX, COEFF_MAX, -COEFF_MAX, 16320, -16320][pick % 6],
+        _ => (pick % 4001) as i32 - 2000,
     }
-    fn residual(&mut self) -> i16 {
-        (self.next() % 511) as i16 - 255
-    }
+}
 
-    /// Coefficients of every kind: zero, any `i32` (wrapping), in range,
-    /// extreme, realistic.
-    fn coefficient(&mut self) -> i32 {
-        let r = self.next();
-        let pick = (r >> 8) as usize;
-        match r % 6 {
-            0 => 0,
-            1 => (r >> 16) as i32,
-            2 => (pick % (2 * COEFF_MAX as usize + 1)) as i32 - COEFF_MAX,
-            3 => [i32::MIN, i32::MAX, COEFF_MAX, -COEFF_MAX, 16320, -16320][pick % 6],
-            _ => (pick % 4001) as i32 - 2000,
-        }
-    }
-
-    /// Pixels biased towards the clipping ends.
-    fn pixel(&mut self) -> u8 {
-        let r = self.next();
-        match r % 4 {
-            0 => 0,
-            1 => 255,
-            _ => (r >> 8) as u8,
-        }
+/// Pixels biased towards the clipping ends.
+fn pixel(rng: &mut Rng) -> u8 {
+    let r = rng.next_u64();
+    match r % 4 {
+        0 => 0,
+        1 => 255,
+        _ => (r >> 8) as u8,
     }
 }
 
@@ -274,15 +261,15 @@ fn every_twin_equals_scalar() {
     assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SSE2)), "the SSE2 twins must be tested");
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SIMD128)), "the simd128 twins must be tested");
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for _ in 0..3000 {
-        let stride = 8 + (rng.next() % 17) as usize;
+        let stride = 8 + rng.index(17);
         let len = stride * 7 + 8;
-        let picture: std::vec::Vec<u8> = (0..len).map(|_| rng.pixel()).collect();
-        let prediction: std::vec::Vec<u8> = (0..len).map(|_| rng.pixel()).collect();
-        let coeffs4: [i32; 16] = core::array::from_fn(|_| rng.coefficient());
-        let coeffs8: [i32; 64] = core::array::from_fn(|_| rng.coefficient());
-        let residual: [i16; 64] = core::array::from_fn(|_| if rng.next() % 8 == 0 { rng.next() as i16 } else { rng.residual() });
+        let picture: std::vec::Vec<u8> = (0..len).map(|_| pixel(&mut rng)).collect();
+        let prediction: std::vec::Vec<u8> = (0..len).map(|_| pixel(&mut rng)).collect();
+        let coeffs4: [i32; 16] = core::array::from_fn(|_| coefficient(&mut rng));
+        let coeffs8: [i32; 64] = core::array::from_fn(|_| coefficient(&mut rng));
+        let residual: [i16; 64] = core::array::from_fn(|_| if rng.coin(12) { rng.next_u64() as i16 } else { residual(&mut rng) });
 
         let mut expected4 = picture.clone();
         scalar::inverse_add_4x4(&coeffs4, &mut expected4, stride).unwrap();
@@ -309,13 +296,18 @@ fn every_twin_equals_scalar() {
     }
 }
 
+/// A residual in -255..=255.
+fn residual(rng: &mut Rng) -> i16 {
+    rng.range(-255, 255)
+}
+
 #[test]
 fn forward_is_antisymmetric() {
-    let mut rng = XorShift(7);
+    let mut rng = Rng::new(7);
     for _ in 0..1000 {
-        let x4: [i16; 16] = core::array::from_fn(|_| rng.residual());
+        let x4: [i16; 16] = core::array::from_fn(|_| residual(&mut rng));
         assert_eq!(forward_4x4(&x4.map(|v| -v)), forward_4x4(&x4).map(|v| -v));
-        let x8: [i16; 64] = core::array::from_fn(|_| rng.residual());
+        let x8: [i16; 64] = core::array::from_fn(|_| residual(&mut rng));
         assert_eq!(forward_8x8(&x8.map(|v| -v)), forward_8x8(&x8).map(|v| -v));
     }
     // Extreme i16 inputs stay in range (debug builds would panic otherwise).
@@ -331,16 +323,16 @@ fn forward_is_antisymmetric() {
 /// over `blocks` random residual blocks at `qp`.
 fn round_trip_error(qp: Qp, blocks: usize, seed: u64) -> (i32, i32) {
     let q = &Quantiser::FLAT;
-    let mut rng = XorShift(seed);
+    let mut rng = Rng::new(seed);
     let (mut worst4, mut worst8) = (0, 0);
     for _ in 0..blocks {
-        let x4: [i16; 16] = core::array::from_fn(|_| rng.residual());
+        let x4: [i16; 16] = core::array::from_fn(|_| residual(&mut rng));
         let levels = q.quantise_4x4(&forward_4x4(&x4), qp, RoundingOffset::NEAREST);
         let back = inverse_4x4(&q.dequantise_4x4(&levels, qp));
         for i in 0..16 {
             worst4 = worst4.max((back[i] - i32::from(x4[i])).abs());
         }
-        let x8: [i16; 64] = core::array::from_fn(|_| rng.residual());
+        let x8: [i16; 64] = core::array::from_fn(|_| residual(&mut rng));
         let levels = q.quantise_8x8(&forward_8x8(&x8), qp, RoundingOffset::NEAREST);
         let back = inverse_8x8(&q.dequantise_8x8(&levels, qp));
         for i in 0..64 {
@@ -391,10 +383,10 @@ fn satd_by_definition(difference: &[i32; 16]) -> u32 {
 
 #[test]
 fn satd_matches_its_definition() {
-    let mut rng = XorShift(42);
+    let mut rng = Rng::new(42);
     for _ in 0..2000 {
-        let source: [u8; 64] = core::array::from_fn(|_| rng.next() as u8);
-        let prediction: [u8; 64] = core::array::from_fn(|_| rng.next() as u8);
+        let source: [u8; 64] = core::array::from_fn(|_| rng.byte());
+        let prediction: [u8; 64] = core::array::from_fn(|_| rng.byte());
         let mut total = 0;
         for (x0, y0) in [(0, 0), (4, 0), (0, 4), (4, 4)] {
             let difference = core::array::from_fn(|i| {

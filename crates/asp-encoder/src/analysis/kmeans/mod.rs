@@ -2,19 +2,18 @@
 //!
 //! Large pictures are clustered on a sample (`sample_size` pixels, drawn
 //! with a fixed seed, so the same picture gives the same palette): see
-//! [`sample`]. The clustering runs coarse to fine, in three stages:
+//! `sample.rs`. The clustering runs coarse to fine, in three stages:
 //!
 //! 1. On the cells of a colour histogram of the sample (4 bits per
 //!    channel: about 700 cells for a 20 000-pixel sample of a film frame;
 //!    5 bits when that leaves fewer than 60 cells per colour), each cell
 //!    at the mean of its pixels and weighted by their number: `seedings`
-//!    greedy k-means++ seedings ([`seed`]), each followed by two of Lloyd's
-//!    iterations ([`lloyd`]) (six above 8 colours); the two best (three)
+//!    greedy k-means++ seedings (`seed.rs`), each followed by two of Lloyd's
+//!    iterations (`lloyd.rs`) (six above 8 colours); the two best (three)
 //!    by then go on to convergence, and the best of those is kept. One run can settle in a local
 //!    minimum several percent worse, and a 4-bit histogram shifts the
-//!    minima a little, so many cheap restarts: with four, a run in the poor
-//!    minimum was kept for 7 of 288 sample-and-seed pairs (bigbuckbunny
-//!    frames, k = 8), with sixteen cut short like this, for none.
+//!    minima a little, so many cheap restarts (few full runs kept a poor
+//!    minimum now and then: BENCHMARKS.md, encoder and analyser tuning).
 //! 2. Lloyd's iterations on a quarter of the sample.
 //! 3. Lloyd's iterations on the whole sample, which by then converge in a
 //!    few iterations that touch few points.
@@ -22,7 +21,7 @@
 //! Iterations stop when no pixel changes cluster, when the centres move
 //! less than `tolerance` times the sample's mean channel variance (summed
 //! squared shifts: scikit-learn's criterion), or after `max_iterations`.
-//! The assignment kernels have AVX2 twins ([`kernel`]), and the whole
+//! The assignment kernels have AVX2 twins (`kernel.rs`), and the whole
 //! clustering is compiled for AVX2 as well; both are chosen at run time.
 
 mod kernel;
@@ -78,9 +77,9 @@ const COARSE_MAX_PIXELS: usize = 1 << 24;
 /// Lloyd iterations each seeding gets before the best few are chosen to
 /// go on, and how many: at k <= 8 the ranking after two iterations
 /// already sorts the runs headed for the poor minima from the others; at
-/// larger k (more, closer minima) six iterations and three survivors
-/// (k = 16 over 72 sample-seed pairs: mean inertia 436.30 against 436.88
-/// with two and two, at 2.8 against 2.3 ms).
+/// larger k (more, closer minima) six iterations and three survivors find
+/// better palettes for a little more time (BENCHMARKS.md, encoder and
+/// analyser tuning).
 const fn early_iterations_and_survivors(k: usize) -> (usize, usize) {
     if k <= 8 { (2, 2) } else { (6, 3) }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 20); fails if one
-# finds a crash. Usage: tools/fuzz.sh [SECONDS]   (make fuzz / make fuzz-smoke)
+# finds a crash. Usage: tests/fuzz/run.sh [SECONDS]   (make fuzz / make fuzz-smoke)
 # FUZZ_TARGETS="player y4m_reader" runs only those.
 #
 # Seeds come from fuzz/seeds/<target> (committed, read-only); what the fuzzer
@@ -10,9 +10,9 @@
 # Builds with debug assertions (overflow checks) under AddressSanitizer;
 # honours CARGO_TARGET_DIR.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 secs=${1:-20}
-[[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tools/fuzz.sh [SECONDS]" >&2; exit 2; }
+[[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tests/fuzz/run.sh [SECONDS]" >&2; exit 2; }
 
 failed=()
 for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode refine y4m_reader player}; do
