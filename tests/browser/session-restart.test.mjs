@@ -19,7 +19,9 @@ let pages;
 let browser;
 
 async function startServer() {
-  const child = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, '--size', '320x240', '--bitrate', '400k'],
+  // The test page is of another origin: allowed explicitly.
+  const child = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, '--size', '320x240', '--bitrate', '400k',
+    '--allow-origin', new URL(pages.url).origin],
     { cwd: root, stdio: 'ignore' });
   for (let i = 0; ; i++) {
     const session = await fetch(`${base}/asp/session`).then((r) => (r.ok ? r.json() : null)).catch(() => null);

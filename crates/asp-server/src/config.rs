@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::origin::AllowedOrigins;
+
 /// How much a viewer may lag and misbehave before it is cut off.
 #[derive(Clone, Debug)]
 pub struct ViewerLimits {
@@ -33,6 +35,10 @@ pub struct ViewerLimits {
     pub socket_send_buffer: Option<usize>,
     /// Most viewers at once; more are refused with a reason.
     pub max_viewers: usize,
+    /// Most viewers at once from one address (an IPv4 address, or an IPv6
+    /// /64, which one host usually has whole), so one client cannot take
+    /// every slot.
+    pub max_viewers_per_address: usize,
 }
 
 impl Default for ViewerLimits {
@@ -48,6 +54,45 @@ impl Default for ViewerLimits {
             max_bad_messages: 8,
             socket_send_buffer: Some(256 << 10),
             max_viewers: 4096,
+            max_viewers_per_address: 64,
+        }
+    }
+}
+
+/// What the HTTP + WebSocket listener lets a TCP connection hold, whatever
+/// it turns out to be (a page load, a viewer, an idle or hostile socket).
+/// Viewer slots are limited separately ([`ViewerLimits`]); these bound the
+/// sockets and the time spent on them before and outside a viewer session.
+#[derive(Clone, Debug)]
+pub struct TransportLimits {
+    /// Open TCP connections at once; more are closed as soon as accepted.
+    /// Clamped at start to what the open-file limit leaves room for.
+    pub max_connections: usize,
+    /// Open TCP connections at once from one address (IPv4 address, or IPv6
+    /// /64).
+    pub max_connections_per_address: usize,
+    /// A request's head (request line and headers) must arrive within this
+    /// long of the connection opening or of the previous response: a
+    /// connection that sends nothing, or a header a byte at a time
+    /// (slowloris), or keeps an idle keep-alive open, is closed.
+    pub header_read_timeout: Duration,
+    /// Largest request head, in bytes (the read buffer of a connection);
+    /// a larger one is answered 431 and closed.
+    pub max_header_bytes: usize,
+    /// An HTTP exchange in which no byte moves either way for this long is
+    /// closed (a client that stops reading a response, or a body). Viewer
+    /// sessions have their own timeouts ([`ViewerLimits::idle_timeout`]).
+    pub idle_timeout: Duration,
+}
+
+impl Default for TransportLimits {
+    fn default() -> Self {
+        TransportLimits {
+            max_connections: 8192,
+            max_connections_per_address: 256,
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 << 10,
+            idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -101,10 +146,22 @@ pub struct ServerConfig {
     /// Start the WebTransport endpoint.
     pub webtransport: bool,
     pub viewer: ViewerLimits,
+    pub transport: TransportLimits,
+    /// Pages of other origins allowed to use the stream (WebSocket,
+    /// WebTransport, `/asp/session`); the server's own pages always may.
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl ServerConfig {
     pub fn new(bind: SocketAddr) -> ServerConfig {
-        ServerConfig { bind, www_dir: None, web_dir: None, webtransport: true, viewer: ViewerLimits::default() }
+        ServerConfig {
+            bind,
+            www_dir: None,
+            web_dir: None,
+            webtransport: true,
+            viewer: ViewerLimits::default(),
+            transport: TransportLimits::default(),
+            allowed_origins: AllowedOrigins::default(),
+        }
     }
 }

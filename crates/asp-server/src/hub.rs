@@ -10,7 +10,8 @@
 //! bounded by `viewers x queue_len` references plus the keyframe run kept
 //! for late joiners (itself capped at `max_group_bytes`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -19,7 +20,7 @@ use asp_core::packet::Payload;
 use asp_core::Packet;
 use bytes::Bytes;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tracing::{info, warn};
 
 use crate::config::{StreamPolicy, ViewerLimits};
@@ -95,6 +96,7 @@ pub struct ViewerHandle {
     /// stream ended, or the viewer was too slow (see `close_reason`).
     pub queue: mpsc::Receiver<Bytes>,
     close_reason: Arc<OnceLock<String>>,
+    evicted: Arc<Notify>,
 }
 
 impl ViewerHandle {
@@ -102,18 +104,28 @@ impl ViewerHandle {
     pub fn close_reason(&self) -> Option<&str> {
         self.close_reason.get().map(String::as_str)
     }
+
+    /// Notified when the hub disconnects this viewer (too slow): the
+    /// session should close at once, even in the middle of a send the
+    /// viewer is not reading, so that its socket is freed with its slot.
+    pub fn eviction(&self) -> Arc<Notify> {
+        Arc::clone(&self.evicted)
+    }
 }
 
 /// Why a viewer was not let in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinError {
     Full { max: usize },
+    /// This address already holds `max` viewer slots.
+    AddressFull { max: usize },
 }
 
 impl std::fmt::Display for JoinError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
+            JoinError::AddressFull { max } => write!(f, "too many viewers from this address ({max})"),
         }
     }
 }
@@ -156,6 +168,9 @@ struct Slot {
     id: u64,
     tx: mpsc::Sender<Bytes>,
     close_reason: Arc<OnceLock<String>>,
+    evicted: Arc<Notify>,
+    /// The per-address key it counts against ([`crate::listen::address_key`]).
+    address: Option<IpAddr>,
     skip: Option<Skip>,
     episodes: VecDeque<Instant>,
     bitrate_report: Option<(u64, Instant)>,
@@ -174,6 +189,7 @@ struct Group {
 
 struct State {
     viewers: Vec<Slot>,
+    viewers_per_address: HashMap<IpAddr, usize>,
     group: Group,
     last_sequence: Option<u32>,
     end_notice: Option<Bytes>,
@@ -202,6 +218,7 @@ impl Hub {
         Hub {
             state: Mutex::new(State {
                 viewers: Vec::new(),
+                viewers_per_address: HashMap::new(),
                 group: Group::default(),
                 last_sequence: None,
                 end_notice: None,
@@ -258,17 +275,31 @@ impl Hub {
     /// A new viewer: its backlog and its queue, atomically with respect to
     /// publishing (nothing is missed or sent twice between the two).
     pub fn join(&self) -> Result<ViewerHandle, JoinError> {
+        self.join_from(None)
+    }
+
+    /// A new viewer connected from `address` (None: not known, not
+    /// counted per address), within `max_viewers_per_address`.
+    pub fn join_from(&self, address: Option<IpAddr>) -> Result<ViewerHandle, JoinError> {
         let mut state = self.lock();
         if state.viewers.len() >= self.limits.max_viewers {
             return Err(JoinError::Full { max: self.limits.max_viewers });
         }
+        let address = address.map(crate::listen::address_key);
+        if let Some(key) = address {
+            let held = state.viewers_per_address.get(&key).copied().unwrap_or(0);
+            if held >= self.limits.max_viewers_per_address {
+                return Err(JoinError::AddressFull { max: self.limits.max_viewers_per_address });
+            }
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, queue) = mpsc::channel(self.limits.queue_len.max(2));
         let close_reason = Arc::new(OnceLock::new());
+        let evicted = Arc::new(Notify::new());
         state.stats.joined += 1;
         if let Some(end) = &state.end_notice {
             let _ = close_reason.set("end of stream".to_string());
-            return Ok(ViewerHandle { id, backlog: vec![end.clone()], queue, close_reason });
+            return Ok(ViewerHandle { id, backlog: vec![end.clone()], queue, close_reason, evicted });
         }
         let backlog = state.group.packets.clone();
         if backlog.is_empty() && state.last_sequence.is_some() {
@@ -279,21 +310,40 @@ impl Hub {
             id,
             tx,
             close_reason: Arc::clone(&close_reason),
+            evicted: Arc::clone(&evicted),
+            address,
             skip: None,
             episodes: VecDeque::new(),
             bitrate_report: None,
             bad_messages: 0,
             fed: !backlog.is_empty(),
         });
+        if let Some(key) = address {
+            *state.viewers_per_address.entry(key).or_insert(0) += 1;
+        }
         info!(viewer = id, viewers = state.viewers.len(), backlog = backlog.len(), "viewer joined");
-        Ok(ViewerHandle { id, backlog, queue, close_reason })
+        Ok(ViewerHandle { id, backlog, queue, close_reason, evicted })
+    }
+
+    /// Takes slot `index` out, and out of its address's count.
+    fn remove_slot(state: &mut State, index: usize) -> Slot {
+        let slot = state.viewers.swap_remove(index);
+        if let Some(key) = slot.address {
+            if let Some(n) = state.viewers_per_address.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    state.viewers_per_address.remove(&key);
+                }
+            }
+        }
+        slot
     }
 
     /// The transport session of viewer `id` has ended (`why` for the log).
     pub fn leave(&self, id: u64, why: &str) {
         let mut state = self.lock();
         if let Some(i) = state.viewers.iter().position(|s| s.id == id) {
-            state.viewers.swap_remove(i);
+            Self::remove_slot(&mut state, i);
             state.stats.left += 1;
             info!(viewer = id, viewers = state.viewers.len(), why, "viewer left");
         }
@@ -323,15 +373,16 @@ impl Hub {
             {
                 Delivery::Kept => i += 1,
                 Delivery::Gone => {
-                    let slot = state.viewers.swap_remove(i);
+                    let slot = Self::remove_slot(state, i);
                     state.stats.left += 1;
                     info!(viewer = slot.id, viewers = state.viewers.len(), "viewer left");
                 }
                 Delivery::Kick(reason) => {
-                    let slot = state.viewers.swap_remove(i);
+                    let slot = Self::remove_slot(state, i);
                     state.stats.kicked += 1;
                     warn!(viewer = slot.id, viewers = state.viewers.len(), reason = %reason, "viewer disconnected");
                     let _ = slot.close_reason.set(reason);
+                    slot.evicted.notify_one();
                 }
             }
         }
@@ -556,6 +607,7 @@ impl Hub {
         state.end_notice = Some(notice.clone());
         state.stats.ended = true;
         state.group = Group::default();
+        state.viewers_per_address.clear();
         for slot in state.viewers.drain(..) {
             // A viewer whose queue is full misses the notice but still sees
             // its connection closed with the reason.

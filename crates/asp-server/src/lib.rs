@@ -111,6 +111,19 @@
 //! everybody's quality down; it gets keyframe-run granularity instead, and is
 //! cut off if it cannot keep up at all.
 //!
+//! # Limits and access
+//!
+//! Every cap is in [`config`]: [`TransportLimits`] for the TCP listener
+//! (8192 connections, 256 per address, a request head within 10 s and at
+//! most 16 KiB, HTTP exchanges idle 30 s closed; the open-file limit is
+//! raised at start and caps the connections), [`ViewerLimits`] for viewer
+//! slots (4096, 64 per address; an IPv6 address counts by its /64). A
+//! viewer cut off for slowness is closed at once, freeing its socket with
+//! its slot. Pages of other origins are refused (HTTP 403) on the
+//! WebSocket upgrade, the WebTransport session and `/asp/session`, unless
+//! allowed ([`AllowedOrigins`], `asp-encode --serve --allow-origin`); see
+//! [`origin`].
+//!
 //! # Capture timestamps
 //!
 //! Every I and D packet carries `capture_time_us` (microseconds since the
@@ -122,14 +135,16 @@
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod listen;
 pub mod live;
+pub mod origin;
 pub mod server;
 pub mod stamp;
 pub mod sync;
 mod ws;
 mod wt;
 
-pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
+pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{LiveError, LiveOptions};
 pub use server::{Server, StreamFacts};

@@ -29,6 +29,7 @@ use wtransport::endpoint::IncomingSession;
 use wtransport::error::StreamWriteError;
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
+use crate::config::AllowedOrigins;
 use crate::hub::{ClientOutcome, Hub};
 use crate::sync::{client_limits, ClientMessageError};
 
@@ -90,16 +91,17 @@ impl WtEndpoint {
         Ok(WtEndpoint { endpoint, addr, certificate_hash })
     }
 
-    /// Accepts sessions forever.
-    pub async fn serve(self, hub: Arc<Hub>) {
+    /// Accepts sessions forever, from pages `origins` allows (the server's
+    /// own pages are those of `http_port`).
+    pub async fn serve(self, hub: Arc<Hub>, origins: Arc<AllowedOrigins>, http_port: u16) {
         loop {
             let incoming = self.endpoint.accept().await;
-            tokio::spawn(accept(incoming, Arc::clone(&hub)));
+            tokio::spawn(accept(incoming, Arc::clone(&hub), Arc::clone(&origins), http_port));
         }
     }
 }
 
-async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
+async fn accept(incoming: IncomingSession, hub: Arc<Hub>, origins: Arc<AllowedOrigins>, http_port: u16) {
     let request = match incoming.await {
         Ok(request) => request,
         Err(e) => {
@@ -111,6 +113,11 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
         request.not_found().await;
         return;
     }
+    if !origins.allows(request.origin(), Some(request.authority()), http_port) {
+        info!(origin = request.origin().unwrap_or_default(), "refused a WebTransport session of another origin");
+        request.forbidden().await;
+        return;
+    }
     let connection = match request.accept().await {
         Ok(c) => c,
         Err(e) => {
@@ -118,7 +125,7 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
             return;
         }
     };
-    let viewer = match hub.join() {
+    let viewer = match hub.join_from(Some(connection.remote_address().ip())) {
         Ok(v) => v,
         Err(e) => {
             connection.close(VarInt::from_u32(1), e.to_string().as_bytes());
@@ -141,6 +148,7 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
     let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx));
     let mut stream: Option<SendStream> = None;
     let send_timeout = limits.idle_timeout;
+    let evicted = viewer.eviction();
 
     let ending = 'session: {
         let mut skipping = false;
@@ -172,7 +180,16 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
                     _ => continue,
                 }
             }
-            match write(&connection, &mut stream, &packet, send_timeout).await {
+            let written = tokio::select! {
+                written = write(&connection, &mut stream, &packet, send_timeout) => written,
+                // Evicted while a write to a viewer that does not read was
+                // under way: close now, not after the write's timeout.
+                _ = evicted.notified() => {
+                    let reason = viewer.close_reason().unwrap_or("too slow: disconnected by the server").to_string();
+                    break 'session Ending { code: 1, reason };
+                }
+            };
+            match written {
                 Ok(()) => {}
                 Err(WriteError::Stopped) => {
                     // The viewer stopped reading this keyframe run (it fell
