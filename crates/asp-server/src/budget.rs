@@ -4,6 +4,9 @@
 
 use std::time::Instant;
 
+/// The close reason of a viewer disconnected for flooding.
+pub const TOO_MANY_MESSAGES: &str = "protocol error: too many messages";
+
 /// What to do with one message from the viewer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {

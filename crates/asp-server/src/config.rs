@@ -29,6 +29,12 @@ pub struct ViewerLimits {
     pub max_client_message: usize,
     /// Unparsable client messages tolerated before the viewer is disconnected.
     pub max_bad_messages: u32,
+    /// Messages (WebSocket messages, WebTransport datagrams, S-packets on a
+    /// stream) a viewer may send per second on average, and at once. More
+    /// are dropped unread; a viewer over by another `message_burst` is
+    /// disconnected. Players send a few a second at most.
+    pub max_messages_per_second: u32,
+    pub message_burst: u32,
     /// Kernel send buffer of each viewer's TCP socket (None: the OS default).
     /// Bounds the bytes the kernel holds for one viewer, and makes a stalled
     /// viewer show up as a full queue quickly.
@@ -52,6 +58,8 @@ impl Default for ViewerLimits {
             ping_interval: Duration::from_secs(5),
             max_client_message: 4096,
             max_bad_messages: 8,
+            max_messages_per_second: 50,
+            message_burst: 100,
             socket_send_buffer: Some(256 << 10),
             max_viewers: 4096,
             max_viewers_per_address: 64,
@@ -103,11 +111,17 @@ pub struct StreamPolicy {
     /// At most one keyframe forced by viewers per this interval; requests in
     /// between are merged into the next allowed one.
     pub keyframe_min_interval: Duration,
+    /// One viewer's keyframe requests (RequestKeyframe, Nack, a stopped
+    /// WebTransport stream) count at most once per this interval; the rest
+    /// are ignored, so one viewer cannot raise everyone's keyframe rate.
+    pub viewer_keyframe_min_interval: Duration,
     /// The keyframe-to-keyframe run kept for late joiners is capped at this
     /// many bytes; past it the run is dropped and a keyframe requested.
     pub max_group_bytes: usize,
     /// Bitrate limits for viewer feedback (bits per second). `max` is the
-    /// configured rate; viewers can only lower it, never below `min`.
+    /// configured rate; viewers can only lower it, never below `min`, and
+    /// only together: the target is the median of the healthy viewers'
+    /// rates (see the crate docs).
     pub min_bitrate: u64,
     pub max_bitrate: u64,
     /// A viewer's BitrateAdjust counts for this long after it was sent.
@@ -119,6 +133,7 @@ impl StreamPolicy {
     pub fn for_bitrate(bits_per_second: u64) -> StreamPolicy {
         StreamPolicy {
             keyframe_min_interval: Duration::from_secs(1),
+            viewer_keyframe_min_interval: Duration::from_secs(5),
             max_group_bytes: 32 << 20,
             min_bitrate: bits_per_second / 8,
             max_bitrate: bits_per_second,

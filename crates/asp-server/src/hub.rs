@@ -65,6 +65,10 @@ pub struct HubStats {
     pub skipped_frames: u64,
     pub forced_keyframes: u64,
     pub bad_messages: u64,
+    /// Client messages dropped unread: over the viewer's message budget.
+    pub throttled_messages: u64,
+    /// Keyframe requests ignored: the viewer had asked too recently.
+    pub ignored_keyframe_requests: u64,
     pub bitrate_target: u64,
     pub group_packets: usize,
     pub group_bytes: usize,
@@ -174,6 +178,8 @@ struct Slot {
     skip: Option<Skip>,
     episodes: VecDeque<Instant>,
     bitrate_report: Option<(u64, Instant)>,
+    /// When this viewer's last keyframe request counted.
+    last_keyframe_request: Option<Instant>,
     bad_messages: u32,
     /// Whether the viewer has been given a frame (its backlog or a live
     /// one): before that, a C-packet has nothing to refine.
@@ -208,6 +214,8 @@ pub struct Hub {
     limits: ViewerLimits,
     policy: StreamPolicy,
     next_id: AtomicU64,
+    /// Counted by the transports without the lock.
+    throttled_messages: AtomicU64,
 }
 
 impl Hub {
@@ -233,6 +241,7 @@ impl Hub {
             limits,
             policy,
             next_id: AtomicU64::new(1),
+            throttled_messages: AtomicU64::new(0),
         }
     }
 
@@ -252,6 +261,7 @@ impl Hub {
             group_packets: state.group.packets.len(),
             group_bytes: state.group.bytes,
             capture_to_publish_us: summarize(&state.encode_lags),
+            throttled_messages: self.throttled_messages.load(Ordering::Relaxed),
             ..state.stats.clone()
         }
     }
@@ -315,6 +325,7 @@ impl Hub {
             skip: None,
             episodes: VecDeque::new(),
             bitrate_report: None,
+            last_keyframe_request: None,
             bad_messages: 0,
             fed: !backlog.is_empty(),
         });
@@ -511,10 +522,14 @@ impl Hub {
         }
     }
 
-    /// The rate policy: the lowest bitrate reported by a healthy viewer
-    /// (not skipping, report younger than `bitrate_report_ttl`), within
-    /// `min_bitrate..=max_bitrate`; the configured rate when nobody reports.
-    /// Re-evaluated at most once a second.
+    /// The rate policy: the median of the healthy viewers' rates, within
+    /// `min_bitrate..=max_bitrate`. A healthy viewer is one not skipping;
+    /// its rate is its last report if younger than `bitrate_report_ttl`,
+    /// else the configured rate (a viewer that says nothing is doing fine).
+    /// With an even count the higher middle value is taken, so the rate
+    /// drops only when more than half of the viewers ask for less: one
+    /// viewer, or a minority, cannot degrade everyone. Re-evaluated at
+    /// most once a second.
     fn update_bitrate(&self, state: &mut State, now: Instant) {
         if self.policy.max_bitrate == 0 || state.last_bitrate_eval.is_some_and(|t| now.duration_since(t).as_secs() < 1)
         {
@@ -522,13 +537,16 @@ impl Hub {
         }
         state.last_bitrate_eval = Some(now);
         let ttl = self.policy.bitrate_report_ttl;
-        let lowest = state
+        let max = self.policy.max_bitrate;
+        let mut rates: Vec<u64> = state
             .viewers
             .iter()
             .filter(|s| s.skip.is_none())
-            .filter_map(|s| s.bitrate_report.filter(|(_, at)| now.duration_since(*at) <= ttl).map(|(b, _)| b))
-            .min();
-        let target = lowest.unwrap_or(self.policy.max_bitrate).clamp(self.policy.min_bitrate, self.policy.max_bitrate);
+            .map(|s| s.bitrate_report.filter(|(_, at)| now.duration_since(*at) <= ttl).map_or(max, |(b, _)| b))
+            .collect();
+        rates.sort_unstable();
+        let median = rates.get(rates.len() / 2).copied();
+        let target = median.unwrap_or(max).clamp(self.policy.min_bitrate, max);
         if target != state.stats.bitrate_target {
             info!(from = state.stats.bitrate_target, to = target, "bitrate target changed by viewer feedback");
             state.stats.bitrate_target = target;
@@ -539,10 +557,31 @@ impl Hub {
     /// Viewer `id` needs a keyframe (its transport lost the current run);
     /// rate-limited like a RequestKeyframe S-packet.
     pub fn request_keyframe_for(&self, id: u64) {
-        let mut state = self.lock();
-        if state.viewers.iter().any(|s| s.id == id) {
-            self.request_keyframe(&mut state, Instant::now());
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        if let Some(i) = state.viewers.iter().position(|s| s.id == id) {
+            self.viewer_requests_keyframe(state, i, Instant::now());
         }
+    }
+
+    /// A keyframe request of the viewer in slot `slot_index`: it counts
+    /// once per `viewer_keyframe_min_interval`, then as any request does
+    /// (at most one forced keyframe per `keyframe_min_interval`).
+    fn viewer_requests_keyframe(&self, state: &mut State, slot_index: usize, now: Instant) {
+        let slot = &mut state.viewers[slot_index];
+        let interval = self.policy.viewer_keyframe_min_interval;
+        if slot.last_keyframe_request.is_some_and(|t| now.duration_since(t) < interval) {
+            state.stats.ignored_keyframe_requests += 1;
+            return;
+        }
+        slot.last_keyframe_request = Some(now);
+        self.request_keyframe(state, now);
+    }
+
+    /// A client message dropped unread by its transport (over the
+    /// viewer's message budget), for the stats.
+    pub fn count_throttled_message(&self) {
+        self.throttled_messages.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One message from viewer `id`: one or more S-packets.
@@ -563,7 +602,7 @@ impl Hub {
         let mut replies = Vec::new();
         for request in requests {
             match request {
-                ViewerRequest::Keyframe => self.request_keyframe(state, now),
+                ViewerRequest::Keyframe => self.viewer_requests_keyframe(state, slot_index, now),
                 ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
                 ViewerRequest::Ping { sequence, timestamp_us } => {
                     replies.push(state.notices.pong(last_sequence, sequence, timestamp_us));
@@ -643,44 +682,74 @@ mod tests {
     }
 
     #[test]
-    fn the_bitrate_follows_the_lowest_healthy_viewer_within_limits() {
+    fn the_bitrate_follows_the_median_healthy_viewer_within_limits() {
         let hub = Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(2_000_000));
         let (a, b) = (hub.join().unwrap(), hub.join().unwrap());
         assert_eq!(hub.control().bitrate(), 2_000_000, "nobody reported: the configured rate");
         hub.client_message(a.id, &s_packet(SyncCommand::BitrateAdjust, 1200));
         hub.client_message(b.id, &s_packet(SyncCommand::BitrateAdjust, 800));
         frame(&hub, 0, true);
-        assert_eq!(hub.control().bitrate(), 800_000);
-        // A report below the floor (1/8 of the configured rate) is clamped.
-        let c = hub.join().unwrap();
-        hub.client_message(c.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        assert_eq!(hub.control().bitrate(), 1_200_000, "of two, the higher middle value");
+        // Two viewers asking for almost nothing are a minority of four.
+        let low: Vec<ViewerHandle> = (0..2).map(|_| hub.join().unwrap()).collect();
+        for viewer in &low {
+            hub.client_message(viewer.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        }
         std::thread::sleep(Duration::from_millis(1100));
         frame(&hub, 1, false);
-        assert_eq!(hub.control().bitrate(), 250_000);
-        // The low reporter leaves: the next lowest healthy viewer rules.
-        hub.leave(c.id, "test");
+        assert_eq!(hub.control().bitrate(), 800_000);
+        // A third makes them the majority; the floor (1/8 of the configured
+        // rate) still holds.
+        let third = hub.join().unwrap();
+        hub.client_message(third.id, &s_packet(SyncCommand::BitrateAdjust, 10));
         std::thread::sleep(Duration::from_millis(1100));
         frame(&hub, 2, false);
-        assert_eq!(hub.control().bitrate(), 800_000);
+        assert_eq!(hub.control().bitrate(), 250_000);
+        // They leave: the healthy viewers' rate again.
+        for viewer in low.iter().chain([&third]) {
+            hub.leave(viewer.id, "test");
+        }
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 3, false);
+        assert_eq!(hub.control().bitrate(), 1_200_000);
+    }
+
+    #[test]
+    fn a_viewer_that_says_nothing_counts_as_doing_fine() {
+        let hub = Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(2_000_000));
+        let (quiet, low) = (hub.join().unwrap(), hub.join().unwrap());
+        hub.client_message(low.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        frame(&hub, 0, true);
+        assert_eq!(hub.control().bitrate(), 2_000_000, "one report does not pin the rate");
+        hub.leave(quiet.id, "test");
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 1, false);
+        assert_eq!(hub.control().bitrate(), 250_000, "the only viewer is heard");
     }
 
     #[test]
     fn keyframe_requests_are_rate_limited_and_merged() {
         let hub = Hub::new(ViewerLimits::default(), StreamPolicy::default());
-        let viewer = hub.join().unwrap();
+        let (viewer, other) = (hub.join().unwrap(), hub.join().unwrap());
         frame(&hub, 0, true);
         let control = hub.control();
         for _ in 0..50 {
             hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
         }
         assert!(control.take_keyframe_request(), "the first request goes through");
+        assert_eq!(hub.stats().ignored_keyframe_requests, 49, "the viewer's own budget ignores the rest");
+        hub.client_message(other.id, &s_packet(SyncCommand::RequestKeyframe, 0));
         frame(&hub, 1, false);
-        assert!(!control.take_keyframe_request(), "49 more within a second do not");
+        assert!(!control.take_keyframe_request(), "another viewer's request within the second waits");
         assert_eq!(hub.stats().forced_keyframes, 1);
         std::thread::sleep(Duration::from_millis(1050));
         frame(&hub, 2, false);
         assert!(control.take_keyframe_request(), "the pending request fires once the interval has passed");
         assert_eq!(hub.stats().forced_keyframes, 2);
+        std::thread::sleep(Duration::from_millis(1050));
+        hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        frame(&hub, 3, false);
+        assert!(!control.take_keyframe_request(), "the first viewer's next request counts only after its interval");
     }
 
     #[test]

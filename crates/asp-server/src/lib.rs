@@ -49,10 +49,14 @@
 //! over 4 KiB, text messages, non-S packets and damaged packets are refused;
 //! eight refusals close the connection (WebSocket close 1008, reason
 //! "protocol error"); a message over 4 KiB closes it at once (1009).
+//! A viewer may send 50 messages a second on average, 100 at once (a
+//! WebSocket message, a datagram, or an S-packet on a stream counts one);
+//! more are dropped unread, and a viewer another 100 over is closed
+//! (1008, "protocol error: too many messages").
 //!
 //! | command | direction | what happens |
 //! |---|---|---|
-//! | `RequestKeyframe` | viewer → server | a keyframe soon; viewer-forced keyframes are at most one per second for the whole stream (requests in between merge) |
+//! | `RequestKeyframe` | viewer → server | a keyframe soon; viewer-forced keyframes are at most one per second for the whole stream (requests in between merge), and a viewer's requests count at most once per 5 s (the rest are ignored) |
 //! | `Nack` (`sequences`) | viewer → server | treated as `RequestKeyframe` (no retransmission: the next keyframe repairs) |
 //! | `Ping` (`sequence`, `timestamp_us`) | viewer → server | answered at once by `Pong` echoing both |
 //! | `BitrateAdjust` (`bitrate_kbps`) | viewer → server | the viewer can sustain this rate; see the rate policy below |
@@ -104,12 +108,15 @@
 //!
 //! # Rate policy
 //!
-//! With `--bitrate R`: the encoder's target is the lowest rate reported by a
-//! healthy viewer (not currently skipping, report younger than 10 s),
-//! clamped to `R/8 ..= R`; `R` when nobody reports. Evaluated at most once a
-//! second. Skipping viewers are excluded so that one bad link cannot drag
-//! everybody's quality down; it gets keyframe-run granularity instead, and is
-//! cut off if it cannot keep up at all.
+//! With `--bitrate R`: the encoder's target is the median of the healthy
+//! viewers' rates (viewers not currently skipping; a viewer's rate is its
+//! last report if younger than 10 s, else `R`: one that says nothing is
+//! doing fine; of an even count, the higher middle value), clamped to
+//! `R/8 ..= R`. Evaluated at most once a second. So the rate drops only
+//! when most viewers ask for less: one viewer, or a minority, cannot drag
+//! everybody's quality down. A viewer whose link cannot carry the stream
+//! falls behind instead: it skips to keyframes (keyframe-run granularity),
+//! is excluded while skipping, and is cut off if it cannot keep up at all.
 //!
 //! # Limits and access
 //!
@@ -132,6 +139,7 @@
 //! the loop also burns it into the picture ([`stamp`]), so latency can be
 //! measured on the rendered canvas.
 
+mod budget;
 pub mod config;
 pub mod http;
 pub mod hub;

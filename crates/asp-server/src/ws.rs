@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio::time::{timeout, MissedTickBehavior};
 
 
+use crate::budget::{MessageBudget, Verdict, TOO_MANY_MESSAGES};
 use crate::hub::{ClientOutcome, Hub, ViewerHandle};
 
 /// Why a session ended: a close code and a reason for the viewer.
@@ -46,7 +47,8 @@ pub async fn session(socket: WebSocket, hub: Arc<Hub>, mut viewer: ViewerHandle)
     let limits = hub.limits().clone();
     let (mut sink, stream) = socket.split();
     let (reply_tx, mut replies) = mpsc::channel::<Message>(16);
-    let mut reader = tokio::spawn(read_loop(stream, Arc::clone(&hub), id, reply_tx, limits.idle_timeout));
+    let budget = MessageBudget::new(limits.max_messages_per_second, limits.message_burst);
+    let mut reader = tokio::spawn(read_loop(stream, Arc::clone(&hub), id, reply_tx, limits.idle_timeout, budget));
     let send_timeout = limits.idle_timeout;
     let evicted = viewer.eviction();
 
@@ -121,6 +123,7 @@ async fn read_loop(
     id: u64,
     replies: mpsc::Sender<Message>,
     idle_timeout: Duration,
+    mut budget: MessageBudget,
 ) -> Ending {
     loop {
         let message = match timeout(idle_timeout, stream.next()).await {
@@ -141,6 +144,14 @@ async fn read_loop(
             Message::Ping(_) | Message::Pong(_) => continue,
             Message::Close(_) => return Ending::new(close_code::NORMAL, "the viewer closed the connection"),
         };
+        match budget.charge(std::time::Instant::now()) {
+            Verdict::Handle => {}
+            Verdict::Drop => {
+                hub.count_throttled_message();
+                continue;
+            }
+            Verdict::Disconnect => return Ending::new(close_code::POLICY, TOO_MANY_MESSAGES),
+        }
         match hub.client_message(id, &bytes) {
             ClientOutcome::Replies(list) => {
                 for reply in list {

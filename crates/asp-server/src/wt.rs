@@ -30,6 +30,7 @@ use wtransport::error::StreamWriteError;
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
 use crate::config::AllowedOrigins;
+use crate::budget::{MessageBudget, Verdict, TOO_MANY_MESSAGES};
 use crate::hub::{ClientOutcome, Hub};
 use crate::sync::{client_limits, ClientMessageError};
 
@@ -145,7 +146,8 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
     let id = viewer.id;
     let limits = hub.limits().clone();
     let (reply_tx, mut replies) = mpsc::channel::<Bytes>(16);
-    let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx));
+    let budget = SharedBudget::new(MessageBudget::new(limits.max_messages_per_second, limits.message_burst));
+    let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx, budget));
     let mut stream: Option<SendStream> = None;
     let send_timeout = limits.idle_timeout;
     let evicted = viewer.eviction();
@@ -280,7 +282,37 @@ fn answer(outcome: ClientOutcome, id: u64, replies: &mpsc::Sender<Bytes>) -> Opt
 }
 
 /// Accepts the viewer's streams and datagrams and reads S-packets from them.
-async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc::Sender<Bytes>) -> Ending {
+/// One viewer's message budget, shared by its datagrams and its streams.
+#[derive(Clone)]
+struct SharedBudget(Arc<std::sync::Mutex<MessageBudget>>);
+
+impl SharedBudget {
+    fn new(budget: MessageBudget) -> SharedBudget {
+        SharedBudget(Arc::new(std::sync::Mutex::new(budget)))
+    }
+
+    /// Charges one message: `Ok(true)` handle it, `Ok(false)` drop it,
+    /// `Err` the viewer must go.
+    fn charge(&self, hub: &Hub) -> Result<bool, Ending> {
+        let verdict = self.0.lock().unwrap_or_else(|p| p.into_inner()).charge(std::time::Instant::now());
+        match verdict {
+            Verdict::Handle => Ok(true),
+            Verdict::Drop => {
+                hub.count_throttled_message();
+                Ok(false)
+            }
+            Verdict::Disconnect => Err(Ending { code: 1, reason: TOO_MANY_MESSAGES.to_string() }),
+        }
+    }
+}
+
+async fn read_loop(
+    connection: Connection,
+    hub: Arc<Hub>,
+    id: u64,
+    replies: mpsc::Sender<Bytes>,
+    budget: SharedBudget,
+) -> Ending {
     let (end_tx, mut end_rx) = mpsc::channel::<Ending>(1);
     loop {
         tokio::select! {
@@ -291,6 +323,11 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
             }
             datagram = connection.receive_datagram() => match datagram {
                 Ok(datagram) => {
+                    match budget.charge(&hub) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(end) => return end,
+                    }
                     // One datagram: one or more whole S-packets.
                     if let Some(end) = answer(hub.client_message(id, &datagram), id, &replies) {
                         return end;
@@ -303,7 +340,7 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
             },
             accepted = connection.accept_uni() => match accepted {
                 Ok(recv) => {
-                    tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone()));
+                    tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone(), budget.clone()));
                 }
                 Err(wtransport::error::ConnectionError::TimedOut) => {
                     return Ending { code: 1, reason: "timeout: nothing heard from the viewer".into() };
@@ -325,6 +362,7 @@ async fn read_stream(
     id: u64,
     replies: mpsc::Sender<Bytes>,
     end: mpsc::Sender<Ending>,
+    budget: SharedBudget,
 ) {
     let limits = hub.limits().clone();
     let mut reader = PacketReader::with_limits(client_limits(limits.max_client_message));
@@ -342,7 +380,14 @@ async fn read_stream(
             // Skipped spans are counted below, as junk bytes.
             if let ReadEvent::Packet { packet, .. } = event {
                 valid += packet.as_bytes().len() as u64;
-                outcomes.push(hub.client_message(id, packet.as_bytes()));
+                match budget.charge(&hub) {
+                    Ok(true) => outcomes.push(hub.client_message(id, packet.as_bytes())),
+                    Ok(false) => {}
+                    Err(ending) => {
+                        let _ = end.send(ending).await;
+                        return;
+                    }
+                }
             }
         }
         let junk = received.saturating_sub(valid + reader.buffered() as u64);
