@@ -91,6 +91,49 @@ pub struct TransportLimits {
     /// closed (a client that stops reading a response, or a body). Viewer
     /// sessions have their own timeouts ([`ViewerLimits::idle_timeout`]).
     pub idle_timeout: Duration,
+    pub webtransport: WebTransportLimits,
+}
+
+/// What a WebTransport (QUIC) connection may hold. A viewer gets one
+/// unidirectional stream per keyframe run from the server, and sends only
+/// tiny S-packets (on a unidirectional stream or in datagrams), so the
+/// windows it may fill on the server are small; the connection caps of
+/// [`TransportLimits`] count QUIC connections separately from TCP ones.
+#[derive(Clone, Debug)]
+pub struct WebTransportLimits {
+    /// The QUIC handshake and the HTTP/3 session request must be done within
+    /// this long of the first packet; a connection that never asks for a
+    /// session is dropped.
+    pub session_request_timeout: Duration,
+    /// Bidirectional streams a client may have open at once (HTTP/3 uses
+    /// one for the session request; viewers need no others).
+    pub max_bidi_streams: u32,
+    /// Unidirectional streams a client may have open at once (HTTP/3's
+    /// three control streams, and the viewer's S-packet streams).
+    pub max_uni_streams: u32,
+    /// Bytes the server buffers for one client stream, and for the whole
+    /// connection, before the client must wait.
+    pub stream_receive_window: u32,
+    pub connection_receive_window: u32,
+    /// Bytes of datagrams the server buffers from one client.
+    pub datagram_receive_buffer: usize,
+    /// Bytes sent and not yet acknowledged, at most, per connection: a
+    /// client that stops acknowledging holds no more than this.
+    pub send_window: u64,
+}
+
+impl Default for WebTransportLimits {
+    fn default() -> Self {
+        WebTransportLimits {
+            session_request_timeout: Duration::from_secs(5),
+            max_bidi_streams: 4,
+            max_uni_streams: 16,
+            stream_receive_window: 64 << 10,
+            connection_receive_window: 256 << 10,
+            datagram_receive_buffer: 64 << 10,
+            send_window: 4 << 20,
+        }
+    }
 }
 
 impl Default for TransportLimits {
@@ -101,6 +144,7 @@ impl Default for TransportLimits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 16 << 10,
             idle_timeout: Duration::from_secs(30),
+            webtransport: WebTransportLimits::default(),
         }
     }
 }

@@ -126,7 +126,11 @@
 //! raised at start and caps the connections), [`ViewerLimits`] for viewer
 //! slots (4096, 64 per address; an IPv6 address counts by its /64). A
 //! viewer cut off for slowness is closed at once, freeing its socket with
-//! its slot. Pages of other origins are refused (HTTP 403) on the
+//! its slot. WebTransport runs a QUIC transport sized for one viewer
+//! ([`WebTransportLimits`]: 4 bidirectional and 16 unidirectional client
+//! streams, 64 KiB per stream and 256 KiB per connection received, 4 MiB
+//! sent unacknowledged, the session request within 5 s of the first
+//! packet), and QUIC connections are capped like TCP ones. Pages of other origins are refused (HTTP 403) on the
 //! WebSocket upgrade, the WebTransport session and `/asp/session`, unless
 //! allowed ([`AllowedOrigins`], `asp-encode --serve --allow-origin`); see
 //! [`origin`].
@@ -152,7 +156,7 @@ pub mod sync;
 mod ws;
 mod wt;
 
-pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits};
+pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits, WebTransportLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{LiveError, LiveOptions};
 pub use server::{Server, StreamFacts};

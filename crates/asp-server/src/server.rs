@@ -61,10 +61,11 @@ impl Server {
             }
             let idle = config.viewer.idle_timeout;
             let keep_alive = config.viewer.ping_interval;
-            let same_port = WtEndpoint::bind(http_addr, &names, idle, keep_alive);
+            let quic = &config.transport.webtransport;
+            let same_port = WtEndpoint::bind(http_addr, &names, idle, keep_alive, quic);
             let endpoint = match same_port {
                 Ok(e) => Ok(e),
-                Err(_) => WtEndpoint::bind(SocketAddr::new(http_addr.ip(), 0), &names, idle, keep_alive),
+                Err(_) => WtEndpoint::bind(SocketAddr::new(http_addr.ip(), 0), &names, idle, keep_alive, quic),
             };
             match endpoint {
                 Ok(e) => Some(e),
@@ -99,8 +100,15 @@ impl Server {
     pub async fn run(self) -> std::io::Result<()> {
         info!(http = %self.http_addr, webtransport = ?self.wt_addr, "serving");
         if let Some(wt) = self.wt {
-            let origins = Arc::new(self.config.allowed_origins.clone());
-            tokio::spawn(wt.serve(Arc::clone(&self.hub), origins, self.http_addr.port()));
+            let transport = &self.config.transport;
+            let admission = crate::wt::Admission {
+                origins: Arc::new(self.config.allowed_origins.clone()),
+                http_port: self.http_addr.port(),
+                // QUIC connections are counted apart from TCP ones, with the same caps.
+                connections: Connections::new(transport.max_connections, transport.max_connections_per_address),
+                session_request_timeout: transport.webtransport.session_request_timeout,
+            };
+            tokio::spawn(wt.serve(Arc::clone(&self.hub), admission));
         }
         let send_buffer = self.config.viewer.socket_send_buffer;
         let tune = move |tcp: &tokio::net::TcpStream| {

@@ -27,9 +27,14 @@ use tokio::time::timeout;
 use tracing::{info, warn};
 use wtransport::endpoint::IncomingSession;
 use wtransport::error::StreamWriteError;
+use std::future::IntoFuture;
+
+use wtransport::config::QuicTransportConfig;
+use wtransport::quinn::VarInt as QuicVarInt;
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
-use crate::config::AllowedOrigins;
+use crate::config::{AllowedOrigins, WebTransportLimits};
+use crate::listen::{ConnectionGuard, Connections};
 use crate::budget::{MessageBudget, Verdict, TOO_MANY_MESSAGES};
 use crate::hub::{ClientOutcome, Hub};
 use crate::sync::{client_limits, ClientMessageError};
@@ -72,7 +77,15 @@ impl std::error::Error for WtError {}
 impl WtEndpoint {
     /// Binds UDP `addr` with a fresh certificate for `names` (host names and
     /// IP addresses the page will use).
-    pub fn bind(addr: SocketAddr, names: &[String], idle: Duration, keep_alive: Duration) -> Result<WtEndpoint, WtError> {
+    /// The QUIC transport is sized by `limits`; `idle` and `keep_alive` are
+    /// the viewer's.
+    pub fn bind(
+        addr: SocketAddr,
+        names: &[String],
+        idle: Duration,
+        keep_alive: Duration,
+        limits: &WebTransportLimits,
+    ) -> Result<WtEndpoint, WtError> {
         let identity = Identity::self_signed_builder()
             .subject_alt_names(names)
             .from_now_utc()
@@ -80,9 +93,17 @@ impl WtEndpoint {
             .build()
             .map_err(|e| WtError::Certificate(e.to_string()))?;
         let certificate_hash = *identity.certificate_chain().as_slice()[0].hash().as_ref();
+        let mut transport = QuicTransportConfig::default();
+        transport
+            .max_concurrent_bidi_streams(QuicVarInt::from_u32(limits.max_bidi_streams))
+            .max_concurrent_uni_streams(QuicVarInt::from_u32(limits.max_uni_streams))
+            .stream_receive_window(QuicVarInt::from_u32(limits.stream_receive_window))
+            .receive_window(QuicVarInt::from_u32(limits.connection_receive_window))
+            .datagram_receive_buffer_size(Some(limits.datagram_receive_buffer))
+            .send_window(limits.send_window);
         let config = ServerConfig::builder()
             .with_bind_address(addr)
-            .with_identity(identity)
+            .with_custom_transport(identity, transport)
             .keep_alive_interval(Some(keep_alive))
             .max_idle_timeout(Some(idle))
             .map_err(|e| WtError::Config(e.to_string()))?
@@ -92,21 +113,44 @@ impl WtEndpoint {
         Ok(WtEndpoint { endpoint, addr, certificate_hash })
     }
 
-    /// Accepts sessions forever, from pages `origins` allows (the server's
-    /// own pages are those of `http_port`).
-    pub async fn serve(self, hub: Arc<Hub>, origins: Arc<AllowedOrigins>, http_port: u16) {
+    /// Accepts sessions forever, as `admission` allows.
+    pub async fn serve(self, hub: Arc<Hub>, admission: Admission) {
+        let admission = Arc::new(admission);
         loop {
             let incoming = self.endpoint.accept().await;
-            tokio::spawn(accept(incoming, Arc::clone(&hub), Arc::clone(&origins), http_port));
+            // Counted before the handshake: a flood of connection attempts
+            // from one address costs no more than its cap.
+            let Some(place) = admission.connections.admit(incoming.remote_address().ip()) else {
+                incoming.refuse();
+                continue;
+            };
+            tokio::spawn(accept(incoming, Arc::clone(&hub), Arc::clone(&admission), place));
         }
     }
 }
 
-async fn accept(incoming: IncomingSession, hub: Arc<Hub>, origins: Arc<AllowedOrigins>, http_port: u16) {
-    let request = match incoming.await {
-        Ok(request) => request,
-        Err(e) => {
+/// Who may open a WebTransport session, and how fast.
+pub struct Admission {
+    /// Pages allowed besides the server's own (those of `http_port`).
+    pub origins: Arc<AllowedOrigins>,
+    pub http_port: u16,
+    /// Open QUIC connections, capped in total and per address.
+    pub connections: Arc<Connections>,
+    /// The handshake and the session request must be done within this.
+    pub session_request_timeout: Duration,
+}
+
+async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admission>, _place: ConnectionGuard) {
+    let (origins, http_port) = (&admission.origins, admission.http_port);
+    let request = match timeout(admission.session_request_timeout, incoming.into_future()).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(e)) => {
             info!(error = %e, "WebTransport handshake failed");
+            return;
+        }
+        Err(_) => {
+            // Dropping the connection closes it.
+            info!("WebTransport connection without a session request in time; dropped");
             return;
         }
     };
