@@ -64,12 +64,13 @@ struct AppState {
 }
 
 impl AppState {
-    /// Whether the page that sent these headers may use the stream.
-    fn allows(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The refusal (403) if the page that sent these headers may not use
+    /// the stream.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null"));
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         if self.origins.allows(origin, host, self.http_port) {
-            return Ok(());
+            return None;
         }
         let origin = origin.unwrap_or_default();
         tracing::info!(origin, "refused a page of another origin");
@@ -77,14 +78,14 @@ impl AppState {
             "pages of origin {} may not use this stream (asp-encode --serve --allow-origin ORIGIN allows one)\n",
             crate::sync::truncate(origin, 200)
         );
-        Err((StatusCode::FORBIDDEN, reason).into_response())
+        Some((StatusCode::FORBIDDEN, reason).into_response())
     }
 }
 
 /// `GET /asp/session`: for the server's own pages and allowed origins
 /// (CORS: the allowed origin is echoed, `*` only with `--allow-origin *`).
 async fn session_description(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refusal) = state.allows(&headers) {
+    if let Some(refusal) = state.refusal(&headers) {
         return refusal;
     }
     let mut response = Json((*state.session).clone()).into_response();
@@ -159,7 +160,7 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(refusal) = state.allows(&headers) {
+    if let Some(refusal) = state.refusal(&headers) {
         return refusal;
     }
     let limits = state.hub.limits();
