@@ -216,6 +216,8 @@ pub struct Hub {
     next_id: AtomicU64,
     /// Counted by the transports without the lock.
     throttled_messages: AtomicU64,
+    /// `state.last_sequence`, mirrored for the answers that take no lock.
+    latest_sequence: AtomicU64,
 }
 
 impl Hub {
@@ -242,6 +244,7 @@ impl Hub {
             policy,
             next_id: AtomicU64::new(1),
             throttled_messages: AtomicU64::new(0),
+            latest_sequence: AtomicU64::new(0),
         }
     }
 
@@ -366,6 +369,7 @@ impl Hub {
         let mut guard = self.lock();
         let state = &mut *guard;
         state.last_sequence = Some(sequence);
+        self.latest_sequence.store(u64::from(sequence), Ordering::Release);
         state.stats.frames += 1;
         state.stats.bytes += packet.len() as u64;
         state.stats.last_sequence = Some(sequence);
@@ -584,33 +588,54 @@ impl Hub {
         self.throttled_messages.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// One message from viewer `id`: one or more S-packets.
+    /// One message from viewer `id`: one or more S-packets. Pings (the
+    /// common message) and the commands that need no action are answered
+    /// without the fan-out lock; only a message with a keyframe request or
+    /// a bitrate report, or a bad one, takes it.
     pub fn client_message(&self, id: u64, bytes: &[u8]) -> ClientOutcome {
         let limits = client_limits(self.limits.max_client_message);
-        let parsed = parse_client_message(bytes, &limits);
-        let now = Instant::now();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let Some(slot_index) = state.viewers.iter().position(|s| s.id == id) else {
-            return ClientOutcome::Replies(Vec::new());
-        };
-        let requests = match parsed {
+        let requests = match parse_client_message(bytes, &limits) {
             Ok(requests) => requests,
-            Err(error) => return self.count_bad_message(state, slot_index, error),
+            Err(error) => {
+                let mut guard = self.lock();
+                let state = &mut *guard;
+                return match state.viewers.iter().position(|s| s.id == id) {
+                    Some(slot_index) => self.count_bad_message(state, slot_index, error),
+                    None => ClientOutcome::Replies(Vec::new()),
+                };
+            }
         };
-        let last_sequence = state.last_sequence.unwrap_or(0);
+        let now = Instant::now();
         let mut replies = Vec::new();
-        for request in requests {
-            match request {
-                ViewerRequest::Keyframe => self.viewer_requests_keyframe(state, slot_index, now),
-                ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
-                ViewerRequest::Ping { sequence, timestamp_us } => {
-                    replies.push(state.notices.pong(last_sequence, sequence, timestamp_us));
+        let mut notices = Notices::default();
+        let last_sequence = self.latest_sequence();
+        for request in &requests {
+            if let ViewerRequest::Ping { sequence, timestamp_us } = *request {
+                replies.push(notices.pong(last_sequence, sequence, timestamp_us));
+            }
+        }
+        if requests.iter().any(|r| matches!(r, ViewerRequest::Keyframe | ViewerRequest::Bitrate(_))) {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            let Some(slot_index) = state.viewers.iter().position(|s| s.id == id) else {
+                return ClientOutcome::Replies(Vec::new());
+            };
+            for request in requests {
+                match request {
+                    ViewerRequest::Keyframe => self.viewer_requests_keyframe(state, slot_index, now),
+                    ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
+                    ViewerRequest::Ping { .. } | ViewerRequest::Ignored(_) => {}
                 }
-                ViewerRequest::Ignored(_) => {}
             }
         }
         ClientOutcome::Replies(replies)
+    }
+
+    /// The sequence number of the latest frame published (0 before the
+    /// first), read without the lock.
+    fn latest_sequence(&self) -> u32 {
+        // Only the low 32 bits are ever stored.
+        self.latest_sequence.load(Ordering::Acquire) as u32
     }
 
     /// A damaged or unacceptable message from viewer `id` (found by a
