@@ -26,11 +26,10 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tracing::{info, warn};
 use wtransport::endpoint::IncomingSession;
-use wtransport::error::StreamWriteError;
 use std::future::IntoFuture;
 
 use wtransport::config::QuicTransportConfig;
-use wtransport::quinn::VarInt as QuicVarInt;
+use wtransport::quinn::{VarInt as QuicVarInt, WriteError as QuicWriteError};
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
 use crate::config::{AllowedOrigins, WebTransportLimits};
@@ -275,7 +274,7 @@ enum WriteError {
 async fn write(
     connection: &Connection,
     stream: &mut Option<SendStream>,
-    packet: &[u8],
+    packet: &Bytes,
     limit: Duration,
 ) -> Result<(), WriteError> {
     let keyframe = packet.get(5) == Some(&(PacketType::I as u8));
@@ -287,9 +286,12 @@ async fn write(
             let opened = connection.open_uni().await.map_err(|e| WriteError::failed(e.to_string()))?;
             *stream = Some(opened.await.map_err(|e| WriteError::failed(e.to_string()))?);
         }
+        // The packet's shared buffer goes to QUIC as it is (a reference,
+        // not a copy per viewer); the stream's WebTransport header was
+        // written when it opened.
         match stream.as_mut() {
-            Some(s) => s.write_all(packet).await.map_err(|e| match e {
-                StreamWriteError::Stopped(_) => WriteError::Stopped,
+            Some(s) => s.quic_stream_mut().write_chunk(packet.clone()).await.map_err(|e| match e {
+                QuicWriteError::Stopped(_) => WriteError::Stopped,
                 e => WriteError::failed(e.to_string()),
             }),
             None => Ok(()),
