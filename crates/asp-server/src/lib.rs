@@ -13,7 +13,7 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}` |
+//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}`; readable cross-origin (CORS) by allowed origins only |
 //! | `GET /asp/ws` (also `/live`) | the WebSocket stream |
 //! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`; `<asp-player src="https://HOST:PORT/asp/wt#sha256=HEX">` does that from the URL) |
 //! | `GET /asp/stats` | JSON counters of the hub |
