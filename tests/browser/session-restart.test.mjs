@@ -15,7 +15,9 @@ let server;
 let pages;
 let browser;
 
-const startServer = () => startLiveServer(['--size', '320x240', '--bitrate', '400k'], { port });
+// The test page is of another origin: allowed explicitly.
+const startServer = () =>
+  startLiveServer(['--size', '320x240', '--bitrate', '400k', '--allow-origin', new URL(pages.url).origin], { port });
 
 before(async () => {
   browser = await launch({ webgpu: false });

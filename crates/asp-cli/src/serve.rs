@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
-use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
 use crate::exit::Outcome;
 use crate::interrupt::Interrupt;
@@ -29,6 +29,49 @@ pub struct ServeOptions {
     /// Where to record the served packets (`-o`), each flushed as it is
     /// published so the file is valid to its last packet at any time.
     pub record: Option<Output>,
+    pub guards: ServeGuards,
+}
+
+/// The server's caps and access control that an operator sets on the
+/// command line (the rest of `asp_server::ViewerLimits` and
+/// `TransportLimits` keep their defaults).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeGuards {
+    /// With --serve: most viewers at once (default 4096).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_viewers: Option<u32>,
+    /// With --serve: most viewers at once from one IP address (IPv6: one /64) (default 64).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_viewers_per_address: Option<u32>,
+    /// With --serve: most open HTTP/WebSocket connections (default 8192, less if the open-file limit is lower).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// With --serve: most open HTTP/WebSocket connections from one IP address (default 256).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: Option<u32>,
+    /// With --serve: let pages of this origin (e.g. https://example.com) watch the
+    /// stream and send it feedback; repeatable; `*` for any page. The server's own
+    /// pages (same host and port, by IP address or localhost) always may.
+    #[arg(long, value_name = "ORIGIN", requires = "serve")]
+    pub allow_origin: Vec<String>,
+}
+
+impl ServeGuards {
+    /// The server's configuration with these caps and origins applied.
+    pub fn apply(&self, config: &mut ServerConfig) -> Result<()> {
+        config.allowed_origins = AllowedOrigins::parse(&self.allow_origin).map_err(|e| anyhow::anyhow!("--allow-origin: {e}"))?;
+        let (viewer, transport) = (&mut config.viewer, &mut config.transport);
+        let set = |target: &mut usize, value: Option<u32>| {
+            if let Some(v) = value {
+                *target = v as usize;
+            }
+        };
+        set(&mut viewer.max_viewers, self.max_viewers);
+        set(&mut viewer.max_viewers_per_address, self.max_viewers_per_address);
+        set(&mut transport.max_connections, self.max_connections);
+        set(&mut transport.max_connections_per_address, self.max_connections_per_address);
+        Ok(())
+    }
 }
 
 /// `dir` if it exists, else `default` if that exists in the current directory.
@@ -50,8 +93,9 @@ pub fn serve(
         asp_encoder::RateMode::Bitrate { bits_per_second, .. } => bits_per_second,
         asp_encoder::RateMode::ConstantQp(_) => 0,
     };
-    let hub = Arc::new(Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(bitrate)));
     let mut server_config = ServerConfig::new(options.bind);
+    options.guards.apply(&mut server_config)?;
+    let hub = Arc::new(Hub::new(server_config.viewer.clone(), StreamPolicy::for_bitrate(bitrate)));
     server_config.www_dir = options.www;
     server_config.web_dir = options.web;
     server_config.webtransport = options.webtransport;

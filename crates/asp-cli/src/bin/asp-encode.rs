@@ -104,6 +104,8 @@ struct Args {
     /// With --serve: burn the capture time into the picture of any input (testsrc always has it).
     #[arg(long, requires = "serve")]
     stamp: bool,
+    #[command(flatten)]
+    serve_guards: asp_cli::serve::ServeGuards,
     /// Regions of interest to find in every frame, e.g. face,text,motion: their
     /// macroblocks get a finer QP in D frames (the rest a coarser one, same
     /// bitrate), and the regions go into the packets as side data.
@@ -224,6 +226,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Resul
         stamp: args.stamp || args.input == "testsrc",
         session: session_settings(args),
         record,
+        guards: args.serve_guards.clone(),
     };
     asp_cli::serve::serve(source, config, options, &interrupt)
 }
