@@ -32,6 +32,6 @@ pub use parallel::Rayon;
 pub use source::{FrameSource, SourceError, SourceRead};
 pub use session::{refinement_qp, Session, SessionError, SessionFrame, SessionSettings};
 pub use motion::{
-    estimate_motion_parallel, MotionError, MotionEstimator, MotionField, MotionVector, Mv, SearchAlgorithm,
+    estimate_motion_parallel, MotionError, MotionEstimator, MotionField, MotionVector, FullPelMv, SearchAlgorithm,
     SearchScratch, SubpelPrecision,
 };

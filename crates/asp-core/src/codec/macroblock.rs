@@ -26,22 +26,8 @@ use super::bins::{signed, unary_exp_golomb, Bins};
 use super::intra::{GradientLinear, GradientRadial, IntraMode, Pattern};
 use super::range_coder::BitModel;
 use super::residual::{code_block, ResidualError, ResidualModels};
+use super::mv::QpelMv;
 use super::tiles::Tile;
-
-/// A motion vector in quarter luma samples.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Mv {
-    pub x: i16,
-    pub y: i16,
-}
-
-impl Mv {
-    pub const ZERO: Mv = Mv { x: 0, y: 0 };
-
-    pub const fn new(x: i16, y: i16) -> Mv {
-        Mv { x, y }
-    }
-}
 
 /// Largest vector component accepted, in quarter samples (±1024 samples:
 /// far beyond any search, small enough that positions never overflow).
@@ -58,9 +44,9 @@ pub enum FrameKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MbMode {
     Skip,
-    Inter16(Mv),
+    Inter16(QpelMv),
     /// One vector per 8x8 quarter, raster order.
-    Inter8([Mv; 4]),
+    Inter8([QpelMv; 4]),
     Intra { luma: IntraMode, chroma: IntraMode },
     /// Intra prediction per 8x8 luma quarter (raster order), each predicted
     /// from the reconstruction of the quarters before it; one chroma mode.
@@ -75,11 +61,11 @@ impl MbMode {
     }
 
     /// The vector of each 8x8 quarter (zero for intra).
-    pub fn block_mvs(&self) -> [Mv; 4] {
+    pub fn block_mvs(&self) -> [QpelMv; 4] {
         match *self {
             MbMode::Inter16(mv) => [mv; 4],
             MbMode::Inter8(mvs) => mvs,
-            _ => [Mv::ZERO; 4],
+            _ => [QpelMv::ZERO; 4],
         }
     }
 }
@@ -117,7 +103,7 @@ pub struct MbInfo {
     pub qp: u8,
     pub transform_4x4: bool,
     /// Vector of each 8x8 quarter.
-    pub mvs: [Mv; 4],
+    pub mvs: [QpelMv; 4],
     /// |mvd| of each quarter, per component, for the vector contexts.
     pub mvd_abs: [[u16; 2]; 4],
     /// Intra mode of each luma quarter (spatial intra macroblocks), for
@@ -328,7 +314,7 @@ impl TileMbs {
     /// The vector of the 8x8 block at (bx, by) in 8x8 units (frame
     /// coordinates), if it is coded; `current` supplies the blocks of the
     /// macroblock being coded that precede `upto` in raster order.
-    fn block_mv(&self, bx: isize, by: isize, here: (usize, usize), current: &[Mv; 4], upto: usize) -> Option<(Mv, [u16; 2])> {
+    fn block_mv(&self, bx: isize, by: isize, here: (usize, usize), current: &[QpelMv; 4], upto: usize) -> Option<(QpelMv, [u16; 2])> {
         let (mb_x, mb_y) = (bx.div_euclid(2), by.div_euclid(2));
         let quarter = (by.rem_euclid(2) * 2 + bx.rem_euclid(2)) as usize;
         if (mb_x, mb_y) == (here.0 as isize, here.1 as isize) {
@@ -344,7 +330,7 @@ impl TileMbs {
     /// the one right of the macroblock). Unavailable neighbours count as
     /// zero vectors, except that when only the left one exists it is used
     /// as is.
-    pub fn predict_mv(&self, mb_x: usize, mb_y: usize, quarter: usize, whole: bool, current: &[Mv; 4]) -> Mv {
+    pub fn predict_mv(&self, mb_x: usize, mb_y: usize, quarter: usize, whole: bool, current: &[QpelMv; 4]) -> QpelMv {
         let bx = (mb_x * 2 + quarter % 2) as isize;
         let by = (mb_y * 2 + quarter / 2) as isize;
         let width = if whole { 2 } else { 1 };
@@ -357,9 +343,9 @@ impl TileMbs {
         match (a, b, c) {
             (Some((a, _)), None, None) => a,
             _ => {
-                let v = |n: Option<(Mv, [u16; 2])>| n.map_or(Mv::ZERO, |(mv, _)| mv);
+                let v = |n: Option<(QpelMv, [u16; 2])>| n.map_or(QpelMv::ZERO, |(mv, _)| mv);
                 let (a, b, c) = (v(a), v(b), v(c));
-                Mv { x: median(a.x, b.x, c.x), y: median(a.y, b.y, c.y) }
+                QpelMv { x: median(a.x, b.x, c.x), y: median(a.y, b.y, c.y) }
             }
         }
     }
@@ -438,9 +424,9 @@ fn code_mv<B: Bins>(
     bins: &mut B,
     models: &mut MbModels,
     contexts: [usize; 2],
-    mv: Mv,
-    pred: Mv,
-) -> Result<(Mv, [u16; 2]), SyntaxError> {
+    mv: QpelMv,
+    pred: QpelMv,
+) -> Result<(QpelMv, [u16; 2]), SyntaxError> {
     let mut out = [0i32; 2];
     let mut abs = [0u16; 2];
     for (component, (value, pred)) in [(mv.x, pred.x), (mv.y, pred.y)].into_iter().enumerate() {
@@ -459,7 +445,7 @@ fn code_mv<B: Bins>(
         out[component] = v;
         abs[component] = decoded.unsigned_abs().min(u32::from(u16::MAX)) as u16;
     }
-    Ok((Mv { x: out[0] as i16, y: out[1] as i16 }, abs))
+    Ok((QpelMv { x: out[0] as i16, y: out[1] as i16 }, abs))
 }
 
 /// Codes one macroblock header at (mb_x, mb_y) of `mbs`' tile and records
@@ -485,7 +471,7 @@ pub fn code_header<B: Bins>(
     let skip = kind == FrameKind::Inter
         && bins.bin(&mut models.skip[mbs.count(mb_x, mb_y, |i| i.skip)], header.mode == MbMode::Skip);
     if skip {
-        let mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+        let mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
         header.mode = MbMode::Skip;
         header.cbp = 0;
         header.qp = prev_qp;
@@ -549,7 +535,7 @@ pub fn code_header<B: Bins>(
         let split = bins.bin(&mut models.split[split_ctx], matches!(header.mode, MbMode::Inter8(_)));
         let wanted = header.mode.block_mvs();
         if split {
-            let mut mvs = [Mv::ZERO; 4];
+            let mut mvs = [QpelMv::ZERO; 4];
             for q in 0..4 {
                 let pred = mbs.predict_mv(mb_x, mb_y, q, false, &mvs);
                 let ctx = [0, 1].map(|c| mbs.mvd_context(mb_x, mb_y, q, &info.mvd_abs, c));
@@ -559,7 +545,7 @@ pub fn code_header<B: Bins>(
             }
             header.mode = MbMode::Inter8(mvs);
         } else {
-            let pred = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+            let pred = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
             let ctx = [0, 1].map(|c| mbs.mvd_context(mb_x, mb_y, 0, &info.mvd_abs, c));
             let (mv, abs) = code_mv(bins, models, ctx, wanted[0], pred)?;
             info.mvd_abs = [abs; 4];
@@ -715,7 +701,7 @@ mod tests {
         let mut qp = 30i32;
         (0..n)
             .map(|_| {
-                let mv = |v: u64| Mv::new(v as i16 - 64, (v * 7 % 129) as i16 - 64);
+                let mv = |v: u64| QpelMv::new(v as i16 - 64, (v * 7 % 129) as i16 - 64);
                 let mode = match next(7) {
                     6 => MbMode::Intra8 {
                         luma: [0, 1, 2, 3].map(|_| mode_from_index(next(4) as u32)),
@@ -798,13 +784,13 @@ mod tests {
     fn median_prediction_follows_h264() {
         let tile = tile_grid(4, 4, 1, 1).unwrap().next().unwrap();
         let mut mbs = TileMbs::new(tile);
-        let info = |mv: Mv| MbInfo { mvs: [mv; 4], ..MbInfo::default() };
-        mbs.set(0, 1, info(Mv::new(4, 0)));
+        let info = |mv: QpelMv| MbInfo { mvs: [mv; 4], ..MbInfo::default() };
+        mbs.set(0, 1, info(QpelMv::new(4, 0)));
         // Only the left neighbour exists: used as is.
-        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[Mv::ZERO; 4]), Mv::new(4, 0));
-        mbs.set(1, 0, info(Mv::new(8, 8)));
-        mbs.set(2, 0, info(Mv::new(-4, 2)));
-        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[Mv::ZERO; 4]), Mv::new(4, 2));
+        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[QpelMv::ZERO; 4]), QpelMv::new(4, 0));
+        mbs.set(1, 0, info(QpelMv::new(8, 8)));
+        mbs.set(2, 0, info(QpelMv::new(-4, 2)));
+        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[QpelMv::ZERO; 4]), QpelMv::new(4, 2));
     }
 
     #[test]

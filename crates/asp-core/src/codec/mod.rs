@@ -9,6 +9,10 @@
 //!   directions), [`residual`] (one transform block's levels in scan
 //!   order), [`macroblock`] (modes, vectors, coded-block pattern and QP,
 //!   with neighbour contexts).
+//! * Motion vectors: [`mv`], typed by unit: [`QpelMv`](mv::QpelMv) in
+//!   quarter luma samples (coded, predicted from, deblocked by) and
+//!   [`FullPelMv`](mv::FullPelMv) in whole samples (the encoder's integer
+//!   search), with explicit conversions between them.
 //! * Residual: [`quant`] (H.264-style quantisation and the zigzag scans),
 //!   [`transform`] (the 4x4 and 8x8 integer transforms, with SIMD twins).
 //! * Prediction: [`intra`] (DC, horizontal, vertical, planar and the
@@ -32,6 +36,7 @@ pub mod range_coder;
 pub mod bins;
 pub mod residual;
 pub mod macroblock;
+pub mod mv;
 pub mod quant;
 pub mod transform;
 pub mod intra;

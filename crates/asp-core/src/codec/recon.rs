@@ -13,7 +13,8 @@ use super::chroma_mc::predict_chroma;
 use super::frame::{Frame, MB_SIZE};
 use super::interpolate::LumaWindow;
 use super::intra::{self, Neighbours};
-use super::macroblock::{MbHeader, MbInfo, MbLevels, MbMode, Mv, TileMbs};
+use super::macroblock::{MbHeader, MbInfo, MbLevels, MbMode, TileMbs};
+use super::mv::QpelMv;
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
@@ -155,7 +156,7 @@ impl Predictor {
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
-        mvs: &[Mv; 4],
+        mvs: &[QpelMv; 4],
         split: bool,
     ) {
         self.predict_inter_luma(planes, reference, mb_x, mb_y, mvs, split);
@@ -169,7 +170,7 @@ impl Predictor {
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
-        mvs: &[Mv; 4],
+        mvs: &[QpelMv; 4],
         split: bool,
     ) {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
@@ -179,8 +180,7 @@ impl Predictor {
         let size = if split { 8 } else { 16 };
         for &(ox, oy, q) in partitions(split) {
             let mv = mvs[q];
-            let x_qpel = ((fx + ox) as i32) * 4 + i32::from(mv.x);
-            let y_qpel = ((fy + oy) as i32) * 4 + i32::from(mv.y);
+            let (x_qpel, y_qpel) = mv.qpel_position(fx + ox, fy + oy);
             let out = &mut planes.y[(ly + oy) * ls + lx + ox..];
             // Sizes and strides are valid by construction; a failure would
             // only leave the previous samples in place.
@@ -201,7 +201,7 @@ fn partitions(split: bool) -> &'static [(usize, usize, usize)] {
 /// The chroma half of [`Predictor::predict_inter`]: the luma vectors, in
 /// eighth chroma samples. Public for encoders that form the luma half
 /// from their own interpolated reference.
-pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[Mv; 4], split: bool) {
+pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[QpelMv; 4], split: bool) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);

@@ -3,6 +3,7 @@
 //! (see the [module docs](super) for the rules).
 
 use super::super::macroblock::MbInfo;
+use super::super::mv::QpelMv;
 
 /// What the deblocking filter needs to know about one 8x8 luma block.
 ///
@@ -15,7 +16,7 @@ pub struct BlockInfo {
     /// Has at least one nonzero transform coefficient (luma).
     pub coded: bool,
     /// Motion vector in quarter samples (ignored for intra blocks).
-    pub mv: [i16; 2],
+    pub mv: QpelMv,
     /// Luma QP, 0..=51 (larger values are treated as 51).
     pub qp: u8,
 }
@@ -32,8 +33,8 @@ pub fn boundary_strength(p: &BlockInfo, q: &BlockInfo, mb_edge: bool) -> u8 {
         }
     } else if p.coded || q.coded {
         2
-    } else if (i32::from(p.mv[0]) - i32::from(q.mv[0])).abs() >= 4
-        || (i32::from(p.mv[1]) - i32::from(q.mv[1])).abs() >= 4
+    } else if (i32::from(p.mv.x) - i32::from(q.mv.x)).abs() >= 4
+        || (i32::from(p.mv.y) - i32::from(q.mv.y)).abs() >= 4
     {
         1
     } else {
@@ -223,7 +224,7 @@ pub fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
         for (q, mv) in mb.mvs.iter().enumerate() {
             let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
             if let Some(block) = blocks.get_mut(by * cols + bx) {
-                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
+                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: *mv, qp: mb.qp };
             }
         }
     }
