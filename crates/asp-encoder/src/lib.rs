@@ -26,6 +26,7 @@ pub mod session;
 pub mod source;
 pub mod testsrc;
 
+pub use asp_core::codec::quant::{Qp, QpError};
 pub use bitrate::{Bitrate, BitrateError};
 pub use encoder::{Encoded, EncodeError, Encoder, EncoderConfig, Preset, RateMode};
 pub use parallel::Rayon;

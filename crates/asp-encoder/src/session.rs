@@ -18,6 +18,7 @@
 use std::fmt;
 
 use asp_core::codec::frame::Frame;
+use asp_core::codec::quant::Qp;
 use asp_core::schema::RoiRegion;
 
 use crate::analysis::{AnalysisError, Palette, RoiMethod};
@@ -104,15 +105,16 @@ pub struct SessionFrame<'a> {
     /// Whether `packet` is a keyframe (I-packet).
     pub keyframe: bool,
     /// The frame QP used.
-    pub qp: u8,
+    pub qp: Qp,
     /// Regions coded in this frame (QP offsets, side data, refinement).
     pub regions: usize,
 }
 
 /// The QP of a C-packet refining a frame coded at `frame_qp`: the regions'
-/// own QP (`frame_qp + roi_qp`), `roi_layer_delta` finer, within 0..=51.
-pub fn refinement_qp(frame_qp: u8, roi_qp: i8, roi_layer_delta: u8) -> u8 {
-    (i32::from(frame_qp) + i32::from(roi_qp) - i32::from(roi_layer_delta)).clamp(0, 51) as u8
+/// own QP (`frame_qp + roi_qp`), `roi_layer_delta` finer, clamped to the
+/// valid QPs.
+pub fn refinement_qp(frame_qp: Qp, roi_qp: i8, roi_layer_delta: u8) -> Qp {
+    Qp::saturating(i32::from(frame_qp.get()) + i32::from(roi_qp) - i32::from(roi_layer_delta))
 }
 
 /// An encoder with its region analysis and ROI layer. See the [module docs](self).

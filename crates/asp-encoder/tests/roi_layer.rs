@@ -8,7 +8,7 @@ use asp_core::packet::{flags, Packet, Payload};
 use asp_core::schema::{Rect, RoiRegion, RoiType};
 use asp_encoder::encoder::Refiner;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode};
 
 const W: u32 = 320;
 const H: u32 = 184;
@@ -51,7 +51,7 @@ struct Stream {
 
 fn encode(frames: u64) -> Stream {
     let mut config = EncoderConfig::new(W, H, 30, 1);
-    config.rate = RateMode::ConstantQp(34);
+    config.rate = RateMode::ConstantQp(Qp::new(34).unwrap());
     let mut encoder = Encoder::new(config).unwrap();
     let mut refiner = Refiner::new();
     let mut source = TestSource::new(W, H).unwrap();
@@ -63,7 +63,7 @@ fn encode(frames: u64) -> Stream {
         out.packets.push(encoded.packet.to_vec());
         let (sequence, qp) = (encoded.sequence, encoded.qp);
         let shown = encoder.reconstruction().unwrap();
-        let c = refiner.refine(&frame, shown, &regions, sequence, n * 33_333, qp - 8).unwrap().expect("something to refine");
+        let c = refiner.refine(&frame, shown, &regions, sequence, n * 33_333, Qp::saturating(i32::from(qp.get()) - 8)).unwrap().expect("something to refine");
         out.packets.push(c.to_vec());
         out.recon.push(shown.clone());
         out.sources.push(frame);

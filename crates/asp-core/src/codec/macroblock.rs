@@ -27,6 +27,7 @@ use super::intra::{GradientLinear, GradientRadial, IntraMode, Pattern};
 use super::range_coder::BitModel;
 use super::residual::{code_block, ResidualError, ResidualModels};
 use super::mv::QpelMv;
+use super::quant::Qp;
 use super::tiles::Tile;
 
 /// Largest vector component accepted, in quarter samples (±1024 samples:
@@ -76,9 +77,9 @@ pub struct MbHeader {
     pub mode: MbMode,
     /// Bits 0..=3: luma 8x8 blocks (raster) with residual; bit 4: Cb; bit 5: Cr.
     pub cbp: u8,
-    /// The macroblock's QP (0..=51). Coded as a change from the previous
+    /// The macroblock's QP. Coded as a change from the previous
     /// macroblock's QP, only when `cbp != 0`; otherwise it inherits it.
-    pub qp: u8,
+    pub qp: Qp,
     /// Luma residual in 4x4 transforms (four per coded 8x8 block) instead
     /// of 8x8 ones. Coded only when luma has residual; false otherwise.
     pub transform_4x4: bool,
@@ -86,7 +87,7 @@ pub struct MbHeader {
 
 impl MbHeader {
     /// A header to decode into.
-    pub fn empty(qp: u8) -> MbHeader {
+    pub fn empty(qp: Qp) -> MbHeader {
         MbHeader { mode: MbMode::Skip, cbp: 0, qp, transform_4x4: false }
     }
 }
@@ -100,7 +101,7 @@ pub struct MbInfo {
     pub split: bool,
     pub pattern: bool,
     pub cbp: u8,
-    pub qp: u8,
+    pub qp: Qp,
     pub transform_4x4: bool,
     /// Vector of each 8x8 quarter.
     pub mvs: [QpelMv; 4],
@@ -462,7 +463,7 @@ pub fn code_header<B: Bins>(
     kind: FrameKind,
     mb_x: usize,
     mb_y: usize,
-    prev_qp: u8,
+    prev_qp: Qp,
     header: &mut MbHeader,
 ) -> Result<MbInfo, SyntaxError> {
     let mut info = MbInfo::default();
@@ -597,11 +598,11 @@ pub fn code_header<B: Bins>(
     // QP change, only where there is residual for it to act on.
     let mut qp = prev_qp;
     if cbp != 0 {
-        let delta = i32::from(header.qp) - i32::from(prev_qp);
+        let delta = i32::from(header.qp.get()) - i32::from(prev_qp.get());
         let delta = signed(bins, &mut models.qp_delta, delta, 4, 0);
-        qp = u8::try_from(i32::from(prev_qp) + delta)
+        qp = u8::try_from(i32::from(prev_qp.get()) + delta)
             .ok()
-            .filter(|&q| q <= 51)
+            .and_then(Qp::new)
             .ok_or(SyntaxError::QpOutOfRange)?;
     }
     header.qp = qp;
@@ -735,10 +736,10 @@ mod tests {
                 };
                 let cbp = if mode == MbMode::Skip { 0 } else { next(64) as u8 };
                 if cbp != 0 {
-                    qp = (qp + next(5) as i32 - 2).clamp(0, 51);
+                    qp = (qp + next(5) as i32 - 2).clamp(0, i32::from(Qp::MAX.get()));
                 }
                 let transform_4x4 = cbp & 0x0F != 0 && next(2) == 1;
-                MbHeader { mode, cbp, qp: qp as u8, transform_4x4 }
+                MbHeader { mode, cbp, qp: Qp::saturating(qp), transform_4x4 }
             })
             .collect()
     }
@@ -750,7 +751,7 @@ mod tests {
         let mut enc = RangeEncoder::new();
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile.clone());
-        let mut qp = 30;
+        let mut qp = Qp::saturating(30);
         let mut expected = Vec::new();
         for (i, h) in list.iter().enumerate() {
             let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
@@ -769,10 +770,10 @@ mod tests {
         let mut dec = RangeDecoder::new(&bytes);
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile.clone());
-        let mut qp = 30;
+        let mut qp = Qp::saturating(30);
         for (i, want) in expected.iter().enumerate() {
             let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
-            let mut header = MbHeader::empty(0);
+            let mut header = MbHeader::empty(Qp::MIN);
             code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, x, y, qp, &mut header).unwrap();
             assert_eq!(&header, want, "macroblock {i}");
             qp = header.qp;
@@ -801,8 +802,8 @@ mod tests {
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile);
         for i in 0..64 {
-            let mut header = MbHeader::empty(0);
-            if code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, i % 8, i / 8, 26, &mut header).is_err() {
+            let mut header = MbHeader::empty(Qp::MIN);
+            if code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, i % 8, i / 8, Qp::saturating(26), &mut header).is_err() {
                 break;
             }
         }

@@ -23,6 +23,7 @@ use core::fmt;
 
 use super::bins::Bins;
 use super::frame::{Frame, MB_SIZE};
+use super::quant::Qp;
 use super::range_coder::{BitModel, RangeDecoder};
 use super::recon::{add_residual_8x8, chroma_qp};
 use super::residual::{code_block, ResidualError, ResidualModels};
@@ -62,7 +63,7 @@ impl fmt::Display for RefineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RefineError::WrongFrame { wanted, have } => write!(f, "refines frame {wanted}, the frame shown is {have}"),
-            RefineError::QpOutOfRange(qp) => write!(f, "refinement QP {qp} is over 51"),
+            RefineError::QpOutOfRange(qp) => write!(f, "refinement QP {qp} is over {}", Qp::MAX),
             RefineError::RegionCount { regions, entries } => {
                 write!(f, "{regions} regions with {entries} coded entries (at most {MAX_REFINED_REGIONS}, one each)")
             }
@@ -150,7 +151,7 @@ impl RegionWalk {
 }
 
 /// Adds one macroblock's refinement to `frame`.
-pub fn add_refinement_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: u8, levels: &MbRefinement) {
+pub fn add_refinement_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: Qp, levels: &MbRefinement) {
     let (ls, cs) = (frame.luma_stride(), frame.chroma_stride());
     for (q, block) in levels[..4].iter().enumerate() {
         let (x, y) = (mb_x * MB_SIZE + (q % 2) * 8, mb_y * MB_SIZE + (q / 2) * 8);
@@ -170,10 +171,7 @@ pub fn apply_refinement(frame: &mut Frame, sequence: u32, payload: &CPacketPaylo
     if payload.ref_sequence() != sequence {
         return Err(RefineError::WrongFrame { wanted: payload.ref_sequence(), have: sequence });
     }
-    let qp = payload.qp();
-    if qp > 51 {
-        return Err(RefineError::QpOutOfRange(qp));
-    }
+    let qp = Qp::new(payload.qp()).ok_or(RefineError::QpOutOfRange(payload.qp()))?;
     let regions = payload.regions().map_or(0, |r| r.len());
     let sizes = payload.tile_sizes();
     let entries = sizes.map_or(0, |s| s.len());

@@ -27,8 +27,8 @@ pub(super) const INTRA_IN_INTER_BIAS_BITS: u32 = 16;
 /// 6). The factor 1.5 came with rate-distortion quantisation (quick RD,
 /// 4 QPs, against 1.0): bigbuckbunny -1.7 %, built-in test source -0.9 %,
 /// screen +1.6 %; 1.25 gave -1.1 / -0.2 / +0.8 %, 2.0 -1.8 / -0.4 / +3.3 %.
-pub(super) fn lambda(qp: u8) -> u32 {
-    let q = i32::from(qp) - 12;
+pub(super) fn lambda(qp: Qp) -> u32 {
+    let q = i32::from(qp.get()) - 12;
     let base = 24.0f64 * 2f64.powf(f64::from(q) / 6.0);
     (base.round() as u32).max(1)
 }
@@ -90,7 +90,7 @@ pub(super) fn decide_mode(
     mbs: &TileMbs,
     predictor: &mut Predictor,
     scratch: &mut SearchScratch,
-    qp: u8,
+    qp: Qp,
     saved: &mut SavedPrediction,
 ) -> (MbMode, u32) {
     let job = ctx.job;
@@ -143,7 +143,7 @@ fn inter_candidates(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     search: InterSearch<'_>,
-    qp: u8,
+    qp: Qp,
     saved: &mut SavedPrediction,
     best: &mut (MbMode, u32),
     best_sad: &mut u32,
@@ -264,10 +264,9 @@ fn intra_candidates(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Pr
 /// Intra per 8x8 quarter: textured blocks predict better from close by.
 /// In delta frames only where intra already beats inter (it costs a
 /// transform per quarter to evaluate).
-fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
+fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: Qp, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
     let mut luma = [IntraMode::Dc; 4];
     let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
-    let qp_ = Qp::saturating(i32::from(qp));
     let mut levels = [0i32; 64];
     for (q, quarter_mode) in luma.iter_mut().enumerate() {
         let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
@@ -289,7 +288,7 @@ fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag
         }
         // Later quarters predict from this one's reconstruction.
         predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-        quantise_luma_quarter(ctx, planes, q, qp_, true, LevelChoice::DeadZone, false, false, &mut levels);
+        quantise_luma_quarter(ctx, planes, q, qp, true, LevelChoice::DeadZone, false, false, &mut levels);
         let ls = planes.luma_stride();
         add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
     }

@@ -58,11 +58,8 @@ impl Refiner {
         regions: &[RoiRegion],
         sequence: u32,
         capture_time_us: u64,
-        qp: u8,
+        qp: Qp,
     ) -> Result<Option<&[u8]>, EncodeError> {
-        if qp > 51 {
-            return Err(EncodeError::BadQp(qp));
-        }
         let (found, expected) = ((source.width(), source.height()), (displayed.width(), displayed.height()));
         if found != expected {
             return Err(EncodeError::SizeMismatch { expected, found });
@@ -93,7 +90,7 @@ impl Refiner {
         let correction = Correction {
             ref_sequence: sequence,
             capture_time_us,
-            qp,
+            qp: qp.get(),
             regions: &self.regions,
             sizes: &self.sizes,
             data: &self.data,
@@ -105,16 +102,15 @@ impl Refiner {
 
 /// The six blocks' quantised `source - displayed`, in scan order, with
 /// the blocks that would not pay for themselves zeroed.
-fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: usize, qp: u8) -> MbRefinement {
+fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: usize, qp: Qp) -> MbRefinement {
     let mut levels: MbRefinement = [[0; 64]; 6];
     let (ls, cs) = (source.luma_stride(), source.chroma_stride());
-    let luma_qp = Qp::saturating(i32::from(qp));
     for (q, out) in levels[..4].iter_mut().enumerate() {
         let at = (mb_y * MB_SIZE + (q / 2) * 8) * ls + mb_x * MB_SIZE + (q % 2) * 8;
-        quantise_block(&source.y[at..], &displayed.y[at..], ls, luma_qp, out);
+        quantise_block(&source.y[at..], &displayed.y[at..], ls, qp, out);
     }
     let at = mb_y * 8 * cs + mb_x * 8;
-    let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
+    let cqp = chroma_qp(qp);
     quantise_block(&source.u[at..], &displayed.u[at..], cs, cqp, &mut levels[4]);
     quantise_block(&source.v[at..], &displayed.v[at..], cs, cqp, &mut levels[5]);
     keep_what_gains(&mut levels);

@@ -12,6 +12,7 @@ use asp_core::codec::macroblock::{
     code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, TileMbs, TileModels,
 };
 use asp_core::codec::mv::QpelMv;
+use asp_core::codec::quant::Qp;
 use asp_core::codec::range_coder::RangeEncoder;
 use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{reconstruct_residual, Predictor, TilePlanes};
@@ -30,7 +31,7 @@ pub(crate) struct FrameJob<'a> {
     pub source: &'a Frame,
     pub reference: Option<&'a Frame>,
     pub kind: FrameKind,
-    pub qp: u8,
+    pub qp: Qp,
     /// Per-macroblock QP offsets (ROI), raster over the frame; empty = none.
     pub qp_offsets: &'a [i8],
     pub preset: &'a PresetParams,
@@ -100,7 +101,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     for mb_y in tile.mb_y.clone() {
         for mb_x in tile.mb_x.clone() {
             let offset = job.qp_offsets.get(mb_y * mb_cols + mb_x).copied().unwrap_or(0);
-            let qp = (i32::from(job.qp) + i32::from(offset)).clamp(0, 51) as u8;
+            let qp = Qp::saturating(i32::from(job.qp.get()) + i32::from(offset));
             let ctx = MbCtx {
                 job,
                 mb_x,
