@@ -29,7 +29,7 @@
 //!   kernels), [`parallel`] (the tile executor: one core, or rayon behind
 //!   the `rayon` feature).
 //! * Decoding: [`decoder`] (verified packets in, frames out),
-//!   [`refinement`] (C-packets applied to the picture on show, never to
+//!   [`correction`] (C-packets applied to the picture on show, never to
 //!   the reference).
 
 pub mod range_coder;
@@ -50,7 +50,7 @@ pub mod recon;
 pub mod deblock;
 pub mod parallel;
 pub mod decoder;
-pub mod refinement;
+pub mod correction;
 
 pub use interpolate::{predict_luma, quarter_sample_sources, InterpError, LumaWindow, PhaseSource, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};

@@ -9,7 +9,7 @@
 mod preset;
 mod rate_control;
 mod rdoq;
-mod refinement;
+mod correction;
 mod roi;
 mod gop;
 mod mode;
@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 pub use preset::{Preset, PresetParams};
 pub use rate_control::RateControl;
-pub use refinement::Refiner;
+pub use correction::Corrector;
 pub use roi::{qp_offsets_for, RoiAnalyser, RoiPlan, RoiSettings};
 
 use crate::motion::{HalfpelPlanes, MotionError, MotionEstimator};

@@ -53,7 +53,7 @@ fn with_the_roi_layer_it_runs_analyse_steer_encode_refine_in_that_order() {
     let mut roi = RoiSettings::new(settings.roi.clone());
     roi.palette_colors = 8;
     let mut analyser = RoiAnalyser::new(roi).unwrap();
-    let mut refiner = Refiner::new();
+    let mut corrector = Corrector::new();
     let mut c_packets = 0;
     for (i, frame) in frames(10).iter().enumerate() {
         let capture = i as u64 * 33_333;
@@ -65,9 +65,9 @@ fn with_the_roi_layer_it_runs_analyse_steer_encode_refine_in_that_order() {
         let plain = encoder.encode(frame, capture).unwrap();
         assert_eq!(ours.packet, plain.packet, "frame {i}");
         assert_eq!(ours.regions, regions.len());
-        let qp = refinement_qp(plain.qp, -3, 2);
+        let qp = correction_qp(plain.qp, -3, 2);
         let sequence = plain.sequence;
-        let want = refiner.refine(frame, encoder.reconstruction().unwrap(), &regions, sequence, capture, qp).unwrap();
+        let want = corrector.correct(frame, encoder.reconstruction().unwrap(), &regions, sequence, capture, qp).unwrap();
         assert_eq!(ours.c_packet, want, "frame {i}");
         if let Some(c) = ours.c_packet {
             c_packets += 1;
@@ -83,10 +83,10 @@ fn with_the_roi_layer_it_runs_analyse_steer_encode_refine_in_that_order() {
 #[test]
 fn the_c_packet_qp_is_the_regions_qp_made_finer_within_range() {
     let qp = |q: u8| Qp::new(q).unwrap();
-    assert_eq!(refinement_qp(qp(26), -3, 0), qp(23));
-    assert_eq!(refinement_qp(qp(26), -3, 4), qp(19));
-    assert_eq!(refinement_qp(qp(2), -12, 24), Qp::MIN);
-    assert_eq!(refinement_qp(Qp::MAX, 0, 0), Qp::MAX);
+    assert_eq!(correction_qp(qp(26), -3, 0), qp(23));
+    assert_eq!(correction_qp(qp(26), -3, 4), qp(19));
+    assert_eq!(correction_qp(qp(2), -12, 24), Qp::MIN);
+    assert_eq!(correction_qp(Qp::MAX, 0, 0), Qp::MAX);
 }
 
 #[test]
