@@ -769,7 +769,7 @@ fn rate_term_prefers_the_predicted_vector_among_equals() {
     let flat = vec![100u8; w * h];
     let plane = PlaneRef::packed(&flat, w, h).unwrap();
     let pred = FullPelMv::new(3, -2);
-    let cost = MvCost { pred_x: 4 * 3 + 2, pred_y: 4 * -2, lambda: 16 * 6 };
+    let cost = MvCost { pred: QpelMv::new(4 * 3 + 2, 4 * -2), lambda: 16 * 6 };
     let mut scratch = SearchScratch::new();
     for alg in [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon, SearchAlgorithm::ThreeStep] {
         let est = MotionEstimator::new(16, 8, alg, 0).unwrap();

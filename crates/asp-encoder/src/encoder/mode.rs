@@ -194,7 +194,7 @@ fn inter_candidates(
     // term there (even at λ/4) kept the search off exact matches and
     // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
     // alone saves about 1.8 % (BENCHMARKS.md, codec).
-    let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
+    let mv_cost = MvCost { pred: pred_mv, lambda: ctx.lambda };
     if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
         let integer = FullPelMv::new(found.dx(), found.dy());
         let refined = if job.preset.subpel == SubpelPrecision::Integer {

@@ -2,6 +2,8 @@
 //! far, rate term), the predictors, and the driver that runs the
 //! predictors then the pattern of the chosen [`SearchAlgorithm`].
 
+use asp_core::codec::mv::QpelMv;
+
 use super::sad;
 use super::{diamond, full, hexagon, three_step};
 use super::{Block, LumaWindow, FullPelMv, MvCost, SearchAlgorithm};
@@ -285,7 +287,10 @@ pub(super) fn run_search<K: sad::BlockKernel>(
         early_exit: p.early_exit,
         mv_cost: p.mv_cost,
         best_cost: u32::MAX,
-        floor_cost: p.mv_cost.of_qpel((p.mv_cost.pred_x + 2) & !3, (p.mv_cost.pred_y + 2) & !3),
+        floor_cost: {
+            let whole = QpelMv::from_full_pel(p.mv_cost.pred.to_full_pel_round());
+            p.mv_cost.of_qpel(i32::from(whole.x), i32::from(whole.y))
+        },
     };
     for &pr in preds {
         let (dx, dy) = blk.clamp(pr);
