@@ -1,11 +1,12 @@
 //! Motion estimation: correctness against brute force, honest SADs, known
 //! shifts, thread-count determinism, SIMD == scalar, and bad input.
 
+use asp_core::codec::mv::QpelMv;
 use asp_core::codec::{predict_luma, PlaneRef};
 use asp_encoder::motion::{
     HalfpelPlanes,
     estimate_motion_parallel, FrameRole, MotionError, MotionEstimator, MotionField,
-    MotionVector, Mv, MvCost, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
+    MotionVector, FullPelMv, MvCost, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision,
 };
 
 // The hit rates asserted below (how often each search finds a known
@@ -439,14 +440,14 @@ fn refinement_on_interpolated_planes_walks_to_the_shift() {
         let cur = Frame { data, w, h, stride: w };
         let est = MotionEstimator::new(16, 8, SearchAlgorithm::Diamond, 0).unwrap();
         let mut scratch = SearchScratch::new();
-        let near = Mv::new(((qx + 2) >> 2) as i16, ((qy + 2) >> 2) as i16);
+        let near = QpelMv::new(qx as i16, qy as i16).to_full_pel_round();
         let on = est.refine_block_on(cur.plane(), &planes, 2, 2, near, SubpelPrecision::Quarter, MvCost::NONE).unwrap();
         let window = est
             .refine_block_with_cost(cur.plane(), refp.plane(), 2, 2, near, SubpelPrecision::Quarter, MvCost::NONE, &mut scratch)
             .unwrap();
         assert_eq!((on.dx(), on.dy(), on.sad()), (window.dx(), window.dy(), window.sad()));
         assert_eq!((on.dx() as i32, on.dy() as i32, on.sad()), (qx, qy, 0));
-        let far = Mv::new(near.dx + 2, near.dy - 2);
+        let far = FullPelMv::new(near.x + 2, near.y - 2);
         let walked = est.refine_block_on(cur.plane(), &planes, 2, 2, far, SubpelPrecision::Quarter, MvCost::NONE).unwrap();
         assert_eq!((walked.dx() as i32, walked.dy() as i32, walked.sad()), (qx, qy, 0), "from {far:?}");
     }
@@ -608,7 +609,7 @@ fn bad_input_is_a_typed_error() {
             big,
             0,
             3,
-            Mv::ZERO,
+            FullPelMv::ZERO,
             SubpelPrecision::Quarter,
             &mut scratch
         ),
@@ -681,7 +682,7 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
             refp.plane(),
             1,
             1,
-            &[Mv::new(9, -7)],
+            &[FullPelMv::new(9, -7)],
             &mut scratch,
         )
         .unwrap();
@@ -696,7 +697,7 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
             refp.plane(),
             0,
             0,
-            &[Mv::new(-300, 300)],
+            &[FullPelMv::new(-300, 300)],
             &mut scratch,
         )
         .unwrap();
@@ -712,7 +713,7 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
                     refp.plane(),
                     bx,
                     by,
-                    &[Mv::new(1, 1)],
+                    &[FullPelMv::new(1, 1)],
                     &mut scratch,
                 )
                 .unwrap();
@@ -726,7 +727,7 @@ fn per_block_api_matches_frame_api_and_accepts_predictors() {
             refp.plane(),
             1,
             1,
-            Mv::new(9, -7),
+            FullPelMv::new(9, -7),
             SubpelPrecision::Quarter,
             &mut scratch,
         )
@@ -758,19 +759,19 @@ fn rate_term_prefers_the_predicted_vector_among_equals() {
     let (w, h) = (64usize, 64usize);
     let flat = vec![100u8; w * h];
     let plane = PlaneRef::packed(&flat, w, h).unwrap();
-    let pred = Mv::new(3, -2);
-    let cost = MvCost { pred_x: 4 * 3 + 2, pred_y: 4 * -2, lambda: 16 * 6 };
+    let pred = FullPelMv::new(3, -2);
+    let cost = MvCost { pred: QpelMv::new(4 * 3 + 2, 4 * -2), lambda: 16 * 6 };
     let mut scratch = SearchScratch::new();
     for alg in [SearchAlgorithm::Diamond, SearchAlgorithm::Hexagon, SearchAlgorithm::ThreeStep] {
         let est = MotionEstimator::new(16, 8, alg, 0).unwrap();
         // The pure SAD search stops at the first SAD of 0; the weighed one
         // goes on to the vector that costs the fewest bits.
-        let plain = est.search_block(plane, plane, 1, 1, &[Mv::ZERO, pred], &mut scratch).unwrap();
+        let plain = est.search_block(plane, plane, 1, 1, &[FullPelMv::ZERO, pred], &mut scratch).unwrap();
         assert_eq!((plain.dx(), plain.dy()), (0, 0), "{alg:?}: first of equals");
-        let weighed = est.search_block_with_cost(plane, plane, 1, 1, &[Mv::ZERO, pred], cost, &mut scratch).unwrap();
+        let weighed = est.search_block_with_cost(plane, plane, 1, 1, &[FullPelMv::ZERO, pred], cost, &mut scratch).unwrap();
         assert_eq!((weighed.dx(), weighed.dy()), (3, -2), "{alg:?}: the predicted vector");
         let refined = est
-            .refine_block_with_cost(plane, plane, 1, 1, Mv::new(3, -2), SubpelPrecision::Quarter, cost, &mut scratch)
+            .refine_block_with_cost(plane, plane, 1, 1, FullPelMv::new(3, -2), SubpelPrecision::Quarter, cost, &mut scratch)
             .unwrap();
         assert_eq!((refined.dx(), refined.dy()), (14, -8), "{alg:?}: the predicted quarter-sample vector");
     }
@@ -782,6 +783,6 @@ fn rate_term_prefers_the_predicted_vector_among_equals() {
     let cur: Vec<u8> = (0..w * h).map(|i| refp[((i / w + 2).min(h - 1)) * w + (i % w + 5).min(w - 1)]).collect();
     let (cur_plane, ref_plane) = (PlaneRef::packed(&cur, w, h).unwrap(), PlaneRef::packed(&refp, w, h).unwrap());
     let est = MotionEstimator::new(16, 8, SearchAlgorithm::Hexagon, 0).unwrap();
-    let found = est.search_block_with_cost(cur_plane, ref_plane, 1, 1, &[Mv::new(5, 2), pred], cost, &mut scratch).unwrap();
+    let found = est.search_block_with_cost(cur_plane, ref_plane, 1, 1, &[FullPelMv::new(5, 2), pred], cost, &mut scratch).unwrap();
     assert_eq!((found.dx(), found.dy(), found.sad()), (5, 2, 0));
 }

@@ -6,7 +6,7 @@
 use asp_core::codec::decoder::Decoder as CoreDecoder;
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode};
 use asp_wasm::checksum::i420_crc32;
 use asp_wasm::Decoder as Player;
 
@@ -18,7 +18,7 @@ fn shown(player: &Player) -> u32 {
 /// `frames` packets of the test picture, keyframe every `keyint`, 2x2 tiles.
 fn stream(width: u32, height: u32, frames: u64, keyint: u32) -> Vec<Vec<u8>> {
     let mut config = EncoderConfig::new(width, height, 25, 1);
-    config.rate = RateMode::ConstantQp(30);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
     config.keyint = keyint;
     config.tiles = Some((2, 2));
     let mut encoder = Encoder::new(config).unwrap();
@@ -245,7 +245,7 @@ fn corrupted_streams_never_panic() {
 #[test]
 fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
     let mut config = EncoderConfig::new(64, 48, 25, 1);
-    config.rate = RateMode::ConstantQp(30);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
     config.keyint = 4;
     config.intra_refresh = true;
     let mut encoder = Encoder::new(config).unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use asp_core::packet::Payload;
 use asp_core::Packet;
 use asp_encoder::source::TestPattern;
-use asp_encoder::{EncoderConfig, RateMode};
+use asp_encoder::{EncoderConfig, Qp, RateMode};
 use asp_server::live::{self, LiveOptions};
 use asp_server::listen::Connections;
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
@@ -54,7 +54,7 @@ pub async fn start(config: ServerConfig, policy: StreamPolicy) -> TestServer {
 pub fn constant_qp() -> EncoderConfig {
     let mut encoder = EncoderConfig::new(WIDTH, HEIGHT, FPS, 1);
     encoder.keyint = FPS;
-    encoder.rate = RateMode::ConstantQp(30);
+    encoder.rate = RateMode::ConstantQp(Qp::new(30).expect("30 is a QP"));
     encoder
 }
 

@@ -132,7 +132,7 @@ async fn a_viewer_cut_off_for_slowness_frees_its_socket_at_once() {
     };
     // A low QP: frames of kilobytes, so the stalled viewer's buffers fill fast.
     let mut encoder = constant_qp();
-    encoder.rate = asp_encoder::RateMode::ConstantQp(4);
+    encoder.rate = asp_encoder::RateMode::ConstantQp(asp_encoder::Qp::new(4).expect("4 is a QP"));
     let server = start_with(config(TransportLimits::default(), viewer), StreamPolicy::default(), encoder).await;
     let healthy = Healthy::start(&server).await;
     let tcp = stalling_tcp_from(ATTACKER, server.addr).await.unwrap();

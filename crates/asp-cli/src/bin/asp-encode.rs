@@ -23,7 +23,7 @@ use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::source::{self, TestSettings};
-use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, RateMode, Session, SessionSettings, SourceRead};
+use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, Qp, RateMode, Session, SessionSettings, SourceRead};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -44,8 +44,8 @@ struct Args {
     #[arg(long, conflicts_with = "qp")]
     bitrate: Option<Bitrate>,
     /// Constant quantiser, 0..=51 (lower is better), the default at 26 unless --bitrate.
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
-    qp: Option<u8>,
+    #[arg(long)]
+    qp: Option<Qp>,
     /// Frames between keyframes (0: only the first). Default: 2 seconds.
     #[arg(long)]
     keyint: Option<u32>,
@@ -174,7 +174,7 @@ fn encoder_config(args: &Args, width: u32, height: u32, fps: (u32, u32)) -> Resu
     }
     config.rate = match (args.bitrate, args.qp) {
         (Some(bits), _) => RateMode::Bitrate { bits_per_second: bits.bits_per_second(), buffer_seconds: 1.0 },
-        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
+        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(Qp::saturating(26))),
     };
     Ok(config)
 }

@@ -3,6 +3,7 @@
 //! typical mix of boundary strengths, reproducible (fixed seed).
 
 use asp_core::codec::deblock::{boundary_strength, BlockInfo};
+use asp_core::codec::mv::QpelMv;
 
 pub const W: usize = 1280;
 pub const H: usize = 720;
@@ -45,9 +46,9 @@ pub fn content() -> (Frame, Vec<BlockInfo>) {
             intra: rng.coin(8),
             coded: rng.coin(35),
             mv: if rng.coin(70) {
-                [4, -2]
+                QpelMv::new(4, -2)
             } else {
-                [rng.range(-12, 12) as i16, rng.range(-12, 12) as i16]
+                QpelMv::new(rng.range(-12, 12) as i16, rng.range(-12, 12) as i16)
             },
             qp: rng.range(26, 34) as u8,
         });

@@ -28,6 +28,7 @@ use super::deblock::{block_infos, deblock_frame, Band, BlockInfo, DeblockParams,
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
+use super::quant::Qp;
 use super::range_coder::RangeDecoder;
 use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
@@ -98,7 +99,7 @@ impl fmt::Display for DecodeError {
             DecodeError::Frame(e) => write!(f, "{e}"),
             DecodeError::TileGrid(e) => write!(f, "{e}"),
             DecodeError::NoTileData => write!(f, "frame without coded tiles"),
-            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over 51"),
+            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over {}", Qp::MAX),
             DecodeError::Tile { index, error } => write!(f, "tile {index} is damaged: {error:?}"),
             DecodeError::OutOfMemory { bytes } => write!(f, "cannot allocate {bytes} bytes for the frame"),
         }
@@ -170,9 +171,7 @@ impl Decoder {
             Payload::D(p) => (FrameKind::Inter, p.qp(), p.tile_columns(), p.tile_rows()),
             Payload::C(_) | Payload::S(_) => return Ok(None),
         };
-        if qp > 51 {
-            return Err(DecodeError::QpOutOfRange(qp));
-        }
+        let qp = Qp::new(qp).ok_or(DecodeError::QpOutOfRange(qp))?;
         // A mid-grey reference for a decoder joining at a refresh start
         // with nothing (of the right size) to predict from.
         let mut grey = None;
@@ -300,7 +299,7 @@ fn decode_tile_into(
     mbs: &mut TileMbs,
     data: &[u8],
     kind: FrameKind,
-    frame_qp: u8,
+    frame_qp: Qp,
     reference: Option<&Frame>,
 ) -> Result<(), TileError> {
     let tile = planes.tile.clone();

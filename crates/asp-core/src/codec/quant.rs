@@ -57,6 +57,8 @@ pub struct Qp(u8);
 impl Qp {
     pub const MIN: Qp = Qp(0);
     pub const MAX: Qp = Qp(QP_MAX);
+    /// How many QPs there are: the length of a table indexed by QP.
+    pub const COUNT: usize = QP_MAX as usize + 1;
 
     /// `None` above 51.
     pub const fn new(qp: u8) -> Option<Qp> {
@@ -90,6 +92,50 @@ impl Qp {
     /// `qp / 6`: how many times the step has doubled (0..=8).
     const fn octave(self) -> u32 {
         (self.0 / 6) as u32
+    }
+}
+
+/// Why a number is not a [`Qp`]: what front ends (command lines, Python,
+/// JavaScript) report for a QP they were given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QpError {
+    /// Not an integer.
+    NotANumber,
+    /// An integer outside `0..=51`.
+    OutOfRange(i64),
+}
+
+impl core::fmt::Display for QpError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            QpError::NotANumber => write!(f, "QP must be an integer in 0..={QP_MAX}"),
+            QpError::OutOfRange(qp) => write!(f, "QP {qp} is outside 0..={QP_MAX}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for QpError {}
+
+impl TryFrom<i64> for Qp {
+    type Error = QpError;
+
+    fn try_from(qp: i64) -> Result<Qp, QpError> {
+        u8::try_from(qp).ok().and_then(Qp::new).ok_or(QpError::OutOfRange(qp))
+    }
+}
+
+impl core::str::FromStr for Qp {
+    type Err = QpError;
+
+    fn from_str(s: &str) -> Result<Qp, QpError> {
+        Qp::try_from(s.trim().parse::<i64>().map_err(|_| QpError::NotANumber)?)
+    }
+}
+
+impl core::fmt::Display for Qp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -846,6 +892,11 @@ mod tests {
     fn qp_constructors() {
         assert_eq!(Qp::new(51).map(Qp::get), Some(51));
         assert_eq!(Qp::new(52), None);
+        assert_eq!("51".parse::<Qp>().map(Qp::get), Ok(51));
+        assert_eq!("52".parse::<Qp>(), Err(QpError::OutOfRange(52)));
+        assert_eq!("-1".parse::<Qp>(), Err(QpError::OutOfRange(-1)));
+        assert_eq!("x".parse::<Qp>(), Err(QpError::NotANumber));
+        assert_eq!(Qp::try_from(300i64), Err(QpError::OutOfRange(300)));
         assert_eq!(Qp::saturating(-5), Qp::MIN);
         assert_eq!(Qp::saturating(99), Qp::MAX);
         assert_eq!(Qp::saturating(26).get(), 26);

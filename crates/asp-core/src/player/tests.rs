@@ -140,14 +140,14 @@ fn c_packets_stack_on_the_picture_on_show_and_never_touch_the_reference() {
             _ => &[],
         };
         for &i in applied {
-            apply_refinement(&mut frame, *sequence, &c_payload(i)).unwrap();
+            apply_correction(&mut frame, *sequence, &c_payload(i)).unwrap();
         }
         want.push((*sequence, crc(&frame)));
     }
     assert_eq!(finals(&events), want);
     let once = {
         let mut f = base[4].1.clone();
-        apply_refinement(&mut f, 4, &c_payload(2)).unwrap();
+        apply_correction(&mut f, 4, &c_payload(2)).unwrap();
         crc(&f)
     };
     assert_ne!(want[4].1, once, "the second C-packet changed the picture");

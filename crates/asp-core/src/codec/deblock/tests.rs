@@ -4,6 +4,7 @@
 extern crate std;
 
 use super::*;
+use crate::codec::mv::QpelMv;
 use alloc::vec;
 use alloc::vec::Vec;
 use std::thread;
@@ -45,7 +46,7 @@ fn strength() {
     let inter = BlockInfo {
         intra: false,
         coded: false,
-        mv: [0, 0],
+        mv: QpelMv::new(0, 0),
         qp: 30,
     };
     let intra = BlockInfo {
@@ -61,7 +62,7 @@ fn strength() {
     assert_eq!(boundary_strength(&coded, &inter, true), 2);
     assert_eq!(boundary_strength(&inter, &coded, false), 2);
     let moved = |x, y| BlockInfo {
-        mv: [x, y],
+        mv: QpelMv::new(x, y),
         ..inter
     };
     assert_eq!(boundary_strength(&moved(3, -3), &inter, true), 0);
@@ -192,7 +193,7 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
         bi.push(BlockInfo {
             intra: r.coin(20),
             coded: r.coin(40),
-            mv: [r.range(-8, 8) as i16, r.range(-8, 8) as i16],
+            mv: QpelMv::new(r.range(-8, 8) as i16, r.range(-8, 8) as i16),
             qp: (qp_base + r.range(-4, 4)).clamp(0, 60) as u8,
         });
     }
@@ -387,7 +388,7 @@ fn flat_stays_flat() {
                     |bx, by| BlockInfo {
                         intra,
                         coded: true,
-                        mv: [(bx * 8) as i16, (by * 8) as i16],
+                        mv: QpelMv::new((bx * 8) as i16, (by * 8) as i16),
                         qp,
                     },
                 );
@@ -421,7 +422,7 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 40,
                 },
             );
@@ -441,7 +442,7 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 40,
                 },
             );
@@ -462,7 +463,7 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra: true,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 30,
                 },
             )
@@ -479,7 +480,7 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra: false,
                     coded: false,
-                    mv: [5, -7],
+                    mv: QpelMv::new(5, -7),
                     qp: 51,
                 },
             )
@@ -495,7 +496,7 @@ fn small_steps_are_smoothed_large_kept() {
             |bx, _| BlockInfo {
                 intra: false,
                 coded: false,
-                mv: [(bx * 4) as i16, 0],
+                mv: QpelMv::new((bx * 4) as i16, 0),
                 qp: 40,
             },
         );
@@ -708,7 +709,7 @@ fn refused_inputs() {
         BlockInfo {
             intra: true,
             coded: true,
-            mv: [i16::MIN, i16::MAX],
+            mv: QpelMv::new(i16::MIN, i16::MAX),
             qp: 255
         };
         16
