@@ -49,7 +49,7 @@ pub struct ServeGuards {
     /// With --serve: most open HTTP/WebSocket connections from one IP address (default 256).
     #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections_per_address: Option<u32>,
-    /// With --serve: let pages of this origin (e.g. https://example.com) watch the
+    /// With --serve: let pages of this origin (e.g. `https://example.com`) watch the
     /// stream and send it feedback; repeatable; `*` for any page. The server's own
     /// pages (same host and port, by IP address or localhost) always may.
     #[arg(long, value_name = "ORIGIN", requires = "serve")]

@@ -267,7 +267,7 @@ pub fn reconstruct_intra8_luma(
 }
 
 /// Adds one 8x8 luma block's residual, coded as one 8x8 transform or as
-/// four 4x4 ones (see [`MbLevels`](super::macroblock::MbLevels)).
+/// four 4x4 ones (see [`MbLevels`]).
 pub fn add_luma_residual(levels: &[i32; 64], qp: Qp, transform_4x4: bool, dst: &mut [u8], stride: usize) {
     if transform_4x4 {
         add_residual_4x4s(levels, qp, dst, stride);
