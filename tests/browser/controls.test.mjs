@@ -50,5 +50,5 @@ test('pause holds the picture, play resumes where it was, stop then play starts 
   assert.deepEqual([stats.width, stats.height, stats.build, stats.renderer], [160, 120, 'threads', 'webgl2']);
   assert.ok(stats.decodeMs > 0);
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
-  await page.context().close();
+  await page.close();
 });
