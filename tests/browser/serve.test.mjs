@@ -55,6 +55,8 @@ for (const name of browserNames) {
       await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 20, null, { timeout: 30000 });
       const frames = await page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').map((e) => e.detail.sequence));
       for (let i = 1; i < frames.length; i++) assert.ok(frames[i] > frames[i - 1], `sequences increase: ${frames}`);
+      // stats come once a second.
+      await page.waitForFunction(() => window.player.stats.transport !== null, null, { timeout: 10000 });
       assert.deepEqual(await page.evaluate(() => window.uncaught), []);
       assert.deepEqual(page.pageErrors, []);
       const stats = await page.evaluate(() => window.player.stats);

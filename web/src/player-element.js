@@ -65,7 +65,12 @@ export class AspPlayer extends HTMLElement {
   connectedCallback() {
     document.addEventListener('visibilitychange', this._onVisibility);
     this._resizer.observe(this);
-    if (this.hasAttribute('autoplay') && this.src) this.play();
+    if (this.hasAttribute('autoplay') && this.src) this._playUnawaited();
+  }
+
+  /** play() that nobody awaits (autoplay, a new src): its failure is already an `error` event. */
+  _playUnawaited() {
+    this.play().catch(() => {});
   }
 
   disconnectedCallback() {
@@ -81,7 +86,7 @@ export class AspPlayer extends HTMLElement {
       this._drawOverlay();
     } else if (name === 'src' && old !== value && this.isConnected && (!this._paused || this.hasAttribute('autoplay'))) {
       this._opened = null;
-      if (value) this.play();
+      if (value) this._playUnawaited();
       else this.stop();
     }
   }

@@ -8,7 +8,7 @@ const WEBGPU_FLAGS = [
 ];
 
 /** What headless Chromium offers here (README's browser table; checked by engines.test.mjs). */
-export const features = { threads: true, webgl2: { worker: true, page: true }, webgpu: 'with flags', webTransport: true, simd: true, offscreenCanvas: true };
+export const features = { threads: true, webgl2: { worker: true, page: true }, webgpu: 'with flags', webTransport: true, simd: true, offscreenCanvas: true, screenshots: true };
 
 /** @param {{ webgpu?: boolean }} options */
 export async function launch({ webgpu = false } = {}) {

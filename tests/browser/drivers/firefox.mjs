@@ -8,7 +8,7 @@ import puppeteer from '../../../tools/web/node_modules/puppeteer-core/lib/esm/pu
  * so the player draws with Canvas2D. No WebGPU on Linux in this ESR.
  * Firefox 153 has no pref that turns wasm SIMD off.
  */
-export const features = { threads: true, webgl2: { worker: false, page: false }, webgpu: false, webTransport: true, simd: true, offscreenCanvas: true };
+export const features = { threads: true, webgl2: { worker: false, page: false }, webgpu: false, webTransport: true, simd: true, offscreenCanvas: true, screenshots: true };
 
 /** @param {{ prefs?: Record<string, unknown> }} options */
 export async function launch({ prefs = {} } = {}) {

@@ -4,7 +4,8 @@
 //   const browser = await launchBrowser('firefox', options);
 //   browser.name, browser.features       what the engine offers here: threads,
 //                                        webgl2 { worker (OffscreenCanvas), page },
-//                                        webgpu, webTransport, simd, offscreenCanvas
+//                                        webgpu, webTransport, simd, offscreenCanvas,
+//                                        screenshots (whether page.screenshot shows the page)
 //   const page = await browser.newPage();
 //   await page.goto(url);
 //   await page.evaluate(fn, arg);        fn runs in the page; its promise is awaited

@@ -15,8 +15,10 @@ const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
  * has no SharedArrayBuffer, so the player takes the single build; no
  * WebTransport, no WebGPU; WebGL2 (Mesa's llvmpipe) on a page's canvas but
  * not on an OffscreenCanvas, so the player's worker draws with Canvas2D.
+ * Element screenshots come back all black (even plain CSS boxes) on Xvfb
+ * without GL, so pixel tests read the canvas back instead.
  */
-export const features = { threads: false, webgl2: { worker: false, page: true }, webgpu: false, webTransport: false, simd: true, offscreenCanvas: true };
+export const features = { threads: false, webgl2: { worker: false, page: true }, webgpu: false, webTransport: false, simd: true, offscreenCanvas: true, screenshots: false };
 
 /** Launch options of an engine without wasm SIMD (JavaScriptCore's option). */
 export const withoutSimd = { env: { JSC_useWasmSIMD: 'false' } };
@@ -81,15 +83,17 @@ export async function launch({ env = {} } = {}) {
     xvfb?.stop();
     throw error;
   }
+  // A test process that dies without close() leaves no driver or display.
+  const reap = () => { child.kill(); xvfb?.stop(); };
+  process.once('exit', reap);
   // One window per session: WebDriver classic has no cheap isolated
-  // context, so pages take turns and closing one leaves about:blank.
-  let open = false;
+  // context, so pages take turns: a new page (or closing one) leaves the
+  // last for about:blank, which ends its players and workers.
   return {
     name: 'webkit',
     features,
     async newPage() {
-      if (open) throw new Error('the WebKit driver has one page at a time');
-      open = true;
+      await driver.get('about:blank');
       /** `fn` called with `arg` in the page; promises are awaited by WebDriver. */
       const evaluate = (fn, arg) => driver.executeScript(`return (${fn}).call(null, arguments[0]);`, arg ?? null);
       return {
@@ -112,16 +116,13 @@ export async function launch({ env = {} } = {}) {
         async screenshot(selector) {
           return Buffer.from(await driver.findElement(By.css(selector)).takeScreenshot(), 'base64');
         },
-        async close() {
-          await driver.get('about:blank');
-          open = false;
-        },
+        close: () => driver.get('about:blank'),
       };
     },
     async close() {
       await driver.quit().catch(() => {});
-      child.kill();
-      xvfb?.stop();
+      process.removeListener('exit', reap);
+      reap();
     },
   };
 }
