@@ -43,7 +43,7 @@ export async function waitForEvent(page, type, timeout = 60000) {
     // Say what the player did instead.
     const seen = await page.evaluate(() => ({ events: window.player.events.map((e) => e.type), stats: window.player.stats, uncaught: window.uncaught }))
       .catch((e) => `(page unreadable: ${e})`);
-    throw new Error(`no '${type}' event within ${timeout} ms: ${error?.message ?? error}; the player: ${JSON.stringify(seen)}`);
+    throw new Error(`no '${type}' event within ${timeout} ms: ${error?.message ?? error}; the player: ${JSON.stringify(seen)}; console: ${JSON.stringify(page.consoleLines)}`);
   }
 }
 

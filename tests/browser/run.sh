@@ -4,7 +4,7 @@
 # (WebKitWebDriver + selenium-webdriver, on a private Xvfb). In each: frames
 # byte-identical to native asp-decode for the wasm builds it can run, canvas
 # pixels from each renderer it has, the file, WebSocket and WebTransport
-# sources and the fallbacks (decode.test.mjs, serve.test.mjs). In Chromium
+# sources, the fallbacks and the controls (decode, serve, controls). In Chromium
 # also: recovery from corrupt packets / a truncated file / a dropped
 # connection, live ROI, restarts, and the npm package from its tarball.
 #
@@ -50,7 +50,7 @@ files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   # The files that run in every browser of $BROWSERS; the others drive
   # Chromium alone, so they run when it is in the list.
-  cross=(tests/browser/decode.test.mjs tests/browser/serve.test.mjs)
+  cross=(tests/browser/decode.test.mjs tests/browser/serve.test.mjs tests/browser/controls.test.mjs)
   files=("${cross[@]}")
   if [[ ",$BROWSERS," == *,chromium,* ]]; then
     for f in tests/browser/*.test.mjs; do
