@@ -56,8 +56,9 @@ test-wasm:
 
 # <asp-player> in headless Chromium, Firefox ESR and WebKitGTK (BROWSERS=...
 # to pick): bit-exact frames for the builds each can run, each renderer's
-# pixels, the sources, fallbacks; in Chromium also recovery and the npm
-# package from its tarball.
+# pixels, the sources, fallbacks; in Chromium also recovery, the element's
+# media API, controls, lifecycle and record(), and the npm package from its
+# tarball.
 test-browser:
 	tests/browser/run.sh
 

@@ -6,7 +6,9 @@
 # pixels from each renderer it has, the file, WebSocket and WebTransport
 # sources, the fallbacks and the controls (decode, serve, controls). In Chromium
 # also: recovery from corrupt packets / a truncated file / a dropped
-# connection, live ROI, restarts, and the npm package from its tarball.
+# connection, live ROI, restarts, the element's media API, keyboard
+# controls, lifecycle, poster/snapshot and record(), and the npm package
+# from its tarball.
 #
 #   tests/browser/run.sh                      everything, every browser
 #   tests/browser/run.sh FILE.test.mjs        one file of tests/browser
