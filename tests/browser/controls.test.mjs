@@ -8,7 +8,7 @@ import { drivers } from './drivers/index.mjs';
 const frameCount = (page) => page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').length);
 
 for (const name of browserNames) {
-  const { features } = drivers[name];
+  const { features, testThreads } = drivers[name];
   describe(name, () => {
     let server;
     let browser;
@@ -53,7 +53,7 @@ for (const name of browserNames) {
       const stats = await page.evaluate(() => window.player.stats);
       assert.equal(stats.frames, 45);
       assert.deepEqual([stats.width, stats.height, stats.build, stats.renderer],
-      [160, 120, features.threads ? 'threads' : 'single', features.webgl2.worker ? 'webgl2' : 'canvas2d']);
+      [160, 120, features.threads && testThreads ? 'threads' : 'single', features.webgl2.worker ? 'webgl2' : 'canvas2d']);
       assert.ok(stats.decodeMs > 0);
       assert.deepEqual(await page.evaluate(() => window.uncaught), []);
       await page.close();

@@ -2,7 +2,7 @@
 // WebKitGTK behind one shape), the COOP/COEP server, native reference data.
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { launchBrowser, browserNames } from './drivers/index.mjs';
+import { launchBrowser, browserNames, drivers } from './drivers/index.mjs';
 import { serve } from '../../tools/web/serve.mjs';
 import { root } from '../wasm/common.mjs';
 
@@ -33,6 +33,11 @@ export async function openPage(browser, server, { prefix = '', pkg } = {}) {
   const query = pkg ? `?pkg=${encodeURIComponent(pkg)}` : '';
   await page.goto(`${server.url}${prefix}/tests/browser/page.html${query}`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
+  // Where the suites do not start the threaded build (drivers/firefox.mjs),
+  // players made without a threads attribute play the single build.
+  if (browser.features?.threads && drivers[browser.name]?.testThreads === false) {
+    await page.evaluate(() => { window.defaultThreads = 'off'; });
+  }
   return page;
 }
 

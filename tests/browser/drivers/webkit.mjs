@@ -20,6 +20,9 @@ const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
  */
 export const features = { threads: false, webgl2: { worker: false, page: true }, webgpu: false, webTransport: false, simd: true, offscreenCanvas: true, screenshots: false };
 
+/** Whether the suites start the threaded build here (see firefox.mjs). */
+export const testThreads = false;
+
 /** Launch options of an engine without wasm SIMD (JavaScriptCore's option). */
 export const withoutSimd = { env: { JSC_useWasmSIMD: 'false' } };
 
