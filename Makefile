@@ -54,8 +54,11 @@ test-wasm-simd:
 test-wasm:
 	tests/wasm/run.sh
 
-# <asp-player> in headless Chromium: bit-exact frames for both builds, WebGPU
-# and WebGL2 pixels, fallbacks, recovery, the npm package from its tarball.
+# <asp-player> in headless Chromium, Firefox ESR and WebKitGTK (BROWSERS=...
+# to pick): bit-exact frames for the builds each can run, each renderer's
+# pixels, the sources, fallbacks; in Chromium also recovery, the element's
+# media API, controls, lifecycle and record(), and the npm package from its
+# tarball.
 test-browser:
 	tests/browser/run.sh
 

@@ -1,7 +1,8 @@
 // The `controls` attribute, driven from the keyboard as a user would:
 // Tab into the bar, Enter / Space / k on play-pause, the statistics toggle
 // (the `debug` attribute and its overlay), fullscreen, and the indicator
-// saying connecting / live / playing / paused.
+// saying connecting / live / playing / paused. Chromium only: the keys are
+// Playwright's (the driver's raw page).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, startServer, openPage, served, work } from './harness.mjs';
@@ -21,7 +22,7 @@ after(async () => {
 async function finish(page) {
   assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 }
 
 /** The bar as the user sees it: which control has focus, the labels, the indicator. */
@@ -49,35 +50,35 @@ test('controls: a keyboard plays, pauses, toggles the statistics and fullscreen;
     shown: true, focused: null, play: 'Play', indicator: '', state: 'paused', stats: 'false', fullscreen: false, overlay: false,
   });
 
-  await page.keyboard.press('Tab');
+  await page.raw.keyboard.press('Tab');
   assert.equal((await bar(page)).focused, 'control play-button');
-  await page.keyboard.press('Enter');
+  await page.raw.keyboard.press('Enter');
   await waitForCount(page, 'playing');
   let now = await bar(page);
   assert.deepEqual([now.play, now.state, now.indicator], ['Pause', 'playing', 'Playing']);
-  await page.keyboard.press('Space');
+  await page.raw.keyboard.press('Space');
   now = await bar(page);
   assert.deepEqual([now.play, now.state, now.indicator], ['Play', 'paused', 'Paused']);
   assert.equal(await page.evaluate(() => window.player.paused), true);
-  await page.keyboard.press('k');
+  await page.raw.keyboard.press('k');
   await waitForCount(page, 'playing', 2);
   assert.equal(await page.evaluate(() => window.player.paused), false);
 
-  await page.keyboard.press('Tab');
+  await page.raw.keyboard.press('Tab');
   assert.equal((await bar(page)).focused, 'control stats-button');
-  await page.keyboard.press('Enter');
+  await page.raw.keyboard.press('Enter');
   now = await bar(page);
   assert.deepEqual([now.stats, now.overlay], ['true', true]);
   assert.equal(await page.evaluate(() => window.player.hasAttribute('debug')), true);
-  await page.keyboard.press('Enter');
+  await page.raw.keyboard.press('Enter');
   assert.deepEqual([(await bar(page)).stats, (await bar(page)).overlay], ['false', false]);
 
-  await page.keyboard.press('Tab');
+  await page.raw.keyboard.press('Tab');
   assert.equal((await bar(page)).focused, 'control fullscreen-button');
-  await page.keyboard.press('Enter');
+  await page.raw.keyboard.press('Enter');
   await page.waitForFunction(() => document.fullscreenElement === window.player);
   assert.equal((await bar(page)).fullscreen, true);
-  await page.keyboard.press('f');
+  await page.raw.keyboard.press('f');
   await page.waitForFunction(() => document.fullscreenElement === null);
   assert.equal((await bar(page)).fullscreen, false);
   await page.evaluate(() => window.player.stop());

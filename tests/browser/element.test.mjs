@@ -21,7 +21,7 @@ after(async () => {
 async function finish(page) {
   assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 }
 
 const liveUrl = (params) => `${server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '60', ...params })}`;
@@ -51,7 +51,7 @@ test('play() resolves on the first drawn frame; state and events as a media elem
 
   // The picture is on the canvas when play() has resolved.
   await page.evaluate(() => window.player.pause());
-  const shot = await page.locator('asp-player').screenshot();
+  const shot = await page.screenshot('asp-player');
   assert.ok(await page.evaluate(async (png) => {
     const bitmap = await createImageBitmap(new Blob([new Uint8Array(png)], { type: 'image/png' }));
     const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');

@@ -86,18 +86,18 @@ const frames = (page) => page.evaluate(() => window.player.events.filter((e) => 
 async function finish(page) {
   assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 }
 
 test('a move within the grace keeps playing; removal releases worker and socket; destroy() then play() starts afresh', async () => {
   const page = await openPage(browser, server);
   await countWorkers(page);
-  const baseline = page.workers().length;
+  const baseline = page.raw.workers().length;
   sockets.opened = 0;
   await makeMediaPlayer(page, { src: liveSrc(), autoplay: '', checksums: '' });
   await waitForCount(page, 'playing');
   assert.equal(sockets.open, 1);
-  assert.ok(page.workers().length > baseline, 'the player has a worker');
+  assert.ok(page.raw.workers().length > baseline, 'the player has a worker');
 
   // Moved: out of the DOM and back within the grace.
   await page.evaluate(async () => {
@@ -116,7 +116,7 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   // Removed for good: released after the grace.
   await page.evaluate(() => window.player.remove());
   await until('the socket to close', () => sockets.open === 0, 5000);
-  await until('the worker to go', () => page.workers().length === baseline, 15000);
+  await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 1, terminated: 1 });
   const state = await page.evaluate(() => [window.player.paused, window.player.readyState, window.player.videoWidth]);
   assert.deepEqual(state, [true, 0, 0]);
@@ -129,21 +129,21 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   await page.evaluate(() => window.player.destroy());
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 2, terminated: 2 });
   await until('the socket to close', () => sockets.open === 0, 5000);
-  await until('the worker to go', () => page.workers().length === baseline, 15000);
+  await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
   await page.evaluate(() => { window.player.events.length = 0; });
   const again = await page.evaluate(() => window.player.play().then(() => window.player.readyState));
   assert.equal(again, 4);
   assert.equal(sockets.open, 1);
   await page.evaluate(() => window.player.remove());
   await until('the socket to close', () => sockets.open === 0, 5000);
-  await until('the worker to go', () => page.workers().length === baseline, 15000);
+  await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
   await finish(page);
 });
 
 test('100 create/remove cycles leave no worker and no socket', async () => {
   const page = await openPage(browser, server);
   await countWorkers(page);
-  const baseline = page.workers().length;
+  const baseline = page.raw.workers().length;
   sockets.opened = 0;
   const cycles = await page.evaluate(async (src) => {
     let played = 0;
@@ -170,7 +170,7 @@ test('100 create/remove cycles leave no worker and no socket', async () => {
     return l.terminated === l.created ? l : null;
   }, 20000);
   assert.equal(log.created, 100);
-  await until('no worker left in the page', () => page.workers().length === baseline, 20000);
+  await until('no worker left in the page', () => page.raw.workers().length === baseline, 20000);
   await until('every socket closed', () => sockets.open === 0, 10000);
   assert.ok(sockets.opened >= 10, `sockets opened: ${sockets.opened}`);
   await finish(page);

@@ -33,8 +33,6 @@ after(async () => {
 
 test('asp-encode --serve --roi face,text,motion --roi-layer: the player shows the C-packets\' refined pictures, as asp-decode does', async () => {
   const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${base}/`);
   await page.waitForFunction(() => customElements.get('asp-player') !== undefined, null, { timeout: 30000 });
   await page.evaluate(() => {
@@ -69,7 +67,7 @@ test('asp-encode --serve --roi face,text,motion --roi-layer: the player shows th
     window.recorder.close();
     return { frames: window.checked.frames, recorded: window.recorded, stats: window.checked.stats };
   });
-  assert.deepEqual(errors, []);
+  assert.deepEqual(page.pageErrors, []);
   assert.equal(stats.errors, 0);
 
   // The recording, decoded natively.

@@ -22,8 +22,6 @@ after(async () => {
 for (const [name, query] of [['WebSocket', ''], ['WebTransport', '?transport=wt']]) {
   test(`the demo page plays asp-encode --serve over ${name}`, async () => {
     const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${base}/${query}`);
     await page.waitForFunction(() => document.getElementById('player')?.stats.frames > 20, null, { timeout: 30000, polling: 200 });
     await page.waitForFunction(() => document.getElementById('player').stats.latencyMs !== null, null, { timeout: 10000, polling: 200 });
@@ -31,7 +29,7 @@ for (const [name, query] of [['WebSocket', ''], ['WebTransport', '?transport=wt'
     assert.match(src, name === 'WebSocket' ? /^ws:\/\/.*\/asp\/ws$/ : /^https:\/\/.*\/asp\/wt$/);
     assert.deepEqual([stats.width, stats.height, stats.build, stats.errors], [320, 240, 'threads', 0]);
     assert.ok(stats.latencyMs > -1000 && stats.latencyMs < 5000, `latency ${stats.latencyMs} ms`);
-    assert.deepEqual(errors, []);
+    assert.deepEqual(page.pageErrors, []);
     await page.close();
   });
 }

@@ -22,7 +22,7 @@ after(async () => {
 async function finish(page) {
   assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 }
 
 /** Frame `index` of a y4m (4:2:0) as planes; negative counts from the end. */
@@ -125,7 +125,7 @@ test('poster: shown until the first frame is drawn, hidden while playing, shown 
   await makeMediaPlayer(page, { src: served(`${work}/paced.asp`), poster });
   await page.waitForFunction(() => window.player.shadowRoot.querySelector('img').complete);
   const centre = async () => {
-    const png = await page.locator('asp-player').screenshot();
+    const png = await page.screenshot('asp-player');
     return page.evaluate(async (bytes) => {
       const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
       const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');

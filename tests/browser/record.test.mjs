@@ -74,5 +74,5 @@ test('record(): an .asp from a keyframe that asp-decode and the player decode to
   }
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 });

@@ -53,5 +53,5 @@ test('src=/asp/session follows a restarted server to its new certificate', async
   assert.ok(errors.length >= 1 && errors.every((e) => !e.fatal && /reconnecting in \d+ ms/.test(e.message)), JSON.stringify(errors));
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 });

@@ -77,5 +77,5 @@ test('WebTransport: the server vanishing mid-stream -> reconnection attempts wit
   await page.waitForFunction(() => window.player.stats.reconnects >= 1, null, { timeout: 5000 });
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 });
