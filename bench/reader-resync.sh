@@ -9,7 +9,7 @@ out=build/reader-resync
 mkdir -p "$out"
 cargo build -q --release -p asp-cli
 bin=${CARGO_TARGET_DIR:-target}/release
-"$bin/asp-encode" testsrc --size 1280x720 --frames 60 --qp 4 --preset ultrafast -o "$out/one.asp" 2>/dev/null
+"$bin/asp-encode" testsrc --size 1280x720 --frames 60 --qp 4 --preset ultrafast -o "$out/one.asp" --force 2>/dev/null
 for _ in 1 2 3 4 5 6 7 8; do cat "$out/one.asp"; done > "$out/stream.asp"
 python3 - "$out" <<'PY'
 import struct, sys

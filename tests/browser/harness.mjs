@@ -1,6 +1,7 @@
 // Shared by the Chromium tests: Debian's Chromium through playwright-core
 // (tools/web/node_modules), the COOP/COEP server, native reference data.
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { chromium } from '../../tools/web/node_modules/playwright-core/index.mjs';
 import { serve } from '../../tools/web/serve.mjs';
 import { root } from '../wasm/common.mjs';
@@ -51,3 +52,27 @@ export async function waitForEvent(page, type, timeout = 60000) {
 }
 
 export const events = (page, type) => page.evaluate((t) => window.player.events.filter((e) => e.type === t).map((e) => e.detail), type);
+
+/**
+ * `asp-encode --serve 127.0.0.1:PORT ...args` (the build in ASP_BIN_DIR,
+ * set by run.sh), once its /asp/session answers: the process, the server's
+ * http:// base and its session description. `port` defaults to a random
+ * one in 20000..40000. The caller kills `child`.
+ * @param {string[]} args
+ * @param {{ port?: number }} [options]
+ */
+export async function startLiveServer(args, { port = 20000 + Math.floor(Math.random() * 20000) } = {}) {
+  const bin = process.env.ASP_BIN_DIR;
+  if (!bin) throw new Error('ASP_BIN_DIR (set by run.sh) is not set');
+  const child = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, ...args], { cwd: root, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const session = await fetch(`${base}/asp/session`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (session) return { child, base, session };
+    if (i > 100) {
+      child.kill('SIGKILL');
+      throw new Error('asp-encode --serve did not come up');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -4,27 +4,14 @@
 // /asp/session), with wall-clock capture times giving a latency figure.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { launch, root } from './harness.mjs';
+import { launch, startLiveServer } from './harness.mjs';
 
-const bin = process.env.ASP_BIN_DIR;
 let server;
 let browser;
 let base;
 
 before(async () => {
-  assert.ok(bin, 'ASP_BIN_DIR (set by run.sh)');
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  server = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, '--size', '320x240', '--bitrate', '400k'],
-    { cwd: root, stdio: 'ignore' });
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${base}/asp/session`).then((r) => r.ok).catch(() => false);
-    if (ok) break;
-    if (i > 100) throw new Error('asp-encode --serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  ({ child: server, base } = await startLiveServer(['--size', '320x240', '--bitrate', '400k']));
   browser = await launch({ webgpu: false });
 });
 after(async () => {

@@ -9,6 +9,7 @@ use asp_core::packet::{
     Payload, StreamInfo,
 };
 use asp_core::schema::{Color, ColorMatrix, ColorRange, MotionVector, Rect, RoiRegion, RoiType};
+use asp_core::codec::quant::QP_MAX;
 use asp_core::Limits;
 use numpy::{PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -284,7 +285,7 @@ pub fn create_d_packet_numpy<'py>(
         )));
     }
     int_in("flags", flags, 0, i64::from(u16::MAX))?;
-    int_in("qp", qp, 0, 51)?;
+    int_in("qp", qp, 0, i64::from(QP_MAX))?;
     let vectors = motion_vectors_arg(py, motion_vectors)?;
     let regions = regions_arg(regions)?;
     let frame = DFrame {

@@ -2,20 +2,23 @@
 //!
 //! A `.asp` file is packets back to back. Damaged spans are reported with
 //! their offset and reason, the reader resynchronises at the next valid
-//! packet, and the exit status is 1 if anything was damaged.
+//! packet, and the exit status is 1 if anything was damaged. Standard
+//! output must not be the input (`asp-info x.asp >> x.asp` would never end).
 
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use asp_cli::exit::{self, Outcome};
+use asp_cli::output::{input_path, Guard};
 use asp_core::packet::{flags, CaptureClock, Packet, PacketReader, Payload, ReadEvent};
 use asp_core::schema::{ColorPalette, RoiRegion, SyncCommand};
 use clap::Parser;
 use serde_json::{json, Value};
 
 #[derive(Parser)]
-#[command(name = "asp-info", version, about = "Inspect an ASP packet stream")]
+#[command(name = "asp-info", version, about = "Inspect an ASP packet stream", after_help = exit::TABLE)]
 struct Args {
     /// A .asp file, or - for standard input.
     input: PathBuf,
@@ -42,17 +45,20 @@ struct Summary {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(true) => Outcome::Ok.code(),
+        Ok(false) => Outcome::Damaged.code(),
         Err(e) => {
             eprintln!("asp-info: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::ERROR)
         }
     }
 }
 
 /// Returns whether the stream was free of damage.
 fn run(args: &Args) -> Result<bool> {
+    let mut guard = Guard::new();
+    guard.protect(&input_path(&args.input));
+    guard.check(Path::new("/dev/stdout"))?;
     let mut input = asp_cli::input::open(&args.input)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -60,7 +66,8 @@ fn run(args: &Args) -> Result<bool> {
     let mut summary = Summary::default();
     let mut chunk = vec![0u8; 64 * 1024];
     if !args.json {
-        writeln!(out, "{:>10}  type {:>10}  {:>6}  {:>8}  crc       details", "offset", "sequence", "flags", "payload")?;
+        let header = format!("{:>10}  type {:>10}  {:>6}  {:>8}  crc       details", "offset", "sequence", "flags", "payload");
+        writeln!(out, "{header}").context("writing standard output")?;
     }
     loop {
         let n = match input.read(&mut chunk) {
@@ -74,10 +81,10 @@ fn run(args: &Args) -> Result<bool> {
             reader.push(&chunk[..n]);
         }
         while let Some(event) = reader.next_event() {
-            report(&mut out, &event, args.json, &mut summary)?;
+            report(&mut out, &event, args.json, &mut summary).context("writing standard output")?;
             if args.roi {
                 if let ReadEvent::Packet { packet, .. } = &event {
-                    report_roi(&mut out, packet, args.json)?;
+                    report_roi(&mut out, packet, args.json).context("writing standard output")?;
                 }
             }
         }
@@ -85,8 +92,8 @@ fn run(args: &Args) -> Result<bool> {
             break;
         }
     }
-    print_summary(&mut out, &summary, args.json)?;
-    out.flush()?;
+    print_summary(&mut out, &summary, args.json).context("writing standard output")?;
+    out.flush().context("writing standard output")?;
     Ok(summary.damaged_spans == 0)
 }
 

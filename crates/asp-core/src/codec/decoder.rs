@@ -28,6 +28,7 @@ use super::deblock::{block_infos, deblock_frame, Band, BlockInfo, DeblockParams,
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
+use super::quant::Qp;
 use super::range_coder::RangeDecoder;
 use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
@@ -83,6 +84,9 @@ pub enum DecodeError {
     QpOutOfRange(u8),
     /// A tile is damaged.
     Tile { index: usize, error: TileError },
+    /// The allocator could not provide a buffer of `bytes` bytes for the
+    /// frame's macroblock or block infos.
+    OutOfMemory { bytes: usize },
 }
 
 impl fmt::Display for DecodeError {
@@ -95,8 +99,9 @@ impl fmt::Display for DecodeError {
             DecodeError::Frame(e) => write!(f, "{e}"),
             DecodeError::TileGrid(e) => write!(f, "{e}"),
             DecodeError::NoTileData => write!(f, "frame without coded tiles"),
-            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over 51"),
+            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over {}", Qp::MAX),
             DecodeError::Tile { index, error } => write!(f, "tile {index} is damaged: {error:?}"),
+            DecodeError::OutOfMemory { bytes } => write!(f, "cannot allocate {bytes} bytes for the frame"),
         }
     }
 }
@@ -172,9 +177,7 @@ impl Decoder {
         // Every frame packet moves the clock, decodable or not: a frame
         // that fails may still carry the base of the deltas after it.
         let capture_time_us = self.clock.observe(packet);
-        if qp > 51 {
-            return Err(DecodeError::QpOutOfRange(qp));
-        }
+        let qp = Qp::new(qp).ok_or(DecodeError::QpOutOfRange(qp))?;
         // A mid-grey reference for a decoder joining at a refresh start
         // with nothing (of the right size) to predict from.
         let mut grey = None;
@@ -231,6 +234,10 @@ impl Decoder {
                 }),
             }
         }
+        // Sized by the packet's frame: a failed allocation is an error, not an abort.
+        let mbs = frame.mb_cols() * frame.mb_rows();
+        reserve_total(&mut self.blocks, mbs * 4)?;
+        reserve_total(&mut self.infos, mbs)?;
         let slots = &mut self.slots[..tiles.len()];
         let decode = |slot: &mut TileSlot, i: usize| {
             slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
@@ -299,7 +306,7 @@ fn decode_tile_into(
     mbs: &mut TileMbs,
     data: &[u8],
     kind: FrameKind,
-    frame_qp: u8,
+    frame_qp: Qp,
     reference: Option<&Frame>,
 ) -> Result<(), TileError> {
     let tile = planes.tile.clone();
@@ -325,6 +332,13 @@ fn decode_tile_into(
         }
     }
     Ok(())
+}
+
+/// Makes room for `len` items in `items` (whatever it holds now).
+fn reserve_total<T>(items: &mut Vec<T>, len: usize) -> Result<(), DecodeError> {
+    items
+        .try_reserve(len.saturating_sub(items.len()))
+        .map_err(|_| DecodeError::OutOfMemory { bytes: len.saturating_mul(core::mem::size_of::<T>()) })
 }
 
 /// The first damaged tile's error, if any.

@@ -45,6 +45,7 @@
 //! [`Quantiser::with_weights`] away, with no other change.
 
 use super::transform::COEFF_MAX;
+use crate::cpu::CpuFeatures;
 
 /// Largest QP.
 pub const QP_MAX: u8 = 51;
@@ -56,6 +57,8 @@ pub struct Qp(u8);
 impl Qp {
     pub const MIN: Qp = Qp(0);
     pub const MAX: Qp = Qp(QP_MAX);
+    /// How many QPs there are: the length of a table indexed by QP.
+    pub const COUNT: usize = QP_MAX as usize + 1;
 
     /// `None` above 51.
     pub const fn new(qp: u8) -> Option<Qp> {
@@ -89,6 +92,50 @@ impl Qp {
     /// `qp / 6`: how many times the step has doubled (0..=8).
     const fn octave(self) -> u32 {
         (self.0 / 6) as u32
+    }
+}
+
+/// Why a number is not a [`Qp`]: what front ends (command lines, Python,
+/// JavaScript) report for a QP they were given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QpError {
+    /// Not an integer.
+    NotANumber,
+    /// An integer outside `0..=51`.
+    OutOfRange(i64),
+}
+
+impl core::fmt::Display for QpError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            QpError::NotANumber => write!(f, "QP must be an integer in 0..={QP_MAX}"),
+            QpError::OutOfRange(qp) => write!(f, "QP {qp} is outside 0..={QP_MAX}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for QpError {}
+
+impl TryFrom<i64> for Qp {
+    type Error = QpError;
+
+    fn try_from(qp: i64) -> Result<Qp, QpError> {
+        u8::try_from(qp).ok().and_then(Qp::new).ok_or(QpError::OutOfRange(qp))
+    }
+}
+
+impl core::str::FromStr for Qp {
+    type Err = QpError;
+
+    fn from_str(s: &str) -> Result<Qp, QpError> {
+        Qp::try_from(s.trim().parse::<i64>().map_err(|_| QpError::NotANumber)?)
+    }
+}
+
+impl core::fmt::Display for Qp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -296,22 +343,34 @@ impl Quantiser {
     /// Quantises a 4x4 block of [`forward_4x4`](super::transform::forward_4x4)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_4x4(&self, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
+        self.quantise_4x4_with(CpuFeatures::detect(), coeffs, qp, rounding)
+    }
+
+    /// [`quantise_4x4`](Self::quantise_4x4) by the twin `cpu` allows.
+    pub fn quantise_4x4_with(&self, cpu: CpuFeatures, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
         let multipliers = &self.multiplier_4x4[qp.phase()];
         #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding);
         }
+        let _ = cpu;
         quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
     }
 
     /// Quantises an 8x8 block of [`forward_8x8`](super::transform::forward_8x8)
     /// coefficients to levels in `±LEVEL_MAX`.
     pub fn quantise_8x8(&self, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
+        self.quantise_8x8_with(CpuFeatures::detect(), coeffs, qp, rounding)
+    }
+
+    /// [`quantise_8x8`](Self::quantise_8x8) by the twin `cpu` allows.
+    pub fn quantise_8x8_with(&self, cpu: CpuFeatures, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
         let multipliers = &self.multiplier_8x8[qp.phase()];
         #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::detect() {
+        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
             return quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding);
         }
+        let _ = cpu;
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 
@@ -678,13 +737,8 @@ mod tests {
     #[test]
     fn dequantise_quantise_error_is_within_half_a_step_plus_dead_zone() {
         let q = &Quantiser::FLAT;
-        let mut seed = 0x1234_5678_9abc_def0_u64;
-        let mut random = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = asp_testkit::Rng::new(0x1234_5678_9abc_def0);
+        let mut random = move || rng.next_u64();
         for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER, RoundingOffset::from_q15(0)] {
             let o = i128::from(rounding.q15());
             for qp in 0..=QP_MAX {
@@ -734,13 +788,8 @@ mod tests {
     fn dequantisation_matches_the_i64_formula() {
         // Largest weights, so the largest level scales.
         let heavy = Quantiser::with_weights(&[255; 16], &[255; 64]).unwrap();
-        let mut seed = 0x0123_4567_89ab_cdef_u64;
-        let mut random = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = asp_testkit::Rng::new(0x0123_4567_89ab_cdef);
+        let mut random = move || rng.next_u64();
         let special = [0, 1, -1, 2, -2, 100, -100, LEVEL_MAX, -LEVEL_MAX, LEVEL_MAX + 1, i32::MAX, i32::MIN, 4095, -4096];
         for q in [&Quantiser::FLAT, &heavy] {
             for qp in 0..=QP_MAX {
@@ -843,6 +892,11 @@ mod tests {
     fn qp_constructors() {
         assert_eq!(Qp::new(51).map(Qp::get), Some(51));
         assert_eq!(Qp::new(52), None);
+        assert_eq!("51".parse::<Qp>().map(Qp::get), Ok(51));
+        assert_eq!("52".parse::<Qp>(), Err(QpError::OutOfRange(52)));
+        assert_eq!("-1".parse::<Qp>(), Err(QpError::OutOfRange(-1)));
+        assert_eq!("x".parse::<Qp>(), Err(QpError::NotANumber));
+        assert_eq!(Qp::try_from(300i64), Err(QpError::OutOfRange(300)));
         assert_eq!(Qp::saturating(-5), Qp::MIN);
         assert_eq!(Qp::saturating(99), Qp::MAX);
         assert_eq!(Qp::saturating(26).get(), 26);
@@ -869,7 +923,7 @@ mod tests {
     #[test]
     fn the_32_bit_quantiser_path_equals_the_64_bit_one() {
         let q = Quantiser::FLAT;
-        let mut state = 0x9E37_79B9u32;
+        let mut rng = asp_testkit::Rng::new(0x9E37_79B9);
         for qp in 0..=QP_MAX {
             let qp = Qp::new(qp).unwrap();
             for rounding in [RoundingOffset::NEAREST, RoundingOffset::INTRA, RoundingOffset::INTER] {
@@ -877,21 +931,20 @@ mod tests {
                     // Ordinary residual (the 32-bit path) up to the largest
                     // coefficients (the 64-bit one), and the edge between.
                     let range = [1i64 << 8, 1 << 12, 1 << 15, 1 << 17][n % 4];
-                    let coeffs: [i32; 64] = core::array::from_fn(|_| {
-                        state ^= state << 13;
-                        state ^= state >> 17;
-                        state ^= state << 5;
-                        (i64::from(state) % (2 * range) - range + 1) as i32
-                    });
+                    let coeffs: [i32; 64] = core::array::from_fn(|_| rng.range(1 - range, range) as i32);
                     let multipliers = &q.multiplier_8x8[qp.phase()];
                     let slow: [i32; 64] = core::array::from_fn(|i| quantise(coeffs[i], multipliers[i], 16 + qp.octave(), rounding));
-                    // The dispatched twin (AVX2 where the CPU has it) and the scalar code.
-                    assert_eq!(q.quantise_8x8(&coeffs, qp, rounding), slow);
+                    // Every twin this CPU runs, and the scalar code.
+                    for cpu in CpuFeatures::host().levels() {
+                        assert_eq!(q.quantise_8x8_with(cpu, &coeffs, qp, rounding), slow, "{cpu}");
+                    }
                     assert_eq!(quantise_block(&coeffs, multipliers, 16 + qp.octave(), rounding), slow);
                     let small: [i32; 16] = core::array::from_fn(|i| coeffs[i]);
                     let multipliers = &q.multiplier_4x4[qp.phase()];
                     let slow: [i32; 16] = core::array::from_fn(|i| quantise(small[i], multipliers[i], 15 + qp.octave(), rounding));
-                    assert_eq!(q.quantise_4x4(&small, qp, rounding), slow);
+                    for cpu in CpuFeatures::host().levels() {
+                        assert_eq!(q.quantise_4x4_with(cpu, &small, qp, rounding), slow, "{cpu}");
+                    }
                     assert_eq!(quantise_block(&small, multipliers, 15 + qp.octave(), rounding), slow);
                 }
             }

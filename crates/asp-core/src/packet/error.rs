@@ -35,6 +35,8 @@ pub enum PacketError {
     MissingStreamInfo,
     /// Frame dimensions of zero or over the caps.
     BadDimensions { width: u32, height: u32, max_width: u32, max_height: u32 },
+    /// A frame area (width times height) over `Limits::max_pixels`.
+    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
     /// A tile grid of zero tiles or more than `Limits::max_tiles`.
     BadTileGrid { columns: u8, rows: u8, max_tiles: u32 },
     /// `tile_sizes` does not have one entry per tile (or C-packet region)
@@ -72,6 +74,7 @@ impl PacketError {
             PacketError::PayloadTypeMismatch { .. } => "payload_type_mismatch",
             PacketError::MissingStreamInfo => "missing_stream_info",
             PacketError::BadDimensions { .. } => "bad_dimensions",
+            PacketError::TooManyPixels { .. } => "too_many_pixels",
             PacketError::BadTileGrid { .. } => "bad_tile_grid",
             PacketError::TileSizesMismatch { .. } => "tile_sizes_mismatch",
         }
@@ -125,6 +128,9 @@ impl fmt::Display for PacketError {
                 f,
                 "frame size {width}x{height} outside 1x1..={max_width}x{max_height}"
             ),
+            PacketError::TooManyPixels { width, height, max_pixels } => {
+                write!(f, "frame size {width}x{height} is over the limit of {max_pixels} pixels")
+            }
             PacketError::BadTileGrid { columns, rows, max_tiles } => write!(
                 f,
                 "tile grid {columns}x{rows} outside 1..={max_tiles} tiles"

@@ -237,6 +237,7 @@ fn vouched_by_crc(error: &PacketError) -> bool {
         | PacketError::PayloadTypeMismatch { .. }
         | PacketError::MissingStreamInfo
         | PacketError::BadDimensions { .. }
+        | PacketError::TooManyPixels { .. }
         | PacketError::BadTileGrid { .. }
         | PacketError::TileSizesMismatch { .. } => true,
     }

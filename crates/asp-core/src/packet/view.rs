@@ -286,6 +286,9 @@ fn check_stream_info(stream: Option<schema::StreamInfo<'_>>, limits: &Limits) ->
             max_height: limits.max_height,
         });
     }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(PacketError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+    }
     Ok(())
 }
 
