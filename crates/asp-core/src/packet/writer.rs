@@ -227,7 +227,7 @@ impl PacketWriter {
         self.builder.reset();
         let b = &mut self.builder;
         let tile_sizes = sizes_but_last(frame.tiles.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(frame.tiles.data).map(|d| b.create_vector(d));
+        let tile_data = has_entries(frame.tiles.sizes, frame.tiles.data).then(|| b.create_vector(frame.tiles.data));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
         let stream = build_stream_info(b, &frame.stream);
@@ -262,7 +262,7 @@ impl PacketWriter {
         self.builder.reset();
         let b = &mut self.builder;
         let tile_sizes = sizes_but_last(frame.tiles.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(frame.tiles.data).map(|d| b.create_vector(d));
+        let tile_data = has_entries(frame.tiles.sizes, frame.tiles.data).then(|| b.create_vector(frame.tiles.data));
         let motion_vectors = nonempty(frame.motion_vectors).map(|m| b.create_vector(m));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
@@ -303,7 +303,7 @@ impl PacketWriter {
         self.builder.reset();
         let b = &mut self.builder;
         let tile_sizes = sizes_but_last(c.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(c.data).map(|d| b.create_vector(d));
+        let tile_data = has_entries(c.sizes, c.data).then(|| b.create_vector(c.data));
         let regions = nonempty(c.regions).map(|r| b.create_vector(r));
         let payload = schema::CPacketPayload::create(
             b,
@@ -431,6 +431,13 @@ fn check_sizes(sizes: &[u32], data: &[u8]) -> Result<(), WriteError> {
         return Err(WriteError::Invalid(mismatch));
     }
     Ok(())
+}
+
+/// Whether a frame carries coded entries: then `tile_data` is written even
+/// when empty, since without a size table its presence is what says a
+/// single empty tile is there.
+fn has_entries(sizes: &[u32], data: &[u8]) -> bool {
+    !sizes.is_empty() || !data.is_empty()
 }
 
 /// The size table on the wire: every entry's but the last, which a reader
