@@ -28,6 +28,8 @@ fn a_one_tile_d_packet_costs_at_most_80_bytes_besides_its_tile() {
                 capture_time_us: CAPTURE_US + u64::from(n) * FRAME_US,
                 qp: 38,
                 tiles: one_tile(&tile),
+                // As the encoder writes it: the vectors' unit, but no vectors.
+                motion_vector_precision: 4,
                 ..DFrame::default()
             };
             let overhead = writer.write_d(n, 0, &frame).unwrap().len() - tile_len;

@@ -5,7 +5,7 @@
 //! `capture_delta_us` in `schemas/asp.fbs`). A reader that wants absolute
 //! times feeds every packet it reads, in stream order, through one clock.
 
-use crate::packet::Packet;
+use crate::packet::{Packet, Payload};
 
 /// Resolves each packet's capture time, in microseconds since the Unix
 /// epoch, from the times carried whole and the deltas after them.
@@ -23,15 +23,25 @@ impl CaptureClock {
     /// is unknown (not carried, or a delta before any whole time, as for a
     /// reader that joined between keyframes and refresh starts).
     pub fn observe(&mut self, packet: &Packet<'_>) -> Option<u64> {
-        if let Some(whole) = packet.capture_time_us() {
-            // A C-packet repeats its frame's time; only I and D rebase.
-            if packet.packet_type() != crate::packet::PacketType::C {
-                self.base_us = Some(whole);
+        match packet.payload() {
+            // A keyframe is always a base, even at 0 ("unknown", as in a
+            // file whose clock starts at its first frame): the deltas after
+            // it count from there.
+            Payload::I(p) => {
+                self.base_us = Some(p.capture_time_us());
+                packet.capture_time_us()
             }
-            return Some(whole);
+            Payload::D(p) => match (p.capture_time_us(), p.capture_delta_us()) {
+                (Some(whole), _) => {
+                    self.base_us = Some(whole);
+                    (whole != 0).then_some(whole)
+                }
+                (None, Some(delta)) => self.base_us?.checked_add(u64::from(delta)).filter(|&t| t != 0),
+                (None, None) => None,
+            },
+            // A C-packet repeats its frame's time.
+            Payload::C(_) | Payload::S(_) => packet.capture_time_us(),
         }
-        let delta = packet.capture_delta_us()?;
-        self.base_us?.checked_add(u64::from(delta))
     }
 
     /// Forgets the base, as after a seek or a gap in the stream.

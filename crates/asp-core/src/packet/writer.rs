@@ -246,7 +246,8 @@ impl PacketWriter {
             },
         );
         let packet_len = self.finish(PacketType::I, sequence, flags, payload.as_union_value())?.len();
-        self.capture_base_us = (frame.capture_time_us != 0).then_some(frame.capture_time_us);
+        // A keyframe is always the base, even at 0 (see CaptureClock).
+        self.capture_base_us = Some(frame.capture_time_us);
         Ok(&self.out[..packet_len])
     }
 
@@ -281,8 +282,10 @@ impl PacketWriter {
                 tile_sizes,
                 tile_data,
                 motion_vectors,
-                motion_block_size: frame.motion_block_size,
-                motion_vector_precision: frame.motion_vector_precision,
+                // They describe the vectors: without any, the defaults
+                // (which cost nothing on the wire).
+                motion_block_size: if frame.motion_vectors.is_empty() { 16 } else { frame.motion_block_size },
+                motion_vector_precision: if frame.motion_vectors.is_empty() { 1 } else { frame.motion_vector_precision },
                 regions,
                 palette,
                 refresh_frames: frame.refresh.map_or(0, |r| r.frames),

@@ -2126,9 +2126,9 @@ impl<'a> DPacketPayload<'a> {
     unsafe { self._tab.get::<u8>(DPacketPayload::VT_QP, Some(0)).unwrap()}
   }
   /// Capture time as microseconds after the capture time of the last
-  /// packet of the stream that carried `capture_time_us` (a keyframe, a
-  /// refresh start, or a D frame whose delta would not fit). Absent (and
-  /// `capture_time_us` absent too) = unknown.
+  /// packet of the stream that carried `capture_time_us` (a keyframe, even
+  /// one at 0, a refresh start, or a D frame whose delta would not fit).
+  /// Absent (and `capture_time_us` absent too) = unknown.
   #[inline]
   pub fn capture_delta_us(&self) -> Option<u32> {
     // Safety:
