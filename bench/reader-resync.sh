@@ -17,7 +17,7 @@ out = sys.argv[1]
 for claimed in (64 << 10, 16 << 20):
     count = (32 << 20) // 16
     with open(f"{out}/bomb-{claimed >> 10}k.asp", "wb") as f:
-        f.write(b"".join(b"ASP1" + bytes([1, 2, 0, 0]) + struct.pack(">II", i, claimed) for i in range(count)))
+        f.write(b"".join(b"ASP1" + bytes([2, 2, 0, 0]) + struct.pack(">II", i, claimed) for i in range(count)))
 PY
 for file in stream bomb-64k bomb-16384k; do
   echo -n "$file: "

@@ -127,7 +127,7 @@ fn damaged_and_misplaced_refinements_are_typed_errors() {
     assert_eq!(apply_correction(&mut small, 0, &payload), Err(CorrectionError::RegionOutside(0)));
     // Truncated region data: rewrite the packet with the first entry cut short.
     let regions: Vec<RoiRegion> = payload.regions().unwrap().iter().copied().collect();
-    let sizes: Vec<u32> = payload.tile_sizes().unwrap().iter().collect();
+    let sizes: Vec<u32> = asp_core::packet::Tiles::of_correction(&payload).map(|t| t.len() as u32).collect();
     let data = payload.tile_data().unwrap().bytes();
     let cut = sizes[0] as usize / 4;
     let short: Vec<u8> = data[..cut].iter().chain(&data[sizes[0] as usize..]).copied().collect();

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use asp_cli::exit::{self, Outcome};
 use asp_cli::output::{input_path, Guard};
-use asp_core::packet::{flags, Packet, PacketReader, Payload, ReadEvent};
+use asp_core::packet::{flags, CaptureClock, Packet, PacketReader, Payload, ReadEvent};
 use asp_core::schema::{ColorPalette, RoiRegion, SyncCommand};
 use clap::Parser;
 use serde_json::{json, Value};
@@ -38,6 +38,8 @@ struct Summary {
     damaged_spans: u64,
     damaged_bytes: u64,
     stream: Option<(u32, u32, u32, u32)>,
+    /// Resolves D-packets' capture-time deltas, in stream order.
+    clock: CaptureClock,
 }
 
 fn main() -> ExitCode {
@@ -100,9 +102,10 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
         ReadEvent::Packet { offset, packet } => {
             summary.counts[packet.packet_type() as usize - 1] += 1;
             summary.packet_bytes += packet.len() as u64;
+            let captured = summary.clock.observe(packet);
             if let Payload::I(i) = packet.payload() {
                 if let Some(s) = i.stream() {
-                    summary.stream = Some((s.width(), s.height(), s.fps_num(), s.fps_den()));
+                    summary.stream = Some((u32::from(s.width()), u32::from(s.height()), s.fps_num(), s.fps_den()));
                 }
             }
             if json {
@@ -117,7 +120,7 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
                     "crc": format!("{:08x}", packet.crc()),
                     "crc_ok": true,
                 });
-                details_json(packet, &mut v);
+                details_json(packet, captured, &mut v);
                 writeln!(out, "{v}")?;
             } else {
                 writeln!(
@@ -128,11 +131,13 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
                     packet.flags(),
                     packet.payload_bytes().len(),
                     packet.crc(),
-                    details_text(packet)
+                    details_text(packet, captured)
                 )?;
             }
         }
         ReadEvent::Skipped { offset, len, error } => {
+            // What was lost may have carried the base of the deltas after it.
+            summary.clock.reset();
             summary.damaged_spans += 1;
             summary.damaged_bytes += len;
             if json {
@@ -216,7 +221,7 @@ fn report_roi(out: &mut impl Write, packet: &Packet<'_>, json: bool) -> Result<(
     Ok(())
 }
 
-fn details_text(packet: &Packet<'_>) -> String {
+fn details_text(packet: &Packet<'_>, captured: Option<u64>) -> String {
     let tiles = packet.tiles().len();
     let mut s = match packet.payload() {
         Payload::I(p) => {
@@ -226,7 +231,7 @@ fn details_text(packet: &Packet<'_>) -> String {
         Payload::D(p) => {
             let mut s = format!(
                 "ref {}, qp {}, tiles {tiles}, mvs {}",
-                p.ref_sequence(),
+                packet.ref_sequence().unwrap_or_default(),
                 p.qp(),
                 p.motion_vectors().map_or(0, |m| m.len())
             );
@@ -241,7 +246,7 @@ fn details_text(packet: &Packet<'_>) -> String {
     if packet.flags() & flags::DISCARDABLE != 0 {
         s.push_str(", discardable");
     }
-    if let Some(t) = packet.capture_time_us() {
+    if let Some(t) = captured {
         s.push_str(&format!(", captured {t} us"));
     }
     s
@@ -256,10 +261,10 @@ fn sync_text(command: SyncCommand, sequence: u32, bitrate_kbps: u32) -> String {
     }
 }
 
-fn details_json(packet: &Packet<'_>, v: &mut Value) {
+fn details_json(packet: &Packet<'_>, captured: Option<u64>, v: &mut Value) {
     let obj = v.as_object_mut().expect("json! object");
     obj.insert("tiles".into(), json!(packet.tiles().len()));
-    if let Some(t) = packet.capture_time_us() {
+    if let Some(t) = captured {
         obj.insert("capture_time_us".into(), json!(t));
     }
     match packet.payload() {
@@ -272,7 +277,7 @@ fn details_json(packet: &Packet<'_>, v: &mut Value) {
             obj.insert("qp".into(), json!(p.qp()));
         }
         Payload::D(p) => {
-            obj.insert("ref_sequence".into(), json!(p.ref_sequence()));
+            obj.insert("ref_sequence".into(), json!(packet.ref_sequence()));
             obj.insert("qp".into(), json!(p.qp()));
             obj.insert("motion_vectors".into(), json!(p.motion_vectors().map_or(0, |m| m.len())));
             if p.refresh_frames() != 0 {

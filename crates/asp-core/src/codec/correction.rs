@@ -27,6 +27,7 @@ use super::quant::Qp;
 use super::range_coder::{BitModel, RangeDecoder};
 use super::recon::{add_residual_8x8, chroma_qp};
 use super::residual::{code_block, ResidualError, ResidualModels};
+use crate::packet::Tiles;
 use crate::schema::{CPacketPayload, Rect};
 
 /// Most regions one C-packet may refine; more is treated as damage.
@@ -45,13 +46,12 @@ pub enum CorrectionError {
     },
     /// The QP is over 51.
     QpOutOfRange(u8),
-    /// More regions than [`MAX_CORRECTED_REGIONS`], or a region count that
-    /// differs from the number of coded entries.
+    /// More regions than [`MAX_CORRECTED_REGIONS`].
     RegionCount {
         /// Regions listed.
         regions: usize,
-        /// Coded entries.
-        entries: usize,
+        /// The cap.
+        max: usize,
     },
     /// A region lies (partly) outside the frame or is empty.
     RegionOutside(usize),
@@ -64,9 +64,7 @@ impl fmt::Display for CorrectionError {
         match self {
             CorrectionError::WrongFrame { wanted, have } => write!(f, "refines frame {wanted}, the frame shown is {have}"),
             CorrectionError::QpOutOfRange(qp) => write!(f, "refinement QP {qp} is over {}", Qp::MAX),
-            CorrectionError::RegionCount { regions, entries } => {
-                write!(f, "{regions} regions with {entries} coded entries (at most {MAX_CORRECTED_REGIONS}, one each)")
-            }
+            CorrectionError::RegionCount { regions, max } => write!(f, "{regions} regions, at most {max}"),
             CorrectionError::RegionOutside(i) => write!(f, "region {i} is empty or outside the frame"),
             CorrectionError::Damaged(i) => write!(f, "region {i}'s coded data is damaged"),
         }
@@ -173,20 +171,16 @@ pub fn apply_correction(frame: &mut Frame, sequence: u32, payload: &CPacketPaylo
     }
     let qp = Qp::new(payload.qp()).ok_or(CorrectionError::QpOutOfRange(payload.qp()))?;
     let regions = payload.regions().map_or(0, |r| r.len());
-    let sizes = payload.tile_sizes();
-    let entries = sizes.map_or(0, |s| s.len());
-    if regions != entries || regions > MAX_CORRECTED_REGIONS {
-        return Err(CorrectionError::RegionCount { regions, entries });
+    if regions > MAX_CORRECTED_REGIONS {
+        return Err(CorrectionError::RegionCount { regions, max: MAX_CORRECTED_REGIONS });
     }
-    let (Some(list), Some(sizes)) = (payload.regions(), sizes) else { return Ok(()) };
-    // The packet verifier checked that the sizes add up to the data.
-    let data = payload.tile_data().map_or(&[][..], |d| d.bytes());
+    let Some(list) = payload.regions() else { return Ok(()) };
+    // One coded entry per region; the packet verifier checked the sizes.
+    let mut entries = Tiles::of_correction(payload);
     let mut walk = RegionWalk::new(frame.mb_cols(), frame.mb_rows());
-    let mut offset = 0usize;
     let mut levels: MbCorrection = [[0; 64]; 6];
-    for (i, (region, size)) in list.iter().zip(sizes.iter()).enumerate() {
-        let entry = data.get(offset..offset + size as usize).ok_or(CorrectionError::Damaged(i))?;
-        offset += size as usize;
+    for (i, region) in list.iter().enumerate() {
+        let entry = entries.next().ok_or(CorrectionError::Damaged(i))?;
         let mbs = walk.next_region(region.bounds()).ok_or(CorrectionError::RegionOutside(i))?;
         let mut bins = RangeDecoder::new(entry);
         let mut models = CorrectionModels::default();

@@ -36,7 +36,7 @@ use super::macroblock::SyntaxError;
 use super::parallel::{Parallel, Serial};
 use super::tiles::{tile_grid, Tile, TileGridError};
 use crate::limits::Limits;
-use crate::packet::{Packet, Payload};
+use crate::packet::{CaptureClock, Packet, Payload};
 
 /// One tile's reconstruction buffers, kept between frames so decoding
 /// allocates nothing in steady state.
@@ -139,6 +139,8 @@ pub struct Decoder {
     /// Frames still to decode, after joining at an intra-refresh start,
     /// until the picture is exact (0: it is).
     refresh_left: u16,
+    /// Resolves the capture-time deltas of D-packets.
+    clock: CaptureClock,
 }
 
 impl Decoder {
@@ -155,6 +157,7 @@ impl Decoder {
             infos: Vec::new(),
             blocks: Vec::new(),
             refresh_left: 0,
+            clock: CaptureClock::new(),
         }
     }
 
@@ -171,6 +174,9 @@ impl Decoder {
             Payload::D(p) => (FrameKind::Inter, p.qp(), p.tile_columns(), p.tile_rows()),
             Payload::C(_) | Payload::S(_) => return Ok(None),
         };
+        // Every frame packet moves the clock, decodable or not: a frame
+        // that fails may still carry the base of the deltas after it.
+        let capture_time_us = self.clock.observe(packet);
         let qp = Qp::new(qp).ok_or(DecodeError::QpOutOfRange(qp))?;
         // A mid-grey reference for a decoder joining at a refresh start
         // with nothing (of the right size) to predict from.
@@ -179,15 +185,15 @@ impl Decoder {
         let (width, height, reference) = match (packet.payload(), &self.reference) {
             // Verified packets always carry stream info on keyframes.
             (Payload::I(p), _) => {
-                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                let (w, h) = p.stream().map_or((0, 0), |s| (u32::from(s.width()), u32::from(s.height())));
                 (w, h, None)
             }
-            (Payload::D(p), Some((have, f))) if p.ref_sequence() == *have => {
+            (Payload::D(_), Some((have, f))) if packet.ref_sequence() == Some(*have) => {
                 (f.width() as u32, f.height() as u32, Some(f))
             }
             // Verified packets carry stream info on refresh starts.
             (Payload::D(p), have) if p.refresh_frames() != 0 && p.stream().is_some() => {
-                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                let (w, h) = p.stream().map_or((0, 0), |s| (u32::from(s.width()), u32::from(s.height())));
                 let stale = have.as_ref().map(|(_, f)| f).filter(|f| (f.width(), f.height()) == (w as usize, h as usize));
                 let reference = match stale {
                     Some(f) => f,
@@ -196,8 +202,9 @@ impl Decoder {
                 joined_refresh = Some(p.refresh_frames());
                 (w, h, Some(reference))
             }
-            (Payload::D(p), Some((have, _))) => {
-                return Err(DecodeError::MissingReference { wanted: p.ref_sequence(), have: *have })
+            (Payload::D(_), Some((have, _))) => {
+                let wanted = packet.ref_sequence().unwrap_or_default();
+                return Err(DecodeError::MissingReference { wanted, have: *have })
             }
             _ => return Err(DecodeError::NoKeyframe),
         };
@@ -276,7 +283,7 @@ impl Decoder {
             sequence: packet.sequence(),
             keyframe: kind == FrameKind::Intra,
             recovering: self.refresh_left > 0,
-            capture_time_us: packet.capture_time_us(),
+            capture_time_us,
         }))
     }
 

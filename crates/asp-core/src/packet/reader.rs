@@ -232,8 +232,7 @@ fn vouched_by_crc(error: &PacketError) -> bool {
         | PacketError::Truncated { .. }
         | PacketError::TrailingBytes { .. }
         | PacketError::CrcMismatch { .. } => false,
-        PacketError::BadFileIdentifier { .. }
-        | PacketError::InvalidFlatbuffer(_)
+        PacketError::InvalidFlatbuffer(_)
         | PacketError::MissingPayload
         | PacketError::PayloadTypeMismatch { .. }
         | PacketError::MissingStreamInfo
