@@ -29,6 +29,9 @@ use tempfile::NamedTempFile;
 
 /// Why an output could not be opened, written or put in place.
 #[derive(Debug, thiserror::Error)]
+///
+/// The underlying `io::Error` is the variant's `source`, so `{:#}` (every
+/// tool prints errors that way) names it once.
 pub enum OutputError {
     /// The output is one of the inputs (or another output of the same run).
     #[error("{output} is the same file as {other}: refusing to overwrite it")]
@@ -36,11 +39,11 @@ pub enum OutputError {
     /// The output exists and `--force` was not given.
     #[error("{0} already exists (use --force to overwrite it)")]
     Exists(String),
-    #[error("cannot create {name}: {source}")]
+    #[error("cannot create {name}")]
     Create { name: String, source: io::Error },
-    #[error("writing {name}: {source}")]
+    #[error("writing {name}")]
     Write { name: String, source: io::Error },
-    #[error("cannot put the finished output in place as {name}: {source}")]
+    #[error("cannot put the finished output in place as {name}")]
     Persist { name: String, source: io::Error },
 }
 

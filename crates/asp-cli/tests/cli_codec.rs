@@ -5,10 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("asp-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory for one test, removed when the returned value drops.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("asp-cli-{name}-")).tempdir().unwrap()
 }
 
 fn run(bin: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -57,7 +56,8 @@ fn y4m(width: usize, height: usize, frames: usize, colour: &str) -> Vec<u8> {
 
 #[test]
 fn decode_equals_recon_byte_for_byte_at_several_sizes_and_settings() {
-    let dir = temp_dir("exact");
+    let scratch = temp_dir("exact");
+    let dir = scratch.path();
     let cases: &[(&str, &[&str])] = &[
         ("64x48", &["--qp", "20"]),
         ("17x9", &["--qp", "35", "--preset", "ultrafast"]),
@@ -98,7 +98,8 @@ fn pipes_work_both_ways() {
 fn truncated_y4m_keeps_the_frames_before_it() {
     let mut input = y4m(32, 32, 4, "420jpeg");
     input.truncate(input.len() - 100);
-    let dir = temp_dir("trunc");
+    let scratch = temp_dir("trunc");
+    let dir = scratch.path();
     let asp = dir.join("t.asp");
     let out = run("asp-encode", &["-", "-o", asp.to_str().unwrap()], Some(&input));
     // Damaged input handled: exit 1, the complete frames written.
@@ -135,7 +136,8 @@ fn dimensions_over_the_caps_are_refused() {
 
 #[test]
 fn damaged_packet_mid_stream() {
-    let dir = temp_dir("damage");
+    let scratch = temp_dir("damage");
+    let dir = scratch.path();
     let asp = dir.join("d.asp");
     let out = run("asp-encode", &["testsrc", "--size", "64x64", "--frames", "20", "--keyint", "10", "-o", asp.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -179,7 +181,8 @@ fn packet_offsets(data: &[u8]) -> Vec<usize> {
 
 #[test]
 fn intra_refresh_stream_can_be_joined_mid_way() {
-    let dir = temp_dir("refresh");
+    let scratch = temp_dir("refresh");
+    let dir = scratch.path();
     let asp = dir.join("r.asp");
     let recon = dir.join("r-recon.y4m");
     let args = ["testsrc", "--size", "96x64", "--frames", "16", "--keyint", "4", "--intra-refresh", "--qp", "30"];
@@ -215,7 +218,8 @@ fn intra_refresh_stream_can_be_joined_mid_way() {
 
 #[test]
 fn constant_bitrate_holds_its_target_over_ten_seconds() {
-    let dir = temp_dir("cbr");
+    let scratch = temp_dir("cbr");
+    let dir = scratch.path();
     // Targets inside what this content can use (about 60 to 580 kbit/s
     // between QP 40 and QP 4), so the controller, not the QP range, is tested.
     for (target, label) in [(150_000f64, "150k"), (400_000f64, "400k")] {
@@ -243,7 +247,8 @@ fn ffmpeg() -> &'static str {
 #[test]
 fn round_trip_through_ffmpeg() {
     let ffmpeg = ffmpeg();
-    let dir = temp_dir("ffmpeg");
+    let scratch = temp_dir("ffmpeg");
+    let dir = scratch.path();
     let source = dir.join("source.y4m");
     let status = Command::new(ffmpeg)
         .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2"])

@@ -6,7 +6,7 @@
 //! valid output, and `--serve -o` records what is served.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,12 +14,9 @@ const ENCODE: &str = env!("CARGO_BIN_EXE_asp-encode");
 const DECODE: &str = env!("CARGO_BIN_EXE_asp-decode");
 const INFO: &str = env!("CARGO_BIN_EXE_asp-info");
 
-/// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("asp-cli-safety-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory for one test, removed when the returned value drops.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("asp-cli-safety-{name}-")).tempdir().unwrap()
 }
 
 fn run(exe: &str, args: &[&str]) -> Output {
@@ -81,7 +78,8 @@ fn refused(out: &Output, name: &Path, what: &str) {
 
 #[test]
 fn an_output_that_is_an_input_is_refused() {
-    let dir = temp_dir("same");
+    let scratch = temp_dir("same");
+    let dir = scratch.path();
     let y4m = dir.join("a.y4m");
     let original = write_y4m(&y4m, 3);
     let link = dir.join("link.y4m");
@@ -126,12 +124,13 @@ fn an_output_that_is_an_input_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("same file"), "{}", stderr(&out));
     assert_eq!(std::fs::read(&asp).unwrap(), stream, "the input was touched");
-    assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
 }
 
 #[test]
 fn an_existing_output_is_replaced_only_with_force() {
-    let dir = temp_dir("force");
+    let scratch = temp_dir("force");
+    let dir = scratch.path();
     let y4m = dir.join("a.y4m");
     write_y4m(&y4m, 3);
     let asp = dir.join("a.asp");
@@ -156,12 +155,13 @@ fn an_existing_output_is_replaced_only_with_force() {
     // Not a regular file: written in place, no --force needed.
     let out = run(ENCODE, &[s(&y4m), "-o", "/dev/null"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
 }
 
 #[test]
 fn a_failed_run_leaves_the_previous_file_and_no_partial_one() {
-    let dir = temp_dir("failed");
+    let scratch = temp_dir("failed");
+    let dir = scratch.path();
     let asp = dir.join("a.asp");
     let mut stream = write_asp(&asp, 6);
     // Damage the third packet's payload: without --keep-going the decode fails part way.
@@ -180,7 +180,7 @@ fn a_failed_run_leaves_the_previous_file_and_no_partial_one() {
     let out = run(DECODE, &[s(&damaged), "-o", s(&decoded), "--force"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read(&decoded).unwrap(), b"previous");
-    assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
 
     // With --keep-going the damage is handled: exit 1 and the output in place.
     let out = run(DECODE, &[s(&damaged), "-o", s(&decoded), "--force", "--keep-going"]);
@@ -193,12 +193,13 @@ fn a_failed_run_leaves_the_previous_file_and_no_partial_one() {
     let out = run(ENCODE, &[s(&bad), "-o", s(&asp), "--force"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(clean_packets(&asp), 6, "the previous stream must stay");
-    assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
 }
 
 #[test]
 fn write_errors_exit_2_naming_the_output() {
-    let dir = temp_dir("full");
+    let scratch = temp_dir("full");
+    let dir = scratch.path();
     let y4m = dir.join("a.y4m");
     write_y4m(&y4m, 3);
     let asp = dir.join("a.asp");
@@ -220,6 +221,35 @@ fn write_errors_exit_2_naming_the_output() {
     check(out, "standard output");
     let out = Command::new(INFO).arg(s(&asp)).stdout(stdout_full()).output().unwrap();
     check(out, "standard output");
+}
+
+/// A reader that stops reading (`| head -c N`) ends the tool quietly with
+/// status 0: a closed pipe is the reader's choice, not an error to report.
+#[test]
+fn a_reader_closing_standard_output_stops_the_tool_quietly() {
+    let scratch = temp_dir("pipe");
+    let dir = scratch.path();
+    // Each tool's output must be well over a pipe's buffer (64 KiB), so the
+    // tool is still writing when the pipe closes: asp-info's ~90 bytes a
+    // packet, asp-decode's 4.6 KB a frame, asp-encode's 320x240 packets.
+    let asp = dir.join("a.asp");
+    write_asp(&asp, 2000);
+    for (exe, args) in [
+        (DECODE, vec![s(&asp), "-o", "-"]),
+        (ENCODE, vec!["testsrc", "--size", "320x240", "--frames", "200", "-o", "-"]),
+        (INFO, vec![s(&asp)]),
+    ] {
+        let mut child =
+            Command::new(exe).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // Read a little, then close the pipe while the tool still has output.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{exe}: {}", stderr(&out));
+        assert!(out.stderr.is_empty(), "{exe} reported a closed pipe: {}", stderr(&out));
+    }
 }
 
 /// Sends `signal` (e.g. "-INT") to the child.
@@ -261,14 +291,15 @@ fn wait_with_timeout(child: &mut Child) -> std::process::ExitStatus {
 #[test]
 fn a_signal_stops_the_encoder_after_a_whole_packet_with_exit_130() {
     for sig in ["-INT", "-TERM"] {
-        let dir = temp_dir(&format!("encode{sig}"));
+        let scratch = temp_dir(&format!("encode{sig}"));
+        let dir = scratch.path();
         let asp = dir.join("long.asp");
         let mut child = Command::new(ENCODE)
             .args(["testsrc", "--size", "320x240", "--frames", "1000000", "--qp", "20", "-o", s(&asp)])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for_partial(&dir, 64 * 1024);
+        wait_for_partial(dir, 64 * 1024);
         signal(&child, sig);
         let status = wait_with_timeout(&mut child);
         let mut text = String::new();
@@ -278,13 +309,14 @@ fn a_signal_stops_the_encoder_after_a_whole_packet_with_exit_130() {
         // Every packet whole: asp-info finds no damage.
         let packets = clean_packets(&asp);
         assert!(packets > 0 && packets < 1_000_000, "{packets} packets");
-        assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+        assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
     }
 }
 
 #[test]
 fn a_signal_stops_the_decoder_after_a_whole_frame_with_exit_130() {
-    let dir = temp_dir("decode-int");
+    let scratch = temp_dir("decode-int");
+    let dir = scratch.path();
     let asp = dir.join("a.asp");
     let stream = write_asp(&asp, 40);
     let y4m = dir.join("a.y4m");
@@ -298,7 +330,7 @@ fn a_signal_stops_the_decoder_after_a_whole_frame_with_exit_130() {
     let half = stream.len() / 2;
     stdin.write_all(&stream[..half]).unwrap();
     stdin.flush().unwrap();
-    wait_for_partial(&dir, 1);
+    wait_for_partial(dir, 1);
     signal(&child, "-INT");
     // The decoder notices when its read returns: give it the rest.
     let _ = stdin.write_all(&stream[half..]);
@@ -313,12 +345,13 @@ fn a_signal_stops_the_decoder_after_a_whole_frame_with_exit_130() {
     let body = bytes.len() - header;
     assert_eq!(body % frame_len, 0, "a frame was cut");
     assert!((1..=40).contains(&(body / frame_len)), "{} frames", body / frame_len);
-    assert!(partial_files(&dir).is_empty(), "{:?}", partial_files(&dir));
+    assert!(partial_files(dir).is_empty(), "{:?}", partial_files(dir));
 }
 
 #[test]
 fn serve_with_output_records_what_is_served() {
-    let dir = temp_dir("serve");
+    let scratch = temp_dir("serve");
+    let dir = scratch.path();
     let asp = dir.join("live.asp");
     std::fs::write(&asp, b"old").unwrap();
     let args = ["testsrc", "--serve", "127.0.0.1:0", "--no-webtransport", "--size", "64x48", "--frames", "20"];

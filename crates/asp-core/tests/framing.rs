@@ -89,3 +89,38 @@ fn an_unusual_reference_is_written_out() {
     let bytes = writer.write_d(9, 0, &frame).unwrap().to_vec();
     assert_eq!(Packet::parse(&bytes).unwrap().ref_sequence(), Some(3));
 }
+
+/// A reader that loses packets (asp-info past damage, a viewer told of a
+/// gap) resets its clock: the lost span may have held the whole time the
+/// next deltas count from, and an unknown time is better than one off by
+/// the length of the gap. The next whole time restores it.
+#[test]
+fn a_reset_clock_knows_nothing_until_the_next_whole_time() {
+    let mut writer = PacketWriter::new();
+    let tile = [7u8; 4];
+    let key = writer.write_i(0, 0, &keyframe(&tile)).unwrap().to_vec();
+    let late = CAPTURE_US + u64::from(u32::MAX) + 1;
+    let d = |n: u32, t: u64, writer: &mut PacketWriter| {
+        let frame = DFrame { ref_sequence: n - 1, capture_time_us: t, qp: 30, tiles: one_tile(&tile), ..DFrame::default() };
+        writer.write_d(n, 0, &frame).unwrap().to_vec()
+    };
+    let rebase = d(1, late, &mut writer);
+    let after = d(2, late + FRAME_US, &mut writer);
+    assert!(Packet::parse(&rebase).unwrap().capture_time_us().is_some(), "the gap forces a whole time");
+
+    let mut clock = CaptureClock::new();
+    clock.observe(&Packet::parse(&key).unwrap());
+    // The rebase packet is lost: counting from the keyframe would be wrong
+    // by the whole gap, which is why readers reset on a loss.
+    let stale = clock.observe(&Packet::parse(&after).unwrap());
+    assert_ne!(stale, Some(late + FRAME_US));
+    clock.reset();
+    assert_eq!(clock.observe(&Packet::parse(&after).unwrap()), None);
+    assert_eq!(clock.observe(&Packet::parse(&key).unwrap()), Some(CAPTURE_US));
+
+    // With the rebase packet seen, the same delta resolves.
+    let mut clock = CaptureClock::new();
+    clock.observe(&Packet::parse(&key).unwrap());
+    assert_eq!(clock.observe(&Packet::parse(&rebase).unwrap()), Some(late));
+    assert_eq!(clock.observe(&Packet::parse(&after).unwrap()), Some(late + FRAME_US));
+}

@@ -149,10 +149,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(outcome) => outcome.code(),
-        Err(e) => {
-            eprintln!("asp-encode: {e:#}");
-            ExitCode::from(exit::ERROR)
-        }
+        Err(e) => exit::report_error("asp-encode", &e),
     }
 }
 

@@ -47,10 +47,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(true) => Outcome::Ok.code(),
         Ok(false) => Outcome::Damaged.code(),
-        Err(e) => {
-            eprintln!("asp-info: {e:#}");
-            ExitCode::from(exit::ERROR)
-        }
+        Err(e) => exit::report_error("asp-info", &e),
     }
 }
 
