@@ -45,5 +45,5 @@ pub use packet::{
     WriteError,
 };
 pub use player::{
-    Error as PlayerError, Event, FrameMeta, Player, Settings, Stats, StreamFacts, Waiting,
+    ClockOffset, Error as PlayerError, Event, FrameMeta, Player, Pong, Settings, Stats, StreamFacts, Waiting,
 };

@@ -57,6 +57,7 @@ fn write(writer: &mut PacketWriter, seq: u32, spec: &Spec) -> Vec<u8> {
                 quality: 0,
                 timestamp_us: 0,
                 reason: reason.as_deref(),
+                reply_time_us: 0,
             };
             writer.write_s(seq, 0, &s).unwrap().to_vec()
         }

@@ -611,7 +611,7 @@ impl Hub {
         let last_sequence = self.latest_sequence();
         for request in &requests {
             if let ViewerRequest::Ping { sequence, timestamp_us } = *request {
-                replies.push(notices.pong(last_sequence, sequence, timestamp_us));
+                replies.push(notices.pong(last_sequence, sequence, timestamp_us, crate::live::unix_time_us()));
             }
         }
         if requests.iter().any(|r| matches!(r, ViewerRequest::Keyframe | ViewerRequest::Bitrate(_))) {

@@ -123,11 +123,14 @@ impl Notices {
         self.write(last_sequence, &s)
     }
 
-    /// The answer to a Ping.
-    pub fn pong(&mut self, last_sequence: u32, sequence: u32, timestamp_us: u64) -> Bytes {
+    /// The answer to a Ping: its sequence and timestamp echoed, and the
+    /// server's wall clock (`reply_time_us`, the clock capture times are
+    /// stamped with) so the viewer can estimate the offset of its own.
+    pub fn pong(&mut self, last_sequence: u32, sequence: u32, timestamp_us: u64, reply_time_us: u64) -> Bytes {
         let mut s = Sync::command(SyncCommand::Pong);
         s.sequence = sequence;
         s.timestamp_us = timestamp_us;
+        s.reply_time_us = reply_time_us;
         self.write(last_sequence, &s)
     }
 

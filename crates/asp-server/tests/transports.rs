@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use asp_core::packet::{Payload, Sync};
 use asp_core::schema::SyncCommand;
@@ -72,6 +72,9 @@ fn assert_pong(bytes: &[u8], timestamp_us: u64) {
     let packet = Packet::parse(bytes).unwrap();
     let Payload::S(s) = packet.payload() else { panic!("not an S-packet") };
     assert_eq!((s.command(), s.sequence(), s.timestamp_us()), (SyncCommand::Pong, 77, timestamp_us));
+    // The server's clock, the one capture times are stamped with.
+    let now_us = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
+    assert!(now_us.abs_diff(s.reply_time_us()) < 10_000_000, "reply time {} vs now {now_us}", s.reply_time_us());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

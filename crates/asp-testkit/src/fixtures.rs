@@ -11,11 +11,20 @@ use std::path::PathBuf;
 pub type Pictures = Vec<(u32, u32)>;
 
 /// `crates/asp-core/tests/data`: the fixture streams and `expected.txt`.
+///
+/// Found at run time from the calling test's `CARGO_MANIFEST_DIR` (cargo
+/// sets it for every test it runs), walking up to the workspace. A path
+/// baked in at this crate's compile time would be wrong whenever one
+/// target directory serves several checkouts: cargo reuses this crate's
+/// build across them without tracking that variable.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../asp-core/tests/data"
-    ))
+    const DATA: &str = "crates/asp-core/tests/data";
+    let start = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    start
+        .ancestors()
+        .map(|dir| dir.join(DATA))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no {DATA} above {}", start.display()))
 }
 
 /// The header of `expected.txt`.

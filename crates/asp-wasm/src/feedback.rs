@@ -22,6 +22,15 @@ impl Feedback {
         self.next_sequence = self.next_sequence.wrapping_add(1);
         Ok(self.writer.write_s(sequence, 0, &sync)?.to_vec())
     }
+
+    /// A Ping carrying the viewer's clock (`now_us`, µs since the Unix
+    /// epoch); the sender's Pong echoes it with its own clock beside it.
+    pub fn ping(&mut self, now_us: u64) -> Result<Vec<u8>, WriteError> {
+        let sequence = self.next_sequence;
+        self.next_sequence = self.next_sequence.wrapping_add(1);
+        let sync = Sync { sequence, timestamp_us: now_us, ..Sync::command(SyncCommand::Ping) };
+        Ok(self.writer.write_s(sequence, 0, &sync)?.to_vec())
+    }
 }
 
 impl core::fmt::Debug for Feedback {
@@ -45,5 +54,14 @@ mod tests {
             let Payload::S(s) = packet.payload() else { panic!("not an S payload") };
             assert_eq!((s.command(), s.sequence()), (SyncCommand::RequestKeyframe, 41));
         }
+    }
+
+    #[test]
+    fn a_ping_carries_the_viewers_clock() {
+        let mut feedback = Feedback::default();
+        let bytes = feedback.ping(1_765_000_000_123_456).unwrap();
+        let packet = Packet::parse(&bytes).unwrap();
+        let Payload::S(s) = packet.payload() else { panic!("not an S payload") };
+        assert_eq!((s.command(), s.timestamp_us()), (SyncCommand::Ping, 1_765_000_000_123_456));
     }
 }

@@ -64,7 +64,7 @@ use asp_core::codec::parallel::Parallel;
 pub use asp_core::codec::parallel::Rayon;
 #[cfg(not(feature = "threads"))]
 use asp_core::codec::parallel::Serial;
-use asp_core::{Event, Player, Settings, StreamFacts};
+use asp_core::{ClockOffset, Event, Player, Settings, StreamFacts};
 use feedback::Feedback;
 use rgba::YuvToRgba;
 
@@ -86,6 +86,16 @@ pub const BUILD: &str = if cfg!(feature = "threads") { "threads" } else { "singl
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str);
+}
+
+/// This machine's wall clock in µs since the Unix epoch: in the browser
+/// `Date.now()`, the clock the page's own timestamps use.
+fn unix_time_us() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    let ms = js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    (ms * 1000.0) as u64
 }
 
 /// A panic is a bug (input errors are values): if one ever happens, say
@@ -126,6 +136,8 @@ pub struct Decoder {
     /// `decode` call.
     last_error: Option<String>,
     feedback: Feedback,
+    /// The sender's clock against ours, from the Pongs to our Pings.
+    clock: ClockOffset,
     /// The frame on show as RGBA, for the Canvas2D renderer; reused.
     rgba: Vec<u8>,
 }
@@ -154,7 +166,13 @@ impl Decoder {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Decoder {
         install_panic_hook();
-        Decoder { player: Player::new(Settings::default()), last_error: None, feedback: Feedback::default(), rgba: Vec::new() }
+        Decoder {
+            player: Player::new(Settings::default()),
+            last_error: None,
+            feedback: Feedback::default(),
+            clock: ClockOffset::new(),
+            rgba: Vec::new(),
+        }
     }
 
     /// Appends a chunk of the stream (any size, packets may span chunks),
@@ -174,10 +192,12 @@ impl Decoder {
     pub fn next_frame(&mut self) -> bool {
         self.last_error = None;
         while let Some(event) = self.player.next_event(&EXECUTOR) {
+            self.note_pong();
             if self.take(event) {
                 return true;
             }
         }
+        self.note_pong();
         false
     }
 
@@ -247,6 +267,35 @@ impl Decoder {
             Ok(bytes) => Uint8Array::from(&bytes[..]).into(),
             Err(_) => JsValue::NULL,
         }
+    }
+
+    /// A Ping S-packet carrying this viewer's clock (one binary WebSocket
+    /// message or WebTransport datagram), or null if it cannot be written.
+    /// The sender's Pong, read from the stream like any packet, feeds
+    /// `clock_offset_ms`.
+    #[wasm_bindgen(unchecked_return_type = "Uint8Array | null")]
+    pub fn ping(&mut self) -> JsValue {
+        match self.feedback.ping(unix_time_us()) {
+            Ok(bytes) => Uint8Array::from(&bytes[..]).into(),
+            Err(_) => JsValue::NULL,
+        }
+    }
+
+    /// The sender's clock minus this viewer's, in milliseconds, from the
+    /// Ping/Pong exchange with the shortest round trip (NaN before any
+    /// Pong). A capture time plus nothing is the sender's clock; the
+    /// latency of a picture is `Date.now() + clock_offset_ms - capture_ms`.
+    #[wasm_bindgen(getter)]
+    pub fn clock_offset_ms(&self) -> f64 {
+        self.clock.offset_us().map_or(f64::NAN, |us| us as f64 / 1000.0)
+    }
+
+    /// The round trip of the exchange `clock_offset_ms` comes from, in
+    /// milliseconds (the offset is right to within half of it); NaN before
+    /// any Pong.
+    #[wasm_bindgen(getter)]
+    pub fn clock_round_trip_ms(&self) -> f64 {
+        self.clock.round_trip_us().map_or(f64::NAN, |us| us as f64 / 1000.0)
     }
 
     /// Forgets buffered bytes and waits for a keyframe (after a seek or a
@@ -442,7 +491,15 @@ impl Decoder {
         while let Some(event) = self.player.next_event(&EXECUTOR) {
             fresh |= self.take(event);
         }
+        self.note_pong();
         fresh
+    }
+
+    /// Times the sender's latest Pong, if one came, against our clock.
+    fn note_pong(&mut self) {
+        if let Some(pong) = self.player.take_pong() {
+            self.clock.observe(&pong, unix_time_us());
+        }
     }
 
     /// Keeps an event's error message; true for a new or refined picture.

@@ -152,12 +152,14 @@ pub struct Sync<'a> {
     pub quality: u8,
     pub timestamp_us: u64,
     pub reason: Option<&'a str>,
+    /// Pong: the replier's wall clock, µs since the Unix epoch (0: none).
+    pub reply_time_us: u64,
 }
 
 impl Sync<'static> {
     /// A command with no arguments (RequestKeyframe, EndOfStream, ...).
     pub fn command(command: SyncCommand) -> Sync<'static> {
-        Sync { command, sequence: 0, sequences: &[], bitrate_kbps: 0, quality: 0, timestamp_us: 0, reason: None }
+        Sync { command, sequence: 0, sequences: &[], bitrate_kbps: 0, quality: 0, timestamp_us: 0, reason: None, reply_time_us: 0 }
     }
 }
 
@@ -339,6 +341,7 @@ impl PacketWriter {
                 quality: s.quality,
                 timestamp_us: s.timestamp_us,
                 reason,
+                reply_time_us: s.reply_time_us,
             },
         );
         self.finish(PacketType::S, sequence, flags, payload.as_union_value())

@@ -58,9 +58,12 @@ use crate::limits::Limits;
 use crate::packet::{Header, Packet, PacketReader, PacketType, Payload, ReadEvent, HEADER_LEN, TRAILER_LEN};
 use crate::schema::{self, ColorMatrix, ColorRange};
 
+mod clock;
 mod error;
 #[cfg(test)]
 mod tests;
+
+pub use clock::{ClockOffset, Pong};
 
 pub use error::Error;
 
@@ -206,6 +209,8 @@ struct State {
     /// The picture on show with its C-packets applied, when any were (the
     /// base picture is the decoder's reference, which they never touch).
     refined: Option<Frame>,
+    /// The sender's latest answer to one of our Pings, not yet taken.
+    pong: Option<Pong>,
 }
 
 impl Default for Player {
@@ -233,6 +238,7 @@ impl Player {
                 facts: None,
                 stats: Stats::default(),
                 refined: None,
+                pong: None,
             },
         }
     }
@@ -404,6 +410,13 @@ impl Player {
         self.state.stats
     }
 
+    /// The sender's latest Pong, once: S-packets have no picture, so the
+    /// rules pass over them, but a viewer that pings wants the answer (for
+    /// its [`ClockOffset`]) without parsing the stream a second time.
+    pub fn take_pong(&mut self) -> Option<Pong> {
+        self.state.pong.take()
+    }
+
     /// What the last keyframe or refresh start said about the stream.
     pub fn facts(&self) -> Option<StreamFacts> {
         self.state.facts
@@ -454,7 +467,13 @@ impl State {
     fn handle(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> Option<Event> {
         let stream = match packet.payload() {
             Payload::C(c) => return self.correct(packet.sequence(), &c),
-            Payload::S(_) => return None,
+            Payload::S(s) => {
+                if s.command() == schema::SyncCommand::Pong {
+                    let pong = Pong { ping_sequence: s.sequence(), ping_time_us: s.timestamp_us(), reply_time_us: s.reply_time_us() };
+                    self.pong = Some(pong);
+                }
+                return None;
+            }
             Payload::I(i) => i.stream(),
             Payload::D(d) if d.refresh_frames() != 0 => d.stream(),
             Payload::D(_) => None,

@@ -305,3 +305,35 @@ fn expected_pictures() {
     }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+#[test]
+fn a_pong_between_pictures_is_kept_for_the_viewer_and_changes_nothing_else() {
+    use crate::packet::{PacketWriter, Sync};
+    use crate::schema::SyncCommand;
+    let mut writer = PacketWriter::new();
+    let pong = Sync { sequence: 5, timestamp_us: 1_000, reply_time_us: 9_000, ..Sync::command(SyncCommand::Pong) };
+    let pong = writer.write_s(0, 0, &pong).unwrap().to_vec();
+    let ping = Sync { sequence: 6, timestamp_us: 2_000, ..Sync::command(SyncCommand::Ping) };
+    let ping = writer.write_s(0, 0, &ping).unwrap().to_vec();
+
+    let stream = packets(C_STACKED);
+    let (expected, _) = play_packets(C_STACKED, Settings::default());
+    let mut player = Player::default();
+    let mut events = Vec::new();
+    for (n, packet) in stream.iter().enumerate() {
+        player.push_packet(packet).unwrap();
+        drain(&mut player, &mut events);
+        if n == 1 {
+            for s_packet in [&ping, &pong] {
+                player.push_packet(s_packet).unwrap();
+                drain(&mut player, &mut events);
+            }
+            let want = Pong { ping_sequence: 5, ping_time_us: 1_000, reply_time_us: 9_000 };
+            assert_eq!(player.take_pong(), Some(want));
+            assert_eq!(player.take_pong(), None, "taken once");
+        }
+    }
+    player.finish();
+    drain(&mut player, &mut events);
+    assert_eq!(events, expected);
+}

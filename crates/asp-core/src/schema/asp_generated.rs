@@ -371,7 +371,8 @@ impl SyncCommand {
   pub const QualityChange: Self = Self(6);
   /// Either way: round-trip probe carrying `timestamp_us` of the sender.
   pub const Ping: Self = Self(7);
-  /// Reply to Ping, echoing its `timestamp_us` and `sequence`.
+  /// Reply to Ping, echoing its `timestamp_us` and `sequence`, with the
+  /// replier's clock in `reply_time_us`.
   pub const Pong: Self = Self(8);
 
   pub const ENUM_MIN: u8 = 1;
@@ -2630,6 +2631,7 @@ impl<'a> SPacketPayload<'a> {
   pub const VT_QUALITY: ::flatbuffers::VOffsetT = 12;
   pub const VT_TIMESTAMP_US: ::flatbuffers::VOffsetT = 14;
   pub const VT_REASON: ::flatbuffers::VOffsetT = 16;
+  pub const VT_REPLY_TIME_US: ::flatbuffers::VOffsetT = 18;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2641,6 +2643,7 @@ impl<'a> SPacketPayload<'a> {
     args: &'args SPacketPayloadArgs<'args>
   ) -> ::flatbuffers::WIPOffset<SPacketPayload<'bldr>> {
     let mut builder = SPacketPayloadBuilder::new(_fbb);
+    builder.add_reply_time_us(args.reply_time_us);
     builder.add_timestamp_us(args.timestamp_us);
     if let Some(x) = args.reason { builder.add_reason(x); }
     builder.add_bitrate_kbps(args.bitrate_kbps);
@@ -2707,6 +2710,18 @@ impl<'a> SPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(SPacketPayload::VT_REASON, None)}
   }
+  /// Pong: the answering side's wall clock when it answered, microseconds
+  /// since the Unix epoch (0: not given). With the echoed `timestamp_us`
+  /// and the time the Pong arrived, the pinging side estimates the offset
+  /// between the two clocks (as NTP does), so capture times stamped by the
+  /// sender's clock become latencies on the viewer's.
+  #[inline]
+  pub fn reply_time_us(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(SPacketPayload::VT_REPLY_TIME_US, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for SPacketPayload<'_> {
@@ -2722,6 +2737,7 @@ impl ::flatbuffers::Verifiable for SPacketPayload<'_> {
      .visit_field::<u8>("quality", Self::VT_QUALITY, false)?
      .visit_field::<u64>("timestamp_us", Self::VT_TIMESTAMP_US, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("reason", Self::VT_REASON, false)?
+     .visit_field::<u64>("reply_time_us", Self::VT_REPLY_TIME_US, false)?
      .finish();
     Ok(())
   }
@@ -2734,6 +2750,7 @@ pub struct SPacketPayloadArgs<'a> {
     pub quality: u8,
     pub timestamp_us: u64,
     pub reason: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub reply_time_us: u64,
 }
 impl<'a> Default for SPacketPayloadArgs<'a> {
   #[inline]
@@ -2746,6 +2763,7 @@ impl<'a> Default for SPacketPayloadArgs<'a> {
       quality: 0,
       timestamp_us: 0,
       reason: None,
+      reply_time_us: 0,
     }
   }
 }
@@ -2784,6 +2802,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> SPacketPayloadBuilder<'a, 'b,
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(SPacketPayload::VT_REASON, reason);
   }
   #[inline]
+  pub fn add_reply_time_us(&mut self, reply_time_us: u64) {
+    self.fbb_.push_slot::<u64>(SPacketPayload::VT_REPLY_TIME_US, reply_time_us, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> SPacketPayloadBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     SPacketPayloadBuilder {
@@ -2808,6 +2830,7 @@ impl ::core::fmt::Debug for SPacketPayload<'_> {
       ds.field("quality", &self.quality());
       ds.field("timestamp_us", &self.timestamp_us());
       ds.field("reason", &self.reason());
+      ds.field("reply_time_us", &self.reply_time_us());
       ds.finish()
   }
 }
