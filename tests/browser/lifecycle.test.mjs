@@ -13,18 +13,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { WebSocketServer } from '../../tools/web/node_modules/ws/wrapper.mjs';
 import { splitPackets } from '../../tools/web/asp-packets.mjs';
-import { launch, startServer, openPage, work } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, work } from './harness.mjs';
 import { makeMediaPlayer, waitForCount } from './media.mjs';
 
-let server;
-let browser;
+const env = serverAndBrowser();
 let live;
 /** Sockets open now, and opened in all. */
 const sockets = { open: 0, opened: 0 };
 
 before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
   const packets = splitPackets(fs.readFileSync(`${work}/small.asp`));
   live = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => live.once('listening', resolve));
@@ -46,8 +43,6 @@ before(async () => {
 after(async () => {
   for (const client of live.clients) client.terminate();
   await new Promise((resolve) => live.close(resolve));
-  await browser.close();
-  await server.close();
 });
 
 const liveSrc = () => `ws://127.0.0.1:${live.address().port}/`;
@@ -83,14 +78,8 @@ async function until(what, check, timeoutMs = 15000) {
 
 const frames = (page) => page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').length);
 
-async function finish(page) {
-  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
-}
-
 test('a move within the grace keeps playing; removal releases worker and socket; destroy() then play() starts afresh', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await countWorkers(page);
   const baseline = page.raw.workers().length;
   sockets.opened = 0;
@@ -141,7 +130,7 @@ test('a move within the grace keeps playing; removal releases worker and socket;
 });
 
 test('100 create/remove cycles leave no worker and no socket', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await countWorkers(page);
   const baseline = page.raw.workers().length;
   sockets.opened = 0;

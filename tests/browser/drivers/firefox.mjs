@@ -1,6 +1,7 @@
 // Debian's firefox-esr over WebDriver BiDi (puppeteer-core), headless,
 // behind the driver shape of ./index.mjs.
 import puppeteer from '../../../tools/web/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
+import { eventedPage } from './index.mjs';
 
 /**
  * What headless Firefox offers here. WebGL is off in headless mode without a
@@ -35,16 +36,7 @@ export async function launch({ prefs = {} } = {}) {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
       await page.setViewport({ width: 800, height: 600, deviceScaleFactor: 1 });
-      const consoleLines = [];
-      const pageErrors = [];
-      page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-      page.on('pageerror', (e) => pageErrors.push(String(e)));
-      return {
-        raw: page,
-        consoleLines,
-        pageErrors,
-        goto: (url) => page.goto(url).then(() => undefined),
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
+      return eventedPage(page, {
         waitForFunction: (fn, arg, { timeout = 30000, polling = 100 } = {}) => page.waitForFunction(fn, { timeout, polling }, arg).then(() => undefined),
         waitForTimeout: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         async screenshot(selector) {
@@ -53,7 +45,7 @@ export async function launch({ prefs = {} } = {}) {
           return Buffer.from(await element.screenshot());
         },
         close: () => context.close(),
-      };
+      });
     },
     close: () => browser.close(),
   };
