@@ -1,6 +1,6 @@
 // <asp-player>'s lifecycle: destroy() and removal from the DOM release the
-// worker (and the threaded build's pool with it), the socket, the GPU
-// context and the wasm memory; a removal undone within the grace (a move)
+// player, the socket and the GPU context, and with the page's last player
+// its worker (and the threaded build's pool and wasm memory with it); a removal undone within the grace (a move)
 // keeps playing on the same connection; 100 create/remove cycles leave no
 // worker and no socket behind. Workers are counted twice: by Playwright
 // (the workers the page really has, the threaded build's nested pool
@@ -116,6 +116,8 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   await waitForCount(page, 'playing');
   assert.equal(sockets.open, 1);
   await page.evaluate(() => window.player.destroy());
+  // The page's last player gone, its worker goes after a linger (a player coming soon would reuse it).
+  await until('the worker terminated', () => page.evaluate(() => window.workerLog.terminated === 2), 5000);
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 2, terminated: 2 });
   await until('the socket to close', () => sockets.open === 0, 5000);
   await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
@@ -154,11 +156,15 @@ test('100 create/remove cycles leave no worker and no socket', async () => {
     return { played };
   }, liveSrc());
   assert.ok(cycles.played >= 10, `players that got to playing: ${cycles.played}`);
+  let last = null;
   const log = await until('every worker terminated', async () => {
     const l = await page.evaluate(() => window.workerLog);
+    last = l;
     return l.terminated === l.created ? l : null;
-  }, 20000);
-  assert.equal(log.created, 100);
+  }, 20000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last)}`); });
+  // The players of one build share a worker while one of them lives (or
+  // for its linger after): far fewer workers than players.
+  assert.ok(log.created <= 50, `workers made for 100 players: ${log.created}`);
   await until('no worker left in the page', () => page.raw.workers().length === baseline, 20000);
   await until('every socket closed', () => sockets.open === 0, 10000);
   assert.ok(sockets.opened >= 10, `sockets opened: ${sockets.opened}`);

@@ -18,6 +18,8 @@ export interface AspPlayerStats {
   /** Capture to decode, ms, when the stream carries capture times. */
   latencyMs: number | null;
   build: 'threads' | 'single' | null;
+  /** Why the player plays another build than the page offers (the threaded build's start got stuck), or null. */
+  fallback: string | null;
   renderer: 'webgpu' | 'webgl2' | 'canvas2d' | null;
   width: number;
   height: number;
