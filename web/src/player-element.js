@@ -82,6 +82,20 @@ const START_SILENCE_MS = 5000;
 /** How long destroy() lets the worker free its memory and GPU context before terminating it anyway. */
 const DESTROY_WAIT_MS = 500;
 
+/** How often `timeupdate` fires while the picture moves (HTMLMediaElement: every 15 to 250 ms). */
+const TIMEUPDATE_MS = 250;
+
+/** No time ranges: nothing is seekable or buffered (the player decodes just in time). @type {TimeRanges} */
+const NO_TIME_RANGES = Object.freeze({
+  length: 0,
+  start(/** @type {number} */ index) {
+    throw new DOMException(`no time range ${index}`, 'IndexSizeError');
+  },
+  end(/** @type {number} */ index) {
+    throw new DOMException(`no time range ${index}`, 'IndexSizeError');
+  },
+});
+
 const abortError = (/** @type {string} */ why) => new DOMException(`interrupted by ${why}`, 'AbortError');
 
 export class AspPlayer extends HTMLElement {
@@ -115,6 +129,13 @@ export class AspPlayer extends HTMLElement {
     this._videoWidth = 0;
     this._videoHeight = 0;
     this._live = false;
+    this._volume = 1;
+    // The playing clock (currentTime): ms played before `_clockSince`, and since when it runs (null: stopped).
+    this._playedMs = 0;
+    /** @type {number | null} */
+    this._clockSince = null;
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this._timeTimer = null;
     /** @type {AspPlayerError | null} */
     this._error = null;
     /** play() calls waiting for the next drawn frame. @type {PendingPlay[]} */
@@ -211,6 +232,46 @@ export class AspPlayer extends HTMLElement {
 
   get paused() {
     return this._paused;
+  }
+
+  /** 0 to 1, kept and announced (`volumechange`) for controls that set it; ASP streams carry no audio. */
+  get volume() {
+    return this._volume;
+  }
+
+  set volume(value) {
+    const volume = Number(value);
+    if (!(volume >= 0 && volume <= 1)) throw new DOMException(`volume ${value} is not in [0, 1]`, 'IndexSizeError');
+    if (volume === this._volume) return;
+    this._volume = volume;
+    this._emit('volumechange');
+  }
+
+  /**
+   * Seconds of picture shown since play() opened the src: a clock that runs
+   * while frames are drawn (not while paused or waiting). Setting it does
+   * nothing: the player does not seek (`seekable` is empty).
+   */
+  get currentTime() {
+    const running = this._clockSince === null ? 0 : performance.now() - this._clockSince;
+    return (this._playedMs + running) / 1000;
+  }
+
+  set currentTime(_seconds) {}
+
+  /** Infinity for a live stream (known from the first frame drawn), NaN otherwise (a file's length is not known ahead). */
+  get duration() {
+    return this._live ? Infinity : NaN;
+  }
+
+  /** Empty: the player does not seek. */
+  get seekable() {
+    return NO_TIME_RANGES;
+  }
+
+  /** Empty: the player keeps no frames ahead. */
+  get buffered() {
+    return NO_TIME_RANGES;
   }
 
   /** HAVE_NOTHING (0) … HAVE_ENOUGH_DATA (4), as HTMLMediaElement.readyState. */
@@ -567,21 +628,28 @@ export class AspPlayer extends HTMLElement {
           this._setSize(m.width, m.height, true);
         }
         break;
-      case 'playing':
+      case 'playing': {
         if (this._paused) break;
+        const wasLive = this._live;
         this._live = Boolean(m.live);
+        if (this._live !== wasLive) this._emit('durationchange');
         if (this._readyState < HAVE_CURRENT_DATA) {
           this._readyState = HAVE_CURRENT_DATA;
           this._showPoster();
           this._emit('loadeddata');
         }
         this._readyState = HAVE_ENOUGH_DATA;
+        this._emit('canplay');
+        this._runClock(true);
         this._emit('playing');
+        this._emit('canplaythrough');
         for (const pending of this._plays.splice(0)) pending.resolve();
         break;
+      }
       case 'waiting':
         if (this._paused) break;
         if (this._readyState > HAVE_CURRENT_DATA) this._readyState = HAVE_CURRENT_DATA;
+        this._runClock(false);
         this._emit('waiting');
         break;
       case 'stalled':
@@ -648,6 +716,7 @@ export class AspPlayer extends HTMLElement {
   /** @param {boolean} paused */
   _setPaused(paused) {
     this._paused = paused;
+    if (paused) this._runClock(false);
     if (this.isConnected) this.toggleAttribute('paused', paused);
   }
 
@@ -663,10 +732,32 @@ export class AspPlayer extends HTMLElement {
   _empty() {
     const had = this._readyState !== HAVE_NOTHING;
     this._readyState = HAVE_NOTHING;
+    this._runClock(false);
+    this._playedMs = 0;
+    if (this._live) this._emit('durationchange');
     this._live = false;
     this._setSize(0, 0, false);
     this._showPoster();
     if (had) this._emit('emptied');
+  }
+
+  /**
+   * Starts or stops the playing clock (currentTime) and its `timeupdate`
+   * events; one more `timeupdate` when it stops.
+   * @param {boolean} running
+   */
+  _runClock(running) {
+    const now = performance.now();
+    if (this._clockSince !== null) this._playedMs += now - this._clockSince;
+    const wasRunning = this._clockSince !== null;
+    this._clockSince = running ? now : null;
+    if (running && this._timeTimer === null) {
+      this._timeTimer = setInterval(() => this._emit('timeupdate'), TIMEUPDATE_MS);
+    } else if (!running && this._timeTimer !== null) {
+      clearInterval(this._timeTimer);
+      this._timeTimer = null;
+    }
+    if (wasRunning && !running) this._emit('timeupdate');
   }
 
   /** The poster covers the canvas until a frame is drawn. */
