@@ -1,8 +1,8 @@
 // play / pause / stop on a paced file, and the stats object, in every
 // browser of $BROWSERS.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startServer, openPage, waitForEvent, served, work, browserNames } from './harness.mjs';
+import { serverAndBrowser, openPage, waitForEvent, served, work, browserNames } from './harness.mjs';
 import { drivers } from './drivers/index.mjs';
 
 const frameCount = (page) => page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').length);
@@ -10,19 +10,10 @@ const frameCount = (page) => page.evaluate(() => window.player.events.filter((e)
 for (const name of browserNames) {
   const { features, testThreads } = drivers[name];
   describe(name, () => {
-    let server;
-    let browser;
-    before(async () => {
-      server = await startServer();
-      browser = await launch({ browser: name, webgpu: false });
-    });
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-    });
+    const env = serverAndBrowser({ browser: name, webgpu: false });
 
     test('pause holds the picture, play resumes where it was, stop then play starts afresh', async () => {
-      const page = await openPage(browser, server);
+      const page = await openPage(env.browser, env.server);
       // paced.asp: 45 frames at 30 fps, 1.5 s of playing time.
       await page.evaluate((src) => window.makePlayer({ src, autoplay: '', checksums: '' }), served(`${work}/paced.asp`));
       await waitForEvent(page, 'playing');

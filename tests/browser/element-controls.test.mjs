@@ -3,27 +3,12 @@
 // (the `debug` attribute and its overlay), fullscreen, and the indicator
 // saying connecting / live / playing / paused. Chromium only: the keys are
 // Playwright's (the driver's raw page).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startServer, openPage, served, work } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, served, work } from './harness.mjs';
 import { makeMediaPlayer, waitForCount } from './media.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
-});
-after(async () => {
-  await browser.close();
-  await server.close();
-});
-
-async function finish(page) {
-  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
-}
+const env = serverAndBrowser();
 
 /** The bar as the user sees it: which control has focus, the labels, the indicator. */
 const bar = (page) => page.evaluate(() => {
@@ -42,7 +27,7 @@ const bar = (page) => page.evaluate(() => {
 });
 
 test('controls: a keyboard plays, pauses, toggles the statistics and fullscreen; the indicator follows', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await makeMediaPlayer(page, { src: served(`${work}/paced.asp`) });
   assert.equal((await bar(page)).shown, false, 'no bar without the attribute');
   await page.evaluate(() => { window.player.controls = true; });
@@ -86,8 +71,8 @@ test('controls: a keyboard plays, pauses, toggles the statistics and fullscreen;
 });
 
 test('controls: a live source says connecting, then live', async () => {
-  const page = await openPage(browser, server);
-  const src = `${server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '60' })}`;
+  const page = await openPage(env.browser, env.server);
+  const src = `${env.server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '60' })}`;
   await makeMediaPlayer(page, { src, controls: '' });
   await page.evaluate(() => { window.player.play().catch(() => {}); });
   const first = await bar(page);

@@ -2,32 +2,17 @@
 // frame, the readyState / paused / videoWidth state, the events in the
 // order web/README.md documents, `muted` reflected, waiting / stalled on a
 // live stream that falls silent, and typed errors (type, code, fatal).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startServer, openPage, served, work } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, served, work } from './harness.mjs';
 import { makeMediaPlayer, eventTypes, waitForCount, playAndSettle } from './media.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
-});
-after(async () => {
-  await browser.close();
-  await server.close();
-});
+const env = serverAndBrowser();
 
-async function finish(page) {
-  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
-}
-
-const liveUrl = (params) => `${server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '60', ...params })}`;
+const liveUrl = (params) => `${env.server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), fps: '60', ...params })}`;
 
 test('play() resolves on the first drawn frame; state and events as a media element', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   // paced.asp: 160x120, 45 frames at 30 fps.
   await makeMediaPlayer(page, { src: served(`${work}/paced.asp`), checksums: '' });
   const initial = await page.evaluate(() => {
@@ -83,7 +68,7 @@ test('play() resolves on the first drawn frame; state and events as a media elem
 });
 
 test('pause() or stop() before the first frame rejects play() with an AbortError; muted is reflected', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await makeMediaPlayer(page, { src: served(`${work}/paced.asp`) });
   const aborted = await page.evaluate(async () => {
     const p = window.player.play();
@@ -122,7 +107,7 @@ test('errors are typed: network (HTTP 404), unsupported (src scheme, threads wit
     ['/plain', { src: served(`${work}/paced.asp`), threads: 'on' }, { type: 'unsupported', code: 'no-threads' }],
   ];
   for (const [prefix, attrs, want] of cases) {
-    const page = await openPage(browser, server, { prefix });
+    const page = await openPage(env.browser, env.server, { prefix });
     await makeMediaPlayer(page, attrs);
     const played = await playAndSettle(page);
     assert.deepEqual({ ok: played.ok, name: played.name, type: played.type, code: played.code, fatal: played.fatal, isError: played.isError },
@@ -135,7 +120,7 @@ test('errors are typed: network (HTTP 404), unsupported (src scheme, threads wit
     await finish(page);
   }
 
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await makeMediaPlayer(page, { src: liveUrl({ corrupt: '5', loop: '0', session: 'element-corrupt' }), checksums: '' });
   assert.equal((await playAndSettle(page)).ok, true);
   await waitForCount(page, 'ended');
@@ -147,7 +132,7 @@ test('errors are typed: network (HTTP 404), unsupported (src scheme, threads wit
 });
 
 test('a live stream falling silent: waiting, then stalled after 3 s, then playing again once reconnected', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   // The first connection of the session goes quiet after 30 packets, left
   // open; the player reconnects after 5 s of silence and the second plays.
   await makeMediaPlayer(page, { src: liveUrl({ stall: '30', session: 'element-stall' }), checksums: '' });

@@ -1,6 +1,8 @@
 // Shared by the browser tests: the browsers (./drivers: Chromium, Firefox,
 // WebKitGTK behind one shape), the COOP/COEP server, native reference data.
 import path from 'node:path';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { launchBrowser, browserNames, drivers } from './drivers/index.mjs';
 import { serve } from '../../tools/web/serve.mjs';
@@ -25,6 +27,32 @@ export function launch({ browser = 'chromium', ...options } = {}) {
 
 export async function startServer() {
   return serve({ root, port: 0 });
+}
+
+/**
+ * The COOP/COEP server and a browser for the tests of one file (or of the
+ * describe block it is called in): started before them, closed after them.
+ * `launchOptions` go to launch(); read `.server` and `.browser` in the tests.
+ * @param {Parameters<typeof launch>[0]} [launchOptions]
+ */
+export function serverAndBrowser(launchOptions = { webgpu: false }) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch(launchOptions);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
+}
+
+/** The end of a test's page: nothing thrown uncaught in it, then closed. */
+export async function finish(page) {
+  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
+  assert.deepEqual(page.pageErrors, []);
+  await page.close();
 }
 
 /** A page of `server` (prefix '/plain' for one that is not isolated), ready. */

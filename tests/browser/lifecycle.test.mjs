@@ -1,6 +1,6 @@
 // <asp-player>'s lifecycle: destroy() and removal from the DOM release the
-// worker (and the threaded build's pool with it), the socket, the GPU
-// context and the wasm memory; a removal undone within the grace (a move)
+// player, the socket and the GPU context, and with the page's last player
+// its worker (and the threaded build's pool and wasm memory with it); a removal undone within the grace (a move)
 // keeps playing on the same connection; 100 create/remove cycles leave no
 // worker and no socket behind. Workers are counted twice: by Playwright
 // (the workers the page really has, the threaded build's nested pool
@@ -13,18 +13,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { WebSocketServer } from '../../tools/web/node_modules/ws/wrapper.mjs';
 import { splitPackets } from '../../tools/web/asp-packets.mjs';
-import { launch, startServer, openPage, work } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, work } from './harness.mjs';
 import { makeMediaPlayer, waitForCount } from './media.mjs';
 
-let server;
-let browser;
+const env = serverAndBrowser();
 let live;
 /** Sockets open now, and opened in all. */
 const sockets = { open: 0, opened: 0 };
 
 before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
   const packets = splitPackets(fs.readFileSync(`${work}/small.asp`));
   live = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => live.once('listening', resolve));
@@ -46,8 +43,6 @@ before(async () => {
 after(async () => {
   for (const client of live.clients) client.terminate();
   await new Promise((resolve) => live.close(resolve));
-  await browser.close();
-  await server.close();
 });
 
 const liveSrc = () => `ws://127.0.0.1:${live.address().port}/`;
@@ -83,14 +78,8 @@ async function until(what, check, timeoutMs = 15000) {
 
 const frames = (page) => page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').length);
 
-async function finish(page) {
-  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
-}
-
 test('a move within the grace keeps playing; removal releases worker and socket; destroy() then play() starts afresh', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await countWorkers(page);
   const baseline = page.raw.workers().length;
   sockets.opened = 0;
@@ -127,6 +116,8 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   await waitForCount(page, 'playing');
   assert.equal(sockets.open, 1);
   await page.evaluate(() => window.player.destroy());
+  // The page's last player gone, its worker goes after a linger (a player coming soon would reuse it).
+  await until('the worker terminated', () => page.evaluate(() => window.workerLog.terminated === 2), 5000);
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 2, terminated: 2 });
   await until('the socket to close', () => sockets.open === 0, 5000);
   await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
@@ -141,7 +132,7 @@ test('a move within the grace keeps playing; removal releases worker and socket;
 });
 
 test('100 create/remove cycles leave no worker and no socket', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   await countWorkers(page);
   const baseline = page.raw.workers().length;
   sockets.opened = 0;
@@ -165,11 +156,15 @@ test('100 create/remove cycles leave no worker and no socket', async () => {
     return { played };
   }, liveSrc());
   assert.ok(cycles.played >= 10, `players that got to playing: ${cycles.played}`);
+  let last = null;
   const log = await until('every worker terminated', async () => {
     const l = await page.evaluate(() => window.workerLog);
+    last = l;
     return l.terminated === l.created ? l : null;
-  }, 20000);
-  assert.equal(log.created, 100);
+  }, 20000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last)}`); });
+  // The players of one build share a worker while one of them lives (or
+  // for its linger after): far fewer workers than players.
+  assert.ok(log.created <= 50, `workers made for 100 players: ${log.created}`);
   await until('no worker left in the page', () => page.raw.workers().length === baseline, 20000);
   await until('every socket closed', () => sockets.open === 0, 10000);
   assert.ok(sockets.opened >= 10, `sockets opened: ${sockets.opened}`);

@@ -2,28 +2,13 @@
 // frame is drawn (and again after stop()), and snapshot(): a PNG of the
 // picture on show, decoded in the page and compared with the RGB that the
 // native decode of that frame converts to.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { launch, startServer, openPage, served, work } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, served, work } from './harness.mjs';
 import { makeMediaPlayer, waitForCount, playAndSettle } from './media.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
-});
-after(async () => {
-  await browser.close();
-  await server.close();
-});
-
-async function finish(page) {
-  assert.deepEqual(await page.evaluate(() => window.uncaught), [], 'uncaught exceptions');
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
-}
+const env = serverAndBrowser();
 
 /** Frame `index` of a y4m (4:2:0) as planes; negative counts from the end. */
 function y4mFrame(file, index) {
@@ -82,7 +67,7 @@ function difference(got, want) {
 
 for (const [prefix, build] of [['', 'threads'], ['/plain', 'single']]) {
   test(`snapshot() (${build} build) is a PNG of the picture on show, in the decoded size`, async () => {
-    const page = await openPage(browser, server, { prefix });
+    const page = await openPage(env.browser, env.server, { prefix });
     await makeMediaPlayer(page, { src: served(`${work}/small.asp`), checksums: '' });
     const early = await page.evaluate(() => window.player.snapshot().then(() => null, (e) => [e.name, e.type, e.code, e.fatal]));
     assert.deepEqual(early, ['AspPlayerError', 'renderer', 'snapshot-failed', false], 'no picture before the first frame');
@@ -112,7 +97,7 @@ for (const [prefix, build] of [['', 'threads'], ['/plain', 'single']]) {
 }
 
 test('poster: shown until the first frame is drawn, hidden while playing, shown again after stop()', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   // A magenta 4:3 image as the poster.
   const poster = await page.evaluate(async () => {
     const c = new OffscreenCanvas(64, 48);

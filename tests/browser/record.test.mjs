@@ -3,32 +3,23 @@
 // keyframe, native asp-decode decodes it to the very frames the player
 // showed for those sequences (CRC-32), and <asp-player> plays it back from
 // a blob: URL to the same frames.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { launch, startServer, openPage, served, work, y4mChecksums } from './harness.mjs';
+import { serverAndBrowser, finish, openPage, served, work, y4mChecksums } from './harness.mjs';
 import { makeMediaPlayer, waitForCount, playAndSettle } from './media.mjs';
 
 const bin = process.env.ASP_BIN_DIR;
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch({ webgpu: false });
-});
-after(async () => {
-  await browser.close();
-  await server.close();
-});
+const env = serverAndBrowser();
 
-const liveUrl = (params) => `${server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), ...params })}`;
+const liveUrl = (params) => `${env.server.url.replace('http', 'ws')}/asp/ws?${new URLSearchParams({ file: served(`${work}/small.asp`).slice(1), ...params })}`;
 const frameEvents = (page) => page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').map((e) => e.detail));
 
 test('record(): an .asp from a keyframe that asp-decode and the player decode to the frames shown', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(env.browser, env.server);
   // small.asp: 60 frames, a keyframe every 15; 30 fps, so 2 s.
   await makeMediaPlayer(page, { src: liveUrl({ fps: '30', loop: '0', chunk: '1000', session: 'record' }), checksums: '' });
   const early = await page.evaluate(() => { try { window.player.record(); return 'recorded'; } catch (e) { return e.name; } });
@@ -72,7 +63,5 @@ test('record(): an .asp from a keyframe that asp-decode and the player decode to
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  assert.deepEqual(await page.evaluate(() => window.uncaught), []);
-  assert.deepEqual(page.pageErrors, []);
-  await page.close();
+  await finish(page);
 });

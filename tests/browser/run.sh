@@ -7,8 +7,9 @@
 # sources, the fallbacks and the controls (decode, serve, controls). In Chromium
 # also: recovery from corrupt packets / a truncated file / a dropped
 # connection, live ROI, restarts, the element's media API, keyboard
-# controls, lifecycle, poster/snapshot and record(), and the npm package
-# from its tarball.
+# controls, lifecycle, 16 players on one page, poster/snapshot and
+# record(), and the npm package from its tarball; the threaded build
+# started many times over (pool-start) in each browser that has it.
 #
 #   tests/browser/run.sh                      everything, every browser
 #   tests/browser/run.sh FILE.test.mjs        one file of tests/browser

@@ -29,6 +29,7 @@
 
 import { AspPlayerError } from './errors.js';
 import { CONTROLS_HTML, CONTROLS_STYLE, PlayerControls } from './controls.js';
+import { attachPlayer } from './player-workers.js';
 
 const TEMPLATE = `
 <style>
@@ -56,7 +57,7 @@ ${CONTROLS_HTML}`;
 
 /** @type {Readonly<AspPlayerStats>} */
 const EMPTY_STATS = Object.freeze({
-  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, renderer: null,
+  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, fallback: null, renderer: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
 });
 
@@ -71,8 +72,29 @@ const HAVE_ENOUGH_DATA = /** @type {const} */ (4);
 
 /** After removal from the DOM, how long the player keeps everything in case the element comes back (a move). */
 const RELEASE_AFTER_MS = 1000;
+/**
+ * A starting player says `starting` every 250 ms until it is ready; this
+ * long without one, its worker is stuck. Generous: on a loaded machine a
+ * software rasteriser's shader compile holds the worker's thread a while,
+ * and a stuck start never comes back anyway.
+ */
+const START_SILENCE_MS = 5000;
 /** How long destroy() lets the worker free its memory and GPU context before terminating it anyway. */
 const DESTROY_WAIT_MS = 500;
+
+/** How often `timeupdate` fires while the picture moves (HTMLMediaElement: every 15 to 250 ms). */
+const TIMEUPDATE_MS = 250;
+
+/** No time ranges: nothing is seekable or buffered (the player decodes just in time). @type {TimeRanges} */
+const NO_TIME_RANGES = Object.freeze({
+  length: 0,
+  start(/** @type {number} */ index) {
+    throw new DOMException(`no time range ${index}`, 'IndexSizeError');
+  },
+  end(/** @type {number} */ index) {
+    throw new DOMException(`no time range ${index}`, 'IndexSizeError');
+  },
+});
 
 const abortError = (/** @type {string} */ why) => new DOMException(`interrupted by ${why}`, 'AbortError');
 
@@ -107,6 +129,13 @@ export class AspPlayer extends HTMLElement {
     this._videoWidth = 0;
     this._videoHeight = 0;
     this._live = false;
+    this._volume = 1;
+    // The playing clock (currentTime): ms played before `_clockSince`, and since when it runs (null: stopped).
+    this._playedMs = 0;
+    /** @type {number | null} */
+    this._clockSince = null;
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this._timeTimer = null;
     /** @type {AspPlayerError | null} */
     this._error = null;
     /** play() calls waiting for the next drawn frame. @type {PendingPlay[]} */
@@ -203,6 +232,46 @@ export class AspPlayer extends HTMLElement {
 
   get paused() {
     return this._paused;
+  }
+
+  /** 0 to 1, kept and announced (`volumechange`) for controls that set it; ASP streams carry no audio. */
+  get volume() {
+    return this._volume;
+  }
+
+  set volume(value) {
+    const volume = Number(value);
+    if (!(volume >= 0 && volume <= 1)) throw new DOMException(`volume ${value} is not in [0, 1]`, 'IndexSizeError');
+    if (volume === this._volume) return;
+    this._volume = volume;
+    this._emit('volumechange');
+  }
+
+  /**
+   * Seconds of picture shown since play() opened the src: a clock that runs
+   * while frames are drawn (not while paused or waiting). Setting it does
+   * nothing: the player does not seek (`seekable` is empty).
+   */
+  get currentTime() {
+    const running = this._clockSince === null ? 0 : performance.now() - this._clockSince;
+    return (this._playedMs + running) / 1000;
+  }
+
+  set currentTime(_seconds) {}
+
+  /** Infinity for a live stream (known from the first frame drawn), NaN otherwise (a file's length is not known ahead). */
+  get duration() {
+    return this._live ? Infinity : NaN;
+  }
+
+  /** Empty: the player does not seek. */
+  get seekable() {
+    return NO_TIME_RANGES;
+  }
+
+  /** Empty: the player keeps no frames ahead. */
+  get buffered() {
+    return NO_TIME_RANGES;
   }
 
   /** HAVE_NOTHING (0) … HAVE_ENOUGH_DATA (4), as HTMLMediaElement.readyState. */
@@ -380,11 +449,7 @@ export class AspPlayer extends HTMLElement {
     this._requests.clear();
     if (!wasPaused) this._emit('pause');
     this._empty();
-    // A transferred canvas cannot be transferred again: the next player gets a new one.
-    const canvas = document.createElement('canvas');
-    canvas.setAttribute('part', 'canvas');
-    this._canvas.replaceWith(canvas);
-    this._canvas = canvas;
+    this._freshCanvas();
     if (!worker) return Promise.resolve();
     /** @type {Promise<void>} */
     const freed = new Promise((resolve) => {
@@ -404,12 +469,14 @@ export class AspPlayer extends HTMLElement {
   _start() {
     if (this._ready) return this._ready;
     this._sizeCanvas();
-    const threads = this.getAttribute('threads');
+    const threadsAttribute = this.getAttribute('threads');
+    /** @type {boolean | 'auto'} */
+    const threads = threadsAttribute === 'on' ? true : threadsAttribute === 'off' ? false : 'auto';
     const init = {
       type: 'init',
       options: {
         renderer: this.getAttribute('renderer') || 'auto',
-        threads: threads === 'on' ? true : threads === 'off' ? false : 'auto',
+        threads,
         workers: Number(this.getAttribute('workers')) || undefined,
         checksums: this.hasAttribute('checksums'),
         probeRows: Number(this.getAttribute('probe-rows')) || 0,
@@ -440,7 +507,7 @@ export class AspPlayer extends HTMLElement {
       }
       if (m.type === 'ready') {
         isReady = true;
-        this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
+        this._stats = { ...this._stats, build: m.build, fallback: m.fallback, renderer: m.renderer };
         this._drawOverlay();
         ready();
       } else if (m.type === 'error' && m.error.fatal && !isReady) {
@@ -453,19 +520,67 @@ export class AspPlayer extends HTMLElement {
       this._onMessage(m);
     };
     if (typeof this._canvas.transferControlToOffscreen === 'function' && typeof Worker === 'function') {
-      const worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
-      this._worker = worker;
-      worker.onmessage = (e) => receive(e.data, worker);
-      worker.onerror = (e) => {
-        e.preventDefault();
-        if (this._worker !== worker) return;
-        worker.terminate();
-        this._worker = null;
-        this._ready = null;
-        startFailed(new AspPlayerError('worker-failed', e.message || 'the player worker failed to start', true));
+      // A worker whose start goes silent (no `starting` beat for
+      // START_SILENCE_MS) is stuck: Firefox sometimes blocks the player's
+      // worker for good while it starts the threaded build's pool. It is
+      // terminated and a new one started: the same build once more, then
+      // the single build, which has no pool (stats.fallback says why).
+      /** @param {boolean | 'auto'} threads @param {number} attempt @param {string | null} fallback */
+      const spawn = (threads, attempt, fallback) => {
+        /** @type {ReturnType<typeof setTimeout> | null} */
+        let watchdog = null;
+        const quiet = () => {
+          if (watchdog !== null) clearTimeout(watchdog);
+          watchdog = null;
+        };
+        /** @param {boolean} stuckHere whether this player's worker is the one stuck (else another player's watchdog found it) */
+        const stuck = (stuckHere) => {
+          quiet();
+          if (this._worker !== handle) return;
+          if (stuckHere) handle.kill();
+          this._freshCanvas();
+          const waited = `the player's worker stopped answering while starting the ${threads === false ? 'single' : 'threaded'} build (${START_SILENCE_MS} ms)`;
+          if (threads !== false && attempt === 0) {
+            console.warn(`<asp-player>: ${waited}; starting it again`);
+            spawn(threads, 1, null);
+          } else if (threads === 'auto') {
+            console.warn(`<asp-player>: ${waited}, twice; playing the single build`);
+            spawn(false, 0, `${waited}, twice`);
+          } else {
+            this._worker = null;
+            this._ready = null;
+            startFailed(new AspPlayerError('worker-failed', waited, true));
+          }
+        };
+        const beat = () => {
+          quiet();
+          watchdog = setTimeout(() => stuck(true), START_SILENCE_MS);
+        };
+        const handle = attachPlayer(`${threads}/${init.options.workers ?? 0}`, {
+          message: (m) => {
+            if (m.type === 'starting') {
+              if (this._worker === handle) beat();
+              return;
+            }
+            if (m.type === 'ready' || m.type === 'error') quiet();
+            receive(m, handle);
+          },
+          failed: (text) => {
+            quiet();
+            if (this._worker !== handle) return;
+            this._worker = null;
+            this._ready = null;
+            startFailed(new AspPlayerError('worker-failed', text || 'the player worker failed to start', true));
+          },
+          lost: () => stuck(false),
+        });
+        this._worker = handle;
+        const offscreen = this._canvas.transferControlToOffscreen();
+        const options = { ...init.options, threads, fallback };
+        handle.postMessage({ ...init, options, canvas: offscreen }, [offscreen]);
+        beat();
       };
-      const offscreen = this._canvas.transferControlToOffscreen();
-      worker.postMessage({ ...init, canvas: offscreen }, [offscreen]);
+      spawn(threads, 0, null);
     } else {
       // No OffscreenCanvas: the same player on this thread, drawing on the
       // element's canvas (a player of its own per element). The threaded
@@ -513,21 +628,28 @@ export class AspPlayer extends HTMLElement {
           this._setSize(m.width, m.height, true);
         }
         break;
-      case 'playing':
+      case 'playing': {
         if (this._paused) break;
+        const wasLive = this._live;
         this._live = Boolean(m.live);
+        if (this._live !== wasLive) this._emit('durationchange');
         if (this._readyState < HAVE_CURRENT_DATA) {
           this._readyState = HAVE_CURRENT_DATA;
           this._showPoster();
           this._emit('loadeddata');
         }
         this._readyState = HAVE_ENOUGH_DATA;
+        this._emit('canplay');
+        this._runClock(true);
         this._emit('playing');
+        this._emit('canplaythrough');
         for (const pending of this._plays.splice(0)) pending.resolve();
         break;
+      }
       case 'waiting':
         if (this._paused) break;
         if (this._readyState > HAVE_CURRENT_DATA) this._readyState = HAVE_CURRENT_DATA;
+        this._runClock(false);
         this._emit('waiting');
         break;
       case 'stalled':
@@ -594,6 +716,7 @@ export class AspPlayer extends HTMLElement {
   /** @param {boolean} paused */
   _setPaused(paused) {
     this._paused = paused;
+    if (paused) this._runClock(false);
     if (this.isConnected) this.toggleAttribute('paused', paused);
   }
 
@@ -609,10 +732,32 @@ export class AspPlayer extends HTMLElement {
   _empty() {
     const had = this._readyState !== HAVE_NOTHING;
     this._readyState = HAVE_NOTHING;
+    this._runClock(false);
+    this._playedMs = 0;
+    if (this._live) this._emit('durationchange');
     this._live = false;
     this._setSize(0, 0, false);
     this._showPoster();
     if (had) this._emit('emptied');
+  }
+
+  /**
+   * Starts or stops the playing clock (currentTime) and its `timeupdate`
+   * events; one more `timeupdate` when it stops.
+   * @param {boolean} running
+   */
+  _runClock(running) {
+    const now = performance.now();
+    if (this._clockSince !== null) this._playedMs += now - this._clockSince;
+    const wasRunning = this._clockSince !== null;
+    this._clockSince = running ? now : null;
+    if (running && this._timeTimer === null) {
+      this._timeTimer = setInterval(() => this._emit('timeupdate'), TIMEUPDATE_MS);
+    } else if (!running && this._timeTimer !== null) {
+      clearInterval(this._timeTimer);
+      this._timeTimer = null;
+    }
+    if (wasRunning && !running) this._emit('timeupdate');
   }
 
   /** The poster covers the canvas until a frame is drawn. */
@@ -629,6 +774,15 @@ export class AspPlayer extends HTMLElement {
   /** @param {Message} message */
   _post(message) {
     this._worker?.postMessage(message);
+  }
+
+  /** A transferred canvas cannot be transferred again: the next worker gets a new one. */
+  _freshCanvas() {
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('part', 'canvas');
+    this._canvas.replaceWith(canvas);
+    this._canvas = canvas;
+    this._sizeCanvas();
   }
 
   /** The canvas's backing size: the element's size in device pixels. */

@@ -18,6 +18,8 @@ export interface AspPlayerStats {
   /** Capture to decode, ms, when the stream carries capture times. */
   latencyMs: number | null;
   build: 'threads' | 'single' | null;
+  /** Why the player plays another build than the page offers (the threaded build's start got stuck), or null. */
+  fallback: string | null;
   renderer: 'webgpu' | 'webgl2' | 'canvas2d' | null;
   width: number;
   height: number;
@@ -110,6 +112,14 @@ export interface AspPlayerEventMap {
   pause: CustomEvent<undefined>;
   emptied: CustomEvent<undefined>;
   volumechange: CustomEvent<undefined>;
+  /** readyState reached HAVE_ENOUGH_DATA: before `playing`. */
+  canplay: CustomEvent<undefined>;
+  /** After `playing` (the player decodes just in time: enough is what it has). */
+  canplaythrough: CustomEvent<undefined>;
+  /** `duration` changed: Infinity once a live stream's first frame is drawn, NaN again when emptied. */
+  durationchange: CustomEvent<undefined>;
+  /** Every 250 ms while the picture moves, and when it stops. */
+  timeupdate: CustomEvent<undefined>;
   stats: CustomEvent<AspPlayerStats>;
   error: CustomEvent<AspPlayerErrorDetail>;
   ended: CustomEvent<undefined>;
@@ -137,6 +147,19 @@ export declare class AspPlayer extends HTMLElement {
   muted: boolean;
   /** Also reflected as the `paused` attribute (for styling; the element sets it). */
   readonly paused: boolean;
+  /** 0 to 1 (else an IndexSizeError), kept and announced with `volumechange`; ASP streams carry no audio. */
+  volume: number;
+  /**
+   * Seconds of picture shown since play() opened the src (a clock running
+   * while frames are drawn). Setting it does nothing: the player does not seek.
+   */
+  currentTime: number;
+  /** Infinity for a live stream (known from its first frame drawn), NaN otherwise. */
+  readonly duration: number;
+  /** Empty: the player does not seek. */
+  readonly seekable: TimeRanges;
+  /** Empty: the player keeps no frames ahead. */
+  readonly buffered: TimeRanges;
   /** 0 before a frame is decoded, 1 with its size, 2 with a picture drawn, 4 while playing. */
   readonly readyState: 0 | 1 | 2 | 3 | 4;
   /** The decoded picture's size in pixels; 0 before the first frame. */

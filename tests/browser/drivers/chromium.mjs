@@ -1,6 +1,7 @@
 // Debian's Chromium through playwright-core, behind the driver shape of
 // ./index.mjs. WebGPU needs the SwiftShader flags; WebGL2 is there either way.
 import { chromium } from '../../../tools/web/node_modules/playwright-core/index.mjs';
+import { eventedPage } from './index.mjs';
 
 const WEBGPU_FLAGS = [
   '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader',
@@ -27,21 +28,12 @@ export async function launch({ webgpu = false } = {}) {
       // A context per page: no state shared between tests.
       const context = await browser.newContext({ viewport: { width: 800, height: 600 }, deviceScaleFactor: 1 });
       const page = await context.newPage();
-      const consoleLines = [];
-      const pageErrors = [];
-      page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-      page.on('pageerror', (e) => pageErrors.push(String(e)));
-      return {
-        raw: page,
-        consoleLines,
-        pageErrors,
-        goto: (url) => page.goto(url).then(() => undefined),
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
+      return eventedPage(page, {
         waitForFunction: (fn, arg, { timeout = 30000, polling = 100 } = {}) => page.waitForFunction(fn, arg, { timeout, polling }).then(() => undefined),
         waitForTimeout: (ms) => page.waitForTimeout(ms),
         screenshot: (selector) => page.locator(selector).screenshot(),
         close: () => context.close(),
-      };
+      });
     },
     close: () => browser.close(),
   };

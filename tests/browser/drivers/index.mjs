@@ -33,6 +33,27 @@ for (const name of browserNames) {
   if (!drivers[name]) throw new Error(`BROWSERS: unknown browser ${name} (known: ${Object.keys(drivers).join(', ')})`);
 }
 
+/**
+ * The page shape over a playwright-core or puppeteer-core page (the two
+ * share goto, evaluate and the console / pageerror events): console lines
+ * and page errors collected; `own` adds what the two spell differently
+ * (waitForFunction, waitForTimeout, screenshot, close).
+ */
+export function eventedPage(page, own) {
+  const consoleLines = [];
+  const pageErrors = [];
+  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  return {
+    raw: page,
+    consoleLines,
+    pageErrors,
+    goto: (url) => page.goto(url).then(() => undefined),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    ...own,
+  };
+}
+
 /** Launches browser `name` with driver-specific options. */
 export function launchBrowser(name, options = {}) {
   return drivers[name].launch(options);

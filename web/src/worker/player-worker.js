@@ -1,11 +1,40 @@
-// The player's worker: one Player (player.js) in a dedicated worker that
-// owns the canvas (an OffscreenCanvas), so none of the decoding and drawing
-// waits on the page's main thread. The threaded build starts its own pool
-// of workers from here (nested workers). This file only carries messages:
-// the page's to the player, the player's to the page (see player.js for
-// both).
+// The players' worker: the players (player.js) of every <asp-player> on
+// the page that plays the same build, each drawing on its own canvas (an
+// OffscreenCanvas), so none of the decoding and drawing waits on the
+// page's main thread. They share this worker's one decoder instance: one
+// wasm memory and, in the threaded build, one pool of workers started
+// from here (nested workers), each player a Decoder of its own in it.
+// This file only carries messages, each with the `id` of its player: the
+// page's to the player, the player's to the page (see player.js for both;
+// web/src/player-workers.js is the page's side).
 
 import { createPlayer } from './player.js';
+import { loadDecoder } from '../load.js';
 
-const player = createPlayer((message, transfer) => self.postMessage(message, { transfer }));
-self.onmessage = (e) => player.receive(e.data);
+/** @type {Map<number, ReturnType<typeof createPlayer>>} */
+const players = new Map();
+/**
+ * The decoder instance of this worker, loaded by the first player's init:
+ * every player of a worker asks for the same build (the page keys its
+ * workers by build choice and pool size).
+ * @type {Promise<import('../../types/load.js').LoadedDecoder> | null}
+ */
+let decoder = null;
+/** @param {import('../../types/load.js').LoadOptions} [options] */
+const loadShared = (options) => {
+  decoder ??= loadDecoder(options);
+  decoder.catch(() => { decoder = null; });
+  return decoder;
+};
+
+self.onmessage = (e) => {
+  const { id, ...message } = e.data;
+  let player = players.get(id);
+  if (!player) {
+    if (message.type !== 'init') return;
+    player = createPlayer((m, transfer) => self.postMessage({ ...m, id }, { transfer }), loadShared);
+    players.set(id, player);
+  }
+  if (message.type === 'destroy') players.delete(id);
+  player.receive(message);
+};

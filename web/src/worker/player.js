@@ -9,7 +9,8 @@
 // Messages in:  init { canvas, options }, open { src, base }, play, pause,
 //               stop, visibility { hidden }, resize { width, height },
 //               snapshot { id }, record, stopRecording { id }, destroy
-// Messages out: ready { build, renderer, adapter }, metadata { width,
+// Messages out: starting (every STARTING_BEAT_MS while the decoder loads),
+//               ready { build, fallback, renderer, adapter }, metadata { width,
 //               height } (the first frame, and each change of size),
 //               playing { live } (the first frame DRAWN after open, play
 //               or waiting), waiting (frames stopped coming while playing),
@@ -26,6 +27,8 @@ import { ERROR_TYPES, PlayerFailure } from '../errors.js';
 import { Recorder } from './recorder.js';
 
 const STATS_INTERVAL_MS = 1000;
+/** While the decoder loads, the player says `starting` this often: the page can tell a slow start from a stuck worker. */
+const STARTING_BEAT_MS = 250;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 const LATENCY_PLAUSIBLE_MS = 60_000;
 /** How often the player looks for waiting and stalled. */
@@ -48,6 +51,7 @@ const STALLED_AFTER_MS = 3000;
  *   workers?: number,
  *   checksums?: boolean,
  *   probeRows?: number,
+ *   fallback?: string | null,
  * }} PlayerOptions
  * @typedef {{ type: string, [field: string]: any }} Message
  */
@@ -58,9 +62,13 @@ const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latenc
 const totalsAtOpen = () => ({ frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 });
 
 export class Player {
-  /** @param {Post} post where this player's messages go */
-  constructor(post) {
+  /**
+   * @param {Post} post where this player's messages go
+   * @param {typeof loadDecoder} load gives the decoder instance (a worker's players share one)
+   */
+  constructor(post, load = loadDecoder) {
     this.post = post;
+    this.load = load;
     /** @type {LoadedDecoder | null} */
     this.asp = null;
     /** @type {Decoder | null} */
@@ -162,6 +170,17 @@ export class Player {
 
   /** @param {Message} m */
   async init(m) {
+    this.post({ type: 'starting' });
+    const beats = setInterval(() => this.post({ type: 'starting' }), STARTING_BEAT_MS);
+    try {
+      await this.start(m);
+    } finally {
+      clearInterval(beats);
+    }
+  }
+
+  /** The decoder and the renderer for `init`. @param {Message} m */
+  async start(m) {
     this.canvas = m.canvas;
     const options = /** @type {PlayerOptions} */ (m.options ?? {});
     this.options = options;
@@ -170,7 +189,7 @@ export class Player {
     if (threads === true && !threadsSupported()) {
       throw new PlayerFailure('no-threads', 'threads="on" needs a crossOriginIsolated page with SharedArrayBuffer and Workers');
     }
-    const asp = await loadDecoder({ threads, workers: options.workers }).catch((error) => {
+    const asp = await this.load({ threads, workers: options.workers }).catch((error) => {
       throw new PlayerFailure('decoder-load-failed', `the decoder did not load: ${error?.message ?? error}`);
     });
     this.asp = asp;
@@ -180,7 +199,7 @@ export class Player {
       });
     this.renderer = renderer;
     this.dec = new asp.Decoder();
-    this.post({ type: 'ready', build: asp.build, renderer: renderer.name, adapter: renderer.adapter });
+    this.post({ type: 'ready', build: asp.build, fallback: options.fallback ?? null, renderer: renderer.name, adapter: renderer.adapter });
   }
 
   /** @param {Message} m */
@@ -515,20 +534,27 @@ export class Player {
     if (!asp || !renderer) return;
     const key = `${dec.color_matrix}/${dec.color_range}`;
     if (this.colour.key !== key) this.colour = { key, rows: yuvToRgb(dec.color_matrix, dec.color_range) };
-    renderer.draw({
-      buffer: asp.wasm_memory().buffer,
-      width: dec.width,
-      height: dec.height,
-      uvWidth: dec.uv_width,
-      uvHeight: dec.uv_height,
-      yPtr: dec.y_ptr,
-      uPtr: dec.u_ptr,
-      vPtr: dec.v_ptr,
-      yStride: dec.y_stride,
-      uvStride: dec.uv_stride,
-      rows: /** @type {Float32Array} */ (this.colour.rows),
-      rgba: () => this.rgbaOfFrame(),
-    });
+    // A failed draw (a lost GPU context) ends this player, not its worker:
+    // the worker may host the page's other players.
+    try {
+      renderer.draw({
+        buffer: asp.wasm_memory().buffer,
+        width: dec.width,
+        height: dec.height,
+        uvWidth: dec.uv_width,
+        uvHeight: dec.uv_height,
+        yPtr: dec.y_ptr,
+        uPtr: dec.u_ptr,
+        vPtr: dec.v_ptr,
+        yStride: dec.y_stride,
+        uvStride: dec.uv_stride,
+        rows: /** @type {Float32Array} */ (this.colour.rows),
+        rgba: () => this.rgbaOfFrame(),
+      });
+    } catch (error) {
+      this.report('draw-failed', String(/** @type {any} */ (error)?.message ?? error), true);
+      return;
+    }
     this.window.presented += 1;
     if ((this.options.probeRows ?? 0) > 0) this.probePresented();
     this.drawing = true;
@@ -573,6 +599,7 @@ export class Player {
         decodeMs: w.frames ? w.decodeMs / w.frames : 0,
         latencyMs: w.latencies ? w.latencyMs / w.latencies : null,
         build: this.asp?.build ?? null,
+        fallback: this.options.fallback ?? null,
         renderer: this.renderer?.name ?? null,
         width: dec.width,
         height: dec.height,
@@ -586,7 +613,12 @@ export class Player {
   }
 }
 
-/** A player posting its messages through `post(message, transfer)`. */
-export function createPlayer(/** @type {Post} */ post) {
-  return new Player(post);
+/**
+ * A player posting its messages through `post(message, transfer)`, its
+ * decoder from `load` (default: a decoder instance of its own).
+ * @param {Post} post
+ * @param {typeof loadDecoder} [load]
+ */
+export function createPlayer(post, load) {
+  return new Player(post, load);
 }

@@ -1,0 +1,116 @@
+// The page's side of the players' worker (worker/player-worker.js): one
+// worker per build choice (threads auto / on / off, and the pool size),
+// shared by every <asp-player> on the page that makes that choice, so a
+// page of 16 players has one decoder instance (one wasm memory, one
+// threaded pool), not 16. Each element talks to its player in it through
+// a handle shaped like a Worker:
+//
+//   const handle = attachPlayer('auto/0', { message(m) {}, failed(text) {}, lost() {} });
+//   handle.postMessage(message, transfer);   to this element's player
+//   handle.terminate();                      destroys the player; the worker
+//                                            goes when no player is left
+//   handle.kill();                           the worker is stuck: terminated
+//                                            now; its other players are `lost`
+
+/** After its last player left, a worker waits this long for the next one before it is terminated. */
+const LINGER_MS = 2000;
+
+/**
+ * @typedef {{ type: string, [field: string]: any }} Message
+ * @typedef {{ message(m: Message): void, failed(text: string): void, lost(): void }} PlayerEnds
+ * @typedef {{ postMessage(m: Message, transfer?: Transferable[]): void, terminate(): void, kill(): void }} PlayerHandle
+ */
+
+class PlayersWorker {
+  /** @param {string} key */
+  constructor(key) {
+    this.key = key;
+    this.worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
+    /** @type {Map<number, PlayerEnds>} */
+    this.players = new Map();
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.lingerTimer = null;
+    this.closed = false;
+    this.worker.onmessage = (e) => {
+      const { id, ...m } = e.data;
+      this.players.get(id)?.message(m);
+    };
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      const text = e.message || 'the player worker failed';
+      const ends = [...this.players.values()];
+      this.close();
+      for (const end of ends) end.failed(text);
+    };
+  }
+
+  /** Terminates the worker now and forgets it (the next player of its key gets a new one). */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.players.clear();
+    this.worker.terminate();
+    if (workers.get(this.key) === this) workers.delete(this.key);
+  }
+
+  /** @param {number} id */
+  leave(id) {
+    this.players.delete(id);
+    if (this.closed || this.players.size > 0 || this.lingerTimer !== null) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      if (this.players.size === 0) this.close();
+    }, LINGER_MS);
+  }
+
+  /** @param {number} id @param {PlayerEnds} ends */
+  join(id, ends) {
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.players.set(id, ends);
+  }
+}
+
+/** The page's players' workers by key. @type {Map<string, PlayersWorker>} */
+const workers = new Map();
+let nextId = 1;
+
+/**
+ * A new player in the page's worker for `key` (made on first use).
+ * @param {string} key the build choice: players with the same key share a worker
+ * @param {PlayerEnds} ends where the player's messages and its worker's failures go
+ * @returns {PlayerHandle}
+ */
+export function attachPlayer(key, ends) {
+  let shared = workers.get(key);
+  if (!shared) {
+    shared = new PlayersWorker(key);
+    workers.set(key, shared);
+  }
+  const host = shared;
+  const id = nextId++;
+  host.join(id, ends);
+  let attached = true;
+  return {
+    postMessage(m, transfer = []) {
+      if (attached && !host.closed) host.worker.postMessage({ ...m, id }, transfer);
+    },
+    terminate() {
+      if (!attached) return;
+      if (!host.closed) host.worker.postMessage({ type: 'destroy', id });
+      attached = false;
+      host.leave(id);
+    },
+    kill() {
+      if (!attached) return;
+      attached = false;
+      host.players.delete(id);
+      const others = [...host.players.values()];
+      host.close();
+      for (const end of others) end.lost();
+    },
+  };
+}
+
