@@ -41,6 +41,8 @@ fi
 if has apt; then
   missing=()
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  # The browser tests run a live server whose wall clock is off by an hour.
+  command -v faketime >/dev/null || missing+=(faketime)
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo

@@ -91,10 +91,18 @@ export const events = (page, type) => page.evaluate((t) => window.player.events.
  * @param {string[]} args
  * @param {{ port?: number }} [options]
  */
-export async function startLiveServer(args, { port = 20000 + Math.floor(Math.random() * 20000) } = {}) {
+export async function startLiveServer(args, { port = 20000 + Math.floor(Math.random() * 20000), clockOffset = null } = {}) {
   const bin = process.env.ASP_BIN_DIR;
   if (!bin) throw new Error('ASP_BIN_DIR (set by run.sh) is not set');
-  const child = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, ...args], { cwd: root, stdio: 'ignore' });
+  let command = [path.join(bin, 'asp-encode'), '--serve', `127.0.0.1:${port}`, ...args];
+  let env = process.env;
+  if (clockOffset !== null) {
+    // A server on a machine whose wall clock is off (libfaketime, e.g.
+    // '+1h'); its monotonic clock, which paces the stream, stays true.
+    command = ['faketime', '-f', clockOffset, ...command];
+    env = { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  }
+  const child = spawn(command[0], command.slice(1), { cwd: root, stdio: 'ignore', env });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const session = await fetch(`${base}/asp/session`).then((r) => (r.ok ? r.json() : null)).catch(() => null);

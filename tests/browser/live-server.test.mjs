@@ -33,3 +33,25 @@ for (const [name, query] of [['WebSocket', ''], ['WebTransport', '?transport=wt'
     await page.close();
   });
 }
+
+// Capture times are stamped by the server's clock. A server whose wall
+// clock is an hour ahead of the browser's: the player's Pings measure the
+// offset, and the latency is still capture to decode, not an hour.
+test('latency is measured on the server\'s clock when the clocks disagree', async () => {
+  const { child, base: skewedBase } = await startLiveServer(['--size', '320x240', '--bitrate', '400k'], { clockOffset: '+1h' });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${skewedBase}/`);
+    await page.waitForFunction(() => document.getElementById('player')?.stats.frames > 20, null, { timeout: 30000, polling: 200 });
+    await page.waitForFunction(() => document.getElementById('player').stats.latencyMs !== null, null, { timeout: 10000, polling: 200 });
+    const stats = await page.evaluate(() => document.getElementById('player').stats);
+    const hourMs = 3_600_000;
+    assert.ok(Math.abs(stats.clockOffsetMs - hourMs) < 1000, `clock offset ${stats.clockOffsetMs} ms`);
+    assert.ok(stats.clockRoundTripMs >= 0 && stats.clockRoundTripMs < 1000, `round trip ${stats.clockRoundTripMs} ms`);
+    assert.ok(stats.latencyMs > -100 && stats.latencyMs < 5000, `latency ${stats.latencyMs} ms`);
+    assert.deepEqual(page.pageErrors, []);
+    await page.close();
+  } finally {
+    child.kill();
+  }
+});

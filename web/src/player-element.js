@@ -57,7 +57,7 @@ ${CONTROLS_HTML}`;
 
 /** @type {Readonly<AspPlayerStats>} */
 const EMPTY_STATS = Object.freeze({
-  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, build: null, fallback: null, renderer: null,
+  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, clockOffsetMs: null, clockRoundTripMs: null, build: null, fallback: null, renderer: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
 });
 

@@ -15,8 +15,12 @@ export interface AspPlayerStats {
   dropped: number;
   /** Mean time to decode a frame, ms. */
   decodeMs: number;
-  /** Capture to decode, ms, when the stream carries capture times. */
+  /** Capture to decode, ms, when the stream carries capture times: on the sender's clock (capture times are stamped by it), using `clockOffsetMs`. */
   latencyMs: number | null;
+  /** The live sender's clock minus this page's, ms, estimated from Ping/Pong round trips (NTP's offset; the fastest of the last 8), or null before the first Pong. */
+  clockOffsetMs: number | null;
+  /** The round trip of the exchange `clockOffsetMs` comes from, ms: the offset is right to within half of it. */
+  clockRoundTripMs: number | null;
   build: 'threads' | 'single' | null;
   /** Why the player plays another build than the page offers (the threaded build's start got stuck), or null. */
   fallback: string | null;

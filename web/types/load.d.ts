@@ -18,6 +18,12 @@ declare class Decoder {
   last_error(): string | null;
   /** A RequestKeyframe S-packet for the sender, or null. */
   request_keyframe(): Uint8Array | null;
+  /** A Ping S-packet carrying this page's clock (Date.now()), or null. */
+  ping(): Uint8Array | null;
+  /** The sender's clock minus this page's, ms, from the Pongs to ping() (the fastest recent round trip); NaN before any. */
+  readonly clock_offset_ms: number;
+  /** The round trip behind clock_offset_ms, ms; NaN before any. */
+  readonly clock_round_trip_ms: number;
   /** CRC-32 (hex) of the current frame's cropped I420 bytes. */
   frame_checksum(): string;
   /** Forgets buffered bytes and waits for a keyframe. */

@@ -437,7 +437,12 @@ export class Player {
     if (capture !== undefined && capture !== null) {
       // Only wall-clock capture times make a latency (a file encoded from a
       // y4m carries times since its start, or old ones).
-      const latency = Date.now() - capture / 1000;
+      // The sender's clock, not ours: capture times are stamped by the
+      // sender, and the two machines' clocks may differ by any amount. The
+      // offset comes from the Pongs to our Pings (see ping()); until one
+      // arrives, the clocks are taken to agree.
+      const offset = dec.clock_offset_ms;
+      const latency = Date.now() + (Number.isNaN(offset) ? 0 : offset) - capture / 1000;
       if (latency > -LATENCY_PLAUSIBLE_MS && latency < LATENCY_PLAUSIBLE_MS) {
         this.window.latencyMs += latency;
         this.window.latencies += 1;
@@ -585,7 +590,21 @@ export class Player {
     }, (error) => this.report('draw-failed', `probe-rows: ${error?.message ?? error}`));
   }
 
+  /**
+   * Sends a Ping carrying our clock (once a second, with the stats): the
+   * sender's Pong echoes it with its own clock, and the decoder estimates
+   * the offset between the two (clock_offset_ms) from the fastest of the
+   * recent round trips.
+   */
+  ping() {
+    const source = this.source;
+    if (!source?.live || !source.canTalkBack) return;
+    const packet = this.decoder().ping();
+    if (packet) source.send(packet);
+  }
+
   postStats() {
+    this.ping();
     const dec = this.decoder();
     const w = this.window;
     this.window = counters();
@@ -598,6 +617,8 @@ export class Player {
         dropped: dec.frames_dropped,
         decodeMs: w.frames ? w.decodeMs / w.frames : 0,
         latencyMs: w.latencies ? w.latencyMs / w.latencies : null,
+        clockOffsetMs: Number.isNaN(dec.clock_offset_ms) ? null : dec.clock_offset_ms,
+        clockRoundTripMs: Number.isNaN(dec.clock_round_trip_ms) ? null : dec.clock_round_trip_ms,
         build: this.asp?.build ?? null,
         fallback: this.options.fallback ?? null,
         renderer: this.renderer?.name ?? null,
