@@ -41,6 +41,8 @@ fi
 if has apt; then
   missing=()
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  # The Python wss:// test makes its private CA with it.
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo

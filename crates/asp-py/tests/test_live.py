@@ -1,0 +1,220 @@
+"""libasp.open on a live `asp-encode --serve` stream: a real process, a real
+socket, its testsrc; the frames are bit-exact with asp-decode of the same
+stream recorded with `--serve -o`, with their sequence, keyframe flag and
+capture time. Over ws://, and wss:// through a TLS proxy with a private CA
+(verified with ca=, refused without it)."""
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+import libasp
+from conftest import read_y4m
+from test_open import resolved_times
+
+
+class Served:
+    """`asp-encode testsrc --serve` recording to `record`; `port` is its HTTP port."""
+
+    def __init__(self, cli, record, *args):
+        self.record = record
+        self.proc = subprocess.Popen(
+            [cli["asp-encode"], "testsrc", "--serve", "127.0.0.1:0", "--no-webtransport", "--size", "96x64",
+             "--fps", "30", "-o", record, *args],
+            stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.recorded = threading.Event()
+        port = None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "asp-encode did not say where it serves:\n" + "".join(self.lines)
+        self.port = port
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if "recorded" in line:
+                self.recorded.set()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def serve(cli, tmp_path):
+    started = []
+
+    def start(*args):
+        served = Served(cli, tmp_path / f"rec{len(started)}.asp", *args)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+def check_against_asp_decode(cli, served, frames):
+    """Every frame read live is the frame asp-decode writes for the same
+    sequence of the recording, with the recording's metadata."""
+    assert served.recorded.wait(30), "asp-encode did not finish recording:\n" + "".join(served.lines)
+    decoded = served.record.with_suffix(".y4m")
+    subprocess.run([cli["asp-decode"], served.record, "-o", decoded], check=True, capture_output=True)
+    _, _, cli_frames = read_y4m(decoded)
+    meta = resolved_times(served.record.read_bytes())
+    assert len(meta) == len(cli_frames)
+    by_sequence = {m[0]: (m, planes) for m, planes in zip(meta, cli_frames)}
+    assert frames, "no frame arrived"
+    assert frames[0].keyframe, "a viewer starts at a keyframe"
+    for frame in frames:
+        (sequence, keyframe, capture), planes = by_sequence[frame.sequence]
+        assert (frame.keyframe, frame.capture_time_us) == (keyframe, capture)
+        assert capture is not None and capture > 1_600_000_000_000_000  # testsrc stamps the wall clock
+        assert all((a == b).all() for a, b in zip(frame.picture, planes)), f"frame {sequence} differs"
+    # Consecutive from the join to the end of the stream.
+    sequences = [f.sequence for f in frames]
+    assert sequences == sorted(sequences) and sequences[-1] == meta[-1][0]
+    assert len(frames) == len([m for m in meta if m[0] >= sequences[0]])
+
+
+@pytest.mark.parametrize("args", [
+    ["--frames", "45", "--keyint", "15", "--qp", "28"],
+    ["--frames", "30", "--keyint", "10", "--qp", "30", "--roi", "motion,text", "--roi-layer"],
+], ids=["plain", "roi-layer"])
+def test_a_live_websocket_stream_is_what_asp_decode_shows(cli, serve, args):
+    served = serve(*args)
+    with libasp.open(f"ws://127.0.0.1:{served.port}/asp/ws", format="yuv", timeout=20) as reader:
+        frames = list(reader)  # ends at the server's end of stream (a normal close)
+        assert reader.name == f"ws://127.0.0.1:{served.port}/asp/ws"
+    check_against_asp_decode(cli, served, frames)
+    if "--roi-layer" in args:
+        assert any(f.refinements > 0 for f in frames), "C-packets were applied"
+
+
+def test_the_path_defaults_to_the_endpoint_and_reading_releases_the_gil(cli, serve):
+    served = serve("--frames", "20", "--keyint", "10", "--qp", "30")
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.01)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        with libasp.open(f"ws://127.0.0.1:{served.port}", format="gray", timeout=20) as reader:
+            assert reader.name.endswith("/asp/ws")
+            frames = list(reader)
+    finally:
+        stop.set()
+        ticker.join()
+    assert frames and frames[0].picture.shape == (64, 96)
+    # The other thread ran all along while the reader waited for packets.
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 30 and max(gaps) < 0.5
+
+
+def make_ca(tmp_path):
+    """A private CA and a certificate it signs for 127.0.0.1, with openssl."""
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed (tools/setup.sh apt installs it)"
+
+    def run(*args):
+        subprocess.run([openssl, *args], check=True, capture_output=True, cwd=tmp_path)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=libasp test CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1")
+    (tmp_path / "leaf.ext").write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext")
+    return tmp_path / "ca.pem", tmp_path / "leaf.pem", tmp_path / "leaf.key"
+
+
+class TlsProxy:
+    """TLS on a local port, forwarded to a plain TCP port (as a reverse
+    proxy in front of asp-encode --serve terminates wss://)."""
+
+    def __init__(self, target_port, cert, key):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.target_port = target_port
+        self.handshake_errors = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            client = self.context.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.handshake_errors.append(e)
+            raw.close()
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+
+        def pump(src, dst):
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
+
+    def close(self):
+        self.listener.close()
+
+
+def test_wss_verifies_the_certificate(cli, serve, tmp_path):
+    ca, cert, key = make_ca(tmp_path)
+    # Long enough to outlast the refused attempts below.
+    served = serve("--frames", "90", "--keyint", "10", "--qp", "28")
+    proxy = TlsProxy(served.port, cert, key)
+    try:
+        url = f"wss://127.0.0.1:{proxy.port}/asp/ws"
+        # Not signed by a root this system trusts: refused, never let through.
+        with pytest.raises(libasp.StreamError, match="(?i)certificate|UnknownIssuer"):
+            libasp.open(url, timeout=10)
+        with pytest.raises(libasp.StreamError, match="no PEM certificate"):
+            libasp.open(url, ca=key.with_suffix(".ext"), timeout=10)
+        with libasp.open(url, format="yuv", ca=ca, timeout=20) as reader:
+            frames = list(reader)
+    finally:
+        proxy.close()
+    check_against_asp_decode(cli, served, frames)
