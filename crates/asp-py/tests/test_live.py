@@ -218,3 +218,34 @@ def test_wss_verifies_the_certificate(cli, serve, tmp_path):
     finally:
         proxy.close()
     check_against_asp_decode(cli, served, frames)
+
+
+def test_a_stalled_stream_times_out_after_its_last_frame(cli):
+    """A live y4m pipe into `asp-encode - --serve` that stops sending: the
+    frame already served comes out, then StreamError after `timeout`."""
+    w, h = 64, 48
+    proc = subprocess.Popen([cli["asp-encode"], "-", "--serve", "127.0.0.1:0", "--no-webtransport", "--qp", "30"],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=False)
+    try:
+        proc.stdin.write(f"YUV4MPEG2 W{w} H{h} F30:1 C420jpeg\n".encode())
+        proc.stdin.write(b"FRAME\n" + bytes(range(256)) * (w * h * 3 // 2 // 256))
+        proc.stdin.flush()
+        port = None
+        for line in proc.stderr:
+            found = re.search(rb"http://127\.0\.0\.1:(\d+)/", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+        frames = []
+        started = time.monotonic()
+        with pytest.raises(libasp.StreamError, match=r"no packet for 1\.0 s \(timeout=\)"):
+            with libasp.open(f"ws://127.0.0.1:{port}/asp/ws", timeout=1) as reader:
+                for frame in reader:
+                    frames.append(frame)
+        assert 1.0 <= time.monotonic() - started < 10
+        assert [(f.sequence, f.keyframe) for f in frames] == [(0, True)]
+    finally:
+        proc.kill()
+        proc.wait()
