@@ -59,8 +59,8 @@ class StreamError(Error, OSError):
     not binary, a reader or writer already closed."""
 
 class UnsupportedError(Error, NotImplementedError):
-    """A source libasp cannot read (an https:// WebTransport URL, http://);
-    the message says what to use instead."""
+    """A source libasp cannot read or write (an http:// URL, an unknown
+    scheme, a URL to write to); the message says what to use instead."""
 
 def estimate_motion_numpy(
     current: U8Array,
@@ -384,7 +384,8 @@ def open(
     threads: Optional[int] = None,
 ) -> Reader:
     """Reads a path, a binary file object (read in chunks) or a live
-    ``ws://`` / ``wss://`` stream of ``asp-encode --serve`` as frames."""
+    ``ws://`` / ``wss://`` / ``https://`` (WebTransport) stream of
+    ``asp-encode --serve`` as frames."""
 @overload
 def open(
     file: Union[PathLike, BinaryIO, Any],

@@ -2,7 +2,7 @@
 //! kind of failure, each also a subclass of the built-in exception a Python
 //! user already catches for it (`ValueError` for bad data, `OSError` for a
 //! transport that failed, `NotImplementedError` for a source libasp cannot
-//! read), so `except libasp.Error` catches everything libasp raises about
+//! read or write), so `except libasp.Error` catches everything libasp raises about
 //! a stream and `except ValueError` keeps working for bad packets.
 //!
 //! pyo3's `create_exception!` takes one base class; these need two, so the
@@ -22,7 +22,7 @@ pub enum Kind {
     Decode,
     /// `libasp.StreamError`: the transport failed (connection, TLS, timeout).
     Stream,
-    /// `libasp.UnsupportedError`: a source or mode libasp cannot read.
+    /// `libasp.UnsupportedError`: a source libasp cannot read or write.
     Unsupported,
 }
 
@@ -45,7 +45,7 @@ const KINDS: [(Kind, &str, &str); 4] = [
     (
         Kind::Unsupported,
         "UnsupportedError",
-        "A source libasp cannot read (for example an https:// WebTransport URL): the message says what to use instead.",
+        "A source libasp cannot read or write (an http:// URL, an unknown scheme, a URL to write to): the message says what to use instead.",
     ),
 ];
 

@@ -11,9 +11,10 @@
 //! * `codec`: `Encoder`, bit-exact with the CLI;
 //! * `decoder`: `Decoder`, over asp-core's stream player, bit-exact with
 //!   `asp-decode`;
-//! * `open`: `open()`, a path, file object or `ws://`/`wss://` live stream
-//!   read as `VideoFrame`s (`stream`, `frame`, `websocket`) or written
-//!   (`writer`); `packet_reader`: `PacketReader`, packets from chunks;
+//! * `open`: `open()`, a path, file object or live stream (`live`: over
+//!   `websocket` or `webtransport`) read as `VideoFrame`s (`stream`,
+//!   `frame`) or written (`writer`); `packet_reader`: `PacketReader`,
+//!   packets from chunks;
 //! * `formats`: frames in five formats (rgb, bgr, gray, yuv, i420);
 //!   `errors`: `libasp.Error` and its subclasses.
 //!
@@ -31,12 +32,14 @@ mod dct;
 mod errors;
 mod formats;
 mod frame;
+mod live;
 mod motion;
 mod open;
 mod packet_reader;
 mod packets;
 mod pools;
 mod stream;
+mod webtransport;
 mod websocket;
 mod writer;
 

@@ -19,7 +19,8 @@ use crate::errors::{error, Kind};
 use crate::formats::Format;
 use crate::pools::Threads;
 use crate::stream::{Reader, Source};
-use crate::websocket::{with_default_path, WsSource};
+use crate::websocket::{with_default_path, WsSource, DEFAULT_PATH as WS_PATH};
+use crate::webtransport::{WtSource, DEFAULT_PATH as WT_PATH};
 use crate::writer::{Sink, Writer};
 
 /// Largest `chunk_size`.
@@ -40,21 +41,14 @@ fn target(file: &Bound<'_, PyAny>, method: &str) -> PyResult<Target> {
         if let Some((scheme, _)) = s.split_once("://") {
             return match scheme.to_ascii_lowercase().as_str() {
                 "ws" | "wss" => Ok(Target::Url(s.to_string())),
-                "https" => Err(error(
-                    Kind::Unsupported,
-                    format!(
-                        "{s}: https:// is asp-encode --serve's WebTransport endpoint, which libasp does not read \
-                         (no maintained WebTransport client for it); read the same stream over WebSocket: \
-                         ws://HOST:PORT/asp/ws, or wss:// behind a TLS proxy"
-                    ),
-                )),
+                "https" => Ok(Target::Url(s.to_string())),
                 "http" => Err(error(
                     Kind::Unsupported,
-                    format!("{s}: libasp reads live streams over WebSocket; use ws://HOST:PORT/asp/ws"),
+                    format!("{s}: libasp reads live streams over WebSocket (ws://HOST:PORT/asp/ws) or WebTransport (https://HOST:PORT/asp/wt#sha256=...)"),
                 )),
                 _ => Err(error(
                     Kind::Unsupported,
-                    format!("{s}: unknown scheme {scheme:?}; libasp reads paths, file objects, ws:// and wss:// URLs"),
+                    format!("{s}: unknown scheme {scheme:?}; libasp reads paths, file objects, ws://, wss:// and https:// (WebTransport) URLs"),
                 )),
             };
         }
@@ -68,7 +62,7 @@ fn target(file: &Bound<'_, PyAny>, method: &str) -> PyResult<Target> {
         return Ok(Target::Object(file.clone().unbind()));
     }
     Err(PyTypeError::new_err(format!(
-        "file must be a path, a ws:// or wss:// URL, or a binary file object with {method}(), got {} \
+        "file must be a path, a ws://, wss:// or https:// URL, or a binary file object with {method}(), got {} \
          (wrap bytes in io.BytesIO)",
         type_name(file)
     )))
@@ -79,10 +73,12 @@ fn target(file: &Bound<'_, PyAny>, method: &str) -> PyResult<Target> {
 /// Reading (``mode="r"``): ``file`` is a path, a binary file object
 /// (``sys.stdin.buffer``, ``io.BytesIO``, a pipe; read in chunks of
 /// ``chunk_size`` bytes, never whole) or the URL of a live ``asp-encode
-/// --serve`` stream, ``ws://HOST:PORT/asp/ws`` (the path defaults to
-/// ``/asp/ws``) or ``wss://`` (verified against the system's roots, or the
-/// PEM file ``ca``; ``https://`` WebTransport raises
-/// :class:`UnsupportedError`). Returns a :class:`Reader` yielding
+/// --serve`` stream: WebSocket, ``ws://HOST:PORT/asp/ws`` (the path
+/// defaults to ``/asp/ws``) or ``wss://`` (verified against the system's
+/// roots, or the PEM file ``ca``), or WebTransport,
+/// ``https://HOST:PORT/asp/wt#sha256=HEX`` as ``asp-encode --serve``
+/// prints it (the certificate checked against that hash; without one,
+/// against ``ca`` or the system's roots). Returns a :class:`Reader` yielding
 /// :class:`VideoFrame` s whose ``picture`` is in ``format`` ("rgb", "bgr",
 /// "gray", "yuv" or "i420"), exactly the frames ``asp-decode`` writes.
 /// ``keep_going``: skip damage and wait for the next keyframe instead of
@@ -143,10 +139,12 @@ pub fn open<'py>(
             }
             crate::arrays::int_in("chunk_size", chunk_size, 1, MAX_CHUNK)?;
             let target = target(file, "read")?;
-            if ca.is_some()
-                && !matches!(&target, Target::Url(u) if u.to_ascii_lowercase().starts_with("wss://"))
-            {
-                return Err(PyValueError::new_err("ca= is for wss:// URLs"));
+            let secure = |u: &str| {
+                let u = u.to_ascii_lowercase();
+                u.starts_with("wss://") || u.starts_with("https://")
+            };
+            if ca.is_some() && !matches!(&target, Target::Url(u) if secure(u)) {
+                return Err(PyValueError::new_err("ca= is for wss:// and https:// URLs"));
             }
             let settings = Settings {
                 drop_c: !apply_corrections,
@@ -174,12 +172,21 @@ pub fn open<'py>(
                         name,
                     )
                 }
+                Target::Url(url) if url.to_ascii_lowercase().starts_with("https://") => {
+                    let url =
+                        with_default_path(&url, WT_PATH).map_err(|e| error(Kind::Stream, e))?;
+                    let wt = py
+                        .detach(|| WtSource::connect(&url, ca.as_deref(), timeout))
+                        .map_err(|e| error(Kind::Stream, e))?;
+                    (Source::Live(Box::new(wt)), url)
+                }
                 Target::Url(url) => {
-                    let url = with_default_path(&url).map_err(|e| error(Kind::Stream, e))?;
+                    let url =
+                        with_default_path(&url, WS_PATH).map_err(|e| error(Kind::Stream, e))?;
                     let ws = py
                         .detach(|| WsSource::connect(&url, ca.as_deref(), timeout, max_packet))
                         .map_err(|e| error(Kind::Stream, e))?;
-                    (Source::WebSocket(Box::new(ws)), url)
+                    (Source::Live(Box::new(ws)), url)
                 }
             };
             let reader = Reader::new(
@@ -201,7 +208,9 @@ pub fn open<'py>(
                 ));
             };
             if ca.is_some() {
-                return Err(PyValueError::new_err("ca= is for reading wss:// URLs"));
+                return Err(PyValueError::new_err(
+                    "ca= is for reading wss:// and https:// URLs",
+                ));
             }
             let kwargs = PyDict::new(py);
             if let Some(options) = options {

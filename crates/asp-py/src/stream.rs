@@ -33,10 +33,10 @@ use crate::arrays::type_name;
 use crate::errors::{error, Kind};
 use crate::formats::Format;
 use crate::frame::{Decoded, VideoFrame};
+use crate::live::{Live, Polled};
 use crate::pools::run;
-use crate::websocket::{Polled, WsSource};
 
-/// How long one wait for a WebSocket message lasts before Python gets the
+/// How long one wait for live bytes lasts before Python gets the
 /// GIL back to see Ctrl-C.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -50,8 +50,8 @@ pub enum Source {
         file: Py<PyAny>,
         read1: bool,
     },
-    /// A live stream of `asp-encode --serve`.
-    WebSocket(Box<WsSource>),
+    /// A live stream of `asp-encode --serve` (WebSocket or WebTransport).
+    Live(Box<dyn Live>),
     Closed,
 }
 
@@ -148,7 +148,7 @@ pub struct Reader {
     keep_going: bool,
     pool: Option<Arc<ThreadPool>>,
     chunk: Vec<u8>,
-    /// Most time to wait for a WebSocket packet (None: forever).
+    /// Most time to wait for live bytes (None: forever).
     timeout: Option<Duration>,
     /// The source is exhausted and the player told so.
     ended: bool,
@@ -234,7 +234,7 @@ impl Reader {
                     ));
                 }
             }
-            Source::WebSocket(_) => return self.fill_websocket(py),
+            Source::Live(_) => return self.fill_live(py),
         };
         Ok(got > 0)
     }
@@ -254,9 +254,9 @@ impl Reader {
         Ok(n)
     }
 
-    /// Waits for the next WebSocket packet, seeing Ctrl-C between waits.
-    fn fill_websocket(&mut self, py: Python<'_>) -> PyResult<bool> {
-        let Source::WebSocket(ws) = &mut self.source else {
+    /// Waits for the next live bytes, seeing Ctrl-C between waits.
+    fn fill_live(&mut self, py: Python<'_>) -> PyResult<bool> {
+        let Source::Live(live) = &mut self.source else {
             return Ok(false);
         };
         if self.player.waiting() == Some(Waiting::Loss) && !self.asked_keyframe {
@@ -265,18 +265,18 @@ impl Reader {
                 .write_s(0, 0, &Sync::command(SyncCommand::RequestKeyframe))
                 .map(<[u8]>::to_vec)
                 .map_err(|e| error(Kind::Stream, e.to_string()))?;
-            py.detach(|| ws.send(&request))
+            py.detach(|| live.send(&request))
                 .map_err(|e| error(Kind::Stream, e))?;
             self.asked_keyframe = true;
         }
         let started = Instant::now();
         loop {
             let polled = py
-                .detach(|| ws.poll(POLL))
+                .detach(|| live.poll(POLL))
                 .map_err(|e| error(Kind::Stream, e));
             match polled {
-                Ok(Polled::Packet(packet)) => {
-                    self.push(py, Some(&packet), packet.len())?;
+                Ok(Polled::Bytes(bytes)) => {
+                    self.push(py, Some(&bytes), bytes.len())?;
                     return Ok(true);
                 }
                 Ok(Polled::Idle) => {
@@ -358,8 +358,8 @@ impl Reader {
     }
 
     fn close_source(&mut self) {
-        if let Source::WebSocket(ws) = &mut self.source {
-            ws.close();
+        if let Source::Live(live) = &mut self.source {
+            live.close();
         }
         self.source = Source::Closed;
         if !self.ended {

@@ -29,22 +29,13 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Connector, Message, WebSocket};
 
+use crate::live::{Live, Polled};
+
 /// asp-server's WebSocket endpoint, used when the URL names no path.
 pub const DEFAULT_PATH: &str = "/asp/ws";
 
 /// What went wrong, in words for a `libasp.StreamError`.
 pub type WsError = String;
-
-/// What one poll found.
-pub enum Polled {
-    /// One packet (a binary message).
-    Packet(Vec<u8>),
-    /// Nothing within the wait.
-    Idle,
-    /// The server closed the stream: `normal` for an end of stream (close
-    /// code 1000), else the code and reason say why.
-    Closed { normal: bool, why: String },
-}
 
 /// An open WebSocket viewer.
 pub struct WsSource {
@@ -55,20 +46,24 @@ pub struct WsSource {
     pub url: String,
 }
 
-/// `url` with the server's endpoint as path when it names none.
-pub fn with_default_path(url: &str) -> Result<String, WsError> {
+/// `url` with `path` (the server's endpoint) when it names none.
+pub fn with_default_path(url: &str, path: &str) -> Result<String, WsError> {
+    let (url, fragment) = match url.split_once('#') {
+        Some((u, f)) => (u, format!("#{f}")),
+        None => (url, String::new()),
+    };
     let uri: tungstenite::http::Uri = url
         .parse()
-        .map_err(|e| format!("not a WebSocket URL: {url:?} ({e})"))?;
+        .map_err(|e| format!("not a URL: {url:?} ({e})"))?;
     if matches!(uri.path(), "" | "/") && uri.query().is_none() {
-        Ok(format!("{}{DEFAULT_PATH}", url.trim_end_matches('/')))
+        Ok(format!("{}{path}{fragment}", url.trim_end_matches('/')))
     } else {
-        Ok(url.to_string())
+        Ok(format!("{url}{fragment}"))
     }
 }
 
 /// The trust roots: the PEM certificates in `ca`, or the system's.
-fn roots(ca: Option<&Path>) -> Result<RootCertStore, WsError> {
+pub fn roots(ca: Option<&Path>) -> Result<RootCertStore, WsError> {
     let mut store = RootCertStore::empty();
     match ca {
         Some(path) => {
@@ -188,15 +183,17 @@ impl WsSource {
             url: url.to_string(),
         })
     }
+}
 
+impl Live for WsSource {
     /// Waits up to `wait` for the next packet.
-    pub fn poll(&mut self, wait: Duration) -> Result<Polled, WsError> {
+    fn poll(&mut self, wait: Duration) -> Result<Polled, WsError> {
         self.tcp
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
             .map_err(|e| format!("socket: {e}"))?;
         loop {
             match self.socket.read() {
-                Ok(Message::Binary(bytes)) => return Ok(Polled::Packet(bytes.to_vec())),
+                Ok(Message::Binary(bytes)) => return Ok(Polled::Bytes(bytes.to_vec())),
                 Ok(Message::Close(frame)) => {
                     let (normal, why) = match frame {
                         Some(f) => (
@@ -227,7 +224,7 @@ impl WsSource {
     }
 
     /// Sends one binary message (an S-packet).
-    pub fn send(&mut self, bytes: &[u8]) -> Result<(), WsError> {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), WsError> {
         self.socket
             .send(Message::Binary(bytes.to_vec().into()))
             .or_else(|e| match e {
@@ -239,7 +236,7 @@ impl WsSource {
 
     /// Closes the connection politely (best effort: the stream is being
     /// dropped either way).
-    pub fn close(&mut self) {
+    fn close(&mut self) {
         let _ = self.tcp.set_read_timeout(Some(Duration::from_millis(200)));
         let _ = self.socket.close(None);
         let _ = self.socket.flush();

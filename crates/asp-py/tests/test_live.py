@@ -1,8 +1,9 @@
 """libasp.open on a live `asp-encode --serve` stream: a real process, a real
 socket, its testsrc; the frames are bit-exact with asp-decode of the same
 stream recorded with `--serve -o`, with their sequence, keyframe flag and
-capture time. Over ws://, and wss:// through a TLS proxy with a private CA
-(verified with ca=, refused without it)."""
+capture time. Over ws://; wss:// through a TLS proxy with a private CA
+(verified with ca=, refused without it); and WebTransport (https://, the
+certificate pinned by the hash asp-encode prints, refused otherwise)."""
 import re
 import shutil
 import signal
@@ -22,23 +23,26 @@ from test_open import resolved_times
 class Served:
     """`asp-encode testsrc --serve` recording to `record`; `port` is its HTTP port."""
 
-    def __init__(self, cli, record, *args):
+    def __init__(self, cli, record, *args, webtransport=False):
         self.record = record
         self.proc = subprocess.Popen(
-            [cli["asp-encode"], "testsrc", "--serve", "127.0.0.1:0", "--no-webtransport", "--size", "96x64",
-             "--fps", "30", "-o", record, *args],
+            [cli["asp-encode"], "testsrc", "--serve", "127.0.0.1:0", "--size", "96x64", "--fps", "30", "-o", record,
+             *([] if webtransport else ["--no-webtransport"]), *args],
             stderr=subprocess.PIPE, text=True)
         self.lines = []
         self.recorded = threading.Event()
-        port = None
+        self.port = self.wt_url = None
         for line in self.proc.stderr:
             self.lines.append(line)
             found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+            if found and self.port is None:
+                self.port = int(found.group(1))
+            found = re.search(r"(https://127\.0\.0\.1:\d+/asp/wt#sha256=[0-9a-f]{64})", line)
             if found:
-                port = int(found.group(1))
+                self.wt_url = found.group(1)
+            if self.port and (self.wt_url or not webtransport):
                 break
-        assert port, "asp-encode did not say where it serves:\n" + "".join(self.lines)
-        self.port = port
+        assert self.port, "asp-encode did not say where it serves:\n" + "".join(self.lines)
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self):
@@ -60,8 +64,8 @@ class Served:
 def serve(cli, tmp_path):
     started = []
 
-    def start(*args):
-        served = Served(cli, tmp_path / f"rec{len(started)}.asp", *args)
+    def start(*args, webtransport=False):
+        served = Served(cli, tmp_path / f"rec{len(started)}.asp", *args, webtransport=webtransport)
         started.append(served)
         return served
 
@@ -249,3 +253,22 @@ def test_a_stalled_stream_times_out_after_its_last_frame(cli):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_webtransport_stream_with_the_printed_certificate_hash(cli, serve):
+    # Long enough to outlast the refused attempts below.
+    served = serve("--frames", "90", "--keyint", "10", "--qp", "28", webtransport=True)
+    url = served.wt_url
+    base, digest = url.split("#sha256=")
+    wrong = "0" * 64 if digest != "0" * 64 else "1" * 64
+    # The certificate must match the pinned hash, or verify against roots: refused otherwise.
+    with pytest.raises(libasp.StreamError, match="WebTransport session with .* failed"):
+        libasp.open(f"{base}#sha256={wrong}", timeout=10)
+    with pytest.raises(libasp.StreamError, match="WebTransport session with .* failed"):
+        libasp.open(base, timeout=10)
+    with pytest.raises(libasp.StreamError, match="sha256= must be 64 hex digits"):
+        libasp.open(f"{base}#sha256=abc", timeout=10)
+    with libasp.open(url, format="yuv", timeout=20) as reader:
+        frames = list(reader)  # ends when the server closes the session (code 0)
+        assert reader.name == url
+    check_against_asp_decode(cli, served, frames)

@@ -250,11 +250,11 @@ def test_bad_sources_raise_typed_errors(tmp_path):
     assert isinstance(e.value, OSError) and isinstance(e.value, libasp.Error)
     with pytest.raises(libasp.StreamError, match=r"read\(\) returned str, not bytes; open the file in binary mode"):
         next(libasp.open(io.StringIO("ASP1")))
-    with pytest.raises(libasp.UnsupportedError, match="WebTransport") as e:
-        libasp.open("https://127.0.0.1:4433/asp/wt")
-    assert isinstance(e.value, NotImplementedError)
-    with pytest.raises(libasp.UnsupportedError, match="use ws://"):
+    with pytest.raises(libasp.UnsupportedError, match=r"over WebSocket \(ws://HOST:PORT/asp/ws\) or WebTransport") as e:
         libasp.open("http://127.0.0.1:8080/")
+    assert isinstance(e.value, NotImplementedError)
+    with pytest.raises(libasp.UnsupportedError, match="libasp writes files and file objects"):
+        libasp.open("wss://example.com/asp/ws", "w", width=16, height=16, fps=30)
     with pytest.raises(libasp.UnsupportedError, match="unknown scheme \"rtsp\""):
         libasp.open("rtsp://camera/stream")
     with pytest.raises(TypeError, match=r"wrap bytes in io.BytesIO"):
@@ -265,7 +265,7 @@ def test_bad_sources_raise_typed_errors(tmp_path):
         libasp.open(tmp_path / "x.asp", "w")
     with pytest.raises(TypeError, match="unexpected keyword argument 'qp' for mode='r'"):
         libasp.open(tmp_path / "x.asp", qp=3)
-    with pytest.raises(ValueError, match="ca= is for wss:// URLs"):
+    with pytest.raises(ValueError, match="ca= is for wss:// and https:// URLs"):
         libasp.open(tmp_path / "x.asp", ca=tmp_path / "ca.pem")
     with pytest.raises(ValueError, match="chunk_size must be in"):
         libasp.open(io.BytesIO(b""), chunk_size=0)
