@@ -200,12 +200,14 @@ impl Reader {
             Source::Closed => return Err(error(Kind::Stream, "the reader is closed")),
             Source::File(file) => {
                 let chunk = &mut self.chunk;
-                let n = py.detach(|| loop {
-                    match file.read(chunk) {
-                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                let n = loop {
+                    match py.detach(|| file.read(chunk)) {
+                        // A signal (a FIFO that blocks): Python's handler
+                        // runs, Ctrl-C raises.
+                        Err(e) if e.kind() == ErrorKind::Interrupted => py.check_signals()?,
                         other => break other,
                     }
-                });
+                };
                 let n = n.map_err(|e| error(Kind::Stream, format!("{}: {e}", self.name)))?;
                 self.push(py, None, n)?;
                 n

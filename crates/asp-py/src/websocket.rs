@@ -243,6 +243,11 @@ impl Live for WsSource {
     }
 }
 
+/// A wait that ended without data: the read timeout, or a signal (the
+/// caller then lets Python run its handler, e.g. raise KeyboardInterrupt).
 fn timed_out(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+    )
 }

@@ -10,6 +10,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -250,6 +251,18 @@ def test_a_stalled_stream_times_out_after_its_last_frame(cli):
                     frames.append(frame)
         assert 1.0 <= time.monotonic() - started < 10
         assert [(f.sequence, f.keyframe) for f in frames] == [(0, True)]
+        # Without a timeout it waits; Ctrl-C still stops it.
+        waiting = subprocess.Popen(
+            [sys.executable, "-c", "import libasp, sys\n"
+             f"r = libasp.open('ws://127.0.0.1:{port}/asp/ws', timeout=None)\n"
+             "print('open', flush=True)\n"
+             "try:\n    list(r)\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n"],
+            stdout=subprocess.PIPE, text=True)
+        assert waiting.stdout.readline() == "open\n"
+        time.sleep(1.0)
+        waiting.send_signal(signal.SIGINT)
+        out, _ = waiting.communicate(timeout=5)
+        assert out == "interrupted\n"
     finally:
         proc.kill()
         proc.wait()
