@@ -43,6 +43,8 @@ if has apt; then
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   # The browser tests run a live server whose wall clock is off by an hour.
   command -v faketime >/dev/null || missing+=(faketime)
+  # The Python wss:// test makes its private CA with it.
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo

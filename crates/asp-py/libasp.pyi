@@ -5,7 +5,8 @@ and decoder. Heavy calls release the GIL. C-contiguous inputs are read in
 place; other layouts are copied once. Do not write to an input array from
 another thread while a call that reads it runs.
 """
-from typing import List, Literal, Optional, Sequence, Tuple, Union
+import os
+from typing import Any, BinaryIO, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -29,16 +30,37 @@ BytesLike = Union[bytes, bytearray, U8Array]
 Planes = Tuple[U8Array, U8Array, U8Array]
 Frame = Union[U8Array, Planes, Sequence[U8Array]]
 Fps = Union[int, float, Tuple[int, int]]
+#: Frame formats: "rgb" (H, W, 3), "bgr" (H, W, 3) in OpenCV's order,
+#: "gray" (H, W) full-range luma, "yuv" a (Y, U, V) tuple of planes,
+#: "i420" (H * 3 / 2, W).
+FrameFormat = Literal["rgb", "bgr", "gray", "yuv", "i420"]
+Picture = Union[U8Array, Planes]
+PathLike = Union[str, "os.PathLike[str]"]
 
-class PacketError(ValueError):
+class Error(Exception):
+    """Base of every exception libasp raises about packets, frames and streams."""
+
+class PacketError(Error, ValueError):
     """A packet was refused. ``kind`` names the failed check (e.g.
-    "crc_mismatch"), ``offset`` the byte at fault or None."""
+    "crc_mismatch"), ``offset`` the byte at fault or None; from a stream
+    (:func:`open`, :class:`PacketReader`) ``skipped`` is the length of the
+    damaged span."""
     kind: str
     offset: Optional[int]
+    skipped: int
 
-class DecodeError(ValueError):
+class DecodeError(Error, ValueError):
     """A packet parsed but produced no frame (a delta frame without its
     reference, damaged tile data). Decode the next keyframe to recover."""
+
+class StreamError(Error, OSError):
+    """Reading or writing a stream failed: a connection refused or lost, a
+    TLS certificate that did not verify, a timeout, a file object that is
+    not binary, a reader or writer already closed."""
+
+class UnsupportedError(Error, NotImplementedError):
+    """A source libasp cannot read or write (an http:// URL, an unknown
+    scheme, a URL to write to); the message says what to use instead."""
 
 def estimate_motion_numpy(
     current: U8Array,
@@ -235,10 +257,12 @@ class Encoder:
         roi_layer: bool = False,
         roi_layer_delta: int = 0,
         palette: Optional[int] = None,
+        format: Optional[FrameFormat] = None,
         threads: Optional[int] = None,
     ) -> None: ...
     def encode(self, frame: Frame, *, capture_time_us: Optional[int] = None) -> List[bytes]:
-        """(H, W, 3) RGB, (H*3/2, W) I420 or (Y, U, V) planes -> packets."""
+        """A frame in the encoder's ``format`` (without one: (H, W, 3) RGB,
+        (H, W) gray, (H*3/2, W) I420 or (Y, U, V) planes) -> packets."""
     def flush(self) -> List[bytes]: ...
     def request_keyframe(self) -> None: ...
     def set_side_data(
@@ -249,18 +273,21 @@ class Encoder:
     def set_qp_offsets(self, offsets: Optional[npt.NDArray[np.int8]] = None) -> None:
         """One int8 QP offset per 16x16 macroblock, raster order."""
     def set_bitrate(self, bitrate: Union[int, str]) -> None: ...
-    def reconstruction(self, output: Literal["rgb", "yuv", "i420"] = "yuv") -> Union[U8Array, Planes, None]: ...
+    def reconstruction(self, output: FrameFormat = "yuv") -> Union[U8Array, Planes, None]: ...
     @property
     def width(self) -> int: ...
     @property
     def height(self) -> int: ...
     @property
     def frames(self) -> int: ...
+    @property
+    def format(self) -> Optional[FrameFormat]:
+        """What ``encode`` takes; None: told by the shape."""
 
 class Decoder:
     """The video decoder; frames exactly those of ``asp-decode``."""
     def __init__(
-        self, output: Literal["rgb", "yuv", "i420"] = "rgb", *, apply_corrections: bool = True, threads: Optional[int] = None
+        self, output: FrameFormat = "rgb", *, apply_corrections: bool = True, threads: Optional[int] = None
     ) -> None: ...
     def decode(self, packet: BytesLike) -> Union[U8Array, Planes, None]:
         """The frame of an I/D packet; for a C-packet the frame on show
@@ -273,3 +300,117 @@ class Decoder:
         """True until a keyframe or refresh start decodes, and after a loss."""
     @property
     def output(self) -> str: ...
+
+class VideoFrame:
+    """A decoded frame and what its packet said about it (what
+    :class:`Reader` yields)."""
+    width: int
+    height: int
+    sequence: int
+    keyframe: bool
+    capture_time_us: Optional[int]
+    recovering: bool
+    refinements: int
+    @property
+    def picture(self) -> Picture:
+        """The picture in the reader's format (the same array each time)."""
+    def to_ndarray(self, format: Optional[FrameFormat] = None) -> Picture:
+        """A new array of the picture in ``format`` (default: the reader's)."""
+    @property
+    def format(self) -> FrameFormat: ...
+    @property
+    def color_matrix(self) -> str:
+        """"bt601", "bt709" or "bt2020"."""
+    @property
+    def color_range(self) -> str:
+        """"limited" or "full"."""
+    @property
+    def fps(self) -> Optional[float]: ...
+    @property
+    def fps_fraction(self) -> Optional[Tuple[int, int]]: ...
+
+class Reader:
+    """Frames decoded from a file, a file object or a live stream, exactly
+    those ``asp-decode`` writes. Iterate it; use it in a ``with`` block."""
+    def __iter__(self) -> Iterator[VideoFrame]: ...
+    def __next__(self) -> VideoFrame: ...
+    def __enter__(self) -> "Reader": ...
+    def __exit__(self, *args: Any) -> bool: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def format(self) -> FrameFormat: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def needs_keyframe(self) -> bool: ...
+    @property
+    def stats(self) -> Dict[str, int]:
+        """decoded, dropped, refined, damaged, failed, errors, bytes_read, damaged_bytes."""
+
+class Writer:
+    """Frames in, an ASP stream out to a file or file object."""
+    def write(self, frame: Frame, *, capture_time_us: Optional[int] = None) -> int:
+        """Encodes one frame and writes its packets; returns the bytes written."""
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Writer": ...
+    def __exit__(self, *args: Any) -> bool: ...
+    @property
+    def encoder(self) -> Encoder: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def packets(self) -> int: ...
+    @property
+    def bytes_written(self) -> int: ...
+
+@overload
+def open(
+    file: Union[PathLike, BinaryIO, Any],
+    mode: Literal["r", "rb"] = "r",
+    *,
+    format: FrameFormat = "rgb",
+    keep_going: bool = False,
+    apply_corrections: bool = True,
+    ca: Optional[PathLike] = None,
+    timeout: Optional[float] = 30.0,
+    chunk_size: int = 262144,
+    threads: Optional[int] = None,
+) -> Reader:
+    """Reads a path, a binary file object (read in chunks) or a live
+    ``ws://`` / ``wss://`` / ``https://`` (WebTransport) stream of
+    ``asp-encode --serve`` as frames."""
+@overload
+def open(
+    file: Union[PathLike, BinaryIO, Any],
+    mode: Literal["w", "wb"],
+    *,
+    format: FrameFormat = "rgb",
+    threads: Optional[int] = None,
+    width: int,
+    height: int,
+    fps: Fps,
+    **encoder_options: Any,
+) -> Writer:
+    """Writes frames as an ASP stream; ``encoder_options`` as :class:`Encoder` takes them."""
+
+class PacketReader:
+    """Packets from a stream given in chunks: ``push(data)``, then iterate
+    the whole, verified packets found so far (bytes)."""
+    def __init__(self, *, skip_damaged: bool = False) -> None: ...
+    def push(self, data: BytesLike) -> None: ...
+    def finish(self) -> None: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+    @property
+    def buffered(self) -> int: ...
+    @property
+    def skipped_bytes(self) -> int: ...
+    @property
+    def finished(self) -> bool: ...

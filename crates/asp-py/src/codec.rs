@@ -1,111 +1,27 @@
-//! `Encoder`: the codec on NumPy frames, bit-exact with `asp-encode`; the
-//! frame output shared with the `Decoder` (in [`crate::decoder`]), and
-//! `DecodeError`.
+//! `Encoder`: the codec on NumPy frames, bit-exact with `asp-encode`.
 //!
-//! Frames are (H, W, 3) RGB, (H * 3 / 2, W) I420 (Y rows, then U, then V,
-//! as OpenCV's `COLOR_YUV2RGB_I420` expects; even sizes only), or a tuple
-//! of planes `(Y, U, V)` with chroma `ceil(H/2) x ceil(W/2)` (any size).
+//! Frames come in any of the formats of [`crate::formats`] (RGB, BGR, gray,
+//! YUV planes, I420), named by `format=` or told by their shape.
 
 use std::sync::Arc;
 
-use asp_core::codec::frame::{i420_len, Frame};
+use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::{
     Bitrate, BitrateError, EncoderConfig, Preset, Qp, RateMode, Session, SessionError,
     SessionSettings,
 };
-use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString};
 use rayon::ThreadPool;
 
-use crate::arrays::array_of;
-use crate::arrays::{to_numpy, type_name, u8_array, Input};
+use crate::arrays::{array_of, type_name};
 use crate::color::Conversion;
+use crate::formats::{frame_to_python, input_frame, load_i420, Format};
 use crate::packets::{frame_rate, palette_arg, regions_arg};
 use crate::pools::{run, Threads};
-
-pyo3::create_exception!(
-    libasp,
-    DecodeError,
-    PyValueError,
-    "A packet parsed but produced no frame: a delta frame before any keyframe or after a lost one, or damaged tile data. Decode the next keyframe to recover."
-);
-
-/// How a frame's samples are laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Layout {
-    Rgb,
-    I420,
-    Planes,
-}
-
-/// A checked input frame: its arrays (one, or three planes).
-struct InputFrame<'py> {
-    layout: Layout,
-    arrays: Vec<Input<'py, u8>>,
-}
-
-/// `obj` as a frame of `w` x `h`, in any of the three layouts.
-fn input_frame<'py>(obj: &Bound<'py, PyAny>, w: usize, h: usize) -> PyResult<InputFrame<'py>> {
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
-        let items: Vec<Bound<'py, PyAny>> = obj.try_iter()?.collect::<PyResult<_>>()?;
-        if items.len() != 3 {
-            return Err(PyValueError::new_err(format!(
-                "frame as planes must be (Y, U, V), got {} items",
-                items.len()
-            )));
-        }
-        let mut arrays = Vec::new();
-        for (name, item, shape) in [
-            ("Y", &items[0], [h, w]),
-            ("U", &items[1], [ch, cw]),
-            ("V", &items[2], [ch, cw]),
-        ] {
-            let a = u8_array(&format!("frame plane {name}"), item)?;
-            if a.shape != shape {
-                return Err(PyValueError::new_err(format!(
-                    "frame plane {name} must have shape {shape:?} for a {w}x{h} encoder, got {:?}",
-                    a.shape
-                )));
-            }
-            arrays.push(a);
-        }
-        return Ok(InputFrame {
-            layout: Layout::Planes,
-            arrays,
-        });
-    }
-    if obj.cast::<PyUntypedArray>().is_err() {
-        return Err(PyTypeError::new_err(format!(
-            "frame must be a numpy.ndarray or a (Y, U, V) tuple of arrays, got {}",
-            type_name(obj)
-        )));
-    }
-    let a = u8_array("frame", obj)?;
-    let layout = match a.shape[..] {
-        [fh, fw, 3] if (fh, fw) == (h, w) => Layout::Rgb,
-        [fh, fw] if w % 2 == 0 && h % 2 == 0 && (fh, fw) == (h * 3 / 2, w) => Layout::I420,
-        _ => {
-            let i420 = if w % 2 == 0 && h % 2 == 0 {
-                format!(", ({}, {w}) I420", h * 3 / 2)
-            } else {
-                String::new()
-            };
-            return Err(PyValueError::new_err(format!(
-                "frame must have shape ({h}, {w}, 3) RGB{i420} or be a (Y, U, V) tuple for a {w}x{h} encoder, got {:?}",
-                a.shape
-            )));
-        }
-    };
-    Ok(InputFrame {
-        layout,
-        arrays: vec![a],
-    })
-}
 
 /// Parses a bitrate: bits per second as an int, or a string like "1500k" / "2M"
 /// (asp-encode's `--bitrate` forms and range).
@@ -135,7 +51,7 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// ``Encoder(width, height, fps, bitrate=None, qp=None, *, keyint=None,
 /// preset="realtime", tiles=None, side_data=False, intra_refresh=False,
 /// roi=None, roi_qp=-3, roi_layer=False, roi_layer_delta=0, palette=None,
-/// threads=None)``, the options of ``asp-encode``:
+/// format=None, threads=None)``, the options of ``asp-encode``:
 /// ``bitrate`` (bits per second, or "1500k" / "2M": constant bitrate with a
 /// 1 s buffer) or ``qp`` (constant quantiser, 0..=51; the default is qp 26).
 /// ``keyint``: frames between keyframes (default 2 seconds; 0: only the
@@ -147,7 +63,9 @@ fn bitrate_arg(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// and the regions ride in the packets. ``roi_layer``: also a C-packet per
 /// frame refining the regions, ``roi_layer_delta`` QP finer (0: the same QP,
 /// which still corrects what prediction and skips left behind). ``palette``: a
-/// k-means palette of that many colours in every packet.
+/// k-means palette of that many colours in every packet. ``format``: what
+/// ``encode`` takes, "rgb", "bgr" (OpenCV's order), "gray", "yuv" or
+/// "i420"; None tells it by the shape ((H, W, 3) is then RGB).
 ///
 /// ``encode(frame)`` returns the packets of that frame as a list of bytes
 /// (the I or D packet, then the C-packet with ``roi_layer``). With the same
@@ -163,6 +81,8 @@ pub struct Encoder {
     conversion: Conversion,
     frames: u64,
     frame_us: u64,
+    /// The format `encode` takes; None: told by the shape.
+    format: Option<Format>,
     pool: Option<Arc<ThreadPool>>,
 }
 
@@ -202,7 +122,7 @@ fn encode_error(e: SessionError) -> PyErr {
 #[pymethods]
 impl Encoder {
     #[new]
-    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, roi=None, roi_qp=-3, roi_layer=false, roi_layer_delta=0, palette=None, threads=None))]
+    #[pyo3(signature = (width, height, fps, bitrate=None, qp=None, *, keyint=None, preset="realtime", tiles=None, side_data=false, intra_refresh=false, roi=None, roi_qp=-3, roi_layer=false, roi_layer_delta=0, palette=None, format=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         width: i64,
@@ -220,8 +140,10 @@ impl Encoder {
         roi_layer: bool,
         roi_layer_delta: i64,
         palette: Option<i64>,
+        format: Option<&str>,
         threads: Option<i64>,
     ) -> PyResult<Encoder> {
+        let format = format.map(|f| Format::parse("format", f)).transpose()?;
         let limits = Limits::DEFAULT;
         crate::arrays::int_in("width", width, 1, i64::from(limits.max_width))?;
         crate::arrays::int_in("height", height, 1, i64::from(limits.max_height))?;
@@ -285,14 +207,16 @@ impl Encoder {
             conversion,
             frames: 0,
             frame_us: 1_000_000 * u64::from(fps_den) / u64::from(fps_num),
+            format,
             pool: Threads::from_arg(threads)?.pool()?,
         })
     }
 
     /// Encodes one frame; returns its packets (a list of bytes).
     ///
-    /// ``frame``: (H, W, 3) RGB, (H * 3 / 2, W) I420, or a (Y, U, V) tuple of
-    /// planes, uint8. ``capture_time_us`` defaults to ``n * 1e6 / fps``.
+    /// ``frame``: uint8, in the encoder's ``format`` (or, without one,
+    /// (H, W, 3) RGB, (H, W) gray, (H * 3 / 2, W) I420, or a (Y, U, V)
+    /// tuple of planes). ``capture_time_us`` defaults to ``n * 1e6 / fps``.
     /// The GIL is released while encoding.
     #[pyo3(signature = (frame, *, capture_time_us=None))]
     fn encode<'py>(
@@ -302,8 +226,8 @@ impl Encoder {
         capture_time_us: Option<u64>,
     ) -> PyResult<Bound<'py, PyList>> {
         let (w, h) = (self.frame.width(), self.frame.height());
-        let input = input_frame(frame, w, h)?;
-        let slices: Vec<&[u8]> = input.arrays.iter().map(|a| a.as_slice()).collect();
+        let input = input_frame(frame, w, h, self.format)?;
+        let (format, slices) = (input.format, input.slices());
         let capture = capture_time_us.unwrap_or(self.frames.saturating_mul(self.frame_us));
         let Encoder {
             inner,
@@ -315,19 +239,7 @@ impl Encoder {
         } = self;
         let packets = py.detach(|| {
             run(pool.as_deref(), || {
-                let data: &[u8] = match input.layout {
-                    Layout::I420 => slices[0],
-                    Layout::Rgb => {
-                        i420.resize(i420_len(w, h), 0);
-                        conversion.rgb_to_i420(slices[0], w, h, i420);
-                        i420
-                    }
-                    Layout::Planes => {
-                        i420.clear();
-                        slices.iter().for_each(|s| i420.extend_from_slice(s));
-                        i420
-                    }
-                };
+                let data = load_i420(format, &slices, w, h, conversion, i420);
                 frame
                     .load_i420(data)
                     .map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -365,15 +277,15 @@ impl Encoder {
         Ok(())
     }
 
-    /// What decoders show for the last encoded frame (same ``output``
-    /// choices as :class:`Decoder`), or None before the first frame.
+    /// What decoders show for the last encoded frame (in ``output``, a
+    /// format as :class:`Decoder` takes), or None before the first frame.
     #[pyo3(signature = (output="yuv"))]
     fn reconstruction<'py>(
         &self,
         py: Python<'py>,
         output: &str,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let output = Output::parse(output)?;
+        let output = Format::parse("output", output)?;
         match self.inner.reconstruction() {
             Some(f) => Ok(Some(frame_to_python(py, f, output, &self.conversion)?)),
             None => Ok(None),
@@ -455,65 +367,10 @@ impl Encoder {
     fn frames(&self) -> u64 {
         self.frames
     }
-}
 
-/// What `Decoder.decode` returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Output {
-    Rgb,
-    Yuv,
-    I420,
-}
-
-impl Output {
-    pub(crate) fn parse(s: &str) -> PyResult<Output> {
-        match s {
-            "rgb" => Ok(Output::Rgb),
-            "yuv" => Ok(Output::Yuv),
-            "i420" => Ok(Output::I420),
-            _ => Err(PyValueError::new_err(format!(
-                "output must be 'rgb', 'yuv' or 'i420', got {s:?}"
-            ))),
-        }
-    }
-}
-
-/// A decoded (or reconstructed) frame as NumPy, cropped to its display size.
-pub(crate) fn frame_to_python<'py>(
-    py: Python<'py>,
-    frame: &Frame,
-    output: Output,
-    conversion: &Conversion,
-) -> PyResult<Bound<'py, PyAny>> {
-    let (w, h) = (frame.width(), frame.height());
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let mut i420 = Vec::with_capacity(i420_len(w, h));
-    frame.write_i420(&mut i420);
-    match output {
-        Output::I420 => {
-            if w % 2 != 0 || h % 2 != 0 {
-                return Err(PyValueError::new_err(format!(
-                    "output='i420' needs an even frame size, this one is {w}x{h}; use output='yuv'"
-                )));
-            }
-            Ok(to_numpy(py, &[h * 3 / 2, w], i420)?.into_any())
-        }
-        Output::Yuv => {
-            let v = i420.split_off(w * h + cw * ch);
-            let u = i420.split_off(w * h);
-            let planes = [
-                to_numpy(py, &[h, w], i420)?,
-                to_numpy(py, &[ch, cw], u)?,
-                to_numpy(py, &[ch, cw], v)?,
-            ];
-            Ok(PyTuple::new(py, planes)?.into_any())
-        }
-        Output::Rgb => {
-            let mut rgb = vec![0u8; w * h * 3];
-            let (y, chroma) = i420.split_at(w * h);
-            let (u, v) = chroma.split_at(cw * ch);
-            py.detach(|| conversion.i420_to_rgb(y, u, v, w, &mut rgb));
-            Ok(to_numpy(py, &[h, w, 3], rgb)?.into_any())
-        }
+    /// The format ``encode`` takes, or None when told by the shape.
+    #[getter]
+    fn format(&self) -> Option<&'static str> {
+        self.format.map(Format::name)
     }
 }

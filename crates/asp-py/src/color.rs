@@ -6,11 +6,32 @@
 //! asp-core's (`asp_core::colour::RgbYuvQ16`: Q16, rounded to nearest).
 //! Chroma is computed from the average RGB of each 2x2 block (fewer at an
 //! odd right or bottom edge); on the way back each chroma sample covers its
-//! 2x2 block.
+//! 2x2 block. Packed pictures come in either channel order (RGB, or BGR as
+//! OpenCV keeps them). Gray is the luma as full-range levels: what RGB
+//! shows for a pixel of neutral chroma, so gray in and gray out agree with
+//! RGB in and RGB out of the same grey picture.
 
 use asp_core::colour::RgbYuvQ16;
 use asp_core::schema::{ColorMatrix, ColorRange};
 use rayon::prelude::*;
+
+/// The channel order of packed 3-channel pictures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Rgb,
+    Bgr,
+}
+
+impl Order {
+    /// Indices of R and B in a pixel (G is always 1).
+    #[inline]
+    fn red_blue(self) -> (usize, usize) {
+        match self {
+            Order::Rgb => (0, 2),
+            Order::Bgr => (2, 0),
+        }
+    }
+}
 
 /// One matrix and range, both ways: asp-core's [`RgbYuvQ16`] over whole
 /// planes, rows in parallel.
@@ -38,9 +59,10 @@ impl Conversion {
         self.0.rgb(y, cb, cr)
     }
 
-    /// Packed RGB (`w * h * 3` bytes) to I420 (`out`: Y, then Cb, then Cr,
-    /// chroma `ceil(w/2) x ceil(h/2)`).
-    pub fn rgb_to_i420(&self, rgb: &[u8], w: usize, h: usize, out: &mut [u8]) {
+    /// Packed RGB or BGR (`w * h * 3` bytes, channels in `order`) to I420
+    /// (`out`: Y, then Cb, then Cr, chroma `ceil(w/2) x ceil(h/2)`).
+    pub fn rgb_to_i420(&self, rgb: &[u8], order: Order, w: usize, h: usize, out: &mut [u8]) {
+        let (ri, bi) = order.red_blue();
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let (y, chroma) = out.split_at_mut(w * h);
         let (u, v) = chroma.split_at_mut(cw * ch);
@@ -53,7 +75,7 @@ impl Conversion {
                 for r in 0..rows {
                     let src = &rgb[(2 * cy + r) * w * 3..][..w * 3];
                     for (dst, px) in yrows[r * w..][..w].iter_mut().zip(src.chunks_exact(3)) {
-                        *dst = self.luma(px[0], px[1], px[2]);
+                        *dst = self.luma(px[ri], px[1], px[bi]);
                     }
                 }
                 for cx in 0..cw {
@@ -62,9 +84,9 @@ impl Conversion {
                     for r in 0..rows {
                         let src = &rgb[((2 * cy + r) * w + 2 * cx) * 3..][..cols * 3];
                         for px in src.chunks_exact(3) {
-                            sums[0] += i32::from(px[0]);
+                            sums[0] += i32::from(px[ri]);
                             sums[1] += i32::from(px[1]);
-                            sums[2] += i32::from(px[2]);
+                            sums[2] += i32::from(px[bi]);
                         }
                     }
                     let log2n = (rows * cols).trailing_zeros();
@@ -84,8 +106,18 @@ impl Conversion {
             });
     }
 
-    /// I420 planes (`y` w x h, `u`/`v` ceil(w/2) x ceil(h/2), packed) to packed RGB.
-    pub fn i420_to_rgb(&self, y: &[u8], u: &[u8], v: &[u8], w: usize, out: &mut [u8]) {
+    /// I420 planes (`y` w x h, `u`/`v` ceil(w/2) x ceil(h/2), packed) to
+    /// packed RGB or BGR (channels in `order`).
+    pub fn i420_to_rgb(
+        &self,
+        y: &[u8],
+        u: &[u8],
+        v: &[u8],
+        order: Order,
+        w: usize,
+        out: &mut [u8],
+    ) {
+        let (ri, bi) = order.red_blue();
         let cw = w.div_ceil(2);
         out.par_chunks_mut(w * 3)
             .zip(y.par_chunks(w))
@@ -94,7 +126,37 @@ impl Conversion {
                 let (urow, vrow) = (&u[row / 2 * cw..][..cw], &v[row / 2 * cw..][..cw]);
                 for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(luma).enumerate() {
                     let (cb, cr) = (i32::from(urow[x / 2]) - 128, i32::from(vrow[x / 2]) - 128);
-                    px.copy_from_slice(&self.rgb(l, cb, cr));
+                    let [r, g, b] = self.rgb(l, cb, cr);
+                    (px[ri], px[1], px[bi]) = (r, g, b);
+                }
+            });
+    }
+
+    /// A gray picture (full-range levels) to I420: the luma of the grey
+    /// pixel `(g, g, g)`, neutral chroma (what the RGB path gives a grey
+    /// picture).
+    pub fn gray_to_i420(&self, gray: &[u8], w: usize, h: usize, out: &mut [u8]) {
+        let table: [u8; 256] = core::array::from_fn(|g| self.luma(g as u8, g as u8, g as u8));
+        let (y, chroma) = out.split_at_mut(w * h);
+        y.par_chunks_mut(w.max(1))
+            .zip(gray.par_chunks(w.max(1)))
+            .for_each(|(dst, src)| {
+                for (d, &g) in dst.iter_mut().zip(src) {
+                    *d = table[usize::from(g)];
+                }
+            });
+        chroma.fill(128);
+    }
+
+    /// A luma plane to gray (full-range levels): what RGB shows for each
+    /// luma sample with neutral chroma.
+    pub fn luma_to_gray(&self, y: &[u8], w: usize, out: &mut [u8]) {
+        let table: [u8; 256] = core::array::from_fn(|l| self.rgb(l as u8, 0, 0)[1]);
+        out.par_chunks_mut(w.max(1))
+            .zip(y.par_chunks(w.max(1)))
+            .for_each(|(dst, src)| {
+                for (d, &l) in dst.iter_mut().zip(src) {
+                    *d = table[usize::from(l)];
                 }
             });
     }

@@ -15,8 +15,9 @@ use asp_encoder::Rayon;
 use pyo3::prelude::*;
 use rayon::ThreadPool;
 
-use crate::codec::{frame_to_python, DecodeError, Output};
 use crate::color::Conversion;
+use crate::errors::{error, Kind};
+use crate::formats::{frame_to_python, Format};
 use crate::packets::{packet_bytes, packet_error};
 use crate::pools::{run, Threads};
 
@@ -24,7 +25,8 @@ use crate::pools::{run, Threads};
 ///
 /// ``Decoder(output="rgb", *, apply_corrections=True, threads=None)``. ``decode(packet)`` takes one
 /// packet (bytes) and returns the frame it codes: (H, W, 3) RGB for
-/// ``output="rgb"`` (converted with the matrix and range the stream
+/// ``output="rgb"``, BGR for ``"bgr"``, (H, W) full-range luma for
+/// ``"gray"`` (these three converted with the matrix and range the stream
 /// signals), a ``(Y, U, V)`` tuple of planes for ``"yuv"``, or (H * 3 / 2, W)
 /// I420 for ``"i420"``; None for S packets. A C-packet (ROI refinement)
 /// returns the frame on show refined in its regions, as ``asp-decode``
@@ -38,7 +40,7 @@ use crate::pools::{run, Threads};
 #[pyclass(module = "libasp")]
 pub struct Decoder {
     player: Player,
-    output: Output,
+    output: Format,
     pool: Option<Arc<ThreadPool>>,
 }
 
@@ -59,7 +61,7 @@ impl Decoder {
                 drop_c: !apply_corrections,
                 ..Settings::default()
             }),
-            output: Output::parse(output)?,
+            output: Format::parse("output", output)?,
             pool: Threads::from_arg(threads)?.pool()?,
         })
     }
@@ -123,14 +125,10 @@ impl Decoder {
         self.player.needs_keyframe()
     }
 
-    /// The output format: "rgb", "yuv" or "i420".
+    /// The output format: "rgb", "bgr", "gray", "yuv" or "i420".
     #[getter]
     fn output(&self) -> &'static str {
-        match self.output {
-            Output::Rgb => "rgb",
-            Output::Yuv => "yuv",
-            Output::I420 => "i420",
-        }
+        self.output.name()
     }
 }
 
@@ -155,6 +153,6 @@ impl Decoder {
             Event::Error(error) => error.to_string(),
             other => format!("{other:?}"),
         };
-        DecodeError::new_err(message)
+        error(Kind::Decode, message)
     }
 }

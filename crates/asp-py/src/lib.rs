@@ -10,7 +10,13 @@
 //!   `parse_packet`, `Packet`, `split_packets`;
 //! * `codec`: `Encoder`, bit-exact with the CLI;
 //! * `decoder`: `Decoder`, over asp-core's stream player, bit-exact with
-//!   `asp-decode`.
+//!   `asp-decode`;
+//! * `open`: `open()`, a path, file object or live stream (`live`: over
+//!   `websocket` or `webtransport`) read as `VideoFrame`s (`stream`,
+//!   `frame`) or written (`writer`); `packet_reader`: `PacketReader`,
+//!   packets from chunks;
+//! * `formats`: frames in five formats (rgb, bgr, gray, yuv, i420);
+//!   `errors`: `libasp.Error` and its subclasses.
 //!
 //! Inputs are checked in `arrays`; heavy calls release the GIL and run
 //! on rayon (`pools`); RGB frames are converted in `color`.
@@ -23,9 +29,19 @@ mod codec;
 mod color;
 mod decoder;
 mod dct;
+mod errors;
+mod formats;
+mod frame;
+mod live;
 mod motion;
+mod open;
+mod packet_reader;
 mod packets;
 mod pools;
+mod stream;
+mod webtransport;
+mod websocket;
+mod writer;
 
 /// ASP (ALICE Streaming Protocol) on NumPy: motion estimation, colour
 /// palettes, regions of interest, the codec's DCT, packets, and the encoder
@@ -46,11 +62,15 @@ fn libasp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(packets::split_packets, m)?)?;
     m.add_class::<packets::Packet>()?;
     m.add_class::<packets::Region>()?;
-    m.add("PacketError", py.get_type::<packets::PacketError>())?;
     m.add("MOTION_VECTOR_DTYPE", packets::motion_vector_dtype(py)?)?;
     m.add_class::<codec::Encoder>()?;
     m.add_class::<decoder::Decoder>()?;
-    m.add("DecodeError", py.get_type::<codec::DecodeError>())?;
+    m.add_function(wrap_pyfunction!(open::open, m)?)?;
+    m.add_class::<stream::Reader>()?;
+    m.add_class::<writer::Writer>()?;
+    m.add_class::<frame::VideoFrame>()?;
+    m.add_class::<packet_reader::PacketReader>()?;
+    errors::register(m)?;
     m.add("PACKET_I", 1)?;
     m.add("PACKET_D", 2)?;
     m.add("PACKET_C", 3)?;

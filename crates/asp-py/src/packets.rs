@@ -17,16 +17,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList};
 
 use crate::arrays::{array_of, int_in, to_numpy, type_name, u8_array};
+use crate::errors::{error, Kind};
 use crate::motion::vectors_to_numpy;
 
-pyo3::create_exception!(
-    libasp,
-    PacketError,
-    PyValueError,
-    "A packet was refused: bad magic, version, type, length, CRC, payload, or limits. `kind` names the check, `offset` the byte at fault (or None)."
-);
-
-/// A `PacketError` carrying the Rust error's kind and offset.
+/// A `libasp.PacketError` carrying the Rust error's kind and offset.
 pub fn packet_error(py: Python<'_>, e: &RustPacketError, at: usize) -> PyErr {
     let offset = e.offset().map(|o| o + at);
     let message = if at > 0 {
@@ -34,7 +28,7 @@ pub fn packet_error(py: Python<'_>, e: &RustPacketError, at: usize) -> PyErr {
     } else {
         e.to_string()
     };
-    let err = PacketError::new_err(message);
+    let err = error(Kind::Packet, message);
     let value = err.value(py);
     let _ = value.setattr("kind", e.kind());
     let _ = value.setattr("offset", offset);
@@ -231,7 +225,7 @@ pub fn create_i_packet<'py>(
     let mut writer = PacketWriter::new();
     let bytes = writer
         .write_i(sequence, flags as u16, &frame)
-        .map_err(|e| PacketError::new_err(e.to_string()))?;
+        .map_err(|e| error(Kind::Packet, e.to_string()))?;
     Ok(PyBytes::new(py, bytes))
 }
 
@@ -301,7 +295,7 @@ pub fn create_d_packet_numpy<'py>(
     let mut writer = PacketWriter::new();
     let bytes = writer
         .write_d(sequence, flags as u16, &frame)
-        .map_err(|e| PacketError::new_err(e.to_string()))?;
+        .map_err(|e| error(Kind::Packet, e.to_string()))?;
     Ok(PyBytes::new(py, bytes))
 }
 

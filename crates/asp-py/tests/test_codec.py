@@ -130,7 +130,7 @@ def test_odd_sizes_and_i420_output():
     packets = encode_all(libasp.Encoder(47, 33, 30, qp=20), frames)
     y, u, v = libasp.Decoder(output="yuv").decode(packets[0])
     assert (y.shape, u.shape, v.shape) == ((33, 47), (17, 24), (17, 24))
-    with pytest.raises(ValueError, match="output='i420' needs an even frame size, this one is 47x33"):
+    with pytest.raises(ValueError, match="format 'i420' needs an even frame size, this one is 47x33; use 'yuv'"):
         libasp.Decoder(output="i420").decode(packets[0])
 
 
@@ -177,8 +177,10 @@ def test_bad_sizes_and_rates():
         libasp.Encoder(64, 10000, 30)
     with pytest.raises(ValueError, match="fps must be in 1..=1000, got -3"):
         libasp.Encoder(64, 48, -3)
-    with pytest.raises(ValueError, match="output must be 'rgb', 'yuv' or 'i420', got \"bgr\""):
-        libasp.Decoder(output="bgr")
+    with pytest.raises(ValueError, match="output must be 'rgb', 'bgr', 'gray', 'yuv' or 'i420', got \"hsv\""):
+        libasp.Decoder(output="hsv")
+    with pytest.raises(ValueError, match="format must be 'rgb', 'bgr', 'gray', 'yuv' or 'i420', got \"rgba\""):
+        libasp.Encoder(64, 48, 30, format="rgba")
 
 
 @pytest.mark.parametrize(
@@ -186,9 +188,9 @@ def test_bad_sizes_and_rates():
     [
         (np.zeros((48, 64, 3), np.float32), TypeError, "frame must have dtype uint8, got float32"),
         (np.zeros((48, 64, 4), np.uint8), ValueError,
-         r"frame must have shape \(48, 64, 3\) RGB, \(72, 64\) I420 or be a \(Y, U, V\) tuple for a 64x48 encoder, got \[48, 64, 4\]"),
+         r"frame must have shape \(48, 64, 3\) RGB, \(48, 64\) gray, \(72, 64\) I420, or be a \(Y, U, V\) tuple for a 64x48 encoder, got \[48, 64, 4\]"),
         (np.zeros((64, 48, 3), np.uint8), ValueError, r"got \[64, 48, 3\]"),
-        (np.zeros((48, 64), np.uint8), ValueError, r"got \[48, 64\]"),
+        (np.zeros((40, 64), np.uint8), ValueError, r"got \[40, 64\]"),
         ("frame", TypeError, "frame must be a numpy.ndarray or a \\(Y, U, V\\) tuple of arrays, got str"),
         ((np.zeros((48, 64), np.uint8),), ValueError, r"frame as planes must be \(Y, U, V\), got 1 items"),
         ((np.zeros((48, 64), np.uint8), np.zeros((24, 32), np.uint8), np.zeros((24, 31), np.uint8)), ValueError,
