@@ -172,12 +172,24 @@ fn inter_candidates(
     let current = job.source.luma();
     let refp = reference.luma();
     // Start points: the predicted vector, the left and top neighbours'
-    // vectors (coherent motion keeps vector differences cheap) and zero.
+    // vectors (coherent motion keeps vector differences cheap), zero, and
+    // the previous frame's vectors here and right and below (motion goes
+    // on: they know a large motion where no coded neighbour does yet, at a
+    // tile's or the frame's top-left, and -1.2 % on bigbuckbunny).
     let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
     let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round());
-    let mut starts = [pred_mv.to_full_pel_round(), FullPelMv::ZERO, FullPelMv::ZERO, FullPelMv::ZERO];
+    let (cols, rows) = (job.source.mb_cols(), job.source.mb_rows());
+    let previous = |dx: usize, dy: usize| {
+        let (px, py) = (ctx.mb_x + dx, ctx.mb_y + dy);
+        let info = if px < cols && py < rows { job.previous.get(py * cols + px) } else { None };
+        info.filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round())
+    };
+    let mut starts = [FullPelMv::ZERO; 7];
+    starts[0] = pred_mv.to_full_pel_round();
     let mut count = 2;
-    for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
+    let spatial = [neighbour(-1, 0), neighbour(0, -1)];
+    let temporal = [previous(0, 0), previous(1, 0), previous(0, 1)];
+    for candidate in spatial.into_iter().chain(temporal).flatten() {
         if !starts[..count].contains(&candidate) {
             starts[count] = candidate;
             count += 1;

@@ -43,6 +43,10 @@ pub(crate) struct FrameJob<'a> {
     pub refresh: Option<RefreshWindow>,
     /// The reference's luma interpolated once (D frames).
     pub halfpel: Option<&'a HalfpelPlanes>,
+    /// The macroblocks of the frame coded before this one (raster order;
+    /// empty when there is none, or for a keyframe): their vectors are
+    /// search starts.
+    pub previous: &'a [MbInfo],
 }
 
 /// A coded tile and its reconstruction.
