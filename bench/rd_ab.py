@@ -4,15 +4,17 @@
     .venv/bin/python bench/rd_ab.py DIR_A DIR_B [DIR_C ...]
 
 Each DIR holds an `asp-encode` (a build, or a script that runs one with
-other settings). Every build encodes bigbuckbunny 1280x720 and the
-generated screen clip (prepared as `make bench-rd` does; bigbuckbunny needs
-../shared/media) at --qp 22, 27, 32, 37 with 1 thread and one keyframe,
-and the script prints the BD-rate (PSNR-Y) of each against DIR_A and
-against x264 veryfast zerolatency (-crf 23/28/33/38, cached). One thread
-and no tiles: the figures measure coding tools, not threading; `make
-bench-rd` is the full benchmark. Environment: CLIPS=bbb,screen (which
-clips), FRAMES=N (the first N frames only), EXTRA="..." (more asp-encode
-arguments for every build).
+other settings). Every build encodes each clip at four QPs with 1 thread and
+one keyframe, and the script prints the BD-rate (PSNR-Y) of each against
+DIR_A and against x264 veryfast zerolatency (four CRFs, cached). Clips
+(bench/rd_clips.py; all but screen derive from bigbuckbunny in
+../shared/media, or $ASP_BBB): bbb (1280x720), screen (generated 1280x720
+screen content), qcif (bigbuckbunny 176x144 at 30 fps, --qp 30/34/38/42,
+about 20-300 kbit/s), pan (a fast textured pan, 640x272); the others at
+--qp 22/27/32/37. One thread and no tiles: the figures measure coding
+tools, not threading; `make bench-rd` is the full benchmark. Environment:
+CLIPS=bbb,screen (which clips), FRAMES=N (the first N frames only),
+EXTRA="..." (more asp-encode arguments for every build).
 """
 import json
 import os
@@ -27,14 +29,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rd_clips  # noqa: E402
 import rd_metrics  # noqa: E402
 
-QPS = [22, 27, 32, 37]
-CRFS = [23, 28, 33, 38]
+# ASP QPs and x264 CRFs per clip: QCIF at the rates small pictures are
+# sent at (about 20-300 kbit/s), the others over their usual range.
+QPS = {"qcif": [30, 34, 38, 42]}
+CRFS = {"qcif": [31, 35, 39, 43]}
+DEFAULT_QPS = [22, 27, 32, 37]
+DEFAULT_CRFS = [23, 28, 33, 38]
 CACHE = rd_clips.OUT / "rd-ab"
+PREPARE = {
+    "bbb": rd_clips.prepare_bbb,
+    "screen": rd_clips.prepare_screen,
+    "qcif": rd_clips.prepare_qcif,
+    "pan": rd_clips.prepare_pan,
+}
 
 
 def clip(key):
     rd_clips.WORK.mkdir(parents=True, exist_ok=True)
-    c = rd_clips.prepare_bbb() if key == "bbb" else rd_clips.prepare_screen()
+    if key not in PREPARE:
+        sys.exit(f"unknown clip {key!r} (expected one of {', '.join(PREPARE)})")
+    c = PREPARE[key]()
+    if c is None:
+        sys.exit(f"clip {key!r} is unavailable (see the note above)")
     return c, c.load()
 
 
@@ -90,11 +106,12 @@ def main():
         c, src = clip(key)
         if frames:
             src = src[:frames]
-        x264 = [x264_point(c, src, crf, frames) for crf in CRFS]
+        x264 = [x264_point(c, src, crf, frames) for crf in CRFS.get(key, DEFAULT_CRFS)]
         curves = []
         for i, d in enumerate(dirs):
             with ThreadPoolExecutor(2) as pool:
-                points = list(pool.map(lambda qp, d=d, i=i: asp_point(d, c, src, qp, f"d{i}", frames, extra), QPS))
+                points = list(pool.map(lambda qp, d=d, i=i: asp_point(d, c, src, qp, f"d{i}", frames, extra),
+                                       QPS.get(key, DEFAULT_QPS)))
             curves.append(points)
             against_a = rd_metrics.bd_rate(curves[0], points)[0] if i else 0.0
             line = " ".join(f"{kbps:.0f}k/{psnr:.2f}" for kbps, psnr in points)

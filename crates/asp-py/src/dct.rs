@@ -11,7 +11,7 @@
 
 use asp_core::codec::quant::{scan_8x8, Qp, Quantiser, RoundingOffset, QP_MAX};
 use asp_core::codec::recon::add_residual_8x8;
-use asp_core::codec::transform::{forward_4x4, forward_8x8, inverse_add_4x4};
+use asp_core::codec::transform::{forward_4x4, forward_8x8, Kernels};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -151,6 +151,7 @@ impl DctTransform {
         let levels = input.as_slice();
         let (n, qp) = (self.block_size, self.qp);
         let mut out = vec![PREDICTION; w * h];
+        let kernels = Kernels::detect();
         py.detach(|| {
             out.par_chunks_mut(w * n)
                 .enumerate()
@@ -162,10 +163,10 @@ impl DctTransform {
                         // `dst`, and every block fits: rows holds n full rows.
                         if n == 8 {
                             let raster: [i32; 64] = core::array::from_fn(|i| levels[at(i)]);
-                            add_residual_8x8(&scan_8x8(&raster), qp, dst, w);
+                            add_residual_8x8(kernels, &scan_8x8(&raster), qp, dst, w);
                         } else {
                             let raster: [i32; 16] = core::array::from_fn(|i| levels[at(i)]);
-                            let _ = inverse_add_4x4(
+                            let _ = kernels.inverse_add_4x4(
                                 &Quantiser::FLAT.dequantise_4x4(&raster, qp),
                                 dst,
                                 w,

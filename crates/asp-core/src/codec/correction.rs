@@ -27,6 +27,7 @@ use super::quant::Qp;
 use super::range_coder::{BitModel, RangeDecoder};
 use super::recon::{add_residual_8x8, chroma_qp};
 use super::residual::{code_block, ResidualError, ResidualModels};
+use super::transform::Kernels;
 use crate::packet::Tiles;
 use crate::schema::{CPacketPayload, Rect};
 
@@ -149,16 +150,16 @@ impl RegionWalk {
 }
 
 /// Adds one macroblock's refinement to `frame`.
-pub fn add_correction_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: Qp, levels: &MbCorrection) {
+pub fn add_correction_mb(kernels: Kernels, frame: &mut Frame, mb_x: usize, mb_y: usize, qp: Qp, levels: &MbCorrection) {
     let (ls, cs) = (frame.luma_stride(), frame.chroma_stride());
     for (q, block) in levels[..4].iter().enumerate() {
         let (x, y) = (mb_x * MB_SIZE + (q % 2) * 8, mb_y * MB_SIZE + (q / 2) * 8);
-        add_residual_8x8(block, qp, &mut frame.y[y * ls + x..], ls);
+        add_residual_8x8(kernels, block, qp, &mut frame.y[y * ls + x..], ls);
     }
     let offset = mb_y * 8 * cs + mb_x * 8;
     let cqp = chroma_qp(qp);
-    add_residual_8x8(&levels[4], cqp, &mut frame.u[offset..], cs);
-    add_residual_8x8(&levels[5], cqp, &mut frame.v[offset..], cs);
+    add_residual_8x8(kernels, &levels[4], cqp, &mut frame.u[offset..], cs);
+    add_residual_8x8(kernels, &levels[5], cqp, &mut frame.v[offset..], cs);
 }
 
 /// Applies a C-packet to the displayed frame `frame` (sequence
@@ -179,6 +180,7 @@ pub fn apply_correction(frame: &mut Frame, sequence: u32, payload: &CPacketPaylo
     let mut entries = Tiles::of_correction(payload);
     let mut walk = RegionWalk::new(frame.mb_cols(), frame.mb_rows());
     let mut levels: MbCorrection = [[0; 64]; 6];
+    let kernels = Kernels::detect();
     for (i, region) in list.iter().enumerate() {
         let entry = entries.next().ok_or(CorrectionError::Damaged(i))?;
         let mbs = walk.next_region(region.bounds()).ok_or(CorrectionError::RegionOutside(i))?;
@@ -189,7 +191,7 @@ pub fn apply_correction(frame: &mut Frame, sequence: u32, payload: &CPacketPaylo
             if bins.overrun() {
                 return Err(CorrectionError::Damaged(i));
             }
-            add_correction_mb(frame, mb_x, mb_y, qp, &levels);
+            add_correction_mb(kernels, frame, mb_x, mb_y, qp, &levels);
         }
     }
     Ok(())

@@ -31,6 +31,7 @@ use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo,
 use super::quant::Qp;
 use super::range_coder::RangeDecoder;
 use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
+use super::transform::Kernels;
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
 use super::parallel::{Parallel, Serial};
@@ -313,6 +314,7 @@ fn decode_tile_into(
     let mut bins = RangeDecoder::new(data);
     let mut models = TileModels::default();
     let mut predictor = Predictor::new();
+    let kernels = Kernels::detect();
     let mut levels = MbLevels::default();
     let mut qp = frame_qp;
     for mb_y in tile.mb_y.clone() {
@@ -325,7 +327,7 @@ fn decode_tile_into(
             if header.cbp != 0 {
                 code_residual(&mut bins, &mut models, &header, &mut levels).map_err(TileError::Residual)?;
             }
-            reconstruct_residual(planes, &header, &levels, mb_x, mb_y);
+            reconstruct_residual(kernels, planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {
                 return Err(TileError::Truncated);
             }

@@ -44,7 +44,7 @@
 //! [`Quantiser::FLAT`] is the one the codec uses today; a scaling matrix is a
 //! [`Quantiser::with_weights`] away, with no other change.
 
-use super::transform::COEFF_MAX;
+use super::transform::{try_twins, COEFF_MAX};
 use crate::cpu::CpuFeatures;
 
 /// Largest QP.
@@ -349,11 +349,7 @@ impl Quantiser {
     /// [`quantise_4x4`](Self::quantise_4x4) by the twin `cpu` allows.
     pub fn quantise_4x4_with(&self, cpu: CpuFeatures, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
         let multipliers = &self.multiplier_4x4[qp.phase()];
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
-            return quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding);
-        }
-        let _ = cpu;
+        try_twins!(cpu, avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding));
         quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
     }
 
@@ -366,11 +362,7 @@ impl Quantiser {
     /// [`quantise_8x8`](Self::quantise_8x8) by the twin `cpu` allows.
     pub fn quantise_8x8_with(&self, cpu: CpuFeatures, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
         let multipliers = &self.multiplier_8x8[qp.phase()];
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = super::transform::x86::Avx2::new(cpu) {
-            return quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding);
-        }
-        let _ = cpu;
+        try_twins!(cpu, avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding));
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 

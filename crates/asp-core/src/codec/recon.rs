@@ -18,7 +18,7 @@ use super::mv::QpelMv;
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
-use super::transform;
+use super::transform::{self, Kernels};
 
 /// The samples of one tile: luma `16 * mb_cols` wide, chroma half that.
 #[derive(Clone, Debug)]
@@ -246,6 +246,7 @@ pub fn predict_intra8_quarter(planes: &mut TilePlanes, mode: intra::IntraMode, m
 /// it) added.
 #[allow(clippy::too_many_arguments)]
 pub fn reconstruct_intra8_luma(
+    kernels: Kernels,
     planes: &mut TilePlanes,
     modes: &[intra::IntraMode; 4],
     luma_levels: &[[i32; 64]; 4],
@@ -261,24 +262,24 @@ pub fn reconstruct_intra8_luma(
         if cbp >> q & 1 == 1 {
             let x = (mb_x - planes.tile.mb_x.start) * MB_SIZE + (q % 2) * 8;
             let y = (mb_y - planes.tile.mb_y.start) * MB_SIZE + (q / 2) * 8;
-            add_luma_residual(levels, qp, transform_4x4, &mut planes.y[y * ls + x..], ls);
+            add_luma_residual(kernels, levels, qp, transform_4x4, &mut planes.y[y * ls + x..], ls);
         }
     }
 }
 
 /// Adds one 8x8 luma block's residual, coded as one 8x8 transform or as
 /// four 4x4 ones (see [`MbLevels`]).
-pub fn add_luma_residual(levels: &[i32; 64], qp: Qp, transform_4x4: bool, dst: &mut [u8], stride: usize) {
+pub fn add_luma_residual(kernels: Kernels, levels: &[i32; 64], qp: Qp, transform_4x4: bool, dst: &mut [u8], stride: usize) {
     if transform_4x4 {
-        add_residual_4x4s(levels, qp, dst, stride);
+        add_residual_4x4s(kernels, levels, qp, dst, stride);
     } else {
-        add_residual_8x8(levels, qp, dst, stride);
+        add_residual_8x8(kernels, levels, qp, dst, stride);
     }
 }
 
 /// Adds the residual of the four 4x4 blocks of an 8x8 block (raster order,
 /// 16 levels each in 4x4 scan order) to the prediction at `dst`.
-pub fn add_residual_4x4s(levels: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
+pub fn add_residual_4x4s(kernels: Kernels, levels: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
     let quantiser = &Quantiser::FLAT;
     for (b, sub) in levels.chunks_exact(16).enumerate() {
         let Some(dst) = dst.get_mut((b / 2) * 4 * stride + (b % 2) * 4..) else { continue };
@@ -296,7 +297,7 @@ pub fn add_residual_4x4s(levels: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usi
                         coeffs[raster] = quantiser.dequantise_level_4x4(level, raster, qp);
                     }
                 }
-                let _ = transform::inverse_add_4x4(&coeffs, dst, stride);
+                let _ = kernels.inverse_add_4x4(&coeffs, dst, stride);
             }
         }
     }
@@ -307,7 +308,7 @@ pub fn add_residual_4x4s(levels: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usi
 /// dequantised, and a block with only a DC level takes the DC-only inverse
 /// (both exactly equal to the full computation, and much cheaper: most
 /// coded blocks have a handful of levels).
-pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
+pub fn add_residual_8x8(kernels: Kernels, levels_in_scan: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
     let quantiser = &Quantiser::FLAT;
     let last = levels_in_scan.iter().rposition(|&l| l != 0);
     match last {
@@ -324,7 +325,7 @@ pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: Qp, dst: &mut [u8], stri
                     coeffs[raster] = quantiser.dequantise_level_8x8(level, raster, qp);
                 }
             }
-            let _ = transform::inverse_add_8x8(&coeffs, dst, stride);
+            let _ = kernels.inverse_add_8x8(&coeffs, dst, stride);
         }
     }
 }
@@ -333,32 +334,40 @@ pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: Qp, dst: &mut [u8], stri
 /// flagged in the header's `cbp`, and for `Intra8` reconstructs the luma
 /// quarters in order (each predicted from the ones before). The encoder
 /// and the decoder both call this, so they reconstruct with the same code.
-pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: &MbLevels, mb_x: usize, mb_y: usize) {
+/// `kernels` is chosen once per tile (every twin gives the same samples).
+pub fn reconstruct_residual(
+    kernels: Kernels,
+    planes: &mut TilePlanes,
+    header: &MbHeader,
+    levels: &MbLevels,
+    mb_x: usize,
+    mb_y: usize,
+) {
     let (cbp, qp) = (header.cbp, header.qp);
     if let MbMode::Intra8 { luma, .. } = header.mode {
-        reconstruct_intra8_luma(planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
+        reconstruct_intra8_luma(kernels, planes, &luma, &levels.luma, cbp, qp, header.transform_4x4, mb_x, mb_y);
     } else if cbp & 0x0F != 0 {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
         let ls = planes.luma_stride();
         for (q, block) in levels.luma.iter().enumerate() {
             if cbp >> q & 1 == 1 {
                 let (x, y) = (lx + (q % 2) * 8, ly + (q / 2) * 8);
-                add_luma_residual(block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
+                add_luma_residual(kernels, block, qp, header.transform_4x4, &mut planes.y[y * ls + x..], ls);
             }
         }
     }
-    add_chroma_residual(planes, mb_x, mb_y, cbp, qp, levels);
+    add_chroma_residual(kernels, planes, mb_x, mb_y, cbp, qp, levels);
 }
 
 /// Adds the chroma blocks flagged in `cbp`.
-fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: Qp, levels: &MbLevels) {
+fn add_chroma_residual(kernels: Kernels, planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: Qp, levels: &MbLevels) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let cqp = chroma_qp(qp);
     for (plane, block) in levels.chroma.iter().enumerate() {
         if cbp >> (4 + plane) & 1 == 1 {
             let dst = if plane == 0 { &mut planes.u } else { &mut planes.v };
-            add_residual_8x8(block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
+            add_residual_8x8(kernels, block, cqp, &mut dst[ly / 2 * cs + lx / 2..], cs);
         }
     }
 }

@@ -65,6 +65,39 @@ pub mod x86;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm;
 
+/// The one dispatch of a kernel family: returns from the calling function
+/// the result of the first twin in the list that `$cpu` allows and this
+/// build has; otherwise falls through to the caller's scalar reference.
+/// `avx2(token) => call` binds the [`x86::Avx2`] token for `call`;
+/// `sse2 => call` and `simd128 => call` need only the feature. A twin whose
+/// architecture this build lacks is compiled out with its call.
+macro_rules! try_twins {
+    ($cpu:expr, $($twin:ident $(($token:ident))? => $call:expr),+ $(,)?) => {
+        let cpu: $crate::cpu::CpuFeatures = $cpu;
+        $($crate::codec::transform::try_twins!(@twin cpu, $twin $(($token))? => $call);)+
+        let _ = cpu;
+    };
+    (@twin $cpu:ident, avx2($token:ident) => $call:expr) => {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if let Some($token) = $crate::codec::transform::x86::Avx2::new($cpu) {
+            return $call;
+        }
+    };
+    (@twin $cpu:ident, sse2 => $call:expr) => {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if $cpu.contains($crate::cpu::CpuFeatures::SSE2) {
+            return $call;
+        }
+    };
+    (@twin $cpu:ident, simd128 => $call:expr) => {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if $cpu.contains($crate::cpu::CpuFeatures::SIMD128) {
+            return $call;
+        }
+    };
+}
+pub(crate) use try_twins;
+
 /// Largest magnitude of a coefficient the inverse transforms compute exactly
 /// (`2^24 - 1`; see the module docs for the proof). [`quant`](super::quant)
 /// dequantisation clamps its outputs to `-COEFF_MAX..=COEFF_MAX`. Real
@@ -249,44 +282,41 @@ impl Kernels {
     /// [`inverse_add_4x4`] by these kernels.
     #[inline]
     pub fn inverse_add_4x4(self, coeffs: &[i32; 16], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if self.cpu.contains(CpuFeatures::SSE2) {
-            return x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride);
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if self.cpu.contains(CpuFeatures::SIMD128) {
-            return wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride);
-        }
+        try_twins!(self.cpu,
+            sse2 => x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride),
+            simd128 => wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride),
+        );
         scalar::inverse_add_4x4(coeffs, dst, dst_stride)
     }
 
     /// [`inverse_add_8x8`] by these kernels.
     #[inline]
     pub fn inverse_add_8x8(self, coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        {
-            if let Some(avx2) = self.avx2() {
-                return avx2.inverse_add_8x8(coeffs, dst, dst_stride);
-            }
-            if self.cpu.contains(CpuFeatures::SSE2) {
-                return x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride);
-            }
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if self.cpu.contains(CpuFeatures::SIMD128) {
-            return wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride);
-        }
+        try_twins!(self.cpu,
+            avx2(avx2) => avx2.inverse_add_8x8(coeffs, dst, dst_stride),
+            sse2 => x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride),
+            simd128 => wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride),
+        );
         scalar::inverse_add_8x8(coeffs, dst, dst_stride)
     }
 
     /// [`forward_8x8`] by these kernels.
     #[inline]
     pub fn forward_8x8(self, residual: &[i16; 64]) -> [i32; 64] {
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if let Some(avx2) = self.avx2() {
-            return avx2.forward_8x8(residual);
-        }
+        try_twins!(self.cpu, avx2(avx2) => avx2.forward_8x8(residual));
         scalar::forward_8x8(residual)
+    }
+
+    /// [`forward_diff_8x8`] by these kernels.
+    #[inline]
+    pub fn forward_diff_8x8(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+    ) -> Result<[i32; 64], BlockError> {
+        Ok(self.forward_8x8(&residual_8x8(source, source_stride, prediction, prediction_stride)?))
     }
 
     /// [`satd_4x4`] by these kernels.
@@ -298,14 +328,10 @@ impl Kernels {
         prediction: &[u8],
         prediction_stride: usize,
     ) -> Result<u32, BlockError> {
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if self.cpu.contains(CpuFeatures::SSE2) {
-            return x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride);
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if self.cpu.contains(CpuFeatures::SIMD128) {
-            return wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride);
-        }
+        try_twins!(self.cpu,
+            sse2 => x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride),
+            simd128 => wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride),
+        );
         scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
     }
 
@@ -318,14 +344,10 @@ impl Kernels {
         prediction: &[u8],
         prediction_stride: usize,
     ) -> Result<u32, BlockError> {
-        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-        if self.cpu.contains(CpuFeatures::SSE2) {
-            return x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride);
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        if self.cpu.contains(CpuFeatures::SIMD128) {
-            return wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride);
-        }
+        try_twins!(self.cpu,
+            sse2 => x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride),
+            simd128 => wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride),
+        );
         scalar::satd_8x8(source, source_stride, prediction, prediction_stride)
     }
 }

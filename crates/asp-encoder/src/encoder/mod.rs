@@ -182,6 +182,9 @@ pub struct Encoder {
     reference: Option<Frame>,
     /// The reference's luma interpolated once per D frame (memory reused).
     halfpel: Option<HalfpelPlanes>,
+    /// The last coded frame's macroblocks: their vectors start the next
+    /// frame's searches.
+    previous: Vec<MbInfo>,
     /// A buffer for the next reconstruction, recycled.
     spare: Option<Frame>,
     sequence: u32,
@@ -212,9 +215,10 @@ impl Encoder {
         let params = config.preset.params();
         let estimator =
             MotionEstimator::new(16, params.search_range, params.algorithm, 0).map_err(EncodeError::Motion)?;
-        // Quarters start from their macroblock's vector: a small range suffices.
+        // Quarters start from their macroblock's vector; the range bounds
+        // the vector itself (around zero), so it is the macroblocks' one.
         let estimator_8x8 = match params.inter8 {
-            true => Some(MotionEstimator::new(8, 8, params.algorithm, 0).map_err(EncodeError::Motion)?),
+            true => Some(MotionEstimator::new(8, params.search_range, params.algorithm, 0).map_err(EncodeError::Motion)?),
             false => None,
         };
         let gop = Gop::new(config.keyint, config.intra_refresh);
@@ -227,6 +231,7 @@ impl Encoder {
             rate_control,
             reference: None,
             halfpel: None,
+            previous: Vec::new(),
             spare: Some(probe),
             sequence: 0,
             gop,
@@ -322,6 +327,7 @@ impl Encoder {
                 estimator_8x8: self.estimator_8x8.as_ref(),
                 refresh: plan.refresh.clone(),
                 halfpel: halfpel.as_ref(),
+                previous: if keyframe { &[] } else { &self.previous },
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded
@@ -355,6 +361,7 @@ impl Encoder {
             }
         }
         deblock_frame(&mut recon, &infos);
+        self.previous = infos;
 
         let sequence = self.sequence;
         let stream = StreamInfo {

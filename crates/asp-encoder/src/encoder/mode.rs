@@ -10,7 +10,6 @@ use asp_core::codec::macroblock::{FrameKind, MbLevels, MbMode, TileMbs};
 use asp_core::codec::mv::{FullPelMv, QpelMv};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{add_luma_residual, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
-use asp_core::codec::transform::satd_8x8;
 use asp_core::schema::MotionVector;
 
 use crate::motion::{mvd_bits, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
@@ -173,12 +172,24 @@ fn inter_candidates(
     let current = job.source.luma();
     let refp = reference.luma();
     // Start points: the predicted vector, the left and top neighbours'
-    // vectors (coherent motion keeps vector differences cheap) and zero.
+    // vectors (coherent motion keeps vector differences cheap), zero, and
+    // the previous frame's vectors here and right and below (motion goes
+    // on: they know a large motion where no coded neighbour does yet, at a
+    // tile's or the frame's top-left, and -1.2 % on bigbuckbunny).
     let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
     let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round());
-    let mut starts = [pred_mv.to_full_pel_round(), FullPelMv::ZERO, FullPelMv::ZERO, FullPelMv::ZERO];
+    let (cols, rows) = (job.source.mb_cols(), job.source.mb_rows());
+    let previous = |dx: usize, dy: usize| {
+        let (px, py) = (ctx.mb_x + dx, ctx.mb_y + dy);
+        let info = if px < cols && py < rows { job.previous.get(py * cols + px) } else { None };
+        info.filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round())
+    };
+    let mut starts = [FullPelMv::ZERO; 7];
+    starts[0] = pred_mv.to_full_pel_round();
     let mut count = 2;
-    for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
+    let spatial = [neighbour(-1, 0), neighbour(0, -1)];
+    let temporal = [previous(0, 0), previous(1, 0), previous(0, 1)];
+    for candidate in spatial.into_iter().chain(temporal).flatten() {
         if !starts[..count].contains(&candidate) {
             starts[count] = candidate;
             count += 1;
@@ -285,7 +296,7 @@ fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: Qp, intra_flag
         predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
         quantise_luma_quarter(ctx, planes, q, qp, true, LevelChoice::DeadZone, false, false, &mut levels);
         let ls = planes.luma_stride();
-        add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
+        add_luma_residual(ctx.kernels, &levels, qp, false, &mut planes.y[by * ls + bx..], ls);
     }
     if cost < best.1 {
         let chroma = match best.0 {
@@ -494,8 +505,8 @@ pub(super) fn chroma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {
     let (x, y) = (ctx.mb_x * MB_SIZE / 2, ctx.mb_y * MB_SIZE / 2);
     let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
     let (lx, ly) = (ctx.lx / 2, ctx.ly / 2);
-    let u = satd_8x8(&src.u[y * ss + x..], ss, &planes.u[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
-    let v = satd_8x8(&src.v[y * ss + x..], ss, &planes.v[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
+    let u = ctx.kernels.satd_8x8(&src.u[y * ss + x..], ss, &planes.u[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
+    let v = ctx.kernels.satd_8x8(&src.v[y * ss + x..], ss, &planes.v[ly * ps + lx..], ps).unwrap_or(u32::MAX / 4);
     u + v
 }
 
@@ -506,5 +517,5 @@ pub(super) fn block_satd(ctx: &MbCtx<'_>, planes: &TilePlanes, q: usize) -> u32 
     let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
     let s = &src.y[(ctx.mb_y * MB_SIZE + oy) * ss + ctx.mb_x * MB_SIZE + ox..];
     let p = &planes.y[(ctx.ly + oy) * ps + ctx.lx + ox..];
-    satd_8x8(s, ss, p, ps).unwrap_or(u32::MAX / 8)
+    ctx.kernels.satd_8x8(s, ss, p, ps).unwrap_or(u32::MAX / 8)
 }

@@ -11,11 +11,11 @@ use crate::motion::{SearchAlgorithm, SubpelPrecision};
 pub enum Preset {
     /// Fastest: diamond search, half-pel, no intra modes in delta frames.
     Ultrafast,
-    /// Live default: hexagon search ±16, quarter-pel, a vector per 8x8
+    /// Live default: hexagon search ±48, quarter-pel, a vector per 8x8
     /// quarter where it pays, every intra mode and the procedural patterns.
     #[default]
     Realtime,
-    /// Slower, better: wider search.
+    /// Slower, better: wider search (±64).
     Medium,
 }
 
@@ -24,7 +24,9 @@ pub enum Preset {
 pub struct PresetParams {
     /// Integer motion search.
     pub algorithm: SearchAlgorithm,
-    /// Search range in whole pixels.
+    /// Search range in whole pixels, around the zero vector (so it bounds
+    /// the motion that can be found: a fast pan moves 20-30 pixels a
+    /// frame; the hexagon only walks that far where the starts lead).
     pub search_range: usize,
     /// Sub-pel refinement.
     pub subpel: SubpelPrecision,
@@ -66,7 +68,7 @@ impl Preset {
             },
             Preset::Realtime => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
-                search_range: 16,
+                search_range: 48,
                 subpel: SubpelPrecision::Quarter,
                 intra_in_inter: true,
                 patterns: true,
@@ -77,7 +79,7 @@ impl Preset {
             },
             Preset::Medium => PresetParams {
                 algorithm: SearchAlgorithm::Hexagon,
-                search_range: 32,
+                search_range: 64,
                 subpel: SubpelPrecision::Quarter,
                 intra_in_inter: true,
                 patterns: true,

@@ -9,7 +9,7 @@ use asp_core::codec::bins::CostCounter;
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_intra8_quarter, TilePlanes};
-use asp_core::codec::transform::{forward_diff_4x4, forward_diff_8x8};
+use asp_core::codec::transform::{forward_diff_4x4, Kernels};
 
 use super::rdoq::{self, quantise_rd};
 use super::tile::{MbCtx, MbRates};
@@ -91,7 +91,7 @@ pub(super) fn quantise_luma(
             let mut block = [0i32; 64];
             any |= quantise_luma_quarter(ctx, planes, q, luma_qp, true, choice, false, transform_4x4, &mut block);
             let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
-            add_luma_residual(&block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
+            add_luma_residual(ctx.kernels, &block, qp, transform_4x4, &mut planes.y[by * ps + bx..], ps);
             levels.luma[q] = block;
         }
     } else {
@@ -128,7 +128,7 @@ pub(super) fn quantise_chroma(
             LevelChoice::DeadZone | LevelChoice::SkipTest => None,
             LevelChoice::RateDistortion(rates) => Some((&rates.chroma, rdoq::lambda(intra))),
         };
-        any |= quantise_block(&s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
+        any |= quantise_block(ctx.kernels, &s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
         if any && stop_at_first {
             return true;
         }
@@ -167,9 +167,9 @@ pub(super) fn quantise_luma_quarter(
     };
     let rounding = choice.rounding(intra);
     if transform_4x4 {
-        quantise_4x4s(s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
+        quantise_4x4s(ctx.kernels, s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
     } else {
-        quantise_block(s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
+        quantise_block(ctx.kernels, s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
     }
 }
 
@@ -177,6 +177,7 @@ pub(super) fn quantise_luma_quarter(
 /// `MbLevels` for the layout); decimated as one 8x8 block would be.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn quantise_4x4s(
+    kernels: Kernels,
     src: &[u8],
     src_stride: usize,
     pred: &[u8],
@@ -201,7 +202,7 @@ pub(super) fn quantise_4x4s(
             quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_4X4, rates, lambda, sub);
             continue;
         }
-        let raster = Quantiser::FLAT.quantise_4x4(&coeffs, qp, rounding);
+        let raster = Quantiser::FLAT.quantise_4x4_with(kernels.cpu(), &coeffs, qp, rounding);
         for (scan, &pos) in ZIGZAG_4X4.iter().enumerate() {
             sub[scan] = raster[usize::from(pos)];
         }
@@ -237,7 +238,7 @@ pub(super) fn choose_luma_transform(
             let ls = planes.luma_stride();
             for (q, block) in levels.luma.iter().enumerate() {
                 let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
-                add_luma_residual(block, qp, transform_4x4, &mut planes.y[by * ls + bx..], ls);
+                add_luma_residual(ctx.kernels, block, qp, transform_4x4, &mut planes.y[by * ls + bx..], ls);
             }
         }
         let ssd = luma_ssd(ctx, planes);
@@ -303,6 +304,7 @@ pub(super) fn luma_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
 /// are dropped (x264's "decimation"): they cost more bits than they buy.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn quantise_block(
+    kernels: Kernels,
     src: &[u8],
     src_stride: usize,
     pred: &[u8],
@@ -313,7 +315,7 @@ pub(super) fn quantise_block(
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
-    let Ok(coeffs) = forward_diff_8x8(src, src_stride, pred, pred_stride) else {
+    let Ok(coeffs) = kernels.forward_diff_8x8(src, src_stride, pred, pred_stride) else {
         out.fill(0);
         return false;
     };
@@ -322,7 +324,7 @@ pub(super) fn quantise_block(
         quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, lambda, out);
         return keep_or_decimate(out, decimate);
     }
-    let raster = Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding);
+    let raster = Quantiser::FLAT.quantise_8x8_with(kernels.cpu(), &coeffs, qp, rounding);
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
     }

@@ -9,7 +9,7 @@
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::macroblock::{
-    code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, TileMbs, TileModels,
+    code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, MbMode, TileMbs, TileModels,
 };
 use asp_core::codec::mv::QpelMv;
 use asp_core::codec::quant::Qp;
@@ -17,6 +17,7 @@ use asp_core::codec::range_coder::RangeEncoder;
 use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{reconstruct_residual, Predictor, TilePlanes};
 use asp_core::codec::tiles::Tile;
+use asp_core::codec::transform::Kernels;
 use asp_core::schema::MotionVector;
 
 use crate::motion::{HalfpelPlanes, MotionEstimator, SearchScratch};
@@ -42,6 +43,10 @@ pub(crate) struct FrameJob<'a> {
     pub refresh: Option<RefreshWindow>,
     /// The reference's luma interpolated once (D frames).
     pub halfpel: Option<&'a HalfpelPlanes>,
+    /// The macroblocks of the frame coded before this one (raster order;
+    /// empty when there is none, or for a keyframe): their vectors are
+    /// search starts.
+    pub previous: &'a [MbInfo],
 }
 
 /// A coded tile and its reconstruction.
@@ -76,6 +81,8 @@ pub(super) struct MbCtx<'a> {
     pub lambda: u32,
     /// Intra refresh codes this macroblock intra.
     pub refresh_intra: bool,
+    /// The transform and quantiser twins, chosen once per tile.
+    pub kernels: Kernels,
 }
 
 impl MbCtx<'_> {
@@ -97,6 +104,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     let mut prev_qp = job.qp;
     let mb_cols = job.source.mb_cols();
     let mut saved = SavedPrediction::default();
+    let kernels = Kernels::detect();
 
     for mb_y in tile.mb_y.clone() {
         for mb_x in tile.mb_x.clone() {
@@ -110,6 +118,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 ly: (mb_y - tile.mb_y.start) * MB_SIZE,
                 lambda: lambda(qp),
                 refresh_intra: job.refresh.as_ref().is_some_and(|r| r.intra_columns.contains(&mb_x)),
+                kernels,
             };
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp, &mut saved);
             // The chosen prediction, as the decoder will form it.
@@ -118,7 +127,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 MbMode::Skip => [pred_mv; 4],
                 other => other.block_mvs(),
             };
-            let info = asp_core::codec::macroblock::MbInfo {
+            let info = MbInfo {
                 mvs,
                 split: matches!(mode, MbMode::Inter8(_)),
                 ..Default::default()
@@ -168,7 +177,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             if header.cbp != 0 {
                 let _ = code_residual(&mut bins, &mut models, &header, &mut levels);
             }
-            reconstruct_residual(&mut planes, &header, &levels, mb_x, mb_y);
+            reconstruct_residual(kernels, &mut planes, &header, &levels, mb_x, mb_y);
             prev_qp = header.qp;
             if job.kind == FrameKind::Inter && !header.mode.is_intra() {
                 let mv = mvs[0];

@@ -1,0 +1,63 @@
+//! Fast motion over fine texture (a camera panning 28 pixels a frame):
+//! the realtime search must find the vectors, so delta frames cost a
+//! fraction of a keyframe, and the decoder still shows exactly the
+//! encoder's reconstruction.
+
+use asp_core::codec::frame::Frame;
+use asp_core::packet::Packet;
+use asp_core::{Decoder, Limits};
+use asp_encoder::{Encoder, EncoderConfig, Preset, Qp, RateMode};
+
+const WIDTH: u32 = 256;
+const HEIGHT: u32 = 160;
+/// Whole pixels the picture moves per frame, right and down.
+const PAN: (usize, usize) = (28, 6);
+
+/// Fine detail (hashed noise on a 2-pixel grid, so no vector but the true
+/// one predicts it well) over broad shading, as grass or gravel under
+/// light has: the shading is what leads a pattern search downhill.
+fn texel(x: usize, y: usize) -> u8 {
+    let mut h = (x as u32 / 2).wrapping_mul(0x9E37_79B1) ^ (y as u32 / 2).wrapping_mul(0x85EB_CA77);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x2C1B_3C6D);
+    h ^= h >> 12;
+    let (fx, fy) = (x as f64, y as f64);
+    let shading = 50.0 * (fx * 0.13 + fy * 0.05).sin() + 35.0 * (fy * 0.11 - fx * 0.04).cos();
+    (128.0 + shading + f64::from(h % 41) - 20.0) as u8
+}
+
+/// Frame `t` of the pan: the window onto the texture at `t * PAN`.
+fn picture(t: usize) -> Frame {
+    let (w, h) = (WIDTH as usize, HEIGHT as usize);
+    let mut data = vec![128u8; w * h * 3 / 2];
+    for y in 0..h {
+        for x in 0..w {
+            data[y * w + x] = texel(x + t * PAN.0, y + t * PAN.1);
+        }
+    }
+    Frame::from_i420(WIDTH, HEIGHT, &data, &Limits::DEFAULT).unwrap()
+}
+
+#[test]
+fn a_fast_textured_pan_is_coded_as_motion() {
+    let mut config = EncoderConfig::new(WIDTH, HEIGHT, 25, 1);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
+    config.preset = Preset::Realtime;
+    config.keyint = 250;
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut decoder = Decoder::new();
+    let mut sizes = Vec::new();
+    for t in 0..6 {
+        let packet = encoder.encode(&picture(t), t as u64 * 40_000).unwrap().packet.to_vec();
+        sizes.push(packet.len());
+        let decoded = decoder.decode(&Packet::parse(&packet).unwrap()).unwrap().expect("a picture");
+        assert!(decoded.frame == encoder.reconstruction().unwrap(), "frame {t}: decoder != encoder");
+    }
+    let keyframe = sizes[0];
+    // Each delta frame brings in a 28-pixel strip of new texture (11 % of
+    // the picture) and a 6-row one: about a sixth of a keyframe's worth.
+    // A search that cannot reach 28 pixels codes most of the picture anew.
+    for (t, &size) in sizes.iter().enumerate().skip(2) {
+        assert!(size * 3 < keyframe, "frame {t}: {size} bytes against a {keyframe}-byte keyframe: {sizes:?}");
+    }
+}
