@@ -23,6 +23,8 @@ for (const name of browserNames) {
   // page's canvas where there is none: each has its own renderers.
   const plainRenderer = features.webgl2.worker ? 'webgl2' : 'canvas2d';
   const mainRenderer = hasWebGpu ? 'webgpu' : plainRenderer;
+  // What renderer="auto" picks: Canvas2D where the GPU is a software rasteriser.
+  const autoRenderer = (gpuRenderer) => (features.softwareGpu ? 'canvas2d' : gpuRenderer);
   const renderers = [...(hasWebGpu ? ['webgpu'] : []), ...(features.webgl2.worker ? ['webgl2'] : []), 'canvas2d'];
   const pageRenderers = [...(features.webgl2.page ? ['webgl2'] : []), 'canvas2d'];
 
@@ -84,6 +86,7 @@ for (const name of browserNames) {
           simd: window.asp.simdSupported(),
           webTransport: typeof WebTransport === 'function',
           offscreenCanvas: typeof HTMLCanvasElement.prototype.transferControlToOffscreen === 'function',
+          softwareGpu: Boolean(await window.asp.softwareRasteriser()),
           webgl2: {
             worker: await new Promise((resolve) => {
               const source = 'postMessage(Boolean(new OffscreenCanvas(4, 4).getContext("webgl2")))';
@@ -100,6 +103,7 @@ for (const name of browserNames) {
           simd: features.simd,
           webTransport: features.webTransport,
           offscreenCanvas: features.offscreenCanvas,
+          softwareGpu: features.softwareGpu,
           webgl2: features.webgl2,
         }, `${prefix || 'isolated'} page`);
         await page.close();
@@ -147,16 +151,17 @@ for (const name of browserNames) {
       await page.close();
     });
 
-    test(`fallbacks: threads only where the page is isolated and the engine shares memory; ${mainRenderer}${hasWebGpu ? ', WebGL2 without an adapter' : ''}; Canvas2D without either context`, async () => {
+    test(`fallbacks: threads only where the page is isolated and the engine shares memory; renderer ${features.softwareGpu ? 'Canvas2D on a software GPU' : `${mainRenderer}${hasWebGpu ? ', WebGL2 without an adapter' : ''}`}; Canvas2D without either context`, async () => {
       const cases = [
-        [browsers.main, '', isolatedBuild, mainRenderer],
-        [browsers.main, '/plain', 'single', mainRenderer],
-        ...(hasWebGpu ? [[browsers.plain, '', isolatedBuild, plainRenderer], [browsers.plain, '/plain', 'single', plainRenderer]] : []),
+        [browsers.main, '', isolatedBuild, autoRenderer(mainRenderer)],
+        [browsers.main, '/plain', 'single', autoRenderer(mainRenderer)],
+        ...(hasWebGpu ? [[browsers.plain, '', isolatedBuild, autoRenderer(plainRenderer)], [browsers.plain, '/plain', 'single', autoRenderer(plainRenderer)]] : []),
       ];
       for (const [browser, prefix, build, renderer] of cases) {
         const { page, stats } = await play(browser, served(`${work}/small.asp`), {}, { prefix });
         assert.equal(await page.evaluate(() => crossOriginIsolated), prefix === '');
         assert.deepEqual([stats.build, stats.renderer], [build, renderer], `${prefix || 'isolated'} page`);
+        assert.match(stats.rendererReason, features.softwareGpu ? /^auto: the GPU is a software rasteriser/ : /^auto: a hardware GPU, or none/);
         assert.equal(stats.frames, 60);
         await page.close();
       }
@@ -173,7 +178,7 @@ for (const name of browserNames) {
         };
         return [(await window.asp.createRenderer(only2d())).name, (await window.asp.createRenderer(new OffscreenCanvas(16, 16))).name];
       });
-      assert.deepEqual(names, ['canvas2d', mainRenderer]);
+      assert.deepEqual(names, ['canvas2d', autoRenderer(mainRenderer)]);
       await page.close();
     });
 

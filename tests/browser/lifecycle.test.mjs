@@ -2,7 +2,7 @@
 // player, the socket and the GPU context, and with the page's last player
 // its worker (and the threaded build's pool and wasm memory with it); a removal undone within the grace (a move)
 // keeps playing on the same connection; 100 create/remove cycles leave no
-// worker and no socket behind. Workers are counted twice: by Playwright
+// worker, no socket and no page memory behind. Workers are counted twice: by Playwright
 // (the workers the page really has, the threaded build's nested pool
 // workers included; Chromium reports a terminated one gone about 2 s
 // later) and by a wrapper of `Worker` in the page (created against
@@ -131,10 +131,14 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   await finish(page);
 });
 
-test('100 create/remove cycles leave no worker and no socket', async () => {
+/** The page's memory with its workers (Chromium: measureUserAgentSpecificMemory on an isolated page). */
+const pageMemory = (page) => page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+
+test('100 create/remove cycles leave no worker, no socket and no memory behind', async () => {
   const page = await openPage(env.browser, env.server);
   await countWorkers(page);
   const baseline = page.raw.workers().length;
+  const memoryBefore = await pageMemory(page);
   sockets.opened = 0;
   const cycles = await page.evaluate(async (src) => {
     let played = 0;
@@ -168,5 +172,9 @@ test('100 create/remove cycles leave no worker and no socket', async () => {
   await until('no worker left in the page', () => page.raw.workers().length === baseline, 20000);
   await until('every socket closed', () => sockets.open === 0, 10000);
   assert.ok(sockets.opened >= 10, `sockets opened: ${sockets.opened}`);
+  // The workers' wasm memories went with them: what is left is the page's own (its elements, garbage to collect).
+  const memoryAfter = await pageMemory(page);
+  assert.ok(memoryAfter - memoryBefore < 8e6, `page memory ${(memoryBefore / 1e6).toFixed(1)} MB before, ${(memoryAfter / 1e6).toFixed(1)} MB after`);
+  console.log(`100 cycles: page memory ${(memoryBefore / 1e6).toFixed(1)} MB before, ${(memoryAfter / 1e6).toFixed(1)} MB after; ${log.created} workers made`);
   await finish(page);
 });

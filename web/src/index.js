@@ -9,5 +9,5 @@ defineAspPlayer();
 export { AspPlayer, defineAspPlayer };
 export { AspPlayerError, ERROR_TYPES } from './errors.js';
 export { loadDecoder, simdSupported, threadsSupported } from './load.js';
-export { createRenderer, yuvToRgb } from './render/index.js';
+export { chooseRenderer, createRenderer, softwareRasteriser, yuvToRgb } from './render/index.js';
 export { sourceFor, WebSocketSource, WebTransportSource, FetchSource } from './sources/index.js';

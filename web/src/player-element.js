@@ -57,7 +57,8 @@ ${CONTROLS_HTML}`;
 
 /** @type {Readonly<AspPlayerStats>} */
 const EMPTY_STATS = Object.freeze({
-  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, clockOffsetMs: null, clockRoundTripMs: null, build: null, fallback: null, renderer: null,
+  fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, clockOffsetMs: null, clockRoundTripMs: null,
+  build: null, fallback: null, renderer: null, rendererReason: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
 });
 
@@ -507,7 +508,7 @@ export class AspPlayer extends HTMLElement {
       }
       if (m.type === 'ready') {
         isReady = true;
-        this._stats = { ...this._stats, build: m.build, fallback: m.fallback, renderer: m.renderer };
+        this._stats = { ...this._stats, build: m.build, fallback: m.fallback, renderer: m.renderer, rendererReason: m.rendererReason };
         this._drawOverlay();
         ready();
       } else if (m.type === 'error' && m.error.fatal && !isReady) {

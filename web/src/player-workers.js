@@ -32,8 +32,8 @@ class PlayersWorker {
     this.lingerTimer = null;
     this.closed = false;
     this.worker.onmessage = (e) => {
-      const { id, ...m } = e.data;
-      this.players.get(id)?.message(m);
+      const { player, ...m } = e.data;
+      this.players.get(player)?.message(m);
     };
     this.worker.onerror = (e) => {
       e.preventDefault();
@@ -95,11 +95,11 @@ export function attachPlayer(key, ends) {
   let attached = true;
   return {
     postMessage(m, transfer = []) {
-      if (attached && !host.closed) host.worker.postMessage({ ...m, id }, transfer);
+      if (attached && !host.closed) host.worker.postMessage({ ...m, player: id }, transfer);
     },
     terminate() {
       if (!attached) return;
-      if (!host.closed) host.worker.postMessage({ type: 'destroy', id });
+      if (!host.closed) host.worker.postMessage({ type: 'destroy', player: id });
       attached = false;
       host.leave(id);
     },

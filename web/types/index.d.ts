@@ -25,6 +25,8 @@ export interface AspPlayerStats {
   /** Why the player plays another build than the page offers (the threaded build's start got stuck), or null. */
   fallback: string | null;
   renderer: 'webgpu' | 'webgl2' | 'canvas2d' | null;
+  /** Why that renderer: the `renderer` attribute, or for auto what the GPU is (a software rasteriser gets Canvas2D). */
+  rendererReason: string | null;
   width: number;
   height: number;
   frames: number;
@@ -257,6 +259,10 @@ export interface Renderer {
   release?(): void;
 }
 
+/** The GPU's name when it is a software rasteriser (SwiftShader, llvmpipe, ...), else null; looked at once per thread. */
+export declare function softwareRasteriser(): Promise<string | null>;
+/** The renderer createRenderer gives and why (the text of stats.rendererReason). */
+export declare function chooseRenderer(canvas: HTMLCanvasElement | OffscreenCanvas, prefer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d', options?: { readable?: boolean }): Promise<{ renderer: Renderer; reason: string }>;
 export declare function createRenderer(canvas: HTMLCanvasElement | OffscreenCanvas, prefer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d', options?: { readable?: boolean }): Promise<Renderer>;
 export declare function yuvToRgb(matrix: number, range: number): Float32Array;
 

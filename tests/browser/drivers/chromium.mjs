@@ -9,7 +9,7 @@ const WEBGPU_FLAGS = [
 ];
 
 /** What headless Chromium offers here (README's browser table; checked by engines.test.mjs). */
-export const features = { threads: true, webgl2: { worker: true, page: true }, webgpu: 'with flags', webTransport: true, simd: true, offscreenCanvas: true, screenshots: true };
+export const features = { threads: true, webgl2: { worker: true, page: true }, webgpu: 'with flags', webTransport: true, simd: true, offscreenCanvas: true, softwareGpu: true, screenshots: true };
 
 /** Whether the suites start the threaded build here (see firefox.mjs). */
 export const testThreads = true;

@@ -9,7 +9,7 @@ import { eventedPage } from './index.mjs';
  * so the player draws with Canvas2D. No WebGPU on Linux in this ESR.
  * Firefox 153 has no pref that turns wasm SIMD off.
  */
-export const features = { threads: true, webgl2: { worker: false, page: false }, webgpu: false, webTransport: true, simd: true, offscreenCanvas: true, screenshots: true };
+export const features = { threads: true, webgl2: { worker: false, page: false }, webgpu: false, webTransport: true, simd: true, offscreenCanvas: true, softwareGpu: false, screenshots: true };
 
 /**
  * Whether the suites start the threaded build here: yes. Starting its

@@ -5,6 +5,7 @@
 //   browser.name, browser.features       what the engine offers here: threads,
 //                                        webgl2 { worker (OffscreenCanvas), page },
 //                                        webgpu, webTransport, simd, offscreenCanvas,
+//                                        softwareGpu (a software rasteriser: auto draws with Canvas2D),
 //                                        screenshots (whether page.screenshot shows the page)
 //   const page = await browser.newPage();
 //   await page.goto(url);

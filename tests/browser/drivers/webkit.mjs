@@ -18,7 +18,7 @@ const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
  * Element screenshots come back all black (even plain CSS boxes) on Xvfb
  * without GL, so pixel tests read the canvas back instead.
  */
-export const features = { threads: false, webgl2: { worker: false, page: true }, webgpu: false, webTransport: false, simd: true, offscreenCanvas: true, screenshots: false };
+export const features = { threads: false, webgl2: { worker: false, page: true }, webgpu: false, webTransport: false, simd: true, offscreenCanvas: true, softwareGpu: false, screenshots: false };
 
 /** Whether the suites start the threaded build here (see firefox.mjs). */
 export const testThreads = false;

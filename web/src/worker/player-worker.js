@@ -4,7 +4,7 @@
 // page's main thread. They share this worker's one decoder instance: one
 // wasm memory and, in the threaded build, one pool of workers started
 // from here (nested workers), each player a Decoder of its own in it.
-// This file only carries messages, each with the `id` of its player: the
+// This file only carries messages, each with the `player` id of its player: the
 // page's to the player, the player's to the page (see player.js for both;
 // web/src/player-workers.js is the page's side).
 
@@ -28,11 +28,11 @@ const loadShared = (options) => {
 };
 
 self.onmessage = (e) => {
-  const { id, ...message } = e.data;
+  const { player: id, ...message } = e.data;
   let player = players.get(id);
   if (!player) {
     if (message.type !== 'init') return;
-    player = createPlayer((m, transfer) => self.postMessage({ ...m, id }, { transfer }), loadShared);
+    player = createPlayer((m, transfer) => self.postMessage({ ...m, player: id }, { transfer }), loadShared);
     players.set(id, player);
   }
   if (message.type === 'destroy') players.delete(id);

@@ -10,7 +10,7 @@
 //               stop, visibility { hidden }, resize { width, height },
 //               snapshot { id }, record, stopRecording { id }, destroy
 // Messages out: starting (every STARTING_BEAT_MS while the decoder loads),
-//               ready { build, fallback, renderer, adapter }, metadata { width,
+//               ready { build, fallback, renderer, rendererReason, adapter }, metadata { width,
 //               height } (the first frame, and each change of size),
 //               playing { live } (the first frame DRAWN after open, play
 //               or waiting), waiting (frames stopped coming while playing),
@@ -21,7 +21,7 @@
 //               blob }, destroyed
 
 import { loadDecoder, simdSupported, threadsSupported } from '../load.js';
-import { createRenderer, yuvToRgb } from '../render/index.js';
+import { chooseRenderer, yuvToRgb } from '../render/index.js';
 import { sourceFor } from '../sources/index.js';
 import { ERROR_TYPES, PlayerFailure } from '../errors.js';
 import { Recorder } from './recorder.js';
@@ -75,6 +75,8 @@ export class Player {
     this.dec = null;
     /** @type {Renderer | null} */
     this.renderer = null;
+    /** Why this renderer (chooseRenderer). @type {string | null} */
+    this.rendererReason = null;
     /** @type {HTMLCanvasElement | OffscreenCanvas | null} */
     this.canvas = null;
     /** @type {PlayerOptions} */
@@ -193,13 +195,14 @@ export class Player {
       throw new PlayerFailure('decoder-load-failed', `the decoder did not load: ${error?.message ?? error}`);
     });
     this.asp = asp;
-    const renderer = await createRenderer(m.canvas, options.renderer ?? 'auto', { readable: (options.probeRows ?? 0) > 0 })
+    const { renderer, reason } = await chooseRenderer(m.canvas, options.renderer ?? 'auto', { readable: (options.probeRows ?? 0) > 0 })
       .catch((error) => {
         throw new PlayerFailure('no-renderer', String(error?.message ?? error));
       });
     this.renderer = renderer;
+    this.rendererReason = reason;
     this.dec = new asp.Decoder();
-    this.post({ type: 'ready', build: asp.build, fallback: options.fallback ?? null, renderer: renderer.name, adapter: renderer.adapter });
+    this.post({ type: 'ready', build: asp.build, fallback: options.fallback ?? null, renderer: renderer.name, rendererReason: reason, adapter: renderer.adapter });
   }
 
   /** @param {Message} m */
@@ -622,6 +625,7 @@ export class Player {
         build: this.asp?.build ?? null,
         fallback: this.options.fallback ?? null,
         renderer: this.renderer?.name ?? null,
+        rendererReason: this.rendererReason,
         width: dec.width,
         height: dec.height,
         frames: this.totals.frames,
