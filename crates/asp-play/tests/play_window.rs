@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use asp_encoder::testsrc::TestSource;
@@ -51,9 +51,14 @@ fn can_open_windows() -> bool {
     found
 }
 
+/// One Xvfb at a time: `xvfb-run -a` picks a free display number by
+/// looking, so two started together can pick the same one.
+static XVFB: Mutex<()> = Mutex::new(());
+
 /// Runs asp-play under a fresh Xvfb with `args`, `stdin` fed to it, and
 /// kills it after `limit`.
 fn play(args: &[&str], stdin: Option<Vec<u8>>, limit: Duration) -> Output {
+    let _one_at_a_time = XVFB.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut child = Command::new("xvfb-run")
         .args([
             "-a",
