@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -74,6 +74,14 @@ test-interop:
 # part of test-rust (workspace); this target runs them alone.
 test-server:
 	$(CARGO) test -p asp-server
+
+# The wgpu renderer (asp-render: decoded frames drawn offscreen on Mesa's
+# lavapipe, pixels against asp_core::colour, letterbox bars) and asp-play
+# (a file, stdin and a live stream played in a window under Xvfb). Also part
+# of test-rust (workspace); this target runs them alone. Under CI=true a
+# missing Vulkan adapter or xvfb-run fails them instead of skipping.
+test-render:
+	$(CARGO) test -p asp-render -p asp-play
 
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.

@@ -45,6 +45,11 @@ if has apt; then
   command -v faketime >/dev/null || missing+=(faketime)
   # The Python wss:// test makes its private CA with it.
   command -v openssl >/dev/null || missing+=(openssl)
+  # asp-render's offscreen tests: Mesa's lavapipe, a Vulkan driver on the CPU.
+  # asp-play's window tests: Xvfb, and the X libraries winit loads at run time.
+  for pkg in mesa-vulkan-drivers xvfb xauth libxkbcommon-x11-0 libxcursor1 libxi6 libxrandr2 libx11-xcb1; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
