@@ -6,9 +6,10 @@
 #
 #   tools/moq/relay.sh [DIR] [ORIGIN_PORT] [EDGE_PORT]
 #
-# DIR (default: target/moq-relay) gets ca.pem (trust it with
-# `--tls-ca DIR/ca.pem` or ASP_MOQ_TLS_CA), the relays' certificates,
-# configs and logs. Ports default to 4443 and 4444; each relay listens for
+# DIR (default: target/moq-relay) gets tls/ca.pem (trust it with
+# `--tls-ca DIR/tls/ca.pem` or ASP_MOQ_TLS_CA) and the relays' certificate
+# in tls/ (its own folder: the relays watch it for rotations, and the logs
+# written next to it would wake them), configs and logs. Ports default to 4443 and 4444; each relay listens for
 # QUIC/WebTransport on UDP and for HTTP (moq-relay's /announced, /fetch
 # debugging endpoints) on the same TCP port. Runs in the foreground until
 # SIGINT/SIGTERM, then stops both relays. Once both accept connections it
@@ -25,24 +26,25 @@ say() { echo "relay.sh: $*" >&2; }
 relay=$(command -v moq-relay || true)
 [ -n "$relay" ] || { say "moq-relay is not installed: run tools/setup.sh moq"; exit 3; }
 command -v openssl >/dev/null || { say "openssl is needed for the test CA"; exit 3; }
-mkdir -p "$dir"
+mkdir -p "$dir/tls"
 dir=$(cd "$dir" && pwd)
+tls=$dir/tls
 
 # --- test CA and one server certificate for both relays ----------------------
 # EC P-256, short-lived: a throwaway CA for loopback. Valid for localhost and
 # 127.0.0.1 / ::1, so clients may dial either spelling.
-if [ ! -s "$dir/ca.pem" ] || [ ! -s "$dir/relay.pem" ]; then
+if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/relay.pem" ]; then
   openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-    -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 30 \
-    -subj "/CN=ASP test CA (tools/moq/relay.sh)" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 30 \
+    -subj "/CN=ASP relay test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" </dev/null 2>/dev/null
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-    -keyout "$dir/relay.key" -out "$dir/relay.csr" -subj "/CN=localhost" 2>/dev/null
+    -keyout "$tls/relay.key" -out "$tls/relay.csr" -subj "/CN=localhost" </dev/null 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" > "$dir/relay.ext"
-  openssl x509 -req -in "$dir/relay.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-    -out "$dir/relay.pem" -days 30 -extfile "$dir/relay.ext" 2>/dev/null
-  rm -f "$dir/relay.csr" "$dir/relay.ext"
+    "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" > "$tls/relay.ext"
+  openssl x509 -req -in "$tls/relay.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -out "$tls/relay.pem" -days 30 -extfile "$tls/relay.ext" </dev/null 2>/dev/null
+  rm -f "$tls/relay.csr" "$tls/relay.ext"
 fi
 
 # --- configs -----------------------------------------------------------------
@@ -55,10 +57,10 @@ write_config() { # NAME PORT [PEER_URL]
     echo 'level = "info"'
     echo '[listen]'
     echo "bind = \"127.0.0.1:$port\""
-    echo "tls.cert = [\"$dir/relay.pem\"]"
-    echo "tls.key = [\"$dir/relay.key\"]"
+    echo "tls.cert = [\"$tls/relay.pem\"]"
+    echo "tls.key = [\"$tls/relay.key\"]"
     echo '[connect]'
-    echo "tls.root = [\"$dir/ca.pem\"]"
+    echo "tls.root = [\"$tls/ca.pem\"]"
     echo '[web.http]'
     echo "listen = \"127.0.0.1:$port\""
     echo '[auth]'
@@ -93,7 +95,7 @@ for _ in $(seq 1 200); do
     kill -0 "$pid" 2>/dev/null || { say "a relay exited; its log:"; tail -20 "$dir/origin.log" "$dir/edge.log" >&2; exit 1; }
   done
   if ready "$origin_port" && ready "$edge_port"; then
-    echo "relay.sh: ready origin=https://localhost:$origin_port edge=https://localhost:$edge_port ca=$dir/ca.pem"
+    echo "relay.sh: ready origin=https://localhost:$origin_port edge=https://localhost:$edge_port ca=$tls/ca.pem"
     wait -n "${pids[@]}" || true
     say "a relay exited; logs in $dir"
     exit 1
