@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types test-server test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types test-server test-moq test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -17,7 +17,7 @@ test: setup check-schema check-web-types test-rust test-nostd test-wasm-simd tes
 	@echo "make test: all green"
 
 setup:
-	@tools/setup.sh rust python fuzz apt
+	@tools/setup.sh rust python fuzz apt moq
 
 ## schema: regenerate crates/asp-core/src/schema from schemas/asp.fbs
 schema:
@@ -62,6 +62,13 @@ test-interop:
 # part of test-rust (workspace); this target runs them alone.
 test-server:
 	$(CARGO) test -p asp-server
+
+# Media over QUIC: asp-encode --publish to the origin of a two-relay moq-relay
+# cluster (tools/moq/relay.sh), asp-decode moq+https:// at the edge. Also part
+# of test-rust; this target runs it alone.
+test-moq:
+	@tools/setup.sh moq
+	$(CARGO) test -p asp-cli --test moq_relay
 
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.

@@ -1,6 +1,7 @@
 //! Shared plumbing for the ASP command-line tools.
 
 pub mod input;
+pub mod publish;
 pub mod serve;
 pub mod y4m_io;
 

@@ -7,9 +7,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use asp_moq::Catalog;
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+
+use crate::publish::{publish_from_hub, PublishTarget};
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -22,6 +25,8 @@ pub struct ServeOptions {
     pub stamp: bool,
     /// Regions of interest, palettes, C-packets: as the file path encodes.
     pub session: SessionSettings,
+    /// Also publish the live packets to a Media over QUIC relay.
+    pub publish: Option<PublishTarget>,
 }
 
 /// `dir` if it exists, else `default` if that exists in the current directory.
@@ -74,6 +79,16 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
             tracing::error!(error = %e, "the server stopped");
         }
     });
+    if let Some(target) = options.publish {
+        eprintln!("asp-encode: also publishing to {} as broadcast {}", target.url.connect, target.url.broadcast);
+        let catalog = Catalog::new(width, height, fps_num, fps_den);
+        let hub = Arc::clone(&hub);
+        runtime.spawn(async move {
+            if let Err(e) = publish_from_hub(hub, target, catalog).await {
+                tracing::error!(error = %e, "publishing to the relay stopped");
+            }
+        });
+    }
     let stop = AtomicBool::new(false);
     let live_options =
         LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };

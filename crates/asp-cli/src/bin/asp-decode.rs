@@ -1,6 +1,8 @@
 //! asp-decode: an ASP packet stream in, y4m out.
 //!
 //! `asp-decode x.asp -o - | ffplay -`
+//! `asp-decode moq+https://relay:4443/NAME -o out.y4m` (a relay's broadcast,
+//! from its newest keyframe run until the publisher ends it)
 //!
 //! An I/O adapter over asp-core's stream [`Player`]: C-packets (ROI
 //! refinement) stack on the frame they follow before it is written;
@@ -23,7 +25,8 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "asp-decode", version, about = "Decode an ASP packet stream to y4m")]
 struct Args {
-    /// A .asp file, or - for standard input.
+    /// A .asp file, - for standard input, or a Media over QUIC broadcast:
+    /// moq+https://HOST:PORT/NAME (subscribed at its newest keyframe run).
     input: PathBuf,
     /// Output .y4m file, or - for stdout.
     #[arg(short, long)]
@@ -38,6 +41,10 @@ struct Args {
     /// viewer short of bandwidth would see it.
     #[arg(long)]
     drop_c: bool,
+    /// With a moq+https:// input: trust the relay's certificate if this CA
+    /// (PEM) signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -61,7 +68,7 @@ fn run(args: &Args) -> Result<bool> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
     }
-    let mut input = asp_cli::input::open(&args.input)?;
+    let mut input = open_input(args)?;
     let mut sink: Option<Sink> = None;
     let mut player = Player::new(Settings { drop_c: args.drop_c, ..Settings::default() });
     let mut chunk = vec![0u8; 256 * 1024];
@@ -127,6 +134,20 @@ fn run(args: &Args) -> Result<bool> {
     let refined = if stats.refined > 0 { format!(", {} refined by C-packets", stats.refined) } else { String::new() };
     eprintln!("{} frames decoded, {} damaged spans, {lost} frames lost{refined}", stats.decoded, stats.damaged);
     Ok(stats.damaged == 0 && lost == 0)
+}
+
+/// The packets: a file, standard input, or a relay subscription.
+fn open_input(args: &Args) -> Result<Box<dyn Read>> {
+    let name = args.input.to_string_lossy();
+    if asp_moq::RelayUrl::is_relay_url(&name) {
+        let url = asp_moq::RelayUrl::parse(&name)?;
+        let options = asp_moq::ClientOptions::from_flag_or_env(args.tls_ca.clone());
+        return Ok(Box::new(asp_moq::SubscriptionReader::connect(&url, &options)?));
+    }
+    if args.tls_ca.is_some() {
+        bail!("--tls-ca is for a moq+https:// input");
+    }
+    asp_cli::input::open(&args.input)
 }
 
 fn open_sink(path: &PathBuf, width: u32, height: u32, fps: (u32, u32)) -> Result<Sink> {

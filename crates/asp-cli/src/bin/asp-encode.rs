@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use asp_cli::publish::{BlockingPublisher, PublishTarget};
 use asp_cli::serve::{existing_dir, ServeOptions};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_cli::{luma_mse, psnr};
@@ -112,6 +113,16 @@ struct Args {
     /// Put a k-means palette of this many colours in every packet (side data).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     palette: Option<u16>,
+    /// Also publish the stream to a Media over QUIC relay (moq-relay),
+    /// https://HOST:PORT/NAME: broadcast NAME, track `video`, one group per
+    /// keyframe run, one object per packet. Without --serve the encode is
+    /// paced to the frame rate, as a live source is.
+    #[arg(long, value_name = "URL", value_parser = asp_cli::publish::parse_relay_url)]
+    publish: Option<asp_moq::RelayUrl>,
+    /// With --publish: trust the relay's certificate if this CA (PEM)
+    /// signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
+    #[arg(long, value_name = "FILE", requires = "publish")]
+    tls_ca: Option<PathBuf>,
 }
 
 /// The detectors named by `--roi`.
@@ -184,6 +195,12 @@ fn open_input(args: &Args, frames: Option<u64>) -> Result<Box<dyn FrameSource + 
     Ok(source::open(&args.input, test, &Limits::DEFAULT)?)
 }
 
+/// Where `--publish` goes, and the CA it trusts.
+fn publish_target(args: &Args) -> Option<PublishTarget> {
+    let url = args.publish.clone()?;
+    Some(PublishTarget { url, client: asp_moq::ClientOptions::from_flag_or_env(args.tls_ca.clone()) })
+}
+
 /// `--serve`: encode live, serve until Ctrl-C.
 fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
     asp_cli::serve::init_logging();
@@ -199,6 +216,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
         // The test picture always carries its capture time.
         stamp: args.stamp || args.input == "testsrc",
         session: session_settings(args),
+        publish: publish_target(args),
     };
     asp_cli::serve::serve(source, config, options)
 }
@@ -248,6 +266,14 @@ fn run(args: &Args) -> Result<()> {
         None
     };
 
+    let mut relay = match publish_target(args) {
+        Some(target) => {
+            let catalog = asp_moq::Catalog::new(width, height, fps.0, fps.1);
+            Some(BlockingPublisher::connect(&target, &catalog)?)
+        }
+        None => None,
+    };
+
     let mut frame = Frame::new(width, height, &limits)?;
     let frame_us = 1_000_000 * u64::from(fps.1) / u64::from(fps.0.max(1));
     let started = Instant::now();
@@ -264,8 +290,20 @@ fn run(args: &Args) -> Result<()> {
             }
         }
         let capture_time_us = frames * frame_us;
+        if relay.is_some() {
+            // A relay serves the newest group: publishing faster than real
+            // time would leave its viewers only the last keyframe run.
+            let due = started + std::time::Duration::from_micros(capture_time_us);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
         let encoded = session.encode(&frame, capture_time_us)?;
         out.write_all(encoded.packet).context("writing packets")?;
+        if let Some(relay) = relay.as_mut() {
+            relay.send(encoded.packet)?;
+            if let Some(packet) = encoded.c_packet {
+                relay.send(packet)?;
+            }
+        }
         bytes += encoded.packet.len() as u64;
         region_count += encoded.regions as u64;
         if let Some(packet) = encoded.c_packet {
@@ -290,6 +328,7 @@ fn run(args: &Args) -> Result<()> {
         }
     }
     out.flush().context("writing packets")?;
+    let published = relay.map(BlockingPublisher::finish).transpose()?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -308,6 +347,9 @@ fn run(args: &Args) -> Result<()> {
     }
     if session.settings().roi_layer {
         summary.push_str(&format!(", {c_packets} C-packets of {c_bytes} bytes"));
+    }
+    if let Some(p) = published {
+        summary.push_str(&format!(", published {} groups of {} objects", p.groups, p.objects));
     }
     if args.psnr && frames > 0 {
         summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));
