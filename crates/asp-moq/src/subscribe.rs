@@ -8,11 +8,12 @@ use moq_net::{broadcast, group, track};
 
 use crate::{Catalog, ClientOptions, Error, RelayUrl, CATALOG_TRACK, VIDEO_TRACK};
 
-/// How long a group may lag the newest one before this subscriber gives up
-/// on its tail: the tail of a run that is still arriving when the next run
-/// starts is worth waiting for briefly, a run a stalled reader is seconds
-/// behind is not (the next one starts at a keyframe).
-const SUBSCRIBER_MAX_AGE: Duration = Duration::from_secs(1);
+/// How far a group may lag the newest one before this subscriber gives up
+/// on it. Small: a joiner starts at the newest keyframe run, not at older
+/// ones the relay still caches, and a reader that stalls resumes at the live
+/// edge; but not zero, so the tail of a run still in flight when the next
+/// run starts (streams can be reordered) is not cut.
+const SUBSCRIBER_MAX_AGE: Duration = Duration::from_millis(100);
 
 /// One object of the video track: one ASP packet, bytes as published.
 #[derive(Clone, Debug)]
