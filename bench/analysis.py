@@ -187,11 +187,11 @@ def bench_roi(args, out):
     for name, extra in runs.items():
         asp = out / f"{name}.asp"
         t = time.perf_counter()
-        sh(enc, source, "-o", asp, "--bitrate", rate, *extra)
+        sh(enc, source, "-o", asp, "--force", "--bitrate", rate, *extra)
         fps_time = time.perf_counter() - t
-        sh(dec, asp, "-o", out / f"{name}.y4m")
+        sh(dec, asp, "-o", out / f"{name}.y4m", "--force")
         if name == "layer":
-            sh(dec, asp, "-o", out / "layer-dropped.y4m", "--drop-c")
+            sh(dec, asp, "-o", out / "layer-dropped.y4m", "--drop-c", "--force")
         events = [json.loads(l) for l in sh(info, asp, "--json", "--roi").stdout.decode().splitlines()]
         sizes = {"I": 0, "D": 0, "C": 0}
         for e in events:

@@ -9,7 +9,7 @@ TARGET=${CARGO_TARGET_DIR:-target}
 # Two builds: a target flag (--example) limits a build to the targets named.
 cargo build --release -p asp-cli --bins
 cargo build --release -p asp-encoder --example analysis_bench
-bench/analysis-setup.sh
+tools/bench/analysis-setup.sh
 VENV=${ANALYSIS_BENCH_VENV:-build/bench-analysis-venv}
 # One thread for the Python anchors, like ours (k-means is single-threaded).
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$VENV/bin/python" bench/analysis.py --bin "$TARGET/release" \

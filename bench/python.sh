@@ -13,7 +13,7 @@ clip=${ASP_MEDIA:-$root/../shared/media/bigbuckbunny.mp4}
 out=build/bench
 [[ -f $clip ]] || { echo "python bench: $clip is absent" >&2; exit 1; }
 
-bench/prepare-motion-frames.sh >/dev/null
+tools/bench/prepare-motion-frames.sh >/dev/null
 rgb=$out/bbb_f40_1920x1080.rgb
 if [[ ! -s $rgb ]]; then
   ffmpeg -v error -nostdin -y -i "$clip" -vf "select=eq(n\\,40),scale=1920:1080:flags=bicubic" \

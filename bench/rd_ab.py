@@ -49,7 +49,7 @@ def mean_psnr(path, src, c):
 def asp_point(bin_dir, c, src, qp, tag, frames, extra):
     out = CACHE / f"{tag}_{c.key}_{qp}.asp"
     recon = out.with_suffix(".y4m")
-    cmd = [f"{bin_dir}/asp-encode", str(c.path), "-o", str(out), "--threads", "1", "--keyint", "250",
+    cmd = [f"{bin_dir}/asp-encode", str(c.path), "-o", str(out), "--force", "--threads", "1", "--keyint", "250",
            "--qp", str(qp), "--recon", str(recon)] + extra
     if frames:
         cmd += ["--frames", str(frames)]

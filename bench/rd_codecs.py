@@ -134,7 +134,7 @@ class Tools:
 
 
 def asp_encode_cmd(tools, clip, out, qp=None, recon=None):
-    cmd = [tools.asp_encode, clip.path, "-o", out, "--preset", ASP_PRESET,
+    cmd = [tools.asp_encode, clip.path, "-o", out, "--force", "--preset", ASP_PRESET,
            "--threads", THREADS_ENC, "--keyint", KEYINT]
     if qp is not None:
         cmd += ["--qp", qp]

@@ -9,11 +9,11 @@ target=${CARGO_TARGET_DIR:-target}/release
 
 echo "== asp-encode: 5 s of the built-in 720p30 test picture at 1.5 Mbit/s"
 "$target"/asp-encode testsrc --size 1280x720 --fps 30 --frames 150 --bitrate 1500k --psnr \
-  -o build/demo.asp --recon build/demo-recon.y4m
+  -o build/demo.asp --recon build/demo-recon.y4m --force
 echo
 echo "== asp-decode build/demo.asp"
 start=$(date +%s.%N)
-"$target"/asp-decode build/demo.asp -o build/demo.y4m
+"$target"/asp-decode build/demo.asp -o build/demo.y4m --force
 end=$(date +%s.%N)
 python3 -c "print(f'decoded 150 frames in {$end - $start:.2f} s ({150 / ($end - $start):.0f} fps, including writing y4m)')"
 if cmp -s build/demo.y4m build/demo-recon.y4m; then
@@ -32,6 +32,6 @@ data[len(data) // 3] ^= 0xFF          # flip one byte inside a packet
 open("build/demo-damaged.asp", "wb").write(data[:-9])  # and cut the tail
 PY
 echo "== asp-decode --keep-going on a damaged copy (a flipped byte, a cut tail)"
-"$target"/asp-decode --keep-going build/demo-damaged.asp -o build/demo-damaged.y4m || true
+"$target"/asp-decode --keep-going build/demo-damaged.asp -o build/demo-damaged.y4m --force || true
 echo
 echo "Play it: ffplay build/demo.y4m   (or: asp-decode build/demo.asp -o - | ffplay -)"

@@ -38,8 +38,8 @@ for res in 720 1080; do
     ffmpeg -hide_banner -loglevel error -i "$bbb" -an "${scale[@]}" -pix_fmt yuv420p -f yuv4mpegpipe "$y4m"
   fi
   rate=1500k; [ "$res" = 1080 ] && rate=3000k
-  "$bin/asp-encode" "$y4m" --bitrate "$rate" -o "$work/bbb$res.asp" 2>/dev/null
-  "$bin/asp-decode" "$work/bbb$res.asp" -o "$work/bbb$res.asp.y4m" 2>/dev/null
+  "$bin/asp-encode" "$y4m" --bitrate "$rate" -o "$work/bbb$res.asp" --force 2>/dev/null
+  "$bin/asp-decode" "$work/bbb$res.asp" -o "$work/bbb$res.asp.y4m" --force 2>/dev/null
   asp_psnr=$(psnr_y "$work/bbb$res.asp.y4m" "$y4m")
   # Largest q (fewest bits) with PSNR-Y >= ASP's.
   lo=2 hi=31 best=2

@@ -29,7 +29,7 @@ streams=()
 for size in 1280x720 1920x1080; do
   f="$work/testsrc-$size-2M-$frames.asp"
   if [ ! -f "$f" ] || [ "$bin/asp-encode" -nt "$f" ]; then
-    "$bin/asp-encode" testsrc --size "$size" --bitrate 2M --frames "$frames" -o "$f" 2>&1 | tail -1
+    "$bin/asp-encode" testsrc --size "$size" --bitrate 2M --frames "$frames" -o "$f" --force 2>&1 | tail -1
   fi
   streams+=("$f")
 done

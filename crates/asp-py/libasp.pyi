@@ -176,6 +176,7 @@ class Packet:
     payload_size: int
     crc: int
     capture_time_us: Optional[int]
+    capture_delta_us: Optional[int]
     qp: Optional[int]
     ref_sequence: Optional[int]
     width: Optional[int]

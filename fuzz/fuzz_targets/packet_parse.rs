@@ -16,6 +16,7 @@ const TIGHT: Limits = Limits {
     max_payload_len: 4096,
     max_width: 64,
     max_height: 64,
+    max_pixels: 64 * 64,
     max_tiles: 4,
     max_flatbuffer_depth: 4,
     max_flatbuffer_tables: 8,

@@ -9,7 +9,7 @@
 #![no_main]
 
 use asp_core::codec::frame::Frame;
-use asp_core::codec::refinement::apply_refinement;
+use asp_core::codec::correction::apply_correction;
 use asp_core::packet::{flags, Correction, Packet, PacketWriter, Payload};
 use asp_core::schema::{Rect, RoiRegion, RoiType};
 use asp_core::Limits;
@@ -46,6 +46,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(packet) = Packet::parse(&bytes) else { return };
     let Payload::C(c) = packet.payload() else { return };
     let Ok(mut frame) = Frame::new(width, height, &Limits::DEFAULT) else { return };
-    let _ = apply_refinement(&mut frame, 0, &c);
+    let _ = apply_correction(&mut frame, 0, &c);
     assert_eq!((frame.width(), frame.height()), (width as usize, height as usize));
 });

@@ -45,7 +45,7 @@ pub fn touch(p: &Packet<'_>) -> u64 {
             acc ^= palette(x.palette()) ^ regions(x.regions());
         }
         Payload::D(x) => {
-            acc ^= u64::from(x.ref_sequence()) ^ u64::from(x.qp()) ^ u64::from(x.tile_columns());
+            acc ^= u64::from(x.ref_sequence().unwrap_or(0)) ^ u64::from(x.qp()) ^ u64::from(x.tile_columns());
             acc ^= u64::from(x.tile_rows()) ^ u64::from(x.motion_block_size()) ^ u64::from(x.motion_vector_precision());
             for mv in x.motion_vectors().iter().flatten() {
                 acc = acc.wrapping_add(u64::from(mv.block_x()) ^ u64::from(mv.block_y()) << 16);

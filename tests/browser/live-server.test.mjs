@@ -4,27 +4,14 @@
 // /asp/session), with wall-clock capture times giving a latency figure.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { launch, root } from './harness.mjs';
+import { launch, startLiveServer } from './harness.mjs';
 
-const bin = process.env.ASP_BIN_DIR;
 let server;
 let browser;
 let base;
 
 before(async () => {
-  assert.ok(bin, 'ASP_BIN_DIR (set by run.sh)');
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  server = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, '--size', '320x240', '--bitrate', '400k'],
-    { cwd: root, stdio: 'ignore' });
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${base}/asp/session`).then((r) => r.ok).catch(() => false);
-    if (ok) break;
-    if (i > 100) throw new Error('asp-encode --serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  ({ child: server, base } = await startLiveServer(['--size', '320x240', '--bitrate', '400k']));
   browser = await launch({ webgpu: false });
 });
 after(async () => {
@@ -35,8 +22,6 @@ after(async () => {
 for (const [name, query] of [['WebSocket', ''], ['WebTransport', '?transport=wt']]) {
   test(`the demo page plays asp-encode --serve over ${name}`, async () => {
     const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${base}/${query}`);
     await page.waitForFunction(() => document.getElementById('player')?.stats.frames > 20, null, { timeout: 30000, polling: 200 });
     await page.waitForFunction(() => document.getElementById('player').stats.latencyMs !== null, null, { timeout: 10000, polling: 200 });
@@ -44,7 +29,7 @@ for (const [name, query] of [['WebSocket', ''], ['WebTransport', '?transport=wt'
     assert.match(src, name === 'WebSocket' ? /^ws:\/\/.*\/asp\/ws$/ : /^https:\/\/.*\/asp\/wt$/);
     assert.deepEqual([stats.width, stats.height, stats.build, stats.errors], [320, 240, 'threads', 0]);
     assert.ok(stats.latencyMs > -1000 && stats.latencyMs < 5000, `latency ${stats.latencyMs} ms`);
-    assert.deepEqual(errors, []);
+    assert.deepEqual(page.pageErrors, []);
     await page.close();
   });
 }

@@ -68,5 +68,5 @@ test('npm pack, install the tarball elsewhere: its types check, <asp-player> pla
   const stats = await page.evaluate(() => window.player.stats);
   assert.deepEqual([stats.build, stats.renderer], ['threads', 'webgpu']);
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
-  await page.context().close();
+  await page.close();
 });

@@ -39,7 +39,7 @@ async function finish(page) {
   const uncaught = await page.evaluate(() => window.uncaught);
   assert.deepEqual(uncaught, [], 'uncaught exceptions');
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 }
 
 const ofType = (all, type) => all.filter((e) => e.type === type).map((e) => e.detail);

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# <asp-player> in real headless Chromium (Debian's, driven by playwright-core):
-# frames byte-identical to native asp-decode for both wasm builds, canvas
-# pixels from the WebGPU and WebGL2 renderers, the fallbacks, recovery from
-# corrupt packets / a truncated file / a dropped connection, and the npm
-# package installed from its tarball.
+# <asp-player> in real browsers, Debian's, headless: Chromium (playwright-core),
+# Firefox ESR (puppeteer-core over WebDriver BiDi) and WebKitGTK
+# (WebKitWebDriver + selenium-webdriver, on a private Xvfb). In each: frames
+# byte-identical to native asp-decode for the wasm builds it can run, canvas
+# pixels from each renderer it has, the file, WebSocket and WebTransport
+# sources, the fallbacks and the controls (decode, serve, controls). In Chromium
+# also: recovery from corrupt packets / a truncated file / a dropped
+# connection, live ROI, restarts, the element's media API, keyboard
+# controls, lifecycle, poster/snapshot and record(), and the npm package
+# from its tarball.
 #
-#   tests/browser/run.sh                 everything
-#   tests/browser/run.sh FILE.test.mjs   one file of tests/browser
+#   tests/browser/run.sh                      everything, every browser
+#   tests/browser/run.sh FILE.test.mjs        one file of tests/browser
+#   BROWSERS=firefox tests/browser/run.sh     one browser (comma-separated list;
+#                                             default chromium,firefox,webkit)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-tools/web/setup.sh
+export BROWSERS="${BROWSERS:-chromium,firefox,webkit}"
+tools/web/setup.sh --browsers "$BROWSERS"
 tools/build-wasm.sh >/dev/null
 
 target="${CARGO_TARGET_DIR:-target}"
@@ -26,8 +34,8 @@ mkdir -p "$work"
 encode() {
   local name=$1; shift
   if [ ! -f "$work/$name.y4m" ] || [ "$bin/asp-encode" -nt "$work/$name.y4m" ] || [ "$bin/asp-decode" -nt "$work/$name.y4m" ]; then
-    "$bin/asp-encode" testsrc "$@" -o "$work/$name.asp" 2>/dev/null
-    "$bin/asp-decode" "$work/$name.asp" -o "$work/$name.y4m" 2>/dev/null
+    "$bin/asp-encode" testsrc "$@" -o "$work/$name.asp" --force 2>/dev/null
+    "$bin/asp-decode" "$work/$name.asp" -o "$work/$name.y4m" --force 2>/dev/null
   fi
 }
 # 120 fps so that a paced file plays in half a second.
@@ -41,5 +49,15 @@ encode paced --size 160x120 --fps 30 --frames 45 --keyint 15
 head -c "$(( $(stat -c %s "$work/small.asp") * 2 / 3 ))" "$work/small.asp" > "$work/truncated.asp"
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(tests/browser/*.test.mjs)
+if [ ${#files[@]} -eq 0 ]; then
+  # The files that run in every browser of $BROWSERS; the others drive
+  # Chromium alone, so they run when it is in the list.
+  cross=(tests/browser/decode.test.mjs tests/browser/serve.test.mjs tests/browser/controls.test.mjs)
+  files=("${cross[@]}")
+  if [[ ",$BROWSERS," == *,chromium,* ]]; then
+    for f in tests/browser/*.test.mjs; do
+      [[ " ${cross[*]} " == *" $f "* ]] || files+=("$f")
+    done
+  fi
+fi
 ASP_BIN_DIR="$bin" ASP_BROWSER_WORK="$work" node --test --test-concurrency=1 "${files[@]}"

@@ -7,30 +7,19 @@
 // cannot: its hash names the old certificate.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { launch, startServer as startPageServer, openPage, root } from './harness.mjs';
+import { launch, startServer as startPageServer, openPage, startLiveServer } from './harness.mjs';
 
-const bin = process.env.ASP_BIN_DIR;
 const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
 let server;
 let pages;
 let browser;
 
-async function startServer() {
-  const child = spawn(path.join(bin, 'asp-encode'), ['--serve', `127.0.0.1:${port}`, '--size', '320x240', '--bitrate', '400k'],
-    { cwd: root, stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    const session = await fetch(`${base}/asp/session`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
-    if (session) return { child, session };
-    if (i > 100) throw new Error('asp-encode --serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The test page is of another origin: allowed explicitly.
+const startServer = () =>
+  startLiveServer(['--size', '320x240', '--bitrate', '400k', '--allow-origin', new URL(pages.url).origin], { port });
 
 before(async () => {
-  assert.ok(bin, 'ASP_BIN_DIR (set by run.sh)');
   browser = await launch({ webgpu: false });
   pages = await startPageServer();
 });
@@ -64,5 +53,5 @@ test('src=/asp/session follows a restarted server to its new certificate', async
   assert.ok(errors.length >= 1 && errors.every((e) => !e.fatal && /reconnecting in \d+ ms/.test(e.message)), JSON.stringify(errors));
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 });

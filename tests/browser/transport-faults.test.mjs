@@ -19,8 +19,11 @@ let live;
 let wt;
 
 before(async () => {
+  // The test page is of another origin: allowed explicitly.
+  server = await startServer();
   live = spawn(path.join(target, 'release/asp-encode'),
-    ['testsrc', '--serve', '127.0.0.1:0', '--size', '320x240', '--fps', '30', '--keyint', '15'],
+    ['testsrc', '--serve', '127.0.0.1:0', '--size', '320x240', '--fps', '30', '--keyint', '15',
+      '--allow-origin', new URL(server.url).origin],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   wt = await new Promise((resolve, reject) => {
     let text = '';
@@ -34,7 +37,6 @@ before(async () => {
       }
     });
   });
-  server = await startServer();
   browser = await launch({ webgpu: false });
 });
 after(async () => {
@@ -75,5 +77,5 @@ test('WebTransport: the server vanishing mid-stream -> reconnection attempts wit
   await page.waitForFunction(() => window.player.stats.reconnects >= 1, null, { timeout: 5000 });
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
-  await page.context().close();
+  await page.close();
 });

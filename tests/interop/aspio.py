@@ -1,7 +1,7 @@
 """ASP framing for the interop tests, plus the stream the tests expect.
 
 A packet is [16-byte header][FlatBuffers payload][CRC-32 big-endian]; the
-header is magic "ASP1", version 1, type, flags (u16 BE), sequence (u32 BE)
+header is magic "ASP1", version 2, type, flags (u16 BE), sequence (u32 BE)
 and payload length (u32 BE). See crates/asp-core/src/packet/mod.rs.
 
 The expected values mirror crates/asp-core/examples/synthetic_stream.rs:
@@ -19,7 +19,7 @@ OUT = ROOT / "build" / "interop"
 sys.path.insert(0, str(OUT / "python"))
 
 HEADER = struct.Struct(">4sBBHII")
-MAGIC, VERSION = b"ASP1", 1
+MAGIC, VERSION = b"ASP1", 2
 I, D, C, S = 1, 2, 3, 4
 DISCARDABLE = 1
 

@@ -62,7 +62,7 @@ std::vector<RawPacket> split(const std::vector<uint8_t>& data) {
   size_t pos = 0;
   while (pos < data.size()) {
     const uint8_t* h = data.data() + pos;
-    if (data.size() - pos < 20 || std::memcmp(h, "ASP1", 4) != 0 || h[4] != 1 || h[5] < 1 || h[5] > 4) {
+    if (data.size() - pos < 20 || std::memcmp(h, "ASP1", 4) != 0 || h[4] != 2 || h[5] < 1 || h[5] > 4) {
       std::fprintf(stderr, "read_packets: no valid header at offset %zu\n", pos);
       std::exit(1);
     }
@@ -104,7 +104,8 @@ void check_keyframe(const Alice::Asp::IPacketPayload* p, uint32_t seq) {
   CHECK(p->capture_time_us() == capture_time_us(0));
   CHECK(p->qp() == 26);
   CHECK(p->tile_columns() == 1 && p->tile_rows() == 1);
-  CHECK(to_vec(p->tile_sizes()) == std::vector<uint32_t>{64});
+  CHECK(p->tile_sizes() == nullptr);  // one tile: its size is the data's
+
   std::vector<uint32_t> tile;
   for (uint32_t i = 0; i < 64; ++i) tile.push_back(i * 7 % 251);
   CHECK(to_vec(p->tile_data()) == tile);
@@ -116,8 +117,11 @@ size_t check_delta(const uint8_t* buffer, uint32_t seq) {
   auto d = packet->payload_as_DPacketPayload();
   CHECK(d != nullptr && d->motion_vectors() != nullptr);
   if (!d || !d->motion_vectors()) return 0;
-  CHECK(d->ref_sequence() == seq - 1);
-  CHECK(d->capture_time_us() == capture_time_us(seq));
+  // The usual reference (the frame before) and the capture time as a delta
+  // from the keyframe's go without a full field.
+  CHECK(!d->ref_sequence().has_value());
+  CHECK(!d->capture_time_us().has_value());
+  CHECK(d->capture_delta_us().has_value() && *d->capture_delta_us() == capture_time_us(seq) - capture_time_us(0));
   CHECK(d->qp() == 28);
   CHECK(d->motion_block_size() == 16 && d->motion_vector_precision() == 1);
   CHECK(d->tile_sizes() == nullptr && d->tile_data() == nullptr);
@@ -144,7 +148,7 @@ void check_correction(const Alice::Asp::CPacketPayload* p, uint32_t seq, uint32_
   CHECK(r->bounds().x() == 96 && r->bounds().y() == 64 && r->bounds().width() == 48 && r->bounds().height() == 48);
   CHECK(r->confidence() == 0.9f);
   CHECK(r->roi_type() == Alice::Asp::RoiType_Face && r->priority() == 3);
-  CHECK(to_vec(p->tile_sizes()) == std::vector<uint32_t>{3});
+  CHECK(p->tile_sizes() == nullptr);  // one region: its size is the data's
   CHECK(to_vec(p->tile_data()) == (std::vector<uint32_t>{1, 2, 3}));
 }
 
@@ -185,8 +189,7 @@ int main(int argc, char** argv) {
     seq = raw.sequence;
     const uint8_t* buffer = raw.payload.data();
     flatbuffers::Verifier verifier(buffer, raw.payload.size());
-    bool verified = raw.payload.size() >= 8 && Alice::Asp::AspPacketPayloadBufferHasIdentifier(buffer) &&
-                    Alice::Asp::VerifyAspPacketPayloadBuffer(verifier);
+    bool verified = raw.payload.size() >= 8 && Alice::Asp::VerifyAspPacketPayloadBuffer(verifier);
     CHECK(verified);
     if (!verified) continue;  // never read an unverified buffer
     auto root = Alice::Asp::GetAspPacketPayload(buffer);

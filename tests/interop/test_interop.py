@@ -40,13 +40,15 @@ def check_keyframe(p):
     assert p.CaptureTimeUs() == aspio.capture_time_us(0)
     assert p.Qp() == aspio.KEY_QP
     assert (p.TileColumns(), p.TileRows()) == (1, 1)
-    assert [p.TileSizes(i) for i in range(p.TileSizesLength())] == [len(aspio.KEY_TILE)]
+    assert p.TileSizesIsNone()  # one tile: its size is the data's
     assert bytes(p.TileData(i) for i in range(p.TileDataLength())) == aspio.KEY_TILE
 
 
 def check_delta(p, seq):
-    assert p.RefSequence() == seq - 1
-    assert p.CaptureTimeUs() == aspio.capture_time_us(seq)
+    # The usual reference (the frame before) is implicit; the capture time
+    # is a delta from the keyframe's.
+    assert p.RefSequence() is None and p.CaptureTimeUs() is None
+    assert p.CaptureDeltaUs() == aspio.capture_time_us(seq) - aspio.capture_time_us(0)
     assert p.Qp() == aspio.DELTA_QP
     assert (p.MotionBlockSize(), p.MotionVectorPrecision()) == (16, 1)
     assert p.TileSizesIsNone() and p.TileDataIsNone()
@@ -65,7 +67,7 @@ def check_correction(p, frames):
     assert (b.X(), b.Y(), b.Width(), b.Height()) == aspio.FACE
     assert r.Confidence() == f32(aspio.FACE_CONFIDENCE)
     assert (r.RoiType(), r.Priority()) == (aspio.ROI_FACE, aspio.FACE_PRIORITY)
-    assert [p.TileSizes(i) for i in range(p.TileSizesLength())] == [len(aspio.CORRECTION_DATA)]
+    assert p.TileSizesIsNone()  # one region: its size is the data's
     assert bytes(p.TileData(i) for i in range(p.TileDataLength())) == aspio.CORRECTION_DATA
 
 
@@ -75,7 +77,6 @@ def check_stream(data, frames):
     layout += [(aspio.C, aspio.DISCARDABLE, frames), (aspio.S, 0, frames + 1), (aspio.S, 0, frames + 2)]
     assert [(t, f, s) for t, f, s, _ in packets] == layout
     for ptype, _, seq, payload in packets:
-        assert AspPacketPayload.AspPacketPayloadBufferHasIdentifier(payload, 0)
         root = AspPacketPayload.GetRootAs(payload, 0)
         assert root.PayloadType() == ptype
         if ptype == aspio.I:

@@ -21,7 +21,7 @@ def finish(b, ptype, table):
     AspPacketPayload.Start(b)
     AspPacketPayload.AddPayloadType(b, ptype)
     AspPacketPayload.AddPayload(b, table)
-    b.Finish(AspPacketPayload.End(b), file_identifier=aspio.MAGIC)
+    b.Finish(AspPacketPayload.End(b))
     return b.Output()
 
 
@@ -34,7 +34,7 @@ def uint32_vector(b, start, values):
 
 def keyframe():
     b = flatbuffers.Builder(256)
-    sizes = uint32_vector(b, IPacketPayload.StartTileSizesVector, [len(aspio.KEY_TILE)])
+    # One tile: no size table (its size is the data's).
     data = b.CreateByteVector(aspio.KEY_TILE)
     StreamInfo.Start(b)
     StreamInfo.AddWidth(b, aspio.WIDTH)
@@ -46,7 +46,6 @@ def keyframe():
     IPacketPayload.AddStream(b, stream)
     IPacketPayload.AddCaptureTimeUs(b, aspio.capture_time_us(0))
     IPacketPayload.AddQp(b, aspio.KEY_QP)
-    IPacketPayload.AddTileSizes(b, sizes)
     IPacketPayload.AddTileData(b, data)
     return finish(b, aspio.I, IPacketPayload.End(b))
 
@@ -59,8 +58,9 @@ def delta(seq):
         MotionVector.CreateMotionVector(b, *mv)
     vectors = b.EndVector()
     DPacketPayload.Start(b)
-    DPacketPayload.AddRefSequence(b, seq - 1)
-    DPacketPayload.AddCaptureTimeUs(b, aspio.capture_time_us(seq))
+    # The reference is the frame before (implicit); the capture time is a
+    # delta from the keyframe's, the last one carried whole.
+    DPacketPayload.AddCaptureDeltaUs(b, aspio.capture_time_us(seq) - aspio.capture_time_us(0))
     DPacketPayload.AddQp(b, aspio.DELTA_QP)
     DPacketPayload.AddMotionVectors(b, vectors)
     return finish(b, aspio.D, DPacketPayload.End(b))
@@ -71,14 +71,12 @@ def correction(frames):
     CPacketPayload.StartRegionsVector(b, 1)
     RoiRegion.CreateRoiRegion(b, *aspio.FACE, aspio.FACE_CONFIDENCE, aspio.ROI_FACE, aspio.FACE_PRIORITY)
     regions = b.EndVector()
-    sizes = uint32_vector(b, CPacketPayload.StartTileSizesVector, [len(aspio.CORRECTION_DATA)])
     data = b.CreateByteVector(aspio.CORRECTION_DATA)
     CPacketPayload.Start(b)
     CPacketPayload.AddRefSequence(b, frames - 1)
     CPacketPayload.AddCaptureTimeUs(b, aspio.capture_time_us(frames - 1))
     CPacketPayload.AddQp(b, aspio.CORRECTION_QP)
     CPacketPayload.AddRegions(b, regions)
-    CPacketPayload.AddTileSizes(b, sizes)
     CPacketPayload.AddTileData(b, data)
     return finish(b, aspio.C, CPacketPayload.End(b))
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The WebAssembly simd128 twins against their scalar references, run for
 # real: unit tests built for wasm32-wasip1 with +simd128 and run under
-# Node's WASI (tests/wasm-simd/wasi-run.mjs): asp-encoder's SAD, and asp-core's motion
-# compensation (the 6-tap luma planes and averages in codec::interpolate,
-# the chroma bilinear blend in codec::chroma_mc; those modules' other tests,
-# against the naive formulas, then also go through the twins) and
-# deblocking's simd128 kernels (codec::deblock). Also checks
+# Node's WASI (tests/wasm-simd/wasi-run.mjs): asp-encoder's SAD, and asp-core's
+# transform (codec::transform: inverse, forward and SATD twins against the
+# scalar reference), motion compensation (the 6-tap luma planes and averages
+# in codec::interpolate, the chroma bilinear blend in codec::chroma_mc; those
+# modules' other tests, against the naive formulas, then also go through the
+# twins) and deblocking's simd128 kernels (codec::deblock). Each family's
+# tests run every level of asp_core::cpu::CpuFeatures (simd128, then
+# scalar). Also checks
 # that asp-encoder builds for wasm32-unknown-unknown with +simd128.
 #
 # Needs rustup (to add the wasm targets) and Node >= 20. Without them it
@@ -29,5 +32,5 @@ $CARGO build -q -p asp-encoder --lib --target wasm32-unknown-unknown
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tests/wasm-simd/wasi-run.mjs" \
   $CARGO test -q -p asp-encoder --lib --target wasm32-wasip1 -- motion::sad
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(pwd)/tests/wasm-simd/wasi-run.mjs" \
-  $CARGO test -q -p asp-core --lib --target wasm32-wasip1 -- codec::interpolate codec::chroma_mc codec::plane \
+  $CARGO test -q -p asp-core --lib --target wasm32-wasip1 -- cpu codec::transform codec::quant codec::interpolate codec::chroma_mc codec::plane \
   codec::deblock --skip banded_threads   # (WASI has no threads)

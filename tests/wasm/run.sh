@@ -24,8 +24,8 @@ mkdir -p "$work"
 encode() {
   local name=$1; shift
   if [ ! -f "$work/$name.y4m" ] || [ "$bin/asp-encode" -nt "$work/$name.y4m" ] || [ "$bin/asp-decode" -nt "$work/$name.y4m" ]; then
-    "$bin/asp-encode" testsrc "$@" -o "$work/$name.asp" 2>/dev/null
-    "$bin/asp-decode" "$work/$name.asp" -o "$work/$name.y4m" 2>/dev/null
+    "$bin/asp-encode" testsrc "$@" -o "$work/$name.asp" --force 2>/dev/null
+    "$bin/asp-decode" "$work/$name.asp" -o "$work/$name.y4m" --force 2>/dev/null
   fi
 }
 encode small --size 320x240 --frames 30 --keyint 10

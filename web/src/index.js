@@ -7,6 +7,7 @@ import { AspPlayer, defineAspPlayer } from './player-element.js';
 defineAspPlayer();
 
 export { AspPlayer, defineAspPlayer };
+export { AspPlayerError, ERROR_TYPES } from './errors.js';
 export { loadDecoder, simdSupported, threadsSupported } from './load.js';
 export { createRenderer, yuvToRgb } from './render/index.js';
 export { sourceFor, WebSocketSource, WebTransportSource, FetchSource } from './sources/index.js';

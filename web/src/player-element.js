@@ -1,35 +1,57 @@
-// <asp-player src="ws://…|https://…|file.asp" autoplay muted debug>
+// <asp-player src="ws://…|https://…|file.asp" autoplay muted poster="…" debug>
 //
 // The element is the page-side half of the player: it owns a <canvas>,
 // hands it (as an OffscreenCanvas) to the player worker, forwards play /
 // pause / stop and the page's visibility, and turns the worker's messages
-// into DOM events (playing, stats, error, ended) and the `stats` object.
-// Everything heavy happens in the worker (worker/player-worker.js, hosting
-// the player of worker/player.js).
+// into the state and events of a media element (readyState, videoWidth,
+// play / playing / waiting / pause / ended / error ...) and the `stats`
+// object. Everything heavy happens in the worker (worker/player-worker.js,
+// hosting the player of worker/player.js).
 //
-// Attributes: src, autoplay, muted (accepted; ASP streams carry no audio),
-// debug (draws the stats over the picture), renderer (auto | webgpu |
-// webgl2 | canvas2d: the first to try), threads (auto | on | off),
-// workers (threaded build's pool size), certificate-hash (hex SHA-256 of a
-// WebTransport server's self-signed certificate), checksums (test aid: a
-// `frame` event with the CRC-32 of every decoded frame), probe-rows
-// (measurement aid: a `presented` event per drawn frame with the top N
-// rows of the canvas read back after the draw, and the time they were).
+// Attributes: src, autoplay, muted (reflected; ASP streams carry no audio),
+// poster (an image shown until the first frame is drawn), paused (set by
+// the element: reflects `paused`, for styling), debug (draws the stats over
+// the picture), renderer (auto | webgpu | webgl2 | canvas2d: the first to
+// try), threads (auto | on | off), workers (threaded build's pool size),
+// certificate-hash (hex SHA-256 of a WebTransport server's self-signed
+// certificate), checksums (test aid: a `frame` event with the CRC-32 of
+// every decoded frame), probe-rows (measurement aid: a `presented` event
+// per drawn frame with the top N rows of the canvas read back after the
+// draw, and the time they were).
+//
+// Events, in the order a media element fires them (web/README.md has the
+// table): play() → `play`, `waiting` (nothing drawn yet), on a new src
+// `loadstart`; the first frame decoded → `loadedmetadata`, `resize`; the
+// first frame drawn → `loadeddata`, `playing` (and play() resolves).
+// Frames stop coming → `waiting`, then `playing` on the next frame drawn;
+// no bytes for 3 s → `stalled`. pause() → `pause`; the end of a file or of
+// a live stream → `pause`, `ended`; failures → `error`.
+
+import { AspPlayerError } from './errors.js';
+import { CONTROLS_HTML, CONTROLS_STYLE, PlayerControls } from './controls.js';
 
 const TEMPLATE = `
 <style>
   :host { display: inline-block; position: relative; width: 640px; aspect-ratio: 16 / 9; background: #000; contain: content; }
   canvas { display: block; width: 100%; height: 100%; object-fit: contain; }
+  img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain; }
+  img[hidden] { display: none; }
   pre { position: absolute; left: 6px; top: 6px; margin: 0; padding: 4px 6px; font: 12px/1.35 ui-monospace, monospace;
         color: #d6f5d6; background: rgba(0, 0, 0, 0.6); pointer-events: none; white-space: pre; }
   pre[hidden] { display: none; }
+${CONTROLS_STYLE}
 </style>
 <canvas part="canvas"></canvas>
-<pre part="debug" hidden></pre>`;
+<img part="poster" alt="" hidden>
+<pre part="debug" hidden></pre>
+${CONTROLS_HTML}`;
 
 /**
  * @typedef {import('../types/index.js').AspPlayerStats} AspPlayerStats
+ * @typedef {import('../types/index.js').AspPlayerErrorDetail} AspPlayerErrorDetail
  * @typedef {{ type: string, [field: string]: any }} Message
+ * @typedef {{ resolve(): void, reject(error: Error): void }} PendingPlay
+ * @typedef {{ resolve(blob: Blob): void, reject(error: Error): void }} PendingSnapshot
  */
 
 /** @type {Readonly<AspPlayerStats>} */
@@ -38,9 +60,31 @@ const EMPTY_STATS = Object.freeze({
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
 });
 
+// HTMLMediaElement's readyState numbering. The player decodes just in time:
+// it holds the picture on show and no frames ahead, so playing means
+// HAVE_ENOUGH_DATA and HAVE_FUTURE_DATA is never used.
+const HAVE_NOTHING = /** @type {const} */ (0);
+const HAVE_METADATA = /** @type {const} */ (1);
+const HAVE_CURRENT_DATA = /** @type {const} */ (2);
+const HAVE_FUTURE_DATA = /** @type {const} */ (3);
+const HAVE_ENOUGH_DATA = /** @type {const} */ (4);
+
+/** After removal from the DOM, how long the player keeps everything in case the element comes back (a move). */
+const RELEASE_AFTER_MS = 1000;
+/** How long destroy() lets the worker free its memory and GPU context before terminating it anyway. */
+const DESTROY_WAIT_MS = 500;
+
+const abortError = (/** @type {string} */ why) => new DOMException(`interrupted by ${why}`, 'AbortError');
+
 export class AspPlayer extends HTMLElement {
+  /** @readonly */ static HAVE_NOTHING = HAVE_NOTHING;
+  /** @readonly */ static HAVE_METADATA = HAVE_METADATA;
+  /** @readonly */ static HAVE_CURRENT_DATA = HAVE_CURRENT_DATA;
+  /** @readonly */ static HAVE_FUTURE_DATA = HAVE_FUTURE_DATA;
+  /** @readonly */ static HAVE_ENOUGH_DATA = HAVE_ENOUGH_DATA;
+
   static get observedAttributes() {
-    return ['src', 'debug'];
+    return ['src', 'debug', 'poster', 'muted', 'controls'];
   }
 
   constructor() {
@@ -48,14 +92,33 @@ export class AspPlayer extends HTMLElement {
     const root = this.attachShadow({ mode: 'open' });
     root.innerHTML = TEMPLATE;
     this._canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
+    this._poster = /** @type {HTMLImageElement} */ (root.querySelector('img'));
     this._overlay = /** @type {HTMLPreElement} */ (root.querySelector('pre'));
-    /** @type {{ postMessage(message: Message): void } | null} */
+    this._controls = new PlayerControls(this, root);
+    /** @type {{ postMessage(message: Message): void, terminate(): void } | null} */
     this._worker = null;
     /** @type {Promise<void> | null} */
     this._ready = null;
     /** @type {string | null} */
     this._opened = null;
     this._paused = true;
+    /** @type {0 | 1 | 2 | 3 | 4} */
+    this._readyState = HAVE_NOTHING;
+    this._videoWidth = 0;
+    this._videoHeight = 0;
+    this._live = false;
+    /** @type {AspPlayerError | null} */
+    this._error = null;
+    /** play() calls waiting for the next drawn frame. @type {PendingPlay[]} */
+    this._plays = [];
+    /** snapshot() and stopRecording() calls waiting for their Blob. @type {Map<number, PendingSnapshot>} */
+    this._requests = new Map();
+    this._nextRequestId = 1;
+    this._recording = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this._releaseTimer = null;
+    /** Resolves when the worker said it freed everything (destroy()). @type {(() => void) | null} */
+    this._onDestroyed = null;
     /** @type {AspPlayerStats} */
     this._stats = { ...EMPTY_STATS };
     this._onVisibility = () => this._post({ type: 'visibility', hidden: document.visibilityState === 'hidden' });
@@ -63,15 +126,25 @@ export class AspPlayer extends HTMLElement {
   }
 
   connectedCallback() {
+    if (this._releaseTimer !== null) clearTimeout(this._releaseTimer);
+    this._releaseTimer = null;
+    this.toggleAttribute('paused', this._paused);
     document.addEventListener('visibilitychange', this._onVisibility);
     this._resizer.observe(this);
-    if (this.hasAttribute('autoplay') && this.src) this.play();
+    // Moved within the page (removed and inserted again within the grace):
+    // the player goes on as it was.
+    if (!this._worker && this.hasAttribute('autoplay') && this.src) this.play().catch(() => {});
   }
 
   disconnectedCallback() {
     document.removeEventListener('visibilitychange', this._onVisibility);
     this._resizer.disconnect();
-    this.stop();
+    if (!this._worker) return;
+    if (this._releaseTimer !== null) clearTimeout(this._releaseTimer);
+    this._releaseTimer = setTimeout(() => {
+      this._releaseTimer = null;
+      if (!this.isConnected) this.destroy();
+    }, RELEASE_AFTER_MS);
   }
 
   /** @param {string} name @param {string | null} old @param {string | null} value */
@@ -79,9 +152,18 @@ export class AspPlayer extends HTMLElement {
     if (name === 'debug') {
       this._overlay.hidden = value === null;
       this._drawOverlay();
+      this._controls.update();
+    } else if (name === 'controls') {
+      this._controls.show(value !== null);
+    } else if (name === 'poster') {
+      if (value) this._poster.src = new URL(value, document.baseURI).href;
+      else this._poster.removeAttribute('src');
+      this._showPoster();
+    } else if (name === 'muted') {
+      if ((old === null) !== (value === null)) this._emit('volumechange');
     } else if (name === 'src' && old !== value && this.isConnected && (!this._paused || this.hasAttribute('autoplay'))) {
       this._opened = null;
-      if (value) this.play();
+      if (value) this.play().catch(() => {});
       else this.stop();
     }
   }
@@ -94,8 +176,65 @@ export class AspPlayer extends HTMLElement {
     this.setAttribute('src', value);
   }
 
+  get poster() {
+    return this.getAttribute('poster') ?? '';
+  }
+
+  set poster(value) {
+    this.setAttribute('poster', value);
+  }
+
+  get autoplay() {
+    return this.hasAttribute('autoplay');
+  }
+
+  set autoplay(value) {
+    this.toggleAttribute('autoplay', Boolean(value));
+  }
+
+  /** Reflects the `muted` attribute (ASP streams carry no audio; kept for pages and controls that set it). */
+  get muted() {
+    return this.hasAttribute('muted');
+  }
+
+  set muted(value) {
+    this.toggleAttribute('muted', Boolean(value));
+  }
+
   get paused() {
     return this._paused;
+  }
+
+  /** HAVE_NOTHING (0) … HAVE_ENOUGH_DATA (4), as HTMLMediaElement.readyState. */
+  get readyState() {
+    return this._readyState;
+  }
+
+  /** The decoded picture's size in pixels; 0 before the first frame. */
+  get videoWidth() {
+    return this._videoWidth;
+  }
+
+  get videoHeight() {
+    return this._videoHeight;
+  }
+
+  /** Whether the src plays as a live stream (WebSocket, WebTransport, a session), known from the first frame drawn. */
+  get live() {
+    return this._live;
+  }
+
+  get controls() {
+    return this.hasAttribute('controls');
+  }
+
+  set controls(value) {
+    this.toggleAttribute('controls', Boolean(value));
+  }
+
+  /** The last fatal error since play() opened the src, or null. */
+  get error() {
+    return this._error;
   }
 
   /** The latest statistics (updated every second; see the `stats` event). */
@@ -103,30 +242,163 @@ export class AspPlayer extends HTMLElement {
     return this._stats;
   }
 
-  /** Starts (or resumes) playing `src`. Resolves once the worker is ready. */
-  async play() {
-    await this._start();
-    this._paused = false;
-    if (this._opened !== this.src) {
+  /**
+   * Starts (or resumes) playing `src`. Resolves once a frame has been drawn
+   * (on resume: the next one); rejects with an AspPlayerError when the
+   * player fails first, or with an AbortError DOMException when pause(),
+   * stop() or destroy() come first.
+   * @returns {Promise<void>}
+   */
+  play() {
+    if (!this.src) {
+      return Promise.reject(new AspPlayerError('unsupported-src', 'play() without a src', true));
+    }
+    const opening = this._opened !== this.src;
+    const wasPaused = this._paused;
+    if (!opening && !wasPaused && this._readyState === HAVE_ENOUGH_DATA) return Promise.resolve();
+    /** @type {Promise<void>} */
+    const drawn = new Promise((resolve, reject) => this._plays.push({ resolve, reject }));
+    if (opening) {
+      this._error = null;
       this._opened = this.src;
-      this._post({ type: 'open', src: this.src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash') });
-      this._onVisibility();
-    } else {
+      this._empty();
+      this._emit('loadstart');
+    }
+    this._setPaused(false);
+    if (wasPaused) this._emit('play');
+    if ((wasPaused || opening) && this._readyState < HAVE_FUTURE_DATA) this._emit('waiting');
+    if (opening) {
+      const src = this.src;
+      this._start().then(() => {
+        // A stop(), pause() or another src while the worker started: theirs
+        // is the last word (after a pause(), the next play() opens the src).
+        if (this._opened !== src) return;
+        if (this._paused) {
+          this._opened = null;
+          return;
+        }
+        this._post({ type: 'open', src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash') });
+        this._onVisibility();
+      }, (/** @type {Error} */ error) => this._rejectPlays(error));
+    } else if (wasPaused) {
       this._post({ type: 'play' });
     }
+    return drawn;
   }
 
   /** Stops decoding; the picture stays. A live stream resumes at a keyframe. */
   pause() {
-    this._paused = true;
+    const wasPaused = this._paused;
+    this._setPaused(true);
+    if (this._readyState > HAVE_CURRENT_DATA) this._readyState = HAVE_CURRENT_DATA;
     this._post({ type: 'pause' });
+    this._rejectPlays(abortError('pause()'));
+    if (!wasPaused) this._emit('pause');
   }
 
   /** Closes the source and blanks the picture; `play()` starts afresh. */
   stop() {
-    this._paused = true;
+    const wasPaused = this._paused;
+    this._setPaused(true);
     this._opened = null;
     this._post({ type: 'stop' });
+    this._rejectPlays(abortError('stop()'));
+    if (!wasPaused) this._emit('pause');
+    this._empty();
+  }
+
+  /**
+   * The picture on show as a PNG of the decoded size (videoWidth x
+   * videoHeight), converted from the decoder's planes as the Canvas2D
+   * renderer converts them. Rejects (AspPlayerError `snapshot-failed`)
+   * before the first frame.
+   * @returns {Promise<Blob>}
+   */
+  snapshot() {
+    if (!this._worker || this._readyState < HAVE_CURRENT_DATA) {
+      return Promise.reject(new AspPlayerError('snapshot-failed', 'no picture on show yet', false));
+    }
+    const id = this._nextRequestId++;
+    /** @type {Promise<Blob>} */
+    const taken = new Promise((resolve, reject) => this._requests.set(id, { resolve, reject }));
+    this._post({ type: 'snapshot', id });
+    return taken;
+  }
+
+  /** Whether record() is recording. */
+  get recording() {
+    return this._recording;
+  }
+
+  /**
+   * Starts recording what the source delivers, from its next keyframe;
+   * stopRecording() gives the .asp file. Throws (InvalidStateError) when
+   * no source is open or a recording is already running.
+   */
+  record() {
+    if (!this._worker || !this._opened) throw new DOMException('record() needs play() first', 'InvalidStateError');
+    if (this._recording) throw new DOMException('already recording', 'InvalidStateError');
+    this._recording = true;
+    this._post({ type: 'record' });
+  }
+
+  /**
+   * Ends the recording: an .asp Blob (type video/x-asp) of the picture
+   * packets from the first keyframe after record() (asp-decode and this
+   * element play it); empty if no keyframe came.
+   * @returns {Promise<Blob>}
+   */
+  stopRecording() {
+    if (!this._recording || !this._worker) return Promise.reject(new DOMException('not recording', 'InvalidStateError'));
+    this._recording = false;
+    const id = this._nextRequestId++;
+    /** @type {Promise<Blob>} */
+    const recorded = new Promise((resolve, reject) => this._requests.set(id, { resolve, reject }));
+    this._post({ type: 'stopRecording', id });
+    return recorded;
+  }
+
+  /**
+   * Releases everything now: closes the source, frees the decoder's wasm
+   * memory and the GPU context, and terminates the worker (with the
+   * threaded build's pool). The element stays usable: play() starts afresh
+   * with a new worker. Removal from the DOM does this after a short grace.
+   * @returns {Promise<void>}
+   */
+  destroy() {
+    if (this._releaseTimer !== null) clearTimeout(this._releaseTimer);
+    this._releaseTimer = null;
+    const worker = this._worker;
+    const wasPaused = this._paused;
+    this._setPaused(true);
+    this._opened = null;
+    this._worker = null;
+    this._ready = null;
+    this._recording = false;
+    this._rejectPlays(abortError('destroy()'));
+    for (const pending of this._requests.values()) pending.reject(abortError('destroy()'));
+    this._requests.clear();
+    if (!wasPaused) this._emit('pause');
+    this._empty();
+    // A transferred canvas cannot be transferred again: the next player gets a new one.
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('part', 'canvas');
+    this._canvas.replaceWith(canvas);
+    this._canvas = canvas;
+    if (!worker) return Promise.resolve();
+    /** @type {Promise<void>} */
+    const freed = new Promise((resolve) => {
+      const timer = setTimeout(resolve, DESTROY_WAIT_MS);
+      this._onDestroyed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    worker.postMessage({ type: 'destroy' });
+    return freed.then(() => {
+      this._onDestroyed = null;
+      worker.terminate();
+    });
   }
 
   _start() {
@@ -153,25 +425,44 @@ export class AspPlayer extends HTMLElement {
       failed = reject;
     });
     this._ready = started;
-    const receive = (/** @type {Message} */ m) => {
+    /** @param {AspPlayerError} error */
+    const startFailed = (error) => {
+      this._fail(error);
+      failed(error);
+    };
+    let isReady = false;
+    /** @param {Message} m @param {{ terminate(): void }} owner */
+    const receive = (m, owner) => {
+      // Messages of a player destroyed since are not this element's any more.
+      if (owner !== this._worker) {
+        if (m.type === 'destroyed') this._onDestroyed?.();
+        return;
+      }
       if (m.type === 'ready') {
+        isReady = true;
         this._stats = { ...this._stats, build: m.build, renderer: m.renderer };
         this._drawOverlay();
         ready();
-      } else if (m.type === 'error' && m.fatal) {
-        failed(new Error(m.message));
+      } else if (m.type === 'error' && m.error.fatal && !isReady) {
+        // No player came up: the next play() starts another worker.
+        owner.terminate();
+        this._worker = null;
+        this._ready = null;
+        failed(new AspPlayerError(m.error.code, m.error.message, true));
       }
       this._onMessage(m);
     };
     if (typeof this._canvas.transferControlToOffscreen === 'function' && typeof Worker === 'function') {
       const worker = new Worker(new URL('./worker/player-worker.js', import.meta.url), { type: 'module' });
       this._worker = worker;
-      worker.onmessage = (e) => receive(e.data);
+      worker.onmessage = (e) => receive(e.data, worker);
       worker.onerror = (e) => {
         e.preventDefault();
-        const message = e.message || 'the player worker failed to start';
-        this._emit('error', { message, fatal: true });
-        failed(new Error(message));
+        if (this._worker !== worker) return;
+        worker.terminate();
+        this._worker = null;
+        this._ready = null;
+        startFailed(new AspPlayerError('worker-failed', e.message || 'the player worker failed to start', true));
       };
       const offscreen = this._canvas.transferControlToOffscreen();
       worker.postMessage({ ...init, canvas: offscreen }, [offscreen]);
@@ -179,14 +470,31 @@ export class AspPlayer extends HTMLElement {
       // No OffscreenCanvas: the same player on this thread, drawing on the
       // element's canvas (a player of its own per element). The threaded
       // build is not used here: its pool would block the page's thread.
+      /** @type {Message[]} */
+      const early = [];
+      const handle = {
+        /** @type {((m: Message) => void) | null} */
+        deliver: null,
+        postMessage(/** @type {Message} */ m) {
+          if (this.deliver) this.deliver(m);
+          else early.push(m);
+        },
+        terminate() {
+          this.deliver = null;
+        },
+      };
+      this._worker = handle;
+      const canvas = this._canvas;
       import('./worker/player.js').then(({ createPlayer }) => {
-        const player = createPlayer((m) => receive(/** @type {Message} */ (m)));
-        this._worker = { postMessage: (m) => player.receive(m) };
-        player.receive({ ...init, options: { ...init.options, threads: false }, canvas: this._canvas });
+        const player = createPlayer((m) => receive(/** @type {Message} */ (m), handle));
+        handle.deliver = (m) => player.receive(m);
+        player.receive({ ...init, options: { ...init.options, threads: false }, canvas });
+        for (const m of early.splice(0)) player.receive(m);
       }, (error) => {
-        const message = `the player failed to load: ${error?.message ?? error}`;
-        this._emit('error', { message, fatal: true });
-        failed(new Error(message));
+        if (this._worker !== handle) return;
+        this._worker = null;
+        this._ready = null;
+        startFailed(new AspPlayerError('worker-failed', `the player failed to load: ${error?.message ?? error}`, true));
       });
     }
     return started;
@@ -195,8 +503,35 @@ export class AspPlayer extends HTMLElement {
   /** @param {Message} m */
   _onMessage(m) {
     switch (m.type) {
+      case 'metadata':
+        if (this._readyState === HAVE_NOTHING) {
+          this._readyState = HAVE_METADATA;
+          this._setSize(m.width, m.height, false);
+          this._emit('loadedmetadata');
+          this._emit('resize');
+        } else {
+          this._setSize(m.width, m.height, true);
+        }
+        break;
       case 'playing':
+        if (this._paused) break;
+        this._live = Boolean(m.live);
+        if (this._readyState < HAVE_CURRENT_DATA) {
+          this._readyState = HAVE_CURRENT_DATA;
+          this._showPoster();
+          this._emit('loadeddata');
+        }
+        this._readyState = HAVE_ENOUGH_DATA;
         this._emit('playing');
+        for (const pending of this._plays.splice(0)) pending.resolve();
+        break;
+      case 'waiting':
+        if (this._paused) break;
+        if (this._readyState > HAVE_CURRENT_DATA) this._readyState = HAVE_CURRENT_DATA;
+        this._emit('waiting');
+        break;
+      case 'stalled':
+        this._emit('stalled');
         break;
       case 'frame':
         this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });
@@ -211,21 +546,84 @@ export class AspPlayer extends HTMLElement {
         this._drawOverlay();
         this._emit('stats', m.stats);
         break;
-      case 'error':
-        this._emit('error', { message: m.message, fatal: m.fatal });
+      case 'recording':
+      case 'snapshot': {
+        const pending = this._requests.get(m.id);
+        this._requests.delete(m.id);
+        if (m.blob) pending?.resolve(m.blob);
+        else pending?.reject(new AspPlayerError('snapshot-failed', m.error, false));
         break;
-      case 'ended':
-        this._paused = true;
+      }
+      case 'error': {
+        const e = /** @type {AspPlayerErrorDetail} */ (m.error);
+        if (e.fatal) this._fail(new AspPlayerError(e.code, e.message, true));
+        else this._emit('error', { ...e });
+        break;
+      }
+      case 'ended': {
+        const wasPaused = this._paused;
+        this._setPaused(true);
         this._opened = null;
+        if (this._readyState > HAVE_CURRENT_DATA) this._readyState = HAVE_CURRENT_DATA;
+        this._rejectPlays(abortError('the end of the stream'));
+        if (!wasPaused) this._emit('pause');
         this._emit('ended');
+        break;
+      }
+      case 'destroyed':
+        this._onDestroyed?.();
         break;
       default:
     }
   }
 
+  /** A fatal error: kept in `error`, pending play() calls reject with it, then the `error` event. */
+  _fail(/** @type {AspPlayerError} */ error) {
+    this._error = error;
+    this._setPaused(true);
+    this._opened = null;
+    this._rejectPlays(error);
+    this._emit('error', error.toJSON());
+  }
+
+  /** @param {Error} error */
+  _rejectPlays(error) {
+    for (const pending of this._plays.splice(0)) pending.reject(error);
+  }
+
+  /** @param {boolean} paused */
+  _setPaused(paused) {
+    this._paused = paused;
+    if (this.isConnected) this.toggleAttribute('paused', paused);
+  }
+
+  /** @param {number} width @param {number} height @param {boolean} announce fire `resize` if it changed */
+  _setSize(width, height, announce) {
+    const changed = width !== this._videoWidth || height !== this._videoHeight;
+    this._videoWidth = width;
+    this._videoHeight = height;
+    if (changed && announce) this._emit('resize');
+  }
+
+  /** Back to HAVE_NOTHING with no picture: `emptied` when there was something. */
+  _empty() {
+    const had = this._readyState !== HAVE_NOTHING;
+    this._readyState = HAVE_NOTHING;
+    this._live = false;
+    this._setSize(0, 0, false);
+    this._showPoster();
+    if (had) this._emit('emptied');
+  }
+
+  /** The poster covers the canvas until a frame is drawn. */
+  _showPoster() {
+    this._poster.hidden = !this.poster || this._readyState >= HAVE_CURRENT_DATA;
+  }
+
   /** @param {string} type @param {unknown} [detail] */
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
+    this._controls.update();
   }
 
   /** @param {Message} message */

@@ -29,10 +29,50 @@ export interface AspPlayerStats {
   transport: 'websocket' | 'webtransport' | 'file' | null;
 }
 
+/** Which part failed (hls.js's `type`). */
+export type AspPlayerErrorType = 'network' | 'decode' | 'renderer' | 'unsupported';
+
+/** What failed, a stable name for programs (hls.js's `details`); each code belongs to one type. */
+export type AspPlayerErrorCode =
+  /** network: the source could not be opened (HTTP error, refused, no session), fatal. */
+  | 'source-failed'
+  /** network: a live connection dropped or went silent; reconnecting (message: "...; reconnecting in N ms"). */
+  | 'connection-lost'
+  /** decode: bytes that did not decode; the player resumes at the next keyframe. */
+  | 'corrupt-stream'
+  /** renderer: neither WebGPU, WebGL2 nor a 2D context on this canvas, fatal. */
+  | 'no-renderer'
+  /** renderer: a draw or a read-back (probe-rows) failed. */
+  | 'draw-failed'
+  /** renderer: snapshot() had no picture or could not encode it (a rejection, never an event). */
+  | 'snapshot-failed'
+  /** unsupported: a src the player cannot open (scheme, no src, WebTransport missing), fatal. */
+  | 'unsupported-src'
+  /** unsupported: no WebAssembly SIMD, fatal. */
+  | 'no-wasm-simd'
+  /** unsupported: threads="on" on a page that is not crossOriginIsolated, fatal. */
+  | 'no-threads'
+  /** unsupported: the decoder's JS or wasm did not load or compile, fatal. */
+  | 'decoder-load-failed'
+  /** unsupported: the player worker did not start, or failed, fatal. */
+  | 'worker-failed';
+
+/** The `error` event's detail: the plain form of an AspPlayerError. */
 export interface AspPlayerErrorDetail {
+  type: AspPlayerErrorType;
+  code: AspPlayerErrorCode;
   message: string;
-  /** True when the player cannot go on (no decoder, no renderer, bad src). */
+  /** True when the player cannot go on (no decoder, no renderer, bad src); play() starts afresh. */
   fatal: boolean;
+}
+
+/** The element's `error` property and the rejection of a failed play() or snapshot(). */
+export declare class AspPlayerError extends Error implements AspPlayerErrorDetail {
+  constructor(code: AspPlayerErrorCode, message: string, fatal: boolean);
+  type: AspPlayerErrorType;
+  code: AspPlayerErrorCode;
+  fatal: boolean;
+  toJSON(): AspPlayerErrorDetail;
 }
 
 export interface AspPlayerFrameDetail {
@@ -57,8 +97,19 @@ export interface AspPlayerPresentedDetail {
   pixels: Uint8Array;
 }
 
+/** Events as a media element fires them (order: web/README.md). */
 export interface AspPlayerEventMap {
+  loadstart: CustomEvent<undefined>;
+  loadedmetadata: CustomEvent<undefined>;
+  loadeddata: CustomEvent<undefined>;
+  resize: CustomEvent<undefined>;
+  play: CustomEvent<undefined>;
   playing: CustomEvent<undefined>;
+  waiting: CustomEvent<undefined>;
+  stalled: CustomEvent<undefined>;
+  pause: CustomEvent<undefined>;
+  emptied: CustomEvent<undefined>;
+  volumechange: CustomEvent<undefined>;
   stats: CustomEvent<AspPlayerStats>;
   error: CustomEvent<AspPlayerErrorDetail>;
   ended: CustomEvent<undefined>;
@@ -72,17 +123,71 @@ export interface AspPlayerEventMap {
  * https:// URLs are WebTransport.
  */
 export declare class AspPlayer extends HTMLElement {
+  static readonly HAVE_NOTHING: 0;
+  static readonly HAVE_METADATA: 1;
+  static readonly HAVE_CURRENT_DATA: 2;
+  /** Never the state: the player decodes just in time (no frames ahead). */
+  static readonly HAVE_FUTURE_DATA: 3;
+  static readonly HAVE_ENOUGH_DATA: 4;
   src: string;
+  /** An image shown until the first frame is drawn (and after stop()). */
+  poster: string;
+  autoplay: boolean;
+  /** Reflects the `muted` attribute; ASP streams carry no audio. */
+  muted: boolean;
+  /** Also reflected as the `paused` attribute (for styling; the element sets it). */
   readonly paused: boolean;
+  /** 0 before a frame is decoded, 1 with its size, 2 with a picture drawn, 4 while playing. */
+  readonly readyState: 0 | 1 | 2 | 3 | 4;
+  /** The decoded picture's size in pixels; 0 before the first frame. */
+  readonly videoWidth: number;
+  readonly videoHeight: number;
+  /** Whether the src plays as a live stream (WebSocket, WebTransport, a session), known from the first frame drawn. */
+  readonly live: boolean;
+  /**
+   * Reflects the `controls` attribute: a bar with play/pause, a
+   * live/connecting indicator, the statistics toggle (`debug`) and
+   * fullscreen; native buttons (Tab, Enter, Space), and `k` / `f` inside it.
+   */
+  controls: boolean;
+  /** The last fatal error since play() opened the src, or null. */
+  readonly error: AspPlayerError | null;
   readonly stats: AspPlayerStats;
+  /**
+   * Resolves when a frame has been drawn (on resume: the next one); rejects
+   * with an AspPlayerError if the player fails first, or a DOMException
+   * named AbortError if pause(), stop(), destroy() or the end come first.
+   */
   play(): Promise<void>;
   pause(): void;
   stop(): void;
+  /** The picture on show as a PNG of videoWidth x videoHeight. */
+  snapshot(): Promise<Blob>;
+  /** Whether record() is recording. */
+  readonly recording: boolean;
+  /**
+   * Starts recording what the source delivers, from its next keyframe.
+   * Throws a DOMException (InvalidStateError) before play() or while recording.
+   */
+  record(): void;
+  /**
+   * The recording as an .asp file (type video/x-asp): the I/D/C packets
+   * from the first keyframe after record(), as received; empty if no
+   * keyframe came. asp-decode and <asp-player> play it.
+   */
+  stopRecording(): Promise<Blob>;
+  /**
+   * Closes the source, frees the decoder's memory and the GPU context and
+   * terminates the worker; resolves once done. play() starts afresh.
+   * Removal from the DOM does this after a 1 s grace.
+   */
+  destroy(): Promise<void>;
   addEventListener<K extends keyof AspPlayerEventMap>(type: K, listener: (this: AspPlayer, ev: AspPlayerEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
 
 export declare function defineAspPlayer(name?: string): void;
+export declare const ERROR_TYPES: Readonly<Record<AspPlayerErrorCode, AspPlayerErrorType>>;
 
 /** A frame as the renderers take it: planes in wasm memory. */
 export interface RenderFrame {
@@ -121,6 +226,8 @@ export interface Renderer {
   whenDrawn(): Promise<void>;
   /** Measurement hook: RGBA of the top `rows` rows just drawn (WebGPU: a renderer made with `readable`). */
   readTop(rows: number): Promise<Uint8Array>;
+  /** Gives the GPU context (or the 2D backing store) back now; the renderer is unusable after. */
+  release?(): void;
 }
 
 export declare function createRenderer(canvas: HTMLCanvasElement | OffscreenCanvas, prefer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d', options?: { readable?: boolean }): Promise<Renderer>;

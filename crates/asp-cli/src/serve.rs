@@ -1,17 +1,20 @@
 //! `asp-encode --serve`: encode live and serve the stream to browsers.
 
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use asp_moq::Catalog;
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
+use asp_moq::Catalog;
 use asp_server::live::{self, LiveOptions};
-use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
+use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
+use crate::exit::Outcome;
+use crate::interrupt::Interrupt;
+use crate::output::Output;
 use crate::publish::{publish_from_hub, PublishTarget};
 
 /// What `--serve` needs besides the encoder settings.
@@ -25,8 +28,54 @@ pub struct ServeOptions {
     pub stamp: bool,
     /// Regions of interest, palettes, C-packets: as the file path encodes.
     pub session: SessionSettings,
+    /// Where to record the served packets (`-o`), each flushed as it is
+    /// published so the file is valid to its last packet at any time.
+    pub record: Option<Output>,
+    pub guards: ServeGuards,
     /// Also publish the live packets to a Media over QUIC relay.
     pub publish: Option<PublishTarget>,
+}
+
+/// The server's caps and access control that an operator sets on the
+/// command line (the rest of `asp_server::ViewerLimits` and
+/// `TransportLimits` keep their defaults).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeGuards {
+    /// With --serve: most viewers at once (default 4096).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_viewers: Option<u32>,
+    /// With --serve: most viewers at once from one IP address (IPv6: one /64) (default 64).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_viewers_per_address: Option<u32>,
+    /// With --serve: most open HTTP/WebSocket connections (default 8192, less if the open-file limit is lower).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// With --serve: most open HTTP/WebSocket connections from one IP address (default 256).
+    #[arg(long, value_name = "N", requires = "serve", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: Option<u32>,
+    /// With --serve: let pages of this origin (e.g. `https://example.com`) watch the
+    /// stream and send it feedback; repeatable; `*` for any page. The server's own
+    /// pages (same host and port, by IP address or localhost) always may.
+    #[arg(long, value_name = "ORIGIN", requires = "serve")]
+    pub allow_origin: Vec<String>,
+}
+
+impl ServeGuards {
+    /// The server's configuration with these caps and origins applied.
+    pub fn apply(&self, config: &mut ServerConfig) -> Result<()> {
+        config.allowed_origins = AllowedOrigins::parse(&self.allow_origin).map_err(|e| anyhow::anyhow!("--allow-origin: {e}"))?;
+        let (viewer, transport) = (&mut config.viewer, &mut config.transport);
+        let set = |target: &mut usize, value: Option<u32>| {
+            if let Some(v) = value {
+                *target = v as usize;
+            }
+        };
+        set(&mut viewer.max_viewers, self.max_viewers);
+        set(&mut viewer.max_viewers_per_address, self.max_viewers_per_address);
+        set(&mut transport.max_connections, self.max_connections);
+        set(&mut transport.max_connections_per_address, self.max_connections_per_address);
+        Ok(())
+    }
 }
 
 /// `dir` if it exists, else `default` if that exists in the current directory.
@@ -34,17 +83,23 @@ pub fn existing_dir(dir: Option<PathBuf>, default: &str) -> Option<PathBuf> {
     dir.or_else(|| Some(PathBuf::from(default))).filter(|d| d.is_dir())
 }
 
-/// Serves `source` live until Ctrl-C. The stream's end (input closed) is
-/// announced to the viewers; the page stays up until Ctrl-C.
-pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: ServeOptions) -> Result<()> {
+/// Serves `source` live until SIGINT or SIGTERM. The stream's end (input
+/// closed) is announced to the viewers; the page stays up until the signal.
+pub fn serve(
+    source: Box<dyn FrameSource>,
+    config: EncoderConfig,
+    mut options: ServeOptions,
+    interrupt: &Interrupt,
+) -> Result<Outcome> {
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
     let bitrate = match config.rate {
         asp_encoder::RateMode::Bitrate { bits_per_second, .. } => bits_per_second,
         asp_encoder::RateMode::ConstantQp(_) => 0,
     };
-    let hub = Arc::new(Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(bitrate)));
     let mut server_config = ServerConfig::new(options.bind);
+    options.guards.apply(&mut server_config)?;
+    let hub = Arc::new(Hub::new(server_config.viewer.clone(), StreamPolicy::for_bitrate(bitrate)));
     server_config.www_dir = options.www;
     server_config.web_dir = options.web;
     server_config.webtransport = options.webtransport;
@@ -89,15 +144,31 @@ pub fn serve(source: Box<dyn FrameSource>, config: EncoderConfig, options: Serve
             }
         });
     }
-    let stop = AtomicBool::new(false);
     let live_options =
         LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };
-    let frames = live::run(source, config, &hub, &live_options, &stop).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut record = |packet: &[u8]| match &mut options.record {
+        Some(output) => output
+            .write_all(packet)
+            .and_then(|()| output.flush())
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", output.name()))),
+        None => Ok(()),
+    };
+    let stop = interrupt.flag();
+    let frames = live::run_recorded(source, config, &hub, &live_options, stop, &mut record)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(output) = options.record.take() {
+        let name = output.name().to_string();
+        output.finish()?;
+        eprintln!("asp-encode: recorded {frames} frames to {name}");
+    }
+    if interrupt.raised() {
+        return Ok(Outcome::Interrupted);
+    }
     eprintln!("asp-encode: input ended after {frames} frames; still serving the page (Ctrl-C to stop)");
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    Ok(())
+    while !interrupt.raised() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Outcome::Interrupted)
 }
 
 /// Logs one line per event to standard error (`RUST_LOG` overrides the level).

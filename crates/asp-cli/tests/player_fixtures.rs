@@ -15,12 +15,9 @@
 //! Without the variable this test checks that `asp-encode` still makes
 //! the committed bytes and that `asp-decode` writes the expected pictures.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../asp-core/tests/data")
-}
+use asp_testkit::fixtures::{data_dir, expected};
 
 fn encode(args: &[&str]) -> Vec<u8> {
     let path = std::env::temp_dir().join(format!("asp-player-fixture-{}.asp", std::process::id()));
@@ -79,26 +76,6 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
     let joined = refresh[p[0].len() + p[1].len()..].to_vec();
 
     vec![("c-stacked", stacked), ("damaged", damaged), ("delta-first", delta_first), ("refresh-joined", joined)]
-}
-
-/// `expected.txt`: per fixture, the final pictures as `sequence:crc32` of
-/// their cropped I420 bytes.
-fn expected() -> Vec<(String, Vec<(u32, u32)>)> {
-    let text = std::fs::read_to_string(data_dir().join("expected.txt")).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|line| {
-            let mut words = line.split_whitespace();
-            let name = words.next().unwrap().to_owned();
-            let pictures = words
-                .map(|w| {
-                    let (s, c) = w.split_once(':').unwrap();
-                    (s.parse().unwrap(), u32::from_str_radix(c, 16).unwrap())
-                })
-                .collect();
-            (name, pictures)
-        })
-        .collect()
 }
 
 #[test]

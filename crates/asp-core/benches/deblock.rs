@@ -1,12 +1,17 @@
 //! In-loop deblocking of a 1280x720 4:2:0 frame (luma + both chroma planes,
-//! both passes), scalar reference kernels next to the SIMD ones (SSE2 on
-//! x86_64), on blocky content with a typical mix of boundary strengths.
+//! both passes) by the kernels of each level of this CPU's features (the
+//! SIMD ones, SSE2 on x86_64, then the scalar reference; `ASP_CPU_MASK`
+//! narrows them), on blocky content with a typical mix of boundary strengths.
 //!
 //! `cargo bench -p asp-core --bench deblock`
 
-use asp_core::codec::deblock::{Backend, DeblockParams, Deblocker};
+use asp_core::codec::deblock::{DeblockParams, Deblocker};
 use asp_core::codec::plane_mut::{FramePlanes, PlaneMut};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+#[path = "support/cpu_levels.rs"]
+mod cpu_levels;
+use cpu_levels::cpu_levels;
 
 #[path = "support/deblock_content.rs"]
 mod content;
@@ -27,16 +32,11 @@ fn deblock(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("deblock_1280x720");
     group.throughput(Throughput::Elements((W * H) as u64));
-    let simd_name = if cfg!(target_arch = "x86_64") {
-        "sse2"
-    } else {
-        "simd"
-    };
-    for (name, backend) in [("scalar", Backend::Scalar), (simd_name, Backend::Simd)] {
+    for cpu in cpu_levels() {
         let d = Deblocker::new(&blocks, W, H, DeblockParams::default())
             .unwrap()
-            .with_backend(backend);
-        group.bench_function(name, |b| {
+            .with_cpu(cpu);
+        group.bench_function(cpu.to_string(), |b| {
             b.iter_batched_ref(
                 || frame.clone(),
                 |f| {

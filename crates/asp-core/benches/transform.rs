@@ -1,96 +1,79 @@
-//! Transform kernels, scalar reference against the SIMD twins, and 8x8
-//! dequantisation: one block per iteration, so criterion's time per
+//! Transform kernels, each twin this CPU runs (one per level of its
+//! features, down to the scalar reference; `ASP_CPU_MASK` narrows them), and
+//! 8x8 dequantisation: one block per iteration, so criterion's time per
 //! iteration is the time per block.
 //!
 //! `cargo bench -p asp-core --bench transform`
 
 use asp_core::codec::quant::{Qp, Quantiser, ZIGZAG_8X8};
-use asp_core::codec::transform::{self, scalar};
+use asp_core::codec::transform::Kernels;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-/// A small deterministic generator, so every run measures the same blocks.
-struct XorShift(u64);
+#[path = "support/cpu_levels.rs"]
+mod cpu_levels;
+use cpu_levels::cpu_levels;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// A typical dequantised coefficient: low frequencies non-zero.
-    fn coefficient(&mut self, position: usize, size: usize) -> i32 {
-        let (y, x) = (position / size, position % size);
-        if x + y < size / 2 {
-            (self.next() % 4001) as i32 - 2000
-        } else {
-            0
-        }
+use asp_testkit::Rng;
+
+/// A typical dequantised coefficient: low frequencies non-zero.
+fn coefficient(rng: &mut Rng, position: usize, size: usize) -> i32 {
+    let (y, x) = (position / size, position % size);
+    if x + y < size / 2 {
+        rng.range(-2000, 2000)
+    } else {
+        0
     }
 }
 
 fn inverse_add(c: &mut Criterion) {
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    let coeffs4: [i32; 16] = core::array::from_fn(|i| rng.coefficient(i, 4));
-    let coeffs8: [i32; 64] = core::array::from_fn(|i| rng.coefficient(i, 8));
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
+    let coeffs4: [i32; 16] = core::array::from_fn(|i| coefficient(&mut rng, i, 4));
+    let coeffs8: [i32; 64] = core::array::from_fn(|i| coefficient(&mut rng, i, 8));
     // A block inside a 64-pixel-wide picture.
-    let mut picture: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
+    let mut picture: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
     const STRIDE: usize = 64;
 
     let mut group = c.benchmark_group("inverse_add_4x4");
-    group.bench_function("scalar", |b| {
-        b.iter(|| scalar::inverse_add_4x4(black_box(&coeffs4), black_box(&mut picture), STRIDE))
-    });
-    #[cfg(target_arch = "x86_64")]
-    group.bench_function("sse2", |b| {
-        b.iter(|| transform::x86::inverse_add_4x4_sse2(black_box(&coeffs4), black_box(&mut picture), STRIDE))
-    });
+    for cpu in cpu_levels() {
+        let kernels = Kernels::new(cpu);
+        group.bench_function(cpu.to_string(), |b| {
+            b.iter(|| kernels.inverse_add_4x4(black_box(&coeffs4), black_box(&mut picture), STRIDE))
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("inverse_add_8x8");
-    group.bench_function("scalar", |b| {
-        b.iter(|| scalar::inverse_add_8x8(black_box(&coeffs8), black_box(&mut picture), STRIDE))
-    });
-    #[cfg(target_arch = "x86_64")]
-    {
-        group.bench_function("sse2", |b| {
-            b.iter(|| transform::x86::inverse_add_8x8_sse2(black_box(&coeffs8), black_box(&mut picture), STRIDE))
+    for cpu in cpu_levels() {
+        let kernels = Kernels::new(cpu);
+        group.bench_function(cpu.to_string(), |b| {
+            b.iter(|| kernels.inverse_add_8x8(black_box(&coeffs8), black_box(&mut picture), STRIDE))
         });
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 detected just above.
-            let avx2 = unsafe { transform::x86::Avx2::new_unchecked() };
-            group.bench_function("avx2", |b| {
-                b.iter(|| avx2.inverse_add_8x8(black_box(&coeffs8), black_box(&mut picture), STRIDE))
-            });
-        }
     }
     group.finish();
 }
 
 fn satd(c: &mut Criterion) {
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-    let source: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
-    let prediction: Vec<u8> = (0..64 * 8).map(|_| rng.next() as u8).collect();
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+    let source: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
+    let prediction: Vec<u8> = (0..64 * 8).map(|_| rng.byte()).collect();
     const STRIDE: usize = 64;
 
     let mut group = c.benchmark_group("satd_8x8");
-    group.bench_function("scalar", |b| {
-        b.iter(|| scalar::satd_8x8(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
-    });
-    #[cfg(target_arch = "x86_64")]
-    group.bench_function("sse2", |b| {
-        b.iter(|| transform::x86::satd_8x8_sse2(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
-    });
+    for cpu in cpu_levels() {
+        let kernels = Kernels::new(cpu);
+        group.bench_function(cpu.to_string(), |b| {
+            b.iter(|| kernels.satd_8x8(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("satd_4x4");
-    group.bench_function("scalar", |b| {
-        b.iter(|| scalar::satd_4x4(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
-    });
-    #[cfg(target_arch = "x86_64")]
-    group.bench_function("sse2", |b| {
-        b.iter(|| transform::x86::satd_4x4_sse2(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
-    });
+    for cpu in cpu_levels() {
+        let kernels = Kernels::new(cpu);
+        group.bench_function(cpu.to_string(), |b| {
+            b.iter(|| kernels.satd_4x4(black_box(&source), STRIDE, black_box(&prediction), STRIDE))
+        });
+    }
     group.finish();
 }
 

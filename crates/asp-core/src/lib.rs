@@ -15,6 +15,12 @@
 //!   rules live (join at a keyframe or refresh start, recovery after
 //!   damage, C-packets stacked on the picture on show, colour facts).
 //!   [`Decoder`] is the frame decoder under it.
+//! * [`colour`]: Y'CbCr <-> R'G'B', the one colour-matrix table (keyed
+//!   by [`schema::ColorMatrix`]) and the fixed-point forms every front end
+//!   converts with.
+//! * [`cpu`]: [`CpuFeatures`], the CPU features every SIMD kernel family
+//!   picks its twin from, detected once, with a mask for tests, benchmarks
+//!   and the command line (`ASP_CPU_MASK`).
 //! * [`Limits`]: every limit applied to untrusted input, in one place.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -24,12 +30,15 @@ extern crate alloc;
 extern crate std;
 
 pub mod codec;
+pub mod colour;
+pub mod cpu;
 pub mod limits;
 pub mod packet;
 pub mod player;
 pub mod schema;
 
 pub use codec::decoder::{DecodeError, Decoded, Decoder};
+pub use cpu::CpuFeatures;
 pub use limits::Limits;
 pub use packet::{
     Header, Packet, PacketError, PacketReader, PacketType, PacketWriter, Payload, ReadEvent,

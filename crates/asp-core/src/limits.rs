@@ -15,6 +15,13 @@ pub struct Limits {
     pub max_width: u32,
     /// Largest frame height in pixels (default 8192).
     pub max_height: u32,
+    /// Largest frame area, width times height, in pixels (default
+    /// 8192 x 8192: no tighter than the width and height caps). A decoder
+    /// holds about 1.5 bytes per pixel for each picture it keeps (the
+    /// reference, the one being decoded, the tiles' buffers), so this is
+    /// the cap that bounds its memory; a receiver short of it lowers this
+    /// rather than either side.
+    pub max_pixels: u64,
     /// Largest number of tiles in a frame (default 256).
     pub max_tiles: u32,
     /// FlatBuffers verifier: deepest nesting of tables (default 16; the
@@ -31,6 +38,7 @@ impl Limits {
         max_payload_len: 16 << 20,
         max_width: 8192,
         max_height: 8192,
+        max_pixels: 8192 * 8192,
         max_tiles: 256,
         max_flatbuffer_depth: 16,
         max_flatbuffer_tables: 1024,
@@ -46,6 +54,15 @@ impl Limits {
             max_apparent_size: self.max_payload_len as usize,
             ignore_missing_null_terminator: false,
         }
+    }
+
+    /// Whether a `width` x `height` frame is within the caps (and not empty).
+    pub fn allows_frame(&self, width: u32, height: u32) -> bool {
+        width != 0
+            && height != 0
+            && width <= self.max_width
+            && height <= self.max_height
+            && u64::from(width) * u64::from(height) <= self.max_pixels
     }
 }
 

@@ -31,9 +31,9 @@ fn wrong_magic() {
 #[test]
 fn unknown_version() {
     let mut p = keyframe(0);
-    p[4] = 2;
+    p[4] = 9;
     reseal(&mut p);
-    assert_eq!(Packet::parse(&p).unwrap_err(), PacketError::UnsupportedVersion { found: 2 });
+    assert_eq!(Packet::parse(&p).unwrap_err(), PacketError::UnsupportedVersion { found: 9 });
 }
 
 #[test]
@@ -78,21 +78,33 @@ fn crc_mismatch() {
 
 #[test]
 fn valid_crc_over_a_flatbuffer_that_fails_verification() {
-    // A root offset pointing far past the end of the payload, with the
-    // right file identifier so the verifier itself is what refuses it.
+    // A root offset pointing far past the end of the payload.
     let mut payload = vec![0u8; 32];
     payload[0..4].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
-    payload[4..8].copy_from_slice(b"ASP1");
     let p = frame_payload(1, &payload);
     assert!(matches!(Packet::parse(&p).unwrap_err(), PacketError::InvalidFlatbuffer(_)));
 }
 
 #[test]
-fn payload_without_the_file_identifier() {
-    let p = frame_payload(1, &[0u8; 12]);
-    assert_eq!(Packet::parse(&p).unwrap_err(), PacketError::BadFileIdentifier { found: [0; 4] });
-    let short = frame_payload(1, &[1, 2, 3]);
-    assert_eq!(Packet::parse(&short).unwrap_err(), PacketError::BadFileIdentifier { found: [0; 4] });
+fn payloads_too_short_for_a_root_table_or_without_a_payload() {
+    for payload in [&[1u8, 2, 3][..], &[]] {
+        let p = frame_payload(1, payload);
+        assert!(matches!(Packet::parse(&p).unwrap_err(), PacketError::InvalidFlatbuffer(_)), "{payload:?}");
+    }
+    // Zeros read as a root table whose vtable lists no fields.
+    assert_eq!(Packet::parse(&frame_payload(1, &[0u8; 12])).unwrap_err(), PacketError::MissingPayload);
+}
+
+#[test]
+fn a_version_1_packet_is_refused_by_name() {
+    // Version 1 laid the payload out differently (the seed's field order, a
+    // file identifier, full size tables): refused before its payload is read.
+    let mut p = frame_payload(1, &[0u8; 12]);
+    p[4] = 1;
+    reseal(&mut p);
+    let error = Packet::parse(&p).unwrap_err();
+    assert_eq!(error, PacketError::UnsupportedVersion { found: 1 });
+    assert!(error.to_string().contains("version 1"), "{error}");
 }
 
 #[test]
@@ -157,7 +169,6 @@ fn every_error_has_a_distinct_name_and_a_message() {
         PacketError::Truncated { needed: 2, available: 1 },
         PacketError::TrailingBytes { packet_len: 1, buffer_len: 2 },
         PacketError::CrcMismatch { offset: 0, stored: 0, computed: 1 },
-        PacketError::BadFileIdentifier { found: [0; 4] },
         PacketError::MissingPayload,
         PacketError::PayloadTypeMismatch { header: PacketType::S, payload: 1 },
         PacketError::MissingStreamInfo,

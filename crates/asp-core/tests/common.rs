@@ -35,7 +35,7 @@ pub fn reseal(packet: &mut [u8]) {
 pub fn frame_payload(packet_type: u8, payload: &[u8]) -> Vec<u8> {
     let mut p = Vec::new();
     p.extend_from_slice(b"ASP1");
-    p.push(1);
+    p.push(asp_core::packet::VERSION);
     p.push(packet_type);
     p.extend_from_slice(&0u16.to_be_bytes());
     p.extend_from_slice(&9u32.to_be_bytes());

@@ -6,7 +6,7 @@
 //! language's FlatBuffers builder. `tests/interop/test_interop.py` (run by
 //! `make test-interop`) checks that the committed file is what the writer writes.
 
-use asp_core::packet::{flags, Packet, PacketReader, Payload, ReadEvent};
+use asp_core::packet::{flags, CaptureClock, Packet, PacketReader, Payload, ReadEvent};
 use asp_core::schema::{ColorMatrix, ColorRange, RoiType, SyncCommand};
 use asp_core::PacketType;
 
@@ -17,9 +17,11 @@ fn capture_time_us(seq: u32) -> u64 {
     1_000_000 + u64::from(seq) * 40_000
 }
 
-/// Checks packet number `n` of the stream against synthetic_stream.rs.
-fn check(n: u32, p: &Packet<'_>) {
+/// Checks packet number `n` of the stream against synthetic_stream.rs;
+/// `clock` has seen the packets before it.
+fn check(n: u32, p: &Packet<'_>, clock: &mut CaptureClock) {
     assert_eq!(p.sequence(), n);
+    let captured = clock.observe(p);
     let want_flags = if n == FRAMES { flags::DISCARDABLE } else { 0 };
     assert_eq!(p.flags(), want_flags, "packet {n}");
     match p.payload() {
@@ -28,14 +30,17 @@ fn check(n: u32, p: &Packet<'_>) {
             let s = i.stream().expect("stream info");
             assert_eq!((s.width(), s.height(), s.fps_num(), s.fps_den()), (320, 240, 25, 1));
             assert_eq!((s.color_range(), s.color_matrix()), (ColorRange::Limited, ColorMatrix::Bt709));
-            assert_eq!((i.qp(), i.capture_time_us()), (26, capture_time_us(0)));
+            assert_eq!((i.qp(), i.capture_time_us(), captured), (26, capture_time_us(0), Some(capture_time_us(0))));
+            assert!(i.tile_sizes().is_none(), "one tile: no size table");
             let tiles: Vec<&[u8]> = p.tiles().collect();
             let want: Vec<u8> = (0..64u32).map(|i| (i * 7 % 251) as u8).collect();
             assert_eq!(tiles, [&want[..]]);
         }
         Payload::D(d) => {
             assert!((1..FRAMES).contains(&n), "D-packet at {n}");
-            assert_eq!((d.ref_sequence(), d.qp(), d.capture_time_us()), (n - 1, 28, capture_time_us(n)));
+            // The usual reference and the delta capture time, as the Rust writer writes them.
+            assert_eq!((d.ref_sequence(), p.ref_sequence()), (None, Some(n - 1)));
+            assert_eq!((d.qp(), d.capture_time_us(), captured), (28, None, Some(capture_time_us(n))));
             assert_eq!((d.motion_block_size(), d.motion_vector_precision()), (16, 1));
             assert_eq!(p.tiles().len(), 0);
             let mvs = d.motion_vectors().expect("motion vectors");
@@ -50,6 +55,7 @@ fn check(n: u32, p: &Packet<'_>) {
         }
         Payload::C(c) => {
             assert_eq!(n, FRAMES);
+            assert!(c.tile_sizes().is_none(), "one region: no size table");
             assert_eq!((c.ref_sequence(), c.qp(), c.capture_time_us()), (FRAMES - 1, 20, capture_time_us(FRAMES - 1)));
             let regions = c.regions().expect("regions");
             assert_eq!(regions.len(), 1);
@@ -73,13 +79,14 @@ fn check(n: u32, p: &Packet<'_>) {
 fn read(chunk: usize) -> Vec<PacketType> {
     let mut reader = PacketReader::new();
     let mut types = Vec::new();
+    let mut clock = CaptureClock::new();
     let mut expected_offset = 0u64;
     let mut drain = |reader: &mut PacketReader| {
         while let Some(event) = reader.next_event() {
             match event {
                 ReadEvent::Packet { offset, packet } => {
                     assert_eq!(offset, expected_offset);
-                    check(types.len() as u32, &packet);
+                    check(types.len() as u32, &packet, &mut clock);
                     expected_offset += packet.len() as u64;
                     types.push(packet.packet_type());
                 }

@@ -4,7 +4,7 @@
 mod common;
 
 use asp_core::packet::{
-    DFrame, IFrame, Packet, PacketReader, PacketWriter, Payload, ReadEvent, StreamInfo, Sync, TileSet,
+    CaptureClock, DFrame, IFrame, Packet, PacketReader, PacketWriter, Payload, ReadEvent, StreamInfo, Sync, TileSet,
 };
 use asp_core::schema::{MotionVector, SyncCommand};
 use proptest::prelude::*;
@@ -63,19 +63,21 @@ fn write(writer: &mut PacketWriter, seq: u32, spec: &Spec) -> Vec<u8> {
     }
 }
 
-fn check(packet: &Packet<'_>, spec: &Spec) {
+/// `clock` has seen the packets before this one, as a reader would.
+fn check(packet: &Packet<'_>, spec: &Spec, clock: &mut CaptureClock) {
+    let captured = clock.observe(packet);
     match (packet.payload(), spec) {
         (Payload::I(p), Spec::I { width, height, fps, qp, capture, tiles, columns }) => {
             let s = p.stream().unwrap();
-            assert_eq!((s.width(), s.height(), s.fps_num()), (*width, *height, *fps));
+            assert_eq!((u32::from(s.width()), u32::from(s.height()), s.fps_num()), (*width, *height, *fps));
             assert_eq!((p.qp(), p.tile_columns()), (*qp, *columns));
-            assert_eq!(p.capture_time_us(), *capture);
+            assert_eq!(captured, (*capture != 0).then_some(*capture));
             let got: Vec<&[u8]> = packet.tiles().collect();
             let want: Vec<&[u8]> = tiles.iter().map(Vec::as_slice).collect();
             assert_eq!(got, want);
         }
         (Payload::D(p), Spec::D { reference, capture, mvs }) => {
-            assert_eq!((p.ref_sequence(), p.capture_time_us()), (*reference, *capture));
+            assert_eq!((packet.ref_sequence(), captured), (Some(*reference), (*capture != 0).then_some(*capture)));
             let got: Vec<_> = p
                 .motion_vectors()
                 .map(|v| v.iter().map(|m| (m.block_x(), m.block_y(), m.dx(), m.dy(), m.sad())).collect())
@@ -98,11 +100,12 @@ proptest! {
     #[test]
     fn valid_packets_survive_write_then_read(specs in prop::collection::vec(spec(), 1..6)) {
         let mut writer = PacketWriter::new();
+        let mut clock = CaptureClock::new();
         for (seq, spec) in specs.iter().enumerate() {
             let bytes = write(&mut writer, seq as u32, spec);
             let packet = Packet::parse(&bytes).unwrap();
             prop_assert_eq!(packet.sequence(), seq as u32);
-            check(&packet, spec);
+            check(&packet, spec, &mut clock);
         }
     }
 

@@ -56,9 +56,10 @@ fn delta_correction_and_sync_round_trip() {
     let mvs: Vec<_> = (0..50u16).map(|i| MotionVector::new(i % 10, i / 10, i as i16 - 25, -(i as i16), u32::from(i) * 3)).collect();
     let mut writer = PacketWriter::new();
     let d = DFrame { ref_sequence: 4, qp: 30, motion_vectors: &mvs, motion_vector_precision: 4, ..DFrame::default() };
-    let packet = Packet::parse(writer.write_d(5, 0, &d).unwrap()).unwrap();
+    let packet = Packet::parse(writer.write_d(9, 0, &d).unwrap()).unwrap();
     let Payload::D(p) = packet.payload() else { panic!() };
-    assert_eq!(p.ref_sequence(), 4);
+    assert_eq!(packet.ref_sequence(), Some(4));
+    assert_eq!(p.ref_sequence(), Some(4), "a reference other than the previous frame is written out");
     assert_eq!(p.motion_vector_precision(), 4);
     assert_eq!(p.motion_vectors().unwrap().iter().copied().collect::<Vec<_>>(), mvs);
 
@@ -103,6 +104,6 @@ fn header_encode_decode() {
     use asp_core::packet::{Header, PacketType};
     let h = Header { packet_type: PacketType::C, flags: 0xBEEF, sequence: 0x0102_0304, payload_len: 0x0506 };
     let bytes = h.encode();
-    assert_eq!(&bytes[..], &[b'A', b'S', b'P', b'1', 1, 3, 0xBE, 0xEF, 1, 2, 3, 4, 0, 0, 5, 6]);
+    assert_eq!(&bytes[..], &[b'A', b'S', b'P', b'1', 2, 3, 0xBE, 0xEF, 1, 2, 3, 4, 0, 0, 5, 6]);
     assert_eq!(Header::decode(&bytes, &asp_core::Limits::DEFAULT).unwrap(), h);
 }

@@ -1,52 +1,22 @@
 //! The SIMD twins of the transform kernels against the scalar reference, on
 //! random and extreme inputs, and the encode -> decode path through the
-//! public API, on the twins this machine can run.
+//! public API, on the twins this machine can run: one set of kernels per
+//! level of [`CpuFeatures::levels`].
 
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, LEVEL_MAX, QP_MAX};
-use asp_core::codec::transform::{self, scalar, BlockError, COEFF_MAX};
+use asp_core::codec::transform::{self, scalar, Kernels, COEFF_MAX};
+use asp_core::CpuFeatures;
 use proptest::prelude::*;
 
-type InverseAdd4x4 = fn(&[i32; 16], &mut [u8], usize) -> Result<(), BlockError>;
-type InverseAdd8x8 = fn(&[i32; 64], &mut [u8], usize) -> Result<(), BlockError>;
-type Satd = fn(&[u8], usize, &[u8], usize) -> Result<u32, BlockError>;
-
-/// Every 4x4 inverse on this machine but the scalar reference, by name.
-fn inverse_add_4x4_twins() -> Vec<(&'static str, InverseAdd4x4)> {
-    let mut twins: Vec<(&'static str, InverseAdd4x4)> = vec![("dispatch", transform::inverse_add_4x4)];
+/// The kernels at every level of this machine's CPU features, best first,
+/// down to scalar (the checkasm way: each level picks its own twins).
+fn kernels() -> Vec<Kernels> {
+    let levels: Vec<Kernels> = CpuFeatures::host().levels().map(Kernels::new).collect();
     #[cfg(target_arch = "x86_64")]
-    twins.push(("sse2", transform::x86::inverse_add_4x4_sse2));
-    twins
-}
-
-fn inverse_add_8x8_twins() -> Vec<(&'static str, InverseAdd8x8)> {
-    let mut twins: Vec<(&'static str, InverseAdd8x8)> = vec![("dispatch", transform::inverse_add_8x8)];
-    #[cfg(target_arch = "x86_64")]
-    {
-        twins.push(("sse2", transform::x86::inverse_add_8x8_sse2));
-        if std::is_x86_feature_detected!("avx2") {
-            twins.push(("avx2", |coeffs, dst, stride| {
-                // SAFETY: AVX2 detected just above.
-                unsafe { transform::x86::Avx2::new_unchecked() }.inverse_add_8x8(coeffs, dst, stride)
-            }));
-        } else {
-            eprintln!("no AVX2 on this CPU: the AVX2 twin is not tested");
-        }
+    if std::is_x86_feature_detected!("avx2") {
+        assert!(levels.iter().any(|k| k.avx2().is_some()), "the AVX2 twins must be tested");
     }
-    twins
-}
-
-fn satd_4x4_twins() -> Vec<(&'static str, Satd)> {
-    let mut twins: Vec<(&'static str, Satd)> = vec![("dispatch", transform::satd_4x4)];
-    #[cfg(target_arch = "x86_64")]
-    twins.push(("sse2", transform::x86::satd_4x4_sse2));
-    twins
-}
-
-fn satd_8x8_twins() -> Vec<(&'static str, Satd)> {
-    let mut twins: Vec<(&'static str, Satd)> = vec![("dispatch", transform::satd_8x8)];
-    #[cfg(target_arch = "x86_64")]
-    twins.push(("sse2", transform::x86::satd_8x8_sse2));
-    twins
+    levels
 }
 
 /// A prediction buffer holding exactly one `size` x `size` block at `stride`.
@@ -59,10 +29,10 @@ fn check_inverse_4x4(coeffs: &[i32; 16], stride: usize, bytes: &[u8]) {
     let mut expected = prediction_buffer(4, stride, bytes);
     let untouched = expected.clone();
     scalar::inverse_add_4x4(coeffs, &mut expected, stride).unwrap();
-    for (name, twin) in inverse_add_4x4_twins() {
+    for kernels in kernels() {
         let mut actual = untouched.clone();
-        twin(coeffs, &mut actual, stride).unwrap();
-        assert_eq!(actual, expected, "{name} != scalar for {coeffs:?}, stride {stride}");
+        kernels.inverse_add_4x4(coeffs, &mut actual, stride).unwrap();
+        assert_eq!(actual, expected, "{} != scalar for {coeffs:?}, stride {stride}", kernels.cpu());
     }
 }
 
@@ -70,25 +40,25 @@ fn check_inverse_8x8(coeffs: &[i32; 64], stride: usize, bytes: &[u8]) {
     let mut expected = prediction_buffer(8, stride, bytes);
     let untouched = expected.clone();
     scalar::inverse_add_8x8(coeffs, &mut expected, stride).unwrap();
-    for (name, twin) in inverse_add_8x8_twins() {
+    for kernels in kernels() {
         let mut actual = untouched.clone();
-        twin(coeffs, &mut actual, stride).unwrap();
-        assert_eq!(actual, expected, "{name} != scalar for {coeffs:?}, stride {stride}");
+        kernels.inverse_add_8x8(coeffs, &mut actual, stride).unwrap();
+        assert_eq!(actual, expected, "{} != scalar for {coeffs:?}, stride {stride}", kernels.cpu());
     }
 }
 
 fn check_satd(size: usize, source: &[u8], source_stride: usize, prediction: &[u8], prediction_stride: usize) {
     let source = prediction_buffer(size, source_stride, source);
     let prediction = prediction_buffer(size, prediction_stride, prediction);
-    let (reference, twins): (Satd, _) = if size == 4 {
-        (scalar::satd_4x4, satd_4x4_twins())
-    } else {
-        (scalar::satd_8x8, satd_8x8_twins())
-    };
+    let reference = if size == 4 { scalar::satd_4x4 } else { scalar::satd_8x8 };
     let expected = reference(&source, source_stride, &prediction, prediction_stride).unwrap();
-    for (name, twin) in twins {
-        let actual = twin(&source, source_stride, &prediction, prediction_stride).unwrap();
-        assert_eq!(actual, expected, "{name} satd {size}x{size} != scalar");
+    for kernels in kernels() {
+        let actual = if size == 4 {
+            kernels.satd_4x4(&source, source_stride, &prediction, prediction_stride)
+        } else {
+            kernels.satd_8x8(&source, source_stride, &prediction, prediction_stride)
+        };
+        assert_eq!(actual.unwrap(), expected, "{} satd {size}x{size} != scalar", kernels.cpu());
     }
 }
 
@@ -172,12 +142,9 @@ proptest! {
         for block in [residual, pixels] {
             let block: [i16; 64] = block.try_into().unwrap();
             let expected = scalar::forward_8x8(&block);
-            prop_assert_eq!(transform::forward_8x8(&block), expected, "dispatch");
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 detected just above.
-                let avx2 = unsafe { transform::x86::Avx2::new_unchecked() };
-                prop_assert_eq!(avx2.forward_8x8(&block), expected, "avx2");
+            prop_assert_eq!(transform::forward_8x8(&block), expected, "detected");
+            for kernels in kernels() {
+                prop_assert_eq!(kernels.forward_8x8(&block), expected, "{}", kernels.cpu());
             }
         }
     }
@@ -240,20 +207,15 @@ fn max_levels_at_qp_51_decode_identically() {
 #[test]
 fn every_twin_rejects_short_buffers() {
     let mut short = [0u8; 20];
-    for (name, twin) in inverse_add_4x4_twins() {
-        assert!(twin(&[0; 16], &mut short[..15], 4).is_err(), "{name}");
-        assert!(twin(&[0; 16], &mut short, 3).is_err(), "{name}");
-    }
-    for (name, twin) in inverse_add_8x8_twins() {
-        assert!(twin(&[0; 64], &mut short, 8).is_err(), "{name}");
-    }
-    for (name, twin) in satd_4x4_twins() {
-        assert!(twin(&short[..15], 4, &short, 4).is_err(), "{name}");
-        assert!(twin(&short, 4, &short[..15], 4).is_err(), "{name}");
-    }
-    for (name, twin) in satd_8x8_twins() {
-        assert!(twin(&short, 8, &[0; 64], 8).is_err(), "{name}");
-        assert!(twin(&[0; 64], 8, &short, 2).is_err(), "{name}");
+    for kernels in kernels() {
+        let name = kernels.cpu();
+        assert!(kernels.inverse_add_4x4(&[0; 16], &mut short[..15], 4).is_err(), "{name}");
+        assert!(kernels.inverse_add_4x4(&[0; 16], &mut short, 3).is_err(), "{name}");
+        assert!(kernels.inverse_add_8x8(&[0; 64], &mut short, 8).is_err(), "{name}");
+        assert!(kernels.satd_4x4(&short[..15], 4, &short, 4).is_err(), "{name}");
+        assert!(kernels.satd_4x4(&short, 4, &short[..15], 4).is_err(), "{name}");
+        assert!(kernels.satd_8x8(&short, 8, &[0; 64], 8).is_err(), "{name}");
+        assert!(kernels.satd_8x8(&[0; 64], 8, &short, 2).is_err(), "{name}");
     }
 }
 
@@ -262,13 +224,8 @@ fn every_twin_rejects_short_buffers() {
 #[test]
 fn encode_decode_round_trip_at_qp_0() {
     let quantiser = &Quantiser::FLAT;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut byte = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as u8
-    };
+    let mut rng = asp_testkit::Rng::new(0x2545_f491_4f6c_dd1d);
+    let mut byte = move || rng.byte();
     let mut worst = 0;
     for _ in 0..5000 {
         let source: Vec<u8> = (0..16 * 8).map(|_| byte()).collect();

@@ -2,7 +2,7 @@
 //! per pixel) of each search, 16x16 blocks, range ±16, 1 and 2 threads.
 //!
 //! Frames: bigbuckbunny.mp4 frames 40 -> 41, luma, 1280x720 and bicubic
-//! 1920x1080, prepared by `bench/prepare-motion-frames.sh` into
+//! 1920x1080, prepared by `tools/bench/prepare-motion-frames.sh` into
 //! `build/bench/` (or `$ASP_BENCH_DIR`). Without them the bench uses
 //! generated content and says so.
 //!
@@ -14,6 +14,8 @@
 //!   (default `256,384`: 1 and 1.5 per pixel of a 16x16 block; criterion uses 384).
 //! * `ASP_MOTION_SUMMARY=0` skips the summary; `ASP_MOTION_CRITERION=0` skips criterion.
 //! * `ASP_MOTION_RUNS`: runs per configuration in the summary (default 41).
+//! * `ASP_CPU_MASK`: the CPU features the kernels may use (`scalar`, `sse2`,
+//!   ...; `asp_core::CpuFeatures`), to time the older twins.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -56,13 +58,8 @@ fn bench_dir() -> PathBuf {
 
 /// Generated stand-in: smooth texture, moved by (3, -2) with a little noise.
 fn generated(w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = asp_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut rnd = move || rng.next_u64();
     let (cw, ch) = (w / 16 + 2, h / 16 + 2);
     let coarse: Vec<i32> = (0..cw * ch).map(|_| (rnd() % 256) as i32).collect();
     let at = |x: usize, y: usize| {
@@ -100,7 +97,7 @@ fn load(name: &'static str, w: usize, h: usize) -> Pair {
         },
         _ => {
             eprintln!(
-                "note: real frames not found in {} (run bench/prepare-motion-frames.sh); using GENERATED content for {name}",
+                "note: real frames not found in {} (run tools/bench/prepare-motion-frames.sh); using GENERATED content for {name}",
                 dir.display()
             );
             let (reference, current) = generated(w, h);
@@ -201,7 +198,7 @@ fn summary(pairs: &[Pair]) {
         .unwrap_or_else(|| vec![256, EARLY_EXIT]);
     let (p1, p2) = (pool(1), pool(2));
     println!("\n## motion summary: {BLOCK}x{BLOCK} blocks, range ±{RANGE}, median of {runs} runs (Full: fewer)");
-    println!("SAD kernels: {}", asp_encoder::motion::Sad::detect().isa());
+    println!("SAD kernels: {}", asp_encoder::motion::Sad::detect().features());
     for p in pairs {
         let (cur, refp) = p.planes();
         let zero = MotionEstimator::new(BLOCK, 0, SearchAlgorithm::Full, 0)
@@ -330,6 +327,9 @@ fn criterion_benches(c: &mut Criterion, pairs: &[Pair]) {
 }
 
 fn main() {
+    if let Ok(text) = std::env::var("ASP_CPU_MASK") {
+        asp_core::cpu::set_mask(text.parse().unwrap_or_else(|e| panic!("ASP_CPU_MASK: {e}")));
+    }
     let pairs = [load("720p", 1280, 720), load("1080p", 1920, 1080)];
     if std::env::var("ASP_MOTION_SUMMARY").as_deref() != Ok("0") {
         summary(&pairs);

@@ -6,7 +6,7 @@
 
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: fuzz_seeds DIR")?;
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (width, height, qp) in [(48u32, 32u32, 30u8), (17, 9, 12), (64, 64, 45)] {
         let mut source = TestSource::new(width, height)?;
         let mut config = EncoderConfig::new(width, height, 25, 1);
-        config.rate = RateMode::ConstantQp(qp);
+        config.rate = RateMode::ConstantQp(Qp::new(qp).ok_or("QP over 51")?);
         config.tiles = Some((1, 1));
         let mut encoder = Encoder::new(config)?;
         let mut tiles = Vec::new();

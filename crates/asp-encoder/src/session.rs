@@ -1,7 +1,7 @@
 //! An encode session: the whole per-frame sequence every front end runs.
 //!
 //! [`Session`] owns the [`Encoder`], the optional [`RoiAnalyser`] (regions
-//! of interest and palettes) and the optional [`Refiner`] (C-packets), and
+//! of interest and palettes) and the optional [`Corrector`] (C-packets), and
 //! runs them in the one order that makes asp-encode's streams:
 //!
 //! 1. analyse the frame: regions and, when asked, a palette;
@@ -10,7 +10,7 @@
 //! 3. encode the I or D packet;
 //! 4. with the ROI layer, refine the coded regions of what the decoder
 //!    shows in a C-packet, at QP `frame_qp + roi_qp - roi_layer_delta`
-//!    (clamped to 0..=51; see [`refinement_qp`]).
+//!    (clamped to 0..=51; see [`correction_qp`]).
 //!
 //! asp-encode (files and `--serve`) and Python's `Encoder` all encode
 //! through it, so the same settings and frames give the same bytes.
@@ -18,10 +18,11 @@
 use std::fmt;
 
 use asp_core::codec::frame::Frame;
+use asp_core::codec::quant::Qp;
 use asp_core::schema::RoiRegion;
 
 use crate::analysis::{AnalysisError, Palette, RoiMethod};
-use crate::encoder::{RateControl, Refiner, RoiAnalyser, RoiSettings};
+use crate::encoder::{RateControl, Corrector, RoiAnalyser, RoiSettings};
 use crate::{EncodeError, Encoder, EncoderConfig};
 
 /// What a session does around the encoder (see the [module docs](self)).
@@ -54,7 +55,7 @@ pub enum SessionError {
     Settings(&'static str),
     /// The region analysis refused its settings or a frame.
     Analysis(AnalysisError),
-    /// The encoder (or the refiner) refused its settings or a frame.
+    /// The encoder (or the corrector) refused its settings or a frame.
     Encode(EncodeError),
 }
 
@@ -104,26 +105,27 @@ pub struct SessionFrame<'a> {
     /// Whether `packet` is a keyframe (I-packet).
     pub keyframe: bool,
     /// The frame QP used.
-    pub qp: u8,
+    pub qp: Qp,
     /// Regions coded in this frame (QP offsets, side data, refinement).
     pub regions: usize,
 }
 
 /// The QP of a C-packet refining a frame coded at `frame_qp`: the regions'
-/// own QP (`frame_qp + roi_qp`), `roi_layer_delta` finer, within 0..=51.
-pub fn refinement_qp(frame_qp: u8, roi_qp: i8, roi_layer_delta: u8) -> u8 {
-    (i32::from(frame_qp) + i32::from(roi_qp) - i32::from(roi_layer_delta)).clamp(0, 51) as u8
+/// own QP (`frame_qp + roi_qp`), `roi_layer_delta` finer, clamped to the
+/// valid QPs.
+pub fn correction_qp(frame_qp: Qp, roi_qp: i8, roi_layer_delta: u8) -> Qp {
+    Qp::saturating(i32::from(frame_qp.get()) + i32::from(roi_qp) - i32::from(roi_layer_delta))
 }
 
 /// An encoder with its region analysis and ROI layer. See the [module docs](self).
 pub struct Session {
     encoder: Encoder,
     analyser: Option<RoiAnalyser>,
-    refiner: Option<Refiner>,
+    corrector: Option<Corrector>,
     settings: SessionSettings,
     /// The coded regions of the frame being encoded.
     regions: Vec<RoiRegion>,
-    /// The last I/D packet (the encoder's buffer is needed again by the refiner).
+    /// The last I/D packet (the encoder's buffer is needed again by the corrector).
     packet: Vec<u8>,
 }
 
@@ -151,8 +153,8 @@ impl Session {
             roi.palette_colors = settings.palette.map_or(0, usize::from);
             Some(RoiAnalyser::new(roi)?)
         };
-        let refiner = settings.roi_layer.then(Refiner::new);
-        Ok(Session { encoder, analyser, refiner, settings, regions: Vec::new(), packet: Vec::new() })
+        let corrector = settings.roi_layer.then(Corrector::new);
+        Ok(Session { encoder, analyser, corrector, settings, regions: Vec::new(), packet: Vec::new() })
     }
 
     /// Encodes `frame` (of the configured size), captured at `capture_time_us`.
@@ -170,10 +172,10 @@ impl Session {
         let (sequence, keyframe, qp) = (encoded.sequence, encoded.keyframe, encoded.qp);
         self.packet.clear();
         self.packet.extend_from_slice(encoded.packet);
-        let c_packet = match (&mut self.refiner, self.encoder.reconstruction()) {
-            (Some(refiner), Some(shown)) => {
-                let c_qp = refinement_qp(qp, self.settings.roi_qp, self.settings.roi_layer_delta);
-                refiner.refine(frame, shown, &self.regions, sequence, capture_time_us, c_qp)?
+        let c_packet = match (&mut self.corrector, self.encoder.reconstruction()) {
+            (Some(corrector), Some(shown)) => {
+                let c_qp = correction_qp(qp, self.settings.roi_qp, self.settings.roi_layer_delta);
+                corrector.correct(frame, shown, &self.regions, sequence, capture_time_us, c_qp)?
             }
             _ => None,
         };

@@ -6,7 +6,7 @@ use asp_core::Decoder;
 use asp_core::codec::frame::Frame;
 use asp_core::packet::Packet;
 use asp_core::Limits;
-use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode, Rayon};
+use asp_encoder::{Encoder, EncoderConfig, Preset, Qp, RateMode, Rayon};
 
 /// A moving test picture: a textured background sliding right, a flat
 /// square moving down, a gradient band. Deterministic.
@@ -43,7 +43,7 @@ fn psnr(a: &Frame, b: &Frame) -> f64 {
 
 fn check(width: u32, height: u32, qp: u8, preset: Preset, tiles: Option<(u8, u8)>, frames: u32, parallel: bool) -> f64 {
     let mut config = EncoderConfig::new(width, height, 25, 1);
-    config.rate = RateMode::ConstantQp(qp);
+    config.rate = RateMode::ConstantQp(Qp::new(qp).unwrap());
     config.preset = preset;
     config.tiles = tiles;
     config.keyint = 5;

@@ -6,7 +6,7 @@ use asp_core::{DecodeError, Decoder};
 use asp_core::codec::frame::Frame;
 use asp_core::packet::{Packet, Payload};
 use asp_core::Limits;
-use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Preset, Qp, RateMode};
 
 struct Coded {
     packets: Vec<Vec<u8>>,
@@ -15,7 +15,7 @@ struct Coded {
 
 fn encode(width: u32, height: u32, frames: u64, keyint: u32, refresh: bool, preset: Preset) -> Coded {
     let mut config = EncoderConfig::new(width, height, 25, 1);
-    config.rate = RateMode::ConstantQp(28);
+    config.rate = RateMode::ConstantQp(Qp::new(28).unwrap());
     config.keyint = keyint;
     config.intra_refresh = refresh;
     config.preset = preset;

@@ -3,12 +3,12 @@
 
 use asp_core::Decoder;
 use asp_core::codec::frame::Frame;
-use asp_core::codec::refinement::{apply_refinement, RefineError};
+use asp_core::codec::correction::{apply_correction, CorrectionError};
 use asp_core::packet::{flags, Packet, Payload};
 use asp_core::schema::{Rect, RoiRegion, RoiType};
-use asp_encoder::encoder::Refiner;
+use asp_encoder::encoder::Corrector;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode};
 
 const W: u32 = 320;
 const H: u32 = 184;
@@ -51,9 +51,9 @@ struct Stream {
 
 fn encode(frames: u64) -> Stream {
     let mut config = EncoderConfig::new(W, H, 30, 1);
-    config.rate = RateMode::ConstantQp(34);
+    config.rate = RateMode::ConstantQp(Qp::new(34).unwrap());
     let mut encoder = Encoder::new(config).unwrap();
-    let mut refiner = Refiner::new();
+    let mut corrector = Corrector::new();
     let mut source = TestSource::new(W, H).unwrap();
     let mut out = Stream { sources: Vec::new(), packets: Vec::new(), recon: Vec::new() };
     let regions = regions();
@@ -63,7 +63,7 @@ fn encode(frames: u64) -> Stream {
         out.packets.push(encoded.packet.to_vec());
         let (sequence, qp) = (encoded.sequence, encoded.qp);
         let shown = encoder.reconstruction().unwrap();
-        let c = refiner.refine(&frame, shown, &regions, sequence, n * 33_333, qp - 8).unwrap().expect("something to refine");
+        let c = corrector.correct(&frame, shown, &regions, sequence, n * 33_333, Qp::saturating(i32::from(qp.get()) - 8)).unwrap().expect("something to refine");
         out.packets.push(c.to_vec());
         out.recon.push(shown.clone());
         out.sources.push(frame);
@@ -87,7 +87,7 @@ fn dropping_c_packets_gives_the_base_stream_and_keeping_them_sharpens_the_region
             assert!(with_c.decode(&packet).unwrap().is_none());
             let (sequence, frame) = shown.take().unwrap();
             let mut refined = frame.clone();
-            apply_refinement(&mut refined, sequence, &c).unwrap();
+            apply_correction(&mut refined, sequence, &c).unwrap();
             let source = &stream.sources[sequence as usize];
             let (roi_before, rest_before) = errors(source, &frame);
             let (roi_after, rest_after) = errors(source, &refined);
@@ -97,7 +97,7 @@ fn dropping_c_packets_gives_the_base_stream_and_keeping_them_sharpens_the_region
             roi_base += roi_before;
             // A C-packet is for one frame only.
             let mut other = frame.clone();
-            assert_eq!(apply_refinement(&mut other, sequence + 1, &c), Err(RefineError::WrongFrame { wanted: sequence, have: sequence + 1 }));
+            assert_eq!(apply_correction(&mut other, sequence + 1, &c), Err(CorrectionError::WrongFrame { wanted: sequence, have: sequence + 1 }));
             continue;
         }
         let a = base.decode(&packet).unwrap().unwrap();
@@ -124,10 +124,10 @@ fn damaged_and_misplaced_refinements_are_typed_errors() {
     let Payload::C(payload) = packet.payload() else { panic!("not a C-packet") };
     // A frame too small for the regions.
     let mut small = Frame::new(64, 64, &asp_core::Limits::DEFAULT).unwrap();
-    assert_eq!(apply_refinement(&mut small, 0, &payload), Err(RefineError::RegionOutside(0)));
+    assert_eq!(apply_correction(&mut small, 0, &payload), Err(CorrectionError::RegionOutside(0)));
     // Truncated region data: rewrite the packet with the first entry cut short.
     let regions: Vec<RoiRegion> = payload.regions().unwrap().iter().copied().collect();
-    let sizes: Vec<u32> = payload.tile_sizes().unwrap().iter().collect();
+    let sizes: Vec<u32> = asp_core::packet::Tiles::of_correction(&payload).map(|t| t.len() as u32).collect();
     let data = payload.tile_data().unwrap().bytes();
     let cut = sizes[0] as usize / 4;
     let short: Vec<u8> = data[..cut].iter().chain(&data[sizes[0] as usize..]).copied().collect();
@@ -144,5 +144,5 @@ fn damaged_and_misplaced_refinements_are_typed_errors() {
     let damaged = Packet::parse(&bytes).unwrap();
     let Payload::C(damaged) = damaged.payload() else { panic!() };
     let mut copy = frame.clone();
-    assert_eq!(apply_refinement(&mut copy, 0, &damaged), Err(RefineError::Damaged(0)));
+    assert_eq!(apply_correction(&mut copy, 0, &damaged), Err(CorrectionError::Damaged(0)));
 }

@@ -12,7 +12,7 @@ use asp_core::codec::frame::{i420_len, Frame};
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::{
-    Bitrate, BitrateError, EncoderConfig, Preset, RateMode, Session, SessionError,
+    Bitrate, BitrateError, EncoderConfig, Preset, Qp, RateMode, Session, SessionError,
     SessionSettings,
 };
 use numpy::PyUntypedArray;
@@ -235,11 +235,10 @@ impl Encoder {
                 bits_per_second: bitrate_arg(b)?,
                 buffer_seconds: 1.0,
             },
-            (None, Some(q)) => {
-                crate::arrays::int_in("qp", q, 0, 51)?;
-                RateMode::ConstantQp(q as u8)
-            }
-            (None, None) => RateMode::ConstantQp(26),
+            (None, Some(q)) => RateMode::ConstantQp(
+                Qp::try_from(q).map_err(|_| PyValueError::new_err(format!("qp must be in 0..={}, got {q}", Qp::MAX)))?,
+            ),
+            (None, None) => RateMode::ConstantQp(Qp::saturating(26)),
         };
         if let Some(k) = keyint {
             crate::arrays::int_in("keyint", k, 0, i64::from(u32::MAX))?;

@@ -162,7 +162,7 @@ impl DctTransform {
                         // `dst`, and every block fits: rows holds n full rows.
                         if n == 8 {
                             let raster: [i32; 64] = core::array::from_fn(|i| levels[at(i)]);
-                            add_residual_8x8(&scan_8x8(&raster), qp.get(), dst, w);
+                            add_residual_8x8(&scan_8x8(&raster), qp, dst, w);
                         } else {
                             let raster: [i32; 16] = core::array::from_fn(|i| levels[at(i)]);
                             let _ = inverse_add_4x4(

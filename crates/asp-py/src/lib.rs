@@ -3,17 +3,17 @@
 //! The seed's Python API, same names, same arguments, same shapes, over the
 //! real codec crates:
 //!
-//! * [`motion`]: `estimate_motion_numpy`, `MotionEstimator`;
-//! * [`dct`]: `DctTransform`, the codec's integer transform and quantiser;
-//! * [`analysis`]: `extract_colors`, `extract_colors_with_weights`, `detect_roi`;
-//! * [`packets`]: `create_i_packet`, `create_d_packet_numpy`,
+//! * `motion`: `estimate_motion_numpy`, `MotionEstimator`;
+//! * `dct`: `DctTransform`, the codec's integer transform and quantiser;
+//! * `analysis`: `extract_colors`, `extract_colors_with_weights`, `detect_roi`;
+//! * `packets`: `create_i_packet`, `create_d_packet_numpy`,
 //!   `parse_packet`, `Packet`, `split_packets`;
-//! * [`codec`]: `Encoder`, bit-exact with the CLI;
-//! * [`decoder`]: `Decoder`, over asp-core's stream player, bit-exact with
+//! * `codec`: `Encoder`, bit-exact with the CLI;
+//! * `decoder`: `Decoder`, over asp-core's stream player, bit-exact with
 //!   `asp-decode`.
 //!
-//! Inputs are checked in [`arrays`]; heavy calls release the GIL and run
-//! on rayon ([`pools`]); RGB frames are converted in [`color`].
+//! Inputs are checked in `arrays`; heavy calls release the GIL and run
+//! on rayon (`pools`); RGB frames are converted in `color`.
 
 use pyo3::prelude::*;
 

@@ -9,6 +9,7 @@ use asp_core::packet::{
     Payload, StreamInfo,
 };
 use asp_core::schema::{Color, ColorMatrix, ColorRange, MotionVector, Rect, RoiRegion, RoiType};
+use asp_core::codec::quant::QP_MAX;
 use asp_core::Limits;
 use numpy::{PyArrayDyn, PyUntypedArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -284,7 +285,7 @@ pub fn create_d_packet_numpy<'py>(
         )));
     }
     int_in("flags", flags, 0, i64::from(u16::MAX))?;
-    int_in("qp", qp, 0, 51)?;
+    int_in("qp", qp, 0, i64::from(QP_MAX))?;
     let vectors = motion_vectors_arg(py, motion_vectors)?;
     let regions = regions_arg(regions)?;
     let frame = DFrame {
@@ -484,9 +485,14 @@ pub struct Packet {
     /// The stored (and verified) CRC-32.
     #[pyo3(get)]
     crc: u32,
-    /// Capture time, microseconds since the Unix epoch, or None when unknown.
+    /// Capture time, microseconds since the Unix epoch, when the packet
+    /// carries it whole; None when unknown or carried as a delta.
     #[pyo3(get)]
     capture_time_us: Option<u64>,
+    /// A D-packet's capture time as microseconds after the last packet of
+    /// its stream that carried ``capture_time_us``, else None.
+    #[pyo3(get)]
+    capture_delta_us: Option<u32>,
     /// Frame QP (I, D, C), else None.
     #[pyo3(get)]
     qp: Option<u8>,
@@ -563,6 +569,7 @@ impl Packet {
             payload_size: p.header().payload_len,
             crc: p.crc(),
             capture_time_us: p.capture_time_us(),
+            capture_delta_us: p.capture_delta_us(),
             qp: None,
             ref_sequence: None,
             width: None,
@@ -580,41 +587,42 @@ impl Packet {
             palette: None,
             command: None,
         };
-        let (regions, palette, tile_sizes) = match p.payload() {
+        // Every entry's size, the last one included (the wire omits it).
+        out.tile_sizes = p.tiles().map(|t| t.len() as u32).collect();
+        let (regions, palette) = match p.payload() {
             Payload::I(i) => {
                 if let Some(s) = i.stream() {
-                    out.width = Some(s.width());
-                    out.height = Some(s.height());
+                    out.width = Some(u32::from(s.width()));
+                    out.height = Some(u32::from(s.height()));
                     out.fps = Some((s.fps_num(), s.fps_den()));
                     out.color_range = variant(s.color_range(), ColorRange::variant_name);
                     out.color_matrix = variant(s.color_matrix(), ColorMatrix::variant_name);
                 }
                 out.qp = Some(i.qp());
                 (out.tile_columns, out.tile_rows) = (Some(i.tile_columns()), Some(i.tile_rows()));
-                (i.regions(), i.palette(), i.tile_sizes())
+                (i.regions(), i.palette())
             }
             Payload::D(d) => {
                 out.qp = Some(d.qp());
-                out.ref_sequence = Some(d.ref_sequence());
+                out.ref_sequence = p.ref_sequence();
                 (out.tile_columns, out.tile_rows) = (Some(d.tile_columns()), Some(d.tile_rows()));
                 out.motion_block_size = Some(d.motion_block_size());
                 out.motion_vector_precision = Some(d.motion_vector_precision());
                 if let Some(v) = d.motion_vectors() {
                     out.vectors_at = (v.bytes().as_ptr() as usize - base, v.len());
                 }
-                (d.regions(), d.palette(), d.tile_sizes())
+                (d.regions(), d.palette())
             }
             Payload::C(c) => {
                 out.qp = Some(c.qp());
                 out.ref_sequence = Some(c.ref_sequence());
-                (c.regions(), None, c.tile_sizes())
+                (c.regions(), None)
             }
             Payload::S(s) => {
                 out.command = variant(s.command(), asp_core::schema::SyncCommand::variant_name);
-                (None, None, None)
+                (None, None)
             }
         };
-        out.tile_sizes = tile_sizes.map(|t| t.iter().collect()).unwrap_or_default();
         out.regions = regions
             .map(|r| r.iter().map(Region::of).collect())
             .unwrap_or_default();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use asp_core::packet::Payload;
+use asp_core::packet::{CaptureClock, Payload};
 use asp_core::schema::SyncCommand;
 use asp_core::Packet;
 use clap::Parser;
@@ -78,6 +78,7 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
     let (mut ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)).await.context("handshake")?;
     let mut report = ViewerReport { slow, ..ViewerReport::default() };
     let mut expected: Option<u32> = None;
+    let mut clock = CaptureClock::new();
     let (start, end) = *window;
     while let Some(message) = ws.next().await {
         let now = Instant::now();
@@ -101,6 +102,8 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
             Err(_) => report.errors += 1,
             Ok(packet) => match packet.payload() {
                 Payload::S(s) if s.command() == SyncCommand::Nack => {
+                    // Skipped frames may have carried the base of the deltas.
+                    clock.reset();
                     report.notices += 1;
                     expected = s.sequences().and_then(|q| q.iter().next_back()).map(|l| l.wrapping_add(1));
                 }
@@ -111,10 +114,11 @@ async fn viewer(args: Arc<Args>, slow: bool, window: Arc<(Instant, Instant)>) ->
                         report.errors += 1;
                     }
                     expected = Some(sequence.wrapping_add(1));
+                    let captured = clock.observe(&packet);
                     if measured {
                         report.frames += 1;
                         report.bytes += bytes.len() as u64;
-                        if let Some(capture) = packet.capture_time_us() {
+                        if let Some(capture) = captured {
                             report.lags_us.push(unix_us().saturating_sub(capture).min(u32::MAX as u64) as u32);
                         }
                     }

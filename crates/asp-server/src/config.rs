@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::origin::AllowedOrigins;
+
 /// How much a viewer may lag and misbehave before it is cut off.
 #[derive(Clone, Debug)]
 pub struct ViewerLimits {
@@ -27,12 +29,22 @@ pub struct ViewerLimits {
     pub max_client_message: usize,
     /// Unparsable client messages tolerated before the viewer is disconnected.
     pub max_bad_messages: u32,
+    /// Messages (WebSocket messages, WebTransport datagrams, S-packets on a
+    /// stream) a viewer may send per second on average, and at once. More
+    /// are dropped unread; a viewer over by another `message_burst` is
+    /// disconnected. Players send a few a second at most.
+    pub max_messages_per_second: u32,
+    pub message_burst: u32,
     /// Kernel send buffer of each viewer's TCP socket (None: the OS default).
     /// Bounds the bytes the kernel holds for one viewer, and makes a stalled
     /// viewer show up as a full queue quickly.
     pub socket_send_buffer: Option<usize>,
     /// Most viewers at once; more are refused with a reason.
     pub max_viewers: usize,
+    /// Most viewers at once from one address (an IPv4 address, or an IPv6
+    /// /64, which one host usually has whole), so one client cannot take
+    /// every slot.
+    pub max_viewers_per_address: usize,
 }
 
 impl Default for ViewerLimits {
@@ -46,8 +58,93 @@ impl Default for ViewerLimits {
             ping_interval: Duration::from_secs(5),
             max_client_message: 4096,
             max_bad_messages: 8,
+            max_messages_per_second: 50,
+            message_burst: 100,
             socket_send_buffer: Some(256 << 10),
             max_viewers: 4096,
+            max_viewers_per_address: 64,
+        }
+    }
+}
+
+/// What the HTTP + WebSocket listener lets a TCP connection hold, whatever
+/// it turns out to be (a page load, a viewer, an idle or hostile socket).
+/// Viewer slots are limited separately ([`ViewerLimits`]); these bound the
+/// sockets and the time spent on them before and outside a viewer session.
+#[derive(Clone, Debug)]
+pub struct TransportLimits {
+    /// Open TCP connections at once; more are closed as soon as accepted.
+    /// Clamped at start to what the open-file limit leaves room for.
+    pub max_connections: usize,
+    /// Open TCP connections at once from one address (IPv4 address, or IPv6
+    /// /64).
+    pub max_connections_per_address: usize,
+    /// A request's head (request line and headers) must arrive within this
+    /// long of the connection opening or of the previous response: a
+    /// connection that sends nothing, or a header a byte at a time
+    /// (slowloris), or keeps an idle keep-alive open, is closed.
+    pub header_read_timeout: Duration,
+    /// Largest request head, in bytes (the read buffer of a connection);
+    /// a larger one is answered 431 and closed.
+    pub max_header_bytes: usize,
+    /// An HTTP exchange in which no byte moves either way for this long is
+    /// closed (a client that stops reading a response, or a body). Viewer
+    /// sessions have their own timeouts ([`ViewerLimits::idle_timeout`]).
+    pub idle_timeout: Duration,
+    pub webtransport: WebTransportLimits,
+}
+
+/// What a WebTransport (QUIC) connection may hold. A viewer gets one
+/// unidirectional stream per keyframe run from the server, and sends only
+/// tiny S-packets (on a unidirectional stream or in datagrams), so the
+/// windows it may fill on the server are small; the connection caps of
+/// [`TransportLimits`] count QUIC connections separately from TCP ones.
+#[derive(Clone, Debug)]
+pub struct WebTransportLimits {
+    /// The QUIC handshake and the HTTP/3 session request must be done within
+    /// this long of the first packet; a connection that never asks for a
+    /// session is dropped.
+    pub session_request_timeout: Duration,
+    /// Bidirectional streams a client may have open at once (HTTP/3 uses
+    /// one for the session request; viewers need no others).
+    pub max_bidi_streams: u32,
+    /// Unidirectional streams a client may have open at once (HTTP/3's
+    /// three control streams, and the viewer's S-packet streams).
+    pub max_uni_streams: u32,
+    /// Bytes the server buffers for one client stream, and for the whole
+    /// connection, before the client must wait.
+    pub stream_receive_window: u32,
+    pub connection_receive_window: u32,
+    /// Bytes of datagrams the server buffers from one client.
+    pub datagram_receive_buffer: usize,
+    /// Bytes sent and not yet acknowledged, at most, per connection: a
+    /// client that stops acknowledging holds no more than this.
+    pub send_window: u64,
+}
+
+impl Default for WebTransportLimits {
+    fn default() -> Self {
+        WebTransportLimits {
+            session_request_timeout: Duration::from_secs(5),
+            max_bidi_streams: 4,
+            max_uni_streams: 16,
+            stream_receive_window: 64 << 10,
+            connection_receive_window: 256 << 10,
+            datagram_receive_buffer: 64 << 10,
+            send_window: 4 << 20,
+        }
+    }
+}
+
+impl Default for TransportLimits {
+    fn default() -> Self {
+        TransportLimits {
+            max_connections: 8192,
+            max_connections_per_address: 256,
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 << 10,
+            idle_timeout: Duration::from_secs(30),
+            webtransport: WebTransportLimits::default(),
         }
     }
 }
@@ -58,11 +155,17 @@ pub struct StreamPolicy {
     /// At most one keyframe forced by viewers per this interval; requests in
     /// between are merged into the next allowed one.
     pub keyframe_min_interval: Duration,
+    /// One viewer's keyframe requests (RequestKeyframe, Nack, a stopped
+    /// WebTransport stream) count at most once per this interval; the rest
+    /// are ignored, so one viewer cannot raise everyone's keyframe rate.
+    pub viewer_keyframe_min_interval: Duration,
     /// The keyframe-to-keyframe run kept for late joiners is capped at this
     /// many bytes; past it the run is dropped and a keyframe requested.
     pub max_group_bytes: usize,
     /// Bitrate limits for viewer feedback (bits per second). `max` is the
-    /// configured rate; viewers can only lower it, never below `min`.
+    /// configured rate; viewers can only lower it, never below `min`, and
+    /// only together: the target is the median of the healthy viewers'
+    /// rates (see the crate docs).
     pub min_bitrate: u64,
     pub max_bitrate: u64,
     /// A viewer's BitrateAdjust counts for this long after it was sent.
@@ -74,6 +177,7 @@ impl StreamPolicy {
     pub fn for_bitrate(bits_per_second: u64) -> StreamPolicy {
         StreamPolicy {
             keyframe_min_interval: Duration::from_secs(1),
+            viewer_keyframe_min_interval: Duration::from_secs(5),
             max_group_bytes: 32 << 20,
             min_bitrate: bits_per_second / 8,
             max_bitrate: bits_per_second,
@@ -101,10 +205,22 @@ pub struct ServerConfig {
     /// Start the WebTransport endpoint.
     pub webtransport: bool,
     pub viewer: ViewerLimits,
+    pub transport: TransportLimits,
+    /// Pages of other origins allowed to use the stream (WebSocket,
+    /// WebTransport, `/asp/session`); the server's own pages always may.
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl ServerConfig {
     pub fn new(bind: SocketAddr) -> ServerConfig {
-        ServerConfig { bind, www_dir: None, web_dir: None, webtransport: true, viewer: ViewerLimits::default() }
+        ServerConfig {
+            bind,
+            www_dir: None,
+            web_dir: None,
+            webtransport: true,
+            viewer: ViewerLimits::default(),
+            transport: TransportLimits::default(),
+            allowed_origins: AllowedOrigins::default(),
+        }
     }
 }

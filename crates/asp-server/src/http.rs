@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,8 +15,9 @@ use serde::Serialize;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::config::ServerConfig;
+use crate::config::{AllowedOrigins, ServerConfig};
 use crate::hub::Hub;
+use crate::listen::PeerAddress;
 
 /// The WebSocket endpoint's path.
 pub const WS_PATH: &str = "/asp/ws";
@@ -57,25 +58,59 @@ pub struct WebTransportInfo {
 struct AppState {
     hub: Arc<Hub>,
     session: Arc<SessionInfo>,
+    origins: Arc<AllowedOrigins>,
+    /// The port this router is served on: part of the server's own origin.
+    http_port: u16,
+}
+
+impl AppState {
+    /// The refusal (403) if the page that sent these headers may not use
+    /// the stream.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        let origin = headers.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("null"));
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        if self.origins.allows(origin, host, self.http_port) {
+            return None;
+        }
+        let origin = origin.unwrap_or_default();
+        tracing::info!(origin, "refused a page of another origin");
+        let reason = format!(
+            "pages of origin {} may not use this stream (asp-encode --serve --allow-origin ORIGIN allows one)\n",
+            crate::sync::truncate(origin, 200)
+        );
+        Some((StatusCode::FORBIDDEN, reason).into_response())
+    }
+}
+
+/// `GET /asp/session`: for the server's own pages and allowed origins
+/// (CORS: the allowed origin is echoed, `*` only with `--allow-origin *`).
+async fn session_description(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = state.refusal(&headers) {
+        return refusal;
+    }
+    let mut response = Json((*state.session).clone()).into_response();
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if let Ok(value) = HeaderValue::from_str(state.origins.allow_origin_header(origin)) {
+            response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+            response.headers_mut().insert(header::VARY, HeaderValue::from_static("origin"));
+        }
+    }
+    response
 }
 
 /// The router: endpoints, then the player package at `/web/`, then the
 /// demo page at `/` (a built-in page when there is no `www/`).
-pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo) -> Router {
-    let state = AppState { hub, session: Arc::new(session) };
+pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo, http_port: u16) -> Router {
+    let origins = Arc::new(config.allowed_origins.clone());
+    let state = AppState { hub, session: Arc::new(session), origins, http_port };
     let mut app = Router::new()
         .route(WS_PATH, get(websocket))
         // The demo page's default source (`ws://HOST/live`, as in the
         // player package's own dev server).
         .route(WS_ALIAS, get(websocket))
-        // Readable from any origin: a player on another site may take its
-        // src from here (`<asp-player src=".../asp/session">`).
-        .route(
-            SESSION_PATH,
-            get(|State(s): State<AppState>| async move {
-                ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json((*s.session).clone()))
-            }),
-        )
+        // A player on an allowed site may take its src from here
+        // (`<asp-player src=".../asp/session">`).
+        .route(SESSION_PATH, get(session_description))
         .route(STATS_PATH, get(|State(s): State<AppState>| async move { Json(s.hub.stats()) }))
         .with_state(state);
     if let Some(web) = &config.web_dir {
@@ -119,7 +154,15 @@ fn is_hidden_path(path: &str) -> bool {
 /// Read buffer of a viewer's WebSocket: room for a few S-packets.
 const WS_READ_BUFFER: usize = 8 << 10;
 
-async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(state): State<AppState>,
+    PeerAddress(peer): PeerAddress,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Some(refusal) = state.refusal(&headers) {
+        return refusal;
+    }
     let limits = state.hub.limits();
     if state.hub.stats().viewers >= limits.max_viewers {
         let refusal = crate::hub::JoinError::Full { max: limits.max_viewers };
@@ -137,7 +180,7 @@ async fn websocket(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> 
         // needs to batch anything.
         .read_buffer_size(WS_READ_BUFFER)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| crate::ws::join_and_serve(socket, hub))
+        .on_upgrade(move |socket| crate::ws::join_and_serve(socket, hub, peer.map(|p| p.ip())))
 }
 
 /// Served at `/` when there is no `www/` directory: says where things are.

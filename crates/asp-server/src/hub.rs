@@ -10,7 +10,8 @@
 //! bounded by `viewers x queue_len` references plus the keyframe run kept
 //! for late joiners (itself capped at `max_group_bytes`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -19,7 +20,7 @@ use asp_core::packet::Payload;
 use asp_core::Packet;
 use bytes::Bytes;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tracing::{info, warn};
 
 use crate::config::{StreamPolicy, ViewerLimits};
@@ -64,6 +65,10 @@ pub struct HubStats {
     pub skipped_frames: u64,
     pub forced_keyframes: u64,
     pub bad_messages: u64,
+    /// Client messages dropped unread: over the viewer's message budget.
+    pub throttled_messages: u64,
+    /// Keyframe requests ignored: the viewer had asked too recently.
+    pub ignored_keyframe_requests: u64,
     pub bitrate_target: u64,
     pub group_packets: usize,
     pub group_bytes: usize,
@@ -95,6 +100,7 @@ pub struct ViewerHandle {
     /// stream ended, or the viewer was too slow (see `close_reason`).
     pub queue: mpsc::Receiver<Bytes>,
     close_reason: Arc<OnceLock<String>>,
+    evicted: Arc<Notify>,
 }
 
 impl ViewerHandle {
@@ -102,18 +108,28 @@ impl ViewerHandle {
     pub fn close_reason(&self) -> Option<&str> {
         self.close_reason.get().map(String::as_str)
     }
+
+    /// Notified when the hub disconnects this viewer (too slow): the
+    /// session should close at once, even in the middle of a send the
+    /// viewer is not reading, so that its socket is freed with its slot.
+    pub fn eviction(&self) -> Arc<Notify> {
+        Arc::clone(&self.evicted)
+    }
 }
 
 /// Why a viewer was not let in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinError {
     Full { max: usize },
+    /// This address already holds `max` viewer slots.
+    AddressFull { max: usize },
 }
 
 impl std::fmt::Display for JoinError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JoinError::Full { max } => write!(f, "the server is full ({max} viewers)"),
+            JoinError::AddressFull { max } => write!(f, "too many viewers from this address ({max})"),
         }
     }
 }
@@ -156,9 +172,14 @@ struct Slot {
     id: u64,
     tx: mpsc::Sender<Bytes>,
     close_reason: Arc<OnceLock<String>>,
+    evicted: Arc<Notify>,
+    /// The per-address key it counts against ([`crate::listen::address_key`]).
+    address: Option<IpAddr>,
     skip: Option<Skip>,
     episodes: VecDeque<Instant>,
     bitrate_report: Option<(u64, Instant)>,
+    /// When this viewer's last keyframe request counted.
+    last_keyframe_request: Option<Instant>,
     bad_messages: u32,
     /// Whether the viewer has been given a frame (its backlog or a live
     /// one): before that, a C-packet has nothing to refine.
@@ -174,6 +195,7 @@ struct Group {
 
 struct State {
     viewers: Vec<Slot>,
+    viewers_per_address: HashMap<IpAddr, usize>,
     group: Group,
     last_sequence: Option<u32>,
     end_notice: Option<Bytes>,
@@ -192,6 +214,10 @@ pub struct Hub {
     limits: ViewerLimits,
     policy: StreamPolicy,
     next_id: AtomicU64,
+    /// Counted by the transports without the lock.
+    throttled_messages: AtomicU64,
+    /// `state.last_sequence`, mirrored for the answers that take no lock.
+    latest_sequence: AtomicU64,
 }
 
 impl Hub {
@@ -202,6 +228,7 @@ impl Hub {
         Hub {
             state: Mutex::new(State {
                 viewers: Vec::new(),
+                viewers_per_address: HashMap::new(),
                 group: Group::default(),
                 last_sequence: None,
                 end_notice: None,
@@ -216,6 +243,8 @@ impl Hub {
             limits,
             policy,
             next_id: AtomicU64::new(1),
+            throttled_messages: AtomicU64::new(0),
+            latest_sequence: AtomicU64::new(0),
         }
     }
 
@@ -235,6 +264,7 @@ impl Hub {
             group_packets: state.group.packets.len(),
             group_bytes: state.group.bytes,
             capture_to_publish_us: summarize(&state.encode_lags),
+            throttled_messages: self.throttled_messages.load(Ordering::Relaxed),
             ..state.stats.clone()
         }
     }
@@ -258,17 +288,31 @@ impl Hub {
     /// A new viewer: its backlog and its queue, atomically with respect to
     /// publishing (nothing is missed or sent twice between the two).
     pub fn join(&self) -> Result<ViewerHandle, JoinError> {
+        self.join_from(None)
+    }
+
+    /// A new viewer connected from `address` (None: not known, not
+    /// counted per address), within `max_viewers_per_address`.
+    pub fn join_from(&self, address: Option<IpAddr>) -> Result<ViewerHandle, JoinError> {
         let mut state = self.lock();
         if state.viewers.len() >= self.limits.max_viewers {
             return Err(JoinError::Full { max: self.limits.max_viewers });
         }
+        let address = address.map(crate::listen::address_key);
+        if let Some(key) = address {
+            let held = state.viewers_per_address.get(&key).copied().unwrap_or(0);
+            if held >= self.limits.max_viewers_per_address {
+                return Err(JoinError::AddressFull { max: self.limits.max_viewers_per_address });
+            }
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, queue) = mpsc::channel(self.limits.queue_len.max(2));
         let close_reason = Arc::new(OnceLock::new());
+        let evicted = Arc::new(Notify::new());
         state.stats.joined += 1;
         if let Some(end) = &state.end_notice {
             let _ = close_reason.set("end of stream".to_string());
-            return Ok(ViewerHandle { id, backlog: vec![end.clone()], queue, close_reason });
+            return Ok(ViewerHandle { id, backlog: vec![end.clone()], queue, close_reason, evicted });
         }
         let backlog = state.group.packets.clone();
         if backlog.is_empty() && state.last_sequence.is_some() {
@@ -279,21 +323,41 @@ impl Hub {
             id,
             tx,
             close_reason: Arc::clone(&close_reason),
+            evicted: Arc::clone(&evicted),
+            address,
             skip: None,
             episodes: VecDeque::new(),
             bitrate_report: None,
+            last_keyframe_request: None,
             bad_messages: 0,
             fed: !backlog.is_empty(),
         });
+        if let Some(key) = address {
+            *state.viewers_per_address.entry(key).or_insert(0) += 1;
+        }
         info!(viewer = id, viewers = state.viewers.len(), backlog = backlog.len(), "viewer joined");
-        Ok(ViewerHandle { id, backlog, queue, close_reason })
+        Ok(ViewerHandle { id, backlog, queue, close_reason, evicted })
+    }
+
+    /// Takes slot `index` out, and out of its address's count.
+    fn remove_slot(state: &mut State, index: usize) -> Slot {
+        let slot = state.viewers.swap_remove(index);
+        if let Some(key) = slot.address {
+            if let Some(n) = state.viewers_per_address.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    state.viewers_per_address.remove(&key);
+                }
+            }
+        }
+        slot
     }
 
     /// The transport session of viewer `id` has ended (`why` for the log).
     pub fn leave(&self, id: u64, why: &str) {
         let mut state = self.lock();
         if let Some(i) = state.viewers.iter().position(|s| s.id == id) {
-            state.viewers.swap_remove(i);
+            Self::remove_slot(&mut state, i);
             state.stats.left += 1;
             info!(viewer = id, viewers = state.viewers.len(), why, "viewer left");
         }
@@ -305,6 +369,7 @@ impl Hub {
         let mut guard = self.lock();
         let state = &mut *guard;
         state.last_sequence = Some(sequence);
+        self.latest_sequence.store(u64::from(sequence), Ordering::Release);
         state.stats.frames += 1;
         state.stats.bytes += packet.len() as u64;
         state.stats.last_sequence = Some(sequence);
@@ -323,15 +388,16 @@ impl Hub {
             {
                 Delivery::Kept => i += 1,
                 Delivery::Gone => {
-                    let slot = state.viewers.swap_remove(i);
+                    let slot = Self::remove_slot(state, i);
                     state.stats.left += 1;
                     info!(viewer = slot.id, viewers = state.viewers.len(), "viewer left");
                 }
                 Delivery::Kick(reason) => {
-                    let slot = state.viewers.swap_remove(i);
+                    let slot = Self::remove_slot(state, i);
                     state.stats.kicked += 1;
                     warn!(viewer = slot.id, viewers = state.viewers.len(), reason = %reason, "viewer disconnected");
                     let _ = slot.close_reason.set(reason);
+                    slot.evicted.notify_one();
                 }
             }
         }
@@ -460,10 +526,14 @@ impl Hub {
         }
     }
 
-    /// The rate policy: the lowest bitrate reported by a healthy viewer
-    /// (not skipping, report younger than `bitrate_report_ttl`), within
-    /// `min_bitrate..=max_bitrate`; the configured rate when nobody reports.
-    /// Re-evaluated at most once a second.
+    /// The rate policy: the median of the healthy viewers' rates, within
+    /// `min_bitrate..=max_bitrate`. A healthy viewer is one not skipping;
+    /// its rate is its last report if younger than `bitrate_report_ttl`,
+    /// else the configured rate (a viewer that says nothing is doing fine).
+    /// With an even count the higher middle value is taken, so the rate
+    /// drops only when more than half of the viewers ask for less: one
+    /// viewer, or a minority, cannot degrade everyone. Re-evaluated at
+    /// most once a second.
     fn update_bitrate(&self, state: &mut State, now: Instant) {
         if self.policy.max_bitrate == 0 || state.last_bitrate_eval.is_some_and(|t| now.duration_since(t).as_secs() < 1)
         {
@@ -471,13 +541,16 @@ impl Hub {
         }
         state.last_bitrate_eval = Some(now);
         let ttl = self.policy.bitrate_report_ttl;
-        let lowest = state
+        let max = self.policy.max_bitrate;
+        let mut rates: Vec<u64> = state
             .viewers
             .iter()
             .filter(|s| s.skip.is_none())
-            .filter_map(|s| s.bitrate_report.filter(|(_, at)| now.duration_since(*at) <= ttl).map(|(b, _)| b))
-            .min();
-        let target = lowest.unwrap_or(self.policy.max_bitrate).clamp(self.policy.min_bitrate, self.policy.max_bitrate);
+            .map(|s| s.bitrate_report.filter(|(_, at)| now.duration_since(*at) <= ttl).map_or(max, |(b, _)| b))
+            .collect();
+        rates.sort_unstable();
+        let median = rates.get(rates.len() / 2).copied();
+        let target = median.unwrap_or(max).clamp(self.policy.min_bitrate, max);
         if target != state.stats.bitrate_target {
             info!(from = state.stats.bitrate_target, to = target, "bitrate target changed by viewer feedback");
             state.stats.bitrate_target = target;
@@ -488,39 +561,81 @@ impl Hub {
     /// Viewer `id` needs a keyframe (its transport lost the current run);
     /// rate-limited like a RequestKeyframe S-packet.
     pub fn request_keyframe_for(&self, id: u64) {
-        let mut state = self.lock();
-        if state.viewers.iter().any(|s| s.id == id) {
-            self.request_keyframe(&mut state, Instant::now());
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        if let Some(i) = state.viewers.iter().position(|s| s.id == id) {
+            self.viewer_requests_keyframe(state, i, Instant::now());
         }
     }
 
-    /// One message from viewer `id`: one or more S-packets.
+    /// A keyframe request of the viewer in slot `slot_index`: it counts
+    /// once per `viewer_keyframe_min_interval`, then as any request does
+    /// (at most one forced keyframe per `keyframe_min_interval`).
+    fn viewer_requests_keyframe(&self, state: &mut State, slot_index: usize, now: Instant) {
+        let slot = &mut state.viewers[slot_index];
+        let interval = self.policy.viewer_keyframe_min_interval;
+        if slot.last_keyframe_request.is_some_and(|t| now.duration_since(t) < interval) {
+            state.stats.ignored_keyframe_requests += 1;
+            return;
+        }
+        slot.last_keyframe_request = Some(now);
+        self.request_keyframe(state, now);
+    }
+
+    /// A client message dropped unread by its transport (over the
+    /// viewer's message budget), for the stats.
+    pub fn count_throttled_message(&self) {
+        self.throttled_messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One message from viewer `id`: one or more S-packets. Pings (the
+    /// common message) and the commands that need no action are answered
+    /// without the fan-out lock; only a message with a keyframe request or
+    /// a bitrate report, or a bad one, takes it.
     pub fn client_message(&self, id: u64, bytes: &[u8]) -> ClientOutcome {
         let limits = client_limits(self.limits.max_client_message);
-        let parsed = parse_client_message(bytes, &limits);
-        let now = Instant::now();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let Some(slot_index) = state.viewers.iter().position(|s| s.id == id) else {
-            return ClientOutcome::Replies(Vec::new());
-        };
-        let requests = match parsed {
+        let requests = match parse_client_message(bytes, &limits) {
             Ok(requests) => requests,
-            Err(error) => return self.count_bad_message(state, slot_index, error),
+            Err(error) => {
+                let mut guard = self.lock();
+                let state = &mut *guard;
+                return match state.viewers.iter().position(|s| s.id == id) {
+                    Some(slot_index) => self.count_bad_message(state, slot_index, error),
+                    None => ClientOutcome::Replies(Vec::new()),
+                };
+            }
         };
-        let last_sequence = state.last_sequence.unwrap_or(0);
+        let now = Instant::now();
         let mut replies = Vec::new();
-        for request in requests {
-            match request {
-                ViewerRequest::Keyframe => self.request_keyframe(state, now),
-                ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
-                ViewerRequest::Ping { sequence, timestamp_us } => {
-                    replies.push(state.notices.pong(last_sequence, sequence, timestamp_us));
+        let mut notices = Notices::default();
+        let last_sequence = self.latest_sequence();
+        for request in &requests {
+            if let ViewerRequest::Ping { sequence, timestamp_us } = *request {
+                replies.push(notices.pong(last_sequence, sequence, timestamp_us));
+            }
+        }
+        if requests.iter().any(|r| matches!(r, ViewerRequest::Keyframe | ViewerRequest::Bitrate(_))) {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            let Some(slot_index) = state.viewers.iter().position(|s| s.id == id) else {
+                return ClientOutcome::Replies(Vec::new());
+            };
+            for request in requests {
+                match request {
+                    ViewerRequest::Keyframe => self.viewer_requests_keyframe(state, slot_index, now),
+                    ViewerRequest::Bitrate(bits) => state.viewers[slot_index].bitrate_report = Some((bits, now)),
+                    ViewerRequest::Ping { .. } | ViewerRequest::Ignored(_) => {}
                 }
-                ViewerRequest::Ignored(_) => {}
             }
         }
         ClientOutcome::Replies(replies)
+    }
+
+    /// The sequence number of the latest frame published (0 before the
+    /// first), read without the lock.
+    fn latest_sequence(&self) -> u32 {
+        // Only the low 32 bits are ever stored.
+        self.latest_sequence.load(Ordering::Acquire) as u32
     }
 
     /// A damaged or unacceptable message from viewer `id` (found by a
@@ -556,6 +671,7 @@ impl Hub {
         state.end_notice = Some(notice.clone());
         state.stats.ended = true;
         state.group = Group::default();
+        state.viewers_per_address.clear();
         for slot in state.viewers.drain(..) {
             // A viewer whose queue is full misses the notice but still sees
             // its connection closed with the reason.
@@ -591,44 +707,74 @@ mod tests {
     }
 
     #[test]
-    fn the_bitrate_follows_the_lowest_healthy_viewer_within_limits() {
+    fn the_bitrate_follows_the_median_healthy_viewer_within_limits() {
         let hub = Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(2_000_000));
         let (a, b) = (hub.join().unwrap(), hub.join().unwrap());
         assert_eq!(hub.control().bitrate(), 2_000_000, "nobody reported: the configured rate");
         hub.client_message(a.id, &s_packet(SyncCommand::BitrateAdjust, 1200));
         hub.client_message(b.id, &s_packet(SyncCommand::BitrateAdjust, 800));
         frame(&hub, 0, true);
-        assert_eq!(hub.control().bitrate(), 800_000);
-        // A report below the floor (1/8 of the configured rate) is clamped.
-        let c = hub.join().unwrap();
-        hub.client_message(c.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        assert_eq!(hub.control().bitrate(), 1_200_000, "of two, the higher middle value");
+        // Two viewers asking for almost nothing are a minority of four.
+        let low: Vec<ViewerHandle> = (0..2).map(|_| hub.join().unwrap()).collect();
+        for viewer in &low {
+            hub.client_message(viewer.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        }
         std::thread::sleep(Duration::from_millis(1100));
         frame(&hub, 1, false);
-        assert_eq!(hub.control().bitrate(), 250_000);
-        // The low reporter leaves: the next lowest healthy viewer rules.
-        hub.leave(c.id, "test");
+        assert_eq!(hub.control().bitrate(), 800_000);
+        // A third makes them the majority; the floor (1/8 of the configured
+        // rate) still holds.
+        let third = hub.join().unwrap();
+        hub.client_message(third.id, &s_packet(SyncCommand::BitrateAdjust, 10));
         std::thread::sleep(Duration::from_millis(1100));
         frame(&hub, 2, false);
-        assert_eq!(hub.control().bitrate(), 800_000);
+        assert_eq!(hub.control().bitrate(), 250_000);
+        // They leave: the healthy viewers' rate again.
+        for viewer in low.iter().chain([&third]) {
+            hub.leave(viewer.id, "test");
+        }
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 3, false);
+        assert_eq!(hub.control().bitrate(), 1_200_000);
+    }
+
+    #[test]
+    fn a_viewer_that_says_nothing_counts_as_doing_fine() {
+        let hub = Hub::new(ViewerLimits::default(), StreamPolicy::for_bitrate(2_000_000));
+        let (quiet, low) = (hub.join().unwrap(), hub.join().unwrap());
+        hub.client_message(low.id, &s_packet(SyncCommand::BitrateAdjust, 10));
+        frame(&hub, 0, true);
+        assert_eq!(hub.control().bitrate(), 2_000_000, "one report does not pin the rate");
+        hub.leave(quiet.id, "test");
+        std::thread::sleep(Duration::from_millis(1100));
+        frame(&hub, 1, false);
+        assert_eq!(hub.control().bitrate(), 250_000, "the only viewer is heard");
     }
 
     #[test]
     fn keyframe_requests_are_rate_limited_and_merged() {
         let hub = Hub::new(ViewerLimits::default(), StreamPolicy::default());
-        let viewer = hub.join().unwrap();
+        let (viewer, other) = (hub.join().unwrap(), hub.join().unwrap());
         frame(&hub, 0, true);
         let control = hub.control();
         for _ in 0..50 {
             hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
         }
         assert!(control.take_keyframe_request(), "the first request goes through");
+        assert_eq!(hub.stats().ignored_keyframe_requests, 49, "the viewer's own budget ignores the rest");
+        hub.client_message(other.id, &s_packet(SyncCommand::RequestKeyframe, 0));
         frame(&hub, 1, false);
-        assert!(!control.take_keyframe_request(), "49 more within a second do not");
+        assert!(!control.take_keyframe_request(), "another viewer's request within the second waits");
         assert_eq!(hub.stats().forced_keyframes, 1);
         std::thread::sleep(Duration::from_millis(1050));
         frame(&hub, 2, false);
         assert!(control.take_keyframe_request(), "the pending request fires once the interval has passed");
         assert_eq!(hub.stats().forced_keyframes, 2);
+        std::thread::sleep(Duration::from_millis(1050));
+        hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        frame(&hub, 3, false);
+        assert!(!control.take_keyframe_request(), "the first viewer's next request counts only after its interval");
     }
 
     #[test]

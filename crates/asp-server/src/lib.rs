@@ -13,7 +13,7 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}` |
+//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}`; readable cross-origin (CORS) by allowed origins only |
 //! | `GET /asp/ws` (also `/live`) | the WebSocket stream |
 //! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`; `<asp-player src="https://HOST:PORT/asp/wt#sha256=HEX">` does that from the URL) |
 //! | `GET /asp/stats` | JSON counters of the hub |
@@ -49,10 +49,14 @@
 //! over 4 KiB, text messages, non-S packets and damaged packets are refused;
 //! eight refusals close the connection (WebSocket close 1008, reason
 //! "protocol error"); a message over 4 KiB closes it at once (1009).
+//! A viewer may send 50 messages a second on average, 100 at once (a
+//! WebSocket message, a datagram, or an S-packet on a stream counts one);
+//! more are dropped unread, and a viewer another 100 over is closed
+//! (1008, "protocol error: too many messages").
 //!
 //! | command | direction | what happens |
 //! |---|---|---|
-//! | `RequestKeyframe` | viewer → server | a keyframe soon; viewer-forced keyframes are at most one per second for the whole stream (requests in between merge) |
+//! | `RequestKeyframe` | viewer → server | a keyframe soon; viewer-forced keyframes are at most one per second for the whole stream (requests in between merge), and a viewer's requests count at most once per 5 s (the rest are ignored) |
 //! | `Nack` (`sequences`) | viewer → server | treated as `RequestKeyframe` (no retransmission: the next keyframe repairs) |
 //! | `Ping` (`sequence`, `timestamp_us`) | viewer → server | answered at once by `Pong` echoing both |
 //! | `BitrateAdjust` (`bitrate_kbps`) | viewer → server | the viewer can sustain this rate; see the rate policy below |
@@ -104,12 +108,32 @@
 //!
 //! # Rate policy
 //!
-//! With `--bitrate R`: the encoder's target is the lowest rate reported by a
-//! healthy viewer (not currently skipping, report younger than 10 s),
-//! clamped to `R/8 ..= R`; `R` when nobody reports. Evaluated at most once a
-//! second. Skipping viewers are excluded so that one bad link cannot drag
-//! everybody's quality down; it gets keyframe-run granularity instead, and is
-//! cut off if it cannot keep up at all.
+//! With `--bitrate R`: the encoder's target is the median of the healthy
+//! viewers' rates (viewers not currently skipping; a viewer's rate is its
+//! last report if younger than 10 s, else `R`: one that says nothing is
+//! doing fine; of an even count, the higher middle value), clamped to
+//! `R/8 ..= R`. Evaluated at most once a second. So the rate drops only
+//! when most viewers ask for less: one viewer, or a minority, cannot drag
+//! everybody's quality down. A viewer whose link cannot carry the stream
+//! falls behind instead: it skips to keyframes (keyframe-run granularity),
+//! is excluded while skipping, and is cut off if it cannot keep up at all.
+//!
+//! # Limits and access
+//!
+//! Every cap is in [`config`]: [`TransportLimits`] for the TCP listener
+//! (8192 connections, 256 per address, a request head within 10 s and at
+//! most 16 KiB, HTTP exchanges idle 30 s closed; the open-file limit is
+//! raised at start and caps the connections), [`ViewerLimits`] for viewer
+//! slots (4096, 64 per address; an IPv6 address counts by its /64). A
+//! viewer cut off for slowness is closed at once, freeing its socket with
+//! its slot. WebTransport runs a QUIC transport sized for one viewer
+//! ([`WebTransportLimits`]: 4 bidirectional and 16 unidirectional client
+//! streams, 64 KiB per stream and 256 KiB per connection received, 4 MiB
+//! sent unacknowledged, the session request within 5 s of the first
+//! packet), and QUIC connections are capped like TCP ones. Pages of other origins are refused (HTTP 403) on the
+//! WebSocket upgrade, the WebTransport session and `/asp/session`, unless
+//! allowed ([`AllowedOrigins`], `asp-encode --serve --allow-origin`); see
+//! [`origin`].
 //!
 //! # Capture timestamps
 //!
@@ -118,18 +142,36 @@
 //! (`asp-encode --serve`: always for `testsrc`, `--stamp` for other inputs)
 //! the loop also burns it into the picture ([`stamp`]), so latency can be
 //! measured on the rendered canvas.
+//!
+//! # Modules
+//!
+//! * [`config`]: every knob of the server, with its default.
+//! * [`live`]: the live loop (source, pacing, stamp, encode session,
+//!   publish) and the viewers' feedback to the encoder.
+//! * [`hub`]: the fan-out to many viewers, each with its bounded queue.
+//! * [`sync`]: S-packets both ways, what viewers may say and what the
+//!   server tells them.
+//! * [`http`]: the WebSocket endpoint, `/asp/session`, stats and static
+//!   files with the isolation headers.
+//! * [`server`]: binding the sockets and running HTTP and WebTransport.
+//! * [`stamp`]: the timestamp burnt into the picture.
+//! * `ws` and `wt` (private): one WebSocket viewer; the WebTransport
+//!   endpoint and its viewers.
 
+mod budget;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod listen;
 pub mod live;
+pub mod origin;
 pub mod server;
 pub mod stamp;
 pub mod sync;
 mod ws;
 mod wt;
 
-pub use config::{ServerConfig, StreamPolicy, ViewerLimits};
+pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits, WebTransportLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{LiveError, LiveOptions};
 pub use server::{Server, StreamFacts};

@@ -42,7 +42,14 @@ pub enum LiveError {
     Encode(SessionError),
     Source(SourceError),
     Frame(FrameError),
+    /// The [`Recorder`] could not take a packet.
+    Record(std::io::Error),
 }
+
+/// Receives every packet the live loop publishes, in publishing order
+/// (`asp-encode --serve -o` records the served stream with it). An error
+/// stops the loop.
+pub type Recorder<'a> = dyn FnMut(&[u8]) -> std::io::Result<()> + 'a;
 
 impl std::fmt::Display for LiveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,6 +57,7 @@ impl std::fmt::Display for LiveError {
             LiveError::Encode(e) => write!(f, "encoder: {e}"),
             LiveError::Source(e) => write!(f, "input: {e}"),
             LiveError::Frame(e) => write!(f, "frame: {e}"),
+            LiveError::Record(e) => write!(f, "recording: {e}"),
         }
     }
 }
@@ -70,7 +78,19 @@ pub fn run(
     options: &LiveOptions,
     stop: &AtomicBool,
 ) -> Result<u64, LiveError> {
-    let result = encode_live(source, config, hub, options, stop);
+    run_recorded(source, config, hub, options, stop, &mut |_| Ok(()))
+}
+
+/// [`run`], handing each published packet to `record` as well.
+pub fn run_recorded(
+    source: Box<dyn FrameSource + '_>,
+    config: EncoderConfig,
+    hub: &Hub,
+    options: &LiveOptions,
+    stop: &AtomicBool,
+    record: &mut Recorder<'_>,
+) -> Result<u64, LiveError> {
+    let result = encode_live(source, config, hub, options, stop, record);
     if let Err(e) = &result {
         tracing::error!(error = %e, "live encoding stopped");
         hub.end(&format!("encoder error: {e}"));
@@ -84,6 +104,7 @@ fn encode_live(
     hub: &Hub,
     options: &LiveOptions,
     stop: &AtomicBool,
+    record: &mut Recorder<'_>,
 ) -> Result<u64, LiveError> {
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
@@ -139,8 +160,10 @@ fn encode_live(
         let encoded = session.encode(&frame, capture_us).map_err(LiveError::Encode)?;
         hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
         hub.publish(Bytes::copy_from_slice(encoded.packet), encoded.sequence, encoded.keyframe);
+        record(encoded.packet).map_err(LiveError::Record)?;
         if let Some(c_packet) = encoded.c_packet {
             hub.publish_c_packet(Bytes::copy_from_slice(c_packet), encoded.sequence);
+            record(c_packet).map_err(LiveError::Record)?;
         }
         frames += 1;
     };

@@ -26,9 +26,15 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tracing::{info, warn};
 use wtransport::endpoint::IncomingSession;
-use wtransport::error::StreamWriteError;
+use std::future::IntoFuture;
+
+use wtransport::config::QuicTransportConfig;
+use wtransport::quinn::{VarInt as QuicVarInt, WriteError as QuicWriteError};
 use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
 
+use crate::config::{AllowedOrigins, WebTransportLimits};
+use crate::listen::{ConnectionGuard, Connections};
+use crate::budget::{MessageBudget, Verdict, TOO_MANY_MESSAGES};
 use crate::hub::{ClientOutcome, Hub};
 use crate::sync::{client_limits, ClientMessageError};
 
@@ -70,7 +76,15 @@ impl std::error::Error for WtError {}
 impl WtEndpoint {
     /// Binds UDP `addr` with a fresh certificate for `names` (host names and
     /// IP addresses the page will use).
-    pub fn bind(addr: SocketAddr, names: &[String], idle: Duration, keep_alive: Duration) -> Result<WtEndpoint, WtError> {
+    /// The QUIC transport is sized by `limits`; `idle` and `keep_alive` are
+    /// the viewer's.
+    pub fn bind(
+        addr: SocketAddr,
+        names: &[String],
+        idle: Duration,
+        keep_alive: Duration,
+        limits: &WebTransportLimits,
+    ) -> Result<WtEndpoint, WtError> {
         let identity = Identity::self_signed_builder()
             .subject_alt_names(names)
             .from_now_utc()
@@ -78,9 +92,17 @@ impl WtEndpoint {
             .build()
             .map_err(|e| WtError::Certificate(e.to_string()))?;
         let certificate_hash = *identity.certificate_chain().as_slice()[0].hash().as_ref();
+        let mut transport = QuicTransportConfig::default();
+        transport
+            .max_concurrent_bidi_streams(QuicVarInt::from_u32(limits.max_bidi_streams))
+            .max_concurrent_uni_streams(QuicVarInt::from_u32(limits.max_uni_streams))
+            .stream_receive_window(QuicVarInt::from_u32(limits.stream_receive_window))
+            .receive_window(QuicVarInt::from_u32(limits.connection_receive_window))
+            .datagram_receive_buffer_size(Some(limits.datagram_receive_buffer))
+            .send_window(limits.send_window);
         let config = ServerConfig::builder()
             .with_bind_address(addr)
-            .with_identity(identity)
+            .with_custom_transport(identity, transport)
             .keep_alive_interval(Some(keep_alive))
             .max_idle_timeout(Some(idle))
             .map_err(|e| WtError::Config(e.to_string()))?
@@ -90,25 +112,54 @@ impl WtEndpoint {
         Ok(WtEndpoint { endpoint, addr, certificate_hash })
     }
 
-    /// Accepts sessions forever.
-    pub async fn serve(self, hub: Arc<Hub>) {
+    /// Accepts sessions forever, as `admission` allows.
+    pub async fn serve(self, hub: Arc<Hub>, admission: Admission) {
+        let admission = Arc::new(admission);
         loop {
             let incoming = self.endpoint.accept().await;
-            tokio::spawn(accept(incoming, Arc::clone(&hub)));
+            // Counted before the handshake: a flood of connection attempts
+            // from one address costs no more than its cap.
+            let Some(place) = admission.connections.admit(incoming.remote_address().ip()) else {
+                incoming.refuse();
+                continue;
+            };
+            tokio::spawn(accept(incoming, Arc::clone(&hub), Arc::clone(&admission), place));
         }
     }
 }
 
-async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
-    let request = match incoming.await {
-        Ok(request) => request,
-        Err(e) => {
+/// Who may open a WebTransport session, and how fast.
+pub struct Admission {
+    /// Pages allowed besides the server's own (those of `http_port`).
+    pub origins: Arc<AllowedOrigins>,
+    pub http_port: u16,
+    /// Open QUIC connections, capped in total and per address.
+    pub connections: Arc<Connections>,
+    /// The handshake and the session request must be done within this.
+    pub session_request_timeout: Duration,
+}
+
+async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admission>, _place: ConnectionGuard) {
+    let (origins, http_port) = (&admission.origins, admission.http_port);
+    let request = match timeout(admission.session_request_timeout, incoming.into_future()).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(e)) => {
             info!(error = %e, "WebTransport handshake failed");
+            return;
+        }
+        Err(_) => {
+            // Dropping the connection closes it.
+            info!("WebTransport connection without a session request in time; dropped");
             return;
         }
     };
     if request.path() != PATH {
         request.not_found().await;
+        return;
+    }
+    if !origins.allows(request.origin(), Some(request.authority()), http_port) {
+        info!(origin = request.origin().unwrap_or_default(), "refused a WebTransport session of another origin");
+        request.forbidden().await;
         return;
     }
     let connection = match request.accept().await {
@@ -118,7 +169,7 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>) {
             return;
         }
     };
-    let viewer = match hub.join() {
+    let viewer = match hub.join_from(Some(connection.remote_address().ip())) {
         Ok(v) => v,
         Err(e) => {
             connection.close(VarInt::from_u32(1), e.to_string().as_bytes());
@@ -138,9 +189,11 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
     let id = viewer.id;
     let limits = hub.limits().clone();
     let (reply_tx, mut replies) = mpsc::channel::<Bytes>(16);
-    let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx));
+    let budget = SharedBudget::new(MessageBudget::new(limits.max_messages_per_second, limits.message_burst));
+    let mut reader = tokio::spawn(read_loop(connection.clone(), Arc::clone(&hub), id, reply_tx, budget));
     let mut stream: Option<SendStream> = None;
     let send_timeout = limits.idle_timeout;
+    let evicted = viewer.eviction();
 
     let ending = 'session: {
         let mut skipping = false;
@@ -172,7 +225,16 @@ async fn session(connection: Connection, hub: Arc<Hub>, mut viewer: crate::hub::
                     _ => continue,
                 }
             }
-            match write(&connection, &mut stream, &packet, send_timeout).await {
+            let written = tokio::select! {
+                written = write(&connection, &mut stream, &packet, send_timeout) => written,
+                // Evicted while a write to a viewer that does not read was
+                // under way: close now, not after the write's timeout.
+                _ = evicted.notified() => {
+                    let reason = viewer.close_reason().unwrap_or("too slow: disconnected by the server").to_string();
+                    break 'session Ending { code: 1, reason };
+                }
+            };
+            match written {
                 Ok(()) => {}
                 Err(WriteError::Stopped) => {
                     // The viewer stopped reading this keyframe run (it fell
@@ -212,7 +274,7 @@ enum WriteError {
 async fn write(
     connection: &Connection,
     stream: &mut Option<SendStream>,
-    packet: &[u8],
+    packet: &Bytes,
     limit: Duration,
 ) -> Result<(), WriteError> {
     let keyframe = packet.get(5) == Some(&(PacketType::I as u8));
@@ -224,9 +286,12 @@ async fn write(
             let opened = connection.open_uni().await.map_err(|e| WriteError::failed(e.to_string()))?;
             *stream = Some(opened.await.map_err(|e| WriteError::failed(e.to_string()))?);
         }
+        // The packet's shared buffer goes to QUIC as it is (a reference,
+        // not a copy per viewer); the stream's WebTransport header was
+        // written when it opened.
         match stream.as_mut() {
-            Some(s) => s.write_all(packet).await.map_err(|e| match e {
-                StreamWriteError::Stopped(_) => WriteError::Stopped,
+            Some(s) => s.quic_stream_mut().write_chunk(packet.clone()).await.map_err(|e| match e {
+                QuicWriteError::Stopped(_) => WriteError::Stopped,
                 e => WriteError::failed(e.to_string()),
             }),
             None => Ok(()),
@@ -263,7 +328,37 @@ fn answer(outcome: ClientOutcome, id: u64, replies: &mpsc::Sender<Bytes>) -> Opt
 }
 
 /// Accepts the viewer's streams and datagrams and reads S-packets from them.
-async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc::Sender<Bytes>) -> Ending {
+/// One viewer's message budget, shared by its datagrams and its streams.
+#[derive(Clone)]
+struct SharedBudget(Arc<std::sync::Mutex<MessageBudget>>);
+
+impl SharedBudget {
+    fn new(budget: MessageBudget) -> SharedBudget {
+        SharedBudget(Arc::new(std::sync::Mutex::new(budget)))
+    }
+
+    /// Charges one message: `Ok(true)` handle it, `Ok(false)` drop it,
+    /// `Err` the viewer must go.
+    fn charge(&self, hub: &Hub) -> Result<bool, Ending> {
+        let verdict = self.0.lock().unwrap_or_else(|p| p.into_inner()).charge(std::time::Instant::now());
+        match verdict {
+            Verdict::Handle => Ok(true),
+            Verdict::Drop => {
+                hub.count_throttled_message();
+                Ok(false)
+            }
+            Verdict::Disconnect => Err(Ending { code: 1, reason: TOO_MANY_MESSAGES.to_string() }),
+        }
+    }
+}
+
+async fn read_loop(
+    connection: Connection,
+    hub: Arc<Hub>,
+    id: u64,
+    replies: mpsc::Sender<Bytes>,
+    budget: SharedBudget,
+) -> Ending {
     let (end_tx, mut end_rx) = mpsc::channel::<Ending>(1);
     loop {
         tokio::select! {
@@ -274,6 +369,11 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
             }
             datagram = connection.receive_datagram() => match datagram {
                 Ok(datagram) => {
+                    match budget.charge(&hub) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(end) => return end,
+                    }
                     // One datagram: one or more whole S-packets.
                     if let Some(end) = answer(hub.client_message(id, &datagram), id, &replies) {
                         return end;
@@ -286,7 +386,7 @@ async fn read_loop(connection: Connection, hub: Arc<Hub>, id: u64, replies: mpsc
             },
             accepted = connection.accept_uni() => match accepted {
                 Ok(recv) => {
-                    tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone()));
+                    tokio::spawn(read_stream(recv, Arc::clone(&hub), id, replies.clone(), end_tx.clone(), budget.clone()));
                 }
                 Err(wtransport::error::ConnectionError::TimedOut) => {
                     return Ending { code: 1, reason: "timeout: nothing heard from the viewer".into() };
@@ -308,6 +408,7 @@ async fn read_stream(
     id: u64,
     replies: mpsc::Sender<Bytes>,
     end: mpsc::Sender<Ending>,
+    budget: SharedBudget,
 ) {
     let limits = hub.limits().clone();
     let mut reader = PacketReader::with_limits(client_limits(limits.max_client_message));
@@ -325,7 +426,14 @@ async fn read_stream(
             // Skipped spans are counted below, as junk bytes.
             if let ReadEvent::Packet { packet, .. } = event {
                 valid += packet.as_bytes().len() as u64;
-                outcomes.push(hub.client_message(id, packet.as_bytes()));
+                match budget.charge(&hub) {
+                    Ok(true) => outcomes.push(hub.client_message(id, packet.as_bytes())),
+                    Ok(false) => {}
+                    Err(ending) => {
+                        let _ = end.send(ending).await;
+                        return;
+                    }
+                }
             }
         }
         let junk = received.saturating_sub(valid + reader.buffered() as u64);

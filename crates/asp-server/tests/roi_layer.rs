@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use asp_core::codec::decoder::Decoder;
-use asp_core::codec::refinement::apply_refinement;
+use asp_core::codec::correction::apply_correction;
 use asp_core::packet::{PacketType, Payload};
 use asp_core::Packet;
 use asp_encoder::analysis::RoiMethod;
@@ -28,7 +28,7 @@ fn check_stream(packets: &[Vec<u8>]) -> (usize, usize) {
             Payload::C(c) => {
                 assert_eq!(Some(packet.sequence()), last, "a C-packet follows its frame");
                 let mut shown = decoder.last_frame().expect("a frame to refine").clone();
-                apply_refinement(&mut shown, packet.sequence(), &c).expect("the C-packet applies");
+                apply_correction(&mut shown, packet.sequence(), &c).expect("the C-packet applies");
                 applied += 1;
             }
             Payload::I(_) | Payload::D(_) => {

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use asp_core::packet::Payload;
+use asp_core::packet::{CaptureClock, Payload};
 use asp_core::schema::SyncCommand;
 use asp_core::Packet;
 use asp_encoder::source::TestPattern;
@@ -66,9 +66,10 @@ async fn a_stalled_viewer_does_not_delay_a_fast_one() {
     let sequences: Vec<u32> = frames.iter().map(|(b, _)| Packet::parse(b).unwrap().sequence()).collect();
     assert_eq!(sequences, (0..FRAMES as u32).collect::<Vec<_>>(), "the fast viewer got every frame in order");
     // Lag: arrival time minus capture time, per frame (both on this machine's clock).
+    let mut clock = CaptureClock::new();
     let mut lags: Vec<u64> = frames
         .iter()
-        .map(|(b, at)| at.saturating_sub(Packet::parse(b).unwrap().capture_time_us().unwrap()))
+        .map(|(b, at)| at.saturating_sub(clock.observe(&Packet::parse(b).unwrap()).expect("capture time")))
         .collect();
     lags.sort_unstable();
     let stats = server.hub.stats();

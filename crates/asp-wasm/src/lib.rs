@@ -43,6 +43,10 @@
 //! The views are valid until the next call into the decoder (a decode
 //! swaps frame buffers, and a memory growth detaches the old `ArrayBuffer`
 //! of a non-shared memory): build them afresh for each frame.
+//!
+//! Modules: [`checksum`] (CRC-32 of a cropped I420 picture, for bit-exact
+//! checks), [`feedback`] (the S-packets a viewer sends back) and [`rgba`]
+//! (Y'CbCr to RGBA for the Canvas2D renderer).
 
 pub mod checksum;
 pub mod feedback;

@@ -6,7 +6,7 @@
 use asp_core::codec::decoder::Decoder as CoreDecoder;
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode};
 use asp_wasm::checksum::i420_crc32;
 use asp_wasm::Decoder as Player;
 
@@ -18,7 +18,7 @@ fn shown(player: &Player) -> u32 {
 /// `frames` packets of the test picture, keyframe every `keyint`, 2x2 tiles.
 fn stream(width: u32, height: u32, frames: u64, keyint: u32) -> Vec<Vec<u8>> {
     let mut config = EncoderConfig::new(width, height, 25, 1);
-    config.rate = RateMode::ConstantQp(30);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
     config.keyint = keyint;
     config.tiles = Some((2, 2));
     let mut encoder = Encoder::new(config).unwrap();
@@ -185,35 +185,27 @@ fn damage_in_a_pushed_stream_is_reported_and_skipped() {
     assert_eq!(player.frames_dropped(), 3.0);
 }
 
-/// Deterministic xorshift.
-fn rng(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 #[test]
 fn corrupted_streams_never_panic() {
     let packets = stream(48, 32, 6, 3);
     let all = packets.concat();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = asp_testkit::Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut tile_errors = 0;
     // ASP_WASM_FUZZ_ROUNDS=20000 for a longer run.
     let rounds = std::env::var("ASP_WASM_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200);
     for round in 0..rounds {
         let mut bytes = all.clone();
         for _ in 0..1 + round % 8 {
-            let at = (rng(&mut seed) % bytes.len() as u64) as usize;
-            match rng(&mut seed) % 3 {
-                0 => bytes[at] ^= 1 << (rng(&mut seed) % 8),
+            let at = (rng.next_u64() % bytes.len() as u64) as usize;
+            match rng.next_u64() % 3 {
+                0 => bytes[at] ^= 1 << (rng.next_u64() % 8),
                 1 => {
                     bytes.remove(at);
                 }
-                _ => bytes.insert(at, rng(&mut seed) as u8),
+                _ => bytes.insert(at, rng.next_u64() as u8),
             }
         }
-        let chunk = 1 + (rng(&mut seed) % 300) as usize;
+        let chunk = 1 + (rng.next_u64() % 300) as usize;
         let mut player = Player::default();
         for piece in bytes.chunks(chunk) {
             player.push_bytes(piece);
@@ -228,8 +220,8 @@ fn corrupted_streams_never_panic() {
                 let n = p.len();
                 // Damage the back half of the payload, where tile data lives.
                 for _ in 0..1 + round % 4 {
-                    let at = n / 2 + (rng(&mut seed) as usize % (n / 2 - 4));
-                    p[at] = rng(&mut seed) as u8;
+                    let at = n / 2 + (rng.next_u64() as usize % (n / 2 - 4));
+                    p[at] = rng.next_u64() as u8;
                 }
                 let crc = crc32fast::hash(&p[..n - 4]);
                 p[n - 4..].copy_from_slice(&crc.to_be_bytes());
@@ -253,7 +245,7 @@ fn corrupted_streams_never_panic() {
 #[test]
 fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
     let mut config = EncoderConfig::new(64, 48, 25, 1);
-    config.rate = RateMode::ConstantQp(30);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
     config.keyint = 4;
     config.intra_refresh = true;
     let mut encoder = Encoder::new(config).unwrap();
@@ -280,27 +272,6 @@ fn a_player_joining_an_intra_refresh_stream_recovers_exactly() {
     assert_eq!(player.fps(), 25.0);
 }
 
-/// `crates/asp-core/tests/data/expected.txt`: per fixture, `sequence:crc`
-/// of each final picture.
-fn fixture_expectations() -> Vec<(String, Vec<(u32, u32)>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
-    let text = std::fs::read_to_string(format!("{dir}/expected.txt")).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|line| {
-            let mut words = line.split_whitespace();
-            let name = words.next().unwrap().to_owned();
-            let pictures = words
-                .map(|w| {
-                    let (s, c) = w.split_once(':').unwrap();
-                    (s.parse().unwrap(), u32::from_str_radix(c, 16).unwrap())
-                })
-                .collect();
-            (name, pictures)
-        })
-        .collect()
-}
-
 /// The last picture shown for each sequence (a C-packet refines the
 /// picture on show, so the last one is the final one).
 fn keep_final(shown: &mut Vec<(u32, u32)>, sequence: u32, crc: u32) {
@@ -313,7 +284,7 @@ fn keep_final(shown: &mut Vec<(u32, u32)>, sequence: u32, crc: u32) {
 #[test]
 fn the_player_fixtures_show_the_expected_pictures() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../asp-core/tests/data");
-    for (name, want) in fixture_expectations() {
+    for (name, want) in asp_testkit::fixtures::expected() {
         let stream = std::fs::read(format!("{dir}/{name}.asp")).unwrap();
         // Pushed in chunks, as the player page does.
         let mut player = Player::default();

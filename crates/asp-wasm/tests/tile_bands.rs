@@ -9,11 +9,11 @@ use asp_core::codec::decoder::Decoder;
 use asp_core::codec::parallel::{Parallel, Serial};
 use asp_core::packet::Packet;
 use asp_encoder::testsrc::TestSource;
-use asp_encoder::{Encoder, EncoderConfig, RateMode, Rayon};
+use asp_encoder::{Encoder, EncoderConfig, Qp, RateMode, Rayon};
 
 fn check(width: u32, height: u32, tiles: (u8, u8), qp: u8, parallel: &impl Parallel) {
     let mut config = EncoderConfig::new(width, height, 25, 1);
-    config.rate = RateMode::ConstantQp(qp);
+    config.rate = RateMode::ConstantQp(Qp::new(qp).unwrap());
     config.keyint = 4;
     config.tiles = Some(tiles);
     let mut encoder = Encoder::new(config).unwrap();

@@ -11,10 +11,8 @@ pub use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
 
 use crate::types::MotionVector;
 
-/// Block motion vectors of `current` against `previous` (8-bit luma,
-/// `width` x `height`, packed rows), one per `block_size` block, searched
-/// within `search_range` pixels with `algorithm`, on every core; a block
-/// stops searching once its SAD is at most `early_exit_sad`.
+/// [`asp_encoder::motion::estimate_motion_parallel`] (which documents the
+/// search and its arguments) with this crate's [`MotionVector`]s.
 ///
 /// The seed's shape: the vectors come back directly, to iterate or index.
 /// Input the search cannot take (sizes that disagree with the slices, an

@@ -10,7 +10,9 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use asp_core::packet::{DFrame, IFrame, Packet, PacketError, PacketType, PacketWriter, Payload, StreamInfo, WriteError};
+use asp_core::packet::{
+    d_ref_sequence, DFrame, IFrame, Packet, PacketError, PacketType, PacketWriter, Payload, StreamInfo, WriteError,
+};
 use asp_core::schema::RoiRegion;
 use asp_core::Limits;
 
@@ -80,6 +82,9 @@ pub struct DPacketPayload {
     pub block_size: u8,
     /// Unit of dx/dy: 1, 2 or 4 (whole, half, quarter pixels; 1 unless set).
     pub precision: u8,
+    /// Microseconds since the Unix epoch; 0 = unknown, or, for a packet
+    /// read from a stream, carried as a delta from an earlier packet
+    /// (`asp_core::packet::CaptureClock` resolves those over the stream).
     pub capture_time_us: u64,
     pub regions: Vec<RoiRegion>,
 }
@@ -282,6 +287,9 @@ impl AspPacket {
     }
 
     fn write<'w>(&self, writer: &'w mut PacketWriter, vectors: &mut Vec<WireMotionVector>) -> Result<&'w [u8], Error> {
+        // Each packet stands alone here: its capture time is written whole,
+        // never as a delta from a packet of some other stream.
+        writer.forget_capture_base();
         let bytes = match &self.payload {
             AspPayload::I(i) => {
                 let stream = StreamInfo { fps_den: i.fps_den, ..StreamInfo::new(i.width, i.height, i.fps_num) };
@@ -314,8 +322,8 @@ impl AspPacket {
             Payload::I(i) => {
                 let stream = i.stream();
                 AspPayload::I(IPacketPayload {
-                    width: stream.map_or(0, |s| s.width()),
-                    height: stream.map_or(0, |s| s.height()),
+                    width: stream.map_or(0, |s| u32::from(s.width())),
+                    height: stream.map_or(0, |s| u32::from(s.height())),
                     fps_num: stream.map_or(0, |s| s.fps_num()),
                     fps_den: stream.map_or(1, |s| s.fps_den()),
                     capture_time_us: i.capture_time_us(),
@@ -323,11 +331,11 @@ impl AspPacket {
                 })
             }
             Payload::D(d) => AspPayload::D(DPacketPayload {
-                ref_sequence: d.ref_sequence(),
+                ref_sequence: d_ref_sequence(&d, packet.sequence()),
                 motion_vectors: d.motion_vectors().map(|v| v.iter().map(MotionVector::from).collect()).unwrap_or_default(),
                 block_size: d.motion_block_size(),
                 precision: d.motion_vector_precision(),
-                capture_time_us: d.capture_time_us(),
+                capture_time_us: d.capture_time_us().unwrap_or(0),
                 regions: regions(d.regions()),
             }),
             Payload::C(_) | Payload::S(_) => return Err(Error::Unsupported(packet.packet_type())),

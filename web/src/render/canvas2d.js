@@ -95,6 +95,12 @@ class Canvas2dRenderer {
     this.ctx.fillStyle = '#000';
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
   }
+
+  /** Shrinks the backing store to nothing (destroy()): a 2D context has no other handle to give back. */
+  release() {
+    this.canvas.width = 0;
+    this.canvas.height = 0;
+  }
 }
 
 /**

@@ -4,12 +4,13 @@
 // renderer applies the same numbers, so the WebGPU, WebGL2 and Canvas2D
 // pictures agree.
 //
-// A JS copy of the Rust colour-matrix code, which is the reference: the
-// Kr, Kb luma weights of ITU-R BT.601 (0.299, 0.114), BT.709 (0.2126,
-// 0.0722) and BT.2020 (0.2627, 0.0593), limited range Y 16..235, C 16..240.
-// The same table and equations are in crates/asp-wasm/src/rgba.rs (the
-// Canvas2D path's Q14 fixed point, which must match these shaders) and
-// crates/asp-py/src/color.rs (Q16, both directions); change them together.
+// A JS copy of the Rust colour module, which is the reference:
+// crates/asp-core/src/colour/mod.rs (asp_core::colour): the Kr, Kb luma
+// weights of ITU-R BT.601 (0.299, 0.114), BT.709 (0.2126, 0.0722) and
+// BT.2020 (0.2627, 0.0593), limited range Y 16..235, C 16..240, and the
+// equations of its YuvToRgbQ14 (the Canvas2D path's fixed point, which must
+// match these shaders). crates/asp-core/tests/colour_js.rs checks that the
+// numbers here are the Rust ones; change them together.
 
 /** Kr, Kb of Alice.Asp.ColorMatrix: 0 BT.601, 1 BT.709, 2 BT.2020. */
 const LUMA_WEIGHTS = [

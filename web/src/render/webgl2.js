@@ -180,4 +180,9 @@ class WebGl2Renderer {
     gl.clearColor(0, 0, 0, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
   }
+
+  /** Gives the GL context back now rather than when the canvas is collected (destroy()). */
+  release() {
+    this.gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
 }

@@ -178,4 +178,10 @@ class WebGpuRenderer {
     }).end();
     this.device.queue.submit([encoder.finish()]);
   }
+
+  /** Frees the device and its textures now rather than when they are collected (destroy()). */
+  release() {
+    this.context.unconfigure();
+    this.device.destroy();
+  }
 }

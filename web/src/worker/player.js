@@ -7,18 +7,34 @@
 // texSubImage2D on views of that memory) without a copy through a JS array.
 //
 // Messages in:  init { canvas, options }, open { src, base }, play, pause,
-//               stop, visibility { hidden }, resize { width, height }
-// Messages out: ready { build, renderer, adapter }, playing, frame {...}
+//               stop, visibility { hidden }, resize { width, height },
+//               snapshot { id }, record, stopRecording { id }, destroy
+// Messages out: ready { build, renderer, adapter }, metadata { width,
+//               height } (the first frame, and each change of size),
+//               playing { live } (the first frame DRAWN after open, play
+//               or waiting), waiting (frames stopped coming while playing),
+//               stalled (no bytes for STALLED_AFTER_MS), frame {...}
 //               (options.checksums only), presented {...} (options.probeRows
-//               only), stats { stats }, error { message, fatal }, ended
+//               only), stats { stats }, error { type, code, message, fatal },
+//               ended, snapshot { id, blob | error }, recording { id,
+//               blob }, destroyed
 
-import { loadDecoder } from '../load.js';
+import { loadDecoder, simdSupported, threadsSupported } from '../load.js';
 import { createRenderer, yuvToRgb } from '../render/index.js';
 import { sourceFor } from '../sources/index.js';
+import { ERROR_TYPES, PlayerFailure } from '../errors.js';
+import { Recorder } from './recorder.js';
 
 const STATS_INTERVAL_MS = 1000;
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
 const LATENCY_PLAUSIBLE_MS = 60_000;
+/** How often the player looks for waiting and stalled. */
+const PROGRESS_CHECK_MS = 100;
+/** Playing becomes waiting after this many frame times without a new frame (and at least WAITING_MIN_MS). */
+const WAITING_AFTER_FRAMES = 3;
+const WAITING_MIN_MS = 250;
+/** No bytes for this long while the source is open: `stalled` (the 3 s browsers use for <video>). */
+const STALLED_AFTER_MS = 3000;
 
 /**
  * @typedef {import('../../types/load.js').LoadedDecoder} LoadedDecoder
@@ -61,7 +77,16 @@ export class Player {
     this.sourceEnded = false;
     this.paused = false;
     this.hidden = false;
-    this.playingSent = false;
+    // Playing and frames coming: `playing` was posted, `waiting` not since.
+    this.flowing = false;
+    this.stalledSent = false;
+    this.destroyed = false;
+    /** The size last posted in `metadata`. */
+    this.size = { width: 0, height: 0 };
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this.progressTimer = null;
+    /** The recording in progress (record()), fed the source's bytes. @type {Recorder | null} */
+    this.recorder = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.pacer = null;
     this.nextTickAt = 0;
@@ -95,6 +120,7 @@ export class Player {
   /** Takes one message (a command); commands run in the order they came. */
   receive(/** @type {Message} */ m) {
     this.queue = this.queue.then(async () => {
+      if (this.destroyed) return undefined;
       try {
         switch (m?.type) {
           case 'init': return await this.init(m);
@@ -104,18 +130,32 @@ export class Player {
           case 'stop': return this.stop();
           case 'visibility': return this.visibility(m);
           case 'resize': return this.resize(m);
+          case 'snapshot': return await this.snapshot(m).catch((error) => {
+            this.post({ type: 'snapshot', id: m.id, error: String(error?.message ?? error) });
+          });
+          case 'record':
+            this.recorder = new Recorder();
+            return undefined;
+          case 'stopRecording': return this.stopRecording(m);
+          case 'destroy': return this.destroy();
           default: return undefined;
         }
       } catch (error) {
-        this.report(String(/** @type {any} */ (error)?.message ?? error), true);
+        const code = error instanceof PlayerFailure ? error.code : 'worker-failed';
+        this.report(code, String(/** @type {any} */ (error)?.message ?? error), true);
       }
     });
   }
 
-  /** @param {string} message @param {boolean} [fatal] */
-  report(message, fatal = false) {
+  /**
+   * @param {import('../../types/index.js').AspPlayerErrorCode} code
+   * @param {string} message
+   * @param {boolean} [fatal]
+   */
+  report(code, message, fatal = false) {
     this.totals.errors += 1;
-    this.post({ type: 'error', message, fatal });
+    if (fatal) this.closeSource();
+    this.post({ type: 'error', error: { type: ERROR_TYPES[code], code, message, fatal } });
   }
 
   // --- commands --------------------------------------------------------------
@@ -125,9 +165,19 @@ export class Player {
     this.canvas = m.canvas;
     const options = /** @type {PlayerOptions} */ (m.options ?? {});
     this.options = options;
-    const asp = await loadDecoder({ threads: options.threads ?? 'auto', workers: options.workers });
+    const threads = options.threads ?? 'auto';
+    if (!simdSupported()) throw new PlayerFailure('no-wasm-simd', 'the ASP decoder needs WebAssembly SIMD, which this browser lacks');
+    if (threads === true && !threadsSupported()) {
+      throw new PlayerFailure('no-threads', 'threads="on" needs a crossOriginIsolated page with SharedArrayBuffer and Workers');
+    }
+    const asp = await loadDecoder({ threads, workers: options.workers }).catch((error) => {
+      throw new PlayerFailure('decoder-load-failed', `the decoder did not load: ${error?.message ?? error}`);
+    });
     this.asp = asp;
-    const renderer = await createRenderer(m.canvas, options.renderer ?? 'auto', { readable: (options.probeRows ?? 0) > 0 });
+    const renderer = await createRenderer(m.canvas, options.renderer ?? 'auto', { readable: (options.probeRows ?? 0) > 0 })
+      .catch((error) => {
+        throw new PlayerFailure('no-renderer', String(error?.message ?? error));
+      });
     this.renderer = renderer;
     this.dec = new asp.Decoder();
     this.post({ type: 'ready', build: asp.build, renderer: renderer.name, adapter: renderer.adapter });
@@ -136,13 +186,23 @@ export class Player {
   /** @param {Message} m */
   open(m) {
     this.closeSource();
-    const { url, Source, options: sourceOptions } = sourceFor(m.src, m.base);
+    let picked;
+    try {
+      picked = sourceFor(m.src, m.base);
+    } catch (error) {
+      throw new PlayerFailure('unsupported-src', String(/** @type {any} */ (error)?.message ?? error));
+    }
+    const { url, Source, options: sourceOptions } = picked;
     const dec = this.decoder();
     this.drawPending = false;
     dec.reset();
     this.sourceEnded = false;
     this.paused = false;
-    this.playingSent = false;
+    this.flowing = false;
+    this.stalledSent = false;
+    this.size = { width: 0, height: 0 };
+    // `stalled` counts from the open until the first bytes.
+    this.bytesAt = performance.now();
     this.window = counters();
     this.totals = totalsAtOpen();
     let opened = false;
@@ -157,26 +217,108 @@ export class Player {
       end: () => this.onEnd(),
       reconnecting: (delay, reason) => {
         this.totals.reconnects += 1;
-        this.report(`${reason}; reconnecting in ${delay} ms`);
+        this.report('connection-lost', `${reason}; reconnecting in ${delay} ms`);
       },
-      error: (error) => this.report(String(error?.message ?? error), true),
+      error: (error) => {
+        const message = String(error?.message ?? error);
+        this.report(/no WebTransport/.test(message) ? 'unsupported-src' : 'source-failed', message, true);
+      },
     }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash }));
     this.source = source;
     source.start();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = setInterval(() => this.postStats(), STATS_INTERVAL_MS);
+    if (this.progressTimer !== null) clearInterval(this.progressTimer);
+    this.progressTimer = setInterval(() => this.checkProgress(), PROGRESS_CHECK_MS);
   }
 
   play() {
     this.paused = false;
+    this.flowing = false;
     if (this.source && !this.source.live) this.schedule();
   }
 
   pause() {
     this.paused = true;
+    this.flowing = false;
+  }
+
+  /**
+   * `waiting` when frames stop coming while playing (a file whose bytes
+   * are late, a live source gone quiet or reconnecting); `stalled` when no
+   * bytes came for STALLED_AFTER_MS while the source is open.
+   */
+  checkProgress() {
+    const dec = this.dec;
+    if (!this.source || !dec) return;
+    const now = performance.now();
+    if (!this.sourceEnded && !this.stalledSent && now - this.bytesAt > STALLED_AFTER_MS) {
+      this.stalledSent = true;
+      this.post({ type: 'stalled' });
+    }
+    if (!this.flowing || this.paused || this.hidden) return;
+    const frameMs = 1000 / (dec.fps || 30);
+    if (now - this.decodedAt > Math.max(WAITING_AFTER_FRAMES * frameMs, WAITING_MIN_MS)) {
+      this.flowing = false;
+      this.post({ type: 'waiting' });
+    }
+  }
+
+  /**
+   * The picture on show as a PNG Blob of the decoded size: the decoder's
+   * own RGBA conversion (the Canvas2D renderer's), not a read-back of the
+   * canvas, so it does not depend on the renderer or the element's size.
+   * @param {Message} m
+   */
+  async snapshot(m) {
+    const dec = this.dec;
+    const rgba = dec?.has_frame ? this.rgbaOfFrame() : null;
+    if (!dec || !rgba) {
+      this.post({ type: 'snapshot', id: m.id, error: 'no picture on show yet' });
+      return;
+    }
+    const { width, height } = dec;
+    // A copy: ImageData takes no view of (shared) wasm memory.
+    const image = new ImageData(new Uint8ClampedArray(rgba), width, height);
+    let blob;
+    if (typeof OffscreenCanvas === 'function') {
+      const canvas = new OffscreenCanvas(width, height);
+      /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d')).putImageData(image, 0, 0);
+      blob = await canvas.convertToBlob({ type: 'image/png' });
+    } else {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')).putImageData(image, 0, 0);
+      blob = await new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob gave nothing'))), 'image/png'));
+    }
+    this.post({ type: 'snapshot', id: m.id, blob });
+  }
+
+  /** The recording so far as an .asp Blob; recording stops. @param {Message} m */
+  stopRecording(m) {
+    const blob = this.recorder?.finish() ?? new Blob([], { type: 'video/x-asp' });
+    this.recorder = null;
+    this.post({ type: 'recording', id: m.id, blob });
+  }
+
+  /** Closes the source and gives back the decoder's memory and the GPU context; nothing runs after. */
+  destroy() {
+    this.closeSource();
+    this.destroyed = true;
+    try {
+      this.renderer?.release?.();
+    } finally {
+      this.renderer = null;
+      this.dec?.free();
+      this.dec = null;
+      this.post({ type: 'destroyed' });
+    }
   }
 
   stop() {
+    this.paused = true;
+    this.flowing = false;
     this.closeSource();
     this.drawPending = false;
     this.dec?.reset();
@@ -205,6 +347,8 @@ export class Player {
     this.pacer = null;
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
+    if (this.progressTimer !== null) clearInterval(this.progressTimer);
+    this.progressTimer = null;
   }
 
   /** The decoder; commands other than init come after init (the queue). */
@@ -219,7 +363,9 @@ export class Player {
   onData(bytes) {
     const dec = this.decoder();
     this.bytesAt = performance.now();
+    this.stalledSent = false;
     this.window.bytes += bytes.byteLength;
+    this.recorder?.push(bytes);
     dec.push(bytes);
     if (!this.source?.live) {
       this.schedule();
@@ -241,6 +387,7 @@ export class Player {
     this.sourceEnded = true;
     if (this.source?.live) {
       this.postStats();
+      this.paused = true;
       this.post({ type: 'ended' });
       this.closeSource();
     } else {
@@ -256,9 +403,13 @@ export class Player {
     const t0 = performance.now();
     const fresh = dec.next_frame();
     const error = dec.last_error();
-    if (error) this.report(error);
+    if (error) this.report('corrupt-stream', error);
     if (!fresh) return false;
     this.decodedAt = performance.now();
+    if (dec.width !== this.size.width || dec.height !== this.size.height) {
+      this.size = { width: dec.width, height: dec.height };
+      this.post({ type: 'metadata', ...this.size });
+    }
     this.receivedAt = this.bytesAt;
     this.window.decodeMs += this.decodedAt - t0;
     this.window.frames += 1;
@@ -319,6 +470,7 @@ export class Player {
       this.schedule();
     } else if (this.sourceEnded) {
       this.postStats();
+      this.paused = true;
       this.post({ type: 'ended' });
       this.closeSource();
     }
@@ -348,6 +500,10 @@ export class Player {
 
   drawn() {
     this.drawing = false;
+    if (!this.flowing && !this.paused) {
+      this.flowing = true;
+      this.post({ type: 'playing', live: Boolean(this.source?.live) });
+    }
     if (!this.drawPending) return;
     this.drawPending = false;
     if (this.dec?.has_frame) this.draw();
@@ -378,10 +534,6 @@ export class Player {
     this.drawing = true;
     const drawn = () => this.drawn();
     renderer.whenDrawn().then(drawn, drawn);
-    if (!this.playingSent) {
-      this.playingSent = true;
-      this.post({ type: 'playing' });
-    }
   }
 
   /**
@@ -404,7 +556,7 @@ export class Player {
     renderer.readTop(this.options.probeRows ?? 0).then((pixels) => {
       const at = performance.timeOrigin + performance.now();
       this.post({ type: 'presented', sequence, captureUs, at, stages, width, height, pixels }, [pixels.buffer]);
-    }, (error) => this.report(`probe-rows: ${error?.message ?? error}`));
+    }, (error) => this.report('draw-failed', `probe-rows: ${error?.message ?? error}`));
   }
 
   postStats() {

@@ -9,28 +9,36 @@
 //! `--drop-c` ignores them and shows the base stream. Damage, a delta frame
 //! first or a frame that fails stop the decode unless `--keep-going`
 //! (then the player waits for the next keyframe or intra-refresh start).
+//! The output is written as [`asp_cli::output`] says: never over the
+//! input, over an existing file only with `--force`, put in place whole.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use asp_cli::exit::{self, Outcome};
+use asp_cli::interrupt::Interrupt;
+use asp_cli::output::{input_path, Guard, Output, OutputError, Placement};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_core::codec::decoder::DecodeError;
-use asp_core::{Event, Player, PlayerError, Settings, Waiting};
+use asp_core::{Event, Limits, Player, PlayerError, Settings, Waiting};
 use asp_encoder::Rayon;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "asp-decode", version, about = "Decode an ASP packet stream to y4m")]
+#[command(name = "asp-decode", version, about = "Decode an ASP packet stream to y4m", after_help = exit::TABLE)]
 struct Args {
     /// A .asp file, - for standard input, or a Media over QUIC broadcast:
     /// moq+https://HOST:PORT/NAME (subscribed at its newest keyframe run).
     input: PathBuf,
-    /// Output .y4m file, or - for stdout.
+    /// Output .y4m file, or - for stdout. Written under a temporary name and
+    /// renamed when done; never one of the inputs.
     #[arg(short, long)]
     output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
     /// Skip damaged packets, resume at the next keyframe or intra-refresh start, and report what was lost.
     #[arg(long)]
     keep_going: bool,
@@ -41,6 +49,20 @@ struct Args {
     /// viewer short of bandwidth would see it.
     #[arg(long)]
     drop_c: bool,
+    /// Refuse frames wider than this many pixels (at most the default).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_width,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(Limits::DEFAULT.max_width)))]
+    max_width: u32,
+    /// Refuse frames taller than this many pixels (at most the default).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_height,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(Limits::DEFAULT.max_height)))]
+    max_height: u32,
+    /// Refuse frames of more than this many pixels (width x height): what
+    /// bounds the decoder's memory, about 1.5 bytes per pixel for each
+    /// picture it keeps. At most the default.
+    #[arg(long, default_value_t = Limits::DEFAULT.max_pixels,
+          value_parser = clap::value_parser!(u64).range(1..=Limits::DEFAULT.max_pixels))]
+    max_pixels: u64,
     /// With a moq+https:// input: trust the relay's certificate if this CA
     /// (PEM) signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
     #[arg(long, value_name = "FILE")]
@@ -50,29 +72,40 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(outcome) => outcome.code(),
         Err(e) => {
             eprintln!("asp-decode: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::ERROR)
         }
     }
 }
 
-type Sink = Y4mWriter<io::BufWriter<Box<dyn Write>>>;
-
-/// Returns whether the stream decoded without loss. The rules are the
-/// stream player's; this writes each picture once, when it is final (after
-/// the C-packets that refine it).
-fn run(args: &Args) -> Result<bool> {
+/// Decodes the input into the output. The rules are the stream player's;
+/// this writes each picture once, when it is final (after the C-packets
+/// that refine it). A signal stops it after the frame in hand.
+fn run(args: &Args) -> Result<Outcome> {
+    asp_cli::apply_cpu_mask_from_env()?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
     }
+    let interrupt = Interrupt::install().context("catching SIGINT and SIGTERM")?;
+    let mut guard = Guard::new();
+    guard.protect(&input_path(&args.input));
+    let mut output = Output::create(&args.output, &guard, args.force, Placement::Staged)?;
     let mut input = open_input(args)?;
-    let mut sink: Option<Sink> = None;
-    let mut player = Player::new(Settings { drop_c: args.drop_c, ..Settings::default() });
+    let name = output.name().to_string();
+    let write_error = |source| OutputError::Write { name: name.clone(), source };
+    let mut sink: Option<Y4mWriter> = None;
+    let mut interrupted = false;
+    let limits =
+        Limits { max_width: args.max_width, max_height: args.max_height, max_pixels: args.max_pixels, ..Limits::DEFAULT };
+    let mut player = Player::new(Settings { drop_c: args.drop_c, ..Settings::with_limits(limits) });
     let mut chunk = vec![0u8; 256 * 1024];
-    loop {
+    'stream: loop {
+        if interrupt.raised() {
+            interrupted = true;
+            break;
+        }
         let n = match input.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -87,12 +120,19 @@ fn run(args: &Args) -> Result<bool> {
             match event {
                 Event::Final(_) => {
                     let (Some(picture), Some(meta)) = (player.picture(), player.meta()) else { continue };
-                    if sink.is_none() {
-                        let fps = player.facts().map_or((25, 1), |f| (f.fps_num.max(1), f.fps_den.max(1)));
-                        sink = Some(open_sink(&args.output, picture.width() as u32, picture.height() as u32, fps)?);
-                    }
-                    if let Some(sink) = sink.as_mut() {
-                        sink.write(picture).with_context(|| format!("writing frame {}", meta.sequence))?;
+                    let sink = match &mut sink {
+                        Some(sink) => sink,
+                        None => {
+                            let fps = player.facts().map_or((25, 1), |f| (f.fps_num.max(1), f.fps_den.max(1)));
+                            let (width, height) = (picture.width() as u32, picture.height() as u32);
+                            sink.insert(Y4mWriter::new(&mut output, width, height, fps).map_err(write_error)?)
+                        }
+                    };
+                    let written = sink.write(&mut output, picture).map_err(write_error);
+                    written.with_context(|| format!("frame {}", meta.sequence))?;
+                    if interrupt.raised() {
+                        interrupted = true;
+                        break 'stream;
                     }
                 }
                 Event::Picture(_) | Event::Refined(_) => {}
@@ -126,14 +166,28 @@ fn run(args: &Args) -> Result<bool> {
             break;
         }
     }
+    // A signal during the last read still counts: the user asked to stop.
+    interrupted |= interrupt.raised();
     if sink.is_none() {
+        if interrupted {
+            eprintln!("asp-decode: interrupted before the first frame; nothing written");
+            return Ok(Outcome::Interrupted);
+        }
         bail!("no keyframe in the input: nothing to decode");
     }
+    output.finish()?;
     let stats = player.stats();
     let lost = stats.dropped + stats.failed;
     let refined = if stats.refined > 0 { format!(", {} refined by C-packets", stats.refined) } else { String::new() };
     eprintln!("{} frames decoded, {} damaged spans, {lost} frames lost{refined}", stats.decoded, stats.damaged);
-    Ok(stats.damaged == 0 && lost == 0)
+    Ok(if interrupted {
+        eprintln!("asp-decode: interrupted; {} holds every frame decoded before the signal", args.output.display());
+        Outcome::Interrupted
+    } else if stats.damaged == 0 && lost == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Damaged
+    })
 }
 
 /// The packets: a file, standard input, or a relay subscription.
@@ -148,13 +202,4 @@ fn open_input(args: &Args) -> Result<Box<dyn Read>> {
         bail!("--tls-ca is for a moq+https:// input");
     }
     asp_cli::input::open(&args.input)
-}
-
-fn open_sink(path: &PathBuf, width: u32, height: u32, fps: (u32, u32)) -> Result<Sink> {
-    let out: Box<dyn Write> = if path.as_os_str() == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
-    };
-    Y4mWriter::new(io::BufWriter::new(out), width, height, fps)
 }

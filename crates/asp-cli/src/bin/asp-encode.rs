@@ -2,14 +2,20 @@
 //! packets out.
 //!
 //! `ffmpeg -i any.mp4 -f yuv4mpegpipe - | asp-encode - -o out.asp`
+//!
+//! Outputs are written as [`asp_cli::output`] says: never over the input,
+//! over an existing file only with `--force`, put in place whole (a live
+//! recording, `--serve -o`, grows under its own name).
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use asp_cli::exit::{self, Outcome};
+use asp_cli::interrupt::Interrupt;
+use asp_cli::output::{input_path, Guard, Output, Placement};
 use asp_cli::publish::{BlockingPublisher, PublishTarget};
 use asp_cli::serve::{existing_dir, ServeOptions};
 use asp_cli::y4m_io::Y4mWriter;
@@ -18,25 +24,29 @@ use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::source::{self, TestSettings};
-use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, RateMode, Session, SessionSettings, SourceRead};
+use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, Qp, RateMode, Session, SessionSettings, SourceRead};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
-#[command(name = "asp-encode", version, about = "Encode video into an ASP packet stream")]
+#[command(name = "asp-encode", version, about = "Encode video into an ASP packet stream", after_help = exit::TABLE)]
 struct Args {
     /// A .y4m file, - for y4m on stdin, or testsrc (the built-in moving test picture).
     #[arg(default_value = "testsrc")]
     input: String,
-    /// Output .asp file, or - for stdout.
-    #[arg(short, long, default_value = "out.asp")]
-    output: PathBuf,
+    /// Output .asp file, or - for stdout (default: out.asp; with --serve,
+    /// none: given, it records what is served). Never one of the inputs.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Overwrite existing output files (-o, --recon).
+    #[arg(long)]
+    force: bool,
     /// Target bitrate, e.g. 1500k or 2M (constant bitrate with a 1 s buffer).
     #[arg(long, conflicts_with = "qp")]
     bitrate: Option<Bitrate>,
     /// Constant quantiser, 0..=51 (lower is better), the default at 26 unless --bitrate.
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
-    qp: Option<u8>,
+    #[arg(long)]
+    qp: Option<Qp>,
     /// Frames between keyframes (0: only the first). Default: 2 seconds.
     #[arg(long)]
     keyint: Option<u32>,
@@ -73,7 +83,8 @@ struct Args {
     #[arg(long)]
     side_data: bool,
     /// Encode live and serve the stream, a player page, WebSocket and
-    /// WebTransport at this address (e.g. 127.0.0.1:8080) instead of writing a file.
+    /// WebTransport at this address (e.g. 127.0.0.1:8080); with -o, also
+    /// record the served packets there (written as they are served).
     /// With --intra-refresh, viewers join at the start of a refresh sweep;
     /// with --roi-layer, each frame's C-packet follows it. (Not with --recon
     /// or --psnr.)
@@ -94,6 +105,8 @@ struct Args {
     /// With --serve: burn the capture time into the picture of any input (testsrc always has it).
     #[arg(long, requires = "serve")]
     stamp: bool,
+    #[command(flatten)]
+    serve_guards: asp_cli::serve::ServeGuards,
     /// Regions of interest to find in every frame, e.g. face,text,motion: their
     /// macroblocks get a finer QP in D frames (the rest a coarser one, same
     /// bitrate), and the regions go into the packets as side data.
@@ -146,10 +159,10 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(outcome) => outcome.code(),
         Err(e) => {
             eprintln!("asp-encode: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit::ERROR)
         }
     }
 }
@@ -172,7 +185,7 @@ fn encoder_config(args: &Args, width: u32, height: u32, fps: (u32, u32)) -> Resu
     }
     config.rate = match (args.bitrate, args.qp) {
         (Some(bits), _) => RateMode::Bitrate { bits_per_second: bits.bits_per_second(), buffer_seconds: 1.0 },
-        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(26)),
+        (None, qp) => RateMode::ConstantQp(qp.unwrap_or(Qp::saturating(26))),
     };
     Ok(config)
 }
@@ -201,9 +214,22 @@ fn publish_target(args: &Args) -> Option<PublishTarget> {
     Some(PublishTarget { url, client: asp_moq::ClientOptions::from_flag_or_env(args.tls_ca.clone()) })
 }
 
-/// `--serve`: encode live, serve until Ctrl-C.
-fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
+/// What the tool must not overwrite: a file input.
+fn input_guard(args: &Args) -> Guard {
+    let mut guard = Guard::new();
+    if args.input != "testsrc" {
+        guard.protect(&input_path(Path::new(&args.input)));
+    }
+    guard
+}
+
+/// `--serve`: encode live, serve until Ctrl-C (or SIGTERM).
+fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Result<Outcome> {
     asp_cli::serve::init_logging();
+    let record = match &args.output {
+        Some(path) => Some(Output::create(path, &input_guard(args), args.force, Placement::Live)?),
+        None => None,
+    };
     let source = open_input(args, args.frames)?;
     let (width, height) = source.size();
     let config = encoder_config(args, width, height, source.fps())?;
@@ -216,17 +242,21 @@ fn serve(args: &Args, bind: std::net::SocketAddr) -> Result<()> {
         // The test picture always carries its capture time.
         stamp: args.stamp || args.input == "testsrc",
         session: session_settings(args),
+        record,
+        guards: args.serve_guards.clone(),
         publish: publish_target(args),
     };
-    asp_cli::serve::serve(source, config, options)
+    asp_cli::serve::serve(source, config, options, &interrupt)
 }
 
-fn run(args: &Args) -> Result<()> {
+fn run(args: &Args) -> Result<Outcome> {
+    asp_cli::apply_cpu_mask_from_env()?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
     }
+    let interrupt = Interrupt::install().context("catching SIGINT and SIGTERM")?;
     if let Some(bind) = args.serve {
-        return serve(args, bind);
+        return serve(args, bind, interrupt);
     }
     let limits = Limits::DEFAULT;
     let testsrc = args.input == "testsrc";
@@ -241,16 +271,15 @@ fn run(args: &Args) -> Result<()> {
 
     let config = encoder_config(args, width, height, fps)?;
     let mut session = Session::new(config, session_settings(args)).context("encoder settings")?;
-    let mut out: Box<dyn Write> = if args.output.as_os_str() == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(File::create(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?)
-    };
-    let mut out = io::BufWriter::new(&mut out);
+    let mut guard = input_guard(args);
+    let out_path = args.output.clone().unwrap_or_else(|| PathBuf::from("out.asp"));
+    let mut out = Output::create(&out_path, &guard, args.force, Placement::Staged)?;
+    guard.protect(&out_path);
     let mut recon = match &args.recon {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            Some(Y4mWriter::new(io::BufWriter::new(file), width, height, fps)?)
+            let mut output = Output::create(path, &guard, args.force, Placement::Staged)?;
+            let writer = Y4mWriter::new(&mut output, width, height, fps).map_err(|e| output.write_error(e))?;
+            Some((output, writer))
         }
         None => None,
     };
@@ -279,8 +308,12 @@ fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
     let (mut frames, mut bytes, mut mse_sum) = (0u64, 0u64, 0f64);
     let (mut c_packets, mut c_bytes, mut region_count) = (0u64, 0u64, 0u64);
-    let mut truncated = false;
+    let (mut truncated, mut interrupted) = (false, false);
     while frames < max_frames {
+        if interrupt.raised() {
+            interrupted = true;
+            break;
+        }
         match source.read(&mut frame)? {
             SourceRead::Frame => {}
             SourceRead::End => break,
@@ -297,7 +330,7 @@ fn run(args: &Args) -> Result<()> {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         let encoded = session.encode(&frame, capture_time_us)?;
-        out.write_all(encoded.packet).context("writing packets")?;
+        out.write_all(encoded.packet).map_err(|e| out.write_error(e))?;
         if let Some(relay) = relay.as_mut() {
             relay.send(encoded.packet)?;
             if let Some(packet) = encoded.c_packet {
@@ -307,7 +340,7 @@ fn run(args: &Args) -> Result<()> {
         bytes += encoded.packet.len() as u64;
         region_count += encoded.regions as u64;
         if let Some(packet) = encoded.c_packet {
-            out.write_all(packet).context("writing packets")?;
+            out.write_all(packet).map_err(|e| out.write_error(e))?;
             bytes += packet.len() as u64;
             c_bytes += packet.len() as u64;
             c_packets += 1;
@@ -316,8 +349,8 @@ fn run(args: &Args) -> Result<()> {
         if args.psnr {
             mse_sum += luma_mse(&frame, reconstruction);
         }
-        if let Some(w) = &mut recon {
-            w.write(reconstruction)?;
+        if let Some((output, writer)) = &mut recon {
+            writer.write(output, reconstruction).map_err(|e| output.write_error(e))?;
         }
         frames += 1;
         if let Some(bar) = &progress {
@@ -327,13 +360,19 @@ fn run(args: &Args) -> Result<()> {
             bar.set_message(format!("{:.1} fps, {kbps:.0} kbps", frames as f64 / seconds));
         }
     }
-    out.flush().context("writing packets")?;
+    out.finish()?;
+    if let Some((output, _)) = recon {
+        output.finish()?;
+    }
     let published = relay.map(BlockingPublisher::finish).transpose()?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     if truncated {
         eprintln!("asp-encode: the input ended inside a frame; the {frames} complete frames before it were encoded");
+    }
+    if interrupted {
+        eprintln!("asp-encode: interrupted; the output holds the {frames} frames encoded before the signal");
     }
     let seconds = started.elapsed().as_secs_f64();
     let duration = frames as f64 * frame_us as f64 / 1e6;
@@ -355,5 +394,11 @@ fn run(args: &Args) -> Result<()> {
         summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));
     }
     eprintln!("{summary}");
-    Ok(())
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else if truncated {
+        Outcome::Damaged
+    } else {
+        Outcome::Ok
+    })
 }

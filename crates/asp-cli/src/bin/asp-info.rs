@@ -2,20 +2,23 @@
 //!
 //! A `.asp` file is packets back to back. Damaged spans are reported with
 //! their offset and reason, the reader resynchronises at the next valid
-//! packet, and the exit status is 1 if anything was damaged.
+//! packet, and the exit status is 1 if anything was damaged. Standard
+//! output must not be the input (`asp-info x.asp >> x.asp` would never end).
 
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
-use asp_core::packet::{flags, Packet, PacketReader, Payload, ReadEvent};
+use anyhow::{Context, Result};
+use asp_cli::exit::{self, Outcome};
+use asp_cli::output::{input_path, Guard};
+use asp_core::packet::{flags, CaptureClock, Packet, PacketReader, Payload, ReadEvent};
 use asp_core::schema::{ColorPalette, RoiRegion, SyncCommand};
 use clap::Parser;
 use serde_json::{json, Value};
 
 #[derive(Parser)]
-#[command(name = "asp-info", version, about = "Inspect an ASP packet stream")]
+#[command(name = "asp-info", version, about = "Inspect an ASP packet stream", after_help = exit::TABLE)]
 struct Args {
     /// A .asp file, or - for standard input.
     input: PathBuf,
@@ -35,22 +38,27 @@ struct Summary {
     damaged_spans: u64,
     damaged_bytes: u64,
     stream: Option<(u32, u32, u32, u32)>,
+    /// Resolves D-packets' capture-time deltas, in stream order.
+    clock: CaptureClock,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(true) => Outcome::Ok.code(),
+        Ok(false) => Outcome::Damaged.code(),
         Err(e) => {
             eprintln!("asp-info: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::ERROR)
         }
     }
 }
 
 /// Returns whether the stream was free of damage.
 fn run(args: &Args) -> Result<bool> {
+    let mut guard = Guard::new();
+    guard.protect(&input_path(&args.input));
+    guard.check(Path::new("/dev/stdout"))?;
     let mut input = asp_cli::input::open(&args.input)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -58,7 +66,8 @@ fn run(args: &Args) -> Result<bool> {
     let mut summary = Summary::default();
     let mut chunk = vec![0u8; 64 * 1024];
     if !args.json {
-        writeln!(out, "{:>10}  type {:>10}  {:>6}  {:>8}  crc       details", "offset", "sequence", "flags", "payload")?;
+        let header = format!("{:>10}  type {:>10}  {:>6}  {:>8}  crc       details", "offset", "sequence", "flags", "payload");
+        writeln!(out, "{header}").context("writing standard output")?;
     }
     loop {
         let n = match input.read(&mut chunk) {
@@ -72,10 +81,10 @@ fn run(args: &Args) -> Result<bool> {
             reader.push(&chunk[..n]);
         }
         while let Some(event) = reader.next_event() {
-            report(&mut out, &event, args.json, &mut summary)?;
+            report(&mut out, &event, args.json, &mut summary).context("writing standard output")?;
             if args.roi {
                 if let ReadEvent::Packet { packet, .. } = &event {
-                    report_roi(&mut out, packet, args.json)?;
+                    report_roi(&mut out, packet, args.json).context("writing standard output")?;
                 }
             }
         }
@@ -83,8 +92,8 @@ fn run(args: &Args) -> Result<bool> {
             break;
         }
     }
-    print_summary(&mut out, &summary, args.json)?;
-    out.flush()?;
+    print_summary(&mut out, &summary, args.json).context("writing standard output")?;
+    out.flush().context("writing standard output")?;
     Ok(summary.damaged_spans == 0)
 }
 
@@ -93,9 +102,10 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
         ReadEvent::Packet { offset, packet } => {
             summary.counts[packet.packet_type() as usize - 1] += 1;
             summary.packet_bytes += packet.len() as u64;
+            let captured = summary.clock.observe(packet);
             if let Payload::I(i) = packet.payload() {
                 if let Some(s) = i.stream() {
-                    summary.stream = Some((s.width(), s.height(), s.fps_num(), s.fps_den()));
+                    summary.stream = Some((u32::from(s.width()), u32::from(s.height()), s.fps_num(), s.fps_den()));
                 }
             }
             if json {
@@ -110,7 +120,7 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
                     "crc": format!("{:08x}", packet.crc()),
                     "crc_ok": true,
                 });
-                details_json(packet, &mut v);
+                details_json(packet, captured, &mut v);
                 writeln!(out, "{v}")?;
             } else {
                 writeln!(
@@ -121,11 +131,13 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
                     packet.flags(),
                     packet.payload_bytes().len(),
                     packet.crc(),
-                    details_text(packet)
+                    details_text(packet, captured)
                 )?;
             }
         }
         ReadEvent::Skipped { offset, len, error } => {
+            // What was lost may have carried the base of the deltas after it.
+            summary.clock.reset();
             summary.damaged_spans += 1;
             summary.damaged_bytes += len;
             if json {
@@ -209,7 +221,7 @@ fn report_roi(out: &mut impl Write, packet: &Packet<'_>, json: bool) -> Result<(
     Ok(())
 }
 
-fn details_text(packet: &Packet<'_>) -> String {
+fn details_text(packet: &Packet<'_>, captured: Option<u64>) -> String {
     let tiles = packet.tiles().len();
     let mut s = match packet.payload() {
         Payload::I(p) => {
@@ -219,7 +231,7 @@ fn details_text(packet: &Packet<'_>) -> String {
         Payload::D(p) => {
             let mut s = format!(
                 "ref {}, qp {}, tiles {tiles}, mvs {}",
-                p.ref_sequence(),
+                packet.ref_sequence().unwrap_or_default(),
                 p.qp(),
                 p.motion_vectors().map_or(0, |m| m.len())
             );
@@ -234,7 +246,7 @@ fn details_text(packet: &Packet<'_>) -> String {
     if packet.flags() & flags::DISCARDABLE != 0 {
         s.push_str(", discardable");
     }
-    if let Some(t) = packet.capture_time_us() {
+    if let Some(t) = captured {
         s.push_str(&format!(", captured {t} us"));
     }
     s
@@ -249,10 +261,10 @@ fn sync_text(command: SyncCommand, sequence: u32, bitrate_kbps: u32) -> String {
     }
 }
 
-fn details_json(packet: &Packet<'_>, v: &mut Value) {
+fn details_json(packet: &Packet<'_>, captured: Option<u64>, v: &mut Value) {
     let obj = v.as_object_mut().expect("json! object");
     obj.insert("tiles".into(), json!(packet.tiles().len()));
-    if let Some(t) = packet.capture_time_us() {
+    if let Some(t) = captured {
         obj.insert("capture_time_us".into(), json!(t));
     }
     match packet.payload() {
@@ -265,7 +277,7 @@ fn details_json(packet: &Packet<'_>, v: &mut Value) {
             obj.insert("qp".into(), json!(p.qp()));
         }
         Payload::D(p) => {
-            obj.insert("ref_sequence".into(), json!(p.ref_sequence()));
+            obj.insert("ref_sequence".into(), json!(packet.ref_sequence()));
             obj.insert("qp".into(), json!(p.qp()));
             obj.insert("motion_vectors".into(), json!(p.motion_vectors().map_or(0, |m| m.len())));
             if p.refresh_frames() != 0 {

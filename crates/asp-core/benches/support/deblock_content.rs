@@ -3,28 +3,12 @@
 //! typical mix of boundary strengths, reproducible (fixed seed).
 
 use asp_core::codec::deblock::{boundary_strength, BlockInfo};
+use asp_core::codec::mv::QpelMv;
 
 pub const W: usize = 1280;
 pub const H: usize = 720;
 
-/// SplitMix64, for reproducible content.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i32
-    }
-    fn percent(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-}
+use asp_testkit::Rng;
 
 #[derive(Clone)]
 pub struct Frame {
@@ -38,7 +22,7 @@ pub struct Frame {
 /// coded, the rest inter with motion differing by >= 1 sample in about a
 /// third of the neighbour pairs; QP 26..34.
 pub fn content() -> (Frame, Vec<BlockInfo>) {
-    let mut rng = Rng(2024);
+    let mut rng = Rng::new(2024);
     let (bw, bh) = (W / 8, H / 8);
     let dc: Vec<i32> = (0..bw * bh).map(|_| rng.range(-4, 4)).collect();
     let sample = |x: usize, y: usize, rng: &mut Rng, scale: usize| -> u8 {
@@ -59,12 +43,12 @@ pub fn content() -> (Frame, Vec<BlockInfo>) {
     let mut blocks = Vec::with_capacity(bw * bh);
     for _ in 0..bw * bh {
         blocks.push(BlockInfo {
-            intra: rng.percent(8),
-            coded: rng.percent(35),
-            mv: if rng.percent(70) {
-                [4, -2]
+            intra: rng.coin(8),
+            coded: rng.coin(35),
+            mv: if rng.coin(70) {
+                QpelMv::new(4, -2)
             } else {
-                [rng.range(-12, 12) as i16, rng.range(-12, 12) as i16]
+                QpelMv::new(rng.range(-12, 12) as i16, rng.range(-12, 12) as i16)
             },
             qp: rng.range(26, 34) as u8,
         });

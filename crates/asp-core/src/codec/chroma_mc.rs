@@ -14,6 +14,7 @@
 //! here on random inputs (`tests/wasm-simd/run.sh` runs it under Node).
 
 use super::plane::PlaneRef;
+use crate::cpu::CpuFeatures;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
@@ -27,6 +28,7 @@ const PATCH: usize = 17;
 /// `out` (row stride `out_stride`). Any position is valid. Blocks larger
 /// than `out` allows are cut to fit (callers pass matching sizes).
 #[allow(clippy::too_many_arguments)]
+#[inline]
 pub fn predict_chroma(
     reference: &PlaneRef<'_>,
     x: usize,
@@ -38,6 +40,29 @@ pub fn predict_chroma(
     out: &mut [u8],
     out_stride: usize,
 ) {
+    predict_chroma_with(CpuFeatures::detect(), reference, x, y, mv_x, mv_y, width, height, out, out_stride)
+}
+
+/// [`predict_chroma`] by the twin `cpu` allows (the simd128 blend on wasm32
+/// built with `+simd128`, else the scalar code); every choice predicts the
+/// same samples.
+#[allow(clippy::too_many_arguments)]
+pub fn predict_chroma_with(
+    cpu: CpuFeatures,
+    reference: &PlaneRef<'_>,
+    x: usize,
+    y: usize,
+    mv_x: i32,
+    mv_y: i32,
+    width: usize,
+    height: usize,
+    out: &mut [u8],
+    out_stride: usize,
+) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let simd = cpu.masked(CpuFeatures::host()).has_simd128_twins();
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let _ = cpu;
     let base_x = x as i64 + i64::from(mv_x >> 3);
     let base_y = y as i64 + i64::from(mv_y >> 3);
     let (fx, fy) = ((mv_x & 7) as u32, (mv_y & 7) as u32);
@@ -90,7 +115,7 @@ pub fn predict_chroma(
             let weights = [w_a, w_b, w_c, w_d].map(|w| w as u16);
             // On wasm32 with simd128, the twin of `blend_rows`.
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            if match width {
+            if simd && match width {
                 8 => wasm::blend_rows_simd128::<8>(&plane, bx, by, height, weights, out, out_stride),
                 _ => wasm::blend_rows_simd128::<4>(&plane, bx, by, height, weights, out, out_stride),
             } {
@@ -198,10 +223,13 @@ mod tests {
         for &(x, y) in &[(0usize, 0usize), (8, 8), (16, 12), (4, 0)] {
             // 8 and 4 wide take the constant-length interior loops, 3 the general one.
             for (mv, size) in [(0, 0), (3, 5), (-17, 9), (70, -70), (-200, 13), (7, 7), (8, -16), (-24, 0), (0, 40), (-8, -8), (200, 64), (5, 0), (0, -3)].into_iter().flat_map(|mv| [(mv, 8), (mv, 4), (mv, 3)]) {
-                predict_chroma(&plane, x, y, mv.0, mv.1, size, size, &mut out, 8);
-                for r in 0..size {
-                    for c in 0..size {
-                        assert_eq!(out[r * 8 + c], naive(&plane, (x + c) as i64, (y + r) as i64, mv), "{x},{y} {mv:?}");
+                for cpu in CpuFeatures::host().levels() {
+                    predict_chroma_with(cpu, &plane, x, y, mv.0, mv.1, size, size, &mut out, 8);
+                    for r in 0..size {
+                        for c in 0..size {
+                            let want = naive(&plane, (x + c) as i64, (y + r) as i64, mv);
+                            assert_eq!(out[r * 8 + c], want, "{cpu} {x},{y} {mv:?}");
+                        }
                     }
                 }
             }

@@ -28,6 +28,7 @@ use super::deblock::{block_infos, deblock_frame, Band, BlockInfo, DeblockParams,
 use super::frame::{Frame, FrameError, MB_SIZE};
 use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
+use super::quant::Qp;
 use super::range_coder::RangeDecoder;
 use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
 use super::residual::ResidualError;
@@ -35,7 +36,7 @@ use super::macroblock::SyntaxError;
 use super::parallel::{Parallel, Serial};
 use super::tiles::{tile_grid, Tile, TileGridError};
 use crate::limits::Limits;
-use crate::packet::{Packet, Payload};
+use crate::packet::{CaptureClock, Packet, Payload};
 
 /// One tile's reconstruction buffers, kept between frames so decoding
 /// allocates nothing in steady state.
@@ -83,6 +84,9 @@ pub enum DecodeError {
     QpOutOfRange(u8),
     /// A tile is damaged.
     Tile { index: usize, error: TileError },
+    /// The allocator could not provide a buffer of `bytes` bytes for the
+    /// frame's macroblock or block infos.
+    OutOfMemory { bytes: usize },
 }
 
 impl fmt::Display for DecodeError {
@@ -95,8 +99,9 @@ impl fmt::Display for DecodeError {
             DecodeError::Frame(e) => write!(f, "{e}"),
             DecodeError::TileGrid(e) => write!(f, "{e}"),
             DecodeError::NoTileData => write!(f, "frame without coded tiles"),
-            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over 51"),
+            DecodeError::QpOutOfRange(qp) => write!(f, "frame QP {qp} is over {}", Qp::MAX),
             DecodeError::Tile { index, error } => write!(f, "tile {index} is damaged: {error:?}"),
+            DecodeError::OutOfMemory { bytes } => write!(f, "cannot allocate {bytes} bytes for the frame"),
         }
     }
 }
@@ -134,6 +139,8 @@ pub struct Decoder {
     /// Frames still to decode, after joining at an intra-refresh start,
     /// until the picture is exact (0: it is).
     refresh_left: u16,
+    /// Resolves the capture-time deltas of D-packets.
+    clock: CaptureClock,
 }
 
 impl Decoder {
@@ -150,6 +157,7 @@ impl Decoder {
             infos: Vec::new(),
             blocks: Vec::new(),
             refresh_left: 0,
+            clock: CaptureClock::new(),
         }
     }
 
@@ -166,9 +174,10 @@ impl Decoder {
             Payload::D(p) => (FrameKind::Inter, p.qp(), p.tile_columns(), p.tile_rows()),
             Payload::C(_) | Payload::S(_) => return Ok(None),
         };
-        if qp > 51 {
-            return Err(DecodeError::QpOutOfRange(qp));
-        }
+        // Every frame packet moves the clock, decodable or not: a frame
+        // that fails may still carry the base of the deltas after it.
+        let capture_time_us = self.clock.observe(packet);
+        let qp = Qp::new(qp).ok_or(DecodeError::QpOutOfRange(qp))?;
         // A mid-grey reference for a decoder joining at a refresh start
         // with nothing (of the right size) to predict from.
         let mut grey = None;
@@ -176,15 +185,15 @@ impl Decoder {
         let (width, height, reference) = match (packet.payload(), &self.reference) {
             // Verified packets always carry stream info on keyframes.
             (Payload::I(p), _) => {
-                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                let (w, h) = p.stream().map_or((0, 0), |s| (u32::from(s.width()), u32::from(s.height())));
                 (w, h, None)
             }
-            (Payload::D(p), Some((have, f))) if p.ref_sequence() == *have => {
+            (Payload::D(_), Some((have, f))) if packet.ref_sequence() == Some(*have) => {
                 (f.width() as u32, f.height() as u32, Some(f))
             }
             // Verified packets carry stream info on refresh starts.
             (Payload::D(p), have) if p.refresh_frames() != 0 && p.stream().is_some() => {
-                let (w, h) = p.stream().map_or((0, 0), |s| (s.width(), s.height()));
+                let (w, h) = p.stream().map_or((0, 0), |s| (u32::from(s.width()), u32::from(s.height())));
                 let stale = have.as_ref().map(|(_, f)| f).filter(|f| (f.width(), f.height()) == (w as usize, h as usize));
                 let reference = match stale {
                     Some(f) => f,
@@ -193,8 +202,9 @@ impl Decoder {
                 joined_refresh = Some(p.refresh_frames());
                 (w, h, Some(reference))
             }
-            (Payload::D(p), Some((have, _))) => {
-                return Err(DecodeError::MissingReference { wanted: p.ref_sequence(), have: *have })
+            (Payload::D(_), Some((have, _))) => {
+                let wanted = packet.ref_sequence().unwrap_or_default();
+                return Err(DecodeError::MissingReference { wanted, have: *have })
             }
             _ => return Err(DecodeError::NoKeyframe),
         };
@@ -224,6 +234,10 @@ impl Decoder {
                 }),
             }
         }
+        // Sized by the packet's frame: a failed allocation is an error, not an abort.
+        let mbs = frame.mb_cols() * frame.mb_rows();
+        reserve_total(&mut self.blocks, mbs * 4)?;
+        reserve_total(&mut self.infos, mbs)?;
         let slots = &mut self.slots[..tiles.len()];
         let decode = |slot: &mut TileSlot, i: usize| {
             slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
@@ -269,7 +283,7 @@ impl Decoder {
             sequence: packet.sequence(),
             keyframe: kind == FrameKind::Intra,
             recovering: self.refresh_left > 0,
-            capture_time_us: packet.capture_time_us(),
+            capture_time_us,
         }))
     }
 
@@ -292,7 +306,7 @@ fn decode_tile_into(
     mbs: &mut TileMbs,
     data: &[u8],
     kind: FrameKind,
-    frame_qp: u8,
+    frame_qp: Qp,
     reference: Option<&Frame>,
 ) -> Result<(), TileError> {
     let tile = planes.tile.clone();
@@ -318,6 +332,13 @@ fn decode_tile_into(
         }
     }
     Ok(())
+}
+
+/// Makes room for `len` items in `items` (whatever it holds now).
+fn reserve_total<T>(items: &mut Vec<T>, len: usize) -> Result<(), DecodeError> {
+    items
+        .try_reserve(len.saturating_sub(items.len()))
+        .map_err(|_| DecodeError::OutOfMemory { bytes: len.saturating_mul(core::mem::size_of::<T>()) })
 }
 
 /// The first damaged tile's error, if any.

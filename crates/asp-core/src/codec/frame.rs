@@ -7,7 +7,6 @@
 //! alike; the padding is part of the reconstruction and therefore identical
 //! on both sides.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -24,6 +23,8 @@ pub enum FrameError {
     BadDimensions { width: u32, height: u32 },
     /// The input holds fewer bytes than a `width` x `height` I420 frame.
     InputTooShort { needed: usize, len: usize },
+    /// The allocator could not provide a plane of `bytes` bytes.
+    OutOfMemory { bytes: usize },
 }
 
 impl fmt::Display for FrameError {
@@ -35,11 +36,21 @@ impl fmt::Display for FrameError {
             FrameError::InputTooShort { needed, len } => {
                 write!(f, "I420 input of {len} bytes is shorter than the {needed} bytes a frame needs")
             }
+            FrameError::OutOfMemory { bytes } => write!(f, "cannot allocate a frame plane of {bytes} bytes"),
         }
     }
 }
 
 impl core::error::Error for FrameError {}
+
+/// A mid-grey plane of `len` bytes; a failed allocation is an error, not
+/// an abort (the size comes from a packet).
+fn grey(len: usize) -> Result<Vec<u8>, FrameError> {
+    let mut plane = Vec::new();
+    plane.try_reserve_exact(len).map_err(|_| FrameError::OutOfMemory { bytes: len })?;
+    plane.resize(len, 128);
+    Ok(plane)
+}
 
 /// Bytes of an I420 frame of the given display size (chroma rounded up).
 pub fn i420_len(width: usize, height: usize) -> usize {
@@ -70,22 +81,17 @@ impl fmt::Debug for Frame {
 impl Frame {
     /// A mid-grey frame of the given display size.
     pub fn new(width: u32, height: u32, limits: &Limits) -> Result<Frame, FrameError> {
-        if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
+        if !limits.allows_frame(width, height) {
             return Err(FrameError::BadDimensions { width, height });
         }
         let (width, height) = (width as usize, height as usize);
         let mb_cols = width.div_ceil(MB_SIZE);
         let mb_rows = height.div_ceil(MB_SIZE);
-        let luma = mb_cols * MB_SIZE * mb_rows * MB_SIZE;
-        Ok(Frame {
-            width,
-            height,
-            mb_cols,
-            mb_rows,
-            y: vec![128; luma],
-            u: vec![128; luma / 4],
-            v: vec![128; luma / 4],
-        })
+        // Limits raised past the defaults may ask for more than the address space.
+        let luma = (mb_cols * MB_SIZE)
+            .checked_mul(mb_rows * MB_SIZE)
+            .ok_or(FrameError::OutOfMemory { bytes: usize::MAX })?;
+        Ok(Frame { width, height, mb_cols, mb_rows, y: grey(luma)?, u: grey(luma / 4)?, v: grey(luma / 4)? })
     }
 
     /// Copies an I420 frame (planes Y, U, V packed back to back, chroma
@@ -228,5 +234,17 @@ mod tests {
             Frame::from_i420(4, 4, &[0; 23], &Limits::DEFAULT).unwrap_err(),
             FrameError::InputTooShort { needed: 24, len: 23 }
         );
+    }
+
+    #[test]
+    fn the_pixel_cap_and_a_failed_allocation_are_errors() {
+        let small = Limits { max_pixels: 64 * 48, ..Limits::DEFAULT };
+        assert!(Frame::new(64, 48, &small).is_ok());
+        assert_eq!(Frame::new(64, 49, &small).unwrap_err(), FrameError::BadDimensions { width: 64, height: 49 });
+        // 2^48 bytes of luma: past any address space, so the allocation
+        // fails (or the size overflows on 32-bit targets) instead of aborting.
+        let unlimited = Limits { max_width: u32::MAX, max_height: u32::MAX, max_pixels: u64::MAX, ..Limits::DEFAULT };
+        let side = 1 << 24;
+        assert!(matches!(Frame::new(side, side, &unlimited), Err(FrameError::OutOfMemory { .. })));
     }
 }

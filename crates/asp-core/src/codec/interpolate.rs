@@ -49,11 +49,16 @@
 //! at least 8 wide) and of its rounded average are used in their place;
 //! both are one body (`interpolate/simd_body.rs`) whose tests hold them
 //! equal to the scalar code on random inputs (natively with the crate's
-//! tests; `tests/wasm-simd/run.sh` runs the simd128 ones under Node).
+//! tests; `tests/wasm-simd/run.sh` runs the simd128 ones under Node). A
+//! [`LumaWindow`] uses them when its [`CpuFeatures`] allow
+//! ([`LumaWindow::with_cpu`]; [`CpuFeatures::detect`] by default), and the
+//! tests against the naive filter run at every level of
+//! [`CpuFeatures::levels`].
 
 use core::fmt;
 
 use super::plane::PlaneRef;
+use crate::cpu::CpuFeatures;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
@@ -258,6 +263,8 @@ pub struct LumaWindow {
     tmp: [i16; SRC_MAX * WINDOW_MAX],
     /// Edge-clamped copy of the source rectangle, used only at edges.
     src: [u8; SRC_MAX * SRC_MAX],
+    /// Whether the SIMD twins may run ([`CpuFeatures::has_simd128_twins`]).
+    simd: bool,
 }
 
 impl Default for LumaWindow {
@@ -284,8 +291,15 @@ fn clip_u8(v: i32) -> u8 {
 }
 
 impl LumaWindow {
-    /// An empty window (nothing prepared).
+    /// An empty window (nothing prepared) using the twins of
+    /// [`CpuFeatures::detect`].
     pub fn new() -> Self {
+        Self::with_cpu(CpuFeatures::detect())
+    }
+
+    /// An empty window using the twins `cpu` allows; every choice predicts
+    /// the same samples.
+    pub fn with_cpu(cpu: CpuFeatures) -> Self {
         LumaWindow {
             x0: 0,
             y0: 0,
@@ -298,6 +312,7 @@ impl LumaWindow {
             ctr: [0; WINDOW_MAX * WINDOW_MAX],
             tmp: [0; SRC_MAX * WINDOW_MAX],
             src: [0; SRC_MAX * SRC_MAX],
+            simd: cpu.masked(CpuFeatures::host()).has_simd128_twins(),
         }
     }
 
@@ -370,6 +385,7 @@ impl LumaWindow {
             ctr,
             tmp,
             src,
+            simd,
             ..
         } = self;
         let (src, ss): (&[u8], usize) = match direct {
@@ -379,7 +395,7 @@ impl LumaWindow {
                 (&src[..], SRC_MAX)
             }
         };
-        compute_planes_fastest(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+        compute_planes_fastest(*simd, src, ss, w, h, planes, full, hor, ver, ctr, tmp);
         self.planes = planes;
         Ok(())
     }
@@ -450,11 +466,11 @@ impl LumaWindow {
                     let qa = (iy + y + q.2) * WINDOW_MAX + ix + q.1;
                     let rb = &q.0[qa..qa + width];
                     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-                    if wasm::average_row_twin(&mut *o, ra, rb) {
+                    if self.simd && wasm::average_row_twin(&mut *o, ra, rb) {
                         continue;
                     }
                     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-                    if x86::average_row_twin(&mut *o, ra, rb) {
+                    if self.simd && x86::average_row_twin(&mut *o, ra, rb) {
                         continue;
                     }
                     for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
@@ -487,7 +503,7 @@ impl LumaWindow {
         if fx == 0 && fy == 0 && copy_interior(reference, ix, iy, width, height, out, out_stride) {
             return Ok(());
         }
-        if predict_direct_fastest(reference, ix, iy, fx, fy, width, height, out, out_stride) {
+        if self.simd && predict_direct_twin(reference, ix, iy, fx, fy, width, height, out, out_stride) {
             return Ok(());
         }
         let planes = Planes::for_fraction(fx, fy);
@@ -551,7 +567,7 @@ fn copy_interior(reference: &PlaneRef<'_>, x: i64, y: i64, width: usize, height:
 /// plane. Builds without a twin always take the window.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn predict_direct_fastest(
+fn predict_direct_twin(
     reference: &PlaneRef<'_>,
     ix: i64,
     iy: i64,
@@ -597,6 +613,7 @@ fn predict_direct_fastest(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn compute_planes_fastest(
+    simd: bool,
     src: &[u8],
     ss: usize,
     w: usize,
@@ -609,9 +626,9 @@ fn compute_planes_fastest(
     tmp: &mut [i16],
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let twin = wasm::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    let twin = simd && wasm::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    let twin = x86::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    let twin = simd && x86::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     #[cfg(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
         all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
@@ -619,6 +636,11 @@ fn compute_planes_fastest(
     if !twin {
         compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     }
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+    )))]
+    let _ = simd;
     #[cfg(not(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
         all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")

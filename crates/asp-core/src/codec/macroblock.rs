@@ -26,22 +26,9 @@ use super::bins::{signed, unary_exp_golomb, Bins};
 use super::intra::{GradientLinear, GradientRadial, IntraMode, Pattern};
 use super::range_coder::BitModel;
 use super::residual::{code_block, ResidualError, ResidualModels};
+use super::mv::QpelMv;
+use super::quant::Qp;
 use super::tiles::Tile;
-
-/// A motion vector in quarter luma samples.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Mv {
-    pub x: i16,
-    pub y: i16,
-}
-
-impl Mv {
-    pub const ZERO: Mv = Mv { x: 0, y: 0 };
-
-    pub const fn new(x: i16, y: i16) -> Mv {
-        Mv { x, y }
-    }
-}
 
 /// Largest vector component accepted, in quarter samples (±1024 samples:
 /// far beyond any search, small enough that positions never overflow).
@@ -58,9 +45,9 @@ pub enum FrameKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MbMode {
     Skip,
-    Inter16(Mv),
+    Inter16(QpelMv),
     /// One vector per 8x8 quarter, raster order.
-    Inter8([Mv; 4]),
+    Inter8([QpelMv; 4]),
     Intra { luma: IntraMode, chroma: IntraMode },
     /// Intra prediction per 8x8 luma quarter (raster order), each predicted
     /// from the reconstruction of the quarters before it; one chroma mode.
@@ -75,11 +62,11 @@ impl MbMode {
     }
 
     /// The vector of each 8x8 quarter (zero for intra).
-    pub fn block_mvs(&self) -> [Mv; 4] {
+    pub fn block_mvs(&self) -> [QpelMv; 4] {
         match *self {
             MbMode::Inter16(mv) => [mv; 4],
             MbMode::Inter8(mvs) => mvs,
-            _ => [Mv::ZERO; 4],
+            _ => [QpelMv::ZERO; 4],
         }
     }
 }
@@ -90,9 +77,9 @@ pub struct MbHeader {
     pub mode: MbMode,
     /// Bits 0..=3: luma 8x8 blocks (raster) with residual; bit 4: Cb; bit 5: Cr.
     pub cbp: u8,
-    /// The macroblock's QP (0..=51). Coded as a change from the previous
+    /// The macroblock's QP. Coded as a change from the previous
     /// macroblock's QP, only when `cbp != 0`; otherwise it inherits it.
-    pub qp: u8,
+    pub qp: Qp,
     /// Luma residual in 4x4 transforms (four per coded 8x8 block) instead
     /// of 8x8 ones. Coded only when luma has residual; false otherwise.
     pub transform_4x4: bool,
@@ -100,7 +87,7 @@ pub struct MbHeader {
 
 impl MbHeader {
     /// A header to decode into.
-    pub fn empty(qp: u8) -> MbHeader {
+    pub fn empty(qp: Qp) -> MbHeader {
         MbHeader { mode: MbMode::Skip, cbp: 0, qp, transform_4x4: false }
     }
 }
@@ -114,10 +101,10 @@ pub struct MbInfo {
     pub split: bool,
     pub pattern: bool,
     pub cbp: u8,
-    pub qp: u8,
+    pub qp: Qp,
     pub transform_4x4: bool,
     /// Vector of each 8x8 quarter.
-    pub mvs: [Mv; 4],
+    pub mvs: [QpelMv; 4],
     /// |mvd| of each quarter, per component, for the vector contexts.
     pub mvd_abs: [[u16; 2]; 4],
     /// Intra mode of each luma quarter (spatial intra macroblocks), for
@@ -328,7 +315,7 @@ impl TileMbs {
     /// The vector of the 8x8 block at (bx, by) in 8x8 units (frame
     /// coordinates), if it is coded; `current` supplies the blocks of the
     /// macroblock being coded that precede `upto` in raster order.
-    fn block_mv(&self, bx: isize, by: isize, here: (usize, usize), current: &[Mv; 4], upto: usize) -> Option<(Mv, [u16; 2])> {
+    fn block_mv(&self, bx: isize, by: isize, here: (usize, usize), current: &[QpelMv; 4], upto: usize) -> Option<(QpelMv, [u16; 2])> {
         let (mb_x, mb_y) = (bx.div_euclid(2), by.div_euclid(2));
         let quarter = (by.rem_euclid(2) * 2 + bx.rem_euclid(2)) as usize;
         if (mb_x, mb_y) == (here.0 as isize, here.1 as isize) {
@@ -344,7 +331,7 @@ impl TileMbs {
     /// the one right of the macroblock). Unavailable neighbours count as
     /// zero vectors, except that when only the left one exists it is used
     /// as is.
-    pub fn predict_mv(&self, mb_x: usize, mb_y: usize, quarter: usize, whole: bool, current: &[Mv; 4]) -> Mv {
+    pub fn predict_mv(&self, mb_x: usize, mb_y: usize, quarter: usize, whole: bool, current: &[QpelMv; 4]) -> QpelMv {
         let bx = (mb_x * 2 + quarter % 2) as isize;
         let by = (mb_y * 2 + quarter / 2) as isize;
         let width = if whole { 2 } else { 1 };
@@ -357,9 +344,9 @@ impl TileMbs {
         match (a, b, c) {
             (Some((a, _)), None, None) => a,
             _ => {
-                let v = |n: Option<(Mv, [u16; 2])>| n.map_or(Mv::ZERO, |(mv, _)| mv);
+                let v = |n: Option<(QpelMv, [u16; 2])>| n.map_or(QpelMv::ZERO, |(mv, _)| mv);
                 let (a, b, c) = (v(a), v(b), v(c));
-                Mv { x: median(a.x, b.x, c.x), y: median(a.y, b.y, c.y) }
+                QpelMv { x: median(a.x, b.x, c.x), y: median(a.y, b.y, c.y) }
             }
         }
     }
@@ -438,9 +425,9 @@ fn code_mv<B: Bins>(
     bins: &mut B,
     models: &mut MbModels,
     contexts: [usize; 2],
-    mv: Mv,
-    pred: Mv,
-) -> Result<(Mv, [u16; 2]), SyntaxError> {
+    mv: QpelMv,
+    pred: QpelMv,
+) -> Result<(QpelMv, [u16; 2]), SyntaxError> {
     let mut out = [0i32; 2];
     let mut abs = [0u16; 2];
     for (component, (value, pred)) in [(mv.x, pred.x), (mv.y, pred.y)].into_iter().enumerate() {
@@ -459,7 +446,7 @@ fn code_mv<B: Bins>(
         out[component] = v;
         abs[component] = decoded.unsigned_abs().min(u32::from(u16::MAX)) as u16;
     }
-    Ok((Mv { x: out[0] as i16, y: out[1] as i16 }, abs))
+    Ok((QpelMv { x: out[0] as i16, y: out[1] as i16 }, abs))
 }
 
 /// Codes one macroblock header at (mb_x, mb_y) of `mbs`' tile and records
@@ -476,7 +463,7 @@ pub fn code_header<B: Bins>(
     kind: FrameKind,
     mb_x: usize,
     mb_y: usize,
-    prev_qp: u8,
+    prev_qp: Qp,
     header: &mut MbHeader,
 ) -> Result<MbInfo, SyntaxError> {
     let mut info = MbInfo::default();
@@ -485,7 +472,7 @@ pub fn code_header<B: Bins>(
     let skip = kind == FrameKind::Inter
         && bins.bin(&mut models.skip[mbs.count(mb_x, mb_y, |i| i.skip)], header.mode == MbMode::Skip);
     if skip {
-        let mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+        let mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
         header.mode = MbMode::Skip;
         header.cbp = 0;
         header.qp = prev_qp;
@@ -549,7 +536,7 @@ pub fn code_header<B: Bins>(
         let split = bins.bin(&mut models.split[split_ctx], matches!(header.mode, MbMode::Inter8(_)));
         let wanted = header.mode.block_mvs();
         if split {
-            let mut mvs = [Mv::ZERO; 4];
+            let mut mvs = [QpelMv::ZERO; 4];
             for q in 0..4 {
                 let pred = mbs.predict_mv(mb_x, mb_y, q, false, &mvs);
                 let ctx = [0, 1].map(|c| mbs.mvd_context(mb_x, mb_y, q, &info.mvd_abs, c));
@@ -559,7 +546,7 @@ pub fn code_header<B: Bins>(
             }
             header.mode = MbMode::Inter8(mvs);
         } else {
-            let pred = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+            let pred = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
             let ctx = [0, 1].map(|c| mbs.mvd_context(mb_x, mb_y, 0, &info.mvd_abs, c));
             let (mv, abs) = code_mv(bins, models, ctx, wanted[0], pred)?;
             info.mvd_abs = [abs; 4];
@@ -611,11 +598,11 @@ pub fn code_header<B: Bins>(
     // QP change, only where there is residual for it to act on.
     let mut qp = prev_qp;
     if cbp != 0 {
-        let delta = i32::from(header.qp) - i32::from(prev_qp);
+        let delta = i32::from(header.qp.get()) - i32::from(prev_qp.get());
         let delta = signed(bins, &mut models.qp_delta, delta, 4, 0);
-        qp = u8::try_from(i32::from(prev_qp) + delta)
+        qp = u8::try_from(i32::from(prev_qp.get()) + delta)
             .ok()
-            .filter(|&q| q <= 51)
+            .and_then(Qp::new)
             .ok_or(SyntaxError::QpOutOfRange)?;
     }
     header.qp = qp;
@@ -705,17 +692,12 @@ mod tests {
     use alloc::vec::Vec;
 
     fn headers(n: usize) -> Vec<MbHeader> {
-        let mut state = 99u64;
-        let mut next = move |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut rng = asp_testkit::Rng::new(99);
+        let mut next = move |m: u64| rng.below(m);
         let mut qp = 30i32;
         (0..n)
             .map(|_| {
-                let mv = |v: u64| Mv::new(v as i16 - 64, (v * 7 % 129) as i16 - 64);
+                let mv = |v: u64| QpelMv::new(v as i16 - 64, (v * 7 % 129) as i16 - 64);
                 let mode = match next(7) {
                     6 => MbMode::Intra8 {
                         luma: [0, 1, 2, 3].map(|_| mode_from_index(next(4) as u32)),
@@ -749,10 +731,10 @@ mod tests {
                 };
                 let cbp = if mode == MbMode::Skip { 0 } else { next(64) as u8 };
                 if cbp != 0 {
-                    qp = (qp + next(5) as i32 - 2).clamp(0, 51);
+                    qp = (qp + next(5) as i32 - 2).clamp(0, i32::from(Qp::MAX.get()));
                 }
                 let transform_4x4 = cbp & 0x0F != 0 && next(2) == 1;
-                MbHeader { mode, cbp, qp: qp as u8, transform_4x4 }
+                MbHeader { mode, cbp, qp: Qp::saturating(qp), transform_4x4 }
             })
             .collect()
     }
@@ -764,7 +746,7 @@ mod tests {
         let mut enc = RangeEncoder::new();
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile.clone());
-        let mut qp = 30;
+        let mut qp = Qp::saturating(30);
         let mut expected = Vec::new();
         for (i, h) in list.iter().enumerate() {
             let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
@@ -783,10 +765,10 @@ mod tests {
         let mut dec = RangeDecoder::new(&bytes);
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile.clone());
-        let mut qp = 30;
+        let mut qp = Qp::saturating(30);
         for (i, want) in expected.iter().enumerate() {
             let (x, y) = (tile.mb_x.start + i % tile.mb_x.len(), tile.mb_y.start + i / tile.mb_x.len());
-            let mut header = MbHeader::empty(0);
+            let mut header = MbHeader::empty(Qp::MIN);
             code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, x, y, qp, &mut header).unwrap();
             assert_eq!(&header, want, "macroblock {i}");
             qp = header.qp;
@@ -798,13 +780,13 @@ mod tests {
     fn median_prediction_follows_h264() {
         let tile = tile_grid(4, 4, 1, 1).unwrap().next().unwrap();
         let mut mbs = TileMbs::new(tile);
-        let info = |mv: Mv| MbInfo { mvs: [mv; 4], ..MbInfo::default() };
-        mbs.set(0, 1, info(Mv::new(4, 0)));
+        let info = |mv: QpelMv| MbInfo { mvs: [mv; 4], ..MbInfo::default() };
+        mbs.set(0, 1, info(QpelMv::new(4, 0)));
         // Only the left neighbour exists: used as is.
-        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[Mv::ZERO; 4]), Mv::new(4, 0));
-        mbs.set(1, 0, info(Mv::new(8, 8)));
-        mbs.set(2, 0, info(Mv::new(-4, 2)));
-        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[Mv::ZERO; 4]), Mv::new(4, 2));
+        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[QpelMv::ZERO; 4]), QpelMv::new(4, 0));
+        mbs.set(1, 0, info(QpelMv::new(8, 8)));
+        mbs.set(2, 0, info(QpelMv::new(-4, 2)));
+        assert_eq!(mbs.predict_mv(1, 1, 0, true, &[QpelMv::ZERO; 4]), QpelMv::new(4, 2));
     }
 
     #[test]
@@ -815,8 +797,8 @@ mod tests {
         let mut models = MbModels::default();
         let mut mbs = TileMbs::new(tile);
         for i in 0..64 {
-            let mut header = MbHeader::empty(0);
-            if code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, i % 8, i / 8, 26, &mut header).is_err() {
+            let mut header = MbHeader::empty(Qp::MIN);
+            if code_header(&mut dec, &mut models, &mut mbs, FrameKind::Inter, i % 8, i / 8, Qp::saturating(26), &mut header).is_err() {
                 break;
             }
         }

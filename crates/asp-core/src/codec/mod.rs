@@ -9,6 +9,10 @@
 //!   directions), [`residual`] (one transform block's levels in scan
 //!   order), [`macroblock`] (modes, vectors, coded-block pattern and QP,
 //!   with neighbour contexts).
+//! * Motion vectors: [`mv`], typed by unit: [`QpelMv`](mv::QpelMv) in
+//!   quarter luma samples (coded, predicted from, deblocked by) and
+//!   [`FullPelMv`](mv::FullPelMv) in whole samples (the encoder's integer
+//!   search), with explicit conversions between them.
 //! * Residual: [`quant`] (H.264-style quantisation and the zigzag scans),
 //!   [`transform`] (the 4x4 and 8x8 integer transforms, with SIMD twins).
 //! * Prediction: [`intra`] (DC, horizontal, vertical, planar and the
@@ -25,13 +29,18 @@
 //!   kernels), [`parallel`] (the tile executor: one core, or rayon behind
 //!   the `rayon` feature).
 //! * Decoding: [`decoder`] (verified packets in, frames out),
-//!   [`refinement`] (C-packets applied to the picture on show, never to
+//!   [`correction`] (C-packets applied to the picture on show, never to
 //!   the reference).
+//!
+//! The SIMD twins of the transform, quantiser, interpolation, chroma MC and
+//! deblocking kernels are picked from a [`CpuFeatures`](crate::cpu::CpuFeatures)
+//! value: the one given, or the one detected once per process.
 
 pub mod range_coder;
 pub mod bins;
 pub mod residual;
 pub mod macroblock;
+pub mod mv;
 pub mod quant;
 pub mod transform;
 pub mod intra;
@@ -45,7 +54,7 @@ pub mod recon;
 pub mod deblock;
 pub mod parallel;
 pub mod decoder;
-pub mod refinement;
+pub mod correction;
 
 pub use interpolate::{predict_luma, quarter_sample_sources, InterpError, LumaWindow, PhaseSource, Planes, WINDOW_MAX};
 pub use plane::{PlaneError, PlaneRef, MAX_PLANE_DIMENSION};

@@ -335,13 +335,8 @@ mod tests {
 
     /// A deterministic bit source with a given probability of 1 (in 1/1000).
     fn bits(n: usize, p1_per_mille: u32, seed: u64) -> Vec<bool> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((state >> 33) % 1000) < u64::from(p1_per_mille)
-            })
-            .collect()
+        let mut rng = asp_testkit::Rng::new(seed);
+        (0..n).map(|_| rng.below(1000) < u64::from(p1_per_mille)).collect()
     }
 
     #[test]

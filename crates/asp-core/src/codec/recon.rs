@@ -13,7 +13,8 @@ use super::chroma_mc::predict_chroma;
 use super::frame::{Frame, MB_SIZE};
 use super::interpolate::LumaWindow;
 use super::intra::{self, Neighbours};
-use super::macroblock::{MbHeader, MbInfo, MbLevels, MbMode, Mv, TileMbs};
+use super::macroblock::{MbHeader, MbInfo, MbLevels, MbMode, TileMbs};
+use super::mv::QpelMv;
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
@@ -76,12 +77,11 @@ impl TilePlanes {
 
 /// Chroma QP for a luma QP: H.264's table (chroma is quantised more gently
 /// at high QP, where it would otherwise wash out).
-pub fn chroma_qp(qp: u8) -> u8 {
+pub fn chroma_qp(qp: Qp) -> Qp {
     const TABLE: [u8; 22] = [29, 30, 31, 32, 32, 33, 34, 34, 35, 35, 36, 36, 37, 37, 37, 38, 38, 38, 39, 39, 39, 39];
-    match qp {
-        0..=29 => qp,
-        30..=51 => TABLE[usize::from(qp - 30)],
-        _ => 39,
+    match qp.get() {
+        q @ 0..=29 => Qp::saturating(q as i32),
+        q => Qp::saturating(i32::from(TABLE.get(usize::from(q - 30)).copied().unwrap_or(39))),
     }
 }
 
@@ -155,7 +155,7 @@ impl Predictor {
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
-        mvs: &[Mv; 4],
+        mvs: &[QpelMv; 4],
         split: bool,
     ) {
         self.predict_inter_luma(planes, reference, mb_x, mb_y, mvs, split);
@@ -169,7 +169,7 @@ impl Predictor {
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
-        mvs: &[Mv; 4],
+        mvs: &[QpelMv; 4],
         split: bool,
     ) {
         let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
@@ -179,8 +179,7 @@ impl Predictor {
         let size = if split { 8 } else { 16 };
         for &(ox, oy, q) in partitions(split) {
             let mv = mvs[q];
-            let x_qpel = ((fx + ox) as i32) * 4 + i32::from(mv.x);
-            let y_qpel = ((fy + oy) as i32) * 4 + i32::from(mv.y);
+            let (x_qpel, y_qpel) = mv.qpel_position(fx + ox, fy + oy);
             let out = &mut planes.y[(ly + oy) * ls + lx + ox..];
             // Sizes and strides are valid by construction; a failure would
             // only leave the previous samples in place.
@@ -201,7 +200,7 @@ fn partitions(split: bool) -> &'static [(usize, usize, usize)] {
 /// The chroma half of [`Predictor::predict_inter`]: the luma vectors, in
 /// eighth chroma samples. Public for encoders that form the luma half
 /// from their own interpolated reference.
-pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[Mv; 4], split: bool) {
+pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[QpelMv; 4], split: bool) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);
@@ -251,7 +250,7 @@ pub fn reconstruct_intra8_luma(
     modes: &[intra::IntraMode; 4],
     luma_levels: &[[i32; 64]; 4],
     cbp: u8,
-    qp: u8,
+    qp: Qp,
     transform_4x4: bool,
     mb_x: usize,
     mb_y: usize,
@@ -268,8 +267,8 @@ pub fn reconstruct_intra8_luma(
 }
 
 /// Adds one 8x8 luma block's residual, coded as one 8x8 transform or as
-/// four 4x4 ones (see [`MbLevels`](super::macroblock::MbLevels)).
-pub fn add_luma_residual(levels: &[i32; 64], qp: u8, transform_4x4: bool, dst: &mut [u8], stride: usize) {
+/// four 4x4 ones (see [`MbLevels`]).
+pub fn add_luma_residual(levels: &[i32; 64], qp: Qp, transform_4x4: bool, dst: &mut [u8], stride: usize) {
     if transform_4x4 {
         add_residual_4x4s(levels, qp, dst, stride);
     } else {
@@ -279,8 +278,7 @@ pub fn add_luma_residual(levels: &[i32; 64], qp: u8, transform_4x4: bool, dst: &
 
 /// Adds the residual of the four 4x4 blocks of an 8x8 block (raster order,
 /// 16 levels each in 4x4 scan order) to the prediction at `dst`.
-pub fn add_residual_4x4s(levels: &[i32; 64], qp: u8, dst: &mut [u8], stride: usize) {
-    let qp = Qp::saturating(i32::from(qp));
+pub fn add_residual_4x4s(levels: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
     let quantiser = &Quantiser::FLAT;
     for (b, sub) in levels.chunks_exact(16).enumerate() {
         let Some(dst) = dst.get_mut((b / 2) * 4 * stride + (b % 2) * 4..) else { continue };
@@ -309,8 +307,7 @@ pub fn add_residual_4x4s(levels: &[i32; 64], qp: u8, dst: &mut [u8], stride: usi
 /// dequantised, and a block with only a DC level takes the DC-only inverse
 /// (both exactly equal to the full computation, and much cheaper: most
 /// coded blocks have a handful of levels).
-pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: u8, dst: &mut [u8], stride: usize) {
-    let qp = Qp::saturating(i32::from(qp));
+pub fn add_residual_8x8(levels_in_scan: &[i32; 64], qp: Qp, dst: &mut [u8], stride: usize) {
     let quantiser = &Quantiser::FLAT;
     let last = levels_in_scan.iter().rposition(|&l| l != 0);
     match last {
@@ -354,7 +351,7 @@ pub fn reconstruct_residual(planes: &mut TilePlanes, header: &MbHeader, levels: 
 }
 
 /// Adds the chroma blocks flagged in `cbp`.
-fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: u8, levels: &MbLevels) {
+fn add_chroma_residual(planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: Qp, levels: &MbLevels) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let cqp = chroma_qp(qp);

@@ -256,13 +256,8 @@ mod tests {
     use alloc::vec::Vec;
 
     fn blocks() -> Vec<Vec<i32>> {
-        let mut state = 12345u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = asp_testkit::Rng::new(12345);
+        let mut next = move || rng.next_u64();
         let mut out = Vec::new();
         for size in [16usize, 64] {
             for _ in 0..200 {

@@ -47,15 +47,17 @@
 //! # SIMD
 //!
 //! [`scalar`] holds the reference kernels. On x86/x86_64 with SSE2 (always
-//! there on x86_64), [`x86`] holds SSE2 twins, and an AVX2 twin of the 8x8
-//! inverse used when the CPU has AVX2 (runtime detection needs the `std`
-//! feature; without it AVX2 is used only when compiled in with
-//! `-C target-feature=+avx2`). On `wasm32` compiled with `+simd128`,
-//! [`wasm`] holds simd128 twins. The functions at this level dispatch to the
-//! fastest available twin; tests hold every twin equal to the scalar
-//! reference on random and extreme inputs.
+//! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
+//! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
+//! `wasm` holds simd128 twins. [`Kernels`] picks the twin a
+//! [`CpuFeatures`] value allows; the functions at this level use
+//! [`Kernels::detect`]. The tests run every twin on each of
+//! [`CpuFeatures::levels`] against the scalar reference, on random and
+//! extreme inputs (natively, and as wasm under `tests/wasm-simd/run.sh`).
 
 use core::fmt;
+
+use crate::cpu::CpuFeatures;
 
 pub mod scalar;
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
@@ -209,46 +211,137 @@ pub fn inverse_8x8(coeffs: &[i32; 64]) -> [i32; 64] {
     scalar::inverse_8x8(coeffs)
 }
 
+/// The transform kernels of one set of CPU features: each method runs the
+/// best twin those features (and this CPU) allow. The free functions of
+/// this module are these methods on [`Kernels::detect`]. Cheap to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels {
+    /// Never more than [`CpuFeatures::host`]: the twins rely on it.
+    cpu: CpuFeatures,
+}
+
+impl Kernels {
+    /// The kernels `cpu` allows, narrowed to what this CPU and build have.
+    #[inline]
+    pub fn new(cpu: CpuFeatures) -> Kernels {
+        Kernels { cpu: cpu.masked(CpuFeatures::host()) }
+    }
+
+    /// The kernels of [`CpuFeatures::detect`].
+    #[inline]
+    pub fn detect() -> Kernels {
+        Kernels::new(CpuFeatures::detect())
+    }
+
+    /// The features the twins are chosen from.
+    #[inline]
+    pub fn cpu(self) -> CpuFeatures {
+        self.cpu
+    }
+
+    /// The AVX2 kernels, when allowed.
+    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+    #[inline]
+    pub fn avx2(self) -> Option<x86::Avx2> {
+        x86::Avx2::new(self.cpu)
+    }
+
+    /// [`inverse_add_4x4`] by these kernels.
+    #[inline]
+    pub fn inverse_add_4x4(self, coeffs: &[i32; 16], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if self.cpu.contains(CpuFeatures::SSE2) {
+            return x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride);
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if self.cpu.contains(CpuFeatures::SIMD128) {
+            return wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride);
+        }
+        scalar::inverse_add_4x4(coeffs, dst, dst_stride)
+    }
+
+    /// [`inverse_add_8x8`] by these kernels.
+    #[inline]
+    pub fn inverse_add_8x8(self, coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        {
+            if let Some(avx2) = self.avx2() {
+                return avx2.inverse_add_8x8(coeffs, dst, dst_stride);
+            }
+            if self.cpu.contains(CpuFeatures::SSE2) {
+                return x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride);
+            }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if self.cpu.contains(CpuFeatures::SIMD128) {
+            return wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride);
+        }
+        scalar::inverse_add_8x8(coeffs, dst, dst_stride)
+    }
+
+    /// [`forward_8x8`] by these kernels.
+    #[inline]
+    pub fn forward_8x8(self, residual: &[i16; 64]) -> [i32; 64] {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if let Some(avx2) = self.avx2() {
+            return avx2.forward_8x8(residual);
+        }
+        scalar::forward_8x8(residual)
+    }
+
+    /// [`satd_4x4`] by these kernels.
+    #[inline]
+    pub fn satd_4x4(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+    ) -> Result<u32, BlockError> {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if self.cpu.contains(CpuFeatures::SSE2) {
+            return x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride);
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if self.cpu.contains(CpuFeatures::SIMD128) {
+            return wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride);
+        }
+        scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
+    }
+
+    /// [`satd_8x8`] by these kernels.
+    #[inline]
+    pub fn satd_8x8(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+    ) -> Result<u32, BlockError> {
+        #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+        if self.cpu.contains(CpuFeatures::SSE2) {
+            return x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride);
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if self.cpu.contains(CpuFeatures::SIMD128) {
+            return wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride);
+        }
+        scalar::satd_8x8(source, source_stride, prediction, prediction_stride)
+    }
+}
+
 /// Decodes a 4x4 block in place: `dst` holds the prediction on entry and the
 /// reconstruction, `clip(prediction + residual, 0, 255)`, on return. Row `y`
 /// of the block starts at `dst[y * dst_stride]`.
 #[inline]
 pub fn inverse_add_4x4(coeffs: &[i32; 16], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    {
-        x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride)
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride)
-    }
-    #[cfg(not(any(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"), all(target_arch = "wasm32", target_feature = "simd128"))))]
-    {
-        scalar::inverse_add_4x4(coeffs, dst, dst_stride)
-    }
+    Kernels::detect().inverse_add_4x4(coeffs, dst, dst_stride)
 }
 
 /// Decodes an 8x8 block in place, as [`inverse_add_4x4`] does a 4x4 one.
 #[inline]
 pub fn inverse_add_8x8(coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    {
-        match x86::Avx2::detect() {
-            Some(avx2) => avx2.inverse_add_8x8(coeffs, dst, dst_stride),
-            None => x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride),
-        }
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride)
-    }
-    #[cfg(not(any(
-        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
-    {
-        scalar::inverse_add_8x8(coeffs, dst, dst_stride)
-    }
+    Kernels::detect().inverse_add_8x8(coeffs, dst, dst_stride)
 }
 
 /// [`inverse_add_4x4`] for a block whose only non-zero coefficient is DC:
@@ -276,11 +369,7 @@ pub fn forward_4x4(residual: &[i16; 16]) -> [i32; 16] {
 /// module docs), with the division rounded to nearest, half away from zero.
 #[inline]
 pub fn forward_8x8(residual: &[i16; 64]) -> [i32; 64] {
-    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    if let Some(avx2) = x86::Avx2::detect() {
-        return avx2.forward_8x8(residual);
-    }
-    scalar::forward_8x8(residual)
+    Kernels::detect().forward_8x8(residual)
 }
 
 /// The residual `source - prediction` of a 4x4 block.
@@ -340,18 +429,7 @@ pub fn satd_4x4(
     prediction: &[u8],
     prediction_stride: usize,
 ) -> Result<u32, BlockError> {
-    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    {
-        x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride)
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride)
-    }
-    #[cfg(not(any(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"), all(target_arch = "wasm32", target_feature = "simd128"))))]
-    {
-        scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
-    }
+    Kernels::detect().satd_4x4(source, source_stride, prediction, prediction_stride)
 }
 
 /// SATD of an 8x8 block: the sum of [`satd_4x4`] over its four 4x4 blocks
@@ -363,18 +441,7 @@ pub fn satd_8x8(
     prediction: &[u8],
     prediction_stride: usize,
 ) -> Result<u32, BlockError> {
-    #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
-    {
-        x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride)
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride)
-    }
-    #[cfg(not(any(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"), all(target_arch = "wasm32", target_feature = "simd128"))))]
-    {
-        scalar::satd_8x8(source, source_stride, prediction, prediction_stride)
-    }
+    Kernels::detect().satd_8x8(source, source_stride, prediction, prediction_stride)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::packet::{PacketType, HEADER_LEN};
+use crate::packet::{PacketType, VERSION};
 
 /// Why a packet was rejected. Each variant names the offset (from the start
 /// of the packet) or the field at fault.
@@ -25,8 +25,6 @@ pub enum PacketError {
     TrailingBytes { packet_len: usize, buffer_len: usize },
     /// The CRC-32 stored at `offset` does not match the bytes before it.
     CrcMismatch { offset: usize, stored: u32, computed: u32 },
-    /// The payload's FlatBuffers file identifier (payload bytes 4..8) is not `ASP1`.
-    BadFileIdentifier { found: [u8; 4] },
     /// The FlatBuffers verifier refused the payload.
     InvalidFlatbuffer(flatbuffers::InvalidFlatbuffer),
     /// The payload union is empty.
@@ -37,10 +35,12 @@ pub enum PacketError {
     MissingStreamInfo,
     /// Frame dimensions of zero or over the caps.
     BadDimensions { width: u32, height: u32, max_width: u32, max_height: u32 },
+    /// A frame area (width times height) over `Limits::max_pixels`.
+    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
     /// A tile grid of zero tiles or more than `Limits::max_tiles`.
     BadTileGrid { columns: u8, rows: u8, max_tiles: u32 },
-    /// `tile_sizes` does not have one entry per tile, or does not add up to
-    /// the length of `tile_data`.
+    /// `tile_sizes` does not have one entry per tile (or C-packet region)
+    /// but the last, or adds up to more than the length of `tile_data`.
     TileSizesMismatch { entries: usize, expected_entries: usize, sum: u64, data_len: usize },
 }
 
@@ -53,7 +53,6 @@ impl PacketError {
             PacketError::UnknownPacketType { .. } => Some(5),
             PacketError::PayloadTooLarge { .. } => Some(12),
             PacketError::CrcMismatch { offset, .. } => Some(*offset),
-            PacketError::BadFileIdentifier { .. } => Some(HEADER_LEN + 4),
             PacketError::Truncated { available, .. } => Some(*available),
             _ => None,
         }
@@ -70,12 +69,12 @@ impl PacketError {
             PacketError::Truncated { .. } => "truncated",
             PacketError::TrailingBytes { .. } => "trailing_bytes",
             PacketError::CrcMismatch { .. } => "crc_mismatch",
-            PacketError::BadFileIdentifier { .. } => "bad_file_identifier",
             PacketError::InvalidFlatbuffer(_) => "invalid_flatbuffer",
             PacketError::MissingPayload => "missing_payload",
             PacketError::PayloadTypeMismatch { .. } => "payload_type_mismatch",
             PacketError::MissingStreamInfo => "missing_stream_info",
             PacketError::BadDimensions { .. } => "bad_dimensions",
+            PacketError::TooManyPixels { .. } => "too_many_pixels",
             PacketError::BadTileGrid { .. } => "bad_tile_grid",
             PacketError::TileSizesMismatch { .. } => "tile_sizes_mismatch",
         }
@@ -92,7 +91,11 @@ impl fmt::Display for PacketError {
                 write!(f, "bad magic at offset 0: {found:02x?}, expected \"ASP1\"")
             }
             PacketError::UnsupportedVersion { found } => {
-                write!(f, "unsupported version {found} at offset 4 (this decoder reads 1)")
+                write!(f, "unsupported version {found} at offset 4 (this decoder reads version {VERSION})")?;
+                if *found == 1 {
+                    write!(f, "; version 1 streams come from ASP before its lean framing: re-encode them")?;
+                }
+                Ok(())
             }
             PacketError::UnknownPacketType { found } => {
                 write!(f, "unknown packet type {found} at offset 5 (expected 1..=4)")
@@ -113,11 +116,6 @@ impl fmt::Display for PacketError {
                 f,
                 "CRC mismatch at offset {offset}: stored {stored:08x}, computed {computed:08x}"
             ),
-            PacketError::BadFileIdentifier { found } => write!(
-                f,
-                "bad FlatBuffers file identifier at offset {}: {found:02x?}, expected \"ASP1\"",
-                HEADER_LEN + 4
-            ),
             PacketError::InvalidFlatbuffer(e) => write!(f, "payload fails verification: {e}"),
             PacketError::MissingPayload => write!(f, "payload union is empty"),
             PacketError::PayloadTypeMismatch { header, payload } => write!(
@@ -130,13 +128,16 @@ impl fmt::Display for PacketError {
                 f,
                 "frame size {width}x{height} outside 1x1..={max_width}x{max_height}"
             ),
+            PacketError::TooManyPixels { width, height, max_pixels } => {
+                write!(f, "frame size {width}x{height} is over the limit of {max_pixels} pixels")
+            }
             PacketError::BadTileGrid { columns, rows, max_tiles } => write!(
                 f,
                 "tile grid {columns}x{rows} outside 1..={max_tiles} tiles"
             ),
             PacketError::TileSizesMismatch { entries, expected_entries, sum, data_len } => write!(
                 f,
-                "tile_sizes has {entries} entries summing to {sum}; expected {expected_entries} summing to {data_len}"
+                "tile_sizes has {entries} entries summing to {sum}; expected one per entry but the last of {expected_entries}, summing to at most {data_len}"
             ),
         }
     }

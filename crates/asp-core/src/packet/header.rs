@@ -6,7 +6,7 @@ use crate::packet::PacketError;
 /// The four bytes every packet starts with.
 pub const MAGIC: [u8; 4] = *b"ASP1";
 /// The header version this crate writes and reads.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 16;
 /// Bytes after the payload (the CRC-32).

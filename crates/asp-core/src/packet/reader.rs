@@ -232,12 +232,12 @@ fn vouched_by_crc(error: &PacketError) -> bool {
         | PacketError::Truncated { .. }
         | PacketError::TrailingBytes { .. }
         | PacketError::CrcMismatch { .. } => false,
-        PacketError::BadFileIdentifier { .. }
-        | PacketError::InvalidFlatbuffer(_)
+        PacketError::InvalidFlatbuffer(_)
         | PacketError::MissingPayload
         | PacketError::PayloadTypeMismatch { .. }
         | PacketError::MissingStreamInfo
         | PacketError::BadDimensions { .. }
+        | PacketError::TooManyPixels { .. }
         | PacketError::BadTileGrid { .. }
         | PacketError::TileSizesMismatch { .. } => true,
     }

@@ -167,15 +167,8 @@ mod tests {
     use super::*;
 
     fn bytes(n: usize) -> alloc::vec::Vec<u8> {
-        let mut state = 0x2545_f491_u32;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect()
+        let mut rng = asp_testkit::Rng::new(0x2545_f491);
+        (0..n).map(|_| rng.byte()).collect()
     }
 
     #[test]

@@ -126,57 +126,124 @@ impl<'a> Packet<'a> {
         self.payload
     }
 
-    /// Capture time of the frame in microseconds since the Unix epoch, for
-    /// I, D and C packets that carry one.
+    /// Capture time of the frame in microseconds since the Unix epoch, when
+    /// the packet carries it whole: I and C packets that know it, D-packets
+    /// at refresh starts and wherever the writer rebased. Most D-packets
+    /// carry a [`Packet::capture_delta_us`] instead; a [`CaptureClock`]
+    /// resolves both over a stream.
+    ///
+    /// [`CaptureClock`]: crate::packet::CaptureClock
     pub fn capture_time_us(&self) -> Option<u64> {
         let t = match self.payload {
             Payload::I(p) => p.capture_time_us(),
-            Payload::D(p) => p.capture_time_us(),
+            Payload::D(p) => p.capture_time_us().unwrap_or(0),
             Payload::C(p) => p.capture_time_us(),
             Payload::S(_) => 0,
         };
         (t != 0).then_some(t)
     }
 
-    /// The coded tiles of an I, D or C packet (empty for S).
+    /// A D-packet's capture time as microseconds after the last capture
+    /// time its stream carried whole.
+    pub fn capture_delta_us(&self) -> Option<u32> {
+        match self.payload {
+            Payload::D(p) => p.capture_delta_us(),
+            _ => None,
+        }
+    }
+
+    /// The frame a D-packet is predicted from: its `ref_sequence` when the
+    /// packet carries one, otherwise the sequence number before its own
+    /// (what the schema says an absent field means). `None` for other kinds.
+    pub fn ref_sequence(&self) -> Option<u32> {
+        match self.payload {
+            Payload::D(p) => Some(d_ref_sequence(&p, self.header.sequence)),
+            _ => None,
+        }
+    }
+
+    /// The coded tiles of an I, D or C packet (empty for S): one per tile
+    /// of the grid, or per region of a C-packet.
     pub fn tiles(&self) -> Tiles<'a> {
-        let (sizes, data) = match self.payload {
-            Payload::I(p) => (p.tile_sizes(), p.tile_data()),
-            Payload::D(p) => (p.tile_sizes(), p.tile_data()),
-            Payload::C(p) => (p.tile_sizes(), p.tile_data()),
-            Payload::S(_) => (None, None),
-        };
-        Tiles { sizes, data: data.map_or(&[][..], |d| d.bytes()), index: 0, offset: 0 }
+        match self.payload {
+            Payload::I(p) => Tiles::of_grid(p.tile_columns(), p.tile_rows(), p.tile_sizes(), p.tile_data()),
+            Payload::D(p) => Tiles::of_grid(p.tile_columns(), p.tile_rows(), p.tile_sizes(), p.tile_data()),
+            Payload::C(p) => Tiles::of_correction(&p),
+            Payload::S(_) => Tiles::new(None, None, 0),
+        }
     }
 }
 
-/// Iterator over the byte ranges of a packet's tiles, in raster order.
+/// The frame a D payload sent under `sequence` is predicted from (an
+/// absent `ref_sequence` means the one before).
+pub fn d_ref_sequence(payload: &schema::DPacketPayload<'_>, sequence: u32) -> u32 {
+    payload.ref_sequence().unwrap_or(sequence.wrapping_sub(1))
+}
+
+/// Iterator over the byte ranges of a packet's coded entries (tiles in
+/// raster order, or a C-packet's regions).
+///
+/// The payload lists the size of every entry but the last, which runs to
+/// the end of `tile_data` (so a one-tile frame carries no size table).
 /// Sizes were checked against the data when the packet was parsed.
 #[derive(Clone, Debug)]
 pub struct Tiles<'a> {
     sizes: Option<Vector<'a, u32>>,
     data: &'a [u8],
+    count: usize,
     index: usize,
     offset: usize,
+}
+
+impl<'a> Tiles<'a> {
+    /// `count` entries: `sizes` lists all but the last.
+    pub fn new(sizes: Option<Vector<'a, u32>>, data: Option<Vector<'a, u8>>, count: usize) -> Tiles<'a> {
+        Tiles { sizes, data: data.map_or(&[][..], |d| d.bytes()), count, index: 0, offset: 0 }
+    }
+
+    /// The tiles of a `columns` x `rows` grid; none when the frame carries
+    /// no coded data (side data only).
+    pub fn of_grid(
+        columns: u8,
+        rows: u8,
+        sizes: Option<Vector<'a, u32>>,
+        data: Option<Vector<'a, u8>>,
+    ) -> Tiles<'a> {
+        let count = if sizes.is_none() && data.is_none() { 0 } else { usize::from(columns) * usize::from(rows) };
+        Tiles::new(sizes, data, count)
+    }
+
+    /// A C-packet's entries, one per region.
+    pub fn of_correction(payload: &schema::CPacketPayload<'a>) -> Tiles<'a> {
+        let regions = payload.regions().map_or(0, |r| r.len());
+        Tiles::new(payload.tile_sizes(), payload.tile_data(), regions)
+    }
 }
 
 impl<'a> Iterator for Tiles<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let sizes = self.sizes?;
-        if self.index >= sizes.len() {
+        if self.index >= self.count {
             return None;
         }
-        let size = sizes.get(self.index) as usize;
-        let tile = self.data.get(self.offset..self.offset + size)?;
+        let end = if self.index + 1 == self.count {
+            self.data.len()
+        } else {
+            let sizes = self.sizes?;
+            if self.index >= sizes.len() {
+                return None;
+            }
+            self.offset.checked_add(sizes.get(self.index) as usize)?
+        };
+        let tile = self.data.get(self.offset..end)?;
         self.index += 1;
-        self.offset += size;
+        self.offset = end;
         Some(tile)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let remaining = self.sizes.map_or(0, |s| s.len() - self.index);
+        let remaining = self.count - self.index;
         (remaining, Some(remaining))
     }
 }
@@ -188,17 +255,6 @@ pub(crate) fn verify_payload<'a>(
     header_type: PacketType,
     limits: &Limits,
 ) -> Result<Payload<'a>, PacketError> {
-    // Checked by hand: flatbuffers' own identifier check asserts on short buffers.
-    match payload.get(4..8) {
-        Some(id) if id == schema::ASP_PACKET_PAYLOAD_IDENTIFIER.as_bytes() => {}
-        found => {
-            let mut bytes = [0u8; 4];
-            if let Some(found) = found {
-                bytes.copy_from_slice(found);
-            }
-            return Err(PacketError::BadFileIdentifier { found: bytes });
-        }
-    }
     let root = schema::root_as_asp_packet_payload_with_opts(&limits.verifier_options(), payload)
         .map_err(PacketError::InvalidFlatbuffer)?;
     let union_type = root.payload_type();
@@ -221,7 +277,7 @@ pub(crate) fn verify_payload<'a>(
 /// Stream facts present, with dimensions within the caps.
 fn check_stream_info(stream: Option<schema::StreamInfo<'_>>, limits: &Limits) -> Result<(), PacketError> {
     let stream = stream.ok_or(PacketError::MissingStreamInfo)?;
-    let (width, height) = (stream.width(), stream.height());
+    let (width, height) = (u32::from(stream.width()), u32::from(stream.height()));
     if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
         return Err(PacketError::BadDimensions {
             width,
@@ -230,47 +286,53 @@ fn check_stream_info(stream: Option<schema::StreamInfo<'_>>, limits: &Limits) ->
             max_height: limits.max_height,
         });
     }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(PacketError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+    }
     Ok(())
 }
 
 /// Checks what the codec will rely on: keyframe dimensions within the caps,
-/// a tile grid within the caps, and tile sizes that add up to the data.
+/// a tile grid within the caps, and tile sizes that fit the data (one size
+/// per entry but the last, which takes the rest).
 fn check_frame_facts(payload: &Payload<'_>, limits: &Limits) -> Result<(), PacketError> {
-    let (grid, sizes, data) = match *payload {
+    let (sizes, data, expected_entries) = match *payload {
         Payload::I(p) => {
             check_stream_info(p.stream(), limits)?;
-            (Some((p.tile_columns(), p.tile_rows())), p.tile_sizes(), p.tile_data())
+            let tiles = check_grid(p.tile_columns(), p.tile_rows(), limits)?;
+            (p.tile_sizes(), p.tile_data(), tiles)
         }
         Payload::D(p) => {
             // A refresh start is a place to join: it must say what the stream is.
             if p.refresh_frames() != 0 {
                 check_stream_info(p.stream(), limits)?;
             }
-            (Some((p.tile_columns(), p.tile_rows())), p.tile_sizes(), p.tile_data())
+            let tiles = check_grid(p.tile_columns(), p.tile_rows(), limits)?;
+            (p.tile_sizes(), p.tile_data(), tiles)
         }
         // A C-packet has one coded entry per region, not a grid.
-        Payload::C(p) => (None, p.tile_sizes(), p.tile_data()),
+        Payload::C(p) => (p.tile_sizes(), p.tile_data(), p.regions().map_or(0, |r| r.len())),
         Payload::S(_) => return Ok(()),
     };
-    let expected_entries = match grid {
-        Some((columns, rows)) => {
-            let tiles = u32::from(columns) * u32::from(rows);
-            if tiles == 0 || tiles > limits.max_tiles {
-                return Err(PacketError::BadTileGrid { columns, rows, max_tiles: limits.max_tiles });
-            }
-            // A frame without coded data (no tile vectors) is legal: side data only.
-            if sizes.is_none() && data.is_none() {
-                return Ok(());
-            }
-            tiles as usize
-        }
-        None => sizes.map_or(0, |s| s.len()),
-    };
+    // A frame without coded data (no tile vectors) is legal: side data only.
+    if sizes.is_none() && data.is_none() && !matches!(payload, Payload::C(_)) {
+        return Ok(());
+    }
     let entries = sizes.map_or(0, |s| s.len());
     let sum: u64 = sizes.map_or(0, |s| s.iter().map(u64::from).sum());
     let data_len = data.map_or(0, |d| d.len());
-    if entries != expected_entries || sum != data_len as u64 {
+    let fits = if expected_entries == 0 { data_len == 0 } else { sum <= data_len as u64 };
+    if entries != expected_entries.saturating_sub(1) || !fits {
         return Err(PacketError::TileSizesMismatch { entries, expected_entries, sum, data_len });
     }
     Ok(())
+}
+
+/// The number of tiles of a grid within the caps.
+fn check_grid(columns: u8, rows: u8, limits: &Limits) -> Result<usize, PacketError> {
+    let tiles = u32::from(columns) * u32::from(rows);
+    if tiles == 0 || tiles > limits.max_tiles {
+        return Err(PacketError::BadTileGrid { columns, rows, max_tiles: limits.max_tiles });
+    }
+    Ok(tiles as usize)
 }

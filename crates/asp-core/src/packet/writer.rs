@@ -185,11 +185,16 @@ impl fmt::Display for WriteError {
 
 impl core::error::Error for WriteError {}
 
-/// Builds packets. Reuse one writer for a stream: its buffers are kept.
+/// Builds packets. Reuse one writer for a stream: its buffers are kept,
+/// and D-packets carry their capture time as a delta from the last one it
+/// wrote whole.
 pub struct PacketWriter {
     builder: FlatBufferBuilder<'static>,
     out: Vec<u8>,
     limits: Limits,
+    /// The last capture time written whole (`capture_time_us`), the base of
+    /// the next D-packet's `capture_delta_us`.
+    capture_base_us: Option<u64>,
 }
 
 impl Default for PacketWriter {
@@ -205,16 +210,24 @@ impl PacketWriter {
 
     /// A writer that refuses to produce what a reader with `limits` would refuse.
     pub fn with_limits(limits: Limits) -> PacketWriter {
-        PacketWriter { builder: FlatBufferBuilder::with_capacity(1024), out: Vec::new(), limits }
+        PacketWriter { builder: FlatBufferBuilder::with_capacity(1024), out: Vec::new(), limits, capture_base_us: None }
+    }
+
+    /// Makes the next D-packet carry its capture time whole, as when the
+    /// packets written from here on are read without those before them.
+    pub fn forget_capture_base(&mut self) {
+        self.capture_base_us = None;
     }
 
     /// Writes an I-packet; the returned bytes live until the next write.
     pub fn write_i(&mut self, sequence: u32, flags: u16, frame: &IFrame<'_>) -> Result<&[u8], WriteError> {
         self.check_size(frame.tiles.data.len() + 4 * frame.tiles.sizes.len())?;
+        check_sizes(frame.tiles.sizes, frame.tiles.data)?;
+        check_stream(&frame.stream, &self.limits)?;
         self.builder.reset();
         let b = &mut self.builder;
-        let tile_sizes = nonempty(frame.tiles.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(frame.tiles.data).map(|d| b.create_vector(d));
+        let tile_sizes = sizes_but_last(frame.tiles.sizes).map(|s| b.create_vector(s));
+        let tile_data = has_entries(frame.tiles.sizes, frame.tiles.data).then(|| b.create_vector(frame.tiles.data));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
         let stream = build_stream_info(b, &frame.stream);
@@ -232,7 +245,10 @@ impl PacketWriter {
                 regions,
             },
         );
-        self.finish(PacketType::I, sequence, flags, payload.as_union_value())
+        let packet_len = self.finish(PacketType::I, sequence, flags, payload.as_union_value())?.len();
+        // A keyframe is always the base, even at 0 (see CaptureClock).
+        self.capture_base_us = Some(frame.capture_time_us);
+        Ok(&self.out[..packet_len])
     }
 
     /// Writes a D-packet; the returned bytes live until the next write.
@@ -240,43 +256,57 @@ impl PacketWriter {
         self.check_size(
             frame.tiles.data.len() + 4 * frame.tiles.sizes.len() + 12 * frame.motion_vectors.len(),
         )?;
+        check_sizes(frame.tiles.sizes, frame.tiles.data)?;
+        if let Some(refresh) = &frame.refresh {
+            check_stream(&refresh.stream, &self.limits)?;
+        }
         self.builder.reset();
         let b = &mut self.builder;
-        let tile_sizes = nonempty(frame.tiles.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(frame.tiles.data).map(|d| b.create_vector(d));
+        let tile_sizes = sizes_but_last(frame.tiles.sizes).map(|s| b.create_vector(s));
+        let tile_data = has_entries(frame.tiles.sizes, frame.tiles.data).then(|| b.create_vector(frame.tiles.data));
         let motion_vectors = nonempty(frame.motion_vectors).map(|m| b.create_vector(m));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
         let stream = frame.refresh.map(|r| build_stream_info(b, &r.stream));
+        let capture = CaptureTime::of_d_frame(frame.capture_time_us, self.capture_base_us, frame.refresh.is_some());
         let payload = schema::DPacketPayload::create(
             b,
             &schema::DPacketPayloadArgs {
-                ref_sequence: frame.ref_sequence,
-                capture_time_us: frame.capture_time_us,
+                // The usual reference, the frame before, goes without saying.
+                ref_sequence: (frame.ref_sequence != sequence.wrapping_sub(1)).then_some(frame.ref_sequence),
+                capture_delta_us: capture.delta_us,
+                capture_time_us: capture.whole_us,
                 qp: frame.qp,
                 tile_columns: frame.tiles.columns,
                 tile_rows: frame.tiles.rows,
                 tile_sizes,
                 tile_data,
                 motion_vectors,
-                motion_block_size: frame.motion_block_size,
-                motion_vector_precision: frame.motion_vector_precision,
+                // They describe the vectors: without any, the defaults
+                // (which cost nothing on the wire).
+                motion_block_size: if frame.motion_vectors.is_empty() { 16 } else { frame.motion_block_size },
+                motion_vector_precision: if frame.motion_vectors.is_empty() { 1 } else { frame.motion_vector_precision },
                 regions,
                 palette,
                 refresh_frames: frame.refresh.map_or(0, |r| r.frames),
                 stream,
             },
         );
-        self.finish(PacketType::D, sequence, flags, payload.as_union_value())
+        let packet_len = self.finish(PacketType::D, sequence, flags, payload.as_union_value())?.len();
+        if capture.whole_us.is_some() {
+            self.capture_base_us = capture.whole_us;
+        }
+        Ok(&self.out[..packet_len])
     }
 
     /// Writes a C-packet; the returned bytes live until the next write.
     pub fn write_c(&mut self, sequence: u32, flags: u16, c: &Correction<'_>) -> Result<&[u8], WriteError> {
         self.check_size(c.data.len() + 4 * c.sizes.len() + 24 * c.regions.len())?;
+        check_sizes(c.sizes, c.data)?;
         self.builder.reset();
         let b = &mut self.builder;
-        let tile_sizes = nonempty(c.sizes).map(|s| b.create_vector(s));
-        let tile_data = nonempty(c.data).map(|d| b.create_vector(d));
+        let tile_sizes = sizes_but_last(c.sizes).map(|s| b.create_vector(s));
+        let tile_data = has_entries(c.sizes, c.data).then(|| b.create_vector(c.data));
         let regions = nonempty(c.regions).map(|r| b.create_vector(r));
         let payload = schema::CPacketPayload::create(
             b,
@@ -337,7 +367,7 @@ impl PacketWriter {
                 payload: Some(payload),
             },
         );
-        schema::finish_asp_packet_payload_buffer(&mut self.builder, root);
+        self.builder.finish_minimal(root);
         let payload = self.builder.finished_data();
         if payload.len() > self.limits.max_payload_len as usize {
             return Err(WriteError::PayloadTooLarge { len: payload.len(), max: self.limits.max_payload_len });
@@ -357,6 +387,68 @@ impl PacketWriter {
     }
 }
 
+/// How a D-packet carries its capture time.
+struct CaptureTime {
+    delta_us: Option<u32>,
+    whole_us: Option<u64>,
+}
+
+impl CaptureTime {
+    /// Whole on refresh starts (a decoder may join there), when there is
+    /// no base yet, and when the delta from the base does not fit; a delta
+    /// otherwise; nothing when the time is unknown (0).
+    fn of_d_frame(capture_time_us: u64, base_us: Option<u64>, refresh_start: bool) -> CaptureTime {
+        if capture_time_us == 0 {
+            return CaptureTime { delta_us: None, whole_us: None };
+        }
+        let delta = base_us
+            .filter(|_| !refresh_start)
+            .and_then(|base| capture_time_us.checked_sub(base))
+            .and_then(|delta| u32::try_from(delta).ok());
+        match delta {
+            Some(delta) => CaptureTime { delta_us: Some(delta), whole_us: None },
+            None => CaptureTime { delta_us: None, whole_us: Some(capture_time_us) },
+        }
+    }
+}
+
+/// Stream facts a reader with these limits accepts (which also makes them
+/// fit the schema's 16-bit sides).
+fn check_stream(stream: &StreamInfo, limits: &Limits) -> Result<(), WriteError> {
+    let (width, height) = (stream.width, stream.height);
+    let max_width = limits.max_width.min(u32::from(u16::MAX));
+    let max_height = limits.max_height.min(u32::from(u16::MAX));
+    if width == 0 || height == 0 || width > max_width || height > max_height {
+        return Err(WriteError::Invalid(PacketError::BadDimensions { width, height, max_width, max_height }));
+    }
+    Ok(())
+}
+
+/// The size table is written without its last entry, which readers derive
+/// from the data, so the whole table is checked here.
+fn check_sizes(sizes: &[u32], data: &[u8]) -> Result<(), WriteError> {
+    let sum: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+    if !sizes.is_empty() && sum != data.len() as u64 {
+        let (entries, data_len) = (sizes.len(), data.len());
+        let mismatch = PacketError::TileSizesMismatch { entries, expected_entries: entries, sum, data_len };
+        return Err(WriteError::Invalid(mismatch));
+    }
+    Ok(())
+}
+
+/// Whether a frame carries coded entries: then `tile_data` is written even
+/// when empty, since without a size table its presence is what says a
+/// single empty tile is there.
+fn has_entries(sizes: &[u32], data: &[u8]) -> bool {
+    !sizes.is_empty() || !data.is_empty()
+}
+
+/// The size table on the wire: every entry's but the last, which a reader
+/// knows from the length of the data.
+fn sizes_but_last(sizes: &[u32]) -> Option<&[u32]> {
+    sizes.split_last().and_then(|(_, but_last)| nonempty(but_last))
+}
+
 fn nonempty<T>(items: &[T]) -> Option<&[T]> {
     (!items.is_empty()).then_some(items)
 }
@@ -365,8 +457,9 @@ fn build_stream_info<'a>(b: &mut FlatBufferBuilder<'a>, s: &StreamInfo) -> WIPOf
     schema::StreamInfo::create(
         b,
         &schema::StreamInfoArgs {
-            width: s.width,
-            height: s.height,
+            // Checked by `check_stream` before the build.
+            width: s.width as u16,
+            height: s.height as u16,
             fps_num: s.fps_num,
             fps_den: s.fps_den,
             color_range: s.color_range,

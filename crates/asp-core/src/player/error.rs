@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::codec::decoder::DecodeError;
-use crate::codec::refinement::RefineError;
+use crate::codec::correction::CorrectionError;
 use crate::packet::PacketError;
 
 /// An error the [`Player`](super::Player) reports (and counts). All but
@@ -25,7 +25,7 @@ pub enum Error {
     /// frame or once the picture on show is final). Refused.
     WrongFrame { sequence: u32, wanted: u32, on_show: Option<u32> },
     /// C-packet `sequence` did not apply; the picture is as it was.
-    Refine { sequence: u32, error: RefineError },
+    Refine { sequence: u32, error: CorrectionError },
     /// Input was dropped because it came faster than it was read:
     /// `dropped` bytes waiting in the reader, or an unread whole packet.
     FellBehind { dropped: usize },

@@ -53,7 +53,7 @@ use alloc::vec::Vec;
 use crate::codec::decoder::Decoder;
 use crate::codec::parallel::Parallel;
 use crate::codec::frame::Frame;
-use crate::codec::refinement::apply_refinement;
+use crate::codec::correction::apply_correction;
 use crate::limits::Limits;
 use crate::packet::{Header, Packet, PacketReader, PacketType, Payload, ReadEvent, HEADER_LEN, TRAILER_LEN};
 use crate::schema::{self, ColorMatrix, ColorRange};
@@ -453,7 +453,7 @@ impl State {
     /// effect.
     fn handle(&mut self, packet: &Packet<'_>, parallel: &impl Parallel) -> Option<Event> {
         let stream = match packet.payload() {
-            Payload::C(c) => return self.refine(packet.sequence(), &c),
+            Payload::C(c) => return self.correct(packet.sequence(), &c),
             Payload::S(_) => return None,
             Payload::I(i) => i.stream(),
             Payload::D(d) if d.refresh_frames() != 0 => d.stream(),
@@ -493,7 +493,7 @@ impl State {
     }
 
     /// Applies a C-packet to a copy of the picture on show, all or nothing.
-    fn refine(&mut self, sequence: u32, c: &schema::CPacketPayload<'_>) -> Option<Event> {
+    fn correct(&mut self, sequence: u32, c: &schema::CPacketPayload<'_>) -> Option<Event> {
         if self.settings.drop_c {
             return None;
         }
@@ -506,7 +506,7 @@ impl State {
             return Some(Event::Error(self.fail(Error::WrongFrame { sequence, wanted, on_show: Some(meta.sequence) })));
         }
         let mut copy = self.refined.as_ref().unwrap_or(base).clone();
-        match apply_refinement(&mut copy, meta.sequence, c) {
+        match apply_correction(&mut copy, meta.sequence, c) {
             Ok(()) => {
                 self.refined = Some(copy);
                 meta.refinements += 1;

@@ -1542,20 +1542,22 @@ impl<'a> StreamInfo<'a> {
 
 
   /// Displayed width in pixels (the codec pads internally, crops on output).
+  /// 16 bits: every picture size a decoder accepts fits (limits.rs caps
+  /// both sides far lower), and the keyframe's table stays 4 bytes smaller.
   #[inline]
-  pub fn width(&self) -> u32 {
+  pub fn width(&self) -> u16 {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
-    unsafe { self._tab.get::<u32>(StreamInfo::VT_WIDTH, Some(0)).unwrap()}
+    unsafe { self._tab.get::<u16>(StreamInfo::VT_WIDTH, Some(0)).unwrap()}
   }
   /// Displayed height in pixels.
   #[inline]
-  pub fn height(&self) -> u32 {
+  pub fn height(&self) -> u16 {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
-    unsafe { self._tab.get::<u32>(StreamInfo::VT_HEIGHT, Some(0)).unwrap()}
+    unsafe { self._tab.get::<u16>(StreamInfo::VT_HEIGHT, Some(0)).unwrap()}
   }
   /// Frame rate as a fraction: fps_num / fps_den frames per second.
   #[inline]
@@ -1596,8 +1598,8 @@ impl ::flatbuffers::Verifiable for StreamInfo<'_> {
     v: &mut ::flatbuffers::Verifier, pos: usize
   ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
     v.visit_table(pos)?
-     .visit_field::<u32>("width", Self::VT_WIDTH, false)?
-     .visit_field::<u32>("height", Self::VT_HEIGHT, false)?
+     .visit_field::<u16>("width", Self::VT_WIDTH, false)?
+     .visit_field::<u16>("height", Self::VT_HEIGHT, false)?
      .visit_field::<u32>("fps_num", Self::VT_FPS_NUM, false)?
      .visit_field::<u32>("fps_den", Self::VT_FPS_DEN, false)?
      .visit_field::<ColorRange>("color_range", Self::VT_COLOR_RANGE, false)?
@@ -1607,8 +1609,8 @@ impl ::flatbuffers::Verifiable for StreamInfo<'_> {
   }
 }
 pub struct StreamInfoArgs {
-    pub width: u32,
-    pub height: u32,
+    pub width: u16,
+    pub height: u16,
     pub fps_num: u32,
     pub fps_den: u32,
     pub color_range: ColorRange,
@@ -1634,12 +1636,12 @@ pub struct StreamInfoBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
 }
 impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StreamInfoBuilder<'a, 'b, A> {
   #[inline]
-  pub fn add_width(&mut self, width: u32) {
-    self.fbb_.push_slot::<u32>(StreamInfo::VT_WIDTH, width, 0);
+  pub fn add_width(&mut self, width: u16) {
+    self.fbb_.push_slot::<u16>(StreamInfo::VT_WIDTH, width, 0);
   }
   #[inline]
-  pub fn add_height(&mut self, height: u32) {
-    self.fbb_.push_slot::<u32>(StreamInfo::VT_HEIGHT, height, 0);
+  pub fn add_height(&mut self, height: u16) {
+    self.fbb_.push_slot::<u16>(StreamInfo::VT_HEIGHT, height, 0);
   }
   #[inline]
   pub fn add_fps_num(&mut self, fps_num: u32) {
@@ -1816,13 +1818,13 @@ impl<'a> ::flatbuffers::Follow<'a> for IPacketPayload<'a> {
 }
 
 impl<'a> IPacketPayload<'a> {
-  pub const VT_STREAM: ::flatbuffers::VOffsetT = 4;
-  pub const VT_CAPTURE_TIME_US: ::flatbuffers::VOffsetT = 6;
-  pub const VT_QP: ::flatbuffers::VOffsetT = 8;
-  pub const VT_TILE_COLUMNS: ::flatbuffers::VOffsetT = 10;
-  pub const VT_TILE_ROWS: ::flatbuffers::VOffsetT = 12;
-  pub const VT_TILE_SIZES: ::flatbuffers::VOffsetT = 14;
-  pub const VT_TILE_DATA: ::flatbuffers::VOffsetT = 16;
+  pub const VT_TILE_DATA: ::flatbuffers::VOffsetT = 4;
+  pub const VT_QP: ::flatbuffers::VOffsetT = 6;
+  pub const VT_CAPTURE_TIME_US: ::flatbuffers::VOffsetT = 8;
+  pub const VT_STREAM: ::flatbuffers::VOffsetT = 10;
+  pub const VT_TILE_COLUMNS: ::flatbuffers::VOffsetT = 12;
+  pub const VT_TILE_ROWS: ::flatbuffers::VOffsetT = 14;
+  pub const VT_TILE_SIZES: ::flatbuffers::VOffsetT = 16;
   pub const VT_PALETTE: ::flatbuffers::VOffsetT = 18;
   pub const VT_REGIONS: ::flatbuffers::VOffsetT = 20;
 
@@ -1839,9 +1841,9 @@ impl<'a> IPacketPayload<'a> {
     builder.add_capture_time_us(args.capture_time_us);
     if let Some(x) = args.regions { builder.add_regions(x); }
     if let Some(x) = args.palette { builder.add_palette(x); }
-    if let Some(x) = args.tile_data { builder.add_tile_data(x); }
     if let Some(x) = args.tile_sizes { builder.add_tile_sizes(x); }
     if let Some(x) = args.stream { builder.add_stream(x); }
+    if let Some(x) = args.tile_data { builder.add_tile_data(x); }
     builder.add_tile_rows(args.tile_rows);
     builder.add_tile_columns(args.tile_columns);
     builder.add_qp(args.qp);
@@ -1849,13 +1851,23 @@ impl<'a> IPacketPayload<'a> {
   }
 
 
-  /// Stream facts (always present in a keyframe).
+  /// The coded data of all tiles back to back, in raster order of tiles;
+  /// tile i (of n) occupies tile_data[sum(tile_sizes[..i]) ..
+  /// sum(tile_sizes[..=i])], and the last tile the rest of tile_data.
   #[inline]
-  pub fn stream(&self) -> Option<StreamInfo<'a>> {
+  pub fn tile_data(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<StreamInfo>>(IPacketPayload::VT_STREAM, None)}
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(IPacketPayload::VT_TILE_DATA, None)}
+  }
+  /// Base quantiser of the frame, 0..=51 (lower is better).
+  #[inline]
+  pub fn qp(&self) -> u8 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u8>(IPacketPayload::VT_QP, Some(0)).unwrap()}
   }
   /// When the frame was captured, microseconds since the Unix epoch
   /// (0 = unknown). Used for glass-to-glass latency.
@@ -1866,13 +1878,13 @@ impl<'a> IPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u64>(IPacketPayload::VT_CAPTURE_TIME_US, Some(0)).unwrap()}
   }
-  /// Base quantiser of the frame, 0..=51 (lower is better).
+  /// Stream facts (always present in a keyframe).
   #[inline]
-  pub fn qp(&self) -> u8 {
+  pub fn stream(&self) -> Option<StreamInfo<'a>> {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
-    unsafe { self._tab.get::<u8>(IPacketPayload::VT_QP, Some(0)).unwrap()}
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<StreamInfo>>(IPacketPayload::VT_STREAM, None)}
   }
   /// Tile grid: the frame is split into tile_columns x tile_rows tiles that
   /// decode independently. The codec defines the split.
@@ -1890,22 +1902,14 @@ impl<'a> IPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u8>(IPacketPayload::VT_TILE_ROWS, Some(1)).unwrap()}
   }
-  /// Byte length of each tile's coded data, in raster order of tiles.
+  /// Byte length of each tile's coded data but the last (n - 1 entries, so
+  /// absent for a one-tile frame): the last tile's length is what remains.
   #[inline]
   pub fn tile_sizes(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(IPacketPayload::VT_TILE_SIZES, None)}
-  }
-  /// The coded data of all tiles back to back; tile i occupies
-  /// tile_data[sum(tile_sizes[..i]) .. sum(tile_sizes[..=i])].
-  #[inline]
-  pub fn tile_data(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(IPacketPayload::VT_TILE_DATA, None)}
   }
   /// Optional side data: the frame's dominant colours.
   #[inline]
@@ -1931,13 +1935,13 @@ impl ::flatbuffers::Verifiable for IPacketPayload<'_> {
     v: &mut ::flatbuffers::Verifier, pos: usize
   ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
     v.visit_table(pos)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<StreamInfo>>("stream", Self::VT_STREAM, false)?
-     .visit_field::<u64>("capture_time_us", Self::VT_CAPTURE_TIME_US, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("tile_data", Self::VT_TILE_DATA, false)?
      .visit_field::<u8>("qp", Self::VT_QP, false)?
+     .visit_field::<u64>("capture_time_us", Self::VT_CAPTURE_TIME_US, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<StreamInfo>>("stream", Self::VT_STREAM, false)?
      .visit_field::<u8>("tile_columns", Self::VT_TILE_COLUMNS, false)?
      .visit_field::<u8>("tile_rows", Self::VT_TILE_ROWS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>("tile_sizes", Self::VT_TILE_SIZES, false)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("tile_data", Self::VT_TILE_DATA, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<ColorPalette>>("palette", Self::VT_PALETTE, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, RoiRegion>>>("regions", Self::VT_REGIONS, false)?
      .finish();
@@ -1945,13 +1949,13 @@ impl ::flatbuffers::Verifiable for IPacketPayload<'_> {
   }
 }
 pub struct IPacketPayloadArgs<'a> {
-    pub stream: Option<::flatbuffers::WIPOffset<StreamInfo<'a>>>,
-    pub capture_time_us: u64,
+    pub tile_data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub qp: u8,
+    pub capture_time_us: u64,
+    pub stream: Option<::flatbuffers::WIPOffset<StreamInfo<'a>>>,
     pub tile_columns: u8,
     pub tile_rows: u8,
     pub tile_sizes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
-    pub tile_data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub palette: Option<::flatbuffers::WIPOffset<ColorPalette<'a>>>,
     pub regions: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, RoiRegion>>>,
 }
@@ -1959,13 +1963,13 @@ impl<'a> Default for IPacketPayloadArgs<'a> {
   #[inline]
   fn default() -> Self {
     IPacketPayloadArgs {
-      stream: None,
-      capture_time_us: 0,
+      tile_data: None,
       qp: 0,
+      capture_time_us: 0,
+      stream: None,
       tile_columns: 1,
       tile_rows: 1,
       tile_sizes: None,
-      tile_data: None,
       palette: None,
       regions: None,
     }
@@ -1978,16 +1982,20 @@ pub struct IPacketPayloadBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
 }
 impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> IPacketPayloadBuilder<'a, 'b, A> {
   #[inline]
-  pub fn add_stream(&mut self, stream: ::flatbuffers::WIPOffset<StreamInfo<'b >>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<StreamInfo>>(IPacketPayload::VT_STREAM, stream);
+  pub fn add_tile_data(&mut self, tile_data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(IPacketPayload::VT_TILE_DATA, tile_data);
+  }
+  #[inline]
+  pub fn add_qp(&mut self, qp: u8) {
+    self.fbb_.push_slot::<u8>(IPacketPayload::VT_QP, qp, 0);
   }
   #[inline]
   pub fn add_capture_time_us(&mut self, capture_time_us: u64) {
     self.fbb_.push_slot::<u64>(IPacketPayload::VT_CAPTURE_TIME_US, capture_time_us, 0);
   }
   #[inline]
-  pub fn add_qp(&mut self, qp: u8) {
-    self.fbb_.push_slot::<u8>(IPacketPayload::VT_QP, qp, 0);
+  pub fn add_stream(&mut self, stream: ::flatbuffers::WIPOffset<StreamInfo<'b >>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<StreamInfo>>(IPacketPayload::VT_STREAM, stream);
   }
   #[inline]
   pub fn add_tile_columns(&mut self, tile_columns: u8) {
@@ -2000,10 +2008,6 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> IPacketPayloadBuilder<'a, 'b,
   #[inline]
   pub fn add_tile_sizes(&mut self, tile_sizes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u32>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(IPacketPayload::VT_TILE_SIZES, tile_sizes);
-  }
-  #[inline]
-  pub fn add_tile_data(&mut self, tile_data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(IPacketPayload::VT_TILE_DATA, tile_data);
   }
   #[inline]
   pub fn add_palette(&mut self, palette: ::flatbuffers::WIPOffset<ColorPalette<'b >>) {
@@ -2031,13 +2035,13 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> IPacketPayloadBuilder<'a, 'b,
 impl ::core::fmt::Debug for IPacketPayload<'_> {
   fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
     let mut ds = f.debug_struct("IPacketPayload");
-      ds.field("stream", &self.stream());
-      ds.field("capture_time_us", &self.capture_time_us());
+      ds.field("tile_data", &self.tile_data());
       ds.field("qp", &self.qp());
+      ds.field("capture_time_us", &self.capture_time_us());
+      ds.field("stream", &self.stream());
       ds.field("tile_columns", &self.tile_columns());
       ds.field("tile_rows", &self.tile_rows());
       ds.field("tile_sizes", &self.tile_sizes());
-      ds.field("tile_data", &self.tile_data());
       ds.field("palette", &self.palette());
       ds.field("regions", &self.regions());
       ds.finish()
@@ -2060,20 +2064,21 @@ impl<'a> ::flatbuffers::Follow<'a> for DPacketPayload<'a> {
 }
 
 impl<'a> DPacketPayload<'a> {
-  pub const VT_REF_SEQUENCE: ::flatbuffers::VOffsetT = 4;
-  pub const VT_CAPTURE_TIME_US: ::flatbuffers::VOffsetT = 6;
-  pub const VT_QP: ::flatbuffers::VOffsetT = 8;
-  pub const VT_TILE_COLUMNS: ::flatbuffers::VOffsetT = 10;
-  pub const VT_TILE_ROWS: ::flatbuffers::VOffsetT = 12;
-  pub const VT_TILE_SIZES: ::flatbuffers::VOffsetT = 14;
-  pub const VT_TILE_DATA: ::flatbuffers::VOffsetT = 16;
-  pub const VT_MOTION_VECTORS: ::flatbuffers::VOffsetT = 18;
-  pub const VT_MOTION_BLOCK_SIZE: ::flatbuffers::VOffsetT = 20;
-  pub const VT_MOTION_VECTOR_PRECISION: ::flatbuffers::VOffsetT = 22;
-  pub const VT_REGIONS: ::flatbuffers::VOffsetT = 24;
-  pub const VT_PALETTE: ::flatbuffers::VOffsetT = 26;
-  pub const VT_REFRESH_FRAMES: ::flatbuffers::VOffsetT = 28;
-  pub const VT_STREAM: ::flatbuffers::VOffsetT = 30;
+  pub const VT_TILE_DATA: ::flatbuffers::VOffsetT = 4;
+  pub const VT_QP: ::flatbuffers::VOffsetT = 6;
+  pub const VT_CAPTURE_DELTA_US: ::flatbuffers::VOffsetT = 8;
+  pub const VT_CAPTURE_TIME_US: ::flatbuffers::VOffsetT = 10;
+  pub const VT_REF_SEQUENCE: ::flatbuffers::VOffsetT = 12;
+  pub const VT_TILE_COLUMNS: ::flatbuffers::VOffsetT = 14;
+  pub const VT_TILE_ROWS: ::flatbuffers::VOffsetT = 16;
+  pub const VT_TILE_SIZES: ::flatbuffers::VOffsetT = 18;
+  pub const VT_MOTION_VECTORS: ::flatbuffers::VOffsetT = 20;
+  pub const VT_MOTION_BLOCK_SIZE: ::flatbuffers::VOffsetT = 22;
+  pub const VT_MOTION_VECTOR_PRECISION: ::flatbuffers::VOffsetT = 24;
+  pub const VT_REGIONS: ::flatbuffers::VOffsetT = 26;
+  pub const VT_PALETTE: ::flatbuffers::VOffsetT = 28;
+  pub const VT_REFRESH_FRAMES: ::flatbuffers::VOffsetT = 30;
+  pub const VT_STREAM: ::flatbuffers::VOffsetT = 32;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2085,14 +2090,15 @@ impl<'a> DPacketPayload<'a> {
     args: &'args DPacketPayloadArgs<'args>
   ) -> ::flatbuffers::WIPOffset<DPacketPayload<'bldr>> {
     let mut builder = DPacketPayloadBuilder::new(_fbb);
-    builder.add_capture_time_us(args.capture_time_us);
+    if let Some(x) = args.capture_time_us { builder.add_capture_time_us(x); }
     if let Some(x) = args.stream { builder.add_stream(x); }
     if let Some(x) = args.palette { builder.add_palette(x); }
     if let Some(x) = args.regions { builder.add_regions(x); }
     if let Some(x) = args.motion_vectors { builder.add_motion_vectors(x); }
-    if let Some(x) = args.tile_data { builder.add_tile_data(x); }
     if let Some(x) = args.tile_sizes { builder.add_tile_sizes(x); }
-    builder.add_ref_sequence(args.ref_sequence);
+    if let Some(x) = args.ref_sequence { builder.add_ref_sequence(x); }
+    if let Some(x) = args.capture_delta_us { builder.add_capture_delta_us(x); }
+    if let Some(x) = args.tile_data { builder.add_tile_data(x); }
     builder.add_refresh_frames(args.refresh_frames);
     builder.add_motion_vector_precision(args.motion_vector_precision);
     builder.add_motion_block_size(args.motion_block_size);
@@ -2103,21 +2109,13 @@ impl<'a> DPacketPayload<'a> {
   }
 
 
-  /// Sequence number of the frame this one is predicted from.
+  /// The coded data of all tiles, as in IPacketPayload.
   #[inline]
-  pub fn ref_sequence(&self) -> u32 {
+  pub fn tile_data(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
-    unsafe { self._tab.get::<u32>(DPacketPayload::VT_REF_SEQUENCE, Some(0)).unwrap()}
-  }
-  /// Capture time, microseconds since the Unix epoch (0 = unknown).
-  #[inline]
-  pub fn capture_time_us(&self) -> u64 {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<u64>(DPacketPayload::VT_CAPTURE_TIME_US, Some(0)).unwrap()}
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(DPacketPayload::VT_TILE_DATA, None)}
   }
   /// Base quantiser of the frame, 0..=51.
   #[inline]
@@ -2127,7 +2125,37 @@ impl<'a> DPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u8>(DPacketPayload::VT_QP, Some(0)).unwrap()}
   }
-  /// Tile grid, as in IPacketPayload.
+  /// Capture time as microseconds after the capture time of the last
+  /// packet of the stream that carried `capture_time_us` (a keyframe, even
+  /// one at 0, a refresh start, or a D frame whose delta would not fit).
+  /// Absent (and `capture_time_us` absent too) = unknown.
+  #[inline]
+  pub fn capture_delta_us(&self) -> Option<u32> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(DPacketPayload::VT_CAPTURE_DELTA_US, None)}
+  }
+  /// Capture time, microseconds since the Unix epoch, when the frame
+  /// carries it whole: on refresh starts, on the first D frame a writer
+  /// writes, and when the delta would not fit 32 bits.
+  #[inline]
+  pub fn capture_time_us(&self) -> Option<u64> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(DPacketPayload::VT_CAPTURE_TIME_US, None)}
+  }
+  /// Sequence number of the frame this one is predicted from; absent = the
+  /// sequence number before this packet's own.
+  #[inline]
+  pub fn ref_sequence(&self) -> Option<u32> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u32>(DPacketPayload::VT_REF_SEQUENCE, None)}
+  }
+  /// Tile grid and size table, as in IPacketPayload.
   #[inline]
   pub fn tile_columns(&self) -> u8 {
     // Safety:
@@ -2142,20 +2170,12 @@ impl<'a> DPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u8>(DPacketPayload::VT_TILE_ROWS, Some(1)).unwrap()}
   }
-  /// Tile byte lengths and data, as in IPacketPayload.
   #[inline]
   pub fn tile_sizes(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
     // Safety:
     // Created from valid Table for this object
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(DPacketPayload::VT_TILE_SIZES, None)}
-  }
-  #[inline]
-  pub fn tile_data(&self) -> Option<::flatbuffers::Vector<'a, u8>> {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(DPacketPayload::VT_TILE_DATA, None)}
   }
   /// Optional side data: block motion vectors (the seed's fields).
   #[inline]
@@ -2230,13 +2250,14 @@ impl ::flatbuffers::Verifiable for DPacketPayload<'_> {
     v: &mut ::flatbuffers::Verifier, pos: usize
   ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
     v.visit_table(pos)?
-     .visit_field::<u32>("ref_sequence", Self::VT_REF_SEQUENCE, false)?
-     .visit_field::<u64>("capture_time_us", Self::VT_CAPTURE_TIME_US, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("tile_data", Self::VT_TILE_DATA, false)?
      .visit_field::<u8>("qp", Self::VT_QP, false)?
+     .visit_field::<u32>("capture_delta_us", Self::VT_CAPTURE_DELTA_US, false)?
+     .visit_field::<u64>("capture_time_us", Self::VT_CAPTURE_TIME_US, false)?
+     .visit_field::<u32>("ref_sequence", Self::VT_REF_SEQUENCE, false)?
      .visit_field::<u8>("tile_columns", Self::VT_TILE_COLUMNS, false)?
      .visit_field::<u8>("tile_rows", Self::VT_TILE_ROWS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>("tile_sizes", Self::VT_TILE_SIZES, false)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("tile_data", Self::VT_TILE_DATA, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, MotionVector>>>("motion_vectors", Self::VT_MOTION_VECTORS, false)?
      .visit_field::<u8>("motion_block_size", Self::VT_MOTION_BLOCK_SIZE, false)?
      .visit_field::<u8>("motion_vector_precision", Self::VT_MOTION_VECTOR_PRECISION, false)?
@@ -2249,13 +2270,14 @@ impl ::flatbuffers::Verifiable for DPacketPayload<'_> {
   }
 }
 pub struct DPacketPayloadArgs<'a> {
-    pub ref_sequence: u32,
-    pub capture_time_us: u64,
+    pub tile_data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub qp: u8,
+    pub capture_delta_us: Option<u32>,
+    pub capture_time_us: Option<u64>,
+    pub ref_sequence: Option<u32>,
     pub tile_columns: u8,
     pub tile_rows: u8,
     pub tile_sizes: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
-    pub tile_data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
     pub motion_vectors: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, MotionVector>>>,
     pub motion_block_size: u8,
     pub motion_vector_precision: u8,
@@ -2268,13 +2290,14 @@ impl<'a> Default for DPacketPayloadArgs<'a> {
   #[inline]
   fn default() -> Self {
     DPacketPayloadArgs {
-      ref_sequence: 0,
-      capture_time_us: 0,
+      tile_data: None,
       qp: 0,
+      capture_delta_us: None,
+      capture_time_us: None,
+      ref_sequence: None,
       tile_columns: 1,
       tile_rows: 1,
       tile_sizes: None,
-      tile_data: None,
       motion_vectors: None,
       motion_block_size: 16,
       motion_vector_precision: 1,
@@ -2292,16 +2315,24 @@ pub struct DPacketPayloadBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
 }
 impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> DPacketPayloadBuilder<'a, 'b, A> {
   #[inline]
-  pub fn add_ref_sequence(&mut self, ref_sequence: u32) {
-    self.fbb_.push_slot::<u32>(DPacketPayload::VT_REF_SEQUENCE, ref_sequence, 0);
-  }
-  #[inline]
-  pub fn add_capture_time_us(&mut self, capture_time_us: u64) {
-    self.fbb_.push_slot::<u64>(DPacketPayload::VT_CAPTURE_TIME_US, capture_time_us, 0);
+  pub fn add_tile_data(&mut self, tile_data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(DPacketPayload::VT_TILE_DATA, tile_data);
   }
   #[inline]
   pub fn add_qp(&mut self, qp: u8) {
     self.fbb_.push_slot::<u8>(DPacketPayload::VT_QP, qp, 0);
+  }
+  #[inline]
+  pub fn add_capture_delta_us(&mut self, capture_delta_us: u32) {
+    self.fbb_.push_slot_always::<u32>(DPacketPayload::VT_CAPTURE_DELTA_US, capture_delta_us);
+  }
+  #[inline]
+  pub fn add_capture_time_us(&mut self, capture_time_us: u64) {
+    self.fbb_.push_slot_always::<u64>(DPacketPayload::VT_CAPTURE_TIME_US, capture_time_us);
+  }
+  #[inline]
+  pub fn add_ref_sequence(&mut self, ref_sequence: u32) {
+    self.fbb_.push_slot_always::<u32>(DPacketPayload::VT_REF_SEQUENCE, ref_sequence);
   }
   #[inline]
   pub fn add_tile_columns(&mut self, tile_columns: u8) {
@@ -2314,10 +2345,6 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> DPacketPayloadBuilder<'a, 'b,
   #[inline]
   pub fn add_tile_sizes(&mut self, tile_sizes: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u32>>) {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(DPacketPayload::VT_TILE_SIZES, tile_sizes);
-  }
-  #[inline]
-  pub fn add_tile_data(&mut self, tile_data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(DPacketPayload::VT_TILE_DATA, tile_data);
   }
   #[inline]
   pub fn add_motion_vectors(&mut self, motion_vectors: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , MotionVector>>) {
@@ -2365,13 +2392,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> DPacketPayloadBuilder<'a, 'b,
 impl ::core::fmt::Debug for DPacketPayload<'_> {
   fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
     let mut ds = f.debug_struct("DPacketPayload");
-      ds.field("ref_sequence", &self.ref_sequence());
-      ds.field("capture_time_us", &self.capture_time_us());
+      ds.field("tile_data", &self.tile_data());
       ds.field("qp", &self.qp());
+      ds.field("capture_delta_us", &self.capture_delta_us());
+      ds.field("capture_time_us", &self.capture_time_us());
+      ds.field("ref_sequence", &self.ref_sequence());
       ds.field("tile_columns", &self.tile_columns());
       ds.field("tile_rows", &self.tile_rows());
       ds.field("tile_sizes", &self.tile_sizes());
-      ds.field("tile_data", &self.tile_data());
       ds.field("motion_vectors", &self.motion_vectors());
       ds.field("motion_block_size", &self.motion_block_size());
       ds.field("motion_vector_precision", &self.motion_vector_precision());
@@ -2466,7 +2494,8 @@ impl<'a> CPacketPayload<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, RoiRegion>>>(CPacketPayload::VT_REGIONS, None)}
   }
-  /// Coded refinement data (codec-defined), one entry per region.
+  /// Coded refinement data (codec-defined), one entry per region; as in
+  /// IPacketPayload, tile_sizes lists every entry's length but the last.
   #[inline]
   pub fn tile_sizes(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
     // Safety:
@@ -3056,30 +3085,18 @@ pub unsafe fn root_as_asp_packet_payload_unchecked(buf: &[u8]) -> AspPacketPaylo
 pub unsafe fn size_prefixed_root_as_asp_packet_payload_unchecked(buf: &[u8]) -> AspPacketPayload<'_> {
   unsafe { ::flatbuffers::size_prefixed_root_unchecked::<AspPacketPayload>(buf) }
 }
-pub const ASP_PACKET_PAYLOAD_IDENTIFIER: &str = "ASP1";
-
-#[inline]
-pub fn asp_packet_payload_buffer_has_identifier(buf: &[u8]) -> bool {
-  ::flatbuffers::buffer_has_identifier(buf, ASP_PACKET_PAYLOAD_IDENTIFIER, false)
-}
-
-#[inline]
-pub fn asp_packet_payload_size_prefixed_buffer_has_identifier(buf: &[u8]) -> bool {
-  ::flatbuffers::buffer_has_identifier(buf, ASP_PACKET_PAYLOAD_IDENTIFIER, true)
-}
-
 pub const ASP_PACKET_PAYLOAD_EXTENSION: &str = "asp";
 
 #[inline]
 pub fn finish_asp_packet_payload_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(
     fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
     root: ::flatbuffers::WIPOffset<AspPacketPayload<'a>>) {
-  fbb.finish(root, Some(ASP_PACKET_PAYLOAD_IDENTIFIER));
+  fbb.finish(root, None);
 }
 
 #[inline]
 pub fn finish_size_prefixed_asp_packet_payload_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>, root: ::flatbuffers::WIPOffset<AspPacketPayload<'a>>) {
-  fbb.finish_size_prefixed(root, Some(ASP_PACKET_PAYLOAD_IDENTIFIER));
+  fbb.finish_size_prefixed(root, None);
 }
 }  // pub mod Asp
 }  // pub mod Alice

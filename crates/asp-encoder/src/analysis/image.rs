@@ -1,6 +1,7 @@
 //! The analysers' input: a checked, borrowed picture in one of a few layouts.
 
 use asp_core::codec::frame::{i420_len, Frame};
+use asp_core::colour::{yuv_to_rgb_bt709_limited_f32 as yuv_to_rgb, RgbYuvQ16};
 
 use super::AnalysisError;
 
@@ -157,17 +158,7 @@ impl<'a> Image<'a> {
 
 /// BT.709 luma of full-range RGB, full range.
 fn rgb_to_luma(r: u8, g: u8, b: u8) -> u8 {
-    // 0.2126, 0.7152, 0.0722 in 1/65536.
-    ((13933 * u32::from(r) + 46871 * u32::from(g) + 4732 * u32::from(b) + 32768) >> 16) as u8
-}
-
-/// BT.709 limited-range Y'CbCr to full-range R'G'B'.
-fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
-    let c = 1.164_383_6 * (f32::from(y) - 16.0);
-    let d = f32::from(u) - 128.0;
-    let e = f32::from(v) - 128.0;
-    let clamp = |x: f32| x.round().clamp(0.0, 255.0) as u8;
-    [clamp(c + 1.792_741 * e), clamp(c - 0.213_249 * d - 0.532_909 * e), clamp(c + 2.112_402 * d)]
+    RgbYuvQ16::BT709_FULL.luma(r, g, b)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! | all of the above | [`detect_roi`] | `Vec<Roi>` |
 //!
 //! An [`Image`] is a borrowed RGB24, grey or I420 buffer of any size, or
-//! a codec [`Frame`]; its constructors check the buffer length, so a bad
+//! a codec [`Frame`](asp_core::codec::frame::Frame); its constructors check the buffer length, so a bad
 //! size is an [`AnalysisError`], never a panic. Palettes are RGB (YUV input
 //! is converted with BT.709 limited range, the codec's default); detectors
 //! work on luma.
@@ -39,7 +39,7 @@ use asp_core::schema::{self, RoiType};
 pub use edge::{detect_edges, EdgeParams};
 pub use face::{Cascade, CascadeError, FaceDetector, FaceParams};
 pub use image::{Image, PixelFormat};
-pub use kmeans::{kmeans_palette, KMeansParams};
+pub use kmeans::{kmeans_palette, kmeans_palette_with, KMeansParams};
 pub use median_cut::median_cut_palette;
 pub use motion::{detect_motion, motion_regions_from_field, MotionParams};
 

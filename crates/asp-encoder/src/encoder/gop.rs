@@ -6,7 +6,7 @@
 //! right.
 
 use asp_core::codec::frame::MB_SIZE;
-use asp_core::codec::macroblock::Mv;
+use asp_core::codec::mv::QpelMv;
 
 /// What the schedule makes of one frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +99,7 @@ pub(super) struct RefreshWindow {
 
 impl RefreshWindow {
     /// Whether the macroblock at column `mb_x` may use vector `mv`.
-    pub fn allows(&self, mb_x: usize, mv: Mv) -> bool {
+    pub fn allows(&self, mb_x: usize, mv: QpelMv) -> bool {
         if mb_x >= self.refreshed_columns {
             return true;
         }
@@ -116,7 +116,7 @@ impl RefreshWindow {
 
     /// `mv` moved left, in whole samples, until it is allowed (vertical
     /// motion is free: the refreshed columns span the whole height).
-    pub fn constrain(&self, mb_x: usize, mv: Mv) -> Mv {
+    pub fn constrain(&self, mb_x: usize, mv: QpelMv) -> QpelMv {
         if self.allows(mb_x, mv) {
             return mv;
         }
@@ -124,10 +124,10 @@ impl RefreshWindow {
         // Whole-sample vectors need no taps: at most a few steps from the limit.
         let furthest = (self.luma_end - (mb_x * MB_SIZE) as i32 - MB_SIZE as i32) * 4;
         x = x.min(furthest);
-        while x > -(motion_limit()) && !self.allows(mb_x, Mv::new(x as i16, mv.y)) {
+        while x > -(motion_limit()) && !self.allows(mb_x, QpelMv::new(x as i16, mv.y)) {
             x -= 4;
         }
-        Mv::new(x as i16, mv.y)
+        QpelMv::new(x as i16, mv.y)
     }
 }
 
@@ -259,20 +259,20 @@ mod tests {
         let window = refresh_window(2, 12, 4);
         assert_eq!((window.refreshed_columns, window.luma_end, window.chroma_end), (5, 92, 44));
         // Outside the refreshed columns anything goes.
-        assert!(window.allows(5, Mv::new(400, 0)));
+        assert!(window.allows(5, QpelMv::new(400, 0)));
         // Inside: still is fine, and so is a step right up to the end of
         // the refreshed chroma (column 4's chroma ends at 40, 8 luma
         // samples right reaches 44), not beyond it; a fractional vector
         // reads one chroma sample more.
-        assert!(window.allows(4, Mv::ZERO));
-        assert!(window.allows(4, Mv::new(8 * 4, 0)));
-        assert!(!window.allows(4, Mv::new(9 * 4, 0)));
-        assert!(window.allows(4, Mv::new(8 * 4 - 1, 0)));
-        assert!(!window.allows(4, Mv::new(8 * 4 + 1, 0)));
+        assert!(window.allows(4, QpelMv::ZERO));
+        assert!(window.allows(4, QpelMv::new(8 * 4, 0)));
+        assert!(!window.allows(4, QpelMv::new(9 * 4, 0)));
+        assert!(window.allows(4, QpelMv::new(8 * 4 - 1, 0)));
+        assert!(!window.allows(4, QpelMv::new(8 * 4 + 1, 0)));
         // Vertical motion is free.
-        assert!(window.allows(0, Mv::new(0, -200)));
+        assert!(window.allows(0, QpelMv::new(0, -200)));
         // Constraining moves a vector left until it is allowed.
-        let mv = window.constrain(4, Mv::new(200, 8));
-        assert_eq!(mv, Mv::new(8 * 4, 8));
+        let mv = window.constrain(4, QpelMv::new(200, 8));
+        assert_eq!(mv, QpelMv::new(8 * 4, 8));
     }
 }

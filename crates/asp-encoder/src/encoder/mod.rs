@@ -9,7 +9,7 @@
 mod preset;
 mod rate_control;
 mod rdoq;
-mod refinement;
+mod correction;
 mod roi;
 mod gop;
 mod mode;
@@ -22,6 +22,7 @@ use asp_core::codec::deblock::deblock_frame;
 use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
+use asp_core::codec::quant::Qp;
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
 use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError};
 use asp_core::schema::{ColorMatrix, ColorRange};
@@ -30,7 +31,7 @@ use rayon::prelude::*;
 
 pub use preset::{Preset, PresetParams};
 pub use rate_control::RateControl;
-pub use refinement::Refiner;
+pub use correction::Corrector;
 pub use roi::{qp_offsets_for, RoiAnalyser, RoiPlan, RoiSettings};
 
 use crate::motion::{HalfpelPlanes, MotionError, MotionEstimator};
@@ -48,8 +49,8 @@ const TARGET_MBS_PER_TILE: usize = 600;
 /// How the encoder chooses its quantiser.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RateMode {
-    /// Every frame at this QP (0..=51, lower is better).
-    ConstantQp(u8),
+    /// Every frame at this QP (lower is better).
+    ConstantQp(Qp),
     /// Constant bitrate through a buffer of `buffer_seconds` (see
     /// [`RateControl`]): no frame larger than the buffer allows.
     Bitrate {
@@ -104,7 +105,7 @@ impl EncoderConfig {
             height,
             fps_num,
             fps_den,
-            rate: RateMode::ConstantQp(26),
+            rate: RateMode::ConstantQp(Qp::saturating(26)),
             keyint: 2 * fps,
             intra_refresh: false,
             preset: Preset::Realtime,
@@ -129,8 +130,6 @@ pub enum EncodeError {
         /// The frame's size.
         found: (usize, usize),
     },
-    /// The QP is over 51.
-    BadQp(u8),
     /// The requested tile grid does not fit the frame.
     TileGrid(TileGridError),
     /// The motion search refused its settings.
@@ -148,7 +147,6 @@ impl fmt::Display for EncodeError {
                 "frame is {}x{}, the encoder was configured for {}x{}",
                 found.0, found.1, expected.0, expected.1
             ),
-            EncodeError::BadQp(qp) => write!(f, "QP {qp} is over 51"),
             EncodeError::TileGrid(e) => write!(f, "{e}"),
             EncodeError::Motion(e) => write!(f, "{e}"),
             EncodeError::Packet(e) => write!(f, "{e}"),
@@ -168,7 +166,7 @@ pub struct Encoded<'a> {
     /// Whether it is a keyframe (I-packet).
     pub keyframe: bool,
     /// The frame QP used.
-    pub qp: u8,
+    pub qp: Qp,
 }
 
 /// The encoder. See the module docs.
@@ -202,7 +200,6 @@ impl Encoder {
         // Validates the size once, up front.
         let probe = Frame::new(config.width, config.height, &Limits::DEFAULT).map_err(EncodeError::Frame)?;
         let rate_control = match config.rate {
-            RateMode::ConstantQp(qp) if qp > 51 => return Err(EncodeError::BadQp(qp)),
             RateMode::ConstantQp(_) => None,
             RateMode::Bitrate { bits_per_second, buffer_seconds } => {
                 let fps = f64::from(config.fps_num) / f64::from(config.fps_den.max(1));
@@ -297,7 +294,7 @@ impl Encoder {
         let mut qp = match (&self.config.rate, &self.rate_control) {
             (RateMode::ConstantQp(qp), _) => *qp,
             (_, Some(rc)) => rc.frame_qp(keyframe),
-            (_, None) => 26,
+            (_, None) => Qp::saturating(26),
         };
         // The reference's luma interpolated once for every block's sub-pel
         // search and prediction (the margin covers most vectors that
@@ -331,7 +328,7 @@ impl Encoder {
             // again, coarser: the buffer bounds latency.
             let bits = 8 * coded.iter().map(|t| t.data.len() as u64).sum::<u64>();
             match &self.rate_control {
-                Some(rc) if bits > rc.max_frame_bits() && qp < 51 => qp = rc.retry_qp(qp, bits),
+                Some(rc) if bits > rc.max_frame_bits() && qp < Qp::MAX => qp = rc.retry_qp(qp, bits),
                 _ => break coded,
             }
         };
@@ -370,13 +367,13 @@ impl Encoder {
         };
         let tiles = TileSet { columns: columns as u8, rows: rows as u8, sizes: &self.tile_sizes, data: &self.tile_data };
         let packet = if keyframe {
-            let frame = IFrame { stream, capture_time_us, qp, tiles, palette: self.side.palette(), regions: &self.side.regions };
+            let frame = IFrame { stream, capture_time_us, qp: qp.get(), tiles, palette: self.side.palette(), regions: &self.side.regions };
             self.writer.write_i(sequence, 0, &frame)
         } else {
             let frame = DFrame {
                 ref_sequence: sequence.wrapping_sub(1),
                 capture_time_us,
-                qp,
+                qp: qp.get(),
                 tiles,
                 motion_vectors: &vectors,
                 motion_block_size: 16,

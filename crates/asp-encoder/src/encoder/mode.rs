@@ -6,13 +6,14 @@
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
-use asp_core::codec::macroblock::{FrameKind, MbLevels, MbMode, Mv, TileMbs};
+use asp_core::codec::macroblock::{FrameKind, MbLevels, MbMode, TileMbs};
+use asp_core::codec::mv::{FullPelMv, QpelMv};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{add_luma_residual, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::codec::transform::satd_8x8;
 use asp_core::schema::MotionVector;
 
-use crate::motion::{self, mvd_bits, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
+use crate::motion::{mvd_bits, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
 use super::quantise::{quantise_luma_quarter, quantise_mb, restore_luma, save_luma, LevelChoice};
 use super::tile::MbCtx;
@@ -23,11 +24,10 @@ pub(super) const INTRA_IN_INTER_BIAS_BITS: u32 = 16;
 
 /// Rate-distortion trade-off in the SATD domain: the cost of one bit in
 /// 1/16 SATD units, x264's shape, doubling every 6 QP: 1.5·2^((qp - 12) /
-/// 6). The factor 1.5 came with rate-distortion quantisation (quick RD,
-/// 4 QPs, against 1.0): bigbuckbunny -1.7 %, built-in test source -0.9 %,
-/// screen +1.6 %; 1.25 gave -1.1 / -0.2 / +0.8 %, 2.0 -1.8 / -0.4 / +3.3 %.
-pub(super) fn lambda(qp: u8) -> u32 {
-    let q = i32::from(qp) - 12;
+/// 6). The factor 1.5 saves the most bits on film and test content with
+/// rate-distortion quantisation (BENCHMARKS.md, encoder tuning).
+pub(super) fn lambda(qp: Qp) -> u32 {
+    let q = i32::from(qp.get()) - 12;
     let base = 24.0f64 * 2f64.powf(f64::from(q) / 6.0);
     (base.round() as u32).max(1)
 }
@@ -89,7 +89,7 @@ pub(super) fn decide_mode(
     mbs: &TileMbs,
     predictor: &mut Predictor,
     scratch: &mut SearchScratch,
-    qp: u8,
+    qp: Qp,
     saved: &mut SavedPrediction,
 ) -> (MbMode, u32) {
     let job = ctx.job;
@@ -111,8 +111,7 @@ pub(super) fn decide_mode(
     // In delta frames an intra mode pays its flag and a bias: at equal
     // SATD an intra residual costs more bits than an inter one (and the
     // neighbours' vectors predict worse), which the estimate misses.
-    // 16 bits: screen clip -1.0 % BD-rate, bigbuckbunny +-0 (quick RD,
-    // 4 QPs; 6 bits -0.5 %, 32 and more lose on bigbuckbunny).
+    // 16 bits measured best (BENCHMARKS.md, encoder tuning).
     let intra_flag_bits = if job.kind == FrameKind::Inter { 2 + INTRA_IN_INTER_BIAS_BITS } else { 0 };
     intra_candidates(ctx, planes, predictor, intra_flag_bits, &mut best);
     if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
@@ -142,26 +141,24 @@ fn inter_candidates(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     search: InterSearch<'_>,
-    qp: u8,
+    qp: Qp,
     saved: &mut SavedPrediction,
     best: &mut (MbMode, u32),
     best_sad: &mut u32,
 ) -> Option<u32> {
     let job = ctx.job;
     let InterSearch { mbs, predictor, scratch, reference } = search;
-    let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[Mv::ZERO; 4]);
+    let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[QpelMv::ZERO; 4]);
     // Early skip: the predicted vector with no residual is what the
     // decoder would show; take it when quantisation would code nothing.
     if ctx.allows(pred_mv) {
         predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
         // With rate-distortion quantisation behind it (which drops most
         // levels under a step anyway), rounding down: a macroblock whose
-        // residual has no coefficient of a whole step is a skip. Against
-        // the 1/6 dead zone: ~17 % less encode CPU (more skips, fewer
-        // motion searches) for +0.4 % / +0.1 % BD-rate on bigbuckbunny
-        // / screen (rate-distortion levels here: -10 % CPU for +1.0 % /
-        // +0.6 %). Without it (ultrafast) rounding down cost +2.8 % on
-        // bigbuckbunny for -8 % CPU: the dead zone stays.
+        // residual has no coefficient of a whole step is a skip: much less
+        // CPU for a few tenths of a percent of bits. Without it
+        // (ultrafast) rounding down costs more bits than it saves time, so
+        // the dead zone stays (BENCHMARKS.md, encoder tuning).
         let test = if job.preset.rdoq { LevelChoice::SkipTest } else { LevelChoice::DeadZone };
         let mut levels = MbLevels::default();
         if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
@@ -177,10 +174,9 @@ fn inter_candidates(
     let refp = reference.luma();
     // Start points: the predicted vector, the left and top neighbours'
     // vectors (coherent motion keeps vector differences cheap) and zero.
-    let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
     let (x, y) = (ctx.mb_x as isize, ctx.mb_y as isize);
-    let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| whole(i.mvs[0]));
-    let mut starts = [whole(pred_mv), motion::Mv::ZERO, motion::Mv::ZERO, motion::Mv::ZERO];
+    let neighbour = |dx: isize, dy: isize| mbs.get(x + dx, y + dy).filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round());
+    let mut starts = [pred_mv.to_full_pel_round(), FullPelMv::ZERO, FullPelMv::ZERO, FullPelMv::ZERO];
     let mut count = 2;
     for candidate in [neighbour(-1, 0), neighbour(0, -1)].into_iter().flatten() {
         if !starts[..count].contains(&candidate) {
@@ -191,19 +187,18 @@ fn inter_candidates(
     let estimator = job.estimator;
     // The sub-pel refinement weighs the vector's bits (λ·R, x264's
     // cost); the whole-sample search does not: on screen content a rate
-    // term there (even at λ/4) kept the search off exact matches and
-    // cost 1-3 % of the bits, while on bigbuckbunny the sub-pel term
-    // alone saves about 1.8 % (BENCHMARKS.md, codec).
-    let mv_cost = MvCost { pred_x: i32::from(pred_mv.x), pred_y: i32::from(pred_mv.y), lambda: ctx.lambda };
+    // term there (even at λ/4) kept the search off exact matches, while
+    // the sub-pel term alone saves bits (BENCHMARKS.md, encoder tuning).
+    let mv_cost = MvCost { pred: pred_mv, lambda: ctx.lambda };
     if let Ok(found) = estimator.search_block(current, refp, ctx.mb_x, ctx.mb_y, &starts[..count], scratch) {
-        let integer = motion::Mv::new(found.dx(), found.dy());
+        let integer = FullPelMv::new(found.dx(), found.dy());
         let refined = if job.preset.subpel == SubpelPrecision::Integer {
-            Ok(MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad()))
+            Ok(qpel_vector(integer, found.sad()))
         } else {
             refine(ctx, estimator, reference, (ctx.mb_x, ctx.mb_y), integer, mv_cost, scratch)
         };
         if let Ok(v) = refined {
-            let mut mv = Mv::new(v.dx(), v.dy());
+            let mut mv = QpelMv::new(v.dx(), v.dy());
             if let Some(refresh) = &job.refresh {
                 mv = refresh.constrain(ctx.mb_x, mv);
             }
@@ -264,10 +259,9 @@ fn intra_candidates(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Pr
 /// Intra per 8x8 quarter: textured blocks predict better from close by.
 /// In delta frames only where intra already beats inter (it costs a
 /// transform per quarter to evaluate).
-fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
+fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: Qp, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
     let mut luma = [IntraMode::Dc; 4];
     let mut cost = bit_cost(ctx.lambda, 1 + intra_flag_bits);
-    let qp_ = Qp::saturating(i32::from(qp));
     let mut levels = [0i32; 64];
     for (q, quarter_mode) in luma.iter_mut().enumerate() {
         let (bx, by) = (ctx.lx + (q % 2) * 8, ctx.ly + (q / 2) * 8);
@@ -289,7 +283,7 @@ fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag
         }
         // Later quarters predict from this one's reconstruction.
         predict_intra8_quarter(planes, best_q.0, ctx.mb_x, ctx.mb_y, q);
-        quantise_luma_quarter(ctx, planes, q, qp_, true, LevelChoice::DeadZone, false, false, &mut levels);
+        quantise_luma_quarter(ctx, planes, q, qp, true, LevelChoice::DeadZone, false, false, &mut levels);
         let ls = planes.luma_stride();
         add_luma_residual(&levels, qp, false, &mut planes.y[by * ls + bx..], ls);
     }
@@ -303,9 +297,9 @@ fn intra8_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, qp: u8, intra_flag
 }
 
 /// Procedural patterns: flat and gradient blocks. In delta frames only
-/// flat fills: they pay on screen content (newly exposed flat areas,
-/// 0.15 dB at QP 37), while gradient fills chosen on their SATD estimate
-/// cost bigbuckbunny 1.1 % of its bits and screen content nothing.
+/// flat fills: they pay on screen content (newly exposed flat areas),
+/// while gradient fills chosen on their SATD estimate cost film content
+/// bits (BENCHMARKS.md, encoder tuning).
 fn fill_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Predictor, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
     let job = ctx.job;
     let must_be_intra = job.kind == FrameKind::Intra || ctx.refresh_intra;
@@ -318,6 +312,13 @@ fn fill_candidate(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Pred
     }
 }
 
+/// The whole-sample search result `integer` as the quarter-pel vector
+/// [`refine`] returns, for presets that do not refine.
+fn qpel_vector(integer: FullPelMv, sad: u32) -> MotionVector {
+    let mv = QpelMv::from_full_pel(integer);
+    MotionVector::new(0, 0, mv.x, mv.y, sad)
+}
+
 /// Sub-pel refinement of block `block` (in the estimator's block size)
 /// from whole-sample vector `integer`, on the frame's interpolated
 /// reference when there is one.
@@ -326,7 +327,7 @@ pub(super) fn refine(
     estimator: &MotionEstimator,
     reference: &Frame,
     (block_x, block_y): (usize, usize),
-    integer: motion::Mv,
+    integer: FullPelMv,
     mv_cost: MvCost,
     scratch: &mut SearchScratch,
 ) -> Result<MotionVector, MotionError> {
@@ -342,15 +343,14 @@ pub(super) fn refine(
 /// forms it: luma read from the frame's interpolated reference where the
 /// vectors stay within its margin, else (and without one) by the
 /// predictor's own interpolation.
-pub(super) fn predict_inter(ctx: &MbCtx<'_>, predictor: &mut Predictor, planes: &mut TilePlanes, reference: &Frame, mvs: &[Mv; 4], split: bool) {
+pub(super) fn predict_inter(ctx: &MbCtx<'_>, predictor: &mut Predictor, planes: &mut TilePlanes, reference: &Frame, mvs: &[QpelMv; 4], split: bool) {
     if let Some(halfpel) = ctx.job.halfpel {
         let ls = planes.luma_stride();
         let size = if split { 8 } else { 16 };
         let mut parts = if split { 4 } else { 1 };
         for (q, mv) in mvs.iter().enumerate().take(parts) {
             let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
-            let x_qpel = ((ctx.mb_x * MB_SIZE + ox) * 4) as i32 + i32::from(mv.x);
-            let y_qpel = ((ctx.mb_y * MB_SIZE + oy) * 4) as i32 + i32::from(mv.y);
+            let (x_qpel, y_qpel) = mv.qpel_position(ctx.mb_x * MB_SIZE + ox, ctx.mb_y * MB_SIZE + oy);
             let out = &mut planes.y[(ctx.ly + oy) * ls + ctx.lx + ox..];
             if halfpel.predict(x_qpel, y_qpel, size, size, out, ls) {
                 parts -= 1;
@@ -376,7 +376,7 @@ pub(super) fn split_candidate(
     predictor: &mut Predictor,
     scratch: &mut SearchScratch,
     reference: &Frame,
-    mv16: Mv,
+    mv16: QpelMv,
     quarters: &[u32; 4],
 ) -> Option<(MbMode, u32)> {
     let estimator = ctx.job.estimator_8x8?;
@@ -387,27 +387,26 @@ pub(super) fn split_candidate(
         return None;
     }
     // Nor where the 16x16 vector predicts the four quarters about equally
-    // well (the worst under 1.5x the best): one vector fits them all.
-    // Saves ~9 % of encode CPU on bigbuckbunny for +0.1 % BD-rate.
+    // well (the worst under 1.5x the best): one vector fits them all,
+    // and skipping the split search there saves CPU for almost no bits.
     let (best, worst) = (quarters.iter().min().copied().unwrap_or(0), quarters.iter().max().copied().unwrap_or(0));
     if 2 * worst < 3 * best.max(1) {
         return None;
     }
     let current = ctx.job.source.luma();
     let refp = reference.luma();
-    let whole = |mv: Mv| motion::Mv::new(((i32::from(mv.x) + 2) >> 2) as i16, ((i32::from(mv.y) + 2) >> 2) as i16);
     let mut mvs = [mv16; 4];
     for (q, slot) in mvs.iter_mut().enumerate() {
         let (bx, by) = (ctx.mb_x * 2 + q % 2, ctx.mb_y * 2 + q / 2);
-        let starts = [whole(mv16), motion::Mv::ZERO];
+        let starts = [mv16.to_full_pel_round(), FullPelMv::ZERO];
         let found = estimator.search_block(current, refp, bx, by, &starts, scratch).ok()?;
-        let integer = motion::Mv::new(found.dx(), found.dy());
+        let integer = FullPelMv::new(found.dx(), found.dy());
         let v = if ctx.job.preset.subpel == SubpelPrecision::Integer {
-            MotionVector::new(0, 0, found.dx() * 4, found.dy() * 4, found.sad())
+            qpel_vector(integer, found.sad())
         } else {
             refine(ctx, estimator, reference, (bx, by), integer, MvCost::NONE, scratch).ok()?
         };
-        let mut mv = Mv::new(v.dx(), v.dy());
+        let mut mv = QpelMv::new(v.dx(), v.dy());
         if let Some(refresh) = &ctx.job.refresh {
             // The 16-wide check covers either 8-wide half.
             mv = refresh.constrain(ctx.mb_x, mv);

@@ -39,9 +39,8 @@ pub struct PresetParams {
     pub transform_4x4: bool,
     /// Also search one vector per 8x8 quarter where the 16x16 vector
     /// predicts poorly (object edges), and keep the split when it costs less
-    /// (BD-rate against the realtime preset without it: bigbuckbunny
-    /// -1.6 %, the screen clip -8.9 %, for ~20 % more encoder CPU on
-    /// bigbuckbunny once the reference is interpolated once per frame).
+    /// (fewer bits, most on screen content, for more encoder CPU:
+    /// BENCHMARKS.md, encoder tuning).
     pub inter8: bool,
     /// Levels chosen by rate and distortion (`rdoq`) rather than a dead zone.
     pub rdoq: bool,

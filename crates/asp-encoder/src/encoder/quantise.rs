@@ -54,7 +54,7 @@ pub(super) fn quantise_mb(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
-    qp: u8,
+    qp: Qp,
     choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
@@ -73,7 +73,7 @@ pub(super) fn quantise_luma(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
-    qp: u8,
+    qp: Qp,
     choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
@@ -82,7 +82,7 @@ pub(super) fn quantise_luma(
     let intra = mode.is_intra();
     let mut any = false;
     let ps = planes.luma_stride();
-    let luma_qp = Qp::saturating(i32::from(qp));
+    let luma_qp = qp;
     if let MbMode::Intra8 { luma, .. } = mode {
         // Each quarter is predicted from the reconstruction of the ones
         // before it, as the decoder will do: quantise and reconstruct in turn.
@@ -110,7 +110,7 @@ pub(super) fn quantise_chroma(
     ctx: &MbCtx<'_>,
     planes: &TilePlanes,
     mode: &MbMode,
-    qp: u8,
+    qp: Qp,
     choice: LevelChoice<'_>,
     levels: &mut MbLevels,
     stop_at_first: bool,
@@ -121,7 +121,7 @@ pub(super) fn quantise_chroma(
     let mut any = false;
     let (ss, ps) = (src.chroma_stride(), planes.chroma_stride());
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
-    let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
+    let cqp = chroma_qp(qp);
     let (cx, cy, lx, ly) = (x / 2, y / 2, ctx.lx / 2, ctx.ly / 2);
     for (plane, (s, p)) in [(&src.u, &planes.u), (&src.v, &planes.v)].into_iter().enumerate() {
         let rd = match choice {
@@ -220,7 +220,7 @@ pub(super) fn choose_luma_transform(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
     mode: &MbMode,
-    qp: u8,
+    qp: Qp,
     models: &TileModels,
     choice: LevelChoice<'_>,
     levels: &mut MbLevels,

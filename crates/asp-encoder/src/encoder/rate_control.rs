@@ -11,9 +11,11 @@
 //! a tenth full (little queuing delay, the rest headroom). Keyframes get a
 //! larger share, bounded by the room in the buffer.
 
+use asp_core::codec::quant::Qp;
+
 /// QP bounds the controller uses.
 const QP_MIN: u8 = 4;
-const QP_MAX: u8 = 51;
+const QP_MAX: u8 = Qp::MAX.get();
 /// Largest QP change between consecutive delta frames (steady quality).
 const MAX_STEP: i32 = 4;
 /// Buffer fullness the controller aims at, as a share of the buffer.
@@ -74,7 +76,7 @@ impl RateControl {
     }
 
     /// The QP to try for the next frame.
-    pub fn frame_qp(&self, keyframe: bool) -> u8 {
+    pub fn frame_qp(&self, keyframe: bool) -> Qp {
         let kind = usize::from(!keyframe);
         // Steer the buffer towards a tenth full over about a second: low
         // fullness is low queuing delay, and the rest is headroom for
@@ -95,25 +97,25 @@ impl RateControl {
             let last = i32::from(self.last_qp[1]);
             qp = qp.clamp(last - MAX_STEP, last + MAX_STEP);
         }
-        qp.clamp(i32::from(QP_MIN), i32::from(QP_MAX)) as u8
+        Qp::saturating(qp.clamp(i32::from(QP_MIN), i32::from(QP_MAX)))
     }
 
     /// A higher QP to retry a frame that came out at `bits`, over the limit.
-    pub fn retry_qp(&self, qp: u8, bits: u64) -> u8 {
+    pub fn retry_qp(&self, qp: Qp, bits: u64) -> Qp {
         let over = bits as f64 / self.max_frame_bits().max(1) as f64;
         let step = (6.0 * over.log2()).ceil().max(2.0) as u8;
-        qp.saturating_add(step).min(QP_MAX)
+        Qp::saturating(i32::from(qp.get().saturating_add(step)))
     }
 
     /// Records a coded frame.
-    pub fn update(&mut self, keyframe: bool, qp: u8, bits: u64) {
+    pub fn update(&mut self, keyframe: bool, qp: Qp, bits: u64) {
         let kind = usize::from(!keyframe);
-        let observed = bits.max(1) as f64 * 2f64.powf(f64::from(qp) / 6.0);
+        let observed = bits.max(1) as f64 * 2f64.powf(f64::from(qp.get()) / 6.0);
         self.complexity[kind] = Some(match self.complexity[kind] {
             Some(c) => 0.5 * c + 0.5 * observed,
             None => observed,
         });
-        self.last_qp[kind] = qp;
+        self.last_qp[kind] = qp.get();
         self.fullness = (self.fullness + bits as f64 - self.per_frame()).max(0.0);
     }
 
@@ -135,12 +137,12 @@ mod tests {
             let key = i % keyint == 0;
             let c = if key { c_p * 5.0 } else { c_p };
             let mut qp = rc.frame_qp(key);
-            let mut bits = (c * 2f64.powf(-f64::from(qp) / 6.0)) as u64;
-            while bits > rc.max_frame_bits() && qp < QP_MAX {
+            let mut bits = (c * 2f64.powf(-f64::from(qp.get()) / 6.0)) as u64;
+            while bits > rc.max_frame_bits() && qp < Qp::MAX {
                 qp = rc.retry_qp(qp, bits);
-                bits = (c * 2f64.powf(-f64::from(qp) / 6.0)) as u64;
+                bits = (c * 2f64.powf(-f64::from(qp.get()) / 6.0)) as u64;
             }
-            assert!(bits <= rc.max_frame_bits() || qp == QP_MAX);
+            assert!(bits <= rc.max_frame_bits() || qp == Qp::MAX);
             rc.update(key, qp, bits);
             total += bits as f64;
             largest = largest.max(bits);

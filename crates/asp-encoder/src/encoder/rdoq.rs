@@ -17,19 +17,16 @@
 //! changes.
 
 use asp_core::codec::residual::{MagnitudeContext, ResidualRates, MAX_LEVEL};
+use asp_core::CpuFeatures;
 
 /// λ in the units of [`quantise_rd`]'s cost: distortion in 1/65536
 /// step², rate in 1/256 bit, at every QP. The encoder's own λ (`λ_ssd =
 /// 0.85·λ_satd²`, `λ_satd = 2^((qp-12)/6)`) over H.264's step squared
 /// (`0.625·2^(qp/6)`) would be 0.136 step² per bit (35 here) for both.
-/// Measured better (quick RD, 4 QPs, 1 thread, BD-rate against one λ of
-/// 57 for all, bigbuckbunny / screen): intra 35 and inter 100, -0.7 % /
-/// -14.0 % (and -15.0 % on the built-in 720p test source). Intra blocks
-/// are what later frames predict from, so they are worth more bits; an
-/// inter residual, less (x264's dead zones lean the same way). Nearby:
-/// 35/85 -1.0 % / -10.5 %, 45/100 -0.8 % / -13.1 %, 35/125 +0.1 % /
-/// -18.5 %; a single λ: 40 -5.5 % / -2.0 % against the dead zone, 57
-/// -4.9 % / -3.8 %, 70 -4.1 % / -3.5 %.
+/// Measured better: intra 35 and inter 100 (BENCHMARKS.md, encoder
+/// tuning, with the values tried nearby). Intra blocks are what later
+/// frames predict from, so they are worth more bits; an inter residual,
+/// less (x264's dead zones lean the same way).
 pub(crate) const LAMBDA_INTRA: u64 = 35;
 pub(crate) const LAMBDA_INTER: u64 = 100;
 
@@ -135,8 +132,19 @@ const MAGNITUDE_CAP: u32 = MAX_LEVEL << 8;
 /// order. The AVX2 twin runs this same code with 8 lanes of 32-bit
 /// multiplies.
 fn step_magnitudes<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], shift: u32, out: &mut [u32; N]) {
+    step_magnitudes_with(CpuFeatures::detect(), coeffs, multipliers, shift, out)
+}
+
+/// [`step_magnitudes`] by the twin `cpu` allows.
+fn step_magnitudes_with<const N: usize>(
+    cpu: CpuFeatures,
+    coeffs: &[i32; N],
+    multipliers: &[u32; N],
+    shift: u32,
+    out: &mut [u32; N],
+) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2) {
         #[target_feature(enable = "avx2")]
         unsafe fn avx2<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], shift: u32, out: &mut [u32; N]) {
             step_magnitudes_body(coeffs, multipliers, shift, out)
@@ -144,6 +152,7 @@ fn step_magnitudes<const N: usize>(coeffs: &[i32; N], multipliers: &[u32; N], sh
         // SAFETY: the CPU has AVX2, checked just above.
         return unsafe { avx2(coeffs, multipliers, shift, out) };
     }
+    let _ = cpu;
     step_magnitudes_body(coeffs, multipliers, shift, out)
 }
 
@@ -175,15 +184,12 @@ mod tests {
     use asp_core::codec::residual::{code_block, ResidualModels};
 
     fn random_coeffs(seed: u64, spread: i32) -> [i32; 64] {
-        let mut state = seed | 1;
+        let mut rng = asp_testkit::Rng::new(seed);
         core::array::from_fn(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
             // Energy falls with frequency, as in real residual.
             let (x, y) = (i % 8, i / 8);
             let scale = spread / (1 + (x + y) as i32);
-            (state % (2 * scale as u64 + 1)) as i32 - scale
+            rng.range(-scale, scale)
         })
     }
 
@@ -274,10 +280,13 @@ mod tests {
             if seed % 7 == 0 {
                 coeffs[(seed % 64) as usize] = if seed % 2 == 0 { i32::MIN } else { i32::MAX };
             }
-            let (mut fast, mut reference) = ([0u32; 64], [0u32; 64]);
-            step_magnitudes(&coeffs, multipliers, qbits - 8, &mut fast);
+            let mut reference = [0u32; 64];
             step_magnitudes_body(&coeffs, multipliers, qbits - 8, &mut reference);
-            assert_eq!(fast, reference);
+            for cpu in CpuFeatures::host().levels() {
+                let mut twin = [0u32; 64];
+                step_magnitudes_with(cpu, &coeffs, multipliers, qbits - 8, &mut twin);
+                assert_eq!(twin, reference, "{cpu}");
+            }
             // And the reference is the plain formula.
             for i in 0..64 {
                 let exact = (u64::from(coeffs[i].unsigned_abs()) * u64::from(multipliers[i])) >> (qbits - 8);

@@ -9,8 +9,10 @@
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::macroblock::{
-    code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, Mv, TileMbs, TileModels,
+    code_header, code_residual, FrameKind, MbHeader, MbLevels, MbMode, TileMbs, TileModels,
 };
+use asp_core::codec::mv::QpelMv;
+use asp_core::codec::quant::Qp;
 use asp_core::codec::range_coder::RangeEncoder;
 use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{reconstruct_residual, Predictor, TilePlanes};
@@ -29,7 +31,7 @@ pub(crate) struct FrameJob<'a> {
     pub source: &'a Frame,
     pub reference: Option<&'a Frame>,
     pub kind: FrameKind,
-    pub qp: u8,
+    pub qp: Qp,
     /// Per-macroblock QP offsets (ROI), raster over the frame; empty = none.
     pub qp_offsets: &'a [i8],
     pub preset: &'a PresetParams,
@@ -78,7 +80,7 @@ pub(super) struct MbCtx<'a> {
 
 impl MbCtx<'_> {
     /// Whether intra refresh lets this macroblock use vector `mv`.
-    pub fn allows(&self, mv: Mv) -> bool {
+    pub fn allows(&self, mv: QpelMv) -> bool {
         self.job.refresh.as_ref().is_none_or(|r| r.allows(self.mb_x, mv))
     }
 }
@@ -99,7 +101,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     for mb_y in tile.mb_y.clone() {
         for mb_x in tile.mb_x.clone() {
             let offset = job.qp_offsets.get(mb_y * mb_cols + mb_x).copied().unwrap_or(0);
-            let qp = (i32::from(job.qp) + i32::from(offset)).clamp(0, 51) as u8;
+            let qp = Qp::saturating(i32::from(job.qp.get()) + i32::from(offset));
             let ctx = MbCtx {
                 job,
                 mb_x,
@@ -111,7 +113,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             };
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp, &mut saved);
             // The chosen prediction, as the decoder will form it.
-            let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[Mv::ZERO; 4]);
+            let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
             let mvs = match mode {
                 MbMode::Skip => [pred_mv; 4],
                 other => other.block_mvs(),

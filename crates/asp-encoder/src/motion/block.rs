@@ -2,7 +2,7 @@
 //! and its SAD against the reference.
 
 use super::sad;
-use super::{Cand, Mv, PlaneRef, Sad};
+use super::{Cand, FullPelMv, PlaneRef, Sad};
 
 /// One block of the current frame, with everything a search needs: where it
 /// is, which displacements are valid, and the SAD kernels.
@@ -61,16 +61,16 @@ impl<'a> Block<'a> {
 
     /// The nearest valid displacement to `mv`.
     #[inline]
-    pub fn clamp(&self, mv: Mv) -> (i32, i32) {
+    pub fn clamp(&self, mv: FullPelMv) -> (i32, i32) {
         (
-            (mv.dx as i32).clamp(self.min_dx, self.max_dx),
-            (mv.dy as i32).clamp(self.min_dy, self.max_dy),
+            (mv.x as i32).clamp(self.min_dx, self.max_dx),
+            (mv.y as i32).clamp(self.min_dy, self.max_dy),
         )
     }
 
     /// The valid displacement nearest `mv`, with its SAD: where a sub-pel
     /// refinement starts.
-    pub(crate) fn candidate_near(&self, mv: Mv) -> Cand {
+    pub(crate) fn candidate_near(&self, mv: FullPelMv) -> Cand {
         let (dx, dy) = self.clamp(mv);
         Cand { dx, dy, sad: self.sad_at(dx, dy) }
     }

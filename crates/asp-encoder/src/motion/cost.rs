@@ -1,5 +1,7 @@
 //! The rate term of a search's cost: what a vector costs to code.
 
+use asp_core::codec::mv::QpelMv;
+
 /// The rate term of a search's cost for a video encoder: λ times the
 /// estimated bits of a vector's difference from the vector the decoder
 /// will predict. Without it a search takes any vector that shaves one unit
@@ -8,17 +10,15 @@
 /// [`MvCost::NONE`] is the pure SAD search of the seed's API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MvCost {
-    /// The predicted vector's horizontal component, in quarter samples.
-    pub pred_x: i32,
-    /// Its vertical component.
-    pub pred_y: i32,
+    /// The vector the decoder will predict.
+    pub pred: QpelMv,
     /// Cost of one bit in 1/16 SAD units (0: no rate term).
     pub lambda: u32,
 }
 
 impl MvCost {
     /// No rate term: the pure SAD search.
-    pub const NONE: MvCost = MvCost { pred_x: 0, pred_y: 0, lambda: 0 };
+    pub const NONE: MvCost = MvCost { pred: QpelMv::ZERO, lambda: 0 };
 
     /// The rate term of the quarter-sample vector (`x`, `y`).
     #[inline(always)]
@@ -26,7 +26,7 @@ impl MvCost {
         if self.lambda == 0 {
             return 0;
         }
-        (self.lambda * (mvd_bits(x - self.pred_x) + mvd_bits(y - self.pred_y)) + 8) >> 4
+        (self.lambda * (mvd_bits(x - i32::from(self.pred.x)) + mvd_bits(y - i32::from(self.pred.y))) + 8) >> 4
     }
 }
 

@@ -5,11 +5,11 @@
 use rayon::prelude::*;
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-use super::{search::search_avx2_16, Isa};
+use super::search::search_avx2_16;
 use super::search::{run_search, spatial_predictors, Params, Visited};
 use super::subpel;
 use super::{
-    Block, Cand, FrameRole, HalfpelPlanes, MotionError, MotionField, MotionVector, Mv, MvCost,
+    Block, Cand, FrameRole, HalfpelPlanes, MotionError, MotionField, MotionVector, FullPelMv, MvCost,
     PlaneRef, Sad, SearchAlgorithm, SearchScratch, SubpelPrecision, BLOCK_SIZES, MAX_SEARCH_RANGE,
 };
 
@@ -201,20 +201,20 @@ impl MotionEstimator {
     ) {
         let mut ints = std::mem::take(&mut scratch.ints);
         ints.clear();
-        ints.resize(out.len(), Mv::ZERO);
+        ints.resize(out.len(), FullPelMv::ZERO);
         let rows = out.len() / bx;
-        let mut preds = [Mv::ZERO; 5];
+        let mut preds = [FullPelMv::ZERO; 5];
         for r in 0..rows {
             for c in 0..bx {
                 let i = r * bx + c;
                 let mut n = 0;
                 if self.algorithm != SearchAlgorithm::Full {
-                    let mut sp = [Mv::ZERO; 4];
+                    let mut sp = [FullPelMv::ZERO; 4];
                     n = spatial_predictors(&ints, bx, r, c, &mut sp);
                     preds[..4].copy_from_slice(&sp);
                     if let Some(p) = previous {
                         if let Some(v) = p.vectors.get((row0 + r) * bx + c) {
-                            preds[n] = Mv::from_vector(v, p.precision);
+                            preds[n] = FullPelMv::from_wire(v, p.precision);
                             n += 1;
                         }
                     }
@@ -229,7 +229,7 @@ impl MotionEstimator {
                     self.search_range,
                 );
                 let best = self.search(&blk, &preds[..n], MvCost::NONE, &mut scratch.visited);
-                ints[i] = Mv::new(best.dx as i16, best.dy as i16);
+                ints[i] = FullPelMv::new(best.dx as i16, best.dy as i16);
                 let (dx, dy, sad) = if self.subpel == SubpelPrecision::Integer {
                     (best.dx, best.dy, best.sad)
                 } else {
@@ -244,7 +244,7 @@ impl MotionEstimator {
 
     /// The integer search of one prepared block: a kernel specialised for
     /// the block shape and ISA where there is one, else the generic kernel.
-    fn search(&self, blk: &Block<'_>, preds: &[Mv], mv_cost: MvCost, visited: &mut Visited) -> Cand {
+    fn search(&self, blk: &Block<'_>, preds: &[FullPelMv], mv_cost: MvCost, visited: &mut Visited) -> Cand {
         let p = Params {
             algorithm: self.algorithm,
             early_exit: self.early_exit_sad,
@@ -252,7 +252,7 @@ impl MotionEstimator {
             mv_cost,
         };
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if self.sad.isa() == Isa::Avx2 && blk.w == 16 && blk.h == 16 {
+        if self.sad.is_avx2() && blk.w == 16 && blk.h == 16 {
             // SAFETY: `self.sad` is Avx2 only if the CPU has AVX2; the block
             // is a full 16x16 block inside the current plane.
             return unsafe { search_avx2_16(p, blk, preds, visited) };
@@ -298,7 +298,7 @@ impl MotionEstimator {
         reference: PlaneRef<'_>,
         block_x: usize,
         block_y: usize,
-        predictors: &[Mv],
+        predictors: &[FullPelMv],
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
         self.search_block_with_cost(current, reference, block_x, block_y, predictors, MvCost::NONE, scratch)
@@ -313,7 +313,7 @@ impl MotionEstimator {
         reference: PlaneRef<'_>,
         block_x: usize,
         block_y: usize,
-        predictors: &[Mv],
+        predictors: &[FullPelMv],
         mv_cost: MvCost,
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
@@ -341,7 +341,7 @@ impl MotionEstimator {
         reference: PlaneRef<'_>,
         block_x: usize,
         block_y: usize,
-        integer: Mv,
+        integer: FullPelMv,
         precision: SubpelPrecision,
         scratch: &mut SearchScratch,
     ) -> Result<MotionVector, MotionError> {
@@ -357,7 +357,7 @@ impl MotionEstimator {
         reference: PlaneRef<'_>,
         block_x: usize,
         block_y: usize,
-        integer: Mv,
+        integer: FullPelMv,
         precision: SubpelPrecision,
         mv_cost: MvCost,
         scratch: &mut SearchScratch,
@@ -386,7 +386,7 @@ impl MotionEstimator {
         reference: &HalfpelPlanes,
         block_x: usize,
         block_y: usize,
-        integer: Mv,
+        integer: FullPelMv,
         precision: SubpelPrecision,
         mv_cost: MvCost,
     ) -> Result<MotionVector, MotionError> {

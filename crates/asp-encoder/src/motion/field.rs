@@ -1,56 +1,7 @@
-//! The results of a search: [`Mv`], the integer displacement a search works
-//! in, and [`MotionField`], the vectors of a frame.
+//! The results of a search: [`MotionField`], the vectors of a frame. The
+//! integer search itself works in [`FullPelMv`](asp_core::codec::mv::FullPelMv).
 
 use super::MotionVector;
-
-/// An integer-pel displacement: a search candidate or predictor.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Mv {
-    /// Horizontal, whole pixels (positive: right).
-    pub dx: i16,
-    /// Vertical, whole pixels (positive: down).
-    pub dy: i16,
-}
-
-impl Mv {
-    /// The zero vector.
-    pub const ZERO: Mv = Mv { dx: 0, dy: 0 };
-
-    /// `(dx, dy)`.
-    pub const fn new(dx: i16, dy: i16) -> Mv {
-        Mv { dx, dy }
-    }
-
-    /// Component-wise median of three vectors (H.264's motion vector predictor).
-    pub fn median(a: Mv, b: Mv, c: Mv) -> Mv {
-        fn med(a: i16, b: i16, c: i16) -> i16 {
-            a.max(b).min(a.min(b).max(c))
-        }
-        Mv {
-            dx: med(a.dx, b.dx, c.dx),
-            dy: med(a.dy, b.dy, c.dy),
-        }
-    }
-
-    /// The whole-pixel vector of `v`, whose unit is `1 / precision` pixel
-    /// (rounded to nearest, halves away from minus infinity).
-    pub fn from_vector(v: &MotionVector, precision: u8) -> Mv {
-        match precision {
-            2 => Mv {
-                dx: ((v.dx() as i32 + 1) >> 1) as i16,
-                dy: ((v.dy() as i32 + 1) >> 1) as i16,
-            },
-            4 => Mv {
-                dx: ((v.dx() as i32 + 2) >> 2) as i16,
-                dy: ((v.dy() as i32 + 2) >> 2) as i16,
-            },
-            _ => Mv {
-                dx: v.dx(),
-                dy: v.dy(),
-            },
-        }
-    }
-}
 
 /// The vectors of one frame: one per block, in raster order of blocks.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,6 +16,7 @@
 //! [`asp_core::codec::predict_luma`] everywhere, edges included.
 
 use asp_core::codec::{quarter_sample_sources, PlaneRef};
+use asp_core::CpuFeatures;
 use rayon::prelude::*;
 
 /// Extra samples beyond the margin that the 6-tap filter reads.
@@ -50,11 +51,14 @@ impl HalfpelPlanes {
     /// when the size is unchanged. The rows are shared out over rayon's
     /// threads.
     pub fn fill(&mut self, reference: PlaneRef<'_>) {
-        self.fill_with(reference, Isa::detect());
+        self.fill_with(reference, CpuFeatures::detect());
     }
 
-    /// [`fill`](Self::fill) with the kernels compiled for `isa`.
-    fn fill_with(&mut self, reference: PlaneRef<'_>, isa: Isa) {
+    /// [`fill`](Self::fill) with the filter twin `cpu` allows: the AVX2
+    /// build of the filter, or the target's baseline one. Every twin fills
+    /// the same planes.
+    pub fn fill_with(&mut self, reference: PlaneRef<'_>, cpu: CpuFeatures) {
+        let isa = Isa::new(cpu);
         let (width, height) = (reference.width(), reference.height());
         let pad = self.margin + TAPS_OUT;
         let stride = width + 2 * pad;
@@ -72,7 +76,7 @@ impl HalfpelPlanes {
             |b1, (index, ((b, h), j))| {
                 let band = Band { g, stride, rows, first: index * BAND };
                 match isa {
-                    // SAFETY: `Isa::detect` found AVX2 on this CPU.
+                    // SAFETY: `Isa::new` found AVX2 on this CPU.
                     #[cfg(target_arch = "x86_64")]
                     Isa::Avx2 => unsafe { band.fill_avx2(b, h, j, b1) },
                     Isa::Baseline => band.fill(b, h, j, b1),
@@ -248,11 +252,13 @@ enum Isa {
 }
 
 impl Isa {
-    fn detect() -> Isa {
+    /// The twin `cpu` allows on this CPU.
+    fn new(cpu: CpuFeatures) -> Isa {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2) {
             return Isa::Avx2;
         }
+        let _ = cpu;
         Isa::Baseline
     }
 }
@@ -429,27 +435,22 @@ mod tests {
     use super::*;
     use asp_core::codec::predict_luma;
 
-    fn noise(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use asp_testkit::Rng;
 
     /// Every fraction, block sizes 16, 8 and odd, positions inside, at and
     /// past the edges: the same samples as the decoder's interpolation.
     #[test]
     fn predictions_equal_the_decoders() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         for (w, h) in [(70, 45), (33, 17), (16, 16), (5, 3)] {
-            let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+            let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
             let plane = PlaneRef::new(&data, w, h, w).unwrap();
             let margin = 20;
             let planes = HalfpelPlanes::new(plane, margin);
             assert_eq!(planes.luma().data()[..w], data[..w]);
             for _ in 0..2000 {
-                let size = [16, 8, 4, 7][(noise(&mut seed) % 4) as usize];
-                let mut span = |n: usize| (noise(&mut seed) % (4 * (n + 2 * margin) as u64)) as i32 - 4 * margin as i32;
+                let size = [16, 8, 4, 7][(rng.next_u64() % 4) as usize];
+                let mut span = |n: usize| (rng.next_u64() % (4 * (n + 2 * margin) as u64)) as i32 - 4 * margin as i32;
                 let (xq, yq) = (span(w), span(h));
                 let mut got = vec![0u8; size * 24];
                 let mut want = vec![0u8; size * 24];
@@ -471,15 +472,15 @@ mod tests {
     /// written-out prediction, at every fraction.
     #[test]
     fn sad_equals_sad_of_prediction() {
-        let mut seed = 0x1234_5678_9ABC_DEF1;
+        let mut rng = Rng::new(0x1234_5678_9ABC_DEF1);
         let (w, h) = (48, 40);
-        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
-        let current: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let current: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
         let planes = HalfpelPlanes::new(PlaneRef::new(&data, w, h, w).unwrap(), 8);
         for _ in 0..3000 {
-            let size = [16, 8, 4, 5][(noise(&mut seed) % 4) as usize];
-            let xq = (noise(&mut seed) % (4 * 56)) as i32 - 32;
-            let yq = (noise(&mut seed) % (4 * 48)) as i32 - 32;
+            let size = [16, 8, 4, 5][(rng.next_u64() % 4) as usize];
+            let xq = (rng.next_u64() % (4 * 56)) as i32 - 32;
+            let yq = (rng.next_u64() % (4 * 48)) as i32 - 32;
             let mut pred = vec![0u8; 16 * 16];
             let got = planes.sad(xq, yq, size, size, &current[w + 3..], w);
             if planes.predict(xq, yq, size, size, &mut pred, 16) {
@@ -493,18 +494,26 @@ mod tests {
         }
     }
 
-    /// The AVX2 build of the filter fills the same planes as the baseline.
+    /// Every twin of the filter (the AVX2 build where the CPU has it, the
+    /// baseline) fills the same planes.
     #[test]
     fn every_isa_fills_the_same_planes() {
-        let mut seed = 0x0DDB_1A5E_5BAD_5EED;
+        let mut rng = Rng::new(0x0DDB_1A5E_5BAD_5EED);
         let (w, h) = (77, 41);
-        let data: Vec<u8> = (0..w * h).map(|_| noise(&mut seed) as u8).collect();
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
         let plane = PlaneRef::new(&data, w, h, w).unwrap();
         let mut baseline = HalfpelPlanes::new(plane, 16);
-        baseline.fill_with(plane, Isa::Baseline);
-        let mut detected = HalfpelPlanes::new(plane, 16);
-        detected.fill_with(plane, Isa::detect());
-        assert!(baseline.phases == detected.phases);
+        baseline.fill_with(plane, CpuFeatures::SCALAR);
+        assert_eq!(Isa::new(CpuFeatures::SCALAR), Isa::Baseline);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            assert_eq!(Isa::new(CpuFeatures::host()), Isa::Avx2, "the AVX2 twin must be tested");
+        }
+        for cpu in CpuFeatures::host().levels() {
+            let mut planes = HalfpelPlanes::new(plane, 16);
+            planes.fill_with(plane, cpu);
+            assert!(baseline.phases == planes.phases, "{cpu}");
+        }
     }
 
     #[test]

@@ -108,9 +108,10 @@ pub use asp_core::schema::MotionVector;
 pub use cost::{mvd_bits, MvCost};
 pub use error::{FrameRole, MotionError};
 pub use estimator::{estimate_motion_parallel, MotionEstimator};
-pub use field::{MotionField, Mv};
+pub use asp_core::codec::mv::FullPelMv;
+pub use field::MotionField;
 pub use halfpel::HalfpelPlanes;
-pub use sad::{Isa, Sad};
+pub use sad::Sad;
 pub use search::SearchScratch;
 pub use subpel::SubpelPrecision;
 

@@ -1,15 +1,16 @@
 //! Sum of absolute differences: a readable scalar reference and its SIMD
 //! twins, held equal by the tests below.
 //!
-//! | [`Isa`] | where | how |
+//! | twin | needs | how |
 //! |---|---|---|
-//! | `Scalar` | everywhere | the reference: one sample at a time |
-//! | `Sse2` | x86 / x86-64, runtime-detected | `_mm_sad_epu8`, 16 samples per instruction |
-//! | `Avx2` | x86 / x86-64, runtime-detected | `_mm256_sad_epu8`: a 32-wide row, or two 16-wide rows, per instruction |
-//! | `Simd128` | wasm32 built with `+simd128` | saturating differences, pairwise widening adds |
+//! | scalar | nothing | the reference: one sample at a time |
+//! | SSE2 | [`CpuFeatures::SSE2`] | `_mm_sad_epu8`, 16 samples per instruction |
+//! | AVX2 | [`CpuFeatures::AVX2`] | `_mm256_sad_epu8`: a 32-wide row, or two 16-wide rows, per instruction |
+//! | simd128 | [`CpuFeatures::SIMD128`] (wasm32 built with `+simd128`) | saturating differences, pairwise widening adds |
 //!
-//! [`Sad::detect`] picks the best twin this CPU runs; [`Sad::with_isa`]
-//! forces one (tests, benchmarks). Every twin returns exactly the scalar
+//! [`Sad::new`] picks the best twin a [`CpuFeatures`] value allows (tests
+//! and benchmarks run each of [`CpuFeatures::levels`]); [`Sad::detect`]
+//! the best this CPU runs. Every twin returns exactly the scalar
 //! result for every block shape; the SIMD paths are specialised for the
 //! widths motion search uses (4, 8, 16, 32) and handle any other width with
 //! 16- and 8-wide steps and a scalar tail.
@@ -20,65 +21,28 @@ pub(crate) mod x86;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
 
-use core::fmt;
+use asp_core::CpuFeatures;
 
 /// Largest `width * height` [`Sad::sad`] accepts: 2^24 samples, so that any
 /// SAD (at most 255 per sample) fits in a `u32`.
 pub const MAX_SAD_SAMPLES: usize = 1 << 24;
 
-/// An instruction set a SAD kernel is written for.
+/// The twin a [`Sad`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Isa {
-    /// Portable scalar code: the reference.
+enum Twin {
     Scalar,
-    /// x86 SSE2.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     Sse2,
-    /// x86 AVX2.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     Avx2,
-    /// WebAssembly 128-bit SIMD.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     Simd128,
 }
 
-impl Isa {
-    /// Every ISA this build knows, best first.
-    pub const ALL: [Isa; 4] = [Isa::Avx2, Isa::Sse2, Isa::Simd128, Isa::Scalar];
-
-    /// Whether this CPU (and this build) can run kernels for `self`.
-    pub fn is_available(self) -> bool {
-        match self {
-            Isa::Scalar => true,
-            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Isa::Sse2 => std::is_x86_feature_detected!("sse2"),
-            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Isa::Avx2 => std::is_x86_feature_detected!("avx2"),
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => true,
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
-    }
-
-    /// Lower-case name (`"avx2"`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Scalar => "scalar",
-            Isa::Sse2 => "sse2",
-            Isa::Avx2 => "avx2",
-            Isa::Simd128 => "simd128",
-        }
-    }
-}
-
-impl fmt::Display for Isa {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A SAD kernel set bound to one [`Isa`] this CPU supports. Cheap to copy.
+/// A SAD kernel set bound to one twin this CPU runs. Cheap to copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sad {
-    isa: Isa,
+    twin: Twin,
 }
 
 impl Default for Sad {
@@ -88,28 +52,56 @@ impl Default for Sad {
 }
 
 impl Sad {
-    /// The fastest kernels this CPU runs.
+    /// The best kernels `cpu` allows on this CPU (never more than
+    /// [`CpuFeatures::host`]).
+    pub fn new(cpu: CpuFeatures) -> Sad {
+        let cpu = cpu.masked(CpuFeatures::host());
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        {
+            if cpu.contains(CpuFeatures::AVX2) {
+                return Sad { twin: Twin::Avx2 };
+            }
+            if cpu.contains(CpuFeatures::SSE2) {
+                return Sad { twin: Twin::Sse2 };
+            }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        if cpu.contains(CpuFeatures::SIMD128) {
+            return Sad { twin: Twin::Simd128 };
+        }
+        let _ = cpu;
+        Sad { twin: Twin::Scalar }
+    }
+
+    /// The fastest kernels of [`CpuFeatures::detect`].
     pub fn detect() -> Sad {
-        let isa = Isa::ALL
-            .into_iter()
-            .find(|i| i.is_available())
-            .unwrap_or(Isa::Scalar);
-        Sad { isa }
+        Sad::new(CpuFeatures::detect())
     }
 
     /// The scalar reference kernels.
     pub const fn scalar() -> Sad {
-        Sad { isa: Isa::Scalar }
+        Sad { twin: Twin::Scalar }
     }
 
-    /// Kernels for `isa`, or `None` when this CPU or build cannot run them.
-    pub fn with_isa(isa: Isa) -> Option<Sad> {
-        isa.is_available().then_some(Sad { isa })
+    /// The feature the twin in use needs ([`CpuFeatures::SCALAR`] for the
+    /// reference); prints as its name (`avx2`, ...).
+    pub fn features(&self) -> CpuFeatures {
+        match self.twin {
+            Twin::Scalar => CpuFeatures::SCALAR,
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Twin::Sse2 => CpuFeatures::SSE2,
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Twin::Avx2 => CpuFeatures::AVX2,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Twin::Simd128 => CpuFeatures::SIMD128,
+        }
     }
 
-    /// The instruction set in use.
-    pub fn isa(&self) -> Isa {
-        self.isa
+    /// Whether the twin in use is AVX2 (for the search kernels written for it).
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[inline]
+    pub(crate) fn is_avx2(&self) -> bool {
+        self.features() == CpuFeatures::AVX2
     }
 
     /// SAD between the `width` x `height` block of `a` (row `y` at
@@ -140,7 +132,7 @@ impl Sad {
             return None;
         }
         // SAFETY: both blocks lie inside their slices (checked above) and the
-        // ISA was checked to be available when `self` was made.
+        // twin was checked to be available when `self` was made.
         Some(unsafe {
             self.sad_unchecked(a.as_ptr(), a_stride, b.as_ptr(), b_stride, width, height)
         })
@@ -163,15 +155,15 @@ impl Sad {
         height: usize,
     ) -> u32 {
         // SAFETY (all arms): forwarded caller contract; the SIMD arms are
-        // only reachable when `Sad` was built after checking availability.
-        match self.isa {
+        // only reachable when `Sad::new` found the feature in `host()`.
+        match self.twin {
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Isa::Avx2 => unsafe { x86::sad_avx2(a, a_stride, b, b_stride, width, height) },
+            Twin::Avx2 => unsafe { x86::sad_avx2(a, a_stride, b, b_stride, width, height) },
             #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-            Isa::Sse2 => unsafe { x86::sad_sse2(a, a_stride, b, b_stride, width, height) },
+            Twin::Sse2 => unsafe { x86::sad_sse2(a, a_stride, b, b_stride, width, height) },
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => unsafe { wasm::sad_simd128(a, a_stride, b, b_stride, width, height) },
-            _ => unsafe { sad_scalar_raw(a, a_stride, b, b_stride, width, height) },
+            Twin::Simd128 => unsafe { wasm::sad_simd128(a, a_stride, b, b_stride, width, height) },
+            Twin::Scalar => unsafe { sad_scalar_raw(a, a_stride, b, b_stride, width, height) },
         }
     }
 }
@@ -221,7 +213,7 @@ pub(crate) trait BlockKernel {
     }
 }
 
-/// Any block shape, any ISA: forwards to [`Sad::sad_unchecked`].
+/// Any block shape, any twin: forwards to [`Sad::sad_unchecked`].
 pub(crate) struct GenericKernel {
     pub sad: Sad,
     pub cur: *const u8,
@@ -291,53 +283,46 @@ pub(crate) fn scalar_row(a: &[u8], b: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use asp_testkit::Rng;
 
     /// Every available twin equals the scalar reference on random blocks of
     /// every motion block size (and odd shapes), at unaligned offsets and
     /// strides, including extreme values (all-0 vs all-255).
     #[test]
     fn simd_twins_equal_scalar() {
-        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-        let twins: Vec<Sad> = Isa::ALL.into_iter().filter_map(Sad::with_isa).collect();
-        assert!(twins.iter().any(|s| s.isa() == Isa::Scalar));
+        let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
+        let twins: Vec<Sad> = CpuFeatures::host().levels().map(Sad::new).collect();
+        assert!(twins.iter().any(|s| s.features() == CpuFeatures::SCALAR));
         #[cfg(target_arch = "x86_64")]
-        assert!(twins.iter().any(|s| s.isa() == Isa::Sse2));
+        assert!(twins.iter().any(|s| s.features() == CpuFeatures::SSE2));
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            assert!(twins.iter().any(|s| s.is_avx2()));
+        }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        assert!(twins.iter().any(|s| s.isa() == Isa::Simd128));
+        assert!(twins.iter().any(|s| s.features() == CpuFeatures::SIMD128));
         let mut widths: Vec<usize> = vec![4, 8, 16, 32];
         widths.extend([1, 2, 3, 5, 7, 12, 15, 17, 24, 31, 33, 40, 48, 64, 67]);
         for &w in &widths {
             for &h in &[1usize, 2, 3, 4, 7, 8, 15, 16, 31, 32, 33] {
                 for case in 0..6 {
-                    let a_stride = w + rng.below(40);
-                    let b_stride = w + rng.below(40);
-                    let a_off = rng.below(33);
-                    let b_off = rng.below(33);
+                    let a_stride = w + rng.index(40);
+                    let b_stride = w + rng.index(40);
+                    let a_off = rng.index(33);
+                    let b_off = rng.index(33);
                     let mut a = vec![0u8; a_off + a_stride * (h - 1) + w];
                     let mut b = vec![0u8; b_off + b_stride * (h - 1) + w];
                     for (i, v) in a.iter_mut().enumerate() {
                         *v = match case {
                             0 => 255,
                             1 => (i % 3) as u8 * 100,
-                            _ => rng.below(256) as u8,
+                            _ => rng.index(256) as u8,
                         };
                     }
                     for v in b.iter_mut() {
                         *v = match case {
                             0 => 0,
-                            _ => rng.below(256) as u8,
+                            _ => rng.index(256) as u8,
                         };
                     }
                     let want = {
@@ -353,7 +338,7 @@ mod tests {
                     };
                     for t in &twins {
                         let got = t.sad(&a[a_off..], a_stride, &b[b_off..], b_stride, w, h);
-                        assert_eq!(got, Some(want), "{} {w}x{h} case {case}", t.isa());
+                        assert_eq!(got, Some(want), "{} {w}x{h} case {case}", t.features());
                     }
                 }
             }

@@ -2,9 +2,11 @@
 //! far, rate term), the predictors, and the driver that runs the
 //! predictors then the pattern of the chosen [`SearchAlgorithm`].
 
+use asp_core::codec::mv::QpelMv;
+
 use super::sad;
 use super::{diamond, full, hexagon, three_step};
-use super::{Block, LumaWindow, Mv, MvCost, SearchAlgorithm};
+use super::{Block, LumaWindow, FullPelMv, MvCost, SearchAlgorithm};
 
 /// Per-thread working memory of a search, reused from block to block (no
 /// allocation per block). Make one per thread for
@@ -15,7 +17,7 @@ pub struct SearchScratch {
     pub(super) visited: Visited,
     pub(super) window: Option<Box<LumaWindow>>,
     pub(super) pred: Vec<u8>,
-    pub(super) ints: Vec<Mv>,
+    pub(super) ints: Vec<FullPelMv>,
 }
 
 impl Default for SearchScratch {
@@ -269,7 +271,7 @@ pub(super) fn run_search<K: sad::BlockKernel>(
     p: Params,
     blk: &Block<'_>,
     k: &K,
-    preds: &[Mv],
+    preds: &[FullPelMv],
     visited: &mut Visited,
 ) -> Cand {
     // The full search is the exhaustive SAD reference; it takes no rate term.
@@ -285,7 +287,10 @@ pub(super) fn run_search<K: sad::BlockKernel>(
         early_exit: p.early_exit,
         mv_cost: p.mv_cost,
         best_cost: u32::MAX,
-        floor_cost: p.mv_cost.of_qpel((p.mv_cost.pred_x + 2) & !3, (p.mv_cost.pred_y + 2) & !3),
+        floor_cost: {
+            let whole = QpelMv::from_full_pel(p.mv_cost.pred.to_full_pel_round());
+            p.mv_cost.of_qpel(i32::from(whole.x), i32::from(whole.y))
+        },
     };
     for &pr in preds {
         let (dx, dy) = blk.clamp(pr);
@@ -350,7 +355,7 @@ fn coarse_rings<K: sad::BlockKernel>(s: &mut Search<'_, '_, K>) {
 /// The CPU has AVX2; `blk` is a full 16x16 block.
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn search_avx2_16(p: Params, blk: &Block<'_>, preds: &[Mv], visited: &mut Visited) -> Cand {
+pub(super) unsafe fn search_avx2_16(p: Params, blk: &Block<'_>, preds: &[FullPelMv], visited: &mut Visited) -> Cand {
     // SAFETY: AVX2 per the contract; the block's 16 rows of 16 samples lie
     // inside the current plane.
     let k = unsafe { sad::x86::Avx2Block16::load(blk.cur_ptr(), blk.cur.stride()) };
@@ -365,8 +370,8 @@ pub(super) unsafe fn search_avx2_16(p: Params, blk: &Block<'_>, preds: &[Mv], vi
 /// nothing, a candidate is measured once). On the stripe's first row: left;
 /// none for its first block.
 #[inline]
-pub(super) fn spatial_predictors(ints: &[Mv], bx: usize, r: usize, c: usize, out: &mut [Mv; 4]) -> usize {
-    let at = |r: usize, c: usize| ints.get(r * bx + c).copied().unwrap_or(Mv::ZERO);
+pub(super) fn spatial_predictors(ints: &[FullPelMv], bx: usize, r: usize, c: usize, out: &mut [FullPelMv; 4]) -> usize {
+    let at = |r: usize, c: usize| ints.get(r * bx + c).copied().unwrap_or(FullPelMv::ZERO);
     let left = if c > 0 { Some(at(r, c - 1)) } else { None };
     if r == 0 {
         return match left {
@@ -386,7 +391,7 @@ pub(super) fn spatial_predictors(ints: &[Mv], bx: usize, r: usize, c: usize, out
         top
     };
     let l = left.unwrap_or(top);
-    *out = [Mv::median(l, top, diag), l, top, diag];
+    *out = [FullPelMv::median(l, top, diag), l, top, diag];
     4
 }
 
@@ -398,8 +403,8 @@ mod tests {
     #[test]
     fn median_and_order() {
         assert_eq!(
-            Mv::median(Mv::new(1, 9), Mv::new(5, -3), Mv::new(3, 4)),
-            Mv::new(3, 4)
+            FullPelMv::median(FullPelMv::new(1, 9), FullPelMv::new(5, -3), FullPelMv::new(3, 4)),
+            FullPelMv::new(3, 4)
         );
         let a = Cand {
             dx: 1,
@@ -425,8 +430,8 @@ mod tests {
         }
         .better_than(&a));
         assert_eq!(
-            Mv::from_vector(&MotionVector::new(0, 0, -6, 6, 0), 4),
-            Mv::new(-1, 2)
+            FullPelMv::from_wire(&MotionVector::new(0, 0, -6, 6, 0), 4),
+            FullPelMv::new(-1, 2)
         );
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Around the best whole-pixel vector, the 8 half-pel neighbours are
 //! predicted and measured, again around the best of them while it moves
-//! (up to [`RING_PASSES`] times), then (for quarter precision) the same
+//! (up to `RING_PASSES` times), then (for quarter precision) the same
 //! with the 8 quarter-pel neighbours. Predictions come from
 //! [`asp_core::codec::LumaWindow`], the decoder's own interpolation (H.264's
 //! 6-tap filter, edge samples extended), prepared once per block: the SAD
@@ -51,8 +51,8 @@ const WINDOW_REACH: i32 = 3;
 
 /// The same on a reference interpolated for the whole frame: the rings
 /// may walk on, finishing what the whole-sample search left (its patterns
-/// stop in local minima). Walking up to 4 samples is worth ~3.8 % BD-rate
-/// on bigbuckbunny against 3/4 sample (quick RD, 4 QPs); 2 samples ~3.6 %.
+/// stop in local minima). Up to 4 samples: most of the gain of walking on
+/// (BENCHMARKS.md, encoder tuning).
 const PLANES_REACH: i32 = 16;
 
 /// Largest block side (the window holds the block plus one sample each side).
@@ -140,8 +140,8 @@ fn search_rings(
             break;
         }
         // Each ring is searched again around a new best, a few times: one
-        // pass stops short of the minimum often enough to cost
-        // bigbuckbunny ~4 % BD-rate (quick RD, 4 QPs), for ~5 % more CPU.
+        // pass stops short of the minimum often enough to cost bits
+        // (BENCHMARKS.md, encoder tuning).
         for _ in 0..RING_PASSES {
             let (cx, cy) = (bx, by);
             for &(rx, ry) in &RING {

@@ -63,6 +63,11 @@ fn y4m_it_cannot_take_is_refused_with_a_reason() {
     assert!(refused(b"not a y4m file\n", &Limits::DEFAULT).unwrap().starts_with("not a y4m stream"));
     let small = Limits { max_width: 32, max_height: 32, ..Limits::DEFAULT };
     assert!(refused(&y4m_bytes(1, "420jpeg"), &small).unwrap().contains("y4m frame size"));
+    // A size whose area overflows a usize (the y4m crate multiplies unchecked).
+    let absurd = b"YUV4MPEG2 W100000000000000 H100100000000000 C420jpeg\nFRAME\n";
+    assert!(refused(absurd, &Limits::DEFAULT).unwrap().contains("is outside 1x1..=8192x8192"));
+    let too_many_digits = b"YUV4MPEG2 W99999999999999999999999 H2 C420jpeg\nFRAME\n";
+    assert!(refused(too_many_digits, &Limits::DEFAULT).unwrap().contains("over the limit"));
 }
 
 #[test]

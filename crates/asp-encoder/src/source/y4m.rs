@@ -32,7 +32,7 @@ impl<R: Read> Read for Counted<R> {
 
 /// A y4m stream of codec frames.
 pub struct Y4mReader<R: Read> {
-    decoder: ::y4m::Decoder<Counted<R>>,
+    decoder: ::y4m::Decoder<Counted<Replayed<R>>>,
     /// Bytes read so far, and at the end of the last whole frame.
     count: Arc<AtomicU64>,
     frame_end: u64,
@@ -42,10 +42,58 @@ pub struct Y4mReader<R: Read> {
     buffer: Vec<u8>,
 }
 
+/// The header line, read again, then the rest of the input.
+type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// Longest header line looked at before the y4m crate parses it (the
+/// crate's own cap on the parameters).
+const MAX_HEADER_LEN: usize = 1024;
+
+/// Reads the header line (up to and including its newline) and refuses a
+/// width or height over `max` before the y4m crate sees it: the crate
+/// multiplies them unchecked, so an absurd size would overflow there.
+/// Returns the header to be read again, followed by the rest of `reader`.
+fn check_header_size<R: Read>(mut reader: R, max: (u32, u32)) -> Result<Replayed<R>, SourceError> {
+    let mut header = Vec::new();
+    let mut byte = [0u8];
+    while header.len() < MAX_HEADER_LEN && header.last() != Some(&b'\n') {
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => header.push(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SourceError::Io(e)),
+        }
+    }
+    // All digits but too many for a u64 is over any cap; anything else is the crate's to judge.
+    let value = |token: &[u8]| {
+        let digits = &token[1..];
+        (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+            .then(|| core::str::from_utf8(digits).ok().and_then(|d| d.parse::<u64>().ok()).unwrap_or(u64::MAX))
+    };
+    let (mut width, mut height) = (None, None);
+    for token in header.split(|&b| b == b' ' || b == b'\n') {
+        match token.first() {
+            Some(b'W') => width = value(token),
+            Some(b'H') => height = value(token),
+            _ => {}
+        }
+    }
+    let over = |v: Option<u64>, cap: u32| v.is_some_and(|v| v > u64::from(cap));
+    if over(width, max.0) || over(height, max.1) {
+        let size = |v: Option<u64>| usize::try_from(v.unwrap_or(0)).ok().filter(|&v| v != usize::MAX);
+        return Err(match (size(width), size(height)) {
+            (Some(width), Some(height)) => SourceError::Size { width, height, max },
+            _ => SourceError::TooLarge { max },
+        });
+    }
+    Ok(io::Cursor::new(header).chain(reader))
+}
+
 impl<R: Read> Y4mReader<R> {
     /// Reads the header from `reader`; frames over `limits` are refused.
     pub fn new(reader: R, limits: &Limits) -> Result<Y4mReader<R>, SourceError> {
         let max = (limits.max_width, limits.max_height);
+        let reader = check_header_size(reader, max)?;
         // The y4m crate allocates one frame from the header's size: cap it
         // by our limits (4:4:4 16-bit at the largest size) before it does.
         let cap = limits.max_width as usize * limits.max_height as usize * 6;

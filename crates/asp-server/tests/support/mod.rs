@@ -9,7 +9,7 @@ use std::time::Duration;
 use asp_core::packet::Payload;
 use asp_core::schema::SyncCommand;
 use asp_core::Packet;
-use asp_encoder::{EncoderConfig, RateMode};
+use asp_encoder::{EncoderConfig, Qp, RateMode};
 use asp_encoder::FrameSource;
 use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
@@ -40,7 +40,7 @@ impl Drop for TestServer {
 pub fn encoder_config(keyint: u32, qp: u8) -> EncoderConfig {
     let mut config = EncoderConfig::new(WIDTH, HEIGHT, 30, 1);
     config.keyint = keyint;
-    config.rate = RateMode::ConstantQp(qp);
+    config.rate = RateMode::ConstantQp(Qp::new(qp).unwrap());
     config
 }
 

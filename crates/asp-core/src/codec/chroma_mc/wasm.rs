@@ -203,39 +203,31 @@ mod tests {
     use alloc::vec;
     use alloc::vec::Vec;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use asp_testkit::Rng;
 
     fn check<const W: usize>(rng: &mut Rng) {
         let (w, h) = (
-            W + 1 + (rng.next() % 12) as usize,
-            2 + (rng.next() % 12) as usize,
+            W + 1 + (rng.next_u64() % 12) as usize,
+            2 + (rng.next_u64() % 12) as usize,
         );
-        let stride = w + (rng.next() % 5) as usize;
+        let stride = w + (rng.next_u64() % 5) as usize;
         // The last row unpadded, as a plane may be.
         let data: Vec<u8> = (0..stride * (h - 1) + w)
-            .map(|_| match rng.next() % 4 {
+            .map(|_| match rng.next_u64() % 4 {
                 0 => 0,
                 1 => 255,
-                _ => (rng.next() >> 8) as u8,
+                _ => (rng.next_u64() >> 8) as u8,
             })
             .collect();
         let plane = PlaneRef::new(&data, w, h, stride).unwrap();
-        let (fx, fy) = ((rng.next() % 8) as u16, (rng.next() % 8) as u16);
+        let (fx, fy) = ((rng.next_u64() % 8) as u16, (rng.next_u64() % 8) as u16);
         let weights = [(8 - fx) * (8 - fy), fx * (8 - fy), (8 - fx) * fy, fx * fy];
-        let bx = (rng.next() % (w - W) as u64) as usize;
-        let by = (rng.next() % (h - 1) as u64) as usize;
+        let bx = (rng.next_u64() % (w - W) as u64) as usize;
+        let by = (rng.next_u64() % (h - 1) as u64) as usize;
         // Any height, even past the plane's last row (both then stop).
-        let height = 1 + (rng.next() % 10) as usize;
-        let out_stride = W + (rng.next() % 4) as usize;
-        let fill = rng.next() as u8;
+        let height = 1 + (rng.next_u64() % 10) as usize;
+        let out_stride = W + (rng.next_u64() % 4) as usize;
+        let fill = rng.next_u64() as u8;
         let mut want = vec![fill; out_stride * 10 + W];
         let mut got = want.clone();
         blend_rows::<W>(&plane, bx, by, height, weights, &mut want, out_stride);
@@ -250,7 +242,7 @@ mod tests {
 
     #[test]
     fn blend_rows_equals_scalar() {
-        let mut rng = Rng(0xdead_beef_cafe_f00d);
+        let mut rng = Rng::new(0xdead_beef_cafe_f00d);
         for _ in 0..20000 {
             check::<8>(&mut rng);
             check::<4>(&mut rng);

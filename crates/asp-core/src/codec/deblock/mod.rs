@@ -84,8 +84,10 @@
 //! A scalar reference per line, plus SIMD twins that filter the 8 lines of a
 //! segment at once in 16-bit lanes: SSE2 on x86_64 (baseline, no detection),
 //! simd128 on `wasm32` built with `+simd128`. Vertical edges transpose an 8x8
-//! byte tile so the lanes run along the edge. [`Backend`] selects; the SIMD
-//! path is exact (tested against the scalar one on random input).
+//! byte tile so the lanes run along the edge. The [`Deblocker`]'s
+//! [`CpuFeatures`] select ([`Deblocker::with_cpu`]); the SIMD path is exact
+//! (tested against the scalar one on random input, at every level of
+//! [`CpuFeatures::levels`]).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -93,6 +95,7 @@ use core::fmt;
 use core::ops::Range;
 
 use super::frame::Frame;
+use crate::cpu::CpuFeatures;
 use super::macroblock::MbInfo;
 use super::plane_mut::{FramePlanes, PlaneMut};
 
@@ -115,32 +118,13 @@ pub enum PlaneKind {
     Chroma,
 }
 
-/// Which kernels run. Both give identical output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// The scalar reference, one line at a time.
-    Scalar,
-    /// SSE2 (x86_64) or simd128 (wasm32 with `+simd128`); the scalar
-    /// kernels elsewhere.
-    Simd,
-}
-
-impl Backend {
-    /// Whether this build has SIMD kernels.
-    pub const SIMD_AVAILABLE: bool = cfg!(any(
-        target_arch = "x86_64",
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ));
-
-    /// The fastest backend of this build.
-    pub const fn best() -> Backend {
-        if Self::SIMD_AVAILABLE {
-            Backend::Simd
-        } else {
-            Backend::Scalar
-        }
-    }
-}
+/// Whether this build has SIMD deblocking kernels (SSE2 on x86_64, simd128
+/// on wasm32 built with `+simd128`); a [`Deblocker`] uses them when its
+/// [`CpuFeatures`] allow.
+pub const SIMD_AVAILABLE: bool = cfg!(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+));
 
 /// Why a deblocking call was refused (nothing is filtered then).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,12 +253,14 @@ pub struct Deblocker<'a> {
     rows: usize,
     params: DeblockParams,
     luts: Luts,
-    backend: Backend,
+    /// Whether the SIMD kernels run (see [`Deblocker::with_cpu`]).
+    simd: bool,
 }
 
 impl<'a> Deblocker<'a> {
     /// For a frame of `luma_width` x `luma_height` (padded: non-zero
-    /// multiples of 16) with its block information; [`Backend::best`].
+    /// multiples of 16) with its block information, using the kernels of
+    /// [`CpuFeatures::detect`].
     pub fn new(
         blocks: &'a [BlockInfo],
         luma_width: usize,
@@ -301,18 +287,20 @@ impl<'a> Deblocker<'a> {
             rows,
             params,
             luts: Luts::new(&params),
-            backend: Backend::best(),
+            simd: simd_allowed(CpuFeatures::detect()),
         })
     }
 
-    /// The same with another backend.
-    pub fn with_backend(self, backend: Backend) -> Self {
-        Deblocker { backend, ..self }
+    /// The same with the kernels `cpu` allows: the SIMD twins when it has
+    /// [`CpuFeatures::has_simd128_twins`] (and this build has them,
+    /// [`SIMD_AVAILABLE`]), else the scalar reference. Identical output.
+    pub fn with_cpu(self, cpu: CpuFeatures) -> Self {
+        Deblocker { simd: simd_allowed(cpu), ..self }
     }
 
-    /// The backend in use.
-    pub fn backend(&self) -> Backend {
-        self.backend
+    /// Whether the SIMD kernels run.
+    pub fn uses_simd(&self) -> bool {
+        self.simd
     }
 
     /// The filter settings in use.
@@ -392,7 +380,7 @@ impl<'a> Deblocker<'a> {
                         }
                         let q0 = row_at + 8 * bx;
                         if lines == 8 {
-                            simd::luma_vertical(self.backend, data, q0, stride, e);
+                            simd::luma_vertical(self.simd, data, q0, stride, e);
                         } else {
                             luma_segment_scalar(data, q0, 1, stride, lines, e);
                         }
@@ -411,7 +399,7 @@ impl<'a> Deblocker<'a> {
                         }
                         let q0 = row_at + 8 * mx;
                         if lines == 8 {
-                            simd::chroma_vertical(self.backend, data, q0, stride, h);
+                            simd::chroma_vertical(self.simd, data, q0, stride, h);
                         } else {
                             chroma_segment_scalar(data, q0, 1, stride, lines, first, h);
                         }
@@ -467,17 +455,17 @@ impl<'a> Deblocker<'a> {
                         match (e[0].active(), e[1].active()) {
                             (false, false) => {}
                             (true, false) => {
-                                simd::luma_horizontal(self.backend, data, row_at + 8 * bx, stride, e[0])
+                                simd::luma_horizontal(self.simd, data, row_at + 8 * bx, stride, e[0])
                             }
                             (false, true) => simd::luma_horizontal(
-                                self.backend,
+                                self.simd,
                                 data,
                                 row_at + 8 * bx + 8,
                                 stride,
                                 e[1],
                             ),
                             (true, true) => {
-                                simd::luma_horizontal_pair(self.backend, data, row_at + 8 * bx, stride, e)
+                                simd::luma_horizontal_pair(self.simd, data, row_at + 8 * bx, stride, e)
                             }
                         }
                     }
@@ -500,7 +488,7 @@ impl<'a> Deblocker<'a> {
                             let h1 = halves(mx + 1);
                             match (active(&h), active(&h1)) {
                                 (true, true) => simd::chroma_horizontal_pair(
-                                    self.backend,
+                                    self.simd,
                                     data,
                                     row_at + 8 * mx,
                                     stride,
@@ -508,17 +496,17 @@ impl<'a> Deblocker<'a> {
                                 ),
                                 (a, b) => {
                                     if a {
-                                        simd::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                                        simd::chroma_horizontal(self.simd, data, row_at + 8 * mx, stride, h);
                                     }
                                     if b {
-                                        simd::chroma_horizontal(self.backend, data, row_at + 8 * mx + 8, stride, h1);
+                                        simd::chroma_horizontal(self.simd, data, row_at + 8 * mx + 8, stride, h1);
                                     }
                                 }
                             }
                             mx += 2;
                         } else {
                             if active(&h) {
-                                simd::chroma_horizontal(self.backend, data, row_at + 8 * mx, stride, h);
+                                simd::chroma_horizontal(self.simd, data, row_at + 8 * mx, stride, h);
                             }
                             mx += 1;
                         }
@@ -570,7 +558,7 @@ impl<'a> Deblocker<'a> {
 
 /// The in-loop filter over a whole reconstructed frame, from its
 /// macroblock infos (raster order, one per macroblock): both passes, all
-/// planes, serially, with [`Backend::best`] and the default
+/// planes, serially, with the kernels of [`CpuFeatures::detect`] and the default
 /// [`DeblockParams`]. The encoder runs it on its reconstruction, the
 /// decoder on frames whose tiles do not span the frame's width.
 pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
@@ -583,6 +571,11 @@ pub fn deblock_frame(frame: &mut Frame, infos: &[MbInfo]) {
             let _ = deblocker.deblock(&mut planes);
         }
     }
+}
+
+/// Whether `cpu` lets the SIMD kernels run on this CPU and build.
+fn simd_allowed(cpu: CpuFeatures) -> bool {
+    SIMD_AVAILABLE && cpu.masked(CpuFeatures::host()).has_simd128_twins()
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! (see the [module docs](super) for the rules).
 
 use super::super::macroblock::MbInfo;
+use super::super::mv::QpelMv;
+use super::super::quant::{Qp, QP_MAX};
 
 /// What the deblocking filter needs to know about one 8x8 luma block.
 ///
@@ -15,7 +17,7 @@ pub struct BlockInfo {
     /// Has at least one nonzero transform coefficient (luma).
     pub coded: bool,
     /// Motion vector in quarter samples (ignored for intra blocks).
-    pub mv: [i16; 2],
+    pub mv: QpelMv,
     /// Luma QP, 0..=51 (larger values are treated as 51).
     pub qp: u8,
 }
@@ -32,8 +34,8 @@ pub fn boundary_strength(p: &BlockInfo, q: &BlockInfo, mb_edge: bool) -> u8 {
         }
     } else if p.coded || q.coded {
         2
-    } else if (i32::from(p.mv[0]) - i32::from(q.mv[0])).abs() >= 4
-        || (i32::from(p.mv[1]) - i32::from(q.mv[1])).abs() >= 4
+    } else if (i32::from(p.mv.x) - i32::from(q.mv.x)).abs() >= 4
+        || (i32::from(p.mv.y) - i32::from(q.mv.y)).abs() >= 4
     {
         1
     } else {
@@ -42,14 +44,14 @@ pub fn boundary_strength(p: &BlockInfo, q: &BlockInfo, mb_edge: bool) -> u8 {
 }
 
 /// H.264 table 8-16, alpha' by indexA.
-pub const ALPHA: [u8; 52] = [
+pub const ALPHA: [u8; Qp::COUNT] = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
     4, 4, 5, 6, 7, 8, 9, 10, 12, 13, 15, 17, 20, 22, 25, 28, 32, 36, 40, 45, //
     50, 56, 63, 71, 80, 90, 101, 113, 127, 144, 162, 182, 203, 226, 255, 255,
 ];
 
 /// H.264 table 8-16, beta' by indexB.
-pub const BETA: [u8; 52] = [
+pub const BETA: [u8; Qp::COUNT] = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
     2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, //
     11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16, 17, 17, 18, 18,
@@ -57,7 +59,7 @@ pub const BETA: [u8; 52] = [
 
 /// H.264 table 8-17, tC0' by indexA for bS = 1, 2, 3.
 #[rustfmt::skip]
-pub const TC0: [[u8; 3]; 52] = [
+pub const TC0: [[u8; 3]; Qp::COUNT] = [
     [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
     [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0],
     [0, 0, 0], [0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 1, 1], [0, 1, 1], [1, 1, 1],
@@ -68,7 +70,7 @@ pub const TC0: [[u8; 3]; 52] = [
 ];
 
 /// H.264 table 8-15: chroma QP by (luma QP + chroma offset), clipped to 0..=51.
-pub const CHROMA_QP: [u8; 52] = [
+pub const CHROMA_QP: [u8; Qp::COUNT] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
     26, 27, 28, 29, 29, 30, 31, 32, 32, 33, 34, 34, 35, 35, 36, 36, 37, 37, 37, 38, 38, 38, 39, 39,
     39, 39,
@@ -116,8 +118,8 @@ impl EdgeParams {
         if bs == 0 {
             return EdgeParams::OFF;
         }
-        let index_a = (qp_av + i32::from(params.offset_a)).clamp(0, 51) as usize;
-        let index_b = (qp_av + i32::from(params.offset_b)).clamp(0, 51) as usize;
+        let index_a = (qp_av + i32::from(params.offset_a)).clamp(0, i32::from(QP_MAX)) as usize;
+        let index_b = (qp_av + i32::from(params.offset_b)).clamp(0, i32::from(QP_MAX)) as usize;
         let alpha = ALPHA.get(index_a).copied().unwrap_or(0);
         let beta = BETA.get(index_b).copied().unwrap_or(0);
         if alpha == 0 || beta == 0 {
@@ -147,27 +149,27 @@ impl EdgeParams {
 /// per-segment work is two lookups.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Luts {
-    luma: [[EdgeParams; 52]; 5],
-    chroma: [[EdgeParams; 52]; 5],
-    chroma_qp: [u8; 52],
+    luma: [[EdgeParams; Qp::COUNT]; 5],
+    chroma: [[EdgeParams; Qp::COUNT]; 5],
+    chroma_qp: [u8; Qp::COUNT],
 }
 
 impl Luts {
     pub(super) fn new(params: &DeblockParams) -> Luts {
         let mut luts = Luts {
-            luma: [[EdgeParams::OFF; 52]; 5],
-            chroma: [[EdgeParams::OFF; 52]; 5],
-            chroma_qp: [0; 52],
+            luma: [[EdgeParams::OFF; Qp::COUNT]; 5],
+            chroma: [[EdgeParams::OFF; Qp::COUNT]; 5],
+            chroma_qp: [0; Qp::COUNT],
         };
         for bs in 0..5u8 {
-            for qp in 0..52 {
+            for qp in 0..Qp::COUNT {
                 let e = EdgeParams::new(bs, qp as i32, params);
                 luts.luma[usize::from(bs)][qp] = e;
                 luts.chroma[usize::from(bs)][qp] = e;
             }
         }
         for (qp, c) in luts.chroma_qp.iter_mut().enumerate() {
-            let i = (qp as i32 + i32::from(params.chroma_qp_offset)).clamp(0, 51) as usize;
+            let i = (qp as i32 + i32::from(params.chroma_qp_offset)).clamp(0, i32::from(QP_MAX)) as usize;
             *c = CHROMA_QP.get(i).copied().unwrap_or(0);
         }
         luts
@@ -181,7 +183,7 @@ impl Luts {
             return EdgeParams::OFF;
         }
         // QPs over 51 count as 51.
-        let qp_av = (usize::from(p.qp.min(51)) + usize::from(q.qp.min(51)) + 1) >> 1;
+        let qp_av = (usize::from(p.qp.min(QP_MAX)) + usize::from(q.qp.min(QP_MAX)) + 1) >> 1;
         self.luma
             .get(usize::from(bs))
             .and_then(|t| t.get(qp_av))
@@ -200,7 +202,7 @@ impl Luts {
         let qpc = |b: &BlockInfo| {
             usize::from(
                 self.chroma_qp
-                    .get(usize::from(b.qp.min(51)))
+                    .get(usize::from(b.qp.min(QP_MAX)))
                     .copied()
                     .unwrap_or(0),
             )
@@ -223,7 +225,7 @@ pub fn block_infos(infos: &[MbInfo], mb_cols: usize, blocks: &mut [BlockInfo]) {
         for (q, mv) in mb.mvs.iter().enumerate() {
             let (bx, by) = (mx * 2 + q % 2, my * 2 + q / 2);
             if let Some(block) = blocks.get_mut(by * cols + bx) {
-                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: [mv.x, mv.y], qp: mb.qp };
+                *block = BlockInfo { intra: mb.intra, coded: mb.cbp >> q & 1 == 1, mv: *mv, qp: mb.qp.get() };
             }
         }
     }

@@ -4,31 +4,12 @@
 extern crate std;
 
 use super::*;
+use crate::codec::mv::QpelMv;
 use alloc::vec;
 use alloc::vec::Vec;
 use std::thread;
 
-/// SplitMix64: a small deterministic generator for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + self.below((hi - lo + 1) as u64) as i32
-    }
-    fn coin(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use asp_testkit::Rng;
 
 fn params() -> DeblockParams {
     DeblockParams::default()
@@ -65,7 +46,7 @@ fn strength() {
     let inter = BlockInfo {
         intra: false,
         coded: false,
-        mv: [0, 0],
+        mv: QpelMv::new(0, 0),
         qp: 30,
     };
     let intra = BlockInfo {
@@ -81,7 +62,7 @@ fn strength() {
     assert_eq!(boundary_strength(&coded, &inter, true), 2);
     assert_eq!(boundary_strength(&inter, &coded, false), 2);
     let moved = |x, y| BlockInfo {
-        mv: [x, y],
+        mv: QpelMv::new(x, y),
         ..inter
     };
     assert_eq!(boundary_strength(&moved(3, -3), &inter, true), 0);
@@ -191,11 +172,11 @@ impl TestFrame {
         }
     }
 
-    fn deblock(&mut self, backend: Backend, p: DeblockParams) {
+    fn deblock(&mut self, cpu: CpuFeatures, p: DeblockParams) {
         let blocks = self.blocks.clone();
         let d = Deblocker::new(&blocks, self.w, self.h, p)
             .unwrap()
-            .with_backend(backend);
+            .with_cpu(cpu);
         d.deblock(&mut self.planes()).unwrap();
     }
 }
@@ -203,8 +184,8 @@ impl TestFrame {
 fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
     // Blocky content: a per-block level plus small noise, with occasional
     // large steps, so every filter branch is reached.
-    let seed = rng.next();
-    let mut blocks_rng = Rng(rng.next());
+    let seed = rng.next_u64();
+    let mut blocks_rng = Rng::new(rng.next_u64());
     let mut bi = Vec::new();
     let qp_base = rng.range(10, 51);
     for _ in 0..(w / 8) * (h / 8) {
@@ -212,24 +193,24 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
         bi.push(BlockInfo {
             intra: r.coin(20),
             coded: r.coin(40),
-            mv: [r.range(-8, 8) as i16, r.range(-8, 8) as i16],
+            mv: QpelMv::new(r.range(-8, 8) as i16, r.range(-8, 8) as i16),
             qp: (qp_base + r.range(-4, 4)).clamp(0, 60) as u8,
         });
     }
     let level = move |bx: usize, by: usize| -> i32 {
-        let mut r = Rng(seed ^ ((bx as u64) << 32) ^ by as u64);
+        let mut r = Rng::new(seed ^ ((bx as u64) << 32) ^ by as u64);
         if r.coin(10) {
             r.range(0, 255)
         } else {
             128 + r.range(-12, 12)
         }
     };
-    let noise_seed = rng.next();
+    let noise_seed = rng.next_u64();
     let mut f = TestFrame::new(
         w,
         h,
         |x, y| {
-            let mut r = Rng(noise_seed ^ ((x as u64) << 20) ^ y as u64);
+            let mut r = Rng::new(noise_seed ^ ((x as u64) << 20) ^ y as u64);
             (level(x / 8, y / 8) + r.range(-3, 3)).clamp(0, 255) as u8
         },
         |_, _| BlockInfo::default(),
@@ -240,7 +221,7 @@ fn random_frame(rng: &mut Rng, w: usize, h: usize) -> TestFrame {
 
 #[test]
 fn simd_matches_scalar_kernels() {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let mut changed = [0usize; 4];
     for iter in 0..20_000 {
         let stride = 8 + rng.below(24) as usize;
@@ -286,19 +267,19 @@ fn simd_matches_scalar_kernels() {
             match (luma, vertical) {
                 (true, true) => {
                     luma_segment_scalar(&mut a, q0, 1, stride, 8, e);
-                    simd::luma_vertical(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_vertical(true, &mut b, q0, stride, e);
                 }
                 (true, false) => {
                     luma_segment_scalar(&mut a, q0, stride, 1, 8, e);
-                    simd::luma_horizontal(Backend::Simd, &mut b, q0, stride, e);
+                    simd::luma_horizontal(true, &mut b, q0, stride, e);
                 }
                 (false, true) => {
                     chroma_segment_scalar(&mut a, q0, 1, stride, 8, 0, h);
-                    simd::chroma_vertical(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_vertical(true, &mut b, q0, stride, h);
                 }
                 (false, false) => {
                     chroma_segment_scalar(&mut a, q0, stride, 1, 8, 0, h);
-                    simd::chroma_horizontal(Backend::Simd, &mut b, q0, stride, h);
+                    simd::chroma_horizontal(true, &mut b, q0, stride, h);
                 }
             }
             assert_eq!(a, b, "iter {iter} case {k} stride {stride} e {e:?} h {h:?}");
@@ -317,7 +298,7 @@ fn simd_matches_scalar_kernels() {
 /// 8-column half, with independent (possibly inactive) parameters.
 #[test]
 fn simd_pairs_match_scalar_kernels() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let mut changed = [0usize; 2];
     for iter in 0..20_000 {
         let stride = 16 + rng.below(24) as usize;
@@ -351,13 +332,13 @@ fn simd_pairs_match_scalar_kernels() {
         let (mut a, mut b) = (buf.clone(), buf.clone());
         luma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, e[0]);
         luma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, e[1]);
-        simd::luma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, e);
+        simd::luma_horizontal_pair(true, &mut b, 4 * stride + x, stride, e);
         assert_eq!(a, b, "luma iter {iter} stride {stride} x {x} e {e:?}");
         changed[0] += usize::from(a != buf);
         let (mut a, mut b) = (buf.clone(), buf.clone());
         chroma_segment_scalar(&mut a, 4 * stride + x, stride, 1, 8, 0, h[0]);
         chroma_segment_scalar(&mut a, 4 * stride + x + 8, stride, 1, 8, 0, h[1]);
-        simd::chroma_horizontal_pair(Backend::Simd, &mut b, 4 * stride + x, stride, h);
+        simd::chroma_horizontal_pair(true, &mut b, 4 * stride + x, stride, h);
         assert_eq!(a, b, "chroma iter {iter} stride {stride} x {x} h {h:?}");
         changed[1] += usize::from(a != buf);
     }
@@ -368,7 +349,7 @@ fn simd_pairs_match_scalar_kernels() {
 
 #[test]
 fn simd_matches_scalar_frames() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut filtered = 0;
     for (w, h) in [(16, 16), (48, 32), (64, 80), (112, 48)] {
         for _ in 0..6 {
@@ -379,10 +360,13 @@ fn simd_matches_scalar_frames() {
                 chroma_qp_offset: rng.range(-6, 6) as i8,
             };
             let mut a = f.clone();
-            let mut b = f.clone();
-            a.deblock(Backend::Scalar, p);
-            b.deblock(Backend::Simd, p);
-            assert!(a == b, "{w}x{h} {p:?}");
+            let b = f.clone();
+            a.deblock(CpuFeatures::SCALAR, p);
+            for cpu in CpuFeatures::host().levels() {
+                let mut b = b.clone();
+                b.deblock(cpu, p);
+                assert!(a == b, "{cpu} {w}x{h} {p:?}");
+            }
             if a.y != f.y {
                 filtered += 1;
             }
@@ -394,7 +378,7 @@ fn simd_matches_scalar_frames() {
 
 #[test]
 fn flat_stays_flat() {
-    for backend in [Backend::Scalar, Backend::Simd] {
+    for cpu in CpuFeatures::host().levels() {
         for qp in [0u8, 30, 51] {
             for intra in [false, true] {
                 let mut f = TestFrame::new(
@@ -404,12 +388,12 @@ fn flat_stays_flat() {
                     |bx, by| BlockInfo {
                         intra,
                         coded: true,
-                        mv: [(bx * 8) as i16, (by * 8) as i16],
+                        mv: QpelMv::new((bx * 8) as i16, (by * 8) as i16),
                         qp,
                     },
                 );
                 let orig = f.clone();
-                f.deblock(backend, params());
+                f.deblock(cpu, params());
                 assert_eq!(f, orig);
             }
         }
@@ -426,7 +410,7 @@ fn step_at(plane: &[u8], w: usize, h: usize, x: usize) -> i32 {
 
 #[test]
 fn small_steps_are_smoothed_large_kept() {
-    for backend in [Backend::Scalar, Backend::Simd] {
+    for cpu in CpuFeatures::host().levels() {
         // Vertical stripes 8 wide alternating 100 / 106: a blocky 6-level
         // step at every 8x8 edge. High QP, coded inter blocks (bS 2) and
         // intra (bS 3/4).
@@ -438,11 +422,11 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 40,
                 },
             );
-            f.deblock(backend, params());
+            f.deblock(cpu, params());
             for x in (8..64).step_by(8) {
                 assert!(
                     step_at(&f.y, 64, 32, x) < 6,
@@ -458,11 +442,11 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 40,
                 },
             );
-            f.deblock(backend, params());
+            f.deblock(cpu, params());
             for y in (8..64).step_by(8) {
                 for x in 0..32 {
                     let d = (i32::from(f.y[y * 32 + x]) - i32::from(f.y[(y - 1) * 32 + x])).abs();
@@ -479,13 +463,13 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra: true,
                     coded: true,
-                    mv: [0, 0],
+                    mv: QpelMv::new(0, 0),
                     qp: 30,
                 },
             )
         };
         let mut f = make();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f.y, make().y);
         // bS 0 (inter, uncoded, same motion) leaves a blocky frame untouched.
         let make = || {
@@ -496,13 +480,13 @@ fn small_steps_are_smoothed_large_kept() {
                 |_, _| BlockInfo {
                     intra: false,
                     coded: false,
-                    mv: [5, -7],
+                    mv: QpelMv::new(5, -7),
                     qp: 51,
                 },
             )
         };
         let mut f = make();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f, make());
         // Motion difference alone (bS 1) filters.
         let mut g = TestFrame::new(
@@ -512,11 +496,11 @@ fn small_steps_are_smoothed_large_kept() {
             |bx, _| BlockInfo {
                 intra: false,
                 coded: false,
-                mv: [(bx * 4) as i16, 0],
+                mv: QpelMv::new((bx * 4) as i16, 0),
                 qp: 40,
             },
         );
-        g.deblock(backend, params());
+        g.deblock(cpu, params());
         assert_ne!(g.y, make().y);
     }
 }
@@ -526,14 +510,14 @@ fn small_steps_are_smoothed_large_kept() {
 #[test]
 fn only_samples_next_to_internal_edges_change() {
     // Blocky noise, all intra at QP 51: filters as much as possible.
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let mut f = random_frame(&mut rng, 48, 32);
     for b in &mut f.blocks {
         b.intra = true;
         b.qp = 51;
     }
     let orig = f.clone();
-    f.deblock(Backend::best(), params());
+    f.deblock(CpuFeatures::detect(), params());
     for y in 0..32 {
         for x in 0..48 {
             let near = |c: usize, n: usize| (1..n / 8).any(|k| c + 3 >= 8 * k && c < 8 * k + 3);
@@ -574,13 +558,13 @@ fn deblock_plane_banded(
 ) {
     let h = plane.height();
     let cuts = random_cuts(rng, h, false);
-    let seeds: Vec<u64> = (0..=cuts.len()).map(|_| rng.next()).collect();
+    let seeds: Vec<u64> = (0..=cuts.len()).map(|_| rng.next_u64()).collect();
     let bands = split_bands(plane.reborrow(), &cuts).unwrap();
     thread::scope(|s| {
         for (mut band, seed) in bands.into_iter().zip(seeds) {
             s.spawn(move || {
                 // Several calls over a random partition of the band's rows.
-                let mut r = Rng(seed);
+                let mut r = Rng::new(seed);
                 let (y0, end) = (band.y0, band.y0 + band.plane.height());
                 let mut y = y0;
                 while y < end {
@@ -610,23 +594,23 @@ fn deblock_plane_banded(
 
 #[test]
 fn banded_threads_match_serial() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     for (w, h) in [(32, 32), (64, 96), (96, 48)] {
-        for backend in [Backend::Scalar, Backend::Simd] {
+        for cpu in CpuFeatures::host().levels() {
             for _ in 0..4 {
                 let f = random_frame(&mut rng, w, h);
                 let mut serial = f.clone();
-                serial.deblock(backend, params());
+                serial.deblock(cpu, params());
                 let mut banded = f.clone();
                 let blocks = f.blocks.clone();
                 let d = Deblocker::new(&blocks, w, h, params())
                     .unwrap()
-                    .with_backend(backend);
+                    .with_cpu(cpu);
                 let mut planes = banded.planes();
                 deblock_plane_banded(&d, PlaneKind::Luma, &mut planes.y, &mut rng);
                 deblock_plane_banded(&d, PlaneKind::Chroma, &mut planes.u, &mut rng);
                 deblock_plane_banded(&d, PlaneKind::Chroma, &mut planes.v, &mut rng);
-                assert_eq!(banded, serial, "{w}x{h} {backend:?}");
+                assert_eq!(banded, serial, "{w}x{h} {cpu:?}");
             }
         }
     }
@@ -725,7 +709,7 @@ fn refused_inputs() {
         BlockInfo {
             intra: true,
             coded: true,
-            mv: [i16::MIN, i16::MAX],
+            mv: QpelMv::new(i16::MIN, i16::MAX),
             qp: 255
         };
         16
@@ -751,7 +735,7 @@ fn kernels_out_of_range_are_harmless() {
     let e = EdgeParams::new(4, 51, &params());
     let mut buf = vec![100u8; 40];
     for q0 in [0usize, 1, 3, 39, 40, usize::MAX] {
-        for b in [Backend::Scalar, Backend::Simd] {
+        for b in [false, true] {
             simd::luma_vertical(b, &mut buf, q0, 8, e);
             simd::luma_horizontal(b, &mut buf, q0, 8, e);
             simd::chroma_vertical(b, &mut buf, q0, usize::MAX, [e, e]);
@@ -768,22 +752,22 @@ fn kernels_out_of_range_are_harmless() {
 /// frame; a positive offset_a brings filtering back.
 #[test]
 fn low_qp_never_filters() {
-    let mut rng = Rng(5);
-    for backend in [Backend::Scalar, Backend::Simd] {
+    let mut rng = Rng::new(5);
+    for cpu in CpuFeatures::host().levels() {
         let mut f = random_frame(&mut rng, 64, 48);
         for (i, b) in f.blocks.iter_mut().enumerate() {
             b.intra = true;
             b.qp = (i % 16) as u8;
         }
         let orig = f.clone();
-        f.deblock(backend, params());
+        f.deblock(cpu, params());
         assert_eq!(f, orig);
         let boosted = DeblockParams {
             offset_a: 12,
             offset_b: 12,
             chroma_qp_offset: 0,
         };
-        f.deblock(backend, boosted);
+        f.deblock(cpu, boosted);
         assert_ne!(f.y, orig.y);
     }
 }

@@ -414,28 +414,21 @@ mod tests {
     use alloc::vec;
     use alloc::vec::Vec;
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        /// Samples biased to the ends, where the clipping acts.
-        fn sample(&mut self) -> u8 {
-            let r = self.next();
-            match r % 4 {
-                0 => 0,
-                1 => 255,
-                _ => (r >> 8) as u8,
-            }
+    use asp_testkit::Rng;
+
+    /// A sample biased to the ends, where the clipping acts.
+    fn sample(rng: &mut Rng) -> u8 {
+        let r = rng.next_u64();
+        match r % 4 {
+            0 => 0,
+            1 => 255,
+            _ => (r >> 8) as u8,
         }
     }
 
     #[test]
     fn compute_planes_equals_scalar() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut rng = Rng::new(0x1234_5678_9abc_def1);
         let all = [
             Planes::FULL,
             Planes::HORIZONTAL,
@@ -455,18 +448,18 @@ mod tests {
                 2 => (18, 18),
                 3 => (10, 10),
                 _ => (
-                    8 + (rng.next() % 29) as usize,
-                    1 + (rng.next() % 36) as usize,
+                    8 + (rng.next_u64() % 29) as usize,
+                    1 + (rng.next_u64() % 36) as usize,
                 ),
             };
-            let ss = w + 5 + (rng.next() % 9) as usize;
-            let src: Vec<u8> = (0..ss * (h + 4) + w + 5).map(|_| rng.sample()).collect();
+            let ss = w + 5 + (rng.next_u64() % 9) as usize;
+            let src: Vec<u8> = (0..ss * (h + 4) + w + 5).map(|_| sample(&mut rng)).collect();
             let planes = all[iter % all.len()];
             let mut want = LumaWindow::new();
             let mut got = LumaWindow::new();
             // Scratch garbage must not matter.
             for wnd in [&mut want, &mut got] {
-                wnd.tmp.iter_mut().for_each(|t| *t = rng.next() as i16);
+                wnd.tmp.iter_mut().for_each(|t| *t = rng.next_u64() as i16);
             }
             got.full = want.full;
             got.hor = want.hor;
@@ -541,21 +534,21 @@ mod tests {
 
     #[test]
     fn predict_direct_equals_window_planes() {
-        let mut rng = Rng(0x05ee_d0fd_1ec7);
+        let mut rng = Rng::new(0x05ee_d0fd_1ec7);
         let mut direct = 0;
         for iter in 0..4000 {
             let width = [8, 16, 24, 32][iter % 4];
             let height = match iter / 4 % 3 {
                 0 => 16,
                 1 => 8,
-                _ => 1 + (rng.next() % 33) as usize,
+                _ => 1 + (rng.next_u64() % 33) as usize,
             };
-            let (fx, fy) = ((rng.next() % 4) as u32, (rng.next() % 4) as u32);
-            let ss = width + 6 + (rng.next() % 9) as usize;
+            let (fx, fy) = ((rng.next_u64() % 4) as u32, (rng.next_u64() % 4) as u32);
+            let ss = width + 6 + (rng.next_u64() % 9) as usize;
             // The last row unpadded, as a plane may be.
-            let src: Vec<u8> = (0..ss * (height + 5) + width + 6).map(|_| rng.sample()).collect();
-            let out_stride = width + (rng.next() % 5) as usize;
-            let fill = rng.next() as u8;
+            let src: Vec<u8> = (0..ss * (height + 5) + width + 6).map(|_| sample(&mut rng)).collect();
+            let out_stride = width + (rng.next_u64() % 5) as usize;
+            let fill = rng.next_u64() as u8;
             let mut got = vec![fill; out_stride * height];
             assert!(predict_direct_twin(&src, ss, fx, fy, width, height, &mut got, out_stride), "({fx}, {fy}) refused");
             direct += 1;
@@ -593,10 +586,10 @@ mod tests {
 
     #[test]
     fn average_row_equals_scalar() {
-        let mut rng = Rng(99);
+        let mut rng = Rng::new(99);
         for n in 0..40 {
-            let a: Vec<u8> = (0..n).map(|_| rng.sample()).collect();
-            let b: Vec<u8> = (0..n).map(|_| rng.sample()).collect();
+            let a: Vec<u8> = (0..n).map(|_| sample(&mut rng)).collect();
+            let b: Vec<u8> = (0..n).map(|_| sample(&mut rng)).collect();
             let want: Vec<u8> = a
                 .iter()
                 .zip(&b)

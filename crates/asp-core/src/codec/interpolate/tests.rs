@@ -1,26 +1,13 @@
 //! Unit tests of the interpolation: every path (direct, window, interior
 //! fast path, edge extension) held equal to a naive per-sample evaluation
-//! of the 6-tap filter, and the output checks.
+//! of the 6-tap filter, at every level of [`CpuFeatures::levels`] (the
+//! SIMD twins and the scalar code), and the output checks.
 
 use super::*;
 use alloc::vec;
 use alloc::vec::Vec;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
+use asp_testkit::Rng;
 
 fn tap(s: [i32; 6]) -> i32 {
     s[0] - 5 * s[1] + 20 * s[2] + 20 * s[3] - 5 * s[4] + s[5]
@@ -95,7 +82,7 @@ fn random_plane(rng: &mut Rng, w: usize, h: usize, stride: usize, smooth: bool) 
 
 #[test]
 fn predict_equals_naive_everywhere() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     for iter in 0..600 {
         let w = rng.range(1, 70) as usize;
         let h = rng.range(1, 70) as usize;
@@ -108,16 +95,18 @@ fn predict_equals_naive_everywhere() {
         let xq = rng.range(-4 * 12 - 3, 4 * (w as i64 + 12)) as i32;
         let yq = rng.range(-4 * 12 - 3, 4 * (h as i64 + 12)) as i32;
         let os = bw + rng.below(5) as usize;
-        let mut out = vec![0u8; os * (bh - 1) + bw];
-        predict_luma(p, xq, yq, bw, bh, &mut out, os).unwrap();
-        for y in 0..bh {
-            for x in 0..bw {
-                let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
-                assert_eq!(
-                    out[y * os + x],
-                    want,
-                    "iter {iter}: {w}x{h} block {bw}x{bh} at ({xq},{yq}) px ({x},{y})"
-                );
+        for cpu in CpuFeatures::host().levels() {
+            let mut out = vec![0u8; os * (bh - 1) + bw];
+            LumaWindow::with_cpu(cpu).predict_block(&p, xq, yq, bw, bh, &mut out, os).unwrap();
+            for y in 0..bh {
+                for x in 0..bw {
+                    let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
+                    assert_eq!(
+                        out[y * os + x],
+                        want,
+                        "{cpu} iter {iter}: {w}x{h} block {bw}x{bh} at ({xq},{yq}) px ({x},{y})"
+                    );
+                }
             }
         }
     }
@@ -126,7 +115,7 @@ fn predict_equals_naive_everywhere() {
 #[test]
 fn interior_fast_path_every_fraction() {
     // A large plane so that most blocks take the direct (unclamped) path.
-    let mut rng = Rng(12345);
+    let mut rng = Rng::new(12345);
     let (w, h, stride) = (96, 80, 101);
     let data = random_plane(&mut rng, w, h, stride, false);
     let p = PlaneRef::new(&data, w, h, stride).unwrap();
@@ -135,16 +124,14 @@ fn interior_fast_path_every_fraction() {
             for &(bw, bh) in &[(4, 4), (8, 8), (16, 16), (32, 32), (16, 8), (5, 3)] {
                 let xq = 4 * rng.range(3, (w - bw - 4) as i64) as i32 + fx;
                 let yq = 4 * rng.range(3, (h - bh - 4) as i64) as i32 + fy;
-                let mut out = vec![0u8; bw * bh];
-                predict_luma(p, xq, yq, bw, bh, &mut out, bw).unwrap();
-                for y in 0..bh {
-                    for x in 0..bw {
-                        let want = naive_sample(
-                            &p,
-                            xq as i64 + 4 * x as i64,
-                            yq as i64 + 4 * y as i64,
-                        );
-                        assert_eq!(out[y * bw + x], want);
+                for cpu in CpuFeatures::host().levels() {
+                    let mut out = vec![0u8; bw * bh];
+                    LumaWindow::with_cpu(cpu).predict_block(&p, xq, yq, bw, bh, &mut out, bw).unwrap();
+                    for y in 0..bh {
+                        for x in 0..bw {
+                            let want = naive_sample(&p, xq as i64 + 4 * x as i64, yq as i64 + 4 * y as i64);
+                            assert_eq!(out[y * bw + x], want, "{cpu}");
+                        }
                     }
                 }
             }
@@ -154,7 +141,7 @@ fn interior_fast_path_every_fraction() {
 
 #[test]
 fn window_predict_matches_and_is_checked() {
-    let mut rng = Rng(777);
+    let mut rng = Rng::new(777);
     let (w, h) = (40, 40);
     let data = random_plane(&mut rng, w, h, w, false);
     let p = PlaneRef::packed(&data, w, h).unwrap();

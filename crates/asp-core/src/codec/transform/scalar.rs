@@ -321,12 +321,10 @@ mod lanes_tests {
     /// one-dimensional `forward_8`, rounding included.
     #[test]
     fn lane_parallel_forward_matches_the_reference() {
-        let mut state = 0x1234_5678_u32;
+        let mut rng = asp_testkit::Rng::new(0x1234_5678);
         for round in 0..2000 {
             let residual: [i16; 64] = core::array::from_fn(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
+                let state = rng.next_u64() as u32;
                 match round % 3 {
                     0 => (state % 511) as i16 - 255,
                     1 => (state % 21) as i16 - 10,

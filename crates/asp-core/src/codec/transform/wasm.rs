@@ -5,8 +5,8 @@
 //! lanes through the shared generic butterflies, transposes around the row
 //! pass, saturating packs for the add and clip; SATD on `i16` lanes. The 8x8
 //! inverse is staged differently for V8's register allocator (see
-//! [`inverse_add_8x8_simd128`]). `tools/transform-wasm` holds these twins
-//! equal to the scalar reference, and times them, in Node.
+//! [`inverse_add_8x8_simd128`]). The module's tests hold these twins equal
+//! to the scalar reference in Node (`tests/wasm-simd/run.sh`).
 //!
 //! Memory safety: every public function checks its buffers with
 //! `check_block` before touching them, and all loads and stores are

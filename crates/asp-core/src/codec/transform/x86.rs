@@ -1,5 +1,5 @@
 //! SSE2 twins of the scalar kernels (SSE2 is part of x86_64, so these need no
-//! detection), and an AVX2 twin of the 8x8 inverse behind [`Avx2`].
+//! detection), and AVX2 twins of the 8x8 transforms behind [`Avx2`].
 //!
 //! The inverse transforms run on `i32` lanes: the butterflies are the generic
 //! ones of the parent module, so the arithmetic is the scalar reference's,
@@ -29,6 +29,7 @@ use core::arch::x86::*;
 use core::arch::x86_64::*;
 
 use super::{check_block, inverse_4, inverse_8, round_residual, BlockError, Lane};
+use crate::cpu::CpuFeatures;
 
 /// Four `i32` lanes of an SSE2 register.
 #[derive(Clone, Copy)]
@@ -189,35 +190,16 @@ unsafe fn inverse_add_8x8_kernel(coeffs: &[i32; 64], dst: *mut u8, stride: usize
 }
 
 /// Proof that the running CPU has AVX2: the only way to call the AVX2
-/// kernels. Copy it freely; [`Avx2::detect`] is cheap but not free.
+/// kernels. Copy it freely.
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2(());
 
 impl Avx2 {
-    /// `Some` when the CPU supports AVX2: always when compiled with
-    /// `-C target-feature=+avx2`, otherwise found at run time with the `std`
-    /// feature, and never without either.
+    /// `Some` when `cpu` allows AVX2 and this CPU has it (see
+    /// [`CpuFeatures::host`]).
     #[inline]
-    pub fn detect() -> Option<Self> {
-        #[cfg(target_feature = "avx2")]
-        {
-            Some(Avx2(()))
-        }
-        #[cfg(all(not(target_feature = "avx2"), feature = "std"))]
-        {
-            std::is_x86_feature_detected!("avx2").then_some(Avx2(()))
-        }
-        #[cfg(all(not(target_feature = "avx2"), not(feature = "std")))]
-        {
-            None
-        }
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2 (for code without the `std` feature that
-    /// detects it some other way, such as benchmarks and tests).
-    pub unsafe fn new_unchecked() -> Self {
-        Avx2(())
+    pub fn new(cpu: CpuFeatures) -> Option<Self> {
+        cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2).then_some(Avx2(()))
     }
 
     /// AVX2 twin of [`scalar::forward_8x8`](super::scalar::forward_8x8):

@@ -11,6 +11,7 @@
 //! returns bit-identical results (tested on random inputs).
 
 use super::sample::{distance2, Point};
+use asp_core::CpuFeatures;
 
 /// Points per block.
 pub(super) const LANES: usize = 8;
@@ -35,12 +36,14 @@ pub(super) enum Kernels {
 }
 
 impl Kernels {
-    /// The fastest kernels this CPU runs.
-    pub fn detect() -> Kernels {
+    /// The fastest kernels `cpu` allows on this CPU: AVX2 needs AVX2 and
+    /// POPCNT.
+    pub fn new(cpu: CpuFeatures) -> Kernels {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
+        if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2.union(CpuFeatures::POPCNT)) {
             return Kernels::Avx2;
         }
+        let _ = cpu;
         Kernels::Scalar
     }
 
@@ -249,28 +252,39 @@ mod tests {
         (centres, points)
     }
 
+    /// The kernels at every level of this CPU's features (checkasm's way).
+    fn every_kernels() -> Vec<Kernels> {
+        let all: Vec<Kernels> = CpuFeatures::host().levels().map(Kernels::new).collect();
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt") {
+            assert!(all.iter().any(|k| matches!(k, Kernels::Avx2)), "the AVX2 kernels must be tested");
+        }
+        all
+    }
+
     #[test]
     fn every_kernel_gives_the_scalar_results() {
-        let kernels = Kernels::detect();
-        let mut rng = SplitMix64(7);
-        for round in 0..300 {
-            let k = [1, 2, 3, 7, 8, 9, 16, 17, 40, 64, 256][round % 11];
-            let (centres, points) = case(&mut rng, k);
-            for block in points.chunks_exact(LANES) {
-                let r: [f32; LANES] = std::array::from_fn(|l| block[l][0]);
-                let g: [f32; LANES] = std::array::from_fn(|l| block[l][1]);
-                let b: [f32; LANES] = std::array::from_fn(|l| block[l][2]);
-                let want = block_scalar(&r, &g, &b, &centres);
-                let got = kernels.block(&r, &g, &b, &centres);
-                // Bit for bit (infinite margins with one centre).
-                assert_eq!(got.label, want.label, "k {k}");
-                assert_eq!(got.margin.map(f32::to_bits), want.margin.map(f32::to_bits), "k {k}");
-                assert_eq!(got.best.map(f32::to_bits), want.best.map(f32::to_bits), "k {k}");
-                for (l, p) in block.iter().enumerate() {
-                    let (label, best, second) = point_scalar(p, &centres);
-                    assert_eq!((label, second.sqrt() - best.sqrt()), (want.label[l], want.margin[l]));
-                    let limit = want.margin[l];
-                    assert_eq!(kernels.at_most(&want.margin, limit), at_most_scalar(&want.margin, limit));
+        for kernels in every_kernels() {
+            let mut rng = SplitMix64(7);
+            for round in 0..300 {
+                let k = [1, 2, 3, 7, 8, 9, 16, 17, 40, 64, 256][round % 11];
+                let (centres, points) = case(&mut rng, k);
+                for block in points.chunks_exact(LANES) {
+                    let r: [f32; LANES] = std::array::from_fn(|l| block[l][0]);
+                    let g: [f32; LANES] = std::array::from_fn(|l| block[l][1]);
+                    let b: [f32; LANES] = std::array::from_fn(|l| block[l][2]);
+                    let want = block_scalar(&r, &g, &b, &centres);
+                    let got = kernels.block(&r, &g, &b, &centres);
+                    // Bit for bit (infinite margins with one centre).
+                    assert_eq!(got.label, want.label, "k {k}");
+                    assert_eq!(got.margin.map(f32::to_bits), want.margin.map(f32::to_bits), "k {k}");
+                    assert_eq!(got.best.map(f32::to_bits), want.best.map(f32::to_bits), "k {k}");
+                    for (l, p) in block.iter().enumerate() {
+                        let (label, best, second) = point_scalar(p, &centres);
+                        assert_eq!((label, second.sqrt() - best.sqrt()), (want.label[l], want.margin[l]));
+                        let limit = want.margin[l];
+                        assert_eq!(kernels.at_most(&want.margin, limit), at_most_scalar(&want.margin, limit));
+                    }
                 }
             }
         }
@@ -278,25 +292,26 @@ mod tests {
 
     #[test]
     fn the_potential_kernels_agree() {
-        let kernels = Kernels::detect();
-        let mut rng = SplitMix64(11);
-        for n in [0usize, 1, 7, 8, 9, 63, 700, 1024] {
-            let (centres, points) = case(&mut rng, 3);
-            let points: Vec<Point> = points.iter().cycle().take(n).copied().collect();
-            let channels: [Vec<f32>; 3] = std::array::from_fn(|c| points.iter().map(|p| p[c]).collect());
-            let near: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { (rng.unit() * 30000.0) as f32 }).collect();
-            let weights: Vec<f32> = (0..n).map(|i| (1 + i % 9) as f32).collect();
-            let channels = [&channels[0][..], &channels[1][..], &channels[2][..]];
-            let want = potential_scalar(channels, &near, &weights, &centres[0]);
-            let got = kernels.potential(channels, &near, &weights, &centres[0]);
-            assert_eq!(got.to_bits(), want.to_bits(), "n {n}");
-            let direct: f64 = (0..n)
-                .map(|i| {
-                    let e = distance2(&points[i], &centres[0]);
-                    f64::from(weights[i]) * f64::from(e.min(near[i]))
-                })
-                .sum();
-            assert!((got - direct).abs() <= 1e-5 * direct.max(1.0), "n {n}: {got} vs {direct}");
+        for kernels in every_kernels() {
+            let mut rng = SplitMix64(11);
+            for n in [0usize, 1, 7, 8, 9, 63, 700, 1024] {
+                let (centres, points) = case(&mut rng, 3);
+                let points: Vec<Point> = points.iter().cycle().take(n).copied().collect();
+                let channels: [Vec<f32>; 3] = std::array::from_fn(|c| points.iter().map(|p| p[c]).collect());
+                let near: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { (rng.unit() * 30000.0) as f32 }).collect();
+                let weights: Vec<f32> = (0..n).map(|i| (1 + i % 9) as f32).collect();
+                let channels = [&channels[0][..], &channels[1][..], &channels[2][..]];
+                let want = potential_scalar(channels, &near, &weights, &centres[0]);
+                let got = kernels.potential(channels, &near, &weights, &centres[0]);
+                assert_eq!(got.to_bits(), want.to_bits(), "n {n}");
+                let direct: f64 = (0..n)
+                    .map(|i| {
+                        let e = distance2(&points[i], &centres[0]);
+                        f64::from(weights[i]) * f64::from(e.min(near[i]))
+                    })
+                    .sum();
+                assert!((got - direct).abs() <= 1e-5 * direct.max(1.0), "n {n}: {got} vs {direct}");
+            }
         }
     }
 

@@ -2,19 +2,18 @@
 //!
 //! Large pictures are clustered on a sample (`sample_size` pixels, drawn
 //! with a fixed seed, so the same picture gives the same palette): see
-//! [`sample`]. The clustering runs coarse to fine, in three stages:
+//! `sample.rs`. The clustering runs coarse to fine, in three stages:
 //!
 //! 1. On the cells of a colour histogram of the sample (4 bits per
 //!    channel: about 700 cells for a 20 000-pixel sample of a film frame;
 //!    5 bits when that leaves fewer than 60 cells per colour), each cell
 //!    at the mean of its pixels and weighted by their number: `seedings`
-//!    greedy k-means++ seedings ([`seed`]), each followed by two of Lloyd's
-//!    iterations ([`lloyd`]) (six above 8 colours); the two best (three)
+//!    greedy k-means++ seedings (`seed.rs`), each followed by two of Lloyd's
+//!    iterations (`lloyd.rs`) (six above 8 colours); the two best (three)
 //!    by then go on to convergence, and the best of those is kept. One run can settle in a local
 //!    minimum several percent worse, and a 4-bit histogram shifts the
-//!    minima a little, so many cheap restarts: with four, a run in the poor
-//!    minimum was kept for 7 of 288 sample-and-seed pairs (bigbuckbunny
-//!    frames, k = 8), with sixteen cut short like this, for none.
+//!    minima a little, so many cheap restarts (few full runs kept a poor
+//!    minimum now and then: BENCHMARKS.md, encoder and analyser tuning).
 //! 2. Lloyd's iterations on a quarter of the sample.
 //! 3. Lloyd's iterations on the whole sample, which by then converge in a
 //!    few iterations that touch few points.
@@ -22,7 +21,7 @@
 //! Iterations stop when no pixel changes cluster, when the centres move
 //! less than `tolerance` times the sample's mean channel variance (summed
 //! squared shifts: scikit-learn's criterion), or after `max_iterations`.
-//! The assignment kernels have AVX2 twins ([`kernel`]), and the whole
+//! The assignment kernels have AVX2 twins (`kernel.rs`), and the whole
 //! clustering is compiled for AVX2 as well; both are chosen at run time.
 
 mod kernel;
@@ -31,6 +30,7 @@ mod sample;
 mod seed;
 
 use super::{AnalysisError, Image, Palette, MAX_COLORS};
+use asp_core::CpuFeatures;
 use kernel::Kernels;
 use lloyd::{lloyd, lloyd_short, Clustering, Stop};
 use sample::{distance2, distinct_at_most, sample, Point, Points, SplitMix64};
@@ -77,9 +77,9 @@ const COARSE_MAX_PIXELS: usize = 1 << 24;
 /// Lloyd iterations each seeding gets before the best few are chosen to
 /// go on, and how many: at k <= 8 the ranking after two iterations
 /// already sorts the runs headed for the poor minima from the others; at
-/// larger k (more, closer minima) six iterations and three survivors
-/// (k = 16 over 72 sample-seed pairs: mean inertia 436.30 against 436.88
-/// with two and two, at 2.8 against 2.3 ms).
+/// larger k (more, closer minima) six iterations and three survivors find
+/// better palettes for a little more time (BENCHMARKS.md, encoder and
+/// analyser tuning).
 const fn early_iterations_and_survivors(k: usize) -> (usize, usize) {
     if k <= 8 { (2, 2) } else { (6, 3) }
 }
@@ -89,6 +89,12 @@ const MIDDLE_STEP: usize = 4;
 /// The palette of `image` by k-means (see the [module docs](self)).
 /// Fewer distinct colours than asked gives a shorter palette.
 pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palette, AnalysisError> {
+    kmeans_palette_with(image, params, CpuFeatures::detect())
+}
+
+/// [`kmeans_palette`] by the kernels `cpu` allows (the AVX2 ones need AVX2
+/// and POPCNT). Every set of kernels gives the same palette.
+pub fn kmeans_palette_with(image: &Image<'_>, params: &KMeansParams, cpu: CpuFeatures) -> Result<Palette, AnalysisError> {
     if params.colors == 0 || params.colors > MAX_COLORS {
         return Err(AnalysisError::BadColorCount(params.colors));
     }
@@ -98,10 +104,10 @@ pub fn kmeans_palette(image: &Image<'_>, params: &KMeansParams) -> Result<Palett
     if params.tolerance.is_nan() || params.tolerance < 0.0 {
         return Err(AnalysisError::BadParameter("k-means tolerance must be a number >= 0"));
     }
-    let kernels = Kernels::detect();
+    let kernels = Kernels::new(cpu);
     #[cfg(target_arch = "x86_64")]
     if let Kernels::Avx2 = kernels {
-        // SAFETY: the CPU has AVX2 and POPCNT (`Kernels::detect` checked).
+        // SAFETY: the CPU has AVX2 and POPCNT (`Kernels::new` checked).
         return Ok(unsafe { palette_avx2(image, params) });
     }
     Ok(palette_portable(image, params, kernels))
@@ -285,9 +291,10 @@ mod tests {
         for (seed, k, n) in [(1u64, 8usize, 5000usize), (2, 3, 4001), (3, 16, 3000), (4, 1, 500), (5, 40, 2003)] {
             let points = noisy_points(n, seed);
             for stop in [Stop { max_iterations: 50, still: 0.0 }, Stop { max_iterations: 4, still: 0.0 }] {
-                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
+                let kernels = Kernels::new(CpuFeatures::detect());
+                let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), kernels);
                 let plain = lloyd::lloyd_plain(&points, centres.clone(), stop);
-                let bounded = lloyd(&points, centres, stop, Kernels::detect());
+                let bounded = lloyd(&points, centres, stop, kernels);
                 assert_eq!(plain, bounded, "seed {seed}, k {k}, {stop:?}");
             }
         }
@@ -300,9 +307,10 @@ mod tests {
             for points in [Points::cells(&pixels, 4), Points::of_pixels(pixels.clone())] {
                 for max_iterations in [1, 2, 5] {
                     let stop = Stop { max_iterations, still: 1e-3 };
-                    let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), Kernels::detect());
-                    let run = lloyd(&points, centres.clone(), stop, Kernels::detect());
-                    let short = lloyd_short(&points, centres, stop, Kernels::detect());
+                    let kernels = Kernels::new(CpuFeatures::detect());
+                    let centres = seed_plus_plus(&points, k, &mut SplitMix64(seed), kernels);
+                    let run = lloyd(&points, centres.clone(), stop, kernels);
+                    let short = lloyd_short(&points, centres, stop, kernels);
                     assert_eq!(short, (inertia_of(&points, &run), run.centres), "seed {seed}, k {k}");
                 }
             }
@@ -317,8 +325,11 @@ mod tests {
             let rgb: Vec<u8> = noisy_pixels(w * h, (w + k) as u64).concat();
             let image = Image::rgb(&rgb, w, h).unwrap();
             let params = KMeansParams { sample_size, ..KMeansParams::new(k) };
-            let dispatched = kmeans_palette(&image, &params).unwrap();
-            assert_eq!(palette_portable(&image, &params, Kernels::Scalar), dispatched, "{w}x{h}, k {k}");
+            let portable = palette_portable(&image, &params, Kernels::Scalar);
+            assert_eq!(kmeans_palette(&image, &params).unwrap(), portable, "{w}x{h}, k {k}");
+            for cpu in CpuFeatures::host().levels() {
+                assert_eq!(kmeans_palette_with(&image, &params, cpu).unwrap(), portable, "{cpu} {w}x{h}, k {k}");
+            }
         }
     }
 

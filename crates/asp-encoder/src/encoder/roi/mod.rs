@@ -107,7 +107,8 @@ fn priority(kind: RoiType) -> u8 {
     }
 }
 
-/// Runs the detectors frame after frame. See the [module docs](self).
+/// Runs the detectors frame after frame (the `encoder::roi` module docs
+/// describe them).
 pub struct RoiAnalyser {
     settings: RoiSettings,
     faces: Option<&'static FaceDetector>,
@@ -180,7 +181,7 @@ impl RoiAnalyser {
 /// frame: up to `roi_offset` where a macroblock touches a region, and
 /// elsewhere the positive offset that keeps the estimated bits of `costs`
 /// (per macroblock, raster order; empty: all alike) unchanged, see
-/// [`balanced_offsets`]. Empty when no macroblock is in a region or the
+/// `balanced_offsets`. Empty when no macroblock is in a region or the
 /// offset is 0.
 pub fn qp_offsets_for(regions: &[Roi], mb_cols: usize, mb_rows: usize, roi_offset: i8, costs: &[f32]) -> Vec<i8> {
     let total = mb_cols * mb_rows;

@@ -1,5 +1,5 @@
-//! C-packet refinement: finer residual for the regions of interest of a
-//! displayed frame, applied to the picture shown and never to the
+//! C-packets (corrections): finer residual for the regions of interest of
+//! a displayed frame, applied to the picture shown and never to the
 //! reference.
 //!
 //! A C-packet follows the I or D packet it refines (`ref_sequence`). Its
@@ -23,18 +23,20 @@ use core::fmt;
 
 use super::bins::Bins;
 use super::frame::{Frame, MB_SIZE};
+use super::quant::Qp;
 use super::range_coder::{BitModel, RangeDecoder};
 use super::recon::{add_residual_8x8, chroma_qp};
 use super::residual::{code_block, ResidualError, ResidualModels};
+use crate::packet::Tiles;
 use crate::schema::{CPacketPayload, Rect};
 
 /// Most regions one C-packet may refine; more is treated as damage.
-pub const MAX_REFINED_REGIONS: usize = 256;
+pub const MAX_CORRECTED_REGIONS: usize = 256;
 
 /// Why a C-packet was not applied (the picture is then left as it was).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum RefineError {
+pub enum CorrectionError {
     /// The packet refines a different frame than the one given.
     WrongFrame {
         /// The frame the packet refines.
@@ -44,13 +46,12 @@ pub enum RefineError {
     },
     /// The QP is over 51.
     QpOutOfRange(u8),
-    /// More regions than [`MAX_REFINED_REGIONS`], or a region count that
-    /// differs from the number of coded entries.
+    /// More regions than [`MAX_CORRECTED_REGIONS`].
     RegionCount {
         /// Regions listed.
         regions: usize,
-        /// Coded entries.
-        entries: usize,
+        /// The cap.
+        max: usize,
     },
     /// A region lies (partly) outside the frame or is empty.
     RegionOutside(usize),
@@ -58,21 +59,19 @@ pub enum RefineError {
     Damaged(usize),
 }
 
-impl fmt::Display for RefineError {
+impl fmt::Display for CorrectionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RefineError::WrongFrame { wanted, have } => write!(f, "refines frame {wanted}, the frame shown is {have}"),
-            RefineError::QpOutOfRange(qp) => write!(f, "refinement QP {qp} is over 51"),
-            RefineError::RegionCount { regions, entries } => {
-                write!(f, "{regions} regions with {entries} coded entries (at most {MAX_REFINED_REGIONS}, one each)")
-            }
-            RefineError::RegionOutside(i) => write!(f, "region {i} is empty or outside the frame"),
-            RefineError::Damaged(i) => write!(f, "region {i}'s coded data is damaged"),
+            CorrectionError::WrongFrame { wanted, have } => write!(f, "refines frame {wanted}, the frame shown is {have}"),
+            CorrectionError::QpOutOfRange(qp) => write!(f, "refinement QP {qp} is over {}", Qp::MAX),
+            CorrectionError::RegionCount { regions, max } => write!(f, "{regions} regions, at most {max}"),
+            CorrectionError::RegionOutside(i) => write!(f, "region {i} is empty or outside the frame"),
+            CorrectionError::Damaged(i) => write!(f, "region {i}'s coded data is damaged"),
         }
     }
 }
 
-impl core::error::Error for RefineError {}
+impl core::error::Error for CorrectionError {}
 
 /// The macroblocks `(x0, y0, x1, y1)` (inclusive) a rectangle touches, or
 /// `None` if it is empty or not inside a `mb_cols` x `mb_rows` frame.
@@ -88,7 +87,7 @@ pub fn region_macroblocks(bounds: &Rect, mb_cols: usize, mb_rows: usize) -> Opti
 
 /// Adaptive models of one region's stream.
 #[derive(Clone, Debug, Default)]
-pub struct RefineModels {
+pub struct CorrectionModels {
     coded: [BitModel; 2],
     luma: ResidualModels,
     chroma: ResidualModels,
@@ -96,13 +95,13 @@ pub struct RefineModels {
 
 /// Levels of one macroblock's six 8x8 blocks, in scan order: four luma
 /// (raster), then Cb, then Cr.
-pub type MbRefinement = [[i32; 64]; 6];
+pub type MbCorrection = [[i32; 64]; 6];
 
 /// Codes one macroblock's refinement (both directions, see [`Bins`]).
-pub fn code_refinement_mb<B: Bins>(
+pub fn code_correction_mb<B: Bins>(
     bins: &mut B,
-    models: &mut RefineModels,
-    levels: &mut MbRefinement,
+    models: &mut CorrectionModels,
+    levels: &mut MbCorrection,
 ) -> Result<(), ResidualError> {
     for (i, block) in levels.iter_mut().enumerate() {
         let plane = usize::from(i >= 4);
@@ -150,7 +149,7 @@ impl RegionWalk {
 }
 
 /// Adds one macroblock's refinement to `frame`.
-pub fn add_refinement_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: u8, levels: &MbRefinement) {
+pub fn add_correction_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: Qp, levels: &MbCorrection) {
     let (ls, cs) = (frame.luma_stride(), frame.chroma_stride());
     for (q, block) in levels[..4].iter().enumerate() {
         let (x, y) = (mb_x * MB_SIZE + (q % 2) * 8, mb_y * MB_SIZE + (q / 2) * 8);
@@ -166,38 +165,31 @@ pub fn add_refinement_mb(frame: &mut Frame, mb_x: usize, mb_y: usize, qp: u8, le
 /// `sequence`). On error the frame may be partly refined (whole regions
 /// before the damaged one), never corrupted; callers that must show all
 /// or nothing refine a copy.
-pub fn apply_refinement(frame: &mut Frame, sequence: u32, payload: &CPacketPayload<'_>) -> Result<(), RefineError> {
+pub fn apply_correction(frame: &mut Frame, sequence: u32, payload: &CPacketPayload<'_>) -> Result<(), CorrectionError> {
     if payload.ref_sequence() != sequence {
-        return Err(RefineError::WrongFrame { wanted: payload.ref_sequence(), have: sequence });
+        return Err(CorrectionError::WrongFrame { wanted: payload.ref_sequence(), have: sequence });
     }
-    let qp = payload.qp();
-    if qp > 51 {
-        return Err(RefineError::QpOutOfRange(qp));
-    }
+    let qp = Qp::new(payload.qp()).ok_or(CorrectionError::QpOutOfRange(payload.qp()))?;
     let regions = payload.regions().map_or(0, |r| r.len());
-    let sizes = payload.tile_sizes();
-    let entries = sizes.map_or(0, |s| s.len());
-    if regions != entries || regions > MAX_REFINED_REGIONS {
-        return Err(RefineError::RegionCount { regions, entries });
+    if regions > MAX_CORRECTED_REGIONS {
+        return Err(CorrectionError::RegionCount { regions, max: MAX_CORRECTED_REGIONS });
     }
-    let (Some(list), Some(sizes)) = (payload.regions(), sizes) else { return Ok(()) };
-    // The packet verifier checked that the sizes add up to the data.
-    let data = payload.tile_data().map_or(&[][..], |d| d.bytes());
+    let Some(list) = payload.regions() else { return Ok(()) };
+    // One coded entry per region; the packet verifier checked the sizes.
+    let mut entries = Tiles::of_correction(payload);
     let mut walk = RegionWalk::new(frame.mb_cols(), frame.mb_rows());
-    let mut offset = 0usize;
-    let mut levels: MbRefinement = [[0; 64]; 6];
-    for (i, (region, size)) in list.iter().zip(sizes.iter()).enumerate() {
-        let entry = data.get(offset..offset + size as usize).ok_or(RefineError::Damaged(i))?;
-        offset += size as usize;
-        let mbs = walk.next_region(region.bounds()).ok_or(RefineError::RegionOutside(i))?;
+    let mut levels: MbCorrection = [[0; 64]; 6];
+    for (i, region) in list.iter().enumerate() {
+        let entry = entries.next().ok_or(CorrectionError::Damaged(i))?;
+        let mbs = walk.next_region(region.bounds()).ok_or(CorrectionError::RegionOutside(i))?;
         let mut bins = RangeDecoder::new(entry);
-        let mut models = RefineModels::default();
+        let mut models = CorrectionModels::default();
         for (mb_x, mb_y) in mbs {
-            code_refinement_mb(&mut bins, &mut models, &mut levels).map_err(|_| RefineError::Damaged(i))?;
+            code_correction_mb(&mut bins, &mut models, &mut levels).map_err(|_| CorrectionError::Damaged(i))?;
             if bins.overrun() {
-                return Err(RefineError::Damaged(i));
+                return Err(CorrectionError::Damaged(i));
             }
-            add_refinement_mb(frame, mb_x, mb_y, qp, &levels);
+            add_correction_mb(frame, mb_x, mb_y, qp, &levels);
         }
     }
     Ok(())
@@ -222,19 +214,19 @@ mod tests {
 
     #[test]
     fn a_macroblock_round_trips_through_the_coder() {
-        let mut levels: MbRefinement = [[0; 64]; 6];
+        let mut levels: MbCorrection = [[0; 64]; 6];
         levels[0][0] = 5;
         levels[0][3] = -2;
         levels[3][10] = 1;
         levels[5][0] = -7;
         let mut enc = RangeEncoder::new();
-        let mut models = RefineModels::default();
+        let mut models = CorrectionModels::default();
         let mut copy = levels;
-        code_refinement_mb(&mut enc, &mut models, &mut copy).unwrap();
+        code_correction_mb(&mut enc, &mut models, &mut copy).unwrap();
         let data = enc.finish();
         let mut dec = RangeDecoder::new(&data);
-        let mut out: MbRefinement = [[9; 64]; 6];
-        code_refinement_mb(&mut dec, &mut RefineModels::default(), &mut out).unwrap();
+        let mut out: MbCorrection = [[9; 64]; 6];
+        code_correction_mb(&mut dec, &mut CorrectionModels::default(), &mut out).unwrap();
         assert_eq!(out, levels);
     }
 }

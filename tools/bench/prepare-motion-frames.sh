@@ -12,7 +12,7 @@
 # Without the clip or ffmpeg it prints a note and exits 0: the benchmark
 # then falls back to generated content and says so.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 clip=${ASP_MEDIA:-$root/../shared/media/bigbuckbunny.mp4}
 out=${ASP_BENCH_DIR:-$root/build/bench}
 mkdir -p "$out"

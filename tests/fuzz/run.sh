@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 20); fails if one
-# finds a crash. Usage: tools/fuzz.sh [SECONDS]   (make fuzz / make fuzz-smoke)
+# finds a crash. Usage: tests/fuzz/run.sh [SECONDS]   (make fuzz / make fuzz-smoke)
+# FUZZ_TARGETS="player y4m_reader" runs only those.
 #
 # Seeds come from fuzz/seeds/<target> (committed, read-only); what the fuzzer
 # finds goes to build/fuzz-corpus/<target> (not committed) and crash
@@ -9,14 +10,14 @@
 # Builds with debug assertions (overflow checks) under AddressSanitizer;
 # honours CARGO_TARGET_DIR.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 secs=${1:-20}
-[[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tools/fuzz.sh [SECONDS]" >&2; exit 2; }
+[[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tests/fuzz/run.sh [SECONDS]" >&2; exit 2; }
 
 failed=()
-for target in packet_parse packet_reader decode refine; do
+for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode refine y4m_reader player}; do
   case $target in
-    packet_reader) max_len=65536 ;;   # streams of several packets
+    packet_reader|player) max_len=65536 ;;   # streams of several packets
     *) max_len=16384 ;;
   esac
   corpus=build/fuzz-corpus/$target

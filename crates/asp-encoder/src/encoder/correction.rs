@@ -1,9 +1,9 @@
-//! C-packets: the refinement layer over the regions of interest.
+//! C-packets (corrections): a finer layer over the regions of interest.
 //!
-//! After a frame is encoded, [`Refiner::refine`] codes the difference
+//! After a frame is encoded, [`Corrector::correct`] codes the difference
 //! between the source and what the decoder shows, inside the regions only,
-//! at a finer QP, with asp-core's refinement syntax
-//! ([`asp_core::codec::refinement`]). The packet is flagged DISCARDABLE and
+//! at a finer QP, with asp-core's correction syntax
+//! ([`asp_core::codec::correction`]). The packet is flagged DISCARDABLE and
 //! carries the refined frame's sequence number: nothing ever predicts from
 //! it, so a viewer short of bandwidth drops it and sees the base stream,
 //! bit for bit.
@@ -19,7 +19,7 @@ use asp_core::codec::frame::{Frame, MB_SIZE};
 use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
 use asp_core::codec::range_coder::RangeEncoder;
 use asp_core::codec::recon::chroma_qp;
-use asp_core::codec::refinement::{code_refinement_mb, MbRefinement, RefineModels, RegionWalk, MAX_REFINED_REGIONS};
+use asp_core::codec::correction::{code_correction_mb, MbCorrection, CorrectionModels, RegionWalk, MAX_CORRECTED_REGIONS};
 use asp_core::codec::transform::forward_diff_8x8;
 use asp_core::packet::{flags, Correction, PacketWriter};
 use asp_core::schema::RoiRegion;
@@ -28,41 +28,38 @@ use super::quantise::decimation_score;
 use super::EncodeError;
 
 /// Writes C-packets. Keep one per stream: its buffers are reused.
-pub struct Refiner {
+pub struct Corrector {
     writer: PacketWriter,
     regions: Vec<RoiRegion>,
     sizes: Vec<u32>,
     data: Vec<u8>,
 }
 
-impl Default for Refiner {
+impl Default for Corrector {
     fn default() -> Self {
-        Refiner::new()
+        Corrector::new()
     }
 }
 
-impl Refiner {
-    /// A refiner with empty buffers.
-    pub fn new() -> Refiner {
-        Refiner { writer: PacketWriter::new(), regions: Vec::new(), sizes: Vec::new(), data: Vec::new() }
+impl Corrector {
+    /// A corrector with empty buffers.
+    pub fn new() -> Corrector {
+        Corrector { writer: PacketWriter::new(), regions: Vec::new(), sizes: Vec::new(), data: Vec::new() }
     }
 
     /// The C-packet refining `displayed` (the decoder's picture of frame
     /// `sequence`) towards `source` inside `regions`, at `qp`; `None` when
     /// no region lies inside the frame or nothing needs refining. Regions
-    /// past [`MAX_REFINED_REGIONS`] are left out.
-    pub fn refine(
+    /// past [`MAX_CORRECTED_REGIONS`] are left out.
+    pub fn correct(
         &mut self,
         source: &Frame,
         displayed: &Frame,
         regions: &[RoiRegion],
         sequence: u32,
         capture_time_us: u64,
-        qp: u8,
+        qp: Qp,
     ) -> Result<Option<&[u8]>, EncodeError> {
-        if qp > 51 {
-            return Err(EncodeError::BadQp(qp));
-        }
         let (found, expected) = ((source.width(), source.height()), (displayed.width(), displayed.height()));
         if found != expected {
             return Err(EncodeError::SizeMismatch { expected, found });
@@ -72,15 +69,15 @@ impl Refiner {
         self.data.clear();
         let mut walk = RegionWalk::new(source.mb_cols(), source.mb_rows());
         let mut any_level = false;
-        for region in regions.iter().take(MAX_REFINED_REGIONS) {
+        for region in regions.iter().take(MAX_CORRECTED_REGIONS) {
             let Some(mbs) = walk.next_region(region.bounds()) else { continue };
             let mut bins = RangeEncoder::new();
-            let mut models = RefineModels::default();
+            let mut models = CorrectionModels::default();
             for (mb_x, mb_y) in mbs {
                 let mut levels = quantised_difference(source, displayed, mb_x, mb_y, qp);
                 any_level |= levels.iter().flatten().any(|&l| l != 0);
                 // Levels come from the quantiser, within the coder's range.
-                let _ = code_refinement_mb(&mut bins, &mut models, &mut levels);
+                let _ = code_correction_mb(&mut bins, &mut models, &mut levels);
             }
             let coded = bins.finish();
             self.regions.push(*region);
@@ -93,7 +90,7 @@ impl Refiner {
         let correction = Correction {
             ref_sequence: sequence,
             capture_time_us,
-            qp,
+            qp: qp.get(),
             regions: &self.regions,
             sizes: &self.sizes,
             data: &self.data,
@@ -105,16 +102,15 @@ impl Refiner {
 
 /// The six blocks' quantised `source - displayed`, in scan order, with
 /// the blocks that would not pay for themselves zeroed.
-fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: usize, qp: u8) -> MbRefinement {
-    let mut levels: MbRefinement = [[0; 64]; 6];
+fn quantised_difference(source: &Frame, displayed: &Frame, mb_x: usize, mb_y: usize, qp: Qp) -> MbCorrection {
+    let mut levels: MbCorrection = [[0; 64]; 6];
     let (ls, cs) = (source.luma_stride(), source.chroma_stride());
-    let luma_qp = Qp::saturating(i32::from(qp));
     for (q, out) in levels[..4].iter_mut().enumerate() {
         let at = (mb_y * MB_SIZE + (q / 2) * 8) * ls + mb_x * MB_SIZE + (q % 2) * 8;
-        quantise_block(&source.y[at..], &displayed.y[at..], ls, luma_qp, out);
+        quantise_block(&source.y[at..], &displayed.y[at..], ls, qp, out);
     }
     let at = mb_y * 8 * cs + mb_x * 8;
-    let cqp = Qp::saturating(i32::from(chroma_qp(qp)));
+    let cqp = chroma_qp(qp);
     quantise_block(&source.u[at..], &displayed.u[at..], cs, cqp, &mut levels[4]);
     quantise_block(&source.v[at..], &displayed.v[at..], cs, cqp, &mut levels[5]);
     keep_what_gains(&mut levels);
@@ -132,7 +128,7 @@ const CHROMA_BLOCK_WORTH: u32 = 7;
 /// luma block scoring under [`LUMA_BLOCK_WORTH`], then the whole luma if
 /// what is left scores under [`LUMA_MB_WORTH`], and each chroma block
 /// under [`CHROMA_BLOCK_WORTH`].
-fn keep_what_gains(levels: &mut MbRefinement) {
+fn keep_what_gains(levels: &mut MbCorrection) {
     let (luma, chroma) = levels.split_at_mut(4);
     let mut luma_score = 0u32;
     for block in luma.iter_mut() {
@@ -168,7 +164,7 @@ mod tests {
 
     #[test]
     fn scattered_ones_are_dropped_and_real_corrections_kept() {
-        let mut levels: MbRefinement = [[0; 64]; 6];
+        let mut levels: MbCorrection = [[0; 64]; 6];
         // Block 0: two far-apart ±1s (score 1: dropped). Block 1: a 2
         // (always kept). Block 4 (chroma): a dense run of ±1s (kept).
         levels[0][3] = 1;
@@ -181,7 +177,7 @@ mod tests {
         assert_eq!(levels[1][0], 2, "a level over 1 always pays");
         assert_eq!(levels[4][..6], [1, -1, 1, 1, -1, 1]);
         // Chroma ±1s that score under 7 go.
-        let mut chroma: MbRefinement = [[0; 64]; 6];
+        let mut chroma: MbCorrection = [[0; 64]; 6];
         chroma[5][..2].copy_from_slice(&[1, 1]);
         keep_what_gains(&mut chroma);
         assert!(chroma[5].iter().all(|&l| l == 0));
@@ -191,7 +187,7 @@ mod tests {
     fn a_macroblock_with_too_little_luma_left_drops_all_of_it() {
         // One luma block passes on its own (score 4 or 5) but the
         // macroblock's luma in total scores under 6: all luma goes.
-        let mut thin: MbRefinement = [[0; 64]; 6];
+        let mut thin: MbCorrection = [[0; 64]; 6];
         thin[2][0] = 1;
         thin[2][2] = 1;
         let score = decimation_score(&thin[2]);
@@ -199,7 +195,7 @@ mod tests {
         keep_what_gains(&mut thin);
         assert!(thin.iter().flatten().all(|&l| l == 0));
         // Two such blocks together are worth it.
-        let mut two: MbRefinement = [[0; 64]; 6];
+        let mut two: MbCorrection = [[0; 64]; 6];
         for b in [1, 2] {
             two[b][0] = 1;
             two[b][2] = -1;

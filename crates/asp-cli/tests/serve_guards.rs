@@ -1,0 +1,103 @@
+//! `asp-encode --serve` with the operator's caps and origins from the
+//! command line: `--max-viewers` refuses the viewer over it,
+//! `--allow-origin` lets a page of another origin in (and only it), a bad
+//! origin is an error at start.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tungstenite::client::IntoClientRequest;
+use tungstenite::Message;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `asp-encode testsrc --serve` with `extra` arguments; its port.
+fn serve(extra: &[&str]) -> (Server, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "64x48", "--serve", "127.0.0.1:0", "--no-webtransport", "--keyint", "4", "--qp", "30"])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asp-encode runs");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let server = Server(child);
+    let port = loop {
+        let line = lines.next().expect("asp-encode said where it serves").unwrap();
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest.split('/').next().unwrap().parse::<u16>().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {}); // keep draining the log
+    (server, port)
+}
+
+type Viewer = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
+
+/// A viewer with an `Origin` header, or the HTTP status it was refused with.
+fn viewer(port: u16, origin: Option<&str>) -> Result<Viewer, u16> {
+    let mut request = format!("ws://127.0.0.1:{port}/asp/ws").into_client_request().unwrap();
+    if let Some(origin) = origin {
+        request.headers_mut().insert("origin", origin.parse().unwrap());
+    }
+    match tungstenite::connect(request) {
+        Ok((ws, _)) => {
+            if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            }
+            Ok(ws)
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("handshake failed: {e}"),
+    }
+}
+
+/// The first message a viewer gets: a packet (true) or a close with its code.
+fn first(ws: &mut Viewer) -> Result<(), Option<u16>> {
+    loop {
+        match ws.read() {
+            Ok(Message::Binary(_)) => return Ok(()),
+            Ok(Message::Close(close)) => return Err(close.map(|c| u16::from(c.code))),
+            Ok(_) => {}
+            Err(e) => panic!("viewer error: {e}"),
+        }
+    }
+}
+
+#[test]
+fn max_viewers_from_the_command_line() {
+    let (_server, port) = serve(&["--max-viewers", "1"]);
+    let mut one = viewer(port, None).unwrap();
+    assert_eq!(first(&mut one), Ok(()));
+    let mut two = viewer(port, None).map_err(|status| format!("refused with HTTP {status}"));
+    match &mut two {
+        Ok(ws) => assert_eq!(first(ws), Err(Some(1013)), "the viewer over --max-viewers is refused"),
+        Err(refusal) => assert!(refusal.contains("503"), "{refusal}"),
+    }
+}
+
+#[test]
+fn allow_origin_from_the_command_line() {
+    let (_server, port) = serve(&["--allow-origin", "https://player.example"]);
+    assert!(viewer(port, Some("https://player.example")).is_ok());
+    assert_eq!(viewer(port, Some("https://other.example")).err(), Some(403));
+    let own = format!("http://127.0.0.1:{port}");
+    assert!(viewer(port, Some(&own)).is_ok(), "the server's own pages always may");
+}
+
+#[test]
+fn a_malformed_origin_is_an_error_at_start() {
+    let output = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--serve", "127.0.0.1:0", "--allow-origin", "example.com"])
+        .output()
+        .expect("asp-encode runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--allow-origin"), "{}", String::from_utf8_lossy(&output.stderr));
+}

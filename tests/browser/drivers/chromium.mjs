@@ -1,0 +1,48 @@
+// Debian's Chromium through playwright-core, behind the driver shape of
+// ./index.mjs. WebGPU needs the SwiftShader flags; WebGL2 is there either way.
+import { chromium } from '../../../tools/web/node_modules/playwright-core/index.mjs';
+
+const WEBGPU_FLAGS = [
+  '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader',
+];
+
+/** What headless Chromium offers here (README's browser table; checked by engines.test.mjs). */
+export const features = { threads: true, webgl2: { worker: true, page: true }, webgpu: 'with flags', webTransport: true, simd: true, offscreenCanvas: true, screenshots: true };
+
+/** Whether the suites start the threaded build here (see firefox.mjs). */
+export const testThreads = true;
+
+/** @param {{ webgpu?: boolean }} options */
+export async function launch({ webgpu = false } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: webgpu ? WEBGPU_FLAGS : ['--use-angle=swiftshader'],
+  });
+  return {
+    name: 'chromium',
+    features,
+    async newPage() {
+      // A context per page: no state shared between tests.
+      const context = await browser.newContext({ viewport: { width: 800, height: 600 }, deviceScaleFactor: 1 });
+      const page = await context.newPage();
+      const consoleLines = [];
+      const pageErrors = [];
+      page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => pageErrors.push(String(e)));
+      return {
+        raw: page,
+        consoleLines,
+        pageErrors,
+        goto: (url) => page.goto(url).then(() => undefined),
+        evaluate: (fn, arg) => page.evaluate(fn, arg),
+        waitForFunction: (fn, arg, { timeout = 30000, polling = 100 } = {}) => page.waitForFunction(fn, arg, { timeout, polling }).then(() => undefined),
+        waitForTimeout: (ms) => page.waitForTimeout(ms),
+        screenshot: (selector) => page.locator(selector).screenshot(),
+        close: () => context.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}

@@ -1,0 +1,113 @@
+//! WebTransport abuse with a Rust client (wtransport): hoarding
+//! bidirectional streams and filling them, a datagram flood, a flood of
+//! QUIC connections from one address. A healthy WebSocket viewer keeps
+//! every frame throughout.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use asp_core::packet::Sync as SyncPacket;
+use asp_core::schema::SyncCommand;
+use asp_core::PacketWriter;
+use asp_hostile_tests::*;
+use asp_server::{ServerConfig, StreamPolicy, TransportLimits};
+use wtransport::tls::Sha256Digest;
+use wtransport::{ClientConfig, Connection, Endpoint};
+
+const MAX_GAP: Duration = Duration::from_millis(700);
+
+fn config(transport: TransportLimits) -> ServerConfig {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.transport = transport;
+    config
+}
+
+async fn wt_connect(server: &TestServer) -> Result<Connection, wtransport::error::ConnectingError> {
+    let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
+    let config = ClientConfig::builder()
+        .with_bind_address(SocketAddr::new(ATTACKER, 0))
+        .with_server_certificate_hashes([hash])
+        .build();
+    let url = format!("https://127.0.0.1:{}/asp/wt", server.wt_addr.expect("WebTransport is on").port());
+    Endpoint::client(config).expect("client endpoint").connect(url).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_hoard_bidirectional_streams_or_fill_them() {
+    let limits = TransportLimits::default().webtransport;
+    let server = start(config(TransportLimits::default()), StreamPolicy::default()).await;
+    let healthy = Healthy::start(&server).await;
+    let connection = wt_connect(&server).await.expect("a session");
+    let mut streams = Vec::new();
+    while streams.len() < 100 {
+        let opening = async {
+            match connection.open_bi().await {
+                Ok(opening) => opening.await.ok(),
+                Err(_) => None,
+            }
+        };
+        match tokio::time::timeout(Duration::from_millis(300), opening).await {
+            Ok(Some(stream)) => streams.push(stream),
+            _ => break,
+        }
+    }
+    // HTTP/3's session request holds one of them.
+    assert!(streams.len() < limits.max_bidi_streams as usize, "{} bidirectional streams opened", streams.len());
+    let chunk = vec![0u8; 16 << 10];
+    let mut written = 0usize;
+    for (send, _) in &mut streams {
+        let _ = tokio::time::timeout(Duration::from_millis(500), async {
+            while let Ok(n) = send.write(&chunk).await {
+                written += n;
+            }
+        })
+        .await;
+    }
+    // What the server buffers unread: one connection's receive window.
+    let window = limits.connection_receive_window as usize;
+    assert!(written <= window + chunk.len(), "the server took {} KiB it never reads", written >> 10);
+    healthy.check(MAX_GAP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datagram_flood_is_cut_off() {
+    let server = start(config(TransportLimits::default()), StreamPolicy::default()).await;
+    let healthy = Healthy::start(&server).await;
+    let connection = wt_connect(&server).await.expect("a session");
+    let ping = PacketWriter::new().write_s(0, 0, &SyncPacket::command(SyncCommand::Ping)).unwrap().to_vec();
+    let flood = async {
+        for i in 0..5000 {
+            if connection.send_datagram(ping.clone()).is_err() {
+                return;
+            }
+            if i % 50 == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = flood => {}
+        _ = connection.closed() => {}
+        _ = tokio::time::sleep(Duration::from_secs(5)) => panic!("a datagram flood was not cut off: {:?}", server.hub.stats()),
+    }
+    assert!(server.hub.stats().throttled_messages > 0);
+    healthy.check(MAX_GAP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quic_connections_from_one_address_are_capped() {
+    let transport = TransportLimits { max_connections_per_address: 3, ..TransportLimits::default() };
+    let server = start(config(transport), StreamPolicy::default()).await;
+    let healthy = Healthy::start(&server).await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..6 {
+        match tokio::time::timeout(Duration::from_secs(3), wt_connect(&server)).await {
+            Ok(Ok(connection)) => held.push(connection),
+            _ => refused += 1,
+        }
+    }
+    assert_eq!((held.len(), refused), (3, 3));
+    healthy.check(MAX_GAP).await;
+}
