@@ -13,7 +13,7 @@ demo:
 	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema check-web-types check-docs test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
+test: setup check-schema check-web-types check-docs test-rust test-nostd test-wasm-simd test-wasm test-browser test-moq test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
@@ -36,10 +36,12 @@ check-web-types:
 # Every crate's API docs build without a warning (broken or private
 # intra-doc links, bad HTML).
 check-docs:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude asp-moq --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p asp-moq --no-deps
 
+# asp-moq and asp-cli's moq feature are test-moq's: they build aws-lc (C).
 test-rust:
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --exclude asp-moq --all-targets
 
 # asp-core must build without std: for the browser and for a bare-metal target.
 test-nostd:
@@ -70,12 +72,15 @@ test-interop:
 test-server:
 	$(CARGO) test -p asp-server
 
-# Media over QUIC: asp-encode --publish to the origin of a two-relay moq-relay
-# cluster (tools/moq/relay.sh), asp-decode moq+https:// at the edge. Also part
-# of test-rust; this target runs it alone.
+# Media over QUIC: asp-moq's own tests; asp-encode --publish to the origin of
+# a two-relay moq-relay cluster (tools/moq/relay.sh), asp-decode moq+https://
+# at the edge.
+# Apart from test-rust: asp-moq (asp-cli's `moq` feature) brings aws-lc's C
+# build through moq-tokio's rustls.
 test-moq:
 	@tools/setup.sh moq
-	$(CARGO) test -p asp-cli --test moq_relay
+	$(CARGO) test -p asp-moq
+	$(CARGO) test -p asp-cli --features moq --test moq_relay
 
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
@@ -115,4 +120,5 @@ bench-analysis:
 	bench/analysis.sh
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude asp-moq --all-targets -- -D warnings
+	$(CARGO) clippy -p asp-moq -p asp-cli --features asp-cli/moq --all-targets -- -D warnings

@@ -1,84 +1,99 @@
 //! `--publish https://relay:port/NAME`: the encoder's packets to a Media
-//! over QUIC relay (asp-moq), from the file loop or from the live hub.
+//! over QUIC relay, from the file loop or from the live hub; and the
+//! `moq+https://` input of asp-decode.
+//!
+//! The relay side (`relay`, on asp-moq) is built with the `moq` feature
+//! only: asp-moq's moq-tokio builds rustls with aws-lc-rs, a long C build
+//! the other tools do not need. Without the feature, `--publish` and
+//! `moq+https://` are refused with an error that says how to get them, and
+//! [`PublishTarget`] and [`BlockingPublisher`] are empty enums: no value of
+//! them can exist, so the code that would use one is never reached.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::Read;
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use asp_moq::{Catalog, ClientOptions, Publisher, RelayUrl};
-use asp_server::Hub;
+use anyhow::Result;
 
-/// How long the first dial may take before encoding starts anyway (the
-/// connection keeps redialling with backoff; what is encoded meanwhile is
-/// cached and the relay gets the newest group once it is there).
-const FIRST_DIAL: Duration = Duration::from_secs(5);
+#[cfg(feature = "moq")]
+mod relay;
+#[cfg(feature = "moq")]
+pub use relay::{spawn_from_hub, BlockingPublisher, PublishTarget};
+#[cfg(not(feature = "moq"))]
+pub use absent::{spawn_from_hub, BlockingPublisher, PublishTarget};
 
-/// Where to publish and how to trust the relay.
-#[derive(Clone, Debug)]
-pub struct PublishTarget {
-    pub url: RelayUrl,
-    pub client: ClientOptions,
+/// What a publisher sent, for the tool's summary line.
+#[derive(Clone, Copy, Debug)]
+pub struct Published {
+    pub groups: u64,
+    pub objects: u64,
 }
 
-/// A clap value parser for `--publish`.
-pub fn parse_relay_url(text: &str) -> Result<RelayUrl, String> {
-    RelayUrl::parse(text).map_err(|e| e.to_string())
+/// Whether an input names a relay broadcast (`moq+https://…`, or
+/// `https://…` as asp-moq also takes it) rather than a file.
+pub fn is_relay_input(name: &str) -> bool {
+    name.starts_with("moq+https://") || name.starts_with("https://")
 }
 
-/// A publisher for synchronous code (the file loop): it owns the async
-/// runtime the relay connection runs on.
-pub struct BlockingPublisher {
-    runtime: tokio::runtime::Runtime,
-    publisher: Publisher,
+/// `--publish URL` (with its `--tls-ca`), if given.
+pub fn publish_target(url: Option<&str>, tls_ca: Option<PathBuf>) -> Result<Option<PublishTarget>> {
+    let Some(url) = url else { return Ok(None) };
+    #[cfg(feature = "moq")]
+    return relay::target(url, tls_ca).map(Some);
+    #[cfg(not(feature = "moq"))]
+    {
+        let _ = tls_ca;
+        Err(absent::refused(&format!("--publish {url}")))
+    }
 }
 
-impl BlockingPublisher {
-    /// Announces the broadcast and waits (up to a few seconds) for the relay.
-    pub fn connect(target: &PublishTarget, catalog: &Catalog) -> Result<BlockingPublisher> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .thread_name("asp-publish")
-            .build()
-            .context("starting the async runtime")?;
-        let publisher = Publisher::connect(&target.url, &target.client, catalog, runtime.handle())?;
-        if !runtime.block_on(publisher.wait_connected(FIRST_DIAL))? {
-            eprintln!("asp-encode: no session with {} yet; encoding anyway (still dialling)", target.url.connect);
+/// The packets of a `moq+https://RELAY:PORT/NAME` input, from the newest
+/// keyframe run on, until the publisher ends the broadcast.
+pub fn relay_input(url: &str, tls_ca: Option<PathBuf>) -> Result<Box<dyn Read>> {
+    #[cfg(feature = "moq")]
+    return relay::subscription(url, tls_ca);
+    #[cfg(not(feature = "moq"))]
+    {
+        let _ = tls_ca;
+        Err(absent::refused(url))
+    }
+}
+
+#[cfg(not(feature = "moq"))]
+mod absent {
+    use std::sync::Arc;
+
+    use anyhow::Result;
+    use asp_server::Hub;
+    use tokio::runtime::Runtime;
+
+    use super::Published;
+
+    pub fn refused(what: &str) -> anyhow::Error {
+        anyhow::anyhow!("{what}: Media over QUIC is not in this build (build asp-cli with --features moq)")
+    }
+
+    /// No relay target exists in this build.
+    #[derive(Clone, Debug)]
+    pub enum PublishTarget {}
+
+    /// No publisher exists in this build.
+    pub enum BlockingPublisher {}
+
+    impl BlockingPublisher {
+        pub fn connect(target: &PublishTarget, _size: (u32, u32), _fps: (u32, u32)) -> Result<BlockingPublisher> {
+            match *target {}
         }
-        Ok(BlockingPublisher { runtime, publisher })
+
+        pub fn send(&mut self, _packet: &[u8]) -> Result<()> {
+            match *self {}
+        }
+
+        pub fn finish(self) -> Result<Published> {
+            match self {}
+        }
     }
 
-    pub fn send(&mut self, packet: &[u8]) -> Result<()> {
-        self.publisher.send(packet)?;
-        Ok(())
+    pub fn spawn_from_hub(_runtime: &Runtime, _hub: Arc<Hub>, target: PublishTarget, _size: (u32, u32), _fps: (u32, u32)) {
+        match target {}
     }
-
-    /// Ends the broadcast and waits for the relay to have it.
-    pub fn finish(self) -> Result<asp_moq::PublisherStats> {
-        let stats = self.publisher.stats();
-        self.runtime.block_on(self.publisher.finish())?;
-        Ok(stats)
-    }
-}
-
-/// `--serve --publish`: the live loop's packets, as the hub fans them out,
-/// also go to the relay. The publisher joins the hub as one more viewer (it
-/// starts at the current keyframe run and, should it ever fall behind, the
-/// hub skips it to the next keyframe, which is a new group: groups stay
-/// whole). Runs until the stream ends, then finishes the broadcast.
-pub async fn publish_from_hub(hub: Arc<Hub>, target: PublishTarget, catalog: Catalog) -> Result<()> {
-    let handle = tokio::runtime::Handle::current();
-    let mut publisher = Publisher::connect(&target.url, &target.client, &catalog, &handle)?;
-    let mut viewer = hub.join().map_err(|e| anyhow::anyhow!("joining the hub: {e}"))?;
-    for packet in std::mem::take(&mut viewer.backlog) {
-        publisher.send(&packet)?;
-    }
-    while let Some(packet) = viewer.queue.recv().await {
-        publisher.send(&packet)?;
-    }
-    hub.leave(viewer.id, "the stream ended");
-    let stats = publisher.stats();
-    publisher.finish().await?;
-    tracing::info!(groups = stats.groups, objects = stats.objects, bytes = stats.bytes, "published to the relay");
-    Ok(())
 }

@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
-use asp_moq::Catalog;
 use asp_server::live::{self, LiveOptions};
 use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
 use crate::exit::Outcome;
 use crate::interrupt::Interrupt;
 use crate::output::Output;
-use crate::publish::{publish_from_hub, PublishTarget};
+use crate::publish::{spawn_from_hub, PublishTarget};
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -135,14 +134,7 @@ pub fn serve(
         }
     });
     if let Some(target) = options.publish {
-        eprintln!("asp-encode: also publishing to {} as broadcast {}", target.url.connect, target.url.broadcast);
-        let catalog = Catalog::new(width, height, fps_num, fps_den);
-        let hub = Arc::clone(&hub);
-        runtime.spawn(async move {
-            if let Err(e) = publish_from_hub(hub, target, catalog).await {
-                tracing::error!(error = %e, "publishing to the relay stopped");
-            }
-        });
+        spawn_from_hub(&runtime, Arc::clone(&hub), target, (width, height), (fps_num, fps_den));
     }
     let live_options =
         LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };

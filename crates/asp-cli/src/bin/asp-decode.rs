@@ -65,6 +65,7 @@ struct Args {
     max_pixels: u64,
     /// With a moq+https:// input: trust the relay's certificate if this CA
     /// (PEM) signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
+    /// Relay inputs need asp-cli built with --features moq.
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
 }
@@ -193,10 +194,8 @@ fn run(args: &Args) -> Result<Outcome> {
 /// The packets: a file, standard input, or a relay subscription.
 fn open_input(args: &Args) -> Result<Box<dyn Read>> {
     let name = args.input.to_string_lossy();
-    if asp_moq::RelayUrl::is_relay_url(&name) {
-        let url = asp_moq::RelayUrl::parse(&name)?;
-        let options = asp_moq::ClientOptions::from_flag_or_env(args.tls_ca.clone());
-        return Ok(Box::new(asp_moq::SubscriptionReader::connect(&url, &options)?));
+    if asp_cli::publish::is_relay_input(&name) {
+        return asp_cli::publish::relay_input(&name, args.tls_ca.clone());
     }
     if args.tls_ca.is_some() {
         bail!("--tls-ca is for a moq+https:// input");

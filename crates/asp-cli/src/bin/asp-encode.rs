@@ -129,9 +129,10 @@ struct Args {
     /// Also publish the stream to a Media over QUIC relay (moq-relay),
     /// https://HOST:PORT/NAME: broadcast NAME, track `video`, one group per
     /// keyframe run, one object per packet. Without --serve the encode is
-    /// paced to the frame rate, as a live source is.
-    #[arg(long, value_name = "URL", value_parser = asp_cli::publish::parse_relay_url)]
-    publish: Option<asp_moq::RelayUrl>,
+    /// paced to the frame rate, as a live source is. Needs asp-cli built
+    /// with --features moq.
+    #[arg(long, value_name = "URL")]
+    publish: Option<String>,
     /// With --publish: trust the relay's certificate if this CA (PEM)
     /// signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
     #[arg(long, value_name = "FILE", requires = "publish")]
@@ -209,9 +210,8 @@ fn open_input(args: &Args, frames: Option<u64>) -> Result<Box<dyn FrameSource + 
 }
 
 /// Where `--publish` goes, and the CA it trusts.
-fn publish_target(args: &Args) -> Option<PublishTarget> {
-    let url = args.publish.clone()?;
-    Some(PublishTarget { url, client: asp_moq::ClientOptions::from_flag_or_env(args.tls_ca.clone()) })
+fn publish_target(args: &Args) -> Result<Option<PublishTarget>> {
+    asp_cli::publish::publish_target(args.publish.as_deref(), args.tls_ca.clone())
 }
 
 /// What the tool must not overwrite: a file input.
@@ -244,7 +244,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Resul
         session: session_settings(args),
         record,
         guards: args.serve_guards.clone(),
-        publish: publish_target(args),
+        publish: publish_target(args)?,
     };
     asp_cli::serve::serve(source, config, options, &interrupt)
 }
@@ -295,11 +295,8 @@ fn run(args: &Args) -> Result<Outcome> {
         None
     };
 
-    let mut relay = match publish_target(args) {
-        Some(target) => {
-            let catalog = asp_moq::Catalog::new(width, height, fps.0, fps.1);
-            Some(BlockingPublisher::connect(&target, &catalog)?)
-        }
+    let mut relay = match publish_target(args)? {
+        Some(target) => Some(BlockingPublisher::connect(&target, (width, height), fps)?),
         None => None,
     };
 
