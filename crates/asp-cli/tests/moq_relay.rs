@@ -8,8 +8,8 @@
 //! Needs `moq-relay` (tools/setup.sh moq). Without it the test says so
 //! loudly and passes, unless CI is set: there it fails.
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -46,6 +46,7 @@ fn free_port() -> u16 {
 struct Cluster {
     script: Child,
     origin: String,
+    origin_port: u16,
     edge: String,
     ca: PathBuf,
 }
@@ -84,12 +85,33 @@ fn start_cluster(relay: &Path, dir: &Path) -> Cluster {
     let cluster = Cluster {
         script: child,
         origin: format!("https://localhost:{origin_port}"),
+        origin_port,
         edge: format!("moq+https://localhost:{edge_port}"),
         ca: dir.join("tls/ca.pem"),
     };
     let line = rx.recv_timeout(Duration::from_secs(30)).expect("relay.sh reports the cluster ready");
     assert!(line.starts_with("relay.sh: ready"), "relay.sh: {line}");
     cluster
+}
+
+/// Waits until the origin relay lists broadcast `name` (moq-relay's HTTP
+/// `/announced`): the publisher is connected and encoding from then on.
+fn wait_announced(cluster: &Cluster, name: &str, limit: Duration) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(mut http) = TcpStream::connect(("127.0.0.1", cluster.origin_port)) {
+            let mut reply = String::new();
+            let asked = http.write_all(b"GET /announced HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            if asked.is_ok() && http.read_to_string(&mut reply).is_ok() {
+                let body = reply.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+                if body.lines().any(|line| line.trim().trim_start_matches('/') == name) {
+                    return;
+                }
+            }
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the origin did not list broadcast {name} within {limit:?}");
 }
 
 fn subscribe(cluster: &Cluster, name: &str, out: &Path) -> Child {
@@ -201,8 +223,10 @@ fn publish_to_origin_play_at_edge_bit_exact() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("asp-encode runs");
-    // Paced at 30 fps: 2.5 s of stream. Join about a second in.
-    thread::sleep(Duration::from_millis(1200));
+    // Paced at 30 fps: 2.5 s of stream from the announcement on (however
+    // long the publisher took to start). Join about a second in.
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    thread::sleep(Duration::from_millis(1000));
     let late = subscribe(&cluster, name, &dir.join("late.y4m"));
 
     let published = finish(publisher, Duration::from_secs(30), "asp-encode --publish");
