@@ -74,13 +74,15 @@ test-server:
 
 # Media over QUIC: asp-moq's own tests; asp-encode --publish to the origin of
 # a two-relay moq-relay cluster (tools/moq/relay.sh), asp-decode moq+https://
-# at the edge.
+# at the edge; <asp-player src="moq+https://..."> in Chromium at the edge.
 # Apart from test-rust: asp-moq (asp-cli's `moq` feature) brings aws-lc's C
 # build through moq-tokio's rustls.
 test-moq:
 	@tools/setup.sh moq
 	$(CARGO) test -p asp-moq
 	$(CARGO) test -p asp-cli --features moq --test moq_relay
+	$(CARGO) build -p asp-cli --features moq
+	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
 
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.

@@ -32,8 +32,13 @@ tls=$dir/tls
 
 # --- test CA and one server certificate for both relays ----------------------
 # EC P-256, short-lived: a throwaway CA for loopback. Valid for localhost and
-# 127.0.0.1 / ::1, so clients may dial either spelling.
-if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/relay.pem" ]; then
+# 127.0.0.1 / ::1, so clients may dial either spelling. The relays'
+# certificate lives 14 days: what a browser accepts by its hash alone
+# (WebTransport's serverCertificateHashes), so a page can trust it without
+# the CA (tests/browser/moq.test.mjs). One that expires within a day is
+# made again.
+if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/relay.pem" ] \
+   || ! openssl x509 -checkend 86400 -noout -in "$tls/relay.pem" >/dev/null 2>&1; then
   openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 30 \
     -subj "/CN=ASP relay test CA" \
@@ -43,7 +48,7 @@ if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/relay.pem" ]; then
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
     "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" > "$tls/relay.ext"
   openssl x509 -req -in "$tls/relay.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
-    -out "$tls/relay.pem" -days 30 -extfile "$tls/relay.ext" </dev/null 2>/dev/null
+    -out "$tls/relay.pem" -days 14 -extfile "$tls/relay.ext" </dev/null 2>/dev/null
   rm -f "$tls/relay.csr" "$tls/relay.ext"
 fi
 
