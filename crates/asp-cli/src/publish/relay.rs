@@ -38,7 +38,8 @@ pub fn subscription(url: &str, tls_ca: Option<PathBuf>) -> Result<Box<dyn Read>>
     Ok(Box::new(asp_moq::SubscriptionReader::connect(&url, &options)?))
 }
 
-/// `--serve --publish`: starts [`publish_from_hub`] on `runtime`.
+/// `--serve --publish`: publishes the hub's packets to the relay on
+/// `runtime` (`publish_from_hub`, below), until the stream ends.
 pub fn spawn_from_hub(runtime: &Runtime, hub: Arc<Hub>, target: PublishTarget, size: (u32, u32), fps: (u32, u32)) {
     eprintln!("asp-encode: also publishing to {} as broadcast {}", target.url.connect, target.url.broadcast);
     let catalog = Catalog::new(size.0, size.1, fps.0, fps.1);
