@@ -88,7 +88,12 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  cluster?.child.kill('SIGTERM');
+  if (cluster) {
+    const exited = new Promise((resolve) => cluster.child.once('exit', resolve));
+    cluster.child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(cluster.dir, { recursive: true, force: true });
+  }
 });
 
 /**
