@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -13,11 +13,11 @@ demo:
 	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema check-web-types check-docs check-fuzz test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz-smoke
+test: setup check-schema check-web-types check-docs check-fuzz test-rust test-nostd test-wasm-simd test-wasm test-browser test-moq test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
-	@tools/setup.sh rust python fuzz apt
+	@tools/setup.sh rust python fuzz apt moq
 
 ## schema: regenerate crates/asp-core/src/schema from schemas/asp.fbs
 schema:
@@ -36,15 +36,17 @@ check-web-types:
 # Every crate's API docs build without a warning (broken or private
 # intra-doc links, bad HTML).
 check-docs:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude asp-moq --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p asp-moq --no-deps
 
 # The fuzz crate is its own workspace, so test-rust does not build it; a
 # rename in asp-core must not break the fuzz targets unseen until fuzz-smoke.
 check-fuzz:
 	$(CARGO) check --manifest-path fuzz/Cargo.toml --bins
 
+# asp-moq and asp-cli's moq feature are test-moq's: they build aws-lc (C).
 test-rust:
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --exclude asp-moq --all-targets
 
 # asp-core must build without std: for the browser and for a bare-metal target.
 test-nostd:
@@ -82,6 +84,18 @@ test-server:
 # missing Vulkan adapter or xvfb-run fails them instead of skipping.
 test-render:
 	$(CARGO) test -p asp-render -p asp-play
+
+# Media over QUIC: asp-moq's own tests; asp-encode --publish to the origin of
+# a two-relay moq-relay cluster (tools/moq/relay.sh), asp-decode moq+https://
+# at the edge; <asp-player src="moq+https://..."> in Chromium at the edge.
+# Apart from test-rust: asp-moq (asp-cli's `moq` feature) brings aws-lc's C
+# build through moq-tokio's rustls.
+test-moq:
+	@tools/setup.sh moq
+	$(CARGO) test -p asp-moq
+	$(CARGO) test -p asp-cli --features moq --test moq_relay
+	$(CARGO) build -p asp-cli --features moq
+	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
 
 # The Python package libasp: wheel built and installed into .venv, pytest,
 # the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
@@ -121,4 +135,5 @@ bench-analysis:
 	bench/analysis.sh
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude asp-moq --all-targets -- -D warnings
+	$(CARGO) clippy -p asp-moq -p asp-cli --features asp-cli/moq --all-targets -- -D warnings

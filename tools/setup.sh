@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs, only what is missing. Idempotent and quick
-# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt]
+# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt] [moq]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,20 @@ if has fuzz; then
   rustup +nightly component list --installed | grep -q '^rust-src' || rustup component add rust-src --toolchain nightly
   if ! cargo fuzz --version >/dev/null 2>&1; then
     say "cargo install cargo-fuzz"; cargo install cargo-fuzz --locked
+  fi
+fi
+
+if has moq; then
+  # The Media over QUIC relay the cluster tests and tools/moq/relay.sh run.
+  # Pinned: the wire protocol it speaks must match the moq crates asp-moq links.
+  # Only the QUIC backend (noq): iroh, mDNS discovery and WebSocket fallback
+  # are not used here and would triple the build.
+  moq_relay_version=0.17.10
+  if [ "$(moq-relay --version 2>/dev/null)" != "moq-relay $moq_relay_version" ]; then
+    say "cargo install moq-relay --version $moq_relay_version (several minutes)"
+    # --locked first; the registry may lack a pinned dependency, then resolve afresh.
+    cargo install -q moq-relay --version "$moq_relay_version" --no-default-features --features noq --locked \
+      || cargo install -q moq-relay --version "$moq_relay_version" --no-default-features --features noq
   fi
 fi
 
@@ -43,7 +57,7 @@ if has apt; then
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   # The browser tests run a live server whose wall clock is off by an hour.
   command -v faketime >/dev/null || missing+=(faketime)
-  # The Python wss:// test makes its private CA with it.
+  # The Python wss:// test and tools/moq/relay.sh make their test CAs with it.
   command -v openssl >/dev/null || missing+=(openssl)
   # asp-render's offscreen tests: Mesa's lavapipe, a Vulkan driver on the CPU.
   # asp-play's window tests: Xvfb, and the X libraries winit loads at run time.

@@ -54,10 +54,12 @@ if [ ${#files[@]} -eq 0 ]; then
   # The files that run in every browser of $BROWSERS; the others drive
   # Chromium alone, so they run when it is in the list.
   cross=(tests/browser/decode.test.mjs tests/browser/serve.test.mjs tests/browser/controls.test.mjs)
+  # moq.test.mjs needs the relays and a MoQ build of asp-cli: make test-moq runs it.
+  apart=(tests/browser/moq.test.mjs)
   files=("${cross[@]}")
   if [[ ",$BROWSERS," == *,chromium,* ]]; then
     for f in tests/browser/*.test.mjs; do
-      [[ " ${cross[*]} " == *" $f "* ]] || files+=("$f")
+      [[ " ${cross[*]} ${apart[*]} " == *" $f "* ]] || files+=("$f")
     done
   fi
 fi

@@ -10,4 +10,4 @@ export { AspPlayer, defineAspPlayer };
 export { AspPlayerError, ERROR_TYPES } from './errors.js';
 export { loadDecoder, simdSupported, threadsSupported } from './load.js';
 export { chooseRenderer, createRenderer, softwareRasteriser, yuvToRgb } from './render/index.js';
-export { sourceFor, WebSocketSource, WebTransportSource, FetchSource } from './sources/index.js';
+export { sourceFor, WebSocketSource, WebTransportSource, FetchSource, MoqSource } from './sources/index.js';

@@ -34,7 +34,7 @@ export interface AspPlayerStats {
   keyframeRequests: number;
   reconnects: number;
   /** What carries the stream now (a session src: the transport it chose). */
-  transport: 'websocket' | 'webtransport' | 'file' | null;
+  transport: 'websocket' | 'webtransport' | 'moq' | 'file' | null;
 }
 
 /** Which part failed (hls.js's `type`). */
@@ -292,6 +292,16 @@ export declare class WebSocketSource implements Source {
 }
 export declare class WebTransportSource implements Source {
   /** certificateHash: SHA-256 of a self-signed server certificate, as bytes or hex. */
+  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null });
+  readonly live: boolean;
+  readonly canTalkBack: boolean;
+  start(): void;
+  send(bytes: Uint8Array): boolean;
+  close(): void;
+}
+/** A broadcast on a Media over QUIC relay: `moq+https://RELAY:PORT/NAME` (moq-lite over WebTransport). */
+export declare class MoqSource implements Source {
+  /** certificateHash: SHA-256 of the relay's certificate when no trusted CA signed it, as bytes or hex. */
   constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null });
   readonly live: boolean;
   readonly canTalkBack: boolean;

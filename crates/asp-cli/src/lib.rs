@@ -3,6 +3,7 @@
 //! `asp-decode`, packets in, y4m out; `asp-info`, one line per packet).
 //!
 //! * [`input`]: opening the inputs the tools take (a path or `-`).
+//! * [`publish`]: `--publish`, the packets to a Media over QUIC relay.
 //! * [`serve`]: `asp-encode --serve`, encoding live for browsers.
 //! * [`y4m_io`]: y4m out (asp-decode's output and asp-encode's `--recon`).
 
@@ -10,6 +11,7 @@ pub mod exit;
 pub mod input;
 pub mod interrupt;
 pub mod output;
+pub mod publish;
 pub mod serve;
 pub mod y4m_io;
 

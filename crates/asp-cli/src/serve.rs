@@ -14,6 +14,7 @@ use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamP
 use crate::exit::Outcome;
 use crate::interrupt::Interrupt;
 use crate::output::Output;
+use crate::publish::{spawn_from_hub, PublishTarget};
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -30,6 +31,8 @@ pub struct ServeOptions {
     /// published so the file is valid to its last packet at any time.
     pub record: Option<Output>,
     pub guards: ServeGuards,
+    /// Also publish the live packets to a Media over QUIC relay.
+    pub publish: Option<PublishTarget>,
 }
 
 /// The server's caps and access control that an operator sets on the
@@ -130,6 +133,9 @@ pub fn serve(
             tracing::error!(error = %e, "the server stopped");
         }
     });
+    if let Some(target) = options.publish {
+        spawn_from_hub(&runtime, Arc::clone(&hub), target, (width, height), (fps_num, fps_den));
+    }
     let live_options =
         LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };
     let mut record = |packet: &[u8]| match &mut options.record {

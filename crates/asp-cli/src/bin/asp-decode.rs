@@ -1,6 +1,8 @@
 //! asp-decode: an ASP packet stream in, y4m out.
 //!
 //! `asp-decode x.asp -o - | ffplay -`
+//! `asp-decode moq+https://relay:4443/NAME -o out.y4m` (a relay's broadcast,
+//! from its newest keyframe run until the publisher ends it)
 //!
 //! An I/O adapter over asp-core's stream [`Player`]: C-packets (ROI
 //! refinement) stack on the frame they follow before it is written;
@@ -27,7 +29,8 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "asp-decode", version, about = "Decode an ASP packet stream to y4m", after_help = exit::TABLE)]
 struct Args {
-    /// A .asp file, or - for standard input.
+    /// A .asp file, - for standard input, or a Media over QUIC broadcast:
+    /// moq+https://HOST:PORT/NAME (subscribed at its newest keyframe run).
     input: PathBuf,
     /// Output .y4m file, or - for stdout. Written under a temporary name and
     /// renamed when done; never one of the inputs.
@@ -60,6 +63,11 @@ struct Args {
     #[arg(long, default_value_t = Limits::DEFAULT.max_pixels,
           value_parser = clap::value_parser!(u64).range(1..=Limits::DEFAULT.max_pixels))]
     max_pixels: u64,
+    /// With a moq+https:// input: trust the relay's certificate if this CA
+    /// (PEM) signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
+    /// Relay inputs need asp-cli built with --features moq.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -82,7 +90,7 @@ fn run(args: &Args) -> Result<Outcome> {
     let mut guard = Guard::new();
     guard.protect(&input_path(&args.input));
     let mut output = Output::create(&args.output, &guard, args.force, Placement::Staged)?;
-    let mut input = asp_cli::input::open(&args.input)?;
+    let mut input = open_input(args)?;
     let name = output.name().to_string();
     let write_error = |source| OutputError::Write { name: name.clone(), source };
     let mut sink: Option<Y4mWriter> = None;
@@ -178,4 +186,16 @@ fn run(args: &Args) -> Result<Outcome> {
     } else {
         Outcome::Damaged
     })
+}
+
+/// The packets: a file, standard input, or a relay subscription.
+fn open_input(args: &Args) -> Result<Box<dyn Read>> {
+    let name = args.input.to_string_lossy();
+    if asp_cli::publish::is_relay_input(&name) {
+        return asp_cli::publish::relay_input(&name, args.tls_ca.clone());
+    }
+    if args.tls_ca.is_some() {
+        bail!("--tls-ca is for a moq+https:// input");
+    }
+    asp_cli::input::open(&args.input)
 }

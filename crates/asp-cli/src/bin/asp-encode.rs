@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use asp_cli::exit::{self, Outcome};
 use asp_cli::interrupt::Interrupt;
 use asp_cli::output::{input_path, Guard, Output, Placement};
+use asp_cli::publish::{BlockingPublisher, PublishTarget};
 use asp_cli::serve::{existing_dir, ServeOptions};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_cli::{luma_mse, psnr};
@@ -125,6 +126,17 @@ struct Args {
     /// Put a k-means palette of this many colours in every packet (side data).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     palette: Option<u16>,
+    /// Also publish the stream to a Media over QUIC relay (moq-relay),
+    /// https://HOST:PORT/NAME: broadcast NAME, track `video`, one group per
+    /// keyframe run, one object per packet. Without --serve the encode is
+    /// paced to the frame rate, as a live source is. Needs asp-cli built
+    /// with --features moq.
+    #[arg(long, value_name = "URL")]
+    publish: Option<String>,
+    /// With --publish: trust the relay's certificate if this CA (PEM)
+    /// signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
+    #[arg(long, value_name = "FILE", requires = "publish")]
+    tls_ca: Option<PathBuf>,
 }
 
 /// The detectors named by `--roi`.
@@ -194,6 +206,11 @@ fn open_input(args: &Args, frames: Option<u64>) -> Result<Box<dyn FrameSource + 
     Ok(source::open(&args.input, test, &Limits::DEFAULT)?)
 }
 
+/// Where `--publish` goes, and the CA it trusts.
+fn publish_target(args: &Args) -> Result<Option<PublishTarget>> {
+    asp_cli::publish::publish_target(args.publish.as_deref(), args.tls_ca.clone())
+}
+
 /// What the tool must not overwrite: a file input.
 fn input_guard(args: &Args) -> Guard {
     let mut guard = Guard::new();
@@ -224,6 +241,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Resul
         session: session_settings(args),
         record,
         guards: args.serve_guards.clone(),
+        publish: publish_target(args)?,
     };
     asp_cli::serve::serve(source, config, options, &interrupt)
 }
@@ -274,6 +292,11 @@ fn run(args: &Args) -> Result<Outcome> {
         None
     };
 
+    let mut relay = match publish_target(args)? {
+        Some(target) => Some(BlockingPublisher::connect(&target, (width, height), fps)?),
+        None => None,
+    };
+
     let mut frame = Frame::new(width, height, &limits)?;
     let frame_us = 1_000_000 * u64::from(fps.1) / u64::from(fps.0.max(1));
     let started = Instant::now();
@@ -294,8 +317,20 @@ fn run(args: &Args) -> Result<Outcome> {
             }
         }
         let capture_time_us = frames * frame_us;
+        if relay.is_some() {
+            // A relay serves the newest group: publishing faster than real
+            // time would leave its viewers only the last keyframe run.
+            let due = started + std::time::Duration::from_micros(capture_time_us);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
         let encoded = session.encode(&frame, capture_time_us)?;
         out.write_all(encoded.packet).map_err(|e| out.write_error(e))?;
+        if let Some(relay) = relay.as_mut() {
+            relay.send(encoded.packet)?;
+            if let Some(packet) = encoded.c_packet {
+                relay.send(packet)?;
+            }
+        }
         bytes += encoded.packet.len() as u64;
         region_count += encoded.regions as u64;
         if let Some(packet) = encoded.c_packet {
@@ -323,6 +358,7 @@ fn run(args: &Args) -> Result<Outcome> {
     if let Some((output, _)) = recon {
         output.finish()?;
     }
+    let published = relay.map(BlockingPublisher::finish).transpose()?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -344,6 +380,9 @@ fn run(args: &Args) -> Result<Outcome> {
     }
     if session.settings().roi_layer {
         summary.push_str(&format!(", {c_packets} C-packets of {c_bytes} bytes"));
+    }
+    if let Some(p) = published {
+        summary.push_str(&format!(", published {} groups of {} objects", p.groups, p.objects));
     }
     if args.psnr && frames > 0 {
         summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));

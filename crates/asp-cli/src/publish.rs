@@ -1,0 +1,99 @@
+//! `--publish https://relay:port/NAME`: the encoder's packets to a Media
+//! over QUIC relay, from the file loop or from the live hub; and the
+//! `moq+https://` input of asp-decode.
+//!
+//! The relay side (`relay`, on asp-moq) is built with the `moq` feature
+//! only: asp-moq's moq-tokio builds rustls with aws-lc-rs, a long C build
+//! the other tools do not need. Without the feature, `--publish` and
+//! `moq+https://` are refused with an error that says how to get them, and
+//! [`PublishTarget`] and [`BlockingPublisher`] are empty enums: no value of
+//! them can exist, so the code that would use one is never reached.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+#[cfg(feature = "moq")]
+mod relay;
+#[cfg(feature = "moq")]
+pub use relay::{spawn_from_hub, BlockingPublisher, PublishTarget};
+#[cfg(not(feature = "moq"))]
+pub use absent::{spawn_from_hub, BlockingPublisher, PublishTarget};
+
+/// What a publisher sent, for the tool's summary line.
+#[derive(Clone, Copy, Debug)]
+pub struct Published {
+    pub groups: u64,
+    pub objects: u64,
+}
+
+/// Whether an input names a relay broadcast (`moq+https://…`, or
+/// `https://…` as asp-moq also takes it) rather than a file.
+pub fn is_relay_input(name: &str) -> bool {
+    name.starts_with("moq+https://") || name.starts_with("https://")
+}
+
+/// `--publish URL` (with its `--tls-ca`), if given.
+pub fn publish_target(url: Option<&str>, tls_ca: Option<PathBuf>) -> Result<Option<PublishTarget>> {
+    let Some(url) = url else { return Ok(None) };
+    #[cfg(feature = "moq")]
+    return relay::target(url, tls_ca).map(Some);
+    #[cfg(not(feature = "moq"))]
+    {
+        let _ = tls_ca;
+        Err(absent::refused(&format!("--publish {url}")))
+    }
+}
+
+/// The packets of a `moq+https://RELAY:PORT/NAME` input, from the newest
+/// keyframe run on, until the publisher ends the broadcast.
+pub fn relay_input(url: &str, tls_ca: Option<PathBuf>) -> Result<Box<dyn Read>> {
+    #[cfg(feature = "moq")]
+    return relay::subscription(url, tls_ca);
+    #[cfg(not(feature = "moq"))]
+    {
+        let _ = tls_ca;
+        Err(absent::refused(url))
+    }
+}
+
+#[cfg(not(feature = "moq"))]
+mod absent {
+    use std::sync::Arc;
+
+    use anyhow::Result;
+    use asp_server::Hub;
+    use tokio::runtime::Runtime;
+
+    use super::Published;
+
+    pub fn refused(what: &str) -> anyhow::Error {
+        anyhow::anyhow!("{what}: Media over QUIC is not in this build (build asp-cli with --features moq)")
+    }
+
+    /// No relay target exists in this build.
+    #[derive(Clone, Debug)]
+    pub enum PublishTarget {}
+
+    /// No publisher exists in this build.
+    pub enum BlockingPublisher {}
+
+    impl BlockingPublisher {
+        pub fn connect(target: &PublishTarget, _size: (u32, u32), _fps: (u32, u32)) -> Result<BlockingPublisher> {
+            match *target {}
+        }
+
+        pub fn send(&mut self, _packet: &[u8]) -> Result<()> {
+            match *self {}
+        }
+
+        pub fn finish(self) -> Result<Published> {
+            match self {}
+        }
+    }
+
+    pub fn spawn_from_hub(_runtime: &Runtime, _hub: Arc<Hub>, target: PublishTarget, _size: (u32, u32), _fps: (u32, u32)) {
+        match target {}
+    }
+}

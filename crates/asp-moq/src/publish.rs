@@ -1,0 +1,185 @@
+//! Publishing: ASP packets in, one group per keyframe run out, to a relay.
+
+use std::time::Duration;
+
+use asp_core::{Packet, Payload};
+use bytes::Bytes;
+use moq_net::{broadcast, group, track, Timescale, Timestamp};
+
+use crate::{Catalog, ClientOptions, Error, RelayUrl, CATALOG_TRACK, VIDEO_TRACK};
+
+/// How far behind the newest group a relay keeps older ones for a
+/// subscriber that is catching up (longer is dropped, a whole run at a time).
+const VIDEO_MAX_AGE: Duration = Duration::from_secs(2);
+
+/// What [`Publisher::send`] did with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// It opened group `group` (a keyframe or an intra-refresh start).
+    NewGroup { group: u64 },
+    /// It went into the current group.
+    Object,
+    /// Not published: an S-packet (the relay carries no viewer feedback and
+    /// the track's end says EndOfStream), or a packet before the first
+    /// keyframe (nobody could decode it).
+    Skipped,
+}
+
+/// Counters of a publisher.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublisherStats {
+    pub groups: u64,
+    pub objects: u64,
+    pub bytes: u64,
+    pub skipped: u64,
+}
+
+/// One broadcast on a relay: the catalog and the video track.
+///
+/// [`send`](Self::send) never blocks and never waits for the relay: the
+/// objects go into moq's cache and the connection task (on the runtime given
+/// to [`connect`](Self::connect)) delivers them; while the relay is away the
+/// connection redials with backoff and the newest group is served again once
+/// it is back. Call [`finish`](Self::finish) to end the stream cleanly.
+pub struct Publisher {
+    connection: moq_tokio::Connection,
+    client: moq_tokio::Client,
+    broadcast: broadcast::Producer,
+    video: track::Producer,
+    catalog: track::Producer,
+    group: Option<group::Producer>,
+    last_group: Option<u64>,
+    last_timestamp_us: u64,
+    stats: PublisherStats,
+}
+
+impl Publisher {
+    /// Announces broadcast `url.broadcast` with `catalog` and starts the
+    /// connection to the relay on `runtime` (the first dial happens in the
+    /// background; packets sent before it completes are cached).
+    pub fn connect(
+        url: &RelayUrl,
+        options: &ClientOptions,
+        catalog: &Catalog,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Publisher, Error> {
+        let _context = runtime.enter();
+        let client = options.client()?;
+        let origin = moq_tokio::origin::spawn();
+        let broadcast = origin.create_broadcast(url.broadcast.as_str())?;
+        broadcast.announce(Default::default())?;
+
+        let mut catalog_track = broadcast.create_track(CATALOG_TRACK, None)?;
+        catalog_track.write_frame(Timestamp::ZERO, Bytes::from(catalog.to_json()))?;
+
+        let mut info = track::Info::default()
+            .with_timescale(Timescale::MICRO)
+            .with_max_age(VIDEO_MAX_AGE);
+        // Higher than the catalog: under congestion the picture goes first;
+        // the catalog is one small object a joiner reads once.
+        info = info.with_priority(200);
+        let video = broadcast.create_track(VIDEO_TRACK, info)?;
+
+        let connection = client
+            .clone()
+            .with_publisher(&origin)
+            .connect(url.connect.clone());
+        tracing::info!(url = %url.connect, broadcast = %url.broadcast, "publishing to the relay");
+        Ok(Publisher {
+            connection,
+            client,
+            broadcast,
+            video,
+            catalog: catalog_track,
+            group: None,
+            last_group: None,
+            last_timestamp_us: 0,
+            stats: PublisherStats::default(),
+        })
+    }
+
+    /// Publishes one ASP packet, bytes unchanged. A keyframe, or a delta
+    /// frame that starts an intra-refresh sweep, finishes the current group
+    /// and opens the next one (its id the packet's sequence number when that
+    /// is higher than the last id, else the next id).
+    pub fn send(&mut self, packet: &[u8]) -> Result<Sent, Error> {
+        let parsed = Packet::parse(packet).map_err(Error::Packet)?;
+        let entry = match parsed.payload() {
+            Payload::I(_) => true,
+            Payload::D(d) => d.refresh_frames() != 0 && d.stream().is_some(),
+            Payload::C(_) => false,
+            Payload::S(_) => {
+                self.stats.skipped += 1;
+                return Ok(Sent::Skipped);
+            }
+        };
+        // Non-decreasing media time: a C-packet carries its frame's time, a
+        // packet without one (a file's first frame at 0) keeps the last.
+        let time_us = parsed
+            .capture_time_us()
+            .unwrap_or(0)
+            .max(self.last_timestamp_us);
+        self.last_timestamp_us = time_us;
+        let timestamp = Timestamp::from_micros(time_us).map_err(|_| Error::Time(time_us))?;
+        let bytes = Bytes::copy_from_slice(packet);
+
+        let mut sent = Sent::Object;
+        if entry {
+            if let Some(group) = self.group.take() {
+                group.finish()?;
+            }
+            let sequence = match self.last_group {
+                Some(last) => u64::from(parsed.sequence()).max(last + 1),
+                None => u64::from(parsed.sequence()),
+            };
+            self.group = Some(self.video.create_group(group::Info { sequence })?);
+            self.last_group = Some(sequence);
+            self.stats.groups += 1;
+            sent = Sent::NewGroup { group: sequence };
+        }
+        let Some(group) = self.group.as_mut() else {
+            self.stats.skipped += 1;
+            return Ok(Sent::Skipped);
+        };
+        group.write_frame(timestamp, bytes)?;
+        self.stats.objects += 1;
+        self.stats.bytes += packet.len() as u64;
+        Ok(sent)
+    }
+
+    pub fn stats(&self) -> PublisherStats {
+        self.stats
+    }
+
+    /// Waits up to `timeout` for a session with the relay. `Ok(false)` if
+    /// none came up in time (the connection keeps redialling); an error if
+    /// the connection gave up (refused for good, e.g. unauthorised).
+    pub async fn wait_connected(&self, timeout: Duration) -> Result<bool, Error> {
+        let established = moq_net::kio::wait(|waiter| self.connection.poll_established(waiter));
+        match tokio::time::timeout(timeout, established).await {
+            Ok(Ok(())) => Ok(true),
+            Ok(Err(e)) => Err(Error::Client(e)),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Whether a session with the relay is up now.
+    pub fn connected(&self) -> bool {
+        self.connection.connected()
+    }
+
+    /// Ends the stream: the last group and both tracks finish (subscribers
+    /// see the end, as EndOfStream), then the session closes once the relay
+    /// has what was queued (moq bounds that wait to about a second).
+    pub async fn finish(mut self) -> Result<(), Error> {
+        if let Some(group) = self.group.take() {
+            group.finish()?;
+        }
+        self.video.finish()?;
+        self.catalog.finish()?;
+        self.broadcast.close();
+        let closed = self.connection.close().await;
+        self.client.close().await;
+        closed.map_err(Error::Client)
+    }
+}
