@@ -84,3 +84,17 @@ fn the_session_description_gives_it_to_late_joiners() {
     assert_eq!(session["attribution"], "Made by the test", "{session}");
     assert_eq!((session["width"].as_u64(), session["height"].as_u64()), (Some(64), Some(48)));
 }
+
+#[test]
+fn a_default_stream_carries_the_licence_text_and_can_go_without() {
+    let licence = asp_core::packet::ATTRIBUTION;
+    assert_eq!(licence, "Streamed via ALICE Protocol (ASP)");
+    let (text, json) = encode_and_inspect("default", &[]);
+    assert_eq!(attributions(&json), (vec![Some(licence), None, None], Some(licence)));
+    assert!(text.contains(&format!("attribution {licence:?}")), "{text}");
+    let (text, json) = encode_and_inspect("none", &["--no-attribution"]);
+    assert_eq!(attributions(&json), (vec![None, None, None], None));
+    assert!(!text.contains("attribution"), "{text}");
+    assert_eq!(served_session(&[])["attribution"], licence);
+    assert!(served_session(&["--no-attribution"]).get("attribution").is_none());
+}

@@ -35,6 +35,7 @@ fn encode(attribution: Option<String>) -> (Vec<Option<String>>, Vec<Vec<u8>>) {
 
 #[test]
 fn only_the_first_keyframe_carries_it_by_default() {
+    assert_eq!(EncoderConfig::new(W, H, 30, 1).attribution.as_deref(), Some(ATTRIBUTION));
     let (texts, _) = encode(Some(ATTRIBUTION.to_string()));
     assert_eq!(texts, [Some(ATTRIBUTION.to_string()), None, None]);
 }

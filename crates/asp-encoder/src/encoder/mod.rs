@@ -24,7 +24,7 @@ use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
-use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError};
+use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError, ATTRIBUTION};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use rayon::prelude::*;
@@ -96,7 +96,7 @@ pub struct EncoderConfig {
     pub color_matrix: ColorMatrix,
     /// Written in the stream facts of the stream's first keyframe (and
     /// given to viewers by the server's session description):
-    /// e.g. [`asp_core::packet::ATTRIBUTION`]; `None` (the default) writes none.
+    /// [`ATTRIBUTION`] unless set otherwise; `None` writes none.
     pub attribution: Option<String>,
 }
 
@@ -117,7 +117,7 @@ impl EncoderConfig {
             side_data: false,
             color_range: ColorRange::Limited,
             color_matrix: ColorMatrix::Bt709,
-            attribution: None,
+            attribution: Some(ATTRIBUTION.to_string()),
         }
     }
 }
