@@ -97,8 +97,9 @@ test-moq:
 	$(CARGO) build -p asp-cli --features moq
 	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
 
-# The Python package libasp: wheel built and installed into .venv, pytest,
-# the seed README snippet, and `pip install ./crates/asp-py` in a fresh venv.
+# The Python package libasp: the abi3 wheel built from the root and installed
+# into .venv, pytest, the seed README's calls; in fresh venvs the wheel with
+# no Rust on PATH, `maturin develop` from the root, `pip install ./crates/asp-py`.
 test-python:
 	tests/python/run.sh
 

@@ -1,5 +1,6 @@
 // The package as a user gets it: `npm pack` web/, install the tarball into
-// an empty directory, and play <asp-player> from node_modules in Chromium.
+// an empty directory, and play <asp-player> from node_modules in Chromium;
+// and `npm pack` in a clean clone, where prepack builds dist/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -71,4 +72,27 @@ test('npm pack, install the tarball elsewhere: its types check, <asp-player> pla
   assert.match(stats.rendererReason, /software rasteriser.*swiftshader/i);
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   await page.close();
+});
+
+test('npm pack in a clean clone builds dist/ itself (prepack) and ships both builds', async () => {
+  // The committed tree, as a publisher checks it out: no web/dist.
+  const clone = path.join(work, 'clean-clone');
+  fs.rmSync(clone, { recursive: true, force: true });
+  execFileSync('git', ['clone', '--quiet', '--no-hardlinks', root, clone]);
+  assert.ok(!fs.existsSync(path.join(clone, 'web/dist')), 'a clean clone has no dist/');
+  const packDir = path.join(work, 'clean-pack');
+  fs.rmSync(packDir, { recursive: true, force: true });
+  fs.mkdirSync(packDir, { recursive: true });
+  // prepack runs tools/build-wasm.sh (its log on stderr, so --json stays parseable).
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: path.join(clone, 'web'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const [info] = JSON.parse(out.toString());
+  const files = info.files.map((f) => f.path);
+  for (const needed of ['dist/single/asp_wasm.js', 'dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm.js', 'dist/threads/asp_wasm_bg.wasm']) {
+    assert.ok(files.includes(needed), `${needed} in the clean clone's tarball`);
+  }
+  for (const wasm of ['dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm_bg.wasm']) {
+    const bytes = fs.readFileSync(path.join(clone, 'web', wasm));
+    assert.ok(bytes.length > 1000 && bytes.subarray(0, 4).equals(Buffer.from('\0asm')), `${wasm} is a wasm module`);
+  }
+  fs.rmSync(clone, { recursive: true, force: true });
 });

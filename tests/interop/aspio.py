@@ -35,6 +35,8 @@ CORRECTION_DATA = bytes([1, 2, 3])
 SYNC_PING, SYNC_END_OF_STREAM = 7, 4
 PING_TIMESTAMP_US = 123_456_789
 END_REASON = "end of input"
+# The stream facts of the first keyframe carry it, as an encoder's do.
+ATTRIBUTION = "Streamed via ALICE Protocol (ASP)"
 
 
 def capture_time_us(seq):

@@ -20,6 +20,7 @@ def asp_info(path, frames):
     assert summary["event"] == "summary", summary
     assert (summary["packets"], summary["damaged_spans"], summary["damaged_bytes"]) == (frames + 3, 0, 0), summary
     assert (summary["i"], summary["d"], summary["c"], summary["s"]) == (1, frames - 1, 1, 2), summary
+    assert summary["attribution"] == "Streamed via ALICE Protocol (ASP)", summary
     assert all(p["event"] == "packet" and p["crc_ok"] for p in packets)
     assert [p["type"] for p in packets] == ["I"] + ["D"] * (frames - 1) + ["C", "S", "S"]
     assert [p["sequence"] for p in packets] == list(range(frames + 3))

@@ -101,6 +101,7 @@ void check_keyframe(const Alice::Asp::IPacketPayload* p, uint32_t seq) {
   auto s = p->stream();
   CHECK(s && s->width() == 320 && s->height() == 240 && s->fps_num() == 25 && s->fps_den() == 1);
   CHECK(s && s->color_range() == Alice::Asp::ColorRange_Limited && s->color_matrix() == Alice::Asp::ColorMatrix_Bt709);
+  CHECK(s && s->attribution() && s->attribution()->str() == "Streamed via ALICE Protocol (ASP)");
   CHECK(p->capture_time_us() == capture_time_us(0));
   CHECK(p->qp() == 26);
   CHECK(p->tile_columns() == 1 && p->tile_rows() == 1);

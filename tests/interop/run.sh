@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Cross-language interop: flatc-generated C++ and Python read the packets Rust
-# writes; Rust (asp-info) reads the packets Python writes; flatc generates Go
-# and Java readers from the schema (not compiled: their runtimes come from
-# the Go module proxy and Maven, which this project does not reach). Needs the project
-# venv (tools/setup.sh python) and g++. Run from anywhere; `make test-interop`.
+# Cross-language interop: flatc-generated C++, Python and TypeScript (in
+# Node) read the packets Rust and Python write; Rust (asp-info) reads the
+# packets Python writes; flatc generates Go and Java readers from the schema
+# (not compiled: their runtimes come from the Go module proxy and Maven,
+# which this project does not reach). Needs the project venv
+# (tools/setup.sh python), tools/web's npm packages (tools/web/setup.sh) and
+# g++. Run from anywhere; `make test-interop`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,6 +44,11 @@ step "C++ reads both"
 
 step "Python reads both (pytest)"
 "$py" -m pytest -q -p no:cacheprovider "$here"
+
+step "TypeScript reads both (flatc --ts, tsc, npm flatbuffers; node --test)"
+tools/web/setup.sh --no-chromium
+tests/interop/build-ts-reader.sh
+node --test tests/interop/read_packets.test.mjs
 
 step "Rust (asp-info) reads Python's stream"
 asp_info "$out/python.asp" > "$out/python.json"

@@ -37,6 +37,7 @@ def check_keyframe(p):
     assert (s.Width(), s.Height()) == (aspio.WIDTH, aspio.HEIGHT)
     assert (s.FpsNum(), s.FpsDen()) == aspio.FPS
     assert (s.ColorRange(), s.ColorMatrix()) == (0, 1)  # Limited, Bt709
+    assert s.Attribution() == aspio.ATTRIBUTION.encode()
     assert p.CaptureTimeUs() == aspio.capture_time_us(0)
     assert p.Qp() == aspio.KEY_QP
     assert (p.TileColumns(), p.TileRows()) == (1, 1)

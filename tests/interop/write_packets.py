@@ -36,11 +36,13 @@ def keyframe():
     b = flatbuffers.Builder(256)
     # One tile: no size table (its size is the data's).
     data = b.CreateByteVector(aspio.KEY_TILE)
+    attribution = b.CreateString(aspio.ATTRIBUTION)
     StreamInfo.Start(b)
     StreamInfo.AddWidth(b, aspio.WIDTH)
     StreamInfo.AddHeight(b, aspio.HEIGHT)
     StreamInfo.AddFpsNum(b, aspio.FPS[0])
     StreamInfo.AddFpsDen(b, aspio.FPS[1])
+    StreamInfo.AddAttribution(b, attribution)
     stream = StreamInfo.End(b)
     IPacketPayload.Start(b)
     IPacketPayload.AddStream(b, stream)

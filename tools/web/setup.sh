@@ -3,8 +3,9 @@
 # browsers (never a downloaded browser) and the npm packages of tools/web
 # (playwright-core for Chromium, puppeteer-core for Firefox over WebDriver
 # BiDi, selenium-webdriver for WebKitGTK's WebKitWebDriver, pngjs, ws,
-# @cycjimmy/jsmpeg-player, media-chrome, typescript, @webgpu/types), from
-# the lockfile.
+# @cycjimmy/jsmpeg-player, media-chrome, typescript, @webgpu/types, and
+# flatbuffers: the runtime of the flatc TypeScript reader in tests/interop),
+# from the lockfile.
 # Idempotent; quick when everything is there.
 #
 #   tools/web/setup.sh                          Chromium

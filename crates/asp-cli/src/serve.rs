@@ -102,6 +102,7 @@ pub fn serve(
     server_config.www_dir = options.www;
     server_config.web_dir = options.web;
     server_config.webtransport = options.webtransport;
+    server_config.attribution = config.attribution.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("asp-serve")

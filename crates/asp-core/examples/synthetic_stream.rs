@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use asp_core::packet::{flags, Correction, DFrame, IFrame, PacketWriter, StreamInfo, Sync, TileSet};
+use asp_core::packet::{flags, Correction, DFrame, IFrame, PacketWriter, StreamInfo, Sync, TileSet, ATTRIBUTION};
 use asp_core::schema::{MotionVector, Rect, RoiRegion, RoiType, SyncCommand};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         capture_time_us: 1_000_000,
         qp: 26,
         tiles: TileSet { columns: 1, rows: 1, sizes: &[tile.len() as u32], data: &tile },
+        // As an encoder writes the stream's first keyframe.
+        attribution: Some(ATTRIBUTION),
         ..IFrame::new(stream)
     };
     out.write_all(writer.write_i(0, 0, &key)?)?;

@@ -30,6 +30,7 @@ fn check(n: u32, p: &Packet<'_>, clock: &mut CaptureClock) {
             let s = i.stream().expect("stream info");
             assert_eq!((s.width(), s.height(), s.fps_num(), s.fps_den()), (320, 240, 25, 1));
             assert_eq!((s.color_range(), s.color_matrix()), (ColorRange::Limited, ColorMatrix::Bt709));
+            assert_eq!(s.attribution(), Some(asp_core::packet::ATTRIBUTION));
             assert_eq!((i.qp(), i.capture_time_us(), captured), (26, capture_time_us(0), Some(capture_time_us(0))));
             assert!(i.tile_sizes().is_none(), "one tile: no size table");
             let tiles: Vec<&[u8]> = p.tiles().collect();

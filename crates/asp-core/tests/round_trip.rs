@@ -4,7 +4,7 @@ mod common;
 
 use asp_core::packet::{
     flags, Correction, DFrame, IFrame, Packet, PacketWriter, Palette, Payload, StreamInfo, Sync, TileSet,
-    WriteError,
+    WriteError, ATTRIBUTION,
 };
 use asp_core::schema::{Color, ColorMatrix, ColorRange, MotionVector, Rect, RoiRegion, RoiType, SyncCommand};
 use asp_core::PacketError;
@@ -31,6 +31,7 @@ fn keyframe_round_trip() {
         tiles: TileSet { columns: 2, rows: 2, sizes: &sizes, data: &data },
         palette: Some(Palette { colors: &colors, weights: &weights }),
         regions: &regions,
+        attribution: Some(ATTRIBUTION),
     };
     let mut writer = PacketWriter::new();
     let bytes = writer.write_i(77, 0x8001, &frame).unwrap();
@@ -44,6 +45,7 @@ fn keyframe_round_trip() {
     let s = i.stream().unwrap();
     assert_eq!((s.width(), s.height(), s.fps_num(), s.fps_den()), (1918, 1082, 30000, 1001));
     assert_eq!((s.color_range(), s.color_matrix()), (ColorRange::Full, ColorMatrix::Bt601));
+    assert_eq!(s.attribution(), Some("Streamed via ALICE Protocol (ASP)"));
     assert_eq!((i.qp(), i.tile_columns(), i.tile_rows()), (51, 2, 2));
     let palette = i.palette().unwrap();
     assert_eq!(palette.colors().unwrap().iter().copied().collect::<Vec<_>>(), colors);

@@ -1,48 +1,66 @@
-"""The seed README's Python snippet, run as it is written there.
+"""Every call of the seed README's Python usage, in its argument shapes.
 
-Reconstructed: the seed README itself is not in this repository, so this is
-the snippet rebuilt from the seed's API (names, argument names, return
-shapes) as the issue lists it. `tests/python/run.sh` runs it unchanged.
+The seed (the `libasp` README this project answers) shows each function
+with particular arguments: positional or keyword, which keywords, which
+array shapes. This script makes each of those calls the same way, on
+frames it makes itself, and checks what comes back, so that code written
+from that README runs against this package. `tests/python/run.sh` runs it.
 """
 import numpy as np
+
 import libasp
 
-# --- Motion estimation -------------------------------------------------------
-current = np.random.randint(0, 256, (1080, 1920), dtype=np.uint8)
-previous = np.roll(current, shift=(2, -3), axis=(0, 1))
+rng = np.random.default_rng(7)
+height, width = 1080, 1920
 
-motion_vectors = libasp.estimate_motion_numpy(
-    current, previous, block_size=16, search_range=16, algorithm="diamond"
-)
-print(f"{len(motion_vectors)} motion vectors")  # (N, 5): block_x, block_y, dx, dy, sad
-print(motion_vectors[:3])
+# Two luma frames, (H, W) uint8: smooth texture (a gradient search follows
+# it), the second the first moved 3 pixels right and 2 up.
+ys, xs = np.mgrid[0:height, 0:width]
+texture = 128 + 60 * np.sin(xs / 9.0) + 50 * np.cos(ys / 7.0) + 15 * np.sin((xs + 2 * ys) / 5.0)
+previous_frame = texture.astype(np.uint8)
+current_frame = np.roll(previous_frame, shift=(-2, 3), axis=(0, 1))
+current = np.array(current_frame, dtype=np.uint8)
+previous = np.array(previous_frame, dtype=np.uint8)
 
-estimator = libasp.MotionEstimator(block_size=16, search_range=16, algorithm="hexagon")
-vectors = estimator.estimate_numpy(current, previous)
+# Motion: block size and range as keywords, the default search.
+mvs = libasp.estimate_motion_numpy(current, previous, block_size=16, search_range=16)
+blocks = -(-height // 16) * -(-width // 16)  # partial blocks at the edges count
+assert mvs.dtype == np.int32 and mvs.shape == (blocks, 5), mvs.shape
+inner = mvs[(mvs[:, 0] > 1) & (mvs[:, 1] > 1) & (mvs[:, 0] < width // 16 - 2) & (mvs[:, 1] < height // 16 - 2)]
+# Each vector points where its block was in the previous frame.
+assert (inner[:, 2:4] == (-3, 2)).all(axis=1).mean() > 0.9, inner[:5]
 
-# --- Colour extraction -----------------------------------------------------
-image = np.random.randint(0, 256, (480, 640, 3), dtype=np.uint8)
-colors = libasp.extract_colors(image, num_colors=5, method="kmeans")  # (5, 3) uint8
-colors, weights = libasp.extract_colors_with_weights(image, num_colors=5, method="median_cut")
-print("palette:", colors.tolist(), "weights:", weights.round(3).tolist())
+# The same through a reusable estimator, the algorithm named by string.
+estimator = libasp.MotionEstimator(block_size=16, search_range=16, algorithm="diamond")
+again = estimator.estimate_numpy(current, previous)
+assert again.shape == mvs.shape
 
-# --- Regions of interest -----------------------------------------------------
-frame = np.random.randint(0, 256, (480, 640, 3), dtype=np.uint8)
-previous_frame = np.roll(frame, 4, axis=1)
-rois = libasp.detect_roi(frame, previous_frame=previous_frame, methods=("edge", "motion", "face"))
-for x, y, w, h, roi_type, confidence in rois[:5]:  # (N, 6) float32
-    print(f"ROI type {int(roi_type)} at ({x:.0f}, {y:.0f}) {w:.0f}x{h:.0f}, confidence {confidence:.2f}")
+# Palettes: an (H, W, 3) image, five colours, with and without weights.
+pixels = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+colors = libasp.extract_colors(pixels, num_colors=5)
+assert colors.dtype == np.uint8 and colors.shape == (5, 3)
+colors, weights = libasp.extract_colors_with_weights(pixels, num_colors=5)
+assert colors.shape == (5, 3) and abs(float(weights.sum()) - 1.0) < 1e-4
 
-# --- DCT ---------------------------------------------------------------------
+# The codec's DCT: forward and back on an 8x8 block.
 dct = libasp.DctTransform(block_size=8, quality=75)
-block = np.random.randint(0, 256, (8, 8), dtype=np.uint8)
+block = rng.integers(0, 256, (8, 8), dtype=np.uint8)
 coefficients = dct.forward(block)
 reconstructed = dct.inverse(coefficients)
-print("DCT round trip, mean error:", np.abs(reconstructed.astype(int) - block).mean())
+assert reconstructed.shape == (8, 8)
+assert np.abs(reconstructed.astype(int) - block.astype(int)).mean() < 12
 
-# --- Packets -----------------------------------------------------------------
-i_packet = libasp.create_i_packet(sequence=0, width=1920, height=1080, fps=30)
-d_packet = libasp.create_d_packet_numpy(sequence=1, ref_sequence=0, motion_vectors=motion_vectors)
+# Regions of interest: frame, previous frame, width, height, positionally.
+frame = current
+regions = libasp.detect_roi(frame, previous_frame, width, height)
+assert regions.dtype == np.float32 and regions.ndim == 2 and regions.shape[1] == 6
 
-packet_type, sequence, payload_size = libasp.parse_packet(d_packet)
-print(f"type={packet_type} sequence={sequence} payload={payload_size} bytes")
+# Packets by keyword, the vectors straight from the estimator.
+i_packet = libasp.create_i_packet(sequence=1, width=1920, height=1080, fps=30.0)
+d_packet = libasp.create_d_packet_numpy(sequence=2, ref_sequence=1, motion_vectors=mvs)
+for packet_bytes, kind, number in ((i_packet, 1, 1), (d_packet, 2, 2)):
+    packet_type, sequence, payload_size = libasp.parse_packet(packet_bytes)
+    assert (packet_type, sequence) == (kind, number), (packet_type, sequence)
+    assert payload_size == len(packet_bytes) - 20
+
+print(f"seed README calls: {len(mvs)} vectors, {len(regions)} regions, packets of {len(i_packet)} and {len(d_packet)} bytes")

@@ -209,6 +209,10 @@ pub struct ServerConfig {
     /// Pages of other origins allowed to use the stream (WebSocket,
     /// WebTransport, `/asp/session`); the server's own pages always may.
     pub allowed_origins: AllowedOrigins,
+    /// The stream's attribution, given in the session description so that
+    /// viewers who join after the first keyframe (the only one carrying it
+    /// in its stream facts) have it too. `None`: not given.
+    pub attribution: Option<String>,
 }
 
 impl ServerConfig {
@@ -221,6 +225,7 @@ impl ServerConfig {
             viewer: ViewerLimits::default(),
             transport: TransportLimits::default(),
             allowed_origins: AllowedOrigins::default(),
+            attribution: None,
         }
     }
 }

@@ -41,6 +41,10 @@ pub struct SessionInfo {
     pub height: u32,
     pub fps_num: u32,
     pub fps_den: u32,
+    /// The attribution the stream's first keyframe carries (the schema's
+    /// `StreamInfo.attribution`), for viewers who joined later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

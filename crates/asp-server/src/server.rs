@@ -91,6 +91,7 @@ impl Server {
             height: facts.height,
             fps_num: facts.fps_num,
             fps_den: facts.fps_den,
+            attribution: config.attribution.clone(),
         };
         let app = router(&config, Arc::clone(&hub), session, http_addr.port());
         Ok(Server { listener, wt, app, hub, config, http_addr, wt_addr, certificate_hash, connections })

@@ -6,13 +6,27 @@ pub use asp_core::{DecodeError, Decoder};
 pub use asp_core::codec::frame::Frame;
 pub use asp_core::codec::quant::{Qp, Quantiser};
 pub use asp_core::codec::transform::{forward_8x8, inverse_8x8};
-pub use asp_encoder::motion::{MotionError, MotionEstimator, MotionField, SearchAlgorithm};
+pub use asp_encoder::motion::{MotionError, MotionEstimator, MotionField, Sad, SearchAlgorithm};
 pub use asp_encoder::{Encoder, EncoderConfig, Preset, RateMode};
+
+use asp_encoder::motion::{FrameRole, PlaneRef};
 
 use crate::types::MotionVector;
 
+/// The SAD kernels this crate's searches use: with the `simd` feature
+/// (default) the fastest twin the CPU runs (SSE2, AVX2; detected at run
+/// time), without it the scalar reference. Both give the same vectors.
+pub fn sad_kernels() -> Sad {
+    if cfg!(feature = "simd") {
+        Sad::detect()
+    } else {
+        Sad::scalar()
+    }
+}
+
 /// [`asp_encoder::motion::estimate_motion_parallel`] (which documents the
-/// search and its arguments) with this crate's [`MotionVector`]s.
+/// search and its arguments) with this crate's [`MotionVector`]s and
+/// [`sad_kernels`].
 ///
 /// The seed's shape: the vectors come back directly, to iterate or index.
 /// Input the search cannot take (sizes that disagree with the slices, an
@@ -48,16 +62,12 @@ pub fn try_estimate_motion_parallel(
     algorithm: SearchAlgorithm,
     early_exit_sad: u32,
 ) -> Result<Vec<MotionVector>, MotionError> {
-    let wire = asp_encoder::motion::estimate_motion_parallel(
-        current,
-        previous,
-        width,
-        height,
-        block_size,
-        search_range,
-        algorithm,
-        early_exit_sad,
-    )?;
+    let estimator = MotionEstimator::new(block_size, search_range, algorithm, early_exit_sad)?.with_sad(sad_kernels());
+    let current = PlaneRef::packed(current, width, height)
+        .map_err(|error| MotionError::BadFrame { frame: FrameRole::Current, error })?;
+    let previous = PlaneRef::packed(previous, width, height)
+        .map_err(|error| MotionError::BadFrame { frame: FrameRole::Reference, error })?;
+    let wire = estimator.estimate(current, previous)?.vectors;
     Ok(wire.iter().map(MotionVector::from).collect())
 }
 

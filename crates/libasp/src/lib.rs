@@ -12,6 +12,13 @@
 //!   a fixed slice without allocating in steady state;
 //! - [`codec`]: `estimate_motion_parallel` and the codec's building blocks.
 //!
+//! Features: `simd` (default) lets the motion search use the CPU's SIMD
+//! SAD kernels, detected at run time, instead of the scalar reference
+//! (the vectors are the same); `wasm` re-exports the browser decoder's
+//! binding (`crates/asp-wasm`) as `libasp::wasm`. The Python bindings are
+//! their own crate, `crates/asp-py`, built by maturin (`maturin develop`
+//! at the repository root), so no build of this crate needs Python.
+//!
 //! Every call the seed documents, in its argument shapes:
 //!
 //! ```
@@ -66,6 +73,9 @@ pub mod types;
 
 pub use asp_core;
 pub use asp_encoder;
+/// The browser decoder's binding (feature `wasm`).
+#[cfg(feature = "wasm")]
+pub use asp_wasm as wasm;
 
 pub use asp_core::packet::{PacketError, PacketType, WriteError};
 pub use asp_core::schema::{Color, Rect, RoiRegion, RoiType};

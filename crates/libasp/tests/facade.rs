@@ -91,3 +91,31 @@ fn a_keyframe_without_a_size_or_rate_is_refused() {
     let AspPayload::I(i) = &any.payload else { panic!("not a keyframe") };
     assert_eq!((i.fps_num, i.fps_den, i.fps()), (30, 1, 30.0));
 }
+
+#[test]
+fn the_simd_feature_picks_the_sad_kernels_not_the_vectors() {
+    use libasp::asp_core::CpuFeatures;
+    use libasp::codec::{sad_kernels, Sad};
+    let expected = if cfg!(feature = "simd") { Sad::detect() } else { Sad::scalar() };
+    assert_eq!(sad_kernels().features(), expected.features());
+    if !cfg!(feature = "simd") {
+        assert_eq!(sad_kernels().features(), CpuFeatures::SCALAR);
+    }
+    let (w, h) = (96, 64);
+    let tex = |x: usize, y: usize| ((x * x + 5 * y * y + 3 * x * y) / 11 % 256) as u8;
+    let previous: Vec<u8> = (0..w * h).map(|i| tex(i % w, i / w)).collect();
+    let current: Vec<u8> = (0..w * h).map(|i| tex(i % w + 3, i / w + 1)).collect();
+    for algorithm in SearchAlgorithm::ALL {
+        let ours = try_estimate_motion_parallel(&current, &previous, w, h, 16, 16, algorithm, 128).unwrap();
+        let scalar = libasp::codec::MotionEstimator::new(16, 16, algorithm, 128)
+            .unwrap()
+            .with_sad(Sad::scalar())
+            .estimate(
+                libasp::asp_encoder::motion::PlaneRef::packed(&current, w, h).unwrap(),
+                libasp::asp_encoder::motion::PlaneRef::packed(&previous, w, h).unwrap(),
+            )
+            .unwrap();
+        let scalar: Vec<MotionVector> = scalar.vectors.iter().map(MotionVector::from).collect();
+        assert_eq!(ours, scalar, "{algorithm}");
+    }
+}

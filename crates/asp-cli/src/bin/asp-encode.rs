@@ -82,6 +82,13 @@ struct Args {
     /// Put motion vectors in D-packets as side data for readers in other languages.
     #[arg(long)]
     side_data: bool,
+    /// The attribution the first keyframe's stream facts carry (and, with
+    /// --serve, the session description).
+    #[arg(long, value_name = "TEXT", default_value = asp_core::packet::ATTRIBUTION, conflicts_with = "no_attribution")]
+    attribution: String,
+    /// Write no attribution in the stream.
+    #[arg(long)]
+    no_attribution: bool,
     /// Encode live and serve the stream, a player page, WebSocket and
     /// WebTransport at this address (e.g. 127.0.0.1:8080); with -o, also
     /// record the served packets there (written as they are served).
@@ -170,6 +177,7 @@ fn encoder_config(args: &Args, width: u32, height: u32, fps: (u32, u32)) -> Resu
     let mut config = EncoderConfig::new(width, height, fps.0, fps.1);
     config.preset = args.preset;
     config.side_data = args.side_data;
+    config.attribution = (!args.no_attribution).then(|| args.attribution.clone());
     config.intra_refresh = args.intra_refresh;
     if let Some(k) = args.keyint {
         config.keyint = k;

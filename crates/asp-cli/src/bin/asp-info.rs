@@ -38,6 +38,8 @@ struct Summary {
     damaged_spans: u64,
     damaged_bytes: u64,
     stream: Option<(u32, u32, u32, u32)>,
+    /// The stream facts' attribution (its first keyframe carries it).
+    attribution: Option<String>,
     /// Resolves D-packets' capture-time deltas, in stream order.
     clock: CaptureClock,
 }
@@ -103,6 +105,9 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
             if let Payload::I(i) = packet.payload() {
                 if let Some(s) = i.stream() {
                     summary.stream = Some((u32::from(s.width()), u32::from(s.height()), s.fps_num(), s.fps_den()));
+                    if let Some(text) = s.attribution() {
+                        summary.attribution = Some(text.to_string());
+                    }
                 }
             }
             if json {
@@ -223,7 +228,12 @@ fn details_text(packet: &Packet<'_>, captured: Option<u64>) -> String {
     let mut s = match packet.payload() {
         Payload::I(p) => {
             let (w, h, n, d) = p.stream().map_or((0, 0, 0, 1), |s| (s.width(), s.height(), s.fps_num(), s.fps_den()));
-            format!("{w}x{h} @ {n}/{d} fps, qp {}, tiles {tiles}", p.qp())
+            let mut s = format!("{w}x{h} @ {n}/{d} fps, qp {}, tiles {tiles}", p.qp());
+            // Quoted and escaped: the text comes from the stream.
+            if let Some(text) = p.stream().and_then(|s| s.attribution()) {
+                s.push_str(&format!(", attribution {text:?}"));
+            }
+            s
         }
         Payload::D(p) => {
             let mut s = format!(
@@ -270,6 +280,9 @@ fn details_json(packet: &Packet<'_>, captured: Option<u64>, v: &mut Value) {
                 obj.insert("width".into(), json!(s.width()));
                 obj.insert("height".into(), json!(s.height()));
                 obj.insert("fps".into(), json!([s.fps_num(), s.fps_den()]));
+                if let Some(text) = s.attribution() {
+                    obj.insert("attribution".into(), json!(text));
+                }
             }
             obj.insert("qp".into(), json!(p.qp()));
         }
@@ -301,6 +314,7 @@ fn print_summary(out: &mut impl Write, s: &Summary, json: bool) -> Result<()> {
             "packet_bytes": s.packet_bytes,
             "damaged_spans": s.damaged_spans,
             "damaged_bytes": s.damaged_bytes,
+            "attribution": s.attribution,
         });
         writeln!(out, "{v}")?;
     } else {
@@ -311,6 +325,9 @@ fn print_summary(out: &mut impl Write, s: &Summary, json: bool) -> Result<()> {
         )?;
         if let Some((w, h, n, d)) = s.stream {
             write!(out, ", stream {w}x{h} @ {n}/{d} fps")?;
+        }
+        if let Some(text) = &s.attribution {
+            write!(out, ", attribution {text:?}")?;
         }
         writeln!(out, "; {} damaged spans ({} bytes)", s.damaged_spans, s.damaged_bytes)?;
     }

@@ -25,5 +25,5 @@ pub use header::{crc32, flags, Header, PacketType, HEADER_LEN, MAGIC, MIN_PACKET
 pub use reader::{PacketReader, ReadEvent};
 pub use view::{d_ref_sequence, Packet, Payload, Tiles};
 pub use writer::{
-    Correction, DFrame, IFrame, PacketWriter, Palette, RefreshStart, StreamInfo, Sync, TileSet, WriteError,
+    Correction, DFrame, IFrame, PacketWriter, Palette, RefreshStart, StreamInfo, Sync, TileSet, WriteError, ATTRIBUTION,
 };

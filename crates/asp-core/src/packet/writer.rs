@@ -75,12 +75,20 @@ pub struct IFrame<'a> {
     pub tiles: TileSet<'a>,
     pub palette: Option<Palette<'a>>,
     pub regions: &'a [RoiRegion],
+    /// The stream's attribution ([`ATTRIBUTION`] by default in encoders),
+    /// written in the stream facts. Encoders give it to the stream's first
+    /// keyframe only (see the schema's `StreamInfo.attribution`).
+    pub attribution: Option<&'a str>,
 }
+
+/// The attribution the licence asks streams of the free encoder to carry;
+/// encoders write it in the first keyframe's stream facts by default.
+pub const ATTRIBUTION: &str = "Streamed via ALICE Protocol (ASP)";
 
 impl IFrame<'_> {
     /// A keyframe with stream facts only.
     pub fn new(stream: StreamInfo) -> IFrame<'static> {
-        IFrame { stream, capture_time_us: 0, qp: 0, tiles: TileSet::default(), palette: None, regions: &[] }
+        IFrame { stream, capture_time_us: 0, qp: 0, tiles: TileSet::default(), palette: None, regions: &[], attribution: None }
     }
 }
 
@@ -223,7 +231,8 @@ impl PacketWriter {
 
     /// Writes an I-packet; the returned bytes live until the next write.
     pub fn write_i(&mut self, sequence: u32, flags: u16, frame: &IFrame<'_>) -> Result<&[u8], WriteError> {
-        self.check_size(frame.tiles.data.len() + 4 * frame.tiles.sizes.len())?;
+        let attribution_len = frame.attribution.map_or(0, str::len);
+        self.check_size(frame.tiles.data.len() + 4 * frame.tiles.sizes.len() + attribution_len)?;
         check_sizes(frame.tiles.sizes, frame.tiles.data)?;
         check_stream(&frame.stream, &self.limits)?;
         self.builder.reset();
@@ -232,7 +241,7 @@ impl PacketWriter {
         let tile_data = has_entries(frame.tiles.sizes, frame.tiles.data).then(|| b.create_vector(frame.tiles.data));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
-        let stream = build_stream_info(b, &frame.stream);
+        let stream = build_stream_info(b, &frame.stream, frame.attribution);
         let payload = schema::IPacketPayload::create(
             b,
             &schema::IPacketPayloadArgs {
@@ -269,7 +278,7 @@ impl PacketWriter {
         let motion_vectors = nonempty(frame.motion_vectors).map(|m| b.create_vector(m));
         let regions = nonempty(frame.regions).map(|r| b.create_vector(r));
         let palette = frame.palette.map(|p| build_palette(b, &p));
-        let stream = frame.refresh.map(|r| build_stream_info(b, &r.stream));
+        let stream = frame.refresh.map(|r| build_stream_info(b, &r.stream, None));
         let capture = CaptureTime::of_d_frame(frame.capture_time_us, self.capture_base_us, frame.refresh.is_some());
         let payload = schema::DPacketPayload::create(
             b,
@@ -456,7 +465,12 @@ fn nonempty<T>(items: &[T]) -> Option<&[T]> {
     (!items.is_empty()).then_some(items)
 }
 
-fn build_stream_info<'a>(b: &mut FlatBufferBuilder<'a>, s: &StreamInfo) -> WIPOffset<schema::StreamInfo<'a>> {
+fn build_stream_info<'a>(
+    b: &mut FlatBufferBuilder<'a>,
+    s: &StreamInfo,
+    attribution: Option<&str>,
+) -> WIPOffset<schema::StreamInfo<'a>> {
+    let attribution = attribution.map(|text| b.create_string(text));
     schema::StreamInfo::create(
         b,
         &schema::StreamInfoArgs {
@@ -467,6 +481,7 @@ fn build_stream_info<'a>(b: &mut FlatBufferBuilder<'a>, s: &StreamInfo) -> WIPOf
             fps_den: s.fps_den,
             color_range: s.color_range,
             color_matrix: s.color_matrix,
+            attribution,
         },
     )
 }

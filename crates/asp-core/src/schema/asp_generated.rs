@@ -1521,6 +1521,7 @@ impl<'a> StreamInfo<'a> {
   pub const VT_FPS_DEN: ::flatbuffers::VOffsetT = 10;
   pub const VT_COLOR_RANGE: ::flatbuffers::VOffsetT = 12;
   pub const VT_COLOR_MATRIX: ::flatbuffers::VOffsetT = 14;
+  pub const VT_ATTRIBUTION: ::flatbuffers::VOffsetT = 16;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -1529,9 +1530,10 @@ impl<'a> StreamInfo<'a> {
   #[allow(unused_mut)]
   pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
     _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-    args: &'args StreamInfoArgs
+    args: &'args StreamInfoArgs<'args>
   ) -> ::flatbuffers::WIPOffset<StreamInfo<'bldr>> {
     let mut builder = StreamInfoBuilder::new(_fbb);
+    if let Some(x) = args.attribution { builder.add_attribution(x); }
     builder.add_fps_den(args.fps_den);
     builder.add_fps_num(args.fps_num);
     builder.add_height(args.height);
@@ -1591,6 +1593,20 @@ impl<'a> StreamInfo<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<ColorMatrix>(StreamInfo::VT_COLOR_MATRIX, Some(ColorMatrix::Bt709)).unwrap()}
   }
+  /// Who made the stream, for viewers to show: "Streamed via ALICE
+  /// Protocol (ASP)" by default (the licence's attribution). Written in the
+  /// stream's FIRST keyframe only, so that the keyframes after it keep
+  /// their framing cost (an I packet's stream facts stay within the 120
+  /// bytes crates/asp-core/tests/framing.rs pins); a viewer that joins
+  /// later reads it from the server's session description (/asp/session).
+  /// Absent = not given.
+  #[inline]
+  pub fn attribution(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(StreamInfo::VT_ATTRIBUTION, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for StreamInfo<'_> {
@@ -1605,19 +1621,21 @@ impl ::flatbuffers::Verifiable for StreamInfo<'_> {
      .visit_field::<u32>("fps_den", Self::VT_FPS_DEN, false)?
      .visit_field::<ColorRange>("color_range", Self::VT_COLOR_RANGE, false)?
      .visit_field::<ColorMatrix>("color_matrix", Self::VT_COLOR_MATRIX, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("attribution", Self::VT_ATTRIBUTION, false)?
      .finish();
     Ok(())
   }
 }
-pub struct StreamInfoArgs {
+pub struct StreamInfoArgs<'a> {
     pub width: u16,
     pub height: u16,
     pub fps_num: u32,
     pub fps_den: u32,
     pub color_range: ColorRange,
     pub color_matrix: ColorMatrix,
+    pub attribution: Option<::flatbuffers::WIPOffset<&'a str>>,
 }
-impl<'a> Default for StreamInfoArgs {
+impl<'a> Default for StreamInfoArgs<'a> {
   #[inline]
   fn default() -> Self {
     StreamInfoArgs {
@@ -1627,6 +1645,7 @@ impl<'a> Default for StreamInfoArgs {
       fps_den: 1,
       color_range: ColorRange::Limited,
       color_matrix: ColorMatrix::Bt709,
+      attribution: None,
     }
   }
 }
@@ -1661,6 +1680,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> StreamInfoBuilder<'a, 'b, A> 
     self.fbb_.push_slot::<ColorMatrix>(StreamInfo::VT_COLOR_MATRIX, color_matrix, ColorMatrix::Bt709);
   }
   #[inline]
+  pub fn add_attribution(&mut self, attribution: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(StreamInfo::VT_ATTRIBUTION, attribution);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> StreamInfoBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     StreamInfoBuilder {
@@ -1684,6 +1707,7 @@ impl ::core::fmt::Debug for StreamInfo<'_> {
       ds.field("fps_den", &self.fps_den());
       ds.field("color_range", &self.color_range());
       ds.field("color_matrix", &self.color_matrix());
+      ds.field("attribution", &self.attribution());
       ds.finish()
   }
 }

@@ -24,7 +24,7 @@ use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
-use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError};
+use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError, ATTRIBUTION};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use rayon::prelude::*;
@@ -94,6 +94,10 @@ pub struct EncoderConfig {
     pub color_range: ColorRange,
     /// Colour matrix signalled to decoders.
     pub color_matrix: ColorMatrix,
+    /// Written in the stream facts of the stream's first keyframe (and
+    /// given to viewers by the server's session description):
+    /// [`ATTRIBUTION`] unless set otherwise; `None` writes none.
+    pub attribution: Option<String>,
 }
 
 impl EncoderConfig {
@@ -113,6 +117,7 @@ impl EncoderConfig {
             side_data: false,
             color_range: ColorRange::Limited,
             color_matrix: ColorMatrix::Bt709,
+            attribution: Some(ATTRIBUTION.to_string()),
         }
     }
 }
@@ -195,6 +200,8 @@ pub struct Encoder {
     qp_offsets: Vec<i8>,
     /// Side data for the next packets (see [`Encoder::set_side_data`]).
     side: roi::SideData,
+    /// Whether a keyframe has carried the attribution already.
+    attribution_written: bool,
 }
 
 impl Encoder {
@@ -239,6 +246,7 @@ impl Encoder {
             tile_data: Vec::new(),
             qp_offsets: Vec::new(),
             side: roi::SideData::default(),
+            attribution_written: false,
         })
     }
 
@@ -374,7 +382,20 @@ impl Encoder {
         };
         let tiles = TileSet { columns: columns as u8, rows: rows as u8, sizes: &self.tile_sizes, data: &self.tile_data };
         let packet = if keyframe {
-            let frame = IFrame { stream, capture_time_us, qp: qp.get(), tiles, palette: self.side.palette(), regions: &self.side.regions };
+            // Only the first keyframe: later ones keep their framing lean.
+            let attribution = match self.attribution_written {
+                true => None,
+                false => self.config.attribution.as_deref(),
+            };
+            let frame = IFrame {
+                stream,
+                capture_time_us,
+                qp: qp.get(),
+                tiles,
+                palette: self.side.palette(),
+                regions: &self.side.regions,
+                attribution,
+            };
             self.writer.write_i(sequence, 0, &frame)
         } else {
             let frame = DFrame {
@@ -392,6 +413,7 @@ impl Encoder {
             self.writer.write_d(sequence, 0, &frame)
         }
         .map_err(EncodeError::Packet)?;
+        self.attribution_written |= keyframe;
 
         if let Some(rc) = &mut self.rate_control {
             rc.update(keyframe, qp, 8 * packet.len() as u64);

@@ -1,0 +1,1 @@
+crates/asp-py/libasp.pyi
