@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
+use asp_server::config::TlsFiles;
 use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
 use crate::exit::Outcome;
@@ -54,6 +55,14 @@ pub struct ServeGuards {
     /// pages (same host and port, by IP address or localhost) always may.
     #[arg(long, value_name = "ORIGIN", requires = "serve")]
     pub allow_origin: Vec<String>,
+    /// With --serve: serve HTTPS and WSS, and WebTransport, with this certificate chain
+    /// (PEM, leaf first); needs --tls-key. Without it: plain HTTP/WS, and a self-signed
+    /// WebTransport certificate that pages trust by its hash.
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+    /// With --serve: the private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_cert"])]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServeGuards {
@@ -70,6 +79,9 @@ impl ServeGuards {
         set(&mut viewer.max_viewers_per_address, self.max_viewers_per_address);
         set(&mut transport.max_connections, self.max_connections);
         set(&mut transport.max_connections_per_address, self.max_connections_per_address);
+        if let (Some(certificate_chain), Some(private_key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(TlsFiles { certificate_chain: certificate_chain.clone(), private_key: private_key.clone() });
+        }
         Ok(())
     }
 }
@@ -109,20 +121,21 @@ pub fn serve(
         .block_on(Server::bind(server_config, Arc::clone(&hub), facts))
         .with_context(|| format!("cannot listen on {}", options.bind))?;
     let url_host = if server.http_addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { server.http_addr.ip().to_string() };
+    let (http, ws) = if server.is_https() { ("https", "wss") } else { ("http", "ws") };
     eprintln!(
-        "asp-encode: serving {width}x{height} at http://{url_host}:{}/ (WebSocket /asp/ws{})",
+        "asp-encode: serving {width}x{height} at {http}://{url_host}:{}/ ({ws}: /asp/ws{})",
         server.http_addr.port(),
         match server.wt_addr {
             Some(a) => format!(", WebTransport udp {} /asp/wt", a.port()),
             None => String::new(),
         }
     );
-    if let (Some(addr), Some(hash)) = (server.wt_addr, server.certificate_hash) {
+    if let (Some(addr), Some(hash), false) = (server.wt_addr, server.certificate_hash, server.is_https()) {
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}", addr.port());
     }
     eprintln!(
-        "asp-encode: or src=\"http://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
+        "asp-encode: or src=\"{http}://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
         server.http_addr.port()
     );
     runtime.spawn(async move {

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::certificate::TlsFiles;
 pub use crate::origin::AllowedOrigins;
 
 /// How much a viewer may lag and misbehave before it is cut off.
@@ -209,7 +210,19 @@ pub struct ServerConfig {
     /// Pages of other origins allowed to use the stream (WebSocket,
     /// WebTransport, `/asp/session`); the server's own pages always may.
     pub allowed_origins: AllowedOrigins,
+    /// The operator's certificate: with it, HTTP is HTTPS, WebSocket is WSS
+    /// and WebTransport uses it too (no certificate hash needed). Without
+    /// it, plain HTTP/WS and a self-signed WebTransport certificate.
+    pub tls: Option<TlsFiles>,
+    /// How long a self-signed WebTransport certificate is valid; a new one
+    /// replaces it a fifth of this before it expires. Browsers accept at
+    /// most 14 days for `serverCertificateHashes`.
+    pub self_signed_validity: Duration,
 }
+
+/// The validity of the self-signed WebTransport certificate by default:
+/// under the browsers' 14-day cap with a day to spare for clock skew.
+pub const SELF_SIGNED_VALIDITY: Duration = Duration::from_secs(13 * 24 * 3600);
 
 impl ServerConfig {
     pub fn new(bind: SocketAddr) -> ServerConfig {
@@ -221,6 +234,8 @@ impl ServerConfig {
             viewer: ViewerLimits::default(),
             transport: TransportLimits::default(),
             allowed_origins: AllowedOrigins::default(),
+            tls: None,
+            self_signed_validity: SELF_SIGNED_VALIDITY,
         }
     }
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::certificate::CertificateStore;
 use crate::config::{AllowedOrigins, ServerConfig};
 use crate::hub::Hub;
 use crate::listen::PeerAddress;
@@ -36,6 +37,8 @@ pub struct SessionInfo {
     pub websocket: String,
     /// WebTransport: UDP port and path on this host, and the certificate
     /// hash for `serverCertificateHashes` (absent if WebTransport is off).
+    /// With the operator's certificate (`--tls-cert`) there is no hash:
+    /// browsers trust that certificate the usual way.
     pub webtransport: Option<WebTransportInfo>,
     pub width: u32,
     pub height: u32,
@@ -48,10 +51,20 @@ pub struct SessionInfo {
 pub struct WebTransportInfo {
     pub port: u16,
     pub path: String,
-    /// SHA-256 of the certificate, lower-case hex.
-    pub certificate_hash: String,
+    /// SHA-256 of the current self-signed certificate, lower-case hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_hash: Option<String>,
     /// The same 32 bytes as numbers: `new Uint8Array(certificateHashBytes)`.
-    pub certificate_hash_bytes: Vec<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_hash_bytes: Option<Vec<u8>>,
+}
+
+impl WebTransportInfo {
+    /// Names `hash` as the certificate to trust.
+    pub fn trust(&mut self, hash: &[u8; 32]) {
+        self.certificate_hash = Some(hash.iter().map(|b| format!("{b:02x}")).collect());
+        self.certificate_hash_bytes = Some(hash.to_vec());
+    }
 }
 
 #[derive(Clone)]
@@ -61,6 +74,9 @@ struct AppState {
     origins: Arc<AllowedOrigins>,
     /// The port this router is served on: part of the server's own origin.
     http_port: u16,
+    /// The self-signed WebTransport certificate, whose hash the session
+    /// description publishes as it is renewed.
+    self_signed: Option<Arc<CertificateStore>>,
 }
 
 impl AppState {
@@ -88,7 +104,11 @@ async fn session_description(State(state): State<AppState>, headers: HeaderMap) 
     if let Some(refusal) = state.refusal(&headers) {
         return refusal;
     }
-    let mut response = Json((*state.session).clone()).into_response();
+    let mut session = (*state.session).clone();
+    if let (Some(wt), Some(store)) = (session.webtransport.as_mut(), &state.self_signed) {
+        wt.trust(&store.current().hash);
+    }
+    let mut response = Json(session).into_response();
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         if let Ok(value) = HeaderValue::from_str(state.origins.allow_origin_header(origin)) {
             response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
@@ -100,9 +120,17 @@ async fn session_description(State(state): State<AppState>, headers: HeaderMap) 
 
 /// The router: endpoints, then the player package at `/web/`, then the
 /// demo page at `/` (a built-in page when there is no `www/`).
-pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo, http_port: u16) -> Router {
+/// `self_signed` is the store of a self-signed WebTransport certificate,
+/// whose current hash goes into every session description.
+pub fn router(
+    config: &ServerConfig,
+    hub: Arc<Hub>,
+    session: SessionInfo,
+    http_port: u16,
+    self_signed: Option<Arc<CertificateStore>>,
+) -> Router {
     let origins = Arc::new(config.allowed_origins.clone());
-    let state = AppState { hub, session: Arc::new(session), origins, http_port };
+    let state = AppState { hub, session: Arc::new(session), origins, http_port, self_signed };
     let mut app = Router::new()
         .route(WS_PATH, get(websocket))
         // The demo page's default source (`ws://HOST/live`, as in the
