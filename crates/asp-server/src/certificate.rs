@@ -206,3 +206,46 @@ pub async fn rotate_self_signed(store: Arc<CertificateStore>, names: Vec<String>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        vec!["localhost".to_string(), "127.0.0.1".to_string()]
+    }
+
+    /// The leaf certificate a handshake would get now.
+    fn served(store: &CertificateStore) -> Vec<u8> {
+        store.current.read().unwrap().key.cert[0].to_vec()
+    }
+
+    #[test]
+    fn a_self_signed_certificate_is_valid_for_what_was_asked() {
+        let validity = Duration::from_secs(13 * 24 * 3600);
+        let before = SystemTime::now();
+        let certificate = Certificate::self_signed(&names(), validity).unwrap();
+        let until = certificate.self_signed_until.unwrap();
+        assert!(until >= before + validity - Duration::from_secs(2) && until <= SystemTime::now() + validity);
+        assert_eq!(certificate.hash, sha256(&certificate.key.cert[0]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_self_signed_certificate_is_replaced_before_it_expires() {
+        let validity = Duration::from_secs(10);
+        let store = CertificateStore::new(Certificate::self_signed(&names(), validity).unwrap());
+        let first = store.current();
+        let rotation = tokio::spawn(rotate_self_signed(Arc::clone(&store), names(), validity));
+        // Renewal is due at 8 s (validity less a fifth).
+        tokio::time::sleep(Duration::from_millis(7900)).await;
+        assert_eq!(store.current().hash, first.hash, "not renewed early");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let second = store.current();
+        assert_ne!(second.hash, first.hash, "renewed before expiry");
+        assert_eq!(sha256(&served(&store)), second.hash, "handshakes get the new certificate");
+        assert!(second.self_signed_until.unwrap() > first.self_signed_until.unwrap());
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        assert_ne!(store.current().hash, second.hash, "and again, every validity less the margin");
+        rotation.abort();
+    }
+}
