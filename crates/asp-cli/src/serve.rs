@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
-use asp_server::config::TlsFiles;
+use asp_server::config::{TlsFiles, ViewTokens};
 use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
 use crate::exit::Outcome;
@@ -63,6 +63,13 @@ pub struct ServeGuards {
     /// With --serve: the private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_cert"])]
     pub tls_key: Option<PathBuf>,
+    /// With --serve: viewers must present this token (`?token=SECRET` on the WebSocket,
+    /// WebTransport and /asp/session URLs, or `Authorization: Bearer SECRET`); repeatable.
+    #[arg(long, value_name = "SECRET", requires = "serve")]
+    pub token: Vec<String>,
+    /// With --serve: view tokens from a file, one per line (`#` comments).
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub tokens_file: Option<PathBuf>,
 }
 
 impl ServeGuards {
@@ -79,6 +86,15 @@ impl ServeGuards {
         set(&mut viewer.max_viewers_per_address, self.max_viewers_per_address);
         set(&mut transport.max_connections, self.max_connections);
         set(&mut transport.max_connections_per_address, self.max_connections_per_address);
+        config.view_tokens = ViewTokens::new(&self.token).map_err(|e| anyhow::anyhow!("--token: {e}"))?;
+        if let Some(file) = &self.tokens_file {
+            let text = std::fs::read_to_string(file).with_context(|| format!("--tokens-file {}", file.display()))?;
+            let tokens = ViewTokens::parse_file(&text).map_err(|e| anyhow::anyhow!("--tokens-file {}: {e}", file.display()))?;
+            if !tokens.required() {
+                anyhow::bail!("--tokens-file {}: no token in it", file.display());
+            }
+            config.view_tokens.extend(tokens);
+        }
         if let (Some(certificate_chain), Some(private_key)) = (&self.tls_cert, &self.tls_key) {
             config.tls = Some(TlsFiles { certificate_chain: certificate_chain.clone(), private_key: private_key.clone() });
         }

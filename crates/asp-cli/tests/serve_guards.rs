@@ -120,3 +120,20 @@ fn a_tls_certificate_needs_its_key_and_an_unreadable_one_is_an_error_at_start() 
     let stderr = String::from_utf8_lossy(&unreadable.stderr);
     assert!(stderr.contains("asp-no-such-cert"), "the error names the file: {stderr}");
 }
+
+#[test]
+fn view_tokens_from_the_command_line_and_a_file() {
+    let file = std::env::temp_dir().join(format!("asp-tokens-{}.txt", std::process::id()));
+    std::fs::write(&file, "# viewers\nfrom-file\n").unwrap();
+    let (_server, port) = serve(&["--token", "from-cli", "--tokens-file", file.to_str().unwrap()]);
+    let connect = |query: &str| match tungstenite::connect(format!("ws://127.0.0.1:{port}/asp/ws{query}")) {
+        Ok(_) => Ok(()),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("handshake failed: {e}"),
+    };
+    assert_eq!(connect(""), Err(401));
+    assert_eq!(connect("?token=wrong"), Err(401));
+    assert_eq!(connect("?token=from-cli"), Ok(()));
+    assert_eq!(connect("?token=from-file"), Ok(()));
+    let _ = std::fs::remove_file(&file);
+}

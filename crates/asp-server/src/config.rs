@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use crate::certificate::TlsFiles;
 pub use crate::origin::AllowedOrigins;
+pub use crate::token::ViewTokens;
 
 /// How much a viewer may lag and misbehave before it is cut off.
 #[derive(Clone, Debug)]
@@ -218,6 +219,9 @@ pub struct ServerConfig {
     /// replaces it a fifth of this before it expires. Browsers accept at
     /// most 14 days for `serverCertificateHashes`.
     pub self_signed_validity: Duration,
+    /// Tokens a viewer must present (none: no token needed); see
+    /// [`crate::token`].
+    pub view_tokens: ViewTokens,
 }
 
 /// The validity of the self-signed WebTransport certificate by default:
@@ -236,6 +240,7 @@ impl ServerConfig {
             allowed_origins: AllowedOrigins::default(),
             tls: None,
             self_signed_validity: SELF_SIGNED_VALIDITY,
+            view_tokens: ViewTokens::default(),
         }
     }
 }

@@ -135,6 +135,16 @@
 //! allowed ([`AllowedOrigins`], `asp-encode --serve --allow-origin`); see
 //! [`origin`].
 //!
+//! # View tokens
+//!
+//! With tokens configured ([`ServerConfig::view_tokens`], `asp-encode
+//! --serve --token SECRET` or `--tokens-file FILE`), a viewer presents one
+//! as `?token=` or `Authorization: Bearer` on the WebSocket upgrade, the
+//! WebTransport session and `/asp/session` (and `/asp/stats`); without a
+//! valid one it gets 401 (WebTransport: 403) before a viewer slot is
+//! taken. `<asp-player src=".../asp/session?token=SECRET">` passes the
+//! token on to the transport it picks. See [`token`].
+//!
 //! # TLS
 //!
 //! With the operator's certificate ([`ServerConfig::tls`], `asp-encode
@@ -179,6 +189,7 @@ pub mod live;
 pub mod origin;
 pub mod server;
 pub mod stamp;
+pub mod token;
 pub mod sync;
 mod ws;
 mod wt;

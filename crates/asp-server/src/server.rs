@@ -173,6 +173,7 @@ impl Server {
                 // QUIC connections are counted apart from TCP ones, with the same caps.
                 connections: Connections::new(transport.max_connections, transport.max_connections_per_address),
                 session_request_timeout: transport.webtransport.session_request_timeout,
+                tokens: Arc::new(self.config.view_tokens.clone()),
             };
             tokio::spawn(wt.serve(Arc::clone(&self.hub), admission));
         }

@@ -127,6 +127,9 @@ pub struct Admission {
     pub connections: Arc<Connections>,
     /// The handshake and the session request must be done within this.
     pub session_request_timeout: Duration,
+    /// Tokens a viewer must present (`?token=` on the session URL, or an
+    /// `authorization: Bearer` header).
+    pub tokens: Arc<crate::token::ViewTokens>,
 }
 
 async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admission>, _place: ConnectionGuard) {
@@ -143,8 +146,18 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admissi
             return;
         }
     };
-    if request.path() != PATH {
+    let (path, query) = match request.path().split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (request.path(), None),
+    };
+    if path != PATH {
         request.not_found().await;
+        return;
+    }
+    let authorization = request.headers().get("authorization").map(String::as_str);
+    if !admission.tokens.admits(crate::token::presented(query, authorization).as_deref()) {
+        info!("refused a WebTransport session without a valid view token");
+        request.forbidden().await;
         return;
     }
     if !origins.allows(request.origin(), Some(request.authority()), http_port) {

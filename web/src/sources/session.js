@@ -21,6 +21,16 @@ import { WebTransportSource } from './webtransport.js';
 
 /** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
 
+/**
+ * The view token of the session URL (`?token=`, asp-encode --serve
+ * --token) goes on to the transport's URL, which needs it too.
+ * @param {URL} from @param {URL} to
+ */
+function passToken(from, to) {
+  const token = from.searchParams.get('token');
+  if (token !== null) to.searchParams.set('token', token);
+}
+
 /** How long a WebTransport session may take to open before WebSocket is used instead. */
 export const WEBTRANSPORT_DEADLINE_MS = 4000;
 
@@ -38,11 +48,13 @@ export function transportFor(description, sessionUrl, { webTransport = true } = 
   if (webTransport && wt && typeof WebTransport === 'function' && Number.isInteger(wt.port) && typeof wt.path === 'string') {
     const url = new URL(`https://${base.hostname}:${wt.port}`);
     url.pathname = wt.path;
+    passToken(base, url);
     return { url, Source: WebTransportSource, options: { certificateHash: wt.certificateHash } };
   }
   if (typeof description?.websocket !== 'string') throw new Error(`${sessionUrl}: not a session description`);
   const url = new URL(description.websocket, base);
   url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  passToken(base, url);
   return { url, Source: WebSocketSource, options: {} };
 }
 
