@@ -1,6 +1,7 @@
 //! WebTransport abuse with a Rust client (wtransport): hoarding
 //! bidirectional streams and filling them, a datagram flood, a flood of
-//! QUIC connections from one address. A healthy WebSocket viewer keeps
+//! QUIC connections from one address, a QUIC connection that never asks for
+//! a session (raw quinn). A healthy WebSocket viewer keeps
 //! every frame throughout.
 
 use std::net::SocketAddr;
@@ -109,5 +110,36 @@ async fn quic_connections_from_one_address_are_capped() {
         }
     }
     assert_eq!((held.len(), refused), (3, 3));
+    healthy.check(MAX_GAP).await;
+}
+
+/// A QUIC connection (HTTP/3's ALPN, the server's certificate trusted by its
+/// hash) that completes the handshake and then never sends a request.
+async fn quic_without_session(server: &TestServer) -> wtransport::quinn::Connection {
+    use std::sync::Arc;
+    use wtransport::quinn;
+    use wtransport::tls::client::{build_default_tls_config, ServerHashVerification};
+    let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
+    let verifier = Arc::new(ServerHashVerification::new([hash]));
+    let tls = build_default_tls_config(Arc::new(wtransport::tls::rustls::RootCertStore::empty()), Some(verifier));
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("a QUIC TLS configuration");
+    let mut endpoint = quinn::Endpoint::client(SocketAddr::new(ATTACKER, 0)).expect("client endpoint");
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+    let addr = server.wt_addr.expect("WebTransport is on");
+    endpoint.connect(addr, "localhost").expect("connect").await.expect("the QUIC handshake")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_asks_for_a_session_is_dropped_at_the_deadline() {
+    let deadline = TransportLimits::default().webtransport.session_request_timeout;
+    let server = start(config(TransportLimits::default()), StreamPolicy::default()).await;
+    let healthy = Healthy::start(&server).await;
+    let opened = tokio::time::Instant::now();
+    let connection = quic_without_session(&server).await;
+    let closed = tokio::time::timeout(deadline + Duration::from_secs(3), connection.closed()).await;
+    let after = opened.elapsed();
+    assert!(closed.is_ok(), "a connection without a session request kept past {deadline:?}");
+    assert!(after + Duration::from_millis(200) >= deadline, "dropped after {after:?}, before the deadline");
+    assert_eq!(server.hub.stats().viewers, 1, "only the healthy viewer");
     healthy.check(MAX_GAP).await;
 }
