@@ -9,7 +9,8 @@
 //! a page trusts by its SHA-256 (`serverCertificateHashes`): browsers accept
 //! that only for a certificate valid at most 14 days, so the server makes a
 //! new one before the old one expires ([`rotate_self_signed`]) and
-//! `/asp/session` publishes the current hash.
+//! `/asp/session` publishes the current hash. The operator's certificate is
+//! read again on SIGHUP ([`reload_on_hangup`]).
 //!
 //! Cryptography is rustls with the `ring` provider.
 
@@ -175,6 +176,32 @@ impl ResolvesServerCert for CertificateStore {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()).key))
     }
+}
+
+/// Listens for SIGHUP now (from here on the signal no longer ends the
+/// process), and returns the task that, on every SIGHUP, reads the
+/// operator's certificate again (after renewing it, e.g. by certbot) and
+/// hands it to new handshakes; a file that cannot be read is logged and the
+/// current certificate kept. Must be called inside a tokio runtime.
+#[cfg(unix)]
+pub fn reload_on_hangup(
+    store: Arc<CertificateStore>,
+    files: TlsFiles,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup())?;
+    Ok(async move {
+        while hangups.recv().await.is_some() {
+            match Certificate::load(&files) {
+                Ok(certificate) => {
+                    let hex: String = certificate.hash.iter().map(|b| format!("{b:02x}")).collect();
+                    info!(sha256 = hex, "SIGHUP: certificate reloaded");
+                    store.replace(certificate);
+                }
+                Err(e) => warn!(error = %e, "SIGHUP: cannot reload the certificate; keeping the current one"),
+            }
+        }
+    })
 }
 
 /// How long before a self-signed certificate expires a new one replaces

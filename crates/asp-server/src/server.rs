@@ -32,6 +32,8 @@ pub struct Server {
     config: ServerConfig,
     /// TLS of the HTTP listener (with the operator's certificate).
     https: Option<TlsAcceptor>,
+    /// The operator's certificate, reloaded on SIGHUP.
+    operator: Option<Arc<CertificateStore>>,
     /// The self-signed WebTransport certificate and the names it is for,
     /// renewed while serving.
     self_signed: Option<(Arc<CertificateStore>, Vec<String>)>,
@@ -145,6 +147,7 @@ impl Server {
             hub,
             config,
             https,
+            operator,
             self_signed,
             http_addr,
             wt_addr,
@@ -159,11 +162,22 @@ impl Server {
         self.https.is_some()
     }
 
-    /// Serves until the future is dropped or a socket fails.
+    /// Serves until the future is dropped or a socket fails. With the
+    /// operator's certificate, SIGHUP reloads it (the signal no longer ends
+    /// the process once this runs).
     pub async fn run(self) -> std::io::Result<()> {
         info!(http = %self.http_addr, webtransport = ?self.wt_addr, tls = self.https.is_some(), "serving");
         if let Some((store, names)) = self.self_signed {
             tokio::spawn(certificate::rotate_self_signed(store, names, self.config.self_signed_validity));
+        }
+        #[cfg(unix)]
+        if let (Some(files), Some(store)) = (&self.config.tls, &self.operator) {
+            match certificate::reload_on_hangup(Arc::clone(store), files.clone()) {
+                Ok(reload) => {
+                    tokio::spawn(reload);
+                }
+                Err(e) => warn!(error = %e, "cannot listen for SIGHUP; the certificate will not be reloaded"),
+            }
         }
         if let Some(wt) = self.wt {
             let transport = &self.config.transport;

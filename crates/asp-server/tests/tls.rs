@@ -243,3 +243,29 @@ async fn an_unreadable_certificate_is_an_error_naming_the_file() {
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(error.to_string().contains("server.key"), "{error}");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_certificate_files() {
+    let first = test_ca("reload-first");
+    let server = start_tls(first.files.clone(), None, 0).await;
+    wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.expect("WSS with the first CA");
+    // A renewed certificate, from another CA, written over the files.
+    let second = test_ca("reload-second");
+    std::fs::copy(&second.files.certificate_chain, &first.files.certificate_chain).unwrap();
+    std::fs::copy(&second.files.private_key, &first.files.private_key).unwrap();
+    let kill = std::process::Command::new("kill").args(["-HUP", &std::process::id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if wss_connect(server.addr, std::slice::from_ref(&second.ca)).await.is_ok() {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(reloaded, "new handshakes get the reloaded certificate");
+    assert!(wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.is_err(), "the old one is gone");
+    let connection = wt_connect(server.wt_addr.unwrap(), std::slice::from_ref(&second.ca)).await;
+    assert!(connection.is_ok(), "WebTransport too: {:?}", connection.err());
+}
