@@ -6,7 +6,11 @@
 //   node tools/web/serve.mjs [--port 8080] [--host 127.0.0.1] [--root DIR] [--stream FILE.asp]
 //
 // GET /              redirects to /www/ (the demo page)
-// GET /PATH          DIR/PATH with COOP: same-origin, COEP: require-corp
+// GET /PATH          DIR/PATH with COOP: same-origin, COEP: require-corp, for
+//                    PATH in the directories the demo, the browser tests and
+//                    the browser benchmark use (DEMO_DIRS: www/ web/ tests/
+//                    build/ bench/); nothing else of the repository (no
+//                    crates/, tools/, Cargo files, .git/ or any dotfile): 404
 // GET /plain/PATH    DIR/PATH without them (a page that is not isolated)
 // WS  /asp/ws?...    the packets of `file` (default --stream), paced at `fps`
 //                    (default 30), looping unless loop=0. Test knobs:
@@ -44,8 +48,19 @@ const ISOLATION = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** Starts the server; resolves to { url, port, close(), log(session) }. */
-export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, quiet = true } = {}) {
+/**
+ * The top-level directories of the root that are served: the demo page,
+ * the player package (its sources and web/dist), the browser tests' pages
+ * and the streams run.sh makes (build/), the browser benchmark.
+ */
+export const DEMO_DIRS = ['www', 'web', 'tests', 'build', 'bench'];
+
+/**
+ * Starts the server; resolves to { url, port, close(), log(session) }.
+ * `dirs`: the top-level directories of `root` served (null: all of it,
+ * still without dotfiles).
+ */
+export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, quiet = true, dirs = DEMO_DIRS } = {}) {
   root = path.resolve(root);
   const sessions = new Map();
   const session = (id) => {
@@ -90,7 +105,9 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
     let file = path.resolve(root, `.${rel}`);
     // Dot segments: never .git/ or .env, and no climbing out with `..`.
     const hidden = rel.split('/').some((segment) => segment.startsWith('.'));
-    if (hidden || (file !== root && !file.startsWith(root + path.sep))) {
+    const top = rel.split('/')[1] ?? '';
+    const listed = dirs === null || dirs.includes(top);
+    if (hidden || !listed || (file !== root && !file.startsWith(root + path.sep))) {
       res.writeHead(404).end('not found');
       return;
     }

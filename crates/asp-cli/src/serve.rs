@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
 use asp_server::live::{self, LiveOptions};
+use asp_server::config::{TlsFiles, ViewTokens};
 use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
 use crate::exit::Outcome;
@@ -57,6 +58,21 @@ pub struct ServeGuards {
     /// pages (same host and port, by IP address or localhost) always may.
     #[arg(long, value_name = "ORIGIN", requires = "serve")]
     pub allow_origin: Vec<String>,
+    /// With --serve: serve HTTPS and WSS, and WebTransport, with this certificate chain
+    /// (PEM, leaf first); needs --tls-key. Without it: plain HTTP/WS, and a self-signed
+    /// WebTransport certificate that pages trust by its hash.
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+    /// With --serve: the private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_cert"])]
+    pub tls_key: Option<PathBuf>,
+    /// With --serve: viewers must present this token (`?token=SECRET` on the WebSocket,
+    /// WebTransport and /asp/session URLs, or `Authorization: Bearer SECRET`); repeatable.
+    #[arg(long, value_name = "SECRET", requires = "serve")]
+    pub token: Vec<String>,
+    /// With --serve: view tokens from a file, one per line (`#` comments).
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub tokens_file: Option<PathBuf>,
 }
 
 impl ServeGuards {
@@ -73,6 +89,18 @@ impl ServeGuards {
         set(&mut viewer.max_viewers_per_address, self.max_viewers_per_address);
         set(&mut transport.max_connections, self.max_connections);
         set(&mut transport.max_connections_per_address, self.max_connections_per_address);
+        config.view_tokens = ViewTokens::new(&self.token).map_err(|e| anyhow::anyhow!("--token: {e}"))?;
+        if let Some(file) = &self.tokens_file {
+            let text = std::fs::read_to_string(file).with_context(|| format!("--tokens-file {}", file.display()))?;
+            let tokens = ViewTokens::parse_file(&text).map_err(|e| anyhow::anyhow!("--tokens-file {}: {e}", file.display()))?;
+            if !tokens.required() {
+                anyhow::bail!("--tokens-file {}: no token in it", file.display());
+            }
+            config.view_tokens.extend(tokens);
+        }
+        if let (Some(certificate_chain), Some(private_key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(TlsFiles { certificate_chain: certificate_chain.clone(), private_key: private_key.clone() });
+        }
         Ok(())
     }
 }
@@ -113,20 +141,21 @@ pub fn serve(
         .block_on(Server::bind(server_config, Arc::clone(&hub), facts))
         .with_context(|| format!("cannot listen on {}", options.bind))?;
     let url_host = if server.http_addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { server.http_addr.ip().to_string() };
+    let (http, ws) = if server.is_https() { ("https", "wss") } else { ("http", "ws") };
     eprintln!(
-        "asp-encode: serving {width}x{height} at http://{url_host}:{}/ (WebSocket /asp/ws{})",
+        "asp-encode: serving {width}x{height} at {http}://{url_host}:{}/ ({ws}: /asp/ws{})",
         server.http_addr.port(),
         match server.wt_addr {
             Some(a) => format!(", WebTransport udp {} /asp/wt", a.port()),
             None => String::new(),
         }
     );
-    if let (Some(addr), Some(hash)) = (server.wt_addr, server.certificate_hash) {
+    if let (Some(addr), Some(hash), false) = (server.wt_addr, server.certificate_hash, server.is_https()) {
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}", addr.port());
     }
     eprintln!(
-        "asp-encode: or src=\"http://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
+        "asp-encode: or src=\"{http}://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
         server.http_addr.port()
     );
     runtime.spawn(async move {

@@ -101,3 +101,39 @@ fn a_malformed_origin_is_an_error_at_start() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--allow-origin"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn a_tls_certificate_needs_its_key_and_an_unreadable_one_is_an_error_at_start() {
+    let without_key = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--serve", "127.0.0.1:0", "--tls-cert", "server.pem"])
+        .output()
+        .expect("asp-encode runs");
+    assert_eq!(without_key.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without_key.stderr).contains("--tls-key"), "{}", String::from_utf8_lossy(&without_key.stderr));
+    let missing = std::env::temp_dir().join(format!("asp-no-such-cert-{}.pem", std::process::id()));
+    let missing = missing.to_str().unwrap();
+    let unreadable = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--serve", "127.0.0.1:0", "--tls-cert", missing, "--tls-key", missing])
+        .output()
+        .expect("asp-encode runs");
+    assert_eq!(unreadable.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unreadable.stderr);
+    assert!(stderr.contains("asp-no-such-cert"), "the error names the file: {stderr}");
+}
+
+#[test]
+fn view_tokens_from_the_command_line_and_a_file() {
+    let file = std::env::temp_dir().join(format!("asp-tokens-{}.txt", std::process::id()));
+    std::fs::write(&file, "# viewers\nfrom-file\n").unwrap();
+    let (_server, port) = serve(&["--token", "from-cli", "--tokens-file", file.to_str().unwrap()]);
+    let connect = |query: &str| match tungstenite::connect(format!("ws://127.0.0.1:{port}/asp/ws{query}")) {
+        Ok(_) => Ok(()),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("handshake failed: {e}"),
+    };
+    assert_eq!(connect(""), Err(401));
+    assert_eq!(connect("?token=wrong"), Err(401));
+    assert_eq!(connect("?token=from-cli"), Ok(()));
+    assert_eq!(connect("?token=from-file"), Ok(()));
+    let _ = std::fs::remove_file(&file);
+}

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::certificate::TlsFiles;
 pub use crate::origin::AllowedOrigins;
+pub use crate::token::ViewTokens;
 
 /// How much a viewer may lag and misbehave before it is cut off.
 #[derive(Clone, Debug)]
@@ -213,7 +215,22 @@ pub struct ServerConfig {
     /// viewers who join after the first keyframe (the only one carrying it
     /// in its stream facts) have it too. `None`: not given.
     pub attribution: Option<String>,
+    /// The operator's certificate: with it, HTTP is HTTPS, WebSocket is WSS
+    /// and WebTransport uses it too (no certificate hash needed). Without
+    /// it, plain HTTP/WS and a self-signed WebTransport certificate.
+    pub tls: Option<TlsFiles>,
+    /// How long a self-signed WebTransport certificate is valid; a new one
+    /// replaces it a fifth of this before it expires. Browsers accept at
+    /// most 14 days for `serverCertificateHashes`.
+    pub self_signed_validity: Duration,
+    /// Tokens a viewer must present (none: no token needed); see
+    /// [`crate::token`].
+    pub view_tokens: ViewTokens,
 }
+
+/// The validity of the self-signed WebTransport certificate by default:
+/// under the browsers' 14-day cap with a day to spare for clock skew.
+pub const SELF_SIGNED_VALIDITY: Duration = Duration::from_secs(13 * 24 * 3600);
 
 impl ServerConfig {
     pub fn new(bind: SocketAddr) -> ServerConfig {
@@ -226,6 +243,9 @@ impl ServerConfig {
             transport: TransportLimits::default(),
             allowed_origins: AllowedOrigins::default(),
             attribution: None,
+            tls: None,
+            self_signed_validity: SELF_SIGNED_VALIDITY,
+            view_tokens: ViewTokens::default(),
         }
     }
 }

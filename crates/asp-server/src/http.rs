@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,7 +15,8 @@ use serde::Serialize;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::config::{AllowedOrigins, ServerConfig};
+use crate::certificate::CertificateStore;
+use crate::config::{AllowedOrigins, ServerConfig, ViewTokens};
 use crate::hub::Hub;
 use crate::listen::PeerAddress;
 
@@ -36,6 +37,8 @@ pub struct SessionInfo {
     pub websocket: String,
     /// WebTransport: UDP port and path on this host, and the certificate
     /// hash for `serverCertificateHashes` (absent if WebTransport is off).
+    /// With the operator's certificate (`--tls-cert`) there is no hash:
+    /// browsers trust that certificate the usual way.
     pub webtransport: Option<WebTransportInfo>,
     pub width: u32,
     pub height: u32,
@@ -52,10 +55,20 @@ pub struct SessionInfo {
 pub struct WebTransportInfo {
     pub port: u16,
     pub path: String,
-    /// SHA-256 of the certificate, lower-case hex.
-    pub certificate_hash: String,
+    /// SHA-256 of the current self-signed certificate, lower-case hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_hash: Option<String>,
     /// The same 32 bytes as numbers: `new Uint8Array(certificateHashBytes)`.
-    pub certificate_hash_bytes: Vec<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_hash_bytes: Option<Vec<u8>>,
+}
+
+impl WebTransportInfo {
+    /// Names `hash` as the certificate to trust.
+    pub fn trust(&mut self, hash: &[u8; 32]) {
+        self.certificate_hash = Some(hash.iter().map(|b| format!("{b:02x}")).collect());
+        self.certificate_hash_bytes = Some(hash.to_vec());
+    }
 }
 
 #[derive(Clone)]
@@ -65,9 +78,25 @@ struct AppState {
     origins: Arc<AllowedOrigins>,
     /// The port this router is served on: part of the server's own origin.
     http_port: u16,
+    /// The self-signed WebTransport certificate, whose hash the session
+    /// description publishes as it is renewed.
+    self_signed: Option<Arc<CertificateStore>>,
+    tokens: Arc<ViewTokens>,
 }
 
 impl AppState {
+    /// The refusal (401) if the request lacks a view token that admits it.
+    fn unauthorized(&self, query: Option<&str>, headers: &HeaderMap) -> Option<Response> {
+        let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if self.tokens.admits(crate::token::presented(query, authorization).as_deref()) {
+            return None;
+        }
+        tracing::info!("refused a request without a valid view token");
+        let mut response = (StatusCode::UNAUTHORIZED, "a view token is needed (?token=... or Authorization: Bearer ...)\n").into_response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        Some(response)
+    }
+
     /// The refusal (403) if the page that sent these headers may not use
     /// the stream.
     fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
@@ -88,11 +117,22 @@ impl AppState {
 
 /// `GET /asp/session`: for the server's own pages and allowed origins
 /// (CORS: the allowed origin is echoed, `*` only with `--allow-origin *`).
-async fn session_description(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn session_description(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     if let Some(refusal) = state.refusal(&headers) {
         return refusal;
     }
-    let mut response = Json((*state.session).clone()).into_response();
+    if let Some(refusal) = state.unauthorized(query.as_deref(), &headers) {
+        return with_cors(refusal, &state, &headers);
+    }
+    let mut session = (*state.session).clone();
+    if let (Some(wt), Some(store)) = (session.webtransport.as_mut(), &state.self_signed) {
+        wt.trust(&store.current().hash);
+    }
+    with_cors(Json(session).into_response(), &state, &headers)
+}
+
+/// `response` readable by the (allowed) page that asked.
+fn with_cors(mut response: Response, state: &AppState, headers: &HeaderMap) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         if let Ok(value) = HeaderValue::from_str(state.origins.allow_origin_header(origin)) {
             response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
@@ -102,11 +142,28 @@ async fn session_description(State(state): State<AppState>, headers: HeaderMap) 
     response
 }
 
+/// `GET /asp/stats`, for holders of a view token when tokens are needed.
+async fn stats(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    if let Some(refusal) = state.unauthorized(query.as_deref(), &headers) {
+        return refusal;
+    }
+    Json(state.hub.stats()).into_response()
+}
+
 /// The router: endpoints, then the player package at `/web/`, then the
 /// demo page at `/` (a built-in page when there is no `www/`).
-pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo, http_port: u16) -> Router {
+/// `self_signed` is the store of a self-signed WebTransport certificate,
+/// whose current hash goes into every session description.
+pub fn router(
+    config: &ServerConfig,
+    hub: Arc<Hub>,
+    session: SessionInfo,
+    http_port: u16,
+    self_signed: Option<Arc<CertificateStore>>,
+) -> Router {
     let origins = Arc::new(config.allowed_origins.clone());
-    let state = AppState { hub, session: Arc::new(session), origins, http_port };
+    let tokens = Arc::new(config.view_tokens.clone());
+    let state = AppState { hub, session: Arc::new(session), origins, http_port, self_signed, tokens };
     let mut app = Router::new()
         .route(WS_PATH, get(websocket))
         // The demo page's default source (`ws://HOST/live`, as in the
@@ -115,7 +172,7 @@ pub fn router(config: &ServerConfig, hub: Arc<Hub>, session: SessionInfo, http_p
         // A player on an allowed site may take its src from here
         // (`<asp-player src=".../asp/session">`).
         .route(SESSION_PATH, get(session_description))
-        .route(STATS_PATH, get(|State(s): State<AppState>| async move { Json(s.hub.stats()) }))
+        .route(STATS_PATH, get(stats))
         .with_state(state);
     if let Some(web) = &config.web_dir {
         app = app.nest_service("/web", ServeDir::new(web));
@@ -161,10 +218,15 @@ const WS_READ_BUFFER: usize = 8 << 10;
 async fn websocket(
     State(state): State<AppState>,
     PeerAddress(peer): PeerAddress,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Some(refusal) = state.refusal(&headers) {
+        return refusal;
+    }
+    // Before the upgrade, so before a viewer slot is taken.
+    if let Some(refusal) = state.unauthorized(query.as_deref(), &headers) {
         return refusal;
     }
     let limits = state.hub.limits();

@@ -13,9 +13,9 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}`; readable cross-origin (CORS) by allowed origins only |
+//! | `GET /asp/session` | JSON: `{websocket, webtransport: {port, path, certificateHash, certificateHashBytes}, width, height, fpsNum, fpsDen}` (the hash of the current self-signed certificate; none with the operator's certificate); readable cross-origin (CORS) by allowed origins only |
 //! | `GET /asp/ws` (also `/live`) | the WebSocket stream |
-//! | `https://HOST:PORT/asp/wt` | the WebTransport session (self-signed ECDSA P-256 certificate valid 13 days; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`; `<asp-player src="https://HOST:PORT/asp/wt#sha256=HEX">` does that from the URL) |
+//! | `https://HOST:PORT/asp/wt` | the WebTransport session (the operator's certificate, or a self-signed ECDSA P-256 one valid 13 days and renewed a fifth of that before it expires; pass `certificateHashBytes` as `serverCertificateHashes: [{algorithm: "sha-256", value}]`; `<asp-player src="https://HOST:PORT/asp/wt#sha256=HEX">` does that from the URL) |
 //! | `GET /asp/stats` | JSON counters of the hub |
 //! | `/web/...` | the player package (`web/`) |
 //! | `/...` | the demo page (`www/`) |
@@ -135,6 +135,25 @@
 //! allowed ([`AllowedOrigins`], `asp-encode --serve --allow-origin`); see
 //! [`origin`].
 //!
+//! # View tokens
+//!
+//! With tokens configured ([`ServerConfig::view_tokens`], `asp-encode
+//! --serve --token SECRET` or `--tokens-file FILE`), a viewer presents one
+//! as `?token=` or `Authorization: Bearer` on the WebSocket upgrade, the
+//! WebTransport session and `/asp/session` (and `/asp/stats`); without a
+//! valid one it gets 401 (WebTransport: 403) before a viewer slot is
+//! taken. `<asp-player src=".../asp/session?token=SECRET">` passes the
+//! token on to the transport it picks. See [`token`].
+//!
+//! # TLS
+//!
+//! With the operator's certificate ([`ServerConfig::tls`], `asp-encode
+//! --serve --tls-cert FILE --tls-key FILE`, PEM), the HTTP port speaks
+//! only HTTPS and WSS (the handshake within the request head's 10 s), and
+//! WebTransport uses the same certificate, so browsers trust both the
+//! usual way and no hash is published. rustls with the `ring` provider
+//! ([`certificate`]).
+//!
 //! # Capture timestamps
 //!
 //! Every I and D packet carries `capture_time_us` (microseconds since the
@@ -154,11 +173,14 @@
 //! * [`http`]: the WebSocket endpoint, `/asp/session`, stats and static
 //!   files with the isolation headers.
 //! * [`server`]: binding the sockets and running HTTP and WebTransport.
+//! * [`certificate`]: the TLS certificate of both, loaded or self-signed
+//!   and renewed.
 //! * [`stamp`]: the timestamp burnt into the picture.
 //! * `ws` and `wt` (private): one WebSocket viewer; the WebTransport
 //!   endpoint and its viewers.
 
 mod budget;
+pub mod certificate;
 pub mod config;
 pub mod http;
 pub mod hub;
@@ -167,6 +189,7 @@ pub mod live;
 pub mod origin;
 pub mod server;
 pub mod stamp;
+pub mod token;
 pub mod sync;
 mod ws;
 mod wt;

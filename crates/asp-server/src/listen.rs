@@ -3,6 +3,9 @@
 //! deadline for each request head, a cap on its size, and an idle timeout
 //! for exchanges in which nothing moves.
 //!
+//! With a certificate, every connection is TLS (HTTPS, WSS); the handshake
+//! counts against the request head's deadline.
+//!
 //! The loop itself only accepts, counts and spawns: a connection over a cap
 //! is closed at once, and all reading happens in the connection's own task,
 //! so a slow or silent client never holds up the next accept. Because the
@@ -24,6 +27,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 use tracing::{debug, warn};
 
@@ -207,13 +211,16 @@ impl AsyncWrite for TrackedStream {
     }
 }
 
-/// Accepts connections on `listener` and serves `app` on each, forever.
-/// `tune` is applied to each accepted socket (no-delay, buffer sizes).
+/// Accepts connections on `listener` and serves `app` on each, forever;
+/// over TLS when `tls` is given (the handshake must be done within the
+/// request head's deadline). `tune` is applied to each accepted socket
+/// (no-delay, buffer sizes).
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: TransportLimits,
     connections: Arc<Connections>,
+    tls: Option<TlsAcceptor>,
     tune: impl Fn(&TcpStream) + Send + 'static,
 ) -> io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -241,18 +248,35 @@ pub async fn serve(
         tune(&tcp);
         let activity = Arc::new(Activity { opened: Instant::now(), last_ms: AtomicU64::new(0) });
         let stream = TrackedStream { tcp, activity: Arc::clone(&activity), _place: place };
-        tokio::spawn(serve_connection(http.clone(), stream, activity, peer, app.clone(), limits.idle_timeout));
+        let (http, app, idle_timeout) = (http.clone(), app.clone(), limits.idle_timeout);
+        match &tls {
+            None => {
+                tokio::spawn(serve_connection(http, stream, activity, peer, app, idle_timeout));
+            }
+            Some(tls) => {
+                let (tls, handshake_timeout) = (tls.clone(), limits.header_read_timeout);
+                tokio::spawn(async move {
+                    match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(http, stream, activity, peer, app, idle_timeout).await,
+                        Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => debug!(%peer, "TLS handshake not done in time; closing"),
+                    }
+                });
+            }
+        }
     }
 }
 
-async fn serve_connection(
+async fn serve_connection<S>(
     http: hyper::server::conn::http1::Builder,
-    stream: TrackedStream,
+    stream: S,
     activity: Arc<Activity>,
     peer: SocketAddr,
     app: axum::Router,
     idle_timeout: Duration,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let mut app = app.clone();

@@ -1,6 +1,7 @@
 //! WebTransport viewers: a real QUIC + HTTP/3 endpoint (the `wtransport`
-//! crate) with a self-signed ECDSA P-256 certificate valid for 13 days, so a
-//! page can trust it through `serverCertificateHashes`.
+//! crate) with the operator's certificate, or a self-signed ECDSA P-256 one
+//! valid for 13 days and renewed before it expires, which a page trusts
+//! through `serverCertificateHashes` (see [`crate::certificate`]).
 //!
 //! Session URL: `https://HOST:PORT/asp/wt`. Server -> viewer: one
 //! unidirectional stream per keyframe run (a keyframe opens a new stream;
@@ -30,8 +31,9 @@ use std::future::IntoFuture;
 
 use wtransport::config::QuicTransportConfig;
 use wtransport::quinn::{VarInt as QuicVarInt, WriteError as QuicWriteError};
-use wtransport::{Connection, Endpoint, Identity, SendStream, ServerConfig, VarInt};
+use wtransport::{Connection, Endpoint, SendStream, ServerConfig, VarInt};
 
+use crate::certificate::CertificateStore;
 use crate::config::{AllowedOrigins, WebTransportLimits};
 use crate::listen::{ConnectionGuard, Connections};
 use crate::budget::{MessageBudget, Verdict, TOO_MANY_MESSAGES};
@@ -41,22 +43,16 @@ use crate::sync::{client_limits, ClientMessageError};
 /// The path of the WebTransport session.
 pub const PATH: &str = "/asp/wt";
 
-/// Days the self-signed certificate is valid: browsers accept at most 14
-/// for `serverCertificateHashes`.
-const CERT_VALID_DAYS: u32 = 13;
-
-/// A bound WebTransport endpoint and the hash a page needs to trust it.
+/// A bound WebTransport endpoint.
 pub struct WtEndpoint {
     endpoint: Endpoint<wtransport::endpoint::endpoint_side::Server>,
     pub addr: SocketAddr,
-    /// SHA-256 of the certificate's DER, for `serverCertificateHashes`.
-    pub certificate_hash: [u8; 32],
 }
 
 /// Why the WebTransport endpoint could not start.
 #[derive(Debug)]
 pub enum WtError {
-    Certificate(String),
+    Certificate(crate::certificate::CertificateError),
     Bind(std::io::Error),
     Config(String),
 }
@@ -64,7 +60,7 @@ pub enum WtError {
 impl std::fmt::Display for WtError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WtError::Certificate(e) => write!(f, "self-signed certificate: {e}"),
+            WtError::Certificate(e) => write!(f, "certificate: {e}"),
             WtError::Bind(e) => write!(f, "binding the UDP socket: {e}"),
             WtError::Config(e) => write!(f, "QUIC settings: {e}"),
         }
@@ -74,24 +70,18 @@ impl std::fmt::Display for WtError {
 impl std::error::Error for WtError {}
 
 impl WtEndpoint {
-    /// Binds UDP `addr` with a fresh certificate for `names` (host names and
-    /// IP addresses the page will use).
-    /// The QUIC transport is sized by `limits`; `idle` and `keep_alive` are
-    /// the viewer's.
+    /// Binds UDP `addr`; every handshake gets the certificate `certificates`
+    /// holds at the time (so a rotated or reloaded one applies to new
+    /// sessions). The QUIC transport is sized by `limits`; `idle` and
+    /// `keep_alive` are the viewer's.
     pub fn bind(
         addr: SocketAddr,
-        names: &[String],
+        certificates: &Arc<CertificateStore>,
         idle: Duration,
         keep_alive: Duration,
         limits: &WebTransportLimits,
     ) -> Result<WtEndpoint, WtError> {
-        let identity = Identity::self_signed_builder()
-            .subject_alt_names(names)
-            .from_now_utc()
-            .validity_days(CERT_VALID_DAYS)
-            .build()
-            .map_err(|e| WtError::Certificate(e.to_string()))?;
-        let certificate_hash = *identity.certificate_chain().as_slice()[0].hash().as_ref();
+        let tls = certificates.webtransport_config().map_err(WtError::Certificate)?;
         let mut transport = QuicTransportConfig::default();
         transport
             .max_concurrent_bidi_streams(QuicVarInt::from_u32(limits.max_bidi_streams))
@@ -102,14 +92,14 @@ impl WtEndpoint {
             .send_window(limits.send_window);
         let config = ServerConfig::builder()
             .with_bind_address(addr)
-            .with_custom_transport(identity, transport)
+            .with_custom_tls_and_transport(tls, transport)
             .keep_alive_interval(Some(keep_alive))
             .max_idle_timeout(Some(idle))
             .map_err(|e| WtError::Config(e.to_string()))?
             .build();
         let endpoint = Endpoint::server(config).map_err(WtError::Bind)?;
         let addr = endpoint.local_addr().map_err(WtError::Bind)?;
-        Ok(WtEndpoint { endpoint, addr, certificate_hash })
+        Ok(WtEndpoint { endpoint, addr })
     }
 
     /// Accepts sessions forever, as `admission` allows.
@@ -137,6 +127,9 @@ pub struct Admission {
     pub connections: Arc<Connections>,
     /// The handshake and the session request must be done within this.
     pub session_request_timeout: Duration,
+    /// Tokens a viewer must present (`?token=` on the session URL, or an
+    /// `authorization: Bearer` header).
+    pub tokens: Arc<crate::token::ViewTokens>,
 }
 
 async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admission>, _place: ConnectionGuard) {
@@ -153,8 +146,18 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admissi
             return;
         }
     };
-    if request.path() != PATH {
+    let (path, query) = match request.path().split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (request.path(), None),
+    };
+    if path != PATH {
         request.not_found().await;
+        return;
+    }
+    let authorization = request.headers().get("authorization").map(String::as_str);
+    if !admission.tokens.admits(crate::token::presented(query, authorization).as_deref()) {
+        info!("refused a WebTransport session without a valid view token");
+        request.forbidden().await;
         return;
     }
     if !origins.allows(request.origin(), Some(request.authority()), http_port) {

@@ -14,12 +14,12 @@ export const features = { threads: true, webgl2: { worker: true, page: true }, w
 /** Whether the suites start the threaded build here (see firefox.mjs). */
 export const testThreads = true;
 
-/** @param {{ webgpu?: boolean }} options */
-export async function launch({ webgpu = false } = {}) {
+/** @param {{ webgpu?: boolean, args?: string[] }} options args: more command-line flags */
+export async function launch({ webgpu = false, args = [] } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: webgpu ? WEBGPU_FLAGS : ['--use-angle=swiftshader'],
+    args: [...(webgpu ? WEBGPU_FLAGS : ['--use-angle=swiftshader']), ...args],
   });
   return {
     name: 'chromium',
