@@ -1,8 +1,10 @@
 // Times the ASP browser decoder in a worker (where the player runs it):
 // one build, optionally one renderer on an OffscreenCanvas, the whole
 // stream in wasm memory, next_frame() in a loop with no frame-rate cap.
+// renderer 'auto' is the player's own choice (chooseRenderer), as
+// <asp-player> makes it in its worker.
 import { loadDecoder } from '../../web/src/load.js';
-import { createRenderer, yuvToRgb } from '../../web/src/render/index.js';
+import { chooseRenderer, yuvToRgb } from '../../web/src/render/index.js';
 
 self.onmessage = async ({ data: job }) => {
   try {
@@ -14,11 +16,13 @@ self.onmessage = async ({ data: job }) => {
 
 async function run({ build, renderer: wanted, url, runs, width, height }) {
   const asp = await loadDecoder({ threads: build === 'threads' });
+  self.postMessage({ started: true });
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
   let renderer = null;
+  let reason = null;
   if (wanted) {
-    renderer = await createRenderer(new OffscreenCanvas(width, height), wanted);
-    if (renderer.name !== wanted) throw new Error(`asked for ${wanted}, got ${renderer.name}`);
+    ({ renderer, reason } = await chooseRenderer(new OffscreenCanvas(width, height), wanted));
+    if (wanted !== 'auto' && renderer.name !== wanted) throw new Error(`asked for ${wanted}, got ${renderer.name}`);
   }
   const fps = [];
   let frames = 0;
@@ -38,7 +42,7 @@ async function run({ build, renderer: wanted, url, runs, width, height }) {
     fps.push((frames * 1000) / ms);
     dec.free();
   }
-  return { build: asp.build, renderer: renderer?.name ?? null, frames, fps };
+  return { build: asp.build, renderer: renderer?.name ?? null, reason, frames, fps };
 }
 
 let rows = null;
