@@ -29,10 +29,14 @@ const benchBrowsers = (process.env.BROWSERS || 'chromium,firefox').split(',').ma
 for (const b of benchBrowsers) {
   if (b !== 'chromium' && b !== 'firefox') throw new Error(`BROWSERS: bench-browser runs in chromium and firefox, not ${b}`);
 }
+/** Chromium's renderers each get a row of their own as well ($CHROMIUM_RENDERERS, comma-separated; default all three). */
+const chromiumRenderers = (process.env.CHROMIUM_RENDERERS ?? 'webgpu,webgl2,canvas2d').split(',').map((r) => r.trim()).filter(Boolean);
+for (const r of chromiumRenderers) {
+  if (!['webgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
+}
 const rel = (f) => `/${path.relative(root, f)}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (fps) => `${median(fps).toFixed(1)} (${Math.min(...fps).toFixed(0)}–${Math.max(...fps).toFixed(0)})`;
-const JSMPEG_RENDERER = { WebGLRenderer: 'WebGL', CanvasRenderer: 'Canvas2D' };
 const RENDERER = { webgpu: 'WebGPU', webgl2: 'WebGL2', canvas2d: 'Canvas2D' };
 
 function version(binary) {
@@ -70,10 +74,9 @@ function jobsOf(name, pages, res) {
   for (const build of ['threads', 'single']) {
     jobs.push({ what: `ASP ${build}, decode alone`, kind: 'asp-alone', page: pages.plain, arg: { ...job, build, renderer: null } });
     jobs.push({ what: `ASP ${build}, decode + the player's pick`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'auto' } });
-    if (name === 'chromium') {
-      jobs.push({ what: `ASP ${build}, decode + WebGPU`, kind: 'asp', page: pages.webgpu, arg: { ...job, build, renderer: 'webgpu' } });
-      jobs.push({ what: `ASP ${build}, decode + WebGL2`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'webgl2' } });
-      jobs.push({ what: `ASP ${build}, decode + Canvas2D`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'canvas2d' } });
+    for (const renderer of name === 'chromium' ? chromiumRenderers : []) {
+      const page = renderer === 'webgpu' ? pages.webgpu : pages.plain;
+      jobs.push({ what: `ASP ${build}, decode + ${RENDERER[renderer]}`, kind: 'asp', page, arg: { ...job, build, renderer } });
     }
   }
   const jsJob = { url: ts, runs: 1, width, height, size: Number(quality.mpegBytes) };
@@ -86,9 +89,8 @@ function jobsOf(name, pages, res) {
 const server = await serve({ root, port: 0 });
 const results = [];
 for (const name of benchBrowsers) {
-  const launched = name === 'chromium'
-    ? { webgpu: await launchBrowser('chromium', { webgpu: true }), plain: await launchBrowser('chromium', { webgpu: false }) }
-    : { plain: await launchBrowser('firefox') };
+  const launched = { plain: await launchBrowser(name, { webgpu: false }) };
+  if (name === 'chromium' && chromiumRenderers.includes('webgpu')) launched.webgpu = await launchBrowser('chromium', { webgpu: true });
   const pages = {};
   for (const [k, b] of Object.entries(launched)) {
     pages[k] = await b.newPage();
@@ -168,7 +170,7 @@ for (const b of results) {
     const picks = [...new Set(rows.filter((r) => r.what === what && r.pick).map((r) => r.pick))];
     out += `| ${what}${picks.length ? ` (${picks.join(' / ')})` : ''} ${cells(what)}|\n`;
   }
-  const reasons = [...new Set(rows.filter((r) => r.reason).map((r) => r.reason))];
+  const reasons = [...new Set(rows.filter((r) => r.pick && r.reason).map((r) => r.reason))];
   if (reasons.length) out += `\nThe player's pick: ${reasons.join('; ')}.\n`;
   out += '\n';
 }

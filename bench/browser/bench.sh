@@ -5,6 +5,8 @@
 #
 #   bench/browser/bench.sh                      RUNS=3 (median of RUNS per figure)
 #   BROWSERS=firefox bench/browser/bench.sh     one browser (default chromium,firefox)
+#   CHROMIUM_RENDERERS=webgl2 bench/browser/bench.sh   Chromium rows per renderer besides
+#                                               the player's pick (default webgpu,webgl2,canvas2d)
 #
 # 1. bigbuckbunny -> y4m (720p as is, 1080p lanczos-scaled), 132 frames;
 # 2. asp-encode at 1500k (720p) / 3000k (1080p); PSNR-Y of asp-decode's output;
