@@ -117,7 +117,7 @@ bench:
 bench-rd:
 	bench/rd.sh
 
-## bench-browser: <asp-player>'s decoder and renderers in Chromium against jsmpeg (same browser, same run)
+## bench-browser: <asp-player>'s decoder and renderers in Chromium and Firefox against jsmpeg (same browser, same run; BROWSERS=firefox for one)
 bench-browser:
 	bench/browser/bench.sh
 

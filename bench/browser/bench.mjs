@@ -1,11 +1,15 @@
-// Runs the matrix of bench/browser/bench.sh in Chromium and prints a
-// markdown table (medians of RUNS runs, all in this one run).
+// Runs the matrix of bench/browser/bench.sh in each browser of $BROWSERS
+// (comma-separated: chromium, firefox; default both) and prints markdown
+// tables. Every figure of one browser comes from the same run: the jobs
+// take turns (run 1 of every job, then run 2, ...), so load that comes and
+// goes on the machine falls on ASP and jsmpeg alike; the ratios are of
+// those medians.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { launch } from '../../tests/browser/harness.mjs';
+import { launchBrowser } from '../../tests/browser/drivers/index.mjs';
 import { serve } from '../../tools/web/serve.mjs';
 
 /** ASP's bytes over jsmpeg's interpolated at ASP's PSNR-Y (ln bytes linear
@@ -21,45 +25,108 @@ function equalQualityShare(qual) {
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const work = path.resolve(process.argv[2] ?? path.join(root, 'build/bench-browser'));
 const runs = Number(process.env.RUNS) || 3;
+const benchBrowsers = (process.env.BROWSERS || 'chromium,firefox').split(',').map((b) => b.trim()).filter(Boolean);
+for (const b of benchBrowsers) {
+  if (b !== 'chromium' && b !== 'firefox') throw new Error(`BROWSERS: bench-browser runs in chromium and firefox, not ${b}`);
+}
+/** Chromium's renderers each get a row of their own as well ($CHROMIUM_RENDERERS, comma-separated; default all three). */
+const chromiumRenderers = (process.env.CHROMIUM_RENDERERS ?? 'webgpu,webgl2,canvas2d').split(',').map((r) => r.trim()).filter(Boolean);
+for (const r of chromiumRenderers) {
+  if (!['webgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
+}
 const rel = (f) => `/${path.relative(root, f)}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const fmt = (r) => `${median(r.fps).toFixed(1)} (${Math.min(...r.fps).toFixed(0)}–${Math.max(...r.fps).toFixed(0)})`;
+const fmt = (fps) => `${median(fps).toFixed(1)} (${Math.min(...fps).toFixed(0)}–${Math.max(...fps).toFixed(0)})`;
+const RENDERER = { webgpu: 'WebGPU', webgl2: 'WebGL2', canvas2d: 'Canvas2D' };
 
-const server = await serve({ root, port: 0 });
-const browsers = { webgpu: await launch({ webgpu: true }), plain: await launch({ webgpu: false }) };
-const pages = {};
-for (const [k, b] of Object.entries(browsers)) {
-  pages[k] = await b.newPage();
-  pages[k].on('pageerror', (e) => console.error('pageerror', e));
-  await pages[k].goto(`${server.url}/bench/browser/bench.html`);
-  await pages[k].waitForFunction(() => window.ready === true);
+function version(binary) {
+  try {
+    return execFileSync(binary, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return binary;
+  }
 }
-const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const version = execFileSync('/usr/bin/chromium', ['--version']).toString().trim();
 
-const rows = [];
+const streams = {};
 for (const res of [720, 1080]) {
   const [, aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes] = fs.readFileSync(path.join(work, `bbb${res}.quality`), 'utf8').trim().split(' ');
-  const [width, height] = res === 720 ? [1280, 720] : [1920, 1080];
-  const asp = rel(path.join(work, `bbb${res}.asp`));
-  const ts = rel(path.join(work, `bbb${res}.ts`));
-  const job = { url: asp, runs, width, height };
-  const add = (what, r) => {
-    rows.push({ res, what, r });
-    console.error(`${res}p ${what}: ${fmt(r)} fps`);
+  streams[res] = {
+    size: res === 720 ? [1280, 720] : [1920, 1080],
+    asp: rel(path.join(work, `bbb${res}.asp`)),
+    ts: rel(path.join(work, `bbb${res}.ts`)),
+    quality: { aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes },
   };
-  for (const build of ['threads', 'single']) {
-    add(`ASP ${build}, decode alone`, await pages.webgpu.evaluate((j) => window.runAsp(j), { ...job, build, renderer: null }));
-    add(`ASP ${build}, decode + WebGPU`, await pages.webgpu.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'webgpu' }));
-    add(`ASP ${build}, decode + WebGL2`, await pages.plain.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'webgl2' }));
-    add(`ASP ${build}, decode + Canvas2D`, await pages.plain.evaluate((j) => window.runAsp(j), { ...job, build, renderer: 'canvas2d' }));
-  }
-  const jsJob = { url: ts, runs, width, height, size: Number(mpegBytes) };
-  add('jsmpeg (WASM), decode + WebGL', await pages.plain.evaluate((j) => window.runJsmpeg(j), { ...jsJob, gl: true }));
-  add('jsmpeg (WASM), decode + Canvas2D', await pages.plain.evaluate((j) => window.runJsmpeg(j), { ...jsJob, gl: false }));
-  rows.push({ res, quality: { aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes } });
 }
-for (const b of Object.values(browsers)) await b.close();
+
+/**
+ * The jobs of one browser at one resolution: { what, kind, page, arg }.
+ * kind 'asp-alone' / 'jsmpeg-alone' decode alone; 'asp' / 'jsmpeg' decode
+ * and present. Chromium: every ASP renderer (WebGPU on a page with the
+ * SwiftShader WebGPU flags, the others on a plain one) and the player's
+ * own pick on the plain page, as <asp-player> runs by default. Firefox
+ * headless has no WebGL here (drivers/firefox.mjs) and no WebGPU: the
+ * player's pick and jsmpeg's fallback are what it draws with.
+ */
+function jobsOf(name, pages, res) {
+  const { size: [width, height], asp, ts, quality } = streams[res];
+  const job = { url: asp, runs: 1, width, height };
+  const jobs = [];
+  for (const build of ['threads', 'single']) {
+    jobs.push({ what: `ASP ${build}, decode alone`, kind: 'asp-alone', page: pages.plain, arg: { ...job, build, renderer: null } });
+    jobs.push({ what: `ASP ${build}, decode + the player's pick`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'auto' } });
+    for (const renderer of name === 'chromium' ? chromiumRenderers : []) {
+      const page = renderer === 'webgpu' ? pages.webgpu : pages.plain;
+      jobs.push({ what: `ASP ${build}, decode + ${RENDERER[renderer]}`, kind: 'asp', page, arg: { ...job, build, renderer } });
+    }
+  }
+  const jsJob = { url: ts, runs: 1, width, height, size: Number(quality.mpegBytes) };
+  jobs.push({ what: 'jsmpeg (WASM), decode alone', kind: 'jsmpeg-alone', page: pages.plain, arg: { ...jsJob, present: null } });
+  jobs.push({ what: 'jsmpeg (WASM), decode + WebGL', kind: 'jsmpeg', page: pages.plain, arg: { ...jsJob, present: 'webgl' } });
+  jobs.push({ what: 'jsmpeg (WASM), decode + Canvas2D', kind: 'jsmpeg', page: pages.plain, arg: { ...jsJob, present: 'canvas2d' } });
+  return jobs;
+}
+
+const server = await serve({ root, port: 0 });
+const results = [];
+for (const name of benchBrowsers) {
+  const launched = { plain: await launchBrowser(name, { webgpu: false }) };
+  if (name === 'chromium' && chromiumRenderers.includes('webgpu')) launched.webgpu = await launchBrowser('chromium', { webgpu: true });
+  const pages = {};
+  for (const [k, b] of Object.entries(launched)) {
+    pages[k] = await b.newPage();
+    await pages[k].goto(`${server.url}/bench/browser/bench.html`);
+    await pages[k].waitForFunction(() => window.ready === true);
+  }
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const started = new Date().toISOString().slice(11, 16);
+  const browser = { name, version: version(name === 'chromium' ? '/usr/bin/chromium' : '/usr/bin/firefox-esr'), load, started, rows: [] };
+  for (const res of [720, 1080]) {
+    const jobs = jobsOf(name, pages, res).map((j) => ({ ...j, fps: [], renderer: null, reason: null, restarts: 0 }));
+    for (let r = 0; r < runs; r++) {
+      for (const j of jobs) {
+        const out = j.kind.startsWith('asp')
+          ? await j.page.evaluate((arg) => window.runAsp(arg), j.arg)
+          : await j.page.evaluate((arg) => window.runJsmpeg(arg), j.arg);
+        j.fps.push(...out.fps);
+        j.renderer = out.renderer;
+        j.reason = out.reason ?? null;
+        j.restarts += out.restarts ?? 0;
+        console.error(`${name} ${res}p run ${r + 1}/${runs} ${j.what}${out.renderer ? ` [${out.renderer}]` : ''}: ${out.fps.map((f) => f.toFixed(1)).join(', ')} fps`);
+      }
+    }
+    for (const j of jobs) {
+      // jsmpeg's WebGL row where the page has no WebGL drew with Canvas2D: the Canvas2D row says that.
+      if (j.kind === 'jsmpeg' && j.arg.present === 'webgl' && j.renderer !== 'WebGLRenderer') continue;
+      const pick = j.arg.renderer === 'auto' ? RENDERER[j.renderer] ?? j.renderer : null;
+      browser.rows.push({ res, what: j.what, pick, kind: j.kind, fps: j.fps, reason: j.reason, restarts: j.restarts });
+    }
+  }
+  for (const p of Object.values(pages)) {
+    if (p.pageErrors.length) console.error(`${name} page errors: ${p.pageErrors.join('; ')}`);
+  }
+  for (const b of Object.values(launched)) await b.close();
+  results.push(browser);
+}
 await server.close();
 
 // Package sizes: what `npm pack` ships, per file group.
@@ -75,15 +142,36 @@ const sizes = [
   ['player JS (web/src: element, worker, sources, renderers)', group(walk(path.join(root, 'web/src')).filter((f) => f.endsWith('.js')))],
 ];
 
-let out = `Chromium: ${version}, headless, SwiftShader (CPU) for WebGPU and WebGL2; ${os.cpus().length} cores; load average before: ${load}; RUNS=${runs}.\n\n`;
+const best = (rows) => rows.reduce((a, r) => (median(r.fps) > median(a.fps) ? r : a));
+let out = `${os.cpus().length} cores; RUNS=${runs} (each figure: the median of RUNS runs taken in turns with every other row of its browser and resolution; min–max in brackets). `
+  + '"× jsmpeg": decode alone against jsmpeg\'s decode alone, decode + present against jsmpeg\'s faster decode + present, both from the same browser and run.\n\n';
 for (const res of [720, 1080]) {
-  const qual = rows.find((r) => r.res === res && r.quality).quality;
+  const qual = streams[res].quality;
   out += `**${res}p** bigbuckbunny, 132 frames: ASP ${(qual.aspBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.aspPsnr} dB; `
     + `mpeg1video -q:v ${qual.q} in MPEG-TS ${(qual.mpegBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.mpegPsnr} dB `
     + `(ASP uses ${(100 * qual.aspBytes / qual.mpegBytes).toFixed(0)} % of jsmpeg's bytes)`
     + `${equalQualityShare(qual)}.\n\n`;
-  out += '| player | fps, median (min–max) |\n|---|---:|\n';
-  for (const r of rows.filter((x) => x.res === res && x.r)) out += `| ${r.what} | ${fmt(r.r)} |\n`;
+}
+for (const b of results) {
+  const rows = b.rows;
+  out += `**${b.name}**: ${b.version}, headless; started ${b.started} UTC, load average before: ${b.load}.\n\n`;
+  out += `| player | 720p fps, median (min–max) | × jsmpeg | 1080p fps | × jsmpeg |\n|---|---:|---:|---:|---:|\n`;
+  const cells = (what) => [720, 1080].map((res) => {
+    const r = rows.find((x) => x.res === res && x.what === what);
+    if (!r) return '| – | – ';
+    const here = rows.filter((x) => x.res === res);
+    const ref = r.kind.endsWith('alone')
+      ? here.find((x) => x.kind === 'jsmpeg-alone')
+      : best(here.filter((x) => x.kind === 'jsmpeg'));
+    const ratio = r.kind.startsWith('asp') && ref ? `${(median(r.fps) / median(ref.fps)).toFixed(2)}x` : '';
+    return `| ${fmt(r.fps)}${r.restarts ? ` (${r.restarts} restarted)` : ''} | ${ratio} `;
+  }).join('');
+  for (const what of [...new Set(rows.map((r) => r.what))]) {
+    const picks = [...new Set(rows.filter((r) => r.what === what && r.pick).map((r) => r.pick))];
+    out += `| ${what}${picks.length ? ` (${picks.join(' / ')})` : ''} ${cells(what)}|\n`;
+  }
+  const reasons = [...new Set(rows.filter((r) => r.pick && r.reason).map((r) => r.reason))];
+  if (reasons.length) out += `\nThe player's pick: ${reasons.join('; ')}.\n`;
   out += '\n';
 }
 out += '| package part | raw bytes | gzip -9 |\n|---|---:|---:|\n';

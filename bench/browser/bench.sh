@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# make bench-browser: the browser decoder's speed in Chromium, against jsmpeg
-# in the same browser and run, on bigbuckbunny (720p, and 1080p scaled up).
+# make bench-browser: the browser decoder's speed in Chromium and Firefox,
+# against jsmpeg in the same browser and run, on bigbuckbunny (720p, and
+# 1080p scaled up).
 #
-#   bench/browser/bench.sh          RUNS=3 (median of RUNS per figure)
+#   bench/browser/bench.sh                      RUNS=3 (median of RUNS per figure)
+#   BROWSERS=firefox bench/browser/bench.sh     one browser (default chromium,firefox)
+#   CHROMIUM_RENDERERS=webgl2 bench/browser/bench.sh   Chromium rows per renderer besides
+#                                               the player's pick (default webgpu,webgl2,canvas2d)
 #
 # 1. bigbuckbunny -> y4m (720p as is, 1080p lanczos-scaled), 132 frames;
 # 2. asp-encode at 1500k (720p) / 3000k (1080p); PSNR-Y of asp-decode's output;
 # 3. ffmpeg mpeg1video in MPEG-TS (-bf 0, -g 50) at the largest -q:v whose
 #    PSNR-Y is at least ASP's (binary search): jsmpeg's stream at equal quality
 #    (and the next -q:v, to interpolate jsmpeg's bytes at ASP's PSNR-Y);
-# 4. bench.mjs: Chromium (Debian's, headless; SwiftShader WebGPU/WebGL2),
-#    ASP decode alone and decode+present per build and renderer, jsmpeg
-#    nextFrame() loops with WebGL and Canvas2D. Prints a markdown table.
+# 4. bench.mjs, in each browser (Debian's chromium and firefox-esr, headless,
+#    launched by tests/browser/drivers): ASP decode alone and decode + present
+#    per build with the renderer the player picks itself (and in Chromium each
+#    renderer: SwiftShader WebGPU/WebGL2, Canvas2D), jsmpeg's nextFrame() loops
+#    decoding alone and with WebGL (where the page has it) and Canvas2D.
+#    Prints markdown tables, ratios against jsmpeg from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -19,7 +26,8 @@ bbb=${BBB:-$root/../shared/media/bigbuckbunny.mp4}
 [ -f "$bbb" ] || { echo "bench-browser: $bbb is absent (set BBB=...)" >&2; exit 1; }
 
 tools/setup.sh apt >/dev/null   # ffmpeg if missing
-tools/web/setup.sh
+export BROWSERS="${BROWSERS:-chromium,firefox}"
+tools/web/setup.sh --browsers "$BROWSERS"
 tools/build-wasm.sh >/dev/null
 cargo build -q --release -p asp-cli
 bin="${CARGO_TARGET_DIR:-$root/target}/release"
