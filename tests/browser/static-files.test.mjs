@@ -26,7 +26,8 @@ function status(path) {
 }
 
 test('what the demo and the tests need is served', async () => {
-  for (const path of ['/www/', '/web/package.json', '/web/src/index.js', '/tests/browser/page.html', '/bench/browser/bench.html']) {
+  for (const path of ['/www/', '/web/package.json', '/web/src/index.js', '/tests/browser/page.html', '/bench/browser/bench.html',
+    '/tools/web/node_modules/media-chrome/package.json', '/tools/web/node_modules/flatbuffers/mjs/flatbuffers.js']) {
     assert.equal(await status(path), 200, path);
   }
   assert.equal(await status('/'), 302, 'the root redirects to the demo');
@@ -35,6 +36,7 @@ test('what the demo and the tests need is served', async () => {
 test('the rest of the repository is not', async () => {
   for (const path of ['/.git/HEAD', '/.git/config', '/%2egit/HEAD', '/.gitignore', '/web/.npmrc', '/www/../.git/HEAD',
     '/Cargo.toml', '/Cargo.lock', '/crates/asp-server/src/lib.rs', '/tools/web/serve.mjs', '/Makefile',
+    '/tools/web/node_modules/ws/package.json', '/tools/web/node_modules/media-chrome-evil/x.js', '/tools/web/package.json',
     '/plain/.git/HEAD', '/plain/Cargo.toml', '/%2e%2e/etc/passwd']) {
     assert.equal(await status(path), 404, path);
   }

@@ -9,8 +9,10 @@
 // GET /PATH          DIR/PATH with COOP: same-origin, COEP: require-corp, for
 //                    PATH in the directories the demo, the browser tests and
 //                    the browser benchmark use (DEMO_DIRS: www/ web/ tests/
-//                    build/ bench/); nothing else of the repository (no
-//                    crates/, tools/, Cargo files, .git/ or any dotfile): 404
+//                    build/ bench/), and the npm packages pages import
+//                    (PAGE_PACKAGES, from tools/web/node_modules/); nothing
+//                    else of the repository (no crates/, the rest of tools/,
+//                    Cargo files, .git/ or any dotfile): 404
 // GET /plain/PATH    DIR/PATH without them (a page that is not isolated)
 // WS  /asp/ws?...    the packets of `file` (default --stream), paced at `fps`
 //                    (default 30), looping unless loop=0. Test knobs:
@@ -54,6 +56,14 @@ const ISOLATION = {
  * and the streams run.sh makes (build/), the browser benchmark.
  */
 export const DEMO_DIRS = ['www', 'web', 'tests', 'build', 'bench'];
+
+/**
+ * The npm packages of tools/web that pages load as ES modules (the flatc
+ * TypeScript reader's runtime, media-chrome's controls, jsmpeg for the
+ * benchmark's anchor): served from tools/web/node_modules/NAME/, and no
+ * other file of tools/.
+ */
+export const PAGE_PACKAGES = ['flatbuffers', 'media-chrome', '@cycjimmy/jsmpeg-player'];
 
 /**
  * Starts the server; resolves to { url, port, close(), log(session) }.
@@ -106,7 +116,8 @@ export function serve({ root, port = 8080, host = '127.0.0.1', stream = null, qu
     // Dot segments: never .git/ or .env, and no climbing out with `..`.
     const hidden = rel.split('/').some((segment) => segment.startsWith('.'));
     const top = rel.split('/')[1] ?? '';
-    const listed = dirs === null || dirs.includes(top);
+    const pagePackage = PAGE_PACKAGES.some((name) => rel.startsWith(`/tools/web/node_modules/${name}/`));
+    const listed = dirs === null || dirs.includes(top) || pagePackage;
     if (hidden || !listed || (file !== root && !file.startsWith(root + path.sep))) {
       res.writeHead(404).end('not found');
       return;
