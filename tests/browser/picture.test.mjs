@@ -4,35 +4,11 @@
 // native decode of that frame converts to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { serverAndBrowser, finish, openPage, served, work } from './harness.mjs';
 import { makeMediaPlayer, waitForCount, playAndSettle } from './media.mjs';
+import { y4mFrame } from './pixels.mjs';
 
 const env = serverAndBrowser();
-
-/** Frame `index` of a y4m (4:2:0) as planes; negative counts from the end. */
-function y4mFrame(file, index) {
-  const bytes = fs.readFileSync(file);
-  const header = bytes.subarray(0, bytes.indexOf(10)).toString('latin1');
-  const w = Number(/ W(\d+)/.exec(header)[1]);
-  const h = Number(/ H(\d+)/.exec(header)[1]);
-  const cw = Math.ceil(w / 2);
-  const ch = Math.ceil(h / 2);
-  const frameLen = w * h + 2 * cw * ch;
-  const frames = [];
-  for (let at = bytes.indexOf(10) + 1; at < bytes.length;) {
-    const nl = bytes.indexOf(10, at);
-    frames.push(nl + 1);
-    at = nl + 1 + frameLen;
-  }
-  const start = frames.at(index);
-  return {
-    w, h, cw,
-    y: bytes.subarray(start, start + w * h),
-    u: bytes.subarray(start + w * h, start + w * h + cw * ch),
-    v: bytes.subarray(start + w * h + cw * ch, start + frameLen),
-  };
-}
 
 /** The frame as RGB with the stream's matrix (`rows`, from yuvToRgb), chroma nearest. */
 function expectedRgb(f, rows) {

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import pngjs from '../../tools/web/node_modules/pngjs/lib/png.js';
 
-/** The last frame of a y4m as planes. */
-export function lastFrame(file) {
+/** Frame `index` of a y4m (4:2:0) as planes; negative counts from the end. */
+export function y4mFrame(file, index) {
   const bytes = fs.readFileSync(file);
   const header = bytes.subarray(0, bytes.indexOf(10)).toString('latin1');
   const w = Number(/ W(\d+)/.exec(header)[1]);
@@ -13,13 +13,24 @@ export function lastFrame(file) {
   const cw = Math.ceil(w / 2);
   const ch = Math.ceil(h / 2);
   const frameLen = w * h + 2 * cw * ch;
-  const start = bytes.length - frameLen;
+  const frames = [];
+  for (let at = bytes.indexOf(10) + 1; at < bytes.length;) {
+    const nl = bytes.indexOf(10, at);
+    frames.push(nl + 1);
+    at = nl + 1 + frameLen;
+  }
+  const start = frames.at(index);
   return {
     w, h, cw, ch,
     y: bytes.subarray(start, start + w * h),
     u: bytes.subarray(start + w * h, start + w * h + cw * ch),
-    v: bytes.subarray(start + w * h + cw * ch, bytes.length),
+    v: bytes.subarray(start + w * h + cw * ch, start + frameLen),
   };
+}
+
+/** The last frame of a y4m as planes. */
+export function lastFrame(file) {
+  return y4mFrame(file, -1);
 }
 
 /** Bilinear sample of a plane at texel coordinates (x, y), edges clamped. */

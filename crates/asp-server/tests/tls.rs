@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asp_core::packet::Payload;
-use asp_core::schema::SyncCommand;
-use asp_core::{Packet, PacketReader, ReadEvent};
+use asp_core::Packet;
 use asp_encoder::source::TestPattern;
 use asp_server::config::TlsFiles;
 use asp_server::live::{self, LiveOptions};
@@ -24,7 +23,7 @@ use futures_util::StreamExt;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::RootCertStore;
-use support::{encoder_config, init_logging, HEIGHT, WIDTH};
+use support::{encoder_config, init_logging, wt_read, HEIGHT, WIDTH};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::Message;
@@ -146,30 +145,6 @@ async fn wt_connect(addr: SocketAddr, trusted: &[CertificateDer<'static>]) -> Re
     endpoint.connect(format!("https://localhost:{}/asp/wt", addr.port())).await.map_err(|e| e.to_string())
 }
 
-async fn wt_read_to_end(connection: &wtransport::Connection) -> Vec<u8> {
-    let mut all = Vec::new();
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let mut stream = tokio::time::timeout(Duration::from_secs(10), connection.accept_uni())
-            .await
-            .expect("a stream in time")
-            .expect("a stream");
-        let mut reader = PacketReader::new();
-        while let Some(n) = stream.read(&mut buf).await.expect("read") {
-            all.extend_from_slice(&buf[..n]);
-            reader.push(&buf[..n]);
-            while let Some(event) = reader.next_event() {
-                let ReadEvent::Packet { packet, .. } = event else { panic!("damaged WebTransport stream") };
-                if let Payload::S(s) = packet.payload() {
-                    if s.command() == SyncCommand::EndOfStream {
-                        return all;
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_trusting_the_ca_plays_over_wss_and_webtransport_the_same_bytes() {
     let ca = test_ca("plays");
@@ -178,7 +153,7 @@ async fn a_client_trusting_the_ca_plays_over_wss_and_webtransport_the_same_bytes
     let wt_addr = server.wt_addr.expect("WebTransport on, with the same certificate");
     let connection = wt_connect(wt_addr, &trusted).await.expect("WebTransport with the CA, no hash");
     let mut wss = wss_connect(server.addr, &trusted).await.expect("WSS with the CA");
-    let (wt_bytes, (wss_bytes, wss_packets)) = tokio::join!(wt_read_to_end(&connection), wss_read_to_end(&mut wss));
+    let (wt_bytes, (wss_bytes, wss_packets)) = tokio::join!(wt_read(&connection, false), wss_read_to_end(&mut wss));
     assert_eq!(wss_packets, 41, "40 frames and the end of stream");
     assert_eq!(wt_bytes.len(), wss_bytes.len());
     assert!(wt_bytes == wss_bytes, "WebTransport and WSS bytes differ");

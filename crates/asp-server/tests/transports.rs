@@ -20,32 +20,6 @@ async fn wt_connect(server: &TestServer) -> Connection {
     Endpoint::client(config).unwrap().connect(url).await.expect("WebTransport connect")
 }
 
-/// Reads the server's streams in order until an EndOfStream (or a Pong when
-/// `until_pong`); returns all the bytes.
-async fn wt_read(connection: &Connection, until_pong: bool) -> Vec<u8> {
-    let mut all = Vec::new();
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let mut stream = tokio::time::timeout(Duration::from_secs(10), connection.accept_uni())
-            .await
-            .expect("a stream in time")
-            .expect("a stream");
-        let mut reader = PacketReader::new();
-        while let Some(n) = stream.read(&mut buf).await.expect("read") {
-            all.extend_from_slice(&buf[..n]);
-            reader.push(&buf[..n]);
-            while let Some(event) = reader.next_event() {
-                let ReadEvent::Packet { packet, .. } = event else { panic!("damaged WebTransport stream") };
-                if let Payload::S(s) = packet.payload() {
-                    if s.command() == SyncCommand::EndOfStream || (until_pong && s.command() == SyncCommand::Pong) {
-                        return all;
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webtransport_delivers_the_same_bytes_as_websocket() {
     let source = TestPattern::new(WIDTH, HEIGHT, 30, Some(50)).unwrap();

@@ -190,3 +190,29 @@ impl Healthy {
         self.task.await.expect("the healthy viewer failed")
     }
 }
+
+/// Reads the server's streams in order until an EndOfStream (or a Pong when
+/// `until_pong`); returns all the bytes.
+pub async fn wt_read(connection: &wtransport::Connection, until_pong: bool) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let mut stream = tokio::time::timeout(Duration::from_secs(10), connection.accept_uni())
+            .await
+            .expect("a stream in time")
+            .expect("a stream");
+        let mut reader = asp_core::PacketReader::new();
+        while let Some(n) = stream.read(&mut buf).await.expect("read") {
+            all.extend_from_slice(&buf[..n]);
+            reader.push(&buf[..n]);
+            while let Some(event) = reader.next_event() {
+                let asp_core::ReadEvent::Packet { packet, .. } = event else { panic!("damaged WebTransport stream") };
+                if let Payload::S(s) = packet.payload() {
+                    if s.command() == SyncCommand::EndOfStream || (until_pong && s.command() == SyncCommand::Pong) {
+                        return all;
+                    }
+                }
+            }
+        }
+    }
+}
