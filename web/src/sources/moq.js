@@ -15,6 +15,7 @@
 
 import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
+import { certificateHash } from './webtransport.js';
 import {
   MOQ_LITE_PROTOCOL,
   StreamReader,
@@ -56,19 +57,6 @@ export function relayTarget(href) {
   url.pathname = `${parts.join('/')}/`;
   url.hash = '';
   return { connect: url.href, broadcast };
-}
-
-/**
- * The certificate hash as bytes, from bytes or a hex string.
- * @param {Uint8Array | string | null | undefined} value
- */
-function certificateHash(value) {
-  if (!value) return null;
-  if (typeof value === 'string') {
-    const hex = value.replace(/[^0-9a-f]/gi, '');
-    return new Uint8Array((hex.match(/../g) ?? []).map((h) => parseInt(h, 16)));
-  }
-  return new Uint8Array(value);
 }
 
 /**

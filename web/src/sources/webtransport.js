@@ -17,7 +17,7 @@ import { SilenceWatch } from './silence.js';
  * The certificate hash as bytes, from bytes, an array or a hex string.
  * @param {Uint8Array | ArrayLike<number> | string | null | undefined} value
  */
-function certificateHash(value) {
+export function certificateHash(value) {
   if (!value) return null;
   if (typeof value === 'string') {
     const hex = value.replace(/[^0-9a-f]/gi, '');
