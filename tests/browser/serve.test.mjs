@@ -29,7 +29,8 @@ before(async () => {
     live.stderr.on('data', (chunk) => {
       text += chunk;
       const http = text.match(/serving \S+ at (http:\/\/[^/]+)\//);
-      const wt = text.match(/WebTransport source for <asp-player>: (https:\S+)/);
+      // Up to the line's end: a chunk may end inside the hash.
+      const wt = text.match(/WebTransport source for <asp-player>: (https:\S+)\n/);
       if (http && wt) {
         clearTimeout(timer);
         resolve({ http: http[1], wt: wt[1] });

@@ -30,7 +30,8 @@ before(async () => {
     const timer = setTimeout(() => reject(new Error(`asp-encode --serve did not start: ${text}`)), 30000);
     live.stderr.on('data', (chunk) => {
       text += chunk;
-      const m = text.match(/WebTransport source for <asp-player>: (https:\S+)/);
+      // Up to the line's end: a chunk may end inside the hash.
+      const m = text.match(/WebTransport source for <asp-player>: (https:\S+)\n/);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

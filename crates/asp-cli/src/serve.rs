@@ -110,6 +110,16 @@ pub fn existing_dir(dir: Option<PathBuf>, default: &str) -> Option<PathBuf> {
     dir.or_else(|| Some(PathBuf::from(default))).filter(|d| d.is_dir())
 }
 
+/// Writes one line of the server's addresses to stderr in a single write:
+/// scripts read these lines as they come, and `eprintln!` writes a
+/// formatted line piece by piece, so a reader could see half a hash.
+fn announce(line: String) {
+    let mut line = line;
+    line.push('\n');
+    // Nothing to do if stderr is gone: serving goes on.
+    let _ = io::stderr().write_all(line.as_bytes());
+}
+
 /// Serves `source` live until SIGINT or SIGTERM. The stream's end (input
 /// closed) is announced to the viewers; the page stays up until the signal.
 pub fn serve(
@@ -142,22 +152,25 @@ pub fn serve(
         .with_context(|| format!("cannot listen on {}", options.bind))?;
     let url_host = if server.http_addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { server.http_addr.ip().to_string() };
     let (http, ws) = if server.is_https() { ("https", "wss") } else { ("http", "ws") };
-    eprintln!(
+    announce(format!(
         "asp-encode: serving {width}x{height} at {http}://{url_host}:{}/ ({ws}: /asp/ws{})",
         server.http_addr.port(),
         match server.wt_addr {
             Some(a) => format!(", WebTransport udp {} /asp/wt", a.port()),
             None => String::new(),
         }
-    );
+    ));
     if let (Some(addr), Some(hash), false) = (server.wt_addr, server.certificate_hash, server.is_https()) {
         let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        eprintln!("asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}", addr.port());
+        announce(format!(
+            "asp-encode: WebTransport source for <asp-player>: https://{url_host}:{}/asp/wt#sha256={hex}",
+            addr.port()
+        ));
     }
-    eprintln!(
+    announce(format!(
         "asp-encode: or src=\"{http}://{url_host}:{}/asp/session\" (the player picks the transport and follows a restart)",
         server.http_addr.port()
-    );
+    ));
     runtime.spawn(async move {
         if let Err(e) = server.run().await {
             tracing::error!(error = %e, "the server stopped");
