@@ -59,8 +59,9 @@ pub struct ServeGuards {
     #[arg(long, value_name = "ORIGIN", requires = "serve")]
     pub allow_origin: Vec<String>,
     /// With --serve: serve HTTPS and WSS, and WebTransport, with this certificate chain
-    /// (PEM, leaf first); needs --tls-key. Without it: plain HTTP/WS, and a self-signed
-    /// WebTransport certificate that pages trust by its hash.
+    /// (PEM, leaf first); needs --tls-key. Both files are read again on SIGHUP and when
+    /// they change. Without it: plain HTTP/WS, and a self-signed WebTransport certificate
+    /// that pages trust by its hash.
     #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_key"])]
     pub tls_cert: Option<PathBuf>,
     /// With --serve: the private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).

@@ -10,7 +10,8 @@
 //! that only for a certificate valid at most 14 days, so the server makes a
 //! new one before the old one expires ([`rotate_self_signed`]) and
 //! `/asp/session` publishes the current hash. The operator's certificate is
-//! read again on SIGHUP ([`reload_on_hangup`]).
+//! read again on SIGHUP ([`reload_on_hangup`]) and when its files change
+//! ([`reload_on_change`]).
 //!
 //! Cryptography is rustls with the `ring` provider.
 
@@ -202,6 +203,44 @@ pub fn reload_on_hangup(
             }
         }
     })
+}
+
+/// What identifies a version of the certificate files without reading
+/// them: each file's size and modification time (`None`: not readable).
+type FilesVersion = [Option<(u64, SystemTime)>; 2];
+
+fn files_version(files: &TlsFiles) -> FilesVersion {
+    let version = |path: &Path| std::fs::metadata(path).ok().and_then(|m| Some((m.len(), m.modified().ok()?)));
+    [version(&files.certificate_chain), version(&files.private_key)]
+}
+
+/// Checks the operator's certificate files every `interval` and, when
+/// either changed, reads them again and hands the certificate to new
+/// handshakes (a renewal by certbot or an ACME client needs no signal). A
+/// pair that does not load (the chain written, the key not yet) keeps the
+/// current certificate; it is tried again at the next change, and its
+/// error is logged once.
+pub async fn reload_on_change(store: Arc<CertificateStore>, files: TlsFiles, interval: Duration) {
+    let mut seen = files_version(&files);
+    let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = files_version(&files);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match Certificate::load(&files) {
+            Ok(certificate) if certificate.hash == store.current().hash => {}
+            Ok(certificate) => {
+                let hex: String = certificate.hash.iter().map(|b| format!("{b:02x}")).collect();
+                info!(sha256 = hex, "certificate files changed: reloaded");
+                store.replace(certificate);
+            }
+            Err(e) => warn!(error = %e, "certificate files changed but do not load; keeping the current certificate"),
+        }
+    }
 }
 
 /// How long before a self-signed certificate expires a new one replaces

@@ -219,6 +219,10 @@ pub struct ServerConfig {
     /// and WebTransport uses it too (no certificate hash needed). Without
     /// it, plain HTTP/WS and a self-signed WebTransport certificate.
     pub tls: Option<TlsFiles>,
+    /// How often the operator's certificate files are checked for a change
+    /// (size or modification time); a changed pair that loads replaces the
+    /// certificate for new handshakes, as SIGHUP does.
+    pub tls_check_interval: Duration,
     /// How long a self-signed WebTransport certificate is valid; a new one
     /// replaces it a fifth of this before it expires. Browsers accept at
     /// most 14 days for `serverCertificateHashes`.
@@ -232,6 +236,11 @@ pub struct ServerConfig {
 /// under the browsers' 14-day cap with a day to spare for clock skew.
 pub const SELF_SIGNED_VALIDITY: Duration = Duration::from_secs(13 * 24 * 3600);
 
+/// How often the operator's certificate files are checked by default: a
+/// renewal (certbot runs twice a day) is picked up within seconds, at the
+/// cost of two `stat` calls.
+pub const TLS_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
 impl ServerConfig {
     pub fn new(bind: SocketAddr) -> ServerConfig {
         ServerConfig {
@@ -244,6 +253,7 @@ impl ServerConfig {
             allowed_origins: AllowedOrigins::default(),
             attribution: None,
             tls: None,
+            tls_check_interval: TLS_CHECK_INTERVAL,
             self_signed_validity: SELF_SIGNED_VALIDITY,
             view_tokens: ViewTokens::default(),
         }

@@ -164,12 +164,15 @@ impl Server {
     }
 
     /// Serves until the future is dropped or a socket fails. With the
-    /// operator's certificate, SIGHUP reloads it (the signal no longer ends
-    /// the process once this runs).
+    /// operator's certificate, SIGHUP or a change of its files reloads it
+    /// (SIGHUP no longer ends the process once this runs).
     pub async fn run(self) -> std::io::Result<()> {
         info!(http = %self.http_addr, webtransport = ?self.wt_addr, tls = self.https.is_some(), "serving");
         if let Some((store, names)) = self.self_signed {
             tokio::spawn(certificate::rotate_self_signed(store, names, self.config.self_signed_validity));
+        }
+        if let (Some(files), Some(store)) = (&self.config.tls, &self.operator) {
+            tokio::spawn(certificate::reload_on_change(Arc::clone(store), files.clone(), self.config.tls_check_interval));
         }
         #[cfg(unix)]
         if let (Some(files), Some(store)) = (&self.config.tls, &self.operator) {

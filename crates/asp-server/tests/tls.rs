@@ -16,7 +16,7 @@ use std::time::Duration;
 use asp_core::packet::Payload;
 use asp_core::Packet;
 use asp_encoder::source::TestPattern;
-use asp_server::config::TlsFiles;
+use asp_server::config::{TlsFiles, TLS_CHECK_INTERVAL};
 use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 use futures_util::StreamExt;
@@ -86,10 +86,21 @@ struct Running {
 }
 
 async fn start_tls(files: TlsFiles, frames: Option<u64>, wait_for_viewers: usize) -> Running {
+    start_tls_checking_every(files, frames, wait_for_viewers, TLS_CHECK_INTERVAL).await
+}
+
+/// [`start_tls`], checking the certificate files for a change every `interval`.
+async fn start_tls_checking_every(
+    files: TlsFiles,
+    frames: Option<u64>,
+    wait_for_viewers: usize,
+    interval: Duration,
+) -> Running {
     init_logging();
     let hub = Arc::new(Hub::new(Default::default(), StreamPolicy::default()));
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
     config.tls = Some(files);
+    config.tls_check_interval = interval;
     let facts = StreamFacts { width: WIDTH, height: HEIGHT, fps_num: 30, fps_den: 1 };
     let server = Server::bind(config, Arc::clone(&hub), facts).await.expect("bind with the certificate");
     assert!(server.is_https());
@@ -240,6 +251,39 @@ async fn sighup_reloads_the_certificate_files() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(reloaded, "new handshakes get the reloaded certificate");
+    assert!(wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.is_err(), "the old one is gone");
+    let connection = wt_connect(server.wt_addr.unwrap(), std::slice::from_ref(&second.ca)).await;
+    assert!(connection.is_ok(), "WebTransport too: {:?}", connection.err());
+}
+
+/// Waits (up to ~4 s) until a WSS handshake trusting only `ca` succeeds.
+async fn handshakes_with(addr: SocketAddr, ca: &CertificateDer<'static>) -> bool {
+    for _ in 0..200 {
+        if wss_connect(addr, std::slice::from_ref(ca)).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_files_that_change_are_reloaded_without_a_signal() {
+    let first = test_ca("change-first");
+    let server = start_tls_checking_every(first.files.clone(), None, 0, Duration::from_millis(50)).await;
+    wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.expect("WSS with the first CA");
+
+    // A half-written renewal (a chain that is not PEM) keeps the current certificate.
+    std::fs::write(&first.files.certificate_chain, b"-----BEGIN CERT").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.expect("still the first certificate");
+
+    // The renewal completes: the key first, then the chain, as a renewing
+    // client may write them; the mismatched pair in between is not taken.
+    let second = test_ca("change-second");
+    std::fs::copy(&second.files.private_key, &first.files.private_key).unwrap();
+    std::fs::copy(&second.files.certificate_chain, &first.files.certificate_chain).unwrap();
+    assert!(handshakes_with(server.addr, &second.ca).await, "new handshakes get the renewed certificate");
     assert!(wss_connect(server.addr, std::slice::from_ref(&first.ca)).await.is_err(), "the old one is gone");
     let connection = wt_connect(server.wt_addr.unwrap(), std::slice::from_ref(&second.ca)).await;
     assert!(connection.is_ok(), "WebTransport too: {:?}", connection.err());
