@@ -6,17 +6,20 @@
 //! camera's shake, a pan that starts), no predictor knows the motion at a
 //! tile's first blocks, the walk stops in a local minimum, and the wrong
 //! vector spreads to the next blocks as their predictor. x264's lookahead
-//! answers this with a search on half-resolution frames; here, as it needs
-//! one frame of memory only, a coarse search on quarter-resolution luma:
+//! answers this with a search on half-resolution frames of its queue;
+//! here, with no queue (live, one frame in, one packet out), a coarse
+//! search on quarter-resolution luma of the frame and its reference:
 //!
-//! 1. each frame's luma is averaged over 4x4 blocks ([`LowresPlane`]);
+//! 1. both planes are averaged over 4x4 blocks ([`LowresPlane`]);
 //! 2. a grid of probes (8x8 quarter-resolution samples, a 32x32 area) is
-//!    searched exhaustively, each against the previous frame's plane, over
-//!    the block search's range;
+//!    searched exhaustively, each against the reference's plane, over the
+//!    block search's range;
 //! 3. each probe's vector is refined at full resolution (±[`REFINE_PEL`]
 //!    pixels around four times it, exhaustive, on the 32x32 area);
 //! 4. the vectors most probes agree on (at least [`MIN_VOTES`]) are the
-//!    frame's [`DominantMotion`]: extra start points for every block.
+//!    frame's [`DominantMotion`]: extra start points for every block, and
+//!    so is the vector of the probe nearest each block
+//!    ([`DominantMotion::near`]), for pictures where several things move.
 //!
 //! The result depends only on the two frames, never on threads.
 
@@ -104,10 +107,21 @@ impl LowresPlane {
 /// The vectors most of a frame moves by, most agreed first (see the
 /// [module docs](self)). Empty when no vector other than zero has
 /// [`MIN_VOTES`] probes (zero is always a start point anyway).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DominantMotion {
     vectors: [FullPelMv; MAX_DOMINANT],
     count: usize,
+    /// Every probe's vector (zero where none fitted), raster order over
+    /// `columns` x `rows` equal cells of the frame.
+    probes: [FullPelMv; PROBE_COLUMNS * PROBE_ROWS],
+    columns: usize,
+    rows: usize,
+}
+
+impl Default for DominantMotion {
+    fn default() -> Self {
+        DominantMotion::NONE
+    }
 }
 
 impl DominantMotion {
@@ -115,11 +129,26 @@ impl DominantMotion {
     pub const NONE: DominantMotion = DominantMotion {
         vectors: [FullPelMv::ZERO; MAX_DOMINANT],
         count: 0,
+        probes: [FullPelMv::ZERO; PROBE_COLUMNS * PROBE_ROWS],
+        columns: 0,
+        rows: 0,
     };
 
     /// The vectors, whole pixels, most agreed first.
     pub fn vectors(&self) -> &[FullPelMv] {
         &self.vectors[..self.count]
+    }
+
+    /// The vector of the probe whose cell holds pixel `(x, y)` of a
+    /// `width` x `height` frame (the motion near there, one probe's word);
+    /// `None` without probes.
+    pub fn near(&self, (x, y): (usize, usize), (width, height): (usize, usize)) -> Option<FullPelMv> {
+        if self.columns == 0 || self.rows == 0 || width == 0 || height == 0 {
+            return None;
+        }
+        let column = (x * self.columns / width).min(self.columns - 1);
+        let row = (y * self.rows / height).min(self.rows - 1);
+        self.probes.get(row * self.columns + column).copied()
     }
 
     /// The dominant motion of `current` (full resolution, and its
@@ -145,6 +174,7 @@ impl DominantMotion {
         let rows = (lh / (2 * PROBE_LOWRES)).clamp(1, PROBE_ROWS);
         let lowres_range = range.div_ceil(LOWRES_FACTOR) as i32;
         let mut found = [FullPelMv::ZERO; PROBE_COLUMNS * PROBE_ROWS];
+        let mut probes = [FullPelMv::ZERO; PROBE_COLUMNS * PROBE_ROWS];
         let mut n = 0;
         for row in 0..rows {
             for column in 0..columns {
@@ -159,10 +189,16 @@ impl DominantMotion {
                 if let Some(v) = refine_full(sad, current, reference, full, scaled, range as i32) {
                     found[n] = v;
                     n += 1;
+                    probes[row * columns + column] = v;
                 }
             }
         }
-        most_agreed(&found[..n])
+        DominantMotion {
+            probes,
+            columns,
+            rows,
+            ..most_agreed(&found[..n])
+        }
     }
 }
 
@@ -256,7 +292,7 @@ fn most_agreed(found: &[FullPelMv]) -> DominantMotion {
     }
     // Stable: equal votes keep the order found.
     let tally = &mut tally[..distinct];
-    tally.sort_by(|a, b| b.1.cmp(&a.1));
+    tally.sort_by_key(|t| core::cmp::Reverse(t.1));
     let mut out = DominantMotion::NONE;
     for &(v, votes) in tally.iter().take(MAX_DOMINANT) {
         if votes >= MIN_VOTES {
@@ -325,13 +361,26 @@ mod tests {
         let cur = window(w, h, (47, 19));
         let found = dominant(w, h, &cur, &refp, 48);
         assert_eq!(found.vectors().first(), Some(&FullPelMv::new(37, -21)));
+        // Most probes saw it (a probe alone may match the shading's
+        // period elsewhere: hence the votes), so most blocks get it as
+        // their nearest probe's vector too.
+        let points: Vec<(usize, usize)> = (0..8)
+            .flat_map(|i| (0..6).map(move |j| (i * 40 + 20, j * 32 + 16)))
+            .collect();
+        let agreeing = points
+            .iter()
+            .filter(|&&p| found.near(p, (w, h)) == Some(FullPelMv::new(37, -21)))
+            .count();
+        assert!(2 * agreeing > points.len(), "{agreeing} of {}", points.len());
     }
 
     #[test]
     fn motion_out_of_range_or_absent_gives_no_vector() {
         let (w, h) = (320, 192);
         let still = window(w, h, (10, 40));
-        assert_eq!(dominant(w, h, &still, &still, 48), DominantMotion::NONE);
+        let found = dominant(w, h, &still, &still, 48);
+        assert_eq!(found.vectors(), &[]);
+        assert_eq!(found.near((100, 100), (w, h)), Some(FullPelMv::ZERO));
         // A 60-pixel move with a 16-pixel range: no probe can agree on it.
         let moved = window(w, h, (70, 40));
         assert!(dominant(w, h, &moved, &still, 16)
