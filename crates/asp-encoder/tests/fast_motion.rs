@@ -61,3 +61,44 @@ fn a_fast_textured_pan_is_coded_as_motion() {
         assert!(size * 3 < keyframe, "frame {t}: {size} bytes against a {keyframe}-byte keyframe: {sizes:?}");
     }
 }
+
+/// A hand-held pan: 24 pixels a frame to the right, and a vertical shake
+/// that jumps up to 26 rows and changes direction every frame, so neither
+/// the previous frame's vectors nor a tile's first blocks know where the
+/// picture went; the frame's dominant motion does.
+const SHAKE: [usize; 8] = [40, 60, 36, 62, 38, 14, 40, 20];
+
+fn shaken_picture(t: usize, (w, h): (usize, usize)) -> Frame {
+    let mut data = vec![128u8; w * h * 3 / 2];
+    for y in 0..h {
+        for x in 0..w {
+            data[y * w + x] = texel(x + t * 24, y + SHAKE[t]);
+        }
+    }
+    Frame::from_i420(w as u32, h as u32, &data, &Limits::DEFAULT).unwrap()
+}
+
+#[test]
+fn a_shaking_pan_is_coded_as_motion() {
+    let (w, h) = (320, 192);
+    let mut config = EncoderConfig::new(w as u32, h as u32, 25, 1);
+    config.rate = RateMode::ConstantQp(Qp::new(30).unwrap());
+    config.preset = Preset::Realtime;
+    config.keyint = 250;
+    let mut encoder = Encoder::new(config).unwrap();
+    let mut decoder = Decoder::new();
+    let mut sizes = Vec::new();
+    for t in 0..SHAKE.len() {
+        let packet = encoder.encode(&shaken_picture(t, (w, h)), t as u64 * 40_000).unwrap().packet.to_vec();
+        sizes.push(packet.len());
+        let decoded = decoder.decode(&Packet::parse(&packet).unwrap()).unwrap().expect("a picture");
+        assert!(decoded.frame == encoder.reconstruction().unwrap(), "frame {t}: decoder != encoder");
+    }
+    // Each delta frame brings in a 24-pixel strip (8 % of the picture)
+    // and up to 26 rows (14 %): under a third of a keyframe's worth when
+    // every block finds the motion.
+    let keyframe = sizes[0];
+    for (t, &size) in sizes.iter().enumerate().skip(1) {
+        assert!(size * 3 < keyframe, "frame {t}: {size} bytes against a {keyframe}-byte keyframe: {sizes:?}");
+    }
+}

@@ -200,7 +200,7 @@ fn damage_waits_for_the_next_keyframe() {
         })
         .collect();
     let want = [
-        "P0", "F0", "P1", "F1", "damaged@820", "D3Loss", "P4", "F4", "P5", "F5", "P6", "F6", "P7", "F7", "P8", "F8", "P9", "F9",
+        "P0", "F0", "P1", "F1", "damaged@812", "D3Loss", "P4", "F4", "P5", "F5", "P6", "F6", "P7", "F7", "P8", "F8", "P9", "F9",
     ];
     assert_eq!(kinds, want);
     let stats = player.stats();

@@ -34,7 +34,7 @@ pub use rate_control::RateControl;
 pub use correction::Corrector;
 pub use roi::{qp_offsets_for, RoiAnalyser, RoiPlan, RoiSettings};
 
-use crate::motion::{HalfpelPlanes, MotionError, MotionEstimator};
+use crate::motion::{DominantMotion, HalfpelPlanes, LowresPlane, MotionError, MotionEstimator};
 
 /// Samples interpolated around the reference for D frames' motion search.
 const HALFPEL_MARGIN: usize = 16;
@@ -187,6 +187,9 @@ pub struct Encoder {
     reference: Option<Frame>,
     /// The reference's luma interpolated once per D frame (memory reused).
     halfpel: Option<HalfpelPlanes>,
+    /// The source's and the reference's luma at quarter resolution, for
+    /// each D frame's dominant motion (memory reused).
+    lowres: [LowresPlane; 2],
     /// The last coded frame's macroblocks: their vectors start the next
     /// frame's searches.
     previous: Vec<MbInfo>,
@@ -238,6 +241,7 @@ impl Encoder {
             rate_control,
             reference: None,
             halfpel: None,
+            lowres: Default::default(),
             previous: Vec::new(),
             spare: Some(probe),
             sequence: 0,
@@ -322,6 +326,19 @@ impl Encoder {
             }),
             _ => None,
         };
+        // Where the whole picture moves: start points for every block, so
+        // that a large motion is found where no predictor knows it yet.
+        let dominant = match (&self.reference, keyframe) {
+            (Some(reference), false) => {
+                let [current_lowres, reference_lowres] = &mut self.lowres;
+                current_lowres.fill(frame.luma());
+                reference_lowres.fill(reference.luma());
+                let sad = self.estimator.sad_kernels();
+                let range = self.params.search_range;
+                DominantMotion::find(sad, frame.luma(), current_lowres, reference.luma(), reference_lowres, range)
+            }
+            _ => DominantMotion::NONE,
+        };
         let coded = loop {
             let job = FrameJob {
                 source: frame,
@@ -336,6 +353,7 @@ impl Encoder {
                 refresh: plan.refresh.clone(),
                 halfpel: halfpel.as_ref(),
                 previous: if keyframe { &[] } else { &self.previous },
+                dominant,
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded

@@ -12,6 +12,7 @@ use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{add_luma_residual, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
 use asp_core::schema::MotionVector;
 
+use crate::motion::global::MAX_DOMINANT;
 use crate::motion::{mvd_bits, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
 use super::quantise::{quantise_luma_quarter, quantise_mb, restore_luma, save_luma, LevelChoice};
@@ -184,12 +185,20 @@ fn inter_candidates(
         let info = if px < cols && py < rows { job.previous.get(py * cols + px) } else { None };
         info.filter(|i| !i.intra).map(|i| i.mvs[0].to_full_pel_round())
     };
-    let mut starts = [FullPelMv::ZERO; 7];
+    // Then the frame's dominant motion: where the picture moves far and
+    // differently from the last frame, no neighbour knows it at a tile's
+    // first blocks (-34 % on the shaking pan; BENCHMARKS.md).
+    let mut starts = [FullPelMv::ZERO; 8 + MAX_DOMINANT];
     starts[0] = pred_mv.to_full_pel_round();
     let mut count = 2;
     let spatial = [neighbour(-1, 0), neighbour(0, -1)];
     let temporal = [previous(0, 0), previous(1, 0), previous(0, 1)];
-    for candidate in spatial.into_iter().chain(temporal).flatten() {
+    let dominant = job.dominant.vectors().iter().copied().map(Some);
+    // And the vector of the probe nearest the macroblock: the motion of
+    // its part of the picture where several things move.
+    let centre = (ctx.mb_x * MB_SIZE + MB_SIZE / 2, ctx.mb_y * MB_SIZE + MB_SIZE / 2);
+    let near = job.dominant.near(centre, (job.source.width(), job.source.height()));
+    for candidate in spatial.into_iter().chain(temporal).chain(dominant).chain([near]).flatten() {
         if !starts[..count].contains(&candidate) {
             starts[count] = candidate;
             count += 1;

@@ -20,7 +20,7 @@ use asp_core::codec::tiles::Tile;
 use asp_core::codec::transform::Kernels;
 use asp_core::schema::MotionVector;
 
-use crate::motion::{HalfpelPlanes, MotionEstimator, SearchScratch};
+use crate::motion::{DominantMotion, HalfpelPlanes, MotionEstimator, SearchScratch};
 
 use super::gop::RefreshWindow;
 use super::preset::PresetParams;
@@ -47,6 +47,8 @@ pub(crate) struct FrameJob<'a> {
     /// empty when there is none, or for a keyframe): their vectors are
     /// search starts.
     pub previous: &'a [MbInfo],
+    /// Where most of the picture moves (D frames): more search starts.
+    pub dominant: DominantMotion,
 }
 
 /// A coded tile and its reconstruction.

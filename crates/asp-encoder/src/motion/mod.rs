@@ -87,6 +87,8 @@ mod cost;
 mod error;
 mod estimator;
 mod field;
+// The frame's dominant motion, for start points.
+pub mod global;
 // One block's search: the block, the search state and driver.
 mod block;
 mod search;
@@ -110,6 +112,7 @@ pub use error::{FrameRole, MotionError};
 pub use estimator::{estimate_motion_parallel, MotionEstimator};
 pub use asp_core::codec::mv::FullPelMv;
 pub use field::MotionField;
+pub use global::{DominantMotion, LowresPlane};
 pub use halfpel::HalfpelPlanes;
 pub use sad::Sad;
 pub use search::SearchScratch;
