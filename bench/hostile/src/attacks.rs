@@ -26,11 +26,52 @@ pub struct Target {
     pub certificate_hash: [u8; 32],
 }
 
+/// The attackers' tasks, on their own runtime.
+pub struct Attackers {
+    tasks: JoinSet<()>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Attackers {
+    pub fn new(runtime: tokio::runtime::Handle) -> Attackers {
+        Attackers { tasks: JoinSet::new(), runtime }
+    }
+
+    fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn_on(task, &self.runtime);
+    }
+
+    /// Stops every attacker (their sockets close).
+    pub async fn stop(mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+/// The runtime attackers run on: its threads at the lowest scheduling
+/// priority, so that on a machine shared with the server and the healthy
+/// viewers, the attackers' own work (TLS handshakes, tight send loops)
+/// does not starve the viewers' reading and shows up as the server's
+/// fault. On the internet an attacker's CPU is not the server's.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("attacker")
+        .on_thread_start(|| {
+            // SAFETY: setpriority on the calling thread (who = 0) only
+            // changes its nice value; failure leaves it as it was.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+            }
+        })
+        .build()
+}
+
 /// One attack: its name in the table, what it does, and how it starts.
 pub struct Attack {
     pub name: &'static str,
     pub what: &'static str,
-    pub start: fn(Target, &mut JoinSet<()>),
+    pub start: fn(Target, &mut Attackers),
 }
 
 /// The attacks, in the order they run.
@@ -71,7 +112,7 @@ async fn drain(tcp: &mut TcpStream) {
     while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
 }
 
-fn idle_connections(target: Target, set: &mut JoinSet<()>) {
+fn idle_connections(target: Target, set: &mut Attackers) {
     for i in 0..1000 {
         set.spawn(async move {
             loop {
@@ -84,7 +125,7 @@ fn idle_connections(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn slowloris(target: Target, set: &mut JoinSet<()>) {
+fn slowloris(target: Target, set: &mut Attackers) {
     for i in 0..400 {
         set.spawn(async move {
             loop {
@@ -103,7 +144,7 @@ fn slowloris(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn big_headers(target: Target, set: &mut JoinSet<()>) {
+fn big_headers(target: Target, set: &mut Attackers) {
     let mut head = b"GET /asp/session HTTP/1.1\r\nHost: x\r\n".to_vec();
     while head.len() < 64 << 10 {
         head.extend_from_slice(format!("X-Padding-{}: {}\r\n", head.len(), "a".repeat(40)).as_bytes());
@@ -122,7 +163,7 @@ fn big_headers(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn websocket_idle(target: Target, set: &mut JoinSet<()>) {
+fn websocket_idle(target: Target, set: &mut Attackers) {
     for i in 0..240 {
         set.spawn(async move {
             loop {
@@ -137,7 +178,7 @@ fn websocket_idle(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn slot_exhaustion(target: Target, set: &mut JoinSet<()>) {
+fn slot_exhaustion(target: Target, set: &mut Attackers) {
     for _ in 0..300 {
         set.spawn(async move {
             loop {
@@ -152,7 +193,7 @@ fn slot_exhaustion(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn never_reading(target: Target, set: &mut JoinSet<()>) {
+fn never_reading(target: Target, set: &mut Attackers) {
     for i in 0..240 {
         set.spawn(async move {
             loop {
@@ -197,7 +238,7 @@ async fn sender(from: IpAddr, target: Target, message: Vec<u8>, interval: Option
     }
 }
 
-fn s_packet_floods(target: Target, set: &mut JoinSet<()>) {
+fn s_packet_floods(target: Target, set: &mut Attackers) {
     for (i, &command) in SyncCommand::ENUM_VALUES.iter().enumerate() {
         for j in 0..4 {
             set.spawn(sender(attacker(i * 4 + j), target, s_packet(command), None));
@@ -205,7 +246,7 @@ fn s_packet_floods(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn bitrate_adjust(target: Target, set: &mut JoinSet<()>) {
+fn bitrate_adjust(target: Target, set: &mut Attackers) {
     for i in 0..40 {
         let report = s_packet(SyncCommand::BitrateAdjust);
         set.spawn(sender(attacker(i), target, report, Some(Duration::from_millis(200))));
@@ -235,7 +276,7 @@ fn malformed_frames() -> Vec<Vec<u8>> {
     ]
 }
 
-fn malformed_websocket(target: Target, set: &mut JoinSet<()>) {
+fn malformed_websocket(target: Target, set: &mut Attackers) {
     for i in 0..16 {
         set.spawn(async move {
             let frames = malformed_frames();
@@ -252,7 +293,7 @@ fn malformed_websocket(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn wt_bidi_hoarding(target: Target, set: &mut JoinSet<()>) {
+fn wt_bidi_hoarding(target: Target, set: &mut Attackers) {
     for i in 0..8 {
         set.spawn(async move {
             loop {
@@ -280,7 +321,7 @@ async fn open_bi(connection: &wtransport::Connection) -> Option<(wtransport::Sen
     connection.open_bi().await.ok()?.await.ok()
 }
 
-fn wt_pre_session(target: Target, set: &mut JoinSet<()>) {
+fn wt_pre_session(target: Target, set: &mut Attackers) {
     for i in 0..100 {
         set.spawn(async move {
             loop {
@@ -293,7 +334,7 @@ fn wt_pre_session(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn wt_datagram_flood(target: Target, set: &mut JoinSet<()>) {
+fn wt_datagram_flood(target: Target, set: &mut Attackers) {
     let ping = s_packet(SyncCommand::Ping);
     for i in 0..8 {
         let ping = ping.clone();
@@ -318,7 +359,7 @@ fn wt_datagram_flood(target: Target, set: &mut JoinSet<()>) {
     }
 }
 
-fn wt_blackholed_acks(target: Target, set: &mut JoinSet<()>) {
+fn wt_blackholed_acks(target: Target, set: &mut Attackers) {
     for i in 0..8 {
         set.spawn(async move {
             loop {
@@ -364,7 +405,7 @@ fn forged_headers(count: usize, claimed: u32) -> Vec<u8> {
         .collect()
 }
 
-fn resync_bomb(target: Target, set: &mut JoinSet<()>) {
+fn resync_bomb(target: Target, set: &mut Attackers) {
     let stream_bomb = forged_headers(4096, 4000);
     for i in 0..8 {
         let bomb = stream_bomb.clone();

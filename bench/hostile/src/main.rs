@@ -18,9 +18,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use attacks::{Attack, Target};
+use attacks::{Attack, Attackers, Target};
 use server::ServerProcess;
-use tokio::task::JoinSet;
 use viewers::{Audience, Delivery};
 
 /// The targets BENCHMARKS.md holds the server to.
@@ -71,6 +70,10 @@ struct Row {
     peak_fds: usize,
     keyframes: u64,
     forced_keyframes: u64,
+    /// Viewer sessions (WebSocket or WebTransport) the server opened and
+    /// cut off in the window: the attackers' besides the newcomer's.
+    sessions_joined: u64,
+    sessions_kicked: u64,
     min_bitrate_target: u64,
 }
 
@@ -87,7 +90,7 @@ impl Row {
             None => "**no**".to_string(),
         };
         format!(
-            "| {} | {:.2} % | {} ms | {} | {} | {:.1} | {} | {} ({} forced) | {} | {} |",
+            "| {} | {:.2} % | {} ms | {} | {} | {:.1} | {} | {} / {} | {} ({} forced) | {} | {} |",
             self.name,
             self.delivery.delivered_percent,
             self.delivery.worst_gap.as_millis(),
@@ -95,6 +98,8 @@ impl Row {
             joined,
             self.peak_rss_kib as f64 / 1024.0,
             self.peak_fds,
+            self.sessions_joined,
+            self.sessions_kicked,
             self.keyframes,
             self.forced_keyframes,
             self.min_bitrate_target / 1000,
@@ -103,8 +108,8 @@ impl Row {
     }
 }
 
-const HEADER: &str = "| attack | frames delivered | worst gap | viewer reconnects | new viewer joins | peak RSS (MiB) | peak fds | keyframes | lowest bitrate target (kbit/s) | meets targets |\n\
-                      |---|---|---|---|---|---|---|---|---|---|";
+const HEADER: &str = "| attack | frames delivered | worst gap | viewer reconnects | new viewer joins | peak RSS (MiB) | peak fds | viewer sessions opened / kicked | keyframes | lowest bitrate target (kbit/s) | meets targets |\n\
+                      |---|---|---|---|---|---|---|---|---|---|---|";
 
 fn counter(stats: &serde_json::Value, name: &str) -> u64 {
     stats.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0)
@@ -119,12 +124,13 @@ async fn measure(
     audience: &Audience,
     seconds: u64,
     newcomer: IpAddr,
+    attackers_runtime: &tokio::runtime::Handle,
 ) -> Result<Row> {
     let before = server::stats(target.http).await?;
     audience.open_window();
-    let mut tasks = JoinSet::new();
+    let mut attackers = Attackers::new(attackers_runtime.clone());
     if let Some(attack) = attack {
-        (attack.start)(target, &mut tasks);
+        (attack.start)(target, &mut attackers);
     }
     let window = Duration::from_secs(seconds);
     let until = Instant::now() + window;
@@ -153,7 +159,7 @@ async fn measure(
     let ((peak_rss_kib, peak_fds, min_bitrate_target), joined) = tokio::join!(sample, join);
     let delivery = audience.delivery();
     let after = server::stats(target.http).await?;
-    tasks.shutdown().await;
+    attackers.stop().await;
     Ok(Row {
         name,
         delivery,
@@ -163,12 +169,19 @@ async fn measure(
         keyframes: counter(&after, "keyframes") - counter(&before, "keyframes"),
         forced_keyframes: counter(&after, "forced_keyframes") - counter(&before, "forced_keyframes"),
         min_bitrate_target,
+        sessions_joined: counter(&after, "joined") - counter(&before, "joined"),
+        sessions_kicked: counter(&after, "kicked") - counter(&before, "kicked"),
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let options = options()?;
+    let attackers_runtime = attacks::runtime()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(options, attackers_runtime.handle()))
+}
+
+async fn run(options: Options, attackers_runtime: &tokio::runtime::Handle) -> Result<()> {
     // A thousand attacking sockets and the audience's live in this process.
     let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE)?;
     rlimit::setrlimit(rlimit::Resource::NOFILE, hard, hard)?;
@@ -185,20 +198,21 @@ async fn main() -> Result<()> {
 
     let mut rows = Vec::new();
     let newcomer = |i: usize| IpAddr::V4(Ipv4Addr::new(127, 0, 3, 1 + i as u8));
-    rows.push(measure("none (baseline)", None, target, pid, &audience, options.seconds, newcomer(0)).await?);
+    rows.push(measure("none (baseline)", None, target, pid, &audience, options.seconds, newcomer(0), attackers_runtime).await?);
     eprintln!("{}", rows[0].markdown());
     for (i, attack) in attacks::ALL.iter().enumerate() {
         if options.only.as_deref().is_some_and(|only| only != attack.name) {
             continue;
         }
         eprintln!("bench-hostile: {}: {}", attack.name, attack.what);
-        let row = measure(attack.name, Some(attack), target, pid, &audience, options.seconds, newcomer(i + 1)).await?;
+        let row = measure(attack.name, Some(attack), target, pid, &audience, options.seconds, newcomer(i + 1), attackers_runtime).await?;
         eprintln!("{}", row.markdown());
         rows.push(row);
         // Lets the server notice the attackers are gone before the next one.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     let settled = server::footprint(pid).unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
     let mut report = String::new();
     report.push_str(HEADER);
@@ -209,13 +223,15 @@ async fn main() -> Result<()> {
     }
     report.push_str(&format!(
         "\nServer RSS {:.1} MiB and {} fds with the audience before the attacks, {:.1} MiB and {} fds after them; \
-         {} s per attack, {} healthy viewers.\n",
+         {} s per attack, {} healthy viewers; load average at the end {} on {} CPUs.\n",
         started.0 as f64 / 1024.0,
         started.1,
         settled.0 as f64 / 1024.0,
         settled.1,
         options.seconds,
         options.viewers,
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
     ));
     report.push_str("\nAttacks:\n");
     for attack in attacks::ALL {
