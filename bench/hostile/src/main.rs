@@ -115,17 +115,19 @@ fn counter(stats: &serde_json::Value, name: &str) -> u64 {
     stats.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0)
 }
 
-/// Runs `attack` (none: the quiet baseline) for `seconds` and measures.
-async fn measure(
-    name: &'static str,
-    attack: Option<&Attack>,
+/// What every measurement shares: the server, its audience, the attackers' runtime.
+struct Bench<'a> {
     target: Target,
     pid: u32,
-    audience: &Audience,
+    audience: &'a Audience,
     seconds: u64,
-    newcomer: IpAddr,
-    attackers_runtime: &tokio::runtime::Handle,
-) -> Result<Row> {
+    attackers_runtime: &'a tokio::runtime::Handle,
+}
+
+/// Runs `attack` (none: the quiet baseline) for `bench.seconds` and
+/// measures; `newcomer` is the address the mid-attack joiner uses.
+async fn measure(bench: &Bench<'_>, name: &'static str, attack: Option<&Attack>, newcomer: IpAddr) -> Result<Row> {
+    let Bench { target, pid, audience, seconds, attackers_runtime } = *bench;
     let before = server::stats(target.http).await?;
     audience.open_window();
     let mut attackers = Attackers::new(attackers_runtime.clone());
@@ -198,14 +200,15 @@ async fn run(options: Options, attackers_runtime: &tokio::runtime::Handle) -> Re
 
     let mut rows = Vec::new();
     let newcomer = |i: usize| IpAddr::V4(Ipv4Addr::new(127, 0, 3, 1 + i as u8));
-    rows.push(measure("none (baseline)", None, target, pid, &audience, options.seconds, newcomer(0), attackers_runtime).await?);
+    let bench = Bench { target, pid, audience: &audience, seconds: options.seconds, attackers_runtime };
+    rows.push(measure(&bench, "none (baseline)", None, newcomer(0)).await?);
     eprintln!("{}", rows[0].markdown());
     for (i, attack) in attacks::ALL.iter().enumerate() {
         if options.only.as_deref().is_some_and(|only| only != attack.name) {
             continue;
         }
         eprintln!("bench-hostile: {}: {}", attack.name, attack.what);
-        let row = measure(attack.name, Some(attack), target, pid, &audience, options.seconds, newcomer(i + 1), attackers_runtime).await?;
+        let row = measure(&bench, attack.name, Some(attack), newcomer(i + 1)).await?;
         eprintln!("{}", row.markdown());
         rows.push(row);
         // Lets the server notice the attackers are gone before the next one.
