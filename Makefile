@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-moq-browser test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-moq-browser test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -128,6 +128,12 @@ bench-rd:
 ## bench-browser: <asp-player>'s decoder and renderers in Chromium and Firefox against jsmpeg (same browser, same run; BROWSERS=firefox for one)
 bench-browser:
 	bench/browser/bench.sh
+
+## bench-hostile: the long attacks of tests/hostile against a release asp-encode --serve while 100 healthy
+## viewers watch, one at a time (a few minutes; table in build/bench-hostile/results.md, quoted in BENCHMARKS.md)
+bench-hostile:
+	$(CARGO) build --release -p asp-cli --bin asp-encode
+	$(CARGO) run -p asp-bench-hostile -- --server $${CARGO_TARGET_DIR:-target}/release/asp-encode
 
 # Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
 # this target runs just them.

@@ -81,10 +81,11 @@ for (const [name, query, srcPattern] of [
     });
     assert.match(src, srcPattern);
     assert.equal(hash, null, 'a CA-signed certificate needs no hash');
-    // The demo page logs the player's error events.
+    // The demo page logs the player's error and transportfallback events.
     const log = await page.evaluate(() => document.getElementById('log').textContent);
     if (stats.transport === 'websocket' && query) {
       assert.match(log, /WebTransport failed \(.+\); falling back to WebSocket/, log);
+      assert.equal(typeof stats.transportFallback, 'string');
     } else {
       assert.equal(stats.transport, query ? 'webtransport' : 'websocket');
     }

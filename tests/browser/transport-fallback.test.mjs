@@ -2,9 +2,9 @@
 // reads a session description whose WebTransport certificate hash does not
 // match the server's certificate (what a page sees when a certificate
 // expired or was replaced). The handshake fails, the player says so (a
-// non-fatal error "WebTransport failed (...); falling back to WebSocket")
-// and plays over WebSocket from the same server; stats.transport says
-// 'websocket'.
+// `transportfallback` event with the reason, stats.transportFallback; no
+// error, no reconnection counted) and plays over WebSocket from the same
+// server; stats.transport says 'websocket'.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -44,10 +44,15 @@ test('a WebTransport certificate hash that does not match -> plays over WebSocke
   await page.waitForFunction(() => window.player.stats.frames > 10, null, { timeout: 30000, polling: 200 });
   const stats = await page.evaluate(() => window.player.stats);
   assert.equal(stats.transport, 'websocket');
-  const errors = await page.evaluate(() => window.player.events.filter((e) => e.type === 'error').map((e) => e.detail));
-  assert.equal(errors.length, 1, JSON.stringify(errors));
-  assert.match(errors[0].message, /^WebTransport failed \(.+\); falling back to WebSocket/);
-  assert.equal(errors[0].fatal, false);
+  assert.equal(stats.reconnects, 0, 'the fallback is no reconnection');
+  assert.equal(typeof stats.transportFallback, 'string');
+  assert.ok(stats.transportFallback.length > 0);
+  const events = await page.evaluate(() => window.player.events.map((e) => ({ type: e.type, detail: e.detail })));
+  const errors = events.filter((e) => e.type === 'error');
+  assert.deepEqual(errors, [], 'the fallback is no error');
+  const fallbacks = events.filter((e) => e.type === 'transportfallback');
+  assert.equal(fallbacks.length, 1, JSON.stringify(fallbacks));
+  assert.deepEqual(fallbacks[0].detail, { from: 'webtransport', to: 'websocket', reason: stats.transportFallback });
   assert.deepEqual(await page.evaluate(() => window.uncaught), []);
   assert.deepEqual(page.pageErrors, []);
   await page.close();

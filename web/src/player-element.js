@@ -59,7 +59,7 @@ ${CONTROLS_HTML}`;
 const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, clockOffsetMs: null, clockRoundTripMs: null,
   build: null, fallback: null, renderer: null, rendererReason: null,
-  width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null,
+  width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null, transportFallback: null,
 });
 
 // HTMLMediaElement's readyState numbering. The player decodes just in time:
@@ -655,6 +655,9 @@ export class AspPlayer extends HTMLElement {
         break;
       case 'stalled':
         this._emit('stalled');
+        break;
+      case 'transportfallback':
+        this._emit('transportfallback', { from: m.from, to: m.to, reason: m.reason });
         break;
       case 'frame':
         this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });

@@ -35,6 +35,16 @@ export interface AspPlayerStats {
   reconnects: number;
   /** What carries the stream now (a session src: the transport it chose). */
   transport: 'websocket' | 'webtransport' | 'moq' | 'file' | null;
+  /** Why a session src gave WebTransport up for WebSocket (handshake refused, no session in time), or null; not counted in `reconnects`. */
+  transportFallback: string | null;
+}
+
+/** The `transportfallback` event's detail: a session src plays over `to` from now on, because `from` failed. */
+export interface AspPlayerTransportFallbackDetail {
+  from: 'webtransport';
+  to: 'websocket';
+  /** What failed: the handshake's error, or "no session within N ms". */
+  reason: string;
 }
 
 /** Which part failed (hls.js's `type`). */
@@ -131,6 +141,8 @@ export interface AspPlayerEventMap {
   ended: CustomEvent<undefined>;
   frame: CustomEvent<AspPlayerFrameDetail>;
   presented: CustomEvent<AspPlayerPresentedDetail>;
+  /** A session src fell back from WebTransport to WebSocket (not an error; the stream goes on). */
+  transportfallback: CustomEvent<AspPlayerTransportFallbackDetail>;
 }
 
 /**
@@ -272,6 +284,8 @@ export interface SourceHandlers {
   end(): void;
   reconnecting(delayMs: number, reason: string): void;
   error(error: Error): void;
+  /** SessionSource: WebTransport failed to open a session, WebSocket from now on (without it: `reconnecting(0, ...)`). */
+  fallback?(reason: string): void;
 }
 
 export interface Source {

@@ -13,6 +13,7 @@ pub mod interrupt;
 pub mod output;
 pub mod publish;
 pub mod serve;
+pub mod token;
 pub mod y4m_io;
 
 /// Applies `ASP_CPU_MASK` to every kernel family of this process

@@ -74,6 +74,11 @@ pub struct ServeGuards {
     /// With --serve: view tokens from a file, one per line (`#` comments).
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub tokens_file: Option<PathBuf>,
+    /// With --serve: also admit viewers with a token signed with this key (a file of at
+    /// least 32 bytes, e.g. `head -c 48 /dev/urandom | base64 > key`) until it expires;
+    /// `asp-encode token --token-key FILE --expires 1h` mints one.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub token_key: Option<PathBuf>,
 }
 
 impl ServeGuards {
@@ -98,6 +103,9 @@ impl ServeGuards {
                 anyhow::bail!("--tokens-file {}: no token in it", file.display());
             }
             config.view_tokens.extend(tokens);
+        }
+        if let Some(file) = &self.token_key {
+            config.view_tokens = std::mem::take(&mut config.view_tokens).with_key(crate::token::read_key(file)?);
         }
         if let (Some(certificate_chain), Some(private_key)) = (&self.tls_cert, &self.tls_key) {
             config.tls = Some(TlsFiles { certificate_chain: certificate_chain.clone(), private_key: private_key.clone() });

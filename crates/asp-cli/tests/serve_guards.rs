@@ -137,3 +137,55 @@ fn view_tokens_from_the_command_line_and_a_file() {
     assert_eq!(connect("?token=from-file"), Ok(()));
     let _ = std::fs::remove_file(&file);
 }
+
+/// `asp-encode token` with `args`: its exit code, standard output and error.
+fn mint(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_asp-encode")).arg("token").args(args).output().expect("asp-encode runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).trim().to_string(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_signed_token_minted_by_asp_encode_token_admits_until_it_expires() {
+    let key = std::env::temp_dir().join(format!("asp-token-key-{}", std::process::id()));
+    std::fs::write(&key, "k3y-0f-at-least-thirty-two-bytes-for-tests\n").unwrap();
+    let key = key.to_str().unwrap();
+    let (code, long, stderr) = mint(&["--token-key", key, "--expires", "1h"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, short, _) = mint(&["--token-key", key, "--expires", "1s"]);
+    let expires: u64 = long.split('.').nth(1).unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!((now + 3590..=now + 3600).contains(&expires), "{long} at {now}");
+
+    let (_server, port) = serve(&["--token-key", key, "--token", "plain"]);
+    let connect = |query: &str| match tungstenite::connect(format!("ws://127.0.0.1:{port}/asp/ws{query}")) {
+        Ok(_) => Ok(()),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("handshake failed: {e}"),
+    };
+    assert_eq!(connect(&format!("?token={long}")), Ok(()));
+    assert_eq!(connect("?token=plain"), Ok(()), "plain tokens keep working next to a key");
+    assert_eq!(connect(""), Err(401));
+    let forged = format!("{}.{}", long.rsplit_once('.').unwrap().0, "A".repeat(43));
+    assert_eq!(connect(&format!("?token={forged}")), Err(401));
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(connect(&format!("?token={short}")), Err(401), "expired");
+    let _ = std::fs::remove_file(key);
+}
+
+#[test]
+fn a_short_or_missing_token_key_is_an_error() {
+    let key = std::env::temp_dir().join(format!("asp-short-key-{}", std::process::id()));
+    std::fs::write(&key, "too short").unwrap();
+    let (code, stdout, stderr) = mint(&["--token-key", key.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""));
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--serve", "127.0.0.1:0", "--token-key", key.to_str().unwrap()])
+        .output()
+        .expect("asp-encode runs");
+    assert_eq!(output.status.code(), Some(2));
+    let (code, _, stderr) = mint(&["--token-key", "/nonexistent/asp-key"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("/nonexistent/asp-key"), "{stderr}");
+    let _ = std::fs::remove_file(key);
+}

@@ -88,12 +88,17 @@ impl AppState {
     /// The refusal (401) if the request lacks a view token that admits it.
     fn unauthorized(&self, query: Option<&str>, headers: &HeaderMap) -> Option<Response> {
         let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        if self.tokens.admits(crate::token::presented(query, authorization).as_deref()) {
-            return None;
-        }
-        tracing::info!("refused a request without a valid view token");
-        let mut response = (StatusCode::UNAUTHORIZED, "a view token is needed (?token=... or Authorization: Bearer ...)\n").into_response();
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let presented = crate::token::presented(query, authorization);
+        let refusal = self.tokens.check(presented.as_deref(), std::time::SystemTime::now()).err()?;
+        tracing::info!(?refusal, "refused a request without a valid view token");
+        let mut response = (StatusCode::UNAUTHORIZED, format!("{}\n", refusal.reason())).into_response();
+        // RFC 6750 section 3: a presented token that does not do is "invalid_token".
+        let challenge = match refusal {
+            crate::token::Refusal::Missing => "Bearer",
+            crate::token::Refusal::Invalid => "Bearer error=\"invalid_token\"",
+            crate::token::Refusal::Expired => "Bearer error=\"invalid_token\", error_description=\"expired\"",
+        };
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         Some(response)
     }
 

@@ -143,7 +143,10 @@
 //! WebTransport session and `/asp/session` (and `/asp/stats`); without a
 //! valid one it gets 401 (WebTransport: 403) before a viewer slot is
 //! taken. `<asp-player src=".../asp/session?token=SECRET">` passes the
-//! token on to the transport it picks. See [`token`].
+//! token on to the transport it picks. With a signing key
+//! ([`token::TokenKey`], `--token-key FILE`), tokens signed with it admit
+//! until their expiry (`asp-encode token --expires 1h` mints one); an
+//! expired or forged one is refused the same way. See [`token`].
 //!
 //! # TLS
 //!

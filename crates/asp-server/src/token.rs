@@ -13,7 +13,23 @@
 //! constant time: both sides are hashed (SHA-256) and the digests compared
 //! with `subtle`, against every configured token, so neither the content
 //! nor the length of a token leaks through timing.
+//!
+//! Signed tokens (`--token-key FILE`) expire: `view.EXPIRES.MAC`, where
+//! EXPIRES is the Unix time (seconds) after which it no longer admits, and
+//! MAC the HMAC-SHA256 (RFC 2104) under the key of `view.EXPIRES`, in
+//! unpadded base64url. Whoever holds the key mints them (`asp-encode token
+//! --token-key FILE --expires 1h`, or [`TokenKey::mint`] in a web
+//! service), so the server keeps no list and a leaked token stops working
+//! by itself. The MAC is checked in constant time (`hmac`'s
+//! `verify_slice`). The scope word leaves room for publish tokens; the
+//! server has no publish path, so only `view` admits. Plain tokens keep
+//! working next to a key.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -24,6 +40,95 @@ pub const QUERY_PARAMETER: &str = "token";
 #[derive(Clone, Debug, Default)]
 pub struct ViewTokens {
     digests: Vec<[u8; 32]>,
+    key: Option<TokenKey>,
+}
+
+/// The scope word of a signed view token.
+pub const VIEW_SCOPE: &str = "view";
+
+/// Shortest signing key, in bytes: HMAC-SHA256's output length (RFC 2104
+/// section 3 advises no less).
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The secret that signs and checks expiring tokens.
+#[derive(Clone)]
+pub struct TokenKey {
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+/// Why a request was not admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No token presented.
+    Missing,
+    /// A token that no configured one matches and whose signature (if it
+    /// has the signed form) does not hold: wrong, forged or mangled.
+    Invalid,
+    /// A correctly signed token past its expiry.
+    Expired,
+}
+
+impl Refusal {
+    /// What to tell the client (nothing about the secrets).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::Missing => "a view token is needed (?token=... or Authorization: Bearer ...)",
+            Refusal::Invalid => "the view token is not valid",
+            Refusal::Expired => "the view token has expired",
+        }
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl TokenKey {
+    /// A key from a key file's content: surrounding whitespace trimmed, at
+    /// least [`MIN_KEY_BYTES`] bytes (e.g. `head -c 48 /dev/urandom |
+    /// base64 > key`).
+    pub fn from_file_content(content: &[u8]) -> Result<TokenKey, TokenError> {
+        let bytes = content.trim_ascii();
+        if bytes.len() < MIN_KEY_BYTES {
+            return Err(TokenError::ShortKey { len: bytes.len() });
+        }
+        Ok(TokenKey { bytes: bytes.to_vec() })
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes a key of any length.
+        HmacSha256::new_from_slice(&self.bytes).unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
+    }
+
+    /// A view token that admits until `expires` (rounded down to the second).
+    pub fn mint(&self, expires: SystemTime) -> String {
+        let expires = expires.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+        let signed = format!("{VIEW_SCOPE}.{expires}");
+        let mut mac = self.mac();
+        mac.update(signed.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signed}.{tag}")
+    }
+
+    /// Checks a signed token at time `now`: `None` if it does not have the
+    /// signed form at all, else whether it admits.
+    fn check(&self, token: &str, now: SystemTime) -> Option<Result<(), Refusal>> {
+        let (signed, tag) = token.rsplit_once('.')?;
+        let (scope, expires) = signed.split_once('.')?;
+        let mut mac = self.mac();
+        mac.update(signed.as_bytes());
+        let valid = URL_SAFE_NO_PAD.decode(tag).is_ok_and(|tag| mac.verify_slice(&tag).is_ok());
+        if !valid || scope != VIEW_SCOPE {
+            return Some(Err(Refusal::Invalid));
+        }
+        let Ok(expires) = expires.parse::<u64>() else { return Some(Err(Refusal::Invalid)) };
+        let now = now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+        Some(if now < expires { Ok(()) } else { Err(Refusal::Expired) })
+    }
 }
 
 /// Why a token list could not be made.
@@ -33,6 +138,8 @@ pub enum TokenError {
     Empty,
     /// Tokens travel in URLs and headers: printable ASCII without spaces.
     NotPrintable,
+    /// A signing key shorter than [`MIN_KEY_BYTES`].
+    ShortKey { len: usize },
 }
 
 impl std::fmt::Display for TokenError {
@@ -40,6 +147,9 @@ impl std::fmt::Display for TokenError {
         match self {
             TokenError::Empty => write!(f, "a token may not be empty"),
             TokenError::NotPrintable => write!(f, "a token must be printable ASCII without spaces"),
+            TokenError::ShortKey { len } => {
+                write!(f, "a token key needs at least {MIN_KEY_BYTES} bytes (this one has {len})")
+            }
         }
     }
 }
@@ -64,7 +174,13 @@ impl ViewTokens {
             }
             digests.push(digest(token.as_bytes()));
         }
-        Ok(ViewTokens { digests })
+        Ok(ViewTokens { digests, key: None })
+    }
+
+    /// Also admits tokens signed with `key` until they expire.
+    pub fn with_key(mut self, key: TokenKey) -> ViewTokens {
+        self.key = Some(key);
+        self
     }
 
     /// Tokens from a file's text: one per line; blank lines and lines
@@ -81,21 +197,30 @@ impl ViewTokens {
 
     /// Whether viewers need a token.
     pub fn required(&self) -> bool {
-        !self.digests.is_empty()
+        !self.digests.is_empty() || self.key.is_some()
     }
 
-    /// Whether `presented` admits a viewer (any token, when none is needed).
+    /// Whether `presented` admits a viewer now (any token, when none is needed).
     pub fn admits(&self, presented: Option<&str>) -> bool {
+        self.check(presented, SystemTime::now()).is_ok()
+    }
+
+    /// Whether `presented` admits a viewer at time `now`, and if not, why.
+    pub fn check(&self, presented: Option<&str>, now: SystemTime) -> Result<(), Refusal> {
         if !self.required() {
-            return true;
+            return Ok(());
         }
-        let Some(presented) = presented else {
-            return false;
-        };
-        let presented = digest(presented.as_bytes());
-        // Every token is compared, whichever matches.
-        let matched = self.digests.iter().fold(subtle::Choice::from(0), |any, d| any | d.ct_eq(&presented));
-        matched.into()
+        let presented = presented.ok_or(Refusal::Missing)?;
+        let digest = digest(presented.as_bytes());
+        // Every plain token is compared, whichever matches.
+        let matched = self.digests.iter().fold(subtle::Choice::from(0), |any, d| any | d.ct_eq(&digest));
+        if bool::from(matched) {
+            return Ok(());
+        }
+        match self.key.as_ref().and_then(|key| key.check(presented, now)) {
+            Some(outcome) => outcome,
+            None => Err(Refusal::Invalid),
+        }
     }
 }
 
@@ -165,6 +290,38 @@ mod tests {
         let tokens = ViewTokens::parse_file("# viewers\n  alpha \n\nbeta\n").unwrap();
         assert!(tokens.admits(Some("alpha")) && tokens.admits(Some("beta")));
         assert!(!tokens.admits(Some("# viewers")));
+    }
+
+    #[test]
+    fn signed_tokens_admit_until_they_expire_and_not_when_forged() {
+        let key = TokenKey::from_file_content(b"0123456789abcdef0123456789abcdef\n").unwrap();
+        let tokens = ViewTokens::new(&["plain"]).unwrap().with_key(key.clone());
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let token = key.mint(now + Duration::from_secs(3600));
+        assert_eq!(token.split('.').take(2).collect::<Vec<_>>(), ["view", "1800003600"]);
+        assert_eq!(tokens.check(Some(&token), now), Ok(()));
+        assert_eq!(tokens.check(Some(&token), now + Duration::from_secs(3599)), Ok(()));
+        assert_eq!(tokens.check(Some(&token), now + Duration::from_secs(3600)), Err(Refusal::Expired));
+        assert_eq!(tokens.check(Some("plain"), now), Ok(()), "plain tokens still admit");
+        assert_eq!(tokens.check(None, now), Err(Refusal::Missing));
+        // A later expiry with the old signature, another key's token, a
+        // flipped MAC character, another scope, junk: all refused.
+        let (_, tag) = token.rsplit_once('.').unwrap();
+        let other = TokenKey::from_file_content(&[7u8; 32]).unwrap().mint(now + Duration::from_secs(3600));
+        let mut flipped = token.clone().into_bytes();
+        let last = flipped.len() - 2;
+        flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        let publish = {
+            let mut mac = key.mac();
+            mac.update(b"publish.1800003600");
+            format!("publish.1800003600.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        };
+        for forged in [format!("view.1900000000.{tag}"), other, flipped, publish, "view.x.y".into(), "view..".into(), "a.b".into()] {
+            assert_eq!(tokens.check(Some(&forged), now), Err(Refusal::Invalid), "{forged}");
+        }
+        assert_eq!(TokenKey::from_file_content(b"  short  ").unwrap_err(), TokenError::ShortKey { len: 5 });
+        assert!(ViewTokens::default().with_key(key).required());
     }
 
     #[test]

@@ -155,8 +155,9 @@ async fn accept(incoming: IncomingSession, hub: Arc<Hub>, admission: Arc<Admissi
         return;
     }
     let authorization = request.headers().get("authorization").map(String::as_str);
-    if !admission.tokens.admits(crate::token::presented(query, authorization).as_deref()) {
-        info!("refused a WebTransport session without a valid view token");
+    let presented = crate::token::presented(query, authorization);
+    if let Err(refusal) = admission.tokens.check(presented.as_deref(), std::time::SystemTime::now()) {
+        info!(?refusal, "refused a WebTransport session without a valid view token");
         request.forbidden().await;
         return;
     }

@@ -1,7 +1,9 @@
 //! View tokens (`ServerConfig::view_tokens`, `asp-encode --serve --token`):
 //! without a valid one, the WebSocket upgrade and `/asp/session` get 401 and
 //! the WebTransport session 403, and no viewer slot is taken; with one (in
-//! the query or a Bearer header), viewers play on both transports.
+//! the query or a Bearer header), viewers play on both transports. Signed
+//! tokens (`--token-key`) admit until they expire; expired or forged ones
+//! are refused the same way.
 
 mod support;
 
@@ -13,6 +15,7 @@ use std::time::Duration;
 use asp_core::Packet;
 use asp_encoder::source::TestPattern;
 use asp_server::config::ViewTokens;
+use asp_server::token::TokenKey;
 use asp_server::live::{self, LiveOptions};
 use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 use futures_util::StreamExt;
@@ -34,10 +37,14 @@ struct Running {
 }
 
 async fn start_with_token() -> Running {
+    start_with(ViewTokens::new(&[TOKEN, "another"]).unwrap()).await
+}
+
+async fn start_with(tokens: ViewTokens) -> Running {
     init_logging();
     let hub = Arc::new(Hub::new(Default::default(), StreamPolicy::default()));
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.view_tokens = ViewTokens::new(&[TOKEN, "another"]).unwrap();
+    config.view_tokens = tokens;
     let facts = StreamFacts { width: WIDTH, height: HEIGHT, fps_num: 30, fps_den: 1 };
     let server = Server::bind(config, Arc::clone(&hub), facts).await.unwrap();
     let running = Running {
@@ -116,4 +123,52 @@ async fn viewers_need_a_valid_token_on_every_transport() {
     assert!(!webtransport_plays(&server, "/asp/wt").await, "no token");
     assert!(!webtransport_plays(&server, "/asp/wt?token=nope").await, "a wrong token");
     assert!(webtransport_plays(&server, &format!("/asp/wt?token={TOKEN}")).await, "the token in the query");
+}
+
+/// The status line and `WWW-Authenticate` of a refused `/asp/session`.
+async fn session_refusal(addr: SocketAddr, query: &str) -> (u16, String) {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /asp/session{query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).await.unwrap();
+    let challenge = response
+        .lines()
+        .find_map(|l| l.strip_prefix("www-authenticate: ").or_else(|| l.strip_prefix("WWW-Authenticate: ")))
+        .unwrap_or_default()
+        .to_string();
+    (response[9..12].parse().unwrap(), challenge)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_tokens_admit_until_they_expire_and_forged_ones_never() {
+    let key = TokenKey::from_file_content(b"a key of at least thirty-two bytes, for the test").unwrap();
+    let server = start_with(ViewTokens::new(&[TOKEN]).unwrap().with_key(key.clone())).await;
+    let addr = server.addr;
+    let now = std::time::SystemTime::now();
+    let valid = key.mint(now + Duration::from_secs(600));
+    let expired = key.mint(now - Duration::from_secs(1));
+    let forged = TokenKey::from_file_content(&[b'x'; 32]).unwrap().mint(now + Duration::from_secs(600));
+    let (_, tag) = valid.rsplit_once('.').unwrap();
+    let stretched = format!("view.{}.{tag}", u32::MAX);
+
+    for bad in [&expired, &forged, &stretched] {
+        assert_eq!(websocket(addr, &format!("?token={bad}"), None).await, Err(401), "{bad}");
+        assert_eq!(websocket(addr, "", Some(bad)).await, Err(401), "{bad} as Bearer");
+        assert!(!webtransport_plays(&server, &format!("/asp/wt?token={bad}")).await, "{bad}");
+    }
+    assert_eq!(server.hub.stats().viewers, 0, "refused before a slot is taken");
+    let (status, challenge) = session_refusal(addr, &format!("?token={expired}")).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("invalid_token") && challenge.contains("expired"), "{challenge}");
+    let (status, challenge) = session_refusal(addr, &format!("?token={forged}")).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("invalid_token") && !challenge.contains("expired"), "{challenge}");
+    assert_eq!(session_refusal(addr, "").await, (401, "Bearer".to_string()));
+
+    assert_eq!(websocket(addr, &format!("?token={valid}"), None).await, Ok(()));
+    assert_eq!(websocket(addr, "", Some(&valid)).await, Ok(()), "a Bearer header");
+    assert_eq!(session_status(addr, &format!("?token={valid}")).await, 200);
+    assert!(webtransport_plays(&server, &format!("/asp/wt?token={valid}")).await);
+    assert_eq!(websocket(addr, &format!("?token={TOKEN}"), None).await, Ok(()), "plain tokens still admit");
 }

@@ -249,3 +249,70 @@ pub async fn closed_within(tcp: &mut TcpStream, limit: Duration) -> bool {
         }
     }
 }
+
+/// A WebTransport session from `from` with the server at `wt`, its
+/// self-signed certificate trusted by `certificate_hash`.
+pub async fn wt_connect_from(from: IpAddr, wt: SocketAddr, certificate_hash: [u8; 32]) -> Result<wtransport::Connection, String> {
+    let config = wtransport::ClientConfig::builder()
+        .with_bind_address(SocketAddr::new(from, 0))
+        .with_server_certificate_hashes([wtransport::tls::Sha256Digest::new(certificate_hash)])
+        .build();
+    let endpoint = wtransport::Endpoint::client(config).map_err(|e| e.to_string())?;
+    endpoint.connect(format!("https://{wt}/asp/wt")).await.map_err(|e| e.to_string())
+}
+
+/// A QUIC connection from `from` (HTTP/3's ALPN, the server's certificate
+/// trusted by its hash) that completes the handshake and then never sends
+/// a request.
+pub async fn quic_without_session_from(
+    from: IpAddr,
+    wt: SocketAddr,
+    certificate_hash: [u8; 32],
+) -> Result<wtransport::quinn::Connection, String> {
+    use wtransport::quinn;
+    use wtransport::tls::client::{build_default_tls_config, ServerHashVerification};
+    let hash = wtransport::tls::Sha256Digest::new(certificate_hash);
+    let verifier = Arc::new(ServerHashVerification::new([hash]));
+    let tls = build_default_tls_config(Arc::new(wtransport::tls::rustls::RootCertStore::empty()), Some(verifier));
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| e.to_string())?;
+    let mut endpoint = quinn::Endpoint::client(SocketAddr::new(from, 0)).map_err(|e| e.to_string())?;
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+    let connecting = endpoint.connect(wt, "localhost").map_err(|e| e.to_string())?;
+    connecting.await.map_err(|e| e.to_string())
+}
+
+/// A UDP relay on `from` between a client and `server` that can drop
+/// everything the client sends (its acknowledgements and keep-alives) from
+/// some moment on, while still passing the server's packets to it. Returns
+/// the relay's address and the switch; the relay stops when both are gone.
+pub async fn blackholing_relay(from: IpAddr, server: SocketAddr) -> std::io::Result<(SocketAddr, Arc<AtomicBool>)> {
+    use tokio::net::UdpSocket;
+    let front = Arc::new(UdpSocket::bind(SocketAddr::new(from, 0)).await?);
+    let back = Arc::new(UdpSocket::bind(SocketAddr::new(from, 0)).await?);
+    back.connect(server).await?;
+    let addr = front.local_addr()?;
+    let blackhole = Arc::new(AtomicBool::new(false));
+    let client = Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    let (front_in, back_out, drop_acks, seen) =
+        (Arc::clone(&front), Arc::clone(&back), Arc::downgrade(&blackhole), Arc::clone(&client));
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, from)) = front_in.recv_from(&mut buf).await {
+            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(from);
+            let Some(drop_acks) = drop_acks.upgrade() else { return };
+            if !drop_acks.load(Ordering::Relaxed) {
+                let _ = back_out.send(&buf[..n]).await;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = back.recv(&mut buf).await {
+            let to = *client.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(to) = to {
+                let _ = front.send_to(&buf[..n], to).await;
+            }
+        }
+    });
+    Ok((addr, blackhole))
+}

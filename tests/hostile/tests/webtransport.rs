@@ -24,14 +24,9 @@ fn config(transport: TransportLimits) -> ServerConfig {
     config
 }
 
-async fn wt_connect(server: &TestServer) -> Result<Connection, wtransport::error::ConnectingError> {
-    let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
-    let config = ClientConfig::builder()
-        .with_bind_address(SocketAddr::new(ATTACKER, 0))
-        .with_server_certificate_hashes([hash])
-        .build();
-    let url = format!("https://127.0.0.1:{}/asp/wt", server.wt_addr.expect("WebTransport is on").port());
-    Endpoint::client(config).expect("client endpoint").connect(url).await
+async fn wt_connect(server: &TestServer) -> Result<Connection, String> {
+    let (wt, hash) = (server.wt_addr.expect("WebTransport is on"), server.certificate_hash.expect("WebTransport is on"));
+    wt_connect_from(ATTACKER, wt, hash).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,71 +109,20 @@ async fn quic_connections_from_one_address_are_capped() {
     healthy.check(MAX_GAP).await;
 }
 
-/// A QUIC connection (HTTP/3's ALPN, the server's certificate trusted by its
-/// hash) that completes the handshake and then never sends a request.
-async fn quic_without_session(server: &TestServer) -> wtransport::quinn::Connection {
-    use std::sync::Arc;
-    use wtransport::quinn;
-    use wtransport::tls::client::{build_default_tls_config, ServerHashVerification};
-    let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
-    let verifier = Arc::new(ServerHashVerification::new([hash]));
-    let tls = build_default_tls_config(Arc::new(wtransport::tls::rustls::RootCertStore::empty()), Some(verifier));
-    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("a QUIC TLS configuration");
-    let mut endpoint = quinn::Endpoint::client(SocketAddr::new(ATTACKER, 0)).expect("client endpoint");
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
-    let addr = server.wt_addr.expect("WebTransport is on");
-    endpoint.connect(addr, "localhost").expect("connect").await.expect("the QUIC handshake")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_never_asks_for_a_session_is_dropped_at_the_deadline() {
     let deadline = TransportLimits::default().webtransport.session_request_timeout;
     let server = start(config(TransportLimits::default()), StreamPolicy::default()).await;
     let healthy = Healthy::start(&server).await;
     let opened = tokio::time::Instant::now();
-    let connection = quic_without_session(&server).await;
+    let (wt, hash) = (server.wt_addr.expect("WebTransport is on"), server.certificate_hash.expect("WebTransport is on"));
+    let connection = quic_without_session_from(ATTACKER, wt, hash).await.expect("the QUIC handshake");
     let closed = tokio::time::timeout(deadline + Duration::from_secs(3), connection.closed()).await;
     let after = opened.elapsed();
     assert!(closed.is_ok(), "a connection without a session request kept past {deadline:?}");
     assert!(after + Duration::from_millis(200) >= deadline, "dropped after {after:?}, before the deadline");
     assert_eq!(server.hub.stats().viewers, 1, "only the healthy viewer");
     healthy.check(MAX_GAP).await;
-}
-
-/// A UDP relay between a client and `server` that can drop everything the
-/// client sends (its acknowledgements and keep-alives) from some moment on,
-/// while still passing the server's packets to it. Returns the relay's
-/// address and the switch.
-async fn blackholing_relay(server: SocketAddr) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    use tokio::net::UdpSocket;
-    let front = Arc::new(UdpSocket::bind(SocketAddr::new(ATTACKER, 0)).await.unwrap());
-    let back = Arc::new(UdpSocket::bind(SocketAddr::new(ATTACKER, 0)).await.unwrap());
-    back.connect(server).await.unwrap();
-    let addr = front.local_addr().unwrap();
-    let blackhole = Arc::new(AtomicBool::new(false));
-    let client = Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
-    let (front_in, back_out, drop_acks, seen) = (Arc::clone(&front), Arc::clone(&back), Arc::clone(&blackhole), Arc::clone(&client));
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 65536];
-        while let Ok((n, from)) = front_in.recv_from(&mut buf).await {
-            *seen.lock().unwrap() = Some(from);
-            if !drop_acks.load(Ordering::Relaxed) {
-                let _ = back_out.send(&buf[..n]).await;
-            }
-        }
-    });
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 65536];
-        while let Ok(n) = back.recv(&mut buf).await {
-            let to = *client.lock().unwrap();
-            if let Some(to) = to {
-                let _ = front.send_to(&buf[..n], to).await;
-            }
-        }
-    });
-    (addr, blackhole)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +133,7 @@ async fn a_viewer_whose_acknowledgements_stop_is_dropped_at_the_idle_timeout() {
     let idle = server_config.viewer.idle_timeout;
     let server = start(server_config, StreamPolicy::default()).await;
     let healthy = Healthy::start(&server).await;
-    let (relay, blackhole) = blackholing_relay(server.wt_addr.expect("WebTransport is on")).await;
+    let (relay, blackhole) = blackholing_relay(ATTACKER, server.wt_addr.expect("WebTransport is on")).await.unwrap();
     let hash = Sha256Digest::new(server.certificate_hash.expect("WebTransport is on"));
     let client = ClientConfig::builder()
         .with_bind_address(SocketAddr::new(ATTACKER, 0))

@@ -9,9 +9,10 @@
 // WebTransport that cannot open a session (handshake refused: a certificate
 // expired or not matching its hash, UDP blocked, no session within
 // WEBTRANSPORT_DEADLINE_MS) makes the source fall back to WebSocket for the
-// rest of its life: `fallback` says why, the player reports it (a
-// non-fatal `connection-lost` whose message starts "WebTransport failed")
-// and `stats.transport` turns 'websocket'. A WebTransport session that did
+// rest of its life: `fallback` says why, the handlers' `fallback` hears it
+// (the player's `transportfallback` event and `stats.transportFallback`,
+// not an error and not a reconnection; handlers without it get the old
+// `reconnecting` call) and `stats.transport` turns 'websocket'. A WebTransport session that did
 // open and was lost later is retried as WebTransport.
 
 import { Backoff } from './backoff.js';
@@ -151,7 +152,8 @@ export class SessionSource {
   fallBack(reason) {
     clearTimeout(this.deadline);
     this.fallback = reason;
-    this.handlers.reconnecting(0, `WebTransport failed (${reason}); falling back to WebSocket`);
+    if (this.handlers.fallback) this.handlers.fallback(reason);
+    else this.handlers.reconnecting(0, `WebTransport failed (${reason}); falling back to WebSocket`);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), 0);
   }

@@ -14,7 +14,8 @@
 //               height } (the first frame, and each change of size),
 //               playing { live } (the first frame DRAWN after open, play
 //               or waiting), waiting (frames stopped coming while playing),
-//               stalled (no bytes for STALLED_AFTER_MS), frame {...}
+//               stalled (no bytes for STALLED_AFTER_MS), transportfallback
+//               { from, to, reason } (a session src left WebTransport), frame {...}
 //               (options.checksums only), presented {...} (options.probeRows
 //               only), stats { stats }, error { type, code, message, fatal },
 //               ended, snapshot { id, blob | error }, recording { id,
@@ -59,7 +60,8 @@ const STALLED_AFTER_MS = 3000;
 /** What one stats interval counts. */
 const counters = () => ({ frames: 0, presented: 0, bytes: 0, decodeMs: 0, latencyMs: 0, latencies: 0 });
 /** What one `open` counts. */
-const totalsAtOpen = () => ({ frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0 });
+/** @returns {{ frames: number, keyframeRequests: number, errors: number, reconnects: number, transportFallback: string | null }} */
+const totalsAtOpen = () => ({ frames: 0, keyframeRequests: 0, errors: 0, reconnects: 0, transportFallback: null });
 
 export class Player {
   /**
@@ -237,6 +239,12 @@ export class Player {
       },
       data: (bytes) => this.onData(bytes),
       end: () => this.onEnd(),
+      // A session source gave WebTransport up for WebSocket: the stream
+      // goes on over the other transport, nothing was lost to report.
+      fallback: (reason) => {
+        this.totals.transportFallback = reason;
+        this.post({ type: 'transportfallback', from: 'webtransport', to: 'websocket', reason });
+      },
       reconnecting: (delay, reason) => {
         this.totals.reconnects += 1;
         this.report('connection-lost', `${reason}; reconnecting in ${delay} ms`);
@@ -633,6 +641,7 @@ export class Player {
         keyframeRequests: this.totals.keyframeRequests,
         reconnects: this.totals.reconnects,
         transport: this.source?.protocol ?? null,
+        transportFallback: this.totals.transportFallback,
       },
     });
   }

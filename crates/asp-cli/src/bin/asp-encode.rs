@@ -30,7 +30,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(name = "asp-encode", version, about = "Encode video into an ASP packet stream", after_help = exit::TABLE)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// A .y4m file, - for y4m on stdin, or testsrc (the built-in moving test picture).
     #[arg(default_value = "testsrc")]
     input: String,
@@ -146,6 +149,13 @@ struct Args {
     tls_ca: Option<PathBuf>,
 }
 
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Print a signed view token that expires, for a server started with
+    /// --serve --token-key FILE (a file input named `token`: ./token).
+    Token(asp_cli::token::MintArgs),
+}
+
 /// The detectors named by `--roi`.
 #[derive(Clone, Debug)]
 struct RoiList(Vec<RoiMethod>);
@@ -258,6 +268,10 @@ fn run(args: &Args) -> Result<Outcome> {
     asp_cli::apply_cpu_mask_from_env()?;
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting threads")?;
+    }
+    if let Some(Command::Token(mint)) = &args.command {
+        println!("{}", asp_cli::token::mint(mint)?);
+        return Ok(Outcome::Ok);
     }
     let interrupt = Interrupt::install().context("catching SIGINT and SIGTERM")?;
     if let Some(bind) = args.serve {
