@@ -1,5 +1,11 @@
-//! What both fuzz targets do with a packet that parsed: read every field
-//! through the public accessors and check what must hold for any packet.
+//! What the fuzz targets share: [`touch`], what the packet targets do with
+//! a packet that parsed (read every field through the public accessors and
+//! check what must hold for any packet), and [`tile_packets`], the framed
+//! keyframe and delta frame the decoder targets feed hostile tile data in.
+
+mod tile_packets;
+
+pub use tile_packets::{tile_packets, TilePackets};
 
 use asp_core::packet::{crc32, Packet, Payload, HEADER_LEN, MIN_PACKET_LEN};
 use asp_core::schema::{ColorPalette, RoiRegion};

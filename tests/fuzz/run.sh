@@ -15,15 +15,18 @@ secs=${1:-20}
 [[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tests/fuzz/run.sh [SECONDS]" >&2; exit 2; }
 
 failed=()
-for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode refine y4m_reader player}; do
+for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode decode_twins refine y4m_reader player}; do
   case $target in
     packet_reader|player) max_len=65536 ;;   # streams of several packets
     *) max_len=16384 ;;
   esac
+  # decode_twins reads decode's input layout, so it starts from its seeds.
+  seeds=fuzz/seeds/$target
+  [ "$target" = decode_twins ] && seeds=fuzz/seeds/decode
   corpus=build/fuzz-corpus/$target
   mkdir -p "$corpus"
   echo "== fuzz: $target for ${secs}s"
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz --debug-assertions "$target" "$corpus" "fuzz/seeds/$target" -- \
+  if ! cargo +nightly fuzz run --fuzz-dir fuzz --debug-assertions "$target" "$corpus" "$seeds" -- \
       -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
     failed+=("$target")
   fi
