@@ -18,7 +18,7 @@ use super::mv::QpelMv;
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
-use super::transform::{self, Kernels};
+use super::transform::Kernels;
 
 /// The samples of one tile: luma `16 * mb_cols` wide, chroma half that.
 #[derive(Clone, Debug)]
@@ -287,7 +287,7 @@ pub fn add_residual_4x4s(kernels: Kernels, levels: &[i32; 64], qp: Qp, dst: &mut
             None => {}
             Some(0) => {
                 let dc = quantiser.dequantise_level_4x4(sub[0], 0, qp);
-                let _ = transform::inverse_add_dc_4x4(dc, dst, stride);
+                let _ = kernels.inverse_add_dc_4x4(dc, dst, stride);
             }
             Some(last) => {
                 let mut coeffs = [0i32; 16];
@@ -315,7 +315,7 @@ pub fn add_residual_8x8(kernels: Kernels, levels_in_scan: &[i32; 64], qp: Qp, ds
         None => {}
         Some(0) => {
             let dc = quantiser.dequantise_level_8x8(levels_in_scan[0], 0, qp);
-            let _ = transform::inverse_add_dc_8x8(dc, dst, stride);
+            let _ = kernels.inverse_add_dc_8x8(dc, dst, stride);
         }
         Some(last) => {
             let mut coeffs = zeroed_coefficients();
