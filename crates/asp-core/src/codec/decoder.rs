@@ -222,14 +222,21 @@ impl Decoder {
         if data.len() != tiles.len() {
             return Err(DecodeError::NoTileData);
         }
+        // Row tiles reconstruct in the frame's own rows: their slots keep
+        // no sample buffers.
+        let own_buffers = columns != 1;
         for (i, tile) in tiles.iter().enumerate() {
             match self.slots.get_mut(i) {
                 Some(slot) => {
-                    slot.planes.reset(tile.clone());
+                    if own_buffers {
+                        slot.planes.reset(tile.clone());
+                    } else {
+                        slot.planes.tile = tile.clone();
+                    }
                     slot.mbs.reset(tile.clone());
                 }
                 None => self.slots.push(TileSlot {
-                    planes: TilePlanes::new(tile.clone()),
+                    planes: if own_buffers { TilePlanes::new(tile.clone()) } else { TilePlanes::empty(tile.clone()) },
                     mbs: TileMbs::new(tile.clone()),
                     result: Ok(()),
                 }),

@@ -61,6 +61,11 @@ impl TilePlanes {
         TilePlanes { tile, y: vec![0; luma], u: vec![0; luma / 4], v: vec![0; luma / 4] }
     }
 
+    /// A tile with no buffers yet ([`reset`](Self::reset) sizes them).
+    pub fn empty(tile: Tile) -> TilePlanes {
+        TilePlanes { tile, y: Vec::new(), u: Vec::new(), v: Vec::new() }
+    }
+
     /// Re-targets the buffers at `tile`, keeping their allocations (the
     /// samples are all overwritten by decoding).
     pub fn reset(&mut self, tile: Tile) {
