@@ -404,9 +404,9 @@ fn deblock_band(job: &mut BandJob<'_>) {
     // and the frame would be wrong, which the round-trip tests catch.
     if let (Ok(deblocker), Ok(y), Ok(u), Ok(v)) = (
         Deblocker::new(job.blocks, ls, rows, DeblockParams::default()),
-        PlaneMut::new(&mut planes.y, ls, rows, ls),
-        PlaneMut::new(&mut planes.u, cs, rows / 2, cs),
-        PlaneMut::new(&mut planes.v, cs, rows / 2, cs),
+        PlaneMut::new(planes.y, ls, rows, ls),
+        PlaneMut::new(planes.u, cs, rows / 2, cs),
+        PlaneMut::new(planes.v, cs, rows / 2, cs),
     ) {
         let _ = deblocker.deblock(&mut FramePlanes { y, u, v });
     }
