@@ -184,8 +184,11 @@ for (const b of results) {
   out += `\n| ASP, ms per frame (median of runs) | ${resolutions.map((res) => `${res}p decode | rgba | draw`).join(' | ')} |\n|---|${resolutions.map(() => '---:|---:|---:|').join('')}\n`;
   for (const what of [...new Set(rows.filter((r) => r.kind.startsWith('asp')).map((r) => r.what))]) {
     out += `| ${what} |${resolutions.map((res) => {
-      const st = rows.find((x) => x.res === res && x.what === what)?.stages ?? [];
-      return ['decode', 'rgba', 'draw'].map((k) => (st.length ? ` ${median(st.map((s) => s[k])).toFixed(2)} ` : ' – ')).join('|');
+      const row = rows.find((x) => x.res === res && x.what === what);
+      const st = row?.stages ?? [];
+      // Decode alone has no rgba or draw stage.
+      const stages = row?.kind === 'asp-alone' ? ['decode'] : ['decode', 'rgba', 'draw'];
+      return ['decode', 'rgba', 'draw'].map((k) => (st.length && stages.includes(k) ? ` ${median(st.map((s) => s[k])).toFixed(2)} ` : ' – ')).join('|');
     }).join('|')}|\n`;
   }
   out += '\n';
