@@ -125,7 +125,7 @@ bench:
 bench-rd:
 	bench/rd.sh
 
-## bench-browser: <asp-player>'s decoder and renderers in Chromium and Firefox against jsmpeg (same browser, same run; BROWSERS=firefox for one)
+## bench-browser: <asp-player>'s decoder and renderers in Chromium and Firefox against jsmpeg (same browser, same run; BROWSERS=firefox for one browser, RESOLUTIONS=1080 for one size)
 bench-browser:
 	bench/browser/bench.sh
 

@@ -9,6 +9,11 @@
 // of the same module in the process), so without it whichever row ran
 // first measured the baseline code (Chromium, loaded machine: decode alone
 // 31 fps against 53 for decode + present in the same run).
+//
+// Each run also reports where its time went, in ms per frame: `decode`
+// (next_frame), `rgba` (the wasm colour conversion, when the renderer asks
+// for it) and `draw` (the rest of the renderer's draw: copies, upload,
+// putImageData or the GPU calls, and the final wait for the GPU).
 import { loadDecoder } from '../../web/src/load.js';
 import { chooseRenderer, yuvToRgb } from '../../web/src/render/index.js';
 
@@ -35,28 +40,44 @@ async function run({ build, renderer: wanted, url, runs, width, height }) {
   while (warm.next_frame());
   warm.free();
   const fps = [];
+  const stages = [];
   let frames = 0;
   for (let r = 0; r < runs; r++) {
     const dec = new asp.Decoder();
     dec.push(bytes); // the stream's one copy into wasm memory, before timing
     frames = 0;
+    const spent = { decode: 0, rgba: 0, draw: 0 };
     const t0 = performance.now();
-    while (dec.next_frame()) {
+    for (;;) {
+      const t1 = performance.now();
+      const fresh = dec.next_frame();
+      const t2 = performance.now();
+      spent.decode += t2 - t1;
+      if (!fresh) break;
       frames += 1;
-      if (renderer) renderer.draw(frameOf(asp, dec));
+      if (renderer) {
+        renderer.draw(frameOf(asp, dec, spent));
+        spent.draw += performance.now() - t2;
+      }
     }
     // The GPU's work counts: wait until it has done all of it.
-    if (renderer) await renderer.finish();
+    if (renderer) {
+      const t3 = performance.now();
+      await renderer.finish();
+      spent.draw += performance.now() - t3;
+    }
     const ms = performance.now() - t0;
     if (dec.errors > 0) throw new Error(`decode errors: ${dec.last_error()}`);
     fps.push((frames * 1000) / ms);
+    spent.draw -= spent.rgba;
+    stages.push(Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, v / Math.max(frames, 1)])));
     dec.free();
   }
-  return { build: asp.build, renderer: renderer?.name ?? null, reason, frames, fps };
+  return { build: asp.build, renderer: renderer?.name ?? null, reason, frames, fps, stages };
 }
 
 let rows = null;
-function frameOf(asp, dec) {
+function frameOf(asp, dec, spent) {
   rows ??= yuvToRgb(dec.color_matrix, dec.color_range);
   return {
     buffer: asp.wasm_memory().buffer,
@@ -64,7 +85,9 @@ function frameOf(asp, dec) {
     yPtr: dec.y_ptr, uPtr: dec.u_ptr, vPtr: dec.v_ptr, yStride: dec.y_stride, uvStride: dec.uv_stride,
     rows,
     rgba: () => {
+      const t0 = performance.now();
       const ptr = dec.rgba(); // before reading the memory: it may grow
+      spent.rgba += performance.now() - t0;
       return ptr ? new Uint8ClampedArray(asp.wasm_memory().buffer, ptr, dec.width * dec.height * 4) : null;
     },
   };

@@ -34,9 +34,16 @@ const chromiumRenderers = (process.env.CHROMIUM_RENDERERS ?? 'webgpu,webgl2,canv
 for (const r of chromiumRenderers) {
   if (!['webgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
 }
+/** $RESOLUTIONS (comma-separated: 720, 1080; default both): the slow 1080p rows alone with RESOLUTIONS=1080. */
+const resolutions = (process.env.RESOLUTIONS || '720,1080').split(',').map(Number);
+for (const res of resolutions) {
+  if (res !== 720 && res !== 1080) throw new Error(`RESOLUTIONS: 720 and 1080, not ${res}`);
+}
 const rel = (f) => `/${path.relative(root, f)}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (fps) => `${median(fps).toFixed(1)} (${Math.min(...fps).toFixed(0)}–${Math.max(...fps).toFixed(0)})`;
+/** One run's ms per frame in each stage of asp-worker.js, as text. */
+const stageText = (st) => ` (ms a frame: decode ${st.decode.toFixed(2)}, rgba ${st.rgba.toFixed(2)}, draw ${st.draw.toFixed(2)})`;
 const RENDERER = { webgpu: 'WebGPU', webgl2: 'WebGL2', canvas2d: 'Canvas2D' };
 
 function version(binary) {
@@ -48,7 +55,7 @@ function version(binary) {
 }
 
 const streams = {};
-for (const res of [720, 1080]) {
+for (const res of resolutions) {
   const [, aspPsnr, aspBytes, q, mpegPsnr, mpegBytes, belowPsnr, belowBytes] = fs.readFileSync(path.join(work, `bbb${res}.quality`), 'utf8').trim().split(' ');
   streams[res] = {
     size: res === 720 ? [1280, 720] : [1920, 1080],
@@ -100,25 +107,26 @@ for (const name of benchBrowsers) {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const started = new Date().toISOString().slice(11, 16);
   const browser = { name, version: version(name === 'chromium' ? '/usr/bin/chromium' : '/usr/bin/firefox-esr'), load, started, rows: [] };
-  for (const res of [720, 1080]) {
-    const jobs = jobsOf(name, pages, res).map((j) => ({ ...j, fps: [], renderer: null, reason: null, restarts: 0 }));
+  for (const res of resolutions) {
+    const jobs = jobsOf(name, pages, res).map((j) => ({ ...j, fps: [], stages: [], renderer: null, reason: null, restarts: 0 }));
     for (let r = 0; r < runs; r++) {
       for (const j of jobs) {
         const out = j.kind.startsWith('asp')
           ? await j.page.evaluate((arg) => window.runAsp(arg), j.arg)
           : await j.page.evaluate((arg) => window.runJsmpeg(arg), j.arg);
         j.fps.push(...out.fps);
+        j.stages.push(...(out.stages ?? []));
         j.renderer = out.renderer;
         j.reason = out.reason ?? null;
         j.restarts += out.restarts ?? 0;
-        console.error(`${name} ${res}p run ${r + 1}/${runs} ${j.what}${out.renderer ? ` [${out.renderer}]` : ''}: ${out.fps.map((f) => f.toFixed(1)).join(', ')} fps`);
+        console.error(`${name} ${res}p run ${r + 1}/${runs} ${j.what}${out.renderer ? ` [${out.renderer}]` : ''}: ${out.fps.map((f) => f.toFixed(1)).join(', ')} fps${(out.stages ?? []).map(stageText).join('')}`);
       }
     }
     for (const j of jobs) {
       // jsmpeg's WebGL row where the page has no WebGL drew with Canvas2D: the Canvas2D row says that.
       if (j.kind === 'jsmpeg' && j.arg.present === 'webgl' && j.renderer !== 'WebGLRenderer') continue;
       const pick = j.arg.renderer === 'auto' ? RENDERER[j.renderer] ?? j.renderer : null;
-      browser.rows.push({ res, what: j.what, pick, kind: j.kind, fps: j.fps, reason: j.reason, restarts: j.restarts });
+      browser.rows.push({ res, what: j.what, pick, kind: j.kind, fps: j.fps, stages: j.stages, reason: j.reason, restarts: j.restarts });
     }
   }
   for (const p of Object.values(pages)) {
@@ -145,7 +153,7 @@ const sizes = [
 const best = (rows) => rows.reduce((a, r) => (median(r.fps) > median(a.fps) ? r : a));
 let out = `${os.cpus().length} cores; RUNS=${runs} (each figure: the median of RUNS runs taken in turns with every other row of its browser and resolution; min–max in brackets). `
   + '"× jsmpeg": decode alone against jsmpeg\'s decode alone, decode + present against jsmpeg\'s faster decode + present, both from the same browser and run.\n\n';
-for (const res of [720, 1080]) {
+for (const res of resolutions) {
   const qual = streams[res].quality;
   out += `**${res}p** bigbuckbunny, 132 frames: ASP ${(qual.aspBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.aspPsnr} dB; `
     + `mpeg1video -q:v ${qual.q} in MPEG-TS ${(qual.mpegBytes / 1024).toFixed(0)} KiB, PSNR-Y ${qual.mpegPsnr} dB `
@@ -155,8 +163,8 @@ for (const res of [720, 1080]) {
 for (const b of results) {
   const rows = b.rows;
   out += `**${b.name}**: ${b.version}, headless; started ${b.started} UTC, load average before: ${b.load}.\n\n`;
-  out += `| player | 720p fps, median (min–max) | × jsmpeg | 1080p fps | × jsmpeg |\n|---|---:|---:|---:|---:|\n`;
-  const cells = (what) => [720, 1080].map((res) => {
+  out += `| player | ${resolutions.map((res) => `${res}p fps, median (min–max) | × jsmpeg`).join(' | ')} |\n|---|${resolutions.map(() => '---:|---:|').join('')}\n`;
+  const cells = (what) => resolutions.map((res) => {
     const r = rows.find((x) => x.res === res && x.what === what);
     if (!r) return '| – | – ';
     const here = rows.filter((x) => x.res === res);
@@ -172,6 +180,17 @@ for (const b of results) {
   }
   const reasons = [...new Set(rows.filter((r) => r.pick && r.reason).map((r) => r.reason))];
   if (reasons.length) out += `\nThe player's pick: ${reasons.join('; ')}.\n`;
+  // Where ASP's frame time goes (asp-worker.js's stage timers), medians over the runs.
+  out += `\n| ASP, ms per frame (median of runs) | ${resolutions.map((res) => `${res}p decode | rgba | draw`).join(' | ')} |\n|---|${resolutions.map(() => '---:|---:|---:|').join('')}\n`;
+  for (const what of [...new Set(rows.filter((r) => r.kind.startsWith('asp')).map((r) => r.what))]) {
+    out += `| ${what} |${resolutions.map((res) => {
+      const row = rows.find((x) => x.res === res && x.what === what);
+      const st = row?.stages ?? [];
+      // Decode alone has no rgba or draw stage.
+      const stages = row?.kind === 'asp-alone' ? ['decode'] : ['decode', 'rgba', 'draw'];
+      return ['decode', 'rgba', 'draw'].map((k) => (st.length && stages.includes(k) ? ` ${median(st.map((s) => s[k])).toFixed(2)} ` : ' – ')).join('|');
+    }).join('|')}|\n`;
+  }
   out += '\n';
 }
 out += '| package part | raw bytes | gzip -9 |\n|---|---:|---:|\n';

@@ -7,6 +7,7 @@
 #   BROWSERS=firefox bench/browser/bench.sh     one browser (default chromium,firefox)
 #   CHROMIUM_RENDERERS=webgl2 bench/browser/bench.sh   Chromium rows per renderer besides
 #                                               the player's pick (default webgpu,webgl2,canvas2d)
+#   RESOLUTIONS=1080 bench/browser/bench.sh     one resolution (default 720,1080)
 #
 # 1. bigbuckbunny -> y4m (720p as is, 1080p lanczos-scaled), 132 frames;
 # 2. asp-encode at 1500k (720p) / 3000k (1080p); PSNR-Y of asp-decode's output;
@@ -39,7 +40,9 @@ psnr_y() { # psnr_y DISTORTED REFERENCE.y4m
     | sed -n 's/.*PSNR y:\([0-9.inf]*\).*/\1/p' | tail -1
 }
 
-for res in 720 1080; do
+export RESOLUTIONS="${RESOLUTIONS:-720,1080}"
+for res in ${RESOLUTIONS//,/ }; do
+  case "$res" in 720|1080) ;; *) echo "bench-browser: RESOLUTIONS: 720 and 1080, not $res" >&2; exit 1 ;; esac
   y4m="$work/bbb$res.y4m"
   if [ ! -f "$y4m" ]; then
     scale=(); [ "$res" = 1080 ] && scale=(-vf scale=1920:1080:flags=lanczos)

@@ -10,9 +10,9 @@
 //! level. Chroma is upsampled nearest-neighbour (each
 //! chroma sample covers 2x2 pixels), as jsmpeg's Canvas2D path does.
 //!
-//! A scalar reference and a simd128 twin (16 pixels at a time, in i32
-//! lanes, so nothing saturates before the final clamp) that is tested equal
-//! to it. Rows are independent, so a caller may convert bands of rows on
+//! A scalar reference and a simd128 twin (16 pixels at a time, exact
+//! widening products into i32 lanes, so nothing saturates before the final
+//! clamp) that is tested equal to it. Rows are independent, so a caller may convert bands of rows on
 //! several threads ([`YuvToRgba::convert_rows`]).
 
 use core::ops::Range;
@@ -88,41 +88,6 @@ mod simd128 {
 
     const SHIFT: u32 = YuvToRgbQ14::SHIFT;
 
-    /// Sixteen bytes of `data` from `at` (the caller checks the bounds).
-    #[inline(always)]
-    fn load16(data: &[u8], at: usize) -> v128 {
-        let bytes: [u8; 16] = data.get(at..at + 16).and_then(|b| b.try_into().ok()).unwrap_or_default();
-        u8x16(
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
-            bytes[11], bytes[12], bytes[13], bytes[14], bytes[15],
-        )
-    }
-
-    /// Eight bytes of `data` from `at`, each twice (the 16 pixels' chroma).
-    #[inline(always)]
-    fn load8_doubled(data: &[u8], at: usize) -> v128 {
-        let bytes: [u8; 8] = data.get(at..at + 8).and_then(|b| b.try_into().ok()).unwrap_or_default();
-        let v = u64x2_splat(u64::from_le_bytes(bytes));
-        i8x16_shuffle::<0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7>(v, v)
-    }
-
-    #[inline(always)]
-    fn store16(out: &mut [u8], at: usize, v: v128) {
-        if let Some(dst) = out.get_mut(at..at + 16) {
-            let lo = u64x2_extract_lane::<0>(v).to_le_bytes();
-            let hi = u64x2_extract_lane::<1>(v).to_le_bytes();
-            dst[..8].copy_from_slice(&lo);
-            dst[8..].copy_from_slice(&hi);
-        }
-    }
-
-    /// The 16 bytes of `v` as four i32x4 (bytes 0-3, 4-7, 8-11, 12-15).
-    #[inline(always)]
-    fn widen(v: v128) -> [v128; 4] {
-        let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
-        [u32x4_extend_low_u16x8(lo), u32x4_extend_high_u16x8(lo), u32x4_extend_low_u16x8(hi), u32x4_extend_high_u16x8(hi)]
-    }
-
     /// `(x >> SHIFT)` of four i32x4, clamped to bytes.
     #[inline(always)]
     fn to_bytes(x: [v128; 4]) -> v128 {
@@ -130,30 +95,76 @@ mod simd128 {
         u8x16_narrow_i16x8(i16x8_narrow_i32x4(s(x[0]), s(x[1])), i16x8_narrow_i32x4(s(x[2]), s(x[3])))
     }
 
+    /// The 16 u16 products of the bytes of `v` and `k`, as four i32x4
+    /// (bytes 0-3, 4-7, 8-11, 12-15).
+    #[inline(always)]
+    fn times(v: v128, k: v128) -> [v128; 4] {
+        let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+        [u32x4_extmul_low_u16x8(lo, k), u32x4_extmul_high_u16x8(lo, k), u32x4_extmul_low_u16x8(hi, k), u32x4_extmul_high_u16x8(hi, k)]
+    }
+
     /// Converts the row's first `16 * k` pixels (as many whole groups of 16
     /// as `y`, `u`, `v` and `out` hold); returns how many pixels it did.
+    ///
+    /// Every product is exact in i32 lanes, as in the scalar code: the
+    /// luma, Cr-to-R and Cb-to-B coefficients are positive and taken as u16
+    /// (Cb to B is above 32767 for limited range), multiplied by widening
+    /// u16 products; the two green terms, negative and small, are one i16
+    /// dot product of (Cb, Cr) pairs with (gu, gv). Coefficients outside
+    /// those ranges (none of the matrices has them) are left to the scalar
+    /// code.
     pub(super) fn row(YuvToRgba(c): &YuvToRgba, y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]) -> usize {
+        let as_u16 = |k: i32| u16::try_from(k).ok();
+        let as_i16 = |k: i32| i16::try_from(k).ok();
+        let (Some(cy), Some(rv), Some(bu), Some(gu), Some(gv)) = (as_u16(c.y), as_u16(c.rv), as_u16(c.bu), as_i16(c.gu), as_i16(c.gv))
+        else {
+            return 0;
+        };
         let groups = (y.len() / 16).min(u.len() / 8).min(v.len() / 8).min(out.len() / 64);
-        let (cy, rv, gu, gv, bu) = (i32x4_splat(c.y), i32x4_splat(c.rv), i32x4_splat(c.gu), i32x4_splat(c.gv), i32x4_splat(c.bu));
+        let (cy, rv, bu) = (u16x8_splat(cy), u16x8_splat(rv), u16x8_splat(bu));
+        let guv = i16x8(gu, gv, gu, gv, gu, gv, gu, gv);
         let bias = c.bias.map(|b| i32x4_splat(b));
         let alpha = u8x16_splat(255);
+        let (y, u, v, out) = (y.as_ptr(), u.as_ptr(), v.as_ptr(), out.as_mut_ptr());
         for g in 0..groups {
-            let (ys, us, vs) = (widen(load16(y, g * 16)), widen(load8_doubled(u, g * 8)), widen(load8_doubled(v, g * 8)));
-            let yt: [v128; 4] = core::array::from_fn(|k| i32x4_mul(ys[k], cy));
-            let r = to_bytes(core::array::from_fn(|k| i32x4_add(i32x4_add(yt[k], i32x4_mul(vs[k], rv)), bias[0])));
-            let g_ = to_bytes(core::array::from_fn(|k| {
-                i32x4_add(i32x4_add(yt[k], i32x4_add(i32x4_mul(us[k], gu), i32x4_mul(vs[k], gv))), bias[1])
-            }));
-            let b = to_bytes(core::array::from_fn(|k| i32x4_add(i32x4_add(yt[k], i32x4_mul(us[k], bu)), bias[2])));
+            // SAFETY: `groups` keeps every access inside its slice: 16 bytes
+            // of `y` and 8 of `u` and `v` from group `g`'s start, 64 of
+            // `out`; all loads and stores are unaligned-safe.
+            let (ys, chroma) = unsafe {
+                let ys = v128_load(y.add(g * 16) as *const v128);
+                let cb = core::ptr::read_unaligned(u.add(g * 8) as *const u64);
+                let cr = core::ptr::read_unaligned(v.add(g * 8) as *const u64);
+                (ys, u64x2(cb, cr))
+            };
+            // Cb in bytes 0-7 of `chroma`, Cr in bytes 8-15; each covers two pixels.
+            let cb = i8x16_shuffle::<0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7>(chroma, chroma);
+            let cr = i8x16_shuffle::<8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15>(chroma, chroma);
+            // Pixel by pixel (Cb, Cr) byte pairs: pixels 0-7, then 8-15.
+            let pairs_lo = i8x16_shuffle::<0, 8, 0, 8, 1, 9, 1, 9, 2, 10, 2, 10, 3, 11, 3, 11>(chroma, chroma);
+            let pairs_hi = i8x16_shuffle::<4, 12, 4, 12, 5, 13, 5, 13, 6, 14, 6, 14, 7, 15, 7, 15>(chroma, chroma);
+            let green = [
+                i32x4_dot_i16x8(u16x8_extend_low_u8x16(pairs_lo), guv),
+                i32x4_dot_i16x8(u16x8_extend_high_u8x16(pairs_lo), guv),
+                i32x4_dot_i16x8(u16x8_extend_low_u8x16(pairs_hi), guv),
+                i32x4_dot_i16x8(u16x8_extend_high_u8x16(pairs_hi), guv),
+            ];
+            let (yt, red, blue) = (times(ys, cy), times(cr, rv), times(cb, bu));
+            let sum = |chroma: &[v128; 4], bias: v128| -> [v128; 4] {
+                core::array::from_fn(|k| i32x4_add(i32x4_add(yt[k], chroma[k]), bias))
+            };
+            let (r, g_, b) = (to_bytes(sum(&red, bias[0])), to_bytes(sum(&green, bias[1])), to_bytes(sum(&blue, bias[2])));
             let rg_lo = i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(r, g_);
             let rg_hi = i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(r, g_);
             let ba_lo = i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(b, alpha);
             let ba_hi = i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(b, alpha);
-            let at = g * 64;
-            store16(out, at, i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(rg_lo, ba_lo));
-            store16(out, at + 16, i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(rg_lo, ba_lo));
-            store16(out, at + 32, i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(rg_hi, ba_hi));
-            store16(out, at + 48, i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(rg_hi, ba_hi));
+            // SAFETY: as above.
+            unsafe {
+                let at = out.add(g * 64) as *mut v128;
+                v128_store(at, i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(rg_lo, ba_lo));
+                v128_store(at.add(1), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(rg_lo, ba_lo));
+                v128_store(at.add(2), i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(rg_hi, ba_hi));
+                v128_store(at.add(3), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(rg_hi, ba_hi));
+            }
         }
         groups * 16
     }
@@ -179,7 +190,7 @@ mod tests {
     fn row_kernel_equals_the_scalar_reference() {
         let mut rng = asp_testkit::Rng::new(0x1234_5678_9abc_def0);
         let mut next = || rng.byte();
-        for (matrix, range) in [(0, 0), (1, 0), (2, 1), (1, 1)] {
+        for (matrix, range) in [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)] {
             let c = YuvToRgba::new(matrix, range);
             for w in 1..=70usize {
                 let y: Vec<u8> = (0..w).map(|_| next()).collect();

@@ -6,9 +6,9 @@
 //! the reference for the next D frame. C and S packets carry no picture.
 //!
 //! Tiles that span the frame's width (the encoder's default grid) are
-//! deblocked inside their own jobs: each such tile owns a band of frame
-//! rows, filters every edge that lies within it, and copies itself into its
-//! band, all on its core; only the horizontal edges where two tiles meet
+//! reconstructed in place and deblocked inside their own jobs: each such
+//! tile owns a band of frame rows, decodes into it (no copy afterwards) and
+//! filters every edge that lies within it, all on its core; only the horizontal edges where two tiles meet
 //! are filtered afterwards. The deblocking filter's order is defined so
 //! that this gives the same samples as filtering the whole frame at once
 //! (see [`deblock`](super::deblock)), which the encoder does.
@@ -30,7 +30,7 @@ use super::plane_mut::{FramePlanes, PlaneMut};
 use super::macroblock::{code_header, code_residual, FrameKind, MbHeader, MbInfo, MbLevels, TileMbs, TileModels};
 use super::quant::Qp;
 use super::range_coder::RangeDecoder;
-use super::recon::{place_infos, reconstruct_residual, Predictor, TilePlanes};
+use super::recon::{place_infos, reconstruct_residual, Predictor, Samples, TilePlanes};
 use super::transform::Kernels;
 use super::residual::ResidualError;
 use super::macroblock::SyntaxError;
@@ -48,13 +48,13 @@ struct TileSlot {
     result: Result<(), TileError>,
 }
 
-/// A tile's job when it spans the frame's width: its slot, and the rows of
-/// the new frame (samples and 8x8 block infos) that it alone writes.
+/// A tile's job when it spans the frame's width: its slot (for its
+/// macroblock infos and result), and the rows of the new frame (samples,
+/// where it is reconstructed in place, and 8x8 block infos) that it alone
+/// writes.
 struct BandJob<'a> {
     slot: &'a mut TileSlot,
-    y: &'a mut [u8],
-    u: &'a mut [u8],
-    v: &'a mut [u8],
+    planes: TilePlanes<&'a mut [u8]>,
     blocks: &'a mut [BlockInfo],
 }
 
@@ -222,14 +222,21 @@ impl Decoder {
         if data.len() != tiles.len() {
             return Err(DecodeError::NoTileData);
         }
+        // Row tiles reconstruct in the frame's own rows: their slots keep
+        // no sample buffers.
+        let own_buffers = columns != 1;
         for (i, tile) in tiles.iter().enumerate() {
             match self.slots.get_mut(i) {
                 Some(slot) => {
-                    slot.planes.reset(tile.clone());
+                    if own_buffers {
+                        slot.planes.reset(tile.clone());
+                    } else {
+                        slot.planes.tile = tile.clone();
+                    }
                     slot.mbs.reset(tile.clone());
                 }
                 None => self.slots.push(TileSlot {
-                    planes: TilePlanes::new(tile.clone()),
+                    planes: if own_buffers { TilePlanes::new(tile.clone()) } else { TilePlanes::empty(tile.clone()) },
                     mbs: TileMbs::new(tile.clone()),
                     result: Ok(()),
                 }),
@@ -244,12 +251,19 @@ impl Decoder {
             slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
         };
         if columns == 1 {
-            // Row tiles: decode, deblock inside and store, one job per tile.
+            // Row tiles: decode in place and deblock inside, one job per tile.
             let mut jobs = band_jobs(&mut frame, &mut self.blocks, slots);
             parallel.for_each_mut(&mut jobs, |i, job| {
-                decode(job.slot, i);
+                // The grid covers the frame's macroblock rows exactly, so
+                // every band is its tile's size; anything else would be a
+                // bug, reported as a damaged tile rather than a panic.
+                job.slot.result = if job.planes.fits_tile() {
+                    decode_tile_into(&mut job.planes, &mut job.slot.mbs, data[i], kind, qp, reference)
+                } else {
+                    Err(TileError::Truncated)
+                };
                 if job.slot.result.is_ok() {
-                    deblock_and_store_band(job);
+                    deblock_band(job);
                 }
             });
             drop(jobs);
@@ -303,7 +317,7 @@ impl Decoder {
 
 /// Decodes one tile into `planes` and `mbs` (both set up for the tile).
 fn decode_tile_into(
-    planes: &mut TilePlanes,
+    planes: &mut TilePlanes<impl Samples>,
     mbs: &mut TileMbs,
     data: &[u8],
     kind: FrameKind,
@@ -365,7 +379,8 @@ fn band_jobs<'a>(frame: &'a mut Frame, blocks: &'a mut Vec<BlockInfo>, slots: &'
         let (band_v, more_v) = split_front(core::mem::take(&mut v), rows / 2 * cs);
         let (band_blocks, more_blocks) = split_front(core::mem::take(&mut rest), rows / 8 * cols);
         (y, u, v, rest) = (more_y, more_u, more_v, more_blocks);
-        jobs.push(BandJob { slot, y: band_y, u: band_u, v: band_v, blocks: band_blocks });
+        let planes = TilePlanes { tile: slot.planes.tile.clone(), y: band_y, u: band_u, v: band_v };
+        jobs.push(BandJob { slot, planes, blocks: band_blocks });
     }
     jobs
 }
@@ -376,11 +391,11 @@ fn split_front<T>(items: &mut [T], n: usize) -> (&mut [T], &mut [T]) {
     items.split_at_mut(n)
 }
 
-/// Deblocks a decoded full-width tile in its own buffers as if it were a
-/// frame of its own (every edge inside it; not its top edge, which it
-/// shares with the tile above), then copies it into its band of the frame.
-fn deblock_and_store_band(job: &mut BandJob<'_>) {
-    let planes = &mut job.slot.planes;
+/// Deblocks a decoded full-width tile, in its band of the frame, as if it
+/// were a frame of its own (every edge inside it; not its top edge, which
+/// it shares with the tile above).
+fn deblock_band(job: &mut BandJob<'_>) {
+    let planes = &mut job.planes;
     let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
     let rows = planes.tile.mb_y.len() * MB_SIZE;
     block_infos(job.slot.mbs.infos(), planes.tile.mb_x.len(), job.blocks);
@@ -389,21 +404,16 @@ fn deblock_and_store_band(job: &mut BandJob<'_>) {
     // and the frame would be wrong, which the round-trip tests catch.
     if let (Ok(deblocker), Ok(y), Ok(u), Ok(v)) = (
         Deblocker::new(job.blocks, ls, rows, DeblockParams::default()),
-        PlaneMut::new(&mut planes.y, ls, rows, ls),
-        PlaneMut::new(&mut planes.u, cs, rows / 2, cs),
-        PlaneMut::new(&mut planes.v, cs, rows / 2, cs),
+        PlaneMut::new(planes.y, ls, rows, ls),
+        PlaneMut::new(planes.u, cs, rows / 2, cs),
+        PlaneMut::new(planes.v, cs, rows / 2, cs),
     ) {
         let _ = deblocker.deblock(&mut FramePlanes { y, u, v });
-    }
-    for (dst, src) in [(&mut *job.y, &planes.y), (&mut *job.u, &planes.u), (&mut *job.v, &planes.v)] {
-        if dst.len() == src.len() {
-            dst.copy_from_slice(src);
-        }
     }
 }
 
 /// Filters the horizontal edges where two row tiles meet, after every tile
-/// has deblocked its inside ([`deblock_and_store_band`]): the last step of
+/// has deblocked its inside ([`deblock_band`]): the last step of
 /// the frame's deblocking.
 fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles: &[Tile]) {
     let (width, height) = (frame.luma_stride(), frame.mb_rows() * MB_SIZE);

@@ -1,13 +1,15 @@
 //! Macroblock reconstruction, shared by the encoder and the decoder:
 //! prediction (intra, pattern or motion-compensated) and residual addition.
 //!
-//! A tile is reconstructed into its own buffers ([`TilePlanes`]), so tiles
-//! run in parallel without sharing mutable memory; intra prediction reads
+//! A tile is reconstructed into buffers only it writes ([`TilePlanes`]: its
+//! own, or its band of the frame's rows), so tiles run in parallel without
+//! sharing mutable memory; intra prediction reads
 //! only inside the tile (which is what makes tiles independent), motion
 //! compensation reads the whole reference frame.
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::DerefMut;
 
 use super::chroma_mc::predict_chroma;
 use super::frame::{Frame, MB_SIZE};
@@ -18,21 +20,50 @@ use super::mv::QpelMv;
 use super::plane::PlaneRef;
 use super::quant::{self, Qp, Quantiser};
 use super::tiles::Tile;
-use super::transform::{self, Kernels};
+use super::transform::Kernels;
 
 /// The samples of one tile: luma `16 * mb_cols` wide, chroma half that.
+/// In buffers of its own (`Vec<u8>`), or, for a tile as wide as the frame,
+/// in the frame's own rows (`&mut [u8]`), which then need no copy.
 #[derive(Clone, Debug)]
-pub struct TilePlanes {
+pub struct TilePlanes<B = Vec<u8>> {
     pub tile: Tile,
-    pub y: Vec<u8>,
-    pub u: Vec<u8>,
-    pub v: Vec<u8>,
+    pub y: B,
+    pub u: B,
+    pub v: B,
+}
+
+/// Where a tile's samples can live: any owned or borrowed run of bytes.
+pub trait Samples: DerefMut<Target = [u8]> {}
+
+impl<B: DerefMut<Target = [u8]>> Samples for B {}
+
+impl<B: Samples> TilePlanes<B> {
+    pub fn luma_stride(&self) -> usize {
+        self.tile.mb_x.len() * MB_SIZE
+    }
+
+    pub fn chroma_stride(&self) -> usize {
+        self.luma_stride() / 2
+    }
+
+    /// Whether the buffers hold exactly the tile's samples (reconstruction
+    /// indexes them by the tile's geometry).
+    pub fn fits_tile(&self) -> bool {
+        let luma = self.tile.mb_count() * MB_SIZE * MB_SIZE;
+        self.y.len() == luma && self.u.len() == luma / 4 && self.v.len() == luma / 4
+    }
 }
 
 impl TilePlanes {
     pub fn new(tile: Tile) -> TilePlanes {
         let luma = tile.mb_count() * MB_SIZE * MB_SIZE;
         TilePlanes { tile, y: vec![0; luma], u: vec![0; luma / 4], v: vec![0; luma / 4] }
+    }
+
+    /// A tile with no buffers yet ([`reset`](Self::reset) sizes them).
+    pub fn empty(tile: Tile) -> TilePlanes {
+        TilePlanes { tile, y: Vec::new(), u: Vec::new(), v: Vec::new() }
     }
 
     /// Re-targets the buffers at `tile`, keeping their allocations (the
@@ -43,14 +74,6 @@ impl TilePlanes {
         self.u.resize(luma / 4, 0);
         self.v.resize(luma / 4, 0);
         self.tile = tile;
-    }
-
-    pub fn luma_stride(&self) -> usize {
-        self.tile.mb_x.len() * MB_SIZE
-    }
-
-    pub fn chroma_stride(&self) -> usize {
-        self.luma_stride() / 2
     }
 
     /// Copies the tile into its place in `frame`.
@@ -107,7 +130,7 @@ impl Predictor {
     /// `reference`; without one (a damaged stream) they predict mid-grey.
     pub fn predict(
         &mut self,
-        planes: &mut TilePlanes,
+        planes: &mut TilePlanes<impl Samples>,
         mode: &MbMode,
         info: &MbInfo,
         mb_x: usize,
@@ -151,7 +174,7 @@ impl Predictor {
     /// (`split`) or one for the macroblock (`mvs[0]`).
     pub fn predict_inter(
         &mut self,
-        planes: &mut TilePlanes,
+        planes: &mut TilePlanes<impl Samples>,
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
@@ -165,7 +188,7 @@ impl Predictor {
     /// The luma half of [`predict_inter`](Self::predict_inter).
     fn predict_inter_luma(
         &mut self,
-        planes: &mut TilePlanes,
+        planes: &mut TilePlanes<impl Samples>,
         reference: &Frame,
         mb_x: usize,
         mb_y: usize,
@@ -200,7 +223,7 @@ fn partitions(split: bool) -> &'static [(usize, usize, usize)] {
 /// The chroma half of [`Predictor::predict_inter`]: the luma vectors, in
 /// eighth chroma samples. Public for encoders that form the luma half
 /// from their own interpolated reference.
-pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[QpelMv; 4], split: bool) {
+pub fn predict_inter_chroma(planes: &mut TilePlanes<impl Samples>, reference: &Frame, mb_x: usize, mb_y: usize, mvs: &[QpelMv; 4], split: bool) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let (fx, fy) = (mb_x * MB_SIZE, mb_y * MB_SIZE);
@@ -217,7 +240,7 @@ pub fn predict_inter_chroma(planes: &mut TilePlanes, reference: &Frame, mb_x: us
 
 /// Chroma intra prediction of the macroblock whose luma is at (lx, ly) in
 /// the tile's planes.
-fn predict_chroma_intra(planes: &mut TilePlanes, mode: intra::IntraMode, lx: usize, ly: usize) {
+fn predict_chroma_intra(planes: &mut TilePlanes<impl Samples>, mode: intra::IntraMode, lx: usize, ly: usize) {
     let cs = planes.chroma_stride();
     for chroma_plane in [&mut planes.u, &mut planes.v] {
         let plane = view(chroma_plane, cs);
@@ -230,7 +253,7 @@ fn predict_chroma_intra(planes: &mut TilePlanes, mode: intra::IntraMode, lx: usi
 
 /// Predicts one 8x8 luma quarter of an `Intra8` macroblock at (mb_x, mb_y)
 /// from the reconstruction so far.
-pub fn predict_intra8_quarter(planes: &mut TilePlanes, mode: intra::IntraMode, mb_x: usize, mb_y: usize, q: usize) {
+pub fn predict_intra8_quarter(planes: &mut TilePlanes<impl Samples>, mode: intra::IntraMode, mb_x: usize, mb_y: usize, q: usize) {
     let ls = planes.luma_stride();
     let x = (mb_x - planes.tile.mb_x.start) * MB_SIZE + (q % 2) * 8;
     let y = (mb_y - planes.tile.mb_y.start) * MB_SIZE + (q / 2) * 8;
@@ -247,7 +270,7 @@ pub fn predict_intra8_quarter(planes: &mut TilePlanes, mode: intra::IntraMode, m
 #[allow(clippy::too_many_arguments)]
 pub fn reconstruct_intra8_luma(
     kernels: Kernels,
-    planes: &mut TilePlanes,
+    planes: &mut TilePlanes<impl Samples>,
     modes: &[intra::IntraMode; 4],
     luma_levels: &[[i32; 64]; 4],
     cbp: u8,
@@ -287,7 +310,7 @@ pub fn add_residual_4x4s(kernels: Kernels, levels: &[i32; 64], qp: Qp, dst: &mut
             None => {}
             Some(0) => {
                 let dc = quantiser.dequantise_level_4x4(sub[0], 0, qp);
-                let _ = transform::inverse_add_dc_4x4(dc, dst, stride);
+                let _ = kernels.inverse_add_dc_4x4(dc, dst, stride);
             }
             Some(last) => {
                 let mut coeffs = [0i32; 16];
@@ -315,7 +338,7 @@ pub fn add_residual_8x8(kernels: Kernels, levels_in_scan: &[i32; 64], qp: Qp, ds
         None => {}
         Some(0) => {
             let dc = quantiser.dequantise_level_8x8(levels_in_scan[0], 0, qp);
-            let _ = transform::inverse_add_dc_8x8(dc, dst, stride);
+            let _ = kernels.inverse_add_dc_8x8(dc, dst, stride);
         }
         Some(last) => {
             let mut coeffs = zeroed_coefficients();
@@ -337,7 +360,7 @@ pub fn add_residual_8x8(kernels: Kernels, levels_in_scan: &[i32; 64], qp: Qp, ds
 /// `kernels` is chosen once per tile (every twin gives the same samples).
 pub fn reconstruct_residual(
     kernels: Kernels,
-    planes: &mut TilePlanes,
+    planes: &mut TilePlanes<impl Samples>,
     header: &MbHeader,
     levels: &MbLevels,
     mb_x: usize,
@@ -360,7 +383,7 @@ pub fn reconstruct_residual(
 }
 
 /// Adds the chroma blocks flagged in `cbp`.
-fn add_chroma_residual(kernels: Kernels, planes: &mut TilePlanes, mb_x: usize, mb_y: usize, cbp: u8, qp: Qp, levels: &MbLevels) {
+fn add_chroma_residual(kernels: Kernels, planes: &mut TilePlanes<impl Samples>, mb_x: usize, mb_y: usize, cbp: u8, qp: Qp, levels: &MbLevels) {
     let (lx, ly) = ((mb_x - planes.tile.mb_x.start) * MB_SIZE, (mb_y - planes.tile.mb_y.start) * MB_SIZE);
     let cs = planes.chroma_stride();
     let cqp = chroma_qp(qp);

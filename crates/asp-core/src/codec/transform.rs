@@ -300,6 +300,20 @@ impl Kernels {
         scalar::inverse_add_8x8(coeffs, dst, dst_stride)
     }
 
+    /// [`inverse_add_dc_4x4`] by these kernels.
+    #[inline]
+    pub fn inverse_add_dc_4x4(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 4));
+        scalar::inverse_add_dc(dc, dst, dst_stride, 4)
+    }
+
+    /// [`inverse_add_dc_8x8`] by these kernels.
+    #[inline]
+    pub fn inverse_add_dc_8x8(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 8));
+        scalar::inverse_add_dc(dc, dst, dst_stride, 8)
+    }
+
     /// [`forward_8x8`] by these kernels.
     #[inline]
     pub fn forward_8x8(self, residual: &[i16; 64]) -> [i32; 64] {

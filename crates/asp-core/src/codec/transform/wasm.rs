@@ -93,6 +93,47 @@ pub fn inverse_add_4x4_simd128(coeffs: &[i32; 16], dst: &mut [u8], dst_stride: u
     Ok(())
 }
 
+/// simd128 twin of [`scalar::inverse_add_dc`](super::scalar::inverse_add_dc)
+/// for the 4x4 and 8x8 blocks (other sizes take the scalar code): one
+/// residual, `(dc + 32) >> 6`, added to every pixel with clipping. The
+/// residual is clamped to ±512 first, which changes no clipped sum (pixels
+/// are 0..=255) and fits `i16` lanes.
+pub fn inverse_add_dc_simd128(dc: i32, dst: &mut [u8], dst_stride: usize, size: usize) -> Result<(), BlockError> {
+    if size != 4 && size != 8 {
+        return super::scalar::inverse_add_dc(dc, dst, dst_stride, size);
+    }
+    check_block(dst.len(), dst_stride, size)?;
+    let residual = i16x8_splat(round_residual(dc).clamp(-512, 512) as i16);
+    let add = |prediction: v128| {
+        u8x16_narrow_i16x8(
+            i16x8_add_sat(u16x8_extend_low_u8x16(prediction), residual),
+            i16x8_add_sat(u16x8_extend_high_u8x16(prediction), residual),
+        )
+    };
+    let base = dst.as_mut_ptr();
+    // SAFETY: the check covers `size` rows of `size` bytes at `dst`, row
+    // `y` at `y * dst_stride`.
+    unsafe {
+        if size == 4 {
+            let row = |y: usize| base.add(y * dst_stride) as *mut u32;
+            let rows = [0, 1, 2, 3].map(|y| core::ptr::read_unaligned(row(y)));
+            let pixels = add(u32x4(rows[0], rows[1], rows[2], rows[3]));
+            core::ptr::write_unaligned(row(0), u32x4_extract_lane::<0>(pixels));
+            core::ptr::write_unaligned(row(1), u32x4_extract_lane::<1>(pixels));
+            core::ptr::write_unaligned(row(2), u32x4_extract_lane::<2>(pixels));
+            core::ptr::write_unaligned(row(3), u32x4_extract_lane::<3>(pixels));
+        } else {
+            for y in (0..8).step_by(2) {
+                let (row, next) = (base.add(y * dst_stride) as *mut u64, base.add((y + 1) * dst_stride) as *mut u64);
+                let pixels = add(u64x2(core::ptr::read_unaligned(row), core::ptr::read_unaligned(next)));
+                core::ptr::write_unaligned(row, u64x2_extract_lane::<0>(pixels));
+                core::ptr::write_unaligned(next, u64x2_extract_lane::<1>(pixels));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Adds two rows of four `i32` residuals to the four prediction pixels at
 /// `row` and at `next`, with saturation to `0..=255`.
 ///
