@@ -194,14 +194,41 @@ fn joined_at(got: &[Vec<u8>], all: &[Vec<u8>], keys: &[usize], who: &str) -> usi
     start
 }
 
-#[test]
-fn publish_to_origin_play_at_edge_bit_exact() {
-    let Some(relay) = moq_relay() else {
+/// The relay, or `None` after saying loudly that the test is skipped
+/// (never under CI).
+fn relay_or_skip() -> Option<PathBuf> {
+    let relay = moq_relay();
+    if relay.is_none() {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         assert!(!ci, "moq-relay is not installed (tools/setup.sh moq) and CI is set: the relay test must run");
         eprintln!("\n!!!!!!!! SKIPPED moq_relay: moq-relay is not installed; run tools/setup.sh moq !!!!!!!!\n");
-        return;
-    };
+    }
+    relay
+}
+
+/// Sends SIGINT to `child`.
+fn interrupt(child: &Child) {
+    let sent = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Waits for `child` at most `limit`; `None` (after killing it) past that.
+fn exit_within(mut child: Child, limit: Duration) -> Option<Output> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().expect("wait").is_some() {
+            return Some(child.wait_with_output().expect("wait"));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn publish_to_origin_play_at_edge_bit_exact() {
+    let Some(relay) = relay_or_skip() else { return };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-relay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cluster = start_cluster(&relay, &dir);
@@ -250,5 +277,55 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     );
     assert!(late_start >= KEYINT, "the late subscriber started at {late_start}, not at a later group");
     assert!(early_start < late_start, "the early subscriber ({early_start}) should have more of the stream");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One SIGINT stops an `asp-decode moq+https://` that is waiting for the
+/// relay: for a broadcast nobody publishes yet (nothing written), and in the
+/// middle of a stream whose publisher vanished (the frames so far kept).
+#[test]
+fn one_signal_stops_a_subscriber_waiting_for_data() {
+    let Some(relay) = relay_or_skip() else { return };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-signal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = start_cluster(&relay, &dir);
+
+    let waiting = subscribe(&cluster, "nobody", &dir.join("nobody.y4m"));
+    thread::sleep(Duration::from_millis(1000));
+    interrupt(&waiting);
+    let out = exit_within(waiting, Duration::from_secs(10)).expect("one SIGINT ends a wait for the broadcast");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before the first frame"), "{stderr}");
+    assert!(!dir.join("nobody.y4m").exists(), "nothing written");
+
+    // A publisher that vanishes mid-stream (SIGKILL: no end is published):
+    // the subscriber waits for it to come back until one signal.
+    let name = "vanishing";
+    let stream = subscribe(&cluster, name, &dir.join("vanishing.y4m"));
+    thread::sleep(Duration::from_millis(300));
+    let mut publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", "3000", "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(dir.join("vanishing.asp"))
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("asp-encode runs");
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    thread::sleep(Duration::from_millis(1500));
+    publisher.kill().unwrap();
+    publisher.wait().unwrap();
+    thread::sleep(Duration::from_millis(1000));
+    interrupt(&stream);
+    let out = exit_within(stream, Duration::from_secs(10)).expect("one SIGINT ends a wait for data");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!y4m_frames(&dir.join("vanishing.y4m")).is_empty(), "the frames before the signal are kept: {stderr}");
+    drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }
