@@ -36,7 +36,8 @@ enum State {
         url: RelayUrl,
         options: ClientOptions,
     },
-    Subscribed(Subscriber),
+    /// Boxed: a subscriber is far larger than the other states.
+    Subscribed(Box<Subscriber>),
     /// The track ended (or the reader gave up on it).
     Ended,
 }
@@ -69,7 +70,7 @@ impl SubscriptionReader {
     /// The subscriber (its catalog, how often it resubscribed), once connected.
     pub fn subscriber(&self) -> Option<&Subscriber> {
         match &self.state {
-            State::Subscribed(subscriber) => Some(subscriber),
+            State::Subscribed(subscriber) => Some(subscriber.as_ref()),
             _ => None,
         }
     }
@@ -113,7 +114,9 @@ impl Read for SubscriptionReader {
                         Subscriber::connect(url, options),
                     ) {
                         None => return Err(stopped()),
-                        Some(Ok(subscriber)) => self.state = State::Subscribed(subscriber),
+                        Some(Ok(subscriber)) => {
+                            self.state = State::Subscribed(Box::new(subscriber))
+                        }
                         Some(Err(e)) => {
                             self.state = State::Ended;
                             return Err(io::Error::other(e));
@@ -128,7 +131,7 @@ impl Read for SubscriptionReader {
                             if let State::Subscribed(subscriber) =
                                 std::mem::replace(&mut self.state, State::Ended)
                             {
-                                self.runtime.block_on(subscriber.close());
+                                self.runtime.block_on((*subscriber).close());
                             }
                             return Ok(0);
                         }
@@ -149,7 +152,7 @@ impl Drop for SubscriptionReader {
     /// QUIC's idle timeout): a reader dropped mid-stream, e.g. after a stop.
     fn drop(&mut self) {
         if let State::Subscribed(subscriber) = std::mem::replace(&mut self.state, State::Ended) {
-            self.runtime.block_on(subscriber.close());
+            self.runtime.block_on((*subscriber).close());
         }
     }
 }
