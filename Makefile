@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-moq-browser test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -94,14 +94,6 @@ test-moq:
 	@tools/setup.sh moq
 	$(CARGO) test -p asp-moq
 	$(CARGO) test -p asp-cli --features moq --test moq_relay
-
-# <asp-player src="moq+https://..."> in Chromium at the edge. Not in `make
-# test` yet: it passed on its branch, but after the merge with the shared
-# players' worker and the sources' fallback the relay ends the player's
-# subscription with RESET_STREAM instead of a clean end, so the test sees
-# every frame and then a reconnection, never `ended` (issue 18's notes).
-test-moq-browser:
-	@tools/setup.sh moq
 	$(CARGO) build -p asp-cli --features moq
 	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
 

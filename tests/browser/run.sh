@@ -54,7 +54,7 @@ if [ ${#files[@]} -eq 0 ]; then
   # The files that run in every browser of $BROWSERS; the others drive
   # Chromium alone, so they run when it is in the list.
   cross=(tests/browser/decode.test.mjs tests/browser/serve.test.mjs tests/browser/controls.test.mjs)
-  # moq.test.mjs needs the relays and a MoQ build of asp-cli: make test-moq-browser runs it.
+  # moq.test.mjs needs the relays and a MoQ build of asp-cli: make test-moq runs it.
   apart=(tests/browser/moq.test.mjs)
   files=("${cross[@]}")
   if [[ ",$BROWSERS," == *,chromium,* ]]; then

@@ -33,6 +33,12 @@ impl Interrupt {
         self.0.load(Ordering::SeqCst)
     }
 
+    /// The flag, shared, for a wait that runs elsewhere and polls it (a
+    /// relay subscription waiting for data).
+    pub fn shared_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+
     /// The flag itself, for loops that poll an `AtomicBool`.
     pub fn flag(&self) -> &AtomicBool {
         &self.0

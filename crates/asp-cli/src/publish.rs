@@ -11,6 +11,8 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -47,13 +49,15 @@ pub fn publish_target(url: Option<&str>, tls_ca: Option<PathBuf>) -> Result<Opti
 }
 
 /// The packets of a `moq+https://RELAY:PORT/NAME` input, from the newest
-/// keyframe run on, until the publisher ends the broadcast.
-pub fn relay_input(url: &str, tls_ca: Option<PathBuf>) -> Result<Box<dyn Read>> {
+/// keyframe run on, until the publisher ends the broadcast. The first read
+/// connects; a read waiting for the relay (or for the broadcast to come)
+/// fails with `ErrorKind::Interrupted` once `stop` is set.
+pub fn relay_input(url: &str, tls_ca: Option<PathBuf>, stop: Arc<AtomicBool>) -> Result<Box<dyn Read>> {
     #[cfg(feature = "moq")]
-    return relay::subscription(url, tls_ca);
+    return relay::subscription(url, tls_ca, stop);
     #[cfg(not(feature = "moq"))]
     {
-        let _ = tls_ca;
+        let _ = (tls_ca, stop);
         Err(absent::refused(url))
     }
 }

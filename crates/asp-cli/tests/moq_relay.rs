@@ -194,14 +194,41 @@ fn joined_at(got: &[Vec<u8>], all: &[Vec<u8>], keys: &[usize], who: &str) -> usi
     start
 }
 
-#[test]
-fn publish_to_origin_play_at_edge_bit_exact() {
-    let Some(relay) = moq_relay() else {
+/// The relay, or `None` after saying loudly that the test is skipped
+/// (never under CI).
+fn relay_or_skip() -> Option<PathBuf> {
+    let relay = moq_relay();
+    if relay.is_none() {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         assert!(!ci, "moq-relay is not installed (tools/setup.sh moq) and CI is set: the relay test must run");
         eprintln!("\n!!!!!!!! SKIPPED moq_relay: moq-relay is not installed; run tools/setup.sh moq !!!!!!!!\n");
-        return;
-    };
+    }
+    relay
+}
+
+/// Sends SIGINT to `child`.
+fn interrupt(child: &Child) {
+    let sent = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Waits for `child` at most `limit`; `None` (after killing it) past that.
+fn exit_within(mut child: Child, limit: Duration) -> Option<Output> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().expect("wait").is_some() {
+            return Some(child.wait_with_output().expect("wait"));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn publish_to_origin_play_at_edge_bit_exact() {
+    let Some(relay) = relay_or_skip() else { return };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-relay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cluster = start_cluster(&relay, &dir);
@@ -250,5 +277,180 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     );
     assert!(late_start >= KEYINT, "the late subscriber started at {late_start}, not at a later group");
     assert!(early_start < late_start, "the early subscriber ({early_start}) should have more of the stream");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One SIGINT stops an `asp-decode moq+https://` that is waiting for the
+/// relay: for a broadcast nobody publishes yet (nothing written), and in the
+/// middle of a stream whose publisher vanished (the frames so far kept).
+#[test]
+fn one_signal_stops_a_subscriber_waiting_for_data() {
+    let Some(relay) = relay_or_skip() else { return };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-signal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = start_cluster(&relay, &dir);
+
+    let waiting = subscribe(&cluster, "nobody", &dir.join("nobody.y4m"));
+    thread::sleep(Duration::from_millis(1000));
+    interrupt(&waiting);
+    let out = exit_within(waiting, Duration::from_secs(10)).expect("one SIGINT ends a wait for the broadcast");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before the first frame"), "{stderr}");
+    assert!(!dir.join("nobody.y4m").exists(), "nothing written");
+
+    // A publisher that vanishes mid-stream (SIGKILL: no end is published):
+    // the subscriber waits for it to come back until one signal.
+    let name = "vanishing";
+    let stream = subscribe(&cluster, name, &dir.join("vanishing.y4m"));
+    thread::sleep(Duration::from_millis(300));
+    let mut publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", "3000", "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(dir.join("vanishing.asp"))
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("asp-encode runs");
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    thread::sleep(Duration::from_millis(1500));
+    publisher.kill().unwrap();
+    publisher.wait().unwrap();
+    thread::sleep(Duration::from_millis(1000));
+    interrupt(&stream);
+    let out = exit_within(stream, Duration::from_secs(10)).expect("one SIGINT ends a wait for data");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!y4m_frames(&dir.join("vanishing.y4m")).is_empty(), "the frames before the signal are kept: {stderr}");
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The objects `asp-encode --publish` sent for an .asp file, by group: a
+/// group per keyframe run (its id the keyframe's sequence), an object per
+/// packet but the S-packets, as asp-moq's publisher maps them.
+fn published_groups(path: &Path) -> Vec<(u64, Vec<Vec<u8>>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut groups: Vec<(u64, Vec<Vec<u8>>)> = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let header = Header::decode(&bytes[at..], &Limits::DEFAULT).expect("a packet");
+        let packet = bytes[at..at + header.packet_len()].to_vec();
+        at += header.packet_len();
+        match header.packet_type {
+            PacketType::I => groups.push((u64::from(header.sequence), vec![packet])),
+            PacketType::S => {}
+            _ => {
+                if let Some((_, objects)) = groups.last_mut() {
+                    objects.push(packet);
+                }
+            }
+        }
+    }
+    groups
+}
+
+/// A native subscriber at `url` that sleeps `pause` after each object it
+/// reads: every object it got, until the publisher ends the track.
+fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receiver<Vec<asp_moq::Object>> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let url = asp_moq::RelayUrl::parse(&url).unwrap();
+        let options = asp_moq::ClientOptions { tls_ca: vec![ca] };
+        let mut subscriber = runtime.block_on(asp_moq::Subscriber::connect(&url, &options)).expect("subscribed");
+        let mut objects = Vec::new();
+        while let Some(object) = runtime.block_on(subscriber.next()).expect("the subscription") {
+            objects.push(object);
+            // Outside the runtime: its worker keeps the connection going
+            // (and the relay keeps sending) while this reader sleeps.
+            thread::sleep(pause);
+        }
+        runtime.block_on(subscriber.close());
+        let _ = tx.send(objects);
+    });
+    rx
+}
+
+/// A subscriber that reads slower than the stream comes loses whole
+/// keyframe runs (the relays drop the groups it fell behind on), never a
+/// frame inside the runs it gets: each starts at its keyframe and has no
+/// gap. A healthy subscriber on the same edge meanwhile gets every object.
+#[test]
+fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
+    let Some(relay) = relay_or_skip() else { return };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-slow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = start_cluster(&relay, &dir);
+    let name = "slow";
+    let url = format!("{}/{name}", cluster.edge);
+    let healthy = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
+    // A quarter of a second per object against a thirtieth per frame: it
+    // falls behind by a keyframe run (half a second) every few objects.
+    let slow = subscriber_thread(url, cluster.ca.clone(), Duration::from_millis(250));
+    thread::sleep(Duration::from_millis(500));
+    let asp = dir.join("published.asp");
+    let publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", "240", "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(&asp)
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asp-encode runs");
+    finish(publisher, Duration::from_secs(60), "asp-encode --publish");
+    let healthy = healthy.recv_timeout(Duration::from_secs(60)).expect("the healthy subscriber ends with the track");
+    let slow = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
+    let groups = published_groups(&asp);
+
+    // Healthy: every object from the group it joined at to the end.
+    let first = groups.iter().position(|(id, _)| *id == healthy[0].group).expect("a published group");
+    let want: Vec<(u64, u64, &[u8])> = groups[first..]
+        .iter()
+        .flat_map(|(id, objects)| objects.iter().enumerate().map(move |(i, o)| (*id, i as u64, o.as_slice())))
+        .collect();
+    let got: Vec<(u64, u64, &[u8])> = healthy.iter().map(|o| (o.group, o.index, &o.bytes[..])).collect();
+    assert_eq!(got.len(), want.len(), "the healthy subscriber got every object from group {}", healthy[0].group);
+    assert!(got == want, "the healthy subscriber's objects are the published ones, in order");
+
+    // Slow: whole runs from their keyframe, no gap inside, some runs skipped.
+    let mut runs: Vec<(u64, Vec<&asp_moq::Object>)> = Vec::new();
+    for object in &slow {
+        match runs.last_mut() {
+            Some((id, objects)) if *id == object.group => objects.push(object),
+            _ => runs.push((object.group, vec![object])),
+        }
+    }
+    for (id, objects) in &runs {
+        let (_, published) = groups.iter().find(|(g, _)| g == id).expect("a published group");
+        for (i, object) in objects.iter().enumerate() {
+            assert_eq!(object.index, i as u64, "group {id}: object {i} is the run's {i}th, no gap");
+            assert!(object.bytes[..] == published[i][..], "group {id} object {i}: the published bytes");
+        }
+    }
+    let ids: Vec<u64> = runs.iter().map(|(id, _)| *id).collect();
+    let mut sorted = ids.clone();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "each run comes once, in order");
+    let first_slow = groups.iter().position(|(id, _)| *id == ids[0]).unwrap();
+    let skipped = groups.len() - first_slow - ids.len();
+    eprintln!(
+        "slow subscriber: {} objects in {} runs ({ids:?}), {skipped} runs skipped; healthy: {} objects in {} runs",
+        slow.len(),
+        ids.len(),
+        healthy.len(),
+        groups.len() - first
+    );
+    assert!(skipped > 0, "the slow subscriber fell behind and lost whole runs ({ids:?})");
+    assert!(ids.len() >= 2, "the slow subscriber kept getting runs ({ids:?})");
+    drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }

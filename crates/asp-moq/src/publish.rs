@@ -12,6 +12,11 @@ use crate::{Catalog, ClientOptions, Error, RelayUrl, CATALOG_TRACK, VIDEO_TRACK}
 /// subscriber that is catching up (longer is dropped, a whole run at a time).
 const VIDEO_MAX_AGE: Duration = Duration::from_secs(2);
 
+/// How long the session stays up after the tracks finish: time for the relay
+/// to take the last group and the track's end and pass them downstream
+/// (milliseconds on loopback), with room for a loaded machine.
+const END_LINGER: Duration = Duration::from_secs(1);
+
 /// What [`Publisher::send`] did with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sent {
@@ -169,14 +174,24 @@ impl Publisher {
     }
 
     /// Ends the stream: the last group and both tracks finish (subscribers
-    /// see the end, as EndOfStream), then the session closes once the relay
-    /// has what was queued (moq bounds that wait to about a second).
+    /// see the end, as EndOfStream); a second later the broadcast is
+    /// withdrawn and the session closes once the relay has acknowledged what
+    /// was queued (moq bounds that wait to about a second).
+    ///
+    /// The end must reach the relay before the withdrawal and the close do:
+    /// a relay whose upstream session closes (QUIC then drops stream bytes
+    /// the relay acknowledged but had not read yet) or whose route goes away
+    /// while it still waits for the last group's stream aborts the track,
+    /// and passes that on to every subscriber as a reset instead of the end.
     pub async fn finish(mut self) -> Result<(), Error> {
         if let Some(group) = self.group.take() {
             group.finish()?;
         }
         self.video.finish()?;
         self.catalog.finish()?;
+        if self.connection.connected() {
+            tokio::time::sleep(END_LINGER).await;
+        }
         self.broadcast.close();
         let closed = self.connection.close().await;
         self.client.close().await;

@@ -90,7 +90,7 @@ fn run(args: &Args) -> Result<Outcome> {
     let mut guard = Guard::new();
     guard.protect(&input_path(&args.input));
     let mut output = Output::create(&args.output, &guard, args.force, Placement::Staged)?;
-    let mut input = open_input(args)?;
+    let mut input = open_input(args, &interrupt)?;
     let name = output.name().to_string();
     let write_error = |source| OutputError::Write { name: name.clone(), source };
     let mut sink: Option<Y4mWriter> = None;
@@ -189,10 +189,10 @@ fn run(args: &Args) -> Result<Outcome> {
 }
 
 /// The packets: a file, standard input, or a relay subscription.
-fn open_input(args: &Args) -> Result<Box<dyn Read>> {
+fn open_input(args: &Args, interrupt: &Interrupt) -> Result<Box<dyn Read>> {
     let name = args.input.to_string_lossy();
     if asp_cli::publish::is_relay_input(&name) {
-        return asp_cli::publish::relay_input(&name, args.tls_ca.clone());
+        return asp_cli::publish::relay_input(&name, args.tls_ca.clone(), interrupt.shared_flag());
     }
     if args.tls_ca.is_some() {
         bail!("--tls-ca is for a moq+https:// input");

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,10 +33,10 @@ pub fn target(url: &str, tls_ca: Option<PathBuf>) -> Result<PublishTarget> {
 }
 
 /// The packets of a `moq+https://` input: a subscription at its newest group.
-pub fn subscription(url: &str, tls_ca: Option<PathBuf>) -> Result<Box<dyn Read>> {
+pub fn subscription(url: &str, tls_ca: Option<PathBuf>, stop: Arc<AtomicBool>) -> Result<Box<dyn Read>> {
     let url = RelayUrl::parse(url)?;
     let options = ClientOptions::from_flag_or_env(tls_ca);
-    Ok(Box::new(asp_moq::SubscriptionReader::connect(&url, &options)?))
+    Ok(Box::new(asp_moq::SubscriptionReader::new(&url, &options, stop)?))
 }
 
 /// `--serve --publish`: publishes the hub's packets to the relay on
