@@ -4,6 +4,7 @@
 #   web/dist/single/   stable, +simd128, tiles decoded one after another
 #   web/dist/threads/  nightly, +atomics,+bulk-memory,+mutable-globals,+simd128,
 #                      -Z build-std, wasm-bindgen-rayon (crossOriginIsolated pages)
+#   web/dist/yuv.wgsl  asp-render's shader, which the JS WebGPU renderer fetches
 #   web/dist/wgpu/single/  (only when asked for: `wgpu`) the single build with
 #                      asp-wasm's `wgpu-renderer` feature, the WebGPU renderer on
 #                      wgpu that bench-browser measures against the JS one; not
@@ -122,6 +123,11 @@ for name in single threads wgpu; do
   wasm-bindgen --target web --out-dir "$out" "$wasm"
   optimise "$name" "$out/${crate}_bg.wasm"
 done
+
+# --- shader ------------------------------------------------------------------
+# The JS WebGPU renderer draws with asp-render's WGSL, the one source of every
+# target: shipped as it is, beside the builds (web/src/render/webgpu.js).
+cp "$root/crates/asp-render/src/yuv.wgsl" "$dist/yuv.wgsl.tmp" && mv "$dist/yuv.wgsl.tmp" "$dist/yuv.wgsl"
 
 # --- sizes -------------------------------------------------------------------
 printf '%-80s %9s %9s\n' "file (web/dist/)" raw gzip
