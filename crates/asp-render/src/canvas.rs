@@ -7,9 +7,10 @@
 //! and a device exist, so a browser without WebGPU leaves the canvas free
 //! for the WebGL2 or Canvas2D renderer.
 //!
-//! Errors the device reports (validation, out of memory, loss) would panic
-//! in wgpu's default handler; here they are kept and returned by the next
-//! [`CanvasRenderer::draw`] as [`Error::DeviceFailed`].
+//! Errors the device reports (validation, out of memory) would panic in
+//! wgpu's default handler; here they are kept and returned once, by the
+//! next call, as [`Error::DeviceFailed`]. A lost device fails every call
+//! after it.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,7 @@ use crate::planes::Planes;
 use crate::renderer::Renderer;
 use crate::Error;
 
-/// The first failure the device reported, if any.
+/// A failure the device reported, if any (the first since it was last taken).
 type Failure = Arc<Mutex<Option<String>>>;
 
 fn note(failure: &Failure, message: String) {
@@ -52,7 +53,10 @@ pub struct CanvasRenderer {
     config: wgpu::SurfaceConfiguration,
     renderer: Renderer,
     adapter_name: String,
-    failure: Failure,
+    /// An uncaptured error, reported once.
+    error: Failure,
+    /// Why the device was lost: every call fails after.
+    lost: Failure,
     /// The canvas texture drawn last, while it can be read back (the
     /// browser keeps it until the end of the current task).
     drawn: Option<wgpu::Texture>,
@@ -87,12 +91,12 @@ impl CanvasRenderer {
         let Ok((device, queue)) = adapter.request_device(&descriptor).await else {
             return Ok(None);
         };
-        let failure = Failure::default();
-        let on_error = failure.clone();
+        let (error, lost) = (Failure::default(), Failure::default());
+        let on_error = error.clone();
         device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
             note(&on_error, error.to_string())
         }));
-        let on_loss = failure.clone();
+        let on_loss = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
             note(&on_loss, format!("device lost ({reason:?}): {message}"))
         });
@@ -133,7 +137,8 @@ impl CanvasRenderer {
             config,
             renderer,
             adapter_name: adapter.get_info().name,
-            failure,
+            error,
+            lost,
             drawn: None,
         }))
     }
@@ -144,12 +149,13 @@ impl CanvasRenderer {
     }
 
     fn check_device(&self) -> Result<(), Error> {
-        match self.failure.lock() {
-            Ok(slot) => match slot.as_ref() {
-                Some(message) => Err(Error::DeviceFailed(message.clone())),
-                None => Ok(()),
-            },
-            Err(_) => Err(Error::DeviceFailed("the error record was poisoned".into())),
+        let poisoned = || Error::DeviceFailed("the error record was poisoned".into());
+        if let Some(message) = self.lost.lock().map_err(|_| poisoned())?.as_ref() {
+            return Err(Error::DeviceFailed(message.clone()));
+        }
+        match self.error.lock().map_err(|_| poisoned())?.take() {
+            Some(message) => Err(Error::DeviceFailed(message)),
+            None => Ok(()),
         }
     }
 

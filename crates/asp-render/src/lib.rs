@@ -86,7 +86,7 @@ pub enum Error {
     /// Reading the target back failed (device lost, map refused).
     #[error("reading the picture back: {0}")]
     Readback(String),
-    /// The device was lost or reported an error; the renderer cannot draw.
+    /// The device reported an error (once), or was lost (then every call fails).
     #[error("the graphics device failed: {0}")]
     DeviceFailed(String),
     /// The canvas gave no drawable texture (its context was lost).
