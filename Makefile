@@ -64,8 +64,9 @@ test-wasm:
 # <asp-player> in headless Chromium, Firefox ESR and WebKitGTK (BROWSERS=...
 # to pick): bit-exact frames for the builds each can run, each renderer's
 # pixels, the sources, fallbacks; in Chromium also recovery, the element's
-# media API, controls, lifecycle and record(), and the npm package from its
-# tarball.
+# media API, controls, lifecycle and record(), the npm package from its
+# tarball, and the wgpu WebGPU renderer's pixels (asp-render in the decoder's
+# module, build-wasm.sh's wgpu flavour; measured, not shipped: BENCHMARKS.md).
 test-browser:
 	tests/browser/run.sh
 

@@ -4,8 +4,13 @@
 #   web/dist/single/   stable, +simd128, tiles decoded one after another
 #   web/dist/threads/  nightly, +atomics,+bulk-memory,+mutable-globals,+simd128,
 #                      -Z build-std, wasm-bindgen-rayon (crossOriginIsolated pages)
+#   web/dist/yuv.wgsl  asp-render's shader, which the JS WebGPU renderer fetches
+#   web/dist/wgpu/single/  (only when asked for: `wgpu`) the single build with
+#                      asp-wasm's `wgpu-renderer` feature, the WebGPU renderer on
+#                      wgpu that bench-browser measures against the JS one; not
+#                      part of the package
 #
-# Usage: tools/build-wasm.sh [single] [threads]     (default: both)
+# Usage: tools/build-wasm.sh [single] [threads] [wgpu]   (default: single threads)
 #        WASM_OPT=0 tools/build-wasm.sh             (skip wasm-opt)
 #
 # Installs what is missing (rustup targets, nightly rust-src, wasm-bindgen-cli
@@ -69,6 +74,9 @@ cargo_build() {
   if [ "$name" = single ]; then
     RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$dir" \
       cargo build -q --release --target wasm32-unknown-unknown -p asp-wasm >&2 || return 1
+  elif [ "$name" = wgpu ]; then
+    RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR="$dir" \
+      cargo build -q --release --target wasm32-unknown-unknown -p asp-wasm --features wgpu-renderer >&2 || return 1
   else
     RUSTFLAGS="${threads_flags[*]}" CARGO_TARGET_DIR="$dir" \
       cargo +nightly build -q --release --target wasm32-unknown-unknown -p asp-wasm \
@@ -96,10 +104,14 @@ optimise() {
   fi
 }
 
-for name in single threads; do
+# out_dir NAME: where a flavour is shipped (the wgpu one as a `single`
+# build of its own base, so that loadDecoder({ base }) takes it).
+out_dir() { if [ "$1" = wgpu ]; then echo "$dist/wgpu/single"; else echo "$dist/$1"; fi; }
+
+for name in single threads wgpu; do
   has "$name" || continue
   wasm=$(cargo_build "$name") || { say "cargo build ($name) failed"; exit 1; }
-  out="$dist/$name"
+  out=$(out_dir "$name")
   # Up to date: the shipped module is newer than the build and this script.
   if [ -f "$out/${crate}_bg.wasm" ] && [ "$out/${crate}_bg.wasm" -nt "$wasm" ] \
      && [ "$out/${crate}_bg.wasm" -nt "$0" ]; then
@@ -112,16 +124,21 @@ for name in single threads; do
   optimise "$name" "$out/${crate}_bg.wasm"
 done
 
+# --- shader ------------------------------------------------------------------
+# The JS WebGPU renderer draws with asp-render's WGSL, the one source of every
+# target: shipped as it is, beside the builds (web/src/render/webgpu.js).
+cp "$root/crates/asp-render/src/yuv.wgsl" "$dist/yuv.wgsl.tmp" && mv "$dist/yuv.wgsl.tmp" "$dist/yuv.wgsl"
+
 # --- sizes -------------------------------------------------------------------
 printf '%-80s %9s %9s\n' "file (web/dist/)" raw gzip
-for name in single threads; do
+for name in single threads wgpu; do
   has "$name" || continue
-  [ -d "$dist/$name" ] || continue
+  [ -d "$(out_dir "$name")" ] || continue
   total_raw=0 total_gz=0
   while IFS= read -r f; do
     raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
     printf '%-80s %9d %9d\n' "${f#"$dist"/}" "$raw" "$gz"
-  done < <(find "$dist/$name" -type f \( -name '*.wasm' -o -name '*.js' \) | sort)
+  done < <(find "$(out_dir "$name")" -type f \( -name '*.wasm' -o -name '*.js' \) | sort)
   printf '%-80s %9d %9d\n' "$name total (wasm + js)" "$total_raw" "$total_gz"
 done

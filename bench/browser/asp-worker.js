@@ -16,6 +16,7 @@
 // putImageData or the GPU calls, and the final wait for the GPU).
 import { loadDecoder } from '../../web/src/load.js';
 import { chooseRenderer, yuvToRgb } from '../../web/src/render/index.js';
+import { createWgpuRenderer } from './wgpu-renderer.js';
 
 self.onmessage = async ({ data: job }) => {
   try {
@@ -26,12 +27,19 @@ self.onmessage = async ({ data: job }) => {
 };
 
 async function run({ build, renderer: wanted, url, runs, width, height }) {
-  const asp = await loadDecoder({ threads: build === 'threads' });
+  // 'webgpu-wgpu': the single build with the wgpu renderer in it (tools/build-wasm.sh wgpu).
+  const wgpu = wanted === 'webgpu-wgpu';
+  if (wgpu && build !== 'single') throw new Error('the wgpu renderer is built into the single build only');
+  const base = wgpu ? new URL('../../web/dist/wgpu/', import.meta.url) : undefined;
+  const asp = await loadDecoder({ threads: build === 'threads', base });
   self.postMessage({ started: true });
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
   let renderer = null;
   let reason = null;
-  if (wanted) {
+  if (wgpu) {
+    renderer = await createWgpuRenderer(asp, new OffscreenCanvas(width, height));
+    if (!renderer) throw new Error('asked for webgpu-wgpu: no WebGPU adapter');
+  } else if (wanted) {
     ({ renderer, reason } = await chooseRenderer(new OffscreenCanvas(width, height), wanted));
     if (wanted !== 'auto' && renderer.name !== wanted) throw new Error(`asked for ${wanted}, got ${renderer.name}`);
   }
@@ -81,6 +89,7 @@ function frameOf(asp, dec, spent) {
   rows ??= yuvToRgb(dec.color_matrix, dec.color_range);
   return {
     buffer: asp.wasm_memory().buffer,
+    decoder: dec,
     width: dec.width, height: dec.height, uvWidth: dec.uv_width, uvHeight: dec.uv_height,
     yPtr: dec.y_ptr, uPtr: dec.u_ptr, vPtr: dec.v_ptr, yStride: dec.y_stride, uvStride: dec.uv_stride,
     rows,

@@ -32,7 +32,7 @@ for (const b of benchBrowsers) {
 /** Chromium's renderers each get a row of their own as well ($CHROMIUM_RENDERERS, comma-separated; default all three). */
 const chromiumRenderers = (process.env.CHROMIUM_RENDERERS ?? 'webgpu,webgl2,canvas2d').split(',').map((r) => r.trim()).filter(Boolean);
 for (const r of chromiumRenderers) {
-  if (!['webgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
+  if (!['webgpu', 'webgpu-wgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
 }
 /** $RESOLUTIONS (comma-separated: 720, 1080; default both): the slow 1080p rows alone with RESOLUTIONS=1080. */
 const resolutions = (process.env.RESOLUTIONS || '720,1080').split(',').map(Number);
@@ -44,7 +44,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const fmt = (fps) => `${median(fps).toFixed(1)} (${Math.min(...fps).toFixed(0)}–${Math.max(...fps).toFixed(0)})`;
 /** One run's ms per frame in each stage of asp-worker.js, as text. */
 const stageText = (st) => ` (ms a frame: decode ${st.decode.toFixed(2)}, rgba ${st.rgba.toFixed(2)}, draw ${st.draw.toFixed(2)})`;
-const RENDERER = { webgpu: 'WebGPU', webgl2: 'WebGL2', canvas2d: 'Canvas2D' };
+const RENDERER = { webgpu: 'WebGPU', 'webgpu-wgpu': 'WebGPU on wgpu (asp-render)', webgl2: 'WebGL2', canvas2d: 'Canvas2D' };
 
 function version(binary) {
   try {
@@ -82,7 +82,9 @@ function jobsOf(name, pages, res) {
     jobs.push({ what: `ASP ${build}, decode alone`, kind: 'asp-alone', page: pages.plain, arg: { ...job, build, renderer: null } });
     jobs.push({ what: `ASP ${build}, decode + the player's pick`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'auto' } });
     for (const renderer of name === 'chromium' ? chromiumRenderers : []) {
-      const page = renderer === 'webgpu' ? pages.webgpu : pages.plain;
+      // The wgpu renderer is in the single build only (tools/build-wasm.sh wgpu).
+      if (renderer === 'webgpu-wgpu' && build !== 'single') continue;
+      const page = renderer.startsWith('webgpu') ? pages.webgpu : pages.plain;
       jobs.push({ what: `ASP ${build}, decode + ${RENDERER[renderer]}`, kind: 'asp', page, arg: { ...job, build, renderer } });
     }
   }
@@ -97,7 +99,7 @@ const server = await serve({ root, port: 0 });
 const results = [];
 for (const name of benchBrowsers) {
   const launched = { plain: await launchBrowser(name, { webgpu: false }) };
-  if (name === 'chromium' && chromiumRenderers.includes('webgpu')) launched.webgpu = await launchBrowser('chromium', { webgpu: true });
+  if (name === 'chromium' && chromiumRenderers.some((r) => r.startsWith('webgpu'))) launched.webgpu = await launchBrowser('chromium', { webgpu: true });
   const pages = {};
   for (const [k, b] of Object.entries(launched)) {
     pages[k] = await b.newPage();
@@ -197,5 +199,15 @@ out += '| package part | raw bytes | gzip -9 |\n|---|---:|---:|\n';
 for (const [name, [raw, g]] of sizes) out += `| ${name} | ${raw} | ${g} |\n`;
 const total = sizes.reduce((a, [, [r, g]]) => [a[0] + r, a[1] + g], [0, 0]);
 out += `| **total** | ${total[0]} | ${total[1]} |\n`;
+// The wgpu renderer's build (not shipped) beside the part of the package it would replace.
+if (chromiumRenderers.includes('webgpu-wgpu')) {
+  const compared = [
+    ['single build with the wgpu renderer (asp-render): asp_wasm_bg.wasm', group([path.join(dist, 'wgpu/single/asp_wasm_bg.wasm')])],
+    ['single build with the wgpu renderer: wasm-bindgen JS', group([path.join(dist, 'wgpu/single/asp_wasm.js')])],
+    ['the JS WebGPU renderer it would replace (web/src/render/webgpu.js)', group([path.join(root, 'web/src/render/webgpu.js')])],
+  ];
+  out += '\n| not shipped, for the WebGPU comparison | raw bytes | gzip -9 |\n|---|---:|---:|\n';
+  for (const [name, [raw, g]] of compared) out += `| ${name} | ${raw} | ${g} |\n`;
+}
 fs.writeFileSync(path.join(work, 'results.md'), out);
 console.log(out);

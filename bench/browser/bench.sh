@@ -6,7 +6,9 @@
 #   bench/browser/bench.sh                      RUNS=3 (median of RUNS per figure)
 #   BROWSERS=firefox bench/browser/bench.sh     one browser (default chromium,firefox)
 #   CHROMIUM_RENDERERS=webgl2 bench/browser/bench.sh   Chromium rows per renderer besides
-#                                               the player's pick (default webgpu,webgl2,canvas2d)
+#                                               the player's pick (default webgpu,webgl2,canvas2d;
+#                                               webgpu-wgpu: the WebGPU renderer on wgpu, asp-render
+#                                               in the single build, tools/build-wasm.sh wgpu)
 #   RESOLUTIONS=1080 bench/browser/bench.sh     one resolution (default 720,1080)
 #
 # 1. bigbuckbunny -> y4m (720p as is, 1080p lanczos-scaled), 132 frames;
@@ -29,7 +31,9 @@ bbb=${BBB:-$root/../shared/media/bigbuckbunny.mp4}
 tools/setup.sh apt >/dev/null   # ffmpeg if missing
 export BROWSERS="${BROWSERS:-chromium,firefox}"
 tools/web/setup.sh --browsers "$BROWSERS"
-tools/build-wasm.sh >/dev/null
+flavours=(single threads)
+[[ ",${CHROMIUM_RENDERERS:-}," == *,webgpu-wgpu,* ]] && flavours+=(wgpu)
+tools/build-wasm.sh "${flavours[@]}" >/dev/null
 cargo build -q --release -p asp-cli
 bin="${CARGO_TARGET_DIR:-$root/target}/release"
 work="$root/build/bench-browser"

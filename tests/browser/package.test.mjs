@@ -30,9 +30,12 @@ test('npm pack, install the tarball elsewhere: its types check, <asp-player> pla
   const [info] = JSON.parse(out.toString());
   const files = info.files.map((f) => f.path).sort();
   for (const needed of ['src/index.js', 'src/worker/player-worker.js', 'types/index.d.ts', 'package.json',
-    'dist/single/asp_wasm.js', 'dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm.js', 'dist/threads/asp_wasm_bg.wasm']) {
+    'dist/single/asp_wasm.js', 'dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm.js', 'dist/threads/asp_wasm_bg.wasm',
+    'dist/yuv.wgsl']) {
     assert.ok(files.includes(needed), `${needed} in the tarball`);
   }
+  // The wgpu flavour (tools/build-wasm.sh wgpu) is for the benchmark, never shipped.
+  assert.ok(!files.some((f) => f.startsWith('dist/wgpu/')), 'no wgpu build in the tarball');
   assert.ok(files.some((f) => /^dist\/threads\/snippets\/.*workerHelpers/.test(f)), 'rayon worker helpers in the tarball');
   // The whole package, gzip-compressed, within the 1 MB budget.
   assert.ok(info.size <= 1 << 20, `tarball ${info.size} bytes`);
@@ -87,7 +90,7 @@ test('npm pack in a clean clone builds dist/ itself (prepack) and ships both bui
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: path.join(clone, 'web'), stdio: ['ignore', 'pipe', 'inherit'] });
   const [info] = JSON.parse(out.toString());
   const files = info.files.map((f) => f.path);
-  for (const needed of ['dist/single/asp_wasm.js', 'dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm.js', 'dist/threads/asp_wasm_bg.wasm']) {
+  for (const needed of ['dist/single/asp_wasm.js', 'dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm.js', 'dist/threads/asp_wasm_bg.wasm', 'dist/yuv.wgsl']) {
     assert.ok(files.includes(needed), `${needed} in the clean clone's tarball`);
   }
   for (const wasm of ['dist/single/asp_wasm_bg.wasm', 'dist/threads/asp_wasm_bg.wasm']) {

@@ -21,7 +21,8 @@ root=$PWD
 
 export BROWSERS="${BROWSERS:-chromium,firefox,webkit}"
 tools/web/setup.sh --browsers "$BROWSERS"
-tools/build-wasm.sh >/dev/null
+# The wgpu flavour for wgpu-renderer.test.mjs (Chromium only).
+if [[ ",$BROWSERS," == *,chromium,* ]]; then tools/build-wasm.sh single threads wgpu >/dev/null; else tools/build-wasm.sh >/dev/null; fi
 
 target="${CARGO_TARGET_DIR:-target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac

@@ -3,27 +3,36 @@
 //! with the stream's colour matrix and range, letterboxed into any target
 //! size.
 //!
-//! * [`WGSL`]: the one shader (`src/yuv.wgsl`), the same text as the
-//!   player's JS WebGPU renderer (web/src/render/shaders.js; a test holds
-//!   the two equal).
+//! * [`WGSL`]: the one shader (`src/yuv.wgsl`), for every target.
 //! * [`ColourRows`]: asp-core's Y'CbCr -> R'G'B' conversion
 //!   ([`asp_core::colour`]) as the shader's matrix; [`fit_scale`] the
 //!   letterbox.
 //! * [`Renderer`]: textures, pipeline and draw, on a device and render
 //!   target the caller owns (a window's surface: `asp-play`).
 //! * [`Offscreen`]: its own device and an RGBA target read back to memory
-//!   (tests on Mesa's lavapipe, no display needed).
+//!   (tests on Mesa's lavapipe, no display needed). Native only.
+//! * `CanvasRenderer` (wasm32 only): the browser player's WebGPU path, on
+//!   the player worker's `OffscreenCanvas`, planes uploaded straight from
+//!   wasm memory (asp-wasm exports it to the player).
 //!
-//! Only wgpu's Vulkan backend and WGSL front end are built.
+//! Natively only wgpu's Vulkan backend and WGSL front end are built; on
+//! wasm32 only its `webgpu` backend.
 
+#[cfg(target_arch = "wasm32")]
+mod canvas;
 mod colour;
+#[cfg(not(target_arch = "wasm32"))]
 mod offscreen;
 mod planes;
 mod renderer;
 
+#[cfg(target_arch = "wasm32")]
+pub use canvas::CanvasRenderer;
 pub use colour::{fit_scale, ColourRows};
+#[cfg(not(target_arch = "wasm32"))]
 pub use offscreen::{device, instance, Offscreen, OFFSCREEN_FORMAT};
 pub use planes::Planes;
+#[cfg(not(target_arch = "wasm32"))]
 pub use pollster::block_on;
 pub use renderer::Renderer;
 pub use wgpu;
@@ -77,4 +86,10 @@ pub enum Error {
     /// Reading the target back failed (device lost, map refused).
     #[error("reading the picture back: {0}")]
     Readback(String),
+    /// The device reported an error (once), or was lost (then every call fails).
+    #[error("the graphics device failed: {0}")]
+    DeviceFailed(String),
+    /// The canvas gave no drawable texture (its context was lost).
+    #[error("the canvas has no texture to draw into: {0}")]
+    Surface(String),
 }

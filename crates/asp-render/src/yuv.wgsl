@@ -1,7 +1,8 @@
 // The one YUV 4:2:0 -> RGB shader, for every target: asp-render (native
-// wgpu, and wasm's WebGPU) and the player's JS WebGPU renderer, whose copy
-// in web/src/render/shaders.js is held equal to this file by asp-render's
-// tests/shared_wgsl.rs. Three R8 planes, a 3x4 colour matrix (rows R, G, B
+// wgpu, and wasm's WebGPU) and the player's JS WebGPU renderer, which
+// fetches this file as web/dist/yuv.wgsl (tools/build-wasm.sh copies it
+// there). The WebGL2 renderer's GLSL (web/src/render/shaders.js) does the
+// same arithmetic. Three R8 planes, a 3x4 colour matrix (rows R, G, B
 // of [cY, cCb, cCr, offset]), a clip-space scale for the letterbox; chroma
 // sampled bilinearly at the luma sample's position.
 struct Params {

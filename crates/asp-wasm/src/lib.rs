@@ -45,12 +45,16 @@
 //! of a non-shared memory): build them afresh for each frame.
 //!
 //! Modules: [`checksum`] (CRC-32 of a cropped I420 picture, for bit-exact
-//! checks), [`feedback`] (the S-packets a viewer sends back) and [`rgba`]
-//! (Y'CbCr to RGBA for the Canvas2D renderer).
+//! checks), [`feedback`] (the S-packets a viewer sends back), [`rgba`]
+//! (Y'CbCr to RGBA for the Canvas2D renderer) and, with the feature
+//! `wgpu-renderer` in a browser build, `webgpu` (a WebGPU renderer on
+//! asp-render and wgpu, measured against the player's JS one).
 
 pub mod checksum;
 pub mod feedback;
 pub mod rgba;
+#[cfg(all(target_arch = "wasm32", feature = "wgpu-renderer"))]
+pub mod webgpu;
 
 use std::sync::Once;
 

@@ -1,45 +1,8 @@
-// The one shader, in the two languages the renderers speak: WGSL for
-// WebGPU, GLSL ES 3.00 for WebGL2. Same inputs (three R8 planes, a 3x4
-// colour matrix, a clip-space scale), same arithmetic: chroma is sampled
-// bilinearly at the luma sample's position, then the matrix is applied.
-
-export const WGSL = /* wgsl */ `
-struct Params {
-  rows: array<vec4f, 3>,   // R, G, B: [cY, cCb, cCr, offset]
-  scale: vec2f,            // picture size in clip space (letterbox)
-};
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var planeY: texture_2d<f32>;
-@group(0) @binding(2) var planeU: texture_2d<f32>;
-@group(0) @binding(3) var planeV: texture_2d<f32>;
-@group(0) @binding(4) var bilinear: sampler;
-
-struct Varyings {
-  @builtin(position) position: vec4f,
-  @location(0) uv: vec2f,
-};
-
-@vertex
-fn vs(@builtin(vertex_index) i: u32) -> Varyings {
-  // A quad as a 4-vertex triangle strip, (0,0) at the picture's top left.
-  let corner = vec2f(f32(i & 1u), f32(i >> 1u));
-  var out: Varyings;
-  out.position = vec4f((corner * 2.0 - 1.0) * vec2f(1.0, -1.0) * params.scale, 0.0, 1.0);
-  out.uv = corner;
-  return out;
-}
-
-@fragment
-fn fs(v: Varyings) -> @location(0) vec4f {
-  let yuv = vec4f(
-    textureSample(planeY, bilinear, v.uv).r,
-    textureSample(planeU, bilinear, v.uv).r,
-    textureSample(planeV, bilinear, v.uv).r,
-    1.0);
-  let rgb = vec3f(dot(params.rows[0], yuv), dot(params.rows[1], yuv), dot(params.rows[2], yuv));
-  return vec4f(clamp(rgb, vec3f(0.0), vec3f(1.0)), 1.0);
-}
-`;
+// The WebGL2 renderer's shader, GLSL ES 3.00: the arithmetic of the one
+// WGSL source (crates/asp-render/src/yuv.wgsl, which the WebGPU renderers
+// draw with) in the language WebGL2 speaks. Same inputs (three R8 planes, a
+// 3x4 colour matrix, a clip-space scale): chroma is sampled bilinearly at
+// the luma sample's position, then the matrix is applied.
 
 export const GLSL_VERTEX = /* glsl */ `#version 300 es
 uniform vec2 scale;

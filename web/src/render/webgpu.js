@@ -1,9 +1,28 @@
 // The WebGPU renderer: three r8unorm textures written straight from the
 // decoder's wasm memory (queue.writeTexture takes the memory's buffer and
-// the plane's address: no copy through a JS array), one draw.
+// the plane's address: no copy through a JS array), one draw. Its shader is
+// the one WGSL source of every target, asp-render's crates/asp-render/src/
+// yuv.wgsl, which tools/build-wasm.sh ships as dist/yuv.wgsl beside the
+// decoder builds. (A wgpu build of this renderer, asp-render in the
+// decoder's module, was measured against this one: BENCHMARKS.md.)
 
-import { WGSL } from './shaders.js';
 import { fitScale } from './colour.js';
+
+/** Where the shader is: the package's dist/, as load.js finds the decoder builds. */
+const WGSL_URL = new URL('../../dist/yuv.wgsl', import.meta.url);
+
+/** @type {Promise<string> | null} */
+let wgsl = null;
+
+/** The shader's text, fetched once per thread. */
+function shaderSource() {
+  wgsl ??= fetch(WGSL_URL).then((response) => {
+    if (!response.ok) throw new Error(`the WebGPU shader ${WGSL_URL.href}: HTTP ${response.status}`);
+    return response.text();
+  });
+  wgsl.catch(() => { wgsl = null; });
+  return wgsl;
+}
 
 /** @typedef {import('../../types/index.js').RenderFrame} RenderFrame */
 
@@ -19,6 +38,8 @@ export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
   if (!gpu) return null;
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) return null;
+  // Before the device and the canvas are taken: a missing shader is a broken install, said as such.
+  const code = await shaderSource();
   const device = await adapter.requestDevice().catch(() => null);
   if (!device) return null;
   const context = /** @type {GPUCanvasContext | null} */ (canvas.getContext('webgpu'));
@@ -27,7 +48,7 @@ export async function createWebGpuRenderer(canvas, { readable = false } = {}) {
   // readable: the measurement hook (readTop) copies from the canvas texture.
   const usage = GPUTextureUsage.RENDER_ATTACHMENT | (readable ? GPUTextureUsage.COPY_SRC : 0);
   context.configure({ device, format, alphaMode: 'opaque', usage });
-  return new WebGpuRenderer(canvas, device, context, format, adapter.info?.description || adapter.info?.vendor || '');
+  return new WebGpuRenderer(canvas, device, context, format, code, adapter.info?.description || adapter.info?.vendor || '');
 }
 
 class WebGpuRenderer {
@@ -36,15 +57,16 @@ class WebGpuRenderer {
    * @param {GPUDevice} device
    * @param {GPUCanvasContext} context
    * @param {GPUTextureFormat} format
+   * @param {string} code the WGSL
    * @param {string} adapterName
    */
-  constructor(canvas, device, context, format, adapterName) {
+  constructor(canvas, device, context, format, code, adapterName) {
     this.name = /** @type {const} */ ('webgpu');
     this.adapter = adapterName;
     this.canvas = canvas;
     this.device = device;
     this.context = context;
-    const module = device.createShaderModule({ code: WGSL });
+    const module = device.createShaderModule({ code });
     this.pipeline = device.createRenderPipeline({
       layout: 'auto',
       vertex: { module, entryPoint: 'vs' },
