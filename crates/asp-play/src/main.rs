@@ -1,6 +1,7 @@
 //! asp-play: plays an ASP stream in a window, as ffplay does for other
-//! formats. Input: a `.asp` file, `-` (standard input) or a live `ws://` /
-//! `wss://` URL of `asp-encode --serve` (`ws://HOST:PORT/asp/ws`). Keys:
+//! formats. Input: a `.asp` file, `-` (standard input) or a live stream of
+//! `asp-encode --serve`: `ws://HOST:PORT/asp/ws`, `wss://…`, or WebTransport
+//! `https://HOST:PORT/asp/wt#sha256=HEX` as the server prints it. Keys:
 //! space pause, f fullscreen, q or Esc quit. The title shows the size,
 //! frames drawn a second, latency (live) and the transport.
 //!
@@ -28,8 +29,12 @@ use input::Input;
 #[derive(Parser, Debug)]
 #[command(name = "asp-play", version)]
 struct Args {
-    /// A .asp file, - for standard input, or ws://HOST:PORT/asp/ws (wss:// too).
+    /// A .asp file, - for standard input, ws://HOST:PORT/asp/ws (wss:// too), or
+    /// https://HOST:PORT/asp/wt#sha256=HEX (WebTransport, as asp-encode --serve prints it).
     input: String,
+    /// Trust this CA (PEM) for wss:// and https:// instead of the system's roots.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
     /// Exit when the stream ends (after its last picture), as ffplay's -autoexit.
     #[arg(long, alias = "autoexit")]
     exit_at_end: bool,
@@ -57,7 +62,7 @@ fn main() -> ExitCode {
 
 fn play(args: &Args) -> anyhow::Result<()> {
     let input = Input::parse(&args.input)?;
-    let source = input.open()?;
+    let source = input.open(args.ca.as_deref())?;
     let event_loop = EventLoop::<Wake>::with_user_event().build()?;
     let proxy = event_loop.create_proxy();
     let mailbox = Arc::new(Mailbox::default());

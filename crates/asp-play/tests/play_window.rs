@@ -166,8 +166,17 @@ fn a_file_that_is_not_asp_fails() {
     assert!(!missing.status.success(), "a missing file is an error");
 }
 
-#[test]
-fn plays_a_live_stream_from_asp_server() {
+/// Which of asp-server's transports a live test plays.
+#[derive(Clone, Copy)]
+enum Transport {
+    WebSocket,
+    WebTransport,
+}
+
+/// Serves a 20-frame testsrc with asp-server (starting when the first
+/// viewer joins) and plays it with asp-play over `transport`: every frame
+/// must be decoded and at least one drawn.
+fn plays_live(transport: Transport) {
     use asp_server::live::{self, LiveOptions};
     use asp_server::{Hub, Server, ServerConfig, StreamFacts, StreamPolicy, ViewerLimits};
     if !can_open_windows() {
@@ -188,7 +197,15 @@ fn plays_a_live_stream_from_asp_server() {
             facts,
         ))
         .expect("bind");
-    let addr = server.http_addr;
+    let url = match transport {
+        Transport::WebSocket => format!("ws://{}/asp/ws", server.http_addr),
+        Transport::WebTransport => {
+            let (addr, hash) = (server.wt_addr.expect("WebTransport"), server.certificate_hash.expect("hash"));
+            let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+            // As asp-encode --serve prints it for browsers.
+            format!("https://{addr}/asp/wt#sha256={hex}")
+        }
+    };
     runtime.spawn(server.run());
     let frames = 20;
     let source =
@@ -201,11 +218,20 @@ fn plays_a_live_stream_from_asp_server() {
     };
     let config = EncoderConfig::new(WIDTH, HEIGHT, 25, 1);
     let live = live::spawn(source, config, hub, options, Arc::clone(&stop)).expect("live thread");
-    let url = format!("ws://{addr}/asp/ws");
     let out = play(&[&url], None, Duration::from_secs(120));
     let (decoded, drawn) = summary(&out);
     assert_eq!(decoded, frames, "every live frame decoded");
     assert!(drawn >= 1);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     live.join().unwrap().unwrap();
+}
+
+#[test]
+fn plays_a_live_stream_over_websocket() {
+    plays_live(Transport::WebSocket);
+}
+
+#[test]
+fn plays_a_live_stream_over_webtransport() {
+    plays_live(Transport::WebTransport);
 }

@@ -32,15 +32,12 @@ mod dct;
 mod errors;
 mod formats;
 mod frame;
-mod live;
 mod motion;
 mod open;
 mod packet_reader;
 mod packets;
 mod pools;
 mod stream;
-mod webtransport;
-mod websocket;
 mod writer;
 
 /// ASP (ALICE Streaming Protocol) on NumPy: motion estimation, colour

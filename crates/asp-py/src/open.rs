@@ -19,8 +19,6 @@ use crate::errors::{error, Kind};
 use crate::formats::Format;
 use crate::pools::Threads;
 use crate::stream::{Reader, Source};
-use crate::websocket::{with_default_path, WsSource, DEFAULT_PATH as WS_PATH};
-use crate::webtransport::{WtSource, DEFAULT_PATH as WT_PATH};
 use crate::writer::{Sink, Writer};
 
 /// Largest `chunk_size`.
@@ -172,21 +170,11 @@ pub fn open<'py>(
                         name,
                     )
                 }
-                Target::Url(url) if url.to_ascii_lowercase().starts_with("https://") => {
-                    let url =
-                        with_default_path(&url, WT_PATH).map_err(|e| error(Kind::Stream, e))?;
-                    let wt = py
-                        .detach(|| WtSource::connect(&url, ca.as_deref(), timeout))
-                        .map_err(|e| error(Kind::Stream, e))?;
-                    (Source::Live(Box::new(wt)), url)
-                }
                 Target::Url(url) => {
-                    let url =
-                        with_default_path(&url, WS_PATH).map_err(|e| error(Kind::Stream, e))?;
-                    let ws = py
-                        .detach(|| WsSource::connect(&url, ca.as_deref(), timeout, max_packet))
+                    let (live, url) = py
+                        .detach(|| asp_live::connect(&url, ca.as_deref(), timeout, max_packet))
                         .map_err(|e| error(Kind::Stream, e))?;
-                    (Source::Live(Box::new(ws)), url)
+                    (Source::Live(live), url)
                 }
             };
             let reader = Reader::new(

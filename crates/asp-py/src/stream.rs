@@ -33,7 +33,7 @@ use crate::arrays::type_name;
 use crate::errors::{error, Kind};
 use crate::formats::Format;
 use crate::frame::{Decoded, VideoFrame};
-use crate::live::{Live, Polled};
+use asp_live::{Live, Polled};
 use crate::pools::run;
 
 /// How long one wait for live bytes lasts before Python gets the

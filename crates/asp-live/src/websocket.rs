@@ -12,8 +12,8 @@
 //! or against the PEM file given as `ca=` (for a private CA or a
 //! self-signed certificate). Verification is never turned off.
 //!
-//! Everything here blocks without the GIL; the caller polls with a short
-//! wait so that Ctrl-C in Python is seen between polls.
+//! Everything here blocks; the caller polls with a short wait so that it
+//! sees an interrupt between polls (Ctrl-C in Python, a closed window).
 
 use std::io::{self, ErrorKind};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -29,12 +29,12 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Connector, Message, WebSocket};
 
-use crate::live::{Live, Polled};
+use crate::{Live, Polled};
 
 /// asp-server's WebSocket endpoint, used when the URL names no path.
 pub const DEFAULT_PATH: &str = "/asp/ws";
 
-/// What went wrong, in words for a `libasp.StreamError`.
+/// What went wrong, in words (Python raises it as `libasp.StreamError`).
 pub type WsError = String;
 
 /// An open WebSocket viewer.

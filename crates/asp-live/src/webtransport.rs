@@ -14,7 +14,7 @@
 //! else against `ca=` or the system's roots.
 //!
 //! The reader is synchronous: a single-threaded tokio runtime runs each
-//! wait to completion or to its deadline, without the GIL.
+//! wait to completion or to its deadline.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use wtransport::error::ConnectionError;
 use wtransport::tls::Sha256Digest;
 use wtransport::{ClientConfig, Connection, Endpoint, RecvStream, VarInt};
 
-use crate::live::{Live, Polled};
+use crate::{Live, Polled};
 use crate::websocket::roots;
 
 /// asp-server's WebTransport session path, used when the URL names none.

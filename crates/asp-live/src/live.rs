@@ -15,8 +15,8 @@ pub enum Polled {
     Closed { normal: bool, why: String },
 }
 
-/// A connected live stream. Every call blocks (the caller has released
-/// the GIL) for at most the wait it is given.
+/// A connected live stream. Every call blocks for at most the wait it is
+/// given (a binding releases its interpreter's lock around it).
 pub trait Live: Send + Sync {
     /// Waits up to `wait` for the next bytes.
     fn poll(&mut self, wait: Duration) -> Result<Polled, String>;
