@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The aarch64 NEON twins against their scalar references, run for real
+# under qemu-user: asp-core's and asp-encoder's unit tests built for
+# aarch64-unknown-linux-gnu and run by qemu-aarch64-static. Each kernel
+# family's tests iterate asp_core::CpuFeatures::host().levels() (neon, then
+# scalar), so every NEON twin is held equal to the scalar reference on the
+# same inputs as its x86 and wasm twins.
+#
+# The target's std is built from source (`-Zbuild-std`, the nightly
+# toolchain's rust-src): rustup cannot download it here. Linker and runner
+# are Debian's (gcc-aarch64-linux-gnu, qemu-user-static; `tools/setup.sh
+# arm`), set through the environment only, so host builds are untouched.
+#
+# Cold (std and every dependency built for aarch64) it takes about 7 minutes
+# on a 2-core machine, so it is its own target (`make test-arm`), not part of
+# `make test`. Warm, the tests themselves run in seconds under qemu.
+#
+# Without the nightly toolchain's rust-src, the cross linker or qemu it says
+# so and exits 0 (the native tests still hold every x86 twin equal), unless
+# CI=true, where a missing piece fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CARGO=${CARGO:-cargo}
+target=aarch64-unknown-linux-gnu
+sysroot=/usr/aarch64-linux-gnu
+
+skip() {
+  if [ "${CI:-}" = true ]; then
+    echo "test-arm: $*" >&2
+    exit 1
+  fi
+  echo "test-arm: $*; skipped" >&2
+  exit 0
+}
+command -v aarch64-linux-gnu-gcc >/dev/null || skip "aarch64-linux-gnu-gcc not found (tools/setup.sh arm)"
+command -v qemu-aarch64-static >/dev/null || skip "qemu-aarch64-static not found (tools/setup.sh arm)"
+[ -d "$sysroot/lib" ] || skip "$sysroot (the aarch64 C library) not found (tools/setup.sh arm)"
+rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src' \
+  || skip "the nightly toolchain's rust-src not found (tools/setup.sh arm)"
+
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L $sysroot"
+cross=("$CARGO" +nightly test -q -Zbuild-std --target "$target")
+
+"${cross[@]}" -p asp-core --lib
