@@ -49,7 +49,8 @@
 //! [`scalar`] holds the reference kernels. On x86/x86_64 with SSE2 (always
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
-//! `wasm` holds simd128 twins. [`Kernels`] picks the twin a
+//! `wasm` holds simd128 twins. On `aarch64`, `neon` holds NEON twins of the
+//! inverse transforms. [`Kernels`] picks the twin a
 //! [`CpuFeatures`] value allows; the functions at this level use
 //! [`Kernels::detect`]. The tests run every twin on each of
 //! [`CpuFeatures::levels`] against the scalar reference, on random and
@@ -64,12 +65,15 @@ pub mod scalar;
 pub mod x86;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub mod neon;
 
 /// The one dispatch of a kernel family: returns from the calling function
 /// the result of the first twin in the list that `$cpu` allows and this
 /// build has; otherwise falls through to the caller's scalar reference.
 /// `avx2(token) => call` binds the [`x86::Avx2`] token for `call`;
-/// `sse2 => call` and `simd128 => call` need only the feature. A twin whose
+/// `sse2 => call`, `simd128 => call` and `neon => call` need only the
+/// feature. A twin whose
 /// architecture this build lacks is compiled out with its call.
 macro_rules! try_twins {
     ($cpu:expr, $($twin:ident $(($token:ident))? => $call:expr),+ $(,)?) => {
@@ -92,6 +96,12 @@ macro_rules! try_twins {
     (@twin $cpu:ident, simd128 => $call:expr) => {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         if $cpu.contains($crate::cpu::CpuFeatures::SIMD128) {
+            return $call;
+        }
+    };
+    (@twin $cpu:ident, neon => $call:expr) => {
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        if $cpu.contains($crate::cpu::CpuFeatures::NEON) {
             return $call;
         }
     };
@@ -285,6 +295,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride),
             simd128 => wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride),
+            neon => neon::inverse_add_4x4_neon(coeffs, dst, dst_stride),
         );
         scalar::inverse_add_4x4(coeffs, dst, dst_stride)
     }
@@ -296,6 +307,7 @@ impl Kernels {
             avx2(avx2) => avx2.inverse_add_8x8(coeffs, dst, dst_stride),
             sse2 => x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride),
             simd128 => wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride),
+            neon => neon::inverse_add_8x8_neon(coeffs, dst, dst_stride),
         );
         scalar::inverse_add_8x8(coeffs, dst, dst_stride)
     }
@@ -303,14 +315,20 @@ impl Kernels {
     /// [`inverse_add_dc_4x4`] by these kernels.
     #[inline]
     pub fn inverse_add_dc_4x4(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 4));
+        try_twins!(self.cpu,
+            simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 4),
+            neon => neon::inverse_add_dc_neon(dc, dst, dst_stride, 4),
+        );
         scalar::inverse_add_dc(dc, dst, dst_stride, 4)
     }
 
     /// [`inverse_add_dc_8x8`] by these kernels.
     #[inline]
     pub fn inverse_add_dc_8x8(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 8));
+        try_twins!(self.cpu,
+            simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 8),
+            neon => neon::inverse_add_dc_neon(dc, dst, dst_stride, 8),
+        );
         scalar::inverse_add_dc(dc, dst, dst_stride, 8)
     }
 

@@ -1,0 +1,193 @@
+//! aarch64 NEON twins of the scalar kernels (NEON is the Armv8-A
+//! baseline, so every aarch64 build has them).
+//!
+//! Same plan as the SSE2 twins of `x86.rs` and the simd128 twins of
+//! `wasm.rs`: the inverse transforms run on `i32` lanes through the shared
+//! generic butterflies ([`inverse_4`], [`inverse_8`], [`round_residual`]),
+//! with 4x4 transposes around the row pass; the residual is narrowed to
+//! `i16` with saturation (`sqxtn`), added to the widened prediction with
+//! saturation (`sqadd`) and narrowed to `u8` with unsigned saturation
+//! (`sqxtun`). Saturating a residual beyond `i16` changes no clipped pixel
+//! (pixels are `0..=255`), so the result is the scalar
+//! `clip(prediction + residual)` for every input. The module's tests hold
+//! these twins equal to the scalar reference under qemu-user
+//! (`tests/arm/run.sh`).
+//!
+//! Memory safety: every public function checks its buffers with
+//! `check_block` before touching them; NEON loads and stores have no
+//! alignment requirement.
+
+// NEON intrinsics are safe to call where the feature is enabled since Rust
+// 1.87, but `unsafe` in 1.85 (the workspace's minimum).
+#![allow(unused_unsafe)]
+
+use core::arch::aarch64::*;
+
+use super::{check_block, inverse_4, inverse_8, round_residual, BlockError, Lane};
+
+/// Four `i32` lanes of a NEON register.
+#[derive(Clone, Copy)]
+struct I32x4(int32x4_t);
+
+impl Lane for I32x4 {
+    #[inline(always)]
+    fn splat(value: i32) -> Self {
+        Self(unsafe { vdupq_n_s32(value) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        Self(unsafe { vaddq_s32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        Self(unsafe { vsubq_s32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn shr<const BITS: i32>(self) -> Self {
+        // `sshl` by a negative count is an arithmetic shift right.
+        Self(unsafe { vshlq_s32(self.0, vdupq_n_s32(-BITS)) })
+    }
+}
+
+/// Transposes a 4x4 block of `i32` held as four row vectors.
+#[inline(always)]
+fn transpose_4x4(rows: [I32x4; 4]) -> [I32x4; 4] {
+    let [r0, r1, r2, r3] = rows.map(|r| r.0);
+    unsafe {
+        // Pairs of lanes: (r0[0], r1[0], r0[2], r1[2]) and the odd ones.
+        let even01 = vreinterpretq_s64_s32(vtrn1q_s32(r0, r1));
+        let odd01 = vreinterpretq_s64_s32(vtrn2q_s32(r0, r1));
+        let even23 = vreinterpretq_s64_s32(vtrn1q_s32(r2, r3));
+        let odd23 = vreinterpretq_s64_s32(vtrn2q_s32(r2, r3));
+        [
+            I32x4(vreinterpretq_s32_s64(vtrn1q_s64(even01, even23))),
+            I32x4(vreinterpretq_s32_s64(vtrn1q_s64(odd01, odd23))),
+            I32x4(vreinterpretq_s32_s64(vtrn2q_s64(even01, even23))),
+            I32x4(vreinterpretq_s32_s64(vtrn2q_s64(odd01, odd23))),
+        ]
+    }
+}
+
+/// Four coefficients from `coeffs[offset..offset + 4]`.
+///
+/// # Safety
+/// `offset + 4 <= coeffs.len()`.
+#[inline(always)]
+unsafe fn load_i32x4(coeffs: &[i32], offset: usize) -> I32x4 {
+    I32x4(unsafe { vld1q_s32(coeffs.as_ptr().add(offset)) })
+}
+
+/// Eight residuals (`low` then `high`, each saturated to `i16`) added to
+/// the eight `u8` predictions `prediction`, clipped to `0..=255`.
+#[inline(always)]
+fn add_clip_8(prediction: uint8x8_t, low: int32x4_t, high: int32x4_t) -> uint8x8_t {
+    unsafe {
+        let residual = vcombine_s16(vqmovn_s32(low), vqmovn_s32(high));
+        vqmovun_s16(vqaddq_s16(vreinterpretq_s16_u16(vmovl_u8(prediction)), residual))
+    }
+}
+
+/// Four bytes at `p` in the low lanes of a vector.
+///
+/// # Safety
+/// `p..p + 4` is readable.
+#[inline(always)]
+unsafe fn load_4(p: *const u8) -> uint8x8_t {
+    unsafe { vreinterpret_u8_u32(vdup_n_u32(core::ptr::read_unaligned(p as *const u32))) }
+}
+
+/// Stores the low four bytes of `v` at `p`.
+///
+/// # Safety
+/// `p..p + 4` is writable.
+#[inline(always)]
+unsafe fn store_4(p: *mut u8, v: uint8x8_t) {
+    unsafe { core::ptr::write_unaligned(p as *mut u32, vget_lane_u32::<0>(vreinterpret_u32_u8(v))) }
+}
+
+/// NEON twin of [`scalar::inverse_add_4x4`](super::scalar::inverse_add_4x4).
+pub fn inverse_add_4x4_neon(coeffs: &[i32; 16], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+    check_block(dst.len(), dst_stride, 4)?;
+    // SAFETY: offsets 0, 4, 8, 12 of a 16-entry array; the check covers the
+    // 4 rows of 4 bytes at `dst`.
+    unsafe {
+        let rows: [I32x4; 4] = core::array::from_fn(|y| load_i32x4(coeffs, 4 * y));
+        let row_transformed = inverse_4(transpose_4x4(rows));
+        let residual = inverse_4(transpose_4x4(row_transformed)).map(round_residual);
+        let base = dst.as_mut_ptr();
+        for y in (0..4).step_by(2) {
+            let (row, next) = (base.add(y * dst_stride), base.add((y + 1) * dst_stride));
+            let prediction = vreinterpret_u8_u32(vset_lane_u32::<1>(
+                core::ptr::read_unaligned(next as *const u32),
+                vreinterpret_u32_u8(load_4(row)),
+            ));
+            let pixels = add_clip_8(prediction, residual[y].0, residual[y + 1].0);
+            store_4(row, pixels);
+            store_4(next, vext_u8::<4>(pixels, pixels));
+        }
+    }
+    Ok(())
+}
+
+/// NEON twin of [`scalar::inverse_add_8x8`](super::scalar::inverse_add_8x8):
+/// the row pass on the two 4-row halves (each transposed into eight column
+/// vectors, transformed, transposed back), then the column pass on the two
+/// 4-column halves. NEON's 32 registers hold the whole block.
+pub fn inverse_add_8x8_neon(coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
+    check_block(dst.len(), dst_stride, 8)?;
+    // SAFETY: offsets up to 60 of a 64-entry array; the check covers the 8
+    // rows of 8 bytes at `dst`.
+    unsafe {
+        let quarter = |first: usize| transpose_4x4(core::array::from_fn(|y| load_i32x4(coeffs, first + 8 * y)));
+        // rows[y][half]: row y, columns 4 * half .. 4 * half + 4, after the
+        // row pass.
+        let mut rows = [[I32x4::splat(0); 2]; 8];
+        for half in 0..2 {
+            let (left, right) = (quarter(32 * half), quarter(32 * half + 4));
+            let columns = inverse_8([left[0], left[1], left[2], left[3], right[0], right[1], right[2], right[3]]);
+            let left = transpose_4x4([columns[0], columns[1], columns[2], columns[3]]);
+            let right = transpose_4x4([columns[4], columns[5], columns[6], columns[7]]);
+            for y in 0..4 {
+                rows[4 * half + y] = [left[y], right[y]];
+            }
+        }
+        let residual_left = inverse_8(core::array::from_fn(|y| rows[y][0])).map(round_residual);
+        let residual_right = inverse_8(core::array::from_fn(|y| rows[y][1])).map(round_residual);
+        let base = dst.as_mut_ptr();
+        for y in 0..8 {
+            let row = base.add(y * dst_stride);
+            vst1_u8(row, add_clip_8(vld1_u8(row), residual_left[y].0, residual_right[y].0));
+        }
+    }
+    Ok(())
+}
+
+/// NEON twin of [`scalar::inverse_add_dc`](super::scalar::inverse_add_dc)
+/// for the 4x4 and 8x8 blocks (other sizes take the scalar code): one
+/// residual, `(dc + 32) >> 6`, added to every pixel with clipping. The
+/// residual is clamped to ±512 first, which changes no clipped sum (pixels
+/// are 0..=255) and fits `i16` lanes.
+pub fn inverse_add_dc_neon(dc: i32, dst: &mut [u8], dst_stride: usize, size: usize) -> Result<(), BlockError> {
+    if size != 4 && size != 8 {
+        return super::scalar::inverse_add_dc(dc, dst, dst_stride, size);
+    }
+    check_block(dst.len(), dst_stride, size)?;
+    let base = dst.as_mut_ptr();
+    // SAFETY: the check covers `size` rows of `size` bytes at `dst`, row
+    // `y` at `y * dst_stride`.
+    unsafe {
+        let residual = vdupq_n_s16(round_residual(dc).clamp(-512, 512) as i16);
+        let add = |prediction: uint8x8_t| {
+            vqmovun_s16(vqaddq_s16(vreinterpretq_s16_u16(vmovl_u8(prediction)), residual))
+        };
+        for y in 0..size {
+            let row = base.add(y * dst_stride);
+            if size == 4 {
+                store_4(row, add(load_4(row)));
+            } else {
+                vst1_u8(row, add(vld1_u8(row)));
+            }
+        }
+    }
+    Ok(())
+}
