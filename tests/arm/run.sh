@@ -42,4 +42,9 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L $sysroot"
 cross=("$CARGO" +nightly test -q -Zbuild-std --target "$target")
 
+# Whole unit-test suites, not only the twin tests: a few seconds for
+# asp-core and about 45 for asp-encoder under qemu, and the codec's other
+# tests (bit-exact reconstruction, encoder decisions) then also run on the
+# NEON twins.
 "${cross[@]}" -p asp-core --lib
+"${cross[@]}" -p asp-encoder --lib
