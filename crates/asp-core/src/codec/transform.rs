@@ -50,7 +50,7 @@
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
 //! `wasm` holds simd128 twins. On `aarch64`, `neon` holds NEON twins of the
-//! inverse transforms. [`Kernels`] picks the twin a
+//! inverse transforms and SATD. [`Kernels`] picks the twin a
 //! [`CpuFeatures`] value allows; the functions at this level use
 //! [`Kernels::detect`]. The tests run every twin on each of
 //! [`CpuFeatures::levels`] against the scalar reference, on random and
@@ -363,6 +363,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride),
             simd128 => wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride),
+            neon => neon::satd_4x4_neon(source, source_stride, prediction, prediction_stride),
         );
         scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
     }
@@ -379,6 +380,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride),
             simd128 => wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride),
+            neon => neon::satd_8x8_neon(source, source_stride, prediction, prediction_stride),
         );
         scalar::satd_8x8(source, source_stride, prediction, prediction_stride)
     }

@@ -9,7 +9,8 @@
 //! saturation (`sqadd`) and narrowed to `u8` with unsigned saturation
 //! (`sqxtun`). Saturating a residual beyond `i16` changes no clipped pixel
 //! (pixels are `0..=255`), so the result is the scalar
-//! `clip(prediction + residual)` for every input. The module's tests hold
+//! `clip(prediction + residual)` for every input. SATD runs on `i16`
+//! lanes, step for step the simd128 twin. The module's tests hold
 //! these twins equal to the scalar reference under qemu-user
 //! (`tests/arm/run.sh`).
 //!
@@ -190,4 +191,106 @@ pub fn inverse_add_dc_neon(dc: i32, dst: &mut [u8], dst_stride: usize, size: usi
         }
     }
     Ok(())
+}
+
+/// A 4-point Hadamard transform across four vectors of `i16` lanes.
+#[inline(always)]
+fn hadamard_4_i16(x: [int16x8_t; 4]) -> [int16x8_t; 4] {
+    unsafe {
+        let sum01 = vaddq_s16(x[0], x[1]);
+        let diff01 = vsubq_s16(x[0], x[1]);
+        let sum23 = vaddq_s16(x[2], x[3]);
+        let diff23 = vsubq_s16(x[2], x[3]);
+        [vaddq_s16(sum01, sum23), vaddq_s16(diff01, diff23), vsubq_s16(sum01, sum23), vsubq_s16(diff01, diff23)]
+    }
+}
+
+/// `max(|a|, |b|)`: half of `|a + b| + |a - b|`, the last Hadamard stage
+/// fused with the absolute value and the halving.
+#[inline(always)]
+fn half_abs_butterfly(a: int16x8_t, b: int16x8_t) -> int16x8_t {
+    unsafe { vmaxq_s16(vabsq_s16(a), vabsq_s16(b)) }
+}
+
+/// `vzip1q` / `vzip2q` on 32-bit lanes of `i16` vectors.
+#[inline(always)]
+fn zip_i32(a: int16x8_t, b: int16x8_t, high: bool) -> int16x8_t {
+    unsafe {
+        let (a, b) = (vreinterpretq_s32_s16(a), vreinterpretq_s32_s16(b));
+        vreinterpretq_s16_s32(if high { vzip2q_s32(a, b) } else { vzip1q_s32(a, b) })
+    }
+}
+
+/// `vzip1q` / `vzip2q` on 64-bit lanes of `i16` vectors.
+#[inline(always)]
+fn zip_i64(a: int16x8_t, b: int16x8_t, high: bool) -> int16x8_t {
+    unsafe {
+        let (a, b) = (vreinterpretq_s64_s16(a), vreinterpretq_s64_s16(b));
+        vreinterpretq_s16_s64(if high { vzip2q_s64(a, b) } else { vzip1q_s64(a, b) })
+    }
+}
+
+/// NEON twin of [`scalar::satd_4x4`](super::scalar::satd_4x4), step for
+/// step the simd128 twin (`wasm.rs`).
+pub fn satd_4x4_neon(source: &[u8], source_stride: usize, prediction: &[u8], prediction_stride: usize) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 4)?;
+    check_block(prediction.len(), prediction_stride, 4)?;
+    // SAFETY: the checks cover the 4 rows of 4 bytes read from each buffer.
+    unsafe {
+        let load = |buffer: &[u8], offset: usize| vreinterpretq_s16_u16(vmovl_u8(load_4(buffer.as_ptr().add(offset))));
+        let rows: [int16x8_t; 4] =
+            core::array::from_fn(|y| vsubq_s16(load(source, y * source_stride), load(prediction, y * prediction_stride)));
+        let vertical = hadamard_4_i16(rows);
+        // Transpose: columns 0 and 1 in one vector, 2 and 3 in the other.
+        let v01 = vzip1q_s16(vertical[0], vertical[1]);
+        let v23 = vzip1q_s16(vertical[2], vertical[3]);
+        let columns01 = zip_i32(v01, v23, false);
+        let columns23 = zip_i32(v01, v23, true);
+        let sums = vaddq_s16(columns01, columns23);
+        let diffs = vsubq_s16(columns01, columns23);
+        // Every pair lands in two lanes, so the lanes add up to the un-halved sum.
+        let swap = |x: int16x8_t| vextq_s16::<4>(x, x);
+        let half_abs = vaddq_s16(half_abs_butterfly(sums, swap(sums)), half_abs_butterfly(diffs, swap(diffs)));
+        Ok(vaddlvq_s16(half_abs) as u32 >> 1)
+    }
+}
+
+/// Transposes an 8x8 block of `i16` held as eight row vectors.
+#[inline(always)]
+fn transpose_8x8_i16(r: [int16x8_t; 8]) -> [int16x8_t; 8] {
+    unsafe {
+        let (p01l, p01h) = (vzip1q_s16(r[0], r[1]), vzip2q_s16(r[0], r[1]));
+        let (p23l, p23h) = (vzip1q_s16(r[2], r[3]), vzip2q_s16(r[2], r[3]));
+        let (p45l, p45h) = (vzip1q_s16(r[4], r[5]), vzip2q_s16(r[4], r[5]));
+        let (p67l, p67h) = (vzip1q_s16(r[6], r[7]), vzip2q_s16(r[6], r[7]));
+        let top = [zip_i32(p01l, p23l, false), zip_i32(p01l, p23l, true), zip_i32(p01h, p23h, false), zip_i32(p01h, p23h, true)];
+        let bottom = [zip_i32(p45l, p67l, false), zip_i32(p45l, p67l, true), zip_i32(p45h, p67h, false), zip_i32(p45h, p67h, true)];
+        core::array::from_fn(|x| zip_i64(top[x / 2], bottom[x / 2], x % 2 == 1))
+    }
+}
+
+/// NEON twin of [`scalar::satd_8x8`](super::scalar::satd_8x8), step for
+/// step the simd128 twin (`wasm.rs`).
+pub fn satd_8x8_neon(source: &[u8], source_stride: usize, prediction: &[u8], prediction_stride: usize) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 8)?;
+    check_block(prediction.len(), prediction_stride, 8)?;
+    // SAFETY: the checks cover the 8 rows of 8 bytes read from each buffer.
+    unsafe {
+        let load = |buffer: &[u8], offset: usize| vreinterpretq_s16_u16(vmovl_u8(vld1_u8(buffer.as_ptr().add(offset))));
+        let rows: [int16x8_t; 8] =
+            core::array::from_fn(|y| vsubq_s16(load(source, y * source_stride), load(prediction, y * prediction_stride)));
+        let top = hadamard_4_i16([rows[0], rows[1], rows[2], rows[3]]);
+        let bottom = hadamard_4_i16([rows[4], rows[5], rows[6], rows[7]]);
+        let columns = transpose_8x8_i16([top[0], top[1], top[2], top[3], bottom[0], bottom[1], bottom[2], bottom[3]]);
+        let mut half_abs = vdupq_n_s16(0);
+        for c in [&columns[0..4], &columns[4..8]] {
+            let sum01 = vaddq_s16(c[0], c[1]);
+            let diff01 = vsubq_s16(c[0], c[1]);
+            let sum23 = vaddq_s16(c[2], c[3]);
+            let diff23 = vsubq_s16(c[2], c[3]);
+            half_abs = vaddq_s16(half_abs, half_abs_butterfly(sum01, sum23));
+            half_abs = vaddq_s16(half_abs, half_abs_butterfly(diff01, diff23));
+        }
+        Ok(vaddlvq_s16(half_abs) as u32)
+    }
 }
