@@ -42,6 +42,18 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L $sysroot"
 cross=("$CARGO" +nightly test -q -Zbuild-std --target "$target")
 
+# --bench: the NEON/scalar speed ratio of every kernel family
+# (asp-encoder's kernel_ratio example), built optimised for aarch64 and run
+# under qemu. Emulated time means nothing absolute; only the ratio counts.
+if [ "${1:-}" = --bench ]; then
+  shift
+  # Release, but without the workspace's fat LTO and single codegen unit:
+  # the same kernels, a build minutes shorter under -Zbuild-std.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    "$CARGO" +nightly run -q -Zbuild-std --target "$target" --release -p asp-encoder --example kernel_ratio -- "$@"
+  exit
+fi
+
 # Whole unit-test suites, not only the twin tests: a few seconds for
 # asp-core and about 45 for asp-encoder under qemu, and the codec's other
 # tests (bit-exact reconstruction, encoder decisions) then also run on the
