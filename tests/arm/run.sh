@@ -11,9 +11,10 @@
 # are Debian's (gcc-aarch64-linux-gnu, qemu-user-static; `tools/setup.sh
 # arm`), set through the environment only, so host builds are untouched.
 #
-# Cold (std and every dependency built for aarch64) it takes about 7 minutes
-# on a 2-core machine, so it is its own target (`make test-arm`), not part of
-# `make test`. Warm, the tests themselves run in seconds under qemu.
+# Cold (std and every dependency built for aarch64) it takes about 8.5
+# minutes on a 2-core machine shared with other builds (asp-core's build 7,
+# asp-encoder's 1, the tests under qemu 50 s), so it is its own target
+# (`make test-arm`), not part of `make test`.
 #
 # Without the nightly toolchain's rust-src, the cross linker or qemu it says
 # so and exits 0 (the native tests still hold every x86 twin equal), unless
