@@ -50,11 +50,12 @@
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
 //! `wasm` holds simd128 twins. On `aarch64`, `neon` holds NEON twins of the
-//! inverse transforms and SATD. [`Kernels`] picks the twin a
-//! [`CpuFeatures`] value allows; the functions at this level use
+//! inverse transforms, the DC-only adds and SATD. [`Kernels`] picks the
+//! twin a [`CpuFeatures`] value allows; the functions at this level use
 //! [`Kernels::detect`]. The tests run every twin on each of
 //! [`CpuFeatures::levels`] against the scalar reference, on random and
-//! extreme inputs (natively, and as wasm under `tests/wasm-simd/run.sh`).
+//! extreme inputs (natively, as wasm under `tests/wasm-simd/run.sh`, as
+//! aarch64 under qemu-user by `tests/arm/run.sh`).
 
 use core::fmt;
 

@@ -3,7 +3,7 @@
 //!
 //! Same plan as the SSE2 twins of `x86.rs` and the simd128 twins of
 //! `wasm.rs`: the inverse transforms run on `i32` lanes through the shared
-//! generic butterflies ([`inverse_4`], [`inverse_8`], [`round_residual`]),
+//! generic butterflies (`inverse_4`, `inverse_8`, `round_residual`),
 //! with 4x4 transposes around the row pass; the residual is narrowed to
 //! `i16` with saturation (`sqxtn`), added to the widened prediction with
 //! saturation (`sqadd`) and narrowed to `u8` with unsigned saturation
@@ -163,7 +163,7 @@ pub fn inverse_add_8x8_neon(coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usiz
     Ok(())
 }
 
-/// NEON twin of [`scalar::inverse_add_dc`](super::scalar::inverse_add_dc)
+/// NEON twin of `scalar::inverse_add_dc`
 /// for the 4x4 and 8x8 blocks (other sizes take the scalar code): one
 /// residual, `(dc + 32) >> 6`, added to every pixel with clipping. The
 /// residual is clamped to ±512 first, which changes no clipped sum (pixels
