@@ -50,11 +50,11 @@
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
 //! `wasm` holds simd128 twins. On `aarch64`, `neon` holds NEON twins of the
-//! inverse transforms, the DC-only adds and SATD. [`Kernels`] picks the
-//! twin a [`CpuFeatures`] value allows; the functions at this level use
-//! [`Kernels::detect`]. The tests run every twin on each of
-//! [`CpuFeatures::levels`] against the scalar reference, on random and
-//! extreme inputs (natively, as wasm under `tests/wasm-simd/run.sh`, as
+//! inverse transforms, the DC-only adds, the 8x8 forward transform and
+//! SATD. [`Kernels`] picks the twin a [`CpuFeatures`] value allows; the
+//! functions at this level use [`Kernels::detect`]. The tests run every
+//! twin on each of [`CpuFeatures::levels`] against the scalar reference, on
+//! random and extreme inputs (natively, as wasm under `tests/wasm-simd/run.sh`, as
 //! aarch64 under qemu-user by `tests/arm/run.sh`).
 
 use core::fmt;
@@ -336,7 +336,10 @@ impl Kernels {
     /// [`forward_8x8`] by these kernels.
     #[inline]
     pub fn forward_8x8(self, residual: &[i16; 64]) -> [i32; 64] {
-        try_twins!(self.cpu, avx2(avx2) => avx2.forward_8x8(residual));
+        try_twins!(self.cpu,
+            avx2(avx2) => avx2.forward_8x8(residual),
+            neon => neon::forward_8x8_neon(residual),
+        );
         scalar::forward_8x8(residual)
     }
 

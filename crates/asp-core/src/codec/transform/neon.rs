@@ -9,8 +9,10 @@
 //! saturation (`sqadd`) and narrowed to `u8` with unsigned saturation
 //! (`sqxtun`). Saturating a residual beyond `i16` changes no clipped pixel
 //! (pixels are `0..=255`), so the result is the scalar
-//! `clip(prediction + residual)` for every input. SATD runs on `i16`
-//! lanes, step for step the simd128 twin. The module's tests hold
+//! `clip(prediction + residual)` for every input. The 8x8 forward
+//! transform runs the reference's exact butterflies on `i32` lanes, as the
+//! AVX2 twin does on eight. SATD runs on `i16` lanes, step for step the
+//! simd128 twin. The module's tests hold
 //! these twins equal to the scalar reference under qemu-user
 //! (`tests/arm/run.sh`).
 //!
@@ -293,4 +295,81 @@ pub fn satd_8x8_neon(source: &[u8], source_stride: usize, prediction: &[u8], pre
         }
         Ok(vaddlvq_s16(half_abs) as u32)
     }
+}
+
+/// The 8-point forward transform of the scalar reference (`forward_8`)
+/// along the array index, on four lanes at once.
+#[inline(always)]
+fn forward_8(x: [int32x4_t; 8]) -> [int32x4_t; 8] {
+    unsafe {
+        let sum: [int32x4_t; 4] = core::array::from_fn(|k| vaddq_s32(x[k], x[7 - k]));
+        let diff: [int32x4_t; 4] = core::array::from_fn(|k| vsubq_s32(x[k], x[7 - k]));
+        let sum_outer = vaddq_s32(sum[0], sum[3]);
+        let sum_inner = vaddq_s32(sum[1], sum[2]);
+        let diff_outer = vsubq_s32(sum[0], sum[3]);
+        let diff_inner = vsubq_s32(sum[1], sum[2]);
+        // `c0 d0 + c1 d1 + c2 d2 + c3 d3`: an odd output row.
+        let odd = |c: [i32; 4]| {
+            let first = vmulq_n_s32(diff[0], c[0]);
+            vmlaq_n_s32(vmlaq_n_s32(vmlaq_n_s32(first, diff[1], c[1]), diff[2], c[2]), diff[3], c[3])
+        };
+        [
+            vshlq_n_s32::<3>(vaddq_s32(sum_outer, sum_inner)),
+            odd([12, 10, 6, 3]),
+            vaddq_s32(vshlq_n_s32::<3>(diff_outer), vshlq_n_s32::<2>(diff_inner)),
+            odd([10, -3, -12, -6]),
+            vshlq_n_s32::<3>(vsubq_s32(sum_outer, sum_inner)),
+            odd([6, -12, 3, 10]),
+            vsubq_s32(vshlq_n_s32::<2>(diff_outer), vshlq_n_s32::<3>(diff_inner)),
+            odd([3, -6, 10, -12]),
+        ]
+    }
+}
+
+/// Transposes an 8x8 block of `i32` held as `rows[y][half]` (row `y`,
+/// columns `4 * half .. 4 * half + 4`): four 4x4 transposes, the two
+/// off-diagonal ones swapped.
+#[inline(always)]
+fn transpose_8x8(rows: [[int32x4_t; 2]; 8]) -> [[int32x4_t; 2]; 8] {
+    let quarter = |first_row: usize, half: usize| {
+        transpose_4x4(core::array::from_fn(|y| I32x4(rows[first_row + y][half]))).map(|v| v.0)
+    };
+    let (top_left, top_right) = (quarter(0, 0), quarter(0, 1));
+    let (bottom_left, bottom_right) = (quarter(4, 0), quarter(4, 1));
+    core::array::from_fn(|y| if y < 4 { [top_left[y], bottom_left[y]] } else { [top_right[y - 4], bottom_right[y - 4]] })
+}
+
+/// NEON twin of [`scalar::forward_8x8`](super::scalar::forward_8x8): the
+/// exact integer product `T X T^T` (down the columns, a transpose, along
+/// the rows, a transpose back), then the reference's symmetric rounding
+/// `sign(v) * ((|v| + 32) >> 6)`. Every intermediate is the reference's
+/// (exact `i32` arithmetic on `i16` inputs), so every output is.
+pub fn forward_8x8_neon(residual: &[i16; 64]) -> [i32; 64] {
+    let mut out = [0i32; 64];
+    // SAFETY: loads of eight `i16` at `8 * y` (y < 8) of a 64-entry array;
+    // stores of four `i32` at `8 * y + 4 * half` of a 64-entry array.
+    unsafe {
+        let rows: [[int32x4_t; 2]; 8] = core::array::from_fn(|y| {
+            let row = vld1q_s16(residual.as_ptr().add(8 * y));
+            [vmovl_s16(vget_low_s16(row)), vmovl_high_s16(row)]
+        });
+        let pass = |rows: [[int32x4_t; 2]; 8]| -> [[int32x4_t; 2]; 8] {
+            let left = forward_8(core::array::from_fn(|y| rows[y][0]));
+            let right = forward_8(core::array::from_fn(|y| rows[y][1]));
+            core::array::from_fn(|k| [left[k], right[k]])
+        };
+        let columns_done = pass(rows);
+        let coeffs = transpose_8x8(pass(transpose_8x8(columns_done)));
+        let rounding = vdupq_n_u32(32);
+        for (y, row) in coeffs.iter().enumerate() {
+            for (half, &value) in row.iter().enumerate() {
+                let magnitude = vshrq_n_u32::<6>(vaddq_u32(vreinterpretq_u32_s32(vabsq_s32(value)), rounding));
+                // All ones where the value is negative: (m ^ s) - s is -m there.
+                let sign = vshrq_n_s32::<31>(value);
+                let signed = vsubq_s32(veorq_s32(vreinterpretq_s32_u32(magnitude), sign), sign);
+                vst1q_s32(out.as_mut_ptr().add(8 * y + 4 * half), signed);
+            }
+        }
+    }
+    out
 }
