@@ -106,6 +106,11 @@ fn main() {
         }
         work.clone()
     }));
+    let residuals: Vec<[i16; 64]> = (0..blocks.len()).map(|_| core::array::from_fn(|_| rng.range(-255, 255))).collect();
+    timed("forward transform, 8x8", n, compare(runs, twin, |cpu| {
+        let kernels = Kernels::new(cpu);
+        residuals.iter().map(|r| kernels.forward_8x8(r)).collect::<Vec<_>>()
+    }));
     timed("SATD, 8x8", n, compare(runs, twin, |cpu| {
         let kernels = Kernels::new(cpu);
         blocks.iter().map(|&(x, y)| kernels.satd_8x8(&picture[y * W + x..], W, &other[y * W + x + 1..], W).expect("fits")).sum::<u32>()
