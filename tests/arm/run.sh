@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The aarch64 NEON twins against their scalar references, run for real
-# under qemu-user: asp-core's and asp-encoder's unit tests built for
-# aarch64-unknown-linux-gnu and run by qemu-aarch64-static. Each kernel
-# family's tests iterate asp_core::CpuFeatures::host().levels() (neon, then
-# scalar), so every NEON twin is held equal to the scalar reference on the
-# same inputs as its x86 and wasm twins.
+# under qemu-user: asp-core's and asp-encoder's unit tests (and the
+# transform and codec round-trip tests) built for aarch64-unknown-linux-gnu
+# and run by qemu-aarch64-static. Each kernel family's tests iterate
+# asp_core::CpuFeatures::host().levels() (neon, then scalar), so every NEON
+# twin is held equal to the scalar reference on the same inputs as its x86
+# and wasm twins.
 #
 # The target's std is built from source (`-Zbuild-std`, the nightly
 # toolchain's rust-src): rustup cannot download it here. Linker and runner
 # are Debian's (gcc-aarch64-linux-gnu, qemu-user-static; `tools/setup.sh
 # arm`), set through the environment only, so host builds are untouched.
 #
-# Cold (std and every dependency built for aarch64) it takes about 8.5
+# Cold (std and every dependency built for aarch64) it takes about 9
 # minutes on a 2-core machine shared with other builds (asp-core's build 7,
-# asp-encoder's 1, the tests under qemu 50 s), so it is its own target
+# asp-encoder's 1, the tests under qemu 65 s), so it is its own target
 # (`make test-arm`), not part of `make test`.
 #
 # Without the nightly toolchain's rust-src, the cross linker or qemu it says
@@ -61,3 +62,7 @@ fi
 # NEON twins.
 "${cross[@]}" -p asp-core --lib
 "${cross[@]}" -p asp-encoder --lib
+# The transforms' property tests, and the encoder's reconstruction against
+# the decoder's output, bit for bit, with every kernel on its NEON twin.
+"${cross[@]}" -p asp-core --test transform
+"${cross[@]}" -p asp-encoder --test codec_round_trip
