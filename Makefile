@@ -59,7 +59,7 @@ test-wasm-simd:
 
 # The aarch64 NEON twins, run under qemu-user against their scalar
 # references. Not in `make test`: cold (std and the dependencies built for
-# aarch64) it takes about 9 minutes on 2 cores (tests/arm/run.sh).
+# aarch64) it takes about 10 minutes on 2 cores (tests/arm/run.sh).
 test-arm:
 	@tools/setup.sh arm
 	tests/arm/run.sh

@@ -5,17 +5,19 @@
 # and run by qemu-aarch64-static. Each kernel family's tests iterate
 # asp_core::CpuFeatures::host().levels() (neon, then scalar), so every NEON
 # twin is held equal to the scalar reference on the same inputs as its x86
-# and wasm twins.
+# and wasm twins. Then asp-encoder's stream_digest example, natively and on
+# aarch64 (NEON, then ASP_CPU_MASK=scalar): the same streams and decoded
+# pictures on both targets with every twin.
 #
 # The target's std is built from source (`-Zbuild-std`, the nightly
 # toolchain's rust-src): rustup cannot download it here. Linker and runner
 # are Debian's (gcc-aarch64-linux-gnu, qemu-user-static; `tools/setup.sh
 # arm`), set through the environment only, so host builds are untouched.
 #
-# Cold (std and every dependency built for aarch64) it takes about 9
+# Cold (std and every dependency built for aarch64) it takes about 10
 # minutes on a 2-core machine shared with other builds (asp-core's build 7,
-# asp-encoder's 1, the tests under qemu 65 s), so it is its own target
-# (`make test-arm`), not part of `make test`.
+# asp-encoder's 1, the tests and digests 2), so it is its own target (`make
+# test-arm`), not part of `make test`.
 #
 # Without the nightly toolchain's rust-src, the cross linker or qemu it says
 # so and exits 0 (the native tests still hold every x86 twin equal), unless
@@ -66,3 +68,16 @@ fi
 # the decoder's output, bit for bit, with every kernel on its NEON twin.
 "${cross[@]}" -p asp-core --test transform
 "${cross[@]}" -p asp-encoder --test codec_round_trip
+
+# The same streams and pictures on x86-64 (its best twins) and on aarch64
+# (NEON, then scalar): the codec's output does not depend on the target.
+digest() { "$@" -q -p asp-encoder --example stream_digest; }
+native=$(digest "$CARGO" run)
+neon=$(digest "$CARGO" +nightly run -Zbuild-std --target "$target")
+scalar=$(ASP_CPU_MASK=scalar digest "$CARGO" +nightly run -Zbuild-std --target "$target")
+if [ "$native" != "$neon" ] || [ "$neon" != "$scalar" ]; then
+  printf 'test-arm: the streams differ\nnative:\n%s\naarch64 neon:\n%s\naarch64 scalar:\n%s\n' "$native" "$neon" "$scalar" >&2
+  exit 1
+fi
+echo "test-arm: the same streams and pictures natively, with NEON and with scalar kernels on aarch64:"
+echo "$native"
