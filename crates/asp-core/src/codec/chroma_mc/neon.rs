@@ -48,7 +48,7 @@ pub(super) fn blend_rows_neon<const W: usize>(
     out: &mut [u8],
     out_stride: usize,
 ) -> bool {
-    if W != 4 && W != 8 || height == 0 {
+    if (W != 4 && W != 8) || height == 0 {
         return false;
     }
     let (stride, data) = (reference.stride(), reference.data());
