@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -56,6 +56,13 @@ test-nostd:
 # The simd128 kernels, run for real in Node against their scalar references.
 test-wasm-simd:
 	tests/wasm-simd/run.sh
+
+# The aarch64 NEON twins, run under qemu-user against their scalar
+# references. Not in `make test`: cold (std and the dependencies built for
+# aarch64) it takes about 10 minutes on 2 cores (tests/arm/run.sh).
+test-arm:
+	@tools/setup.sh arm
+	tests/arm/run.sh
 
 # The browser decoder (both wasm builds) decodes bit-exactly what asp-decode does.
 test-wasm:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs, only what is missing. Idempotent and quick
-# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt] [moq]
+# when everything is there.  Usage: tools/setup.sh [rust] [python] [fuzz] [apt] [moq] [arm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,23 @@ if has fuzz; then
   rustup +nightly component list --installed | grep -q '^rust-src' || rustup component add rust-src --toolchain nightly
   if ! cargo fuzz --version >/dev/null 2>&1; then
     say "cargo install cargo-fuzz"; cargo install cargo-fuzz --locked
+  fi
+fi
+
+if has arm; then
+  # make test-arm: the NEON twins' tests cross-built for aarch64 (std built
+  # from the nightly toolchain's rust-src, since no rustup target is
+  # downloaded) and run under qemu-user with Debian's aarch64 C library.
+  rustup toolchain list | grep -q '^nightly' || { say "installing nightly"; rustup toolchain install nightly --profile minimal; }
+  rustup +nightly component list --installed | grep -q '^rust-src' || rustup component add rust-src --toolchain nightly
+  missing=()
+  command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+  command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt-get install ${missing[*]}"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
 

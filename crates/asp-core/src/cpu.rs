@@ -17,7 +17,9 @@
 //! in an atomic. Without `std` (the browser build, bare metal) they are
 //! what the build was compiled for (`-C target-feature`). WebAssembly has no
 //! run-time detection: [`CpuFeatures::SIMD128`] is present when the module
-//! is built with `+simd128`.
+//! is built with `+simd128`. On aarch64 [`CpuFeatures::NEON`] is part of the
+//! baseline (Armv8-A's Advanced SIMD), so it is present whenever the build
+//! has it, which every aarch64 target Rust ships has.
 //!
 //! # The mask
 //!
@@ -56,11 +58,12 @@ use core::sync::atomic::{AtomicU32, Ordering};
 pub struct CpuFeatures(u32);
 
 /// The name of every feature, in the order [`CpuFeatures`] prints them.
-const NAMES: [(CpuFeatures, &str); 4] = [
+const NAMES: [(CpuFeatures, &str); 5] = [
     (CpuFeatures::SSE2, "sse2"),
     (CpuFeatures::POPCNT, "popcnt"),
     (CpuFeatures::AVX2, "avx2"),
     (CpuFeatures::SIMD128, "simd128"),
+    (CpuFeatures::NEON, "neon"),
 ];
 
 impl CpuFeatures {
@@ -74,8 +77,10 @@ impl CpuFeatures {
     pub const AVX2: CpuFeatures = CpuFeatures(1 << 2);
     /// WebAssembly 128-bit SIMD.
     pub const SIMD128: CpuFeatures = CpuFeatures(1 << 3);
+    /// aarch64 Advanced SIMD (NEON), the Armv8-A baseline.
+    pub const NEON: CpuFeatures = CpuFeatures(1 << 4);
     /// Every feature this type knows: a mask that removes nothing.
-    pub const ALL: CpuFeatures = CpuFeatures(0b1111);
+    pub const ALL: CpuFeatures = CpuFeatures(0b1_1111);
 
     /// The masks whose twins differ, best first: everything, then without
     /// AVX2 (and POPCNT, which only the AVX2 kernels use), then scalar.
@@ -141,21 +146,23 @@ impl CpuFeatures {
     }
 
     /// Whether `self` allows this build's 128-bit twins, the ones written
-    /// once for SSE2 and simd128 (interpolation, chroma motion
+    /// once for SSE2, simd128 and NEON (interpolation, chroma motion
     /// compensation, deblocking): SSE2 on x86, SIMD128 on wasm32 built with
-    /// `+simd128`, never on targets without such twins.
+    /// `+simd128`, NEON on aarch64, never on targets without such twins.
     #[inline]
     pub const fn has_simd128_twins(self) -> bool {
         if cfg!(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")) {
             self.contains(CpuFeatures::SSE2)
         } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
             self.contains(CpuFeatures::SIMD128)
+        } else if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
+            self.contains(CpuFeatures::NEON)
         } else {
             false
         }
     }
 
-    /// The raw bits (bit 0 SSE2, 1 POPCNT, 2 AVX2, 3 SIMD128).
+    /// The raw bits (bit 0 SSE2, 1 POPCNT, 2 AVX2, 3 SIMD128, 4 NEON).
     #[inline]
     pub const fn bits(self) -> u32 {
         self.0
@@ -170,7 +177,8 @@ impl CpuFeatures {
     /// `self` at each level where some kernel family picks a different twin,
     /// best first, ending with [`CpuFeatures::SCALAR`], without repeats:
     /// on an AVX2 machine `sse2+popcnt+avx2`, `sse2`, `scalar`; in a
-    /// simd128 wasm build `simd128`, `scalar`. Tests run every family on
+    /// simd128 wasm build `simd128`, `scalar`; on aarch64 `neon`, `scalar`.
+    /// Tests run every family on
     /// each of `CpuFeatures::host().levels()` (the checkasm way).
     pub fn levels(self) -> impl Iterator<Item = CpuFeatures> {
         let mut previous = None;
@@ -227,6 +235,7 @@ fn find_host() -> CpuFeatures {
         (CpuFeatures::POPCNT, cfg!(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "popcnt"))),
         (CpuFeatures::AVX2, cfg!(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "avx2"))),
         (CpuFeatures::SIMD128, cfg!(all(target_arch = "wasm32", target_feature = "simd128"))),
+        (CpuFeatures::NEON, cfg!(all(target_arch = "aarch64", target_feature = "neon"))),
     ] {
         if present {
             found = found.union(feature);
@@ -270,7 +279,7 @@ pub struct ParseCpuFeaturesError {
 
 impl fmt::Display for ParseCpuFeaturesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown CPU feature {:?} (expected scalar, all, or sse2, popcnt, avx2, simd128 joined by + or ,)", self.word)
+        write!(f, "unknown CPU feature {:?} (expected scalar, all, or sse2, popcnt, avx2, simd128, neon joined by + or ,)", self.word)
     }
 }
 
@@ -319,7 +328,8 @@ mod tests {
         assert_eq!(sse2_avx2.to_string(), "sse2+avx2");
         assert_eq!(CpuFeatures::SCALAR.to_string(), "scalar");
         assert_eq!(CpuFeatures::ALL.to_string().parse::<CpuFeatures>(), Ok(CpuFeatures::ALL));
-        assert_eq!("sse2+neon".parse::<CpuFeatures>(), Err(ParseCpuFeaturesError { word: "neon".into() }));
+        assert_eq!("NEON".parse::<CpuFeatures>(), Ok(CpuFeatures::NEON));
+        assert_eq!("sse2+sve".parse::<CpuFeatures>(), Err(ParseCpuFeaturesError { word: "sve".into() }));
     }
 
     #[test]
@@ -339,6 +349,8 @@ mod tests {
         assert_eq!(levels, [avx2_machine, CpuFeatures::SSE2, CpuFeatures::SCALAR]);
         let levels: Vec<_> = CpuFeatures::SIMD128.levels().collect();
         assert_eq!(levels, [CpuFeatures::SIMD128, CpuFeatures::SCALAR]);
+        let levels: Vec<_> = CpuFeatures::NEON.levels().collect();
+        assert_eq!(levels, [CpuFeatures::NEON, CpuFeatures::SCALAR]);
         let levels: Vec<_> = CpuFeatures::SCALAR.levels().collect();
         assert_eq!(levels, [CpuFeatures::SCALAR]);
     }
@@ -363,5 +375,7 @@ mod tests {
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         assert!(host.contains(CpuFeatures::SIMD128));
+        #[cfg(target_arch = "aarch64")]
+        assert!(host.contains(CpuFeatures::NEON), "NEON is the aarch64 baseline");
     }
 }

@@ -11,13 +11,17 @@
 //!
 //! On `wasm32` built with `+simd128`, `chroma_mc/wasm.rs` holds a twin of
 //! the interior 8- and 4-wide blend, tested equal to the scalar reference
-//! here on random inputs (`tests/wasm-simd/run.sh` runs it under Node).
+//! here on random inputs (`tests/wasm-simd/run.sh` runs it under Node);
+//! on aarch64, `chroma_mc/neon.rs` holds its NEON twin (`tests/arm/run.sh`
+//! runs it under qemu-user).
 
 use super::plane::PlaneRef;
 use crate::cpu::CpuFeatures;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 
 /// Side of the edge-clamped patch 8- and 4-wide blocks are blended from at
 /// the picture's edges (blocks up to 16 rows: `height + 1` rows).
@@ -44,7 +48,7 @@ pub fn predict_chroma(
 }
 
 /// [`predict_chroma`] by the twin `cpu` allows (the simd128 blend on wasm32
-/// built with `+simd128`, else the scalar code); every choice predicts the
+/// built with `+simd128`, the NEON blend on aarch64, else the scalar code); every choice predicts the
 /// same samples.
 #[allow(clippy::too_many_arguments)]
 pub fn predict_chroma_with(
@@ -59,9 +63,9 @@ pub fn predict_chroma_with(
     out: &mut [u8],
     out_stride: usize,
 ) {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[cfg(any(all(target_arch = "wasm32", target_feature = "simd128"), all(target_arch = "aarch64", target_feature = "neon")))]
     let simd = cpu.masked(CpuFeatures::host()).has_simd128_twins();
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[cfg(not(any(all(target_arch = "wasm32", target_feature = "simd128"), all(target_arch = "aarch64", target_feature = "neon"))))]
     let _ = cpu;
     let base_x = x as i64 + i64::from(mv_x >> 3);
     let base_y = y as i64 + i64::from(mv_y >> 3);
@@ -118,6 +122,14 @@ pub fn predict_chroma_with(
             if simd && match width {
                 8 => wasm::blend_rows_simd128::<8>(&plane, bx, by, height, weights, out, out_stride),
                 _ => wasm::blend_rows_simd128::<4>(&plane, bx, by, height, weights, out, out_stride),
+            } {
+                return;
+            }
+            // On aarch64, the NEON twin of `blend_rows`.
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            if simd && match width {
+                8 => neon::blend_rows_neon::<8>(&plane, bx, by, height, weights, out, out_stride),
+                _ => neon::blend_rows_neon::<4>(&plane, bx, by, height, weights, out, out_stride),
             } {
                 return;
             }

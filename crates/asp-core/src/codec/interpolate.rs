@@ -44,12 +44,14 @@
 //! # SIMD
 //!
 //! The code here is the scalar reference. On `wasm32` built with
-//! `+simd128` (`interpolate/wasm.rs`) and on x86 with SSE2
-//! (`interpolate/x86.rs`), twins of the window's plane computation (windows
-//! at least 8 wide) and of its rounded average are used in their place;
-//! both are one body (`interpolate/simd_body.rs`) whose tests hold them
-//! equal to the scalar code on random inputs (natively with the crate's
-//! tests; `tests/wasm-simd/run.sh` runs the simd128 ones under Node). A
+//! `+simd128` (`interpolate/wasm.rs`), on x86 with SSE2
+//! (`interpolate/x86.rs`) and on aarch64 with NEON (`interpolate/neon.rs`),
+//! twins of the window's plane computation (windows at least 8 wide) and
+//! of its rounded average are used in their place; all are one body
+//! (`interpolate/simd_body.rs`) whose tests hold them equal to the scalar
+//! code on random inputs (natively with the crate's tests;
+//! `tests/wasm-simd/run.sh` runs the simd128 ones under Node,
+//! `tests/arm/run.sh` the NEON ones under qemu-user). A
 //! [`LumaWindow`] uses them when its [`CpuFeatures`] allow
 //! ([`LumaWindow::with_cpu`]; [`CpuFeatures::detect`] by default), and the
 //! tests against the naive filter run at every level of
@@ -64,6 +66,8 @@ use crate::cpu::CpuFeatures;
 mod wasm;
 #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
 mod x86;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 
 /// Largest window width or height [`LumaWindow::prepare`] accepts: a 32x32
 /// block plus one sample on each side (34), with room to spare.
@@ -473,6 +477,10 @@ impl LumaWindow {
                     if self.simd && x86::average_row_twin(&mut *o, ra, rb) {
                         continue;
                     }
+                    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+                    if self.simd && neon::average_row_twin(&mut *o, ra, rb) {
+                        continue;
+                    }
                     for ((o, &a), &b) in o.iter_mut().zip(ra).zip(rb) {
                         *o = ((a as u16 + b as u16 + 1) >> 1) as u8;
                     }
@@ -594,9 +602,12 @@ fn predict_direct_twin(
     return wasm::predict_direct_twin(src, ss, fx, fy, width, height, out, out_stride);
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
     return x86::predict_direct_twin(src, ss, fx, fy, width, height, out, out_stride);
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    return neon::predict_direct_twin(src, ss, fx, fy, width, height, out, out_stride);
     #[cfg(not(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
-        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon")
     )))]
     {
         let _ = (src, ss, fx, fy, width, height, out, out_stride);
@@ -605,7 +616,7 @@ fn predict_direct_twin(
 }
 
 /// `compute_planes` by the fastest kernel of this build: the SIMD twin
-/// (simd128 on wasm32, SSE2 on x86) for windows at least 8 wide, else the
+/// (simd128 on wasm32, SSE2 on x86, NEON on aarch64) for windows at least 8 wide, else the
 /// scalar code, where (without a twin) the sizes motion compensation and
 /// the sub-pel search use are spelled out so that each gets loops of
 /// constant length (unrolled and vectorised, no per-row `memcpy` calls).
@@ -629,21 +640,26 @@ fn compute_planes_fastest(
     let twin = simd && wasm::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
     let twin = simd && x86::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    let twin = simd && neon::compute_planes_twin(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     #[cfg(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
-        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon")
     ))]
     if !twin {
         compute_planes(src, ss, w, h, planes, full, hor, ver, ctr, tmp);
     }
     #[cfg(not(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
-        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon")
     )))]
     let _ = simd;
     #[cfg(not(any(
         all(target_arch = "wasm32", target_feature = "simd128"),
-        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2")
+        all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"),
+        all(target_arch = "aarch64", target_feature = "neon")
     )))]
     match (w, h) {
         (16, 16) => compute_planes(src, ss, 16, 16, planes, full, hor, ver, ctr, tmp),

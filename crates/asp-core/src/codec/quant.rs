@@ -349,7 +349,10 @@ impl Quantiser {
     /// [`quantise_4x4`](Self::quantise_4x4) by the twin `cpu` allows.
     pub fn quantise_4x4_with(&self, cpu: CpuFeatures, coeffs: &[i32; 16], qp: Qp, rounding: RoundingOffset) -> [i32; 16] {
         let multipliers = &self.multiplier_4x4[qp.phase()];
-        try_twins!(cpu, avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding));
+        try_twins!(cpu,
+            avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 15 + qp.octave(), rounding),
+            neon => neon::quantise_block_neon(coeffs, multipliers, 15 + qp.octave(), rounding),
+        );
         quantise_block(coeffs, multipliers, 15 + qp.octave(), rounding)
     }
 
@@ -362,7 +365,10 @@ impl Quantiser {
     /// [`quantise_8x8`](Self::quantise_8x8) by the twin `cpu` allows.
     pub fn quantise_8x8_with(&self, cpu: CpuFeatures, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> [i32; 64] {
         let multipliers = &self.multiplier_8x8[qp.phase()];
-        try_twins!(cpu, avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding));
+        try_twins!(cpu,
+            avx2(avx2) => quantise_block_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding),
+            neon => neon::quantise_block_neon(coeffs, multipliers, 16 + qp.octave(), rounding),
+        );
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 
@@ -591,6 +597,9 @@ pub fn unscan_8x8(scanned: &[i32; 64]) -> [i32; 64] {
     }
     raster
 }
+
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 
 #[cfg(test)]
 mod tests;

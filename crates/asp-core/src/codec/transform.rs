@@ -49,11 +49,13 @@
 //! [`scalar`] holds the reference kernels. On x86/x86_64 with SSE2 (always
 //! there on x86_64), [`x86`] holds SSE2 twins, and AVX2 twins of the 8x8
 //! inverse and forward transforms. On `wasm32` compiled with `+simd128`,
-//! `wasm` holds simd128 twins. [`Kernels`] picks the twin a
-//! [`CpuFeatures`] value allows; the functions at this level use
-//! [`Kernels::detect`]. The tests run every twin on each of
-//! [`CpuFeatures::levels`] against the scalar reference, on random and
-//! extreme inputs (natively, and as wasm under `tests/wasm-simd/run.sh`).
+//! `wasm` holds simd128 twins. On `aarch64`, `neon` holds NEON twins of the
+//! inverse transforms, the DC-only adds, the 8x8 forward transform and
+//! SATD. [`Kernels`] picks the twin a [`CpuFeatures`] value allows; the
+//! functions at this level use [`Kernels::detect`]. The tests run every
+//! twin on each of [`CpuFeatures::levels`] against the scalar reference, on
+//! random and extreme inputs (natively, as wasm under `tests/wasm-simd/run.sh`, as
+//! aarch64 under qemu-user by `tests/arm/run.sh`).
 
 use core::fmt;
 
@@ -64,12 +66,15 @@ pub mod scalar;
 pub mod x86;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub mod neon;
 
 /// The one dispatch of a kernel family: returns from the calling function
 /// the result of the first twin in the list that `$cpu` allows and this
 /// build has; otherwise falls through to the caller's scalar reference.
 /// `avx2(token) => call` binds the [`x86::Avx2`] token for `call`;
-/// `sse2 => call` and `simd128 => call` need only the feature. A twin whose
+/// `sse2 => call`, `simd128 => call` and `neon => call` need only the
+/// feature. A twin whose
 /// architecture this build lacks is compiled out with its call.
 macro_rules! try_twins {
     ($cpu:expr, $($twin:ident $(($token:ident))? => $call:expr),+ $(,)?) => {
@@ -92,6 +97,12 @@ macro_rules! try_twins {
     (@twin $cpu:ident, simd128 => $call:expr) => {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         if $cpu.contains($crate::cpu::CpuFeatures::SIMD128) {
+            return $call;
+        }
+    };
+    (@twin $cpu:ident, neon => $call:expr) => {
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        if $cpu.contains($crate::cpu::CpuFeatures::NEON) {
             return $call;
         }
     };
@@ -285,6 +296,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::inverse_add_4x4_sse2(coeffs, dst, dst_stride),
             simd128 => wasm::inverse_add_4x4_simd128(coeffs, dst, dst_stride),
+            neon => neon::inverse_add_4x4_neon(coeffs, dst, dst_stride),
         );
         scalar::inverse_add_4x4(coeffs, dst, dst_stride)
     }
@@ -296,6 +308,7 @@ impl Kernels {
             avx2(avx2) => avx2.inverse_add_8x8(coeffs, dst, dst_stride),
             sse2 => x86::inverse_add_8x8_sse2(coeffs, dst, dst_stride),
             simd128 => wasm::inverse_add_8x8_simd128(coeffs, dst, dst_stride),
+            neon => neon::inverse_add_8x8_neon(coeffs, dst, dst_stride),
         );
         scalar::inverse_add_8x8(coeffs, dst, dst_stride)
     }
@@ -303,21 +316,30 @@ impl Kernels {
     /// [`inverse_add_dc_4x4`] by these kernels.
     #[inline]
     pub fn inverse_add_dc_4x4(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 4));
+        try_twins!(self.cpu,
+            simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 4),
+            neon => neon::inverse_add_dc_neon(dc, dst, dst_stride, 4),
+        );
         scalar::inverse_add_dc(dc, dst, dst_stride, 4)
     }
 
     /// [`inverse_add_dc_8x8`] by these kernels.
     #[inline]
     pub fn inverse_add_dc_8x8(self, dc: i32, dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
-        try_twins!(self.cpu, simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 8));
+        try_twins!(self.cpu,
+            simd128 => wasm::inverse_add_dc_simd128(dc, dst, dst_stride, 8),
+            neon => neon::inverse_add_dc_neon(dc, dst, dst_stride, 8),
+        );
         scalar::inverse_add_dc(dc, dst, dst_stride, 8)
     }
 
     /// [`forward_8x8`] by these kernels.
     #[inline]
     pub fn forward_8x8(self, residual: &[i16; 64]) -> [i32; 64] {
-        try_twins!(self.cpu, avx2(avx2) => avx2.forward_8x8(residual));
+        try_twins!(self.cpu,
+            avx2(avx2) => avx2.forward_8x8(residual),
+            neon => neon::forward_8x8_neon(residual),
+        );
         scalar::forward_8x8(residual)
     }
 
@@ -345,6 +367,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::satd_4x4_sse2(source, source_stride, prediction, prediction_stride),
             simd128 => wasm::satd_4x4_simd128(source, source_stride, prediction, prediction_stride),
+            neon => neon::satd_4x4_neon(source, source_stride, prediction, prediction_stride),
         );
         scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
     }
@@ -361,6 +384,7 @@ impl Kernels {
         try_twins!(self.cpu,
             sse2 => x86::satd_8x8_sse2(source, source_stride, prediction, prediction_stride),
             simd128 => wasm::satd_8x8_simd128(source, source_stride, prediction, prediction_stride),
+            neon => neon::satd_8x8_neon(source, source_stride, prediction, prediction_stride),
         );
         scalar::satd_8x8(source, source_stride, prediction, prediction_stride)
     }

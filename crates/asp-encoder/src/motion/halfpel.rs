@@ -55,8 +55,8 @@ impl HalfpelPlanes {
     }
 
     /// [`fill`](Self::fill) with the filter twin `cpu` allows: the AVX2
-    /// build of the filter, or the target's baseline one. Every twin fills
-    /// the same planes.
+    /// build of the filter, the NEON row kernels on aarch64, or the
+    /// target's baseline one. Every twin fills the same planes.
     pub fn fill_with(&mut self, reference: PlaneRef<'_>, cpu: CpuFeatures) {
         let isa = Isa::new(cpu);
         let (width, height) = (reference.width(), reference.height());
@@ -79,6 +79,8 @@ impl HalfpelPlanes {
                     // SAFETY: `Isa::new` found AVX2 on this CPU.
                     #[cfg(target_arch = "x86_64")]
                     Isa::Avx2 => unsafe { band.fill_avx2(b, h, j, b1) },
+                    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+                    Isa::Neon => band.fill_rows::<NeonRows>(b, h, j, b1),
                     Isa::Baseline => band.fill(b, h, j, b1),
                 }
             },
@@ -172,6 +174,10 @@ impl HalfpelPlanes {
         if width == 16 || width == 8 {
             return Some(x86::sad_average(p, q, self.stride, width, height, current, current_stride));
         }
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        if width == 16 || width == 8 {
+            return Some(neon::sad_average(p, q, self.stride, width, height, current, current_stride));
+        }
         Some(sad_average(p, q, self.stride, width, height, current, current_stride))
     }
 }
@@ -241,14 +247,21 @@ mod x86 {
     }
 }
 
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
+
 /// The instruction set the filter kernels are compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Isa {
-    /// The target's baseline (SSE2 on x86-64, simd128 where enabled).
+    /// The target's baseline (SSE2 on x86-64, simd128 where enabled), as
+    /// the compiler vectorises the scalar code.
     Baseline,
     /// The same code compiled with AVX2 (16 lanes of i16).
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// The NEON row kernels of `halfpel/neon.rs`.
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    Neon,
 }
 
 impl Isa {
@@ -257,6 +270,10 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::AVX2) {
             return Isa::Avx2;
+        }
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        if cpu.masked(CpuFeatures::host()).contains(CpuFeatures::NEON) {
+            return Isa::Neon;
         }
         let _ = cpu;
         Isa::Baseline
@@ -276,12 +293,18 @@ impl Band<'_> {
     /// `b1` is scratch for the unrounded horizontal taps.
     #[inline(always)]
     fn fill(&self, b: &mut [u8], h: &mut [u8], j: &mut [u8], b1: &mut [i16]) {
+        self.fill_rows::<ScalarRows>(b, h, j, b1)
+    }
+
+    /// [`fill`](Self::fill) by the row kernels `K`.
+    #[inline(always)]
+    fn fill_rows<K: RowKernels>(&self, b: &mut [u8], h: &mut [u8], j: &mut [u8], b1: &mut [i16]) {
         let (g, stride, first) = (self.g, self.stride, self.first);
         let count = b.len() / stride;
         // The unrounded horizontal taps of rows first-2 .. first+count+3.
         for k in 0..count + 5 {
             if let Some(r) = (first + k).checked_sub(2).filter(|&r| r < self.rows) {
-                horizontal_taps(&g[r * stride..(r + 1) * stride], &mut b1[k * stride..(k + 1) * stride]);
+                K::horizontal_taps(&g[r * stride..(r + 1) * stride], &mut b1[k * stride..(k + 1) * stride]);
             }
         }
         for row in 0..count {
@@ -292,9 +315,9 @@ impl Band<'_> {
                 continue;
             }
             let out = row * stride..(row + 1) * stride;
-            vertical_half(g, stride, r, &mut h[out.clone()]);
-            round_half(&b1[(row + 2) * stride..(row + 3) * stride], &mut b[out.clone()]);
-            centre_half(&b1[row * stride..(row + 6) * stride], stride, &mut j[out]);
+            K::vertical_half(g, stride, r, &mut h[out.clone()]);
+            K::round_half(&b1[(row + 2) * stride..(row + 3) * stride], &mut b[out.clone()]);
+            K::centre_half(&b1[row * stride..(row + 6) * stride], stride, &mut j[out]);
         }
     }
 
@@ -306,6 +329,61 @@ impl Band<'_> {
     #[target_feature(enable = "avx2")]
     unsafe fn fill_avx2(&self, b: &mut [u8], h: &mut [u8], j: &mut [u8], b1: &mut [i16]) {
         self.fill(b, h, j, b1)
+    }
+}
+
+/// The four row kernels of the filter, by instruction set.
+trait RowKernels {
+    fn horizontal_taps(row: &[u8], out: &mut [i16]);
+    fn round_half(b1: &[i16], out: &mut [u8]);
+    fn vertical_half(g: &[u8], stride: usize, r: usize, out: &mut [u8]);
+    fn centre_half(b1: &[i16], stride: usize, out: &mut [u8]);
+}
+
+/// The scalar kernels below (vectorised by the compiler for the target,
+/// or for AVX2 inside [`Band::fill_avx2`]).
+struct ScalarRows;
+
+impl RowKernels for ScalarRows {
+    #[inline(always)]
+    fn horizontal_taps(row: &[u8], out: &mut [i16]) {
+        horizontal_taps(row, out)
+    }
+    #[inline(always)]
+    fn round_half(b1: &[i16], out: &mut [u8]) {
+        round_half(b1, out)
+    }
+    #[inline(always)]
+    fn vertical_half(g: &[u8], stride: usize, r: usize, out: &mut [u8]) {
+        vertical_half(g, stride, r, out)
+    }
+    #[inline(always)]
+    fn centre_half(b1: &[i16], stride: usize, out: &mut [u8]) {
+        centre_half(b1, stride, out)
+    }
+}
+
+/// The NEON twins of the row kernels.
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+struct NeonRows;
+
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+impl RowKernels for NeonRows {
+    #[inline(always)]
+    fn horizontal_taps(row: &[u8], out: &mut [i16]) {
+        neon::horizontal_taps(row, out)
+    }
+    #[inline(always)]
+    fn round_half(b1: &[i16], out: &mut [u8]) {
+        neon::round_half(b1, out)
+    }
+    #[inline(always)]
+    fn vertical_half(g: &[u8], stride: usize, r: usize, out: &mut [u8]) {
+        neon::vertical_half(g, stride, r, out)
+    }
+    #[inline(always)]
+    fn centre_half(b1: &[i16], stride: usize, out: &mut [u8]) {
+        neon::centre_half(b1, stride, out)
     }
 }
 
@@ -468,7 +546,7 @@ mod tests {
         }
     }
 
-    /// The SAD kernel (SSE2 for 16 and 8 wide) equals the SAD of the
+    /// The SAD kernel (SSE2 or NEON for 16 and 8 wide) equals the SAD of the
     /// written-out prediction, at every fraction.
     #[test]
     fn sad_equals_sad_of_prediction() {
@@ -509,6 +587,8 @@ mod tests {
         if std::is_x86_feature_detected!("avx2") {
             assert_eq!(Isa::new(CpuFeatures::host()), Isa::Avx2, "the AVX2 twin must be tested");
         }
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(Isa::new(CpuFeatures::host()), Isa::Neon, "the NEON twin must be tested");
         for cpu in CpuFeatures::host().levels() {
             let mut planes = HalfpelPlanes::new(plane, 16);
             planes.fill_with(plane, cpu);

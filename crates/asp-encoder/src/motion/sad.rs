@@ -7,6 +7,7 @@
 //! | SSE2 | [`CpuFeatures::SSE2`] | `_mm_sad_epu8`, 16 samples per instruction |
 //! | AVX2 | [`CpuFeatures::AVX2`] | `_mm256_sad_epu8`: a 32-wide row, or two 16-wide rows, per instruction |
 //! | simd128 | [`CpuFeatures::SIMD128`] (wasm32 built with `+simd128`) | saturating differences, pairwise widening adds |
+//! | NEON | [`CpuFeatures::NEON`] (aarch64) | `uabd` differences, pairwise widening adds |
 //!
 //! [`Sad::new`] picks the best twin a [`CpuFeatures`] value allows (tests
 //! and benchmarks run each of [`CpuFeatures::levels`]); [`Sad::detect`]
@@ -20,6 +21,9 @@ pub(crate) mod x86;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
+
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod neon;
 
 use asp_core::CpuFeatures;
 
@@ -37,6 +41,8 @@ enum Twin {
     Avx2,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     Simd128,
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    Neon,
 }
 
 /// A SAD kernel set bound to one twin this CPU runs. Cheap to copy.
@@ -69,6 +75,10 @@ impl Sad {
         if cpu.contains(CpuFeatures::SIMD128) {
             return Sad { twin: Twin::Simd128 };
         }
+        #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+        if cpu.contains(CpuFeatures::NEON) {
+            return Sad { twin: Twin::Neon };
+        }
         let _ = cpu;
         Sad { twin: Twin::Scalar }
     }
@@ -94,6 +104,8 @@ impl Sad {
             Twin::Avx2 => CpuFeatures::AVX2,
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Twin::Simd128 => CpuFeatures::SIMD128,
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            Twin::Neon => CpuFeatures::NEON,
         }
     }
 
@@ -163,6 +175,8 @@ impl Sad {
             Twin::Sse2 => unsafe { x86::sad_sse2(a, a_stride, b, b_stride, width, height) },
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Twin::Simd128 => unsafe { wasm::sad_simd128(a, a_stride, b, b_stride, width, height) },
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            Twin::Neon => unsafe { neon::sad_neon(a, a_stride, b, b_stride, width, height) },
             Twin::Scalar => unsafe { sad_scalar_raw(a, a_stride, b, b_stride, width, height) },
         }
     }
@@ -301,6 +315,8 @@ mod tests {
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         assert!(twins.iter().any(|s| s.features() == CpuFeatures::SIMD128));
+        #[cfg(target_arch = "aarch64")]
+        assert!(twins.iter().any(|s| s.features() == CpuFeatures::NEON));
         let mut widths: Vec<usize> = vec![4, 8, 16, 32];
         widths.extend([1, 2, 3, 5, 7, 12, 15, 17, 24, 31, 33, 40, 48, 64, 67]);
         for &w in &widths {

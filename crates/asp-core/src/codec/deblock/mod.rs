@@ -83,7 +83,7 @@
 //!
 //! A scalar reference per line, plus SIMD twins that filter the 8 lines of a
 //! segment at once in 16-bit lanes: SSE2 on x86_64 (baseline, no detection),
-//! simd128 on `wasm32` built with `+simd128`. Vertical edges transpose an 8x8
+//! simd128 on `wasm32` built with `+simd128`, NEON on aarch64. Vertical edges transpose an 8x8
 //! byte tile so the lanes run along the edge. The [`Deblocker`]'s
 //! [`CpuFeatures`] select ([`Deblocker::with_cpu`]); the SIMD path is exact
 //! (tested against the scalar one on random input, at every level of
@@ -119,11 +119,12 @@ pub enum PlaneKind {
 }
 
 /// Whether this build has SIMD deblocking kernels (SSE2 on x86_64, simd128
-/// on wasm32 built with `+simd128`); a [`Deblocker`] uses them when its
-/// [`CpuFeatures`] allow.
+/// on wasm32 built with `+simd128`, NEON on aarch64); a [`Deblocker`] uses
+/// them when its [`CpuFeatures`] allow.
 pub const SIMD_AVAILABLE: bool = cfg!(any(
     target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    all(target_arch = "aarch64", target_feature = "neon")
 ));
 
 /// Why a deblocking call was refused (nothing is filtered then).

@@ -1,6 +1,7 @@
 //! The kernel entry points: the SIMD body (`lanes.rs`, one generic kernel
-//! per edge kind) on SSE2 (`x86.rs`, x86_64 baseline) or simd128
-//! (`wasm.rs`, wasm32 built with `+simd128`) when `simd` allows (the
+//! per edge kind) on SSE2 (`x86.rs`, x86_64 baseline), simd128 (`wasm.rs`,
+//! wasm32 built with `+simd128`) or NEON (`neon.rs`, aarch64) when `simd`
+//! allows (the
 //! [`Deblocker`](super::Deblocker)'s [`CpuFeatures`](crate::cpu::CpuFeatures)
 //! do), the scalar reference otherwise. Each filters one segment at a given
 //! sample index; the SIMD ones fall back to scalar if the tile does not fit
@@ -8,15 +9,21 @@
 
 #[cfg(any(
     target_arch = "x86_64",
-    all(target_arch = "wasm32", target_feature = "simd128")
+    all(target_arch = "wasm32", target_feature = "simd128"),
+    all(target_arch = "aarch64", target_feature = "neon")
 ))]
 mod lanes;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+#[allow(unused_unsafe)] // the intrinsics are safe to call on newer compilers
+mod neon;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
 #[cfg(target_arch = "x86_64")]
 #[allow(unused_unsafe)] // the intrinsics are safe to call on newer compilers
 mod x86;
 
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+use neon::Native;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use wasm::Native;
 #[cfg(target_arch = "x86_64")]
@@ -32,7 +39,8 @@ macro_rules! try_simd {
     ($simd:expr, $kernel:ident($($arg:expr),* $(,)?)) => {
         #[cfg(any(
             target_arch = "x86_64",
-            all(target_arch = "wasm32", target_feature = "simd128")
+            all(target_arch = "wasm32", target_feature = "simd128"),
+            all(target_arch = "aarch64", target_feature = "neon")
         ))]
         if $simd && lanes::$kernel::<Native>($($arg),*) {
             return;

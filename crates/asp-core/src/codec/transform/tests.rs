@@ -261,6 +261,8 @@ fn every_twin_equals_scalar() {
     assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SSE2)), "the SSE2 twins must be tested");
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::SIMD128)), "the simd128 twins must be tested");
+    #[cfg(target_arch = "aarch64")]
+    assert!(levels.iter().any(|k| k.cpu().contains(CpuFeatures::NEON)), "the NEON twins must be tested");
     let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for _ in 0..3000 {
         let stride = 8 + rng.index(17);
