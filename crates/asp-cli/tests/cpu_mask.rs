@@ -67,8 +67,8 @@ fn a_bad_mask_is_refused() {
     let dir = temp_dir("refused");
     let path = dir.join("refused.asp");
     let args = ["testsrc", "--frames", "1", "-o", path.to_str().unwrap()];
-    let out = run(env!("CARGO_BIN_EXE_asp-encode"), Some("sse2+neon"), &args);
+    let out = run(env!("CARGO_BIN_EXE_asp-encode"), Some("sse2+sve"), &args);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("neon"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sve"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
