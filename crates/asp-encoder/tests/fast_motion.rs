@@ -7,24 +7,13 @@ use asp_core::codec::frame::Frame;
 use asp_core::packet::Packet;
 use asp_core::{Decoder, Limits};
 use asp_encoder::{Encoder, EncoderConfig, Preset, Qp, RateMode};
+// The texture the pictures pan over.
+use asp_testkit::textured as texel;
 
 const WIDTH: u32 = 256;
 const HEIGHT: u32 = 160;
 /// Whole pixels the picture moves per frame, right and down.
 const PAN: (usize, usize) = (28, 6);
-
-/// Fine detail (hashed noise on a 2-pixel grid, so no vector but the true
-/// one predicts it well) over broad shading, as grass or gravel under
-/// light has: the shading is what leads a pattern search downhill.
-fn texel(x: usize, y: usize) -> u8 {
-    let mut h = (x as u32 / 2).wrapping_mul(0x9E37_79B1) ^ (y as u32 / 2).wrapping_mul(0x85EB_CA77);
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x2C1B_3C6D);
-    h ^= h >> 12;
-    let (fx, fy) = (x as f64, y as f64);
-    let shading = 50.0 * (fx * 0.13 + fy * 0.05).sin() + 35.0 * (fy * 0.11 - fx * 0.04).cos();
-    (128.0 + shading + f64::from(h % 41) - 20.0) as u8
-}
 
 /// Frame `t` of the pan: the window onto the texture at `t * PAN`.
 fn picture(t: usize) -> Frame {

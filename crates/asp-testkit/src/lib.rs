@@ -7,8 +7,11 @@
 //! * [`fixtures`]: the player fixtures' expected pictures
 //!   (`crates/asp-core/tests/data/expected.txt`), read the same way by
 //!   every front end's fixture test.
+//! * [`textured`]: the fine-textured picture the fast-motion tests pan over.
 
 pub mod fixtures;
 mod rng;
+mod texture;
 
 pub use rng::{Rng, XorShift64};
+pub use texture::textured;

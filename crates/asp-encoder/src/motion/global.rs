@@ -307,16 +307,7 @@ fn most_agreed(found: &[FullPelMv]) -> DominantMotion {
 mod tests {
     use super::*;
 
-    /// Smooth shading under fine hashed detail, as in the pan tests.
-    fn texel(x: usize, y: usize) -> u8 {
-        let mut h = (x as u32 / 2).wrapping_mul(0x9E37_79B1) ^ (y as u32 / 2).wrapping_mul(0x85EB_CA77);
-        h ^= h >> 15;
-        h = h.wrapping_mul(0x2C1B_3C6D);
-        h ^= h >> 12;
-        let (fx, fy) = (x as f64, y as f64);
-        let shading = 50.0 * (fx * 0.13 + fy * 0.05).sin() + 35.0 * (fy * 0.11 - fx * 0.04).cos();
-        (128.0 + shading + f64::from(h % 41) - 20.0) as u8
-    }
+    use asp_testkit::textured as texel;
 
     fn window(w: usize, h: usize, (ox, oy): (usize, usize)) -> Vec<u8> {
         (0..w * h).map(|i| texel(i % w + ox, i / w + oy)).collect()
