@@ -104,6 +104,20 @@ optimise() {
   fi
 }
 
+# ship_pool_start OUT: the threaded glue imports wasm-bindgen-rayon's
+# `startWorkers` from the crate's worker helpers; web/src/worker/rayon-pool.js
+# takes that file's place (same exports and messages; the pool's workers are
+# made where they cannot block the decoder's worker: see that file).
+ship_pool_start() {
+  local helpers=("$1"/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js)
+  if [ ${#helpers[@]} -ne 1 ] || [ ! -f "${helpers[0]}" ] \
+     || ! grep -q 'export async function startWorkers(module, memory, builder)' "${helpers[0]}"; then
+    say "wasm-bindgen-rayon's worker helpers are not the ones web/src/worker/rayon-pool.js replaces: ${helpers[*]}"
+    return 1
+  fi
+  cp "$root/web/src/worker/rayon-pool.js" "${helpers[0]}"
+}
+
 # out_dir NAME: where a flavour is shipped (the wgpu one as a `single`
 # build of its own base, so that loadDecoder({ base }) takes it).
 out_dir() { if [ "$1" = wgpu ]; then echo "$dist/wgpu/single"; else echo "$dist/$1"; fi; }
@@ -114,13 +128,14 @@ for name in single threads wgpu; do
   out=$(out_dir "$name")
   # Up to date: the shipped module is newer than the build and this script.
   if [ -f "$out/${crate}_bg.wasm" ] && [ "$out/${crate}_bg.wasm" -nt "$wasm" ] \
-     && [ "$out/${crate}_bg.wasm" -nt "$0" ]; then
+     && [ "$out/${crate}_bg.wasm" -nt "$0" ] && [ "$out/${crate}_bg.wasm" -nt "$root/web/src/worker/rayon-pool.js" ]; then
     say "$name up to date"
     continue
   fi
   say "wasm-bindgen --target web ($name)"
   rm -rf "$out"
   wasm-bindgen --target web --out-dir "$out" "$wasm"
+  if [ "$name" = threads ]; then ship_pool_start "$out" || exit 1; fi
   optimise "$name" "$out/${crate}_bg.wasm"
 done
 

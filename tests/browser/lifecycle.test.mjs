@@ -3,10 +3,10 @@
 // its worker (and the threaded build's pool and wasm memory with it); a removal undone within the grace (a move)
 // keeps playing on the same connection; 100 create/remove cycles leave no
 // worker, no socket and no page memory behind. Workers are counted twice: by Playwright
-// (the workers the page really has, the threaded build's nested pool
-// workers included; Chromium reports a terminated one gone about 2 s
-// later) and by a wrapper of `Worker` in the page (created against
-// terminated). Sockets are counted by a WebSocket
+// (the workers the page really has, the threaded build's pool workers
+// included; Chromium reports a terminated one gone about 2 s later) and by
+// a wrapper of `Worker` in the page (created against terminated, players'
+// workers and pool workers apart). Sockets are counted by a WebSocket
 // server of the test's own, which plays small.asp in a loop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,24 +47,33 @@ after(async () => {
 
 const liveSrc = () => `ws://127.0.0.1:${live.address().port}/`;
 
-/** Counts the page's Worker constructions and terminate() calls (window.workerLog). */
+/**
+ * Counts the page's Worker constructions and terminate() calls: of the
+ * players' workers (window.workerLog) and of the threaded build's pool
+ * workers, which the page makes for them (window.poolLog).
+ */
 function countWorkers(page) {
   return page.evaluate(() => {
     const Native = window.Worker;
     window.workerLog = { created: 0, terminated: 0 };
+    window.poolLog = { created: 0, terminated: 0 };
     window.Worker = class extends Native {
       constructor(...args) {
         super(...args);
-        window.workerLog.created += 1;
+        this.log = String(args[0]).includes('player-worker.js') ? window.workerLog : window.poolLog;
+        this.log.created += 1;
       }
 
       terminate() {
-        window.workerLog.terminated += 1;
+        this.log.terminated += 1;
         super.terminate();
       }
     };
   });
 }
+
+/** Every pool worker the page made is terminated. */
+const poolGone = (page) => page.evaluate(() => window.poolLog.created === window.poolLog.terminated);
 
 async function until(what, check, timeoutMs = 15000) {
   const end = Date.now() + timeoutMs;
@@ -107,6 +116,7 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   await until('the socket to close', () => sockets.open === 0, 5000);
   await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 1, terminated: 1 });
+  assert.ok(await poolGone(page), JSON.stringify(await page.evaluate(() => window.poolLog)));
   const state = await page.evaluate(() => [window.player.paused, window.player.readyState, window.player.videoWidth]);
   assert.deepEqual(state, [true, 0, 0]);
 
@@ -119,6 +129,7 @@ test('a move within the grace keeps playing; removal releases worker and socket;
   // The page's last player gone, its worker goes after a linger (a player coming soon would reuse it).
   await until('the worker terminated', () => page.evaluate(() => window.workerLog.terminated === 2), 5000);
   assert.deepEqual(await page.evaluate(() => window.workerLog), { created: 2, terminated: 2 });
+  assert.ok(await poolGone(page), JSON.stringify(await page.evaluate(() => window.poolLog)));
   await until('the socket to close', () => sockets.open === 0, 5000);
   await until('the worker to go', () => page.raw.workers().length === baseline, 15000);
   await page.evaluate(() => { window.player.events.length = 0; });
@@ -166,6 +177,7 @@ test('100 create/remove cycles leave no worker, no socket and no memory behind',
     last = l;
     return l.terminated === l.created ? l : null;
   }, 20000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last)}`); });
+  assert.ok(await poolGone(page), JSON.stringify(await page.evaluate(() => window.poolLog)));
   // The players of one build share a worker while one of them lives (or
   // for its linger after): far fewer workers than players.
   assert.ok(log.created <= 50, `workers made for 100 players: ${log.created}`);

@@ -5,7 +5,8 @@
 // it starts the pool), with the single build and stats.fallback saying why.
 // Each start on a fresh page (a page's players share one worker, whose
 // pool starts once). Workers are counted by a wrapper of `Worker` in the
-// page: a start that got stuck costs one more worker, terminated.
+// page: a start that got stuck costs one more players' worker, terminated;
+// the pool's workers are the page's too (web/src/worker/rayon-pool.js).
 //
 //   ASP_POOL_STARTS=100 tests/browser/run.sh tests/browser/pool-start.test.mjs
 import { test, describe } from 'node:test';
@@ -31,15 +32,17 @@ for (const name of browserNames.filter((n) => drivers[n].features.threads)) {
         }
         outcomes.push(await page.evaluate(async (src) => {
           const Native = window.Worker;
-          const log = { created: 0, terminated: 0 };
+          const log = { created: 0, terminated: 0, poolWorkers: 0 };
           window.Worker = class extends Native {
             constructor(...args) {
               super(...args);
-              log.created += 1;
+              this.isPlayers = String(args[0]).includes('player-worker.js');
+              if (this.isPlayers) log.created += 1;
+              else log.poolWorkers += 1;
             }
 
             terminate() {
-              log.terminated += 1;
+              if (this.isPlayers) log.terminated += 1;
               super.terminate();
             }
           };
@@ -66,6 +69,10 @@ for (const name of browserNames.filter((n) => drivers[n].features.threads)) {
       assert.equal(threaded.length + fellBack.length, STARTS);
       // A stuck start's worker was terminated and one more made: the rest play on one worker.
       for (const o of outcomes) assert.equal(o.created - o.terminated, 1, JSON.stringify(o));
+      // The threaded build's pool workers are made by the page, one pool per
+      // players' worker that got to start it (never nested in that worker).
+      const poolSize = await page.evaluate(() => Math.min(navigator.hardwareConcurrency || 2, 8));
+      for (const o of threaded) assert.ok(o.poolWorkers >= poolSize && o.poolWorkers % poolSize === 0, JSON.stringify(o));
       const restarts = outcomes.reduce((sum, o) => sum + o.created - 1, 0);
       assert.ok(restarts >= fellBack.length * 2, `restarts ${restarts}, fallbacks ${fellBack.length}`);
       const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b);

@@ -11,6 +11,12 @@
 //                                            goes when no player is left
 //   handle.kill();                           the worker is stuck: terminated
 //                                            now; its other players are `lost`
+//
+// The page also makes the threaded build's pool workers for the worker's
+// decoder when it asks (`pool-start`): nested in the worker they could block
+// it for good in Firefox (worker/rayon-pool.js).
+
+import { spawnPoolWorkers } from './worker/rayon-pool.js';
 
 /** After its last player left, a worker waits this long for the next one before it is terminated. */
 const LINGER_MS = 2000;
@@ -31,7 +37,13 @@ class PlayersWorker {
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.lingerTimer = null;
     this.closed = false;
+    /** The threaded build's pool workers this worker asked for (kept referenced; rayon-pool.js). @type {Worker[]} */
+    this.pool = [];
     this.worker.onmessage = (e) => {
+      if (e.data.type === 'pool-start') {
+        this.startPool(e.data);
+        return;
+      }
       const { player, ...m } = e.data;
       this.players.get(player)?.message(m);
     };
@@ -44,7 +56,26 @@ class PlayersWorker {
     };
   }
 
-  /** Terminates the worker now and forgets it (the next player of its key gets a new one). */
+  /**
+   * Makes the pool workers the worker's decoder asked for, here: made inside
+   * the worker they would be nested workers, which Firefox can block for good.
+   * @param {{ request: number, count: number, init: import('./worker/rayon-pool.js').PoolWorkerInit, script: string }} ask
+   */
+  async startPool({ request, count, init, script }) {
+    try {
+      const pool = await spawnPoolWorkers(count, init, script);
+      if (this.closed) {
+        for (const worker of pool) worker.terminate();
+        return;
+      }
+      this.pool.push(...pool);
+      this.worker.postMessage({ type: 'pool-started', request, count });
+    } catch (error) {
+      if (!this.closed) this.worker.postMessage({ type: 'pool-failed', request, message: String(/** @type {any} */ (error)?.message ?? error) });
+    }
+  }
+
+  /** Terminates the worker (and its pool) now and forgets it (the next player of its key gets a new one). */
   close() {
     if (this.closed) return;
     this.closed = true;
@@ -52,6 +83,7 @@ class PlayersWorker {
     this.lingerTimer = null;
     this.players.clear();
     this.worker.terminate();
+    for (const worker of this.pool.splice(0)) worker.terminate();
     if (workers.get(this.key) === this) workers.delete(this.key);
   }
 

@@ -2,8 +2,8 @@
 // the page that plays the same build, each drawing on its own canvas (an
 // OffscreenCanvas), so none of the decoding and drawing waits on the
 // page's main thread. They share this worker's one decoder instance: one
-// wasm memory and, in the threaded build, one pool of workers started
-// from here (nested workers), each player a Decoder of its own in it.
+// wasm memory and, in the threaded build, one pool of workers (made by the
+// page for it, see below), each player a Decoder of its own in it.
 // This file only carries messages, each with the `player` id of its player: the
 // page's to the player, the player's to the page (see player.js for both;
 // web/src/player-workers.js is the page's side).
@@ -27,7 +27,29 @@ const loadShared = (options) => {
   return decoder;
 };
 
+// The threaded build's pool workers are made by the page, not nested in this
+// worker: Firefox sometimes blocks a worker in `new Worker` for good
+// (rayon-pool.js). The page answers `pool-start` with `pool-started`, or
+// `pool-failed` and its reason.
+/** @type {Map<number, { resolve(value: unknown): void, reject(error: Error): void }>} */
+const poolRequests = new Map();
+let nextPoolRequest = 1;
+/** @type {import('./rayon-pool.js').PoolSpawner} */
+const spawnOnPage = (count, init, script) => new Promise((resolve, reject) => {
+  const request = nextPoolRequest++;
+  poolRequests.set(request, { resolve, reject });
+  self.postMessage({ type: 'pool-start', request, count, init, script });
+});
+/** @type {any} */ (globalThis)[Symbol.for('asp.pool.spawn')] = spawnOnPage;
+
 self.onmessage = (e) => {
+  if (e.data.type === 'pool-started' || e.data.type === 'pool-failed') {
+    const pending = poolRequests.get(e.data.request);
+    poolRequests.delete(e.data.request);
+    if (e.data.type === 'pool-started') pending?.resolve(e.data.count);
+    else pending?.reject(new Error(`the page could not start the decoder's pool: ${e.data.message}`));
+    return;
+  }
   const { player: id, ...message } = e.data;
   let player = players.get(id);
   if (!player) {
