@@ -13,11 +13,11 @@ demo:
 	@tools/demo-browser.sh
 
 ## test: set up, then run every test
-test: setup check-schema check-web-types check-docs check-fuzz test-rust test-nostd test-wasm-simd test-wasm test-browser test-moq test-interop test-python fuzz-smoke
+test: setup check-schema check-web-types check-docs check-fuzz test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-moq test-interop test-python fuzz-smoke
 	@echo "make test: all green"
 
 setup:
-	@tools/setup.sh rust python fuzz apt moq
+	@tools/setup.sh rust python fuzz apt moq arm
 
 ## schema: regenerate crates/asp-core/src/schema from schemas/asp.fbs
 schema:
@@ -58,8 +58,8 @@ test-wasm-simd:
 	tests/wasm-simd/run.sh
 
 # The aarch64 NEON twins, run under qemu-user against their scalar
-# references. Not in `make test`: cold (std and the dependencies built for
-# aarch64) it takes about 10 minutes on 2 cores (tests/arm/run.sh).
+# references (tests/arm/run.sh). Cold (std and the dependencies built for
+# aarch64) about 10 minutes on 2 cores, about 1 warm.
 test-arm:
 	@tools/setup.sh arm
 	tests/arm/run.sh

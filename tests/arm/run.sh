@@ -16,8 +16,8 @@
 #
 # Cold (std and every dependency built for aarch64) it takes about 10
 # minutes on a 2-core machine shared with other builds (asp-core's build 7,
-# asp-encoder's 1, the tests and digests 2), so it is its own target (`make
-# test-arm`), not part of `make test`.
+# asp-encoder's 1, the tests and digests 2); warm about 1. `make test` runs
+# it (`make test-arm` alone).
 #
 # Without the nightly toolchain's rust-src, the cross linker or qemu it says
 # so and exits 0 (the native tests still hold every x86 twin equal), unless
