@@ -15,7 +15,7 @@ secs=${1:-20}
 [[ "$secs" =~ ^[0-9]+$ ]] || { echo "usage: tests/fuzz/run.sh [SECONDS]" >&2; exit 2; }
 
 failed=()
-for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode decode_twins refine y4m_reader player}; do
+for target in ${FUZZ_TARGETS:-packet_parse packet_reader decode decode_twins refine y4m_reader player hub_messages}; do
   case $target in
     packet_reader|player) max_len=65536 ;;   # streams of several packets
     *) max_len=16384 ;;

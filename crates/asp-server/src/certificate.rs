@@ -29,13 +29,7 @@ use tracing::{info, warn};
 use wtransport::tls::self_signed::time::{Duration as TimeDuration, OffsetDateTime};
 use wtransport::Identity;
 
-/// The operator's certificate: PEM files of the chain (leaf first) and of
-/// its private key (PKCS#8, PKCS#1 or SEC1).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TlsFiles {
-    pub certificate_chain: PathBuf,
-    pub private_key: PathBuf,
-}
+pub use crate::config::TlsFiles;
 
 /// Why a certificate could not be loaded or made.
 #[derive(Debug)]

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::certificate::TlsFiles;
 pub use crate::origin::AllowedOrigins;
 pub use crate::token::ViewTokens;
 
@@ -258,4 +257,12 @@ impl ServerConfig {
             view_tokens: ViewTokens::default(),
         }
     }
+}
+
+/// The operator's certificate: PEM files of the chain (leaf first) and of
+/// its private key (PKCS#8, PKCS#1 or SEC1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub certificate_chain: PathBuf,
+    pub private_key: PathBuf,
 }

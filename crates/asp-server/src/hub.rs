@@ -11,7 +11,7 @@
 //! for late joiners (itself capped at `max_group_bytes`).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
@@ -25,6 +25,18 @@ use tracing::{info, warn};
 
 use crate::config::{StreamPolicy, ViewerLimits};
 use crate::sync::{client_limits, parse_client_message, ClientMessageError, Notices, ViewerRequest};
+
+/// The address a per-address limit counts: an IPv4 address, or the /64 of
+/// an IPv6 address (one host usually has a whole /64 to pick from).
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
+    }
+}
 
 /// What the viewers ask of the encoder; the live loop reads it before each frame.
 #[derive(Debug, Default)]
@@ -173,7 +185,7 @@ struct Slot {
     tx: mpsc::Sender<Bytes>,
     close_reason: Arc<OnceLock<String>>,
     evicted: Arc<Notify>,
-    /// The per-address key it counts against ([`crate::listen::address_key`]).
+    /// The per-address key it counts against ([`address_key`]).
     address: Option<IpAddr>,
     skip: Option<Skip>,
     episodes: VecDeque<Instant>,
@@ -298,7 +310,7 @@ impl Hub {
         if state.viewers.len() >= self.limits.max_viewers {
             return Err(JoinError::Full { max: self.limits.max_viewers });
         }
-        let address = address.map(crate::listen::address_key);
+        let address = address.map(address_key);
         if let Some(key) = address {
             let held = state.viewers_per_address.get(&key).copied().unwrap_or(0);
             if held >= self.limits.max_viewers_per_address {

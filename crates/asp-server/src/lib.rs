@@ -182,23 +182,32 @@
 //! * `ws` and `wt` (private): one WebSocket viewer; the WebTransport
 //!   endpoint and its viewers.
 
+#[cfg(feature = "transports")]
 mod budget;
+#[cfg(feature = "transports")]
 pub mod certificate;
 pub mod config;
+#[cfg(feature = "transports")]
 pub mod http;
 pub mod hub;
+#[cfg(feature = "transports")]
 pub mod listen;
 pub mod live;
 pub mod origin;
+#[cfg(feature = "transports")]
 pub mod server;
 pub mod stamp;
 pub mod token;
 pub mod sync;
+#[cfg(feature = "transports")]
 mod ws;
+#[cfg(feature = "transports")]
 mod wt;
 
 pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits, WebTransportLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
 pub use live::{LiveError, LiveOptions};
+#[cfg(feature = "transports")]
 pub use server::{Server, StreamFacts};
+#[cfg(feature = "transports")]
 pub use wt::PATH as WEBTRANSPORT_PATH;

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,17 +41,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 /// connection (the WebTransport socket, static files being served, logs).
 const RESERVED_FDS: u64 = 64;
 
-/// The address a per-address limit counts: an IPv4 address, or the /64 of
-/// an IPv6 address (one host usually has a whole /64 to pick from).
-pub fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
-        },
-    }
-}
+pub use crate::hub::address_key;
 
 /// Raises the soft open-file limit to the hard limit, and returns the
 /// number of HTTP connections that leaves room for (`wanted` at most).
