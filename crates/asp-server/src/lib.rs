@@ -167,6 +167,11 @@
 //!
 //! # Modules
 //!
+//! The listeners (HTTP, WebSocket, WebTransport, TLS: [`Server`] and what it
+//! needs) are the default feature `transports`; without it the crate is the
+//! hub, the live loop and the S-packet handling alone (the `hub_messages`
+//! fuzz target links that).
+//!
 //! * [`config`]: every knob of the server, with its default.
 //! * [`live`]: the live loop (source, pacing, stamp, encode session,
 //!   publish) and the viewers' feedback to the encoder.
