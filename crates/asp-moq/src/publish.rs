@@ -192,7 +192,7 @@ impl Publisher {
     /// while it still waits for the last group's stream aborts the track,
     /// and passes that on to every subscriber as a reset instead of the end.
     ///
-    /// With no session at the end (after [`FINISH_REDIAL`] more of
+    /// With no session at the end (after a few more seconds of
     /// redialling) nothing of the end reached a relay: an error,
     /// [`Error::NeverConnected`] if no session ever came up (the relay never
     /// saw the stream), else [`Error::EndUndelivered`].
