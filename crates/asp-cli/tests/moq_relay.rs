@@ -3,7 +3,9 @@
 //! publishes a short testsrc stream to the origin, two `asp-decode
 //! moq+https://` subscribe at the edge: one before the stream starts, one
 //! late. Each one's frames must be exactly the file's decode from a keyframe
-//! on (a group boundary), to the end.
+//! on (a group boundary), to the end. Also: one signal stops a waiting
+//! subscriber, a slow subscriber loses whole groups only, and a standby
+//! encoder takes over a killed publisher's broadcast.
 //!
 //! Needs `moq-relay` (tools/setup.sh moq). Without it the test says so
 //! loudly and passes, unless CI is set: there it fails.
@@ -331,27 +333,33 @@ fn one_signal_stops_a_subscriber_waiting_for_data() {
 }
 
 /// The objects `asp-encode --publish` sent for an .asp file, by group: a
-/// group per keyframe run (its id the keyframe's sequence), an object per
-/// packet but the S-packets, as asp-moq's publisher maps them.
-fn published_groups(path: &Path) -> Vec<(u64, Vec<Vec<u8>>)> {
+/// group per keyframe run, an object per packet but the S-packets, as
+/// asp-moq's publisher maps them. (Group ids come from the publisher's
+/// clock: a received group is matched to its published one by its keyframe.)
+fn published_groups(path: &Path) -> Vec<Vec<Vec<u8>>> {
     let bytes = std::fs::read(path).unwrap();
-    let mut groups: Vec<(u64, Vec<Vec<u8>>)> = Vec::new();
+    let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
         let header = Header::decode(&bytes[at..], &Limits::DEFAULT).expect("a packet");
         let packet = bytes[at..at + header.packet_len()].to_vec();
         at += header.packet_len();
         match header.packet_type {
-            PacketType::I => groups.push((u64::from(header.sequence), vec![packet])),
+            PacketType::I => groups.push(vec![packet]),
             PacketType::S => {}
             _ => {
-                if let Some((_, objects)) = groups.last_mut() {
+                if let Some(objects) = groups.last_mut() {
                     objects.push(packet);
                 }
             }
         }
     }
     groups
+}
+
+/// The published group whose keyframe is `first`.
+fn group_of(groups: &[Vec<Vec<u8>>], first: &[u8]) -> usize {
+    groups.iter().position(|objects| objects[0] == first).expect("a published group's keyframe")
 }
 
 /// A native subscriber at `url` that sleeps `pause` after each object it
@@ -411,15 +419,23 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     let slow = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
     let groups = published_groups(&asp);
 
-    // Healthy: every object from the group it joined at to the end.
-    let first = groups.iter().position(|(id, _)| *id == healthy[0].group).expect("a published group");
-    let want: Vec<(u64, u64, &[u8])> = groups[first..]
-        .iter()
-        .flat_map(|(id, objects)| objects.iter().enumerate().map(move |(i, o)| (*id, i as u64, o.as_slice())))
-        .collect();
-    let got: Vec<(u64, u64, &[u8])> = healthy.iter().map(|o| (o.group, o.index, &o.bytes[..])).collect();
-    assert_eq!(got.len(), want.len(), "the healthy subscriber got every object from group {}", healthy[0].group);
+    // Healthy: every object from the group it joined at to the end, each
+    // group's objects under one id, the ids increasing.
+    assert_eq!(healthy[0].index, 0, "the healthy subscriber starts at a keyframe");
+    let first = group_of(&groups, &healthy[0].bytes);
+    let want: Vec<&[u8]> = groups[first..].iter().flatten().map(|o| o.as_slice()).collect();
+    let got: Vec<&[u8]> = healthy.iter().map(|o| &o.bytes[..]).collect();
+    assert_eq!(got.len(), want.len(), "the healthy subscriber got every object from group {first}");
     assert!(got == want, "the healthy subscriber's objects are the published ones, in order");
+    let mut at = 0;
+    let mut last_id = None;
+    for objects in &groups[first..] {
+        let run = &healthy[at..at + objects.len()];
+        assert!(run.iter().enumerate().all(|(i, o)| o.group == run[0].group && o.index == i as u64));
+        assert!(last_id < Some(run[0].group), "group ids increase");
+        last_id = Some(run[0].group);
+        at += objects.len();
+    }
 
     // Slow: whole runs from their keyframe, no gap inside, some runs skipped.
     let mut runs: Vec<(u64, Vec<&asp_moq::Object>)> = Vec::new();
@@ -429,19 +445,20 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
             _ => runs.push((object.group, vec![object])),
         }
     }
+    let mut published_at = Vec::new();
     for (id, objects) in &runs {
-        let (_, published) = groups.iter().find(|(g, _)| g == id).expect("a published group");
+        assert_eq!(objects[0].index, 0, "group {id}: a run starts at its keyframe");
+        published_at.push(group_of(&groups, &objects[0].bytes));
+        let published = &groups[*published_at.last().unwrap()];
         for (i, object) in objects.iter().enumerate() {
             assert_eq!(object.index, i as u64, "group {id}: object {i} is the run's {i}th, no gap");
             assert!(object.bytes[..] == published[i][..], "group {id} object {i}: the published bytes");
         }
     }
     let ids: Vec<u64> = runs.iter().map(|(id, _)| *id).collect();
-    let mut sorted = ids.clone();
-    sorted.dedup();
-    assert_eq!(ids, sorted, "each run comes once, in order");
-    let first_slow = groups.iter().position(|(id, _)| *id == ids[0]).unwrap();
-    let skipped = groups.len() - first_slow - ids.len();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "each run comes once, in order: {ids:?}");
+    assert!(published_at.windows(2).all(|w| w[0] < w[1]), "runs in publishing order: {published_at:?}");
+    let skipped = groups.len() - published_at[0] - ids.len();
     eprintln!(
         "slow subscriber: {} objects in {} runs ({ids:?}), {skipped} runs skipped; healthy: {} objects in {} runs",
         slow.len(),
@@ -451,6 +468,81 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     );
     assert!(skipped > 0, "the slow subscriber fell behind and lost whole runs ({ids:?})");
     assert!(ids.len() >= 2, "the slow subscriber kept getting runs ({ids:?})");
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `asp-encode --publish` of a paced testsrc (128x96, 30 fps) to the
+/// origin as broadcast `name`, the same packets written to `out`.
+fn publisher(cluster: &Cluster, name: &str, out: &Path, frames: usize, stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", &frames.to_string(), "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(out)
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(stderr)
+        .spawn()
+        .expect("asp-encode runs")
+}
+
+/// Killing the publisher (SIGKILL: no close, the origin learns of it only
+/// by QUIC's idle timeout, which asp-moq shortens to 3 s) and starting a
+/// standby encoder on the same broadcast name resumes the stream for an
+/// `asp-decode moq+https://` at the edge: what it writes is the first
+/// encoder's frames from a keyframe on, then the standby's from a keyframe
+/// to its end (both encode the same testsrc, so both are frames of one
+/// reference decode), and it ends with the standby's end.
+#[test]
+fn a_standby_publisher_takes_over_the_broadcast() {
+    let Some(relay) = relay_or_skip() else { return };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-standby-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = start_cluster(&relay, &dir);
+    let name = "standby";
+    let out = dir.join("standby.y4m");
+    let stream = subscribe(&cluster, name, &out);
+    thread::sleep(Duration::from_millis(300));
+
+    let mut first = publisher(&cluster, name, &dir.join("first.asp"), 3000, Stdio::null());
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    thread::sleep(Duration::from_millis(1500));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Five seconds of stream: the origin drops the dead route after 3 s.
+    let standby_asp = dir.join("standby.asp");
+    let standby = publisher(&cluster, name, &standby_asp, 150, Stdio::piped());
+    finish(standby, Duration::from_secs(60), "the standby asp-encode --publish");
+    let stream = finish(stream, Duration::from_secs(30), "asp-decode at the edge");
+
+    let reference = dir.join("reference.y4m");
+    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(&standby_asp).arg("-o").arg(&reference).output().unwrap();
+    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
+    let all = y4m_frames(&reference);
+    let keys = keyframe_indices(&standby_asp);
+    let got = y4m_frames(&out);
+    // The standby's part: the longest tail of what was written that is the
+    // reference's tail (testsrc moves every frame, so it cannot run on into
+    // the first encoder's part).
+    let tail = (1..=got.len().min(all.len())).rev().find(|&n| got[got.len() - n..] == all[all.len() - n..]).unwrap_or(0);
+    assert!(tail > 0, "the subscriber wrote none of the standby's frames ({} frames)", got.len());
+    let resumed_at = all.len() - tail;
+    assert!(keys.contains(&resumed_at), "the standby's part starts at frame {resumed_at}, not a keyframe ({keys:?})");
+    // The first encoder's part: frames of the reference from a keyframe on.
+    let before = &got[..got.len() - tail];
+    assert!(!before.is_empty(), "the subscriber wrote nothing of the first encoder");
+    let joined = keys
+        .iter()
+        .find(|&&k| all.get(k..k + before.len()).is_some_and(|run| run == before))
+        .unwrap_or_else(|| panic!("the first encoder's {} frames are not a run of the reference from a keyframe", before.len()));
+    eprintln!(
+        "first encoder: frames {joined}..{} ; standby from frame {resumed_at} to its end ({tail} frames); {}",
+        joined + before.len(),
+        String::from_utf8_lossy(&stream.stderr).trim()
+    );
     drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }

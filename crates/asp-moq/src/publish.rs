@@ -113,8 +113,9 @@ impl Publisher {
 
     /// Publishes one ASP packet, bytes unchanged. A keyframe, or a delta
     /// frame that starts an intra-refresh sweep, finishes the current group
-    /// and opens the next one (its id the packet's sequence number when that
-    /// is higher than the last id, else the next id).
+    /// and opens the next one: its id the wall-clock time in milliseconds
+    /// since the Unix epoch when that is higher than the last id, else the
+    /// next id (ids comparable across encoders: the crate's docs).
     pub fn send(&mut self, packet: &[u8]) -> Result<Sent, Error> {
         let parsed = Packet::parse(packet).map_err(Error::Packet)?;
         let entry = match parsed.payload() {
@@ -141,9 +142,12 @@ impl Publisher {
             if let Some(group) = self.group.take() {
                 group.finish()?;
             }
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as u64);
             let sequence = match self.last_group {
-                Some(last) => u64::from(parsed.sequence()).max(last + 1),
-                None => u64::from(parsed.sequence()),
+                Some(last) => now_ms.max(last + 1),
+                None => now_ms,
             };
             self.group = Some(self.video.create_group(group::Info { sequence })?);
             self.last_group = Some(sequence);
