@@ -10,6 +10,7 @@
 // keyframe run when it subscribed. And relay failover: a player given two
 // edges (src and `relays`) whose edge is killed mid-stream goes on from
 // the other, every frame it shows after the switch still asp-decode's.
+// And a standby encoder taking over a killed publisher's broadcast name.
 //
 // Needs an asp-encode built with the `moq` feature (ASP_MOQ_BIN_DIR, set by
 // `make test-moq`) and moq-relay (tools/setup.sh moq).
@@ -242,6 +243,64 @@ test('a player given two edges goes on from the other when its edge is killed, w
   const lastBefore = shown[shown.length - after.length - 1].sequence;
   t.diagnostic(`edge2 killed after ${killedAfter} frames; last frame from it ${lastBefore}, first from edge ${firstAfter}`);
   assert.equal(firstAfter, lastBefore + 1, 'within the run it was cut in, the player goes on after the last frame it showed: none lost');
+  assert.deepEqual(page.pageErrors, []);
+  await page.close();
+});
+
+test('a standby encoder on the same broadcast name resumes the stream for a player: the first encoder\'s frames, then the standby\'s from a keyframe to its end, each asp-decode\'s', async (t) => {
+  const src = `moq+https://127.0.0.1:${cluster.edge}/standby#sha256=${certificateHex()}`;
+  const sessions = playerSessions('edge');
+  const page = await player(src);
+  await browserSessions(sessions + 1, 'edge');
+
+  // The first encoder runs until killed (SIGKILL: the origin learns of it
+  // by QUIC's idle timeout, 3 s as asp-moq asks), then a standby publishes
+  // 8 s of testsrc under the same name, at another QP so that its frames
+  // differ from the first encoder's.
+  const firstFile = path.join(work, 'moq-first.asp');
+  const first = spawn(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', '3000',
+    '--keyint', String(KEYINT), '--qp', '30', '-o', firstFile, '--force',
+    '--publish', `https://localhost:${cluster.origin}/standby`, '--tls-ca', cluster.ca], { cwd: root, stdio: 'ignore' });
+  const firstExited = new Promise((resolve) => first.once('exit', resolve));
+  try {
+    await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 45, null, { timeout: 30000, polling: 50 });
+  } finally {
+    first.kill('SIGKILL');
+    await firstExited;
+  }
+  const frames = 240;
+  const file = path.join(work, 'moq-standby.asp');
+  await run(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(frames),
+    '--keyint', String(KEYINT), '--qp', '34', '-o', file, '--force',
+    '--publish', `https://localhost:${cluster.origin}/standby`, '--tls-ca', cluster.ca]);
+  const want = referenceChecksums(file);
+  assert.equal(want.length, frames);
+  // The first encoder's file is never finished (it was killed); the same
+  // encode, offline and unpaced (the encoder is deterministic), stands in.
+  const firstOffline = path.join(work, 'moq-first-offline.asp');
+  execFileSync(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', '300',
+    '--keyint', String(KEYINT), '--qp', '30', '-o', firstOffline, '--force'], { stdio: 'ignore' });
+  const wantFirst = referenceChecksums(firstOffline);
+
+  await waitForEvent(page, 'ended', 30000);
+  const all = await page.evaluate(() => window.player.events);
+  for (const e of all.filter((x) => x.type === 'error').map((x) => x.detail)) {
+    assert.ok(e.code === 'connection-lost' && !e.fatal, `only non-fatal connection-lost errors: ${JSON.stringify(e)}`);
+  }
+  const shown = all.filter((e) => e.type === 'frame').map((e) => e.detail);
+  // The first encoder's frames (from a keyframe, in order), then the standby's.
+  const switchAt = shown.findIndex((f) => f.checksum !== wantFirst[f.sequence]);
+  assert.ok(switchAt > 0, `the first encoder's frames come first (${switchAt})`);
+  for (const [i, f] of shown.entries()) {
+    const reference = i < switchAt ? wantFirst : want;
+    assert.equal(f.checksum, reference[f.sequence], `frame ${f.sequence} (${i}th shown) equals asp-decode's of its encoder's file`);
+    const starts = i === 0 || i === switchAt;
+    if (starts || f.sequence !== shown[i - 1].sequence + 1) {
+      assert.ok(f.keyframe && f.sequence % KEYINT === 0, `frame ${f.sequence} (${i}th shown), after a start or a gap, is a keyframe`);
+    }
+  }
+  assert.equal(shown.at(-1).sequence, frames - 1, 'the standby played to its end');
+  t.diagnostic(`first encoder shown to its frame ${shown[switchAt - 1].sequence}; standby from its frame ${shown[switchAt].sequence} of ${frames}`);
   assert.deepEqual(page.pageErrors, []);
   await page.close();
 });
