@@ -44,9 +44,12 @@ fn free_port() -> u16 {
     }
 }
 
-/// The running cluster; stopping the script stops both relays (its trap).
+/// The running cluster; stopping the script stops the relays (its trap).
 struct Cluster {
     script: Child,
+    /// The test's directory: the relays' TLS, configs and logs, and the
+    /// test's own files.
+    dir: PathBuf,
     origin: String,
     origin_port: u16,
     edge: String,
@@ -86,6 +89,7 @@ fn start_cluster(relay: &Path, dir: &Path) -> Cluster {
     });
     let cluster = Cluster {
         script: child,
+        dir: dir.to_path_buf(),
         origin: format!("https://localhost:{origin_port}"),
         origin_port,
         edge: format!("moq+https://localhost:{edge_port}"),
@@ -127,6 +131,23 @@ fn subscribe(cluster: &Cluster, name: &str, out: &Path) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("asp-decode runs")
+}
+
+/// `asp-encode --publish` of a paced testsrc (128x96, 30 fps) to the
+/// origin as broadcast `name`, the same packets written to `out`.
+fn publish(cluster: &Cluster, name: &str, out: &Path, frames: usize, stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", &frames.to_string(), "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(out)
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(stderr)
+        .spawn()
+        .expect("asp-encode runs")
 }
 
 /// Waits for `child` at most `limit`, killing it past that.
@@ -208,6 +229,32 @@ fn relay_or_skip() -> Option<PathBuf> {
     relay
 }
 
+/// A cluster for test `test` in a fresh directory of its own, or `None`
+/// when moq-relay is missing (see [`relay_or_skip`]).
+fn cluster_for(test: &str) -> Option<Cluster> {
+    let relay = relay_or_skip()?;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Some(start_cluster(&relay, &dir))
+}
+
+impl Cluster {
+    /// Stops the relays and removes the directory: at the end of a test
+    /// that passed (a failed one leaves its logs).
+    fn clean_up(self) {
+        let dir = self.dir.clone();
+        drop(self);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The frames of asp-decode of `asp`, written to `y4m`.
+fn reference_frames(asp: &Path, y4m: &Path) -> Vec<Vec<u8>> {
+    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(asp).arg("-o").arg(y4m).output().unwrap();
+    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
+    y4m_frames(y4m)
+}
+
 /// Sends SIGINT to `child`.
 fn interrupt(child: &Child) {
     let sent = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs");
@@ -230,28 +277,15 @@ fn exit_within(mut child: Child, limit: Duration) -> Option<Output> {
 
 #[test]
 fn publish_to_origin_play_at_edge_bit_exact() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-relay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("relay") else { return };
+    let dir = cluster.dir.clone();
     let name = "asp-test";
 
     // The early subscriber waits at the edge for the broadcast to appear.
     let early = subscribe(&cluster, name, &dir.join("early.y4m"));
     thread::sleep(Duration::from_millis(300));
     let asp = dir.join("published.asp");
-    let publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", &FRAMES.to_string(), "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(&asp)
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("asp-encode runs");
+    let publisher = publish(&cluster, name, &asp, FRAMES, Stdio::piped());
     // Paced at 30 fps: 2.5 s of stream from the announcement on (however
     // long the publisher took to start). Join about a second in.
     wait_announced(&cluster, name, Duration::from_secs(20));
@@ -263,10 +297,7 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     let late = finish(late, Duration::from_secs(30), "late asp-decode");
     eprintln!("{}", String::from_utf8_lossy(&published.stderr));
 
-    let reference = dir.join("reference.y4m");
-    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(&asp).arg("-o").arg(&reference).output().unwrap();
-    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
-    let all = y4m_frames(&reference);
+    let all = reference_frames(&asp, &dir.join("reference.y4m"));
     assert_eq!(all.len(), FRAMES);
     let keys = keyframe_indices(&asp);
 
@@ -279,7 +310,7 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     );
     assert!(late_start >= KEYINT, "the late subscriber started at {late_start}, not at a later group");
     assert!(early_start < late_start, "the early subscriber ({early_start}) should have more of the stream");
-    let _ = std::fs::remove_dir_all(&dir);
+    cluster.clean_up();
 }
 
 /// One SIGINT stops an `asp-decode moq+https://` that is waiting for the
@@ -287,10 +318,8 @@ fn publish_to_origin_play_at_edge_bit_exact() {
 /// middle of a stream whose publisher vanished (the frames so far kept).
 #[test]
 fn one_signal_stops_a_subscriber_waiting_for_data() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-signal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("signal") else { return };
+    let dir = cluster.dir.clone();
 
     let waiting = subscribe(&cluster, "nobody", &dir.join("nobody.y4m"));
     thread::sleep(Duration::from_millis(1000));
@@ -306,18 +335,7 @@ fn one_signal_stops_a_subscriber_waiting_for_data() {
     let name = "vanishing";
     let stream = subscribe(&cluster, name, &dir.join("vanishing.y4m"));
     thread::sleep(Duration::from_millis(300));
-    let mut publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", "3000", "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(dir.join("vanishing.asp"))
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("asp-encode runs");
+    let mut publisher = publish(&cluster, name, &dir.join("vanishing.asp"), 3000, Stdio::null());
     wait_announced(&cluster, name, Duration::from_secs(20));
     thread::sleep(Duration::from_millis(1500));
     publisher.kill().unwrap();
@@ -328,8 +346,7 @@ fn one_signal_stops_a_subscriber_waiting_for_data() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(!y4m_frames(&dir.join("vanishing.y4m")).is_empty(), "the frames before the signal are kept: {stderr}");
-    drop(cluster);
-    let _ = std::fs::remove_dir_all(&dir);
+    cluster.clean_up();
 }
 
 /// The objects `asp-encode --publish` sent for an .asp file, by group: a
@@ -390,10 +407,8 @@ fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receive
 /// gap. A healthy subscriber on the same edge meanwhile gets every object.
 #[test]
 fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-slow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("slow") else { return };
+    let dir = cluster.dir.clone();
     let name = "slow";
     let url = format!("{}/{name}", cluster.edge);
     let healthy = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
@@ -402,18 +417,7 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     let slow = subscriber_thread(url, cluster.ca.clone(), Duration::from_millis(250));
     thread::sleep(Duration::from_millis(500));
     let asp = dir.join("published.asp");
-    let publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", "240", "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(&asp)
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("asp-encode runs");
+    let publisher = publish(&cluster, name, &asp, 240, Stdio::piped());
     finish(publisher, Duration::from_secs(60), "asp-encode --publish");
     let healthy = healthy.recv_timeout(Duration::from_secs(60)).expect("the healthy subscriber ends with the track");
     let slow = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
@@ -468,25 +472,7 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     );
     assert!(skipped > 0, "the slow subscriber fell behind and lost whole runs ({ids:?})");
     assert!(ids.len() >= 2, "the slow subscriber kept getting runs ({ids:?})");
-    drop(cluster);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `asp-encode --publish` of a paced testsrc (128x96, 30 fps) to the
-/// origin as broadcast `name`, the same packets written to `out`.
-fn publisher(cluster: &Cluster, name: &str, out: &Path, frames: usize, stderr: Stdio) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", &frames.to_string(), "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(out)
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(stderr)
-        .spawn()
-        .expect("asp-encode runs")
+    cluster.clean_up();
 }
 
 /// Killing the publisher (SIGKILL: no close, the origin learns of it only
@@ -498,30 +484,25 @@ fn publisher(cluster: &Cluster, name: &str, out: &Path, frames: usize, stderr: S
 /// reference decode), and it ends with the standby's end.
 #[test]
 fn a_standby_publisher_takes_over_the_broadcast() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-standby-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("standby") else { return };
+    let dir = cluster.dir.clone();
     let name = "standby";
     let out = dir.join("standby.y4m");
     let stream = subscribe(&cluster, name, &out);
     thread::sleep(Duration::from_millis(300));
 
-    let mut first = publisher(&cluster, name, &dir.join("first.asp"), 3000, Stdio::null());
+    let mut first = publish(&cluster, name, &dir.join("first.asp"), 3000, Stdio::null());
     wait_announced(&cluster, name, Duration::from_secs(20));
     thread::sleep(Duration::from_millis(1500));
     first.kill().unwrap();
     first.wait().unwrap();
     // Five seconds of stream: the origin drops the dead route after 3 s.
     let standby_asp = dir.join("standby.asp");
-    let standby = publisher(&cluster, name, &standby_asp, 150, Stdio::piped());
+    let standby = publish(&cluster, name, &standby_asp, 150, Stdio::piped());
     finish(standby, Duration::from_secs(60), "the standby asp-encode --publish");
     let stream = finish(stream, Duration::from_secs(30), "asp-decode at the edge");
 
-    let reference = dir.join("reference.y4m");
-    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(&standby_asp).arg("-o").arg(&reference).output().unwrap();
-    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
-    let all = y4m_frames(&reference);
+    let all = reference_frames(&standby_asp, &dir.join("reference.y4m"));
     let keys = keyframe_indices(&standby_asp);
     let got = y4m_frames(&out);
     // The standby's part: the longest tail of what was written that is the
@@ -543,6 +524,5 @@ fn a_standby_publisher_takes_over_the_broadcast() {
         joined + before.len(),
         String::from_utf8_lossy(&stream.stderr).trim()
     );
-    drop(cluster);
-    let _ = std::fs::remove_dir_all(&dir);
+    cluster.clean_up();
 }
