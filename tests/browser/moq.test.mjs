@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { launch, startServer, openPage, waitForEvent, work, root, y4mChecksums } from './harness.mjs';
+import { relayTargets } from '../../web/src/sources/moq.js';
 
 const KEYINT = 15;
 const FRAMES = 240;
@@ -166,6 +167,18 @@ async function check(page, want, who) {
   await page.close();
   return first;
 }
+
+test('the relays attribute: each entry a relay of the src\'s broadcast, with the src\'s scope and query unless its own, and its own certificate hash if given', () => {
+  const src = 'moq+https://a.example:4444/anon/cam?jwt=t';
+  const own = 'ab'.repeat(32);
+  assert.deepEqual(relayTargets(src, ['moq+https://b.example:4445', `https://c.example:4446/other?jwt=u#sha256=${own}`], 'cd'.repeat(32)), [
+    { connect: 'https://a.example:4444/anon/?jwt=t', broadcast: 'cam', hash: 'cd'.repeat(32) },
+    { connect: 'https://b.example:4445/anon/?jwt=t', broadcast: 'cam', hash: 'cd'.repeat(32) },
+    { connect: 'https://c.example:4446/other/?jwt=u', broadcast: 'cam', hash: own },
+  ]);
+  assert.throws(() => relayTargets(src, ['http://d.example:1']), /a MoQ relay is moq\+https/);
+  assert.throws(() => relayTargets('moq+https://a.example:4444/', []), /names no broadcast/);
+});
 
 test('Chromium plays a broadcast through origin → edge relays, every frame equal to asp-decode of the published stream; a late joiner starts at the newest keyframe run', async (t) => {
   const src = `moq+https://127.0.0.1:${cluster.edge}/cam#sha256=${certificateHex()}`;

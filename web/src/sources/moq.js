@@ -152,7 +152,15 @@ export class MoqSource {
     /** Groups handed over whole, and groups given up (older than one handed over, or cut). */
     this.groups = { delivered: 0, skipped: 0 };
     /** The relays in the order tried, and the one in use (an index). */
-    this.relays = relayTargets(url, options.relays ?? [], options.certificateHash);
+    /** @type {ReturnType<typeof relayTargets>} */
+    this.relays = [];
+    /** A src or relay that is not a relay URL: start() reports it. */
+    this.invalid = null;
+    try {
+      this.relays = relayTargets(url, options.relays ?? [], options.certificateHash);
+    } catch (error) {
+      this.invalid = /** @type {Error} */ (error);
+    }
     this.relay = 0;
     /** Sessions lost in a row without an object: a whole round of them waits out the backoff. */
     this.failures = 0;
@@ -166,6 +174,10 @@ export class MoqSource {
   start() {
     if (typeof WebTransport !== 'function') {
       this.handlers.error(new Error('this browser has no WebTransport'));
+      return;
+    }
+    if (this.invalid) {
+      this.handlers.error(this.invalid);
       return;
     }
     this.closed = false;
