@@ -526,3 +526,26 @@ fn a_standby_publisher_takes_over_the_broadcast() {
     );
     cluster.clean_up();
 }
+
+/// `asp-encode --publish` to a relay that never answers fails, after
+/// writing its `-o` file, rather than reporting groups nobody received.
+#[test]
+fn publishing_to_no_relay_is_an_error() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-norelay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("unpublished.asp");
+    let encoded = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "64x64", "--fps", "30", "--frames", "3", "--threads", "1"])
+        .arg("-o")
+        .arg(&out)
+        .arg("--publish")
+        .arg(format!("https://127.0.0.1:{}/nobody", free_port()))
+        .output()
+        .expect("asp-encode runs");
+    let stderr = String::from_utf8_lossy(&encoded.stderr);
+    assert!(!encoded.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing was published"), "{stderr}");
+    assert!(!stderr.contains("published 1 groups"), "{stderr}");
+    assert!(out.is_file(), "the file is still written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
