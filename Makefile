@@ -95,7 +95,9 @@ test-render:
 
 # Media over QUIC: asp-moq's own tests; asp-encode --publish to the origin of
 # a two-relay moq-relay cluster (tools/moq/relay.sh), asp-decode moq+https://
-# at the edge; <asp-player src="moq+https://..."> in Chromium at the edge.
+# at the edge; <asp-player src="moq+https://..."> in Chromium at the edge,
+# moving to a second edge when its edge is killed; a standby encoder taking
+# over a killed publisher's broadcast (natively and in Chromium).
 # Apart from test-rust: asp-moq (asp-cli's `moq` feature) brings aws-lc's C
 # build through moq-tokio's rustls.
 test-moq:

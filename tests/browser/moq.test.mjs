@@ -7,7 +7,10 @@
 // (serverCertificateHashes). Every frame it shows equals asp-decode of that
 // file, CRC for CRC, from the keyframe it joined at to the stream's end: a
 // player there before the broadcast, and a late one from the newest
-// keyframe run when it subscribed.
+// keyframe run when it subscribed. And relay failover: a player given two
+// edges (src and `relays`) whose edge is killed mid-stream goes on from
+// the other, every frame it shows after the switch still asp-decode's.
+// And a standby encoder taking over a killed publisher's broadcast name.
 //
 // Needs an asp-encode built with the `moq` feature (ASP_MOQ_BIN_DIR, set by
 // `make test-moq`) and moq-relay (tools/setup.sh moq).
@@ -21,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { launch, startServer, openPage, waitForEvent, work, root, y4mChecksums } from './harness.mjs';
+import { relayTargets } from '../../web/src/sources/moq.js';
 
 const KEYINT = 15;
 const FRAMES = 240;
@@ -45,11 +49,12 @@ async function freePort() {
   }
 }
 
-/** The cluster, once relay.sh says both relays accept connections. */
+/** The cluster (an origin, two edges), once relay.sh says every relay accepts connections. */
 async function startCluster(dir) {
-  const [origin, edge] = [await freePort(), await freePort()];
+  const [origin, edge, edge2] = [await freePort(), await freePort(), await freePort()];
   const env = { ...process.env, PATH: `${process.env.PATH}:${path.join(os.homedir(), '.cargo/bin')}` };
-  const child = spawn('bash', ['tools/moq/relay.sh', dir, String(origin), String(edge)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = ['tools/moq/relay.sh', dir, String(origin), String(edge), String(edge2)];
+  const child = spawn('bash', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`relay.sh not ready in 30 s: ${out}`)), 30000);
@@ -62,7 +67,7 @@ async function startCluster(dir) {
     });
     child.once('exit', (code) => reject(new Error(`relay.sh exited (${code}): ${out}`)));
   });
-  return { child, dir, origin, edge, ca: path.join(dir, 'tls/ca.pem'), cert: path.join(dir, 'tls/relay.pem') };
+  return { child, dir, origin, edge, edge2, ca: path.join(dir, 'tls/ca.pem'), cert: path.join(dir, 'tls/relay.pem') };
 }
 
 /** Runs `bin` to its end; rejects on a non-zero exit. */
@@ -97,26 +102,52 @@ after(async () => {
 });
 
 /**
- * Waits until the edge relay has accepted `count` moq-lite-03 sessions
- * (its log says so): the players' (the cluster link and the publisher
- * speak lite-06), so a player is connected before the stream starts.
+ * How many moq-lite-03 sessions relay `name` (edge, edge2) has accepted,
+ * as its log says: the players' (the cluster link and the publisher speak
+ * lite-06).
  */
-async function browserSessions(count) {
-  const log = path.join(cluster.dir, 'edge.log');
-  for (let i = 0; i < 600; i++) {
-    // Without the colours the relay's logger puts in.
-    const text = (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').replace(/\x1b\[[0-9;]*m/g, '');
-    if ((text.match(/negotiated version=moq-lite-03/g) ?? []).length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the edge did not see ${count} player session(s) in 30 s`);
+function playerSessions(name) {
+  const log = path.join(cluster.dir, `${name}.log`);
+  // Without the colours the relay's logger puts in.
+  const text = (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').replace(/\x1b\[[0-9;]*m/g, '');
+  return (text.match(/negotiated version=moq-lite-03/g) ?? []).length;
 }
 
-/** A player of `src` on a new page, with frame checksums. */
-async function player(src) {
+/** Waits until relay `name` has accepted `count` player sessions: a player is connected before the stream starts. */
+async function browserSessions(count, name = 'edge', timeoutMs = 30000) {
+  for (const end = Date.now() + timeoutMs; Date.now() < end;) {
+    if (playerSessions(name) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${name} did not see ${count} player session(s) in ${timeoutMs / 1000} s`);
+}
+
+/** The SHA-256 (hex) of the relays' certificate, for `#sha256=`. */
+function certificateHex() {
+  const der = new crypto.X509Certificate(fs.readFileSync(cluster.cert)).raw;
+  return crypto.createHash('sha256').update(der).digest('hex');
+}
+
+/** A player of `src` on a new page, with frame checksums (and `attrs`). */
+async function player(src, attrs = {}) {
   const page = await openPage(browser, server);
-  await page.evaluate((s) => window.makePlayer({ src: s, autoplay: '', checksums: '' }), src);
+  await page.evaluate((a) => window.makePlayer({ ...a, autoplay: '', checksums: '' }), { src, ...attrs });
   return page;
+}
+
+/** `asp-encode --publish` of a paced testsrc to the origin as `name`, also written to `file`. */
+function publish(name, file, frames, keyint = KEYINT) {
+  fs.mkdirSync(work, { recursive: true });
+  return run(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(frames),
+    '--keyint', String(keyint), '--qp', '30', '-o', file, '--force',
+    '--publish', `https://localhost:${cluster.origin}/${name}`, '--tls-ca', cluster.ca]);
+}
+
+/** CRC-32 of every frame of asp-decode of `file`. */
+function referenceChecksums(file) {
+  const reference = file.replace(/\.asp$/, '.y4m');
+  execFileSync(path.join(binDir, 'asp-decode'), [file, '-o', reference, '--force'], { stdio: 'ignore' });
+  return y4mChecksums(reference).checksums;
 }
 
 /** What `page`'s player showed, checked against `want`: where it joined. */
@@ -137,21 +168,27 @@ async function check(page, want, who) {
   return first;
 }
 
+test('the relays attribute: each entry a relay of the src\'s broadcast, with the src\'s scope and query unless its own, and its own certificate hash if given', () => {
+  const src = 'moq+https://a.example:4444/anon/cam?jwt=t';
+  const own = 'ab'.repeat(32);
+  assert.deepEqual(relayTargets(src, ['moq+https://b.example:4445', `https://c.example:4446/other?jwt=u#sha256=${own}`], 'cd'.repeat(32)), [
+    { connect: 'https://a.example:4444/anon/?jwt=t', broadcast: 'cam', hash: 'cd'.repeat(32) },
+    { connect: 'https://b.example:4445/anon/?jwt=t', broadcast: 'cam', hash: 'cd'.repeat(32) },
+    { connect: 'https://c.example:4446/other/?jwt=u', broadcast: 'cam', hash: own },
+  ]);
+  assert.throws(() => relayTargets(src, ['http://d.example:1']), /a MoQ relay is moq\+https/);
+  assert.throws(() => relayTargets('moq+https://a.example:4444/', []), /names no broadcast/);
+});
+
 test('Chromium plays a broadcast through origin → edge relays, every frame equal to asp-decode of the published stream; a late joiner starts at the newest keyframe run', async (t) => {
-  const der = new crypto.X509Certificate(fs.readFileSync(cluster.cert)).raw;
-  const hash = crypto.createHash('sha256').update(der).digest('hex');
-  const src = `moq+https://127.0.0.1:${cluster.edge}/cam#sha256=${hash}`;
+  const src = `moq+https://127.0.0.1:${cluster.edge}/cam#sha256=${certificateHex()}`;
   // Connected before the broadcast exists: the source waits for the relay
   // to announce it, then subscribes.
   const early = await player(src);
   await browserSessions(1);
 
   const file = path.join(work, 'moq-published.asp');
-  const reference = path.join(work, 'moq-published.y4m');
-  fs.mkdirSync(work, { recursive: true });
-  const published = run(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(FRAMES),
-    '--keyint', String(KEYINT), '--qp', '30', '-o', file, '--force',
-    '--publish', `https://localhost:${cluster.origin}/cam`, '--tls-ca', cluster.ca]);
+  const published = publish('cam', file, FRAMES);
   // Paced at 30 fps: 8 s of stream. The late player comes a second after
   // the early one shows its first frame.
   await early.waitForFunction(() => window.player.events.some((e) => e.type === 'frame'), null, { timeout: 20000, polling: 50 });
@@ -159,12 +196,124 @@ test('Chromium plays a broadcast through origin → edge relays, every frame equ
   const late = await player(src);
   assert.match(await published, /published \d+ groups of \d+ objects/);
 
-  execFileSync(path.join(binDir, 'asp-decode'), [file, '-o', reference, '--force'], { stdio: 'ignore' });
-  const want = y4mChecksums(reference).checksums;
+  const want = referenceChecksums(file);
   assert.equal(want.length, FRAMES);
   const earlyStart = await check(early, want, 'the early player');
   const lateStart = await check(late, want, 'the late player');
   t.diagnostic(`early player from frame ${earlyStart}, late player from frame ${lateStart}, of ${FRAMES}`);
   assert.ok(lateStart >= KEYINT, `the late player joined at ${lateStart}, not at a later keyframe run`);
   assert.ok(earlyStart < lateStart, `the early player (from ${earlyStart}) has more of the stream than the late one (from ${lateStart})`);
+});
+
+test('a player given two edges goes on from the other when its edge is killed, where it was cut: the frames after the switch are still asp-decode\'s', async (t) => {
+  const hex = certificateHex();
+  // edge2 first (the src), edge (with its sessions from the test above) the other.
+  const src = `moq+https://127.0.0.1:${cluster.edge2}/failover#sha256=${hex}`;
+  const sessionsOnEdge = playerSessions('edge');
+  const page = await player(src, { relays: `moq+https://127.0.0.1:${cluster.edge}` });
+  await browserSessions(1, 'edge2');
+
+  // 12 s of stream: a second and a half of it from edge2, then edge2 dies
+  // (SIGKILL: no close reaches the player) and the rest comes from edge.
+  // Keyframe runs of 5 s: the player notices the loss 2 s on (moq.js's
+  // SILENCE_MS), so the newest group at edge is the run it was cut in, and
+  // it goes on after the last frame it showed; then a keyframe run whole.
+  const frames = 360;
+  const keyint = 150;
+  const file = path.join(work, 'moq-failover.asp');
+  const published = publish('failover', file, frames, keyint);
+  await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 45, null, { timeout: 30000, polling: 50 });
+  const killedAfter = await page.evaluate(() => window.player.events.filter((e) => e.type === 'frame').length);
+  process.kill(Number(fs.readFileSync(path.join(cluster.dir, 'edge2.pid'), 'utf8')), 'SIGKILL');
+  await browserSessions(sessionsOnEdge + 1, 'edge', 20000);
+  await published;
+  const want = referenceChecksums(file);
+  assert.equal(want.length, frames);
+
+  await waitForEvent(page, 'ended', 30000);
+  const all = await page.evaluate(() => window.player.events);
+  const errors = all.filter((e) => e.type === 'error').map((e) => e.detail);
+  assert.ok(errors.length >= 1, 'the lost edge is reported');
+  for (const e of errors) assert.ok(e.code === 'connection-lost' && !e.fatal, `only non-fatal connection-lost errors: ${JSON.stringify(e)}`);
+  assert.match(errors[0].message, new RegExp(`next relay https://127\\.0\\.0\\.1:${cluster.edge}/`), errors[0].message);
+  const lostAt = all.findIndex((e) => e.type === 'error');
+  const shown = all.filter((e) => e.type === 'frame').map((e) => e.detail);
+  const after = all.slice(lostAt).filter((e) => e.type === 'frame').map((e) => e.detail);
+  assert.ok(shown.length >= killedAfter, `${shown.length} frames shown`);
+  assert.ok(after.length >= 2 * KEYINT, `${after.length} frames shown from edge after the switch`);
+  assert.equal(shown[0].sequence % keyint, 0, 'the player joined at a keyframe');
+  for (const [i, f] of shown.entries()) {
+    assert.equal(f.checksum, want[f.sequence], `frame ${f.sequence} equals asp-decode's`);
+    if (i === 0) continue;
+    const previous = shown[i - 1].sequence;
+    assert.ok(f.sequence > previous, `frames in order: ${f.sequence} after ${previous}`);
+    if (f.sequence !== previous + 1) {
+      assert.ok(f.keyframe && f.sequence % keyint === 0, `after a gap (${previous} → ${f.sequence}) the player resumes at a keyframe`);
+    }
+  }
+  assert.equal(after.at(-1).sequence, frames - 1, 'the stream played to its end through the other edge');
+  const firstAfter = after[0].sequence;
+  const lastBefore = shown[shown.length - after.length - 1].sequence;
+  t.diagnostic(`edge2 killed after ${killedAfter} frames; last frame from it ${lastBefore}, first from edge ${firstAfter}`);
+  assert.equal(firstAfter, lastBefore + 1, 'within the run it was cut in, the player goes on after the last frame it showed: none lost');
+  assert.deepEqual(page.pageErrors, []);
+  await page.close();
+});
+
+test('a standby encoder on the same broadcast name resumes the stream for a player: the first encoder\'s frames, then the standby\'s from a keyframe to its end, each asp-decode\'s', async (t) => {
+  const src = `moq+https://127.0.0.1:${cluster.edge}/standby#sha256=${certificateHex()}`;
+  const sessions = playerSessions('edge');
+  const page = await player(src);
+  await browserSessions(sessions + 1, 'edge');
+
+  // The first encoder runs until killed (SIGKILL: the origin learns of it
+  // by QUIC's idle timeout, 3 s as asp-moq asks), then a standby publishes
+  // 8 s of testsrc under the same name, at another QP so that its frames
+  // differ from the first encoder's.
+  const firstFile = path.join(work, 'moq-first.asp');
+  const first = spawn(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', '3000',
+    '--keyint', String(KEYINT), '--qp', '30', '-o', firstFile, '--force',
+    '--publish', `https://localhost:${cluster.origin}/standby`, '--tls-ca', cluster.ca], { cwd: root, stdio: 'ignore' });
+  const firstExited = new Promise((resolve) => first.once('exit', resolve));
+  try {
+    await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 45, null, { timeout: 30000, polling: 50 });
+  } finally {
+    first.kill('SIGKILL');
+    await firstExited;
+  }
+  const frames = 240;
+  const file = path.join(work, 'moq-standby.asp');
+  await run(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(frames),
+    '--keyint', String(KEYINT), '--qp', '34', '-o', file, '--force',
+    '--publish', `https://localhost:${cluster.origin}/standby`, '--tls-ca', cluster.ca]);
+  const want = referenceChecksums(file);
+  assert.equal(want.length, frames);
+  // The first encoder's file is never finished (it was killed); the same
+  // encode, offline and unpaced (the encoder is deterministic), stands in.
+  const firstOffline = path.join(work, 'moq-first-offline.asp');
+  execFileSync(path.join(binDir, 'asp-encode'), ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', '300',
+    '--keyint', String(KEYINT), '--qp', '30', '-o', firstOffline, '--force'], { stdio: 'ignore' });
+  const wantFirst = referenceChecksums(firstOffline);
+
+  await waitForEvent(page, 'ended', 30000);
+  const all = await page.evaluate(() => window.player.events);
+  for (const e of all.filter((x) => x.type === 'error').map((x) => x.detail)) {
+    assert.ok(e.code === 'connection-lost' && !e.fatal, `only non-fatal connection-lost errors: ${JSON.stringify(e)}`);
+  }
+  const shown = all.filter((e) => e.type === 'frame').map((e) => e.detail);
+  // The first encoder's frames (from a keyframe, in order), then the standby's.
+  const switchAt = shown.findIndex((f) => f.checksum !== wantFirst[f.sequence]);
+  assert.ok(switchAt > 0, `the first encoder's frames come first (${switchAt})`);
+  for (const [i, f] of shown.entries()) {
+    const reference = i < switchAt ? wantFirst : want;
+    assert.equal(f.checksum, reference[f.sequence], `frame ${f.sequence} (${i}th shown) equals asp-decode's of its encoder's file`);
+    const starts = i === 0 || i === switchAt;
+    if (starts || f.sequence !== shown[i - 1].sequence + 1) {
+      assert.ok(f.keyframe && f.sequence % KEYINT === 0, `frame ${f.sequence} (${i}th shown), after a start or a gap, is a keyframe`);
+    }
+  }
+  assert.equal(shown.at(-1).sequence, frames - 1, 'the standby played to its end');
+  t.diagnostic(`first encoder shown to its frame ${shown[switchAt - 1].sequence}; standby from its frame ${shown[switchAt].sequence} of ${frames}`);
+  assert.deepEqual(page.pageErrors, []);
+  await page.close();
 });

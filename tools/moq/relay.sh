@@ -1,26 +1,32 @@
 #!/usr/bin/env bash
-# A two-relay moq-relay cluster on this machine: an origin relay, where
-# encoders publish, and an edge relay that dials the origin (cluster
-# connect) and serves viewers from its cache, as moq-relay's clustering
+# A moq-relay cluster on this machine: an origin relay, where encoders
+# publish, and one or more edge relays that dial the origin (cluster
+# connect) and serve viewers from their caches, as moq-relay's clustering
 # docs lay out. TLS from a test CA this script makes (never a public cert).
 #
-#   tools/moq/relay.sh [DIR] [ORIGIN_PORT] [EDGE_PORT]
+#   tools/moq/relay.sh [DIR] [ORIGIN_PORT] [EDGE_PORT [EDGE_PORT...]]
 #
 # DIR (default: target/moq-relay) gets tls/ca.pem (trust it with
 # `--tls-ca DIR/tls/ca.pem` or ASP_MOQ_TLS_CA) and the relays' certificate
 # in tls/ (its own folder: the relays watch it for rotations, and the logs
-# written next to it would wake them), configs and logs. Ports default to 4443 and 4444; each relay listens for
-# QUIC/WebTransport on UDP and for HTTP (moq-relay's /announced, /fetch
+# written next to it would wake them), and per relay NAME.toml, NAME.log
+# and NAME.pid: origin, edge, then edge2, edge3... for further edges (a
+# player given several edges moves to the next when one dies; a test kills
+# one by its pid file). Ports default to 4443 and 4444; each relay listens
+# for QUIC/WebTransport on UDP and for HTTP (moq-relay's /announced, /fetch
 # debugging endpoints) on the same TCP port. Runs in the foreground until
-# SIGINT/SIGTERM, then stops both relays. Once both accept connections it
-# prints one line: "relay.sh: ready origin=https://... edge=https://...".
+# SIGINT/SIGTERM, then stops every relay; an edge that exits is reported
+# and the rest go on, the origin exiting ends them all. Once all accept
+# connections it prints one line:
+# "relay.sh: ready origin=https://... edge=https://... [edge2=https://...] ca=...".
 #
 # The relay comes from `tools/setup.sh moq` (cargo install, pinned).
 set -euo pipefail
 
 dir=${1:-target/moq-relay}
 origin_port=${2:-4443}
-edge_port=${3:-4444}
+shift $(( $# < 2 ? $# : 2 ))
+edge_ports=("${@:-4444}")
 say() { echo "relay.sh: $*" >&2; }
 
 relay=$(command -v moq-relay || true)
@@ -76,8 +82,17 @@ write_config() { # NAME PORT [PEER_URL]
     fi
   } > "$dir/$name.toml"
 }
+# Relay names and ports, the origin first.
+names=(origin)
+ports=("$origin_port")
+for i in "${!edge_ports[@]}"; do
+  names+=("edge$([ "$i" -eq 0 ] || echo $((i + 1)))")
+  ports+=("${edge_ports[$i]}")
+done
 write_config origin "$origin_port"
-write_config edge "$edge_port" "https://localhost:$origin_port/"
+for i in "${!names[@]}"; do
+  [ "$i" -eq 0 ] || write_config "${names[$i]}" "${ports[$i]}" "https://localhost:$origin_port/"
+done
 
 pids=()
 stop() {
@@ -88,21 +103,39 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-"$relay" "$dir/origin.toml" > "$dir/origin.log" 2>&1 &
-pids+=($!)
-"$relay" "$dir/edge.toml" > "$dir/edge.log" 2>&1 &
-pids+=($!)
+for name in "${names[@]}"; do
+  "$relay" "$dir/$name.toml" > "$dir/$name.log" 2>&1 &
+  pids+=($!)
+  echo $! > "$dir/$name.pid"
+done
 
-# Ready when both HTTP listeners answer (they start with the QUIC ones).
+alive() { kill -0 "$1" 2>/dev/null; }
+# Ready when every HTTP listener answers (they start with the QUIC ones).
 ready() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 1 200); do
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { say "a relay exited; its log:"; tail -20 "$dir/origin.log" "$dir/edge.log" >&2; exit 1; }
+  for i in "${!pids[@]}"; do
+    alive "${pids[$i]}" || { say "${names[$i]} exited; its log:"; tail -20 "$dir/${names[$i]}.log" >&2; exit 1; }
   done
-  if ready "$origin_port" && ready "$edge_port"; then
-    echo "relay.sh: ready origin=https://localhost:$origin_port edge=https://localhost:$edge_port ca=$tls/ca.pem"
-    wait -n "${pids[@]}" || true
-    say "a relay exited; logs in $dir"
+  all=1
+  for port in "${ports[@]}"; do ready "$port" || { all=0; break; }; done
+  if [ "$all" -eq 1 ]; then
+    line="relay.sh: ready"
+    for i in "${!names[@]}"; do line+=" ${names[$i]}=https://localhost:${ports[$i]}"; done
+    echo "$line ca=$tls/ca.pem"
+    # Until the origin exits (nothing works without it); an edge that
+    # exits is reported, the others go on serving.
+    reported=()
+    while alive "${pids[0]}"; do
+      living=()
+      for pid in "${pids[@]}"; do alive "$pid" && living+=("$pid"); done
+      wait -n "${living[@]}" 2>/dev/null || true
+      for i in "${!pids[@]}"; do
+        if ! alive "${pids[$i]}" && [[ " ${reported[*]} " != *" $i "* ]]; then
+          reported+=("$i")
+          say "${names[$i]} exited; its log is $dir/${names[$i]}.log"
+        fi
+      done
+    done
     exit 1
   fi
   sleep 0.05

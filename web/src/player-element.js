@@ -14,7 +14,9 @@
 // the picture), renderer (auto | webgpu | webgl2 | canvas2d: the first to
 // try), threads (auto | on | off), workers (threaded build's pool size),
 // certificate-hash (hex SHA-256 of a WebTransport server's self-signed
-// certificate), checksums (test aid: a `frame` event with the CRC-32 of
+// certificate), relays (for a moq+https:// src: further relays of the
+// broadcast, space-separated, moved to in turn when the one in use is
+// lost; sources/moq.js), checksums (test aid: a `frame` event with the CRC-32 of
 // every decoded frame), probe-rows (measurement aid: a `presented` event
 // per drawn frame with the top N rows of the canvas read back after the
 // draw, and the time they were).
@@ -347,7 +349,10 @@ export class AspPlayer extends HTMLElement {
           this._opened = null;
           return;
         }
-        this._post({ type: 'open', src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash') });
+        this._post({
+          type: 'open', src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash'),
+          relays: (this.getAttribute('relays') ?? '').split(/\s+/).filter(Boolean),
+        });
         this._onVisibility();
       }, (/** @type {Error} */ error) => this._rejectPlays(error));
     } else if (wasPaused) {

@@ -313,10 +313,20 @@ export declare class WebTransportSource implements Source {
   send(bytes: Uint8Array): boolean;
   close(): void;
 }
-/** A broadcast on a Media over QUIC relay: `moq+https://RELAY:PORT/NAME` (moq-lite over WebTransport). */
+/**
+ * A broadcast on a Media over QUIC relay: `moq+https://RELAY:PORT/NAME` (moq-lite over WebTransport),
+ * from the newest group; when the relay in use is lost, from the next of `relays`, the stream going on
+ * where it was cut (the cut group after its last played object, else a newer group's keyframe).
+ */
 export declare class MoqSource implements Source {
-  /** certificateHash: SHA-256 of the relay's certificate when no trusted CA signed it, as bytes or hex. */
-  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null });
+  /**
+   * certificateHash: SHA-256 of the relay's certificate when no trusted CA signed it, as bytes or hex.
+   * relays: further relays of the cluster, `moq+https://HOST:PORT[/SCOPE][#sha256=HEX]` (the broadcast is the
+   * src's; without a scope the src's), tried in order after the src's relay (the element's `relays` attribute).
+   */
+  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null; relays?: string[] });
+  /** How many times the source moved to another relay. */
+  readonly relaySwitches: number;
   readonly live: boolean;
   readonly canTalkBack: boolean;
   start(): void;

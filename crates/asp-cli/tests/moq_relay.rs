@@ -3,7 +3,9 @@
 //! publishes a short testsrc stream to the origin, two `asp-decode
 //! moq+https://` subscribe at the edge: one before the stream starts, one
 //! late. Each one's frames must be exactly the file's decode from a keyframe
-//! on (a group boundary), to the end.
+//! on (a group boundary), to the end. Also: one signal stops a waiting
+//! subscriber, a slow subscriber loses whole groups only, and a standby
+//! encoder takes over a killed publisher's broadcast.
 //!
 //! Needs `moq-relay` (tools/setup.sh moq). Without it the test says so
 //! loudly and passes, unless CI is set: there it fails.
@@ -42,9 +44,12 @@ fn free_port() -> u16 {
     }
 }
 
-/// The running cluster; stopping the script stops both relays (its trap).
+/// The running cluster; stopping the script stops the relays (its trap).
 struct Cluster {
     script: Child,
+    /// The test's directory: the relays' TLS, configs and logs, and the
+    /// test's own files.
+    dir: PathBuf,
     origin: String,
     origin_port: u16,
     edge: String,
@@ -84,6 +89,7 @@ fn start_cluster(relay: &Path, dir: &Path) -> Cluster {
     });
     let cluster = Cluster {
         script: child,
+        dir: dir.to_path_buf(),
         origin: format!("https://localhost:{origin_port}"),
         origin_port,
         edge: format!("moq+https://localhost:{edge_port}"),
@@ -125,6 +131,23 @@ fn subscribe(cluster: &Cluster, name: &str, out: &Path) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("asp-decode runs")
+}
+
+/// `asp-encode --publish` of a paced testsrc (128x96, 30 fps) to the
+/// origin as broadcast `name`, the same packets written to `out`.
+fn publish(cluster: &Cluster, name: &str, out: &Path, frames: usize, stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
+        .args(["--frames", &frames.to_string(), "--keyint", &KEYINT.to_string()])
+        .arg("-o")
+        .arg(out)
+        .arg("--publish")
+        .arg(format!("{}/{name}", cluster.origin))
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .stderr(stderr)
+        .spawn()
+        .expect("asp-encode runs")
 }
 
 /// Waits for `child` at most `limit`, killing it past that.
@@ -206,6 +229,32 @@ fn relay_or_skip() -> Option<PathBuf> {
     relay
 }
 
+/// A cluster for test `test` in a fresh directory of its own, or `None`
+/// when moq-relay is missing (see [`relay_or_skip`]).
+fn cluster_for(test: &str) -> Option<Cluster> {
+    let relay = relay_or_skip()?;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Some(start_cluster(&relay, &dir))
+}
+
+impl Cluster {
+    /// Stops the relays and removes the directory: at the end of a test
+    /// that passed (a failed one leaves its logs).
+    fn clean_up(self) {
+        let dir = self.dir.clone();
+        drop(self);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The frames of asp-decode of `asp`, written to `y4m`.
+fn reference_frames(asp: &Path, y4m: &Path) -> Vec<Vec<u8>> {
+    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(asp).arg("-o").arg(y4m).output().unwrap();
+    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
+    y4m_frames(y4m)
+}
+
 /// Sends SIGINT to `child`.
 fn interrupt(child: &Child) {
     let sent = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill runs");
@@ -228,28 +277,15 @@ fn exit_within(mut child: Child, limit: Duration) -> Option<Output> {
 
 #[test]
 fn publish_to_origin_play_at_edge_bit_exact() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-relay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("relay") else { return };
+    let dir = cluster.dir.clone();
     let name = "asp-test";
 
     // The early subscriber waits at the edge for the broadcast to appear.
     let early = subscribe(&cluster, name, &dir.join("early.y4m"));
     thread::sleep(Duration::from_millis(300));
     let asp = dir.join("published.asp");
-    let publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", &FRAMES.to_string(), "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(&asp)
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("asp-encode runs");
+    let publisher = publish(&cluster, name, &asp, FRAMES, Stdio::piped());
     // Paced at 30 fps: 2.5 s of stream from the announcement on (however
     // long the publisher took to start). Join about a second in.
     wait_announced(&cluster, name, Duration::from_secs(20));
@@ -261,10 +297,7 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     let late = finish(late, Duration::from_secs(30), "late asp-decode");
     eprintln!("{}", String::from_utf8_lossy(&published.stderr));
 
-    let reference = dir.join("reference.y4m");
-    let decoded = Command::new(env!("CARGO_BIN_EXE_asp-decode")).arg(&asp).arg("-o").arg(&reference).output().unwrap();
-    assert!(decoded.status.success(), "{}", String::from_utf8_lossy(&decoded.stderr));
-    let all = y4m_frames(&reference);
+    let all = reference_frames(&asp, &dir.join("reference.y4m"));
     assert_eq!(all.len(), FRAMES);
     let keys = keyframe_indices(&asp);
 
@@ -277,7 +310,7 @@ fn publish_to_origin_play_at_edge_bit_exact() {
     );
     assert!(late_start >= KEYINT, "the late subscriber started at {late_start}, not at a later group");
     assert!(early_start < late_start, "the early subscriber ({early_start}) should have more of the stream");
-    let _ = std::fs::remove_dir_all(&dir);
+    cluster.clean_up();
 }
 
 /// One SIGINT stops an `asp-decode moq+https://` that is waiting for the
@@ -285,10 +318,8 @@ fn publish_to_origin_play_at_edge_bit_exact() {
 /// middle of a stream whose publisher vanished (the frames so far kept).
 #[test]
 fn one_signal_stops_a_subscriber_waiting_for_data() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-signal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("signal") else { return };
+    let dir = cluster.dir.clone();
 
     let waiting = subscribe(&cluster, "nobody", &dir.join("nobody.y4m"));
     thread::sleep(Duration::from_millis(1000));
@@ -304,18 +335,7 @@ fn one_signal_stops_a_subscriber_waiting_for_data() {
     let name = "vanishing";
     let stream = subscribe(&cluster, name, &dir.join("vanishing.y4m"));
     thread::sleep(Duration::from_millis(300));
-    let mut publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", "3000", "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(dir.join("vanishing.asp"))
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("asp-encode runs");
+    let mut publisher = publish(&cluster, name, &dir.join("vanishing.asp"), 3000, Stdio::null());
     wait_announced(&cluster, name, Duration::from_secs(20));
     thread::sleep(Duration::from_millis(1500));
     publisher.kill().unwrap();
@@ -326,32 +346,37 @@ fn one_signal_stops_a_subscriber_waiting_for_data() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(!y4m_frames(&dir.join("vanishing.y4m")).is_empty(), "the frames before the signal are kept: {stderr}");
-    drop(cluster);
-    let _ = std::fs::remove_dir_all(&dir);
+    cluster.clean_up();
 }
 
 /// The objects `asp-encode --publish` sent for an .asp file, by group: a
-/// group per keyframe run (its id the keyframe's sequence), an object per
-/// packet but the S-packets, as asp-moq's publisher maps them.
-fn published_groups(path: &Path) -> Vec<(u64, Vec<Vec<u8>>)> {
+/// group per keyframe run, an object per packet but the S-packets, as
+/// asp-moq's publisher maps them. (Group ids come from the publisher's
+/// clock: a received group is matched to its published one by its keyframe.)
+fn published_groups(path: &Path) -> Vec<Vec<Vec<u8>>> {
     let bytes = std::fs::read(path).unwrap();
-    let mut groups: Vec<(u64, Vec<Vec<u8>>)> = Vec::new();
+    let mut groups: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
         let header = Header::decode(&bytes[at..], &Limits::DEFAULT).expect("a packet");
         let packet = bytes[at..at + header.packet_len()].to_vec();
         at += header.packet_len();
         match header.packet_type {
-            PacketType::I => groups.push((u64::from(header.sequence), vec![packet])),
+            PacketType::I => groups.push(vec![packet]),
             PacketType::S => {}
             _ => {
-                if let Some((_, objects)) = groups.last_mut() {
+                if let Some(objects) = groups.last_mut() {
                     objects.push(packet);
                 }
             }
         }
     }
     groups
+}
+
+/// The published group whose keyframe is `first`.
+fn group_of(groups: &[Vec<Vec<u8>>], first: &[u8]) -> usize {
+    groups.iter().position(|objects| objects[0] == first).expect("a published group's keyframe")
 }
 
 /// A native subscriber at `url` that sleeps `pause` after each object it
@@ -382,10 +407,8 @@ fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receive
 /// gap. A healthy subscriber on the same edge meanwhile gets every object.
 #[test]
 fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
-    let Some(relay) = relay_or_skip() else { return };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-slow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cluster = start_cluster(&relay, &dir);
+    let Some(cluster) = cluster_for("slow") else { return };
+    let dir = cluster.dir.clone();
     let name = "slow";
     let url = format!("{}/{name}", cluster.edge);
     let healthy = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
@@ -394,32 +417,29 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     let slow = subscriber_thread(url, cluster.ca.clone(), Duration::from_millis(250));
     thread::sleep(Duration::from_millis(500));
     let asp = dir.join("published.asp");
-    let publisher = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
-        .args(["testsrc", "--size", "128x96", "--fps", "30", "--qp", "30", "--threads", "1"])
-        .args(["--frames", "240", "--keyint", &KEYINT.to_string()])
-        .arg("-o")
-        .arg(&asp)
-        .arg("--publish")
-        .arg(format!("{}/{name}", cluster.origin))
-        .arg("--tls-ca")
-        .arg(&cluster.ca)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("asp-encode runs");
+    let publisher = publish(&cluster, name, &asp, 240, Stdio::piped());
     finish(publisher, Duration::from_secs(60), "asp-encode --publish");
     let healthy = healthy.recv_timeout(Duration::from_secs(60)).expect("the healthy subscriber ends with the track");
     let slow = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
     let groups = published_groups(&asp);
 
-    // Healthy: every object from the group it joined at to the end.
-    let first = groups.iter().position(|(id, _)| *id == healthy[0].group).expect("a published group");
-    let want: Vec<(u64, u64, &[u8])> = groups[first..]
-        .iter()
-        .flat_map(|(id, objects)| objects.iter().enumerate().map(move |(i, o)| (*id, i as u64, o.as_slice())))
-        .collect();
-    let got: Vec<(u64, u64, &[u8])> = healthy.iter().map(|o| (o.group, o.index, &o.bytes[..])).collect();
-    assert_eq!(got.len(), want.len(), "the healthy subscriber got every object from group {}", healthy[0].group);
+    // Healthy: every object from the group it joined at to the end, each
+    // group's objects under one id, the ids increasing.
+    assert_eq!(healthy[0].index, 0, "the healthy subscriber starts at a keyframe");
+    let first = group_of(&groups, &healthy[0].bytes);
+    let want: Vec<&[u8]> = groups[first..].iter().flatten().map(|o| o.as_slice()).collect();
+    let got: Vec<&[u8]> = healthy.iter().map(|o| &o.bytes[..]).collect();
+    assert_eq!(got.len(), want.len(), "the healthy subscriber got every object from group {first}");
     assert!(got == want, "the healthy subscriber's objects are the published ones, in order");
+    let mut at = 0;
+    let mut last_id = None;
+    for objects in &groups[first..] {
+        let run = &healthy[at..at + objects.len()];
+        assert!(run.iter().enumerate().all(|(i, o)| o.group == run[0].group && o.index == i as u64));
+        assert!(last_id < Some(run[0].group), "group ids increase");
+        last_id = Some(run[0].group);
+        at += objects.len();
+    }
 
     // Slow: whole runs from their keyframe, no gap inside, some runs skipped.
     let mut runs: Vec<(u64, Vec<&asp_moq::Object>)> = Vec::new();
@@ -429,19 +449,20 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
             _ => runs.push((object.group, vec![object])),
         }
     }
+    let mut published_at = Vec::new();
     for (id, objects) in &runs {
-        let (_, published) = groups.iter().find(|(g, _)| g == id).expect("a published group");
+        assert_eq!(objects[0].index, 0, "group {id}: a run starts at its keyframe");
+        published_at.push(group_of(&groups, &objects[0].bytes));
+        let published = &groups[*published_at.last().unwrap()];
         for (i, object) in objects.iter().enumerate() {
             assert_eq!(object.index, i as u64, "group {id}: object {i} is the run's {i}th, no gap");
             assert!(object.bytes[..] == published[i][..], "group {id} object {i}: the published bytes");
         }
     }
     let ids: Vec<u64> = runs.iter().map(|(id, _)| *id).collect();
-    let mut sorted = ids.clone();
-    sorted.dedup();
-    assert_eq!(ids, sorted, "each run comes once, in order");
-    let first_slow = groups.iter().position(|(id, _)| *id == ids[0]).unwrap();
-    let skipped = groups.len() - first_slow - ids.len();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "each run comes once, in order: {ids:?}");
+    assert!(published_at.windows(2).all(|w| w[0] < w[1]), "runs in publishing order: {published_at:?}");
+    let skipped = groups.len() - published_at[0] - ids.len();
     eprintln!(
         "slow subscriber: {} objects in {} runs ({ids:?}), {skipped} runs skipped; healthy: {} objects in {} runs",
         slow.len(),
@@ -451,6 +472,80 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     );
     assert!(skipped > 0, "the slow subscriber fell behind and lost whole runs ({ids:?})");
     assert!(ids.len() >= 2, "the slow subscriber kept getting runs ({ids:?})");
-    drop(cluster);
+    cluster.clean_up();
+}
+
+/// Killing the publisher (SIGKILL: no close, the origin learns of it only
+/// by QUIC's idle timeout, which asp-moq shortens to 3 s) and starting a
+/// standby encoder on the same broadcast name resumes the stream for an
+/// `asp-decode moq+https://` at the edge: what it writes is the first
+/// encoder's frames from a keyframe on, then the standby's from a keyframe
+/// to its end (both encode the same testsrc, so both are frames of one
+/// reference decode), and it ends with the standby's end.
+#[test]
+fn a_standby_publisher_takes_over_the_broadcast() {
+    let Some(cluster) = cluster_for("standby") else { return };
+    let dir = cluster.dir.clone();
+    let name = "standby";
+    let out = dir.join("standby.y4m");
+    let stream = subscribe(&cluster, name, &out);
+    thread::sleep(Duration::from_millis(300));
+
+    let mut first = publish(&cluster, name, &dir.join("first.asp"), 3000, Stdio::null());
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    thread::sleep(Duration::from_millis(1500));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Five seconds of stream: the origin drops the dead route after 3 s.
+    let standby_asp = dir.join("standby.asp");
+    let standby = publish(&cluster, name, &standby_asp, 150, Stdio::piped());
+    finish(standby, Duration::from_secs(60), "the standby asp-encode --publish");
+    let stream = finish(stream, Duration::from_secs(30), "asp-decode at the edge");
+
+    let all = reference_frames(&standby_asp, &dir.join("reference.y4m"));
+    let keys = keyframe_indices(&standby_asp);
+    let got = y4m_frames(&out);
+    // The standby's part: the longest tail of what was written that is the
+    // reference's tail (testsrc moves every frame, so it cannot run on into
+    // the first encoder's part).
+    let tail = (1..=got.len().min(all.len())).rev().find(|&n| got[got.len() - n..] == all[all.len() - n..]).unwrap_or(0);
+    assert!(tail > 0, "the subscriber wrote none of the standby's frames ({} frames)", got.len());
+    let resumed_at = all.len() - tail;
+    assert!(keys.contains(&resumed_at), "the standby's part starts at frame {resumed_at}, not a keyframe ({keys:?})");
+    // The first encoder's part: frames of the reference from a keyframe on.
+    let before = &got[..got.len() - tail];
+    assert!(!before.is_empty(), "the subscriber wrote nothing of the first encoder");
+    let joined = keys
+        .iter()
+        .find(|&&k| all.get(k..k + before.len()).is_some_and(|run| run == before))
+        .unwrap_or_else(|| panic!("the first encoder's {} frames are not a run of the reference from a keyframe", before.len()));
+    eprintln!(
+        "first encoder: frames {joined}..{} ; standby from frame {resumed_at} to its end ({tail} frames); {}",
+        joined + before.len(),
+        String::from_utf8_lossy(&stream.stderr).trim()
+    );
+    cluster.clean_up();
+}
+
+/// `asp-encode --publish` to a relay that never answers fails, after
+/// writing its `-o` file, rather than reporting groups nobody received.
+#[test]
+fn publishing_to_no_relay_is_an_error() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moq-norelay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("unpublished.asp");
+    let encoded = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "64x64", "--fps", "30", "--frames", "3", "--threads", "1"])
+        .arg("-o")
+        .arg(&out)
+        .arg("--publish")
+        .arg(format!("https://127.0.0.1:{}/nobody", free_port()))
+        .output()
+        .expect("asp-encode runs");
+    let stderr = String::from_utf8_lossy(&encoded.stderr);
+    assert!(!encoded.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing was published"), "{stderr}");
+    assert!(!stderr.contains("published 1 groups"), "{stderr}");
+    assert!(out.is_file(), "the file is still written");
     let _ = std::fs::remove_dir_all(&dir);
 }

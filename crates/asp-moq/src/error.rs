@@ -19,6 +19,12 @@ pub enum Error {
     Catalog(String),
     /// A capture time past what a QUIC varint holds (2^62 µs).
     Time(u64),
+    /// A publisher finished without ever having had a session with this
+    /// relay: nothing it sent was published.
+    NeverConnected(url::Url),
+    /// A publisher lost this relay and had no session at its end: the
+    /// stream's end (and what was sent since the loss) never reached it.
+    EndUndelivered(url::Url),
     /// No async runtime to run the connection on.
     Runtime(std::io::Error),
 }
@@ -33,6 +39,16 @@ impl std::fmt::Display for Error {
             Error::Packet(e) => write!(f, "packet: {e}"),
             Error::Catalog(why) => write!(f, "catalog: {why}"),
             Error::Time(us) => write!(f, "capture time {us} µs does not fit MoQ's timestamps"),
+            Error::NeverConnected(url) => {
+                write!(
+                    f,
+                    "no session with the relay {url} ever came up: nothing was published"
+                )
+            }
+            Error::EndUndelivered(url) => write!(
+                f,
+                "the relay {url} was away at the stream's end: the end was not delivered"
+            ),
             Error::Runtime(e) => write!(f, "async runtime: {e}"),
         }
     }

@@ -17,6 +17,11 @@ const VIDEO_MAX_AGE: Duration = Duration::from_secs(2);
 /// (milliseconds on loopback), with room for a loaded machine.
 const END_LINGER: Duration = Duration::from_secs(1);
 
+/// How long [`Publisher::finish`] waits for a session when the relay is away
+/// at the end: one redial of moq-tokio's backoff, with room for a loaded
+/// machine. Past it the end was never delivered, and `finish` says so.
+const FINISH_REDIAL: Duration = Duration::from_secs(3);
+
 /// What [`Publisher::send`] did with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sent {
@@ -47,6 +52,8 @@ pub struct PublisherStats {
 /// connection redials with backoff and the newest group is served again once
 /// it is back. Call [`finish`](Self::finish) to end the stream cleanly.
 pub struct Publisher {
+    /// Where the broadcast goes: the relay's URL, for errors.
+    url: url::Url,
     connection: moq_tokio::Connection,
     client: moq_tokio::Client,
     broadcast: broadcast::Producer,
@@ -91,6 +98,7 @@ impl Publisher {
             .connect(url.connect.clone());
         tracing::info!(url = %url.connect, broadcast = %url.broadcast, "publishing to the relay");
         Ok(Publisher {
+            url: url.connect.clone(),
             connection,
             client,
             broadcast,
@@ -105,8 +113,9 @@ impl Publisher {
 
     /// Publishes one ASP packet, bytes unchanged. A keyframe, or a delta
     /// frame that starts an intra-refresh sweep, finishes the current group
-    /// and opens the next one (its id the packet's sequence number when that
-    /// is higher than the last id, else the next id).
+    /// and opens the next one: its id the wall-clock time in milliseconds
+    /// since the Unix epoch when that is higher than the last id, else the
+    /// next id (ids comparable across encoders: the crate's docs).
     pub fn send(&mut self, packet: &[u8]) -> Result<Sent, Error> {
         let parsed = Packet::parse(packet).map_err(Error::Packet)?;
         let entry = match parsed.payload() {
@@ -133,9 +142,12 @@ impl Publisher {
             if let Some(group) = self.group.take() {
                 group.finish()?;
             }
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as u64);
             let sequence = match self.last_group {
-                Some(last) => u64::from(parsed.sequence()).max(last + 1),
-                None => u64::from(parsed.sequence()),
+                Some(last) => now_ms.max(last + 1),
+                None => now_ms,
             };
             self.group = Some(self.video.create_group(group::Info { sequence })?);
             self.last_group = Some(sequence);
@@ -183,18 +195,65 @@ impl Publisher {
     /// the relay acknowledged but had not read yet) or whose route goes away
     /// while it still waits for the last group's stream aborts the track,
     /// and passes that on to every subscriber as a reset instead of the end.
+    ///
+    /// With no session at the end (after a few more seconds of
+    /// redialling) nothing of the end reached a relay: an error,
+    /// [`Error::NeverConnected`] if no session ever came up (the relay never
+    /// saw the stream), else [`Error::EndUndelivered`].
     pub async fn finish(mut self) -> Result<(), Error> {
         if let Some(group) = self.group.take() {
             group.finish()?;
         }
         self.video.finish()?;
         self.catalog.finish()?;
-        if self.connection.connected() {
+        let connected =
+            self.connected() || self.wait_connected(FINISH_REDIAL).await.unwrap_or(false);
+        if connected {
             tokio::time::sleep(END_LINGER).await;
         }
+        let sessions = self.connection.epoch();
         self.broadcast.close();
         let closed = self.connection.close().await;
         self.client.close().await;
+        if sessions == 0 {
+            return Err(Error::NeverConnected(self.url));
+        }
+        if !connected {
+            return Err(Error::EndUndelivered(self.url));
+        }
         closed.map_err(Error::Client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A publisher whose relay never answers (a loopback port nobody
+    /// listens on) cannot finish with Ok: nothing it sent was published.
+    #[test]
+    fn finish_without_a_session_is_an_error() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = RelayUrl::parse(&format!("https://127.0.0.1:{port}/nobody")).unwrap();
+        let catalog = Catalog::new(64, 64, 30, 1);
+        let publisher =
+            Publisher::connect(&url, &ClientOptions::default(), &catalog, runtime.handle())
+                .unwrap();
+        assert!(!runtime
+            .block_on(publisher.wait_connected(Duration::from_millis(300)))
+            .unwrap());
+        match runtime.block_on(publisher.finish()) {
+            Err(Error::NeverConnected(to)) => assert_eq!(to, url.connect),
+            other => panic!("finish without a session: {other:?}"),
+        }
     }
 }

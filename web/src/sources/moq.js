@@ -10,7 +10,18 @@
 // (the tail of one run still in flight when the next starts); they are
 // handed over whole and in order, and a group older than one already handed
 // over is dropped. A lost relay, a dropped subscription or a silent session
-// is redialled with backoff and subscribed again at the newest group.
+// is redialled and subscribed again at the newest group.
+//
+// Several relays (options.relays, the element's `relays` attribute: further
+// relays of the same cluster, as a DASH manifest lists several BaseURLs):
+// the src's relay is tried first; when the one in use is lost the next is
+// dialled at once, and only a whole round of relays failing in a row waits
+// out the backoff. The stream goes on where it was cut: groups already
+// played are skipped, and the newest group, if it is the one that was cut,
+// goes on after its last object played (the same group of the same
+// broadcast holds the same objects on every relay), else it starts at its
+// keyframe. Objects are whole packets, so nothing half-read belongs to the
+// lost session: `open` is said once, and the decoder is not reset.
 // Viewer feedback has no path through a relay: `send` declines.
 
 import { Backoff } from './backoff.js';
@@ -40,6 +51,14 @@ const VIDEO_TRACK = 'video';
 const MAX_AGE_MS = 100;
 /** Above the catalog's priority, as the publisher sets the video track's. */
 const PRIORITY = 200;
+/**
+ * A relay forwards each object as it comes, one per frame: this long
+ * without one, the relay (killed outright: no close reaches the browser,
+ * whose QUIC waits out its idle timeout) or the publisher is gone, and the
+ * next relay is tried. Shorter than the other live sources' SILENCE_MS: a
+ * relay cluster has somewhere else to go.
+ */
+const SILENCE_MS = 2000;
 /** How long after the subscription's end a late group stream is still waited for. */
 const END_GRACE_MS = 300;
 
@@ -57,6 +76,34 @@ export function relayTarget(href) {
   url.pathname = `${parts.join('/')}/`;
   url.hash = '';
   return { connect: url.href, broadcast };
+}
+
+/**
+ * The relays to play `href`'s broadcast from, in the order tried: `href`'s
+ * own, then each of `relays` (`moq+https://HOST:PORT[/SCOPE][?QUERY][#sha256=HEX]`:
+ * a relay, not a broadcast; without a scope or a query it takes `href`'s,
+ * the broadcast is always `href`'s). A `#sha256=` trusts that relay's
+ * certificate by its hash; without one, `certificateHash` (the src's).
+ * @param {string} href
+ * @param {string[]} relays
+ * @param {Uint8Array | string | null | undefined} hash
+ * @returns {{ connect: string, broadcast: string, hash: Uint8Array | string | null | undefined }[]}
+ */
+export function relayTargets(href, relays, hash) {
+  const first = relayTarget(href);
+  const base = new URL(first.connect);
+  const targets = [{ ...first, hash }];
+  for (const relay of relays) {
+    const url = new URL(relay.replace(/^moq\+https:/i, 'https:'));
+    if (url.protocol !== 'https:') throw new Error(`${relay}: a MoQ relay is moq+https://HOST:PORT`);
+    const hex = new URLSearchParams(url.hash.slice(1)).get('sha256');
+    url.hash = '';
+    if (url.pathname === '/') url.pathname = base.pathname;
+    if (!url.search) url.search = base.search;
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    targets.push({ connect: url.href, broadcast: first.broadcast, hash: hex && /^[0-9a-fA-F]{64}$/.test(hex) ? hex : hash });
+  }
+  return targets;
 }
 
 /**
@@ -80,10 +127,12 @@ async function announced(transport, broadcast) {
 export class MoqSource {
   /**
    * options.certificateHash: SHA-256 of the relay's certificate when no CA
-   * the browser trusts signed it (Uint8Array or hex).
+   * the browser trusts signed it (Uint8Array or hex); options.relays:
+   * further relays of the broadcast, tried in turn when one is lost
+   * (relayTargets).
    * @param {string} url
    * @param {SourceHandlers} handlers
-   * @param {{ certificateHash?: Uint8Array | string | null }} [options]
+   * @param {{ certificateHash?: Uint8Array | string | null, relays?: string[] }} [options]
    */
   constructor(url, handlers, options = {}) {
     this.url = url;
@@ -98,10 +147,28 @@ export class MoqSource {
     this.backoff = new Backoff();
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
-    this.silence = new SilenceWatch();
+    this.silence = new SilenceWatch(SILENCE_MS);
     this.bytes = 0;
     /** Groups handed over whole, and groups given up (older than one handed over, or cut). */
     this.groups = { delivered: 0, skipped: 0 };
+    /** The relays in the order tried, and the one in use (an index). */
+    /** @type {ReturnType<typeof relayTargets>} */
+    this.relays = [];
+    /** A src or relay that is not a relay URL: start() reports it. */
+    this.invalid = null;
+    try {
+      this.relays = relayTargets(url, options.relays ?? [], options.certificateHash);
+    } catch (error) {
+      this.invalid = /** @type {Error} */ (error);
+    }
+    this.relay = 0;
+    /** Sessions lost in a row without an object: a whole round of them waits out the backoff. */
+    this.failures = 0;
+    /** Times the source moved to another relay. */
+    this.relaySwitches = 0;
+    /** Where the stream was cut: shared by every session's GroupOrder. */
+    this.position = new Position();
+    this.opened = false;
   }
 
   start() {
@@ -109,7 +176,13 @@ export class MoqSource {
       this.handlers.error(new Error('this browser has no WebTransport'));
       return;
     }
+    if (this.invalid) {
+      this.handlers.error(this.invalid);
+      return;
+    }
     this.closed = false;
+    this.opened = false;
+    this.position = new Position();
     this.connect();
   }
 
@@ -118,8 +191,8 @@ export class MoqSource {
     /** @type {WebTransport | undefined} */
     let transport;
     try {
-      const { connect, broadcast } = relayTarget(this.url);
-      const hash = certificateHash(this.options.certificateHash);
+      const { connect, broadcast, hash: relayHash } = this.relays[this.relay];
+      const hash = certificateHash(relayHash);
       /** @type {WebTransportOptions & { protocols?: string[] }} */
       const init = { protocols: [MOQ_LITE_PROTOCOL] };
       if (hash) init.serverCertificateHashes = [{ algorithm: 'sha-256', value: hash }];
@@ -142,8 +215,9 @@ export class MoqSource {
       const silent = new Promise((_, reject) => {
         this.silence.arm(() => reject(new Error(`no data for ${this.silence.ms} ms`)));
       });
-      this.handlers.open();
-      const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups);
+      if (!this.opened) this.handlers.open();
+      this.opened = true;
+      const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups, this.position);
       const lost = this.readGroups(opened, groups).then(() => {
         throw new Error('the relay closed the session');
       });
@@ -163,10 +237,20 @@ export class MoqSource {
       } catch {
         // already closed
       }
-      const delay = this.backoff.next();
+      // The next relay at once, until a whole round failed in a row.
+      this.failures += 1;
+      const delay = this.failures < this.relays.length ? 0 : this.backoff.next();
+      if (this.failures >= this.relays.length) this.failures = 0;
+      const lost = this.relays[this.relay].connect;
+      if (this.relays.length > 1) {
+        this.relay = (this.relay + 1) % this.relays.length;
+        this.relaySwitches += 1;
+      }
+      let reason = `${lost}: ${String(/** @type {any} */ (error)?.message ?? error)}`;
+      if (this.relays.length > 1) reason += `; next relay ${this.relays[this.relay].connect}`;
       // Scheduled before the report: a handler may close this source.
       this.timer = setTimeout(() => this.connect(), delay);
-      this.handlers.reconnecting(delay, String(/** @type {any} */ (error)?.message ?? error));
+      this.handlers.reconnecting(delay, reason);
     }
   }
 
@@ -199,6 +283,7 @@ export class MoqSource {
   /** @param {Uint8Array} bytes */
   deliver(bytes) {
     this.backoff.reset();
+    this.failures = 0;
     this.bytes += bytes.byteLength;
     this.silence.heard();
     this.handlers.data(bytes);
@@ -218,19 +303,34 @@ export class MoqSource {
 }
 
 /**
+ * How far the stream has been played, across sessions and relays: the
+ * group handed over last, how many of its objects were, and whether all.
+ */
+class Position {
+  constructor() {
+    this.sequence = -1;
+    this.objects = 0;
+    this.complete = false;
+  }
+}
+
+/**
  * Hands over the frames of group streams one whole group at a time, in
  * sequence order (the oldest waiting first: the relay already drops what
  * lags the newest by more than MAX_AGE_MS); a group older than one handed
- * over is dropped.
+ * over is dropped, and so is one a lost session already played (the
+ * position); the group it was cut in goes on after its last played object.
  */
 class GroupOrder {
   /**
    * @param {(bytes: Uint8Array) => void} deliver
    * @param {{ delivered: number, skipped: number }} counts
+   * @param {Position} position
    */
-  constructor(deliver, counts) {
+  constructor(deliver, counts, position) {
     this.deliver = deliver;
     this.counts = counts;
+    this.position = position;
     /** @type {Map<number, StreamReader>} */
     this.waiting = new Map();
     /** The sequence of the last group started, or -1. */
@@ -267,7 +367,9 @@ class GroupOrder {
       reader.cancel();
       return;
     }
-    if (header.sequence <= this.last || this.waiting.has(header.sequence)) {
+    const played = this.position.sequence;
+    if (header.sequence <= this.last || this.waiting.has(header.sequence)
+        || header.sequence < played || (header.sequence === played && this.position.complete)) {
       this.counts.skipped += 1;
       reader.cancel();
       return;
@@ -284,8 +386,26 @@ class GroupOrder {
       this.waiting.delete(sequence);
       this.last = sequence;
       this.current = reader;
+      const position = this.position;
+      // The group a lost session was cut in: its first objects were played.
+      let played = 0;
+      if (position.sequence === sequence) {
+        played = position.objects;
+      } else {
+        position.sequence = sequence;
+        position.objects = 0;
+        position.complete = false;
+      }
       try {
-        for (let frame = await readFrame(reader); frame && !this.stopped; frame = await readFrame(reader)) this.deliver(frame);
+        for (let frame = await readFrame(reader); frame && !this.stopped; frame = await readFrame(reader)) {
+          if (played > 0) {
+            played -= 1;
+            continue;
+          }
+          position.objects += 1;
+          this.deliver(frame);
+        }
+        if (!this.stopped) position.complete = true;
         this.counts.delivered += 1;
       } catch {
         // Cut short (the relay dropped it for a newer one, or the session

@@ -253,7 +253,7 @@ export class Player {
         const message = String(error?.message ?? error);
         this.report(/no WebTransport/.test(message) ? 'unsupported-src' : 'source-failed', message, true);
       },
-    }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash }));
+    }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash, relays: m.relays ?? [] }));
     this.source = source;
     source.start();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
