@@ -157,8 +157,10 @@ pub struct StreamPolicy {
     /// between are merged into the next allowed one.
     pub keyframe_min_interval: Duration,
     /// One viewer's keyframe requests (RequestKeyframe, Nack, a stopped
-    /// WebTransport stream) count at most once per this interval; the rest
-    /// are ignored, so one viewer cannot raise everyone's keyframe rate.
+    /// WebTransport stream) count at most once per this interval, and so do
+    /// one address's (an IPv4 address or an IPv6 /64, across its viewers
+    /// and reconnections); the rest are ignored, so one viewer cannot raise
+    /// everyone's keyframe rate.
     pub viewer_keyframe_min_interval: Duration,
     /// The keyframe-to-keyframe run kept for late joiners is capped at this
     /// many bytes; past it the run is dropped and a keyframe requested.

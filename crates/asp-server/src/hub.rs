@@ -208,6 +208,10 @@ struct Group {
 struct State {
     viewers: Vec<Slot>,
     viewers_per_address: HashMap<IpAddr, usize>,
+    /// When a keyframe request from each address last counted (kept after
+    /// its viewers leave, pruned once past `viewer_keyframe_min_interval`;
+    /// at most `max_viewers` entries).
+    keyframe_requests_per_address: HashMap<IpAddr, Instant>,
     group: Group,
     last_sequence: Option<u32>,
     end_notice: Option<Bytes>,
@@ -241,6 +245,7 @@ impl Hub {
             state: Mutex::new(State {
                 viewers: Vec::new(),
                 viewers_per_address: HashMap::new(),
+                keyframe_requests_per_address: HashMap::new(),
                 group: Group::default(),
                 last_sequence: None,
                 end_notice: None,
@@ -584,13 +589,30 @@ impl Hub {
     /// once per `viewer_keyframe_min_interval`, then as any request does
     /// (at most one forced keyframe per `keyframe_min_interval`).
     fn viewer_requests_keyframe(&self, state: &mut State, slot_index: usize, now: Instant) {
-        let slot = &mut state.viewers[slot_index];
         let interval = self.policy.viewer_keyframe_min_interval;
-        if slot.last_keyframe_request.is_some_and(|t| now.duration_since(t) < interval) {
+        let slot = &mut state.viewers[slot_index];
+        let recent = |t: &Instant| now.duration_since(*t) < interval;
+        // Per viewer, and per address: a viewer that reconnects does not
+        // get a fresh budget, nor do several viewers from one address.
+        let address_counted = slot.address.and_then(|key| state.keyframe_requests_per_address.get(&key));
+        if slot.last_keyframe_request.as_ref().is_some_and(recent) || address_counted.is_some_and(recent) {
             state.stats.ignored_keyframe_requests += 1;
             return;
         }
         slot.last_keyframe_request = Some(now);
+        if let Some(key) = slot.address {
+            let requests = &mut state.keyframe_requests_per_address;
+            if requests.len() >= self.limits.max_viewers {
+                requests.retain(|_, t| recent(t));
+            }
+            if requests.len() >= self.limits.max_viewers {
+                // Every entry is recent: more addresses asked within one
+                // interval than there are viewer slots. Not counted.
+                state.stats.ignored_keyframe_requests += 1;
+                return;
+            }
+            requests.insert(key, now);
+        }
         self.request_keyframe(state, now);
     }
 
@@ -787,6 +809,31 @@ mod tests {
         hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
         frame(&hub, 3, false);
         assert!(!control.take_keyframe_request(), "the first viewer's next request counts only after its interval");
+    }
+
+    #[test]
+    fn reconnecting_or_a_second_viewer_from_one_address_gets_no_fresh_keyframe_budget() {
+        // No stream-wide limit here: only the per-viewer and per-address ones.
+        let policy = StreamPolicy { keyframe_min_interval: Duration::ZERO, ..StreamPolicy::default() };
+        let hub = Hub::new(ViewerLimits::default(), policy);
+        let control = hub.control();
+        let attacker: IpAddr = "192.0.2.7".parse().unwrap();
+        frame(&hub, 0, true);
+        let first = hub.join_from(Some(attacker)).unwrap();
+        hub.client_message(first.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        assert!(control.take_keyframe_request(), "the address's first request counts");
+        hub.leave(first.id, "reconnecting");
+        let again = hub.join_from(Some(attacker)).unwrap();
+        let beside = hub.join_from(Some(attacker)).unwrap();
+        for viewer in [&again, &beside] {
+            hub.client_message(viewer.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        }
+        assert!(!control.take_keyframe_request(), "no fresh budget for the address");
+        assert_eq!(hub.stats().ignored_keyframe_requests, 2);
+        // Another address (an IPv6 /64 counts as one) still has its own.
+        let elsewhere = hub.join_from(Some("2001:db8::1".parse().unwrap())).unwrap();
+        hub.client_message(elsewhere.id, &s_packet(SyncCommand::RequestKeyframe, 0));
+        assert!(control.take_keyframe_request());
     }
 
     #[test]
