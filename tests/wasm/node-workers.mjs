@@ -1,28 +1,9 @@
-// Just enough of the Web Worker API, on node:worker_threads, for
-// wasm-bindgen-rayon's no-bundler helper (workerHelpers.no-bundler.js) to
-// start its pool in Node: `new Worker(url, { type: 'module' })` with
-// addEventListener/postMessage, `fetch(import.meta.url)` of a file URL, and
-// `URL.createObjectURL` of what that fetch returned. Test-only: the browser
-// has all of this natively.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Just enough of the Web Worker API, on node:worker_threads, for the
+// threaded build's pool start (web/src/worker/rayon-pool.js, shipped as the
+// glue's worker helpers) in Node: `new Worker(url, { type: 'module' })` of a
+// file URL, with addEventListener/postMessage. Test-only: the browser has
+// all of this natively.
 import { Worker as NodeWorker } from 'node:worker_threads';
-
-const fileUrls = new WeakMap();
-
-const nativeFetch = globalThis.fetch;
-globalThis.fetch = async (input, init) => {
-  const url = String(input);
-  if (!url.startsWith('file:')) return nativeFetch(input, init);
-  const blob = new Blob([fs.readFileSync(fileURLToPath(url))], { type: 'text/javascript' });
-  fileUrls.set(blob, url);
-  return { ok: true, blob: async () => blob, text: async () => blob.text() };
-};
-
-const nativeCreate = URL.createObjectURL;
-const nativeRevoke = URL.revokeObjectURL;
-URL.createObjectURL = (blob) => fileUrls.get(blob) ?? nativeCreate(blob);
-URL.revokeObjectURL = (url) => (String(url).startsWith('file:') ? undefined : nativeRevoke(url));
 
 // Runs in each worker: a `self` with message events and postMessage, then the
 // module. Messages are taken from the port only once the module has loaded,

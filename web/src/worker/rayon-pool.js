@@ -38,9 +38,9 @@ function nextMessage(target, type) {
   });
 }
 
-// In a pool worker: the init message comes once. Elsewhere it never comes.
-const WorkerScope = /** @type {any} */ (globalThis).WorkerGlobalScope;
-if (typeof WorkerScope === 'function' && globalThis instanceof WorkerScope) {
+// In a pool worker: the init message comes once. Elsewhere (the decoder's
+// own context, which imports this file too) it never comes.
+if (typeof self !== 'undefined') {
   nextMessage(self, 'wasm_bindgen_worker_init').then(async (/** @type {PoolWorkerInit} */ init) => {
     const glue = await import(init.mainJS);
     await glue.default({ module_or_path: init.module, memory: init.memory });
