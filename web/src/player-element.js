@@ -527,10 +527,12 @@ export class AspPlayer extends HTMLElement {
     };
     if (typeof this._canvas.transferControlToOffscreen === 'function' && typeof Worker === 'function') {
       // A worker whose start goes silent (no `starting` beat for
-      // START_SILENCE_MS) is stuck: Firefox sometimes blocks the player's
-      // worker for good while it starts the threaded build's pool. It is
-      // terminated and a new one started: the same build once more, then
-      // the single build, which has no pool (stats.fallback says why).
+      // START_SILENCE_MS) is stuck. Firefox blocked the player's worker for
+      // good when it made the threaded build's pool workers itself; the page
+      // makes them now (worker/rayon-pool.js), and this stays as the net for
+      // any other stuck start: the worker is terminated and a new one
+      // started, the same build once more, then the single build, which has
+      // no pool (stats.fallback says why).
       /** @param {boolean | 'auto'} threads @param {number} attempt @param {string | null} fallback */
       const spawn = (threads, attempt, fallback) => {
         /** @type {ReturnType<typeof setTimeout> | null} */
