@@ -144,6 +144,33 @@ pub struct Decoder {
     clock: ClockOffset,
     /// The frame on show as RGBA, for the Canvas2D renderer; reused.
     rgba: Vec<u8>,
+    /// The next frame's decode, between `start_next_frame` and
+    /// `finish_next_frame`.
+    next: NextFrame,
+}
+
+/// What `finish_next_frame` collects: in the threaded build a decode on the
+/// pool, which took the player (and the clock its Pongs feed) with it; in
+/// the single build the answer of the decode `start_next_frame` ran.
+#[derive(Debug, Default)]
+enum NextFrame {
+    #[default]
+    NotStarted,
+    #[cfg(feature = "threads")]
+    OnThePool(std::sync::mpsc::Receiver<Decoded>),
+    #[cfg_attr(feature = "threads", allow(dead_code))]
+    Done(bool),
+}
+
+/// A decode's outcome: the player and clock it took, whether it made a new
+/// or refined picture, and the message of the last error on the way.
+#[cfg_attr(not(feature = "threads"), allow(dead_code))]
+#[derive(Debug)]
+struct Decoded {
+    player: Player,
+    clock: ClockOffset,
+    fresh: bool,
+    error: Option<String>,
 }
 
 impl Default for Decoder {
@@ -176,6 +203,7 @@ impl Decoder {
             feedback: Feedback::default(),
             clock: ClockOffset::new(),
             rgba: Vec::new(),
+            next: NextFrame::NotStarted,
         }
     }
 
@@ -194,15 +222,77 @@ impl Decoder {
     /// frame is ready to read, `false` when nothing is left. Errors on the
     /// way are in `last_error()`.
     pub fn next_frame(&mut self) -> bool {
-        self.last_error = None;
-        while let Some(event) = self.player.next_event(&EXECUTOR) {
-            self.note_pong();
-            if self.take(event) {
-                return true;
-            }
+        let (fresh, error) = next_picture(&mut self.player, &mut self.clock);
+        self.last_error = error;
+        fresh
+    }
+
+    /// `next_frame()` in two halves, so that the caller can present the
+    /// picture on show while the next one decodes: call `rgba()` (or read
+    /// the planes) first, then this, then draw, then `finish_next_frame()`.
+    /// The threaded build returns at once and decodes on its pool; the
+    /// picture on show stays readable meanwhile: `rgba()`'s buffer is this
+    /// decoder's and the decode never writes it, and the planes are the
+    /// next frame's reference, which it only reads, unless C-packets
+    /// refined them (`refined`: the decode drops the refined copy when the
+    /// new picture is made). Until `finish_next_frame()` the decoder shows
+    /// no frame (`has_frame` false, `rgba()` 0); `push` and the other calls
+    /// are then meant for after it. The single build decodes here, before
+    /// returning. A second start before the finish does nothing.
+    pub fn start_next_frame(&mut self) {
+        if !matches!(self.next, NextFrame::NotStarted) {
+            return;
         }
-        self.note_pong();
-        false
+        #[cfg(feature = "threads")]
+        {
+            // An empty player (no allocation) stands in meanwhile.
+            let mut player = core::mem::replace(&mut self.player, Player::new(Settings::default()));
+            let mut clock = core::mem::take(&mut self.clock);
+            let (send, done) = std::sync::mpsc::sync_channel(1);
+            rayon::spawn(move || {
+                let (fresh, error) = next_picture(&mut player, &mut clock);
+                // The decoder may have been freed meanwhile: nothing waits then.
+                let _ = send.send(Decoded { player, clock, fresh, error });
+            });
+            self.next = NextFrame::OnThePool(done);
+        }
+        #[cfg(not(feature = "threads"))]
+        {
+            self.next = NextFrame::Done(self.next_frame());
+        }
+    }
+
+    /// Waits for the decode `start_next_frame()` began and answers as
+    /// `next_frame()` would have (errors in `last_error()`); without a
+    /// start, it is `next_frame()`.
+    pub fn finish_next_frame(&mut self) -> bool {
+        match core::mem::take(&mut self.next) {
+            NextFrame::NotStarted => self.next_frame(),
+            NextFrame::Done(fresh) => fresh,
+            #[cfg(feature = "threads")]
+            NextFrame::OnThePool(done) => match done.recv() {
+                Ok(decoded) => {
+                    self.player = decoded.player;
+                    self.clock = decoded.clock;
+                    self.last_error = decoded.error;
+                    decoded.fresh
+                }
+                // The job ended without an answer: a panic, which is a bug
+                // and aborts the module first in the browser.
+                Err(_) => {
+                    self.last_error = Some("the decode on the worker pool ended without a result".to_owned());
+                    false
+                }
+            },
+        }
+    }
+
+    /// Whether C-packets refined the picture on show: its planes are then
+    /// a copy that the next decode frees, so a renderer reading the planes
+    /// during `start_next_frame()` must not (the RGBA buffer is safe).
+    #[wasm_bindgen(getter)]
+    pub fn refined(&self) -> bool {
+        self.player.meta().is_some_and(|m| m.refinements > 0)
     }
 
     /// Decodes one whole packet: `true` if it produced a new frame.
@@ -468,6 +558,11 @@ impl Decoder {
         &self.player
     }
 
+    /// The buffer `rgba()` wrote last, for native callers.
+    pub fn rgba_buffer(&self) -> &[u8] {
+        &self.rgba
+    }
+
     /// `push` from a Rust slice.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
         self.push_with(bytes.len(), |dst| dst.copy_from_slice(bytes));
@@ -501,9 +596,7 @@ impl Decoder {
 
     /// Times the sender's latest Pong, if one came, against our clock.
     fn note_pong(&mut self) {
-        if let Some(pong) = self.player.take_pong() {
-            self.clock.observe(&pong, unix_time_us());
-        }
+        note_pong(&mut self.player, &mut self.clock);
     }
 
     /// Keeps an event's error message; true for a new or refined picture.
@@ -517,4 +610,27 @@ impl Decoder {
             Event::Final(_) | Event::Dropped { .. } => false,
         }
     }
+}
+
+/// Times the sender's latest Pong, if one came, against our clock.
+fn note_pong(player: &mut Player, clock: &mut ClockOffset) {
+    if let Some(pong) = player.take_pong() {
+        clock.observe(&pong, unix_time_us());
+    }
+}
+
+/// Decodes waiting packets until one makes a new or refined picture (true)
+/// or none is left (false); the message of the last error on the way.
+fn next_picture(player: &mut Player, clock: &mut ClockOffset) -> (bool, Option<String>) {
+    let mut error = None;
+    while let Some(event) = player.next_event(&EXECUTOR) {
+        note_pong(player, clock);
+        match event {
+            Event::Picture(_) | Event::Refined(_) => return (true, error),
+            Event::Error(e) => error = Some(e.to_string()),
+            Event::Final(_) | Event::Dropped { .. } => {}
+        }
+    }
+    note_pong(player, clock);
+    (false, error)
 }
