@@ -157,9 +157,20 @@ enum NextFrame {
     #[default]
     NotStarted,
     #[cfg(feature = "threads")]
-    OnThePool(std::sync::mpsc::Receiver<Decoded>),
+    OnThePool(std::sync::Arc<Handoff>),
     #[cfg_attr(feature = "threads", allow(dead_code))]
     Done(bool),
+}
+
+/// Where the pool's decode leaves its outcome for `finish_next_frame`: a
+/// mutex and a condition variable, the primitives rayon's own cross-thread
+/// waits use (std's mpsc parks the waiting thread instead, and a Node main
+/// thread waiting that way for a pool worker was never woken: tests/wasm).
+#[cfg(feature = "threads")]
+#[derive(Debug, Default)]
+struct Handoff {
+    decoded: std::sync::Mutex<Option<Decoded>>,
+    ready: std::sync::Condvar,
 }
 
 /// A decode's outcome: the player and clock it took, whether it made a new
@@ -248,13 +259,17 @@ impl Decoder {
             // An empty player (no allocation) stands in meanwhile.
             let mut player = core::mem::replace(&mut self.player, Player::new(Settings::default()));
             let mut clock = core::mem::take(&mut self.clock);
-            let (send, done) = std::sync::mpsc::sync_channel(1);
+            let handoff = std::sync::Arc::new(Handoff::default());
+            let done = handoff.clone();
             rayon::spawn(move || {
                 let (fresh, error) = next_picture(&mut player, &mut clock);
                 // The decoder may have been freed meanwhile: nothing waits then.
-                let _ = send.send(Decoded { player, clock, fresh, error });
+                if let Ok(mut decoded) = done.decoded.lock() {
+                    *decoded = Some(Decoded { player, clock, fresh, error });
+                }
+                done.ready.notify_all();
             });
-            self.next = NextFrame::OnThePool(done);
+            self.next = NextFrame::OnThePool(handoff);
         }
         #[cfg(not(feature = "threads"))]
         {
@@ -270,8 +285,8 @@ impl Decoder {
             NextFrame::NotStarted => self.next_frame(),
             NextFrame::Done(fresh) => fresh,
             #[cfg(feature = "threads")]
-            NextFrame::OnThePool(done) => match done.recv() {
-                Ok(decoded) => {
+            NextFrame::OnThePool(handoff) => match wait_for(&handoff) {
+                Some(decoded) => {
                     self.player = decoded.player;
                     self.clock = decoded.clock;
                     self.last_error = decoded.error;
@@ -279,7 +294,7 @@ impl Decoder {
                 }
                 // The job ended without an answer: a panic, which is a bug
                 // and aborts the module first in the browser.
-                Err(_) => {
+                None => {
                     self.last_error = Some("the decode on the worker pool ended without a result".to_owned());
                     false
                 }
@@ -633,4 +648,17 @@ fn next_picture(player: &mut Player, clock: &mut ClockOffset) -> (bool, Option<S
     }
     note_pong(player, clock);
     (false, error)
+}
+
+/// The pool's decode outcome, once it is there; `None` if a panic on the
+/// pool poisoned the handoff.
+#[cfg(feature = "threads")]
+fn wait_for(handoff: &Handoff) -> Option<Decoded> {
+    let mut decoded = handoff.decoded.lock().ok()?;
+    loop {
+        if let Some(done) = decoded.take() {
+            return Some(done);
+        }
+        decoded = handoff.ready.wait(decoded).ok()?;
+    }
 }
