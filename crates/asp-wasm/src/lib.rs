@@ -158,7 +158,6 @@ enum NextFrame {
     NotStarted,
     #[cfg(feature = "threads")]
     OnThePool(std::sync::Arc<Handoff>),
-    #[cfg_attr(feature = "threads", allow(dead_code))]
     Done(bool),
 }
 
@@ -247,9 +246,10 @@ impl Decoder {
     /// next frame's reference, which it only reads, unless C-packets
     /// refined them (`refined`: the decode drops the refined copy when the
     /// new picture is made). Until `finish_next_frame()` the decoder shows
-    /// no frame (`has_frame` false, `rgba()` 0); `push` and the other calls
-    /// are then meant for after it. The single build decodes here, before
-    /// returning. A second start before the finish does nothing.
+    /// no frame (`has_frame` false, `rgba()` 0). The single build decodes here, before
+    /// returning. A second start before the finish does nothing; `push`,
+    /// `decode`, `reset` and `discard` wait for the decode first (its
+    /// answer is kept for the finish), so no byte goes astray.
     pub fn start_next_frame(&mut self) {
         if !matches!(self.next, NextFrame::NotStarted) {
             return;
@@ -281,24 +281,10 @@ impl Decoder {
     /// `next_frame()` would have (errors in `last_error()`); without a
     /// start, it is `next_frame()`.
     pub fn finish_next_frame(&mut self) -> bool {
+        self.settle();
         match core::mem::take(&mut self.next) {
-            NextFrame::NotStarted => self.next_frame(),
             NextFrame::Done(fresh) => fresh,
-            #[cfg(feature = "threads")]
-            NextFrame::OnThePool(handoff) => match wait_for(&handoff) {
-                Some(decoded) => {
-                    self.player = decoded.player;
-                    self.clock = decoded.clock;
-                    self.last_error = decoded.error;
-                    decoded.fresh
-                }
-                // The job ended without an answer: a panic, which is a bug
-                // and aborts the module first in the browser.
-                None => {
-                    self.last_error = Some("the decode on the worker pool ended without a result".to_owned());
-                    false
-                }
-            },
+            _ => self.next_frame(),
         }
     }
 
@@ -364,6 +350,7 @@ impl Decoder {
     /// next keyframe (a hidden player keeps up with a live stream this
     /// way); returns the frames dropped.
     pub fn discard(&mut self) -> u32 {
+        self.settle();
         self.player.discard() as u32
     }
 
@@ -410,6 +397,7 @@ impl Decoder {
     /// Forgets buffered bytes and waits for a keyframe (after a seek or a
     /// reconnection). The last frame stays readable.
     pub fn reset(&mut self) {
+        self.settle();
         self.player.reset();
         self.last_error = None;
     }
@@ -594,12 +582,14 @@ impl Decoder {
     }
 
     fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        self.settle();
         self.last_error = self.player.push_with(len, fill).err().map(|e| e.to_string());
     }
 
     /// Reads one whole packet (copied by `fill`): true if it made a new
     /// or refined picture.
     fn decode_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        self.settle();
         self.last_error = self.player.push_packet_with(len, fill).err().map(|e| e.to_string());
         let mut fresh = false;
         while let Some(event) = self.player.next_event(&EXECUTOR) {
@@ -607,6 +597,29 @@ impl Decoder {
         }
         self.note_pong();
         fresh
+    }
+
+    /// Brings back the player from a decode on the pool, if one is away,
+    /// keeping its answer for `finish_next_frame`.
+    fn settle(&mut self) {
+        #[cfg(feature = "threads")]
+        if let NextFrame::OnThePool(handoff) = &self.next {
+            let fresh = match wait_for(handoff) {
+                Some(decoded) => {
+                    self.player = decoded.player;
+                    self.clock = decoded.clock;
+                    self.last_error = decoded.error;
+                    decoded.fresh
+                }
+                // The job ended without an answer: a panic, which is a bug
+                // and aborts the module first in the browser.
+                None => {
+                    self.last_error = Some("the decode on the worker pool ended without a result".to_owned());
+                    false
+                }
+            };
+            self.next = NextFrame::Done(fresh);
+        }
     }
 
     /// Times the sender's latest Pong, if one came, against our clock.

@@ -118,6 +118,28 @@ fn a_frame_decoded_in_two_halves_is_the_native_frame() {
     assert_eq!(shown(&player), want[0]);
 }
 
+/// Bytes pushed while the next frame decodes (on the pool with `--features
+/// threads`) wait for that decode and are all decoded afterwards.
+#[test]
+fn bytes_pushed_during_the_next_decode_are_kept() {
+    let packets = stream(72, 40, 8, 5);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    player.push_bytes(&packets[0]);
+    let mut got = Vec::new();
+    // Frame n decodes while packet n + 1 arrives.
+    for p in packets.iter().skip(1).map(Some).chain([None]) {
+        player.start_next_frame();
+        if let Some(p) = p {
+            player.push_bytes(p);
+        }
+        assert!(player.finish_next_frame(), "{:?}", player.error());
+        got.push(shown(&player));
+    }
+    assert!(!player.finish_next_frame());
+    assert_eq!(got, want);
+}
+
 #[test]
 fn a_keyframe_tells_the_stream_facts() {
     let packets = stream(40, 24, 4, 0);
