@@ -34,6 +34,10 @@ const chromiumRenderers = (process.env.CHROMIUM_RENDERERS ?? 'webgpu,webgl2,canv
 for (const r of chromiumRenderers) {
   if (!['webgpu', 'webgpu-wgpu', 'webgl2', 'canvas2d'].includes(r)) throw new Error(`CHROMIUM_RENDERERS: unknown renderer ${r}`);
 }
+/**
+ * $OVERLAP_ROWS=1: each build also draws frame N while frame N+1 decodes
+ * (Decoder.start_next_frame), against the player's decode-then-draw, in one run.
+ */
 /** $RESOLUTIONS (comma-separated: 720, 1080; default both): the slow 1080p rows alone with RESOLUTIONS=1080. */
 const resolutions = (process.env.RESOLUTIONS || '720,1080').split(',').map(Number);
 for (const res of resolutions) {
@@ -81,6 +85,9 @@ function jobsOf(name, pages, res) {
   for (const build of ['threads', 'single']) {
     jobs.push({ what: `ASP ${build}, decode alone`, kind: 'asp-alone', page: pages.plain, arg: { ...job, build, renderer: null } });
     jobs.push({ what: `ASP ${build}, decode + the player's pick`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'auto' } });
+    if (process.env.OVERLAP_ROWS) {
+      jobs.push({ what: `ASP ${build}, decode + the player's pick, drawn during the next decode`, kind: 'asp', page: pages.plain, arg: { ...job, build, renderer: 'auto', overlap: true } });
+    }
     for (const renderer of name === 'chromium' ? chromiumRenderers : []) {
       // The wgpu renderer is in the single build only (tools/build-wasm.sh wgpu).
       if (renderer === 'webgpu-wgpu' && build !== 'single') continue;

@@ -10,6 +10,8 @@
 #                                               webgpu-wgpu: the WebGPU renderer on wgpu, asp-render
 #                                               in the single build, tools/build-wasm.sh wgpu)
 #   RESOLUTIONS=1080 bench/browser/bench.sh     one resolution (default 720,1080)
+#   OVERLAP_ROWS=1 bench/browser/bench.sh       also rows drawing frame N while frame N+1
+#                                               decodes (Decoder.start_next_frame)
 #
 # 1. bigbuckbunny -> y4m (720p as is, 1080p lanczos-scaled), 132 frames;
 # 2. asp-encode at 1500k (720p) / 3000k (1080p); PSNR-Y of asp-decode's output;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 
-import { distDir, loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed } from './common.mjs';
+import { distDir, loadBuild, splitPackets, packetType, y4mChecksums, viewChecksum, decodePushed, crc32hex } from './common.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -93,6 +93,30 @@ for (const build of builds) {
         assert.deepEqual(frames.map((f) => f.sequence), s.packets.map((_, i) => i), `chunk ${chunk}`);
         assert.equal(buffered, 0);
       }
+    });
+
+    test(`${build} ${s.name}: next_frame in two halves, the RGBA on show kept meanwhile, same frames`, () => {
+      const dec = new glue.Decoder();
+      dec.push(s.bytes);
+      const got = [];
+      let fresh = dec.next_frame();
+      while (fresh) {
+        got.push(dec.frame_checksum());
+        assert.equal(dec.refined, false);
+        const ptr = dec.rgba();
+        const size = dec.width * dec.height * 4;
+        const before = crc32hex(new Uint8Array(glue.wasm_memory().buffer, ptr, size));
+        dec.start_next_frame();
+        // The threaded build decodes on its pool now; the picture is away with it.
+        if (build === 'threads') assert.equal(dec.has_frame, false);
+        // What a renderer draws meanwhile: the RGBA of the frame before.
+        assert.equal(crc32hex(new Uint8Array(glue.wasm_memory().buffer, ptr, size)), before);
+        fresh = dec.finish_next_frame();
+        assert.equal(dec.last_error(), null);
+        assert.equal(crc32hex(new Uint8Array(glue.wasm_memory().buffer, ptr, size)), before);
+      }
+      assert.deepEqual(got, s.ref.checksums);
+      dec.free();
     });
 
     test(`${build} ${s.name}: ArrayBuffer input and the stream's facts`, () => {

@@ -10,6 +10,17 @@ declare class Decoder {
   push(bytes: Uint8Array | ArrayBuffer): void;
   /** Decodes buffered packets until one gives a frame: true when a new frame is ready. */
   next_frame(): boolean;
+  /**
+   * next_frame() in two halves, to present the frame on show (from rgba(),
+   * or its planes unless `refined`) while the next decodes: the threaded
+   * build returns at once and decodes on its pool, the single build decodes
+   * here. Until finish_next_frame() the decoder shows no frame.
+   */
+  start_next_frame(): void;
+  /** Waits for start_next_frame()'s decode; answers as next_frame() (which it is without a start). */
+  finish_next_frame(): boolean;
+  /** C-packets refined the frame on show: its planes are freed by the next decode (rgba() is safe). */
+  readonly refined: boolean;
   /** Decodes exactly one whole packet: true when it gave a new frame. */
   decode(bytes: Uint8Array | ArrayBuffer): boolean;
   /** Consumes buffered packets undecoded; returns the frames dropped. */

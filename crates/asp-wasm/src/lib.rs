@@ -144,6 +144,43 @@ pub struct Decoder {
     clock: ClockOffset,
     /// The frame on show as RGBA, for the Canvas2D renderer; reused.
     rgba: Vec<u8>,
+    /// The next frame's decode, between `start_next_frame` and
+    /// `finish_next_frame`.
+    next: NextFrame,
+}
+
+/// What `finish_next_frame` collects: in the threaded build a decode on the
+/// pool, which took the player (and the clock its Pongs feed) with it; in
+/// the single build the answer of the decode `start_next_frame` ran.
+#[derive(Debug, Default)]
+enum NextFrame {
+    #[default]
+    NotStarted,
+    #[cfg(feature = "threads")]
+    OnThePool(std::sync::Arc<Handoff>),
+    Done(bool),
+}
+
+/// Where the pool's decode leaves its outcome for `finish_next_frame`: a
+/// mutex and a condition variable, the primitives rayon's own cross-thread
+/// waits use (std's mpsc parks the waiting thread instead, and a Node main
+/// thread waiting that way for a pool worker was never woken: tests/wasm).
+#[cfg(feature = "threads")]
+#[derive(Debug, Default)]
+struct Handoff {
+    decoded: std::sync::Mutex<Option<Decoded>>,
+    ready: std::sync::Condvar,
+}
+
+/// A decode's outcome: the player and clock it took, whether it made a new
+/// or refined picture, and the message of the last error on the way.
+#[cfg_attr(not(feature = "threads"), allow(dead_code))]
+#[derive(Debug)]
+struct Decoded {
+    player: Player,
+    clock: ClockOffset,
+    fresh: bool,
+    error: Option<String>,
 }
 
 impl Default for Decoder {
@@ -176,6 +213,7 @@ impl Decoder {
             feedback: Feedback::default(),
             clock: ClockOffset::new(),
             rgba: Vec::new(),
+            next: NextFrame::NotStarted,
         }
     }
 
@@ -194,15 +232,68 @@ impl Decoder {
     /// frame is ready to read, `false` when nothing is left. Errors on the
     /// way are in `last_error()`.
     pub fn next_frame(&mut self) -> bool {
-        self.last_error = None;
-        while let Some(event) = self.player.next_event(&EXECUTOR) {
-            self.note_pong();
-            if self.take(event) {
-                return true;
-            }
+        let (fresh, error) = next_picture(&mut self.player, &mut self.clock);
+        self.last_error = error;
+        fresh
+    }
+
+    /// `next_frame()` in two halves, so that the caller can present the
+    /// picture on show while the next one decodes: call `rgba()` (or read
+    /// the planes) first, then this, then draw, then `finish_next_frame()`.
+    /// The threaded build returns at once and decodes on its pool; the
+    /// picture on show stays readable meanwhile: `rgba()`'s buffer is this
+    /// decoder's and the decode never writes it, and the planes are the
+    /// next frame's reference, which it only reads, unless C-packets
+    /// refined them (`refined`: the decode drops the refined copy when the
+    /// new picture is made). Until `finish_next_frame()` the decoder shows
+    /// no frame (`has_frame` false, `rgba()` 0). The single build decodes here, before
+    /// returning. A second start before the finish does nothing; `push`,
+    /// `decode`, `reset` and `discard` wait for the decode first (its
+    /// answer is kept for the finish), so no byte goes astray.
+    pub fn start_next_frame(&mut self) {
+        if !matches!(self.next, NextFrame::NotStarted) {
+            return;
         }
-        self.note_pong();
-        false
+        #[cfg(feature = "threads")]
+        {
+            // An empty player (no allocation) stands in meanwhile.
+            let mut player = core::mem::replace(&mut self.player, Player::new(Settings::default()));
+            let mut clock = core::mem::take(&mut self.clock);
+            let handoff = std::sync::Arc::new(Handoff::default());
+            let done = handoff.clone();
+            rayon::spawn(move || {
+                let (fresh, error) = next_picture(&mut player, &mut clock);
+                // The decoder may have been freed meanwhile: nothing waits then.
+                if let Ok(mut decoded) = done.decoded.lock() {
+                    *decoded = Some(Decoded { player, clock, fresh, error });
+                }
+                done.ready.notify_all();
+            });
+            self.next = NextFrame::OnThePool(handoff);
+        }
+        #[cfg(not(feature = "threads"))]
+        {
+            self.next = NextFrame::Done(self.next_frame());
+        }
+    }
+
+    /// Waits for the decode `start_next_frame()` began and answers as
+    /// `next_frame()` would have (errors in `last_error()`); without a
+    /// start, it is `next_frame()`.
+    pub fn finish_next_frame(&mut self) -> bool {
+        self.settle();
+        match core::mem::take(&mut self.next) {
+            NextFrame::Done(fresh) => fresh,
+            _ => self.next_frame(),
+        }
+    }
+
+    /// Whether C-packets refined the picture on show: its planes are then
+    /// a copy that the next decode frees, so a renderer reading the planes
+    /// during `start_next_frame()` must not (the RGBA buffer is safe).
+    #[wasm_bindgen(getter)]
+    pub fn refined(&self) -> bool {
+        self.player.meta().is_some_and(|m| m.refinements > 0)
     }
 
     /// Decodes one whole packet: `true` if it produced a new frame.
@@ -259,6 +350,7 @@ impl Decoder {
     /// next keyframe (a hidden player keeps up with a live stream this
     /// way); returns the frames dropped.
     pub fn discard(&mut self) -> u32 {
+        self.settle();
         self.player.discard() as u32
     }
 
@@ -305,6 +397,7 @@ impl Decoder {
     /// Forgets buffered bytes and waits for a keyframe (after a seek or a
     /// reconnection). The last frame stays readable.
     pub fn reset(&mut self) {
+        self.settle();
         self.player.reset();
         self.last_error = None;
     }
@@ -468,6 +561,11 @@ impl Decoder {
         &self.player
     }
 
+    /// The buffer `rgba()` wrote last, for native callers.
+    pub fn rgba_buffer(&self) -> &[u8] {
+        &self.rgba
+    }
+
     /// `push` from a Rust slice.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
         self.push_with(bytes.len(), |dst| dst.copy_from_slice(bytes));
@@ -484,12 +582,14 @@ impl Decoder {
     }
 
     fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        self.settle();
         self.last_error = self.player.push_with(len, fill).err().map(|e| e.to_string());
     }
 
     /// Reads one whole packet (copied by `fill`): true if it made a new
     /// or refined picture.
     fn decode_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> bool {
+        self.settle();
         self.last_error = self.player.push_packet_with(len, fill).err().map(|e| e.to_string());
         let mut fresh = false;
         while let Some(event) = self.player.next_event(&EXECUTOR) {
@@ -499,11 +599,32 @@ impl Decoder {
         fresh
     }
 
+    /// Brings back the player from a decode on the pool, if one is away,
+    /// keeping its answer for `finish_next_frame`.
+    fn settle(&mut self) {
+        #[cfg(feature = "threads")]
+        if let NextFrame::OnThePool(handoff) = &self.next {
+            let fresh = match wait_for(handoff) {
+                Some(decoded) => {
+                    self.player = decoded.player;
+                    self.clock = decoded.clock;
+                    self.last_error = decoded.error;
+                    decoded.fresh
+                }
+                // The job ended without an answer: a panic, which is a bug
+                // and aborts the module first in the browser.
+                None => {
+                    self.last_error = Some("the decode on the worker pool ended without a result".to_owned());
+                    false
+                }
+            };
+            self.next = NextFrame::Done(fresh);
+        }
+    }
+
     /// Times the sender's latest Pong, if one came, against our clock.
     fn note_pong(&mut self) {
-        if let Some(pong) = self.player.take_pong() {
-            self.clock.observe(&pong, unix_time_us());
-        }
+        note_pong(&mut self.player, &mut self.clock);
     }
 
     /// Keeps an event's error message; true for a new or refined picture.
@@ -516,5 +637,41 @@ impl Decoder {
             }
             Event::Final(_) | Event::Dropped { .. } => false,
         }
+    }
+}
+
+/// Times the sender's latest Pong, if one came, against our clock.
+fn note_pong(player: &mut Player, clock: &mut ClockOffset) {
+    if let Some(pong) = player.take_pong() {
+        clock.observe(&pong, unix_time_us());
+    }
+}
+
+/// Decodes waiting packets until one makes a new or refined picture (true)
+/// or none is left (false); the message of the last error on the way.
+fn next_picture(player: &mut Player, clock: &mut ClockOffset) -> (bool, Option<String>) {
+    let mut error = None;
+    while let Some(event) = player.next_event(&EXECUTOR) {
+        note_pong(player, clock);
+        match event {
+            Event::Picture(_) | Event::Refined(_) => return (true, error),
+            Event::Error(e) => error = Some(e.to_string()),
+            Event::Final(_) | Event::Dropped { .. } => {}
+        }
+    }
+    note_pong(player, clock);
+    (false, error)
+}
+
+/// The pool's decode outcome, once it is there; `None` if a panic on the
+/// pool poisoned the handoff.
+#[cfg(feature = "threads")]
+fn wait_for(handoff: &Handoff) -> Option<Decoded> {
+    let mut decoded = handoff.decoded.lock().ok()?;
+    loop {
+        if let Some(done) = decoded.take() {
+            return Some(done);
+        }
+        decoded = handoff.ready.wait(decoded).ok()?;
     }
 }

@@ -66,6 +66,80 @@ fn push_in_any_chunks_gives_the_native_frames() {
     }
 }
 
+/// `start_next_frame` + `finish_next_frame` (with `--features threads`
+/// the decode runs on the rayon pool in between) give the frames and the
+/// errors of `next_frame`, the RGBA of the picture on show taken before
+/// the start is still in its buffer after the finish (what a renderer draws
+/// meanwhile), and the decoder shows nothing while the decode is away.
+#[test]
+fn a_frame_decoded_in_two_halves_is_the_native_frame() {
+    let packets = stream(72, 40, 12, 5);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    let mut all = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        let mut p = p.clone();
+        if i == 7 {
+            let n = p.len();
+            p[n / 2] ^= 0x10;
+        }
+        all.extend_from_slice(&p);
+    }
+    player.push_bytes(&all);
+    let mut got = Vec::new();
+    let mut errors = 0;
+    loop {
+        let before = player.has_frame().then(|| {
+            assert_ne!(player.rgba(), 0);
+            player.rgba_buffer().to_vec()
+        });
+        player.start_next_frame();
+        player.start_next_frame(); // a second start does nothing
+        if cfg!(feature = "threads") {
+            assert!(!player.has_frame() && player.rgba() == 0, "the picture is away with the decode");
+        }
+        let fresh = player.finish_next_frame();
+        if let Some(before) = before {
+            assert_eq!(player.rgba_buffer(), &before[..]);
+        }
+        errors += usize::from(player.error().is_some());
+        if !fresh {
+            break;
+        }
+        got.push((player.sequence(), shown(&player)));
+    }
+    // Packet 7 damaged: 8 and 9 wait for keyframe 10.
+    let expected: Vec<(u32, u32)> = [0, 1, 2, 3, 4, 5, 6, 10, 11].iter().map(|&i| (i, want[i as usize])).collect();
+    assert_eq!(got, expected);
+    assert_eq!(errors, 1);
+    // Without a start, the finish is next_frame.
+    player.push_bytes(&packets[0]);
+    assert!(player.finish_next_frame());
+    assert_eq!(shown(&player), want[0]);
+}
+
+/// Bytes pushed while the next frame decodes (on the pool with `--features
+/// threads`) wait for that decode and are all decoded afterwards.
+#[test]
+fn bytes_pushed_during_the_next_decode_are_kept() {
+    let packets = stream(72, 40, 8, 5);
+    let want = reference(&packets);
+    let mut player = Player::default();
+    player.push_bytes(&packets[0]);
+    let mut got = Vec::new();
+    // Frame n decodes while packet n + 1 arrives.
+    for p in packets.iter().skip(1).map(Some).chain([None]) {
+        player.start_next_frame();
+        if let Some(p) = p {
+            player.push_bytes(p);
+        }
+        assert!(player.finish_next_frame(), "{:?}", player.error());
+        got.push(shown(&player));
+    }
+    assert!(!player.finish_next_frame());
+    assert_eq!(got, want);
+}
+
 #[test]
 fn a_keyframe_tells_the_stream_facts() {
     let packets = stream(40, 24, 4, 0);
