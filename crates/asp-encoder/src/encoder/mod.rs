@@ -14,6 +14,7 @@ mod roi;
 mod gop;
 mod mode;
 mod quantise;
+mod skip_rd;
 mod tile;
 
 use std::fmt;

@@ -25,6 +25,7 @@ use crate::motion::{DominantMotion, HalfpelPlanes, MotionEstimator, SearchScratc
 use super::gop::RefreshWindow;
 use super::preset::PresetParams;
 use super::mode::{decide_mode, lambda, predict_inter, SavedPrediction};
+use super::skip_rd::{skip_is_cheaper, SkipCheck};
 use super::quantise::{choose_luma_transform, coded_block_pattern, quantise_chroma, quantise_mb, LevelChoice};
 
 /// What every tile of a frame shares.
@@ -125,7 +126,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp, &mut saved);
             // The chosen prediction, as the decoder will form it.
             let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
-            let mvs = match mode {
+            let mut mvs = match mode {
                 MbMode::Skip => [pred_mv; 4],
                 other => other.block_mvs(),
             };
@@ -159,6 +160,25 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                     quantise_mb(&ctx, &mut planes, &mode, qp, choice, &mut levels, false, false);
                 }
                 cbp = coded_block_pattern(&levels);
+            }
+            // The mode decision skips only where quantisation would code
+            // nothing; a coded inter macroblock may still cost more than
+            // its skip by SSD + λ·bits (-2.6 % on bigbuckbunny; BENCHMARKS.md).
+            let inter = matches!(mode, MbMode::Inter16(_) | MbMode::Inter8(_));
+            let bare_skip = mode == MbMode::Inter16(pred_mv) && cbp == 0;
+            // Presets with rate-distortion quantisation only: ultrafast keeps its CPU.
+            if let (FrameKind::Inter, Some(reference), true) = (job.kind, job.reference, job.preset.rdoq && inter && !bare_skip) {
+                let header = MbHeader {
+                    mode,
+                    cbp,
+                    qp: if cbp == 0 { prev_qp } else { qp },
+                    transform_4x4: transform_4x4 && cbp & 0x0F != 0,
+                };
+                let check = SkipCheck { mbs: &mut mbs, models: &models, predictor: &mut predictor, reference, prev_qp, pred_mv };
+                if skip_is_cheaper(&ctx, &mut planes, check, &header, &levels) {
+                    mode = MbMode::Skip;
+                    mvs = [pred_mv; 4];
+                }
             }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
                 mode = MbMode::Skip;
