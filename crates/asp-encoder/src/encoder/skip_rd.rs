@@ -54,22 +54,28 @@ impl MbSamples {
     }
 }
 
-/// Squared error of the macroblock in `planes` against the source: luma,
-/// and chroma.
-fn mb_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> (u64, u64) {
+/// Squared error of the macroblock in `planes` against the source, luma
+/// and chroma together.
+pub(super) fn mb_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
     let src = ctx.job.source;
-    let sq = |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(&a, &b)| (i32::from(a) - i32::from(b)).pow(2) as u64).sum::<u64>();
+    // 32-bit sums (at most 65025 a sample, 16 samples a row) vectorise.
+    let sq = |a: &[u8], b: &[u8]| {
+        let row: u32 = a.iter().zip(b).map(|(&a, &b)| (i32::from(a) - i32::from(b)).unsigned_abs().pow(2)).sum();
+        u64::from(row)
+    };
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
     let (ss, ls) = (src.luma_stride(), planes.luma_stride());
-    let luma = (0..16).map(|row| sq(&src.y[(y + row) * ss + x..][..16], &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16])).sum();
+    let luma: u64 = (0..16).map(|row| sq(&src.y[(y + row) * ss + x..][..16], &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16])).sum();
     let (cs, ps) = (src.chroma_stride(), planes.chroma_stride());
-    let chroma = [(&src.u, &planes.u), (&src.v, &planes.v)]
+    let chroma: u64 = [(&src.u, &planes.u), (&src.v, &planes.v)]
         .iter()
         .map(|(s, p)| {
             (0..8).map(|row| sq(&s[(y / 2 + row) * cs + x / 2..][..8], &p[(ctx.ly / 2 + row) * ps + ctx.lx / 2..][..8])).sum::<u64>()
         })
         .sum();
-    (luma, chroma)
+    // Chroma's error counts as luma's: a skip that leaves a colour edge
+    // smeared is no cheaper for a viewer.
+    luma + chroma
 }
 
 /// What the check reads besides the macroblock's context.
@@ -82,61 +88,59 @@ pub(super) struct SkipCheck<'a> {
     pub prev_qp: Qp,
     /// The vector a skip would take.
     pub pred_mv: QpelMv,
+    /// The skip prediction's squared error ([`mb_ssd`]), as the early-skip
+    /// test measured it.
+    pub skip_error: u64,
 }
 
 /// Whether the skip costs less than coding `header` with `levels` (an
 /// inter mode; its prediction in `planes`, its residual not yet added).
 /// On true, `planes` hold the skip's prediction; on false, the coded
-/// mode's prediction again. `mbs` gets a provisional entry for the
+/// mode's prediction still. `mbs` gets a provisional entry for the
 /// macroblock, which coding it for real overwrites.
-pub(super) fn skip_is_cheaper(ctx: &MbCtx<'_>, planes: &mut TilePlanes, check: SkipCheck<'_>, header: &MbHeader, levels: &MbLevels) -> bool {
-    let SkipCheck { mbs, models, predictor, reference, prev_qp, pred_mv } = check;
+pub(super) fn skip_is_cheaper(ctx: &MbCtx<'_>, planes: &mut TilePlanes, check: SkipCheck<'_>, header: &MbHeader, levels: &mut MbLevels) -> bool {
+    let SkipCheck { mbs, models, predictor, reference, prev_qp, pred_mv, skip_error } = check;
     if !ctx.allows(pred_mv) {
         return false;
     }
     // SSD λ from the SATD one (1/16 units), as the transform trial's.
     let lambda_satd = f64::from(ctx.lambda) / 16.0;
     let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
-    // Chroma's error counts as luma's: a skip that leaves a colour edge
-    // smeared is no cheaper for a viewer.
-    let weigh = |(luma, chroma): (u64, u64)| (luma + chroma) as f64;
     let kind = ctx.job.kind;
-
-    // The coded mode: its exact bits, and its reconstruction's error.
-    let mut counter = CostCounter::default();
-    let mut scratch = models.clone();
-    let mut coded_header = *header;
-    let _ = code_header(&mut counter, &mut scratch.mb, mbs, kind, ctx.mb_x, ctx.mb_y, prev_qp, &mut coded_header);
-    if coded_header.cbp != 0 {
-        let _ = code_residual(&mut counter, &mut scratch, &coded_header, &mut levels.clone());
-    }
-    let prediction = MbSamples::save(ctx, planes);
-    let coded_error = if coded_header.cbp != 0 {
-        reconstruct_residual(ctx.kernels, planes, &coded_header, levels, ctx.mb_x, ctx.mb_y);
-        let error = mb_ssd(ctx, planes);
-        prediction.restore(ctx, planes);
-        error
-    } else {
-        mb_ssd(ctx, planes)
-    };
-    let coded_cost = weigh(coded_error) + lambda_ssd * f64::from(counter.cost) / 256.0;
 
     // The skip: the predicted vector, no residual.
     let mut counter = CostCounter::default();
     let mut scratch = models.mb.clone();
     let mut skip_header = MbHeader { mode: MbMode::Skip, cbp: 0, qp: prev_qp, transform_4x4: false };
     let _ = code_header(&mut counter, &mut scratch, mbs, kind, ctx.mb_x, ctx.mb_y, prev_qp, &mut skip_header);
-    let skip_bits = lambda_ssd * f64::from(counter.cost) / 256.0;
-    // No error can make up for the bits the skip saves if the coded mode's
-    // own error and bits already cost less than the skip's bits alone.
-    if coded_cost <= skip_bits {
+    let skip_cost = skip_error as f64 + lambda_ssd * f64::from(counter.cost) / 256.0;
+
+    // The coded mode: its header's exact bits and its prediction's error.
+    // Where the skip costs more than that already, the coded mode wins:
+    // rate-distortion quantisation kept its residual only where the
+    // residual paid for its bits.
+    let mut counter = CostCounter::default();
+    let mut scratch = models.clone();
+    let mut coded_header = *header;
+    let _ = code_header(&mut counter, &mut scratch.mb, mbs, kind, ctx.mb_x, ctx.mb_y, prev_qp, &mut coded_header);
+    let header_bits = lambda_ssd * f64::from(counter.cost) / 256.0;
+    if skip_cost >= mb_ssd(ctx, planes) as f64 + header_bits {
         return false;
     }
-    predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
-    let skip_cost = weigh(mb_ssd(ctx, planes)) + skip_bits;
-    if skip_cost < coded_cost {
-        return true;
+    // Then its residual's exact bits and its reconstruction's error.
+    let skip_wins = coded_header.cbp == 0 || {
+        let _ = code_residual(&mut counter, &mut scratch, &coded_header, levels);
+        let coded_bits = lambda_ssd * f64::from(counter.cost) / 256.0;
+        skip_cost < coded_bits || {
+            let prediction = MbSamples::save(ctx, planes);
+            reconstruct_residual(ctx.kernels, planes, &coded_header, levels, ctx.mb_x, ctx.mb_y);
+            let coded_error = mb_ssd(ctx, planes);
+            prediction.restore(ctx, planes);
+            skip_cost < coded_error as f64 + coded_bits
+        }
+    };
+    if skip_wins {
+        predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
     }
-    prediction.restore(ctx, planes);
-    false
+    skip_wins
 }

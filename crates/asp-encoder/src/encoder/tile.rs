@@ -167,15 +167,17 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             let inter = matches!(mode, MbMode::Inter16(_) | MbMode::Inter8(_));
             let bare_skip = mode == MbMode::Inter16(pred_mv) && cbp == 0;
             // Presets with rate-distortion quantisation only: ultrafast keeps its CPU.
-            if let (FrameKind::Inter, Some(reference), true) = (job.kind, job.reference, job.preset.rdoq && inter && !bare_skip) {
+            if let (FrameKind::Inter, Some(reference), Some(skip_error), true) =
+                (job.kind, job.reference, saved.skip_error, job.preset.rdoq && inter && !bare_skip)
+            {
                 let header = MbHeader {
                     mode,
                     cbp,
                     qp: if cbp == 0 { prev_qp } else { qp },
                     transform_4x4: transform_4x4 && cbp & 0x0F != 0,
                 };
-                let check = SkipCheck { mbs: &mut mbs, models: &models, predictor: &mut predictor, reference, prev_qp, pred_mv };
-                if skip_is_cheaper(&ctx, &mut planes, check, &header, &levels) {
+                let check = SkipCheck { mbs: &mut mbs, models: &models, predictor: &mut predictor, reference, prev_qp, pred_mv, skip_error };
+                if skip_is_cheaper(&ctx, &mut planes, check, &header, &mut levels) {
                     mode = MbMode::Skip;
                     mvs = [pred_mv; 4];
                 }
