@@ -15,6 +15,7 @@ mod gop;
 mod mode;
 mod quantise;
 mod skip_rd;
+mod split_rd;
 mod tile;
 
 use std::fmt;

@@ -48,6 +48,9 @@ pub(super) struct SavedPrediction {
     /// the early-skip test measured it and found residual to code: the
     /// final check against the coded mode (`skip_rd`) reads it here.
     pub skip_error: Option<u64>,
+    /// The inter candidate the chosen one beat (16x16 or split), when both
+    /// were measured: the final quantisation may price both exactly.
+    pub alternative: Option<(MbMode, f64)>,
     luma: [[u8; 16]; 16],
     chroma: [[[u8; 8]; 8]; 2],
 }
@@ -100,6 +103,7 @@ pub(super) fn decide_mode(
     let job = ctx.job;
     saved.mode = None;
     saved.skip_error = None;
+    saved.alternative = None;
     // The DC intra mode is always possible; it is the fallback.
     let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
     let mut best_sad = 0;
@@ -241,6 +245,9 @@ fn inter_candidates(
                 saved.keep(ctx, planes, best.0);
             }
             if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, &quarters) {
+                // The loser and how far behind it is (its SATD cost over the winner's).
+                let (lost, won) = if split.1 < best.1 { ((MbMode::Inter16(mv), best.1), split.1) } else { (split, best.1) };
+                saved.alternative = Some((lost.0, f64::from(lost.1) / f64::from(won.max(1))));
                 if split.1 < best.1 {
                     *best = split;
                     saved.keep(ctx, planes, best.0);

@@ -18,13 +18,13 @@ use super::mode::predict_inter;
 use super::tile::MbCtx;
 
 /// The samples of one macroblock (luma, then both chroma planes).
-struct MbSamples {
+pub(super) struct MbSamples {
     luma: [[u8; 16]; 16],
     chroma: [[[u8; 8]; 8]; 2],
 }
 
 impl MbSamples {
-    fn save(ctx: &MbCtx<'_>, planes: &TilePlanes) -> MbSamples {
+    pub(super) fn save(ctx: &MbCtx<'_>, planes: &TilePlanes) -> MbSamples {
         let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
         let luma = core::array::from_fn(|row| {
             let start = (ctx.ly + row) * ls + ctx.lx;
@@ -39,7 +39,7 @@ impl MbSamples {
         MbSamples { luma, chroma }
     }
 
-    fn restore(&self, ctx: &MbCtx<'_>, planes: &mut TilePlanes) {
+    pub(super) fn restore(&self, ctx: &MbCtx<'_>, planes: &mut TilePlanes) {
         let (ls, cs) = (planes.luma_stride(), planes.chroma_stride());
         for (row, src) in self.luma.iter().enumerate() {
             let start = (ctx.ly + row) * ls + ctx.lx;
