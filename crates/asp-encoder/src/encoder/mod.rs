@@ -14,6 +14,8 @@ mod roi;
 mod gop;
 mod mode;
 mod quantise;
+mod skip_rd;
+mod split_rd;
 mod tile;
 
 use std::fmt;

@@ -15,6 +15,7 @@ use asp_core::schema::MotionVector;
 use crate::motion::global::MAX_DOMINANT;
 use crate::motion::{mvd_bits, MotionError, MotionEstimator, MvCost, SearchScratch, SubpelPrecision};
 
+use super::skip_rd::mb_ssd;
 use super::quantise::{quantise_luma_quarter, quantise_mb, restore_luma, save_luma, LevelChoice};
 use super::tile::MbCtx;
 
@@ -43,6 +44,13 @@ pub(super) fn bit_cost(lambda: u32, bits: u32) -> u32 {
 #[derive(Default)]
 pub(super) struct SavedPrediction {
     mode: Option<MbMode>,
+    /// The squared error (luma + chroma) of the skip's prediction, when
+    /// the early-skip test measured it and found residual to code: the
+    /// final check against the coded mode (`skip_rd`) reads it here.
+    pub skip_error: Option<u64>,
+    /// The inter candidate the chosen one beat (16x16 or split), when both
+    /// were measured: the final quantisation may price both exactly.
+    pub alternative: Option<(MbMode, f64)>,
     luma: [[u8; 16]; 16],
     chroma: [[[u8; 8]; 8]; 2],
 }
@@ -94,6 +102,8 @@ pub(super) fn decide_mode(
 ) -> (MbMode, u32) {
     let job = ctx.job;
     saved.mode = None;
+    saved.skip_error = None;
+    saved.alternative = None;
     // The DC intra mode is always possible; it is the fallback.
     let mut best = (MbMode::Intra { luma: IntraMode::Dc, chroma: IntraMode::Dc }, u32::MAX);
     let mut best_sad = 0;
@@ -164,6 +174,9 @@ fn inter_candidates(
         if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
             return Some(luma_satd(ctx, planes));
         }
+        if job.preset.rdoq {
+            saved.skip_error = Some(mb_ssd(ctx, planes));
+        }
     }
     // Otherwise skip does not compete on SATD: its residual would stay
     // uncoded. A coded 16x16 vector equal to the prediction with nothing
@@ -232,6 +245,9 @@ fn inter_candidates(
                 saved.keep(ctx, planes, best.0);
             }
             if let Some(split) = split_candidate(ctx, planes, mbs, predictor, scratch, reference, mv, &quarters) {
+                // The loser and how far behind it is (its SATD cost over the winner's).
+                let (lost, won) = if split.1 < best.1 { ((MbMode::Inter16(mv), best.1), split.1) } else { (split, best.1) };
+                saved.alternative = Some((lost.0, f64::from(lost.1) / f64::from(won.max(1))));
                 if split.1 < best.1 {
                     *best = split;
                     saved.keep(ctx, planes, best.0);

@@ -25,7 +25,9 @@ use crate::motion::{DominantMotion, HalfpelPlanes, MotionEstimator, SearchScratc
 use super::gop::RefreshWindow;
 use super::preset::PresetParams;
 use super::mode::{decide_mode, lambda, predict_inter, SavedPrediction};
-use super::quantise::{choose_luma_transform, coded_block_pattern, quantise_chroma, quantise_mb, LevelChoice};
+use super::skip_rd::{skip_is_cheaper, MbSamples, SkipCheck};
+use super::split_rd::{quantise_mode, rd_cost, CLOSE_CALL};
+use super::quantise::LevelChoice;
 
 /// What every tile of a frame shares.
 pub(crate) struct FrameJob<'a> {
@@ -125,7 +127,7 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
             let (mut mode, sad) = decide_mode(&ctx, &mut planes, &mbs, &mut predictor, &mut scratch, qp, &mut saved);
             // The chosen prediction, as the decoder will form it.
             let pred_mv = mbs.predict_mv(mb_x, mb_y, 0, true, &[QpelMv::ZERO; 4]);
-            let mvs = match mode {
+            let mut mvs = match mode {
                 MbMode::Skip => [pred_mv; 4],
                 other => other.block_mvs(),
             };
@@ -151,14 +153,52 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 // are before this macroblock.
                 let rates = job.preset.rdoq.then(|| MbRates::of(&models));
                 let choice = rates.as_ref().map_or(LevelChoice::DeadZone, LevelChoice::RateDistortion);
-                if job.preset.transform_4x4 {
-                    // The trial leaves the winner's luma levels: only chroma is left.
-                    transform_4x4 = choose_luma_transform(&ctx, &mut planes, &mode, qp, &models, choice, &mut levels);
-                    quantise_chroma(&ctx, &planes, &mode, qp, choice, &mut levels, false);
-                } else {
-                    quantise_mb(&ctx, &mut planes, &mode, qp, choice, &mut levels, false, false);
+                let mut quantised = quantise_mode(&ctx, &mut planes, &mode, qp, &models, choice, &mut levels);
+                // Where the mode decision's 16x16-or-split call was close, both
+                // are coded and priced exactly (BENCHMARKS.md, session 10).
+                let close = saved.alternative.filter(|&(_, behind)| behind < CLOSE_CALL).map(|(m, _)| m);
+                if let (Some(alternative), Some(reference), true) = (close, job.reference, job.preset.rdoq) {
+                    if matches!(mode, MbMode::Inter16(_) | MbMode::Inter8(_)) {
+                        let chosen = rd_cost(&ctx, &mut planes, &mut mbs, &models, mode, &quantised, &mut levels, qp, prev_qp);
+                        let kept = MbSamples::save(&ctx, &planes);
+                        let split = matches!(alternative, MbMode::Inter8(_));
+                        predict_inter(&ctx, &mut predictor, &mut planes, reference, &alternative.block_mvs(), split);
+                        let mut other_levels = MbLevels::default();
+                        let other = quantise_mode(&ctx, &mut planes, &alternative, qp, &models, choice, &mut other_levels);
+                        let cost = rd_cost(&ctx, &mut planes, &mut mbs, &models, alternative, &other, &mut other_levels, qp, prev_qp);
+                        if cost < chosen {
+                            mode = alternative;
+                            mvs = alternative.block_mvs();
+                            levels = other_levels;
+                            quantised = other;
+                        } else {
+                            kept.restore(&ctx, &mut planes);
+                        }
+                    }
                 }
-                cbp = coded_block_pattern(&levels);
+                cbp = quantised.cbp;
+                transform_4x4 = quantised.transform_4x4;
+            }
+            // The mode decision skips only where quantisation would code
+            // nothing; a coded inter macroblock may still cost more than
+            // its skip by SSD + λ·bits (-2.6 % on bigbuckbunny; BENCHMARKS.md).
+            let inter = matches!(mode, MbMode::Inter16(_) | MbMode::Inter8(_));
+            let bare_skip = mode == MbMode::Inter16(pred_mv) && cbp == 0;
+            // Presets with rate-distortion quantisation only: ultrafast keeps its CPU.
+            if let (FrameKind::Inter, Some(reference), Some(skip_error), true) =
+                (job.kind, job.reference, saved.skip_error, job.preset.rdoq && inter && !bare_skip)
+            {
+                let header = MbHeader {
+                    mode,
+                    cbp,
+                    qp: if cbp == 0 { prev_qp } else { qp },
+                    transform_4x4: transform_4x4 && cbp & 0x0F != 0,
+                };
+                let check = SkipCheck { mbs: &mut mbs, models: &models, predictor: &mut predictor, reference, prev_qp, pred_mv, skip_error };
+                if skip_is_cheaper(&ctx, &mut planes, check, &header, &mut levels) {
+                    mode = MbMode::Skip;
+                    mvs = [pred_mv; 4];
+                }
             }
             if mode == MbMode::Inter16(pred_mv) && cbp == 0 && job.kind == FrameKind::Inter {
                 mode = MbMode::Skip;
