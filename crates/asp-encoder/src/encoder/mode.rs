@@ -33,6 +33,15 @@ pub(super) fn lambda(qp: Qp) -> u32 {
     (base.round() as u32).max(1)
 }
 
+/// The rate-distortion trade-off for decisions measured in SSD (the
+/// reconstruction's squared error) rather than SATD: λ_ssd ≈ 0.85·λ_satd²,
+/// from [`lambda`] (1/16 SATD units). Used by every exact trial: the
+/// transform size, the skip, the 16x16-or-split call.
+pub(super) fn lambda_ssd(lambda: u32) -> f64 {
+    let lambda_satd = f64::from(lambda) / 16.0;
+    0.85 * lambda_satd * lambda_satd
+}
+
 /// The cost of `bits` bits in SATD units.
 pub(super) fn bit_cost(lambda: u32, bits: u32) -> u32 {
     (lambda * bits + 8) >> 4

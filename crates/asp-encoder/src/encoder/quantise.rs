@@ -226,9 +226,7 @@ pub(super) fn choose_luma_transform(
     choice: LevelChoice<'_>,
     levels: &mut MbLevels,
 ) -> bool {
-    // SSD λ from the SATD one (1/16 units): λ_ssd ≈ 0.85 λ_satd².
-    let lambda_satd = f64::from(ctx.lambda) / 16.0;
-    let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
+    let lambda_ssd = super::mode::lambda_ssd(ctx.lambda);
     let mut costs = [0f64; 2];
     let mut luma_8x8 = [[0i32; 64]; 4];
     for (cost, transform_4x4) in costs.iter_mut().zip([false, true]) {

@@ -103,9 +103,7 @@ pub(super) fn skip_is_cheaper(ctx: &MbCtx<'_>, planes: &mut TilePlanes, check: S
     if !ctx.allows(pred_mv) {
         return false;
     }
-    // SSD λ from the SATD one (1/16 units), as the transform trial's.
-    let lambda_satd = f64::from(ctx.lambda) / 16.0;
-    let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
+    let lambda_ssd = super::mode::lambda_ssd(ctx.lambda);
     let kind = ctx.job.kind;
 
     // The skip: the predicted vector, no residual.

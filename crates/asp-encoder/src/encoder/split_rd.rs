@@ -62,8 +62,7 @@ pub(super) fn rd_cost(
     qp: Qp,
     prev_qp: Qp,
 ) -> f64 {
-    let lambda_satd = f64::from(ctx.lambda) / 16.0;
-    let lambda_ssd = 0.85 * lambda_satd * lambda_satd;
+    let lambda_ssd = super::mode::lambda_ssd(ctx.lambda);
     let cbp = quantised.cbp;
     let mut header = MbHeader {
         mode,
