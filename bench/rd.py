@@ -2,14 +2,17 @@
 """Rate-distortion and speed benchmark: ASP against the low-delay codecs
 people use for browser video (`make bench-rd`, through bench/rd.sh).
 
-For each clip (bigbuckbunny 1280x720 when ../shared/media has it, and a
-generated 1280x720 screen-content clip) and each codec below, the clip is
+For each clip (bigbuckbunny 1280x720 when ../shared/media has it, its
+640x272 crop and its 176x144 30 fps version, a fast textured pan made from
+one of its frames, and a generated 1280x720 screen-content clip) and each
+codec below, the clip is
 encoded at fixed-quality points (ASP --qp; each anchor's own quantiser or
 CRF), every stream is decoded back to raw 4:2:0 and compared with the source
 frame by frame, aligned by index (ffmpeg's psnr filter would align
 mpeg1video frames by timestamp, wrongly).  From the curves: Bjontegaard
-BD-rate (PSNR-Y, SSIM-Y) of ASP against every anchor.  Then speed: encode
-fps with 2 threads and 1-thread decode fps, medians of 3 interleaved runs.
+BD-rate (PSNR-Y, SSIM-Y) of ASP against every anchor.  Then speed (on
+bigbuckbunny and the screen clip): encode fps with 2 threads and 1-thread
+decode fps, medians of 3 interleaved runs.
 
 Everything is written under build/bench/rd/; the tables go to
 build/bench/rd-results.md and to the "Codec: rate-distortion and speed"
@@ -29,8 +32,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rd_clips import BBB, ROOT, WORK, log, prepare_bbb, prepare_screen  # noqa: E402
-from rd_codecs import ALL, Tools, measure, speed  # noqa: E402
+from rd_clips import BBB, PREPARE, ROOT, WORK, log, prepare  # noqa: E402
+from rd_codecs import ALL, Tools, measure, points_for, speed  # noqa: E402
 from rd_metrics import self_test  # noqa: E402
 from rd_report import BENCHMARKS, RESULTS, SECTION, bd_tables, rd_table, report, update_benchmarks  # noqa: E402
 
@@ -45,7 +48,8 @@ def main():
     ap.add_argument("--self-test", action="store_true", help="run the BD-rate/metric checks and exit")
     ap.add_argument("--no-benchmarks-md", action="store_true", help="do not update BENCHMARKS.md")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed runs (development)")
-    ap.add_argument("--clips", default="bbb,screen", help="comma-separated: bbb, screen")
+    ap.add_argument("--clips", default=",".join(PREPARE), help=f"comma-separated, of: {', '.join(PREPARE)}")
+    ap.add_argument("--speed-clips", default="bbb,screen", help="the clips whose speed is measured")
     ap.add_argument("--points", action="append", default=[],
                     help="override a codec's points, e.g. asp=20,25,30,35 (development)")
     args = ap.parse_args()
@@ -61,26 +65,24 @@ def main():
     loads = [" ".join(f"{v:.1f}" for v in os.getloadavg())]
 
     clips, skipped = [], []
-    wanted = args.clips.split(",")
-    if "bbb" in wanted:
-        c = prepare_bbb()
-        clips.append(c) if c else skipped.append(f"{BBB} is absent: bigbuckbunny skipped.")
-    if "screen" in wanted:
-        clips.append(prepare_screen())
+    for key in args.clips.split(","):
+        c = prepare(key)
+        clips.append(c) if c else skipped.append(f"{BBB} is absent: the {key} clip is skipped.")
+    speed_clips = args.speed_clips.split(",")
 
     results = {}
     for clip in clips:
         source = clip.load()
         points = []
         for codec in ALL:
-            for q in codec.points:
+            for q in points_for(codec, clip.key):
                 log(f"{clip.key}: {codec.label} {codec.knob} {q}")
                 points.append(measure(tools, clip, source, codec, q))
                 p = points[-1]
                 log(f"    {p.kbps:.0f} kbit/s, PSNR-Y {p.psnr:.2f} dB, SSIM-Y {p.ssim:.4f}, {p.keyframes} keyframe(s)")
         del source
-        results[clip] = {"points": points,
-                         "speed": ([], []) if args.no_speed else speed(tools, clip)}
+        measured = not args.no_speed and clip.key in speed_clips
+        results[clip] = {"points": points, "speed": speed(tools, clip) if measured else None}
     loads.append(" ".join(f"{v:.1f}" for v in os.getloadavg()))
 
     if args.no_speed:

@@ -36,19 +36,10 @@ CRFS = {"qcif": [31, 35, 39, 43]}
 DEFAULT_QPS = [22, 27, 32, 37]
 DEFAULT_CRFS = [23, 28, 33, 38]
 CACHE = rd_clips.OUT / "rd-ab"
-PREPARE = {
-    "bbb": rd_clips.prepare_bbb,
-    "screen": rd_clips.prepare_screen,
-    "qcif": rd_clips.prepare_qcif,
-    "pan": rd_clips.prepare_pan,
-}
 
 
 def clip(key):
-    rd_clips.WORK.mkdir(parents=True, exist_ok=True)
-    if key not in PREPARE:
-        sys.exit(f"unknown clip {key!r} (expected one of {', '.join(PREPARE)})")
-    c = PREPARE[key]()
+    c = rd_clips.prepare(key)
     if c is None:
         sys.exit(f"clip {key!r} is unavailable (see the note above)")
     return c, c.load()

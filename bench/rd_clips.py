@@ -1,6 +1,7 @@
-"""The clips of bench/rd.py (bigbuckbunny from ../shared/media, a generated
-screen-content clip), where they and the streams live (build/bench/rd/),
-and how commands run."""
+"""The clips of bench/rd.py and bench/rd_ab.py (bigbuckbunny from
+../shared/media and three clips derived from it, a generated screen-content
+clip), where they and the streams live (build/bench/rd/), and how commands
+run."""
 
 import os
 import shutil
@@ -215,6 +216,17 @@ def prepare_qcif():
                     f"`{BBB.name}` scaled to 176x144 (lanczos), 30 fps")
 
 
+def prepare_crop():
+    """A 640x272 window of bigbuckbunny, not scaled: real motion and texture
+    at the size of a small embedded player."""
+    if not BBB.is_file():
+        log(f"note: {BBB} is absent: the 640x272 clip is skipped")
+        return None
+    return _derived("crop", ["-i", BBB, "-an"], "crop=640:272:320:224", 132,
+                    "bigbuckbunny 640x272 25 fps (real footage, cropped)",
+                    f"`{BBB.name}` cropped to its central 640x272, not scaled, all frames")
+
+
 # The pan: a 640x272 window over one detailed bigbuckbunny frame (grass,
 # bark, fur), upscaled 1.5x so that its texture is finer than the
 # window, moving ~22 px a frame to the right with a shaking vertical
@@ -235,3 +247,21 @@ def prepare_pan():
                     "textured pan 640x272 25 fps (synthetic)",
                     f"one frame of `{BBB.name}` (3 s in) upscaled 1.5x, a 640x272 window panning ~22 px/frame "
                     "with vertical shake, 60 frames")
+
+
+# Every clip by its key, in the order the reports list them.
+PREPARE = {
+    "bbb": prepare_bbb,
+    "crop": prepare_crop,
+    "qcif": prepare_qcif,
+    "pan": prepare_pan,
+    "screen": prepare_screen,
+}
+
+
+def prepare(key):
+    """The clip `key` (None when its source is absent, with a note logged)."""
+    if key not in PREPARE:
+        raise SystemExit(f"unknown clip {key!r} (expected one of {', '.join(PREPARE)})")
+    WORK.mkdir(parents=True, exist_ok=True)
+    return PREPARE[key]()

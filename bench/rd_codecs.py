@@ -112,6 +112,19 @@ ANCHORS = [
 ANCHOR = {c.key: c for c in ANCHORS}
 ALL = [ASP] + ANCHORS
 
+# Quality points per clip where the codecs' own defaults (above) would miss
+# the rates such a picture is sent at: QCIF at about 20-300 kbit/s.
+CLIP_POINTS = {
+    "qcif": {"asp": [14, 20, 27, 35], "mpeg1": [4, 8, 14, 31], "x264uf": [18, 25, 32, 39],
+             "x264vf": [18, 25, 32, 39], "vp8": [20, 36, 50, 63], "vp8w": [20, 36, 50, 63],
+             "vp9": [16, 30, 44, 58]},
+}
+
+
+def points_for(codec, clip_key):
+    """The quality points `codec` is measured at on the clip `clip_key`."""
+    return CLIP_POINTS.get(clip_key, {}).get(codec.key, codec.points)
+
 
 def fill(template, **values):
     return [str(a).format(**values) for a in template]
@@ -159,10 +172,15 @@ def payload_bytes(codec, path, frames):
     return size - 32 - 12 * frames if codec.ext == "ivf" else size
 
 
+def asp_summary(tools, path):
+    """asp-info's summary of a stream: packet counts and byte totals."""
+    out = run([tools.asp_info, "--json", path]).stdout.decode().splitlines()
+    return [json.loads(line) for line in out if '"summary"' in line][0]
+
+
 def keyframes(tools, codec, path):
     if codec is ASP:
-        out = run([tools.asp_info, "--json", path]).stdout.decode().splitlines()
-        summary = [json.loads(line) for line in out if '"summary"' in line][0]
+        summary = asp_summary(tools, path)
         return summary["i"], summary["i"] + summary["d"]
     p = run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
              "-of", "csv=p=0", path])
@@ -202,6 +220,7 @@ class Point:
     ssim: float
     keyframes: int
     capped: int = 0
+    tile_kbps: float = None         # ASP only: the coded tiles alone, framing left out
 
 
 def measure(tools, clip, source, codec, q):
@@ -234,8 +253,9 @@ def measure(tools, clip, source, codec, q):
     if packets != n:
         raise RuntimeError(f"{path}: {packets} packets for {n} frames")
     kbps = payload_bytes(codec, path, n) * 8 / clip.seconds / 1000
+    tile_kbps = asp_summary(tools, path)["tile_bytes"] * 8 / clip.seconds / 1000 if codec is ASP else None
     return Point(codec.key, q, kbps, float(np.mean(psnrs)), float(np.mean(ssims)), keys,
-                 sum(p >= PSNR_CAP for p in psnrs))
+                 sum(p >= PSNR_CAP for p in psnrs), tile_kbps)
 
 
 # ---------------------------------------------------------------------------

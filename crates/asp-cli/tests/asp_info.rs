@@ -106,3 +106,36 @@ fn missing_file_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("cannot open /nonexistent/x.asp"));
 }
+
+#[test]
+fn json_counts_the_coded_tile_bytes_apart_from_the_framing() {
+    let dir = std::env::temp_dir().join(format!("asp-info-tiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let asp = dir.join("tiles.asp");
+    let enc = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "320x240", "--frames", "4", "--tiles", "2x1", "--force", "-o"])
+        .arg(&asp)
+        .output()
+        .unwrap();
+    assert!(enc.status.success(), "{}", String::from_utf8_lossy(&enc.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_asp-info")).arg("--json").arg(&asp).output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let packets: Vec<_> = lines.iter().filter(|v| v["event"] == "packet").collect();
+    assert_eq!(packets.len(), 4);
+    let mut sum = 0;
+    for p in &packets {
+        let (tiles, whole) = (p["tile_bytes"].as_u64().unwrap(), p["packet_bytes"].as_u64().unwrap());
+        // Header (16) and CRC (4) at least; a D packet's tables are small
+        // (the framing test pins them), an I packet's carry the stream facts
+        // and attribution.
+        assert!(tiles > 0 && whole - tiles >= 20, "{p}");
+        if p["type"] == "D" {
+            assert!(whole - tiles <= 100, "{p}");
+        }
+        sum += tiles;
+    }
+    assert_eq!(lines.last().unwrap()["tile_bytes"], sum);
+    std::fs::remove_dir_all(&dir).ok();
+}

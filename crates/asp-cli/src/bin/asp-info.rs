@@ -35,6 +35,8 @@ struct Args {
 struct Summary {
     counts: [u64; 4],
     packet_bytes: u64,
+    /// Coded tile (or C-packet region) bytes: the packets less their framing.
+    tile_bytes: u64,
     damaged_spans: u64,
     damaged_bytes: u64,
     stream: Option<(u32, u32, u32, u32)>,
@@ -101,6 +103,7 @@ fn report(out: &mut impl Write, event: &ReadEvent<'_>, json: bool, summary: &mut
         ReadEvent::Packet { offset, packet } => {
             summary.counts[packet.packet_type() as usize - 1] += 1;
             summary.packet_bytes += packet.len() as u64;
+            summary.tile_bytes += tile_bytes(packet) as u64;
             let captured = summary.clock.observe(packet);
             if let Payload::I(i) = packet.payload() {
                 if let Some(s) = i.stream() {
@@ -268,9 +271,16 @@ fn sync_text(command: SyncCommand, sequence: u32, bitrate_kbps: u32) -> String {
     }
 }
 
+/// The coded bytes of a packet's tiles (or regions): what is left when the
+/// header, the FlatBuffers tables and the CRC are taken away.
+fn tile_bytes(packet: &Packet<'_>) -> usize {
+    packet.tiles().map(<[u8]>::len).sum()
+}
+
 fn details_json(packet: &Packet<'_>, captured: Option<u64>, v: &mut Value) {
     let obj = v.as_object_mut().expect("json! object");
     obj.insert("tiles".into(), json!(packet.tiles().len()));
+    obj.insert("tile_bytes".into(), json!(tile_bytes(packet)));
     if let Some(t) = captured {
         obj.insert("capture_time_us".into(), json!(t));
     }
@@ -312,6 +322,7 @@ fn print_summary(out: &mut impl Write, s: &Summary, json: bool) -> Result<()> {
             "packets": total,
             "i": s.counts[0], "d": s.counts[1], "c": s.counts[2], "s": s.counts[3],
             "packet_bytes": s.packet_bytes,
+            "tile_bytes": s.tile_bytes,
             "damaged_spans": s.damaged_spans,
             "damaged_bytes": s.damaged_bytes,
             "attribution": s.attribution,

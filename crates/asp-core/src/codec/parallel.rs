@@ -3,9 +3,11 @@
 //! spans the frame's width).
 //!
 //! asp-core is `no_std` and has no threads of its own: [`Serial`] runs
-//! jobs on the calling thread; with the `rayon` cargo feature, [`Rayon`]
+//! jobs on the calling thread; with the `rayon` cargo feature, `Rayon`
 //! runs them on the current rayon pool (natively every core, in the
-//! browser the Web Workers that wasm-bindgen-rayon starts).
+//! browser the pool's Web Workers, see web/src/worker/rayon-pool.js).
+//! (`Rayon` is named, not linked: without the feature it does not exist,
+//! and `cargo doc -p asp-core` must build either way.)
 
 /// Runs independent jobs, serially or in parallel.
 pub trait Parallel {
