@@ -10,6 +10,7 @@ mod preset;
 mod rate_control;
 mod rdoq;
 mod correction;
+mod deblock;
 mod roi;
 mod gop;
 mod mode;
@@ -20,7 +21,7 @@ mod tile;
 
 use std::fmt;
 
-use asp_core::codec::deblock::deblock_frame;
+use asp_core::codec::deblock::{block_infos, deblock_frame, BlockInfo};
 use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::codec::macroblock::{FrameKind, MbInfo};
@@ -41,6 +42,7 @@ use crate::motion::{DominantMotion, HalfpelPlanes, LowresPlane, MotionError, Mot
 /// Samples interpolated around the reference for D frames' motion search.
 const HALFPEL_MARGIN: usize = 16;
 use gop::Gop;
+use deblock::deblock_tile_seams;
 use tile::{encode_tile, FrameJob};
 
 /// Macroblocks per tile the encoder aims for: enough tiles to keep cores
@@ -317,29 +319,32 @@ impl Encoder {
         };
         // The reference's luma interpolated once for every block's sub-pel
         // search and prediction (the margin covers most vectors that
-        // leave the frame; the others interpolate block by block).
-        let halfpel = match (&self.reference, keyframe) {
-            (Some(reference), false) => Some(match self.halfpel.take() {
-                Some(mut planes) => {
-                    planes.fill(reference.luma());
-                    planes
-                }
-                None => HalfpelPlanes::new(reference.luma(), HALFPEL_MARGIN),
-            }),
-            _ => None,
-        };
-        // Where the whole picture moves: start points for every block, so
+        // leave the frame; the others interpolate block by block), and
+        // where the whole picture moves: start points for every block, so
         // that a large motion is found where no predictor knows it yet.
-        let dominant = match (&self.reference, keyframe) {
+        // Neither reads the other: they run side by side.
+        let (halfpel, dominant) = match (&self.reference, keyframe) {
             (Some(reference), false) => {
+                let spare_halfpel = &mut self.halfpel;
                 let [current_lowres, reference_lowres] = &mut self.lowres;
-                current_lowres.fill(frame.luma());
-                reference_lowres.fill(reference.luma());
                 let sad = self.estimator.sad_kernels();
                 let range = self.params.search_range;
-                DominantMotion::find(sad, frame.luma(), current_lowres, reference.luma(), reference_lowres, range)
+                let (halfpel, dominant) = rayon::join(
+                    || match spare_halfpel.take() {
+                        Some(mut planes) => {
+                            planes.fill(reference.luma());
+                            planes
+                        }
+                        None => HalfpelPlanes::new(reference.luma(), HALFPEL_MARGIN),
+                    },
+                    || {
+                        rayon::join(|| current_lowres.fill(frame.luma()), || reference_lowres.fill(reference.luma()));
+                        DominantMotion::find(sad, frame.luma(), current_lowres, reference.luma(), reference_lowres, range)
+                    },
+                );
+                (Some(halfpel), dominant)
             }
-            _ => DominantMotion::NONE,
+            _ => (None, DominantMotion::NONE),
         };
         let coded = loop {
             let job = FrameJob {
@@ -356,6 +361,7 @@ impl Encoder {
                 halfpel: halfpel.as_ref(),
                 previous: if keyframe { &[] } else { &self.previous },
                 dominant,
+                side_data: self.config.side_data,
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded
@@ -388,7 +394,14 @@ impl Encoder {
                 vectors.extend_from_slice(&tile.vectors);
             }
         }
-        deblock_frame(&mut recon, &infos);
+        // Full-width tiles filtered their insides on their workers.
+        if columns == 1 {
+            let mut blocks = vec![BlockInfo::default(); recon.mb_cols() * 2 * recon.mb_rows() * 2];
+            block_infos(&infos, recon.mb_cols(), &mut blocks);
+            deblock_tile_seams(&mut recon, &blocks, &tiles);
+        } else {
+            deblock_frame(&mut recon, &infos);
+        }
         self.previous = infos;
 
         let sequence = self.sequence;

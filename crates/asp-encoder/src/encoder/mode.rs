@@ -5,11 +5,12 @@
 //! quarter) and pattern fills (`fill_candidate`: solid, gradient).
 
 use asp_core::codec::frame::{Frame, MB_SIZE};
-use asp_core::codec::intra::{fit_gradient_linear, fit_solid, IntraMode, Pattern};
+use asp_core::codec::intra::{self, fit_gradient_linear, fit_solid, IntraMode, Neighbours, Pattern};
 use asp_core::codec::macroblock::{FrameKind, MbLevels, MbMode, TileMbs};
 use asp_core::codec::mv::{FullPelMv, QpelMv};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{add_luma_residual, predict_inter_chroma, predict_intra8_quarter, Predictor, TilePlanes};
+use asp_core::codec::PlaneRef;
 use asp_core::schema::MotionVector;
 
 use crate::motion::global::MAX_DOMINANT;
@@ -99,7 +100,8 @@ impl SavedPrediction {
 /// preset allows. A skip is only ever chosen by the early-skip check, which
 /// returns at once with the skip prediction in `planes` (the caller relies
 /// on that). Returns the mode and the luma SAD-like distortion of the
-/// chosen inter vector (for side data; 0 for intra).
+/// chosen inter vector (for side data; 0 for intra, and for a skip when
+/// there is no side data).
 pub(super) fn decide_mode(
     ctx: &MbCtx<'_>,
     planes: &mut TilePlanes,
@@ -132,6 +134,12 @@ pub(super) fn decide_mode(
     // neighbours' vectors predict worse), which the estimate misses.
     // 16 bits measured best (BENCHMARKS.md, encoder tuning).
     let intra_flag_bits = if job.kind == FrameKind::Inter { 2 + INTRA_IN_INTER_BIAS_BITS } else { 0 };
+    // A 16x16 intra mode costs at least its bits, a fill more: where the
+    // inter cost is already that low, neither can win (and the per-quarter
+    // modes are tried only after a 16x16 one wins), so no trial runs.
+    if job.kind == FrameKind::Inter && best.1 <= bit_cost(ctx.lambda, 3 + intra_flag_bits) {
+        return (best.0, best_sad);
+    }
     intra_candidates(ctx, planes, predictor, intra_flag_bits, &mut best);
     if job.preset.intra8 && (job.kind == FrameKind::Intra || best.0.is_intra()) {
         intra8_candidate(ctx, planes, qp, intra_flag_bits, &mut best);
@@ -181,7 +189,8 @@ fn inter_candidates(
         let test = if job.preset.rdoq { LevelChoice::SkipTest } else { LevelChoice::DeadZone };
         let mut levels = MbLevels::default();
         if !quantise_mb(ctx, planes, &MbMode::Skip, qp, test, &mut levels, true, false) {
-            return Some(luma_satd(ctx, planes));
+            // The distortion is read only as side data.
+            return Some(if job.side_data { luma_satd(ctx, planes) } else { 0 });
         }
         if job.preset.rdoq {
             saved.skip_error = Some(mb_ssd(ctx, planes));
@@ -272,15 +281,22 @@ fn inter_candidates(
 /// taken into `best` when cheaper.
 fn intra_candidates(ctx: &MbCtx<'_>, planes: &mut TilePlanes, predictor: &mut Predictor, intra_flag_bits: u32, best: &mut (MbMode, u32)) {
     let (has_top, has_left) = (ctx.ly > 0, ctx.lx > 0);
+    // The luma trials predict into a block of their own from neighbours
+    // gathered once (the decoder's `intra::predict`), leaving chroma alone.
+    let ls = planes.luma_stride();
+    let Ok(plane) = PlaneRef::new(&planes.y, ls, planes.y.len() / ls.max(1), ls) else {
+        return;
+    };
+    let neighbours = Neighbours::<16>::gather(&plane, ctx.lx, ctx.ly, true, true);
+    let mut block = [[0u8; 16]; 16];
     for luma in [IntraMode::Dc, IntraMode::Vertical, IntraMode::Horizontal, IntraMode::Planar] {
         if !luma.is_available(has_top, has_left) {
             continue;
         }
-        let mode = MbMode::Intra { luma, chroma: IntraMode::Dc };
-        predictor.predict(planes, &mode, &Default::default(), ctx.mb_x, ctx.mb_y, None);
-        let cost = luma_satd(ctx, planes) + bit_cost(ctx.lambda, 3 + intra_flag_bits);
+        intra::predict(luma, &neighbours, &mut block);
+        let cost = block_luma_satd(ctx, &block) + bit_cost(ctx.lambda, 3 + intra_flag_bits);
         if cost < best.1 {
-            *best = (mode, cost);
+            *best = (MbMode::Intra { luma, chroma: IntraMode::Dc }, cost);
         }
     }
     // Chroma mode for the best spatial luma mode.
@@ -523,6 +539,20 @@ pub(super) fn plane_fit_floor(luma: &[u8], stride: usize, solid_sse: u64) -> u64
     }
     let explained = (sum_u * sum_u + sum_w * sum_w) / SUM_U2;
     solid_sse.saturating_sub(explained as u64)
+}
+
+/// SATD of the source macroblock's luma against the prediction `block`.
+fn block_luma_satd(ctx: &MbCtx<'_>, block: &[[u8; 16]; 16]) -> u32 {
+    let src = ctx.job.source;
+    let ss = src.luma_stride();
+    let flat = block.as_flattened();
+    (0..4)
+        .map(|q| {
+            let (ox, oy) = ((q % 2) * 8, (q / 2) * 8);
+            let s = &src.y[(ctx.mb_y * MB_SIZE + oy) * ss + ctx.mb_x * MB_SIZE + ox..];
+            ctx.kernels.satd_8x8(s, ss, &flat[oy * 16 + ox..], 16).unwrap_or(u32::MAX / 8)
+        })
+        .sum()
 }
 
 pub(super) fn luma_satd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u32 {

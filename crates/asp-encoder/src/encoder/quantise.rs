@@ -323,6 +323,11 @@ pub(super) fn quantise_block(
         return keep_or_decimate(out, decimate);
     }
     let raster = Quantiser::FLAT.quantise_8x8_with(kernels.cpu(), &coeffs, qp, rounding);
+    // Most trial blocks quantise to nothing: no scan to build.
+    if largest_magnitude(&raster) == 0 {
+        out.fill(0);
+        return false;
+    }
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
     }
@@ -332,11 +337,30 @@ pub(super) fn quantise_block(
 /// With `decimate`, drops a block whose levels are too few and small to
 /// pay for themselves; returns whether any level is left.
 pub(super) fn keep_or_decimate(levels: &mut [i32; 64], decimate: bool) -> bool {
-    if decimate && decimation_score(levels) < 6 {
+    // Most blocks the mode decision quantises are empty, and a level above
+    // ±1 always stays: the largest magnitude (one pass that vectorises)
+    // settles both before the scoring walk.
+    let largest = largest_magnitude(levels);
+    if largest == 0 {
+        return false;
+    }
+    if decimate && largest == 1 && decimation_score(levels) < 6 {
         levels.fill(0);
         return false;
     }
-    levels.iter().any(|&l| l != 0)
+    true
+}
+
+/// The largest level magnitude of a block, saturated at 2 (all that
+/// [`keep_or_decimate`] asks: none, only ±1, or more), in a form that
+/// vectorises without SSE4.1's unsigned maximum.
+fn largest_magnitude(levels: &[i32; 64]) -> u32 {
+    let (any, beyond_one) = levels.iter().fold((0i32, 0i32), |(any, beyond), &l| (any | l, beyond | i32::from(!(-1..=1).contains(&l))));
+    match (any, beyond_one) {
+        (0, _) => 0,
+        (_, 0) => 1,
+        _ => 2,
+    }
 }
 
 /// x264's decimation score of a block's scanned levels: `u32::MAX` when a
@@ -367,3 +391,4 @@ pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
     }
     score
 }
+

@@ -22,6 +22,7 @@ use asp_core::schema::MotionVector;
 
 use crate::motion::{DominantMotion, HalfpelPlanes, MotionEstimator, SearchScratch};
 
+use super::deblock::deblock_tile_inside;
 use super::gop::RefreshWindow;
 use super::preset::PresetParams;
 use super::mode::{decide_mode, lambda, predict_inter, SavedPrediction};
@@ -51,6 +52,9 @@ pub(crate) struct FrameJob<'a> {
     pub previous: &'a [MbInfo],
     /// Where most of the picture moves (D frames): more search starts.
     pub dominant: DominantMotion,
+    /// Whether the packets carry the motion vectors (and their SAD-like
+    /// distortion) as side data.
+    pub side_data: bool,
 }
 
 /// A coded tile and its reconstruction.
@@ -226,6 +230,9 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
                 vectors.push(MotionVector::new(mb_x as u16, mb_y as u16, mv.x, mv.y, sad));
             }
         }
+    }
+    if tile.mb_x.len() == mb_cols {
+        deblock_tile_inside(&mut planes, &mbs);
     }
     EncodedTile { data: bins.finish(), planes, mbs, vectors }
 }
