@@ -76,6 +76,11 @@ for n in "${counts[@]}"; do
   [ -z "${REQUIRE:-}" ] || args+=(--require "$REQUIRE")
   echo "bench-moq: $n subscribers" >&2
   "$load" "${args[@]}" | tee "$out/$n.txt" || status=1
+  # The publisher's own capture -> publish time (the encode) over its last
+  # 300 frames: what the subscribers' capture -> received adds to.
+  curl -s "http://127.0.0.1:$http/asp/stats" \
+    | python3 -c "import json,sys; e=json.load(sys.stdin)['capture_to_publish_us']; print('publisher capture -> publish p50 %.1f p95 %.1f ms (%d frames)' % (e['p50']/1000, e['p95']/1000, e['frames']))" \
+    | tee -a "$out/$n.txt" || true
   kill -0 "$publisher" 2>/dev/null || { echo "bench-moq: the publisher died (see $out/publisher.log)" >&2; exit 1; }
   # Let the relays drop the last run's sessions before the next.
   sleep 3

@@ -40,6 +40,8 @@ use verify::{Tally, Window};
 const ARRIVAL_GRACE: Duration = Duration::from_secs(2);
 /// How long a subscriber gets to close its session at the end.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
+/// The relay index of the reference subscriber (at the origin, no `--relay`).
+const REFERENCE: usize = usize::MAX;
 
 struct Options {
     reference: RelayUrl,
@@ -158,6 +160,9 @@ struct Shared {
     window_start_us: AtomicU64,
     window_end_us: AtomicU64,
     joined: AtomicUsize,
+    /// Payload bytes the reference subscriber received so far: one
+    /// subscription's worth, the unit of the origin's egress.
+    reference_bytes: AtomicU64,
 }
 
 impl Shared {
@@ -270,6 +275,7 @@ async fn run(options: &Options) -> Result<Report> {
         window_start_us: AtomicU64::new(u64::MAX),
         window_end_us: AtomicU64::new(u64::MAX),
         joined: AtomicUsize::new(0),
+        reference_bytes: AtomicU64::new(0),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let before: Vec<procfs::Sample> = options
@@ -287,7 +293,7 @@ async fn run(options: &Options) -> Result<Report> {
     let reference = tokio::spawn(subscribe(
         options.reference.clone(),
         options.client.clone(),
-        usize::MAX,
+        REFERENCE,
         shared.clone(),
         reference_latency.clone(),
         stop_rx.clone(),
@@ -330,6 +336,7 @@ async fn run(options: &Options) -> Result<Report> {
     shared.window_start_us.store(start_us, Ordering::Relaxed);
     let generator_start = procfs::sample(std::process::id())?;
     let egress_start = egress_at(&options.origin_egress)?;
+    let reference_bytes_start = shared.reference_bytes.load(Ordering::Relaxed);
     let at_start: Vec<procfs::Sample> = options
         .watch
         .iter()
@@ -344,6 +351,7 @@ async fn run(options: &Options) -> Result<Report> {
         .map(|(_, pid)| procfs::sample(*pid))
         .collect::<Result<_>>()?;
     let egress_end = egress_at(&options.origin_egress)?;
+    let reference_bytes = shared.reference_bytes.load(Ordering::Relaxed) - reference_bytes_start;
     let generator_end = procfs::sample(std::process::id())?;
     let window = opened.elapsed();
     shared
@@ -370,7 +378,6 @@ async fn run(options: &Options) -> Result<Report> {
             .collect(),
         _ => Vec::new(),
     };
-    let reference_bytes = reference.tally.bytes;
     Ok(Report {
         window,
         reference,
@@ -515,6 +522,14 @@ impl Report {
         };
         for (name, before, start, end) in &self.watched {
             let cores = end.cpu.saturating_sub(start.cpu).as_secs_f64() / window_s;
+            if per_relay(name).is_none() && name != "origin" {
+                println!(
+                    "{name}: CPU {:.1} % of a core, RSS {:.1} MiB",
+                    100.0 * cores,
+                    end.rss_kib as f64 / 1024.0
+                );
+                continue;
+            }
             let served = per_relay(name).unwrap_or(n).max(1);
             println!(
                 "{name}: CPU {:.1} % of a core ({:.3} % per subscriber of its {served}), RSS {:.1} MiB ({:+.1} KiB per subscriber since before the joins)",

@@ -116,14 +116,17 @@ mod tests {
     use asp_core::packet::PacketType;
     use asp_core::Limits;
 
-    /// A real stream: keyframe, delta frames, each followed by its C-packet.
+    /// A real stream: a keyframe, delta frames 1..=7, most followed by their
+    /// C-packet; its fifth packet repeats frame 1's C-packet after frame 2
+    /// (what the decoder's tests stack), which a publisher never sends.
     const STREAM: &[u8] = include_bytes!("../../../crates/asp-core/tests/data/c-stacked.asp");
+    const RESTACKED: usize = 4;
     const ALL: Window = Window {
         start_us: 0,
         end_us: u64::MAX,
     };
 
-    fn packets() -> Vec<&'static [u8]> {
+    fn all_packets() -> Vec<&'static [u8]> {
         let mut rest = STREAM;
         let mut packets = Vec::new();
         while !rest.is_empty() {
@@ -132,6 +135,22 @@ mod tests {
             rest = &rest[len..];
         }
         packets
+    }
+
+    /// The stream as a publisher sends it: without the restacked C-packet.
+    fn packets() -> Vec<&'static [u8]> {
+        let mut packets = all_packets();
+        packets.remove(RESTACKED);
+        packets
+    }
+
+    #[test]
+    fn a_c_packet_not_after_its_frame_is_out_of_place() {
+        let mut tally = Tally::default();
+        for p in all_packets() {
+            tally.observe(1, p, ALL);
+        }
+        assert_eq!((tally.invalid, tally.broken), (0, 1));
     }
 
     fn frames(packets: &[&[u8]]) -> u64 {
@@ -159,8 +178,13 @@ mod tests {
             (0, 0, 0, 1)
         );
         assert_eq!(tally.objects, packets.len() as u64);
-        assert_eq!(tally.bytes, STREAM.len() as u64);
-        assert_eq!(tally.frames_in_window, frames(&packets));
+        assert_eq!(
+            tally.bytes,
+            packets.iter().map(|p| p.len() as u64).sum::<u64>()
+        );
+        // The keyframe's capture time is 0 (unknown, as in a file): every
+        // frame but it has a time, and so counts.
+        assert_eq!(tally.frames_in_window, frames(&packets) - 1);
     }
 
     #[test]
