@@ -228,6 +228,11 @@ async fn subscribe(
                     outcome.joined_after = Some(started.elapsed());
                     shared.joined.fetch_add(1, Ordering::Relaxed);
                 }
+                if relay == REFERENCE {
+                    shared
+                        .reference_bytes
+                        .fetch_add(object.bytes.len() as u64, Ordering::Relaxed);
+                }
                 if let Some(capture_us) =
                     outcome
                         .tally
