@@ -27,6 +27,9 @@ const MAX_PEERS: usize = 64;
 const DATAGRAM_MAX: usize = 65_536;
 const COUNTS_EVERY: Duration = Duration::from_millis(200);
 
+/// Every peer's counts, for the writer.
+type PeerCounts = Arc<std::sync::Mutex<Vec<(SocketAddr, Arc<Counts>)>>>;
+
 #[derive(Default)]
 struct Counts {
     down: AtomicU64,
@@ -40,7 +43,7 @@ pub async fn run(listen: SocketAddr, upstream: SocketAddr, counts_path: PathBuf)
             .with_context(|| format!("binding {listen}"))?,
     );
     let mut peers: HashMap<SocketAddr, (Arc<UdpSocket>, Arc<Counts>)> = HashMap::new();
-    let all: Arc<std::sync::Mutex<Vec<(SocketAddr, Arc<Counts>)>>> = Arc::default();
+    let all: PeerCounts = Arc::default();
     tokio::spawn(write_counts(all.clone(), counts_path));
     let mut buf = vec![0u8; DATAGRAM_MAX];
     loop {
@@ -87,7 +90,7 @@ async fn downstream(
     }
 }
 
-async fn write_counts(all: Arc<std::sync::Mutex<Vec<(SocketAddr, Arc<Counts>)>>>, path: PathBuf) {
+async fn write_counts(all: PeerCounts, path: PathBuf) {
     let staging = path.with_extension("tmp");
     loop {
         let text: String = match all.lock() {
