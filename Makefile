@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile bench-moq clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -36,7 +36,7 @@ check-web-types:
 # Every crate's API docs build without a warning (broken or private
 # intra-doc links, bad HTML).
 check-docs:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude asp-moq --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --exclude asp-moq --exclude asp-bench-moq-load --no-deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p asp-moq --no-deps
 
 # The fuzz crate is its own workspace, so test-rust does not build it; a
@@ -46,7 +46,7 @@ check-fuzz:
 
 # asp-moq and asp-cli's moq feature are test-moq's: they build aws-lc (C).
 test-rust:
-	$(CARGO) test --workspace --exclude asp-moq --all-targets
+	$(CARGO) test --workspace --exclude asp-moq --exclude asp-bench-moq-load --all-targets
 
 # asp-core must build without std: for the browser and for a bare-metal target.
 test-nostd:
@@ -106,6 +106,8 @@ test-moq:
 	$(CARGO) test -p asp-cli --features moq --test moq_relay
 	$(CARGO) build -p asp-cli --features moq
 	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
+	$(CARGO) test -p asp-bench-moq-load
+	PROFILE=debug SIZE=320x180 BITRATE=300k SECONDS_PER_RUN=5 REQUIRE=98 OUT=build/test-moq-load BASE_PORT=4940 bench/moq/run.sh 20
 
 # The Python package libasp: the abi3 wheel built from the root and installed
 # into .venv, pytest, the seed README's calls; in fresh venvs the wheel with
@@ -137,6 +139,13 @@ bench-hostile:
 	$(CARGO) build --release -p asp-cli --bin asp-encode
 	$(CARGO) run -p asp-bench-hostile -- --server $${CARGO_TARGET_DIR:-target}/release/asp-encode
 
+## bench-moq: subscribers held by a two-edge moq-relay cluster (100 500 1000 2000 by default; MOQ_SUBSCRIBERS="..."),
+## every object verified by asp-moq-load; relays' CPU and RSS per subscriber, origin egress per edge (build/bench-moq/table.md).
+## Glass-to-glass per relay hop in Chromium: bench/live-latency/moq.sh
+MOQ_SUBSCRIBERS ?= 100 500 1000 2000
+bench-moq:
+	bench/moq/run.sh $(MOQ_SUBSCRIBERS)
+
 # Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
 # this target runs just them.
 test-analysis:
@@ -152,5 +161,5 @@ bench-analysis:
 	bench/analysis.sh
 
 clippy:
-	$(CARGO) clippy --workspace --exclude asp-moq --all-targets -- -D warnings
-	$(CARGO) clippy -p asp-moq -p asp-cli --features asp-cli/moq --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude asp-moq --exclude asp-bench-moq-load --all-targets -- -D warnings
+	$(CARGO) clippy -p asp-moq -p asp-cli -p asp-bench-moq-load --features asp-cli/moq --all-targets -- -D warnings

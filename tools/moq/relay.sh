@@ -20,6 +20,10 @@
 # connections it prints one line:
 # "relay.sh: ready origin=https://... edge=https://... [edge2=https://...] ca=...".
 #
+# ORIGIN_DIAL_PORT (default ORIGIN_PORT) is the port the edges dial for the
+# origin: bench/moq/run.sh puts a byte-counting UDP forwarder there to
+# measure the origin's egress to its edges.
+#
 # The relay comes from `tools/setup.sh moq` (cargo install, pinned).
 set -euo pipefail
 
@@ -91,7 +95,7 @@ for i in "${!edge_ports[@]}"; do
 done
 write_config origin "$origin_port"
 for i in "${!names[@]}"; do
-  [ "$i" -eq 0 ] || write_config "${names[$i]}" "${ports[$i]}" "https://localhost:$origin_port/"
+  [ "$i" -eq 0 ] || write_config "${names[$i]}" "${ports[$i]}" "https://localhost:${ORIGIN_DIAL_PORT:-$origin_port}/"
 done
 
 pids=()
