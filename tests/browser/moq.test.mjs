@@ -317,3 +317,45 @@ test('a standby encoder on the same broadcast name resumes the stream for a play
   assert.deepEqual(page.pageErrors, []);
   await page.close();
 });
+
+test('renditions: a player switched by its rendition attribute mid-stream plays on at a keyframe run\'s start, every frame before equal to asp-decode of the 300k encode and every frame after of the 60k one', async (t) => {
+  const src = `moq+https://127.0.0.1:${cluster.edge}/renditions#sha256=${certificateHex()}`;
+  const page = await player(src);
+  await browserSessions(playerSessions('edge') + 1);
+  const flags = ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(FRAMES), '--keyint', String(KEYINT)];
+  const file = path.join(work, 'moq-renditions.asp');
+  const published = run(path.join(binDir, 'asp-encode'), [...flags, '--rendition', '300k', '--rendition', '60k', '-o', file, '--force',
+    '--publish', `https://localhost:${cluster.origin}/renditions`, '--tls-ca', cluster.ca]);
+  await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 2 * 15, null, { timeout: 30000, polling: 50 });
+  await page.evaluate(() => window.player.setAttribute('rendition', '60k'));
+  assert.match(await published, /on 2 rendition tracks/);
+
+  // The references: a plain encode at each rate (-o of the publisher is the 300k one).
+  const low = path.join(work, 'moq-renditions-60k.asp');
+  await run(path.join(binDir, 'asp-encode'), [...flags, '--bitrate', '60k', '-o', low, '--force']);
+  const high = referenceChecksums(file);
+  const lower = referenceChecksums(low);
+  assert.equal(high.length, FRAMES);
+
+  await waitForEvent(page, 'ended', 30000);
+  const all = await page.evaluate(() => window.player.events);
+  const stats = await page.evaluate(() => window.player.stats);
+  const frames = all.filter((e) => e.type === 'frame').map((e) => e.detail);
+  const first = frames[0].sequence;
+  assert.equal(first % KEYINT, 0, 'joined at a keyframe');
+  assert.deepEqual(frames.map((f) => f.sequence), frames.map((_, i) => first + i), 'every frame from the join to the end, in order');
+  // Which encode each frame is: runs of one rendition, each from a keyframe.
+  const from = frames.map((f) => (f.checksum === high[f.sequence] ? 'high' : f.checksum === lower[f.sequence] ? 'low' : 'neither'));
+  assert.ok(!from.includes('neither'), `every frame is one of the renditions' decodes: ${from.join(',')}`);
+  const switches = from.flatMap((r, i) => (i > 0 && r !== from[i - 1] ? [frames[i].sequence] : []));
+  for (const at of switches) assert.equal(at % KEYINT, 0, `a switch at frame ${at}, not a keyframe run's start`);
+  assert.equal(from[0], 'high', 'the automatic choice starts at the highest rendition');
+  assert.equal(from.at(-1), 'low', 'pinned to 60k, it ends on the 60k rendition');
+  assert.equal(stats.rendition, 'video-60k');
+  assert.match(stats.renditionReason, /pinned to video-60k/);
+  assert.ok(stats.renditionSwitches >= 1);
+  assert.deepEqual(all.filter((e) => e.type === 'error'), []);
+  assert.deepEqual(page.pageErrors, []);
+  t.diagnostic(`joined at ${first}, switched at ${switches.join(', ')}; ${frames.length} frames`);
+  await page.close();
+});
