@@ -194,6 +194,8 @@ export class MoqSource {
     /** The session's subscriptions: the video one playing, one being switched to. */
     /** @type {Subscription | null} */
     this.playing = null;
+    /** The playing subscription's id (known before the relay accepts it). */
+    this.playingId = -1;
     /** @type {{ to: Subscription, at: number } | null} */
     this.switching = null;
     this.nextId = 1;
@@ -274,8 +276,9 @@ export class MoqSource {
       const catalog = await Promise.race([catalogRead, lost, silent]);
       catalogSub.close();
       this.useCatalog(catalog);
-      const video = await subscribe(opened, this.nextId++, broadcast, this.rendition, PRIORITY);
-      this.playing = video;
+      // Its id first: the relay may open a group stream before its reply is read.
+      this.playingId = this.nextId++;
+      this.playing = await subscribe(opened, this.playingId, broadcast, this.rendition, PRIORITY);
       if (!this.opened) this.handlers.open();
       this.opened = true;
       try {
@@ -380,6 +383,7 @@ export class MoqSource {
       switching.at = header.sequence;
       const old = this.playing;
       this.playing = switching.to;
+      this.playingId = switching.to.id;
       this.switching = null;
       this.rendition = switching.to.track;
       this.renditionSwitches += 1;
@@ -388,7 +392,7 @@ export class MoqSource {
       this.endChanged();
       return true;
     }
-    if (header.subscribe !== this.playing?.id) return false;
+    if (header.subscribe !== this.playingId) return false;
     return !(switching && header.sequence >= switching.at);
   }
 
@@ -424,7 +428,7 @@ export class MoqSource {
    * @param {{ subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }} group
    */
   groupDone(group) {
-    if (!this.chooser || group.subscribe !== this.playing?.id || this.switching) return;
+    if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
     const mediaMs = group.objects * this.frameMs;
     const changed = this.chooser.groupDone({
       bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, backlog: group.waitingMs > mediaMs / 2,
