@@ -838,3 +838,56 @@ fn unknown_tracks_and_bad_rendition_flags_are_refused() {
     finish(publisher, Duration::from_secs(60), "asp-encode --publish");
     cluster.clean_up();
 }
+
+/// `asp-encode --serve --publish --rendition 300k --rendition 60k`: the
+/// live loop publishes both renditions itself. The `video` track carries
+/// what `-o` recorded (the served, highest rendition) run by run; the
+/// `video-60k` track has its runs under the same group ids, each starting
+/// with a keyframe and as many frames long as the highest's.
+#[test]
+fn serve_publishes_every_rendition_aligned() {
+    let Some(cluster) = cluster_for("serve-renditions") else { return };
+    let dir = cluster.dir.clone();
+    let name = "served";
+    let url = format!("{}/{name}", cluster.edge);
+    let high = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
+    let low = subscriber_thread(format!("{url}?track=video-60k"), cluster.ca.clone(), Duration::ZERO);
+    thread::sleep(Duration::from_millis(500));
+    let recorded = dir.join("served.asp");
+    let serve = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--frames", "90", "--threads", "1"])
+        .args(["--keyint", &KEYINT.to_string(), "--serve", "127.0.0.1:0", "--no-webtransport"])
+        .args(["--rendition", "300k", "--rendition", "60k", "--publish", &format!("{}/{name}", cluster.origin)])
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .arg("-o")
+        .arg(&recorded)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asp-encode --serve runs");
+    let (high, catalog) = high.recv_timeout(Duration::from_secs(60)).expect("the video track ends with the input");
+    let (low, _) = low.recv_timeout(Duration::from_secs(60)).expect("the video-60k track ends with the input");
+    interrupt(&serve);
+    let out = exit_within(serve, Duration::from_secs(20)).expect("one SIGINT stops the server");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("on 2 rendition tracks"), "{stderr}");
+    assert_eq!(catalog.video_tracks(), ["video", "video-60k"]);
+
+    let high_runs = group_runs(&high, &published_groups(&recorded), "video");
+    let mut low_runs: Vec<(u64, usize)> = Vec::new();
+    for object in &low {
+        match low_runs.last_mut() {
+            Some((id, count)) if *id == object.group => *count += 1,
+            _ => {
+                let header = Header::decode(&object.bytes, &Limits::DEFAULT).expect("a packet");
+                assert_eq!(header.packet_type, PacketType::I, "video-60k: group {} starts with a keyframe", object.group);
+                low_runs.push((object.group, 1));
+            }
+        }
+    }
+    let high_lengths: Vec<(u64, usize)> = high_runs.iter().map(|&(id, run)| (id, published_groups(&recorded)[run].len())).collect();
+    let common: Vec<_> = low_runs.iter().filter(|run| high_lengths.contains(run)).collect();
+    assert!(common.len() >= 2, "runs under the same ids, the same length: {high_lengths:?} vs {low_runs:?}");
+    assert_eq!(common.len(), low_runs.len().min(high_lengths.len()), "{high_lengths:?} vs {low_runs:?}");
+    cluster.clean_up();
+}
