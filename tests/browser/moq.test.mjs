@@ -25,6 +25,7 @@ import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { launch, startServer, openPage, waitForEvent, work, root, y4mChecksums } from './harness.mjs';
 import { relayTargets } from '../../web/src/sources/moq.js';
+import { RenditionChooser } from '../../web/src/sources/moq-rendition.js';
 
 const KEYINT = 15;
 const FRAMES = 240;
@@ -178,6 +179,34 @@ test('the relays attribute: each entry a relay of the src\'s broadcast, with the
   ]);
   assert.throws(() => relayTargets(src, ['http://d.example:1']), /a MoQ relay is moq\+https/);
   assert.throws(() => relayTargets('moq+https://a.example:4444/', []), /names no broadcast/);
+});
+
+test('the rendition choice: down at once on a slow group or a backlog, up by a try after 3 groups in time, a failed try doubling the wait; a pin and a cap', () => {
+  const renditions = [2e6, 6e5, 2e5].map((bitrate, i) => ({ track: i ? `video-${bitrate / 1000}k` : 'video', bitrate, width: 1, height: 1 }));
+  const chooser = new RenditionChooser(renditions);
+  const inTime = { bytes: 1000, arrivalMs: 450, mediaMs: 500, backlog: false };
+  assert.equal(chooser.current().track, 'video');
+  assert.equal(chooser.groupDone({ ...inTime, arrivalMs: 700 }), true);
+  assert.equal(chooser.current().track, 'video-600k');
+  assert.match(chooser.reason, /arrived at 11 kbit\/s in 700 ms for 500 ms/);
+  assert.deepEqual([chooser.groupDone(inTime), chooser.groupDone(inTime), chooser.groupDone(inTime)], [false, false, true]);
+  assert.equal(chooser.current().track, 'video');
+  assert.equal(chooser.groupDone({ ...inTime, backlog: true }), true, 'a backlog moves down');
+  assert.equal(chooser.current().track, 'video-600k');
+  assert.equal(chooser.upAfter, 6, 'the failed try doubles the wait for the next');
+  for (let i = 0; i < 5; i += 1) assert.equal(chooser.groupDone(inTime), false);
+  assert.equal(chooser.groupDone(inTime), true);
+  chooser.setPolicy({ pin: '200k' });
+  assert.equal(chooser.applyPolicy(), true);
+  assert.equal(chooser.current().track, 'video-200k');
+  assert.equal(chooser.reason, 'pinned to video-200k');
+  for (let i = 0; i < 10; i += 1) assert.equal(chooser.groupDone(inTime), false, 'pinned: no move');
+  chooser.setPolicy({ maxBitrate: 1e6 });
+  assert.equal(chooser.applyPolicy(), false, 'the 200k rendition is under the cap');
+  for (let i = 0; i < 3; i += 1) chooser.groupDone(inTime);
+  assert.equal(chooser.current().track, 'video-600k', 'capped: up to 600k, never 2M');
+  for (let i = 0; i < 20; i += 1) chooser.groupDone(inTime);
+  assert.equal(chooser.current().track, 'video-600k');
 });
 
 test('Chromium plays a broadcast through origin → edge relays, every frame equal to asp-decode of the published stream; a late joiner starts at the newest keyframe run', async (t) => {

@@ -597,10 +597,12 @@ class GroupOrder {
       reader.cancel();
       return;
     }
-    // The same run of another rendition (the one switched from): this one wins.
-    if (waiting) {
+    // The same run of another rendition (the one switched from) still
+    // waiting (the switch may have dropped it already): this one wins.
+    const other = this.waiting.get(header.sequence);
+    if (other) {
       this.counts.skipped += 1;
-      waiting.reader.cancel();
+      other.reader.cancel();
     }
     this.waiting.set(header.sequence, { reader, subscribe: header.subscribe, arrived });
     if (!this.running) this.run();
