@@ -25,6 +25,7 @@ import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { launch, startServer, openPage, waitForEvent, work, root, y4mChecksums } from './harness.mjs';
 import { relayTargets } from '../../web/src/sources/moq.js';
+import { RenditionChooser } from '../../web/src/sources/moq-rendition.js';
 
 const KEYINT = 15;
 const FRAMES = 240;
@@ -180,6 +181,34 @@ test('the relays attribute: each entry a relay of the src\'s broadcast, with the
   assert.throws(() => relayTargets('moq+https://a.example:4444/', []), /names no broadcast/);
 });
 
+test('the rendition choice: down at once on a slow group or a backlog, up by a try after 3 groups in time, a failed try doubling the wait; a pin and a cap', () => {
+  const renditions = [2e6, 6e5, 2e5].map((bitrate, i) => ({ track: i ? `video-${bitrate / 1000}k` : 'video', bitrate, width: 1, height: 1 }));
+  const chooser = new RenditionChooser(renditions);
+  const inTime = { bytes: 1000, arrivalMs: 450, mediaMs: 500, backlog: false };
+  assert.equal(chooser.current().track, 'video');
+  assert.equal(chooser.groupDone({ ...inTime, arrivalMs: 700 }), true);
+  assert.equal(chooser.current().track, 'video-600k');
+  assert.match(chooser.reason, /arrived at 11 kbit\/s in 700 ms for 500 ms/);
+  assert.deepEqual([chooser.groupDone(inTime), chooser.groupDone(inTime), chooser.groupDone(inTime)], [false, false, true]);
+  assert.equal(chooser.current().track, 'video');
+  assert.equal(chooser.groupDone({ ...inTime, backlog: true }), true, 'a backlog moves down');
+  assert.equal(chooser.current().track, 'video-600k');
+  assert.equal(chooser.upAfter, 6, 'the failed try doubles the wait for the next');
+  for (let i = 0; i < 5; i += 1) assert.equal(chooser.groupDone(inTime), false);
+  assert.equal(chooser.groupDone(inTime), true);
+  chooser.setPolicy({ pin: '200k' });
+  assert.equal(chooser.applyPolicy(), true);
+  assert.equal(chooser.current().track, 'video-200k');
+  assert.equal(chooser.reason, 'pinned to video-200k');
+  for (let i = 0; i < 10; i += 1) assert.equal(chooser.groupDone(inTime), false, 'pinned: no move');
+  chooser.setPolicy({ maxBitrate: 1e6 });
+  assert.equal(chooser.applyPolicy(), false, 'the 200k rendition is under the cap');
+  for (let i = 0; i < 3; i += 1) chooser.groupDone(inTime);
+  assert.equal(chooser.current().track, 'video-600k', 'capped: up to 600k, never 2M');
+  for (let i = 0; i < 20; i += 1) chooser.groupDone(inTime);
+  assert.equal(chooser.current().track, 'video-600k');
+});
+
 test('Chromium plays a broadcast through origin → edge relays, every frame equal to asp-decode of the published stream; a late joiner starts at the newest keyframe run', async (t) => {
   const src = `moq+https://127.0.0.1:${cluster.edge}/cam#sha256=${certificateHex()}`;
   // Connected before the broadcast exists: the source waits for the relay
@@ -315,5 +344,47 @@ test('a standby encoder on the same broadcast name resumes the stream for a play
   assert.equal(shown.at(-1).sequence, frames - 1, 'the standby played to its end');
   t.diagnostic(`first encoder shown to its frame ${shown[switchAt - 1].sequence}; standby from its frame ${shown[switchAt].sequence} of ${frames}`);
   assert.deepEqual(page.pageErrors, []);
+  await page.close();
+});
+
+test('renditions: a player switched by its rendition attribute mid-stream plays on at a keyframe run\'s start, every frame before equal to asp-decode of the 300k encode and every frame after of the 60k one', async (t) => {
+  const src = `moq+https://127.0.0.1:${cluster.edge}/renditions#sha256=${certificateHex()}`;
+  const page = await player(src);
+  await browserSessions(playerSessions('edge') + 1);
+  const flags = ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(FRAMES), '--keyint', String(KEYINT)];
+  const file = path.join(work, 'moq-renditions.asp');
+  const published = run(path.join(binDir, 'asp-encode'), [...flags, '--rendition', '300k', '--rendition', '60k', '-o', file, '--force',
+    '--publish', `https://localhost:${cluster.origin}/renditions`, '--tls-ca', cluster.ca]);
+  await page.waitForFunction(() => window.player.events.filter((e) => e.type === 'frame').length >= 2 * 15, null, { timeout: 30000, polling: 50 });
+  await page.evaluate(() => window.player.setAttribute('rendition', '60k'));
+  assert.match(await published, /on 2 rendition tracks/);
+
+  // The references: a plain encode at each rate (-o of the publisher is the 300k one).
+  const low = path.join(work, 'moq-renditions-60k.asp');
+  await run(path.join(binDir, 'asp-encode'), [...flags, '--bitrate', '60k', '-o', low, '--force']);
+  const high = referenceChecksums(file);
+  const lower = referenceChecksums(low);
+  assert.equal(high.length, FRAMES);
+
+  await waitForEvent(page, 'ended', 30000);
+  const all = await page.evaluate(() => window.player.events);
+  const stats = await page.evaluate(() => window.player.stats);
+  const frames = all.filter((e) => e.type === 'frame').map((e) => e.detail);
+  const first = frames[0].sequence;
+  assert.equal(first % KEYINT, 0, 'joined at a keyframe');
+  assert.deepEqual(frames.map((f) => f.sequence), frames.map((_, i) => first + i), 'every frame from the join to the end, in order');
+  // Which encode each frame is: runs of one rendition, each from a keyframe.
+  const from = frames.map((f) => (f.checksum === high[f.sequence] ? 'high' : f.checksum === lower[f.sequence] ? 'low' : 'neither'));
+  assert.ok(!from.includes('neither'), `every frame is one of the renditions' decodes: ${from.join(',')}`);
+  const switches = from.flatMap((r, i) => (i > 0 && r !== from[i - 1] ? [frames[i].sequence] : []));
+  for (const at of switches) assert.equal(at % KEYINT, 0, `a switch at frame ${at}, not a keyframe run's start`);
+  assert.equal(from[0], 'high', 'the automatic choice starts at the highest rendition');
+  assert.equal(from.at(-1), 'low', 'pinned to 60k, it ends on the 60k rendition');
+  assert.equal(stats.rendition, 'video-60k');
+  assert.match(stats.renditionReason, /pinned to video-60k/);
+  assert.ok(stats.renditionSwitches >= 1);
+  assert.deepEqual(all.filter((e) => e.type === 'error'), []);
+  assert.deepEqual(page.pageErrors, []);
+  t.diagnostic(`joined at ${first}, switched at ${switches.join(', ')}; ${frames.length} frames`);
   await page.close();
 });

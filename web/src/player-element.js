@@ -62,6 +62,7 @@ const EMPTY_STATS = Object.freeze({
   fps: 0, decodedFps: 0, kbps: 0, dropped: 0, decodeMs: 0, latencyMs: null, clockOffsetMs: null, clockRoundTripMs: null,
   build: null, fallback: null, renderer: null, rendererReason: null,
   width: 0, height: 0, frames: 0, errors: 0, keyframeRequests: 0, reconnects: 0, transport: null, transportFallback: null,
+  rendition: null, renditionReason: null, renditionSwitches: 0,
 });
 
 // HTMLMediaElement's readyState numbering. The player decodes just in time:
@@ -109,7 +110,7 @@ export class AspPlayer extends HTMLElement {
   /** @readonly */ static HAVE_ENOUGH_DATA = HAVE_ENOUGH_DATA;
 
   static get observedAttributes() {
-    return ['src', 'debug', 'poster', 'muted', 'controls'];
+    return ['src', 'debug', 'poster', 'muted', 'controls', 'rendition', 'max-bitrate'];
   }
 
   constructor() {
@@ -191,6 +192,8 @@ export class AspPlayer extends HTMLElement {
       if (value) this._poster.src = new URL(value, document.baseURI).href;
       else this._poster.removeAttribute('src');
       this._showPoster();
+    } else if (name === 'rendition' || name === 'max-bitrate') {
+      this._post({ type: 'rendition', ...this._renditionPolicy() });
     } else if (name === 'muted') {
       if ((old === null) !== (value === null)) this._emit('volumechange');
     } else if (name === 'src' && old !== value && this.isConnected && (!this._paused || this.hasAttribute('autoplay'))) {
@@ -202,6 +205,18 @@ export class AspPlayer extends HTMLElement {
 
   get src() {
     return this.getAttribute('src') ?? '';
+  }
+
+  /**
+   * The `rendition` (pin) and `max-bitrate` (cap, `600k`, `2M` or bit/s)
+   * attributes, for a moq+https:// src whose broadcast has renditions.
+   * @returns {{ pin: string | null, maxBitrate: number | null }}
+   */
+  _renditionPolicy() {
+    const cap = (this.getAttribute('max-bitrate') ?? '').trim().toLowerCase();
+    const match = /^(\d+(?:\.\d+)?)([km]?)$/.exec(cap);
+    const scale = match?.[2] === 'm' ? 1e6 : match?.[2] === 'k' ? 1e3 : 1;
+    return { pin: this.getAttribute('rendition') || null, maxBitrate: match ? Number(match[1]) * scale : null };
   }
 
   set src(value) {
@@ -352,6 +367,7 @@ export class AspPlayer extends HTMLElement {
         this._post({
           type: 'open', src, base: document.baseURI, certificateHash: this.getAttribute('certificate-hash'),
           relays: (this.getAttribute('relays') ?? '').split(/\s+/).filter(Boolean),
+          ...this._renditionPolicy(),
         });
         this._onVisibility();
       }, (/** @type {Error} */ error) => this._rejectPlays(error));

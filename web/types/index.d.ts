@@ -37,6 +37,12 @@ export interface AspPlayerStats {
   transport: 'websocket' | 'webtransport' | 'moq' | 'file' | null;
   /** Why a session src gave WebTransport up for WebSocket (handshake refused, no session in time), or null; not counted in `reconnects`. */
   transportFallback: string | null;
+  /** A `moq+https://` src: the track playing (`video`, or a rendition's, e.g. `video-600k`), else null. */
+  rendition: string | null;
+  /** Why that rendition plays (`single stream`, `start`, `pinned to video-600k`, `down to video-600k: ...`, ...), else null. */
+  renditionReason: string | null;
+  /** How many times the player switched renditions. */
+  renditionSwitches: number;
 }
 
 /** The `transportfallback` event's detail: a session src plays over `to` from now on, because `from` failed. */
@@ -324,9 +330,19 @@ export declare class MoqSource implements Source {
    * relays: further relays of the cluster, `moq+https://HOST:PORT[/SCOPE][#sha256=HEX]` (the broadcast is the
    * src's; without a scope the src's), tried in order after the src's relay (the element's `relays` attribute).
    */
-  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null; relays?: string[] });
+  constructor(url: string, handlers: SourceHandlers, options?: { certificateHash?: Uint8Array | string | null; relays?: string[]; rendition?: string | null; maxBitrate?: number | null });
   /** How many times the source moved to another relay. */
   readonly relaySwitches: number;
+  /** The track playing: `video`, or a rendition's (`video-600k`) when the broadcast has several. */
+  readonly rendition: string;
+  /** Why it plays (the player's choice from its throughput and backlog, a pin, a cap). */
+  readonly renditionReason: string;
+  readonly renditionSwitches: number;
+  /**
+   * Pins a rendition (`pin`: its track, e.g. `video-600k`, or its rate as `--rendition` spells it, `600k`) or
+   * caps the automatic choice (`maxBitrate`, bits per second); null for neither. Switches at the next group.
+   */
+  setRenditionPolicy(policy: { pin?: string | null; maxBitrate?: number | null }): void;
   readonly live: boolean;
   readonly canTalkBack: boolean;
   start(): void;

@@ -4,6 +4,7 @@
 //!
 //! * [`input`]: opening the inputs the tools take (a path or `-`).
 //! * [`publish`]: `--publish`, the packets to a Media over QUIC relay.
+//! * [`rendition`]: `--rendition`, one encoder per bitrate for the relay.
 //! * [`serve`]: `asp-encode --serve`, encoding live for browsers.
 //! * [`y4m_io`]: y4m out (asp-decode's output and asp-encode's `--recon`).
 
@@ -12,6 +13,7 @@ pub mod input;
 pub mod interrupt;
 pub mod output;
 pub mod publish;
+pub mod rendition;
 pub mod serve;
 pub mod token;
 pub mod y4m_io;

@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::Result;
+use asp_server::renditions::EncodedRendition;
 
 #[cfg(feature = "moq")]
 mod relay;
@@ -28,6 +29,28 @@ pub use absent::{spawn_from_hub, BlockingPublisher, PublishTarget};
 pub struct Published {
     pub groups: u64,
     pub objects: u64,
+}
+
+/// Publishes one frame's packets of every rendition, each on its track,
+/// and checks that they opened a group together or not at all (the same
+/// group id): what lets a player switch renditions at any group boundary.
+/// `frame` (its index) is for the error.
+pub fn publish_renditions(relay: &mut BlockingPublisher, renditions: &[EncodedRendition], frame: u64) -> Result<()> {
+    let mut opened = None;
+    for (index, encoded) in renditions.iter().enumerate() {
+        let group = relay.send_to(index, &encoded.packet)?;
+        if let Some(packet) = &encoded.c_packet {
+            relay.send_to(index, packet)?;
+        }
+        match opened {
+            None => opened = Some(group),
+            Some(first) if first != group => {
+                anyhow::bail!("frame {frame}: rendition {index} opened group {group:?}, the first {first:?}: keyframes diverged")
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Whether an input names a relay broadcast (`moq+https://…`, or
@@ -84,11 +107,15 @@ mod absent {
     pub enum BlockingPublisher {}
 
     impl BlockingPublisher {
-        pub fn connect(target: &PublishTarget, _size: (u32, u32), _fps: (u32, u32)) -> Result<BlockingPublisher> {
+        pub fn connect(target: &PublishTarget, _size: (u32, u32), _fps: (u32, u32), _rates: &[u64]) -> Result<BlockingPublisher> {
             match *target {}
         }
 
         pub fn send(&mut self, _packet: &[u8]) -> Result<()> {
+            match *self {}
+        }
+
+        pub fn send_to(&mut self, _rendition: usize, _packet: &[u8]) -> Result<Option<u64>> {
             match *self {}
         }
 

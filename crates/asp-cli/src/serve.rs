@@ -15,7 +15,8 @@ use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamP
 use crate::exit::Outcome;
 use crate::interrupt::Interrupt;
 use crate::output::Output;
-use crate::publish::{spawn_from_hub, PublishTarget};
+use crate::publish::{publish_renditions, spawn_from_hub, BlockingPublisher, PublishTarget};
+use asp_server::renditions::EncodedRendition;
 
 /// What `--serve` needs besides the encoder settings.
 pub struct ServeOptions {
@@ -34,6 +35,9 @@ pub struct ServeOptions {
     pub guards: ServeGuards,
     /// Also publish the live packets to a Media over QUIC relay.
     pub publish: Option<PublishTarget>,
+    /// With `publish`: more encoders on the same frames (`--rendition`),
+    /// the settings of the renditions after the first (the served one).
+    pub renditions: Vec<EncoderConfig>,
 }
 
 /// The server's caps and access control that an operator sets on the
@@ -139,10 +143,7 @@ pub fn serve(
 ) -> Result<Outcome> {
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
-    let bitrate = match config.rate {
-        asp_encoder::RateMode::Bitrate { bits_per_second, .. } => bits_per_second,
-        asp_encoder::RateMode::ConstantQp(_) => 0,
-    };
+    let bitrate = bitrate_of(&config);
     let mut server_config = ServerConfig::new(options.bind);
     options.guards.apply(&mut server_config)?;
     let hub = Arc::new(Hub::new(server_config.viewer.clone(), StreamPolicy::for_bitrate(bitrate)));
@@ -185,11 +186,46 @@ pub fn serve(
             tracing::error!(error = %e, "the server stopped");
         }
     });
-    if let Some(target) = options.publish {
-        spawn_from_hub(&runtime, Arc::clone(&hub), target, (width, height), (fps_num, fps_den));
-    }
-    let live_options =
-        LiveOptions { repeat: options.repeat, stamp: options.stamp, session: options.session, ..LiveOptions::default() };
+    // With renditions the live loop hands every rendition's packets to the
+    // relay itself (the hub carries the first only); without, the relay
+    // publisher is one more viewer of the hub.
+    let rates: Vec<u64> = if options.renditions.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(&config).chain(&options.renditions).map(bitrate_of).collect()
+    };
+    let mut relay = match options.publish {
+        Some(target) if !rates.is_empty() => {
+            eprintln!(
+                "asp-encode: also publishing {} renditions to {} as broadcast {}",
+                rates.len(),
+                target.url.connect,
+                target.url.broadcast
+            );
+            Some(BlockingPublisher::connect(&target, (width, height), (fps_num, fps_den), &rates)?)
+        }
+        Some(target) => {
+            spawn_from_hub(&runtime, Arc::clone(&hub), target, (width, height), (fps_num, fps_den));
+            None
+        }
+        None => None,
+    };
+    let live_options = LiveOptions {
+        repeat: options.repeat,
+        stamp: options.stamp,
+        session: options.session,
+        renditions: std::mem::take(&mut options.renditions),
+        ..LiveOptions::default()
+    };
+    let mut published_frames = 0u64;
+    let mut to_relay = |frame: &[EncodedRendition]| match relay.as_mut() {
+        Some(relay) => {
+            publish_renditions(relay, frame, published_frames).map_err(io::Error::other)?;
+            published_frames += 1;
+            Ok(())
+        }
+        None => Ok(()),
+    };
     let mut record = |packet: &[u8]| match &mut options.record {
         Some(output) => output
             .write_all(packet)
@@ -198,8 +234,17 @@ pub fn serve(
         None => Ok(()),
     };
     let stop = interrupt.flag();
-    let frames = live::run_recorded(source, config, &hub, &live_options, stop, &mut record)
+    let frames = live::run_renditions(source, config, &hub, &live_options, stop, &mut record, &mut to_relay)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(relay) = relay.take() {
+        let published = relay.finish()?;
+        eprintln!(
+            "asp-encode: published {} groups of {} objects on {} rendition tracks",
+            published.groups,
+            published.objects,
+            rates.len()
+        );
+    }
     if let Some(output) = options.record.take() {
         let name = output.name().to_string();
         output.finish()?;
@@ -213,6 +258,14 @@ pub fn serve(
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(Outcome::Interrupted)
+}
+
+/// The target of a constant-bitrate encoder, bits per second (0: constant QP).
+fn bitrate_of(config: &EncoderConfig) -> u64 {
+    match config.rate {
+        asp_encoder::RateMode::Bitrate { bits_per_second, .. } => bits_per_second,
+        asp_encoder::RateMode::ConstantQp(_) => 0,
+    }
 }
 
 /// Logs one line per event to standard error (`RUST_LOG` overrides the level).

@@ -380,8 +380,9 @@ fn group_of(groups: &[Vec<Vec<u8>>], first: &[u8]) -> usize {
 }
 
 /// A native subscriber at `url` that sleeps `pause` after each object it
-/// reads: every object it got, until the publisher ends the track.
-fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receiver<Vec<asp_moq::Object>> {
+/// reads: every object it got, until the publisher ends the track, and
+/// the catalog it read.
+fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receiver<(Vec<asp_moq::Object>, asp_moq::Catalog)> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -395,8 +396,9 @@ fn subscriber_thread(url: String, ca: PathBuf, pause: Duration) -> mpsc::Receive
             // (and the relay keeps sending) while this reader sleeps.
             thread::sleep(pause);
         }
+        let catalog = subscriber.catalog().clone();
         runtime.block_on(subscriber.close());
-        let _ = tx.send(objects);
+        let _ = tx.send((objects, catalog));
     });
     rx
 }
@@ -419,8 +421,8 @@ fn a_slow_subscriber_loses_whole_groups_and_nobody_else_notices() {
     let asp = dir.join("published.asp");
     let publisher = publish(&cluster, name, &asp, 240, Stdio::piped());
     finish(publisher, Duration::from_secs(60), "asp-encode --publish");
-    let healthy = healthy.recv_timeout(Duration::from_secs(60)).expect("the healthy subscriber ends with the track");
-    let slow = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
+    let (healthy, _) = healthy.recv_timeout(Duration::from_secs(60)).expect("the healthy subscriber ends with the track");
+    let (slow, _) = slow.recv_timeout(Duration::from_secs(60)).expect("the slow subscriber ends with the track");
     let groups = published_groups(&asp);
 
     // Healthy: every object from the group it joined at to the end, each
@@ -548,4 +550,344 @@ fn publishing_to_no_relay_is_an_error() {
     assert!(!stderr.contains("published 1 groups"), "{stderr}");
     assert!(out.is_file(), "the file is still written");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The renditions of [`renditions_are_aligned_tracks_each_bit_exact`]:
+/// bitrates for a 128x96 testsrc, far enough apart that the lower is
+/// clearly smaller.
+const RENDITIONS: [&str; 2] = ["300k", "60k"];
+
+/// `asp-encode testsrc` (128x96, 30 fps) with `rate_flags` (`--rendition`s
+/// or a `--bitrate`) and the settings every encode of this test shares,
+/// written to `out`, published to the origin as `name` if given.
+fn encode_at(
+    cluster: &Cluster,
+    rate_flags: &[&str],
+    out: &Path,
+    name: Option<&str>,
+    frames: usize,
+) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_asp-encode"));
+    command
+        .args([
+            "testsrc",
+            "--size",
+            "128x96",
+            "--fps",
+            "30",
+            "--threads",
+            "1",
+        ])
+        .args([
+            "--frames",
+            &frames.to_string(),
+            "--keyint",
+            &KEYINT.to_string(),
+        ])
+        .args(rate_flags)
+        .arg("-o")
+        .arg(out)
+        .stderr(Stdio::piped());
+    if let Some(name) = name {
+        command
+            .arg("--publish")
+            .arg(format!("{}/{name}", cluster.origin))
+            .arg("--tls-ca")
+            .arg(&cluster.ca);
+    }
+    command.spawn().expect("asp-encode runs")
+}
+
+/// The group ids a subscriber got, each with the index (in `groups`, the
+/// published file's keyframe runs) of the run it carries.
+fn group_runs(
+    objects: &[asp_moq::Object],
+    groups: &[Vec<Vec<u8>>],
+    who: &str,
+) -> Vec<(u64, usize)> {
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < objects.len() {
+        let first = &objects[at];
+        assert_eq!(first.index, 0, "{who}: a run starts at its keyframe");
+        let run = group_of(groups, &first.bytes);
+        for (i, want) in groups[run].iter().enumerate() {
+            let got = objects
+                .get(at + i)
+                .unwrap_or_else(|| panic!("{who}: run {run} cut short"));
+            assert_eq!(
+                (got.group, got.index),
+                (first.group, i as u64),
+                "{who}: run {run} object {i}"
+            );
+            assert!(
+                got.bytes[..] == want[..],
+                "{who}: run {run} object {i} is the reference encode's packet"
+            );
+        }
+        runs.push((first.group, run));
+        at += groups[run].len();
+    }
+    runs
+}
+
+/// `asp-encode --publish --rendition 300k --rendition 60k`: the catalog
+/// lists both tracks (`video`, the highest, and `video-60k`); each track
+/// carries exactly what a plain `--bitrate` encode at its rate makes (so
+/// `asp-decode moq+https://…?track=video-60k` is bit-exact against the
+/// decode of that file, and `-o` is the first rendition's); the keyframes
+/// of both fall on the same frames and their groups have the same ids; the
+/// lower rendition is smaller.
+#[test]
+fn renditions_are_aligned_tracks_each_bit_exact() {
+    let Some(cluster) = cluster_for("renditions") else {
+        return;
+    };
+    let dir = cluster.dir.clone();
+    let name = "renditions";
+    let frames = 90;
+
+    // The references: one plain encode per rate, the same settings.
+    let reference = |rate: &str| {
+        let asp = dir.join(format!("reference-{rate}.asp"));
+        let encode = encode_at(&cluster, &["--bitrate", rate], &asp, None, frames);
+        finish(encode, Duration::from_secs(60), "the reference asp-encode");
+        asp
+    };
+    let (high_asp, low_asp) = (reference(RENDITIONS[0]), reference(RENDITIONS[1]));
+
+    let url = format!("{}/{name}", cluster.edge);
+    let high = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
+    let low = subscriber_thread(
+        format!("{url}?track=video-60k"),
+        cluster.ca.clone(),
+        Duration::ZERO,
+    );
+    let low_decode = subscribe(
+        &cluster,
+        &format!("{name}?track=video-60k"),
+        &dir.join("low.y4m"),
+    );
+    thread::sleep(Duration::from_millis(500));
+    let published = dir.join("published.asp");
+    let flags = ["--rendition", RENDITIONS[1], "--rendition", RENDITIONS[0]];
+    let publisher = encode_at(&cluster, &flags, &published, Some(name), frames);
+    let publisher = finish(
+        publisher,
+        Duration::from_secs(60),
+        "asp-encode --publish --rendition",
+    );
+    let (high, high_catalog) = high
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the video track ends");
+    let (low, low_catalog) = low
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the video-60k track ends");
+    let low_decode = finish(
+        low_decode,
+        Duration::from_secs(30),
+        "asp-decode ?track=video-60k",
+    );
+    let summary = String::from_utf8_lossy(&publisher.stderr);
+    eprintln!("{summary}");
+    assert!(summary.contains("on 2 rendition tracks"), "{summary}");
+
+    // The catalog, as both subscribers read it.
+    assert_eq!(high_catalog, low_catalog);
+    assert_eq!(high_catalog.track, "video");
+    let listed: Vec<(&str, u64, u32, u32)> = high_catalog
+        .renditions
+        .iter()
+        .map(|r| (r.track.as_str(), r.bitrate, r.width, r.height))
+        .collect();
+    assert_eq!(
+        listed,
+        [("video", 300_000, 128, 96), ("video-60k", 60_000, 128, 96)]
+    );
+
+    // -o is the first rendition, byte for byte a plain encode at its rate.
+    assert!(
+        std::fs::read(&published).unwrap() == std::fs::read(&high_asp).unwrap(),
+        "-o holds the highest rendition"
+    );
+    let (high_size, low_size) = (
+        std::fs::metadata(&high_asp).unwrap().len(),
+        std::fs::metadata(&low_asp).unwrap().len(),
+    );
+    assert!(
+        low_size * 2 < high_size,
+        "the 60k rendition ({low_size} bytes) is well under the 300k one ({high_size})"
+    );
+    let keys = keyframe_indices(&high_asp);
+    assert_eq!(
+        keys,
+        keyframe_indices(&low_asp),
+        "keyframes on the same frames"
+    );
+    assert_eq!(keys, (0..frames).step_by(KEYINT).collect::<Vec<_>>());
+
+    // Each track: its reference's packets, run by run; the same runs under
+    // the same group ids on both.
+    let high_runs = group_runs(&high, &published_groups(&high_asp), "video");
+    let low_runs = group_runs(&low, &published_groups(&low_asp), "video-60k");
+    assert!(
+        !high_runs.is_empty() && high_runs.last().unwrap().1 == keys.len() - 1,
+        "video got to the end"
+    );
+    let common: Vec<_> = high_runs
+        .iter()
+        .filter(|run| low_runs.contains(run))
+        .collect();
+    assert_eq!(
+        common.len(),
+        high_runs.len().min(low_runs.len()),
+        "group ids aligned: {high_runs:?} vs {low_runs:?}"
+    );
+
+    // asp-decode of the low track: the low reference's decode from a keyframe on.
+    let all = reference_frames(&low_asp, &dir.join("reference-low.y4m"));
+    let start = joined_at(
+        &y4m_frames(&dir.join("low.y4m")),
+        &all,
+        &keys,
+        "asp-decode ?track=video-60k",
+    );
+    eprintln!(
+        "renditions: {high_size} vs {low_size} bytes; runs {high_runs:?} / {low_runs:?}; asp-decode joined at {start} ({})",
+        String::from_utf8_lossy(&low_decode.stderr).trim()
+    );
+    cluster.clean_up();
+}
+
+/// A track the catalog does not list is refused by name, and the flag's
+/// misuses are refused before anything is encoded.
+#[test]
+fn unknown_tracks_and_bad_rendition_flags_are_refused() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("moq-flags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let encode = |flags: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+            .args([
+                "testsrc",
+                "--size",
+                "64x64",
+                "--frames",
+                "3",
+                "--threads",
+                "1",
+                "-o",
+            ])
+            .arg(dir.join("x.asp"))
+            .arg("--force")
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flags:?} should be refused");
+        assert!(!dir.join("x.asp").exists(), "{flags:?}: nothing written");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let nowhere = format!("https://127.0.0.1:{}/x", free_port());
+    assert!(encode(&["--rendition", "600k"]).contains("--rendition needs --publish"));
+    let twice = encode(&[
+        "--publish",
+        &nowhere,
+        "--rendition",
+        "1M",
+        "--rendition",
+        "1000k",
+    ]);
+    assert!(twice.contains("1000000 bit/s is given twice"), "{twice}");
+    assert!(encode(&["--publish", &nowhere, "--rendition", "fast"]).contains("is not a bitrate"));
+    assert!(encode(&[
+        "--publish",
+        &nowhere,
+        "--rendition",
+        "1M",
+        "--bitrate",
+        "1M"
+    ])
+    .contains("cannot be used with"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let Some(cluster) = cluster_for("notrack") else {
+        return;
+    };
+    let name = "notrack";
+    let publisher = encode_at(
+        &cluster,
+        &["--rendition", "100k", "--rendition", "50k"],
+        &cluster.dir.join("p.asp"),
+        Some(name),
+        150,
+    );
+    wait_announced(&cluster, name, Duration::from_secs(20));
+    let refused = subscribe(
+        &cluster,
+        &format!("{name}?track=video-70k"),
+        &cluster.dir.join("none.y4m"),
+    );
+    let refused =
+        exit_within(refused, Duration::from_secs(20)).expect("a refused track ends asp-decode");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("lists no track 'video-70k' (it lists video, video-50k)"),
+        "{stderr}"
+    );
+    finish(publisher, Duration::from_secs(60), "asp-encode --publish");
+    cluster.clean_up();
+}
+
+/// `asp-encode --serve --publish --rendition 300k --rendition 60k`: the
+/// live loop publishes both renditions itself. The `video` track carries
+/// what `-o` recorded (the served, highest rendition) run by run; the
+/// `video-60k` track has its runs under the same group ids, each starting
+/// with a keyframe and as many frames long as the highest's.
+#[test]
+fn serve_publishes_every_rendition_aligned() {
+    let Some(cluster) = cluster_for("serve-renditions") else { return };
+    let dir = cluster.dir.clone();
+    let name = "served";
+    let url = format!("{}/{name}", cluster.edge);
+    let high = subscriber_thread(url.clone(), cluster.ca.clone(), Duration::ZERO);
+    let low = subscriber_thread(format!("{url}?track=video-60k"), cluster.ca.clone(), Duration::ZERO);
+    thread::sleep(Duration::from_millis(500));
+    let recorded = dir.join("served.asp");
+    let serve = Command::new(env!("CARGO_BIN_EXE_asp-encode"))
+        .args(["testsrc", "--size", "128x96", "--fps", "30", "--frames", "90", "--threads", "1"])
+        .args(["--keyint", &KEYINT.to_string(), "--serve", "127.0.0.1:0", "--no-webtransport"])
+        .args(["--rendition", "300k", "--rendition", "60k", "--publish", &format!("{}/{name}", cluster.origin)])
+        .arg("--tls-ca")
+        .arg(&cluster.ca)
+        .arg("-o")
+        .arg(&recorded)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asp-encode --serve runs");
+    let (high, catalog) = high.recv_timeout(Duration::from_secs(60)).expect("the video track ends with the input");
+    let (low, _) = low.recv_timeout(Duration::from_secs(60)).expect("the video-60k track ends with the input");
+    interrupt(&serve);
+    let out = exit_within(serve, Duration::from_secs(20)).expect("one SIGINT stops the server");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("on 2 rendition tracks"), "{stderr}");
+    assert_eq!(catalog.video_tracks(), ["video", "video-60k"]);
+
+    let high_runs = group_runs(&high, &published_groups(&recorded), "video");
+    let mut low_runs: Vec<(u64, usize)> = Vec::new();
+    for object in &low {
+        match low_runs.last_mut() {
+            Some((id, count)) if *id == object.group => *count += 1,
+            _ => {
+                let header = Header::decode(&object.bytes, &Limits::DEFAULT).expect("a packet");
+                assert_eq!(header.packet_type, PacketType::I, "video-60k: group {} starts with a keyframe", object.group);
+                low_runs.push((object.group, 1));
+            }
+        }
+    }
+    let high_lengths: Vec<(u64, usize)> = high_runs.iter().map(|&(id, run)| (id, published_groups(&recorded)[run].len())).collect();
+    let common: Vec<_> = low_runs.iter().filter(|run| high_lengths.contains(run)).collect();
+    assert!(common.len() >= 2, "runs under the same ids, the same length: {high_lengths:?} vs {low_runs:?}");
+    assert_eq!(common.len(), low_runs.len().min(high_lengths.len()), "{high_lengths:?} vs {low_runs:?}");
+    cluster.clean_up();
 }

@@ -27,6 +27,11 @@ pub enum Error {
     EndUndelivered(url::Url),
     /// No async runtime to run the connection on.
     Runtime(std::io::Error),
+    /// A packet for a rendition the publisher has no track for.
+    NoRendition { rendition: usize, tracks: usize },
+    /// A subscription to a track the catalog does not list (the track
+    /// asked for, the ones it lists).
+    NoTrack { track: String, listed: Vec<String> },
 }
 
 impl std::fmt::Display for Error {
@@ -50,6 +55,15 @@ impl std::fmt::Display for Error {
                 "the relay {url} was away at the stream's end: the end was not delivered"
             ),
             Error::Runtime(e) => write!(f, "async runtime: {e}"),
+            Error::NoRendition { rendition, tracks } => write!(
+                f,
+                "no rendition {rendition}: the broadcast has {tracks} video track(s)"
+            ),
+            Error::NoTrack { track, listed } => write!(
+                f,
+                "the catalog lists no track '{track}' (it lists {})",
+                listed.join(", ")
+            ),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | a stream | broadcast `NAME` (the last segment of the URL's path) |
 //! | the picture | track [`VIDEO_TRACK`] |
+//! | the picture at another bitrate (`--rendition`) | track `video-600k` ([`rendition_track`]), its groups at the same frames with the same ids |
 //! | keyframe run (or intra-refresh start) | one group, its id the wall-clock time it opened (ms since the Unix epoch) |
 //! | one ASP packet (I, D, or the C-packet after its frame) | one object, bytes unchanged |
 //! | `/asp/session`'s stream facts | track [`CATALOG_TRACK`], one JSON object ([`Catalog`]) |
@@ -40,7 +41,7 @@ mod subscribe;
 mod url;
 
 pub use blocking::SubscriptionReader;
-pub use catalog::Catalog;
+pub use catalog::{rendition_track, Catalog, Rendition};
 pub use error::Error;
 pub use publish::{Publisher, PublisherStats, Sent};
 pub use subscribe::{Object, Subscriber};

@@ -6,7 +6,7 @@ use asp_core::{Packet, Payload};
 use bytes::Bytes;
 use moq_net::{broadcast, group, track, Timescale, Timestamp};
 
-use crate::{Catalog, ClientOptions, Error, RelayUrl, CATALOG_TRACK, VIDEO_TRACK};
+use crate::{Catalog, ClientOptions, Error, RelayUrl, CATALOG_TRACK};
 
 /// How far behind the newest group a relay keeps older ones for a
 /// subscriber that is catching up (longer is dropped, a whole run at a time).
@@ -38,13 +38,16 @@ pub enum Sent {
 /// Counters of a publisher.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PublisherStats {
+    /// Keyframe runs opened (one group on each rendition's track).
     pub groups: u64,
+    /// Objects and their bytes, on all tracks.
     pub objects: u64,
     pub bytes: u64,
     pub skipped: u64,
 }
 
-/// One broadcast on a relay: the catalog and the video track.
+/// One broadcast on a relay: the catalog and the video track, or one video
+/// track per rendition (the catalog's [`Catalog::video_tracks`], in order).
 ///
 /// [`send`](Self::send) never blocks and never waits for the relay: the
 /// objects go into moq's cache and the connection task (on the runtime given
@@ -57,12 +60,25 @@ pub struct Publisher {
     connection: moq_tokio::Connection,
     client: moq_tokio::Client,
     broadcast: broadcast::Producer,
-    video: track::Producer,
+    /// The video tracks, by rendition (one without renditions).
+    video: Vec<VideoTrack>,
     catalog: track::Producer,
-    group: Option<group::Producer>,
+    /// The newest group id opened on any track.
     last_group: Option<u64>,
-    last_timestamp_us: u64,
+    /// The newest keyframe run: the sequence number of the packet that
+    /// opened it and its group id, which the other renditions' packet of
+    /// the same frame reuses.
+    last_entry: Option<(u32, u64)>,
     stats: PublisherStats,
+}
+
+/// One video track and the group being written on it.
+struct VideoTrack {
+    producer: track::Producer,
+    group: Option<group::Producer>,
+    /// The id of `group` (or of the last group, once it finished).
+    group_id: Option<u64>,
+    last_timestamp_us: u64,
 }
 
 impl Publisher {
@@ -84,13 +100,21 @@ impl Publisher {
         let mut catalog_track = broadcast.create_track(CATALOG_TRACK, None)?;
         catalog_track.write_frame(Timestamp::ZERO, Bytes::from(catalog.to_json()))?;
 
-        let mut info = track::Info::default()
-            .with_timescale(Timescale::MICRO)
-            .with_max_age(VIDEO_MAX_AGE);
-        // Higher than the catalog: under congestion the picture goes first;
-        // the catalog is one small object a joiner reads once.
-        info = info.with_priority(200);
-        let video = broadcast.create_track(VIDEO_TRACK, info)?;
+        let mut video = Vec::new();
+        for name in catalog.video_tracks() {
+            let info = track::Info::default()
+                .with_timescale(Timescale::MICRO)
+                .with_max_age(VIDEO_MAX_AGE)
+                // Higher than the catalog: under congestion the picture goes
+                // first; the catalog is one small object a joiner reads once.
+                .with_priority(200);
+            video.push(VideoTrack {
+                producer: broadcast.create_track(name, info)?,
+                group: None,
+                group_id: None,
+                last_timestamp_us: 0,
+            });
+        }
 
         let connection = client
             .clone()
@@ -104,19 +128,33 @@ impl Publisher {
             broadcast,
             video,
             catalog: catalog_track,
-            group: None,
             last_group: None,
-            last_timestamp_us: 0,
+            last_entry: None,
             stats: PublisherStats::default(),
         })
     }
 
-    /// Publishes one ASP packet, bytes unchanged. A keyframe, or a delta
-    /// frame that starts an intra-refresh sweep, finishes the current group
-    /// and opens the next one: its id the wall-clock time in milliseconds
-    /// since the Unix epoch when that is higher than the last id, else the
-    /// next id (ids comparable across encoders: the crate's docs).
+    /// Publishes one ASP packet on the first (or only) video track: see
+    /// [`send_to`](Self::send_to).
     pub fn send(&mut self, packet: &[u8]) -> Result<Sent, Error> {
+        self.send_to(0, packet)
+    }
+
+    /// Publishes one ASP packet, bytes unchanged, on the video track of
+    /// rendition `rendition` (its index in the catalog's renditions). A
+    /// keyframe, or a delta frame that starts an intra-refresh sweep,
+    /// finishes the track's current group and opens the next one. Its id:
+    /// the id another rendition's group opened at the same frame (sequence
+    /// number) got, so the renditions' runs line up; else the wall-clock
+    /// time in milliseconds since the Unix epoch when that is higher than
+    /// the last id, else the next id (ids comparable across encoders: the
+    /// crate's docs).
+    pub fn send_to(&mut self, rendition: usize, packet: &[u8]) -> Result<Sent, Error> {
+        let tracks = self.video.len();
+        let track = self
+            .video
+            .get_mut(rendition)
+            .ok_or(Error::NoRendition { rendition, tracks })?;
         let parsed = Packet::parse(packet).map_err(Error::Packet)?;
         let entry = match parsed.payload() {
             Payload::I(_) => true,
@@ -132,29 +170,39 @@ impl Publisher {
         let time_us = parsed
             .capture_time_us()
             .unwrap_or(0)
-            .max(self.last_timestamp_us);
-        self.last_timestamp_us = time_us;
+            .max(track.last_timestamp_us);
+        track.last_timestamp_us = time_us;
         let timestamp = Timestamp::from_micros(time_us).map_err(|_| Error::Time(time_us))?;
         let bytes = Bytes::copy_from_slice(packet);
 
         let mut sent = Sent::Object;
         if entry {
-            if let Some(group) = self.group.take() {
+            if let Some(group) = track.group.take() {
                 group.finish()?;
             }
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |since| since.as_millis() as u64);
-            let sequence = match self.last_group {
-                Some(last) => now_ms.max(last + 1),
-                None => now_ms,
+            let sequence = parsed.sequence();
+            let id = match self.last_entry {
+                // Another rendition opened this frame's run already.
+                Some((at, id)) if at == sequence && track.group_id < Some(id) => id,
+                _ => {
+                    let now_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |since| since.as_millis() as u64);
+                    let id = match self.last_group {
+                        Some(last) => now_ms.max(last + 1),
+                        None => now_ms,
+                    };
+                    self.last_group = Some(id);
+                    self.last_entry = Some((sequence, id));
+                    self.stats.groups += 1;
+                    id
+                }
             };
-            self.group = Some(self.video.create_group(group::Info { sequence })?);
-            self.last_group = Some(sequence);
-            self.stats.groups += 1;
-            sent = Sent::NewGroup { group: sequence };
+            track.group = Some(track.producer.create_group(group::Info { sequence: id })?);
+            track.group_id = Some(id);
+            sent = Sent::NewGroup { group: id };
         }
-        let Some(group) = self.group.as_mut() else {
+        let Some(group) = track.group.as_mut() else {
             self.stats.skipped += 1;
             return Ok(Sent::Skipped);
         };
@@ -201,10 +249,12 @@ impl Publisher {
     /// [`Error::NeverConnected`] if no session ever came up (the relay never
     /// saw the stream), else [`Error::EndUndelivered`].
     pub async fn finish(mut self) -> Result<(), Error> {
-        if let Some(group) = self.group.take() {
-            group.finish()?;
+        for track in &mut self.video {
+            if let Some(group) = track.group.take() {
+                group.finish()?;
+            }
+            track.producer.finish()?;
         }
-        self.video.finish()?;
         self.catalog.finish()?;
         let connected =
             self.connected() || self.wait_connected(FINISH_REDIAL).await.unwrap_or(false);

@@ -1,5 +1,6 @@
-//! Subscribing: a broadcast's video track in, its objects (ASP packets) out
-//! in order, starting at the newest group.
+//! Subscribing: a broadcast's video track (the catalog's, or the rendition
+//! the URL's `?track=` names) in, its objects (ASP packets) out in order,
+//! starting at the newest group.
 
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub struct Subscriber {
     connection: moq_tokio::Connection,
     origin: moq_net::origin::Consumer,
     catalog: Catalog,
+    /// The video track subscribed to.
+    track_name: String,
     track: track::Ordered,
     group: Option<(u64, group::Consumer, u64)>,
     resubscribes: u64,
@@ -49,14 +52,15 @@ impl Subscriber {
             .clone()
             .with_subscriber(origin)
             .connect(url.connect.clone());
-        let (catalog, track) = open(&consumer, url).await?;
-        tracing::info!(url = %url.connect, broadcast = %url.broadcast, ?catalog, "subscribed");
+        let (catalog, track_name, track) = open(&consumer, url).await?;
+        tracing::info!(url = %url.connect, broadcast = %url.broadcast, track = %track_name, ?catalog, "subscribed");
         Ok(Subscriber {
             url: url.clone(),
             client,
             connection,
             origin: consumer,
             catalog,
+            track_name,
             track,
             group: None,
             resubscribes: 0,
@@ -66,6 +70,11 @@ impl Subscriber {
     /// The stream facts the publisher put in the catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The video track subscribed to.
+    pub fn track(&self) -> &str {
+        &self.track_name
     }
 
     /// How many times the subscription was lost (relay or publisher gone)
@@ -109,8 +118,9 @@ impl Subscriber {
                 Err(e) => {
                     tracing::warn!(error = %e, "subscription lost; subscribing again at the newest group");
                     self.resubscribes += 1;
-                    let (catalog, track) = open(&self.origin, &self.url).await?;
+                    let (catalog, track_name, track) = open(&self.origin, &self.url).await?;
                     self.catalog = catalog;
+                    self.track_name = track_name;
                     self.track = track;
                 }
             }
@@ -125,11 +135,13 @@ impl Subscriber {
 }
 
 /// Resolves the broadcast (waiting for its announcement), reads the
-/// catalog's newest object and subscribes to the video track.
+/// catalog's newest object and subscribes to the video track: the one
+/// `url.track` names if the catalog lists it (else an error), or the
+/// catalog's `track`.
 async fn open(
     origin: &moq_net::origin::Consumer,
     url: &RelayUrl,
-) -> Result<(Catalog, track::Ordered), Error> {
+) -> Result<(Catalog, String, track::Ordered), Error> {
     let broadcast: broadcast::Consumer = origin.routed_broadcast(url.broadcast.as_str()).await?;
     let mut catalog_track = broadcast.track(CATALOG_TRACK)?.subscribe(None).await?;
     let catalog = loop {
@@ -140,11 +152,25 @@ async fn open(
             break Catalog::from_json(&frame.payload)?;
         }
     };
+    let name = match &url.track {
+        Some(asked) => {
+            let listed = catalog.video_tracks();
+            if !listed.contains(&asked.as_str()) {
+                return Err(Error::NoTrack {
+                    track: asked.clone(),
+                    listed: listed.iter().map(|t| t.to_string()).collect(),
+                });
+            }
+            asked.clone()
+        }
+        None => catalog.track.clone(),
+    };
     let mut subscription = track::Subscription::default();
     subscription.max_age = SUBSCRIBER_MAX_AGE;
-    let video = broadcast
-        .track(catalog.track.as_str())
-        .or_else(|_| broadcast.track(VIDEO_TRACK))?;
+    let video = match (&url.track, broadcast.track(name.as_str())) {
+        (None, Err(_)) => broadcast.track(VIDEO_TRACK)?,
+        (_, video) => video?,
+    };
     let track = video.subscribe(subscription).await?.ordered();
-    Ok((catalog, track))
+    Ok((catalog, name, track))
 }

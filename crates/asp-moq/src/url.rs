@@ -1,4 +1,5 @@
-//! Relay URLs: `https://relay:4443/NAME`, or `moq+https://...` as players spell it.
+//! Relay URLs: `https://relay:4443/NAME`, or `moq+https://...` as players
+//! spell it; `?track=video-600k` picks one rendition's track.
 
 use crate::Error;
 
@@ -13,6 +14,10 @@ pub struct RelayUrl {
     pub connect: url::Url,
     /// The broadcast's path under that scope.
     pub broadcast: String,
+    /// The video track to subscribe to (`?track=NAME`, taken out of the
+    /// query the session dials with): one rendition of a broadcast
+    /// published at several bitrates. `None`: the catalog's `track`.
+    pub track: Option<String>,
 }
 
 impl RelayUrl {
@@ -40,9 +45,31 @@ impl RelayUrl {
         }
         url.set_path(&format!("/{scope}"));
         url.set_fragment(None);
+        let mut track = None;
+        let mut rest = Vec::new();
+        for (key, value) in url.query_pairs() {
+            if key == "track" {
+                if value.is_empty() || track.is_some() {
+                    return Err(Error::Url(format!(
+                        "'{text}': give one non-empty track=NAME"
+                    )));
+                }
+                track = Some(value.into_owned());
+            } else {
+                rest.push((key.into_owned(), value.into_owned()));
+            }
+        }
+        if track.is_some() {
+            if rest.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(rest);
+            }
+        }
         Ok(RelayUrl {
             connect: url,
             broadcast: name,
+            track,
         })
     }
 
@@ -64,6 +91,20 @@ mod tests {
         let u = RelayUrl::parse("https://relay.example:443/anon/cam1?jwt=x").unwrap();
         assert_eq!(u.connect.as_str(), "https://relay.example/anon?jwt=x");
         assert_eq!(u.broadcast, "cam1");
+        assert_eq!(u.track, None);
+    }
+
+    #[test]
+    fn track_names_a_rendition_and_leaves_the_query() {
+        let u = RelayUrl::parse("moq+https://h:4443/anon/cam1?jwt=x&track=video-600k").unwrap();
+        assert_eq!(u.connect.as_str(), "https://h:4443/anon?jwt=x");
+        assert_eq!(u.broadcast, "cam1");
+        assert_eq!(u.track.as_deref(), Some("video-600k"));
+        let u = RelayUrl::parse("https://h:4443/cam1?track=video").unwrap();
+        assert_eq!(u.connect.as_str(), "https://h:4443/");
+        assert_eq!(u.track.as_deref(), Some("video"));
+        assert!(RelayUrl::parse("https://h:4443/cam1?track=").is_err());
+        assert!(RelayUrl::parse("https://h:4443/cam1?track=a&track=b").is_err());
     }
 
     #[test]

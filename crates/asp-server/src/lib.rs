@@ -199,6 +199,7 @@ pub mod hub;
 pub mod listen;
 pub mod live;
 pub mod origin;
+pub mod renditions;
 #[cfg(feature = "transports")]
 pub mod server;
 pub mod stamp;

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use tracing::{info, warn};
 
 use crate::hub::Hub;
+use crate::renditions::{encode_all, EncodedRendition};
 use crate::stamp;
 
 /// Options of the live loop.
@@ -34,6 +35,15 @@ pub struct LiveOptions {
     /// What the encode session does around the encoder: regions of
     /// interest, palettes, C-packets (published after their frame).
     pub session: SessionSettings,
+    /// More encoders on the same frames (`asp-encode --rendition`): the
+    /// settings of the renditions after the first (the loop's `config`).
+    /// The hub serves the first; every frame's packets of all of them go
+    /// to the [`RenditionSink`]. A viewer's keyframe request makes a
+    /// keyframe on all of them, so their keyframe runs stay aligned (a
+    /// player switches renditions at any run's start); the viewers'
+    /// bitrate requests are not applied, each rendition keeps its rate
+    /// (players choose among renditions instead).
+    pub renditions: Vec<EncoderConfig>,
 }
 
 /// Why the live loop stopped with an error.
@@ -44,12 +54,19 @@ pub enum LiveError {
     Frame(FrameError),
     /// The [`Recorder`] could not take a packet.
     Record(std::io::Error),
+    /// The [`RenditionSink`] could not take a frame.
+    Renditions(std::io::Error),
 }
 
 /// Receives every packet the live loop publishes, in publishing order
 /// (`asp-encode --serve -o` records the served stream with it). An error
 /// stops the loop.
 pub type Recorder<'a> = dyn FnMut(&[u8]) -> std::io::Result<()> + 'a;
+
+/// Receives each frame's packets of every rendition (the loop's encoder
+/// first, then [`LiveOptions::renditions`]' in order). An error stops the
+/// loop.
+pub type RenditionSink<'a> = dyn FnMut(&[EncodedRendition]) -> std::io::Result<()> + 'a;
 
 impl std::fmt::Display for LiveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +75,7 @@ impl std::fmt::Display for LiveError {
             LiveError::Source(e) => write!(f, "input: {e}"),
             LiveError::Frame(e) => write!(f, "frame: {e}"),
             LiveError::Record(e) => write!(f, "recording: {e}"),
+            LiveError::Renditions(e) => write!(f, "renditions: {e}"),
         }
     }
 }
@@ -90,7 +108,21 @@ pub fn run_recorded(
     stop: &AtomicBool,
     record: &mut Recorder<'_>,
 ) -> Result<u64, LiveError> {
-    let result = encode_live(source, config, hub, options, stop, record);
+    run_renditions(source, config, hub, options, stop, record, &mut |_| Ok(()))
+}
+
+/// [`run_recorded`], handing each frame's packets of every rendition to
+/// `renditions` as well.
+pub fn run_renditions(
+    source: Box<dyn FrameSource + '_>,
+    config: EncoderConfig,
+    hub: &Hub,
+    options: &LiveOptions,
+    stop: &AtomicBool,
+    record: &mut Recorder<'_>,
+    renditions: &mut RenditionSink<'_>,
+) -> Result<u64, LiveError> {
+    let result = encode_live(source, config, hub, options, stop, record, renditions);
     if let Err(e) = &result {
         tracing::error!(error = %e, "live encoding stopped");
         hub.end(&format!("encoder error: {e}"));
@@ -105,11 +137,16 @@ fn encode_live(
     options: &LiveOptions,
     stop: &AtomicBool,
     record: &mut Recorder<'_>,
+    renditions: &mut RenditionSink<'_>,
 ) -> Result<u64, LiveError> {
     let (width, height) = source.size();
     let (fps_num, fps_den) = source.fps();
     let frame_interval = Duration::from_secs_f64(f64::from(fps_den.max(1)) / f64::from(fps_num.max(1)));
-    let mut session = Session::new(config, options.session.clone()).map_err(LiveError::Encode)?;
+    let mut sessions = std::iter::once(config)
+        .chain(options.renditions.iter().cloned())
+        .map(|config| Session::new(config, options.session.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(LiveError::Encode)?;
     let mut frame = Frame::new(width, height, &Limits::DEFAULT).map_err(LiveError::Frame)?;
     let control = hub.control();
     let mut applied_bitrate = control.bitrate();
@@ -150,21 +187,23 @@ fn encode_live(
             stamp::burn(&mut frame, capture_us);
         }
         if control.take_keyframe_request() {
-            session.request_keyframe();
+            sessions.iter_mut().for_each(Session::request_keyframe);
         }
         let bitrate = control.bitrate();
-        if bitrate != applied_bitrate && bitrate > 0 {
-            session.set_bitrate(bitrate);
+        if bitrate != applied_bitrate && bitrate > 0 && sessions.len() == 1 {
+            sessions[0].set_bitrate(bitrate);
             applied_bitrate = bitrate;
         }
-        let encoded = session.encode(&frame, capture_us).map_err(LiveError::Encode)?;
+        let encoded = encode_all(&mut sessions, &frame, capture_us).map_err(LiveError::Encode)?;
         hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
-        hub.publish(Bytes::copy_from_slice(encoded.packet), encoded.sequence, encoded.keyframe);
-        record(encoded.packet).map_err(LiveError::Record)?;
-        if let Some(c_packet) = encoded.c_packet {
-            hub.publish_c_packet(Bytes::copy_from_slice(c_packet), encoded.sequence);
+        let served = &encoded[0];
+        hub.publish(Bytes::copy_from_slice(&served.packet), served.sequence, served.keyframe);
+        record(&served.packet).map_err(LiveError::Record)?;
+        if let Some(c_packet) = &served.c_packet {
+            hub.publish_c_packet(Bytes::copy_from_slice(c_packet), served.sequence);
             record(c_packet).map_err(LiveError::Record)?;
         }
+        renditions(&encoded).map_err(LiveError::Renditions)?;
         frames += 1;
     };
     hub.end(end_reason);

@@ -23,10 +23,22 @@
 // keyframe. Objects are whole packets, so nothing half-read belongs to the
 // lost session: `open` is said once, and the decoder is not reset.
 // Viewer feedback has no path through a relay: `send` declines.
+//
+// Renditions (a broadcast published with `asp-encode --rendition`: one
+// track per bitrate, their groups at the same frames with the same ids):
+// the source reads the catalog track first, subscribes to the rendition a
+// RenditionChooser (moq-rendition.js) picks, and switches at a group
+// boundary: it subscribes to the new track, plays the old one's groups up
+// to the first group the new one delivers whole from its start, then
+// unsubscribes the old one, so the decoder sees one stream with a keyframe
+// at the switch. options.rendition pins a rendition (its track, or `600k`),
+// options.maxBitrate caps the choice; setRenditionPolicy changes both
+// mid-stream. `rendition` and `renditionReason` say what plays and why.
 
 import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
 import { certificateHash } from './webtransport.js';
+import { RenditionChooser } from './moq-rendition.js';
 import {
   MOQ_LITE_PROTOCOL,
   StreamReader,
@@ -43,6 +55,10 @@ import {
 
 /** The track of the ASP packets (asp_moq::VIDEO_TRACK). */
 const VIDEO_TRACK = 'video';
+/** The track of the stream facts (asp_moq::CATALOG_TRACK): one JSON object. */
+const CATALOG_TRACK = 'catalog';
+/** The catalog's subscription id; the video subscriptions count up from 1. */
+const CATALOG_ID = 0;
 /**
  * How far behind the newest group the relay may still serve older ones to
  * this subscriber (asp-moq's subscriber uses the same): a viewer wants the
@@ -132,7 +148,7 @@ export class MoqSource {
    * (relayTargets).
    * @param {string} url
    * @param {SourceHandlers} handlers
-   * @param {{ certificateHash?: Uint8Array | string | null, relays?: string[] }} [options]
+   * @param {{ certificateHash?: Uint8Array | string | null, relays?: string[], rendition?: string | null, maxBitrate?: number | null }} [options]
    */
   constructor(url, handlers, options = {}) {
     this.url = url;
@@ -169,6 +185,37 @@ export class MoqSource {
     /** Where the stream was cut: shared by every session's GroupOrder. */
     this.position = new Position();
     this.opened = false;
+    /** @type {RenditionChooser | null} */
+    this.chooser = null;
+    /** The video track playing, and why it was chosen. */
+    this.rendition = VIDEO_TRACK;
+    this.renditionReason = 'single stream';
+    this.renditionSwitches = 0;
+    /** The session's subscriptions: the video one playing, one being switched to. */
+    /** @type {Subscription | null} */
+    this.playing = null;
+    /** The playing subscription's id (known before the relay accepts it). */
+    this.playingId = -1;
+    /** @type {{ to: Subscription, at: number } | null} */
+    this.switching = null;
+    this.nextId = 1;
+    /** @type {WebTransport | null} */
+    this.session = null;
+    /** @type {GroupOrder | null} */
+    this.groupOrder = null;
+    this.frameMs = 1000 / 30;
+  }
+
+  /**
+   * Pins a rendition (`pin`: its track or rate) or caps the choice
+   * (`maxBitrate`, bit/s); null for neither. Takes effect at the next group.
+   * @param {{ pin?: string | null, maxBitrate?: number | null }} policy
+   */
+  setRenditionPolicy(policy) {
+    this.options = { ...this.options, rendition: policy.pin ?? null, maxBitrate: policy.maxBitrate ?? null };
+    if (!this.chooser) return;
+    this.chooser.setPolicy(policy);
+    if (this.chooser.applyPolicy()) this.switchTo(this.chooser.current().track, this.chooser.reason);
   }
 
   start() {
@@ -205,24 +252,37 @@ export class MoqSource {
         throw new WireError(`the relay speaks ${agreed || 'no sub-protocol'}, not ${MOQ_LITE_PROTOCOL}`);
       }
       await announced(opened, broadcast);
-      const control = await opened.createBidirectionalStream();
-      const writer = control.writable.getWriter();
-      await writer.write(encodeSubscribe({ id: 0, broadcast, track: VIDEO_TRACK, priority: PRIORITY, maxAgeMs: MAX_AGE_MS }));
-      const replies = new StreamReader(control.readable);
-      const reply = await readSubscribeReply(replies);
-      if (reply !== 'ok') throw new Error(`the relay has no track ${VIDEO_TRACK} of ${broadcast} (${reply ?? 'no reply'})`);
+      this.session = opened;
+      this.nextId = 1;
+      this.switching = null;
+      /** @type {(catalog: any) => void} */
+      let gotCatalog = () => {};
+      const catalogRead = new Promise((resolve) => { gotCatalog = resolve; });
+      const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups, this.position, {
+        accept: (header, last) => this.accept(header, last),
+        done: (group) => this.groupDone(group),
+      });
+      this.groupOrder = groups;
+      const lost = this.readGroups(opened, groups, gotCatalog).then(() => {
+        throw new Error('the relay closed the session');
+      });
+      lost.catch(() => {});
       /** @type {Promise<void>} */
       const silent = new Promise((_, reject) => {
         this.silence.arm(() => reject(new Error(`no data for ${this.silence.ms} ms`)));
       });
+      silent.catch(() => {});
+      const catalogSub = await subscribe(opened, CATALOG_ID, broadcast, CATALOG_TRACK, PRIORITY - 100);
+      const catalog = await Promise.race([catalogRead, lost, silent]);
+      catalogSub.close();
+      this.useCatalog(catalog);
+      // Its id first: the relay may open a group stream before its reply is read.
+      this.playingId = this.nextId++;
+      this.playing = await subscribe(opened, this.playingId, broadcast, this.rendition, PRIORITY);
       if (!this.opened) this.handlers.open();
       this.opened = true;
-      const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups, this.position);
-      const lost = this.readGroups(opened, groups).then(() => {
-        throw new Error('the relay closed the session');
-      });
       try {
-        await Promise.race([this.subscriptionEnd(replies).then(() => groups.settled()), lost, silent]);
+        await Promise.race([this.streamEnd().then(() => groups.settled()), lost, silent]);
       } finally {
         groups.stop();
       }
@@ -232,6 +292,12 @@ export class MoqSource {
     } catch (error) {
       this.silence.stop();
       if (this.closed || this.transport !== transport) return;
+      // A stall: the rendition the session is given up on was too much.
+      if (this.opened && this.chooser?.down(String(/** @type {any} */ (error)?.message ?? error))) {
+        this.rendition = this.chooser.current().track;
+        this.renditionReason = this.chooser.reason;
+        this.renditionSwitches += 1;
+      }
       try {
         transport?.close();
       } catch {
@@ -255,30 +321,145 @@ export class MoqSource {
   }
 
   /**
-   * Every group stream the relay opens, until the session ends.
+   * Every group stream the relay opens, until the session ends: the
+   * catalog's object to `catalog`, the video groups to `groups`.
    * @param {WebTransport} transport
    * @param {GroupOrder} groups
+   * @param {(catalog: any) => void} catalog
    */
-  async readGroups(transport, groups) {
+  async readGroups(transport, groups, catalog) {
     const streams = transport.incomingUnidirectionalStreams.getReader();
     for (;;) {
       const { done, value: stream } = await streams.read();
       if (done) return;
-      groups.add(new StreamReader(stream));
+      const reader = new StreamReader(stream);
+      readGroupHeader(reader).then(async (header) => {
+        if (header.subscribe !== CATALOG_ID) return groups.add(reader, header);
+        const frame = await readFrame(reader);
+        reader.cancel();
+        if (frame) catalog(JSON.parse(new TextDecoder().decode(frame)));
+      }).catch(() => reader.cancel());
     }
   }
 
   /**
-   * Resolves when the relay ends the subscription (the publisher finished
-   * the track: the stream's end); SUBSCRIBE_DROP notes between are groups
-   * the relay could not deliver, which the group order already skips.
-   * @param {StreamReader} replies
+   * The catalog's renditions (if any) and frame rate: the chooser (kept
+   * across sessions while the renditions are the same) and the track to
+   * subscribe to.
+   * @param {any} catalog
    */
-  async subscriptionEnd(replies) {
-    for (let reply = await readSubscribeReply(replies); reply !== null; reply = await readSubscribeReply(replies)) {
-      if (reply === 'ok') throw new WireError('a second SUBSCRIBE_OK');
+  useCatalog(catalog) {
+    if (catalog?.fpsNum > 0 && catalog?.fpsDen > 0) this.frameMs = (1000 * catalog.fpsDen) / catalog.fpsNum;
+    /** @type {import('./moq-rendition.js').Rendition[]} */
+    const renditions = Array.isArray(catalog?.renditions) ? catalog.renditions : [];
+    if (!renditions.length) {
+      this.chooser = null;
+      this.rendition = typeof catalog?.track === 'string' ? catalog.track : VIDEO_TRACK;
+      this.renditionReason = 'single stream';
+      return;
     }
+    const same = this.chooser && JSON.stringify(this.chooser.renditions) === JSON.stringify(renditions);
+    if (!same) {
+      this.chooser = new RenditionChooser(renditions, { pin: this.options.rendition, maxBitrate: this.options.maxBitrate });
+      this.renditionReason = this.chooser.reason;
+    }
+    this.rendition = /** @type {RenditionChooser} */ (this.chooser).current().track;
   }
+
+  /**
+   * Whether a video group is played: the playing subscription's, but not
+   * from the switch point on; the one being switched to from the first group
+   * that comes after what was played (the switch happens there).
+   * @param {{ subscribe: number, sequence: number }} header
+   * @param {number} last the sequence of the last group started
+   */
+  accept(header, last) {
+    const switching = this.switching;
+    if (switching && header.subscribe === switching.to.id) {
+      if (header.sequence <= last) {
+        switching.at = Math.max(switching.at, header.sequence + 1);
+        return false;
+      }
+      switching.at = header.sequence;
+      const old = this.playing;
+      this.playing = switching.to;
+      this.playingId = switching.to.id;
+      this.switching = null;
+      this.rendition = switching.to.track;
+      this.renditionSwitches += 1;
+      old?.close();
+      this.groupOrder?.dropFrom(old?.id ?? -1, header.sequence);
+      this.endChanged();
+      return true;
+    }
+    if (header.subscribe !== this.playingId) return false;
+    return !(switching && header.sequence >= switching.at);
+  }
+
+  /**
+   * Subscribes to `track` to switch to it at a group boundary (a switch
+   * under way to another track is given up).
+   * @param {string} track
+   * @param {string} reason
+   */
+  switchTo(track, reason) {
+    this.renditionReason = reason;
+    const session = this.session;
+    if (!session || this.closed) {
+      this.rendition = track;
+      return;
+    }
+    this.switching?.to.close();
+    this.switching = null;
+    if (track === this.playing?.track) return;
+    const broadcast = this.relays[this.relay].broadcast;
+    subscribe(session, this.nextId++, broadcast, track, PRIORITY).then((to) => {
+      if (this.session !== session || this.closed) return to.close();
+      this.switching?.to.close();
+      this.switching = { to, at: Infinity };
+    }, () => {});
+  }
+
+  /**
+   * A group handed over whole, with how it arrived: the chooser's input.
+   * A newer group that has waited longer than half this one's media time
+   * is a backlog (one that just started is the usual overlap of two runs'
+   * streams at a boundary).
+   * @param {{ subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }} group
+   */
+  groupDone(group) {
+    if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
+    const mediaMs = group.objects * this.frameMs;
+    const changed = this.chooser.groupDone({
+      bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, backlog: group.waitingMs > mediaMs / 2,
+    });
+    if (changed) this.switchTo(this.chooser.current().track, this.chooser.reason);
+  }
+
+  /**
+   * Resolves when the playing subscription ends (the publisher finished
+   * the track: the stream's end), following it across switches;
+   * SUBSCRIBE_DROP notes between are groups the relay could not deliver,
+   * which the group order already skips.
+   */
+  streamEnd() {
+    return new Promise((resolve, reject) => {
+      const watch = () => {
+        const playing = this.playing;
+        if (!playing) return reject(new Error('no subscription'));
+        this.endChanged = watch;
+        playing.ended.then(() => {
+          if (this.playing === playing) resolve(undefined);
+        }, (error) => {
+          if (this.playing === playing) reject(error);
+        });
+      };
+      watch();
+    });
+  }
+
+  /** Called when the playing subscription changes (streamEnd follows it). */
+  endChanged() {}
 
   /** @param {Uint8Array} bytes */
   deliver(bytes) {
@@ -295,11 +476,49 @@ export class MoqSource {
 
   close() {
     this.closed = true;
+    this.session = null;
     clearTimeout(this.timer);
     this.silence.stop();
     this.transport?.close();
     this.transport = null;
   }
+}
+
+/**
+ * One subscription on a session: its id, its track, the end of its reply
+ * stream (the publisher finished the track), and how to end it early.
+ * @typedef {{ id: number, track: string, ended: Promise<void>, close: () => void }} Subscription
+ */
+
+/**
+ * Subscribes to `track` of `broadcast` at its newest group; resolves once
+ * the relay accepted it.
+ * @param {WebTransport} transport
+ * @param {number} id
+ * @param {string} broadcast
+ * @param {string} track
+ * @param {number} priority
+ * @returns {Promise<Subscription>}
+ */
+async function subscribe(transport, id, broadcast, track, priority) {
+  const control = await transport.createBidirectionalStream();
+  const writer = control.writable.getWriter();
+  await writer.write(encodeSubscribe({ id, broadcast, track, priority, maxAgeMs: MAX_AGE_MS }));
+  const replies = new StreamReader(control.readable);
+  const reply = await readSubscribeReply(replies);
+  if (reply !== 'ok') throw new Error(`the relay has no track ${track} of ${broadcast} (${reply ?? 'no reply'})`);
+  const ended = (async () => {
+    for (let next = await readSubscribeReply(replies); next !== null; next = await readSubscribeReply(replies)) {
+      if (next === 'ok') throw new WireError('a second SUBSCRIBE_OK');
+    }
+  })();
+  ended.catch(() => {});
+  // Closing the subscribe stream ends the subscription (moq-lite).
+  const close = () => {
+    writer.close().catch(() => {});
+    replies.cancel();
+  };
+  return { id, track, ended, close };
 }
 
 /**
@@ -326,12 +545,16 @@ class GroupOrder {
    * @param {(bytes: Uint8Array) => void} deliver
    * @param {{ delivered: number, skipped: number }} counts
    * @param {Position} position
+   * @param {{ accept: (header: { subscribe: number, sequence: number }, last: number) => boolean, done: (group: { subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }) => void }} hooks
+   *   accept: whether a group of this subscription is played (renditions);
+   *   done: a group handed over whole and how it arrived.
    */
-  constructor(deliver, counts, position) {
+  constructor(deliver, counts, position, hooks) {
     this.deliver = deliver;
     this.counts = counts;
     this.position = position;
-    /** @type {Map<number, StreamReader>} */
+    this.hooks = hooks;
+    /** @type {Map<number, { reader: StreamReader, subscribe: number, arrived: number }>} */
     this.waiting = new Map();
     /** The sequence of the last group started, or -1. */
     this.last = -1;
@@ -348,42 +571,67 @@ class GroupOrder {
   /** Nothing more is handed over: the session is gone or finished. */
   stop() {
     this.stopped = true;
-    for (const reader of this.waiting.values()) reader.cancel();
+    for (const { reader } of this.waiting.values()) reader.cancel();
     this.waiting.clear();
     this.current?.cancel();
   }
 
-  /** @param {StreamReader} reader */
-  async add(reader) {
+  /**
+   * A group stream whose header was read.
+   * @param {StreamReader} reader
+   * @param {{ subscribe: number, sequence: number }} header
+   */
+  add(reader, header) {
     if (this.stopped) {
       reader.cancel();
       return;
     }
     this.added += 1;
-    let header;
-    try {
-      header = await readGroupHeader(reader);
-    } catch {
-      reader.cancel();
-      return;
-    }
+    const arrived = performance.now();
     const played = this.position.sequence;
-    if (header.sequence <= this.last || this.waiting.has(header.sequence)
-        || header.sequence < played || (header.sequence === played && this.position.complete)) {
+    const waiting = this.waiting.get(header.sequence);
+    if (header.sequence <= this.last || (waiting && waiting.subscribe === header.subscribe)
+        || header.sequence < played || (header.sequence === played && this.position.complete)
+        || !this.hooks.accept(header, this.last)) {
       this.counts.skipped += 1;
       reader.cancel();
       return;
     }
-    this.waiting.set(header.sequence, reader);
+    // The same run of another rendition (the one switched from) still
+    // waiting (the switch may have dropped it already): this one wins.
+    const other = this.waiting.get(header.sequence);
+    if (other) {
+      this.counts.skipped += 1;
+      other.reader.cancel();
+    }
+    this.waiting.set(header.sequence, { reader, subscribe: header.subscribe, arrived });
     if (!this.running) this.run();
+  }
+
+  /**
+   * Gives up the waiting groups of subscription `subscribe` from `sequence`
+   * on (the rendition switched from).
+   * @param {number} subscribe
+   * @param {number} sequence
+   */
+  dropFrom(subscribe, sequence) {
+    for (const [at, group] of this.waiting) {
+      if (group.subscribe === subscribe && at >= sequence) {
+        this.waiting.delete(at);
+        group.reader.cancel();
+        this.counts.skipped += 1;
+      }
+    }
   }
 
   async run() {
     this.running = true;
     while (this.waiting.size && !this.stopped) {
       const sequence = Math.min(...this.waiting.keys());
-      const reader = /** @type {StreamReader} */ (this.waiting.get(sequence));
+      const { reader, subscribe, arrived } = /** @type {{ reader: StreamReader, subscribe: number, arrived: number }} */ (this.waiting.get(sequence));
       this.waiting.delete(sequence);
+      let bytes = 0;
+      let objects = 0;
       this.last = sequence;
       this.current = reader;
       const position = this.position;
@@ -403,10 +651,17 @@ class GroupOrder {
             continue;
           }
           position.objects += 1;
+          bytes += frame.byteLength;
+          objects += 1;
           this.deliver(frame);
         }
         if (!this.stopped) position.complete = true;
         this.counts.delivered += 1;
+        if (!this.stopped) {
+          const now = performance.now();
+          const waitingMs = Math.max(0, ...[...this.waiting.values()].map((group) => now - group.arrived));
+          this.hooks.done({ subscribe, bytes, arrivalMs: now - arrived, objects, waitingMs });
+        }
       } catch {
         // Cut short (the relay dropped it for a newer one, or the session
         // went): what arrived was handed over; the next group is a keyframe.

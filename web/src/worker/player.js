@@ -44,7 +44,7 @@ const STALLED_AFTER_MS = 3000;
  * @typedef {import('../../types/load.js').LoadedDecoder} LoadedDecoder
  * @typedef {import('../../types/load.js').Decoder} Decoder
  * @typedef {import('../../types/index.js').Renderer} Renderer
- * @typedef {import('../../types/index.js').Source & { protocol?: string, send(bytes: Uint8Array): boolean }} Source
+ * @typedef {import('../../types/index.js').Source & { protocol?: string, send(bytes: Uint8Array): boolean, rendition?: string, renditionReason?: string, renditionSwitches?: number, setRenditionPolicy?: (policy: { pin: string | null, maxBitrate: number | null }) => void }} Source
  * @typedef {(message: object, transfer?: Transferable[]) => void} Post
  * @typedef {{
  *   renderer?: 'auto' | 'webgpu' | 'webgl2' | 'canvas2d',
@@ -149,6 +149,7 @@ export class Player {
             this.recorder = new Recorder();
             return undefined;
           case 'stopRecording': return this.stopRecording(m);
+          case 'rendition': return this.source?.setRenditionPolicy?.({ pin: m.pin ?? null, maxBitrate: m.maxBitrate ?? null });
           case 'destroy': return this.destroy();
           default: return undefined;
         }
@@ -253,7 +254,9 @@ export class Player {
         const message = String(error?.message ?? error);
         this.report(/no WebTransport/.test(message) ? 'unsupported-src' : 'source-failed', message, true);
       },
-    }, { certificateHash: sourceOptions?.certificateHash ?? m.certificateHash, relays: m.relays ?? [] }));
+    }, {
+      certificateHash: sourceOptions?.certificateHash ?? m.certificateHash, relays: m.relays ?? [], rendition: m.pin ?? null, maxBitrate: m.maxBitrate ?? null,
+    }));
     this.source = source;
     source.start();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
@@ -642,6 +645,9 @@ export class Player {
         reconnects: this.totals.reconnects,
         transport: this.source?.protocol ?? null,
         transportFallback: this.totals.transportFallback,
+        rendition: this.source?.rendition ?? null,
+        renditionReason: this.source?.renditionReason ?? null,
+        renditionSwitches: this.source?.renditionSwitches ?? 0,
       },
     });
   }

@@ -16,7 +16,9 @@ use anyhow::{bail, Context, Result};
 use asp_cli::exit::{self, Outcome};
 use asp_cli::interrupt::Interrupt;
 use asp_cli::output::{input_path, Guard, Output, Placement};
-use asp_cli::publish::{BlockingPublisher, PublishTarget};
+use asp_cli::publish::{publish_renditions, BlockingPublisher, PublishTarget};
+use asp_cli::rendition::rendition_rates;
+use asp_server::renditions::encode_all;
 use asp_cli::serve::{existing_dir, ServeOptions};
 use asp_cli::y4m_io::Y4mWriter;
 use asp_cli::{luma_mse, psnr};
@@ -143,6 +145,14 @@ struct Args {
     /// with --features moq.
     #[arg(long, value_name = "URL")]
     publish: Option<String>,
+    /// With --publish: also encode the source at this bitrate (e.g. 600k,
+    /// 2M), repeatable: one encoder per rendition, all with the same
+    /// keyframes, each published as a track of its own: the highest as
+    /// `video`, the others as `video-600k` and so on, listed in the
+    /// catalog; a player switches between them at a keyframe run. -o
+    /// records the highest. Instead of --bitrate and --qp.
+    #[arg(long = "rendition", value_name = "RATE", conflicts_with_all = ["bitrate", "qp"])]
+    renditions: Vec<Bitrate>,
     /// With --publish: trust the relay's certificate if this CA (PEM)
     /// signed it, instead of the system roots (default: $ASP_MOQ_TLS_CA).
     #[arg(long, value_name = "FILE", requires = "publish")]
@@ -180,6 +190,22 @@ fn main() -> ExitCode {
         Ok(outcome) => outcome.code(),
         Err(e) => exit::report_error("asp-encode", &e),
     }
+}
+
+/// The encoder settings of each rendition (`rates`, highest first): the
+/// flags' settings at that bitrate. Without renditions, the flags' one.
+fn rendition_configs(args: &Args, width: u32, height: u32, fps: (u32, u32), rates: &[u64]) -> Result<Vec<EncoderConfig>> {
+    let config = encoder_config(args, width, height, fps)?;
+    if rates.is_empty() {
+        return Ok(vec![config]);
+    }
+    Ok(rates
+        .iter()
+        .map(|&bits_per_second| EncoderConfig {
+            rate: RateMode::Bitrate { bits_per_second, buffer_seconds: 1.0 },
+            ..config.clone()
+        })
+        .collect())
 }
 
 /// The encoder settings the flags ask for.
@@ -247,7 +273,9 @@ fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Resul
     };
     let source = open_input(args, args.frames)?;
     let (width, height) = source.size();
-    let config = encoder_config(args, width, height, source.fps())?;
+    let rates = rendition_rates(&args.renditions, args.publish.is_some())?;
+    let mut configs = rendition_configs(args, width, height, source.fps(), &rates)?;
+    let config = configs.remove(0);
     let options = ServeOptions {
         bind,
         repeat: args.repeat,
@@ -260,6 +288,7 @@ fn serve(args: &Args, bind: std::net::SocketAddr, interrupt: Interrupt) -> Resul
         record,
         guards: args.serve_guards.clone(),
         publish: publish_target(args)?,
+        renditions: configs,
     };
     asp_cli::serve::serve(source, config, options, &interrupt)
 }
@@ -288,8 +317,11 @@ fn run(args: &Args) -> Result<Outcome> {
     let (width, height) = source.size();
     let fps = source.fps();
 
-    let config = encoder_config(args, width, height, fps)?;
-    let mut session = Session::new(config, session_settings(args)).context("encoder settings")?;
+    let rates = rendition_rates(&args.renditions, args.publish.is_some())?;
+    let mut sessions = rendition_configs(args, width, height, fps, &rates)?
+        .into_iter()
+        .map(|config| Session::new(config, session_settings(args)).context("encoder settings"))
+        .collect::<Result<Vec<_>>>()?;
     let mut guard = input_guard(args);
     let out_path = args.output.clone().unwrap_or_else(|| PathBuf::from("out.asp"));
     let mut out = Output::create(&out_path, &guard, args.force, Placement::Staged)?;
@@ -315,7 +347,7 @@ fn run(args: &Args) -> Result<Outcome> {
     };
 
     let mut relay = match publish_target(args)? {
-        Some(target) => Some(BlockingPublisher::connect(&target, (width, height), fps)?),
+        Some(target) => Some(BlockingPublisher::connect(&target, (width, height), fps, &rates)?),
         None => None,
     };
 
@@ -345,23 +377,22 @@ fn run(args: &Args) -> Result<Outcome> {
             let due = started + std::time::Duration::from_micros(capture_time_us);
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
-        let encoded = session.encode(&frame, capture_time_us)?;
-        out.write_all(encoded.packet).map_err(|e| out.write_error(e))?;
+        let renditions = encode_all(&mut sessions, &frame, capture_time_us)?;
         if let Some(relay) = relay.as_mut() {
-            relay.send(encoded.packet)?;
-            if let Some(packet) = encoded.c_packet {
-                relay.send(packet)?;
-            }
+            publish_renditions(relay, &renditions, frames)?;
         }
+        // The first (highest) rendition is the one -o records.
+        let encoded = &renditions[0];
+        out.write_all(&encoded.packet).map_err(|e| out.write_error(e))?;
         bytes += encoded.packet.len() as u64;
         region_count += encoded.regions as u64;
-        if let Some(packet) = encoded.c_packet {
+        if let Some(packet) = &encoded.c_packet {
             out.write_all(packet).map_err(|e| out.write_error(e))?;
             bytes += packet.len() as u64;
             c_bytes += packet.len() as u64;
             c_packets += 1;
         }
-        let reconstruction = session.reconstruction().context("no reconstruction")?;
+        let reconstruction = sessions[0].reconstruction().context("no reconstruction")?;
         if args.psnr {
             mse_sum += luma_mse(&frame, reconstruction);
         }
@@ -397,14 +428,17 @@ fn run(args: &Args) -> Result<Outcome> {
         frames as f64 / seconds.max(1e-9),
         if duration > 0.0 { bytes as f64 * 8.0 / 1000.0 / duration } else { 0.0 }
     );
-    if session.analyses() {
+    if sessions[0].analyses() {
         summary.push_str(&format!(", {region_count} regions"));
     }
-    if session.settings().roi_layer {
+    if sessions[0].settings().roi_layer {
         summary.push_str(&format!(", {c_packets} C-packets of {c_bytes} bytes"));
     }
     if let Some(p) = published {
         summary.push_str(&format!(", published {} groups of {} objects", p.groups, p.objects));
+        if rates.len() > 1 {
+            summary.push_str(&format!(" on {} rendition tracks (-o holds the first)", rates.len()));
+        }
     }
     if args.psnr && frames > 0 {
         summary.push_str(&format!(", PSNR-Y {:.2} dB (of the mean MSE)", psnr(mse_sum / frames as f64)));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use asp_moq::{Catalog, ClientOptions, Publisher, RelayUrl};
+use asp_moq::{Catalog, ClientOptions, Publisher, RelayUrl, Rendition, Sent};
 use asp_server::Hub;
 use tokio::runtime::Runtime;
 
@@ -51,6 +51,13 @@ pub fn spawn_from_hub(runtime: &Runtime, hub: Arc<Hub>, target: PublishTarget, s
     });
 }
 
+/// The catalog of a `size` picture at `fps`, listing the renditions of
+/// `rates` (bits per second, highest first) if there are any.
+fn catalog(size: (u32, u32), fps: (u32, u32), rates: &[u64]) -> Catalog {
+    let renditions = rates.iter().enumerate().map(|(i, &bits)| Rendition::new(i == 0, bits, size.0, size.1)).collect();
+    Catalog::new(size.0, size.1, fps.0, fps.1).with_renditions(renditions)
+}
+
 /// A publisher for synchronous code (the file loop): it owns the async
 /// runtime the relay connection runs on.
 pub struct BlockingPublisher {
@@ -60,9 +67,11 @@ pub struct BlockingPublisher {
 
 impl BlockingPublisher {
     /// Announces the broadcast of a `size` picture at `fps` (numerator,
-    /// denominator) and waits (up to a few seconds) for the relay.
-    pub fn connect(target: &PublishTarget, size: (u32, u32), fps: (u32, u32)) -> Result<BlockingPublisher> {
-        let catalog = &Catalog::new(size.0, size.1, fps.0, fps.1);
+    /// denominator), one video track per rendition in `rates` (bits per
+    /// second, highest first; empty: the single `video` track), and waits
+    /// (up to a few seconds) for the relay.
+    pub fn connect(target: &PublishTarget, size: (u32, u32), fps: (u32, u32), rates: &[u64]) -> Result<BlockingPublisher> {
+        let catalog = &catalog(size, fps, rates);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -79,6 +88,15 @@ impl BlockingPublisher {
     pub fn send(&mut self, packet: &[u8]) -> Result<()> {
         self.publisher.send(packet)?;
         Ok(())
+    }
+
+    /// Sends `packet` on rendition `rendition`'s track: the id of the group
+    /// it opened, if it opened one.
+    pub fn send_to(&mut self, rendition: usize, packet: &[u8]) -> Result<Option<u64>> {
+        Ok(match self.publisher.send_to(rendition, packet)? {
+            Sent::NewGroup { group } => Some(group),
+            Sent::Object | Sent::Skipped => None,
+        })
     }
 
     /// Ends the broadcast and waits for the relay to have it.
