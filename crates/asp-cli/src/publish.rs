@@ -103,6 +103,12 @@ mod absent {
     #[derive(Clone, Debug)]
     pub enum PublishTarget {}
 
+    impl std::fmt::Display for PublishTarget {
+        fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match *self {}
+        }
+    }
+
     /// No publisher exists in this build.
     pub enum BlockingPublisher {}
 

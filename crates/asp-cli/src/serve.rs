@@ -196,12 +196,7 @@ pub fn serve(
     };
     let mut relay = match options.publish {
         Some(target) if !rates.is_empty() => {
-            eprintln!(
-                "asp-encode: also publishing {} renditions to {} as broadcast {}",
-                rates.len(),
-                target.url.connect,
-                target.url.broadcast
-            );
+            eprintln!("asp-encode: also publishing {} renditions to {target}", rates.len());
             Some(BlockingPublisher::connect(&target, (width, height), (fps_num, fps_den), &rates)?)
         }
         Some(target) => {

@@ -26,6 +26,13 @@ pub struct PublishTarget {
     pub client: ClientOptions,
 }
 
+/// Where a publisher publishes, for the tools' messages: "RELAY as broadcast NAME".
+impl std::fmt::Display for PublishTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} as broadcast {}", self.url.connect, self.url.broadcast)
+    }
+}
+
 /// `--publish URL` and its `--tls-ca`.
 pub fn target(url: &str, tls_ca: Option<PathBuf>) -> Result<PublishTarget> {
     let url = RelayUrl::parse(url).with_context(|| format!("--publish {url}"))?;
@@ -42,7 +49,7 @@ pub fn subscription(url: &str, tls_ca: Option<PathBuf>, stop: Arc<AtomicBool>) -
 /// `--serve --publish`: publishes the hub's packets to the relay on
 /// `runtime` (`publish_from_hub`, below), until the stream ends.
 pub fn spawn_from_hub(runtime: &Runtime, hub: Arc<Hub>, target: PublishTarget, size: (u32, u32), fps: (u32, u32)) {
-    eprintln!("asp-encode: also publishing to {} as broadcast {}", target.url.connect, target.url.broadcast);
+    eprintln!("asp-encode: also publishing to {target}");
     let catalog = Catalog::new(size.0, size.1, fps.0, fps.1);
     runtime.spawn(async move {
         if let Err(e) = publish_from_hub(hub, target, catalog).await {
