@@ -193,7 +193,11 @@ def prepare_screen():
 
 def _derived(key, graph_inputs, graph, frames, label, note):
     """A clip ffmpeg derives from bigbuckbunny (`graph_inputs` then the
-    filtergraph `graph`), made once and remade when the recipe changes."""
+    filtergraph `graph`), made once and remade when the recipe changes;
+    None (with a note) when bigbuckbunny is absent."""
+    if not BBB.is_file():
+        log(f"note: {BBB} is absent: the {key} clip is skipped")
+        return None
     path, stamp = WORK / f"{key}.y4m", WORK / f"{key}.graph"
     recipe = " ".join(map(str, graph_inputs)) + " " + graph
     if not (path.is_file() and stamp.is_file() and stamp.read_text() == recipe):
@@ -208,9 +212,6 @@ def _derived(key, graph_inputs, graph, frames, label, note):
 
 def prepare_qcif():
     """bigbuckbunny scaled to 176x144 at 30 fps: the small-picture, low-rate case."""
-    if not BBB.is_file():
-        log(f"note: {BBB} is absent: the qcif clip is skipped")
-        return None
     return _derived("qcif", ["-i", BBB, "-an"], "scale=176:144:flags=lanczos,fps=30", 150,
                     "bigbuckbunny 176x144 30 fps (QCIF)",
                     f"`{BBB.name}` scaled to 176x144 (lanczos), 30 fps")
@@ -219,9 +220,6 @@ def prepare_qcif():
 def prepare_crop():
     """A 640x272 window of bigbuckbunny, not scaled: real motion and texture
     at the size of a small embedded player."""
-    if not BBB.is_file():
-        log(f"note: {BBB} is absent: the 640x272 clip is skipped")
-        return None
     return _derived("crop", ["-i", BBB, "-an"], "crop=640:272:320:224", 132,
                     "bigbuckbunny 640x272 25 fps (real footage, cropped)",
                     f"`{BBB.name}` cropped to its central 640x272, not scaled, all frames")
