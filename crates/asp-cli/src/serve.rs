@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use asp_encoder::{EncoderConfig, FrameSource, SessionSettings};
-use asp_server::live::{self, LiveOptions};
+use asp_server::live::{LiveOptions, LiveRun};
 use asp_server::config::{TlsFiles, ViewTokens};
 use asp_server::{AllowedOrigins, Hub, Server, ServerConfig, StreamFacts, StreamPolicy};
 
@@ -229,7 +229,8 @@ pub fn serve(
         None => Ok(()),
     };
     let stop = interrupt.flag();
-    let frames = live::run_renditions(source, config, &hub, &live_options, stop, &mut record, &mut to_relay)
+    let frames = LiveRun { source, config, hub: &hub, options: &live_options, stop }
+        .run_into(&mut record, &mut to_relay)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(relay) = relay.take() {
         let published = relay.finish()?;

@@ -212,7 +212,7 @@ mod wt;
 
 pub use config::{AllowedOrigins, ServerConfig, StreamPolicy, TransportLimits, ViewerLimits, WebTransportLimits};
 pub use hub::{EncoderControl, Hub, HubStats, JoinError, LagSummary, ViewerHandle};
-pub use live::{LiveError, LiveOptions};
+pub use live::{LiveError, LiveOptions, LiveRun};
 #[cfg(feature = "transports")]
 pub use server::{Server, StreamFacts};
 #[cfg(feature = "transports")]

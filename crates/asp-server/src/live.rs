@@ -14,7 +14,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::Limits;
 use asp_encoder::{EncoderConfig, FrameSource, Session, SessionError, SessionSettings, SourceError, SourceRead};
-use bytes::Bytes;
 use tracing::{info, warn};
 
 use crate::hub::Hub;
@@ -87,127 +86,108 @@ pub fn unix_time_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
 }
 
-/// Runs the live loop until the source ends (then the hub sends
-/// EndOfStream) or `stop` is set. Returns the number of frames encoded.
-pub fn run(
-    source: Box<dyn FrameSource + '_>,
-    config: EncoderConfig,
-    hub: &Hub,
-    options: &LiveOptions,
-    stop: &AtomicBool,
-) -> Result<u64, LiveError> {
-    run_recorded(source, config, hub, options, stop, &mut |_| Ok(()))
+/// What one run of the live loop encodes and where it publishes.
+pub struct LiveRun<'a> {
+    pub source: Box<dyn FrameSource + 'a>,
+    /// The first encoder's settings (the one the hub serves).
+    pub config: EncoderConfig,
+    pub hub: &'a Hub,
+    pub options: &'a LiveOptions,
+    /// Set from outside to stop the loop between frames.
+    pub stop: &'a AtomicBool,
 }
 
-/// [`run`], handing each published packet to `record` as well.
-pub fn run_recorded(
-    source: Box<dyn FrameSource + '_>,
-    config: EncoderConfig,
-    hub: &Hub,
-    options: &LiveOptions,
-    stop: &AtomicBool,
-    record: &mut Recorder<'_>,
-) -> Result<u64, LiveError> {
-    run_renditions(source, config, hub, options, stop, record, &mut |_| Ok(()))
-}
-
-/// [`run_recorded`], handing each frame's packets of every rendition to
-/// `renditions` as well.
-pub fn run_renditions(
-    source: Box<dyn FrameSource + '_>,
-    config: EncoderConfig,
-    hub: &Hub,
-    options: &LiveOptions,
-    stop: &AtomicBool,
-    record: &mut Recorder<'_>,
-    renditions: &mut RenditionSink<'_>,
-) -> Result<u64, LiveError> {
-    let result = encode_live(source, config, hub, options, stop, record, renditions);
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "live encoding stopped");
-        hub.end(&format!("encoder error: {e}"));
+impl LiveRun<'_> {
+    /// Runs the live loop until the source ends (then the hub sends
+    /// EndOfStream) or `stop` is set. Returns the number of frames encoded.
+    pub fn run(self) -> Result<u64, LiveError> {
+        self.run_into(&mut |_| Ok(()), &mut |_| Ok(()))
     }
-    result
-}
 
-fn encode_live(
-    mut source: Box<dyn FrameSource + '_>,
-    config: EncoderConfig,
-    hub: &Hub,
-    options: &LiveOptions,
-    stop: &AtomicBool,
-    record: &mut Recorder<'_>,
-    renditions: &mut RenditionSink<'_>,
-) -> Result<u64, LiveError> {
-    let (width, height) = source.size();
-    let (fps_num, fps_den) = source.fps();
-    let frame_interval = Duration::from_secs_f64(f64::from(fps_den.max(1)) / f64::from(fps_num.max(1)));
-    let mut sessions = std::iter::once(config)
-        .chain(options.renditions.iter().cloned())
-        .map(|config| Session::new(config, options.session.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(LiveError::Encode)?;
-    let mut frame = Frame::new(width, height, &Limits::DEFAULT).map_err(LiveError::Frame)?;
-    let control = hub.control();
-    let mut applied_bitrate = control.bitrate();
-
-    while hub.stats().viewers < options.wait_for_viewers && !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(5));
+    /// [`LiveRun::run`], handing each packet the hub publishes to `record`
+    /// and each frame's packets of every rendition to `renditions` as well.
+    pub fn run_into(self, record: &mut Recorder<'_>, renditions: &mut RenditionSink<'_>) -> Result<u64, LiveError> {
+        let hub = self.hub;
+        let result = self.encode(record, renditions);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "live encoding stopped");
+            hub.end(&format!("encoder error: {e}"));
+        }
+        result
     }
-    let mut deadline = Instant::now();
-    let mut frames = 0u64;
-    let end_reason = loop {
-        if stop.load(Ordering::Relaxed) {
-            break "server stopped";
+
+    fn encode(self, record: &mut Recorder<'_>, renditions: &mut RenditionSink<'_>) -> Result<u64, LiveError> {
+        let LiveRun { mut source, config, hub, options, stop } = self;
+        let (width, height) = source.size();
+        let (fps_num, fps_den) = source.fps();
+        let frame_interval = Duration::from_secs_f64(f64::from(fps_den.max(1)) / f64::from(fps_num.max(1)));
+        let mut sessions = std::iter::once(config)
+            .chain(options.renditions.iter().cloned())
+            .map(|config| Session::new(config, options.session.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(LiveError::Encode)?;
+        let mut frame = Frame::new(width, height, &Limits::DEFAULT).map_err(LiveError::Frame)?;
+        let control = hub.control();
+        let mut applied_bitrate = control.bitrate();
+
+        while hub.stats().viewers < options.wait_for_viewers && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        if source.paced() {
-            pace(&mut deadline, frame_interval);
-        }
-        match source.read(&mut frame).map_err(LiveError::Source)? {
-            SourceRead::Frame => {}
-            end => {
-                if end == SourceRead::Truncated {
-                    warn!("the input ended inside a frame");
-                }
-                if options.repeat {
-                    match source.rewind() {
-                        Ok(true) => {
-                            info!(frames, "input ended; starting it again (--loop)");
-                            continue;
-                        }
-                        Ok(false) => {}
-                        Err(e) => warn!(error = %e, "cannot reopen the input to loop it"),
-                    }
-                }
-                break "input ended";
+        let mut deadline = Instant::now();
+        let mut frames = 0u64;
+        let end_reason = loop {
+            if stop.load(Ordering::Relaxed) {
+                break "server stopped";
             }
-        }
-        let capture_us = unix_time_us();
-        if options.stamp {
-            stamp::burn(&mut frame, capture_us);
-        }
-        if control.take_keyframe_request() {
-            sessions.iter_mut().for_each(Session::request_keyframe);
-        }
-        let bitrate = control.bitrate();
-        if bitrate != applied_bitrate && bitrate > 0 && sessions.len() == 1 {
-            sessions[0].set_bitrate(bitrate);
-            applied_bitrate = bitrate;
-        }
-        let encoded = encode_all(&mut sessions, &frame, capture_us).map_err(LiveError::Encode)?;
-        hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
-        let served = &encoded[0];
-        hub.publish(Bytes::copy_from_slice(&served.packet), served.sequence, served.keyframe);
-        record(&served.packet).map_err(LiveError::Record)?;
-        if let Some(c_packet) = &served.c_packet {
-            hub.publish_c_packet(Bytes::copy_from_slice(c_packet), served.sequence);
-            record(c_packet).map_err(LiveError::Record)?;
-        }
-        renditions(&encoded).map_err(LiveError::Renditions)?;
-        frames += 1;
-    };
-    hub.end(end_reason);
-    Ok(frames)
+            if source.paced() {
+                pace(&mut deadline, frame_interval);
+            }
+            match source.read(&mut frame).map_err(LiveError::Source)? {
+                SourceRead::Frame => {}
+                end => {
+                    if end == SourceRead::Truncated {
+                        warn!("the input ended inside a frame");
+                    }
+                    if options.repeat {
+                        match source.rewind() {
+                            Ok(true) => {
+                                info!(frames, "input ended; starting it again (--loop)");
+                                continue;
+                            }
+                            Ok(false) => {}
+                            Err(e) => warn!(error = %e, "cannot reopen the input to loop it"),
+                        }
+                    }
+                    break "input ended";
+                }
+            }
+            let capture_us = unix_time_us();
+            if options.stamp {
+                stamp::burn(&mut frame, capture_us);
+            }
+            if control.take_keyframe_request() {
+                sessions.iter_mut().for_each(Session::request_keyframe);
+            }
+            let bitrate = control.bitrate();
+            if bitrate != applied_bitrate && bitrate > 0 && sessions.len() == 1 {
+                sessions[0].set_bitrate(bitrate);
+                applied_bitrate = bitrate;
+            }
+            let encoded = encode_all(&mut sessions, &frame, capture_us).map_err(LiveError::Encode)?;
+            hub.record_capture_to_publish(unix_time_us().saturating_sub(capture_us));
+            let served = &encoded[0];
+            hub.publish(served.packet.clone(), served.sequence, served.keyframe);
+            record(&served.packet).map_err(LiveError::Record)?;
+            if let Some(c_packet) = &served.c_packet {
+                hub.publish_c_packet(c_packet.clone(), served.sequence);
+                record(c_packet).map_err(LiveError::Record)?;
+            }
+            renditions(&encoded).map_err(LiveError::Renditions)?;
+            frames += 1;
+        };
+        hub.end(end_reason);
+        Ok(frames)
+    }
 }
 
 /// Sleeps until the next frame is due. A loop that fell more than a frame
@@ -235,7 +215,5 @@ pub fn spawn(
 ) -> std::io::Result<std::thread::JoinHandle<Result<u64, LiveError>>> {
     std::thread::Builder::new()
         .name("asp-live".into())
-        .spawn(move || {
-            run(source, config, &hub, &options, &stop)
-        })
+        .spawn(move || LiveRun { source, config, hub: &hub, options: &options, stop: &stop }.run())
 }

@@ -4,15 +4,18 @@
 
 use asp_core::codec::frame::Frame;
 use asp_encoder::{Session, SessionError};
+use bytes::Bytes;
 use rayon::prelude::*;
 
-/// One rendition's packets for one frame, owned (the encoders run at once).
+/// One rendition's packets for one frame, owned (the encoders run at once)
+/// and shared: the hub's viewers, the recorder and the relay take clones
+/// of the one copy made here, not copies of their own.
 #[derive(Debug)]
 pub struct EncodedRendition {
     /// The I or D packet.
-    pub packet: Vec<u8>,
+    pub packet: Bytes,
     /// The C-packet after it (ROI layer).
-    pub c_packet: Option<Vec<u8>>,
+    pub c_packet: Option<Bytes>,
     /// The frame's sequence number.
     pub sequence: u32,
     pub keyframe: bool,
@@ -31,8 +34,8 @@ pub fn encode_all(
     let encode = |session: &mut Session| -> Result<EncodedRendition, SessionError> {
         let encoded = session.encode(frame, capture_time_us)?;
         Ok(EncodedRendition {
-            packet: encoded.packet.to_vec(),
-            c_packet: encoded.c_packet.map(<[u8]>::to_vec),
+            packet: Bytes::copy_from_slice(encoded.packet),
+            c_packet: encoded.c_packet.map(Bytes::copy_from_slice),
             sequence: encoded.sequence,
             keyframe: encoded.keyframe,
             regions: encoded.regions,

@@ -23,15 +23,20 @@ pub(super) fn deblock_tile_inside(planes: &mut TilePlanes, mbs: &TileMbs) {
         vec![BlockInfo::default(); planes.tile.mb_x.len() * 2 * planes.tile.mb_y.len() * 2];
     block_infos(mbs.infos(), planes.tile.mb_x.len(), &mut blocks);
     // The tile's geometry comes from the frame and its grid, so the views
-    // and the filter accept it; were it not so, the reconstruction would
-    // differ from the decoder's, which the round-trip tests catch.
-    if let (Ok(deblocker), Ok(y), Ok(u), Ok(v)) = (
+    // and the filter accept it. Were it not so, the reconstruction would
+    // differ from the decoder's: loud in debug builds, and caught by the
+    // round-trip tests in any build.
+    match (
         Deblocker::new(&blocks, ls, rows, DeblockParams::default()),
         PlaneMut::new(&mut planes.y, ls, rows, ls),
         PlaneMut::new(&mut planes.u, cs, rows / 2, cs),
         PlaneMut::new(&mut planes.v, cs, rows / 2, cs),
     ) {
-        let _ = deblocker.deblock(&mut FramePlanes { y, u, v });
+        (Ok(deblocker), Ok(y), Ok(u), Ok(v)) => {
+            let filtered = deblocker.deblock(&mut FramePlanes { y, u, v });
+            debug_assert!(filtered.is_ok(), "a tile's deblocking failed: {filtered:?}");
+        }
+        refused => debug_assert!(false, "a tile's deblocking refused its geometry: {refused:?}"),
     }
 }
 
@@ -40,10 +45,13 @@ pub(super) fn deblock_tile_inside(planes: &mut TilePlanes, mbs: &TileMbs) {
 /// the frame's 8x8 block infos.
 pub(super) fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles: &[Tile]) {
     let (width, height) = (frame.mb_cols() * MB_SIZE, frame.mb_rows() * MB_SIZE);
+    // As in `deblock_tile_inside`: the frame's own geometry cannot be refused.
     let Ok(deblocker) = Deblocker::new(blocks, width, height, DeblockParams::default()) else {
+        debug_assert!(false, "the seams' deblocker refused the frame's geometry");
         return;
     };
     let Ok(planes) = FramePlanes::from_frame(frame) else {
+        debug_assert!(false, "a frame's planes refused their own geometry");
         return;
     };
     for (kind, plane, scale) in [
@@ -54,7 +62,8 @@ pub(super) fn deblock_tile_seams(frame: &mut Frame, blocks: &[BlockInfo], tiles:
         let mut band = Band::whole(plane);
         for tile in tiles.iter().skip(1) {
             let seam = tile.mb_y.start * MB_SIZE / scale;
-            let _ = deblocker.filter_horizontal_edges(kind, &mut band, seam..seam + 1);
+            let filtered = deblocker.filter_horizontal_edges(kind, &mut band, seam..seam + 1);
+            debug_assert!(filtered.is_ok(), "a tile seam's deblocking failed: {filtered:?}");
         }
     }
 }
