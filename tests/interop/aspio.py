@@ -1,7 +1,7 @@
 """ASP framing for the interop tests, plus the stream the tests expect.
 
 A packet is [16-byte header][FlatBuffers payload][CRC-32 big-endian]; the
-header is magic "ASP1", version 2, type, flags (u16 BE), sequence (u32 BE)
+header is magic "ASP1", version 3 (2 is read too), type, flags (u16 BE), sequence (u32 BE)
 and payload length (u32 BE). See crates/asp-core/src/packet/mod.rs.
 
 The expected values mirror crates/asp-core/examples/synthetic_stream.rs:
@@ -19,7 +19,8 @@ OUT = ROOT / "build" / "interop"
 sys.path.insert(0, str(OUT / "python"))
 
 HEADER = struct.Struct(">4sBBHII")
-MAGIC, VERSION = b"ASP1", 2
+MAGIC, VERSION = b"ASP1", 3
+READ_VERSIONS = (2, 3)
 I, D, C, S = 1, 2, 3, 4
 DISCARDABLE = 1
 
@@ -63,7 +64,7 @@ def split(data):
         if len(data) - pos < HEADER.size + 4:
             raise ValueError(f"offset {pos}: {len(data) - pos} bytes left, too short for a packet")
         magic, version, ptype, flags, seq, n = HEADER.unpack_from(data, pos)
-        if (magic, version) != (MAGIC, VERSION) or not 1 <= ptype <= 4:
+        if magic != MAGIC or version not in READ_VERSIONS or not 1 <= ptype <= 4:
             raise ValueError(f"offset {pos}: bad header {data[pos:pos + 6]!r}")
         end = pos + HEADER.size + n
         if end + 4 > len(data):

@@ -62,7 +62,7 @@ std::vector<RawPacket> split(const std::vector<uint8_t>& data) {
   size_t pos = 0;
   while (pos < data.size()) {
     const uint8_t* h = data.data() + pos;
-    if (data.size() - pos < 20 || std::memcmp(h, "ASP1", 4) != 0 || h[4] != 2 || h[5] < 1 || h[5] > 4) {
+    if (data.size() - pos < 20 || std::memcmp(h, "ASP1", 4) != 0 || h[4] < 2 || h[4] > 3 || h[5] < 1 || h[5] > 4) {
       std::fprintf(stderr, "read_packets: no valid header at offset %zu\n", pos);
       std::exit(1);
     }

@@ -37,7 +37,7 @@ function split(data) {
     if (data.length - pos < 20) throw new Error(`offset ${pos}: too short for a packet`);
     const magic = String.fromCharCode(...data.subarray(pos, pos + 4));
     const [version, type] = [data[pos + 4], data[pos + 5]];
-    if (magic !== 'ASP1' || version !== 2 || type < 1 || type > 4) throw new Error(`offset ${pos}: bad header`);
+    if (magic !== 'ASP1' || version < 2 || version > 3 || type < 1 || type > 4) throw new Error(`offset ${pos}: bad header`);
     const flags = view.getUint16(6), sequence = view.getUint32(8), len = view.getUint32(12);
     const end = pos + 16 + len;
     if (end + 4 > data.length) throw new Error(`offset ${pos}: truncated`);

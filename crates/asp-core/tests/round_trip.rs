@@ -106,6 +106,17 @@ fn header_encode_decode() {
     use asp_core::packet::{Header, PacketType};
     let h = Header { packet_type: PacketType::C, flags: 0xBEEF, sequence: 0x0102_0304, payload_len: 0x0506 };
     let bytes = h.encode();
-    assert_eq!(&bytes[..], &[b'A', b'S', b'P', b'1', 2, 3, 0xBE, 0xEF, 1, 2, 3, 4, 0, 0, 5, 6]);
+    assert_eq!(&bytes[..], &[b'A', b'S', b'P', b'1', 3, 3, 0xBE, 0xEF, 1, 2, 3, 4, 0, 0, 5, 6]);
     assert_eq!(Header::decode(&bytes, &asp_core::Limits::DEFAULT).unwrap(), h);
+}
+
+#[test]
+fn version_2_headers_are_still_read() {
+    use asp_core::packet::{Header, PacketError, PacketType};
+    let h = Header { packet_type: PacketType::D, flags: 0, sequence: 7, payload_len: 9 };
+    let mut bytes = h.encode();
+    bytes[4] = 2;
+    assert_eq!(Header::decode(&bytes, &asp_core::Limits::DEFAULT).unwrap(), h);
+    bytes[4] = 4;
+    assert_eq!(Header::decode(&bytes, &asp_core::Limits::DEFAULT).unwrap_err(), PacketError::UnsupportedVersion { found: 4 });
 }

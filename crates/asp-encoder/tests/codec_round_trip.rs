@@ -119,3 +119,99 @@ fn lost_frames_wait_for_the_next_keyframe() {
         assert!(decoded.frame == recon);
     }
 }
+
+/// Packets and reconstructions of `frames` frames of the moving picture.
+fn coded_stream(config: EncoderConfig, frames: u32) -> Vec<(Vec<u8>, Frame)> {
+    let (width, height) = (config.width, config.height);
+    let mut encoder = Encoder::new(config).unwrap();
+    (0..frames)
+        .map(|t| {
+            let p = encoder.encode(&picture(width, height, t), 0).unwrap().packet.to_vec();
+            (p, encoder.reconstruction().unwrap().clone())
+        })
+        .collect()
+}
+
+/// `packet` with other header flags (and its CRC made right again).
+fn with_flags(packet: &[u8], flags: u16) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    p[6..8].copy_from_slice(&flags.to_be_bytes());
+    let body = p.len() - 4;
+    let crc = asp_core::packet::crc32(&p[..body]);
+    p[body..].copy_from_slice(&crc.to_be_bytes());
+    p
+}
+
+#[test]
+fn delta_frames_continue_their_references_models() {
+    use asp_core::packet::flags::MODELS_FROM_REFERENCE;
+    let mut config = EncoderConfig::new(96, 64, 25, 1);
+    config.keyint = 4;
+    config.tiles = Some((1, 2));
+    let packets = coded_stream(config, 9);
+    let mut decoder = Decoder::new();
+    for (i, (packet, recon)) in packets.iter().enumerate() {
+        let packet = Packet::parse(packet).unwrap();
+        // Keyframes start fresh; every delta frame continues.
+        assert_eq!(packet.flags() & MODELS_FROM_REFERENCE != 0, i % 4 != 0, "frame {i}");
+        let decoded = decoder.decode(&packet).unwrap().unwrap();
+        assert!(decoded.frame == recon, "frame {i}");
+    }
+}
+
+#[test]
+fn the_models_flag_changes_the_decode() {
+    // A decoder that ignored the flag would decode the frame without it
+    // the same way: it must not.
+    let packets = coded_stream(EncoderConfig::new(96, 64, 25, 1), 3);
+    let mut decoder = Decoder::new();
+    decoder.decode(&Packet::parse(&packets[0].0).unwrap()).unwrap();
+    let stripped = with_flags(&packets[1].0, 0);
+    match decoder.decode(&Packet::parse(&stripped).unwrap()) {
+        Ok(Some(decoded)) => assert!(decoded.frame != &packets[1].1),
+        Ok(None) => panic!("a D frame without a picture"),
+        Err(_) => {}
+    }
+}
+
+#[test]
+fn models_of_another_tile_grid_are_refused() {
+    use asp_core::DecodeError;
+    let one = coded_stream(EncoderConfig::new(96, 64, 25, 1), 1);
+    let mut two_tiles = EncoderConfig::new(96, 64, 25, 1);
+    two_tiles.tiles = Some((1, 2));
+    let two = coded_stream(two_tiles, 2);
+    let mut decoder = Decoder::new();
+    decoder.decode(&Packet::parse(&one[0].0).unwrap()).unwrap();
+    // Frame 1 of the two-tile stream predicts from a frame 0 this decoder
+    // has, but its models were the one-tile frame's.
+    let err = decoder.decode(&Packet::parse(&two[1].0).unwrap()).unwrap_err();
+    assert_eq!(err, DecodeError::MissingModels);
+    // A keyframe of the right grid restores them.
+    decoder.decode(&Packet::parse(&two[0].0).unwrap()).unwrap();
+    let decoded = decoder.decode(&Packet::parse(&two[1].0).unwrap()).unwrap().unwrap();
+    assert!(decoded.frame == &two[1].1);
+}
+
+#[test]
+fn a_refresh_start_that_continues_models_cannot_be_joined() {
+    use asp_core::packet::flags::MODELS_FROM_REFERENCE;
+    use asp_core::packet::Payload;
+    use asp_core::DecodeError;
+    let mut config = EncoderConfig::new(96, 64, 25, 1);
+    config.keyint = 6;
+    config.intra_refresh = true;
+    let packets = coded_stream(config, 12);
+    let start = packets
+        .iter()
+        .position(|(p, _)| matches!(Packet::parse(p).unwrap().payload(), Payload::D(d) if d.refresh_frames() != 0))
+        .expect("a refresh start");
+    assert_eq!(Packet::parse(&packets[start].0).unwrap().flags() & MODELS_FROM_REFERENCE, 0);
+    // Joined there, the stream decodes; with the flag forged on, it is refused.
+    let forged = with_flags(&packets[start].0, MODELS_FROM_REFERENCE);
+    assert_eq!(Decoder::new().decode(&Packet::parse(&forged).unwrap()).unwrap_err(), DecodeError::MissingModels);
+    let mut decoder = Decoder::new();
+    for (packet, _) in &packets[start..] {
+        decoder.decode(&Packet::parse(packet).unwrap()).unwrap().unwrap();
+    }
+}

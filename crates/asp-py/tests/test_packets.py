@@ -28,7 +28,7 @@ def test_i_packet_round_trip():
     assert len(p) == len(data) and p.data == data
     # The header and CRC as the spec lays them out.
     magic, version, ptype, flags, seq, n = struct.unpack(">4sBBHII", data[:16])
-    assert (magic, version, ptype, flags, seq, n) == (b"ASP1", 2, 1, 0, 7, payload_size)
+    assert (magic, version, ptype, flags, seq, n) == (b"ASP1", 3, 1, 0, 7, payload_size)
     assert p.crc == zlib.crc32(data[:-4]) == int.from_bytes(data[-4:], "big")
 
 

@@ -13,6 +13,14 @@
 //! that this gives the same samples as filtering the whole frame at once
 //! (see [`deblock`](super::deblock)), which the encoder does.
 //!
+//! A D frame whose header has [`flags::MODELS_FROM_REFERENCE`] starts each
+//! tile's entropy models where the same tile of its reference left them,
+//! instead of from flat probabilities: the frame already depends on its
+//! reference, so this adds no dependency, and the models skip relearning
+//! the statistics every frame (5 % fewer bits on natural video,
+//! BENCHMARKS.md). The decoder keeps each tile's final models with the
+//! reference for that.
+//!
 //! Nothing in a packet is trusted: tile data that ends early, a syntax
 //! value out of range or a D frame whose reference was lost is a typed
 //! error, the frame is not produced, and the decoder waits for the next
@@ -37,7 +45,7 @@ use super::macroblock::SyntaxError;
 use super::parallel::{Parallel, Serial};
 use super::tiles::{tile_grid, Tile, TileGridError};
 use crate::limits::Limits;
-use crate::packet::{CaptureClock, Packet, Payload};
+use crate::packet::{flags, CaptureClock, Packet, Payload};
 
 /// One tile's reconstruction buffers, kept between frames so decoding
 /// allocates nothing in steady state.
@@ -45,6 +53,9 @@ use crate::packet::{CaptureClock, Packet, Payload};
 struct TileSlot {
     planes: TilePlanes,
     mbs: TileMbs,
+    /// The entropy models as the tile's last macroblock left them: the
+    /// reference's, between frames.
+    models: TileModels,
     result: Result<(), TileError>,
 }
 
@@ -75,6 +86,10 @@ pub enum DecodeError {
     NoKeyframe,
     /// A D packet predicts from a frame this decoder does not have.
     MissingReference { wanted: u32, have: u32 },
+    /// A D packet continues its reference's entropy models, and the
+    /// reference was not decoded with the same tile grid (or was joined
+    /// at a refresh start without them).
+    MissingModels,
     /// The keyframe's dimensions are unusable.
     Frame(FrameError),
     /// The tile grid does not fit the frame.
@@ -96,6 +111,9 @@ impl fmt::Display for DecodeError {
             DecodeError::NoKeyframe => write!(f, "delta frame before any keyframe"),
             DecodeError::MissingReference { wanted, have } => {
                 write!(f, "delta frame predicts from frame {wanted}, the last decoded is {have}")
+            }
+            DecodeError::MissingModels => {
+                write!(f, "delta frame continues its reference's entropy models, which this decoder does not have")
             }
             DecodeError::Frame(e) => write!(f, "{e}"),
             DecodeError::TileGrid(e) => write!(f, "{e}"),
@@ -142,6 +160,9 @@ pub struct Decoder {
     refresh_left: u16,
     /// Resolves the capture-time deltas of D-packets.
     clock: CaptureClock,
+    /// The reference's tile grid when `slots` hold its tiles' final
+    /// models (columns, rows); `None` when they do not.
+    models_grid: Option<(u8, u8)>,
 }
 
 impl Decoder {
@@ -159,6 +180,7 @@ impl Decoder {
             blocks: Vec::new(),
             refresh_left: 0,
             clock: CaptureClock::new(),
+            models_grid: None,
         }
     }
 
@@ -183,6 +205,7 @@ impl Decoder {
         // with nothing (of the right size) to predict from.
         let mut grey = None;
         let mut joined_refresh = None;
+        let continues_models = kind == FrameKind::Inter && packet.flags() & flags::MODELS_FROM_REFERENCE != 0;
         let (width, height, reference) = match (packet.payload(), &self.reference) {
             // Verified packets always carry stream info on keyframes.
             (Payload::I(p), _) => {
@@ -190,10 +213,17 @@ impl Decoder {
                 (w, h, None)
             }
             (Payload::D(_), Some((have, f))) if packet.ref_sequence() == Some(*have) => {
+                if continues_models && self.models_grid != Some((columns, rows)) {
+                    return Err(DecodeError::MissingModels);
+                }
                 (f.width() as u32, f.height() as u32, Some(f))
             }
             // Verified packets carry stream info on refresh starts.
             (Payload::D(p), have) if p.refresh_frames() != 0 && p.stream().is_some() => {
+                // A refresh start to join at does not continue models.
+                if continues_models {
+                    return Err(DecodeError::MissingModels);
+                }
                 let (w, h) = p.stream().map_or((0, 0), |s| (u32::from(s.width()), u32::from(s.height())));
                 let stale = have.as_ref().map(|(_, f)| f).filter(|f| (f.width(), f.height()) == (w as usize, h as usize));
                 let reference = match stale {
@@ -238,9 +268,15 @@ impl Decoder {
                 None => self.slots.push(TileSlot {
                     planes: if own_buffers { TilePlanes::new(tile.clone()) } else { TilePlanes::empty(tile.clone()) },
                     mbs: TileMbs::new(tile.clone()),
+                    models: TileModels::default(),
                     result: Ok(()),
                 }),
             }
+        }
+        // From here the slots' models are this frame's, until it is done.
+        self.models_grid = None;
+        if !continues_models {
+            self.slots[..tiles.len()].iter_mut().for_each(|slot| slot.models = TileModels::default());
         }
         // Sized by the packet's frame: a failed allocation is an error, not an abort.
         let mbs = frame.mb_cols() * frame.mb_rows();
@@ -248,7 +284,7 @@ impl Decoder {
         reserve_total(&mut self.infos, mbs)?;
         let slots = &mut self.slots[..tiles.len()];
         let decode = |slot: &mut TileSlot, i: usize| {
-            slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, data[i], kind, qp, reference);
+            slot.result = decode_tile_into(&mut slot.planes, &mut slot.mbs, &mut slot.models, data[i], kind, qp, reference);
         };
         if columns == 1 {
             // Row tiles: decode in place and deblock inside, one job per tile.
@@ -258,7 +294,7 @@ impl Decoder {
                 // every band is its tile's size; anything else would be a
                 // bug, reported as a damaged tile rather than a panic.
                 job.slot.result = if job.planes.fits_tile() {
-                    decode_tile_into(&mut job.planes, &mut job.slot.mbs, data[i], kind, qp, reference)
+                    decode_tile_into(&mut job.planes, &mut job.slot.mbs, &mut job.slot.models, data[i], kind, qp, reference)
                 } else {
                     Err(TileError::Truncated)
                 };
@@ -291,6 +327,7 @@ impl Decoder {
             (_, Some(frames)) => frames - 1,
             (_, None) => self.refresh_left.saturating_sub(1),
         };
+        self.models_grid = Some((columns, rows));
         self.spare = self.reference.replace((packet.sequence(), frame)).map(|(_, f)| f);
         let frame = self.reference.as_ref().map(|(_, f)| f);
         Ok(frame.map(|frame| Decoded {
@@ -306,6 +343,7 @@ impl Decoder {
     /// intra-refresh start).
     pub fn reset(&mut self) {
         self.reference = None;
+        self.models_grid = None;
         self.refresh_left = 0;
     }
 
@@ -315,10 +353,12 @@ impl Decoder {
     }
 }
 
-/// Decodes one tile into `planes` and `mbs` (both set up for the tile).
+/// Decodes one tile into `planes` and `mbs` (both set up for the tile),
+/// its entropy models starting from and ending in `models`.
 fn decode_tile_into(
     planes: &mut TilePlanes<impl Samples>,
     mbs: &mut TileMbs,
+    models: &mut TileModels,
     data: &[u8],
     kind: FrameKind,
     frame_qp: Qp,
@@ -326,7 +366,6 @@ fn decode_tile_into(
 ) -> Result<(), TileError> {
     let tile = planes.tile.clone();
     let mut bins = RangeDecoder::new(data);
-    let mut models = TileModels::default();
     let mut predictor = Predictor::new();
     let kernels = Kernels::detect();
     let mut levels = MbLevels::default();
@@ -339,7 +378,7 @@ fn decode_tile_into(
             qp = header.qp;
             predictor.predict(planes, &header.mode, &info, mb_x, mb_y, reference);
             if header.cbp != 0 {
-                code_residual(&mut bins, &mut models, &header, &mut levels).map_err(TileError::Residual)?;
+                code_residual(&mut bins, models, &header, &mut levels).map_err(TileError::Residual)?;
             }
             reconstruct_residual(kernels, planes, &header, &levels, mb_x, mb_y);
             if bins.overrun() {

@@ -70,10 +70,14 @@ pub fn tile_grid(
 }
 
 /// The tile grid the encoder picks for a frame: roughly one tile per
-/// `target_mbs` macroblocks, at most `max_tiles`, rows before columns
-/// (row tiles keep rows of macroblocks whole, which suits the cache).
+/// `target_mbs` macroblocks, an even count when more than one (two cores,
+/// the common case, then share the frame evenly), at most `max_tiles`;
+/// rows before columns (row tiles keep rows of macroblocks whole, which
+/// suits the cache).
 pub fn default_grid(mb_cols: usize, mb_rows: usize, target_mbs: usize, max_tiles: usize) -> (usize, usize) {
-    let wanted = (mb_cols * mb_rows).div_ceil(target_mbs.max(1)).clamp(1, max_tiles.max(1));
+    let wanted = (mb_cols * mb_rows).div_ceil(target_mbs.max(1));
+    let wanted = if wanted > 1 { wanted.next_multiple_of(2) } else { wanted };
+    let wanted = wanted.clamp(1, max_tiles.max(1));
     let rows = wanted.min(mb_rows).max(1);
     let columns = (wanted / rows).clamp(1, mb_cols);
     (columns, rows)
@@ -114,5 +118,9 @@ mod tests {
         let (c, r) = default_grid(80, 45, 400, 64);
         assert!(c * r >= 8 && c <= 80 && r <= 45);
         assert_eq!(default_grid(1, 1, 400, 64), (1, 1));
+        // Even counts above one: 5 wanted, 6 made; 1 stays 1.
+        assert_eq!(default_grid(80, 45, 800, 64), (1, 6));
+        assert_eq!(default_grid(40, 17, 800, 64), (1, 1));
+        assert_eq!(default_grid(80, 45, 400, 5), (1, 5));
     }
 }

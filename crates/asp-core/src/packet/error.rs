@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::packet::{PacketType, VERSION};
+use crate::packet::{PacketType, MIN_READ_VERSION, VERSION};
 
 /// Why a packet was rejected. Each variant names the offset (from the start
 /// of the packet) or the field at fault.
@@ -91,7 +91,7 @@ impl fmt::Display for PacketError {
                 write!(f, "bad magic at offset 0: {found:02x?}, expected \"ASP1\"")
             }
             PacketError::UnsupportedVersion { found } => {
-                write!(f, "unsupported version {found} at offset 4 (this decoder reads version {VERSION})")?;
+                write!(f, "unsupported version {found} at offset 4 (this decoder reads versions {MIN_READ_VERSION} to {VERSION})")?;
                 if *found == 1 {
                     write!(f, "; version 1 streams come from ASP before its lean framing: re-encode them")?;
                 }

@@ -5,8 +5,13 @@ use crate::packet::PacketError;
 
 /// The four bytes every packet starts with.
 pub const MAGIC: [u8; 4] = *b"ASP1";
-/// The header version this crate writes and reads.
-pub const VERSION: u8 = 2;
+/// The header version this crate writes. Version 3 added
+/// [`flags::MODELS_FROM_REFERENCE`]: a version-2 decoder would ignore it and
+/// decode such frames wrongly, so it must refuse them instead.
+pub const VERSION: u8 = 3;
+/// The oldest version this crate reads: version 2 is version 3 without
+/// [`flags::MODELS_FROM_REFERENCE`], which its writers never set.
+pub const MIN_READ_VERSION: u8 = 2;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 16;
 /// Bytes after the payload (the CRC-32).
@@ -19,6 +24,11 @@ pub mod flags {
     /// No later packet depends on this one: a receiver short of bandwidth may
     /// drop it without drift (set on C-packets).
     pub const DISCARDABLE: u16 = 1 << 0;
+    /// A D frame whose tiles start from the entropy models the same tiles
+    /// of its reference frame ended with, not from flat ones (version 3;
+    /// the decoder module docs say why). Never on keyframes or refresh
+    /// starts, where a decoder may join.
+    pub const MODELS_FROM_REFERENCE: u16 = 1 << 1;
 }
 
 /// Packet type, byte 5 of the header. The values equal the payload union's
@@ -93,7 +103,7 @@ impl Header {
         if [m0, m1, m2, m3] != MAGIC {
             return Err(PacketError::BadMagic { found: [m0, m1, m2, m3] });
         }
-        if version != VERSION {
+        if !(MIN_READ_VERSION..=VERSION).contains(&version) {
             return Err(PacketError::UnsupportedVersion { found: version });
         }
         let packet_type =

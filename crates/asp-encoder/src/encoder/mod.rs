@@ -24,10 +24,10 @@ use std::fmt;
 use asp_core::codec::deblock::{block_infos, deblock_frame, BlockInfo};
 use asp_core::codec::recon::place_infos;
 use asp_core::codec::frame::{Frame, FrameError};
-use asp_core::codec::macroblock::{FrameKind, MbInfo};
+use asp_core::codec::macroblock::{FrameKind, MbInfo, TileModels};
 use asp_core::codec::quant::Qp;
 use asp_core::codec::tiles::{default_grid, tile_grid, Tile, TileGridError};
-use asp_core::packet::{DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError, ATTRIBUTION};
+use asp_core::packet::{flags as packet_flags, DFrame, IFrame, PacketWriter, RefreshStart, StreamInfo, TileSet, WriteError, ATTRIBUTION};
 use asp_core::schema::{ColorMatrix, ColorRange};
 use asp_core::Limits;
 use rayon::prelude::*;
@@ -45,10 +45,20 @@ use gop::Gop;
 use deblock::deblock_tile_seams;
 use tile::{encode_tile, FrameJob};
 
-/// Macroblocks per tile the encoder aims for: enough tiles to keep cores
-/// busy in the encoder and the decoder, few enough that the per-tile cost
-/// (fresh entropy models, no prediction across the edge) stays small.
-const TARGET_MBS_PER_TILE: usize = 600;
+/// Macroblocks per tile the encoder aims for: enough tiles to keep two
+/// cores busy in the encoder and the decoder at 720p and above, few enough
+/// that the per-tile cost (no prediction across the edge, its framing)
+/// stays small: one tile up to about 640x480, two at 720p, six at 1080p.
+/// Each tile more costs about 3 % of the bits at 720p and 7 % at 640x272
+/// (BENCHMARKS.md, session 12).
+const TARGET_MBS_PER_TILE: usize = 1800;
+
+/// Each tile's final entropy models of the last coded frame, and its grid.
+#[derive(Debug, Default)]
+struct ReferenceModels {
+    tiles: Vec<TileModels>,
+    grid: Option<(usize, usize)>,
+}
 
 /// How the encoder chooses its quantiser.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -181,6 +191,8 @@ pub struct Encoded<'a> {
 /// The encoder. See the module docs.
 pub struct Encoder {
     config: EncoderConfig,
+    /// The entropy models the reconstruction's tiles ended with.
+    reference_models: ReferenceModels,
     params: PresetParams,
     estimator: MotionEstimator,
     /// The 8x8 search for split macroblocks (presets with `inter8`).
@@ -247,6 +259,7 @@ impl Encoder {
             halfpel: None,
             lowres: Default::default(),
             previous: Vec::new(),
+            reference_models: ReferenceModels::default(),
             spare: Some(probe),
             sequence: 0,
             gop,
@@ -346,6 +359,13 @@ impl Encoder {
             }
             _ => (None, DominantMotion::NONE),
         };
+        // D frames continue the reference's entropy models where a decoder
+        // has them: not on refresh starts, where one may join, and only
+        // with the reference's tile grid (asp-core's decoder docs).
+        let continue_models = !keyframe
+            && plan.refresh_start.is_none()
+            && self.reference.is_some()
+            && self.reference_models.grid == Some((columns, rows));
         let coded = loop {
             let job = FrameJob {
                 source: frame,
@@ -362,6 +382,7 @@ impl Encoder {
                 previous: if keyframe { &[] } else { &self.previous },
                 dominant,
                 side_data: self.config.side_data,
+                start_models: if continue_models { &self.reference_models.tiles } else { &[] },
             };
             let coded: Vec<_> = tiles.par_iter().map(|tile| encode_tile(&job, tile)).collect();
             // A frame too large for the rate controller's buffer is coded
@@ -403,6 +424,9 @@ impl Encoder {
             deblock_frame(&mut recon, &infos);
         }
         self.previous = infos;
+        self.reference_models.tiles.clear();
+        self.reference_models.tiles.extend(coded.into_iter().map(|tile| tile.models));
+        self.reference_models.grid = Some((columns, rows));
 
         let sequence = self.sequence;
         let stream = StreamInfo {
@@ -443,7 +467,8 @@ impl Encoder {
                 palette: self.side.palette(),
                 refresh: plan.refresh_start.map(|frames| RefreshStart { frames, stream }),
             };
-            self.writer.write_d(sequence, 0, &frame)
+            let flags = if continue_models { packet_flags::MODELS_FROM_REFERENCE } else { 0 };
+            self.writer.write_d(sequence, flags, &frame)
         }
         .map_err(EncodeError::Packet)?;
         self.attribution_written |= keyframe;

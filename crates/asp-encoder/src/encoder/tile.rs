@@ -55,6 +55,9 @@ pub(crate) struct FrameJob<'a> {
     /// Whether the packets carry the motion vectors (and their SAD-like
     /// distortion) as side data.
     pub side_data: bool,
+    /// The entropy models each tile starts from, by tile index: the
+    /// reference's tiles' final models, or empty for fresh ones.
+    pub start_models: &'a [TileModels],
 }
 
 /// A coded tile and its reconstruction.
@@ -64,6 +67,8 @@ pub(crate) struct EncodedTile {
     pub mbs: TileMbs,
     /// One vector per inter macroblock (quarter pel), for side data.
     pub vectors: Vec<MotionVector>,
+    /// The entropy models as the tile's last macroblock left them.
+    pub models: TileModels,
 }
 
 /// The prices of the tile's coefficient models, taken before a macroblock.
@@ -102,7 +107,7 @@ impl MbCtx<'_> {
 
 pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     let mut bins = RangeEncoder::new();
-    let mut models = TileModels::default();
+    let mut models = job.start_models.get(tile.index).cloned().unwrap_or_default();
     let mut mbs = TileMbs::new(tile.clone());
     let mut planes = TilePlanes::new(tile.clone());
     let mut predictor = Predictor::new();
@@ -234,5 +239,5 @@ pub(crate) fn encode_tile(job: &FrameJob<'_>, tile: &Tile) -> EncodedTile {
     if tile.mb_x.len() == mb_cols {
         deblock_tile_inside(&mut planes, &mbs);
     }
-    EncodedTile { data: bins.finish(), planes, mbs, vectors }
+    EncodedTile { data: bins.finish(), planes, mbs, vectors, models }
 }
