@@ -388,3 +388,98 @@ test('renditions: a player switched by its rendition attribute mid-stream plays 
   t.diagnostic(`joined at ${first}, switched at ${switches.join(', ')}; ${frames.length} frames`);
   await page.close();
 });
+
+/**
+ * asp-moq-load's throttle between players and the edge (relay -> player at
+ * `schedule`'s rates, an 80 ms drop-tail queue); its log lines as they come.
+ */
+async function startThrottle(schedule) {
+  const port = await freePort();
+  const child = spawn(path.join(binDir, 'asp-moq-load'), ['throttle', `127.0.0.1:${port}`, `127.0.0.1:${cluster.edge}`, schedule,
+    '--queue-ms', '80', '--delay-ms', '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const log = [];
+  let rest = '';
+  child.stdout.on('data', (chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const line of lines) log.push(JSON.parse(line));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return { port, log, stop: async () => { child.kill('SIGTERM'); await exited; } };
+}
+
+test('renditions under a throttled link: below the top rendition\'s rate the player moves down and plays on, and moves back up when the throttle lifts; every frame is its rendition\'s asp-decode', async (t) => {
+  // 160x120 testsrc: the 400k rendition comes out at about 350 kbit/s, the
+  // 100k one at about 110; the throttle passes 200 kbit/s from 4 s after
+  // the player dials until 14 s, unlimited before and after.
+  const throttle = await startThrottle('off for 4s, 200k for 10s, off');
+  const keyint = 15;
+  const frames = 750;
+  try {
+    const src = `moq+https://127.0.0.1:${throttle.port}/throttled#sha256=${certificateHex()}`;
+    const sessions = playerSessions('edge');
+    const page = await player(src);
+    await browserSessions(sessions + 1);
+    const flags = ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(frames), '--keyint', String(keyint)];
+    const file = path.join(work, 'moq-throttled.asp');
+    const published = run(path.join(binDir, 'asp-encode'), [...flags, '--rendition', '400k', '--rendition', '100k', '-o', file, '--force',
+      '--publish', `https://localhost:${cluster.origin}/throttled`, '--tls-ca', cluster.ca]);
+    assert.match(await published, /on 2 rendition tracks/);
+    await waitForEvent(page, 'ended', 30000);
+    const origin = await page.evaluate(() => performance.timeOrigin);
+    const all = (await page.evaluate(() => window.player.events)).map((e) => ({ ...e, t: origin + e.t }));
+    const stats = await page.evaluate(() => window.player.stats);
+    await page.close();
+
+    const low = path.join(work, 'moq-throttled-100k.asp');
+    await run(path.join(binDir, 'asp-encode'), [...flags, '--bitrate', '100k', '-o', low, '--force']);
+    const high = referenceChecksums(file);
+    const lower = referenceChecksums(low);
+    assert.equal(high.length, frames);
+
+    const [limited, lifted] = throttle.log.filter((l) => l.event === 'rate');
+    assert.equal(limited?.rate_bps, 200000, JSON.stringify(throttle.log.slice(0, 3)));
+    assert.equal(lifted?.rate_bps, null);
+    const changes = all.filter((e) => e.type === 'renditionchange' && e.detail.state === 'playing');
+    const summary = changes.map((e) => `${e.detail.track} at ${((e.t - limited.t_ms) / 1000).toFixed(1)} s (${e.detail.reason})`).join('; ');
+    t.diagnostic(`relative to the throttle: ${summary}`);
+    assert.equal(changes[0]?.detail.track, 'video', 'the player starts on the top rendition');
+    const down = changes.find((e) => e.detail.track === 'video-100k' && e.t > limited.t_ms);
+    assert.ok(down, `the player moves down under the throttle: ${summary}`);
+    assert.ok(down.t - limited.t_ms < 8000, `down within 8 s of the throttle: ${summary}`);
+    const up = changes.find((e) => e.detail.track === 'video' && e.t > lifted.t_ms);
+    assert.ok(up, `the player moves back up once the throttle lifts: ${summary}`);
+    assert.ok(changes.at(-1).detail.track === 'video', `it ends on the top rendition: ${summary}`);
+
+    // Each frame is the asp-decode of the rendition the events say plays;
+    // frames in order, and a gap or a switch only ever lands on a keyframe.
+    let track = null;
+    const shown = [];
+    for (const e of all) {
+      if (e.type === 'renditionchange' && e.detail.state === 'playing') track = e.detail.track;
+      if (e.type === 'frame') shown.push({ ...e.detail, t: e.t, track });
+    }
+    for (const [i, f] of shown.entries()) {
+      const want = f.track === 'video' ? high : lower;
+      assert.equal(f.checksum, want[f.sequence], `frame ${f.sequence} (${i}th shown) is ${f.track}'s asp-decode`);
+      const previous = shown[i - 1];
+      if (!previous) continue;
+      assert.ok(f.sequence > previous.sequence, `frames in order: ${f.sequence} after ${previous.sequence}`);
+      if (f.sequence !== previous.sequence + 1 || f.track !== previous.track) {
+        assert.ok(f.keyframe && f.sequence % keyint === 0, `after a gap or a switch (${previous.sequence} ${previous.track} → ${f.sequence} ${f.track}), a keyframe`);
+      }
+    }
+    // Playing on under the throttle: frames kept coming after the move down.
+    const throttledShown = shown.filter((f) => f.t > down.t && f.t < lifted.t_ms).length;
+    const throttledMs = lifted.t_ms - down.t;
+    t.diagnostic(`${throttledShown} frames shown in the ${(throttledMs / 1000).toFixed(1)} s of throttle after the move down; ${shown.length} in all, sequences ${shown[0].sequence}-${shown.at(-1).sequence}`);
+    assert.ok(throttledShown >= (throttledMs / 1000) * FPS * 0.5, `${throttledShown} frames in ${throttledMs} ms under the throttle after the move down`);
+    assert.equal(shown.at(-1).sequence, frames - 1, 'played to the end');
+    assert.ok(stats.renditionSwitches >= 2);
+    for (const e of all.filter((x) => x.type === 'error').map((x) => x.detail)) {
+      assert.ok(e.code === 'connection-lost' && !e.fatal, `only non-fatal connection-lost errors: ${JSON.stringify(e)}`);
+    }
+  } finally {
+    await throttle.stop();
+  }
+});

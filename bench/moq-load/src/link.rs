@@ -272,7 +272,7 @@ impl<T> Link<T> {
             return false;
         }
         self.step = step;
-        self.bucket = match (self.schedule.steps()[step].rate_bps, self.bucket.take()) {
+        self.bucket = match (self.schedule.rate_at(now), self.bucket.take()) {
             (None, _) => None,
             (Some(rate), Some(mut bucket)) => {
                 bucket.set_rate(rate, now);

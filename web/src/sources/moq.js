@@ -33,7 +33,9 @@
 // unsubscribes the old one, so the decoder sees one stream with a keyframe
 // at the switch. options.rendition pins a rendition (its track, or `600k`),
 // options.maxBitrate caps the choice; setRenditionPolicy changes both
-// mid-stream. `rendition` and `renditionReason` say what plays and why.
+// mid-stream. `rendition` and `renditionReason` say what plays and why;
+// handlers.rendition (when given) hears each change twice: when chosen,
+// and when the new track's first group is the one played.
 
 import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
@@ -191,6 +193,8 @@ export class MoqSource {
     this.rendition = VIDEO_TRACK;
     this.renditionReason = 'single stream';
     this.renditionSwitches = 0;
+    /** The track last reported playing (handlers.rendition). */
+    this.reportedPlaying = '';
     /** The session's subscriptions: the video one playing, one being switched to. */
     /** @type {Subscription | null} */
     this.playing = null;
@@ -279,6 +283,7 @@ export class MoqSource {
       // Its id first: the relay may open a group stream before its reply is read.
       this.playingId = this.nextId++;
       this.playing = await subscribe(opened, this.playingId, broadcast, this.rendition, PRIORITY);
+      this.playingNow(this.rendition);
       if (!this.opened) this.handlers.open();
       this.opened = true;
       try {
@@ -297,6 +302,7 @@ export class MoqSource {
         this.rendition = this.chooser.current().track;
         this.renditionReason = this.chooser.reason;
         this.renditionSwitches += 1;
+        this.handlers.rendition?.({ track: this.rendition, reason: this.renditionReason, state: 'chosen' });
       }
       try {
         transport?.close();
@@ -387,6 +393,7 @@ export class MoqSource {
       this.switching = null;
       this.rendition = switching.to.track;
       this.renditionSwitches += 1;
+      this.playingNow(this.rendition, header.sequence);
       old?.close();
       this.groupOrder?.dropFrom(old?.id ?? -1, header.sequence);
       this.endChanged();
@@ -404,6 +411,7 @@ export class MoqSource {
    */
   switchTo(track, reason) {
     this.renditionReason = reason;
+    this.handlers.rendition?.({ track, reason, state: 'chosen' });
     const session = this.session;
     if (!session || this.closed) {
       this.rendition = track;
@@ -418,6 +426,17 @@ export class MoqSource {
       this.switching?.to.close();
       this.switching = { to, at: Infinity };
     }, () => {});
+  }
+
+  /**
+   * Reports `track` playing (from group `group`, when a switch), once per change.
+   * @param {string} track
+   * @param {number} [group]
+   */
+  playingNow(track, group) {
+    if (track === this.reportedPlaying) return;
+    this.reportedPlaying = track;
+    this.handlers.rendition?.({ track, reason: this.renditionReason, state: 'playing', group });
   }
 
   /**
