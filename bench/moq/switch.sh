@@ -37,9 +37,10 @@ tools/setup.sh moq
 tools/web/setup.sh
 tools/build-wasm.sh >/dev/null
 cargo build --release -p asp-cli --features moq --bin asp-encode
-cargo build --release -p asp-bench-moq-load
+# The workspace's dev profile is optimized: plenty for a few Mbit/s of UDP.
+cargo build -p asp-bench-moq-load
 encode=$target/release/asp-encode
-load=$target/release/asp-moq-load
+load=$target/debug/asp-moq-load
 
 pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

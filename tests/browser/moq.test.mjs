@@ -411,8 +411,10 @@ async function startThrottle(schedule) {
 test('renditions under a throttled link: below the top rendition\'s rate the player moves down and plays on, and moves back up when the throttle lifts; every frame is its rendition\'s asp-decode', async (t) => {
   // 160x120 testsrc: the 400k rendition comes out at about 350 kbit/s, the
   // 100k one at about 110; the throttle passes 200 kbit/s from 4 s after
-  // the player dials until 14 s, unlimited before and after.
-  const throttle = await startThrottle('off for 4s, 200k for 10s, off');
+  // the player dials until 12 s, unlimited before and after. The stream
+  // (25 s) goes on long enough after that for a try up that failed twice
+  // under the throttle (the wait doubled to 12 groups: 6 s) to come.
+  const throttle = await startThrottle('off for 4s, 200k for 8s, off');
   const keyint = 15;
   const frames = 750;
   try {
