@@ -138,10 +138,6 @@ impl Schedule {
         }
         None
     }
-
-    pub fn steps(&self) -> &[Step] {
-        &self.steps
-    }
 }
 
 /// Tokens are bytes; they accrue at the rate up to `burst_bytes`. A
