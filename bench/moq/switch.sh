@@ -2,9 +2,10 @@
 # make bench-moq-switch: rendition switching under a throttled link (issue
 # 18). A moq-relay cluster (tools/moq/relay.sh: origin and edge), a live
 # publisher of three renditions (asp-encode testsrc --serve --publish,
-# 480x270 at 30 fps, --rendition 1M 400k 150k, a keyframe run a second:
-# three live encoders on this 2-core machine keep real time at that size,
-# not at 1280x720; testsrc at 480x270 tops out near 1.07 Mbit/s),
+# 320x180 at 30 fps, --rendition 500k 200k 80k, a keyframe run a second:
+# on this loaded 2-core machine three live encoders next to the player
+# keep near real time at that size, not at 1280x720 (2.7 fps) or 480x270
+# (6 to 12 fps); testsrc at 320x180 tops out near 590 kbit/s),
 # and headless Chromium playing the broadcast at the edge through
 # asp-moq-load's throttle (bench/moq-load/src/throttle.rs: a token bucket
 # on relay -> player, a drop-tail queue of QUEUE_MS at the current rate,
@@ -16,9 +17,9 @@
 #
 #   bench/moq/switch.sh
 #
-# Environment: SCHEDULE (default "3M for 15s, 700k for 20s, 250k for 20s,
-# 3M for 25s": each limit fits the next rendition down with room, not the
-# one above), SIZE/FPS/KEYINT/RENDITIONS ("1M 400k 150k"), QUEUE_MS (80),
+# Environment: SCHEDULE (default "2M for 15s, 350k for 20s, 130k for 20s,
+# 2M for 25s": each limit fits the next rendition down with room, not the
+# one above), SIZE/FPS/KEYINT/RENDITIONS ("500k 200k 80k"), QUEUE_MS (80),
 # DELAY_MS (10), OUT (build/bench-moq-switch), BASE_PORT (4760: origin +3,
 # edge +4, the publisher's HTTP +6, the throttle +7), RUNS ("control
 # throttled", or one of them).
@@ -27,9 +28,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 out=$(realpath -m "${OUT:-build/bench-moq-switch}")
-schedule=${SCHEDULE:-3M for 15s, 700k for 20s, 250k for 20s, 3M for 25s}
-size=${SIZE:-480x270} fps=${FPS:-30} keyint=${KEYINT:-30}
-renditions=(${RENDITIONS:-1M 400k 150k})
+schedule=${SCHEDULE:-2M for 15s, 350k for 20s, 130k for 20s, 2M for 25s}
+size=${SIZE:-320x180} fps=${FPS:-30} keyint=${KEYINT:-30}
+renditions=(${RENDITIONS:-500k 200k 80k})
 queue_ms=${QUEUE_MS:-80} delay_ms=${DELAY_MS:-10}
 base=${BASE_PORT:-4760}
 origin=$((base + 3)) edge=$((base + 4)) http=$((base + 6)) proxy=$((base + 7))
