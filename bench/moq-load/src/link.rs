@@ -38,7 +38,7 @@ pub fn parse_rate(text: &str) -> Result<Option<u64>> {
         .parse()
         .with_context(|| format!("{text:?} is not a rate (3M, 400k, 1500000 or off)"))?;
     let bits = value * scale;
-    if !(bits.is_finite() && bits >= 1000.0 && bits <= 1e12) {
+    if !(bits.is_finite() && (1000.0..=1e12).contains(&bits)) {
         bail!("rate {text:?} out of range (1k to 1000G bit/s)");
     }
     Ok(Some(bits.round() as u64))
