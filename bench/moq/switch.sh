@@ -20,7 +20,9 @@
 # Environment: SCHEDULE (default "2M for 15s, 350k for 20s, 130k for 20s,
 # 2M for 25s": each limit fits the next rendition down with room, not the
 # one above), SIZE/FPS/KEYINT/RENDITIONS ("500k 200k 80k"), QUEUE_MS (80),
-# DELAY_MS (10), OUT (build/bench-moq-switch), BASE_PORT (4760: origin +3,
+# DELAY_MS (10), PUBLISHER_NICE (0; e.g. -10 gives the publisher the CPU
+# before other work on a shared machine, so that it keeps real time),
+# OUT (build/bench-moq-switch), BASE_PORT (4760: origin +3,
 # edge +4, the publisher's HTTP +6, the throttle +7), RUNS ("control
 # throttled", or one of them).
 set -euo pipefail
@@ -59,7 +61,7 @@ hash=$(openssl x509 -in "$out/relay/tls/relay.pem" -outform der | sha256sum | cu
 
 rendition_flags=()
 for r in "${renditions[@]}"; do rendition_flags+=(--rendition "$r"); done
-"$encode" testsrc --size "$size" --fps "$fps" --keyint "$keyint" "${rendition_flags[@]}" \
+nice -n "${PUBLISHER_NICE:-0}" "$encode" testsrc --size "$size" --fps "$fps" --keyint "$keyint" "${rendition_flags[@]}" \
   --serve "127.0.0.1:$http" --publish "https://localhost:$origin/switch" --tls-ca "$ca" 2> "$out/publisher.log" &
 publisher=$!
 pids+=($publisher)
@@ -74,7 +76,7 @@ seconds=$(python3 -c "import re,sys; print(sum(float(v) * (0.001 if u == 'ms' el
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (+ uncommitted changes)')
 {
   echo "bench-moq-switch: commit $commit, $(nproc) cores, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "publisher: asp-encode testsrc --size $size --fps $fps --keyint $keyint ${rendition_flags[*]} (release); relay -> player through asp-moq-load throttle: queue $queue_ms ms, delay $delay_ms ms each way; $seconds s per run"
+  echo "publisher: asp-encode testsrc --size $size --fps $fps --keyint $keyint ${rendition_flags[*]} (release, nice ${PUBLISHER_NICE:-0}); relay -> player through asp-moq-load throttle: queue $queue_ms ms, delay $delay_ms ms each way; $seconds s per run"
   echo
 } > "$out/table.md"
 for run in "${runs[@]}"; do
