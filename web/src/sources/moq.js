@@ -265,6 +265,7 @@ export class MoqSource {
       const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups, this.position, {
         accept: (header, last) => this.accept(header, last),
         done: (group) => this.groupDone(group),
+        cut: (group) => this.groupCut(group),
       });
       this.groupOrder = groups;
       const lost = this.readGroups(opened, groups, gotCatalog).then(() => {
@@ -441,18 +442,25 @@ export class MoqSource {
 
   /**
    * A group handed over whole, with how it arrived: the chooser's input.
-   * A newer group that has waited longer than half this one's media time
-   * is a backlog (one that just started is the usual overlap of two runs'
-   * streams at a boundary).
    * @param {{ subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }} group
    */
   groupDone(group) {
     if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
     const mediaMs = group.objects * this.frameMs;
-    const changed = this.chooser.groupDone({
-      bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, backlog: group.waitingMs > mediaMs / 2,
-    });
+    const changed = this.chooser.groupDone({ bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, waitingMs: group.waitingMs });
     if (changed) this.switchTo(this.chooser.current().track, this.chooser.reason);
+  }
+
+  /**
+   * A group of `subscribe` cut short by the relay (it was too far behind
+   * the newest): one rendition down, unless it is the track switched from.
+   * @param {{ subscribe: number, objects: number }} group
+   */
+  groupCut(group) {
+    if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
+    if (this.chooser.down(`the relay cut a group short after ${group.objects} objects (too far behind)`)) {
+      this.switchTo(this.chooser.current().track, this.chooser.reason);
+    }
   }
 
   /**
@@ -564,9 +572,10 @@ class GroupOrder {
    * @param {(bytes: Uint8Array) => void} deliver
    * @param {{ delivered: number, skipped: number }} counts
    * @param {Position} position
-   * @param {{ accept: (header: { subscribe: number, sequence: number }, last: number) => boolean, done: (group: { subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }) => void }} hooks
+   * @param {{ accept: (header: { subscribe: number, sequence: number }, last: number) => boolean, done: (group: { subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }) => void, cut: (group: { subscribe: number, objects: number }) => void }} hooks
    *   accept: whether a group of this subscription is played (renditions);
-   *   done: a group handed over whole and how it arrived.
+   *   done: a group handed over whole and how it arrived; cut: one that
+   *   ended early while a newer one was waiting (the relay gave it up).
    */
   constructor(deliver, counts, position, hooks) {
     this.deliver = deliver;
@@ -685,6 +694,8 @@ class GroupOrder {
         // Cut short (the relay dropped it for a newer one, or the session
         // went): what arrived was handed over; the next group is a keyframe.
         this.counts.skipped += 1;
+        // The relay cuts a group when a newer one is there to play.
+        if (!this.stopped && this.waiting.size) this.hooks.cut({ subscribe, objects });
       }
     }
     this.current = null;
