@@ -419,12 +419,13 @@ async function startThrottle(schedule) {
 }
 
 test('renditions under a throttled link: below the top rendition\'s rate the player moves down and plays on, and moves back up when the throttle lifts; every frame is its rendition\'s asp-decode', async (t) => {
-  // 160x120 testsrc: the 400k rendition comes out at about 350 kbit/s, the
-  // 100k one at about 110; the throttle passes 200 kbit/s from 4 s after
-  // the player dials until 12 s, unlimited before and after. The stream
-  // (25 s) goes on long enough after that for a try up that failed twice
-  // under the throttle (the wait doubled to 12 groups: 6 s) to come.
-  const throttle = await startThrottle('off for 4s, 200k for 8s, off');
+  // 160x120 testsrc: the 400k rendition comes out at about 350 kbit/s at
+  // 30 fps (still over 100 at 9 fps, a debug publisher on a loaded
+  // machine), the 50k one at about 55; the throttle passes 100 kbit/s from
+  // 4 s after the player dials until 14 s, unlimited before and after. The
+  // stream (25 s) goes on long enough after that for a try up that failed
+  // twice under the throttle (the wait doubled to 12 groups: 6 s) to come.
+  const throttle = await startThrottle('off for 4s, 100k for 10s, off');
   const keyint = 15;
   const frames = 750;
   try {
@@ -434,7 +435,7 @@ test('renditions under a throttled link: below the top rendition\'s rate the pla
     await browserSessions(sessions + 1);
     const flags = ['testsrc', '--size', '160x120', '--fps', String(FPS), '--frames', String(frames), '--keyint', String(keyint)];
     const file = path.join(work, 'moq-throttled.asp');
-    const published = run(path.join(binDir, 'asp-encode'), [...flags, '--rendition', '400k', '--rendition', '100k', '-o', file, '--force',
+    const published = run(path.join(binDir, 'asp-encode'), [...flags, '--rendition', '400k', '--rendition', '50k', '-o', file, '--force',
       '--publish', `https://localhost:${cluster.origin}/throttled`, '--tls-ca', cluster.ca]);
     assert.match(await published, /on 2 rendition tracks/);
     await waitForEvent(page, 'ended', 30000);
@@ -443,25 +444,29 @@ test('renditions under a throttled link: below the top rendition\'s rate the pla
     const stats = await page.evaluate(() => window.player.stats);
     await page.close();
 
-    const low = path.join(work, 'moq-throttled-100k.asp');
-    await run(path.join(binDir, 'asp-encode'), [...flags, '--bitrate', '100k', '-o', low, '--force']);
+    const low = path.join(work, 'moq-throttled-50k.asp');
+    await run(path.join(binDir, 'asp-encode'), [...flags, '--bitrate', '50k', '-o', low, '--force']);
     const high = referenceChecksums(file);
     const lower = referenceChecksums(low);
     assert.equal(high.length, frames);
 
     const [limited, lifted] = throttle.log.filter((l) => l.event === 'rate');
-    assert.equal(limited?.rate_bps, 200000, JSON.stringify(throttle.log.slice(0, 3)));
+    assert.equal(limited?.rate_bps, 100000, JSON.stringify(throttle.log.slice(0, 3)));
     assert.equal(lifted?.rate_bps, null);
     const changes = all.filter((e) => e.type === 'renditionchange' && e.detail.state === 'playing');
     const summary = changes.map((e) => `${e.detail.track} at ${((e.t - limited.t_ms) / 1000).toFixed(1)} s (${e.detail.reason})`).join('; ');
     t.diagnostic(`relative to the throttle: ${summary}`);
     assert.equal(changes[0]?.detail.track, 'video', 'the player starts on the top rendition');
-    const down = changes.find((e) => e.detail.track === 'video-100k' && e.t > limited.t_ms);
+    const down = changes.find((e) => e.detail.track === 'video-50k' && e.t > limited.t_ms);
     assert.ok(down, `the player moves down under the throttle: ${summary}`);
     assert.ok(down.t - limited.t_ms < 8000, `down within 8 s of the throttle: ${summary}`);
-    const up = changes.find((e) => e.detail.track === 'video' && e.t > lifted.t_ms);
-    assert.ok(up, `the player moves back up once the throttle lifts: ${summary}`);
-    assert.ok(changes.at(-1).detail.track === 'video', `it ends on the top rendition: ${summary}`);
+    // Back up: a try up may come before the lift (and fail, or not be
+    // found out before it), so what counts is playing the top rendition
+    // again after the move down, to the end.
+    const up = changes.find((e) => e.detail.track === 'video' && e.t > down.t);
+    assert.ok(up, `the player moves back up: ${summary}`);
+    assert.ok(changes.at(-1).detail.track === 'video' && changes.at(-1).t < lifted.t_ms + 15000,
+      `after the throttle lifts it ends on the top rendition: ${summary}`);
 
     // Each frame is the asp-decode of the rendition the events say plays;
     // frames in order, and a gap or a switch only ever lands on a keyframe.
@@ -483,13 +488,16 @@ test('renditions under a throttled link: below the top rendition\'s rate the pla
     }
     // Playing on under the throttle: frames kept coming after the move down
     // (a debug publisher on a loaded machine makes fewer than 30 a second:
-    // a floor of 5 a second and no gap of 2.5 s).
+    // a floor of 5 a second). A try up that fails under the throttle can
+    // cost a stall: the session silent for moq.js's SILENCE_MS (2 s) and
+    // redialled (BENCHMARKS.md, "Rendition switching under a throttled
+    // link"); no gap of 5 s.
     const throttled = shown.filter((f) => f.t > down.t && f.t < lifted.t_ms);
     const throttledMs = lifted.t_ms - down.t;
     const longestGapMs = Math.max(0, ...throttled.slice(1).map((f, i) => f.t - throttled[i].t));
     t.diagnostic(`${throttled.length} frames shown in the ${(throttledMs / 1000).toFixed(1)} s of throttle after the move down (longest gap ${Math.round(longestGapMs)} ms); ${shown.length} in all, sequences ${shown[0].sequence}-${shown.at(-1).sequence}`);
     assert.ok(throttled.length >= (throttledMs / 1000) * 5, `${throttled.length} frames in ${throttledMs} ms under the throttle after the move down`);
-    assert.ok(longestGapMs < 2500, `no gap of ${Math.round(longestGapMs)} ms under the throttle after the move down`);
+    assert.ok(longestGapMs < 5000, `no gap of ${Math.round(longestGapMs)} ms under the throttle after the move down`);
     assert.equal(shown.at(-1).sequence, frames - 1, 'played to the end');
     assert.ok(stats.renditionSwitches >= 2);
     for (const e of all.filter((x) => x.type === 'error').map((x) => x.detail)) {
