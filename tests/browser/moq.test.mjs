@@ -11,9 +11,13 @@
 // edges (src and `relays`) whose edge is killed mid-stream goes on from
 // the other, every frame it shows after the switch still asp-decode's.
 // And a standby encoder taking over a killed publisher's broadcast name.
+// And renditions: switched by the rendition attribute, and by the player's
+// own choice through asp-moq-load's throttle (a rate limit on relay ->
+// player): down under the limit, back up after it, every frame its
+// rendition's asp-decode.
 //
-// Needs an asp-encode built with the `moq` feature (ASP_MOQ_BIN_DIR, set by
-// `make test-moq`) and moq-relay (tools/setup.sh moq).
+// Needs an asp-encode built with the `moq` feature and asp-moq-load
+// (ASP_MOQ_BIN_DIR, set by `make test-moq`) and moq-relay (tools/setup.sh moq).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
