@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 20
 
-.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile bench-moq clippy test-analysis bench-analysis
+.PHONY: demo test setup schema check-schema check-web-types check-docs check-fuzz test-server test-render test-moq test-rust test-nostd test-wasm-simd test-arm test-wasm test-browser test-interop test-python fuzz fuzz-smoke bench bench-rd bench-browser bench-hostile bench-moq bench-moq-switch clippy test-analysis bench-analysis
 
 ## demo: set up, then encode the built-in test picture, decode it, report size, speed, PSNR;
 ## then build the browser package and serve (on a terminal) or print the URL of the demo page
@@ -97,7 +97,8 @@ test-render:
 # a two-relay moq-relay cluster (tools/moq/relay.sh), asp-decode moq+https://
 # at the edge; <asp-player src="moq+https://..."> in Chromium at the edge,
 # moving to a second edge when its edge is killed; a standby encoder taking
-# over a killed publisher's broadcast (natively and in Chromium).
+# over a killed publisher's broadcast (natively and in Chromium); renditions
+# switched by hand and by the player under asp-moq-load's throttle.
 # Apart from test-rust: asp-moq (asp-cli's `moq` feature) brings aws-lc's C
 # build through moq-tokio's rustls.
 test-moq:
@@ -105,6 +106,7 @@ test-moq:
 	$(CARGO) test -p asp-moq
 	$(CARGO) test -p asp-cli --features moq --test moq_relay
 	$(CARGO) build -p asp-cli --features moq
+	$(CARGO) build -p asp-bench-moq-load
 	BROWSERS=chromium ASP_MOQ_BIN_DIR="$${CARGO_TARGET_DIR:-target}/debug" tests/browser/run.sh tests/browser/moq.test.mjs
 	$(CARGO) test -p asp-bench-moq-load
 	PROFILE=debug SIZE=320x180 BITRATE=300k SECONDS_PER_RUN=5 REQUIRE=98 OUT=build/test-moq-load BASE_PORT=4940 bench/moq/run.sh 20
@@ -145,6 +147,11 @@ bench-hostile:
 MOQ_SUBSCRIBERS ?= 100 500 1000 2000
 bench-moq:
 	bench/moq/run.sh $(MOQ_SUBSCRIBERS)
+
+## bench-moq-switch: the player's rendition choice through a throttled link (asp-moq-load throttle; tc netem is not
+## available here): switches, frames lost, stalls per throttle step, and a control run (build/bench-moq-switch/table.md).
+bench-moq-switch:
+	bench/moq/switch.sh
 
 # Analysis and ROI coding (issue 8). `make test` runs these through test-rust;
 # this target runs just them.

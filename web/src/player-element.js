@@ -682,6 +682,9 @@ export class AspPlayer extends HTMLElement {
       case 'transportfallback':
         this._emit('transportfallback', { from: m.from, to: m.to, reason: m.reason });
         break;
+      case 'renditionchange':
+        this._emit('renditionchange', { track: m.track, reason: m.reason, state: m.state, group: m.group ?? null });
+        break;
       case 'frame':
         this._emit('frame', { sequence: m.sequence, keyframe: m.keyframe, checksum: m.checksum });
         break;

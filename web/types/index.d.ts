@@ -53,6 +53,20 @@ export interface AspPlayerTransportFallbackDetail {
   reason: string;
 }
 
+/**
+ * The `renditionchange` event's detail (a `moq+https://` src with renditions):
+ * `chosen` when the player decides on `track` (it subscribes to it), then
+ * `playing` when the frames shown from now on are `track`'s, from its
+ * group `group` (the id both tracks share; null when a new session starts on it).
+ */
+export interface AspPlayerRenditionChangeDetail {
+  track: string;
+  /** Why (`start`, `down to video-600k: ...`, `3 groups arrived in time: trying video`, `pinned to ...`). */
+  reason: string;
+  state: 'chosen' | 'playing';
+  group: number | null;
+}
+
 /** Which part failed (hls.js's `type`). */
 export type AspPlayerErrorType = 'network' | 'decode' | 'renderer' | 'unsupported';
 
@@ -149,6 +163,8 @@ export interface AspPlayerEventMap {
   presented: CustomEvent<AspPlayerPresentedDetail>;
   /** A session src fell back from WebTransport to WebSocket (not an error; the stream goes on). */
   transportfallback: CustomEvent<AspPlayerTransportFallbackDetail>;
+  /** A `moq+https://` src chose, then started playing, another rendition. */
+  renditionchange: CustomEvent<AspPlayerRenditionChangeDetail>;
 }
 
 /**
@@ -292,6 +308,8 @@ export interface SourceHandlers {
   error(error: Error): void;
   /** SessionSource: WebTransport failed to open a session, WebSocket from now on (without it: `reconnecting(0, ...)`). */
   fallback?(reason: string): void;
+  /** MoqSource: a rendition chosen, or playing from now on. */
+  rendition?(change: { track: string; reason: string; state: 'chosen' | 'playing'; group?: number }): void;
 }
 
 export interface Source {

@@ -14,6 +14,7 @@
 //!                [--watch NAME=PID...] [--origin-egress COUNTS]
 //!                [--tls-ca PEM] [--threads 2] [--table FILE] [--require 98]
 //!   asp-moq-load forward LISTEN UPSTREAM COUNTS   (see forward.rs)
+//!   asp-moq-load throttle LISTEN UPSTREAM SCHEDULE [options]   (see throttle.rs)
 //!
 //! With `--require PERCENT` it exits 1 unless every subscriber joined, no
 //! object was invalid or out of place and each one got at least PERCENT of
@@ -21,7 +22,9 @@
 
 mod forward;
 mod histogram;
+mod link;
 mod procfs;
+mod throttle;
 mod verify;
 
 use std::path::PathBuf;
@@ -130,6 +133,13 @@ fn main() -> Result<()> {
             upstream.parse()?,
             counts.into(),
         ));
+    }
+    if args.first().map(String::as_str) == Some("throttle") {
+        let options = throttle::parse_options(&args[1..])?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(throttle::run(options));
     }
     let options = parse_options(args)?;
     // One UDP socket per subscriber, plus the runtime's own descriptors.

@@ -5,18 +5,27 @@
 // a relay, not the encoder, serves many viewers.
 //
 // A live publisher sends a group no faster than real time, so a group's
-// download rate shows a shortfall, never headroom: a group that takes
-// longer to arrive than it lasts (its download rate under the rendition's
-// bitrate), a newer group already waiting when one finishes (a growing
-// backlog) or a stall moves one rendition down at once. Headroom is found by
+// download rate shows a shortfall, never headroom. A shortfall of the link
+// shows as groups overlapping: the relay opens the next group's stream (and
+// sends it first: newest first) while the last one is still arriving. So a
+// group that takes longer to arrive than it lasts while the next one has
+// started (a publisher slower than real time spreads its groups out too,
+// but they never overlap: not the link's fault, and no reason to move), a
+// newer group waiting for more than half a group (a growing backlog), a
+// group the relay cut short (too far behind the newest) or a stall moves
+// one rendition down at once. Headroom is found by
 // trying: after UP_AFTER healthy groups in a row the source tries the next
 // rendition up; a try that fails within PROBE_GROUPS groups doubles the
 // healthy run the next try waits for (hysteresis), a try that holds resets it.
 
 /** @typedef {{ track: string, bitrate: number, width: number, height: number }} Rendition */
 
-/** A group that took this much longer than its media time to arrive is slow. */
+/** A group that took this much longer than its media time to arrive is slow... */
 const SLOW_RATIO = 1.25;
+/** ...when a newer group had been waiting for this share of its media time (more than a boundary's overlap). */
+const OVERLAP_SHARE = 0.1;
+/** A newer group waiting for this share of a group's media time is a backlog. */
+const BACKLOG_SHARE = 0.5;
 /** Healthy groups in a row before trying the next rendition up. */
 const UP_AFTER = 3;
 /** Groups after a move up within which a move down counts as a failed try. */
@@ -90,16 +99,19 @@ export class RenditionChooser {
 
   /**
    * One group handed over whole: its bytes, how long it took to arrive
-   * (first object to last), how long it lasts, and whether a newer group
-   * was already waiting. Returns whether the choice changed.
-   * @param {{ bytes: number, arrivalMs: number, mediaMs: number, backlog: boolean }} group
+   * (first object to last), how long it lasts, and how long a newer group
+   * had been waiting when it finished (0: none was). Returns whether the
+   * choice changed.
+   * @param {{ bytes: number, arrivalMs: number, mediaMs: number, waitingMs: number }} group
    */
   groupDone(group) {
     const rate = group.arrivalMs > 0 ? (group.bytes * 8000) / group.arrivalMs : Infinity;
-    const slow = group.mediaMs > 0 && group.arrivalMs > group.mediaMs * SLOW_RATIO;
-    if (slow || group.backlog) {
-      const why = group.backlog
-        ? 'a newer group was waiting (backlog)'
+    const overlapped = group.waitingMs > group.mediaMs * OVERLAP_SHARE;
+    const slow = overlapped && group.mediaMs > 0 && group.arrivalMs > group.mediaMs * SLOW_RATIO;
+    const backlog = group.mediaMs > 0 && group.waitingMs > group.mediaMs * BACKLOG_SHARE;
+    if (slow || backlog) {
+      const why = backlog
+        ? `a newer group was waiting for ${Math.round(group.waitingMs)} ms (backlog)`
         : `a group arrived at ${Math.round(rate / 1000)} kbit/s in ${Math.round(group.arrivalMs)} ms for ${Math.round(group.mediaMs)} ms of video`;
       return this.down(why);
     }

@@ -33,7 +33,9 @@
 // unsubscribes the old one, so the decoder sees one stream with a keyframe
 // at the switch. options.rendition pins a rendition (its track, or `600k`),
 // options.maxBitrate caps the choice; setRenditionPolicy changes both
-// mid-stream. `rendition` and `renditionReason` say what plays and why.
+// mid-stream. `rendition` and `renditionReason` say what plays and why;
+// handlers.rendition (when given) hears each change twice: when chosen,
+// and when the new track's first group is the one played.
 
 import { Backoff } from './backoff.js';
 import { SilenceWatch } from './silence.js';
@@ -191,6 +193,8 @@ export class MoqSource {
     this.rendition = VIDEO_TRACK;
     this.renditionReason = 'single stream';
     this.renditionSwitches = 0;
+    /** The track last reported playing (handlers.rendition). */
+    this.reportedPlaying = '';
     /** The session's subscriptions: the video one playing, one being switched to. */
     /** @type {Subscription | null} */
     this.playing = null;
@@ -261,6 +265,7 @@ export class MoqSource {
       const groups = new GroupOrder((bytes) => this.deliver(bytes), this.groups, this.position, {
         accept: (header, last) => this.accept(header, last),
         done: (group) => this.groupDone(group),
+        cut: (group) => this.groupCut(group),
       });
       this.groupOrder = groups;
       const lost = this.readGroups(opened, groups, gotCatalog).then(() => {
@@ -279,6 +284,7 @@ export class MoqSource {
       // Its id first: the relay may open a group stream before its reply is read.
       this.playingId = this.nextId++;
       this.playing = await subscribe(opened, this.playingId, broadcast, this.rendition, PRIORITY);
+      this.playingNow(this.rendition);
       if (!this.opened) this.handlers.open();
       this.opened = true;
       try {
@@ -297,6 +303,7 @@ export class MoqSource {
         this.rendition = this.chooser.current().track;
         this.renditionReason = this.chooser.reason;
         this.renditionSwitches += 1;
+        this.handlers.rendition?.({ track: this.rendition, reason: this.renditionReason, state: 'chosen' });
       }
       try {
         transport?.close();
@@ -387,6 +394,7 @@ export class MoqSource {
       this.switching = null;
       this.rendition = switching.to.track;
       this.renditionSwitches += 1;
+      this.playingNow(this.rendition, header.sequence);
       old?.close();
       this.groupOrder?.dropFrom(old?.id ?? -1, header.sequence);
       this.endChanged();
@@ -404,6 +412,7 @@ export class MoqSource {
    */
   switchTo(track, reason) {
     this.renditionReason = reason;
+    this.handlers.rendition?.({ track, reason, state: 'chosen' });
     const session = this.session;
     if (!session || this.closed) {
       this.rendition = track;
@@ -421,19 +430,37 @@ export class MoqSource {
   }
 
   /**
+   * Reports `track` playing (from group `group`, when a switch), once per change.
+   * @param {string} track
+   * @param {number} [group]
+   */
+  playingNow(track, group) {
+    if (track === this.reportedPlaying) return;
+    this.reportedPlaying = track;
+    this.handlers.rendition?.({ track, reason: this.renditionReason, state: 'playing', group });
+  }
+
+  /**
    * A group handed over whole, with how it arrived: the chooser's input.
-   * A newer group that has waited longer than half this one's media time
-   * is a backlog (one that just started is the usual overlap of two runs'
-   * streams at a boundary).
    * @param {{ subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }} group
    */
   groupDone(group) {
     if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
     const mediaMs = group.objects * this.frameMs;
-    const changed = this.chooser.groupDone({
-      bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, backlog: group.waitingMs > mediaMs / 2,
-    });
+    const changed = this.chooser.groupDone({ bytes: group.bytes, arrivalMs: group.arrivalMs, mediaMs, waitingMs: group.waitingMs });
     if (changed) this.switchTo(this.chooser.current().track, this.chooser.reason);
+  }
+
+  /**
+   * A group of `subscribe` cut short by the relay (it was too far behind
+   * the newest): one rendition down, unless it is the track switched from.
+   * @param {{ subscribe: number, objects: number }} group
+   */
+  groupCut(group) {
+    if (!this.chooser || group.subscribe !== this.playingId || this.switching) return;
+    if (this.chooser.down(`the relay cut a group short after ${group.objects} objects (too far behind)`)) {
+      this.switchTo(this.chooser.current().track, this.chooser.reason);
+    }
   }
 
   /**
@@ -545,9 +572,10 @@ class GroupOrder {
    * @param {(bytes: Uint8Array) => void} deliver
    * @param {{ delivered: number, skipped: number }} counts
    * @param {Position} position
-   * @param {{ accept: (header: { subscribe: number, sequence: number }, last: number) => boolean, done: (group: { subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }) => void }} hooks
+   * @param {{ accept: (header: { subscribe: number, sequence: number }, last: number) => boolean, done: (group: { subscribe: number, bytes: number, arrivalMs: number, objects: number, waitingMs: number }) => void, cut: (group: { subscribe: number, objects: number }) => void }} hooks
    *   accept: whether a group of this subscription is played (renditions);
-   *   done: a group handed over whole and how it arrived.
+   *   done: a group handed over whole and how it arrived; cut: one that
+   *   ended early while a newer one was waiting (the relay gave it up).
    */
   constructor(deliver, counts, position, hooks) {
     this.deliver = deliver;
@@ -666,6 +694,8 @@ class GroupOrder {
         // Cut short (the relay dropped it for a newer one, or the session
         // went): what arrived was handed over; the next group is a keyframe.
         this.counts.skipped += 1;
+        // The relay cuts a group when a newer one is there to play.
+        if (!this.stopped && this.waiting.size) this.hooks.cut({ subscribe, objects });
       }
     }
     this.current = null;

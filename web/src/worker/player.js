@@ -246,6 +246,7 @@ export class Player {
         this.totals.transportFallback = reason;
         this.post({ type: 'transportfallback', from: 'webtransport', to: 'websocket', reason });
       },
+      rendition: (change) => this.post({ type: 'renditionchange', ...change }),
       reconnecting: (delay, reason) => {
         this.totals.reconnects += 1;
         this.report('connection-lost', `${reason}; reconnecting in ${delay} ms`);
