@@ -49,7 +49,10 @@ uptime
 # Medians over the rounds, and what each hop adds to the p50.
 awk '
   { path = $0; sub(/, round.*/, "", path)
-    for (i = 1; i <= NF; i++) { if ($i == "p50") p50[path, ++n50[path]] = $(i+1); if ($i == "p95") p95[path, ++n95[path]] = $(i+1); if ($i == "p99") p99[path, ++n99[path]] = $(i+1) }
+    # The first p50/p95/p99 of a line are capture-to-canvas; later ones (the
+    # server capture->publish) belong to the server, not to this path.
+    split("", got)
+    for (i = 1; i <= NF; i++) { if ($i == "p50" && !got["p50"]++) p50[path, ++n50[path]] = $(i+1); if ($i == "p95" && !got["p95"]++) p95[path, ++n95[path]] = $(i+1); if ($i == "p99" && !got["p99"]++) p99[path, ++n99[path]] = $(i+1) }
     if (!(path in seen)) { seen[path] = 1; order[++paths] = path } }
   function median(a, p, n,   v, i, j, t) { for (i = 1; i <= n; i++) v[i] = a[p, i]
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
