@@ -352,7 +352,22 @@ impl Kernels {
         prediction: &[u8],
         prediction_stride: usize,
     ) -> Result<[i32; 64], BlockError> {
-        Ok(self.forward_8x8(&residual_8x8(source, source_stride, prediction, prediction_stride)?))
+        Ok(self.forward_8x8(&self.residual_8x8(source, source_stride, prediction, prediction_stride)?))
+    }
+
+    /// [`residual_8x8`] by these kernels.
+    #[inline]
+    pub fn residual_8x8(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+    ) -> Result<[i16; 64], BlockError> {
+        try_twins!(self.cpu,
+            sse2 => x86::residual_8x8_sse2(source, source_stride, prediction, prediction_stride),
+        );
+        scalar::residual_8x8(source, source_stride, prediction, prediction_stride)
     }
 
     /// [`satd_4x4`] by these kernels.
@@ -451,7 +466,7 @@ pub fn residual_8x8(
     prediction: &[u8],
     prediction_stride: usize,
 ) -> Result<[i16; 64], BlockError> {
-    scalar::residual_8x8(source, source_stride, prediction, prediction_stride)
+    Kernels::detect().residual_8x8(source, source_stride, prediction, prediction_stride)
 }
 
 /// The encoder's step from pixels to coefficients for a 4x4 block:
@@ -474,7 +489,7 @@ pub fn forward_diff_8x8(
     prediction: &[u8],
     prediction_stride: usize,
 ) -> Result<[i32; 64], BlockError> {
-    Ok(forward_8x8(&residual_8x8(source, source_stride, prediction, prediction_stride)?))
+    Kernels::detect().forward_diff_8x8(source, source_stride, prediction, prediction_stride)
 }
 
 /// Sum of absolute 4x4-Hadamard-transformed differences between a source and

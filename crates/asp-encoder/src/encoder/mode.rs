@@ -425,6 +425,13 @@ pub(super) fn predict_inter(ctx: &MbCtx<'_>, predictor: &mut Predictor, planes: 
     predictor.predict_inter(planes, reference, ctx.mb_x, ctx.mb_y, mvs, split);
 }
 
+/// The least gap, in bits at the macroblock's λ, between the SATDs of the
+/// worst- and the best-predicted quarters of the 16x16 vector for the
+/// split search to run (BENCHMARKS.md, session 12: BD-rate within
+/// ±0.4 % of none on the four quick clips, about 10 % fewer instructions;
+/// 16 bits saves 4 %, 32 bits costs 0.5 % on screen content).
+const SPLIT_GAP_BITS: u32 = 24;
+
 /// Per-quarter vectors, searched from the macroblock's vector `mv16`, and
 /// their cost, when the 16x16 prediction leaves enough error (its
 /// `quarters`' SATDs), unevenly spread, for a split to pay for three more
@@ -452,6 +459,14 @@ pub(super) fn split_candidate(
     // and skipping the split search there saves CPU for almost no bits.
     let (best, worst) = (quarters.iter().min().copied().unwrap_or(0), quarters.iter().max().copied().unwrap_or(0));
     if 2 * worst < 3 * best.max(1) {
+        return None;
+    }
+    // Nor where the worst quarter is worse than the best by less than a
+    // few vectors' bits: what a split can win is about that gap, and
+    // under it a split seldom wins (bigbuckbunny, QP 30: a gap under ~17
+    // bits held a third of the split searches and 3 of the 530 splits
+    // chosen, under ~33 bits 82 % of the searches and 13 % of the splits).
+    if worst - best < bit_cost(ctx.lambda, SPLIT_GAP_BITS) {
         return None;
     }
     let current = ctx.job.source.luma();

@@ -210,6 +210,53 @@ pub(super) fn quantise_4x4s(
     keep_or_decimate(out, decimate)
 }
 
+/// The least step between neighbouring source samples that makes an edge
+/// sharp enough for the 4x4 transform to be tried (see [`has_sharp_edge`]).
+pub(super) const SHARP_EDGE_STEP: u8 = 32;
+
+/// Whether the 16x16 luma block at the start of `luma` (rows `stride`
+/// apart) steps by at least [`SHARP_EDGE_STEP`] between two horizontally
+/// or vertically neighbouring samples: text, lines and window edges, where
+/// the 4x4 transform wins (screen content), unlike the soft edges of camera
+/// and film pictures, where it rarely wins and its trial costs a second
+/// quantisation pass (BENCHMARKS.md, session 12). A block the slice does
+/// not hold counts as sharp (the trial decides).
+pub(super) fn has_sharp_edge(luma: &[u8], stride: usize) -> bool {
+    let Some(block) = luma.get(..(MB_SIZE - 1) * stride + MB_SIZE).filter(|_| stride >= MB_SIZE) else {
+        return true;
+    };
+    // The steepest step per column, over fixed-size rows and without an
+    // early exit, so that the loops vectorise.
+    let row = |r: usize| -> [u8; MB_SIZE] {
+        let mut out = [0; MB_SIZE];
+        out.copy_from_slice(&block[r * stride..r * stride + MB_SIZE]);
+        out
+    };
+    let mut steepest = [0u8; MB_SIZE];
+    let mut here = row(0);
+    for r in 0..MB_SIZE {
+        for (step, (&a, &b)) in steepest.iter_mut().zip(here.iter().zip(&here[1..])) {
+            *step = (*step).max(a.abs_diff(b));
+        }
+        if r + 1 < MB_SIZE {
+            let below = row(r + 1);
+            for (step, (&a, &b)) in steepest.iter_mut().zip(here.iter().zip(&below)) {
+                *step = (*step).max(a.abs_diff(b));
+            }
+            here = below;
+        }
+    }
+    steepest.iter().any(|&step| step >= SHARP_EDGE_STEP)
+}
+
+/// [`has_sharp_edge`] of the macroblock's source luma.
+pub(super) fn source_has_sharp_edge(ctx: &MbCtx<'_>) -> bool {
+    let src = ctx.job.source;
+    let ss = src.luma_stride();
+    let start = ctx.mb_y * MB_SIZE * ss + ctx.mb_x * MB_SIZE;
+    src.y.get(start..).is_none_or(|luma| has_sharp_edge(luma, ss))
+}
+
 /// Whether four 4x4 luma transforms per 8x8 block code this macroblock's
 /// prediction (now in `planes`) better than 8x8 ones: luma SSD of the
 /// reconstruction + λ·bits, with bits counted exactly on a copy of the
@@ -392,3 +439,35 @@ pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
     score
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::{has_sharp_edge, SHARP_EDGE_STEP};
+
+    /// A 16x16 block at stride 20, the samples from `sample(x, y)`.
+    fn block(sample: impl Fn(usize, usize) -> u8) -> Vec<u8> {
+        (0..20 * 16).map(|i| if i % 20 < 16 { sample(i % 20, i / 20) } else { 0 }).collect()
+    }
+
+    #[test]
+    fn sharp_edge_is_one_step_of_the_threshold_between_neighbours() {
+        let step = SHARP_EDGE_STEP;
+        // A flat block and ramps of steps just under the threshold: soft.
+        assert!(!has_sharp_edge(&block(|_, _| 128), 20));
+        assert!(!has_sharp_edge(&block(|x, _| x.min(7) as u8 * (step - 1)), 20));
+        assert!(!has_sharp_edge(&block(|_, y| 255 - y.min(7) as u8 * (step - 1)), 20));
+        // One step of the threshold, across (at the last columns) or down
+        // (at the last rows), anywhere in the block: sharp.
+        assert!(has_sharp_edge(&block(|x, _| if x == 15 { 100 + step } else { 100 }), 20));
+        assert!(has_sharp_edge(&block(|_, y| if y == 15 { 100 - step } else { 100 }), 20));
+        assert!(has_sharp_edge(&block(|x, y| if (x, y) == (7, 9) { 255 } else { 255 - step }), 20));
+        // Samples beyond column 16 (the next macroblock) do not count.
+        let mut beyond = block(|_, _| 0);
+        beyond[16] = 255;
+        assert!(!has_sharp_edge(&beyond, 20));
+        // A slice too short for the block, or a stride under its width:
+        // sharp (the trial decides).
+        assert!(has_sharp_edge(&[0; 100], 20));
+        assert!(has_sharp_edge(&[0; 400], 8));
+    }
+}

@@ -9,7 +9,7 @@ use asp_core::codec::macroblock::{code_header, code_residual, MbHeader, MbLevels
 use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{reconstruct_residual, TilePlanes};
 
-use super::quantise::{choose_luma_transform, coded_block_pattern, quantise_chroma, quantise_mb, LevelChoice};
+use super::quantise::{choose_luma_transform, coded_block_pattern, source_has_sharp_edge, quantise_chroma, quantise_mb, LevelChoice};
 use super::skip_rd::{mb_ssd, MbSamples};
 use super::tile::MbCtx;
 
@@ -38,7 +38,9 @@ pub(super) fn quantise_mode(
     levels: &mut MbLevels,
 ) -> Quantised {
     let mut transform_4x4 = false;
-    if ctx.job.preset.transform_4x4 {
+    // The trial runs only where a sharp edge can make the 4x4 transform
+    // win: elsewhere it costs a second pass for a fraction of a percent.
+    if ctx.job.preset.transform_4x4 && source_has_sharp_edge(ctx) {
         // The trial leaves the winner's luma levels: only chroma is left.
         transform_4x4 = choose_luma_transform(ctx, planes, mode, qp, models, choice, levels);
         quantise_chroma(ctx, planes, mode, qp, choice, levels, false);

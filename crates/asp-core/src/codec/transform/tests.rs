@@ -280,6 +280,7 @@ fn every_twin_equals_scalar() {
         let forward = scalar::forward_8x8(&residual);
         let satd4 = scalar::satd_4x4(&picture, stride, &prediction, stride).unwrap();
         let satd8 = scalar::satd_8x8(&picture, stride, &prediction, stride).unwrap();
+        let residual8 = scalar::residual_8x8(&picture, stride, &prediction, stride).unwrap();
         let dc = coefficient(&mut rng);
         let mut expected_dc4 = picture.clone();
         scalar::inverse_add_dc(dc, &mut expected_dc4, stride, 4).unwrap();
@@ -302,10 +303,13 @@ fn every_twin_equals_scalar() {
             assert_eq!(kernels.forward_8x8(&residual), forward, "forward_8x8 {cpu}");
             assert_eq!(kernels.satd_4x4(&picture, stride, &prediction, stride), Ok(satd4), "satd_4x4 {cpu}");
             assert_eq!(kernels.satd_8x8(&picture, stride, &prediction, stride), Ok(satd8), "satd_8x8 {cpu}");
+            assert_eq!(kernels.residual_8x8(&picture, stride, &prediction, stride), Ok(residual8), "residual_8x8 {cpu}");
             let mut short = picture[..len - 1].to_vec();
             assert!(kernels.inverse_add_8x8(&coeffs8, &mut short, stride).is_err(), "{cpu}");
             assert!(kernels.inverse_add_dc_8x8(dc, &mut short, stride).is_err(), "{cpu}");
             assert!(kernels.satd_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
+            assert!(kernels.residual_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
+            assert!(kernels.residual_8x8(&picture, stride, &short, stride).is_err(), "{cpu}");
         }
     }
 }

@@ -473,6 +473,28 @@ pub fn satd_4x4_sse2(
     }
 }
 
+/// SSE2 twin of [`scalar::residual_8x8`](super::scalar::residual_8x8): a
+/// row of eight differences per register.
+pub fn residual_8x8_sse2(
+    source: &[u8],
+    source_stride: usize,
+    prediction: &[u8],
+    prediction_stride: usize,
+) -> Result<[i16; 64], BlockError> {
+    check_block(source.len(), source_stride, 8)?;
+    check_block(prediction.len(), prediction_stride, 8)?;
+    let mut residual = [0i16; 64];
+    // SAFETY: the checks cover the 8 rows of 8 bytes read from each buffer;
+    // each store writes row `y`'s 8 lanes, inside the 64-lane array.
+    unsafe {
+        for y in 0..8 {
+            let row = difference_row_8(source.as_ptr().add(y * source_stride), prediction.as_ptr().add(y * prediction_stride));
+            _mm_storeu_si128(residual.as_mut_ptr().add(8 * y) as *mut __m128i, row);
+        }
+    }
+    Ok(residual)
+}
+
 /// Transposes an 8x8 block of `i16` held as eight row vectors.
 #[inline(always)]
 fn transpose_8x8_i16(r: [__m128i; 8]) -> [__m128i; 8] {
