@@ -102,6 +102,15 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # A busy moq-relay may ignore SIGTERM (seen with 1000+ subscribers):
+  # three seconds' grace, then SIGKILL, so that no relay outlives the script.
+  local _ pid
+  for _ in $(seq 1 30); do
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=; done
+    [ -z "$pid" ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop EXIT
