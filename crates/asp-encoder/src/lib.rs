@@ -30,7 +30,7 @@ pub use asp_core::codec::quant::{Qp, QpError};
 pub use bitrate::{Bitrate, BitrateError};
 pub use encoder::{Encoded, EncodeError, Encoder, EncoderConfig, Preset, RateMode};
 pub use parallel::Rayon;
-pub use source::{FrameSource, SourceError, SourceRead};
+pub use source::{FrameSource, ReadAhead, SourceError, SourceRead};
 pub use session::{correction_qp, Session, SessionError, SessionFrame, SessionSettings};
 pub use motion::{
     estimate_motion_parallel, MotionError, MotionEstimator, MotionField, MotionVector, FullPelMv, SearchAlgorithm,

@@ -26,7 +26,7 @@ use asp_core::codec::frame::Frame;
 use asp_core::Limits;
 use asp_encoder::analysis::RoiMethod;
 use asp_encoder::source::{self, TestSettings};
-use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, Qp, RateMode, Session, SessionSettings, SourceRead};
+use asp_encoder::{Bitrate, EncoderConfig, FrameSource, Preset, Qp, RateMode, ReadAhead, Session, SessionSettings, SourceRead};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -313,7 +313,7 @@ fn run(args: &Args) -> Result<Outcome> {
         (true, None) => 250,
         (false, None) => u64::MAX,
     };
-    let mut source = open_input(args, Some(max_frames))?;
+    let source = open_input(args, Some(max_frames))?;
     let (width, height) = source.size();
     let fps = source.fps();
 
@@ -351,6 +351,9 @@ fn run(args: &Args) -> Result<Outcome> {
         None => None,
     };
 
+    // Frames are read on a thread of their own, two ahead: the read
+    // overlaps the encode of the frame before.
+    let mut source = ReadAhead::new(source, 2, &limits)?;
     let mut frame = Frame::new(width, height, &limits)?;
     let frame_us = 1_000_000 * u64::from(fps.1) / u64::from(fps.0.max(1));
     let started = Instant::now();

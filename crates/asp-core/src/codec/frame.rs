@@ -111,8 +111,20 @@ impl Frame {
             return Err(FrameError::InputTooShort { needed, len: data.len() });
         }
         let (y, rest) = data.split_at(w * h);
-        let (u, rest) = rest.split_at(cw * ch);
-        let v = &rest[..cw * ch];
+        let (u, v) = rest.split_at(cw * ch);
+        self.load_planes(y, u, v)
+    }
+
+    /// Replaces the picture with planes of this frame's display size, each
+    /// tightly packed (a y4m reader's planes, without joining them first).
+    pub fn load_planes(&mut self, y: &[u8], u: &[u8], v: &[u8]) -> Result<(), FrameError> {
+        let (w, h) = (self.width, self.height);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        for (plane, needed) in [(y, w * h), (u, cw * ch), (v, cw * ch)] {
+            if plane.len() < needed {
+                return Err(FrameError::InputTooShort { needed, len: plane.len() });
+            }
+        }
         let (luma_stride, chroma_stride) = (self.luma_stride(), self.chroma_stride());
         copy_padded(y, w, h, &mut self.y, luma_stride);
         copy_padded(u, cw, ch, &mut self.u, chroma_stride);

@@ -6,9 +6,13 @@
 //!   loop) or y4m on standard input (a live pipe, taken as it comes), read by
 //!   [`Y4mReader`] with honest errors about formats it cannot take.
 //!
+//! [`ReadAhead`] wraps any of them to read on a thread of its own, ahead of
+//! the encoder.
+//!
 //! [`open`] turns what a user typed (`testsrc`, `-`, a path) into a source,
 //! so asp-encode's file path and its `--serve` read frames the same way.
 
+mod read_ahead;
 mod testsrc;
 #[cfg(feature = "y4m")]
 mod y4m;
@@ -20,6 +24,7 @@ use std::path::PathBuf;
 use asp_core::codec::frame::{Frame, FrameError};
 use asp_core::Limits;
 
+pub use read_ahead::ReadAhead;
 pub use testsrc::TestPattern;
 #[cfg(feature = "y4m")]
 pub use y4m::{Y4mReader, Y4mSource};

@@ -39,7 +39,6 @@ pub struct Y4mReader<R: Read> {
     width: u32,
     height: u32,
     fps: (u32, u32),
-    buffer: Vec<u8>,
 }
 
 /// The header line, read again, then the rest of the input.
@@ -115,7 +114,7 @@ impl<R: Read> Y4mReader<R> {
         let rate = decoder.get_framerate();
         let fps = (u32::try_from(rate.num).unwrap_or(25).max(1), u32::try_from(rate.den).unwrap_or(1).max(1));
         let frame_end = count.load(Ordering::Relaxed);
-        Ok(Y4mReader { decoder, count, frame_end, width: w as u32, height: h as u32, fps, buffer: Vec::new() })
+        Ok(Y4mReader { decoder, count, frame_end, width: w as u32, height: h as u32, fps })
     }
 
     /// Frame width.
@@ -137,11 +136,7 @@ impl<R: Read> Y4mReader<R> {
     pub fn read_into(&mut self, frame: &mut Frame) -> Result<SourceRead, SourceError> {
         match self.decoder.read_frame() {
             Ok(f) => {
-                self.buffer.clear();
-                self.buffer.extend_from_slice(f.get_y_plane());
-                self.buffer.extend_from_slice(f.get_u_plane());
-                self.buffer.extend_from_slice(f.get_v_plane());
-                frame.load_i420(&self.buffer)?;
+                frame.load_planes(f.get_y_plane(), f.get_u_plane(), f.get_v_plane())?;
                 self.frame_end = self.count.load(Ordering::Relaxed);
                 Ok(SourceRead::Frame)
             }
