@@ -12,9 +12,12 @@ import { lastFrame, pictureError } from './pixels.mjs';
 
 const env = serverAndBrowser({ webgpu: true });
 
-/** Decodes `src` with the wgpu build and draws its last picture on a w x h OffscreenCanvas; returns the canvas's RGBA. */
-function drawLastPicture(page, src, w, h) {
-  return page.evaluate(async ([file, width, height]) => {
+/**
+ * Decodes `src` with the wgpu build and draws its last picture on a w x h
+ * OffscreenCanvas (then clears it, with `clear`); returns the canvas's RGBA.
+ */
+function drawLastPicture(page, src, w, h, clear = false) {
+  return page.evaluate(async ([file, width, height, clearAfter]) => {
     const { loadDecoder } = await import('/web/src/load.js');
     const asp = await loadDecoder({ threads: false, base: new URL('/web/dist/wgpu/', location.href) });
     const renderer = await asp.WebGpuRenderer.create(new OffscreenCanvas(width, height), true);
@@ -26,12 +29,13 @@ function drawLastPicture(page, src, w, h) {
       frames += 1;
       renderer.draw(dec);
     }
+    if (clearAfter) renderer.clear();
     const pixels = await renderer.read_top(height);
     await renderer.when_drawn();
     renderer.release();
     renderer.free();
     return { frames, errors: dec.errors, data: Array.from(pixels) };
-  }, [src, w, h]);
+  }, [src, w, h, clear]);
 }
 
 test('the wgpu WebGPU renderer draws the decoded picture (its pixels vs expected RGB)', async () => {
@@ -59,5 +63,15 @@ test('the wgpu WebGPU renderer letterboxes: a 320x240 picture on a 320x320 canva
   const inner = { w: 320, h: 240, data: Uint8Array.from(got.data.slice(40 * 320 * 4, 280 * 320 * 4)) };
   const { max, mean, worst } = pictureError(frame, rows, inner, 'bilinear');
   assert.ok(max <= 4 && mean < 0.5, `max error ${max} at ${JSON.stringify(worst)}, mean ${mean.toFixed(3)}`);
+  await finish(page);
+});
+
+test('the wgpu WebGPU renderer clears the canvas to black', async () => {
+  const page = await openPage(env.browser, env.server);
+  const got = await drawLastPicture(page, served(`${work}/small.asp`), 320, 240, true);
+  assert.equal(got.error, undefined);
+  assert.equal(got.data.length, 320 * 240 * 4);
+  const lit = got.data.findIndex((v, i) => v !== (i % 4 === 3 ? 255 : 0));
+  assert.equal(lit, -1, `sample ${lit} is ${got.data[lit]}, not black`);
   await finish(page);
 });

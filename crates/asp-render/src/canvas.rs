@@ -19,7 +19,7 @@ use web_sys::OffscreenCanvas;
 
 use crate::colour::ColourRows;
 use crate::planes::Planes;
-use crate::renderer::Renderer;
+use crate::renderer::{black_pass, Renderer};
 use crate::Error;
 
 /// A failure the device reported, if any (the first since it was last taken).
@@ -174,57 +174,40 @@ impl CanvasRenderer {
     pub fn draw(&mut self, planes: &Planes<'_>, rows: ColourRows) -> Result<(), Error> {
         self.check_device()?;
         self.renderer.upload(planes, rows)?;
-        self.follow_canvas_size();
-        let frame = self.current_texture()?;
-        let view = frame
-            .texture
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("asp-render canvas"),
-            });
-        let (width, height) = (self.config.width, self.config.height);
-        self.renderer.draw(&mut encoder, &view, width, height);
-        self.queue.submit([encoder.finish()]);
-        self.drawn = Some(frame.texture.clone());
-        self.queue.present(frame);
+        let drawn = self.present("asp-render canvas", |renderer, encoder, view, (width, height)| {
+            renderer.draw(encoder, view, width, height)
+        })?;
+        self.drawn = Some(drawn);
         Ok(())
     }
 
-    /// Paints the canvas black.
+    /// Paints the canvas black (readable as drawn, like a picture).
     pub fn clear(&mut self) -> Result<(), Error> {
         self.check_device()?;
+        let cleared = self.present("asp-render clear", |_, encoder, view, _| {
+            drop(black_pass(encoder, view, "asp-render clear"));
+        })?;
+        self.drawn = Some(cleared);
+        Ok(())
+    }
+
+    /// One frame on the canvas: follows its size, records `paint` into a
+    /// command encoder labelled `label` for the canvas's current texture
+    /// (its view and size), submits and presents it; returns the texture.
+    fn present(
+        &mut self,
+        label: &str,
+        paint: impl FnOnce(&mut Renderer, &mut wgpu::CommandEncoder, &wgpu::TextureView, (u32, u32)),
+    ) -> Result<wgpu::Texture, Error> {
         self.follow_canvas_size();
         let frame = self.current_texture()?;
-        let view = frame
-            .texture
-            .create_view(&wgpu::TextureViewDescriptor::default());
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("asp-render clear"),
-            });
-        encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("asp-render clear"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
+        let view = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        paint(&mut self.renderer, &mut encoder, &view, (self.config.width, self.config.height));
         self.queue.submit([encoder.finish()]);
-        self.drawn = None;
+        let texture = frame.texture.clone();
         self.queue.present(frame);
-        Ok(())
+        Ok(texture)
     }
 
     fn current_texture(&self) -> Result<wgpu::SurfaceTexture, Error> {

@@ -273,26 +273,29 @@ impl Renderer {
             let bytes: Vec<u8> = params.iter().flat_map(|f| f.to_le_bytes()).collect();
             self.queue.write_buffer(&self.params, 0, &bytes);
         }
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("asp-render"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: target,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
+        let mut pass = black_pass(encoder, target, "asp-render");
         if let Some(textures) = &self.planes {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &textures.bind_group, &[]);
             pass.draw(0..4, 0..1);
         }
     }
+}
+
+/// A render pass on `target` that starts by painting it black (the
+/// letterbox bars; all of a cleared canvas).
+pub(crate) fn black_pass<'a>(encoder: &'a mut wgpu::CommandEncoder, target: &wgpu::TextureView, label: &str) -> wgpu::RenderPass<'a> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
 }
