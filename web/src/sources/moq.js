@@ -37,8 +37,7 @@
 // handlers.rendition (when given) hears each change twice: when chosen,
 // and when the new track's first group is the one played.
 
-import { Backoff } from './backoff.js';
-import { SilenceWatch } from './silence.js';
+import { RedialSource } from './redial.js';
 import { certificateHash } from './webtransport.js';
 import { RenditionChooser } from './moq-rendition.js';
 import {
@@ -142,7 +141,7 @@ async function announced(transport, broadcast) {
   throw new Error(`the relay stopped announcing ${broadcast}`);
 }
 
-export class MoqSource {
+export class MoqSource extends RedialSource {
   /**
    * options.certificateHash: SHA-256 of the relay's certificate when no CA
    * the browser trusts signed it (Uint8Array or hex); options.relays:
@@ -153,20 +152,10 @@ export class MoqSource {
    * @param {{ certificateHash?: Uint8Array | string | null, relays?: string[], rendition?: string | null, maxBitrate?: number | null }} [options]
    */
   constructor(url, handlers, options = {}) {
-    this.url = url;
-    this.handlers = handlers;
+    super(url, handlers, { protocol: 'moq', canTalkBack: false, silenceMs: SILENCE_MS });
     this.options = options;
-    this.live = true;
-    this.protocol = 'moq';
-    this.canTalkBack = false;
     /** @type {WebTransport | null} */
     this.transport = null;
-    this.closed = false;
-    this.backoff = new Backoff();
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.timer = undefined;
-    this.silence = new SilenceWatch(SILENCE_MS);
-    this.bytes = 0;
     /** Groups handed over whole, and groups given up (older than one handed over, or cut). */
     this.groups = { delivered: 0, skipped: 0 };
     /** The relays in the order tried, and the one in use (an index). */
@@ -231,10 +220,9 @@ export class MoqSource {
       this.handlers.error(this.invalid);
       return;
     }
-    this.closed = false;
     this.opened = false;
     this.position = new Position();
-    this.connect();
+    super.start();
   }
 
   async connect() {
@@ -321,9 +309,7 @@ export class MoqSource {
       }
       let reason = `${lost}: ${String(/** @type {any} */ (error)?.message ?? error)}`;
       if (this.relays.length > 1) reason += `; next relay ${this.relays[this.relay].connect}`;
-      // Scheduled before the report: a handler may close this source.
-      this.timer = setTimeout(() => this.connect(), delay);
-      this.handlers.reconnecting(delay, reason);
+      this.redial(reason, delay);
     }
   }
 
@@ -490,11 +476,8 @@ export class MoqSource {
 
   /** @param {Uint8Array} bytes */
   deliver(bytes) {
-    this.backoff.reset();
     this.failures = 0;
-    this.bytes += bytes.byteLength;
-    this.silence.heard();
-    this.handlers.data(bytes);
+    this.heard(bytes);
   }
 
   send() {
@@ -502,10 +485,8 @@ export class MoqSource {
   }
 
   close() {
-    this.closed = true;
+    super.close();
     this.session = null;
-    clearTimeout(this.timer);
-    this.silence.stop();
     this.transport?.close();
     this.transport = null;
   }

@@ -5,12 +5,11 @@
 // for any reason but a normal end (code 1000), or that falls silent, is
 // reopened with backoff.
 
-import { Backoff } from './backoff.js';
-import { SilenceWatch } from './silence.js';
+import { RedialSource } from './redial.js';
 
 /** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
 
-export class WebSocketSource {
+export class WebSocketSource extends RedialSource {
   /**
    * handlers: { data(ArrayBuffer), open(), reconnecting(delayMs, reason),
    * end(), error(Error) }
@@ -18,24 +17,9 @@ export class WebSocketSource {
    * @param {SourceHandlers} handlers
    */
   constructor(url, handlers) {
-    this.url = url;
-    this.handlers = handlers;
-    this.live = true;
-    this.protocol = 'websocket';
-    this.canTalkBack = true;
+    super(url, handlers, { protocol: 'websocket', canTalkBack: true });
     /** @type {WebSocket | null} */
     this.socket = null;
-    this.closed = false;
-    this.backoff = new Backoff();
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.timer = undefined;
-    this.bytes = 0;
-    this.silence = new SilenceWatch();
-  }
-
-  start() {
-    this.closed = false;
-    this.connect();
   }
 
   connect() {
@@ -48,10 +32,7 @@ export class WebSocketSource {
     };
     socket.onmessage = (e) => {
       if (!(e.data instanceof ArrayBuffer)) return; // text is not ours
-      this.backoff.reset();
-      this.bytes += e.data.byteLength;
-      this.silence.heard();
-      this.handlers.data(e.data);
+      this.heard(e.data);
     };
     socket.onclose = (e) => {
       if (e.code === 1000 && this.socket === socket && !this.closed) {
@@ -78,10 +59,7 @@ export class WebSocketSource {
     socket.onmessage = null;
     socket.onclose = null;
     socket.close();
-    const delay = this.backoff.next();
-    // Scheduled before the report: a handler may close this source.
-    this.timer = setTimeout(() => this.connect(), delay);
-    this.handlers.reconnecting(delay, reason);
+    this.redial(reason);
   }
 
   /**
@@ -95,9 +73,7 @@ export class WebSocketSource {
   }
 
   close() {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.silence.stop();
+    super.close();
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000);

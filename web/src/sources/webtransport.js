@@ -7,9 +7,7 @@
 // needs its SHA-256 (options.certificateHash: bytes or hex). A session that
 // falls silent counts as lost (see silence.js).
 
-import { Backoff } from './backoff.js';
-import { SilenceWatch } from './silence.js';
-
+import { RedialSource } from './redial.js';
 
 /** @typedef {import('../../types/index.js').SourceHandlers} SourceHandlers */
 
@@ -26,7 +24,7 @@ export function certificateHash(value) {
   return new Uint8Array(value);
 }
 
-export class WebTransportSource {
+export class WebTransportSource extends RedialSource {
   /**
    * options.certificateHash: SHA-256 of a self-signed server certificate (Uint8Array or hex).
    * @param {string} url
@@ -34,22 +32,12 @@ export class WebTransportSource {
    * @param {{ certificateHash?: Uint8Array | string | null }} [options]
    */
   constructor(url, handlers, options = {}) {
-    this.url = url;
-    this.handlers = handlers;
+    super(url, handlers, { protocol: 'webtransport', canTalkBack: true });
     this.options = options;
-    this.live = true;
-    this.protocol = 'webtransport';
-    this.canTalkBack = true;
     /** @type {WebTransport | null} */
     this.transport = null;
     /** @type {WritableStreamDefaultWriter<Uint8Array> | null} */
     this.writer = null;
-    this.closed = false;
-    this.backoff = new Backoff();
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.timer = undefined;
-    this.bytes = 0;
-    this.silence = new SilenceWatch();
   }
 
   start() {
@@ -57,8 +45,7 @@ export class WebTransportSource {
       this.handlers.error(new Error('this browser has no WebTransport'));
       return;
     }
-    this.closed = false;
-    this.connect();
+    super.start();
   }
 
   async connect() {
@@ -93,19 +80,8 @@ export class WebTransportSource {
       } catch {
         // already closed
       }
-      const delay = this.backoff.next();
-      // Scheduled before the report: a handler may close this source.
-      this.timer = setTimeout(() => this.connect(), delay);
-      this.handlers.reconnecting(delay, String(/** @type {any} */ (error)?.message ?? error));
+      this.redial(String(/** @type {any} */ (error)?.message ?? error));
     }
-  }
-
-  /** @param {Uint8Array} bytes */
-  deliver(bytes) {
-    this.backoff.reset();
-    this.bytes += bytes.byteLength;
-    this.silence.heard();
-    this.handlers.data(bytes);
   }
 
   /** @param {WebTransport} transport */
@@ -114,7 +90,7 @@ export class WebTransportSource {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      this.deliver(value);
+      this.heard(value);
     }
   }
 
@@ -128,7 +104,7 @@ export class WebTransportSource {
       for (;;) {
         const { done: end, value } = await reader.read();
         if (end) break;
-        this.deliver(value);
+        this.heard(value);
       }
     }
   }
@@ -141,9 +117,7 @@ export class WebTransportSource {
   }
 
   close() {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.silence.stop();
+    super.close();
     this.transport?.close();
     this.transport = null;
     this.writer = null;
