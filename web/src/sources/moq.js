@@ -387,7 +387,11 @@ export class MoqSource extends RedialSource {
       return true;
     }
     if (header.subscribe !== this.playingId) return false;
-    return !(switching && header.sequence >= switching.at);
+    if (switching && header.sequence >= switching.at) return false;
+    // A group may come before its subscription's reply is read: what plays
+    // is said before its first frame.
+    this.playingNow(this.rendition, header.sequence);
+    return true;
   }
 
   /**
