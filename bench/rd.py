@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rd_clips import BBB, PREPARE, ROOT, WORK, log, prepare  # noqa: E402
 from rd_codecs import ALL, Tools, measure, points_for, speed  # noqa: E402
 from rd_metrics import self_test  # noqa: E402
-from rd_report import BENCHMARKS, RESULTS, SECTION, bd_tables, rd_table, report, update_benchmarks  # noqa: E402
+from rd_report import BENCHMARKS, RESULTS, SECTION, bd_tables, rd_table, report, tool_versions, update_benchmarks  # noqa: E402
 
 
 
@@ -63,6 +63,9 @@ def main():
     tools = Tools(args.bin_dir)
     WORK.mkdir(parents=True, exist_ok=True)
     loads = [" ".join(f"{v:.1f}" for v in os.getloadavg())]
+    # Named before the run: the tree may change while it runs (the binaries
+    # were built before it started).
+    versions = tool_versions(args.asp_source)
 
     clips, skipped = [], []
     for key in args.clips.split(","):
@@ -90,7 +93,7 @@ def main():
             asp_bd, ref_bd = bd_tables(r["points"])
             print(f"### {clip.label}\n\n{asp_bd}\n\n{ref_bd}\n\n{rd_table(r['points'])}\n")
         return
-    section = report(args.asp_source, results, skipped, loads)
+    section = report(versions, results, skipped, loads)
     print(section)
     RESULTS.write_text(section)
     log(f"wrote {RESULTS.relative_to(ROOT)}")

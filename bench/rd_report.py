@@ -211,8 +211,10 @@ def speed_notes():
             f"thread (the extra row), and its results swing with the load.")
 
 
-def report(source, results, skipped, loads):
-    ff, libs, rustc, commit = tool_versions(source)
+def report(versions, results, skipped, loads):
+    """The BENCHMARKS.md section; `versions` is tool_versions() as taken
+    when the run started."""
+    ff, libs, rustc, commit = versions
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [SECTION, "",
              "ASP against the low-delay codecs used for browser video, on the same clips, machine and run.",
