@@ -37,27 +37,18 @@ cargo build $(release "$load_profile") -p asp-bench-moq-load
 bin=$target/$profile
 load=$target/$load_profile/asp-moq-load
 
-pids=()
-stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT
+bench=bench-moq
+source bench/moq/common.sh
 
 "$load" forward "127.0.0.1:$fwd" "127.0.0.1:$origin" "$out/origin-egress.counts" &
 pids+=($!)
-ORIGIN_DIAL_PORT=$fwd tools/moq/relay.sh "$out/relay" "$origin" "$edge" "$edge2" > "$out/relay.out" &
-pids+=($!)
-for _ in $(seq 1 300); do grep -q '^relay.sh: ready' "$out/relay.out" && break; sleep 0.1; done
-grep -q '^relay.sh: ready' "$out/relay.out" || { echo "bench-moq: the relays did not start (see $out/relay)" >&2; exit 1; }
-ca=$out/relay/tls/ca.pem
+ORIGIN_DIAL_PORT=$fwd start_relays "$origin" "$edge" "$edge2"
 
 "$bin/asp-encode" testsrc --size "${SIZE:-1280x720}" --fps "${FPS:-30}" --bitrate "${BITRATE:-2M}" \
   --serve "127.0.0.1:$http" --publish "https://localhost:$origin/bench" --tls-ca "$ca" 2> "$out/publisher.log" &
 publisher=$!
 pids+=($publisher)
-# Announced at the origin: the publisher is connected and encoding.
-for _ in $(seq 1 300); do
-  curl -s "http://127.0.0.1:$origin/announced" | grep -q bench && break
-  sleep 0.1
-done
+wait_announced "$origin" bench
 
 git_commit=$(git rev-parse --short HEAD)
 {
@@ -78,9 +69,7 @@ for n in "${counts[@]}"; do
   "$load" "${args[@]}" | tee "$out/$n.txt" || status=1
   # The publisher's own capture -> publish time (the encode) over its last
   # 300 frames: what the subscribers' capture -> received adds to.
-  curl -s "http://127.0.0.1:$http/asp/stats" \
-    | python3 -c "import json,sys; e=json.load(sys.stdin)['capture_to_publish_us']; print('publisher capture -> publish p50 %.1f p95 %.1f ms (%d frames)' % (e['p50']/1000, e['p95']/1000, e['frames']))" \
-    | tee -a "$out/$n.txt" || true
+  publisher_latency "$http" "the encode" | tee -a "$out/$n.txt"
   kill -0 "$publisher" 2>/dev/null || { echo "bench-moq: the publisher died (see $out/publisher.log)" >&2; exit 1; }
   # Let the relays drop the last run's sessions before the next.
   sleep 3

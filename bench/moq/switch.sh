@@ -48,15 +48,10 @@ cargo build -p asp-bench-moq-load
 encode=$target/release/asp-encode
 load=$target/debug/asp-moq-load
 
-pids=()
-stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT
+bench=bench-moq-switch
+source bench/moq/common.sh
 
-tools/moq/relay.sh "$out/relay" "$origin" "$edge" > "$out/relay.out" &
-pids+=($!)
-for _ in $(seq 1 300); do grep -q '^relay.sh: ready' "$out/relay.out" && break; sleep 0.1; done
-grep -q '^relay.sh: ready' "$out/relay.out" || { echo "bench-moq-switch: the relays did not start (see $out/relay)" >&2; exit 1; }
-ca=$out/relay/tls/ca.pem
+start_relays "$origin" "$edge"
 hash=$(openssl x509 -in "$out/relay/tls/relay.pem" -outform der | sha256sum | cut -d' ' -f1)
 
 rendition_flags=()
@@ -65,10 +60,7 @@ nice -n "${PUBLISHER_NICE:-0}" "$encode" testsrc --size "$size" --fps "$fps" --k
   --serve "127.0.0.1:$http" --publish "https://localhost:$origin/switch" --tls-ca "$ca" 2> "$out/publisher.log" &
 publisher=$!
 pids+=($publisher)
-for _ in $(seq 1 300); do
-  curl -s "http://127.0.0.1:$origin/announced" | grep -q switch && break
-  sleep 0.1
-done
+wait_announced "$origin" switch
 sleep 2
 
 # The schedule's length: the sum of its durations (the last step's counts whole).
@@ -97,8 +89,6 @@ for run in "${runs[@]}"; do
   # Let the edge drop the run's session before the next.
   sleep 3
 done
-curl -s "http://127.0.0.1:$http/asp/stats" \
-  | python3 -c "import json,sys; e=json.load(sys.stdin)['capture_to_publish_us']; print('publisher capture -> publish (the three encodes) p50 %.1f p95 %.1f ms over its last %d frames' % (e['p50']/1000, e['p95']/1000, e['frames']))" \
-  | tee -a "$out/table.md" || true
+publisher_latency "$http" "the three encodes" | tee -a "$out/table.md"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/table.md"
 echo "bench-moq-switch: table in $out/table.md" >&2
