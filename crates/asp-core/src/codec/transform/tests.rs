@@ -330,7 +330,7 @@ fn every_twin_equals_scalar() {
 #[test]
 fn ssd_16x16_twins_equal_scalar() {
     let levels: std::vec::Vec<Kernels> = CpuFeatures::host().levels().map(Kernels::new).collect();
-    let mut rng = Rng::new(0x55D_16);
+    let mut rng = Rng::new(0x0055_D016);
     for n in 0..500 {
         let stride = 16 + rng.index(17);
         let len = stride * 15 + 16;
