@@ -48,7 +48,8 @@ pub(super) fn coded_block_pattern(levels: &MbLevels) -> u8 {
 /// Transforms and quantises the residual of the prediction now in `planes`
 /// into `levels` (scan order); returns whether any level is non-zero. With
 /// `stop_at_first`, stops at the first coded block (a skip check needs no
-/// more).
+/// more). [`LevelChoice::SkipTest`] only answers: a block with a level
+/// beyond ±1 leaves its levels unformed (the skip test reads none).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn quantise_mb(
     ctx: &MbCtx<'_>,
@@ -128,7 +129,11 @@ pub(super) fn quantise_chroma(
             LevelChoice::DeadZone | LevelChoice::SkipTest => None,
             LevelChoice::RateDistortion(rates) => Some((&rates.chroma, rdoq::lambda(intra))),
         };
-        any |= quantise_block(ctx.kernels, &s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
+        let (s, p) = (&s[cy * ss + cx..], &p[ly * ps + lx..]);
+        any |= match choice {
+            LevelChoice::SkipTest if !intra => skip_test_block(ctx.kernels, s, ss, p, ps, cqp, &mut levels.chroma[plane]),
+            _ => quantise_block(ctx.kernels, s, ss, p, ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]),
+        };
         if any && stop_at_first {
             return true;
         }
@@ -168,6 +173,8 @@ pub(super) fn quantise_luma_quarter(
     let rounding = choice.rounding(intra);
     if transform_4x4 {
         quantise_4x4s(ctx.kernels, s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
+    } else if matches!(choice, LevelChoice::SkipTest) && decimate {
+        skip_test_block(ctx.kernels, s, ss, p, ps, qp, out)
     } else {
         quantise_block(ctx.kernels, s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
     }
@@ -383,6 +390,41 @@ pub(super) fn quantise_block(
     keep_or_decimate(out, decimate)
 }
 
+/// [`quantise_block`]'s answer for the early-skip test (rounding down,
+/// decimated), with the levels formed only where decimation needs them:
+/// a block with a level beyond ±1 is coded whatever its other levels, and
+/// `out` is then left as it was (the test reads only the answer).
+pub(super) fn skip_test_block(
+    kernels: Kernels,
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    out: &mut [i32; 64],
+) -> bool {
+    let rounding = LevelChoice::SkipTest.rounding(false);
+    let mut coeffs = [0i32; 64];
+    if kernels.forward_diff_8x8_into(src, src_stride, pred, pred_stride, &mut coeffs).is_err() {
+        out.fill(0);
+        return false;
+    }
+    match Quantiser::FLAT.largest_level_8x8_with(kernels.cpu(), &coeffs, qp, rounding) {
+        LargestLevel::Zero => {
+            out.fill(0);
+            false
+        }
+        LargestLevel::Beyond => true,
+        LargestLevel::One => {
+            let raster = Quantiser::FLAT.quantise_8x8_with(kernels.cpu(), &coeffs, qp, rounding);
+            for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
+                out[scan] = raster[usize::from(pos)];
+            }
+            keep_or_decimate(out, true)
+        }
+    }
+}
+
 /// With `decimate`, drops a block whose levels are too few and small to
 /// pay for themselves; returns whether any level is left.
 pub(super) fn keep_or_decimate(levels: &mut [i32; 64], decimate: bool) -> bool {
@@ -444,7 +486,7 @@ pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_sharp_edge, keep_or_decimate, quantise_block, quantise_rd, rdoq, SHARP_EDGE_STEP};
+    use super::{has_sharp_edge, keep_or_decimate, quantise_block, quantise_rd, rdoq, skip_test_block, SHARP_EDGE_STEP};
     use asp_core::codec::quant::{scan_8x8, Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
     use asp_core::codec::residual::ResidualModels;
     use asp_core::codec::transform::Kernels;
@@ -482,6 +524,15 @@ mod tests {
                 let mut out = [9i32; 64];
                 let any = quantise_block(kernels, &src, stride, &pred, stride, qp, rounding, None, decimate, &mut out);
                 assert_eq!((any, out), (dead_zone_any, dead_zone), "dead zone {cpu} n {n}");
+                let mut out = [9i32; 64];
+                let skip_rounding = RoundingOffset::from_q15(0);
+                let mut expected = [0i32; 64];
+                let expected_any = quantise_block(kernels, &src, stride, &pred, stride, qp, skip_rounding, None, true, &mut expected);
+                let any = skip_test_block(kernels, &src, stride, &pred, stride, qp, &mut out);
+                assert_eq!(any, expected_any, "skip test {cpu} n {n}");
+                if out != [9; 64] {
+                    assert_eq!(out, expected, "skip test levels, where formed {cpu} n {n}");
+                }
                 let rd_choice = Some((&rates, rdoq::LAMBDA_INTER));
                 let mut out = [9i32; 64];
                 let any = quantise_block(kernels, &src, stride, &pred, stride, qp, rounding, rd_choice, decimate, &mut out);
