@@ -372,6 +372,18 @@ impl Quantiser {
         quantise_block(coeffs, multipliers, 16 + qp.octave(), rounding)
     }
 
+    /// The largest level magnitude [`quantise_8x8`](Self::quantise_8x8)
+    /// would give these coefficients, without forming the levels: most
+    /// blocks an encoder tries quantise to nothing, and those need no
+    /// levels, no scan and no decimation.
+    pub fn largest_level_8x8_with(&self, cpu: CpuFeatures, coeffs: &[i32; 64], qp: Qp, rounding: RoundingOffset) -> LargestLevel {
+        let multipliers = &self.multiplier_8x8[qp.phase()];
+        try_twins!(cpu,
+            avx2(avx2) => largest_level_avx2(avx2, coeffs, multipliers, 16 + qp.octave(), rounding),
+        );
+        largest_level(coeffs, multipliers, 16 + qp.octave(), rounding)
+    }
+
     /// Dequantises a 4x4 block of levels for
     /// [`inverse_add_4x4`](super::transform::inverse_add_4x4): outputs are
     /// in `±COEFF_MAX` whatever the levels.
@@ -471,6 +483,79 @@ fn quantise_block_avx2<const AREA: usize>(
     #[target_feature(enable = "avx2")]
     unsafe fn kernel<const AREA: usize>(coeffs: &[i32; AREA], multipliers: &[u32; AREA], qbits: u32, rounding: RoundingOffset) -> [i32; AREA] {
         quantise_block(coeffs, multipliers, qbits, rounding)
+    }
+    // SAFETY: `_proof` exists only when the CPU has AVX2.
+    unsafe { kernel(coeffs, multipliers, qbits, rounding) }
+}
+
+/// The largest level magnitude of a quantised block, in the three classes
+/// an encoder's choices turn on: nothing to code, only ±1 levels (which
+/// decimation may drop), or a level beyond ±1 (which always stays).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LargestLevel {
+    Zero,
+    One,
+    Beyond,
+}
+
+impl LargestLevel {
+    /// The class of a block whose level magnitudes OR to `magnitudes`: a
+    /// magnitude of 2 or more sets a bit above the lowest, which ±1 levels
+    /// never do.
+    #[inline(always)]
+    fn of_or(magnitudes: u32) -> LargestLevel {
+        match magnitudes {
+            0 => LargestLevel::Zero,
+            1 => LargestLevel::One,
+            _ => LargestLevel::Beyond,
+        }
+    }
+}
+
+/// The [`LargestLevel`] of [`quantise_block`]'s levels, by the same
+/// arithmetic without storing them: one pass forms every magnitude in
+/// wrapping `u32` and the largest coefficient and multiplier beside them,
+/// and where the 32-bit products could have wrapped (the condition
+/// [`quantise_block`] checks first) a second pass redoes them in `i64`.
+/// The clamp to `LEVEL_MAX` changes no class.
+#[inline(always)]
+fn largest_level<const AREA: usize>(
+    coeffs: &[i32; AREA],
+    multipliers: &[u32; AREA],
+    qbits: u32,
+    rounding: RoundingOffset,
+) -> LargestLevel {
+    let offset = u64::from(rounding.q15()) << (qbits - 15);
+    let offset_u32 = offset as u32;
+    let (mut magnitudes, mut max_coeff, mut max_multiplier) = (0u32, 0u32, 0u32);
+    for i in 0..AREA {
+        let coeff = coeffs[i].unsigned_abs();
+        max_coeff = max_coeff.max(coeff);
+        max_multiplier = max_multiplier.max(multipliers[i]);
+        magnitudes |= coeff.wrapping_mul(multipliers[i]).wrapping_add(offset_u32) >> qbits;
+    }
+    if u64::from(max_coeff) * u64::from(max_multiplier) + offset >= 1 << 32 {
+        magnitudes = 0;
+        for i in 0..AREA {
+            magnitudes |= quantise(coeffs[i], multipliers[i], qbits, rounding).unsigned_abs();
+        }
+    }
+    LargestLevel::of_or(magnitudes)
+}
+
+/// AVX2 twin of [`largest_level`], as [`quantise_block_avx2`] is of
+/// [`quantise_block`].
+#[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), target_feature = "sse2"))]
+fn largest_level_avx2<const AREA: usize>(
+    _proof: super::transform::x86::Avx2,
+    coeffs: &[i32; AREA],
+    multipliers: &[u32; AREA],
+    qbits: u32,
+    rounding: RoundingOffset,
+) -> LargestLevel {
+    #[target_feature(enable = "avx2")]
+    unsafe fn kernel<const AREA: usize>(coeffs: &[i32; AREA], multipliers: &[u32; AREA], qbits: u32, rounding: RoundingOffset) -> LargestLevel {
+        largest_level(coeffs, multipliers, qbits, rounding)
     }
     // SAFETY: `_proof` exists only when the CPU has AVX2.
     unsafe { kernel(coeffs, multipliers, qbits, rounding) }

@@ -352,7 +352,27 @@ impl Kernels {
         prediction: &[u8],
         prediction_stride: usize,
     ) -> Result<[i32; 64], BlockError> {
-        Ok(self.forward_8x8(&self.residual_8x8(source, source_stride, prediction, prediction_stride)?))
+        let mut coeffs = [0i32; 64];
+        self.forward_diff_8x8_into(source, source_stride, prediction, prediction_stride, &mut coeffs)?;
+        Ok(coeffs)
+    }
+
+    /// [`forward_diff_8x8`] into `coeffs` (left as they were on error): for
+    /// callers that keep the block, without a copy of the returned array.
+    #[inline]
+    pub fn forward_diff_8x8_into(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+        coeffs: &mut [i32; 64],
+    ) -> Result<(), BlockError> {
+        try_twins!(self.cpu,
+            avx2(avx2) => avx2.forward_diff_8x8(source, source_stride, prediction, prediction_stride, coeffs),
+        );
+        *coeffs = self.forward_8x8(&self.residual_8x8(source, source_stride, prediction, prediction_stride)?);
+        Ok(())
     }
 
     /// [`residual_8x8`] by these kernels.
@@ -385,6 +405,37 @@ impl Kernels {
             neon => neon::satd_4x4_neon(source, source_stride, prediction, prediction_stride),
         );
         scalar::satd_4x4(source, source_stride, prediction, prediction_stride)
+    }
+
+    /// Sum of squared differences between an 8x8 source block and a
+    /// reconstruction of it (the distortion of rate-distortion choices).
+    #[inline]
+    pub fn ssd_8x8(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        reconstruction: &[u8],
+        reconstruction_stride: usize,
+    ) -> Result<u32, BlockError> {
+        try_twins!(self.cpu,
+            sse2 => x86::ssd_8x8_sse2(source, source_stride, reconstruction, reconstruction_stride),
+        );
+        scalar::ssd(source, source_stride, reconstruction, reconstruction_stride, 8)
+    }
+
+    /// [`ssd_8x8`](Self::ssd_8x8) of a 16x16 block (at most `256 · 255²`).
+    #[inline]
+    pub fn ssd_16x16(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        reconstruction: &[u8],
+        reconstruction_stride: usize,
+    ) -> Result<u32, BlockError> {
+        try_twins!(self.cpu,
+            sse2 => x86::ssd_16x16_sse2(source, source_stride, reconstruction, reconstruction_stride),
+        );
+        scalar::ssd(source, source_stride, reconstruction, reconstruction_stride, 16)
     }
 
     /// [`satd_8x8`] by these kernels.

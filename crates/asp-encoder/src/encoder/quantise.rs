@@ -6,7 +6,7 @@
 use asp_core::codec::frame::MB_SIZE;
 use asp_core::codec::macroblock::{code_residual, MbHeader, MbLevels, MbMode, TileModels};
 use asp_core::codec::bins::CostCounter;
-use asp_core::codec::quant::{Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
+use asp_core::codec::quant::{LargestLevel, Qp, Quantiser, RoundingOffset, ZIGZAG_4X4, ZIGZAG_8X8};
 use asp_core::codec::residual::ResidualRates;
 use asp_core::codec::recon::{add_luma_residual, chroma_qp, predict_intra8_quarter, TilePlanes};
 use asp_core::codec::transform::{forward_diff_4x4, Kernels};
@@ -48,7 +48,8 @@ pub(super) fn coded_block_pattern(levels: &MbLevels) -> u8 {
 /// Transforms and quantises the residual of the prediction now in `planes`
 /// into `levels` (scan order); returns whether any level is non-zero. With
 /// `stop_at_first`, stops at the first coded block (a skip check needs no
-/// more).
+/// more). [`LevelChoice::SkipTest`] only answers: a block with a level
+/// beyond ±1 leaves its levels unformed (the skip test reads none).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn quantise_mb(
     ctx: &MbCtx<'_>,
@@ -128,7 +129,11 @@ pub(super) fn quantise_chroma(
             LevelChoice::DeadZone | LevelChoice::SkipTest => None,
             LevelChoice::RateDistortion(rates) => Some((&rates.chroma, rdoq::lambda(intra))),
         };
-        any |= quantise_block(ctx.kernels, &s[cy * ss + cx..], ss, &p[ly * ps + lx..], ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]);
+        let (s, p) = (&s[cy * ss + cx..], &p[ly * ps + lx..]);
+        any |= match choice {
+            LevelChoice::SkipTest if !intra => skip_test_block(ctx.kernels, s, ss, p, ps, cqp, &mut levels.chroma[plane]),
+            _ => quantise_block(ctx.kernels, s, ss, p, ps, cqp, rounding, rd, !intra, &mut levels.chroma[plane]),
+        };
         if any && stop_at_first {
             return true;
         }
@@ -168,6 +173,8 @@ pub(super) fn quantise_luma_quarter(
     let rounding = choice.rounding(intra);
     if transform_4x4 {
         quantise_4x4s(ctx.kernels, s, ss, p, ps, qp, rounding, rd_4x4, decimate, out)
+    } else if matches!(choice, LevelChoice::SkipTest) && decimate {
+        skip_test_block(ctx.kernels, s, ss, p, ps, qp, out)
     } else {
         quantise_block(ctx.kernels, s, ss, p, ps, qp, rounding, rd_8x8, decimate, out)
     }
@@ -330,18 +337,15 @@ pub(super) fn restore_luma(ctx: &MbCtx<'_>, planes: &mut TilePlanes, saved: &[[u
 }
 
 /// Sum of squared differences between the source macroblock's luma and
-/// `planes`' reconstruction of it.
+/// `planes`' reconstruction of it; `u64::MAX` (the worst error, which no
+/// choice takes) for a block outside its plane, which the tile never asks.
 pub(super) fn luma_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
     let src = ctx.job.source;
     let (ss, ls) = (src.luma_stride(), planes.luma_stride());
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
-    (0..16)
-        .map(|row| {
-            let s = &src.y[(y + row) * ss + x..][..16];
-            let r = &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16];
-            s.iter().zip(r).map(|(&a, &b)| (i32::from(a) - i32::from(b)).pow(2) as u64).sum::<u64>()
-        })
-        .sum()
+    let source = src.y.get(y * ss + x..).unwrap_or_default();
+    let reconstruction = planes.y.get(ctx.ly * ls + ctx.lx..).unwrap_or_default();
+    ctx.kernels.ssd_16x16(source, ss, reconstruction, ls).map_or(u64::MAX, u64::from)
 }
 
 /// One 8x8 block: forward transform, quantise, scan; returns whether any
@@ -360,25 +364,65 @@ pub(super) fn quantise_block(
     decimate: bool,
     out: &mut [i32; 64],
 ) -> bool {
-    let Ok(coeffs) = kernels.forward_diff_8x8(src, src_stride, pred, pred_stride) else {
+    let mut coeffs = [0i32; 64];
+    if kernels.forward_diff_8x8_into(src, src_stride, pred, pred_stride, &mut coeffs).is_err() {
         out.fill(0);
         return false;
-    };
+    }
+    // Most blocks quantise to nothing: asked first, without the levels,
+    // and then no scan to build. Rate-distortion quantisation codes
+    // nothing exactly where no coefficient reaches half a step (its
+    // candidates are the nearest level and below): rounding to nearest.
+    let rounding = if rd.is_some() { RoundingOffset::NEAREST } else { rounding };
+    if Quantiser::FLAT.largest_level_8x8_with(kernels.cpu(), &coeffs, qp, rounding) == LargestLevel::Zero {
+        out.fill(0);
+        return false;
+    }
     if let Some((rates, lambda)) = rd {
         let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
         quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, rates, lambda, out);
         return keep_or_decimate(out, decimate);
     }
     let raster = Quantiser::FLAT.quantise_8x8_with(kernels.cpu(), &coeffs, qp, rounding);
-    // Most trial blocks quantise to nothing: no scan to build.
-    if largest_magnitude(&raster) == 0 {
-        out.fill(0);
-        return false;
-    }
     for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
         out[scan] = raster[usize::from(pos)];
     }
     keep_or_decimate(out, decimate)
+}
+
+/// [`quantise_block`]'s answer for the early-skip test (rounding down,
+/// decimated), with the levels formed only where decimation needs them:
+/// a block with a level beyond ±1 is coded whatever its other levels, and
+/// `out` is then left as it was (the test reads only the answer).
+pub(super) fn skip_test_block(
+    kernels: Kernels,
+    src: &[u8],
+    src_stride: usize,
+    pred: &[u8],
+    pred_stride: usize,
+    qp: Qp,
+    out: &mut [i32; 64],
+) -> bool {
+    let rounding = LevelChoice::SkipTest.rounding(false);
+    let mut coeffs = [0i32; 64];
+    if kernels.forward_diff_8x8_into(src, src_stride, pred, pred_stride, &mut coeffs).is_err() {
+        out.fill(0);
+        return false;
+    }
+    match Quantiser::FLAT.largest_level_8x8_with(kernels.cpu(), &coeffs, qp, rounding) {
+        LargestLevel::Zero => {
+            out.fill(0);
+            false
+        }
+        LargestLevel::Beyond => true,
+        LargestLevel::One => {
+            let raster = Quantiser::FLAT.quantise_8x8_with(kernels.cpu(), &coeffs, qp, rounding);
+            for (scan, &pos) in ZIGZAG_8X8.iter().enumerate() {
+                out[scan] = raster[usize::from(pos)];
+            }
+            keep_or_decimate(out, true)
+        }
+    }
 }
 
 /// With `decimate`, drops a block whose levels are too few and small to
@@ -442,7 +486,62 @@ pub(crate) fn decimation_score(levels: &[i32; 64]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_sharp_edge, SHARP_EDGE_STEP};
+    use super::{has_sharp_edge, keep_or_decimate, quantise_block, quantise_rd, rdoq, skip_test_block, SHARP_EDGE_STEP};
+    use asp_core::codec::quant::{scan_8x8, Qp, Quantiser, RoundingOffset, ZIGZAG_8X8};
+    use asp_core::codec::residual::ResidualModels;
+    use asp_core::codec::transform::Kernels;
+    use asp_core::CpuFeatures;
+
+    /// `quantise_block`'s shortcuts (the largest level asked first, the
+    /// levels only where one is non-zero) give the levels of the plain
+    /// path: transform, quantise, scan, decimate, or rate-distortion
+    /// levels, for every twin level this CPU runs.
+    #[test]
+    fn quantise_block_equals_the_plain_path() {
+        let mut rng = asp_testkit::Rng::new(0x0B10_C4ED);
+        let rates = ResidualModels::default().rates();
+        let stride = 12;
+        let mut outcomes = [0usize; 2];
+        for n in 0..1500 {
+            // Predictions off by a little (mostly empty blocks at these
+            // QPs) up to a lot.
+            let spread = [1, 3, 6, 12, 40][n % 5];
+            let src: Vec<u8> = (0..stride * 8).map(|_| rng.range(60, 190) as u8).collect();
+            let pred: Vec<u8> = src.iter().map(|&s| (i32::from(s) + rng.range(-spread, spread)) as u8).collect();
+            let qp = Qp::saturating(rng.range(10, 45));
+            let rounding = [RoundingOffset::from_q15(0), RoundingOffset::INTER, RoundingOffset::INTRA][n % 3];
+            let decimate = n % 2 == 0;
+            let coeffs = asp_core::codec::transform::forward_diff_8x8(&src, stride, &pred, stride).unwrap();
+            let mut dead_zone = scan_8x8(&Quantiser::FLAT.quantise_8x8(&coeffs, qp, rounding));
+            let dead_zone_any = keep_or_decimate(&mut dead_zone, decimate);
+            let (multipliers, qbits) = Quantiser::FLAT.forward_8x8(qp);
+            let mut rd = [0i32; 64];
+            quantise_rd(&coeffs, multipliers, qbits, &ZIGZAG_8X8, &rates, rdoq::LAMBDA_INTER, &mut rd);
+            let rd_any = keep_or_decimate(&mut rd, decimate);
+            outcomes[usize::from(dead_zone_any)] += 1;
+            for cpu in CpuFeatures::host().levels() {
+                let kernels = Kernels::new(cpu);
+                let mut out = [9i32; 64];
+                let any = quantise_block(kernels, &src, stride, &pred, stride, qp, rounding, None, decimate, &mut out);
+                assert_eq!((any, out), (dead_zone_any, dead_zone), "dead zone {cpu} n {n}");
+                let mut out = [9i32; 64];
+                let skip_rounding = RoundingOffset::from_q15(0);
+                let mut expected = [0i32; 64];
+                let expected_any = quantise_block(kernels, &src, stride, &pred, stride, qp, skip_rounding, None, true, &mut expected);
+                let any = skip_test_block(kernels, &src, stride, &pred, stride, qp, &mut out);
+                assert_eq!(any, expected_any, "skip test {cpu} n {n}");
+                if out != [9; 64] {
+                    assert_eq!(out, expected, "skip test levels, where formed {cpu} n {n}");
+                }
+                let rd_choice = Some((&rates, rdoq::LAMBDA_INTER));
+                let mut out = [9i32; 64];
+                let any = quantise_block(kernels, &src, stride, &pred, stride, qp, rounding, rd_choice, decimate, &mut out);
+                assert_eq!((any, out), (rd_any, rd), "rate-distortion {cpu} n {n}");
+            }
+        }
+        // Both outcomes, often.
+        assert!(outcomes.iter().all(|&count| count > 200), "{outcomes:?}");
+    }
 
     /// A 16x16 block at stride 20, the samples from `sample(x, y)`.
     fn block(sample: impl Fn(usize, usize) -> u8) -> Vec<u8> {

@@ -15,6 +15,7 @@ use asp_core::codec::quant::Qp;
 use asp_core::codec::recon::{reconstruct_residual, Predictor, TilePlanes};
 
 use super::mode::predict_inter;
+use super::quantise::luma_ssd;
 use super::tile::MbCtx;
 
 /// The samples of one macroblock (luma, then both chroma planes).
@@ -58,24 +59,18 @@ impl MbSamples {
 /// and chroma together.
 pub(super) fn mb_ssd(ctx: &MbCtx<'_>, planes: &TilePlanes) -> u64 {
     let src = ctx.job.source;
-    // 32-bit sums (at most 65025 a sample, 16 samples a row) vectorise.
-    let sq = |a: &[u8], b: &[u8]| {
-        let row: u32 = a.iter().zip(b).map(|(&a, &b)| (i32::from(a) - i32::from(b)).unsigned_abs().pow(2)).sum();
-        u64::from(row)
-    };
     let (x, y) = (ctx.mb_x * MB_SIZE, ctx.mb_y * MB_SIZE);
-    let (ss, ls) = (src.luma_stride(), planes.luma_stride());
-    let luma: u64 = (0..16).map(|row| sq(&src.y[(y + row) * ss + x..][..16], &planes.y[(ctx.ly + row) * ls + ctx.lx..][..16])).sum();
     let (cs, ps) = (src.chroma_stride(), planes.chroma_stride());
-    let chroma: u64 = [(&src.u, &planes.u), (&src.v, &planes.v)]
-        .iter()
-        .map(|(s, p)| {
-            (0..8).map(|row| sq(&s[(y / 2 + row) * cs + x / 2..][..8], &p[(ctx.ly / 2 + row) * ps + ctx.lx / 2..][..8])).sum::<u64>()
-        })
-        .sum();
+    let chroma = [(&src.u, &planes.u), (&src.v, &planes.v)].map(|(s, p)| {
+        let source = s.get((y / 2) * cs + x / 2..).unwrap_or_default();
+        let reconstruction = p.get((ctx.ly / 2) * ps + ctx.lx / 2..).unwrap_or_default();
+        // A block outside its plane (never: the tile holds it) counts as
+        // the worst error, which no choice takes.
+        ctx.kernels.ssd_8x8(source, cs, reconstruction, ps).map_or(u64::MAX, u64::from)
+    });
     // Chroma's error counts as luma's: a skip that leaves a colour edge
     // smeared is no cheaper for a viewer.
-    luma + chroma
+    luma_ssd(ctx, planes).saturating_add(chroma[0]).saturating_add(chroma[1])
 }
 
 /// What the check reads besides the macroblock's context.

@@ -346,3 +346,43 @@ fn the_32_bit_quantiser_path_equals_the_64_bit_one() {
         }
     }
 }
+
+/// The largest-level class equals the class of the quantised levels, for
+/// every twin this CPU runs and the scalar code: empty blocks, blocks of
+/// ±1 levels, larger ones, and coefficients large enough for the 64-bit
+/// path.
+#[test]
+fn largest_level_is_the_class_of_the_quantised_levels() {
+    let q = Quantiser::FLAT;
+    let mut rng = asp_testkit::Rng::new(0x5EED_1E7E);
+    let mut seen = [0usize; 3];
+    for qp in 0..=QP_MAX {
+        let qp = Qp::new(qp).unwrap();
+        for rounding in [RoundingOffset::from_q15(0), RoundingOffset::INTER, RoundingOffset::INTRA, RoundingOffset::NEAREST] {
+            for n in 0..80 {
+                // Mostly zero blocks with a few coefficients around one
+                // step (of the DC position), and full blocks up to the
+                // 64-bit path's range.
+                let step = (1i64 << (16 + qp.octave())) / i64::from(q.multiplier_8x8[qp.phase()][0]);
+                let range = [step, 3 * step / 2, 2 * step, 4 * step, 1 << 17][n % 5];
+                let coeffs: [i32; 64] =
+                    core::array::from_fn(|_| if n % 5 == 4 || rng.coin(4) { rng.range(-range, range) as i32 } else { 0 });
+                let levels = q.quantise_8x8(&coeffs, qp, rounding);
+                let largest = levels.iter().map(|l| l.unsigned_abs()).max().unwrap_or(0);
+                let expected = match largest {
+                    0 => LargestLevel::Zero,
+                    1 => LargestLevel::One,
+                    _ => LargestLevel::Beyond,
+                };
+                seen[expected as usize] += 1;
+                for cpu in CpuFeatures::host().levels() {
+                    assert_eq!(q.largest_level_8x8_with(cpu, &coeffs, qp, rounding), expected, "{cpu} qp {qp}");
+                }
+                let multipliers = &q.multiplier_8x8[qp.phase()];
+                assert_eq!(largest_level(&coeffs, multipliers, 16 + qp.octave(), rounding), expected);
+            }
+        }
+    }
+    // Each class was exercised, often.
+    assert!(seen.iter().all(|&count| count > 500), "{seen:?}");
+}

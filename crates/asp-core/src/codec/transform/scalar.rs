@@ -252,6 +252,29 @@ pub fn residual_8x8(
     Ok(residual)
 }
 
+/// Sum of squared differences between a `size` x `size` source block and a
+/// reconstruction (or prediction) of it. At most `size² · 255²`, which
+/// fits `u32` up to 16x16.
+pub fn ssd(
+    source: &[u8],
+    source_stride: usize,
+    reconstruction: &[u8],
+    reconstruction_stride: usize,
+    size: usize,
+) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, size)?;
+    check_block(reconstruction.len(), reconstruction_stride, size)?;
+    let mut sum = 0u32;
+    for y in 0..size {
+        let source_row = &source[y * source_stride..][..size];
+        let reconstruction_row = &reconstruction[y * reconstruction_stride..][..size];
+        for (&a, &b) in source_row.iter().zip(reconstruction_row) {
+            sum += u32::from(a.abs_diff(b)).pow(2);
+        }
+    }
+    Ok(sum)
+}
+
 /// One 4-point Hadamard transform (sign pattern order does not matter for
 /// SATD, only the set of outputs).
 #[inline(always)]

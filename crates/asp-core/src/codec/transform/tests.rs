@@ -281,6 +281,8 @@ fn every_twin_equals_scalar() {
         let satd4 = scalar::satd_4x4(&picture, stride, &prediction, stride).unwrap();
         let satd8 = scalar::satd_8x8(&picture, stride, &prediction, stride).unwrap();
         let residual8 = scalar::residual_8x8(&picture, stride, &prediction, stride).unwrap();
+        let forward_diff8 = scalar::forward_8x8(&residual8);
+        let ssd8 = scalar::ssd(&picture, stride, &prediction, stride, 8).unwrap();
         let dc = coefficient(&mut rng);
         let mut expected_dc4 = picture.clone();
         scalar::inverse_add_dc(dc, &mut expected_dc4, stride, 4).unwrap();
@@ -304,12 +306,46 @@ fn every_twin_equals_scalar() {
             assert_eq!(kernels.satd_4x4(&picture, stride, &prediction, stride), Ok(satd4), "satd_4x4 {cpu}");
             assert_eq!(kernels.satd_8x8(&picture, stride, &prediction, stride), Ok(satd8), "satd_8x8 {cpu}");
             assert_eq!(kernels.residual_8x8(&picture, stride, &prediction, stride), Ok(residual8), "residual_8x8 {cpu}");
+            assert_eq!(kernels.forward_diff_8x8(&picture, stride, &prediction, stride), Ok(forward_diff8), "forward_diff_8x8 {cpu}");
             let mut short = picture[..len - 1].to_vec();
             assert!(kernels.inverse_add_8x8(&coeffs8, &mut short, stride).is_err(), "{cpu}");
             assert!(kernels.inverse_add_dc_8x8(dc, &mut short, stride).is_err(), "{cpu}");
             assert!(kernels.satd_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
             assert!(kernels.residual_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
             assert!(kernels.residual_8x8(&picture, stride, &short, stride).is_err(), "{cpu}");
+            let mut untouched = [7i32; 64];
+            assert!(kernels.forward_diff_8x8_into(&short, stride, &prediction, stride, &mut untouched).is_err(), "{cpu}");
+            assert!(kernels.forward_diff_8x8_into(&picture, stride, &short, stride, &mut untouched).is_err(), "{cpu}");
+            assert_eq!(untouched, [7; 64], "forward_diff_8x8_into writes nothing on error {cpu}");
+            assert_eq!(kernels.ssd_8x8(&picture, stride, &prediction, stride), Ok(ssd8), "ssd_8x8 {cpu}");
+            assert!(kernels.ssd_8x8(&short, stride, &prediction, stride).is_err(), "{cpu}");
+            assert!(kernels.ssd_8x8(&picture, stride, &short, stride).is_err(), "{cpu}");
+        }
+    }
+}
+
+/// The 16x16 SSD twins give the scalar sum on random blocks (extremes
+/// included: the largest sum, 256 · 255², must not wrap) and refuse a
+/// buffer one byte short.
+#[test]
+fn ssd_16x16_twins_equal_scalar() {
+    let levels: std::vec::Vec<Kernels> = CpuFeatures::host().levels().map(Kernels::new).collect();
+    let mut rng = Rng::new(0x0055_D016);
+    for n in 0..500 {
+        let stride = 16 + rng.index(17);
+        let len = stride * 15 + 16;
+        let extreme = n % 10 == 0;
+        let picture: std::vec::Vec<u8> = (0..len).map(|_| if extreme { 255 } else { pixel(&mut rng) }).collect();
+        let prediction: std::vec::Vec<u8> = (0..len).map(|_| if extreme { 0 } else { pixel(&mut rng) }).collect();
+        let expected = scalar::ssd(&picture, stride, &prediction, stride, 16).unwrap();
+        if extreme {
+            assert_eq!(expected, 256 * 255 * 255);
+        }
+        for kernels in &levels {
+            let cpu = kernels.cpu();
+            assert_eq!(kernels.ssd_16x16(&picture, stride, &prediction, stride), Ok(expected), "ssd_16x16 {cpu}");
+            assert!(kernels.ssd_16x16(&picture[..len - 1], stride, &prediction, stride).is_err(), "{cpu}");
+            assert!(kernels.ssd_16x16(&picture, stride, &prediction[..len - 1], stride).is_err(), "{cpu}");
         }
     }
 }

@@ -211,6 +211,28 @@ impl Avx2 {
         unsafe { forward_8x8_avx2(residual) }
     }
 
+    /// AVX2 twin of [`forward_diff_8x8`](super::forward_diff_8x8) (the
+    /// scalar `forward_8x8` of the scalar `residual_8x8`): the differences
+    /// are formed straight into the `i32` lanes the transform runs on, with
+    /// no `i16` residual block between, and the coefficients written to
+    /// `out`.
+    #[inline]
+    pub fn forward_diff_8x8(
+        self,
+        source: &[u8],
+        source_stride: usize,
+        prediction: &[u8],
+        prediction_stride: usize,
+        out: &mut [i32; 64],
+    ) -> Result<(), BlockError> {
+        check_block(source.len(), source_stride, 8)?;
+        check_block(prediction.len(), prediction_stride, 8)?;
+        // SAFETY: `self` proves AVX2; the checks cover the 8 rows of 8 bytes
+        // read from each buffer.
+        unsafe { forward_diff_8x8_avx2(source.as_ptr(), source_stride, prediction.as_ptr(), prediction_stride, out) };
+        Ok(())
+    }
+
     /// AVX2 twin of [`scalar::inverse_add_8x8`](super::scalar::inverse_add_8x8).
     pub fn inverse_add_8x8(self, coeffs: &[i32; 64], dst: &mut [u8], dst_stride: usize) -> Result<(), BlockError> {
         check_block(dst.len(), dst_stride, 8)?;
@@ -225,16 +247,63 @@ impl Avx2 {
 #[target_feature(enable = "avx2")]
 unsafe fn forward_8x8_avx2(residual: &[i16; 64]) -> [i32; 64] {
     unsafe {
-        // One register per row: the first pass transforms down the columns
-        // (all eight at once), the second, after a transpose, along the rows.
+        // One register per row.
         let mut rows = [I32x8(_mm256_setzero_si256()); 8];
         for (y, row) in rows.iter_mut().enumerate() {
             *row = I32x8(_mm256_cvtepi16_epi32(_mm_loadu_si128(residual.as_ptr().add(8 * y) as *const __m128i)));
         }
+        let mut out = [0i32; 64];
+        forward_rows_avx2(rows, &mut out);
+        out
+    }
+}
+
+/// # Safety
+/// AVX2; 8 rows of 8 bytes readable at `source` and at `prediction`,
+/// `source_stride` and `prediction_stride` apart.
+#[target_feature(enable = "avx2")]
+unsafe fn forward_diff_8x8_avx2(
+    source: *const u8,
+    source_stride: usize,
+    prediction: *const u8,
+    prediction_stride: usize,
+    out: &mut [i32; 64],
+) {
+    unsafe {
+        // One register per row of differences.
+        let mut rows = [I32x8(_mm256_setzero_si256()); 8];
+        for (y, row) in rows.iter_mut().enumerate() {
+            let source_row = widen_8_avx2(source.add(y * source_stride));
+            let prediction_row = widen_8_avx2(prediction.add(y * prediction_stride));
+            *row = I32x8(_mm256_sub_epi32(source_row, prediction_row));
+        }
+        forward_rows_avx2(rows, out);
+    }
+}
+
+/// Eight bytes at `row` as eight `i32` lanes. A plain function, not a
+/// closure, for the caller's AVX2 (as [`forward_8_avx2`]).
+///
+/// # Safety
+/// AVX2; 8 bytes readable at `row`.
+#[inline(always)]
+unsafe fn widen_8_avx2(row: *const u8) -> __m256i {
+    unsafe { _mm256_cvtepu8_epi32(_mm_loadl_epi64(row as *const __m128i)) }
+}
+
+/// The forward 8x8 transform of a residual held one row a register, with
+/// the reference's final rounding, into `out`: the first pass transforms
+/// down the columns (all eight at once), the second, after a transpose,
+/// along the rows.
+///
+/// # Safety
+/// AVX2.
+#[inline(always)]
+unsafe fn forward_rows_avx2(rows: [I32x8; 8], out: &mut [i32; 64]) {
+    unsafe {
         let columns_done = forward_8_avx2(rows);
         let both_done = forward_8_avx2(transpose_8x8_avx2(columns_done));
         let coeffs = transpose_8x8_avx2(both_done);
-        let mut out = [0i32; 64];
         let rounding = _mm256_set1_epi32(32);
         for (y, row) in coeffs.iter().enumerate() {
             // Symmetric rounding, as the reference: sign(v) * ((|v| + 32) >> 6).
@@ -242,7 +311,6 @@ unsafe fn forward_8x8_avx2(residual: &[i16; 64]) -> [i32; 64] {
             let value = _mm256_sign_epi32(magnitude, row.0);
             _mm256_storeu_si256(out.as_mut_ptr().add(8 * y) as *mut __m256i, value);
         }
-        out
     }
 }
 
@@ -415,6 +483,63 @@ fn hadamard_4_i16(x: [__m128i; 4]) -> [__m128i; 4] {
             _mm_sub_epi16(sum01, sum23),
             _mm_sub_epi16(diff01, diff23),
         ]
+    }
+}
+
+/// SSE2 twin of [`scalar::ssd`](super::scalar::ssd) for 8x8 blocks: each
+/// row's eight differences as `i16` lanes, squared and summed in pairs by
+/// `pmaddwd` (at most `2 · 255²` a lane).
+pub fn ssd_8x8_sse2(
+    source: &[u8],
+    source_stride: usize,
+    reconstruction: &[u8],
+    reconstruction_stride: usize,
+) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 8)?;
+    check_block(reconstruction.len(), reconstruction_stride, 8)?;
+    // SAFETY: the checks cover the 8 rows of 8 bytes read from each buffer.
+    unsafe {
+        let mut sums = _mm_setzero_si128();
+        for y in 0..8 {
+            let difference = difference_row_8(source.as_ptr().add(y * source_stride), reconstruction.as_ptr().add(y * reconstruction_stride));
+            sums = _mm_add_epi32(sums, _mm_madd_epi16(difference, difference));
+        }
+        Ok(sum_u32(sums))
+    }
+}
+
+/// SSE2 twin of [`scalar::ssd`](super::scalar::ssd) for 16x16 blocks, as
+/// [`ssd_8x8_sse2`] with each row in two halves.
+pub fn ssd_16x16_sse2(
+    source: &[u8],
+    source_stride: usize,
+    reconstruction: &[u8],
+    reconstruction_stride: usize,
+) -> Result<u32, BlockError> {
+    check_block(source.len(), source_stride, 16)?;
+    check_block(reconstruction.len(), reconstruction_stride, 16)?;
+    // SAFETY: the checks cover the 16 rows of 16 bytes read from each buffer.
+    unsafe {
+        let zero = _mm_setzero_si128();
+        let mut sums = _mm_setzero_si128();
+        for y in 0..16 {
+            let s = _mm_loadu_si128(source.as_ptr().add(y * source_stride) as *const __m128i);
+            let r = _mm_loadu_si128(reconstruction.as_ptr().add(y * reconstruction_stride) as *const __m128i);
+            let low = _mm_sub_epi16(_mm_unpacklo_epi8(s, zero), _mm_unpacklo_epi8(r, zero));
+            let high = _mm_sub_epi16(_mm_unpackhi_epi8(s, zero), _mm_unpackhi_epi8(r, zero));
+            sums = _mm_add_epi32(sums, _mm_add_epi32(_mm_madd_epi16(low, low), _mm_madd_epi16(high, high)));
+        }
+        Ok(sum_u32(sums))
+    }
+}
+
+/// The sum of the four `u32` lanes (at most `256 · 255²` in all).
+#[inline(always)]
+fn sum_u32(x: __m128i) -> u32 {
+    unsafe {
+        let pairs = _mm_add_epi32(x, _mm_shuffle_epi32::<0b01_00_11_10>(x));
+        let total = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs));
+        _mm_cvtsi128_si32(total) as u32
     }
 }
 
