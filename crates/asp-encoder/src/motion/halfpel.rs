@@ -21,8 +21,11 @@ use rayon::prelude::*;
 
 /// Extra samples beyond the margin that the 6-tap filter reads.
 const TAPS_OUT: usize = 3;
-/// Rows of the half-pel phases computed per parallel job.
-const BAND: usize = 16;
+/// Rows of the half-pel phases computed per parallel job. Each job also
+/// filters the 5 rows around its band horizontally (the centre phase's
+/// vertical taps read them): with 32 rows a job that is 16 % more rows
+/// than the band, with 16 rows 31 %; 720p still makes 24 jobs.
+const BAND: usize = 32;
 
 /// The four half-pel phases of a luma plane over the plane and `margin`
 /// samples around it. Kept by an encoder and refilled for each reference.
@@ -37,12 +40,14 @@ pub struct HalfpelPlanes {
     /// `(y + pad) * stride + x + pad` with `pad = margin + 3`. `b`, `h`
     /// and `j` are valid within the margin only.
     phases: [Vec<u8>; 4],
+    /// The kernels the planes were filled with; the SADs use the same.
+    isa: Isa,
 }
 
 impl HalfpelPlanes {
     /// The phases of `reference` with `margin` samples around it.
     pub fn new(reference: PlaneRef<'_>, margin: usize) -> HalfpelPlanes {
-        let mut planes = HalfpelPlanes { width: 0, height: 0, margin, stride: 0, phases: Default::default() };
+        let mut planes = HalfpelPlanes { width: 0, height: 0, margin, stride: 0, phases: Default::default(), isa: Isa::Baseline };
         planes.fill(reference);
         planes
     }
@@ -59,6 +64,7 @@ impl HalfpelPlanes {
     /// target's baseline one. Every twin fills the same planes.
     pub fn fill_with(&mut self, reference: PlaneRef<'_>, cpu: CpuFeatures) {
         let isa = Isa::new(cpu);
+        self.isa = isa;
         let (width, height) = (reference.width(), reference.height());
         let pad = self.margin + TAPS_OUT;
         let stride = width + 2 * pad;
@@ -180,6 +186,39 @@ impl HalfpelPlanes {
         }
         Some(sad_average(p, q, self.stride, width, height, current, current_stride))
     }
+
+    /// [`sad`](Self::sad) of the block at each of `positions` (absolute
+    /// quarter-pel, as there) into `out`: what one pass of a sub-pel ring
+    /// measures. With AVX2, 16x16 blocks are measured by a kernel that
+    /// loads `current` once for all the positions.
+    pub fn sads(&self, positions: &[(i32, i32)], width: usize, height: usize, current: &[u8], current_stride: usize, out: &mut [Option<u32>]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2 && width == 16 && height == 16 {
+            return self.sads_16x16_avx2(positions, current, current_stride, out);
+        }
+        for (&(x_qpel, y_qpel), sad) in positions.iter().zip(out) {
+            *sad = self.sad(x_qpel, y_qpel, width, height, current, current_stride);
+        }
+    }
+
+    /// [`sads`](Self::sads) of a 16x16 block by the AVX2 kernel, eight
+    /// positions a call.
+    #[cfg(target_arch = "x86_64")]
+    fn sads_16x16_avx2(&self, positions: &[(i32, i32)], current: &[u8], current_stride: usize, out: &mut [Option<u32>]) {
+        const SIDE: usize = 16;
+        let span = (SIDE - 1) * self.stride + SIDE;
+        for (positions, out) in positions.chunks(8).zip(out.chunks_mut(8)) {
+            let mut sources: [Option<x86::Source<'_>>; 8] = [None; 8];
+            for (source, &(x_qpel, y_qpel)) in sources.iter_mut().zip(positions) {
+                *source = self.sources(x_qpel, y_qpel, SIDE, SIDE).map(|((pa, pstart), q)| x86::Source {
+                    p: &pa[pstart..pstart + span],
+                    q: q.map(|(qa, qstart)| &qa[qstart..qstart + span]),
+                });
+            }
+            // SAFETY: `self.isa` is AVX2 only where the CPU has it.
+            unsafe { x86::sads_16x16_avx2(&sources[..positions.len()], self.stride, current, current_stride, out) };
+        }
+    }
 }
 
 /// The reference for the SAD kernels: the sum over the block of
@@ -208,6 +247,69 @@ mod x86 {
 
     /// `p`, `q` and `current` hold the whole block (the caller sliced them:
     /// `(height - 1) * stride + width` samples); `width` is 16 or 8.
+    /// One position of [`sads_16x16_avx2`]: the block's samples in phase
+    /// `p`, and in `q` for the positions that average two.
+    #[derive(Clone, Copy)]
+    pub(super) struct Source<'a> {
+        pub p: &'a [u8],
+        pub q: Option<&'a [u8]>,
+    }
+
+    /// The SADs of 16x16 blocks against `current` (rows `current_stride`
+    /// apart): `out[i]` for `sources[i]`, `None` for a position outside
+    /// the planes or a `current` shorter than the block. `current` is
+    /// loaded once, two rows a register, as is every source (rows `stride`
+    /// apart, `15 * stride + 16` samples).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn sads_16x16_avx2(sources: &[Option<Source<'_>>], stride: usize, current: &[u8], current_stride: usize, out: &mut [Option<u32>]) {
+        const SIDE: usize = 16;
+        let (span, current_span) = ((SIDE - 1) * stride + SIDE, (SIDE - 1) * current_stride + SIDE);
+        if current.len() < current_span || SIDE > current_stride {
+            out.iter_mut().for_each(|sad| *sad = None);
+            return;
+        }
+        let fits = |s: &Source<'_>| SIDE <= stride && s.p.len() >= span && s.q.is_none_or(|q| q.len() >= span);
+        // SAFETY: rows 2k and 2k + 1 of `current`, inside `current_span`.
+        let block: [__m256i; SIDE / 2] = core::array::from_fn(|k| unsafe { pair(current, 2 * k * current_stride, current_stride) });
+        for (sad, source) in out.iter_mut().zip(sources) {
+            *sad = match source {
+                Some(s) if fits(s) => {
+                    let mut acc = _mm256_setzero_si256();
+                    for (k, &c) in block.iter().enumerate() {
+                        let at = 2 * k * stride;
+                        // SAFETY: rows 2k and 2k + 1 of the source, inside `span` (`fits`).
+                        let mut predicted = unsafe { pair(s.p, at, stride) };
+                        if let Some(q) = s.q {
+                            predicted = _mm256_avg_epu8(predicted, unsafe { pair(q, at, stride) });
+                        }
+                        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(predicted, c));
+                    }
+                    let half = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+                    Some((_mm_cvtsi128_si64(half) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(half, half))) as u32)
+                }
+                Some(s) => Some(super::sad_average(s.p, s.q, stride, SIDE, SIDE, current, current_stride)),
+                None => None,
+            };
+        }
+    }
+
+    /// The 16 samples at `at` (low half) and at `at + step` (high half).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `s` holds `at + step + 16` samples.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pair(s: &[u8], at: usize, step: usize) -> __m256i {
+        unsafe {
+            let low = _mm_loadu_si128(s.as_ptr().add(at).cast());
+            let high = _mm_loadu_si128(s.as_ptr().add(at + step).cast());
+            _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(low), high)
+        }
+    }
+
     pub(super) fn sad_average(
         p: &[u8],
         q: Option<&[u8]>,
@@ -569,6 +671,45 @@ mod tests {
             } else {
                 assert_eq!(got, None);
             }
+        }
+    }
+
+    /// The batched SADs of every twin (the AVX2 16x16 kernel where the CPU
+    /// has it, the per-position kernels) equal the SAD of the written-out
+    /// prediction, position by position, refusals included.
+    #[test]
+    fn batched_sads_of_every_isa_equal_the_reference() {
+        let mut rng = Rng::new(0x0BA7_C4ED_5AD5_0001);
+        let (w, h) = (64, 48);
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let current: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let plane = PlaneRef::new(&data, w, h, w).unwrap();
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            assert!(CpuFeatures::host().levels().any(|cpu| Isa::new(cpu) == Isa::Avx2), "the AVX2 kernel must be tested");
+        }
+        for cpu in CpuFeatures::host().levels() {
+            let mut planes = HalfpelPlanes::new(plane, 8);
+            planes.fill_with(plane, cpu);
+            for _ in 0..400 {
+                let size = [16, 8, 5][(rng.next_u64() % 3) as usize];
+                let count = (rng.next_u64() % 12) as usize;
+                let positions: Vec<(i32, i32)> =
+                    (0..count).map(|_| ((rng.next_u64() % (4 * 72)) as i32 - 36, (rng.next_u64() % (4 * 56)) as i32 - 36)).collect();
+                let mut got = vec![Some(u32::MAX); count];
+                planes.sads(&positions, size, size, &current[w + 1..], w, &mut got);
+                for (&(xq, yq), &got) in positions.iter().zip(&got) {
+                    let mut pred = vec![0u8; 16 * 16];
+                    let want = planes.predict(xq, yq, size, size, &mut pred, 16).then(|| {
+                        (0..size * size).map(|i| u32::from(pred[i / size * 16 + i % size].abs_diff(current[w + 1 + i / size * w + i % size]))).sum()
+                    });
+                    assert_eq!(got, want, "{cpu} ({xq},{yq}) {size}");
+                }
+            }
+            // A block the current plane cannot hold is measured nowhere.
+            let mut got = [Some(0); 2];
+            planes.sads(&[(0, 0), (4, 4)], 16, 16, &current[..15 * w + 15], w, &mut got);
+            assert_eq!(got, [None, None], "{cpu}");
         }
     }
 
