@@ -77,10 +77,15 @@ impl LowresPlane {
             .take(self.height)
             .enumerate()
         {
-            columns.fill(0);
-            for row in 0..LOWRES_FACTOR {
+            let line = |row: usize| {
                 let start = (y * LOWRES_FACTOR + row) * stride;
-                for (sum, &v) in columns.iter_mut().zip(&data[start..start + span]) {
+                &data[start..start + span]
+            };
+            for (sum, &v) in columns.iter_mut().zip(line(0)) {
+                *sum = u16::from(v);
+            }
+            for row in 1..LOWRES_FACTOR {
+                for (sum, &v) in columns.iter_mut().zip(line(row)) {
                     *sum += u16::from(v);
                 }
             }
