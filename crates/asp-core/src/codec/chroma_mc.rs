@@ -13,7 +13,8 @@
 //! the interior 8- and 4-wide blend, tested equal to the scalar reference
 //! here on random inputs (`tests/wasm-simd/run.sh` runs it under Node);
 //! on aarch64, `chroma_mc/neon.rs` holds its NEON twin (`tests/arm/run.sh`
-//! runs it under qemu-user).
+//! runs it under qemu-user); on x86-64, `chroma_mc/x86.rs` holds the SSE2
+//! twin of the 8-wide blend.
 
 use super::plane::PlaneRef;
 use crate::cpu::CpuFeatures;
@@ -22,6 +23,8 @@ use crate::cpu::CpuFeatures;
 mod wasm;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod neon;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Side of the edge-clamped patch 8- and 4-wide blocks are blended from at
 /// the picture's edges (blocks up to 16 rows: `height + 1` rows).
@@ -48,8 +51,8 @@ pub fn predict_chroma(
 }
 
 /// [`predict_chroma`] by the twin `cpu` allows (the simd128 blend on wasm32
-/// built with `+simd128`, the NEON blend on aarch64, else the scalar code); every choice predicts the
-/// same samples.
+/// built with `+simd128`, the NEON blend on aarch64, the SSE2 8-wide blend
+/// on x86-64, else the scalar code); every choice predicts the same samples.
 #[allow(clippy::too_many_arguments)]
 pub fn predict_chroma_with(
     cpu: CpuFeatures,
@@ -65,7 +68,13 @@ pub fn predict_chroma_with(
 ) {
     #[cfg(any(all(target_arch = "wasm32", target_feature = "simd128"), all(target_arch = "aarch64", target_feature = "neon")))]
     let simd = cpu.masked(CpuFeatures::host()).has_simd128_twins();
-    #[cfg(not(any(all(target_arch = "wasm32", target_feature = "simd128"), all(target_arch = "aarch64", target_feature = "neon"))))]
+    #[cfg(target_arch = "x86_64")]
+    let sse2 = cpu.masked(CpuFeatures::host()).contains(CpuFeatures::SSE2);
+    #[cfg(not(any(
+        all(target_arch = "wasm32", target_feature = "simd128"),
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_arch = "x86_64"
+    )))]
     let _ = cpu;
     let base_x = x as i64 + i64::from(mv_x >> 3);
     let base_y = y as i64 + i64::from(mv_y >> 3);
@@ -131,6 +140,11 @@ pub fn predict_chroma_with(
                 8 => neon::blend_rows_neon::<8>(&plane, bx, by, height, weights, out, out_stride),
                 _ => neon::blend_rows_neon::<4>(&plane, bx, by, height, weights, out, out_stride),
             } {
+                return;
+            }
+            // On x86-64, the SSE2 twin of `blend_rows::<8>`.
+            #[cfg(target_arch = "x86_64")]
+            if sse2 && width == 8 && x86::blend_rows_8_sse2(&plane, bx, by, height, weights, out, out_stride) {
                 return;
             }
             // The block sizes of 16x16 and 8x8 luma partitions get loops of

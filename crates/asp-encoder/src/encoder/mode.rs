@@ -178,7 +178,9 @@ fn inter_candidates(
     let pred_mv = mbs.predict_mv(ctx.mb_x, ctx.mb_y, 0, true, &[QpelMv::ZERO; 4]);
     // Early skip: the predicted vector with no residual is what the
     // decoder would show; take it when quantisation would code nothing.
-    if ctx.allows(pred_mv) {
+    // The test only reads `planes`: its prediction stays there.
+    let skip_predicted = ctx.allows(pred_mv);
+    if skip_predicted {
         predict_inter(ctx, predictor, planes, reference, &[pred_mv; 4], false);
         // With rate-distortion quantisation behind it (which drops most
         // levels under a step anyway), rounding down: a macroblock whose
@@ -253,7 +255,11 @@ fn inter_candidates(
             if let Some(refresh) = &job.refresh {
                 mv = refresh.constrain(ctx.mb_x, mv);
             }
-            predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
+            // A searched vector equal to the predicted one has its
+            // prediction in `planes` already, from the skip test.
+            if !(skip_predicted && mv == pred_mv) {
+                predict_inter(ctx, predictor, planes, reference, &[mv; 4], false);
+            }
             let bits = mvd_bits(i32::from(mv.x) - i32::from(pred_mv.x)) + mvd_bits(i32::from(mv.y) - i32::from(pred_mv.y)) + 2;
             let quarters = quarter_satds(ctx, planes);
             let cost = quarters.iter().sum::<u32>() + bit_cost(ctx.lambda, bits);

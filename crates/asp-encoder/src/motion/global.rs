@@ -66,24 +66,34 @@ impl LowresPlane {
         self.samples.clear();
         self.samples.resize(self.width * self.height, 0);
         let (data, stride) = (luma.data(), luma.stride());
-        let mut sums = vec![0u32; self.width];
+        let span = self.width * LOWRES_FACTOR;
+        // Column sums over the block's rows first (a u16 holds four
+        // samples' sum), then the sums of four columns: loops over whole
+        // rows without a reduction inside, which the compiler vectorises.
+        let mut columns = vec![0u16; span];
         for (y, out) in self
             .samples
             .chunks_exact_mut(self.width.max(1))
             .take(self.height)
             .enumerate()
         {
-            sums.fill(0);
-            for row in 0..LOWRES_FACTOR {
+            let line = |row: usize| {
                 let start = (y * LOWRES_FACTOR + row) * stride;
-                let line = &data[start..start + self.width * LOWRES_FACTOR];
-                for (sum, group) in sums.iter_mut().zip(line.chunks_exact(LOWRES_FACTOR)) {
-                    *sum += group.iter().map(|&v| u32::from(v)).sum::<u32>();
+                &data[start..start + span]
+            };
+            for (sum, &v) in columns.iter_mut().zip(line(0)) {
+                *sum = u16::from(v);
+            }
+            for row in 1..LOWRES_FACTOR {
+                for (sum, &v) in columns.iter_mut().zip(line(row)) {
+                    *sum += u16::from(v);
                 }
             }
-            let half = (LOWRES_FACTOR * LOWRES_FACTOR / 2) as u32;
-            for (o, &sum) in out.iter_mut().zip(&sums) {
-                *o = ((sum + half) / (LOWRES_FACTOR * LOWRES_FACTOR) as u32) as u8;
+            const HALF: u16 = (LOWRES_FACTOR * LOWRES_FACTOR / 2) as u16;
+            const SHIFT: u32 = (LOWRES_FACTOR * LOWRES_FACTOR).trailing_zeros();
+            for (o, group) in out.iter_mut().zip(columns.chunks_exact(LOWRES_FACTOR)) {
+                let sum: u16 = group.iter().sum();
+                *o = ((sum + HALF) >> SHIFT) as u8;
             }
         }
     }
@@ -340,6 +350,32 @@ mod tests {
         };
         assert_eq!(low.samples(), &[mean(0, 0), mean(1, 0), mean(0, 1), mean(1, 1)]);
         assert_eq!(mean(1, 1), 61);
+    }
+
+    /// Every sample is the rounded mean of its 4x4 block, at the extremes
+    /// (a block of 255s) and on noise, with a stride wider than the plane.
+    #[test]
+    fn downsampling_equals_the_mean_of_each_block() {
+        let mut rng = asp_testkit::Rng::new(0x5EED_0F10_E5E5_0001);
+        for (w, h, stride) in [(64, 48, 64), (77, 35, 80), (1283, 9, 1290), (3, 3, 3)] {
+            let mut data: Vec<u8> = (0..stride * h).map(|_| rng.next_u64() as u8).collect();
+            for row in data.chunks_mut(stride).take(4) {
+                row[..4.min(w)].fill(255);
+            }
+            let mut low = LowresPlane::new();
+            low.fill(PlaneRef::new(&data, w, h, stride).unwrap());
+            assert_eq!((low.width(), low.height()), (w / 4, h / 4));
+            for (i, &got) in low.samples().iter().enumerate() {
+                let (bx, by) = (i % low.width(), i / low.width());
+                let sum: u32 = (0..16)
+                    .map(|k| u32::from(data[(by * 4 + k / 4) * stride + bx * 4 + k % 4]))
+                    .sum();
+                assert_eq!(got, ((sum + 8) / 16) as u8, "{w}x{h} block ({bx}, {by})");
+            }
+            if w >= 4 && h >= 4 {
+                assert_eq!(low.samples()[0], 255);
+            }
+        }
     }
 
     #[test]

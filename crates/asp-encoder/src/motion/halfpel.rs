@@ -21,8 +21,11 @@ use rayon::prelude::*;
 
 /// Extra samples beyond the margin that the 6-tap filter reads.
 const TAPS_OUT: usize = 3;
-/// Rows of the half-pel phases computed per parallel job.
-const BAND: usize = 16;
+/// Rows of the half-pel phases computed per parallel job. Each job also
+/// filters the 5 rows around its band horizontally (the centre phase's
+/// vertical taps read them): with 32 rows a job that is 16 % more rows
+/// than the band, with 16 rows 31 %; 720p still makes 24 jobs.
+const BAND: usize = 32;
 
 /// The four half-pel phases of a luma plane over the plane and `margin`
 /// samples around it. Kept by an encoder and refilled for each reference.
@@ -37,12 +40,16 @@ pub struct HalfpelPlanes {
     /// `(y + pad) * stride + x + pad` with `pad = margin + 3`. `b`, `h`
     /// and `j` are valid within the margin only.
     phases: [Vec<u8>; 4],
+    /// The kernels the planes were filled with; the SADs use the same
+    /// (only x86-64 has a batched SAD kernel to choose).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    isa: Isa,
 }
 
 impl HalfpelPlanes {
     /// The phases of `reference` with `margin` samples around it.
     pub fn new(reference: PlaneRef<'_>, margin: usize) -> HalfpelPlanes {
-        let mut planes = HalfpelPlanes { width: 0, height: 0, margin, stride: 0, phases: Default::default() };
+        let mut planes = HalfpelPlanes { width: 0, height: 0, margin, stride: 0, phases: Default::default(), isa: Isa::Baseline };
         planes.fill(reference);
         planes
     }
@@ -59,6 +66,7 @@ impl HalfpelPlanes {
     /// target's baseline one. Every twin fills the same planes.
     pub fn fill_with(&mut self, reference: PlaneRef<'_>, cpu: CpuFeatures) {
         let isa = Isa::new(cpu);
+        self.isa = isa;
         let (width, height) = (reference.width(), reference.height());
         let pad = self.margin + TAPS_OUT;
         let stride = width + 2 * pad;
@@ -113,6 +121,10 @@ impl HalfpelPlanes {
             return false;
         };
         let ((pa, pstart), q) = (p, q);
+        #[cfg(target_arch = "x86_64")]
+        if x86::predict_rows(&pa[pstart..], q.map(|(qa, qstart)| &qa[qstart..]), self.stride, width, height, out, out_stride) {
+            return true;
+        }
         match (width, q) {
             (16, None) => copy_rows::<16>(pa, pstart, self.stride, height, out, out_stride),
             (8, None) => copy_rows::<8>(pa, pstart, self.stride, height, out, out_stride),
@@ -180,6 +192,55 @@ impl HalfpelPlanes {
         }
         Some(sad_average(p, q, self.stride, width, height, current, current_stride))
     }
+
+    /// [`sad`](Self::sad) of the block at each of `positions` (absolute
+    /// quarter-pel, as there) into `out`: what one pass of a sub-pel ring
+    /// measures. With AVX2, 16x16 blocks are measured by a kernel that
+    /// loads `current` once for all the positions.
+    pub fn sads(&self, positions: &[(i32, i32)], width: usize, height: usize, current: &[u8], current_stride: usize, out: &mut [Option<u32>]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.isa == Isa::Avx2 && width == 16 && height == 16 {
+            // SAFETY: `self.isa` is AVX2 only where the CPU has it.
+            return unsafe { self.sads_16x16_avx2(positions, current, current_stride, out) };
+        }
+        for (&(x_qpel, y_qpel), sad) in positions.iter().zip(out) {
+            *sad = self.sad(x_qpel, y_qpel, width, height, current, current_stride);
+        }
+    }
+
+    /// [`sads`](Self::sads) of a 16x16 block by the AVX2 kernel, the
+    /// block loaded once.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn sads_16x16_avx2(&self, positions: &[(i32, i32)], current: &[u8], current_stride: usize, out: &mut [Option<u32>]) {
+        const SIDE: usize = 16;
+        // SAFETY: the caller's CPU has AVX2.
+        let Some(block) = (unsafe { x86::Block16::load(current, current_stride) }) else {
+            out.iter_mut().for_each(|sad| *sad = None);
+            return;
+        };
+        let span = (SIDE - 1) * self.stride + SIDE;
+        for (&(x_qpel, y_qpel), sad) in positions.iter().zip(out) {
+            *sad = match self.sources(x_qpel, y_qpel, SIDE, SIDE) {
+                Some(((pa, pstart), q)) => {
+                    // A `match`, not `Option::map`: the closure would be
+                    // a call of its own, outside this function's AVX2
+                    // (about +12 M instructions on the profiled clip, BENCHMARKS.md).
+                    #[allow(clippy::manual_map)]
+                    let q = match q {
+                        Some((qa, qstart)) => Some(&qa[qstart..qstart + span]),
+                        None => None,
+                    };
+                    // SAFETY: as above.
+                    Some(unsafe { block.sad(&pa[pstart..pstart + span], q, self.stride) })
+                }
+                None => None,
+            };
+        }
+    }
 }
 
 /// The reference for the SAD kernels: the sum over the block of
@@ -208,6 +269,115 @@ mod x86 {
 
     /// `p`, `q` and `current` hold the whole block (the caller sliced them:
     /// `(height - 1) * stride + width` samples); `width` is 16 or 8.
+    /// A 16x16 block of the current picture, loaded two rows a register,
+    /// for the SADs of many predictions against it.
+    pub(super) struct Block16<'a> {
+        rows: [__m256i; 8],
+        current: &'a [u8],
+        current_stride: usize,
+    }
+
+    impl<'a> Block16<'a> {
+        /// The block at the start of `current` (rows `current_stride`
+        /// apart); `None` where `current` is shorter than the block.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        pub(super) unsafe fn load(current: &'a [u8], current_stride: usize) -> Option<Block16<'a>> {
+            if current_stride < 16 || current.len() < 15 * current_stride + 16 {
+                return None;
+            }
+            // SAFETY: rows 2k and 2k + 1 of the block, inside the length checked above.
+            let rows = core::array::from_fn(|k| unsafe { pair(current, 2 * k * current_stride, current_stride) });
+            Some(Block16 { rows, current, current_stride })
+        }
+
+        /// The SAD between the block and the prediction `p`, or the
+        /// rounded-up average of `p` and `q` (rows `stride` apart):
+        /// `_mm256_avg_epu8` is exactly that average, `_mm256_sad_epu8`
+        /// the SAD. Slices shorter than the block are measured by the
+        /// scalar reference.
+        ///
+        /// # Safety
+        /// The CPU must support AVX2.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        pub(super) unsafe fn sad(&self, p: &[u8], q: Option<&[u8]>, stride: usize) -> u32 {
+            let span = 15 * stride + 16;
+            if stride < 16 || p.len() < span || q.is_some_and(|q| q.len() < span) {
+                return super::sad_average(p, q, stride, 16, 16, self.current, self.current_stride);
+            }
+            let mut acc = _mm256_setzero_si256();
+            for (k, &c) in self.rows.iter().enumerate() {
+                let at = 2 * k * stride;
+                // SAFETY: rows 2k and 2k + 1 of the prediction, inside `span`.
+                let mut predicted = unsafe { pair(p, at, stride) };
+                if let Some(q) = q {
+                    predicted = _mm256_avg_epu8(predicted, unsafe { pair(q, at, stride) });
+                }
+                acc = _mm256_add_epi64(acc, _mm256_sad_epu8(predicted, c));
+            }
+            let half = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+            (_mm_cvtsi128_si64(half) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(half, half))) as u32
+        }
+    }
+
+    /// SSE2 twin of [`HalfpelPlanes::predict`](super::HalfpelPlanes::predict)'s
+    /// writes for 16- and 8-wide blocks: `p`, or the rounded-up average of
+    /// `p` and `q` (`pavgb`), rows `stride` apart, into `out` (rows
+    /// `out_stride` apart). Returns false, writing nothing, for other
+    /// widths or where a slice is shorter than the block.
+    pub(super) fn predict_rows(p: &[u8], q: Option<&[u8]>, stride: usize, width: usize, height: usize, out: &mut [u8], out_stride: usize) -> bool {
+        if !(width == 16 || width == 8) || height == 0 || width > out_stride {
+            return false;
+        }
+        let span = (height - 1) * stride + width;
+        if p.len() < span || q.is_some_and(|q| q.len() < span) || out.len() < (height - 1) * out_stride + width {
+            return false;
+        }
+        // SAFETY: SSE2 is part of x86-64; every load and store is of
+        // `width` bytes at a row offset inside the lengths checked above.
+        unsafe {
+            let load = |s: &[u8], at: usize| -> __m128i {
+                if width == 16 {
+                    _mm_loadu_si128(s.as_ptr().add(at).cast())
+                } else {
+                    _mm_loadl_epi64(s.as_ptr().add(at).cast())
+                }
+            };
+            for row in 0..height {
+                let at = row * stride;
+                let mut predicted = load(p, at);
+                if let Some(q) = q {
+                    predicted = _mm_avg_epu8(predicted, load(q, at));
+                }
+                let dst = out.as_mut_ptr().add(row * out_stride);
+                if width == 16 {
+                    _mm_storeu_si128(dst.cast(), predicted);
+                } else {
+                    _mm_storel_epi64(dst.cast(), predicted);
+                }
+            }
+        }
+        true
+    }
+
+    /// The 16 samples at `at` (low half) and at `at + step` (high half).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `s` holds `at + step + 16` samples.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pair(s: &[u8], at: usize, step: usize) -> __m256i {
+        unsafe {
+            let low = _mm_loadu_si128(s.as_ptr().add(at).cast());
+            let high = _mm_loadu_si128(s.as_ptr().add(at + step).cast());
+            _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(low), high)
+        }
+    }
+
     pub(super) fn sad_average(
         p: &[u8],
         q: Option<&[u8]>,
@@ -572,6 +742,45 @@ mod tests {
         }
     }
 
+    /// The batched SADs of every twin (the AVX2 16x16 kernel where the CPU
+    /// has it, the per-position kernels) equal the SAD of the written-out
+    /// prediction, position by position, refusals included.
+    #[test]
+    fn batched_sads_of_every_isa_equal_the_reference() {
+        let mut rng = Rng::new(0x0BA7_C4ED_5AD5_0001);
+        let (w, h) = (64, 48);
+        let data: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let current: Vec<u8> = (0..w * h).map(|_| rng.next_u64() as u8).collect();
+        let plane = PlaneRef::new(&data, w, h, w).unwrap();
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            assert!(CpuFeatures::host().levels().any(|cpu| Isa::new(cpu) == Isa::Avx2), "the AVX2 kernel must be tested");
+        }
+        for cpu in CpuFeatures::host().levels() {
+            let mut planes = HalfpelPlanes::new(plane, 8);
+            planes.fill_with(plane, cpu);
+            for _ in 0..400 {
+                let size = [16, 8, 5][(rng.next_u64() % 3) as usize];
+                let count = (rng.next_u64() % 12) as usize;
+                let positions: Vec<(i32, i32)> =
+                    (0..count).map(|_| ((rng.next_u64() % (4 * 72)) as i32 - 36, (rng.next_u64() % (4 * 56)) as i32 - 36)).collect();
+                let mut got = vec![Some(u32::MAX); count];
+                planes.sads(&positions, size, size, &current[w + 1..], w, &mut got);
+                for (&(xq, yq), &got) in positions.iter().zip(&got) {
+                    let mut pred = vec![0u8; 16 * 16];
+                    let want = planes.predict(xq, yq, size, size, &mut pred, 16).then(|| {
+                        (0..size * size).map(|i| u32::from(pred[i / size * 16 + i % size].abs_diff(current[w + 1 + i / size * w + i % size]))).sum()
+                    });
+                    assert_eq!(got, want, "{cpu} ({xq},{yq}) {size}");
+                }
+            }
+            // A block the current plane cannot hold is measured nowhere.
+            let mut got = [Some(0); 2];
+            planes.sads(&[(0, 0), (4, 4)], 16, 16, &current[..15 * w + 15], w, &mut got);
+            assert_eq!(got, [None, None], "{cpu}");
+        }
+    }
+
     /// Every twin of the filter (the AVX2 build where the CPU has it, the
     /// baseline) fills the same planes.
     #[test]
@@ -594,6 +803,40 @@ mod tests {
             planes.fill_with(plane, cpu);
             assert!(baseline.phases == planes.phases, "{cpu}");
         }
+    }
+
+    /// The SSE2 writes of 16- and 8-wide predictions equal the scalar
+    /// copy and average, and refuse what they cannot hold.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn sse2_prediction_rows_equal_scalar() {
+        let mut rng = Rng::new(0x0A7E_5A3E_0F1E_5001);
+        for _ in 0..2000 {
+            let width = [16, 8][(rng.next_u64() % 2) as usize];
+            let height = 1 + (rng.next_u64() % 16) as usize;
+            let stride = width + (rng.next_u64() % 9) as usize;
+            let out_stride = width + (rng.next_u64() % 5) as usize;
+            let span = (height - 1) * stride + width;
+            let p: Vec<u8> = (0..span).map(|_| rng.next_u64() as u8).collect();
+            let q: Vec<u8> = (0..span).map(|_| rng.next_u64() as u8).collect();
+            let averaged = rng.next_u64() % 2 == 0;
+            let q = averaged.then_some(&q[..]);
+            let mut want = vec![0u8; (height - 1) * out_stride + width];
+            for row in 0..height {
+                let (s, o) = (row * stride, row * out_stride);
+                match q {
+                    Some(q) => average(&p[s..s + width], &q[s..s + width], &mut want[o..o + width]),
+                    None => want[o..o + width].copy_from_slice(&p[s..s + width]),
+                }
+            }
+            let mut got = vec![0u8; want.len()];
+            assert!(x86::predict_rows(&p, q, stride, width, height, &mut got, out_stride));
+            assert_eq!(got, want, "{width}x{height} stride {stride} averaged {averaged}");
+            let short = want.len() - 1;
+            assert!(!x86::predict_rows(&p, q, stride, width, height, &mut got[..short], out_stride));
+            assert!(!x86::predict_rows(&p[..span - 1], q, stride, width, height, &mut got, out_stride));
+        }
+        assert!(!x86::predict_rows(&[0; 64], None, 8, 4, 4, &mut [0; 64], 8));
     }
 
     #[test]

@@ -83,11 +83,15 @@ pub(crate) fn refine(
     // Offsets in quarter pixels from the integer vector; the window origin is
     // one pixel up-left, so offset (ox, oy) is window position (4+ox, 4+oy).
     pred.resize(MAX_SIDE * MAX_SIDE, 0);
-    let sad = |ox: i32, oy: i32| match win.predict((4 + ox) as usize, (4 + oy) as usize, blk.w, blk.h, pred, MAX_SIDE) {
-        Ok(()) => blk.sad_with(pred, MAX_SIDE),
-        Err(_) => u32::MAX,
+    let sads = |offsets: &[(i32, i32)], out: &mut [u32]| {
+        for (&(ox, oy), sad) in offsets.iter().zip(out) {
+            *sad = match win.predict((4 + ox) as usize, (4 + oy) as usize, blk.w, blk.h, pred, MAX_SIDE) {
+                Ok(()) => blk.sad_with(pred, MAX_SIDE),
+                Err(_) => u32::MAX,
+            };
+        }
     };
-    search_rings(best, precision, mv_cost, WINDOW_REACH, sad)
+    search_rings(best, precision, mv_cost, WINDOW_REACH, sads)
 }
 
 /// [`refine`] with the candidates read from a reference interpolated once
@@ -104,19 +108,34 @@ pub(crate) fn refine_on(
     }
     let (x, y) = (4 * (blk.px as i32 + best.dx), 4 * (blk.py as i32 + best.dy));
     let (current, stride) = blk.current();
-    let sad = |ox: i32, oy: i32| planes.sad(x + ox, y + oy, blk.w, blk.h, current, stride).unwrap_or(u32::MAX);
-    search_rings(best, precision, mv_cost, PLANES_REACH, sad)
+    let sads = |offsets: &[(i32, i32)], out: &mut [u32]| {
+        let mut positions = [(0, 0); RING.len()];
+        for (position, &(ox, oy)) in positions.iter_mut().zip(offsets) {
+            *position = (x + ox, y + oy);
+        }
+        let count = offsets.len().min(RING.len());
+        let mut measured = [None; RING.len()];
+        planes.sads(&positions[..count], blk.w, blk.h, current, stride, &mut measured[..count]);
+        for (sad, m) in out.iter_mut().zip(measured) {
+            *sad = m.unwrap_or(u32::MAX);
+        }
+    };
+    search_rings(best, precision, mv_cost, PLANES_REACH, sads)
 }
 
 /// The half-pel ring around the integer vector, then the quarter-pel ring
-/// around the best half-pel position, by SAD + rate; `sad(ox, oy)` measures
-/// the candidate at quarter-pel offset `(ox, oy)` (`u32::MAX`: none).
+/// around the best half-pel position, by SAD + rate; `sads(offsets, out)`
+/// measures the candidates at quarter-pel offsets `offsets` (at most a
+/// ring's eight) into `out` (`u32::MAX`: none). A pass's candidates are
+/// measured together (so that a kernel may load the block once) and then
+/// compared in ring order, as if one by one: which positions a pass
+/// measures depends on its centre only.
 fn search_rings(
     best: Cand,
     precision: SubpelPrecision,
     mv_cost: MvCost,
     reach: i32,
-    mut sad: impl FnMut(i32, i32) -> u32,
+    mut sads: impl FnMut(&[(i32, i32)], &mut [u32]),
 ) -> (i32, i32, u32) {
     let reach = reach.min(PLANES_REACH);
     let rate = |ox: i32, oy: i32| mv_cost.of_qpel(4 * best.dx + ox, 4 * best.dy + oy);
@@ -144,12 +163,19 @@ fn search_rings(
         // (BENCHMARKS.md, encoder tuning).
         for _ in 0..RING_PASSES {
             let (cx, cy) = (bx, by);
+            let mut offsets = [(0, 0); RING.len()];
+            let mut count = 0;
             for &(rx, ry) in &RING {
                 let (ox, oy) = (cx + rx * step, cy + ry * step);
                 if ox.abs() > reach || oy.abs() > reach || !first_visit(ox, oy) {
                     continue;
                 }
-                let s = sad(ox, oy);
+                offsets[count] = (ox, oy);
+                count += 1;
+            }
+            let mut measured = [u32::MAX; RING.len()];
+            sads(&offsets[..count], &mut measured[..count]);
+            for (&(ox, oy), &s) in offsets[..count].iter().zip(&measured) {
                 let c = s.saturating_add(rate(ox, oy));
                 if c < bcost {
                     (bx, by, bsad, bcost) = (ox, oy, s, c);
